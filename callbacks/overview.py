@@ -1,0 +1,291 @@
+"""Main screen: selection sync, map (full once per level, then patched), KPIs, charts."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, State, ctx, no_update
+
+from dashapp import current_config, ids, services
+from dashapp.filters import resolve
+from dashapp.i18n import t
+from data import views
+from geo.display import view_for_bounds
+from layouts import figures
+from layouts.overview import department_options, kpi_cards
+
+FILTER_INPUTS = [
+    Input(ids.LEVEL, "value"),
+    Input(ids.INDICATOR, "value"),
+    Input(ids.REGION, "value"),
+    Input(ids.DEPARTMENT, "value"),
+    Input(ids.DOC_TYPES, "value"),
+    Input(ids.PERIOD, "start_date"),
+    Input(ids.PERIOD, "end_date"),
+    Input(ids.RADIUS, "value"),
+]
+CONTEXT_STATES = [State(ids.DATASET, "data"), State(ids.LANG, "data")]
+
+
+def _state(
+    level,
+    indicator,
+    region,
+    department,
+    doc_types,
+    start,
+    end,
+    radius,
+    dataset_id,
+    lang,
+):
+    config = current_config()
+    dctx = services.context(config.database_url, dataset_id)
+    resolved = resolve(
+        dctx,
+        lang,
+        level=level,
+        indicator=indicator,
+        region=region,
+        department=department,
+        doc_types=doc_types,
+        start=start,
+        end=end,
+        radius=radius,
+    )
+    return config, dctx, resolved
+
+
+def sync_selection(region, click_data, n_reset, department, dataset_id, lang):
+    """Keep region, department options and department consistent with map clicks."""
+    config = current_config()
+    dctx = services.context(config.database_url, dataset_id)
+    trigger = ctx.triggered_id
+    if trigger == ids.RESET:
+        region, department = None, None
+    elif trigger == ids.MAP and click_data:
+        code = (click_data.get("points") or [{}])[0].get("location")
+        unit = dctx.unit(code) if code else None
+        if unit is None:
+            return no_update, no_update, no_update
+        level = int(unit["level"])
+        region = unit["ancestor_0"]
+        department = unit["ancestor_1"] if level >= 1 else None
+    if department and department not in {
+        o["value"] for o in department_options(dctx, region)
+    }:
+        department = None
+    return region, department_options(dctx, region), department
+
+
+def _map_view(dctx: views.DatasetContext, selection: str | None) -> dict:
+    units = (
+        dctx.units if selection is None else dctx.units[dctx.units["code"] == selection]
+    )
+    if selection is None:
+        units = dctx.units_at(0)
+    return view_for_bounds(*units.total_bounds)
+
+
+def update_map(
+    level,
+    indicator,
+    region,
+    department,
+    doc_types,
+    start,
+    end,
+    radius,
+    dataset_id,
+    lang,
+):
+    """Draw the map once per level; afterwards patch only values, centers and view."""
+    config, dctx, r = _state(
+        level,
+        indicator,
+        region,
+        department,
+        doc_types,
+        start,
+        end,
+        radius,
+        dataset_id,
+        lang,
+    )
+    measures = services.measures_for(config.database_url, dctx, r)
+    values = views.unit_kpis(dctx, measures, r.level, r.selection)
+    names = views.parent_names(dctx, r.level)
+    chor = figures.choropleth_arrays(
+        values,
+        r.indicator,
+        names,
+        [c for c in names.columns if c.startswith("parent_")],
+        lang,
+    )
+    centers = figures.center_arrays(
+        services.centers_for(config.database_url, dctx, r), lang
+    )
+    view = _map_view(dctx, r.selection)
+    trigger = ctx.triggered_id
+    if trigger is None or trigger == ids.LEVEL:
+        geojson = services.level_geojson(config.database_url, dctx.info.id, r.level)
+        return figures.map_figure(
+            geojson,
+            names["code"].tolist(),
+            chor,
+            centers,
+            view,
+            lang,
+            config.basemap_style,
+            uirevision=r.selection or "country",
+        )
+    patch = Patch()
+    for key in ("z", "customdata", "hovertemplate", "colorscale"):
+        patch["data"][1][key] = chor[key]
+    patch["data"][1]["colorbar"]["title"] = chor["colorbar"]["title"]
+    for key in ("lon", "lat", "customdata", "ids"):
+        patch["data"][2][key] = centers[key]
+    patch["data"][2]["marker"]["size"] = centers["marker.size"]
+    patch["data"][2]["marker"]["color"] = centers["marker.color"]
+    if trigger in (ids.REGION, ids.DEPARTMENT):
+        patch["layout"]["map"]["center"] = view["center"]
+        patch["layout"]["map"]["zoom"] = view["zoom"]
+        patch["layout"]["uirevision"] = r.selection or "country"
+    return patch
+
+
+def update_kpis(
+    level,
+    indicator,
+    region,
+    department,
+    doc_types,
+    start,
+    end,
+    radius,
+    dataset_id,
+    lang,
+):
+    """KPI cards and the label of the selection, plus messages on corrected filters."""
+    config, dctx, r = _state(
+        level,
+        indicator,
+        region,
+        department,
+        doc_types,
+        start,
+        end,
+        radius,
+        dataset_id,
+        lang,
+    )
+    values = views.selection_kpis(
+        dctx, services.measures_for(config.database_url, dctx, r), r.selection
+    )
+    name = dctx.unit(r.selection)["name"] if r.selection else t("filters.all", lang)
+    messages = [
+        dbc.Alert(m, color="warning", dismissable=True, className="py-2")
+        for m in r.messages
+    ]
+    return kpi_cards(values, lang), t("kpi.scope", lang, name=name), messages
+
+
+def update_capacity(
+    level,
+    indicator,
+    region,
+    department,
+    doc_types,
+    start,
+    end,
+    radius,
+    mode,
+    dataset_id,
+    lang,
+):
+    """Capacity against demand, by center or by department."""
+    config, dctx, r = _state(
+        level,
+        indicator,
+        region,
+        department,
+        doc_types,
+        start,
+        end,
+        radius,
+        dataset_id,
+        lang,
+    )
+    centers = services.centers_for(config.database_url, dctx, r)
+    if mode == "department":
+        frame = views.capacity_by_unit(dctx, centers, 1)
+        return figures.capacity_chart(frame, "name", lang)
+    return figures.capacity_chart(centers, "name", lang)
+
+
+def update_timeseries(
+    level,
+    indicator,
+    region,
+    department,
+    doc_types,
+    start,
+    end,
+    radius,
+    dataset_id,
+    lang,
+):
+    """Weekly requests by document type for the selection."""
+    config, dctx, r = _state(
+        level,
+        indicator,
+        region,
+        department,
+        doc_types,
+        start,
+        end,
+        radius,
+        dataset_id,
+        lang,
+    )
+    frame = services.weekly_requests(
+        config.database_url,
+        dctx.info.id,
+        r.start.isoformat(),
+        r.end.isoformat(),
+        tuple(r.doc_types),
+        r.selection,
+    )
+    col = "name_fr" if lang == "fr" else "name_en"
+    names = dict(zip(dctx.doc_types["code"], dctx.doc_types[col], strict=True))
+    return figures.timeseries_chart(frame, names, lang)
+
+
+def register(app) -> None:
+    app.callback(
+        Output(ids.REGION, "value"),
+        Output(ids.DEPARTMENT, "options"),
+        Output(ids.DEPARTMENT, "value"),
+        Input(ids.REGION, "value"),
+        Input(ids.MAP, "clickData"),
+        Input(ids.RESET, "n_clicks"),
+        State(ids.DEPARTMENT, "value"),
+        *CONTEXT_STATES,
+        prevent_initial_call=True,
+    )(sync_selection)
+    app.callback(Output(ids.MAP, "figure"), *FILTER_INPUTS, *CONTEXT_STATES)(update_map)
+    app.callback(
+        Output(ids.KPI_CARDS, "children"),
+        Output(ids.SCOPE_LABEL, "children"),
+        Output(ids.FILTER_MESSAGES, "children"),
+        *FILTER_INPUTS,
+        *CONTEXT_STATES,
+    )(update_kpis)
+    app.callback(
+        Output(ids.CAPACITY_CHART, "figure"),
+        *FILTER_INPUTS,
+        Input(ids.CAPACITY_MODE, "value"),
+        *CONTEXT_STATES,
+    )(update_capacity)
+    app.callback(Output(ids.TIMESERIES, "figure"), *FILTER_INPUTS, *CONTEXT_STATES)(
+        update_timeseries
+    )

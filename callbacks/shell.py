@@ -1,0 +1,54 @@
+"""Routing between screens."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from dash import Input, Output, State, html
+
+from dashapp import current_config, ids, services
+from dashapp.filters import resolve
+from dashapp.i18n import t
+from layouts.catalogue import catalogue
+from layouts.overview import overview
+
+QUERY_KEYS = (
+    "level",
+    "indicator",
+    "region",
+    "department",
+    "doc_types",
+    "start",
+    "end",
+    "radius",
+)
+
+
+def query_filters(search: str | None) -> dict:
+    """Filter values given in the URL query (``?region=R01&doc_types=CNI,PASS``)."""
+    parsed = parse_qs((search or "").lstrip("?"))
+    values = {k: parsed[k][-1] for k in QUERY_KEYS if k in parsed}
+    if "doc_types" in values:
+        values["doc_types"] = [d for d in values["doc_types"].split(",") if d]
+    return values
+
+
+def render_page(pathname: str | None, search: str | None, lang: str, dataset_id):
+    """Render the screen for the URL."""
+    config = current_config()
+    if pathname in ("/indicateurs", "/kpis"):
+        return catalogue(lang)
+    if pathname in (None, "", "/"):
+        ctx = services.context(config.database_url, dataset_id)
+        return overview(ctx, resolve(ctx, lang, **query_filters(search)), lang)
+    return html.Div(t("page.not_found", lang), className="alert alert-secondary mt-3")
+
+
+def register(app) -> None:
+    app.callback(
+        Output(ids.PAGE, "children"),
+        Input(ids.URL, "pathname"),
+        State(ids.URL, "search"),
+        State(ids.LANG, "data"),
+        State(ids.DATASET, "data"),
+    )(render_page)

@@ -1,0 +1,125 @@
+"""Dash wiring: ``create_app(config)`` builds one app instance."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dash
+import dash_bootstrap_components  # noqa: F401  (registers the component library)
+import diskcache
+import flask
+from dash import Dash, DiskcacheManager
+
+from dashapp.cache import cache, cache_config
+from dashapp.config import LANGUAGES, PROJECT_ROOT, Config
+
+LANG_COOKIE = "dashapp_lang"
+BOOTSTRAP_CSS = "/vendor/bootstrap.min.css"
+
+
+def current_config() -> Config:
+    """Settings of the app serving the current request."""
+    return flask.current_app.config["DASHAPP"]
+
+
+def request_lang(config: Config) -> str:
+    """Language of the current request: cookie, then the configured default."""
+    lang = (
+        flask.request.cookies.get(LANG_COOKIE) if flask.has_request_context() else None
+    )
+    return lang if lang in LANGUAGES else config.lang
+
+
+def _bootstrap_css_path() -> Path:
+    import flask_bootstrap
+
+    return (
+        Path(flask_bootstrap.__file__).parent
+        / "static/bootstrap5/css/bootstrap.min.css"
+    )
+
+
+def root_layout(config: Config):
+    """Layout served on each page load (the language can differ per visitor)."""
+    from dashapp import services
+    from layouts.shell import shell
+
+    lang = request_lang(config)
+    ctx = services.context(config.database_url)
+    info = ctx.info if ctx else None
+    return shell(
+        lang,
+        info.id if info else None,
+        info.name if info else None,
+        bool(info and info.is_synthetic),
+    )
+
+
+def create_app(config: Config | None = None, *, prepare_store: bool = True) -> Dash:
+    """Build the Dash app: store ready, cache, background manager, layout, callbacks.
+
+    Parameters
+    ----------
+    config : Config, optional
+        Settings; ``Config.from_env()`` when omitted.
+    prepare_store : bool
+        Upgrade the schema and create the demo data when the store is empty.
+    """
+    from callbacks import overview, shell
+    from dashapp import services
+    from dashapp.bootstrap import ensure_store
+
+    config = config or Config.from_env()
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    if prepare_store:
+        ensure_store(
+            services.get_store(config.database_url),
+            config.demo_seed,
+            config.demo_communes,
+        )
+
+    server = flask.Flask(__name__)
+    server.config["DASHAPP"] = config
+    cache.init_app(server, config=cache_config(config.cache_dir))
+    jobs = diskcache.Cache(str(config.cache_dir / "jobs"))
+    app = Dash(
+        __name__,
+        server=server,
+        title="Réseau des centres de service",
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        external_stylesheets=[BOOTSTRAP_CSS],
+        suppress_callback_exceptions=True,
+        compress=True,
+        background_callback_manager=DiskcacheManager(jobs),
+    )
+    app.layout = partial(root_layout, config)
+
+    @server.route(BOOTSTRAP_CSS)
+    def _bootstrap_css():
+        return flask.send_file(
+            _bootstrap_css_path(), mimetype="text/css", max_age=86400
+        )
+
+    @server.route("/lang/<code>")
+    def _set_lang(code: str):
+        referrer = urlparse(flask.request.referrer or "")
+        back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+        same_host = referrer.netloc == flask.request.host
+        target = flask.request.args.get("next") or (back if same_host else "/")
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"
+        response = flask.redirect(target)
+        if code in LANGUAGES:
+            response.set_cookie(
+                LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax"
+            )
+        return response
+
+    shell.register(app)
+    overview.register(app)
+    return app
+
+
+__all__ = ["Config", "create_app", "current_config", "dash"]

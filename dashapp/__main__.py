@@ -1,0 +1,126 @@
+"""Command line: ``python -m dashapp {serve,demo,db} ...``.
+
+Every option falls back to its environment variable, then to the default (see
+``dashapp.config.Config``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from dashapp.config import Config
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        help="folder of the default store and caches (env DASHAPP_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL of the store (env DASHAPP_DATABASE_URL)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dashapp", description="Service center network planner"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser(
+        "serve", help="run the web app (creates the demo data if the store is empty)"
+    )
+    _common(serve)
+    serve.add_argument("--host", help="interface to listen on (env HOST)")
+    serve.add_argument("--port", type=int, help="port (env PORT)")
+    serve.add_argument(
+        "--lang", choices=["fr", "en"], help="default UI language (env DASHAPP_LANG)"
+    )
+    serve.add_argument("--debug", action="store_true", help="Dash debug mode")
+
+    demo = sub.add_parser(
+        "demo",
+        help="generate the synthetic demo country into the store as a new dataset",
+    )
+    _common(demo)
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    demo.add_argument(
+        "--communes", type=int, default=400, help="number of communes (default 400)"
+    )
+    demo.add_argument(
+        "--no-activate",
+        action="store_true",
+        help="store it without making it the dataset the app shows",
+    )
+
+    db = sub.add_parser("db", help="schema migrations and datasets")
+    _common(db)
+    db.add_argument(
+        "action",
+        choices=["upgrade", "status"],
+        help="upgrade: migrate the schema to the newest revision (data "
+        "kept); status: revision and datasets",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        config = Config.from_env(
+            data_dir=args.data_dir,
+            database_url=args.database_url,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            lang=getattr(args, "lang", None),
+            debug=getattr(args, "debug", None) or None,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from dashapp import services
+
+    store = services.get_store(config.database_url)
+    if args.command == "serve":
+        from dashapp import create_app
+
+        app = create_app(config)
+        app.run(host=config.host, port=config.port, debug=config.debug)
+        return 0
+    if args.command == "demo":
+        from dashapp.bootstrap import create_demo
+
+        if args.communes < 20:
+            print("error: --communes should be at least 20", file=sys.stderr)
+            return 2
+        store.upgrade()
+        started = time.perf_counter()
+        info = create_demo(
+            store, args.seed, args.communes, activate=not args.no_activate
+        )
+        print(
+            f"dataset {info.id} '{info.name}' version {info.version} created in "
+            f"{time.perf_counter() - started:.1f} s"
+            + ("" if args.no_activate else " (active)")
+        )
+        return 0
+    if args.command == "db":
+        if args.action == "upgrade":
+            store.upgrade()
+        print(
+            f"schema revision: {store.revision()} (code head: {store.head_revision()})"
+        )
+        for d in store.datasets():
+            mark = "*" if d.is_active else " "
+            print(f"{mark} {d.id:>3} {d.kind:<10} {d.version}  {d.name}")
+        return 0
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

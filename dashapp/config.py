@@ -1,0 +1,105 @@
+"""Application settings: one frozen dataclass.
+
+Each setting is resolved in this order: explicit argument, environment variable,
+default (as ``dash/_configs.py`` does). Paths come from :mod:`pathlib`, never from
+the current directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("fr", "en")
+
+
+def _default_data_dir() -> Path:
+    return PROJECT_ROOT / "var"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one app instance.
+
+    Attributes
+    ----------
+    data_dir : Path
+        Folder holding the default SQLite store and the caches
+        (``DASHAPP_DATA_DIR``).
+    database_url : str
+        SQLAlchemy URL of the store (``DASHAPP_DATABASE_URL``); default is
+        ``sqlite:///<data_dir>/dashapp.sqlite``.
+    host, port : str, int
+        Where ``serve`` listens (``HOST``, ``PORT``).
+    lang : str
+        Default UI language, ``fr`` or ``en`` (``DASHAPP_LANG``).
+    basemap_style : str or None
+        Optional MapLibre style URL for a tile basemap (``DASHAPP_BASEMAP``).
+        Unset by default: the map then needs nothing from the internet.
+    demo_seed, demo_communes : int
+        Parameters of the synthetic demo country created on first run.
+    """
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8050
+    lang: str = "fr"
+    basemap_style: str | None = None
+    demo_seed: int = 42
+    demo_communes: int = 400
+    debug: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANGUAGES:
+            raise ValueError(
+                f"lang should be one of {LANGUAGES}, got {self.lang!r} "
+                "(check DASHAPP_LANG or --lang)"
+            )
+        if not 0 < int(self.port) < 65536:
+            raise ValueError(f"port should be in 1..65535, got {self.port!r}")
+        if not self.database_url:
+            url = f"sqlite:///{Path(self.data_dir) / 'dashapp.sqlite'}"
+            object.__setattr__(self, "database_url", url)
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+
+    @property
+    def cache_dir(self) -> Path:
+        """Folder of the flask-caching file cache and background-job cache."""
+        return self.data_dir / "cache"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
+        """Build settings from explicit ``overrides``, then ``env``, then defaults.
+
+        ``None`` overrides are ignored, so CLI options left unset fall through to
+        the environment.
+        """
+        env = dict(os.environ if env is None else env)
+        values: dict = {}
+        mapping = {
+            "data_dir": "DASHAPP_DATA_DIR",
+            "database_url": "DASHAPP_DATABASE_URL",
+            "host": "HOST",
+            "port": "PORT",
+            "lang": "DASHAPP_LANG",
+            "basemap_style": "DASHAPP_BASEMAP",
+        }
+        for name, var in mapping.items():
+            if env.get(var):
+                values[name] = env[var]
+        if "port" in values:
+            try:
+                values["port"] = int(values["port"])
+            except ValueError as exc:
+                raise ValueError(
+                    f"PORT should be an integer, got {env['PORT']!r}"
+                ) from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes) -> Config:
+        """Return a copy with ``changes`` applied."""
+        return replace(self, **changes)

@@ -1,0 +1,478 @@
+"""The KPI catalogue: every indicator defined once, with its SQL.
+
+Each KPI is ``factor * sum(numerator) / sum(denominator)`` over additive *measures*.
+A measure is one SQL aggregate expression over one source (operations, communes,
+centers, or operations of the centers located in the area). Because every measure
+is a sum, the value for a department or region is exactly the ratio of the sums of
+its communes: the app fetches measures per commune once per filter and aggregates
+them to any level, and the standalone SQL shown in the catalogue computes the same
+numbers straight from the store (the tests check both agree).
+
+Examples
+--------
+>>> from data.kpi import KPIS
+>>> KPIS["rejection_rate"].unit
+'%'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, text
+
+# --- sources: how rows of each kind are restricted to the filters -------------------
+# Every source yields rows keyed by the commune they belong to (``commune_key``), so
+# that one closure join scopes it to any area.
+_OPS_FILTER = (
+    "o.dataset_id = :dataset_id AND o.week >= :start AND o.week <= :end "
+    "AND o.doc_type IN :doc_types"
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a measure's rows come from."""
+
+    name: str
+    from_sql: str
+    commune_key: str
+    where: str
+
+
+SOURCES = {
+    "ops": Source("ops", "operations o", "o.commune_id", _OPS_FILTER),
+    "communes": Source(
+        "communes",
+        "admin_units u LEFT JOIN commune_access a ON a.commune_id = u.id",
+        "u.id",
+        "u.dataset_id = :dataset_id AND u.level = :commune_level",
+    ),
+    "centers": Source(
+        "centers",
+        "service_centers c",
+        "c.commune_id",
+        "c.dataset_id = :dataset_id AND c.status = 'open'",
+    ),
+    "center_ops": Source(
+        "center_ops",
+        "operations o JOIN service_centers c ON c.id = o.center_id",
+        "c.commune_id",
+        _OPS_FILTER,
+    ),
+}
+
+# Number of weeks with data in the period: the scale of per-week capacities.
+N_WEEKS_SQL = (
+    "(SELECT COUNT(DISTINCT o.week) FROM operations o WHERE "
+    "o.dataset_id = :dataset_id AND o.week >= :start AND o.week <= :end)"
+)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An additive quantity: one SQL aggregate over one source."""
+
+    name: str
+    source: str
+    sql: str
+
+
+MEASURES = {
+    m.name: m
+    for m in [
+        Measure("requests", "ops", "SUM(o.requests)"),
+        Measure("delivered", "ops", "SUM(o.delivered)"),
+        Measure("on_time", "ops", "SUM(o.delivered_on_time)"),
+        Measure("rejected", "ops", "SUM(o.rejected)"),
+        Measure("delay_days", "ops", "SUM(o.delay_mean_days * o.delivered)"),
+        Measure("p90_days", "ops", "SUM(o.delay_p90_days * o.delivered)"),
+        Measure("population", "communes", "SUM(u.population)"),
+        Measure(
+            "pop_within",
+            "communes",
+            "SUM(CASE WHEN a.distance_km <= :radius_km THEN u.population ELSE 0 END)",
+        ),
+        Measure("pop_distance", "communes", "SUM(u.population * a.distance_km)"),
+        Measure(
+            "pop_with_distance",
+            "communes",
+            "SUM(CASE WHEN a.distance_km IS NULL THEN 0 ELSE u.population END)",
+        ),
+        Measure("centers", "centers", "COUNT(c.id)"),
+        Measure("capacity", "centers", f"SUM(c.capacity_week) * {N_WEEKS_SQL}"),
+        Measure("center_requests", "center_ops", "SUM(o.requests)"),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class KPI:
+    """One indicator: ``factor * numerator / denominator``.
+
+    ``per_year`` multiplies by ``52 / weeks in the period`` so that values are
+    comparable whatever period is chosen.
+    """
+
+    id: str
+    name_fr: str
+    name_en: str
+    rule_fr: str
+    rule_en: str
+    unit: str
+    numerator: str
+    denominator: str | None = None
+    factor: float = 1.0
+    per_year: bool = False
+    higher_is_better: bool | None = None
+    decimals: int = 1
+    on_map: bool = True
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def name(self, lang: str) -> str:
+        return self.name_fr if lang == "fr" else self.name_en
+
+    def rule(self, lang: str) -> str:
+        return self.rule_fr if lang == "fr" else self.rule_en
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return (self.numerator,) + ((self.denominator,) if self.denominator else ())
+
+
+KPIS: dict[str, KPI] = {
+    k.id: k
+    for k in [
+        KPI(
+            "population",
+            "Population",
+            "Population",
+            "Somme de la population des communes.",
+            "Sum of the communes' population.",
+            "hab.",
+            "population",
+            decimals=0,
+            higher_is_better=None,
+        ),
+        KPI(
+            "requests",
+            "Demandes",
+            "Requests",
+            "Somme des demandes reçues sur la période, types de documents choisis.",
+            "Sum of requests received over the period, for the chosen document types.",
+            "",
+            "requests",
+            decimals=0,
+            higher_is_better=None,
+        ),
+        KPI(
+            "requests_per_1000",
+            "Demandes pour 1 000 hab. (par an)",
+            "Requests per 1,000 inhabitants (per year)",
+            "Demandes × 1 000 / population, ramené à 52 semaines.",
+            "Requests × 1,000 / population, scaled to 52 weeks.",
+            "‰/an",
+            "requests",
+            "population",
+            factor=1000.0,
+            per_year=True,
+            higher_is_better=None,
+        ),
+        KPI(
+            "mean_delay",
+            "Délai moyen de traitement",
+            "Mean processing delay",
+            "Moyenne des délais moyens hebdomadaires pondérée par les documents délivrés.",
+            "Mean of weekly mean delays weighted by documents delivered.",
+            "j",
+            "delay_days",
+            "delivered",
+            higher_is_better=False,
+        ),
+        KPI(
+            "p90_delay",
+            "Délai au 90e centile",
+            "90th-percentile delay",
+            "Moyenne des délais hebdomadaires au 90e centile pondérée par les documents "
+            "délivrés.",
+            "Mean of weekly 90th-percentile delays weighted by documents delivered.",
+            "j",
+            "p90_days",
+            "delivered",
+            higher_is_better=False,
+        ),
+        KPI(
+            "on_time_share",
+            "Délivrés dans le délai cible",
+            "Delivered within target",
+            "Documents délivrés dans le délai cible de leur type / documents délivrés.",
+            "Documents delivered within their type's target delay / documents delivered.",
+            "%",
+            "on_time",
+            "delivered",
+            factor=100.0,
+            higher_is_better=True,
+        ),
+        KPI(
+            "rejection_rate",
+            "Taux de rejet",
+            "Rejection rate",
+            "Demandes rejetées / demandes reçues.",
+            "Rejected requests / requests received.",
+            "%",
+            "rejected",
+            "requests",
+            factor=100.0,
+            higher_is_better=False,
+        ),
+        KPI(
+            "utilisation",
+            "Utilisation des capacités",
+            "Capacity utilisation",
+            "Demandes traitées par les centres situés dans la zone / (capacité hebdomadaire "
+            "de ces centres × semaines de la période).",
+            "Requests handled by the centers located in the area / (their weekly capacity "
+            "× weeks in the period).",
+            "%",
+            "center_requests",
+            "capacity",
+            factor=100.0,
+            higher_is_better=None,
+        ),
+        KPI(
+            "pop_within",
+            "Population à moins de X km d'un centre",
+            "Population within X km of a center",
+            "Population des communes dont le point représentatif est à X km ou moins "
+            "(distance orthodromique) du centre ouvert le plus proche / population.",
+            "Population of communes whose representative point is within X km "
+            "(great-circle) of the nearest open center / population.",
+            "%",
+            "pop_within",
+            "population",
+            factor=100.0,
+            higher_is_better=True,
+        ),
+        KPI(
+            "mean_distance",
+            "Distance moyenne au centre le plus proche",
+            "Mean distance to the nearest center",
+            "Moyenne, pondérée par la population, de la distance orthodromique du point "
+            "représentatif de chaque commune au centre ouvert le plus proche.",
+            "Population-weighted mean of the great-circle distance from each commune's "
+            "representative point to the nearest open center.",
+            "km",
+            "pop_distance",
+            "pop_with_distance",
+            higher_is_better=False,
+        ),
+        KPI(
+            "centers_per_100k",
+            "Centres pour 100 000 hab.",
+            "Centers per 100,000 inhabitants",
+            "Centres ouverts situés dans la zone × 100 000 / population.",
+            "Open centers located in the area × 100,000 / population.",
+            "",
+            "centers",
+            "population",
+            factor=100_000.0,
+            decimals=2,
+            higher_is_better=True,
+        ),
+    ]
+}
+
+CARD_KPIS = (
+    "requests",
+    "requests_per_1000",
+    "mean_delay",
+    "p90_delay",
+    "on_time_share",
+    "rejection_rate",
+    "utilisation",
+    "pop_within",
+    "mean_distance",
+    "centers_per_100k",
+)
+MAP_KPIS = (
+    "population",
+    "requests_per_1000",
+    "mean_delay",
+    "on_time_share",
+    "rejection_rate",
+    "mean_distance",
+    "pop_within",
+    "utilisation",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user filtered on (already validated)."""
+
+    dataset_id: int
+    start: dt.date
+    end: dt.date
+    doc_types: tuple[str, ...]
+    radius_km: float
+    commune_level: int = 2
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "dataset_id": self.dataset_id,
+            "start": self.start,
+            "end": self.end,
+            "doc_types": list(self.doc_types),
+            "radius_km": float(self.radius_km),
+            "commune_level": self.commune_level,
+        }
+
+
+def statement(sql: str):
+    """A text() statement with the list parameters (doc types, scope) expanding."""
+    stmt = text(sql)
+    if ":doc_types" in sql:
+        stmt = stmt.bindparams(bindparam("doc_types", expanding=True))
+    if ":scope" in sql:
+        stmt = stmt.bindparams(bindparam("scope", expanding=True))
+    return stmt
+
+
+def measures_by_commune_sql(source: str) -> str:
+    """SQL returning every measure of ``source`` per commune (``commune_id``)."""
+    src = SOURCES[source]
+    cols = ", ".join(
+        f"{m.sql} AS {m.name}" for m in MEASURES.values() if m.source == source
+    )
+    return (
+        f"SELECT {src.commune_key} AS commune_id, {cols} FROM {src.from_sql} "
+        f"WHERE {src.where} GROUP BY {src.commune_key}"
+    )
+
+
+def measure_scoped_sql(measure: str) -> str:
+    """Standalone SQL of one measure summed over the communes under ``:scope`` units."""
+    m = MEASURES[measure]
+    src = SOURCES[m.source]
+    return (
+        f"SELECT {m.sql} FROM {src.from_sql} "
+        f"JOIN unit_closure k ON k.descendant_id = {src.commune_key} "
+        f"WHERE {src.where} AND k.ancestor_id IN :scope"
+    )
+
+
+def kpi_sql(kpi_id: str) -> str:
+    """Standalone SQL of a KPI over the communes below the units in ``:scope``.
+
+    Parameters are ``:dataset_id``, ``:start``, ``:end``, ``:doc_types`` (list),
+    ``:radius_km``, ``:commune_level`` and ``:scope`` (list of unit ids; for the whole
+    country, the ids of the top level).
+    """
+    kpi = KPIS[kpi_id]
+    num = f"({measure_scoped_sql(kpi.numerator)})"
+    factor = repr(kpi.factor)
+    if kpi.per_year:
+        factor = f"{factor} * 52.0 / NULLIF({N_WEEKS_SQL}, 0)"
+    if kpi.denominator is None:
+        return f"SELECT {factor} * {num} AS value"
+    den = f"({measure_scoped_sql(kpi.denominator)})"
+    return f"SELECT {factor} * CAST({num} AS FLOAT) / NULLIF({den}, 0) AS value"
+
+
+def run_kpi_sql(store, kpi_id: str, filters: Filters, scope: list[int]) -> float:
+    """Evaluate a KPI's catalogue SQL directly on the store (used to cross-check)."""
+    params = filters.params() | {"scope": [int(s) for s in scope]}
+    with store.engine.connect() as conn:
+        value = conn.execute(statement(kpi_sql(kpi_id)), params).scalar()
+    return float("nan") if value is None else float(value)
+
+
+def n_weeks(store, filters: Filters) -> int:
+    """Weeks with data in the filtered period."""
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(statement(N_WEEKS_SQL.strip("()")), filters.params()).scalar()
+            or 0
+        )
+
+
+def commune_measures(store, filters: Filters) -> pd.DataFrame:
+    """Every measure per commune for the filters: the one base every KPI derives from.
+
+    Returns a frame indexed by commune id with one column per measure (zeros where a
+    commune has no rows) and the attribute ``n_weeks``.
+    """
+    params = filters.params()
+    frames = []
+    with store.engine.connect() as conn:
+        for source in SOURCES:
+            result = conn.execute(statement(measures_by_commune_sql(source)), params)
+            frames.append(
+                pd.DataFrame(result.fetchall(), columns=list(result.keys())).set_index(
+                    "commune_id"
+                )
+            )
+    base = frames[1]  # the communes source lists every commune
+    for frame in frames[:1] + frames[2:]:
+        base = base.join(frame, how="left")
+    base = base.astype(float).fillna(0.0)
+    base.attrs["n_weeks"] = n_weeks(store, filters)
+    return base[list(MEASURES)]
+
+
+def aggregate(measures: pd.DataFrame, groups: pd.Series | None) -> pd.DataFrame:
+    """Sum commune measures into groups (a Series mapping commune id -> group id).
+
+    ``groups=None`` sums everything into one row labelled ``'all'``.
+    """
+    if groups is None:
+        out = measures.sum().to_frame("all").T
+    else:
+        out = (
+            measures.join(groups.rename("_group"), how="inner").groupby("_group").sum()
+        )
+    out.attrs["n_weeks"] = measures.attrs.get("n_weeks", 0)
+    return out
+
+
+def kpi_values(sums: pd.DataFrame, kpi_ids=None) -> pd.DataFrame:
+    """KPI values from summed measures (rows: groups; columns: KPI ids)."""
+    weeks = sums.attrs.get("n_weeks", 0)
+    out = {}
+    for kid in kpi_ids or KPIS:
+        kpi = KPIS[kid]
+        num = sums[kpi.numerator].to_numpy(dtype=float)
+        factor = kpi.factor * (52.0 / weeks if kpi.per_year and weeks else 1.0)
+        if kpi.per_year and not weeks:
+            factor = np.nan
+        if kpi.denominator is None:
+            out[kid] = factor * num
+        else:
+            den = sums[kpi.denominator].to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[kid] = np.where(
+                    den > 0, factor * num / np.where(den > 0, den, 1), np.nan
+                )
+    return pd.DataFrame(out, index=sums.index)
+
+
+def catalogue_frame(lang: str = "fr") -> pd.DataFrame:
+    """The catalogue as a table (for the app's KPI page and the README)."""
+    rows = []
+    for kpi in KPIS.values():
+        better = {True: "↑", False: "↓", None: "–"}[kpi.higher_is_better]
+        rows.append(
+            {
+                "id": kpi.id,
+                "name": kpi.name(lang),
+                "rule": kpi.rule(lang),
+                "unit": kpi.unit,
+                "better": better,
+                "sql": kpi_sql(kpi.id),
+            }
+        )
+    return pd.DataFrame(rows)

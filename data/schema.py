@@ -1,0 +1,214 @@
+"""Relational schema of the store (SQLAlchemy 2 declarative models).
+
+The schema is portable: plain types only, geometries as WKB in a binary column, no
+spatial extension. It is created and evolved by the Alembic migrations in
+``data/migrations``; these models describe the head revision and are what the code
+queries with.
+
+Examples
+--------
+>>> from data.schema import Base
+>>> sorted(Base.metadata.tables)[:3]
+['admin_levels', 'admin_units', 'candidate_sites']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Dataset(Base):
+    """One version of a country's data (the demo, or an import)."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # 'synthetic' or 'imported'
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AdminLevel(Base):
+    """Name of one level of the hierarchy (0 is the top), since countries differ."""
+
+    __tablename__ = "admin_levels"
+
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name_fr: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+
+
+class AdminUnit(Base):
+    """An administrative unit: region, department, commune (or local equivalents)."""
+
+    __tablename__ = "admin_units"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "code"),
+        Index("ix_admin_units_dataset_level", "dataset_id", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
+    population: Mapped[int] = mapped_column(BigInteger, default=0)
+    area_km2: Mapped[float] = mapped_column(Float, default=0.0)
+    urban: Mapped[bool] = mapped_column(Boolean, default=False)
+    poverty_rate: Mapped[float | None] = mapped_column(Float)
+    literacy_rate: Mapped[float | None] = mapped_column(Float)
+    internet_rate: Mapped[float | None] = mapped_column(Float)
+    rep_lon: Mapped[float] = mapped_column(Float)
+    rep_lat: Mapped[float] = mapped_column(Float)
+    geometry_wkb: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class UnitClosure(Base):
+    """Closure table of the hierarchy: every (ancestor, descendant) pair, self included.
+
+    It lets one portable SQL query aggregate communes to any level.
+    """
+
+    __tablename__ = "unit_closure"
+    __table_args__ = (Index("ix_unit_closure_descendant", "descendant_id"),)
+
+    ancestor_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_units.id", ondelete="CASCADE"), primary_key=True
+    )
+    descendant_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_units.id", ondelete="CASCADE"), primary_key=True
+    )
+    depth: Mapped[int] = mapped_column(Integer)
+
+
+class DocumentType(Base):
+    """A kind of official document, with its target processing delay."""
+
+    __tablename__ = "document_types"
+
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name_fr: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    target_delay_days: Mapped[float] = mapped_column(Float)
+
+
+class ServiceCenter(Base):
+    """An existing service center."""
+
+    __tablename__ = "service_centers"
+    __table_args__ = (UniqueConstraint("dataset_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    capacity_week: Mapped[float] = mapped_column(Float)
+    staff: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    opened_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class CandidateSite(Base):
+    """A site where a new center could open."""
+
+    __tablename__ = "candidate_sites"
+    __table_args__ = (UniqueConstraint("dataset_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    opening_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    capacity_week: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Operation(Base):
+    """Weekly operations of one commune at one center for one document type."""
+
+    __tablename__ = "operations"
+    __table_args__ = (
+        Index("ix_operations_dataset_week", "dataset_id", "week"),
+        Index("ix_operations_commune", "commune_id"),
+        Index("ix_operations_center", "center_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE")
+    )
+    week: Mapped[dt.date] = mapped_column(Date)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id"))
+    center_id: Mapped[int] = mapped_column(ForeignKey("service_centers.id"))
+    doc_type: Mapped[str] = mapped_column(String(20))
+    requests: Mapped[int] = mapped_column(Integer)
+    delivered: Mapped[int] = mapped_column(Integer)
+    delivered_on_time: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    backlog: Mapped[int] = mapped_column(Integer)
+    delay_mean_days: Mapped[float | None] = mapped_column(Float)
+    delay_p90_days: Mapped[float | None] = mapped_column(Float)
+
+
+class CommuneAccess(Base):
+    """Great-circle distance from each commune to its nearest open center.
+
+    Derived data, recomputed by ``geo.access.refresh_access`` whenever centers change.
+    """
+
+    __tablename__ = "commune_access"
+
+    commune_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_units.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE")
+    )
+    nearest_center_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_centers.id")
+    )
+    distance_km: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,551 @@
+"""The relational store: engine, schema migrations, writing and reading datasets.
+
+Everything goes through SQLAlchemy 2 with portable SQL, so the same code runs on the
+embedded SQLite file and on PostgreSQL given a database URL.
+
+Examples
+--------
+>>> from data.store import Store
+>>> store = Store("sqlite://")
+>>> store.upgrade()
+>>> store.active_dataset() is None
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, delete, event, insert, select, text, update
+from sqlalchemy.engine import Engine
+
+from data.schema import (
+    AdminLevel,
+    AdminUnit,
+    CandidateSite,
+    CommuneAccess,
+    Dataset,
+    DocumentType,
+    Operation,
+    ServiceCenter,
+    UnitClosure,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+WGS84 = "EPSG:4326"
+_CHUNK = 50_000
+
+
+class StoreError(RuntimeError):
+    """A problem with the store's content, worded for the user."""
+
+
+class DatasetBundle(Protocol):
+    """What :meth:`Store.add_dataset` needs (``data.demo.DemoCountry`` is one)."""
+
+    name: str
+    levels: pd.DataFrame
+    units: gpd.GeoDataFrame
+    centers: pd.DataFrame
+    candidates: pd.DataFrame
+    doc_types: pd.DataFrame
+    operations: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One dataset version as stored."""
+
+    id: int
+    name: str
+    kind: str
+    version: str
+    description: str
+    created_at: dt.datetime
+    is_active: bool
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.kind == "synthetic"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; on SQLite turn foreign keys on and use WAL for readers."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            if url not in ("sqlite://", "sqlite:///:memory:"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+    return engine
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False)
+    )
+    return cfg
+
+
+class Store:
+    """Access to one database.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy database URL, e.g. ``sqlite:////path/dashapp.sqlite`` or
+        ``postgresql+psycopg://user@host/db``.
+    """
+
+    def __init__(self, url: str) -> None:
+        if not isinstance(url, str) or not url:
+            raise TypeError(f"'url' should be a non-empty SQLAlchemy URL, got {url!r}")
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
+        self.url = url
+        self.engine = make_engine(url)
+
+    # -- schema -----------------------------------------------------------------
+    def upgrade(self) -> None:
+        """Bring the schema to the newest revision; existing data is kept."""
+        cfg = _alembic_config(self.engine)
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def revision(self) -> str | None:
+        """Schema revision the database is at (``None`` if never migrated)."""
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    @staticmethod
+    def head_revision() -> str:
+        """Newest schema revision this code knows."""
+        script = ScriptDirectory.from_config(_alembic_config(make_engine("sqlite://")))
+        return script.get_current_head()
+
+    # -- datasets ---------------------------------------------------------------
+    def datasets(self) -> list[DatasetInfo]:
+        """Every dataset version, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Dataset.__table__).order_by(Dataset.id.desc())
+            ).all()
+        return [
+            DatasetInfo(**{k: r._mapping[k] for k in DatasetInfo.__annotations__})
+            for r in rows
+        ]
+
+    def active_dataset(self) -> DatasetInfo | None:
+        """The dataset the app shows, or ``None`` when the store is empty."""
+        items = self.datasets()
+        active = [d for d in items if d.is_active]
+        return active[0] if active else (items[0] if items else None)
+
+    def set_active(self, dataset_id: int) -> None:
+        """Make ``dataset_id`` the dataset the app shows."""
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                select(Dataset.id).where(Dataset.id == dataset_id)
+            ).first()
+            if found is None:
+                raise StoreError(f"no dataset with id {dataset_id}")
+            conn.execute(update(Dataset).values(is_active=False))
+            conn.execute(
+                update(Dataset).where(Dataset.id == dataset_id).values(is_active=True)
+            )
+
+    def add_dataset(
+        self,
+        bundle: DatasetBundle,
+        *,
+        kind: str = "synthetic",
+        description: str = "",
+        activate: bool = True,
+    ) -> DatasetInfo:
+        """Write a whole dataset in one transaction: it is stored whole or not at all.
+
+        Parameters
+        ----------
+        bundle : DatasetBundle
+            Levels, units (GeoDataFrame in any CRS with a definition, reprojected to
+            EPSG:4326), centers, candidate sites, document types and operations, with
+            the columns of ``data.demo.DemoCountry``.
+        kind : {'synthetic', 'imported'}
+        activate : bool
+            Make it the dataset the app shows.
+        """
+        units = _check_units(bundle.units)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        version = f"{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+        with self.engine.begin() as conn:
+            ds_id = conn.execute(
+                insert(Dataset)
+                .values(
+                    name=bundle.name,
+                    kind=kind,
+                    version=version,
+                    description=description,
+                    created_at=now,
+                    is_active=False,
+                )
+                .returning(Dataset.id)
+            ).scalar_one()
+            conn.execute(
+                insert(AdminLevel),
+                [
+                    {
+                        "dataset_id": ds_id,
+                        "level": int(r.level),
+                        "code": r.code,
+                        "name_fr": r.name_fr,
+                        "name_en": r.name_en,
+                    }
+                    for r in bundle.levels.itertuples()
+                ],
+            )
+            code_to_id = self._insert_units(conn, ds_id, units)
+            self._insert_closure(conn, units, code_to_id)
+            conn.execute(
+                insert(DocumentType),
+                [
+                    {
+                        "dataset_id": ds_id,
+                        "code": r.code,
+                        "name_fr": r.name_fr,
+                        "name_en": r.name_en,
+                        "target_delay_days": float(r.target_delay_days),
+                    }
+                    for r in bundle.doc_types.itertuples()
+                ],
+            )
+            center_ids = self._insert_points(
+                conn, ServiceCenter, ds_id, bundle.centers, "center_code", code_to_id
+            )
+            self._insert_points(
+                conn, CandidateSite, ds_id, bundle.candidates, "site_code", code_to_id
+            )
+            self._insert_operations(
+                conn, ds_id, bundle.operations, code_to_id, center_ids
+            )
+            if activate:
+                conn.execute(update(Dataset).values(is_active=False))
+                conn.execute(
+                    update(Dataset).where(Dataset.id == ds_id).values(is_active=True)
+                )
+        return next(d for d in self.datasets() if d.id == ds_id)
+
+    @staticmethod
+    def _insert_units(conn, ds_id: int, units: gpd.GeoDataFrame) -> dict[str, int]:
+        rep = units.geometry.representative_point()
+        wkb = shapely.to_wkb(units.geometry.values, output_dimension=2)
+        frame = pd.DataFrame(
+            {
+                "code": units["unit_code"].astype(str),
+                "name": units["name"].astype(str),
+                "level": units["level"].astype(int),
+                "parent_code": units["parent_code"],
+                "population": units["population"].fillna(0).astype("int64"),
+                "area_km2": units["area_km2"].astype(float),
+                "urban": units.get("urban", False),
+                "poverty_rate": units.get("poverty_rate"),
+                "literacy_rate": units.get("literacy_rate"),
+                "internet_rate": units.get("internet_rate"),
+                "rep_lon": rep.x.to_numpy(),
+                "rep_lat": rep.y.to_numpy(),
+                "geometry_wkb": wkb,
+            }
+        )
+        code_to_id: dict[str, int] = {}
+        for level in sorted(frame["level"].unique()):
+            part = frame[frame["level"] == level]
+            rows = []
+            for r in part.to_dict("records"):
+                parent = r.pop("parent_code")
+                r["parent_id"] = code_to_id.get(parent) if _present(parent) else None
+                if _present(parent) and r["parent_id"] is None:
+                    raise StoreError(
+                        f"unit {r['code']!r} (level {level}): parent {parent!r} not found"
+                    )
+                r["urban"] = bool(r["urban"]) if _present(r["urban"]) else False
+                for key in ("poverty_rate", "literacy_rate", "internet_rate"):
+                    r[key] = float(r[key]) if _present(r[key]) else None
+                r["population"] = int(r["population"])
+                r["level"] = int(r["level"])
+                r["dataset_id"] = ds_id
+                rows.append(r)
+            conn.execute(insert(AdminUnit), rows)
+            got = conn.execute(
+                select(AdminUnit.code, AdminUnit.id).where(
+                    AdminUnit.dataset_id == ds_id, AdminUnit.level == int(level)
+                )
+            ).all()
+            code_to_id.update(dict(got))
+        return code_to_id
+
+    @staticmethod
+    def _insert_closure(
+        conn, units: gpd.GeoDataFrame, code_to_id: dict[str, int]
+    ) -> None:
+        parent = dict(zip(units["unit_code"], units["parent_code"], strict=True))
+        rows = []
+        for code in units["unit_code"]:
+            node, depth = code, 0
+            while _present(node):
+                rows.append(
+                    {
+                        "ancestor_id": code_to_id[node],
+                        "descendant_id": code_to_id[code],
+                        "depth": depth,
+                    }
+                )
+                node, depth = parent.get(node), depth + 1
+        for start in range(0, len(rows), _CHUNK):
+            conn.execute(insert(UnitClosure), rows[start : start + _CHUNK])
+
+    @staticmethod
+    def _insert_points(
+        conn,
+        model,
+        ds_id: int,
+        frame: pd.DataFrame,
+        code_col: str,
+        code_to_id: dict[str, int],
+    ) -> dict[str, int]:
+        if frame is None or frame.empty:
+            return {}
+        rows = []
+        for i, r in enumerate(frame.to_dict("records")):
+            commune = code_to_id.get(r["commune_code"])
+            if commune is None:
+                raise StoreError(
+                    f"{model.__tablename__} row {i + 1}: commune {r['commune_code']!r} "
+                    "not found"
+                )
+            row = {
+                "dataset_id": ds_id,
+                "code": str(r[code_col]),
+                "name": str(r["name"]),
+                "commune_id": commune,
+                "lon": float(r["lon"]),
+                "lat": float(r["lat"]),
+                "capacity_week": float(r.get("capacity_week") or 0),
+            }
+            if model is ServiceCenter:
+                row.update(
+                    staff=int(r.get("staff") or 0),
+                    status=str(r.get("status") or "open"),
+                    opened_on=_as_date(r.get("opened_on")),
+                )
+            else:
+                row["opening_cost"] = float(r.get("opening_cost") or 0)
+            rows.append(row)
+        conn.execute(insert(model), rows)
+        got = conn.execute(
+            select(model.code, model.id).where(model.dataset_id == ds_id)
+        ).all()
+        return dict(got)
+
+    @staticmethod
+    def _insert_operations(
+        conn,
+        ds_id: int,
+        ops: pd.DataFrame,
+        code_to_id: dict[str, int],
+        center_ids: dict[str, int],
+    ) -> None:
+        if ops is None or ops.empty:
+            return
+        frame = pd.DataFrame(
+            {
+                "dataset_id": ds_id,
+                "week": pd.to_datetime(ops["week"]).dt.date,
+                "commune_id": ops["commune_code"].map(code_to_id),
+                "center_id": ops["center_code"].map(center_ids),
+                "doc_type": ops["doc_type"].astype(str),
+            }
+        )
+        for bad, col in (
+            (frame["commune_id"].isna(), "commune_code"),
+            (frame["center_id"].isna(), "center_code"),
+        ):
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                raise StoreError(
+                    f"operations row {row + 1}: {col} {ops[col].iloc[row]!r} not found"
+                )
+        for col in (
+            "requests",
+            "delivered",
+            "delivered_on_time",
+            "rejected",
+            "backlog",
+        ):
+            frame[col] = ops[col].astype("int64").to_numpy()
+        for col in ("delay_mean_days", "delay_p90_days"):
+            frame[col] = ops[col].astype(float).to_numpy()
+        frame["commune_id"] = frame["commune_id"].astype("int64")
+        frame["center_id"] = frame["center_id"].astype("int64")
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        for start in range(0, len(records), _CHUNK):
+            conn.execute(insert(Operation), records[start : start + _CHUNK])
+
+    # -- derived access table ------------------------------------------------------
+    def write_access(self, dataset_id: int, access: pd.DataFrame) -> None:
+        """Replace the nearest-center distances of ``dataset_id``.
+
+        ``access`` has columns ``commune_id``, ``nearest_center_id``, ``distance_km``.
+        """
+        rows = [
+            {
+                "dataset_id": dataset_id,
+                "commune_id": int(r.commune_id),
+                "nearest_center_id": None
+                if pd.isna(r.nearest_center_id)
+                else int(r.nearest_center_id),
+                "distance_km": None if pd.isna(r.distance_km) else float(r.distance_km),
+            }
+            for r in access.itertuples()
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(CommuneAccess).where(CommuneAccess.dataset_id == dataset_id)
+            )
+            if rows:
+                conn.execute(insert(CommuneAccess), rows)
+
+    # -- reading ------------------------------------------------------------------
+    def read_frame(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Run a read-only SQL query and return a DataFrame."""
+        with self.engine.connect() as conn:
+            result = conn.execute(text(sql), params or {})
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def levels(self, dataset_id: int) -> pd.DataFrame:
+        """Level names of a dataset, top level first."""
+        return self.read_frame(
+            "SELECT level, code, name_fr, name_en FROM admin_levels "
+            "WHERE dataset_id = :d ORDER BY level",
+            {"d": dataset_id},
+        )
+
+    def units(self, dataset_id: int, level: int | None = None) -> gpd.GeoDataFrame:
+        """Administrative units (one level or all) as a GeoDataFrame in EPSG:4326."""
+        sql = (
+            "SELECT id, code, name, level, parent_id, population, area_km2, urban, "
+            "poverty_rate, literacy_rate, internet_rate, rep_lon, rep_lat, geometry_wkb "
+            "FROM admin_units WHERE dataset_id = :d"
+        )
+        params: dict[str, Any] = {"d": dataset_id}
+        if level is not None:
+            sql += " AND level = :level"
+            params["level"] = int(level)
+        frame = self.read_frame(sql + " ORDER BY level, id", params)
+        geometry = shapely.from_wkb(frame.pop("geometry_wkb").to_numpy())
+        frame["parent_id"] = frame["parent_id"].astype("Int64")
+        frame["urban"] = frame["urban"].astype(bool)
+        return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+
+    def closure(self, dataset_id: int) -> pd.DataFrame:
+        """Ancestor/descendant pairs (self included) of the dataset's hierarchy."""
+        return self.read_frame(
+            "SELECT k.ancestor_id, k.descendant_id, k.depth FROM unit_closure k "
+            "JOIN admin_units u ON u.id = k.descendant_id WHERE u.dataset_id = :d",
+            {"d": dataset_id},
+        )
+
+    def centers(self, dataset_id: int) -> pd.DataFrame:
+        """Service centers of a dataset."""
+        return self.read_frame(
+            "SELECT id, code, name, commune_id, lon, lat, capacity_week, staff, status, "
+            "opened_on FROM service_centers WHERE dataset_id = :d ORDER BY id",
+            {"d": dataset_id},
+        )
+
+    def candidates(self, dataset_id: int) -> pd.DataFrame:
+        """Candidate sites of a dataset."""
+        return self.read_frame(
+            "SELECT id, code, name, commune_id, lon, lat, opening_cost, capacity_week "
+            "FROM candidate_sites WHERE dataset_id = :d ORDER BY id",
+            {"d": dataset_id},
+        )
+
+    def doc_types(self, dataset_id: int) -> pd.DataFrame:
+        """Document types of a dataset with their target delays."""
+        return self.read_frame(
+            "SELECT code, name_fr, name_en, target_delay_days FROM document_types "
+            "WHERE dataset_id = :d ORDER BY code",
+            {"d": dataset_id},
+        )
+
+    def weeks(self, dataset_id: int) -> tuple[dt.date, dt.date] | None:
+        """First and last week with operations, or ``None`` if there are none."""
+        frame = self.read_frame(
+            "SELECT MIN(week) AS first, MAX(week) AS last FROM operations "
+            "WHERE dataset_id = :d",
+            {"d": dataset_id},
+        )
+        if frame.empty or frame["first"].isna().all():
+            return None
+        return _as_date(frame["first"].iloc[0]), _as_date(frame["last"].iloc[0])
+
+
+def _present(value) -> bool:
+    if value is None:
+        return False
+    try:
+        return not bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def _as_date(value) -> dt.date | None:
+    if not _present(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(value).date()
+
+
+def _check_units(units) -> gpd.GeoDataFrame:
+    if not isinstance(units, gpd.GeoDataFrame):
+        raise TypeError(f"'units' should be GeoDataFrame, got {type(units)}")
+    if units.crs is None:
+        raise StoreError(
+            "units have no CRS: declare one (e.g. EPSG:4326) before storing"
+        )
+    missing = {"unit_code", "name", "level", "parent_code", "population", "area_km2"}
+    missing -= set(units.columns)
+    if missing:
+        raise StoreError(f"units lack columns: {', '.join(sorted(missing))}")
+    dup = units["unit_code"][units["unit_code"].duplicated()]
+    if not dup.empty:
+        raise StoreError(
+            f"duplicate unit codes: {', '.join(map(str, dup.unique()[:5]))}"
+        )
+    return units.to_crs(WGS84) if units.crs != WGS84 else units

@@ -1,0 +1,236 @@
+"""Read models behind the screens: a dataset's context and filtered tables.
+
+Plain pandas over :mod:`data.store` and :mod:`data.kpi`; the app memoises these.
+
+Examples
+--------
+>>> from data.views import scale_week
+>>> scale_week(520.0, 10)
+52.0
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from data.kpi import (
+    MEASURES,
+    SOURCES,
+    Filters,
+    aggregate,
+    kpi_values,
+    statement,
+)
+from data.store import DatasetInfo, Store
+
+
+@dataclass
+class DatasetContext:
+    """What the screens need to know about one dataset, loaded once."""
+
+    info: DatasetInfo
+    levels: pd.DataFrame  # level, code, name_fr, name_en
+    units: gpd.GeoDataFrame  # every unit, with 'ancestor_<level>' code columns
+    centers: pd.DataFrame  # with commune code and ancestor codes
+    doc_types: pd.DataFrame
+    weeks: list[dt.date]
+
+    @property
+    def commune_level(self) -> int:
+        return int(self.levels["level"].max())
+
+    @property
+    def level_codes(self) -> list[str]:
+        return self.levels["code"].tolist()
+
+    def level_of(self, code: str) -> int:
+        return int(self.levels.loc[self.levels["code"] == code, "level"].iloc[0])
+
+    def level_name(self, level: int, lang: str) -> str:
+        row = self.levels[self.levels["level"] == level].iloc[0]
+        return row["name_fr"] if lang == "fr" else row["name_en"]
+
+    def units_at(self, level: int) -> gpd.GeoDataFrame:
+        return self.units[self.units["level"] == level]
+
+    def communes(self) -> gpd.GeoDataFrame:
+        return self.units_at(self.commune_level)
+
+    def unit(self, code: str) -> pd.Series | None:
+        hit = self.units[self.units["code"] == code]
+        return None if hit.empty else hit.iloc[0]
+
+    def communes_under(self, code: str | None) -> pd.Index:
+        """Ids of the communes below unit ``code`` (all communes for ``None``)."""
+        communes = self.communes()
+        if code is None:
+            return pd.Index(communes["id"])
+        level = int(self.unit(code)["level"])
+        return pd.Index(communes.loc[communes[f"ancestor_{level}"] == code, "id"])
+
+    def group_of_communes(self, level: int) -> pd.Series:
+        """Series commune id -> code of its ancestor at ``level``."""
+        communes = self.communes()
+        return pd.Series(
+            communes[f"ancestor_{level}"].to_numpy(), index=communes["id"].to_numpy()
+        )
+
+
+def load_context(store: Store, dataset_id: int | None = None) -> DatasetContext | None:
+    """Load the context of ``dataset_id`` (the active dataset by default)."""
+    info = (
+        store.active_dataset()
+        if dataset_id is None
+        else next((d for d in store.datasets() if d.id == dataset_id), None)
+    )
+    if info is None:
+        return None
+    levels = store.levels(info.id)
+    units = store.units(info.id)
+    code_of = dict(zip(units["id"], units["code"], strict=True))
+    parent_of = dict(zip(units["id"], units["parent_id"], strict=True))
+    level_of = dict(zip(units["id"], units["level"], strict=True))
+    for level in levels["level"]:
+        col = []
+        for uid in units["id"]:
+            node = uid
+            while node is not None and not pd.isna(node) and level_of[node] > level:
+                node = parent_of[node]
+            col.append(
+                code_of[node]
+                if node is not None and not pd.isna(node) and level_of[node] == level
+                else None
+            )
+        units[f"ancestor_{int(level)}"] = col
+    centers = store.centers(info.id)
+    communes = units[units["level"] == levels["level"].max()].set_index("id")
+    for level in levels["level"]:
+        centers[f"ancestor_{int(level)}"] = centers["commune_id"].map(
+            communes[f"ancestor_{int(level)}"]
+        )
+    weeks_frame = store.read_frame(
+        "SELECT DISTINCT week FROM operations WHERE dataset_id = :d ORDER BY week",
+        {"d": info.id},
+    )
+    weeks = [pd.Timestamp(w).date() for w in weeks_frame["week"]]
+    return DatasetContext(info, levels, units, centers, store.doc_types(info.id), weeks)
+
+
+def scale_week(total: float, n_weeks: int) -> float:
+    """Mean per week of a total over ``n_weeks`` (NaN when there are none)."""
+    return total / n_weeks if n_weeks else float("nan")
+
+
+def unit_kpis(
+    ctx: DatasetContext,
+    measures: pd.DataFrame,
+    level: int,
+    selection: str | None = None,
+) -> pd.DataFrame:
+    """KPI values for every unit of ``level`` (rows indexed by unit code).
+
+    Units outside ``selection`` get NaN, so the map greys them out.
+    """
+    values = kpi_values(aggregate(measures, ctx.group_of_communes(level)))
+    codes = ctx.units_at(level)["code"]
+    values = values.reindex(codes.to_numpy())
+    if selection is not None:
+        inside = set(ctx.group_of_communes(level)[ctx.communes_under(selection)])
+        values.loc[~values.index.isin(inside)] = float("nan")
+    return values
+
+
+def selection_kpis(
+    ctx: DatasetContext, measures: pd.DataFrame, selection: str | None = None
+) -> pd.Series:
+    """KPI values for the whole selection (the country for ``None``)."""
+    part = measures.loc[measures.index.intersection(ctx.communes_under(selection))]
+    part.attrs.update(measures.attrs)
+    return kpi_values(aggregate(part, None)).iloc[0]
+
+
+def center_measures(store: Store, filters: Filters) -> pd.DataFrame:
+    """Requests handled per center in the filtered period (index: center id)."""
+    src = SOURCES["center_ops"]
+    cols = ", ".join(
+        f"{m.sql} AS {m.name}" for m in MEASURES.values() if m.source == "center_ops"
+    )
+    sql = (
+        f"SELECT c.id AS center_id, {cols} FROM {src.from_sql} "
+        f"WHERE {src.where} GROUP BY c.id"
+    )
+    with store.engine.connect() as conn:
+        result = conn.execute(statement(sql), filters.params())
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return frame.set_index("center_id").astype(float)
+
+
+def center_table(
+    ctx: DatasetContext,
+    per_center: pd.DataFrame,
+    n_weeks: int,
+    selection: str | None = None,
+) -> pd.DataFrame:
+    """Open centers in the selection with weekly capacity, demand and utilisation."""
+    centers = ctx.centers[ctx.centers["status"] == "open"].copy()
+    if selection is not None:
+        level = int(ctx.unit(selection)["level"])
+        centers = centers[centers[f"ancestor_{level}"] == selection]
+    total = centers["id"].map(per_center["center_requests"]).fillna(0.0)
+    centers["demand_week"] = total / n_weeks if n_weeks else float("nan")
+    centers["utilisation"] = centers["demand_week"] / centers["capacity_week"] * 100.0
+    return centers
+
+
+def weekly_requests(
+    store: Store, ctx: DatasetContext, filters: Filters, selection: str | None = None
+) -> pd.DataFrame:
+    """Requests per week and document type for the communes of the selection."""
+    scope = (
+        [int(ctx.unit(selection)["id"])]
+        if selection is not None
+        else ctx.units_at(0)["id"].astype(int).tolist()
+    )
+    sql = (
+        "SELECT o.week AS week, o.doc_type AS doc_type, SUM(o.requests) AS requests "
+        "FROM operations o JOIN unit_closure k ON k.descendant_id = o.commune_id "
+        "WHERE o.dataset_id = :dataset_id AND o.week >= :start AND o.week <= :end "
+        "AND o.doc_type IN :doc_types AND k.ancestor_id IN :scope "
+        "GROUP BY o.week, o.doc_type ORDER BY o.week, o.doc_type"
+    )
+    with store.engine.connect() as conn:
+        result = conn.execute(statement(sql), filters.params() | {"scope": scope})
+        frame = pd.DataFrame(
+            result.fetchall(), columns=["week", "doc_type", "requests"]
+        )
+    frame["week"] = pd.to_datetime(frame["week"])
+    frame["requests"] = frame["requests"].astype(float)
+    return frame
+
+
+def parent_names(ctx: DatasetContext, level: int) -> pd.DataFrame:
+    """Units of ``level`` with their ancestors' names, as 'Level: Name' strings."""
+    units = ctx.units_at(level)
+    names = dict(zip(ctx.units["code"], ctx.units["name"], strict=True))
+    out = pd.DataFrame(
+        {"code": units["code"].to_numpy(), "name": units["name"].to_numpy()}
+    )
+    for parent in range(level - 1, -1, -1):
+        codes = units[f"ancestor_{parent}"].to_numpy()
+        out[f"parent_{parent}"] = [names.get(c, "") for c in codes]
+    return out
+
+
+def capacity_by_unit(
+    ctx: DatasetContext, centers: pd.DataFrame, level: int
+) -> pd.DataFrame:
+    """Weekly capacity and demand of centers summed by their unit at ``level``."""
+    col = f"ancestor_{level}"
+    grouped = centers.groupby(col)[["capacity_week", "demand_week"]].sum()
+    names = dict(zip(ctx.units["code"], ctx.units["name"], strict=True))
+    grouped["name"] = [names.get(c, c) for c in grouped.index]
+    return grouped.reset_index(drop=True)
