@@ -648,27 +648,29 @@ def _network(
                 )
             )
 
-    # Rural centers at department seats; remote regions are under-served.
+    # Rural centers, preferably at department seats; remote regions (above all
+    # the farthest one) are under-served.
     n_regions = region.max() + 1
     region_xy = np.column_stack(
         [np.bincount(region, xy[:, c]) / np.bincount(region) for c in (0, 1)]
     )
     cap_xy = xy[np.argmax(np.where(city_of == 0, pop, -1))]
-    service = np.exp(-np.hypot(*(region_xy - cap_xy).T) / 250.0) * rng.lognormal(
-        0, 0.5, n_regions
-    )
+    remoteness = np.hypot(*(region_xy - cap_xy).T)
+    service = np.exp(-remoteness / 200.0) * rng.lognormal(0, 0.4, n_regions)
+    service[np.argmax(remoteness)] *= 0.3
     seats = pd.Series(pop).groupby(dept_of).idxmax().to_numpy()
-    pool = np.setdiff1d(seats[~urban[seats]], chosen)
+    preference = np.where(np.isin(np.arange(n), seats), 5.0, 1.0)
+    pool = np.setdiff1d(np.flatnonzero(~urban), chosen)
+    rest = min(n_centers - len(chosen), len(pool))
+    if rest > 0:
+        w = pop[pool] * preference[pool] * service[region[pool]] ** 2
+        chosen.extend(rng.choice(pool, rest, replace=False, p=w / w.sum()))
     rest = n_centers - len(chosen)
     if rest > 0:
-        w = pop[pool] * service[region[pool]]
-        take = min(rest, len(pool))
-        chosen.extend(rng.choice(pool, take, replace=False, p=w / w.sum()))
-        rest -= take
-    if rest > 0:
         pool = np.setdiff1d(np.arange(n), chosen)
-        w = pop[pool] * service[region[pool]]
-        chosen.extend(rng.choice(pool, rest, replace=False, p=w / w.sum()))
+        chosen.extend(
+            rng.choice(pool, rest, replace=False, p=pop[pool] / pop[pool].sum())
+        )
     centers = np.asarray(chosen[:n_centers], dtype=int)
 
     dist, nearest = cKDTree(xy[centers]).query(xy)
@@ -692,7 +694,7 @@ def _network(
 
 def _season(weeks: pd.DatetimeIndex) -> np.ndarray:
     """Multiplicative seasonality per week and doc type (CNI, PASS, ACTE)."""
-    doy = (weeks.dayofyear.to_numpy() + 3) % 365
+    doy = (weeks.day_of_year.to_numpy() + 3) % 365
 
     def bump(peak: float, width: float) -> np.ndarray:
         gap = np.abs(doy - peak)
