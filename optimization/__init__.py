@@ -1,0 +1,39 @@
+"""What to change in the network: facility location models, solvers, scenarios.
+
+Plain Python, usable from a notebook with numpy arrays alone::
+
+    from optimization import PMedian
+    model = PMedian.from_cost_matrix(cost, weights, p=20).solve(time_limit=60)
+    model.status, model.objective, model.bound, model.gap, model.open_sites
+"""
+
+from optimization.coverage import LSCP, MCLP
+from optimization.distances import (
+    DistanceCache,
+    haversine_matrix,
+    load_cost_matrix_csv,
+    representative_points,
+)
+from optimization.errors import InfeasibleError, OptimizationError, Reason
+from optimization.pcenter import PCenter
+from optimization.pmedian import PMedian
+from optimization.reallocation import CapacityReallocation
+from optimization.solver import LinearModel, SolveReport, solve_model
+
+__all__ = [
+    "LSCP",
+    "MCLP",
+    "CapacityReallocation",
+    "DistanceCache",
+    "InfeasibleError",
+    "LinearModel",
+    "OptimizationError",
+    "PCenter",
+    "PMedian",
+    "Reason",
+    "SolveReport",
+    "haversine_matrix",
+    "load_cost_matrix_csv",
+    "representative_points",
+    "solve_model",
+]

@@ -1,0 +1,562 @@
+"""Capacitated p-median with an existing network.
+
+Two exact formulations, chosen automatically:
+
+* **Uncapacitated** (no ``capacities``): Elloumi's radius formulation over the
+  sorted distinct distances of each demand point, truncated and grown
+  iteratively (García, Labbé & Marín 2011). The truncated model charges a
+  demand point at most its next distance level, so it is a relaxation: its
+  bound is a valid lower bound, and when its solution is charged exactly the
+  solution is optimal. Otherwise the levels of the under-charged points are
+  extended and the model is solved again, warm-started by the best solution.
+* **Capacitated**: the classic assignment formulation with strong linking
+  rows ``x_ij <= y_j``, capacity rows and optional capacity modules; single
+  (binary) or split assignment.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from optimization.base import LocationModel
+from optimization.heuristics import greedy_interchange
+from optimization.solver import (
+    DEFAULT_GAP,
+    FEASIBLE,
+    INFEASIBLE,
+    NO_SOLUTION,
+    OPTIMAL,
+    LinearModel,
+    SolveReport,
+    relative_gap,
+    solve_model,
+)
+
+__all__ = ["PMedian"]
+KTH = 2  # warm levels reach the 2nd-nearest open site of the start
+
+
+class PMedian(LocationModel):
+    """Minimise demand-weighted distance with an existing network of centers.
+
+    Build it with :meth:`from_cost_matrix` (numpy arrays) or
+    :meth:`from_geodataframe`, then call :meth:`solve`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cost = np.array([[0.0, 4.0, 9.0], [3.0, 1.0, 6.0], [8.0, 5.0, 0.0]])
+    >>> model = PMedian.from_cost_matrix(cost, np.array([10, 20, 5]), p=2).solve()
+    >>> model.status, model.objective, model.open_sites.tolist()
+    ('optimal', 45.0, [0, 1])
+    >>> model.assignment.tolist()
+    [0, 1, 1]
+    """
+
+    name = "p-median"
+
+    def __init__(
+        self,
+        cost_matrix: Any,
+        weights: Any,
+        p: int | None = None,
+        *,
+        split: bool = False,
+        cost_weight: float = 0.0,
+        **kwargs: Any,
+    ):
+        super().__init__(cost_matrix, weights, p, **kwargs)
+        self.split = bool(split)
+        if not np.isfinite(cost_weight) or cost_weight < 0:
+            raise ValueError(
+                f"'cost_weight' should be a non-negative number, got {cost_weight!r}"
+            )
+        self.cost_weight = float(cost_weight)
+        self.iterations: list[dict[str, Any]] = []
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost_matrix: Any,
+        weights: Any,
+        p: int | None = None,
+        *,
+        existing: Any = None,
+        locked: Any = None,
+        forbidden: Any = None,
+        opening_cost: Any = None,
+        closing_cost: Any = None,
+        max_new: int | None = None,
+        budget: float | None = None,
+        capacities: Any = None,
+        module_size: Any = None,
+        module_cost: Any = None,
+        max_modules: Any = None,
+        split: bool = False,
+        max_distance: float | None = None,
+        groups: Any = None,
+        coverage_radius: float | None = None,
+        min_coverage: float | Mapping[Any, float] | None = None,
+        cost_weight: float = 0.0,
+        demand_names: Sequence[Any] | None = None,
+        site_names: Sequence[Any] | None = None,
+        unit: str = "km",
+        demand_unit: str = "requests/week",
+    ) -> PMedian:
+        """Build a p-median from a demand x site cost matrix.
+
+        Parameters
+        ----------
+        cost_matrix : array-like, shape (n, m)
+            Distance (km) or travel time between demand points and sites;
+            ``inf`` forbids a pair.
+        weights : array-like, shape (n,)
+            Demand of each point (population, weekly requests, a forecast...).
+        p : int, optional
+            Exact number of open centers. ``None`` lets ``max_new``/``budget``
+            decide how many candidates open next to the existing centers.
+        existing, locked, forbidden : bool mask or site positions, optional
+            Today's centers; sites that must stay open; sites that may not open.
+            Existing sites that are neither locked nor forbidden are closable.
+        opening_cost, closing_cost : array-like, optional
+            Cost of opening a candidate / closing an existing center.
+        max_new : int, optional
+            Most candidate sites that may open.
+        budget : float, optional
+            Ceiling on opening + closing + module costs.
+        capacities : array-like, optional
+            Demand each site can serve. Makes the model capacitated.
+        module_size, module_cost, max_modules : array-like, optional
+            Capacity modules that may be added to open sites at a cost.
+        split : bool
+            Allow a demand point to be split between centers (capacitated only;
+            by default each point is served by one center).
+        max_distance : float, optional
+            No demand point may be assigned farther than this.
+        groups : array-like, optional
+            Department/region label of each demand point.
+        coverage_radius, min_coverage : float, optional
+            Equity: at least ``min_coverage`` (a share, or a dict per group)
+            of each group's demand within ``coverage_radius`` of an open site.
+        cost_weight : float
+            Objective weight of the costs, in distance x demand per cost unit.
+        demand_names, site_names : sequence, optional
+            Used in explanations.
+        unit, demand_unit : str
+            Units quoted in explanations.
+
+        Returns
+        -------
+        PMedian
+        """
+        return cls(
+            cost_matrix,
+            weights,
+            p,
+            existing=existing,
+            locked=locked,
+            forbidden=forbidden,
+            opening_cost=opening_cost,
+            closing_cost=closing_cost,
+            max_new=max_new,
+            budget=budget,
+            capacities=capacities,
+            module_size=module_size,
+            module_cost=module_cost,
+            max_modules=max_modules,
+            split=split,
+            max_distance=max_distance,
+            groups=groups,
+            coverage_radius=coverage_radius,
+            min_coverage=min_coverage,
+            cost_weight=cost_weight,
+            demand_names=demand_names,
+            site_names=site_names,
+            unit=unit,
+            demand_unit=demand_unit,
+        )
+
+    # ------------------------------------------------------------------------
+
+    def solve(
+        self,
+        solver: Any = None,
+        time_limit: float | None = None,
+        gap_rel: float | None = None,
+        msg: bool = False,
+        results: bool = True,
+    ) -> PMedian:
+        """Solve the model and store the results as attributes.
+
+        Parameters
+        ----------
+        solver : {"highs", "cbc"} or pulp solver, optional
+            Default HiGHS via highspy, CBC as fallback.
+        time_limit : float, optional
+            Seconds for the whole solve.
+        gap_rel : float, optional
+            Relative gap at which to stop (default 1e-6, i.e. optimal).
+        msg : bool
+            Show the solver log.
+        results : bool
+            Kept for spopt compatibility; results are always stored.
+
+        Returns
+        -------
+        PMedian
+            ``self``, with ``status``, ``objective``, ``bound``, ``gap``,
+            ``open_sites``, ``assignment`` and ``report`` set.
+
+        Raises
+        ------
+        InfeasibleError
+            With planner-readable reasons, found before or after solving.
+        """
+        from optimization.errors import InfeasibleError
+
+        reasons = self.diagnose()
+        if reasons:
+            raise InfeasibleError(reasons)
+        gap_rel = DEFAULT_GAP if gap_rel is None else float(gap_rel)
+        if self.rules.capacities is None:
+            report = self._solve_radius(solver, time_limit, gap_rel, msg)
+        else:
+            report = self._solve_assignment(solver, time_limit, gap_rel, msg)
+        self.report = report
+        self._infeasible(report)
+        return self
+
+    # -- uncapacitated: truncated radius formulation ------------------------------
+
+    def _levels(self) -> dict[str, np.ndarray]:
+        """Sorted distinct distance levels of each demand point over allowed pairs."""
+        pairs = self.allowed_pairs()
+        D = np.where(pairs, self.cost_matrix, np.inf)
+        order = np.argsort(D, axis=1, kind="stable")
+        Ds = np.take_along_axis(D, order, axis=1)
+        new = np.ones_like(Ds, dtype=bool)
+        new[:, 1:] = Ds[:, 1:] != Ds[:, :-1]
+        finite = np.isfinite(Ds)
+        new &= finite
+        lev = np.cumsum(new, axis=1) - 1  # 0-based level in sorted order
+        K = new.sum(axis=1)
+        values = np.full(Ds.shape, np.inf)
+        r, c = np.nonzero(new)
+        values[r, lev[r, c]] = Ds[r, c]
+        return {
+            "order": order,
+            "Ds": Ds,
+            "lev": lev,
+            "K": K,
+            "values": values,
+            "finite": finite,
+            "pairs": pairs,
+        }
+
+    def _level_of(self, lv: dict[str, np.ndarray], dist: np.ndarray) -> np.ndarray:
+        """0-based level index of ``dist`` in each row's distinct levels."""
+        vals = lv["values"]
+        return np.array(
+            [
+                int(np.searchsorted(vals[i, : lv["K"][i]], dist[i]))
+                for i in range(self.n)
+            ]
+        )
+
+    def _build_radius(self, lv: dict[str, np.ndarray], L: np.ndarray) -> dict[str, Any]:
+        n = self.n
+        w = self.weights
+        model = LinearModel(self.name)
+        y = self._add_site_columns(model, self.cost_weight)
+        values = lv["values"]
+        model.offset += float(np.sum(w * np.where(lv["K"] > 0, values[:, 0], 0.0)))
+        total = int(L.sum())
+        start = np.concatenate([[0], np.cumsum(L)[:-1]]).astype(np.int64)
+        owner = np.repeat(np.arange(n), L)
+        k = np.arange(total) - start[owner]  # 0-based: z index k means "beyond level k"
+        step = values[owner, k + 1] - values[owner, k]
+        z = model.add_vars("z", total, ub=1.0, cost=w[owner] * step)
+        lev, order, finite = lv["lev"], lv["order"], lv["finite"]
+        sel = finite & (lev < L[:, None])
+        ii, cc = np.nonzero(sel)
+        y_rows = start[ii] + lev[ii, cc]
+        y_cols = y[order[ii, cc]]
+        chain = np.flatnonzero(k > 0)
+        rows = np.concatenate([y_rows, np.arange(total), chain])
+        cols = np.concatenate([y_cols, z, z[chain - 1]])
+        vals = np.concatenate(
+            [np.ones(y_rows.size), np.ones(total), -np.ones(chain.size)]
+        )
+        lo = np.where(k == 0, 1.0, 0.0)
+        model.add_rows("radius", rows, cols, vals, lo=lo, n=total)
+        self._add_coverage_rows(model, y, lv)
+        self._add_site_rows(model, y)
+        self._add_equity_rows(model, y)
+        return {"model": model, "y": y, "z": z, "start": start, "owner": owner, "k": k}
+
+    def _add_coverage_rows(self, model: LinearModel, y: np.ndarray, lv: dict) -> None:
+        """Every demand point must have an allowed open site."""
+        pairs = lv["pairs"]
+        allowed = self.rules.allowed
+        full = (pairs == allowed[None, :]).all(axis=1) | (self.weights <= 0)
+        if full.all():
+            cols = y[np.flatnonzero(allowed)]
+            model.add_rows("any_open", np.zeros(cols.size), cols, 1.0, lo=1.0, n=1)
+            return
+        idx = np.flatnonzero(~full)
+        ii, jj = np.nonzero(pairs[idx])
+        model.add_rows("reach", ii, y[jj], 1.0, lo=1.0, n=idx.size)
+
+    def _warm_radius(
+        self, built: dict, lv: dict, open_mask: np.ndarray, L: np.ndarray
+    ) -> np.ndarray:
+        model: LinearModel = built["model"]
+        x = np.zeros(model.n_cols)
+        x[built["y"]] = open_mask
+        dist = self._nearest_distance(open_mask)
+        lvl = self._level_of(lv, dist)
+        owner, k = built["owner"], built["k"]
+        x[built["z"]] = (k < lvl[owner]).astype(float)
+        if self.equity is not None:
+            self._warm_equity(model, x, open_mask)
+        return x
+
+    def _warm_equity(
+        self, model: LinearModel, x: np.ndarray, open_mask: np.ndarray
+    ) -> None:
+        name_start = [(nm, s, e) for nm, s, e in model._col_blocks if nm == "cov"]
+        if not name_start:
+            return
+        _, s, e = name_start[0]
+        eq = self.equity
+        near = ((self.cost_matrix <= eq.radius) & open_mask[None, :]).any(axis=1)
+        need = np.array([eq.min_share.get(g, 0.0) > 0 for g in eq.groups])
+        x[s:e] = near[need].astype(float)
+
+    def _kth_open_distance(self, open_mask: np.ndarray, k: int) -> np.ndarray:
+        D = np.where(
+            self.allowed_pairs() & open_mask[None, :], self.cost_matrix, np.inf
+        )
+        k = min(k, int(open_mask.sum()))
+        out = np.partition(D, k - 1, axis=1)[:, k - 1]
+        return np.where(np.isfinite(out), out, D.min(axis=1))
+
+    def _nearest_distance(self, open_mask: np.ndarray) -> np.ndarray:
+        D = np.where(
+            self.allowed_pairs() & open_mask[None, :], self.cost_matrix, np.inf
+        )
+        return D.min(axis=1)
+
+    def _true_objective(self, open_mask: np.ndarray) -> float:
+        d = self._nearest_distance(open_mask)
+        pos = self.weights > 0
+        if not np.all(np.isfinite(d[pos])):
+            return math.inf
+        dist = float(self.weights[pos] @ d[pos])
+        return dist + self.cost_weight * self.rules.change_cost(open_mask)
+
+    def _start_solution(self) -> np.ndarray | None:
+        r = self.rules
+        if self.p is None:
+            start = (r.existing | r.locked) & r.allowed
+            return start if start.any() else None
+        pairs = self.allowed_pairs()
+        D = np.where(pairs, self.cost_matrix, np.inf)
+        return greedy_interchange(D, self.weights, self.p, r.locked, r.allowed)
+
+    def _solve_radius(
+        self, solver: Any, time_limit: float | None, gap_rel: float, msg: bool
+    ) -> SolveReport:
+        t_start = time.perf_counter()
+        lv = self._levels()
+        K = lv["K"]
+        full_L = np.maximum(K - 1, 0)
+        full_L[self.weights <= 0] = 0
+        start = self._start_solution()
+        best_open, best_obj = None, math.inf
+        if start is not None:
+            obj = self._true_objective(start)
+            if math.isfinite(obj):
+                best_open, best_obj = start, obj
+        if best_open is not None:
+            L = np.minimum(
+                self._level_of(lv, self._kth_open_distance(best_open, KTH)), full_L
+            )
+        else:
+            L = np.minimum(full_L, 8)
+        L[self.weights <= 0] = 0
+        report = SolveReport(solver="", details={"formulation": "radius (truncated)"})
+        report.build_seconds = time.perf_counter() - t_start
+        lower = -math.inf
+        self.iterations = []
+        while True:
+            tb = time.perf_counter()
+            built = self._build_radius(lv, L)
+            model = built["model"]
+            warm = (
+                self._warm_radius(built, lv, best_open, L)
+                if best_open is not None
+                else None
+            )
+            if warm is not None and not model.is_feasible(warm):
+                # The heuristic ignores budgets, equity...: keep it only for levels.
+                best_open, best_obj, warm = None, math.inf, None
+            report.build_seconds += time.perf_counter() - tb
+            remaining = None
+            if time_limit is not None:
+                remaining = time_limit - (time.perf_counter() - t_start)
+                if remaining <= 0:
+                    break
+            x, rep = solve_model(model, solver, remaining, gap_rel, warm, msg)
+            report.solver = rep.solver
+            report.build_seconds += rep.build_seconds
+            report.solve_seconds += rep.solve_seconds
+            self.iterations.append(
+                {
+                    "z_vars": int(L.sum()),
+                    "rows": model.n_rows,
+                    "status": rep.status,
+                    "bound": rep.bound,
+                    "objective": rep.objective,
+                }
+            )
+            if rep.status == INFEASIBLE:
+                report.status = INFEASIBLE
+                return report
+            if rep.bound is not None and math.isfinite(rep.bound):
+                lower = max(lower, rep.bound)
+            if x is None:
+                break
+            open_mask = x[built["y"]] > 0.5
+            obj = self._true_objective(open_mask)
+            if obj < best_obj - 1e-9 * max(1.0, abs(obj)):
+                best_open, best_obj = open_mask, obj
+            if relative_gap(best_obj, lower) <= gap_rel:
+                break
+            # Extend the levels of the points the truncated model under-charged.
+            dist = self._nearest_distance(open_mask)
+            lvl = self._level_of(lv, dist)
+            under = (lvl > L) & (self.weights > 0)
+            if not under.any():
+                break  # truncation exact for this incumbent: the solver's gap stands
+            grow = np.maximum(lvl, 2 * L + 1)
+            L = np.where(under, np.minimum(grow, full_L), L)
+        report.details["iterations"] = len(self.iterations)
+        if best_open is None:
+            report.status = NO_SOLUTION
+            report.bound = lower if math.isfinite(lower) else None
+            return report
+        report.objective = best_obj
+        report.bound = lower if math.isfinite(lower) else None
+        if report.bound is None:
+            report.status = FEASIBLE
+        else:
+            report.gap = relative_gap(best_obj, report.bound)
+            report.status = OPTIMAL if report.gap <= gap_rel + 1e-12 else FEASIBLE
+        self.open_sites = np.flatnonzero(best_open)
+        self.assignment = self.nearest_open(best_open)
+        return report
+
+    # -- capacitated: assignment formulation -----------------------------------
+
+    def _build_assignment(self) -> dict[str, Any]:
+        r = self.rules
+        w = self.weights
+        pairs = self.allowed_pairs() & (w > 0)[:, None]
+        ii, jj = np.nonzero(pairs)
+        P = ii.size
+        model = LinearModel(self.name)
+        y = self._add_site_columns(model, self.cost_weight)
+        x = model.add_vars(
+            "x",
+            P,
+            ub=1.0,
+            cost=w[ii] * self.cost_matrix[ii, jj],
+            integer=not self.split,
+        )
+        model.add_rows("assign", ii, x, 1.0, lo=(w > 0).astype(float), hi=1.0, n=self.n)
+        model.add_rows(
+            "link",
+            np.concatenate([np.arange(P), np.arange(P)]),
+            np.concatenate([x, y[jj]]),
+            np.concatenate([np.ones(P), -np.ones(P)]),
+            hi=0.0,
+            n=P,
+        )
+        k = None
+        cap_rows = [jj, np.arange(self.m)]
+        cap_cols = [x, y]
+        cap_vals = [w[ii], -r.capacities]
+        if r.module_size is not None:
+            k = model.add_vars(
+                "modules",
+                self.m,
+                ub=r.max_modules,
+                cost=self.cost_weight * r.module_cost,
+                integer=True,
+            )
+            cap_rows.append(np.arange(self.m))
+            cap_cols.append(k)
+            cap_vals.append(-r.module_size)
+            model.add_rows(
+                "module_open",
+                np.concatenate([np.arange(self.m)] * 2),
+                np.concatenate([k, y]),
+                np.concatenate([np.ones(self.m), -r.max_modules]),
+                hi=0.0,
+                n=self.m,
+            )
+        model.add_rows(
+            "capacity",
+            np.concatenate(cap_rows),
+            np.concatenate(cap_cols),
+            np.concatenate(cap_vals),
+            hi=0.0,
+            n=self.m,
+        )
+        self._add_site_rows(model, y, k)
+        self._add_equity_rows(model, y)
+        return {"model": model, "y": y, "x": x, "k": k, "ii": ii, "jj": jj}
+
+    def _solve_assignment(
+        self, solver: Any, time_limit: float | None, gap_rel: float, msg: bool
+    ) -> SolveReport:
+        tb = time.perf_counter()
+        built = self._build_assignment()
+        build = time.perf_counter() - tb
+        x, rep = solve_model(built["model"], solver, time_limit, gap_rel, None, msg)
+        rep.build_seconds += build
+        rep.details["formulation"] = "assignment (capacitated)"
+        if x is None:
+            return rep
+        self.open_sites = np.flatnonzero(x[built["y"]] > 0.5)
+        if built["k"] is not None:
+            self.modules = np.round(x[built["k"]]).astype(int)
+        frac = x[built["x"]]
+        alloc = sp.csr_matrix(
+            (frac, (built["ii"], built["jj"])), shape=(self.n, self.m)
+        )
+        alloc.eliminate_zeros()
+        self.allocation = alloc
+        best = np.asarray(alloc.argmax(axis=1)).ravel()
+        has = np.asarray(alloc.max(axis=1).todense()).ravel() > 1e-9
+        open_mask = np.zeros(self.m, bool)
+        open_mask[self.open_sites] = True
+        self.assignment = np.where(has, best, self.nearest_open(open_mask))
+        return rep
+
+    def site_capacity(self) -> np.ndarray | None:
+        """Capacity of each site in the solution, modules included."""
+        r = self.rules
+        if r.capacities is None:
+            return None
+        cap = r.capacities.copy()
+        if self.modules is not None and r.module_size is not None:
+            cap = cap + r.module_size * self.modules
+        return cap

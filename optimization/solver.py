@@ -1,0 +1,609 @@
+"""Sparse model assembly and honest solving (HiGHS by default, CBC as fallback).
+
+Models are assembled as numpy/scipy arrays by :class:`LinearModel` (no Python
+object per coefficient) and handed to HiGHS through ``highspy`` in one call.
+The same arrays become a :class:`pulp.LpProblem` (``LinearModel.to_pulp``) for
+CBC or any other PuLP solver and for LP/MPS export.
+
+Whatever the solver says, the status reported here is computed from the
+incumbent objective and the proven bound: a time-limited incumbent is
+``"feasible"`` with its gap, never ``"optimal"``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pulp
+import scipy.sparse as sp
+
+__all__ = [
+    "FEASIBLE",
+    "INFEASIBLE",
+    "NO_SOLUTION",
+    "OPTIMAL",
+    "LinearModel",
+    "SolveReport",
+    "relative_gap",
+    "solve_model",
+]
+
+OPTIMAL = "optimal"
+FEASIBLE = "feasible"
+INFEASIBLE = "infeasible"
+NO_SOLUTION = "no_solution"
+UNBOUNDED = "unbounded"
+
+#: Relative gap below which a solution is called optimal when none is given.
+DEFAULT_GAP = 1e-6
+
+
+@dataclass
+class SolveReport:
+    """What a solve achieved, with the evidence.
+
+    Attributes
+    ----------
+    status : str
+        ``"optimal"`` (gap within tolerance, proven), ``"feasible"`` (a solution
+        with a positive proven gap), ``"infeasible"``, ``"no_solution"`` (time
+        limit reached before any solution) or ``"unbounded"``.
+    objective : float or None
+        Objective of the returned solution.
+    bound : float or None
+        Best proven bound on the optimum (lower bound when minimising).
+    gap : float or None
+        Relative gap ``|objective - bound| / |objective|``.
+    build_seconds, solve_seconds : float
+        Wall-clock time to assemble and to solve the model(s).
+    solver : str
+        Solver that produced the result.
+    """
+
+    status: str = NO_SOLUTION
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    solver: str = ""
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as JSON-ready primitives."""
+        return {
+            "status": self.status,
+            "objective": _finite_or_none(self.objective),
+            "bound": _finite_or_none(self.bound),
+            "gap": _finite_or_none(self.gap),
+            "build_seconds": round(self.build_seconds, 4),
+            "solve_seconds": round(self.solve_seconds, 4),
+            "solver": self.solver,
+            "message": self.message,
+            **{k: v for k, v in self.details.items() if _is_jsonable(v)},
+        }
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return float(x)
+
+
+def _is_jsonable(v: Any) -> bool:
+    return isinstance(v, (int, float, str, bool, type(None), list))
+
+
+def relative_gap(objective: float, bound: float, maximize: bool = False) -> float:
+    """Relative distance between an incumbent and a proven bound.
+
+    Examples
+    --------
+    >>> relative_gap(110.0, 100.0)
+    0.09090909090909091
+    >>> relative_gap(0.0, 0.0)
+    0.0
+    """
+    diff = (bound - objective) if maximize else (objective - bound)
+    diff = max(diff, 0.0)
+    if diff <= 1e-9 * max(1.0, abs(objective)):
+        return 0.0
+    return diff / max(abs(objective), 1e-9)
+
+
+class LinearModel:
+    """A mixed-integer linear model stored as sparse arrays.
+
+    Columns and rows are added in blocks with vectorised numpy arrays, which
+    keeps model building free of per-coefficient Python overhead.
+
+    Parameters
+    ----------
+    name : str
+        Model name, used in the PuLP problem.
+    maximize : bool
+        Maximise the objective instead of minimising it.
+
+    Examples
+    --------
+    >>> m = LinearModel("toy", maximize=True)
+    >>> x = m.add_vars("x", 2, ub=1, cost=[3.0, 2.0], integer=True)
+    >>> rows = m.add_rows("cap", [0, 0], x, [1.0, 1.0], hi=1.0)
+    >>> values, report = solve_model(m)
+    >>> report.status, report.objective
+    ('optimal', 3.0)
+    """
+
+    def __init__(self, name: str = "model", maximize: bool = False):
+        self.name = name
+        self.maximize = maximize
+        self.offset = 0.0
+        self.n_cols = 0
+        self.n_rows = 0
+        self._lb: list[np.ndarray] = []
+        self._ub: list[np.ndarray] = []
+        self._cost: list[np.ndarray] = []
+        self._int: list[np.ndarray] = []
+        self._col_blocks: list[tuple[str, int, int]] = []
+        self._r: list[np.ndarray] = []
+        self._c: list[np.ndarray] = []
+        self._v: list[np.ndarray] = []
+        self._rlo: list[np.ndarray] = []
+        self._rhi: list[np.ndarray] = []
+        self._row_blocks: list[tuple[str, int, int]] = []
+        self._cache: tuple | None = None
+
+    def add_vars(
+        self,
+        name: str,
+        size: int,
+        lb: Any = 0.0,
+        ub: Any = np.inf,
+        cost: Any = 0.0,
+        integer: bool = False,
+    ) -> np.ndarray:
+        """Add ``size`` columns and return their indices."""
+        idx = np.arange(self.n_cols, self.n_cols + size, dtype=np.int64)
+        self._lb.append(np.broadcast_to(np.asarray(lb, float), (size,)).copy())
+        self._ub.append(np.broadcast_to(np.asarray(ub, float), (size,)).copy())
+        self._cost.append(np.broadcast_to(np.asarray(cost, float), (size,)).copy())
+        self._int.append(np.full(size, bool(integer)))
+        self._col_blocks.append((name, self.n_cols, self.n_cols + size))
+        self.n_cols += size
+        self._cache = None
+        return idx
+
+    def add_rows(
+        self,
+        name: str,
+        rows: Any,
+        cols: Any,
+        vals: Any,
+        lo: Any = -np.inf,
+        hi: Any = np.inf,
+        n: int | None = None,
+    ) -> np.ndarray:
+        """Add rows ``lo <= A x <= hi`` given in coordinate form.
+
+        ``rows`` are local row numbers ``0..n-1``; ``n`` defaults to
+        ``max(rows) + 1``. Returns the global indices of the new rows.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        vals = np.broadcast_to(np.asarray(vals, float), rows.shape)
+        if n is None:
+            n = int(rows.max()) + 1 if rows.size else 0
+        self._r.append(rows + self.n_rows)
+        self._c.append(cols)
+        self._v.append(vals.copy())
+        self._rlo.append(np.broadcast_to(np.asarray(lo, float), (n,)).copy())
+        self._rhi.append(np.broadcast_to(np.asarray(hi, float), (n,)).copy())
+        self._row_blocks.append((name, self.n_rows, self.n_rows + n))
+        out = np.arange(self.n_rows, self.n_rows + n, dtype=np.int64)
+        self.n_rows += n
+        self._cache = None
+        return out
+
+    def arrays(self) -> tuple:
+        """Return ``(cost, lb, ub, integer, A (CSR), row_lo, row_hi)``."""
+        if self._cache is None:
+            cat = np.concatenate
+            cost = cat(self._cost) if self._cost else np.zeros(0)
+            lb = cat(self._lb) if self._lb else np.zeros(0)
+            ub = cat(self._ub) if self._ub else np.zeros(0)
+            integer = cat(self._int) if self._int else np.zeros(0, bool)
+            if self._r:
+                A = sp.csr_matrix(
+                    (cat(self._v), (cat(self._r), cat(self._c))),
+                    shape=(self.n_rows, self.n_cols),
+                )
+                A.sum_duplicates()
+                rlo, rhi = cat(self._rlo), cat(self._rhi)
+            else:
+                A = sp.csr_matrix((0, self.n_cols))
+                rlo = rhi = np.zeros(0)
+            self._cache = (cost, lb, ub, integer, A, rlo, rhi)
+        return self._cache
+
+    @property
+    def is_mip(self) -> bool:
+        """True when some column is integer."""
+        return bool(self.arrays()[3].any())
+
+    def objective_value(self, x: np.ndarray) -> float:
+        """Objective of the column vector ``x``."""
+        return float(self.arrays()[0] @ x + self.offset)
+
+    def is_feasible(self, x: np.ndarray, tol: float = 1e-6) -> bool:
+        """True when ``x`` satisfies bounds, integrality and every row."""
+        cost, lb, ub, integer, A, rlo, rhi = self.arrays()
+        if x.shape != (self.n_cols,):
+            return False
+        if np.any(x < lb - tol) or np.any(x > ub + tol):
+            return False
+        if np.any(np.abs(x[integer] - np.round(x[integer])) > tol):
+            return False
+        ax = A @ x
+        return bool(np.all(ax >= rlo - tol) and np.all(ax <= rhi + tol))
+
+    def to_pulp(self) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+        """Build the equivalent :class:`pulp.LpProblem` and its variables."""
+        cost, lb, ub, integer, A, rlo, rhi = self.arrays()
+        sense = pulp.LpMaximize if self.maximize else pulp.LpMinimize
+        prob = pulp.LpProblem(re.sub(r"\W", "_", self.name), sense)
+        names = np.empty(self.n_cols, dtype=object)
+        for name, start, stop in self._col_blocks:
+            names[start:stop] = [f"{name}_{k}" for k in range(stop - start)]
+        xs = [
+            pulp.LpVariable(
+                names[k],
+                lowBound=None if math.isinf(lb[k]) else float(lb[k]),
+                upBound=None if math.isinf(ub[k]) else float(ub[k]),
+                cat=pulp.LpInteger if integer[k] else pulp.LpContinuous,
+            )
+            for k in range(self.n_cols)
+        ]
+        nz = np.flatnonzero(cost)
+        prob.setObjective(
+            pulp.LpAffineExpression(
+                [(xs[k], float(cost[k])) for k in nz], constant=self.offset
+            )
+        )
+        prob.addVariables(xs)
+        indptr, indices, data = A.indptr, A.indices, A.data
+        for r in range(self.n_rows):
+            s, e = indptr[r], indptr[r + 1]
+            expr = pulp.LpAffineExpression(
+                [
+                    (xs[c], float(v))
+                    for c, v in zip(indices[s:e], data[s:e], strict=True)
+                ]
+            )
+            lo, hi = rlo[r], rhi[r]
+            if lo == hi:
+                prob.addConstraint(
+                    pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"r{r}", lo)
+                )
+                continue
+            if not math.isinf(lo):
+                prob.addConstraint(
+                    pulp.LpConstraint(expr, pulp.LpConstraintGE, f"r{r}_lo", lo)
+                )
+            if not math.isinf(hi):
+                prob.addConstraint(
+                    pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{r}_hi", hi)
+                )
+        return prob, xs
+
+
+# --------------------------------------------------------------------------
+# Solving
+# --------------------------------------------------------------------------
+
+
+def _resolve_solver(solver: Any) -> tuple[str, dict[str, Any]]:
+    """Map a solver argument to a backend name and the options it carries."""
+    if solver is None:
+        return "highs", {}
+    if isinstance(solver, str):
+        key = solver.lower()
+        if key in {"highs", "highspy"}:
+            return "highs", {}
+        if key in {"cbc", "coin", "pulp_cbc_cmd"}:
+            return "cbc", {}
+        raise ValueError(
+            f"Unknown solver {solver!r}; use 'highs', 'cbc' or a PuLP solver"
+        )
+    if isinstance(solver, pulp.HiGHS):
+        opts = {
+            "time_limit": solver.timeLimit,
+            "gap_rel": solver.gapRel,
+            "msg": bool(solver.msg),
+            "threads": solver.threads,
+        }
+        return "highs", {k: v for k, v in opts.items() if v is not None}
+    if isinstance(solver, pulp.COIN_CMD):
+        opts = {
+            "time_limit": solver.timeLimit,
+            "gap_rel": solver.optionsDict.get("gapRel"),
+            "msg": bool(solver.msg),
+            "path": solver.path,
+        }
+        return "cbc", {k: v for k, v in opts.items() if v is not None}
+    if isinstance(solver, pulp.LpSolver):
+        return "pulp", {"solver": solver}
+    raise TypeError(f"'solver' should be a str or a pulp solver, got {type(solver)}")
+
+
+def solve_model(
+    model: LinearModel,
+    solver: Any = None,
+    time_limit: float | None = None,
+    gap_rel: float | None = None,
+    warm_start: np.ndarray | None = None,
+    msg: bool = False,
+    threads: int | None = None,
+) -> tuple[np.ndarray | None, SolveReport]:
+    """Solve ``model`` and report status, objective, bound and gap honestly.
+
+    Parameters
+    ----------
+    model : LinearModel
+        The model to solve.
+    solver : {"highs", "cbc"} or pulp solver, optional
+        Default HiGHS through ``highspy``; CBC (bundled with PuLP) is used when
+        HiGHS is unavailable or fails. A ``pulp.HiGHS``/``pulp.PULP_CBC_CMD``
+        instance is honoured with its time limit and gap options; any other
+        PuLP solver is called through PuLP.
+    time_limit : float, optional
+        Seconds; arguments override options carried by a solver instance.
+    gap_rel : float, optional
+        Relative gap under which the solver may stop; a result is called
+        ``"optimal"`` only if its proven gap is within it (default 1e-6).
+    warm_start : ndarray, optional
+        A full column vector used as starting solution when it is feasible.
+
+    Returns
+    -------
+    values : ndarray or None
+        Column values of the solution, None when there is none.
+    report : SolveReport
+
+    Examples
+    --------
+    >>> m = LinearModel()
+    >>> x = m.add_vars("x", 1, lb=2.5, cost=1.0)
+    >>> solve_model(m)[1].objective
+    2.5
+    """
+    backend, opts = _resolve_solver(solver)
+    if time_limit is not None:
+        opts["time_limit"] = time_limit
+    if gap_rel is not None:
+        opts["gap_rel"] = gap_rel
+    opts.setdefault("gap_rel", DEFAULT_GAP)
+    opts["msg"] = opts.get("msg", False) or msg
+    if threads is not None:
+        opts["threads"] = threads
+    if warm_start is not None and not model.is_feasible(np.asarray(warm_start, float)):
+        warm_start = None
+    if backend == "highs":
+        try:
+            return _solve_highs(model, warm_start=warm_start, **opts)
+        except (ImportError, RuntimeError) as exc:  # fall back to CBC
+            values, report = _solve_cbc(model, warm_start=warm_start, **opts)
+            report.message = f"HiGHS failed ({exc}); solved with CBC. " + report.message
+            return values, report
+    if backend == "cbc":
+        opts.pop("threads", None)
+        return _solve_cbc(model, warm_start=warm_start, **opts)
+    return _solve_pulp_generic(model, opts["solver"], opts["gap_rel"])
+
+
+def _finish(
+    report: SolveReport,
+    objective: float | None,
+    bound: float | None,
+    maximize: bool,
+    gap_rel: float,
+) -> SolveReport:
+    report.objective = objective
+    report.bound = bound
+    if objective is None:
+        return report
+    if bound is None or not math.isfinite(bound):
+        report.gap = None
+        report.status = FEASIBLE
+        return report
+    report.gap = relative_gap(objective, bound, maximize)
+    report.status = OPTIMAL if report.gap <= gap_rel + 1e-12 else FEASIBLE
+    return report
+
+
+def _solve_highs(
+    model: LinearModel,
+    time_limit: float | None = None,
+    gap_rel: float = DEFAULT_GAP,
+    msg: bool = False,
+    threads: int | None = None,
+    warm_start: np.ndarray | None = None,
+    path: str | None = None,
+) -> tuple[np.ndarray | None, SolveReport]:
+    import highspy
+
+    t0 = time.perf_counter()
+    cost, lb, ub, integer, A, rlo, rhi = model.arrays()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(msg))
+    h.setOptionValue("mip_rel_gap", float(gap_rel))
+    h.setOptionValue("mip_abs_gap", 1e-9)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    inf = highspy.kHighsInf
+    is_mip = bool(integer.any())
+    status = h.passModel(
+        model.n_cols,
+        model.n_rows,
+        int(A.nnz),
+        2,  # row-wise
+        -1 if model.maximize else 1,
+        float(model.offset),
+        cost.astype(np.float64),
+        np.where(np.isinf(lb), -inf, lb),
+        np.where(np.isinf(ub), inf, ub),
+        np.where(np.isinf(rlo), -inf, rlo),
+        np.where(np.isinf(rhi), inf, rhi),
+        A.indptr[:-1].astype(np.int32),
+        A.indices.astype(np.int32),
+        A.data.astype(np.float64),
+        integer.astype(np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the model")
+    if warm_start is not None and is_mip:
+        h.setSolution(
+            model.n_cols,
+            np.arange(model.n_cols, dtype=np.int32),
+            np.asarray(warm_start, np.float64),
+        )
+    report = SolveReport(solver="HiGHS", build_seconds=time.perf_counter() - t0)
+    t1 = time.perf_counter()
+    h.run()
+    report.solve_seconds = time.perf_counter() - t1
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    S = highspy.HighsModelStatus
+    report.message = h.modelStatusToString(ms)
+    if ms == S.kInfeasible:
+        report.status = INFEASIBLE
+        return None, report
+    if ms in (S.kUnbounded, S.kUnboundedOrInfeasible):
+        report.status = UNBOUNDED if ms == S.kUnbounded else INFEASIBLE
+        return None, report
+    if ms in (
+        S.kLoadError,
+        S.kModelError,
+        S.kPresolveError,
+        S.kSolveError,
+        S.kPostsolveError,
+    ):
+        raise RuntimeError(report.message)
+    has_solution = info.primal_solution_status == 2
+    if not has_solution:
+        report.status = NO_SOLUTION
+        if is_mip and math.isfinite(info.mip_dual_bound):
+            report.bound = float(info.mip_dual_bound)
+        return None, report
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    obj = model.objective_value(x)
+    if is_mip:
+        bound = float(info.mip_dual_bound)
+        if not math.isfinite(bound):
+            bound = None
+    else:
+        bound = obj if ms == S.kOptimal else None
+    report.details["nodes"] = int(info.mip_node_count) if is_mip else 0
+    return x, _finish(report, obj, bound, model.maximize, gap_rel)
+
+
+_CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)
+_CBC_OBJ = re.compile(r"^Objective value:\s*(\S+)", re.M)
+_CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s*(\S+)", re.M)
+
+
+def _solve_cbc(
+    model: LinearModel,
+    time_limit: float | None = None,
+    gap_rel: float = DEFAULT_GAP,
+    msg: bool = False,
+    warm_start: np.ndarray | None = None,
+    threads: int | None = None,
+    path: str | None = None,
+) -> tuple[np.ndarray | None, SolveReport]:
+    t0 = time.perf_counter()
+    prob, xs = model.to_pulp()
+    report = SolveReport(solver="CBC", build_seconds=time.perf_counter() - t0)
+    if warm_start is not None:
+        for var, val in zip(xs, warm_start, strict=True):
+            var.setInitialValue(float(val), check=False)
+    fd, log_path = tempfile.mkstemp(suffix=".log")
+    os.close(fd)
+    try:
+        kwargs: dict[str, Any] = {
+            "msg": False,
+            "timeLimit": time_limit,
+            "gapRel": gap_rel,
+            "logPath": log_path,
+            "warmStart": warm_start is not None,
+        }
+        cbc = (
+            pulp.COIN_CMD(path=path, **kwargs) if path else pulp.PULP_CBC_CMD(**kwargs)
+        )
+        t1 = time.perf_counter()
+        prob.solve(cbc)
+        report.solve_seconds = time.perf_counter() - t1
+        with open(log_path) as fh:
+            log = fh.read()
+    finally:
+        os.unlink(log_path)
+    return _read_pulp_solution(model, prob, xs, report, gap_rel, log)
+
+
+def _read_pulp_solution(
+    model: LinearModel,
+    prob: pulp.LpProblem,
+    xs: list[pulp.LpVariable],
+    report: SolveReport,
+    gap_rel: float,
+    log: str = "",
+) -> tuple[np.ndarray | None, SolveReport]:
+    result = _CBC_RESULT.search(log)
+    report.message = result.group(1).strip() if result else pulp.LpStatus[prob.status]
+    if prob.status == pulp.LpStatusInfeasible:
+        report.status = INFEASIBLE
+        return None, report
+    if prob.status == pulp.LpStatusUnbounded:
+        report.status = UNBOUNDED
+        return None, report
+    if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        report.status = NO_SOLUTION
+        return None, report
+    x = np.array([v.varValue if v.varValue is not None else 0.0 for v in xs], float)
+    obj = model.objective_value(x)
+    bound: float | None = None
+    if not model.is_mip and prob.sol_status == pulp.LpSolutionOptimal:
+        bound = obj
+    elif log:
+        m = _CBC_BOUND.search(log)
+        if m:
+            bound = float(m.group(1))
+        elif result and result.group(1).startswith("Optimal"):
+            objm = _CBC_OBJ.search(log)
+            bound = float(objm.group(1)) if objm else obj
+    elif prob.sol_status == pulp.LpSolutionOptimal:
+        bound = obj
+    return x, _finish(report, obj, bound, model.maximize, gap_rel)
+
+
+def _solve_pulp_generic(
+    model: LinearModel, solver: pulp.LpSolver, gap_rel: float
+) -> tuple[np.ndarray | None, SolveReport]:
+    t0 = time.perf_counter()
+    prob, xs = model.to_pulp()
+    report = SolveReport(
+        solver=type(solver).__name__, build_seconds=time.perf_counter() - t0
+    )
+    t1 = time.perf_counter()
+    prob.solve(solver)
+    report.solve_seconds = time.perf_counter() - t1
+    return _read_pulp_solution(model, prob, xs, report, gap_rel)
