@@ -1,0 +1,1006 @@
+"""Scenarios for the headless command: a JSON spec in, four files out.
+
+Schema of the scenario JSON (every key except ``model`` is optional)::
+
+    {
+      "name": "Plan 2027",                         # free text
+      "model": "pmedian" | "mclp" | "lscp" | "pcenter" | "reallocation",
+      "demand": {
+        "source": "population" | "requests",      # default "population"
+        "growth_rate": 0.01, "years": 5,           # weights x (1 + rate) ** years
+        "requests_per_capita": 0.004,              # population -> requests/week
+        "forecast": {"<commune_id>": 123.0, ...}   # replaces the weights entirely
+      },
+      "distance": {
+        "kind": "great_circle" | "matrix",         # default great_circle (km)
+        "matrix_csv": "times.csv",                 # origin,destination,cost rows
+        "missing": "error" | "forbid" | 999.0,     # pairs absent from the CSV
+        "unit": "km" | "min"
+      },
+      "sites": {
+        "use_candidates": true,                    # candidate sites may open
+        "closable": true,                          # existing centers may close
+        "locked": ["<site_id>", ...],              # must stay/become open
+        "forbidden": ["<site_id>", ...],           # may not be open
+        "closing_cost": 0.0 | {"<site_id>": cost},
+        "max_new": 3, "budget": 500000.0
+      },
+      "parameters": {
+        "p": 12,                                   # pmedian/mclp/pcenter
+        "service_radius": 20.0,                    # mclp/lscp
+        "max_distance": 45.0,                      # cap on any assignment
+        "capacitated": false, "split": false,      # pmedian/mclp
+        "modules": {"size": 200, "cost": 40000, "max": 2},
+        "cost_weight": 0.0
+      },
+      "equity": {"level": "department" | "region", "radius": 30.0,
+                 "min_share": 0.8 | {"<group_id>": 0.9}},
+      "reallocation": {"objective": "unmet" | "overload" | "delay",
+                       "total_staff": null, "budget": null, "staff_cost": null,
+                       "min_staff": 1},
+      "solver": {"name": "highs" | "cbc", "time_limit": 60, "gap": 1e-6},
+      "report_radius": 20.0                        # KPI "share within R"
+    }
+
+Site ids in the spec refer to existing center ids and candidate site ids of
+the :class:`NetworkInputs`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimization.coverage import LSCP, MCLP
+from optimization.distances import haversine_matrix, load_cost_matrix_csv
+from optimization.errors import InfeasibleError
+from optimization.pcenter import PCenter
+from optimization.pmedian import PMedian
+from optimization.reallocation import CapacityReallocation
+from optimization.results import center_table, commune_table, network_kpis
+from optimization.solver import FEASIBLE, OPTIMAL, SolveReport
+
+__all__ = [
+    "MODELS",
+    "NetworkInputs",
+    "ScenarioError",
+    "ScenarioResult",
+    "ScenarioSpec",
+    "load_spec",
+    "run_scenario",
+    "write_outputs",
+]
+
+MODELS = ("pmedian", "mclp", "lscp", "pcenter", "reallocation")
+_SECTIONS = {
+    "name",
+    "model",
+    "demand",
+    "distance",
+    "sites",
+    "parameters",
+    "equity",
+    "reallocation",
+    "solver",
+    "report_radius",
+    "description",
+}
+_KEYS = {
+    "demand": {"source", "growth_rate", "years", "requests_per_capita", "forecast"},
+    "distance": {"kind", "matrix_csv", "missing", "unit"},
+    "sites": {
+        "use_candidates",
+        "closable",
+        "locked",
+        "forbidden",
+        "closing_cost",
+        "max_new",
+        "budget",
+    },
+    "parameters": {
+        "p",
+        "service_radius",
+        "max_distance",
+        "capacitated",
+        "split",
+        "modules",
+        "cost_weight",
+    },
+    "equity": {"level", "radius", "min_share"},
+    "reallocation": {"objective", "total_staff", "budget", "staff_cost", "min_staff"},
+    "solver": {"name", "time_limit", "gap"},
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run: bad spec, bad inputs or infeasible plan."""
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A validated scenario (see the module docstring for the JSON schema)."""
+
+    model: str
+    name: str = "scenario"
+    demand: dict[str, Any] = field(default_factory=dict)
+    distance: dict[str, Any] = field(default_factory=dict)
+    sites: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    equity: dict[str, Any] | None = None
+    reallocation: dict[str, Any] = field(default_factory=dict)
+    solver: dict[str, Any] = field(default_factory=dict)
+    report_radius: float | None = None
+    base_dir: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as JSON-ready data (without ``base_dir``)."""
+        return {
+            "name": self.name,
+            "model": self.model,
+            "demand": self.demand,
+            "distance": self.distance,
+            "sites": self.sites,
+            "parameters": self.parameters,
+            "equity": self.equity,
+            "reallocation": self.reallocation,
+            "solver": self.solver,
+            "report_radius": self.report_radius,
+        }
+
+
+def _number(
+    section: str,
+    key: str,
+    value: Any,
+    *,
+    integer: bool = False,
+    lo: float | None = 0.0,
+    hi: float | None = None,
+) -> Any:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
+        raise ScenarioError(f"'{section}.{key}' should be a number, got {value!r}")
+    if integer and int(value) != value:
+        raise ScenarioError(
+            f"'{section}.{key}' should be a whole number, got {value!r}"
+        )
+    if lo is not None and value < lo:
+        raise ScenarioError(f"'{section}.{key}' should be >= {lo}, got {value!r}")
+    if hi is not None and value > hi:
+        raise ScenarioError(f"'{section}.{key}' should be <= {hi}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def load_spec(source: str | Path | Mapping[str, Any]) -> ScenarioSpec:
+    """Read and validate a scenario from a JSON file path or a dict.
+
+    Raises
+    ------
+    ScenarioError
+        With a message naming the offending key.
+
+    Examples
+    --------
+    >>> spec = load_spec({"model": "pmedian", "parameters": {"p": 3}})
+    >>> spec.model, spec.parameters["p"]
+    ('pmedian', 3)
+    >>> load_spec({"model": "pmedian", "parameters": {"p": 0}})
+    Traceback (most recent call last):
+    ...
+    optimization.scenario.ScenarioError: 'parameters.p' should be >= 1, got 0
+    """
+    base_dir = None
+    if isinstance(source, Mapping):
+        raw = dict(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ScenarioError(f"scenario file {path} does not exist")
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ScenarioError(
+                f"scenario file {path} is not valid JSON: {exc}"
+            ) from exc
+        base_dir = path.parent
+    if not isinstance(raw, dict):
+        raise ScenarioError("a scenario should be a JSON object")
+    unknown = set(raw) - _SECTIONS
+    if unknown:
+        raise ScenarioError(
+            f"unknown scenario keys {sorted(unknown)}; allowed: {sorted(_SECTIONS)}"
+        )
+    model = raw.get("model")
+    if model not in MODELS:
+        raise ScenarioError(f"'model' should be one of {list(MODELS)}, got {model!r}")
+    sections: dict[str, dict[str, Any]] = {}
+    for sec, keys in _KEYS.items():
+        value = raw.get(sec) or {}
+        if not isinstance(value, dict):
+            raise ScenarioError(
+                f"'{sec}' should be an object, got {type(value).__name__}"
+            )
+        bad = set(value) - keys
+        if bad:
+            raise ScenarioError(
+                f"unknown keys in '{sec}': {sorted(bad)}; allowed: {sorted(keys)}"
+            )
+        sections[sec] = dict(value)
+
+    dem = sections["demand"]
+    dem.setdefault("source", "population")
+    if dem["source"] not in ("population", "requests"):
+        raise ScenarioError(
+            f"'demand.source' should be 'population' or 'requests', got {dem['source']!r}"
+        )
+    if "growth_rate" in dem:
+        _number("demand", "growth_rate", dem["growth_rate"], lo=-1.0)
+        dem["years"] = _number("demand", "years", dem.get("years", 1))
+    if "requests_per_capita" in dem:
+        _number("demand", "requests_per_capita", dem["requests_per_capita"])
+    if "forecast" in dem and not isinstance(dem["forecast"], dict):
+        raise ScenarioError("'demand.forecast' should map commune ids to demand values")
+
+    dist = sections["distance"]
+    dist.setdefault("kind", "great_circle")
+    if dist["kind"] not in ("great_circle", "matrix"):
+        raise ScenarioError(
+            f"'distance.kind' should be 'great_circle' or 'matrix', got {dist['kind']!r}"
+        )
+    if dist["kind"] == "matrix" and not dist.get("matrix_csv"):
+        raise ScenarioError("'distance.kind' = 'matrix' needs 'distance.matrix_csv'")
+    missing = dist.setdefault("missing", "error")
+    if not (missing in ("error", "forbid") or isinstance(missing, (int, float))):
+        raise ScenarioError(
+            "'distance.missing' should be 'error', 'forbid' or a number"
+        )
+    dist.setdefault("unit", "km" if dist["kind"] == "great_circle" else "min")
+
+    sites = sections["sites"]
+    for key in ("locked", "forbidden"):
+        ids = sites.get(key, [])
+        if not isinstance(ids, list):
+            raise ScenarioError(f"'sites.{key}' should be a list of site ids")
+        sites[key] = [str(x) for x in ids]
+    if "max_new" in sites:
+        sites["max_new"] = _number("sites", "max_new", sites["max_new"], integer=True)
+    if "budget" in sites:
+        sites["budget"] = _number("sites", "budget", sites["budget"])
+
+    par = sections["parameters"]
+    if "p" in par:
+        par["p"] = _number("parameters", "p", par["p"], integer=True, lo=1)
+    for key in ("service_radius", "max_distance", "cost_weight"):
+        if key in par:
+            par[key] = _number("parameters", key, par[key])
+    if model in ("mclp", "pcenter") and "p" not in par:
+        raise ScenarioError(f"model '{model}' needs 'parameters.p'")
+    if model in ("mclp", "lscp") and "service_radius" not in par:
+        raise ScenarioError(f"model '{model}' needs 'parameters.service_radius'")
+    if "modules" in par:
+        mod = par["modules"]
+        if not isinstance(mod, dict) or "size" not in mod:
+            raise ScenarioError(
+                "'parameters.modules' should be {'size': ..., 'cost': ..., 'max': ...}"
+            )
+        for key in ("size", "cost", "max"):
+            if key in mod:
+                _number("parameters.modules", key, mod[key])
+
+    equity = raw.get("equity")
+    if equity is not None:
+        eq = sections["equity"]
+        eq.setdefault("level", "department")
+        if eq["level"] not in ("department", "region"):
+            raise ScenarioError("'equity.level' should be 'department' or 'region'")
+        if "min_share" not in eq:
+            raise ScenarioError("'equity' needs 'min_share'")
+        shares = eq["min_share"]
+        for key, val in (
+            shares.items() if isinstance(shares, dict) else [("min_share", shares)]
+        ):
+            _number("equity", str(key), val, hi=1.0)
+        if "radius" not in eq:
+            if "service_radius" not in par:
+                raise ScenarioError("'equity' needs 'radius'")
+            eq["radius"] = par["service_radius"]
+        eq["radius"] = _number("equity", "radius", eq["radius"])
+        equity = eq
+
+    realloc = sections["reallocation"]
+    realloc.setdefault("objective", "unmet")
+    if realloc["objective"] not in ("unmet", "overload", "delay"):
+        raise ScenarioError(
+            "'reallocation.objective' should be 'unmet', 'overload' or 'delay'"
+        )
+
+    solver = sections["solver"]
+    solver.setdefault("name", "highs")
+    if solver["name"] not in ("highs", "cbc"):
+        raise ScenarioError(
+            f"'solver.name' should be 'highs' or 'cbc', got {solver['name']!r}"
+        )
+    if "time_limit" in solver:
+        solver["time_limit"] = _number("solver", "time_limit", solver["time_limit"])
+    if "gap" in solver:
+        solver["gap"] = _number("solver", "gap", solver["gap"], hi=1.0)
+    report_radius = raw.get("report_radius", par.get("service_radius"))
+    if report_radius is not None:
+        report_radius = _number("report_radius", "value", report_radius)
+    return ScenarioSpec(
+        model=model,
+        name=str(raw.get("name", "scenario")),
+        demand=dem,
+        distance=dist,
+        sites=sites,
+        parameters=par,
+        equity=equity,
+        reallocation=realloc,
+        solver=solver,
+        report_radius=report_radius,
+        base_dir=base_dir,
+    )
+
+
+@dataclass
+class NetworkInputs:
+    """Everything a scenario needs about communes, centers and candidate sites.
+
+    Attributes
+    ----------
+    commune_ids, commune_names : sequence of str
+    department_ids, department_names, region_ids, region_names : sequence of str
+        One entry per commune.
+    population : array-like
+        Inhabitants per commune.
+    lon, lat : array-like
+        Representative point of each commune (degrees, WGS84).
+    center_ids, center_names : sequence of str
+        Existing centers.
+    center_lon, center_lat : array-like
+    center_capacity : array-like
+        Requests per week each center can serve.
+    center_staff : array-like
+        Agents per center.
+    center_status : sequence of str
+        ``"open"`` (closable), ``"locked"`` (must stay open) or
+        ``"closed"``/``"inactive"`` (not part of today's network, ignored).
+    candidate_ids, candidate_names : sequence of str
+    candidate_lon, candidate_lat : array-like
+    candidate_opening_cost, candidate_capacity : array-like
+    requests : array-like, optional
+        Weekly requests per commune (from operations).
+    polygons : sequence of shapely geometries, optional
+        Commune outlines, used in ``result.geojson`` when given.
+    """
+
+    commune_ids: Sequence[Any]
+    commune_names: Sequence[Any]
+    department_ids: Sequence[Any]
+    department_names: Sequence[Any]
+    region_ids: Sequence[Any]
+    region_names: Sequence[Any]
+    population: Any
+    lon: Any
+    lat: Any
+    center_ids: Sequence[Any]
+    center_names: Sequence[Any]
+    center_lon: Any
+    center_lat: Any
+    center_capacity: Any
+    center_staff: Any
+    center_status: Sequence[str]
+    candidate_ids: Sequence[Any] = ()
+    candidate_names: Sequence[Any] = ()
+    candidate_lon: Any = ()
+    candidate_lat: Any = ()
+    candidate_opening_cost: Any = ()
+    candidate_capacity: Any = ()
+    requests: Any = None
+    polygons: Sequence[Any] | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.commune_ids)
+        if n == 0:
+            raise ScenarioError("the network has no communes")
+        for name in (
+            "commune_names",
+            "department_ids",
+            "department_names",
+            "region_ids",
+            "region_names",
+            "population",
+            "lon",
+            "lat",
+        ):
+            if len(getattr(self, name)) != n:
+                raise ScenarioError(
+                    f"'{name}' has {len(getattr(self, name))} entries, expected {n}"
+                )
+        for name in ("requests", "polygons"):
+            value = getattr(self, name)
+            if value is not None and len(value) != n:
+                raise ScenarioError(f"'{name}' has {len(value)} entries, expected {n}")
+        c = len(self.center_ids)
+        for name in (
+            "center_names",
+            "center_lon",
+            "center_lat",
+            "center_capacity",
+            "center_staff",
+            "center_status",
+        ):
+            if len(getattr(self, name)) != c:
+                raise ScenarioError(
+                    f"'{name}' has {len(getattr(self, name))} entries, expected {c}"
+                )
+        k = len(self.candidate_ids)
+        for name in (
+            "candidate_names",
+            "candidate_lon",
+            "candidate_lat",
+            "candidate_opening_cost",
+            "candidate_capacity",
+        ):
+            if len(getattr(self, name)) != k:
+                raise ScenarioError(
+                    f"'{name}' has {len(getattr(self, name))} entries, expected {k}"
+                )
+        ids = [str(x) for x in self.center_ids] + [str(x) for x in self.candidate_ids]
+        if len(set(ids)) != len(ids):
+            raise ScenarioError("center and candidate ids must be unique")
+        for name in (
+            "population",
+            "center_capacity",
+            "candidate_capacity",
+            "candidate_opening_cost",
+            "center_staff",
+        ):
+            arr = np.asarray(getattr(self, name), dtype=float)
+            if np.isnan(arr).any() or (arr < 0).any():
+                raise ScenarioError(f"'{name}' has NaN or negative values")
+
+
+@dataclass
+class ScenarioResult:
+    """Outputs of :func:`run_scenario`, ready for :func:`write_outputs`."""
+
+    spec: ScenarioSpec
+    report: SolveReport
+    summary: dict[str, Any]
+    centers: pd.DataFrame
+    assignments: pd.DataFrame
+    geojson: dict[str, Any]
+    model: Any = None
+
+
+def scenario_demand(
+    spec: ScenarioSpec, network: NetworkInputs, demand: Any = None
+) -> tuple[np.ndarray, str]:
+    """Demand weights of a scenario and their unit."""
+    dem = spec.demand
+    ids = [str(x) for x in network.commune_ids]
+    if demand is not None:
+        w = np.asarray(demand, dtype=float)
+        unit = "requests/week"
+    elif "forecast" in dem:
+        fc = {str(k): v for k, v in dem["forecast"].items()}
+        missing = [i for i in ids if i not in fc]
+        if missing:
+            raise ScenarioError(
+                f"'demand.forecast' lacks {len(missing)} communes, e.g. {missing[:3]}"
+            )
+        w = np.array([fc[i] for i in ids], dtype=float)
+        unit = "requests/week" if dem["source"] == "requests" else "inhabitants"
+    elif dem["source"] == "requests":
+        if network.requests is None:
+            raise ScenarioError(
+                "'demand.source' is 'requests' but the network has no request counts"
+            )
+        w = np.asarray(network.requests, dtype=float)
+        unit = "requests/week"
+    else:
+        w = np.asarray(network.population, dtype=float)
+        unit = "inhabitants"
+        if "requests_per_capita" in dem:
+            w = w * dem["requests_per_capita"]
+            unit = "requests/week"
+    if w.shape != (len(ids),):
+        raise ScenarioError(f"demand has {w.size} values, expected {len(ids)}")
+    if np.isnan(w).any() or (w < 0).any():
+        raise ScenarioError("demand has NaN or negative values")
+    if "growth_rate" in dem:
+        w = w * (1.0 + dem["growth_rate"]) ** dem.get("years", 1)
+    return w, unit
+
+
+def _site_frame(network: NetworkInputs, spec: ScenarioSpec) -> pd.DataFrame:
+    status = [str(s).lower() for s in network.center_status]
+    active = np.array([s not in ("closed", "inactive") for s in status], dtype=bool)
+    centers = pd.DataFrame(
+        {
+            "site_id": [str(x) for x in network.center_ids],
+            "name": list(network.center_names),
+            "lon": np.asarray(network.center_lon, float),
+            "lat": np.asarray(network.center_lat, float),
+            "capacity": np.asarray(network.center_capacity, float),
+            "staff": np.asarray(network.center_staff, float),
+            "opening_cost": 0.0,
+            "existing": True,
+            "locked": [s == "locked" for s in status],
+        }
+    )[active]
+    frames = [centers]
+    if spec.sites.get("use_candidates", True) and len(network.candidate_ids):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "site_id": [str(x) for x in network.candidate_ids],
+                    "name": list(network.candidate_names),
+                    "lon": np.asarray(network.candidate_lon, float),
+                    "lat": np.asarray(network.candidate_lat, float),
+                    "capacity": np.asarray(network.candidate_capacity, float),
+                    "staff": 0.0,
+                    "opening_cost": np.asarray(network.candidate_opening_cost, float),
+                    "existing": False,
+                    "locked": False,
+                }
+            )
+        )
+    sites = pd.concat(frames, ignore_index=True)
+    if sites.empty:
+        raise ScenarioError("the network has no active center and no candidate site")
+    known = set(sites["site_id"])
+    for key in ("locked", "forbidden"):
+        unknown = [s for s in spec.sites.get(key, []) if s not in known]
+        if unknown:
+            raise ScenarioError(f"'sites.{key}' names unknown sites {unknown}")
+    sites["locked"] |= sites["site_id"].isin(spec.sites.get("locked", []))
+    if not spec.sites.get("closable", True):
+        sites["locked"] |= sites["existing"]
+    sites["forbidden"] = sites["site_id"].isin(spec.sites.get("forbidden", []))
+    cc = spec.sites.get("closing_cost", 0.0)
+    if isinstance(cc, dict):
+        sites["closing_cost"] = sites["site_id"].map(lambda s: float(cc.get(s, 0.0)))
+    else:
+        sites["closing_cost"] = float(cc)
+    return sites
+
+
+def _cost_matrix(
+    spec: ScenarioSpec, network: NetworkInputs, sites: pd.DataFrame
+) -> np.ndarray:
+    dist = spec.distance
+    if dist["kind"] == "great_circle":
+        return haversine_matrix(network.lon, network.lat, sites["lon"], sites["lat"])
+    path = Path(dist["matrix_csv"])
+    if not path.is_absolute() and spec.base_dir is not None:
+        path = spec.base_dir / path
+    if not path.is_file():
+        raise ScenarioError(f"cost matrix CSV {path} does not exist")
+    try:
+        return load_cost_matrix_csv(
+            path,
+            [str(x) for x in network.commune_ids],
+            list(sites["site_id"]),
+            missing=dist["missing"],
+        )
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from exc
+
+
+def run_scenario(
+    spec: ScenarioSpec,
+    network: NetworkInputs,
+    demand: Any = None,
+    cost_matrix: Any = None,
+) -> ScenarioResult:
+    """Run a scenario on a network.
+
+    Parameters
+    ----------
+    spec : ScenarioSpec
+        From :func:`load_spec`.
+    network : NetworkInputs
+        Communes, existing centers and candidate sites.
+    demand : array-like, optional
+        Demand vector (e.g. a forecast from elsewhere), one value per commune;
+        overrides ``spec.demand``'s source.
+    cost_matrix : array-like, optional
+        Precomputed commune x site costs in the order of the active centers
+        then candidate sites; overrides ``spec.distance``.
+
+    Returns
+    -------
+    ScenarioResult
+
+    Raises
+    ------
+    ScenarioError
+        Bad inputs, infeasible plan (with the planner-readable reasons), or
+        no solution within the time limit.
+    """
+    sites = _site_frame(network, spec)
+    weights, demand_unit = scenario_demand(spec, network, demand)
+    D = (
+        _cost_matrix(spec, network, sites)
+        if cost_matrix is None
+        else np.asarray(cost_matrix, dtype=float)
+    )
+    if D.shape != (len(weights), len(sites)):
+        raise ScenarioError(
+            f"cost matrix has shape {D.shape}, expected {(len(weights), len(sites))}"
+        )
+    par = spec.parameters
+    unit = spec.distance.get("unit", "km")
+    solver_kw = {
+        "solver": spec.solver.get("name", "highs"),
+        "time_limit": spec.solver.get("time_limit"),
+        "gap_rel": spec.solver.get("gap"),
+    }
+    existing = sites["existing"].to_numpy()
+    capacities = sites["capacity"].to_numpy()
+    if spec.model == "reallocation":
+        return _run_reallocation(spec, network, sites, weights, D, solver_kw)
+    capacitated = bool(par.get("capacitated", False))
+    if capacitated and demand_unit != "requests/week":
+        raise ScenarioError(
+            "capacities are in requests/week: use demand.source 'requests' or give "
+            "demand.requests_per_capita for a capacitated model"
+        )
+    common: dict[str, Any] = {
+        "existing": existing,
+        "locked": sites["locked"].to_numpy(),
+        "forbidden": sites["forbidden"].to_numpy(),
+        "demand_names": list(network.commune_names),
+        "site_names": list(sites["name"]),
+        "unit": unit,
+    }
+    siting = {
+        "opening_cost": sites["opening_cost"].to_numpy(),
+        "closing_cost": sites["closing_cost"].to_numpy(),
+        "max_new": spec.sites.get("max_new"),
+        "budget": spec.sites.get("budget"),
+    }
+    equity: dict[str, Any] = {}
+    if spec.equity is not None:
+        level = spec.equity["level"]
+        groups = network.department_ids if level == "department" else network.region_ids
+        equity = {
+            "groups": [str(g) for g in groups],
+            "coverage_radius": spec.equity["radius"],
+            "min_coverage": spec.equity["min_share"],
+        }
+    try:
+        if spec.model == "pmedian":
+            mod = par.get("modules") or {}
+            model = PMedian.from_cost_matrix(
+                D,
+                weights,
+                par.get("p"),
+                **common,
+                **siting,
+                **equity,
+                capacities=capacities if capacitated else None,
+                module_size=mod.get("size"),
+                module_cost=mod.get("cost"),
+                max_modules=mod.get("max"),
+                split=bool(par.get("split", False)),
+                max_distance=par.get("max_distance"),
+                cost_weight=par.get("cost_weight", 0.0),
+                demand_unit=demand_unit,
+            )
+        elif spec.model == "mclp":
+            model = MCLP.from_cost_matrix(
+                D,
+                weights,
+                par["service_radius"],
+                par["p"],
+                **common,
+                **siting,
+                **equity,
+                capacities=capacities if capacitated else None,
+                split=bool(par.get("split", False)),
+                max_distance=par.get("max_distance"),
+                demand_unit=demand_unit,
+            )
+        elif spec.model == "lscp":
+            model = LSCP.from_cost_matrix(D, par["service_radius"], weights, **common)
+        else:
+            model = PCenter.from_cost_matrix(
+                D,
+                weights,
+                par["p"],
+                **common,
+                **siting,
+                max_distance=par.get("max_distance"),
+            )
+        model.solve(**solver_kw)
+    except InfeasibleError as exc:
+        raise ScenarioError(str(exc)) from exc
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"invalid scenario input: {exc}") from exc
+    report = model.report
+    if report.status not in (OPTIMAL, FEASIBLE):
+        raise ScenarioError(
+            f"no solution found (status {report.status}) within the time limit of "
+            f"{solver_kw['time_limit']} s; raise solver.time_limit or simplify the scenario"
+        )
+    open_mask = np.zeros(len(sites), bool)
+    open_mask[model.open_sites] = True
+    radius = spec.report_radius
+    before_open = existing.copy()
+    before_assign = _nearest(D, before_open)
+    modules = getattr(model, "modules", None)
+    cap_after = capacities.copy()
+    if modules is not None and getattr(model.rules, "module_size", None) is not None:
+        cap_after = cap_after + model.rules.module_size * modules
+    change_cost = model.rules.change_cost(open_mask, modules)
+    allocation = getattr(model, "allocation", None)
+    # Overload only means something when demand is in the capacities' unit.
+    comparable = demand_unit == "requests/week"
+    kpi_before = network_kpis(
+        D,
+        weights,
+        before_open,
+        before_assign,
+        capacities if comparable else None,
+        radius,
+        0.0,
+    )
+    kpi_after = network_kpis(
+        D,
+        weights,
+        open_mask,
+        model.assignment,
+        cap_after if comparable else None,
+        radius,
+        change_cost,
+        allocation,
+    )
+    centers = center_table(
+        sites["site_id"],
+        sites["name"],
+        existing,
+        open_mask,
+        weights,
+        model.assignment,
+        cap_after,
+        allocation,
+    )
+    centers.insert(2, "lon", sites["lon"].to_numpy())
+    centers.insert(3, "lat", sites["lat"].to_numpy())
+    if modules is not None:
+        centers["modules_added"] = modules
+    communes = commune_table(
+        network.commune_ids,
+        network.commune_names,
+        weights,
+        D,
+        model.assignment,
+        sites["site_id"],
+        before_assign,
+    )
+    summary = _summary(spec, report, demand_unit, unit, kpi_before, kpi_after, centers)
+    summary["kpis"]["capacitated"] = capacitated
+    if spec.model == "mclp":
+        summary["covered_demand"] = report.objective
+    geo = _geojson(network, sites, centers, communes)
+    return ScenarioResult(spec, report, summary, centers, communes, geo, model)
+
+
+def _nearest(D: np.ndarray, open_mask: np.ndarray) -> np.ndarray:
+    if not open_mask.any():
+        return np.full(D.shape[0], -1)
+    Dm = np.where(open_mask[None, :], D, np.inf)
+    j = Dm.argmin(axis=1)
+    j[~np.isfinite(Dm[np.arange(D.shape[0]), j])] = -1
+    return j
+
+
+def _summary(
+    spec: ScenarioSpec,
+    report: SolveReport,
+    demand_unit: str,
+    unit: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    centers: pd.DataFrame,
+) -> dict[str, Any]:
+    counts = centers["status"].value_counts().to_dict()
+    return {
+        "scenario": spec.to_dict(),
+        "solve": report.to_dict(),
+        "units": {"distance": unit, "demand": demand_unit},
+        "changes": {k: int(counts.get(k, 0)) for k in ("kept", "closed", "opened")},
+        "kpis": {"before": before, "after": after},
+    }
+
+
+def _run_reallocation(
+    spec: ScenarioSpec,
+    network: NetworkInputs,
+    sites: pd.DataFrame,
+    weights: np.ndarray,
+    D: np.ndarray,
+    solver_kw: dict[str, Any],
+) -> ScenarioResult:
+    existing = sites["existing"].to_numpy()
+    if not existing.any():
+        raise ScenarioError("reallocation needs existing centers")
+    idx = np.flatnonzero(existing)
+    Dc = D[:, idx]
+    assign_local = _nearest(Dc, np.ones(idx.size, bool))
+    ok = assign_local >= 0
+    loads = np.bincount(assign_local[ok], weights=weights[ok], minlength=idx.size)
+    ra = spec.reallocation
+    try:
+        model = CapacityReallocation.from_loads(
+            loads,
+            sites["capacity"].to_numpy()[idx],
+            sites["staff"].to_numpy()[idx],
+            objective=ra["objective"],
+            total_staff=ra.get("total_staff"),
+            budget=ra.get("budget"),
+            staff_cost=ra.get("staff_cost"),
+            min_staff=ra.get("min_staff", 1),
+            names=list(sites["name"].iloc[idx]),
+        ).solve(**solver_kw)
+    except InfeasibleError as exc:
+        raise ScenarioError(str(exc)) from exc
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"invalid scenario input: {exc}") from exc
+    report = model.report
+    if report.status not in (OPTIMAL, FEASIBLE):
+        raise ScenarioError(f"no solution found (status {report.status})")
+    assignment = np.where(ok, idx[np.maximum(assign_local, 0)], -1)
+    open_mask = existing.copy()
+    cap_before = sites["capacity"].to_numpy().copy()
+    cap_after = cap_before.copy()
+    cap_after[idx] = model.capacity_after
+    centers = center_table(
+        sites["site_id"],
+        sites["name"],
+        existing,
+        open_mask,
+        weights,
+        assignment,
+        cap_after,
+    )
+    centers.insert(2, "lon", sites["lon"].to_numpy())
+    centers.insert(3, "lat", sites["lat"].to_numpy())
+    centers = centers[existing].reset_index(drop=True)
+    centers["staff_before"] = sites["staff"].to_numpy()[idx].astype(int)
+    centers["staff_after"] = model.staff_after
+    centers["capacity_before"] = cap_before[idx]
+    radius = spec.report_radius
+    kpi_before = network_kpis(D, weights, open_mask, assignment, cap_before, radius)
+    kpi_after = network_kpis(D, weights, open_mask, assignment, cap_after, radius)
+    communes = commune_table(
+        network.commune_ids,
+        network.commune_names,
+        weights,
+        D,
+        assignment,
+        sites["site_id"],
+        assignment,
+    )
+    summary = _summary(
+        spec,
+        report,
+        "requests/week",
+        spec.distance.get("unit", "km"),
+        kpi_before,
+        kpi_after,
+        centers,
+    )
+    summary["reallocation"] = {
+        "objective": ra["objective"],
+        "before": model.evaluate(model.staff),
+        "after": report.objective,
+        "staff_moved": int(np.abs(model.staff_after - model.staff).sum() // 2),
+    }
+    geo = _geojson(network, sites[existing].reset_index(drop=True), centers, communes)
+    return ScenarioResult(spec, report, summary, centers, communes, geo, model)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _geojson(
+    network: NetworkInputs,
+    sites: pd.DataFrame,
+    centers: pd.DataFrame,
+    communes: pd.DataFrame,
+) -> dict[str, Any]:
+    from shapely.geometry import Point, mapping
+
+    features = []
+    for row in centers.itertuples(index=False):
+        props = {k: _clean(v) for k, v in row._asdict().items()}
+        props["kind"] = "site"
+        geom = mapping(Point(float(row.lon), float(row.lat)))
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+    polys = network.polygons
+    lon = np.asarray(network.lon, float)
+    lat = np.asarray(network.lat, float)
+    for i, row in enumerate(communes.itertuples(index=False)):
+        props = {k: _clean(v) for k, v in row._asdict().items()}
+        props["kind"] = "commune"
+        geom = (
+            mapping(polys[i]) if polys is not None else mapping(Point(lon[i], lat[i]))
+        )
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _json_default(value: Any) -> Any:
+    cleaned = _clean(value)
+    if cleaned is value and not isinstance(value, (int, float, str, bool, type(None))):
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        raise TypeError(f"not JSON serialisable: {type(value)}")
+    return cleaned
+
+
+def write_outputs(result: ScenarioResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``summary.json``, ``centers.csv``, ``assignments.csv``, ``result.geojson``.
+
+    Returns
+    -------
+    dict
+        File kind -> path written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "summary": out / "summary.json",
+        "centers": out / "centers.csv",
+        "assignments": out / "assignments.csv",
+        "geojson": out / "result.geojson",
+    }
+    paths["summary"].write_text(
+        json.dumps(
+            _sanitize(result.summary),
+            indent=2,
+            ensure_ascii=False,
+            default=_json_default,
+        ),
+        encoding="utf-8",
+    )
+    result.centers.to_csv(paths["centers"], index=False)
+    result.assignments.to_csv(paths["assignments"], index=False)
+    paths["geojson"].write_text(
+        json.dumps(result.geojson, ensure_ascii=False, default=_json_default),
+        encoding="utf-8",
+    )
+    return paths
+
+
+def _sanitize(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _sanitize(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_sanitize(v) for v in obj]
+    return _clean(obj)
