@@ -120,6 +120,7 @@ def update_map(
         names,
         [c for c in names.columns if c.startswith("parent_")],
         lang,
+        r.radius_km,
     )
     centers = figures.center_arrays(
         services.centers_for(config.database_url, dctx, r), lang
@@ -181,12 +182,20 @@ def update_kpis(
     values = views.selection_kpis(
         dctx, services.measures_for(config.database_url, dctx, r), r.selection
     )
-    name = dctx.unit(r.selection)["name"] if r.selection else t("filters.all", lang)
+    name = t("filters.all", lang)
+    if r.selection:
+        unit = dctx.unit(r.selection)
+        level_name = dctx.level_name(int(unit["level"]), lang).lower()
+        name = f"{unit['name']} ({level_name})"
     messages = [
         dbc.Alert(m, color="warning", dismissable=True, className="py-2")
         for m in r.messages
     ]
-    return kpi_cards(values, lang), t("kpi.scope", lang, name=name), messages
+    return (
+        kpi_cards(values, lang, r.radius_km),
+        t("kpi.scope", lang, name=name),
+        messages,
+    )
 
 
 def update_capacity(

@@ -17,6 +17,7 @@ PERIOD = "filters-period"
 RADIUS = "filters-radius"
 RESET = "filters-reset"
 FILTER_MESSAGES = "filters-messages"
+URL_MESSAGES = "filters-url-messages"
 
 # main screen: outputs
 MAP = "overview-map"

@@ -133,8 +133,11 @@ class KPI:
     on_map: bool = True
     tags: tuple[str, ...] = field(default_factory=tuple)
 
-    def name(self, lang: str) -> str:
-        return self.name_fr if lang == "fr" else self.name_en
+    def name(self, lang: str, radius_km: float | None = None) -> str:
+        """Name in ``lang``; ``{radius}`` becomes the radius (or X when unknown)."""
+        text = self.name_fr if lang == "fr" else self.name_en
+        radius = "X" if radius_km is None else f"{radius_km:g}"
+        return text.replace("{radius}", radius)
 
     def rule(self, lang: str) -> str:
         return self.rule_fr if lang == "fr" else self.rule_en
@@ -245,8 +248,8 @@ KPIS: dict[str, KPI] = {
         ),
         KPI(
             "pop_within",
-            "Population à moins de X km d'un centre",
-            "Population within X km of a center",
+            "Population à moins de {radius} km d'un centre",
+            "Population within {radius} km of a center",
             "Population des communes dont le point représentatif est à X km ou moins "
             "(distance orthodromique) du centre ouvert le plus proche / population.",
             "Population of communes whose representative point is within X km "

@@ -9,19 +9,11 @@ import plotly.graph_objects as go
 from dashapp.i18n import t
 from data.kpi import KPIS
 
-# An inline MapLibre style: a plain background, no tiles, glyphs or sprites, so the
-# map needs nothing from the internet.
-OFFLINE_STYLE = {
-    "version": 8,
-    "sources": {},
-    "layers": [
-        {
-            "id": "background",
-            "type": "background",
-            "paint": {"background-color": "#e9eef2"},
-        }
-    ],
-}
+# plotly's built-in "white-bg" style has no tile source; its glyph URL is only
+# fetched for text labels, which this map never draws, so nothing leaves the
+# machine. (An inline style dict would be re-applied with setStyle on every
+# Patch and MapLibre then raises "Map error".)
+OFFLINE_STYLE = "white-bg"
 DOC_COLORS = {"CNI": "#1f77b4", "PASS": "#ff7f0e", "ACTE": "#2ca02c"}
 UTIL_SCALE = [
     [0.0, "#1a9850"],
@@ -59,6 +51,7 @@ def choropleth_arrays(
     units: pd.DataFrame,
     parents: list[str],
     lang: str,
+    radius_km: float | None = None,
 ) -> dict:
     """z values, custom data and hover template for the choropleth trace."""
     kpi = KPIS[kpi_id]
@@ -74,7 +67,9 @@ def choropleth_arrays(
     )
     lines = ["<b>%{customdata[0]}</b>"]
     lines += [f"%{{customdata[{i + 1}]}}" for i in range(len(parent_cols))]
-    lines.append(f"{kpi.name(lang)} : %{{customdata[{len(parent_cols) + 1}]}}")
+    lines.append(
+        f"{kpi.name(lang, radius_km)} : %{{customdata[{len(parent_cols) + 1}]}}"
+    )
     z_plot = [None if not np.isfinite(v) else float(v) for v in z]
     return {
         "z": z_plot,

@@ -132,44 +132,29 @@ def filter_panel(ctx: DatasetContext, r: Resolved, lang: str) -> dbc.Card:
     )
 
 
-def kpi_cards(values, lang: str) -> list:
-    """One small card per KPI of the selection."""
-    cards = []
-    for kid in CARD_KPIS:
-        kpi = KPIS[kid]
-        value = values.get(kid, float("nan"))
-        unit = kpi.unit
-        cards.append(
-            dbc.Col(
-                dbc.Card(
-                    dbc.CardBody(
-                        [
-                            html.Div(
-                                kpi.name(lang),
-                                className="small text-muted kpi-name",
-                                title=kpi.rule(lang),
-                            ),
-                            html.Div(
-                                [
-                                    html.Span(
-                                        fmt(value, kpi.decimals, lang),
-                                        id=ids.kpi_card(kid),
-                                        className="fs-5 fw-semibold",
-                                    ),
-                                    html.Span(" " + unit, className="small text-muted"),
-                                ]
-                            ),
-                        ],
-                        className="p-2",
-                    )
-                ),
-                xs=6,
-                md=4,
-                xl=True,
-                className="mb-2",
-            )
-        )
-    return cards
+def kpi_card(kid: str, value: float, lang: str, radius_km: float) -> dbc.Col:
+    """One small card: KPI name (rule on hover), value and unit."""
+    kpi = KPIS[kid]
+    name = html.Div(
+        kpi.name(lang, radius_km),
+        title=kpi.rule(lang),
+        className="small text-muted kpi-name",
+    )
+    number = html.Span(
+        fmt(value, kpi.decimals, lang),
+        id=ids.kpi_card(kid),
+        className="fs-5 fw-semibold",
+    )
+    unit = html.Span(" " + kpi.unit, className="small text-muted")
+    body = dbc.CardBody([name, html.Div([number, unit])], className="p-2")
+    return dbc.Col(dbc.Card(body), xs=6, md=4, xl=True, className="mb-2")
+
+
+def kpi_cards(values, lang: str, radius_km: float) -> list:
+    """One card per KPI of the selection."""
+    return [
+        kpi_card(k, values.get(k, float("nan")), lang, radius_km) for k in CARD_KPIS
+    ]
 
 
 def map_card(lang: str) -> dbc.Card:
@@ -241,7 +226,8 @@ def overview(ctx: DatasetContext, r: Resolved, lang: str) -> html.Div:
     ]
     return html.Div(
         [
-            html.Div(messages, id=ids.FILTER_MESSAGES),
+            html.Div(messages, id=ids.URL_MESSAGES),
+            html.Div(id=ids.FILTER_MESSAGES),
             dbc.Row(
                 [
                     dbc.Col(filter_panel(ctx, r, lang), md=3, xl=2),

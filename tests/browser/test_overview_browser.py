@@ -1,0 +1,187 @@
+"""The main screen in headless Chromium: every filter changes map, KPIs and charts."""
+
+import time
+
+import pytest
+from dash.testing.wait import until
+from selenium.webdriver.common.keys import Keys
+
+from dashapp import create_app, ids
+from dashapp.config import Config
+
+pytestmark = pytest.mark.browser
+
+PLOT = "return document.querySelector('#{} .js-plotly-plot')?.data"
+
+
+def _map(duo):
+    return duo.driver.execute_script(PLOT.format(ids.MAP))
+
+
+def _card(duo, kpi_id):
+    element_id = f'{{"index":"{kpi_id}","type":"kpi-card-value"}}'
+    return duo.driver.execute_script(
+        "return document.getElementById(arguments[0])?.textContent", element_id
+    )
+
+
+MAP_LOADED = """
+    const gd = document.querySelector('#overview-map .js-plotly-plot');
+    const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    return Boolean(map && map.map && map.map.loaded());"""
+
+
+def _ready(duo):
+    until(lambda: _map(duo) and len(_map(duo)) == 3 and _map(duo)[1].get("z"), 20)
+    # as a person would, wait for the map to finish drawing before using the filters
+    until(lambda: duo.driver.execute_script(MAP_LOADED), 20)
+    until(lambda: _card(duo, "requests") not in ("", "n.d.", "n/a"), 20)
+
+
+def _changes(duo, read, action, timeout=15):
+    before = read()
+    action()
+    until(lambda: read() != before, timeout)
+    return before, read()
+
+
+@pytest.fixture
+def app(demo_copy):
+    return create_app(Config(data_dir=demo_copy))
+
+
+def test_ovw001_main_screen_loads_offline_in_french(dash_duo, app):
+    dash_duo.start_server(app)
+    _ready(dash_duo)
+    dash_duo.wait_for_contains_text("#synthetic-badge", "Données synthétiques")
+    assert (
+        dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text == "Sélection : Tout le pays"
+    )
+    data = _map(dash_duo)
+    assert data[0]["type"] == "choroplethmap" and data[2]["type"] == "scattermap"
+    series = dash_duo.driver.execute_script(PLOT.format(ids.TIMESERIES))
+    assert len(series) == 3
+    origins = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    host = dash_duo.server_url
+    assert origins and all(o.startswith(host) for o in origins), origins
+    assert dash_duo.get_logs() == []
+
+
+def test_ovw002_every_filter_updates_map_kpis_and_charts(dash_duo, app):
+    dash_duo.start_server(app)
+    _ready(dash_duo)
+    z = lambda: _map(dash_duo)[1]["z"]  # noqa: E731
+    n_locations = lambda: len(_map(dash_duo)[1]["locations"])  # noqa: E731
+    series = lambda: dash_duo.driver.execute_script(  # noqa: E731
+        PLOT.format(ids.TIMESERIES)
+    )
+    capacity = lambda: dash_duo.driver.execute_script(  # noqa: E731
+        PLOT.format(ids.CAPACITY_CHART)
+    )[0]["y"]
+
+    # indicator: map colours change, KPI cards stay
+    _changes(
+        dash_duo, z, lambda: dash_duo.select_dcc_dropdown(f"#{ids.INDICATOR}", index=2)
+    )
+    # level: the map switches to the departments' geometry
+    before, after = _changes(
+        dash_duo,
+        n_locations,
+        lambda: dash_duo.find_elements(f"#{ids.LEVEL} input")[1].click(),
+    )
+    assert after < before
+    # document types: fewer requests, one line less
+    _changes(
+        dash_duo,
+        lambda: _card(dash_duo, "requests"),
+        lambda: dash_duo.find_elements(f"#{ids.DOC_TYPES} label")[0].click(),
+    )
+    until(lambda: len(series()) == 2, 10)
+    # radius: population within X km changes
+    thumb = dash_duo.find_element(f"#{ids.RADIUS} [role=slider]")
+
+    def set_radius():
+        thumb.send_keys(Keys.ARROW_RIGHT * 8)
+
+    _changes(dash_duo, lambda: _card(dash_duo, "pop_within"), set_radius)
+    # period: an earlier end date changes the requests and the series length
+    end_input = dash_duo.find_element(".dash-datepicker-end-date")
+
+    def set_end():
+        end_input.send_keys(Keys.CONTROL, "a")
+        end_input.send_keys("01/06/2026", Keys.ENTER)
+        end_input.send_keys(Keys.ESCAPE)
+        dash_duo.find_element(f"#{ids.SCOPE_LABEL}").click()
+
+    _changes(dash_duo, lambda: len(series()[0]["x"]), set_end)
+    # region: KPIs, map values, capacity chart and series are restricted
+    _changes(
+        dash_duo,
+        capacity,
+        lambda: dash_duo.select_dcc_dropdown(f"#{ids.REGION}", index=0),
+    )
+    dash_duo.wait_for_contains_text(f"#{ids.SCOPE_LABEL}", "Sélection : ")
+    assert "Tout le pays" not in dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text
+    assert any(v is None for v in z())
+    # department (within the region)
+    label = dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text
+    dash_duo.select_dcc_dropdown(f"#{ids.DEPARTMENT}", index=0)
+    until(lambda: dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text != label, 10)
+    # reset
+    dash_duo.find_element(f"#{ids.RESET}").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.SCOPE_LABEL}", "Sélection : Tout le pays")
+    assert dash_duo.get_logs() == []
+
+
+def test_ovw003_clicking_a_unit_selects_and_zooms(dash_duo, app):
+    dash_duo.start_server(app)
+    _ready(dash_duo)
+    zoom = lambda: dash_duo.driver.execute_script(  # noqa: E731
+        "return document.querySelector('#overview-map .js-plotly-plot').layout.map.zoom"
+    )
+    before = zoom()
+    # WebGL hit-testing is not reliable in headless software rendering, so the
+    # click is emitted as plotly emits it, with a real point of the choropleth.
+    dash_duo.driver.execute_script("""
+        const gd = document.querySelector('#overview-map .js-plotly-plot');
+        const i = 5;
+        const point = {curveNumber: 1, pointNumber: i, pointIndex: i,
+                       location: gd.data[1].locations[i], z: gd.data[1].z[i],
+                       data: gd.data[1], fullData: gd._fullData[1]};
+        gd.emit('plotly_click', {points: [point], event: {}});""")
+    until(
+        lambda: "Tout le pays" not in dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text,
+        10,
+    )
+    until(lambda: zoom() > before, 10)
+    assert dash_duo.get_logs() == []
+
+
+def test_ovw004_language_switch_and_catalogue(dash_duo, app):
+    dash_duo.start_server(app)
+    _ready(dash_duo)
+    dash_duo.find_element("#lang-en").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.SCOPE_LABEL}", "Selection: Whole country")
+    dash_duo.wait_for_contains_text("#synthetic-badge", "Synthetic demo data")
+    dash_duo.find_element("a[href='/indicateurs']").click()
+    dash_duo.wait_for_contains_text(f"#{ids.CATALOGUE_GRID}", "Rejection rate")
+    assert "SELECT" in dash_duo.find_element(f"#{ids.CATALOGUE_GRID}").text
+    dash_duo.find_element("#lang-fr").click()
+    dash_duo.wait_for_contains_text(f"#{ids.CATALOGUE_GRID}", "Taux de rejet")
+    assert dash_duo.get_logs() == []
+
+
+def test_ovw005_invalid_url_filters_fall_back_with_a_message(dash_duo, app):
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/?region=R99&radius=abc&level=canton")
+    _ready(dash_duo)
+    dash_duo.wait_for_contains_text(f"#{ids.URL_MESSAGES}", "R99")
+    text = dash_duo.find_element(f"#{ids.URL_MESSAGES}").text
+    assert "abc" in text and "canton" in text
+    assert (
+        dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text == "Sélection : Tout le pays"
+    )
+    time.sleep(0.5)
+    assert dash_duo.get_logs() == []

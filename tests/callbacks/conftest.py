@@ -1,0 +1,34 @@
+"""Call callback functions directly, inside a request of a real app."""
+
+from __future__ import annotations
+
+from contextvars import copy_context
+
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+
+from dashapp import create_app
+from dashapp.config import Config
+
+
+@pytest.fixture
+def demo_app(demo_dir):
+    return create_app(Config(data_dir=demo_dir))
+
+
+@pytest.fixture
+def call(demo_app):
+    """``call(fn, *args, trigger="component-id.prop")`` runs ``fn`` as Dash would."""
+
+    def run(fn, *args, trigger: str | None = None):
+        triggered = [{"prop_id": trigger, "value": None}] if trigger else []
+
+        def inner():
+            context_value.set(AttributeDict(triggered_inputs=triggered))
+            with demo_app.server.test_request_context("/"):
+                return fn(*args)
+
+        return copy_context().run(inner)
+
+    return run

@@ -1,0 +1,220 @@
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from dash import Patch, no_update
+
+from callbacks import overview, shell
+from dashapp import ids, services
+from data import kpi
+from data.store import Store
+from data.views import load_context
+
+ALL_DOCS = ["ACTE", "CNI", "PASS"]
+
+
+@pytest.fixture
+def ctx(demo_dir):
+    return load_context(Store(f"sqlite:///{demo_dir / 'dashapp.sqlite'}"))
+
+
+def _args(ctx, **changes):
+    values = {
+        "level": "commune",
+        "indicator": "requests_per_1000",
+        "region": None,
+        "department": None,
+        "doc_types": ALL_DOCS,
+        "start": ctx.weeks[-52].isoformat(),
+        "end": ctx.weeks[-1].isoformat(),
+        "radius": 20,
+    }
+    values.update(changes)
+    return [*values.values(), ctx.info.id, "fr"]
+
+
+def test_first_draw_sends_geometry_then_filters_only_patch(call, ctx):
+    fig = call(overview.update_map, *_args(ctx))
+    assert isinstance(fig, go.Figure)
+    assert len(fig.data[1].geojson["features"]) == len(ctx.communes())
+    assert fig.layout.map.style == "white-bg"  # offline style: no tiles
+    patch = call(
+        overview.update_map, *_args(ctx, radius=40), trigger=f"{ids.RADIUS}.value"
+    )
+    assert isinstance(patch, Patch)
+    assert "geojson" not in str(patch.to_plotly_json())
+
+
+def test_level_change_redraws_with_that_levels_geometry(call, ctx):
+    fig = call(
+        overview.update_map, *_args(ctx, level="region"), trigger=f"{ids.LEVEL}.value"
+    )
+    assert isinstance(fig, go.Figure)
+    assert [f["id"] for f in fig.data[1].geojson["features"]] == ctx.units_at(0)[
+        "code"
+    ].tolist()
+
+
+def test_map_values_follow_the_indicator_and_the_selection(call, ctx):
+    region = ctx.units_at(0)["code"].iloc[0]
+    fig = call(
+        overview.update_map,
+        *_args(ctx, indicator="mean_delay", region=region),
+        trigger=None,
+    )
+    z = np.array(fig.data[1].z, dtype=float)
+    inside = ctx.communes()["ancestor_0"].to_numpy() == region
+    assert np.isfinite(z[inside]).all() and np.isnan(z[~inside]).all()
+    centers = fig.data[2]
+    expected = ctx.centers[
+        (ctx.centers["ancestor_0"] == region) & (ctx.centers["status"] == "open")
+    ]
+    assert sorted(centers.ids) == sorted(expected["code"])
+
+
+def test_kpi_cards_show_the_catalogue_sql_values(call, ctx, demo_dir):
+    region = ctx.units_at(0)["code"].iloc[2]
+    cards, label, messages = call(
+        overview.update_kpis, *_args(ctx, region=region, doc_types=["PASS"])
+    )
+    shown = {
+        c.children.children.children[1]
+        .children[0]
+        .id["index"]: c.children.children.children[1].children[0].children
+        for c in cards
+    }
+    store = Store(f"sqlite:///{demo_dir / 'dashapp.sqlite'}")
+    filters = kpi.Filters(
+        ctx.info.id, ctx.weeks[-52], ctx.weeks[-1], ("PASS",), 20.0, 2
+    )
+    value = kpi.run_kpi_sql(
+        store, "rejection_rate", filters, [int(ctx.unit(region)["id"])]
+    )
+    assert shown["rejection_rate"] == f"{value:.1f}".replace(".", ",")
+    requests = kpi.run_kpi_sql(
+        store, "requests", filters, [int(ctx.unit(region)["id"])]
+    )
+    assert shown["requests"].replace("\u202f", "") == f"{requests:.0f}"
+    assert ctx.unit(region)["name"] in label
+    assert messages == []
+
+
+def test_stale_or_invalid_filters_fall_back_with_a_message(call, ctx):
+    cards, _, messages = call(
+        overview.update_kpis, *_args(ctx, region="R99", radius="-5", doc_types=["XX"])
+    )
+    texts = " ".join(m.children for m in messages)
+    assert "R99" in texts and "-5" in texts and "XX" in texts
+    assert len(cards) == len(kpi.CARD_KPIS)
+    fig = call(overview.update_map, *_args(ctx, level="arrondissement"))
+    assert len(fig.data[1].geojson["features"]) == len(ctx.communes())
+
+
+def test_capacity_chart_by_center_and_by_department(call, ctx):
+    args = _args(ctx)
+    by_center = call(overview.update_capacity, *args[:8], "center", *args[8:])
+    n_open = int((ctx.centers["status"] == "open").sum())
+    assert len(by_center.data[0].y) == n_open
+    by_dept = call(overview.update_capacity, *args[:8], "department", *args[8:])
+    assert len(by_dept.data[0].y) == ctx.centers["ancestor_1"].nunique()
+    assert sum(by_dept.data[0].x) == pytest.approx(sum(by_center.data[0].x))
+
+
+def test_timeseries_has_one_line_per_selected_document_type(call, ctx):
+    fig = call(overview.update_timeseries, *_args(ctx, doc_types=["CNI", "PASS"]))
+    assert len(fig.data) == 2
+    assert len(fig.data[0].x) == 52
+    dept = ctx.units_at(1)["code"].iloc[0]
+    country = sum(fig.data[0].y)
+    local = call(
+        overview.update_timeseries,
+        *_args(ctx, doc_types=["CNI", "PASS"], department=dept),
+    )
+    assert 0 < sum(local.data[0].y) < country
+
+
+def test_map_click_selects_the_unit_and_reset_clears(call, ctx):
+    commune = ctx.communes().iloc[10]
+    click = {"points": [{"location": commune["code"]}]}
+    region, options, dept = call(
+        overview.sync_selection,
+        None,
+        click,
+        None,
+        None,
+        ctx.info.id,
+        "fr",
+        trigger=f"{ids.MAP}.clickData",
+    )
+    assert (region, dept) == (commune["ancestor_0"], commune["ancestor_1"])
+    assert dept in {o["value"] for o in options}
+    region, _, dept = call(
+        overview.sync_selection,
+        region,
+        click,
+        1,
+        dept,
+        ctx.info.id,
+        "fr",
+        trigger=f"{ids.RESET}.n_clicks",
+    )
+    assert region is None and dept is None
+    # a click on a center marker (no location) changes nothing
+    out = call(
+        overview.sync_selection,
+        None,
+        {"points": [{"lon": 0}]},
+        None,
+        None,
+        ctx.info.id,
+        "fr",
+        trigger=f"{ids.MAP}.clickData",
+    )
+    assert out == (no_update, no_update, no_update)
+
+
+def test_changing_region_drops_a_department_from_elsewhere(call, ctx):
+    depts = ctx.units_at(1)
+    dept = depts["code"].iloc[0]
+    other_region = next(
+        r for r in ctx.units_at(0)["code"] if r != depts["ancestor_0"].iloc[0]
+    )
+    region, options, value = call(
+        overview.sync_selection,
+        other_region,
+        None,
+        None,
+        dept,
+        ctx.info.id,
+        "fr",
+        trigger=f"{ids.REGION}.value",
+    )
+    assert value is None
+    assert {o["value"] for o in options} == set(
+        depts.loc[depts["ancestor_0"] == other_region, "code"]
+    )
+
+
+def test_router_renders_pages_and_reads_the_url(call, ctx):
+    page = call(shell.render_page, "/", "?region=R99&radius=30", "en", ctx.info.id)
+    assert "R99" in str(page)
+    catalogue = call(shell.render_page, "/indicateurs", "", "fr", ctx.info.id)
+    assert "SELECT" in str(catalogue)
+    missing = call(shell.render_page, "/nowhere", "", "en", ctx.info.id)
+    assert "Page not found" in str(missing)
+
+
+def test_services_memoise_measures(call, ctx, demo_app):
+    def twice():
+        r = services.commune_measures(
+            demo_app.server.config["DASHAPP"].database_url,
+            ctx.info.id,
+            ctx.weeks[0].isoformat(),
+            ctx.weeks[5].isoformat(),
+            ("CNI",),
+            10.0,
+            2,
+        )
+        return r
+
+    first, second = call(twice), call(twice)
+    assert first.equals(second) and first.attrs["n_weeks"] == 6
