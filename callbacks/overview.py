@@ -256,14 +256,7 @@ def update_timeseries(
         dataset_id,
         lang,
     )
-    frame = services.weekly_requests(
-        config.database_url,
-        dctx.info.id,
-        r.start.isoformat(),
-        r.end.isoformat(),
-        tuple(r.doc_types),
-        r.selection,
-    )
+    frame = services.weekly_requests(config.database_url, dctx, r)
     col = "name_fr" if lang == "fr" else "name_en"
     names = dict(zip(dctx.doc_types["code"], dctx.doc_types[col], strict=True))
     return figures.timeseries_chart(frame, names, lang)

@@ -82,6 +82,10 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
 
     server = flask.Flask(__name__)
     server.config["DASHAPP"] = config
+    # Brotli first: plotly.js is most of the first page load and brotli at level 6
+    # makes it ~15% smaller than gzip for 0.2 s of CPU, once per visitor.
+    server.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip", "deflate"])
+    server.config.setdefault("COMPRESS_BR_LEVEL", 6)
     cache.init_app(server, config=cache_config(config.cache_dir))
     jobs = diskcache.Cache(str(config.cache_dir / "jobs"))
     app = Dash(

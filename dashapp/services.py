@@ -26,9 +26,20 @@ def get_store(url: str) -> Store:
     return Store(url)
 
 
-@cache.memoize()
 def context(url: str, dataset_id: int | None = None) -> views.DatasetContext | None:
-    """The dataset's units, centers, document types and weeks."""
+    """The dataset's units, centers, document types and weeks (active by default)."""
+    if dataset_id is None:
+        info = get_store(url).active_dataset()
+        if info is None:
+            return None
+        dataset_id = info.id
+    return _context(url, int(dataset_id))
+
+
+# Read by every callback: kept in process memory as is, not pickled in and out of
+# the cache; a dataset version never changes once stored, so it cannot go stale.
+@lru_cache(maxsize=4)
+def _context(url: str, dataset_id: int) -> views.DatasetContext | None:
     return views.load_context(get_store(url), dataset_id)
 
 
@@ -40,77 +51,79 @@ def level_geojson(url: str, dataset_id: int, level: int) -> dict:
     return to_geojson(ctx.units_at(level), "code", tolerance_deg=tolerance)
 
 
-def _filters(dataset_id, start, end, docs, radius, commune_level) -> kpi_mod.Filters:
-    return kpi_mod.Filters(
-        dataset_id,
-        dt.date.fromisoformat(start),
-        dt.date.fromisoformat(end),
-        tuple(docs),
-        float(radius),
-        commune_level,
+@cache.memoize()
+def _source_frame(url: str, source: str, filters: kpi_mod.Filters) -> pd.DataFrame:
+    """One source's measure rows, memoised on the filters reduced to what it uses."""
+    return kpi_mod.source_frame(get_store(url), source, filters)
+
+
+@cache.memoize()
+def n_weeks(url: str, dataset_id: int, start: str, end: str) -> int:
+    """Weeks with data in a period."""
+    filters = kpi_mod.Filters(
+        dataset_id, dt.date.fromisoformat(start), dt.date.fromisoformat(end), (), 0.0
+    )
+    return kpi_mod.n_weeks(get_store(url), filters)
+
+
+def _frames(url: str, filters: kpi_mod.Filters) -> dict[str, pd.DataFrame]:
+    return {
+        source: cached_source_frame(url, source, filters) for source in kpi_mod.SOURCES
+    }
+
+
+def cached_source_frame(
+    url: str, source: str, filters: kpi_mod.Filters
+) -> pd.DataFrame:
+    """Rows of one source, read from the store once per relevant filter values."""
+    # A radius change then re-reads only the communes, a document-type change only
+    # the operations.
+    return _source_frame(url, source, kpi_mod.reduce_filters(source, filters))
+
+
+@cache.memoize()
+def weekly_by_parent(url: str, dataset_id: int) -> pd.DataFrame:
+    """Weekly requests by type and commune parent over the whole history."""
+    return views.weekly_requests_by_parent(get_store(url), dataset_id)
+
+
+def weekly_requests(url: str, ctx: views.DatasetContext, resolved) -> pd.DataFrame:
+    """Weekly requests by document type for the resolved selection."""
+    return views.weekly_requests(
+        ctx,
+        weekly_by_parent(url, ctx.info.id),
+        resolved.start,
+        resolved.end,
+        tuple(resolved.doc_types),
+        resolved.selection,
     )
 
 
-@cache.memoize()
-def commune_measures(
-    url: str,
-    dataset_id: int,
-    start: str,
-    end: str,
-    docs: tuple[str, ...],
-    radius: float,
-    commune_level: int,
-) -> pd.DataFrame:
-    """Every KPI measure per commune for one filter combination."""
-    filters = _filters(dataset_id, start, end, docs, radius, commune_level)
-    return kpi_mod.commune_measures(get_store(url), filters)
-
-
-@cache.memoize()
-def center_measures(
-    url: str, dataset_id: int, start: str, end: str, docs: tuple[str, ...]
-) -> pd.DataFrame:
-    """Requests handled per center for one period and document types."""
-    filters = _filters(dataset_id, start, end, docs, 0.0, 0)
-    return views.center_measures(get_store(url), filters)
-
-
-@cache.memoize()
-def weekly_requests(
-    url: str,
-    dataset_id: int,
-    start: str,
-    end: str,
-    docs: tuple[str, ...],
-    selection: str | None,
-) -> pd.DataFrame:
-    """Weekly requests by document type for a selection."""
-    ctx = context(url, dataset_id)
-    filters = _filters(dataset_id, start, end, docs, 0.0, ctx.commune_level)
-    return views.weekly_requests(get_store(url), ctx, filters, selection)
-
-
-def measures_for(url: str, ctx: views.DatasetContext, resolved) -> pd.DataFrame:
-    """Commune measures for resolved filters (memoised underneath)."""
-    return commune_measures(
-        url,
+def filters_for(ctx: views.DatasetContext, resolved) -> kpi_mod.Filters:
+    return kpi_mod.Filters(
         ctx.info.id,
-        resolved.start.isoformat(),
-        resolved.end.isoformat(),
+        resolved.start,
+        resolved.end,
         tuple(resolved.doc_types),
         float(resolved.radius_km),
         ctx.commune_level,
     )
 
 
+def measures_for(url: str, ctx: views.DatasetContext, resolved) -> pd.DataFrame:
+    """Commune measures for resolved filters, from cached per-source rows."""
+    filters = filters_for(ctx, resolved)
+    weeks = n_weeks(
+        url, ctx.info.id, resolved.start.isoformat(), resolved.end.isoformat()
+    )
+    return kpi_mod.combine(_frames(url, filters), weeks)
+
+
 def centers_for(url: str, ctx: views.DatasetContext, resolved) -> pd.DataFrame:
     """Open centers of the selection with capacity, demand and utilisation."""
-    per_center = center_measures(
-        url,
-        ctx.info.id,
-        resolved.start.isoformat(),
-        resolved.end.isoformat(),
-        tuple(resolved.doc_types),
+    filters = filters_for(ctx, resolved)
+    per_center = cached_source_frame(url, "center_ops", filters)
+    weeks = n_weeks(
+        url, ctx.info.id, resolved.start.isoformat(), resolved.end.isoformat()
     )
-    n_weeks = measures_for(url, ctx, resolved).attrs.get("n_weeks", 0)
-    return views.center_table(ctx, per_center, n_weeks, resolved.selection)
+    return views.center_table(ctx, per_center, weeks, resolved.selection)

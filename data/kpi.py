@@ -36,33 +36,48 @@ _OPS_FILTER = (
 
 @dataclass(frozen=True)
 class Source:
-    """Where a measure's rows come from."""
+    """Where a measure's rows come from.
+
+    ``depends_on`` names the filter parameters its rows change with (what a cache
+    key needs); ``row_key`` groups rows finer than the commune when set (one row
+    per center for the centers' operations, so the same query also feeds the
+    per-center chart).
+    """
 
     name: str
     from_sql: str
     commune_key: str
     where: str
+    depends_on: tuple[str, ...]
+    row_key: str | None = None
 
 
+_PERIOD = ("start", "end")
 SOURCES = {
-    "ops": Source("ops", "operations o", "o.commune_id", _OPS_FILTER),
+    "ops": Source(
+        "ops", "operations o", "o.commune_id", _OPS_FILTER, (*_PERIOD, "doc_types")
+    ),
     "communes": Source(
         "communes",
         "admin_units u LEFT JOIN commune_access a ON a.commune_id = u.id",
         "u.id",
         "u.dataset_id = :dataset_id AND u.level = :commune_level",
+        ("radius_km", "commune_level"),
     ),
     "centers": Source(
         "centers",
         "service_centers c",
         "c.commune_id",
         "c.dataset_id = :dataset_id AND c.status = 'open'",
+        _PERIOD,
     ),
     "center_ops": Source(
         "center_ops",
         "operations o JOIN service_centers c ON c.id = o.center_id",
         "c.commune_id",
         _OPS_FILTER,
+        (*_PERIOD, "doc_types"),
+        row_key="c.id",
     ),
 }
 
@@ -345,15 +360,22 @@ def statement(sql: str):
     return stmt
 
 
-def measures_by_commune_sql(source: str) -> str:
-    """SQL returning every measure of ``source`` per commune (``commune_id``)."""
+def source_sql(source: str) -> str:
+    """SQL returning every measure of ``source`` per commune (``commune_id``).
+
+    Sources with a ``row_key`` return one row per key (``row_id``) with its commune.
+    """
     src = SOURCES[source]
     cols = ", ".join(
         f"{m.sql} AS {m.name}" for m in MEASURES.values() if m.source == source
     )
+    keys = f"{src.commune_key} AS commune_id"
+    group = src.commune_key
+    if src.row_key:
+        keys = f"{src.row_key} AS row_id, {keys}"
+        group = f"{src.row_key}, {src.commune_key}"
     return (
-        f"SELECT {src.commune_key} AS commune_id, {cols} FROM {src.from_sql} "
-        f"WHERE {src.where} GROUP BY {src.commune_key}"
+        f"SELECT {keys}, {cols} FROM {src.from_sql} WHERE {src.where} GROUP BY {group}"
     )
 
 
@@ -403,28 +425,55 @@ def n_weeks(store, filters: Filters) -> int:
         )
 
 
-def commune_measures(store, filters: Filters) -> pd.DataFrame:
-    """Every measure per commune for the filters: the one base every KPI derives from.
+def reduce_filters(source: str, filters: Filters) -> Filters:
+    """``filters`` with the values ``source`` does not depend on set to neutral ones.
 
-    Returns a frame indexed by commune id with one column per measure (zeros where a
-    commune has no rows) and the attribute ``n_weeks``.
+    Two filter sets that differ only in what a source ignores then reduce to the
+    same value, so a cache keyed on it is shared.
     """
-    params = filters.params()
-    frames = []
+    depends = set(SOURCES[source].depends_on)
+    return Filters(
+        filters.dataset_id,
+        filters.start if "start" in depends else dt.date.min,
+        filters.end if "end" in depends else dt.date.min,
+        filters.doc_types if "doc_types" in depends else (),
+        filters.radius_km if "radius_km" in depends else 0.0,
+        filters.commune_level,
+    )
+
+
+def source_frame(store, source: str, filters: Filters) -> pd.DataFrame:
+    """Rows of one source's measures for the filters (see :func:`source_sql`)."""
     with store.engine.connect() as conn:
-        for source in SOURCES:
-            result = conn.execute(statement(measures_by_commune_sql(source)), params)
-            frames.append(
-                pd.DataFrame(result.fetchall(), columns=list(result.keys())).set_index(
-                    "commune_id"
-                )
-            )
-    base = frames[1]  # the communes source lists every commune
-    for frame in frames[:1] + frames[2:]:
-        base = base.join(frame, how="left")
-    base = base.astype(float).fillna(0.0)
-    base.attrs["n_weeks"] = n_weeks(store, filters)
-    return base[list(MEASURES)]
+        result = conn.execute(statement(source_sql(source)), filters.params())
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    names = [m.name for m in MEASURES.values() if m.source == source]
+    frame[names] = frame[names].astype(float)
+    return frame
+
+
+def combine(frames: dict[str, pd.DataFrame], weeks: int) -> pd.DataFrame:
+    """Per-commune measures from every source's rows (sums of sums: exact).
+
+    Returns a frame indexed by commune id with one column per measure (zeros where
+    a commune has no rows) and the attribute ``n_weeks``.
+    """
+    parts = {}
+    for source, frame in frames.items():
+        names = [m.name for m in MEASURES.values() if m.source == source]
+        parts[source] = frame.groupby("commune_id")[names].sum()
+    base = parts.pop("communes")  # the communes source lists every commune
+    for part in parts.values():
+        base = base.join(part, how="left")
+    base = base.astype(float).fillna(0.0)[list(MEASURES)]
+    base.attrs["n_weeks"] = int(weeks)
+    return base
+
+
+def commune_measures(store, filters: Filters) -> pd.DataFrame:
+    """Every measure per commune for the filters: the one base every KPI derives from."""
+    frames = {source: source_frame(store, source, filters) for source in SOURCES}
+    return combine(frames, n_weeks(store, filters))
 
 
 def aggregate(measures: pd.DataFrame, groups: pd.Series | None) -> pd.DataFrame:

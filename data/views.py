@@ -18,12 +18,8 @@ import geopandas as gpd
 import pandas as pd
 
 from data.kpi import (
-    MEASURES,
-    SOURCES,
-    Filters,
     aggregate,
     kpi_values,
-    statement,
 )
 from data.store import DatasetInfo, Store
 
@@ -153,63 +149,67 @@ def selection_kpis(
     return kpi_values(aggregate(part, None)).iloc[0]
 
 
-def center_measures(store: Store, filters: Filters) -> pd.DataFrame:
-    """Requests handled per center in the filtered period (index: center id)."""
-    src = SOURCES["center_ops"]
-    cols = ", ".join(
-        f"{m.sql} AS {m.name}" for m in MEASURES.values() if m.source == "center_ops"
-    )
-    sql = (
-        f"SELECT c.id AS center_id, {cols} FROM {src.from_sql} "
-        f"WHERE {src.where} GROUP BY c.id"
-    )
-    with store.engine.connect() as conn:
-        result = conn.execute(statement(sql), filters.params())
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    return frame.set_index("center_id").astype(float)
-
-
 def center_table(
     ctx: DatasetContext,
     per_center: pd.DataFrame,
     n_weeks: int,
     selection: str | None = None,
 ) -> pd.DataFrame:
-    """Open centers in the selection with weekly capacity, demand and utilisation."""
+    """Open centers in the selection with weekly capacity, demand and utilisation.
+
+    ``per_center`` is the ``center_ops`` source frame (one row per center).
+    """
     centers = ctx.centers[ctx.centers["status"] == "open"].copy()
     if selection is not None:
         level = int(ctx.unit(selection)["level"])
         centers = centers[centers[f"ancestor_{level}"] == selection]
-    total = centers["id"].map(per_center["center_requests"]).fillna(0.0)
+    handled = per_center.set_index("row_id")["center_requests"]
+    total = centers["id"].map(handled).fillna(0.0)
     centers["demand_week"] = total / n_weeks if n_weeks else float("nan")
     centers["utilisation"] = centers["demand_week"] / centers["capacity_week"] * 100.0
     return centers
 
 
-def weekly_requests(
-    store: Store, ctx: DatasetContext, filters: Filters, selection: str | None = None
-) -> pd.DataFrame:
-    """Requests per week and document type for the communes of the selection."""
-    scope = (
-        [int(ctx.unit(selection)["id"])]
-        if selection is not None
-        else ctx.units_at(0)["id"].astype(int).tolist()
-    )
+def weekly_requests_by_parent(store: Store, dataset_id: int) -> pd.DataFrame:
+    """Requests per week, document type and parent unit of the commune, all history.
+
+    Small (weeks x types x parents) and independent of the filters, so it is read
+    once and sliced in memory for every period, type and selection.
+    """
     sql = (
-        "SELECT o.week AS week, o.doc_type AS doc_type, SUM(o.requests) AS requests "
-        "FROM operations o JOIN unit_closure k ON k.descendant_id = o.commune_id "
-        "WHERE o.dataset_id = :dataset_id AND o.week >= :start AND o.week <= :end "
-        "AND o.doc_type IN :doc_types AND k.ancestor_id IN :scope "
-        "GROUP BY o.week, o.doc_type ORDER BY o.week, o.doc_type"
+        "SELECT o.week AS week, o.doc_type AS doc_type, u.parent_id AS parent_id, "
+        "SUM(o.requests) AS requests FROM operations o "
+        "JOIN admin_units u ON u.id = o.commune_id WHERE o.dataset_id = :dataset_id "
+        "GROUP BY o.week, o.doc_type, u.parent_id"
     )
-    with store.engine.connect() as conn:
-        result = conn.execute(statement(sql), filters.params() | {"scope": scope})
-        frame = pd.DataFrame(
-            result.fetchall(), columns=["week", "doc_type", "requests"]
-        )
+    frame = store.read_frame(sql, {"dataset_id": dataset_id})
     frame["week"] = pd.to_datetime(frame["week"])
     frame["requests"] = frame["requests"].astype(float)
     return frame
+
+
+def weekly_requests(
+    ctx: DatasetContext,
+    by_parent: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    doc_types: tuple[str, ...],
+    selection: str | None = None,
+) -> pd.DataFrame:
+    """Requests per week and document type for the communes of the selection."""
+    rows = by_parent[
+        (by_parent["week"] >= pd.Timestamp(start))
+        & (by_parent["week"] <= pd.Timestamp(end))
+        & by_parent["doc_type"].isin(doc_types)
+    ]
+    if selection is not None:
+        communes = ctx.communes()
+        parents = communes.loc[
+            communes["id"].isin(ctx.communes_under(selection)), "parent_id"
+        ]
+        rows = rows[rows["parent_id"].isin(set(parents))]
+    out = rows.groupby(["week", "doc_type"], as_index=False)["requests"].sum()
+    return out.sort_values(["week", "doc_type"], ignore_index=True)
 
 
 def parent_names(ctx: DatasetContext, level: int) -> pd.DataFrame:

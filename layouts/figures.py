@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from dashapp.i18n import t
 from data.kpi import KPIS
@@ -127,43 +126,51 @@ def map_figure(
     lang: str,
     basemap_style: str | None = None,
     uirevision: str = "",
-) -> go.Figure:
-    """The whole map: grey context layer, choropleth, centers, offline style."""
-    context = go.Choroplethmap(
-        geojson=geojson,
-        locations=codes,
-        z=[0] * len(codes),
-        featureidkey="id",
-        colorscale=[[0, "#cfd6dc"], [1, "#cfd6dc"]],
-        showscale=False,
-        marker={"line": {"width": 0.4, "color": "#ffffff"}},
-        hoverinfo="skip",
-        name=t("map.outside", lang),
-    )
-    chor = go.Choroplethmap(
-        geojson=geojson,
-        locations=codes,
-        featureidkey="id",
-        z=choropleth["z"],
-        customdata=choropleth["customdata"],
-        hovertemplate=choropleth["hovertemplate"],
-        colorscale=choropleth["colorscale"],
-        colorbar={
-            **choropleth["colorbar"],
-            "x": 0.0,
-            "xanchor": "left",
-            "len": 0.6,
-            "thickness": 12,
-        },
-        marker={"line": {"width": 0.6, "color": "#ffffff"}, "opacity": 0.85},
-        name=t("map.title", lang),
-    )
-    pts = go.Scattermap(
-        lon=centers["lon"],
-        lat=centers["lat"],
-        mode="markers",
-        ids=centers["ids"],
-        marker={
+) -> dict:
+    """The whole map: grey context layer, choropleth, centers, offline style.
+
+    Figures are plain dicts: building them through ``plotly.graph_objects`` costs
+    more server time than the queries behind them.
+    """
+    context = {
+        "type": "choroplethmap",
+        "geojson": geojson,
+        "locations": codes,
+        "z": [0] * len(codes),
+        "featureidkey": "id",
+        "colorscale": [[0, "#cfd6dc"], [1, "#cfd6dc"]],
+        "showscale": False,
+        "marker": {"line": {"width": 0.4, "color": "#ffffff"}},
+        "hoverinfo": "skip",
+        "name": t("map.outside", lang),
+    }
+    colorbar = {
+        **choropleth["colorbar"],
+        "x": 0.0,
+        "xanchor": "left",
+        "len": 0.6,
+        "thickness": 12,
+    }
+    chor = {
+        "type": "choroplethmap",
+        "geojson": geojson,
+        "locations": codes,
+        "featureidkey": "id",
+        "z": choropleth["z"],
+        "customdata": choropleth["customdata"],
+        "hovertemplate": choropleth["hovertemplate"],
+        "colorscale": choropleth["colorscale"],
+        "colorbar": colorbar,
+        "marker": {"line": {"width": 0.6, "color": "#ffffff"}, "opacity": 0.85},
+        "name": t("map.title", lang),
+    }
+    pts = {
+        "type": "scattermap",
+        "lon": centers["lon"],
+        "lat": centers["lat"],
+        "mode": "markers",
+        "ids": centers["ids"],
+        "marker": {
             "size": centers["marker.size"],
             "color": centers["marker.color"],
             "colorscale": UTIL_SCALE,
@@ -172,84 +179,91 @@ def map_figure(
             "showscale": False,
             "opacity": 0.95,
         },
-        customdata=centers["customdata"],
-        hovertemplate=centers["hovertemplate"],
-        name=t("map.centers", lang),
-    )
-    fig = go.Figure([context, chor, pts])
-    fig.update_layout(
-        map={"style": basemap_style or OFFLINE_STYLE, **view},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        showlegend=False,
-        uirevision=uirevision,
-        clickmode="event",
-    )
-    return fig
+        "customdata": centers["customdata"],
+        "hovertemplate": centers["hovertemplate"],
+        "name": t("map.centers", lang),
+    }
+    layout = {
+        "map": {"style": basemap_style or OFFLINE_STYLE, **view},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "showlegend": False,
+        "uirevision": uirevision,
+        "clickmode": "event",
+    }
+    return {"data": [context, chor, pts], "layout": layout}
 
 
-def capacity_chart(frame: pd.DataFrame, label_col: str, lang: str) -> go.Figure:
+def _chart_layout(height: int, x_title: str, y_title: str | None = None) -> dict:
+    axis = {"gridcolor": "#e5e9ee", "zerolinecolor": "#c9d1d9"}
+    return {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 30},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        "xaxis": {**axis, "title": {"text": x_title}, "automargin": True},
+        "yaxis": {**axis, "title": {"text": y_title or ""}, "automargin": True},
+        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": "#ffffff",
+        "font": {"family": "system-ui, sans-serif", "size": 12},
+    }
+
+
+def capacity_chart(frame: pd.DataFrame, label_col: str, lang: str) -> dict:
     """Horizontal bars: weekly capacity against mean weekly demand."""
-    fig = go.Figure()
+    layout = _chart_layout(
+        max(320, 16 * len(frame) + 80), t("chart.requests_per_week", lang)
+    )
+    layout["barmode"] = "overlay"
     if frame.empty:
-        fig.add_annotation(
-            text=t("chart.no_center", lang),
-            showarrow=False,
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-        )
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
-    else:
-        frame = frame.sort_values("demand_week")
-        over = frame["demand_week"] > frame["capacity_week"]
-        fig.add_bar(
-            y=frame[label_col],
-            x=frame["capacity_week"],
-            orientation="h",
-            name=t("chart.capacity", lang),
-            marker_color="#c7d3dd",
-        )
-        fig.add_bar(
-            y=frame[label_col],
-            x=frame["demand_week"],
-            orientation="h",
-            name=t("chart.demand", lang),
-            marker_color=np.where(over, "#d73027", "#4575b4").tolist(),
-            width=0.45,
-        )
-    fig.update_layout(
-        barmode="overlay",
-        height=max(320, 16 * len(frame) + 80),
-        margin={"l": 10, "r": 10, "t": 10, "b": 30},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-        xaxis_title=t("chart.requests_per_week", lang),
-        template="plotly_white",
-    )
-    return fig
+        layout["annotations"] = [
+            {
+                "text": t("chart.no_center", lang),
+                "showarrow": False,
+                "x": 0.5,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+            }
+        ]
+        layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
+        return {"data": [], "layout": layout}
+    frame = frame.sort_values("demand_week")
+    labels = frame[label_col].tolist()
+    over = (frame["demand_week"] > frame["capacity_week"]).to_numpy()
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": labels,
+            "x": frame["capacity_week"].round(1).tolist(),
+            "name": t("chart.capacity", lang),
+            "marker": {"color": "#c7d3dd"},
+        },
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": labels,
+            "x": frame["demand_week"].round(1).tolist(),
+            "width": 0.45,
+            "name": t("chart.demand", lang),
+            "marker": {"color": np.where(over, "#d73027", "#4575b4").tolist()},
+        },
+    ]
+    return {"data": data, "layout": layout}
 
 
-def timeseries_chart(
-    frame: pd.DataFrame, doc_names: dict[str, str], lang: str
-) -> go.Figure:
+def timeseries_chart(frame: pd.DataFrame, doc_names: dict[str, str], lang: str) -> dict:
     """Weekly requests, one line per document type."""
-    fig = go.Figure()
-    for code, part in frame.groupby("doc_type", sort=True):
-        fig.add_scatter(
-            x=part["week"],
-            y=part["requests"],
-            mode="lines",
-            name=doc_names.get(code, code),
-            line={"color": DOC_COLORS.get(code), "width": 1.6},
-        )
-    fig.update_layout(
-        height=300,
-        margin={"l": 10, "r": 10, "t": 10, "b": 30},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-        xaxis_title=t("chart.week", lang),
-        yaxis_title=t("chart.requests", lang),
-        template="plotly_white",
-        hovermode="x unified",
-    )
-    return fig
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": doc_names.get(code, code),
+            "x": part["week"].dt.strftime("%Y-%m-%d").tolist(),
+            "y": part["requests"].tolist(),
+            "line": {"color": DOC_COLORS.get(code), "width": 1.6},
+        }
+        for code, part in frame.groupby("doc_type", sort=True)
+    ]
+    layout = _chart_layout(300, t("chart.week", lang), t("chart.requests", lang))
+    layout["hovermode"] = "x unified"
+    return {"data": data, "layout": layout}

@@ -1,5 +1,4 @@
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 from dash import Patch, no_update
 
@@ -34,9 +33,9 @@ def _args(ctx, **changes):
 
 def test_first_draw_sends_geometry_then_filters_only_patch(call, ctx):
     fig = call(overview.update_map, *_args(ctx))
-    assert isinstance(fig, go.Figure)
-    assert len(fig.data[1].geojson["features"]) == len(ctx.communes())
-    assert fig.layout.map.style == "white-bg"  # offline style: no tiles
+    assert isinstance(fig, dict)
+    assert len(fig["data"][1]["geojson"]["features"]) == len(ctx.communes())
+    assert fig["layout"]["map"]["style"] == "white-bg"  # offline style: no tiles
     patch = call(
         overview.update_map, *_args(ctx, radius=40), trigger=f"{ids.RADIUS}.value"
     )
@@ -48,8 +47,8 @@ def test_level_change_redraws_with_that_levels_geometry(call, ctx):
     fig = call(
         overview.update_map, *_args(ctx, level="region"), trigger=f"{ids.LEVEL}.value"
     )
-    assert isinstance(fig, go.Figure)
-    assert [f["id"] for f in fig.data[1].geojson["features"]] == ctx.units_at(0)[
+    assert isinstance(fig, dict)
+    assert [f["id"] for f in fig["data"][1]["geojson"]["features"]] == ctx.units_at(0)[
         "code"
     ].tolist()
 
@@ -61,14 +60,14 @@ def test_map_values_follow_the_indicator_and_the_selection(call, ctx):
         *_args(ctx, indicator="mean_delay", region=region),
         trigger=None,
     )
-    z = np.array(fig.data[1].z, dtype=float)
+    z = np.array(fig["data"][1]["z"], dtype=float)
     inside = ctx.communes()["ancestor_0"].to_numpy() == region
     assert np.isfinite(z[inside]).all() and np.isnan(z[~inside]).all()
-    centers = fig.data[2]
+    centers = fig["data"][2]
     expected = ctx.centers[
         (ctx.centers["ancestor_0"] == region) & (ctx.centers["status"] == "open")
     ]
-    assert sorted(centers.ids) == sorted(expected["code"])
+    assert sorted(centers["ids"]) == sorted(expected["code"])
 
 
 def test_kpi_cards_show_the_catalogue_sql_values(call, ctx, demo_dir):
@@ -106,30 +105,30 @@ def test_stale_or_invalid_filters_fall_back_with_a_message(call, ctx):
     assert "R99" in texts and "-5" in texts and "XX" in texts
     assert len(cards) == len(kpi.CARD_KPIS)
     fig = call(overview.update_map, *_args(ctx, level="arrondissement"))
-    assert len(fig.data[1].geojson["features"]) == len(ctx.communes())
+    assert len(fig["data"][1]["geojson"]["features"]) == len(ctx.communes())
 
 
 def test_capacity_chart_by_center_and_by_department(call, ctx):
     args = _args(ctx)
     by_center = call(overview.update_capacity, *args[:8], "center", *args[8:])
     n_open = int((ctx.centers["status"] == "open").sum())
-    assert len(by_center.data[0].y) == n_open
+    assert len(by_center["data"][0]["y"]) == n_open
     by_dept = call(overview.update_capacity, *args[:8], "department", *args[8:])
-    assert len(by_dept.data[0].y) == ctx.centers["ancestor_1"].nunique()
-    assert sum(by_dept.data[0].x) == pytest.approx(sum(by_center.data[0].x))
+    assert len(by_dept["data"][0]["y"]) == ctx.centers["ancestor_1"].nunique()
+    assert sum(by_dept["data"][0]["x"]) == pytest.approx(sum(by_center["data"][0]["x"]))
 
 
 def test_timeseries_has_one_line_per_selected_document_type(call, ctx):
     fig = call(overview.update_timeseries, *_args(ctx, doc_types=["CNI", "PASS"]))
-    assert len(fig.data) == 2
-    assert len(fig.data[0].x) == 52
+    assert len(fig["data"]) == 2
+    assert len(fig["data"][0]["x"]) == 52
     dept = ctx.units_at(1)["code"].iloc[0]
-    country = sum(fig.data[0].y)
+    country = sum(fig["data"][0]["y"])
     local = call(
         overview.update_timeseries,
         *_args(ctx, doc_types=["CNI", "PASS"], department=dept),
     )
-    assert 0 < sum(local.data[0].y) < country
+    assert 0 < sum(local["data"][0]["y"]) < country
 
 
 def test_map_click_selects_the_unit_and_reset_clears(call, ctx):
@@ -203,18 +202,30 @@ def test_router_renders_pages_and_reads_the_url(call, ctx):
     assert "Page not found" in str(missing)
 
 
-def test_services_memoise_measures(call, ctx, demo_app):
-    def twice():
-        r = services.commune_measures(
-            demo_app.server.config["DASHAPP"].database_url,
-            ctx.info.id,
-            ctx.weeks[0].isoformat(),
-            ctx.weeks[5].isoformat(),
-            ("CNI",),
-            10.0,
-            2,
-        )
-        return r
+def test_services_reuse_source_rows_across_unrelated_filters(call, ctx, demo_app):
+    from dashapp.filters import resolve
 
-    first, second = call(twice), call(twice)
-    assert first.equals(second) and first.attrs["n_weeks"] == 6
+    url = demo_app.server.config["DASHAPP"].database_url
+    calls = []
+    real = services.kpi_mod.source_frame
+
+    def counting(store, source, filters):
+        calls.append(source)
+        return real(store, source, filters)
+
+    def measures(**raw):
+        return services.measures_for(url, ctx, resolve(ctx, "fr", **raw))
+
+    services.kpi_mod.source_frame = counting
+    try:
+        first = call(lambda: measures(radius=35, doc_types=["CNI"]))
+        calls.clear()
+        again = call(lambda: measures(radius=35, doc_types=["CNI"]))
+        assert calls == [] and again.equals(first)
+        call(lambda: measures(radius=45, doc_types=["CNI"]))
+        assert calls == ["communes"]
+        calls.clear()
+        call(lambda: measures(radius=45, doc_types=["PASS"]))
+        assert sorted(calls) == ["center_ops", "ops"]
+    finally:
+        services.kpi_mod.source_frame = real

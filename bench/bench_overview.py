@@ -1,0 +1,311 @@
+"""Benchmark of the overview screen on the demo data.
+
+Measures, in one run:
+
+* start-up: seconds from launching ``python -m dashapp serve`` on an existing store to
+  the page and its layout answering;
+* first page load: bytes sent over the wire (compressed, as Chromium reports them in
+  ``transferSize``) for the page, scripts, styles, layout and first callbacks;
+* filter changes: server time of every callback one filter change triggers (through
+  the real ``/_dash-update-component`` endpoint: dispatch, queries, figure building,
+  JSON and compression), summed per change; p50/p95 after warm-up, over random
+  changes of each filter.
+
+Run: ``.venv/bin/python bench/bench_overview.py [--changes 300] [--data-dir DIR]``.
+Results are printed and written to ``bench/results/overview.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dashapp import create_app, ids  # noqa: E402
+from dashapp.bootstrap import ensure_store  # noqa: E402
+from dashapp.config import Config  # noqa: E402
+from dashapp.services import context, get_store  # noqa: E402
+
+FILTERS = [
+    ids.LEVEL,
+    ids.INDICATOR,
+    ids.REGION,
+    ids.DEPARTMENT,
+    ids.DOC_TYPES,
+    ids.PERIOD,
+    ids.RADIUS,
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _outputs(key: str):
+    if key.startswith(".."):
+        parts = key.strip(".").split("...")
+        return [
+            {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts
+        ]
+    cid, prop = key.rsplit(".", 1)
+    return {"id": cid, "property": prop}
+
+
+def post_callback(client, app, key: str, values: dict, changed: list[str]):
+    """Call one callback through Dash's HTTP endpoint; return (seconds, json)."""
+    cb = app.callback_map[key]
+    body = {
+        "output": key,
+        "outputs": _outputs(key),
+        "inputs": [
+            {**i, "value": values.get(f"{i['id']}.{i['property']}")}
+            for i in cb["inputs"]
+        ],
+        "state": [
+            {**s, "value": values.get(f"{s['id']}.{s['property']}")}
+            for s in cb["state"]
+        ],
+        "changedPropIds": changed,
+    }
+    start = time.perf_counter()
+    response = client.post(
+        "/_dash-update-component", json=body, headers={"Accept-Encoding": "gzip, br"}
+    )
+    elapsed = time.perf_counter() - start
+    if response.status_code not in (200, 204):
+        raise RuntimeError(f"{key}: HTTP {response.status_code} {response.data[:300]}")
+    data = (
+        json.loads(response.get_data(as_text=True))
+        if response.status_code == 200
+        and response.headers.get("Content-Encoding") is None
+        else None
+    )
+    return elapsed, data
+
+
+def triggered_by(app, prop_id: str) -> list[str]:
+    return [
+        k
+        for k, cb in app.callback_map.items()
+        if any(f"{i['id']}.{i['property']}" == prop_id for i in cb["inputs"])
+    ]
+
+
+def filter_change_times(app, config: Config, n_changes: int, seed: int) -> dict:
+    rng = random.Random(seed)
+    client = app.server.test_client()
+    client.get("/")
+    with app.server.test_request_context("/"):
+        ctx = context(config.database_url)
+    regions = ctx.units_at(0)["code"].tolist()
+    depts = ctx.units_at(1)[["code", "ancestor_0"]].values.tolist()
+    docs = ctx.doc_types["code"].tolist()
+    weeks = [w.isoformat() for w in ctx.weeks]
+    from data.kpi import MAP_KPIS
+
+    state = {
+        f"{ids.LEVEL}.value": "commune",
+        f"{ids.INDICATOR}.value": MAP_KPIS[1],
+        f"{ids.REGION}.value": None,
+        f"{ids.DEPARTMENT}.value": None,
+        f"{ids.DOC_TYPES}.value": docs,
+        f"{ids.PERIOD}.start_date": weeks[-52],
+        f"{ids.PERIOD}.end_date": weeks[-1],
+        f"{ids.RADIUS}.value": 20,
+        f"{ids.CAPACITY_MODE}.value": "center",
+        f"{ids.DATASET}.data": ctx.info.id,
+        f"{ids.LANG}.data": "fr",
+        f"{ids.MAP}.clickData": None,
+        f"{ids.RESET}.n_clicks": None,
+    }
+    # first draw of the screen (all callbacks, no trigger) = what a page load costs
+    for key in triggered_by(app, f"{ids.LEVEL}.value"):
+        post_callback(client, app, key, state, [])
+
+    def random_change():
+        kind = rng.choice(
+            [
+                "level",
+                "indicator",
+                "region",
+                "department",
+                "doc_types",
+                "period",
+                "radius",
+            ]
+        )
+        if kind == "level":
+            return f"{ids.LEVEL}.value", rng.choice(["region", "department", "commune"])
+        if kind == "indicator":
+            return f"{ids.INDICATOR}.value", rng.choice(MAP_KPIS)
+        if kind == "region":
+            return f"{ids.REGION}.value", rng.choice(regions + [None])
+        if kind == "department":
+            return f"{ids.DEPARTMENT}.value", rng.choice(depts)[0]
+        if kind == "doc_types":
+            k = rng.randint(1, len(docs))
+            return f"{ids.DOC_TYPES}.value", sorted(rng.sample(docs, k))
+        if kind == "period":
+            end = rng.randint(12, len(weeks) - 1)
+            start = rng.randint(0, end - 4)
+            return (f"{ids.PERIOD}.start_date", weeks[start]), (
+                f"{ids.PERIOD}.end_date",
+                weeks[end],
+            )
+        return f"{ids.RADIUS}.value", rng.choice(range(5, 101, 5))
+
+    def apply(change) -> tuple[float, str]:
+        pairs = change if isinstance(change[0], tuple) else (change,)
+        for prop, value in pairs:
+            state[prop] = value
+        prop = pairs[0][0]
+        total = 0.0
+        if prop == f"{ids.DEPARTMENT}.value":
+            region = next(r for d, r in depts if d == state[prop])
+            state[f"{ids.REGION}.value"] = region
+        keys = triggered_by(app, prop)
+        for key in keys:
+            seconds, _ = post_callback(client, app, key, state, [prop])
+            total += seconds
+        return total, prop.split(".")[0]
+
+    warm = [apply(random_change()) for _ in range(max(20, n_changes // 5))]
+    measured = [apply(random_change()) for _ in range(n_changes)]
+    times = np.array([t for t, _ in measured]) * 1000
+    by_filter = {}
+    for _, name in measured:
+        by_filter.setdefault(name, [])
+    for t, name in measured:
+        by_filter[name].append(t * 1000)
+    return {
+        "changes": n_changes,
+        "warmup_changes": len(warm),
+        "p50_ms": round(float(np.percentile(times, 50)), 1),
+        "p95_ms": round(float(np.percentile(times, 95)), 1),
+        "max_ms": round(float(times.max()), 1),
+        "by_filter_p95_ms": {
+            k: round(float(np.percentile(v, 95)), 1)
+            for k, v in sorted(by_filter.items())
+        },
+    }
+
+
+def startup_and_page_weight(data_dir: Path) -> dict:
+    port = _free_port()
+    env = {**os.environ, "DASHAPP_DATA_DIR": str(data_dir), "PORT": str(port)}
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashapp", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_dash-layout", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError("server exited during start-up") from None
+                time.sleep(0.05)
+        startup = time.perf_counter() - start
+        return {"startup_s": round(startup, 2), **page_weight(url)}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def page_weight(url: str) -> dict:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = os.environ.get("DASHAPP_CHROMIUM", "/usr/bin/chromium")
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--window-size=1500,1200",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options)
+    try:
+        driver.get(url + "/")
+        deadline = time.time() + 30
+        script = (
+            "const gd = document.querySelector('#overview-map .js-plotly-plot');"
+            "return Boolean(gd && gd.data && gd.data.length === 3);"
+        )
+        while time.time() < deadline and not driver.execute_script(script):
+            time.sleep(0.2)
+        time.sleep(2.0)  # let the remaining first callbacks finish
+        entries = driver.execute_script(
+            "return performance.getEntriesByType('navigation')"
+            ".concat(performance.getEntriesByType('resource'))"
+            ".map(e => [e.name, e.transferSize, e.decodedBodySize])"
+        )
+    finally:
+        driver.quit()
+    sent = sum(e[1] for e in entries)
+    decoded = sum(e[2] for e in entries)
+    external = [e[0] for e in entries if not e[0].startswith(url)]
+    return {
+        "first_load_bytes": int(sent),
+        "first_load_mb": round(sent / 1e6, 2),
+        "first_load_uncompressed_mb": round(decoded / 1e6, 2),
+        "requests": len(entries),
+        "external_requests": external,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--communes", type=int, default=400)
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "bench/results/overview.json"
+    )
+    args = parser.parse_args(argv)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-overview-"))
+    config = Config(data_dir=data_dir, demo_communes=args.communes)
+    t0 = time.perf_counter()
+    ensure_store(get_store(config.database_url), config.demo_seed, args.communes)
+    prepare = time.perf_counter() - t0
+    results = {"communes": args.communes, "store_prepare_s": round(prepare, 2)}
+    results.update(startup_and_page_weight(data_dir))
+    app = create_app(config, prepare_store=False)
+    results["filter_change"] = filter_change_times(app, config, args.changes, args.seed)
+    results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: lint, unit, callback and browser tests.
+# Browser tests need Debian's chromium and chromium-driver; they are installed here
+# when missing (as root, or through sudo). A missing browser fails the run.
+# Extra arguments go to pytest (e.g. scripts/test.sh tests/unit -x).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver
+fi
+chromium --version 2>/dev/null | head -1
+chromedriver --version | head -1
+
+"$ROOT/scripts/setup.sh" requirements-dev.txt
+.venv/bin/ruff check .
+.venv/bin/python -m pytest --headless "$@"
