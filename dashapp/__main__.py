@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="upgrade: migrate the schema to the newest revision (data "
         "kept); status: revision and datasets",
     )
+    kpis = sub.add_parser("kpis", help="print the KPI catalogue")
+    kpis.add_argument("--lang", choices=["fr", "en"], default="en")
+    kpis.add_argument(
+        "--markdown",
+        action="store_true",
+        help="as the Markdown of the README's KPI section",
+    )
     return parser
 
 
@@ -71,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command == "kpis":
+        from data.kpi import catalogue_frame, catalogue_markdown
+
+        if args.markdown:
+            print(catalogue_markdown(args.lang))
+        else:
+            print(catalogue_frame(args.lang).drop(columns="sql").to_string(index=False))
+        return 0
     try:
         config = Config.from_env(
             data_dir=args.data_dir,

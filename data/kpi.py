@@ -11,7 +11,7 @@ numbers straight from the store (the tests check both agree).
 Examples
 --------
 >>> from data.kpi import KPIS
->>> KPIS["rejection_rate"].unit
+>>> KPIS["rejection_rate"].unit_in("en")
 '%'
 """
 
@@ -138,7 +138,7 @@ class KPI:
     name_en: str
     rule_fr: str
     rule_en: str
-    unit: str
+    unit: str  # in French; English in UNIT_EN where it differs
     numerator: str
     denominator: str | None = None
     factor: float = 1.0
@@ -154,6 +154,10 @@ class KPI:
         radius = "X" if radius_km is None else f"{radius_km:g}"
         return text.replace("{radius}", radius)
 
+    def unit_in(self, lang: str) -> str:
+        """Unit symbol in ``lang``."""
+        return UNIT_EN.get(self.unit, self.unit) if lang == "en" else self.unit
+
     def rule(self, lang: str) -> str:
         return self.rule_fr if lang == "fr" else self.rule_en
 
@@ -161,6 +165,8 @@ class KPI:
     def measures(self) -> tuple[str, ...]:
         return (self.numerator,) + ((self.denominator,) if self.denominator else ())
 
+
+UNIT_EN = {"hab.": "inhab.", "j": "d", "‰/an": "‰/yr"}
 
 KPIS: dict[str, KPI] = {
     k.id: k
@@ -522,9 +528,26 @@ def catalogue_frame(lang: str = "fr") -> pd.DataFrame:
                 "id": kpi.id,
                 "name": kpi.name(lang),
                 "rule": kpi.rule(lang),
-                "unit": kpi.unit,
+                "unit": kpi.unit_in(lang),
                 "better": better,
                 "sql": kpi_sql(kpi.id),
             }
         )
     return pd.DataFrame(rows)
+
+
+def catalogue_markdown(lang: str = "en") -> str:
+    """The catalogue as Markdown (the README's KPI section is this text)."""
+    better = {"↑": "higher", "↓": "lower", "–": "depends"}
+    lines = ["| KPI | Rule | Unit | Better |", "|---|---|---|---|"]
+    frame = catalogue_frame(lang)
+    for row in frame.itertuples():
+        lines.append(
+            f"| {row.name} (`{row.id}`) | {row.rule} | {row.unit} | "
+            f"{better[row.better]} |"
+        )
+    lines += ["", "<details><summary>SQL of each KPI</summary>", ""]
+    for row in frame.itertuples():
+        lines += [f"`{row.id}`:", "", "```sql", row.sql, "```", ""]
+    lines.append("</details>")
+    return "\n".join(lines)

@@ -56,7 +56,8 @@ def choropleth_arrays(
     kpi = KPIS[kpi_id]
     z = values[kpi_id].to_numpy(dtype=float)
     shown = [
-        fmt(v, kpi.decimals, lang) + (f" {kpi.unit}" if kpi.unit else "") for v in z
+        fmt(v, kpi.decimals, lang) + (f" {kpi.unit_in(lang)}" if kpi.unit else "")
+        for v in z
     ]
     parent_cols = [units[p].fillna("").to_numpy() for p in parents]
     custom = (
@@ -75,7 +76,7 @@ def choropleth_arrays(
         "customdata": custom.tolist(),
         "hovertemplate": "<br>".join(lines) + "<extra></extra>",
         "colorscale": colorscale_for(kpi_id),
-        "colorbar": {"title": {"text": kpi.unit or kpi.name(lang)[:12]}},
+        "colorbar": {"title": {"text": kpi.unit_in(lang) or kpi.name(lang)[:12]}},
     }
 
 

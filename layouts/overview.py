@@ -145,7 +145,7 @@ def kpi_card(kid: str, value: float, lang: str, radius_km: float) -> dbc.Col:
         id=ids.kpi_card(kid),
         className="fs-5 fw-semibold",
     )
-    unit = html.Span(" " + kpi.unit, className="small text-muted")
+    unit = html.Span(" " + kpi.unit_in(lang), className="small text-muted")
     body = dbc.CardBody([name, html.Div([number, unit])], className="p-2")
     return dbc.Col(dbc.Card(body), xs=6, md=4, xl=True, className="mb-2")
 
