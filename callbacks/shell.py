@@ -33,15 +33,31 @@ def query_filters(search: str | None) -> dict:
     return values
 
 
+def _overview_page(search: str | None, lang: str, dataset_id):
+    ctx = services.context(current_config().database_url, dataset_id)
+    return overview(ctx, resolve(ctx, lang, **query_filters(search)), lang)
+
+
+def _catalogue_page(search: str | None, lang: str, dataset_id):
+    return catalogue(lang)
+
+
+# path -> function(search, lang, dataset_id) returning the screen; one line a screen
+PAGES = {
+    "/": _overview_page,
+    "/indicateurs": _catalogue_page,
+    "/kpis": _catalogue_page,
+}
+
+
 def render_page(pathname: str | None, search: str | None, lang: str, dataset_id):
     """Render the screen for the URL."""
-    config = current_config()
-    if pathname in ("/indicateurs", "/kpis"):
-        return catalogue(lang)
-    if pathname in (None, "", "/"):
-        ctx = services.context(config.database_url, dataset_id)
-        return overview(ctx, resolve(ctx, lang, **query_filters(search)), lang)
-    return html.Div(t("page.not_found", lang), className="alert alert-secondary mt-3")
+    page = PAGES.get(pathname or "/")
+    if page is None:
+        return html.Div(
+            t("page.not_found", lang), className="alert alert-secondary mt-3"
+        )
+    return page(search, lang, dataset_id)
 
 
 def register(app) -> None:

@@ -38,6 +38,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "filters.all_departments": {"fr": "Tous les départements", "en": "All departments"},
     "filters.doc_types": {"fr": "Types de documents", "en": "Document types"},
     "filters.period": {"fr": "Période", "en": "Period"},
+    "filters.start": {"fr": "Début", "en": "Start"},
+    "filters.end": {"fr": "Fin", "en": "End"},
     "filters.radius": {"fr": "Rayon de couverture (km)", "en": "Coverage radius (km)"},
     "filters.reset": {"fr": "Réinitialiser la sélection", "en": "Reset selection"},
     "filters.click_hint": {

@@ -98,6 +98,8 @@ def filter_panel(ctx: DatasetContext, r: Resolved, lang: str) -> dbc.Card:
                     start_date=r.start.isoformat(),
                     end_date=r.end.isoformat(),
                     min_date_allowed=first.isoformat(),
+                    start_date_placeholder_text=t("filters.start", lang),
+                    end_date_placeholder_text=t("filters.end", lang),
                     max_date_allowed=last.isoformat(),
                     display_format="DD/MM/YYYY",
                     first_day_of_week=1,

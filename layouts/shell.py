@@ -8,6 +8,12 @@ from dash import dcc, html
 from dashapp import ids
 from dashapp.i18n import t
 
+# the screens in the navigation bar: (path, i18n key); one line a screen
+NAV_ITEMS = [
+    ("/", "nav.map"),
+    ("/indicateurs", "nav.kpis"),
+]
+
 
 def navbar(lang: str, dataset_name: str | None, synthetic: bool) -> dbc.Navbar:
     """Top bar: title, dataset, navigation and the FR/EN switch."""
@@ -68,10 +74,8 @@ def navbar(lang: str, dataset_name: str | None, synthetic: bool) -> dbc.Navbar:
                 ),
                 dbc.Nav(
                     [
-                        dbc.NavLink(t("nav.map", lang), href="/", active="exact"),
-                        dbc.NavLink(
-                            t("nav.kpis", lang), href="/indicateurs", active="exact"
-                        ),
+                        dbc.NavLink(t(key, lang), href=path, active="exact")
+                        for path, key in NAV_ITEMS
                     ],
                     navbar=True,
                     className="me-auto ms-4",
