@@ -64,6 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="upgrade: migrate the schema to the newest revision (data "
         "kept); status: revision and datasets",
     )
+    opt = sub.add_parser(
+        "optimize",
+        help="run a scenario file on the active dataset and write its results "
+        "(summary.json, centers.csv, assignments.csv, result.geojson)",
+    )
+    _common(opt)
+    opt.add_argument(
+        "--scenario",
+        required=True,
+        help="scenario JSON file (schema in docs/optimization.md)",
+    )
+    opt.add_argument("--out", required=True, help="folder for the result files")
+    opt.add_argument("--dataset", type=int, help="dataset id (default: the active one)")
+
     kpis = sub.add_parser("kpis", help="print the KPI catalogue")
     kpis.add_argument("--lang", choices=["fr", "en"], default="en")
     kpis.add_argument(
@@ -124,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             + ("" if args.no_activate else " (active)")
         )
         return 0
+    if args.command == "optimize":
+        return _optimize(store, args)
     if args.command == "db":
         if args.action == "upgrade":
             store.upgrade()
@@ -135,6 +151,39 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{mark} {d.id:>3} {d.kind:<10} {d.version}  {d.name}")
         return 0
     return 1
+
+
+def _optimize(store, args) -> int:
+    """Exit codes: 0 solved, 2 bad input, 3 infeasible or no solution in time."""
+    from optimization.network import network_from_store
+    from optimization.scenario import (
+        ScenarioError,
+        load_spec,
+        run_scenario,
+        write_outputs,
+    )
+
+    try:
+        spec = load_spec(args.scenario)
+    except ScenarioError as exc:
+        print(f"error: {args.scenario}: {exc}", file=sys.stderr)
+        return 2
+    store.upgrade()
+    try:
+        network = network_from_store(store, args.dataset)
+        result = run_scenario(spec, network)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    paths = write_outputs(result, args.out)
+    report = result.report
+    print(
+        f"{spec.model}: {report.status}, objective {report.objective:,.1f}, "
+        f"gap {report.gap:.2%}, solved in {report.solve_seconds:.2f} s"
+    )
+    for path in paths.values():
+        print(f"  wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":
