@@ -6,12 +6,15 @@ the radius formulation; exactness never depends on them.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["greedy_interchange", "pmedian_cost"]
+__all__ = ["greedy_interchange", "lagrangian_bound", "pmedian_cost"]
+
+STALL = 100  # subgradient iterations without progress before halving the step
 
 
 def pmedian_cost(D: np.ndarray, w: np.ndarray, open_mask: np.ndarray) -> float:
@@ -30,6 +33,7 @@ def greedy_interchange(
     locked: np.ndarray | None = None,
     allowed: np.ndarray | None = None,
     time_budget: float = 30.0,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
     """A good set of ``p`` open sites for the p-median.
 
@@ -49,6 +53,8 @@ def greedy_interchange(
         Sites that must be open / may be open.
     time_budget : float
         Seconds after which the interchange stops.
+    start : ndarray of bool, optional
+        Open sites to start the interchange from instead of greedy addition.
 
     Returns
     -------
@@ -108,3 +114,118 @@ def greedy_interchange(
             break
         is_open[r], is_open[j] = False, True
     return is_open
+
+
+def lagrangian_bound(
+    D: np.ndarray,
+    w: np.ndarray,
+    p: int,
+    upper: float,
+    start_open: np.ndarray,
+    locked: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+    max_iter: int = 100_000,
+    time_budget: float = 30.0,
+    target_gap: float = 0.0,
+    lam0: np.ndarray | None = None,
+) -> dict[str, np.ndarray | float]:
+    """Lagrangian lower bound of the p-median and the sites it can fix.
+
+    The assignment rows ``sum_j x_ij = 1`` are relaxed with multipliers
+    ``lam``; for any ``lam`` the relaxed optimum ``L(lam)`` is a valid lower
+    bound. Multipliers follow a subgradient method with Polyak steps towards
+    ``upper`` (the cost of a known solution).
+
+    A site whose forced opening (closing) raises the bound above ``upper``
+    is closed (open) in every solution better than ``upper``, so fixing it
+    keeps the search exact.
+
+    Returns
+    -------
+    dict
+        ``bound`` (best lower bound), ``fix_closed`` and ``fix_open`` (bool
+        masks), ``iterations``, ``upper``/``best_open`` (best plan seen, cost
+        over the demand points with positive weight).
+    """
+    t0 = time.perf_counter()
+    n, m = D.shape
+    locked = np.zeros(m, bool) if locked is None else locked
+    allowed = np.ones(m, bool) if allowed is None else allowed
+    keep = w > 0
+    C = w[keep, None] * np.where(np.isfinite(D[keep]), D[keep], np.inf)
+    finite = np.isfinite(C)
+    big = float(C[finite].max()) * 10.0 + 1.0 if finite.any() else 1.0
+    C = np.where(finite, C, big)
+    free = allowed & ~locked
+    k_free = p - int(locked.sum())
+    # Sparse pricing: only the T cheapest sites of each point are kept and its
+    # multiplier is capped at the T-th cost, so dropped pairs (cost >= cap)
+    # could never price negatively: the bound stays exact for these multipliers.
+    T = int(min(m, max(50, 5 * math.ceil(m / max(p, 1)))))
+    if m > T:
+        It = np.argpartition(C, T - 1, axis=1)[:, :T]
+    else:
+        It = np.broadcast_to(np.arange(m), C.shape).copy()
+    Ct = np.take_along_axis(C, It, axis=1)
+    cap = Ct.max(axis=1)
+    flat_sites = It.ravel()
+    lam = np.where(start_open[None, :], C, np.inf).min(axis=1) if lam0 is None else lam0
+    lam = np.minimum(lam, cap)
+    best = -np.inf
+    best_rho = None
+    best_order = None
+    best_open = start_open.copy()
+    theta, stall = 2.0, 0
+    it = 0
+    for _ in range(max_iter):
+        it += 1
+        red = np.minimum(Ct - lam[:, None], 0.0)
+        rho = np.bincount(flat_sites, weights=red.ravel(), minlength=m)
+        cand = np.where(free, rho, np.inf)
+        order = np.argsort(cand, kind="stable")
+        chosen = locked.copy()
+        chosen[order[:k_free]] = True
+        value = float(lam.sum() + rho[chosen].sum())
+        if not np.isfinite(best) or value > best + 1e-9 * max(1.0, abs(best)):
+            best, best_rho, best_order, stall = value, rho.copy(), order, 0
+            best_lam, best_chosen = lam.copy(), chosen.copy()
+        else:
+            stall += 1
+            if stall >= STALL:
+                theta, stall = theta / 2.0, 0
+        if it % 5 == 1:
+            # Lagrangian heuristic: the relaxed choice of sites is a valid plan.
+            cost = float(C[:, chosen].min(axis=1).sum())
+            if cost < upper:
+                upper, best_open = cost, chosen.copy()
+        if upper - best <= target_gap * upper or theta < 1e-4:
+            break
+        if time.perf_counter() - t0 > time_budget:
+            break
+        g = 1.0 - ((red < 0) & chosen[It]).sum(axis=1)
+        norm = float(g @ g)
+        if norm == 0:
+            break  # relaxed solution is feasible: the bound is the optimum
+        lam = np.minimum(lam + theta * (upper - value) / norm * g, cap)
+    fix_closed = np.zeros(m, bool)
+    fix_open = np.zeros(m, bool)
+    if best_rho is not None and k_free > 0:
+        cand = np.where(free, best_rho, np.inf)
+        sel = best_order[:k_free]
+        rest = best_order[k_free:]
+        rest = rest[np.isfinite(cand[rest])]
+        worst_in = float(cand[sel].max())
+        if rest.size:
+            best_out = float(cand[rest].min())
+            fix_closed[rest] = best + cand[rest] - worst_in > upper + 1e-9 * abs(upper)
+            fix_open[sel] = best - cand[sel] + best_out > upper + 1e-9 * abs(upper)
+    return {
+        "bound": best,
+        "fix_closed": fix_closed,
+        "fix_open": fix_open,
+        "iterations": it,
+        "upper": upper,
+        "best_open": best_open,
+        "lam": best_lam,
+        "chosen": best_chosen,
+    }
