@@ -212,3 +212,33 @@ class CommuneAccess(Base):
         ForeignKey("service_centers.id")
     )
     distance_km: Mapped[float | None] = mapped_column(Float)
+
+
+class Scenario(Base):
+    """A saved scenario: its spec and, once run, its results as JSON text.
+
+    ``dataset_version`` records the version it was computed on, so a scenario whose
+    dataset has since been replaced can be flagged as stale rather than shown as
+    current.
+    """
+
+    __tablename__ = "scenarios"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "name", name="uq_scenarios_dataset_name"),
+        Index("ix_scenarios_dataset", "dataset_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE")
+    )
+    dataset_version: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(120))
+    author: Mapped[str] = mapped_column(String(120), default="")
+    params_json: Mapped[str] = mapped_column(Text)
+    summary_json: Mapped[str | None] = mapped_column(Text)
+    centers_json: Mapped[str | None] = mapped_column(Text)
+    communes_json: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -1,0 +1,296 @@
+import datetime as dt
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+from alembic import command
+from sqlalchemy import inspect
+
+from data.scenarios import (
+    NAME_MAX,
+    ScenarioStoreError,
+    delete_scenario,
+    duplicate_scenario,
+    frame_from_json,
+    frame_to_json,
+    get_scenario,
+    is_stale,
+    list_scenarios,
+    record_from_result,
+    rename_scenario,
+    save_scenario,
+    update_scenario,
+)
+from data.store import Store, StoreError, _alembic_config
+from geo.access import refresh_access
+from optimization.network import network_from_store
+from optimization.scenario import load_spec, run_scenario
+from tests.tiny import tiny_bundle
+
+SPEC = {
+    "name": "Plan",
+    "model": "pmedian",
+    "sites": {"use_candidates": True},
+    "parameters": {"p": 2},
+    "report_radius": 10.0,
+}
+
+
+@pytest.fixture
+def ds(tiny_store):
+    return tiny_store.active_dataset().id
+
+
+@pytest.fixture
+def result(tiny_store):
+    return run_scenario(load_spec(SPEC), network_from_store(tiny_store))
+
+
+def test_migration_0002_keeps_the_data_of_a_store_at_0001(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    cfg = _alembic_config(store.engine)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    assert store.revision() == "0001"
+    assert "scenarios" not in inspect(store.engine).get_table_names()
+    info = store.add_dataset(tiny_bundle(), kind="imported")
+    refresh_access(store, info.id)
+    before = {
+        t: store.read_frame(f"SELECT * FROM {t} ORDER BY 1")
+        for t in ("datasets", "admin_units", "operations", "commune_access")
+    }
+
+    store.upgrade()
+
+    assert store.revision() == store.head_revision()
+    assert "scenarios" in inspect(store.engine).get_table_names()
+    for table, frame in before.items():
+        after = store.read_frame(f"SELECT * FROM {table} ORDER BY 1")
+        pd.testing.assert_frame_equal(after, frame, check_dtype=False)
+    rec = save_scenario(store, info.id, "Après migration", SPEC)
+    assert get_scenario(store, rec.id).params == SPEC
+
+
+def test_draft_is_saved_with_the_dataset_version(tiny_store, ds):
+    rec = save_scenario(tiny_store, ds, "  Plan   2027 ", SPEC, author="Awa")
+    assert rec.name == "Plan 2027"
+    assert rec.author == "Awa" and rec.status == "draft"
+    assert rec.dataset_version == tiny_store.active_dataset().version
+    assert rec.summary is None and rec.centers is None and rec.communes is None
+    assert not rec.has_results
+    assert rec.created_at == rec.updated_at
+    assert not is_stale(tiny_store, rec)
+
+
+def test_results_round_trip_after_reopening_the_store(tiny_store, ds, result):
+    fields = record_from_result(result)
+    assert fields["status"] == "optimal"
+    rec = save_scenario(tiny_store, ds, "Avec résultats", result.spec, **fields)
+    tiny_store.engine.dispose()
+
+    reopened = get_scenario(Store(tiny_store.url), rec.id)
+
+    pd.testing.assert_frame_equal(reopened.centers, result.centers)
+    pd.testing.assert_frame_equal(reopened.communes, result.assignments)
+    assert reopened.summary == fields["summary"]
+    assert reopened.summary["kpis"]["after"]["open_centers"] == 2
+    assert reopened.params == result.spec.to_dict()
+    assert reopened.status == "optimal"
+    assert (reopened.created_at, reopened.updated_at) == (
+        rec.created_at,
+        rec.updated_at,
+    )
+
+
+def test_frame_json_keeps_dtypes_and_turns_nan_into_missing():
+    frame = pd.DataFrame(
+        {
+            "i": np.array([1, 2, 3], dtype="int64"),
+            "f": [1.5, np.nan, np.inf],
+            "b": [True, False, True],
+            "s": ["é", None, "c"],
+            "t": pd.to_datetime(["2026-01-05", "2026-01-12", None]),
+            "n": pd.array([1, None, 3], dtype="Int64"),
+        }
+    )
+    back = frame_from_json(frame_to_json(frame))
+    assert list(back.dtypes.astype(str)) == list(frame.dtypes.astype(str))
+    assert back["f"].isna().tolist() == [False, True, True]  # inf is not JSON
+    pd.testing.assert_frame_equal(back.drop(columns="f"), frame.drop(columns="f"))
+    empty = frame_from_json(frame_to_json(frame.iloc[:0]))
+    assert list(empty.columns) == list(frame.columns) and empty.empty
+
+
+def test_update_stores_a_run_and_sets_updated_at(tiny_store, ds, result):
+    rec = save_scenario(tiny_store, ds, "Brouillon", SPEC)
+    updated = update_scenario(tiny_store, rec.id, **record_from_result(result))
+    assert updated.status == "optimal" and updated.has_results
+    assert updated.updated_at >= rec.updated_at
+    assert updated.created_at == rec.created_at
+    cleared = update_scenario(
+        tiny_store, rec.id, summary=None, centers=None, communes=None, status="draft"
+    )
+    assert not cleared.has_results and cleared.summary is None
+    with pytest.raises(TypeError, match="cannot update"):
+        update_scenario(tiny_store, rec.id, created_at=dt.datetime.now())
+    with pytest.raises(ScenarioStoreError, match="unknown scenario status") as err:
+        update_scenario(tiny_store, rec.id, status="great")
+    assert err.value.code == "bad_status"
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "match"),
+    [
+        ("", "name_empty", "needs a name"),
+        ("   ", "name_empty", "needs a name"),
+        ("x" * (NAME_MAX + 1), "name_too_long", f"at most {NAME_MAX}"),
+    ],
+)
+def test_bad_names_are_refused(tiny_store, ds, name, code, match):
+    with pytest.raises(ScenarioStoreError, match=match) as err:
+        save_scenario(tiny_store, ds, name, SPEC)
+    assert err.value.code == code
+    assert isinstance(err.value, StoreError)
+
+
+def test_a_name_is_unique_per_dataset_only(tiny_store, ds):
+    save_scenario(tiny_store, ds, "Plan", SPEC)
+    with pytest.raises(ScenarioStoreError, match="'Plan' already exists") as err:
+        save_scenario(tiny_store, ds, "Plan", {"model": "mclp"})
+    assert err.value.code == "name_taken"
+    other = tiny_store.add_dataset(tiny_bundle(), activate=False).id
+    assert save_scenario(tiny_store, other, "Plan", SPEC).dataset_id == other
+    assert len(list_scenarios(tiny_store)) == 2
+
+
+def test_two_concurrent_saves_of_one_name_give_one_record_and_one_error(tiny_store, ds):
+    stores = [Store(tiny_store.url), Store(tiny_store.url)]
+    barrier = threading.Barrier(2)
+    outcomes: list = []
+
+    def save(store, k):
+        barrier.wait()
+        try:
+            outcomes.append(save_scenario(store, ds, "Même nom", {"k": k}))
+        except ScenarioStoreError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=save, args=(s, k)) for k, s in enumerate(stores)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    errors = [o for o in outcomes if isinstance(o, ScenarioStoreError)]
+    saved = [o for o in outcomes if not isinstance(o, ScenarioStoreError)]
+    assert len(saved) == 1 and len(errors) == 1
+    assert errors[0].code == "name_taken"
+    listed = list_scenarios(tiny_store)
+    assert listed["name"].tolist() == ["Même nom"]
+    assert get_scenario(tiny_store, saved[0].id).params == saved[0].params
+
+
+def test_params_must_be_json(tiny_store, ds):
+    with pytest.raises(ScenarioStoreError, match="params cannot be saved as JSON"):
+        save_scenario(tiny_store, ds, "A", {"when": dt.date(2026, 1, 1)})
+    with pytest.raises(ScenarioStoreError, match="params cannot be saved as JSON"):
+        save_scenario(tiny_store, ds, "A", {"p": float("nan")})
+    with pytest.raises(TypeError, match="'params' should be a dict"):
+        save_scenario(tiny_store, ds, "A", ["pmedian"])
+    assert list_scenarios(tiny_store).empty
+
+
+def test_unknown_ids_and_datasets_are_clear_errors(tiny_store, ds):
+    for call in (
+        lambda: get_scenario(tiny_store, 999),
+        lambda: rename_scenario(tiny_store, 999, "B"),
+        lambda: duplicate_scenario(tiny_store, 999),
+        lambda: delete_scenario(tiny_store, 999),
+        lambda: update_scenario(tiny_store, 999, author="x"),
+        lambda: get_scenario(tiny_store, "abc"),
+    ):
+        with pytest.raises(ScenarioStoreError, match="no scenario with id") as err:
+            call()
+        assert err.value.code == "unknown_id"
+    with pytest.raises(ScenarioStoreError, match="no dataset with id 42"):
+        save_scenario(tiny_store, 42, "A", SPEC)
+
+
+def test_rename_duplicate_delete(tiny_store, ds, result):
+    rec = save_scenario(tiny_store, ds, "Plan", SPEC, **record_from_result(result))
+    other = save_scenario(tiny_store, ds, "Autre", SPEC)
+    assert rename_scenario(tiny_store, rec.id, "Plan A").name == "Plan A"
+    with pytest.raises(ScenarioStoreError, match="'Autre' already exists"):
+        rename_scenario(tiny_store, rec.id, "Autre")
+
+    first = duplicate_scenario(tiny_store, rec.id)
+    second = duplicate_scenario(tiny_store, rec.id)
+    named = duplicate_scenario(tiny_store, rec.id, "Variante")
+    assert [first.name, second.name, named.name] == [
+        "Plan A (copie)",
+        "Plan A (copie 2)",
+        "Variante",
+    ]
+    pd.testing.assert_frame_equal(first.centers, result.centers)
+    assert first.status == "optimal" and first.id != rec.id
+    with pytest.raises(ScenarioStoreError, match="'Autre' already exists"):
+        duplicate_scenario(tiny_store, rec.id, "Autre")
+    long = rename_scenario(tiny_store, other.id, "y" * NAME_MAX)
+    assert len(duplicate_scenario(tiny_store, long.id).name) == NAME_MAX
+
+    delete_scenario(tiny_store, first.id)
+    assert first.id not in set(list_scenarios(tiny_store)["id"])
+    with pytest.raises(ScenarioStoreError, match="no scenario"):
+        get_scenario(tiny_store, first.id)
+
+
+def test_list_and_staleness_follow_the_active_dataset(tiny_store, ds):
+    old = save_scenario(tiny_store, ds, "Ancien", SPEC)
+    newer = tiny_store.add_dataset(tiny_bundle(), activate=True).id
+    fresh = save_scenario(tiny_store, newer, "Récent", SPEC)
+
+    listed = list_scenarios(tiny_store)
+    assert listed.columns.tolist() == [
+        "id",
+        "name",
+        "author",
+        "status",
+        "dataset_id",
+        "dataset_version",
+        "created_at",
+        "updated_at",
+        "stale",
+    ]
+    assert listed["name"].tolist() == ["Récent", "Ancien"]  # newest first
+    assert dict(zip(listed["name"], listed["stale"], strict=True)) == {
+        "Récent": False,
+        "Ancien": True,
+    }
+    assert list_scenarios(tiny_store, ds)["name"].tolist() == ["Ancien"]
+    assert is_stale(tiny_store, get_scenario(tiny_store, old.id))
+    assert not is_stale(tiny_store, fresh)
+    # re-running on the new dataset clears the flag
+    rerun = update_scenario(tiny_store, old.id, dataset_id=newer, summary={})
+    assert not is_stale(tiny_store, rerun)
+    tiny_store.set_active(ds)
+    assert is_stale(tiny_store, fresh)
+
+
+def test_deleting_a_dataset_deletes_its_scenarios(tiny_store, ds):
+    save_scenario(tiny_store, ds, "Plan", SPEC)
+    with tiny_store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM commune_access")
+        conn.exec_driver_sql("DELETE FROM operations")
+        conn.exec_driver_sql("DELETE FROM service_centers")
+        conn.exec_driver_sql("DELETE FROM candidate_sites")
+        conn.exec_driver_sql("DELETE FROM unit_closure")
+        conn.exec_driver_sql("UPDATE admin_units SET parent_id = NULL")
+        conn.exec_driver_sql("DELETE FROM admin_units")
+        conn.exec_driver_sql("DELETE FROM datasets")
+    assert list_scenarios(tiny_store).empty
+
+
+def test_record_from_result_checks_its_input():
+    with pytest.raises(TypeError, match="should be a ScenarioResult"):
+        record_from_result({"summary": {}})
