@@ -435,6 +435,119 @@ class Store:
             if rows:
                 conn.execute(insert(CommuneAccess), rows)
 
+    # -- candidate sites ------------------------------------------------------------
+    def add_candidate_sites(self, dataset_id: int, frame: pd.DataFrame) -> list[int]:
+        """Add sites to a dataset's candidate set, all in one transaction.
+
+        Parameters
+        ----------
+        dataset_id : int
+        frame : DataFrame
+            ``code``, ``name``, ``commune_id``, ``lon``, ``lat`` and optionally
+            ``opening_cost``, ``capacity_week`` (0 when absent). Each point must lie
+            inside (or on the border of) its commune, a commune of that dataset;
+            codes must be new and unique.
+
+        Returns
+        -------
+        list of int
+            Ids of the new rows, in the order of ``frame``.
+
+        Examples
+        --------
+        >>> # store.add_candidate_sites(1, pd.DataFrame({"code": ["SEG01"], ...}))
+        """
+        missing = {"code", "name", "commune_id", "lon", "lat"} - set(frame.columns)
+        if missing:
+            raise StoreError(
+                f"candidate sites lack columns: {', '.join(sorted(missing))}"
+            )
+        if frame.empty:
+            raise StoreError("no candidate site to add")
+        codes = frame["code"].astype(str).str.strip()
+        if (codes == "").any() or frame["code"].isna().any():
+            raise StoreError("every candidate site needs a code")
+        dup = codes[codes.duplicated()]
+        if not dup.empty:
+            raise StoreError(f"duplicate site codes: {', '.join(dup.unique()[:5])}")
+        lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
+        lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
+        if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+            raise StoreError("every candidate site needs numeric lon and lat")
+        with self.engine.begin() as conn:
+            if (
+                conn.execute(select(Dataset.id).where(Dataset.id == dataset_id)).first()
+                is None
+            ):
+                raise StoreError(f"no dataset with id {dataset_id}")
+            taken = set(
+                conn.execute(
+                    select(CandidateSite.code).where(
+                        CandidateSite.dataset_id == dataset_id
+                    )
+                ).scalars()
+            )
+            clash = sorted(set(codes) & taken)
+            if clash:
+                raise StoreError(
+                    f"site codes already in the candidate set: {', '.join(clash[:5])}"
+                )
+            commune_level = conn.execute(
+                select(AdminLevel.level)
+                .where(AdminLevel.dataset_id == dataset_id)
+                .order_by(AdminLevel.level.desc())
+            ).scalar()
+            try:
+                wanted = {int(c) for c in frame["commune_id"]}
+            except (TypeError, ValueError) as exc:
+                raise StoreError(
+                    "every candidate site needs an integer commune_id"
+                ) from exc
+            found = dict(
+                conn.execute(
+                    select(AdminUnit.id, AdminUnit.geometry_wkb).where(
+                        AdminUnit.dataset_id == dataset_id,
+                        AdminUnit.level == commune_level,
+                        AdminUnit.id.in_(wanted),
+                    )
+                ).all()
+            )
+            rows = []
+            for i, r in enumerate(frame.to_dict("records")):
+                wkb = found.get(int(r["commune_id"]))
+                if wkb is None:
+                    raise StoreError(
+                        f"site {codes.iloc[i]}: commune id {r['commune_id']} is not a "
+                        f"commune of dataset {dataset_id}"
+                    )
+                if not shapely.from_wkb(wkb).covers(shapely.Point(lon[i], lat[i])):
+                    raise StoreError(
+                        f"site {codes.iloc[i]}: point ({lon[i]:.5f}, {lat[i]:.5f}) is "
+                        "outside its commune"
+                    )
+                rows.append(
+                    {
+                        "dataset_id": dataset_id,
+                        "code": codes.iloc[i],
+                        "name": str(r["name"]),
+                        "commune_id": int(r["commune_id"]),
+                        "lon": float(lon[i]),
+                        "lat": float(lat[i]),
+                        "opening_cost": _number(r.get("opening_cost")),
+                        "capacity_week": _number(r.get("capacity_week")),
+                    }
+                )
+            conn.execute(insert(CandidateSite), rows)
+            got = dict(
+                conn.execute(
+                    select(CandidateSite.code, CandidateSite.id).where(
+                        CandidateSite.dataset_id == dataset_id,
+                        CandidateSite.code.in_(list(codes)),
+                    )
+                ).all()
+            )
+        return [int(got[c]) for c in codes]
+
     # -- reading ------------------------------------------------------------------
     def read_frame(
         self, sql: str, params: dict[str, Any] | None = None
@@ -520,6 +633,11 @@ def _present(value) -> bool:
         return not bool(pd.isna(value))
     except (TypeError, ValueError):
         return True
+
+
+def _number(value) -> float:
+    """A float, 0 when absent."""
+    return float(value) if _present(value) else 0.0
 
 
 def _as_date(value) -> dt.date | None:
