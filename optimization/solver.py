@@ -263,7 +263,7 @@ class LinearModel:
         for name, start, stop in self._col_blocks:
             names[start:stop] = [f"{name}_{k}" for k in range(stop - start)]
         xs = [
-            pulp.LpVariable(
+            prob.add_variable(
                 names[k],
                 lowBound=None if math.isinf(lb[k]) else float(lb[k]),
                 upBound=None if math.isinf(ub[k]) else float(ub[k]),
@@ -277,7 +277,7 @@ class LinearModel:
                 [(xs[k], float(cost[k])) for k in nz], constant=self.offset
             )
         )
-        prob.addVariables(xs)
+        prob._add_variables(xs)  # keep unused columns in the problem
         indptr, indices, data = A.indptr, A.indices, A.data
         for r in range(self.n_rows):
             s, e = indptr[r], indptr[r + 1]
