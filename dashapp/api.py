@@ -1,0 +1,288 @@
+"""Read-only JSON API under ``/api/v1``: datasets, KPIs by unit, saved scenarios.
+
+KPI numbers come from the same cached measures and aggregation as the screens
+(:func:`dashapp.services.measures_for`, :func:`data.views.unit_kpis`), and the
+filters are checked by the same :func:`dashapp.filters.resolve`; but where the
+screens fall back to a default, the API answers 400 naming the bad parameter, so
+a script never gets numbers for filters it did not ask for.
+
+Every error is JSON: ``{"error": "<message>", "parameter": "<name>"}`` (400) or
+``{"error": "<message>"}`` (404). The README section "JSON API" shows each
+endpoint with an example.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import flask
+import pandas as pd
+
+from dashapp import services
+from dashapp.config import LANGUAGES
+from dashapp.filters import RADIUS_RANGE, _date, resolve
+from data.kpi import KPIS
+from data.scenarios import ScenarioStoreError, get_scenario, is_stale, list_scenarios
+from data.views import DatasetContext, unit_kpis
+
+PREFIX = "/api/v1"
+api = flask.Blueprint("api_v1", __name__)
+
+KPI_PARAMS = ("level", "start", "end", "doc_types", "radius", "dataset", "lang")
+
+
+class ApiError(Exception):
+    """An answer other than 200, raised anywhere in a view."""
+
+    def __init__(self, status: int, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.parameter = parameter
+
+
+@api.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    body: dict[str, Any] = {"error": exc.message}
+    if exc.parameter:
+        body["parameter"] = exc.parameter
+    return flask.jsonify(body), exc.status
+
+
+def _store():
+    return services.get_store(flask.current_app.config["DASHAPP"].database_url)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON records: NaN becomes null, dates ISO text."""
+    return json.loads(
+        frame.to_json(orient="records", date_format="iso", double_precision=15)
+    )
+
+
+def _int_param(name: str) -> int | None:
+    raw = flask.request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(
+            400, f"'{name}' should be a whole number, got {raw!r}", name
+        ) from None
+
+
+def _check_known(allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(flask.request.args) - set(allowed))
+    if unknown:
+        raise ApiError(
+            400,
+            f"unknown parameter {unknown[0]!r}; allowed: {', '.join(allowed)}",
+            unknown[0],
+        )
+
+
+def _iso(value) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
+# -- datasets -----------------------------------------------------------------------
+@api.get("/datasets")
+def datasets():
+    """Every dataset version, newest first, and which one the app shows."""
+    _check_known(())
+    store = _store()
+    active = store.active_dataset()
+    return flask.jsonify(
+        [
+            {
+                "id": d.id,
+                "name": d.name,
+                "kind": d.kind,
+                "version": d.version,
+                "description": d.description,
+                "created_at": _iso(d.created_at),
+                "active": active is not None and d.id == active.id,
+            }
+            for d in store.datasets()
+        ]
+    )
+
+
+# -- KPIs ---------------------------------------------------------------------------
+def _context(dataset_id: int | None) -> DatasetContext:
+    url = flask.current_app.config["DASHAPP"].database_url
+    if dataset_id is not None and all(d.id != dataset_id for d in _store().datasets()):
+        raise ApiError(404, f"no dataset with id {dataset_id}")
+    ctx = services.context(url, dataset_id)
+    if ctx is None:
+        raise ApiError(404, "the store holds no dataset")
+    return ctx
+
+
+def _validate(ctx: DatasetContext, args) -> dict[str, Any]:
+    """Raw filter values, each checked with the app's resolve(); 400 on the first bad."""
+    raw: dict[str, Any] = {
+        "level": args.get("level") or None,
+        "doc_types": [d.strip() for d in args["doc_types"].split(",") if d.strip()]
+        if args.get("doc_types")
+        else None,
+        "radius": args.get("radius") or None,
+        "start": args.get("start") or None,
+        "end": args.get("end") or None,
+    }
+    if raw["doc_types"] == []:
+        raise ApiError(400, "'doc_types' is empty", "doc_types")
+    hints = {
+        "level": f"one of {', '.join(ctx.level_codes)}",
+        "doc_types": "comma-separated codes among "
+        + ", ".join(ctx.doc_types["code"].astype(str)),
+        "radius": f"a number of km in {RADIUS_RANGE[0]:g}..{RADIUS_RANGE[1]:g}",
+    }
+    for name, hint in hints.items():
+        if raw[name] is not None and resolve(ctx, **{name: raw[name]}).messages:
+            raise ApiError(
+                400, f"invalid value {args.get(name)!r} for '{name}': {hint}", name
+            )
+    for name in ("start", "end"):
+        if raw[name] is not None and _date(raw[name]) is None:
+            raise ApiError(
+                400,
+                f"invalid date {raw[name]!r} for '{name}': use YYYY-MM-DD",
+                name,
+            )
+    if (raw["start"] or raw["end"]) and resolve(
+        ctx, start=raw["start"], end=raw["end"]
+    ).messages:
+        first, last = (ctx.weeks[0], ctx.weeks[-1]) if ctx.weeks else (None, None)
+        names = [n for n in ("start", "end") if raw[n] is not None]
+        raise ApiError(
+            400,
+            f"the period {raw['start'] or '(default)'} .. {raw['end'] or '(default)'} "
+            f"is empty or reversed; data covers weeks {first} .. {last}",
+            ",".join(names),
+        )
+    return raw
+
+
+@api.get("/kpis")
+def kpis():
+    """KPI values by unit of one level for the given filters."""
+    _check_known(KPI_PARAMS)
+    args = flask.request.args
+    lang = args.get("lang") or flask.current_app.config["DASHAPP"].lang
+    if lang not in LANGUAGES:
+        raise ApiError(
+            400, f"'lang' should be one of {', '.join(LANGUAGES)}, got {lang!r}", "lang"
+        )
+    ctx = _context(_int_param("dataset"))
+    raw = _validate(ctx, args)
+    resolved = resolve(ctx, lang, **raw)
+    url = flask.current_app.config["DASHAPP"].database_url
+    measures = services.measures_for(url, ctx, resolved)
+    values = unit_kpis(ctx, measures, resolved.level)
+    names = ctx.units_at(resolved.level).set_index("code")["name"]
+    values.insert(0, "name", names.reindex(values.index).to_numpy())
+    values = values.rename_axis("code").reset_index()
+    radius = resolved.radius_km
+    return flask.jsonify(
+        {
+            "dataset": {"id": ctx.info.id, "version": ctx.info.version},
+            "level": ctx.level_codes[resolved.level],
+            "filters": {
+                "start": resolved.start.isoformat(),
+                "end": resolved.end.isoformat(),
+                "doc_types": list(resolved.doc_types),
+                "radius_km": radius,
+            },
+            "kpis": [
+                {"id": k.id, "name": k.name(lang, radius), "unit": k.unit_in(lang)}
+                for k in KPIS.values()
+            ],
+            "units": _records(values),
+        }
+    )
+
+
+# -- scenarios ----------------------------------------------------------------------
+def _scenario(scenario_id: int):
+    try:
+        return get_scenario(_store(), scenario_id)
+    except ScenarioStoreError as exc:
+        raise ApiError(404, str(exc)) from None
+
+
+@api.get("/scenarios")
+def scenarios():
+    """Saved scenarios (``?dataset=ID`` for one dataset's), newest first."""
+    _check_known(("dataset",))
+    frame = list_scenarios(_store(), _int_param("dataset"))
+    return flask.jsonify(_records(frame))
+
+
+@api.get("/scenarios/<int:scenario_id>")
+def scenario(scenario_id: int):
+    """One scenario: identity, parameters, summary, status and stale flag."""
+    _check_known(())
+    rec = _scenario(scenario_id)
+    return flask.jsonify(
+        {
+            "id": rec.id,
+            "name": rec.name,
+            "author": rec.author,
+            "status": rec.status,
+            "dataset_id": rec.dataset_id,
+            "dataset_version": rec.dataset_version,
+            "stale": is_stale(_store(), rec),
+            "created_at": _iso(rec.created_at),
+            "updated_at": _iso(rec.updated_at),
+            "params": rec.params,
+            "summary": rec.summary,
+        }
+    )
+
+
+def _table(scenario_id: int, which: str):
+    _check_known(("format",))
+    fmt = flask.request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise ApiError(400, f"'format' should be json or csv, got {fmt!r}", "format")
+    rec = _scenario(scenario_id)
+    frame = getattr(rec, which)
+    if frame is None:
+        raise ApiError(
+            404, f"scenario {scenario_id} has no results yet (status {rec.status})"
+        )
+    if fmt == "json":
+        return flask.jsonify(_records(frame))
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return flask.Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f"attachment; filename=scenario-{scenario_id}-"
+            f"{which}.csv"
+        },
+    )
+
+
+@api.get("/scenarios/<int:scenario_id>/centers")
+def scenario_centers(scenario_id: int):
+    """Per-site results of a scenario (``?format=csv`` for CSV)."""
+    return _table(scenario_id, "centers")
+
+
+@api.get("/scenarios/<int:scenario_id>/communes")
+def scenario_communes(scenario_id: int):
+    """Per-commune assignments of a scenario (``?format=csv`` for CSV)."""
+    return _table(scenario_id, "communes")
+
+
+@api.route("/", defaults={"rest": ""})
+@api.route("/<path:rest>")
+def not_found(rest: str):
+    """Anything else under the prefix: a JSON 404 rather than the app's page."""
+    raise ApiError(404, f"no such endpoint: {PREFIX}/{rest}")
