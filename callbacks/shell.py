@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 
 from dash import Input, Output, State, html
 
+from callbacks import scenarios
 from dashapp import current_config, ids, services
 from dashapp.filters import resolve
 from dashapp.i18n import t
@@ -47,6 +48,7 @@ PAGES = {
     "/": _overview_page,
     "/indicateurs": _catalogue_page,
     "/kpis": _catalogue_page,
+    "/scenarios": scenarios.render,
 }
 
 

@@ -125,6 +125,409 @@ STRINGS: dict[str, dict[str, str]] = {
     "catalogue.higher": {"fr": "plus haut", "en": "higher"},
     "catalogue.lower": {"fr": "plus bas", "en": "lower"},
     "catalogue.neutral": {"fr": "selon le contexte", "en": "depends"},
+    # --- scenario workspace -------------------------------------------------
+    "nav.scenarios": {"fr": "Scénarios", "en": "Scenarios"},
+    "scn.parameters": {"fr": "Paramètres du scénario", "en": "Scenario parameters"},
+    "scn.objective": {"fr": "Objectif", "en": "Objective"},
+    "scn.objective.distance": {
+        "fr": "Minimiser la distance moyenne",
+        "en": "Minimise mean distance",
+    },
+    "scn.objective.coverage": {
+        "fr": "Maximiser la couverture à R km",
+        "en": "Maximise coverage within R km",
+    },
+    "scn.objective.fewest": {
+        "fr": "Le moins de centres couvrant tout le monde",
+        "en": "Fewest centers covering everyone",
+    },
+    "scn.objective.worst": {
+        "fr": "Minimiser la distance maximale",
+        "en": "Minimise the worst distance",
+    },
+    "scn.objective.rebalance": {
+        "fr": "Rééquilibrer les capacités",
+        "en": "Rebalance capacity",
+    },
+    "scn.new_centers": {"fr": "Nouveaux centres", "en": "New centers"},
+    "scn.budget": {"fr": "Budget (M FCFA)", "en": "Budget (M FCFA)"},
+    "scn.radius": {"fr": "Rayon R (km)", "en": "Radius R (km)"},
+    "scn.time_limit": {"fr": "Temps max. (s)", "en": "Time limit (s)"},
+    "scn.growth": {"fr": "Croissance / an (%)", "en": "Growth / year (%)"},
+    "scn.years": {"fr": "Années", "en": "Years"},
+    "scn.growth_by_doc": {
+        "fr": "Croissance supplémentaire par type (%/an)",
+        "en": "Extra growth by document type (%/yr)",
+    },
+    "scn.capacity_change": {
+        "fr": "Variation des capacités (%)",
+        "en": "Capacity change (%)",
+    },
+    "scn.allow_closures": {"fr": "Fermetures autorisées", "en": "Closures allowed"},
+    "scn.capacitated": {"fr": "Respecter les capacités", "en": "Respect capacities"},
+    "scn.equity": {"fr": "Équité", "en": "Equity"},
+    "scn.min_coverage": {
+        "fr": "Couverture min. par départ. (%)",
+        "en": "Min. coverage per dept (%)",
+    },
+    "scn.max_distance": {"fr": "Distance max. (km)", "en": "Max. distance (km)"},
+    "scn.click_mode": {"fr": "Clic sur la carte", "en": "Map click"},
+    "scn.click_toggle": {
+        "fr": "changer l'état d'un site (verrouillé, fermé, interdit)",
+        "en": "change a site's state (locked, closed, forbidden)",
+    },
+    "scn.click_add": {
+        "fr": "ajouter un site dans la commune",
+        "en": "add a site in the commune",
+    },
+    "scn.sites_reset": {
+        "fr": "Annuler les choix sur la carte",
+        "en": "Clear map choices",
+    },
+    "scn.no_choice": {"fr": "Aucun choix sur la carte.", "en": "No map choice."},
+    "scn.state.locked": {"fr": "verrouillé ouvert", "en": "locked open"},
+    "scn.state.closed": {"fr": "à fermer", "en": "to close"},
+    "scn.state.forbidden": {"fr": "interdit", "en": "forbidden"},
+    "scn.map": {"fr": "Carte du scénario", "en": "Scenario map"},
+    "scn.view.plan": {"fr": "Réseau tel que réglé", "en": "Network as set"},
+    "scn.view.result": {
+        "fr": "Proposition de l'optimiseur",
+        "en": "Optimiser's proposal",
+    },
+    "scn.map_legend": {
+        "fr": "Communes : distance au centre affecté. Centres : bleu existant, vert "
+        "verrouillé ou ouvert, rouge fermé ; sites candidats : orange, noir si "
+        "interdits.",
+        "en": "Communes: distance to the assigned center. Centers: blue existing, "
+        "green locked or opened, red closed; candidate sites: orange, black "
+        "when forbidden.",
+    },
+    "scn.instant": {
+        "fr": "Évaluation immédiate (sans optimisation)",
+        "en": "Instant evaluation (no optimisation)",
+    },
+    "scn.kpi": {"fr": "Indicateur", "en": "Indicator"},
+    "scn.today": {"fr": "Aujourd'hui", "en": "Today"},
+    "scn.today_nearest": {
+        "fr": "Aujourd'hui (au plus proche)",
+        "en": "Today (nearest center)",
+    },
+    "scn.instant_rule": {
+        "fr": "Chaque commune va au centre ouvert le plus proche qui a encore de la "
+        "capacité ; l'optimiseur compare, lui, à l'affectation actuelle au plus "
+        "proche.",
+        "en": "Each commune goes to the nearest open center that still has capacity; "
+        "the optimiser compares with today's nearest-center assignment.",
+    },
+    "scn.as_set": {"fr": "Tel que réglé", "en": "As set"},
+    "scn.proposal": {"fr": "Proposition", "en": "Proposal"},
+    "scn.kpi.mean_distance": {
+        "fr": "Distance moyenne (km)",
+        "en": "Mean distance (km)",
+    },
+    "scn.kpi.max_distance": {"fr": "Distance maximale (km)", "en": "Max distance (km)"},
+    "scn.kpi.share_within": {
+        "fr": "Demande à moins de R km (%)",
+        "en": "Demand within R km (%)",
+    },
+    "scn.kpi.open_centers": {"fr": "Centres ouverts", "en": "Open centers"},
+    "scn.kpi.overloaded": {"fr": "Centres surchargés", "en": "Overloaded centers"},
+    "scn.kpi.unmet": {
+        "fr": "Demande non satisfaite (/sem.)",
+        "en": "Unmet demand (/week)",
+    },
+    "scn.kpi.cost": {"fr": "Coût (M FCFA)", "en": "Cost (M FCFA)"},
+    "scn.run": {"fr": "Lancer l'optimisation", "en": "Run the optimisation"},
+    "scn.cancel": {"fr": "Annuler", "en": "Cancel"},
+    "scn.running": {
+        "fr": "Optimisation en cours : {seconds} s",
+        "en": "Optimising: {seconds} s",
+    },
+    "scn.results": {"fr": "Résultat de l'optimisation", "en": "Optimisation result"},
+    "scn.no_result": {
+        "fr": "Lancez l'optimisation pour voir une proposition.",
+        "en": "Run the optimisation to see a proposal.",
+    },
+    "scn.status": {
+        "fr": "Statut : {status} · objectif {objective} · borne {bound} · écart {gap} · "
+        "{seconds} s",
+        "en": "Status: {status} · objective {objective} · bound {bound} · gap {gap} · "
+        "{seconds} s",
+    },
+    "scn.status.optimal": {"fr": "optimal (prouvé)", "en": "optimal (proven)"},
+    "scn.status.feasible": {
+        "fr": "réalisable, écart non nul",
+        "en": "feasible, with a gap",
+    },
+    "scn.status.infeasible": {"fr": "irréalisable", "en": "infeasible"},
+    "scn.status.no_solution": {
+        "fr": "aucune solution dans le temps imparti",
+        "en": "no solution in time",
+    },
+    "scn.failed": {
+        "fr": "Le scénario ne peut pas être résolu : {reason}",
+        "en": "The scenario cannot be solved: {reason}",
+    },
+    "scn.invalid": {
+        "fr": "Paramètres invalides : {reason}",
+        "en": "Invalid parameters: {reason}",
+    },
+    "scn.centers_table": {"fr": "Centres et sites", "en": "Centers and sites"},
+    "scn.communes_table": {"fr": "Communes", "en": "Communes"},
+    "scn.col.site": {"fr": "Site", "en": "Site"},
+    "scn.col.name": {"fr": "Nom", "en": "Name"},
+    "scn.col.status": {"fr": "Statut", "en": "Status"},
+    "scn.col.capacity": {"fr": "Capacité / sem.", "en": "Capacity / week"},
+    "scn.col.demand": {"fr": "Demande affectée / sem.", "en": "Assigned demand / week"},
+    "scn.col.utilisation": {"fr": "Utilisation (%)", "en": "Utilisation (%)"},
+    "scn.col.communes": {"fr": "Communes servies", "en": "Communes served"},
+    "scn.col.commune": {"fr": "Commune", "en": "Commune"},
+    "scn.col.before": {"fr": "Centre aujourd'hui", "en": "Center today"},
+    "scn.col.after": {"fr": "Centre proposé", "en": "Proposed center"},
+    "scn.col.distance_before": {
+        "fr": "Distance aujourd'hui (km)",
+        "en": "Distance today (km)",
+    },
+    "scn.col.distance_after": {
+        "fr": "Distance proposée (km)",
+        "en": "Proposed distance (km)",
+    },
+    "scn.site_status.kept": {"fr": "maintenu", "en": "kept"},
+    "scn.site_status.closed": {"fr": "fermé", "en": "closed"},
+    "scn.site_status.opened": {"fr": "ouvert", "en": "opened"},
+    "scn.site_status.not_opened": {"fr": "non ouvert", "en": "not opened"},
+    # --- segmentation of communes and cluster locations (issue 5) -------------
+    "nav.segmentation": {"fr": "Segmentation", "en": "Segmentation"},
+    "seg.title": {"fr": "Segmentation des communes", "en": "Segmentation of communes"},
+    "seg.intro": {
+        "fr": "Regroupe les communes qui se ressemblent sur les indicateurs choisis "
+        "(52 dernières semaines, tous les documents), standardisés ; le nombre de "
+        "groupes est choisi par la silhouette, sauf si vous le fixez.",
+        "en": "Groups communes that behave alike on the chosen indicators (last 52 "
+        "weeks, every document), standardised; the number of clusters is chosen by "
+        "the silhouette unless you set it.",
+    },
+    "seg.scope": {"fr": "Zone analysée", "en": "Area analysed"},
+    "seg.features": {"fr": "Indicateurs", "en": "Indicators"},
+    "seg.method": {"fr": "Méthode", "en": "Method"},
+    "seg.method.kmeans": {
+        "fr": "K-moyennes (communes semblables, où qu'elles soient)",
+        "en": "KMeans (alike communes, wherever they are)",
+    },
+    "seg.method.contiguous": {
+        "fr": "Zones contiguës (communes voisines uniquement)",
+        "en": "Contiguous zones (neighbouring communes only)",
+    },
+    "seg.k": {"fr": "Nombre de groupes", "en": "Number of clusters"},
+    "seg.k_auto": {
+        "fr": "Automatique (silhouette, 2 à 10)",
+        "en": "Automatic (silhouette, 2 to 10)",
+    },
+    "seg.run": {"fr": "Lancer la segmentation", "en": "Run the segmentation"},
+    "seg.cancel": {"fr": "Annuler", "en": "Cancel"},
+    "seg.progress": {
+        "fr": "{done} / {total} valeurs de k",
+        "en": "{done} / {total} values of k",
+    },
+    "seg.feature.demand_per_1000": {
+        "fr": "Demandes pour 1 000 hab. (par an)",
+        "en": "Requests per 1,000 inhabitants (per year)",
+    },
+    "seg.feature.mean_delay": {"fr": "Délai moyen", "en": "Mean delay"},
+    "seg.feature.rejection_rate": {"fr": "Taux de rejet", "en": "Rejection rate"},
+    "seg.feature.distance_km": {
+        "fr": "Distance au centre le plus proche",
+        "en": "Distance to the nearest center",
+    },
+    "seg.feature.density": {"fr": "Densité de population", "en": "Population density"},
+    "seg.feature.poverty_rate": {"fr": "Taux de pauvreté", "en": "Poverty rate"},
+    "seg.feature.literacy_rate": {
+        "fr": "Taux d'alphabétisation",
+        "en": "Literacy rate",
+    },
+    "seg.feature.internet_rate": {"fr": "Accès à internet", "en": "Internet access"},
+    "seg.unit.demand_per_1000": {"fr": "‰/an", "en": "‰/yr"},
+    "seg.unit.mean_delay": {"fr": "j", "en": "d"},
+    "seg.unit.rejection_rate": {"fr": "%", "en": "%"},
+    "seg.unit.distance_km": {"fr": "km", "en": "km"},
+    "seg.unit.density": {"fr": "hab./km²", "en": "inhab./km²"},
+    "seg.unit.poverty_rate": {"fr": "%", "en": "%"},
+    "seg.unit.literacy_rate": {"fr": "%", "en": "%"},
+    "seg.unit.internet_rate": {"fr": "%", "en": "%"},
+    "seg.trait.demand_per_1000.high": {"fr": "forte demande", "en": "high demand"},
+    "seg.trait.demand_per_1000.low": {"fr": "faible demande", "en": "low demand"},
+    "seg.trait.mean_delay.high": {"fr": "délais longs", "en": "long delays"},
+    "seg.trait.mean_delay.low": {"fr": "délais courts", "en": "short delays"},
+    "seg.trait.rejection_rate.high": {
+        "fr": "rejets fréquents",
+        "en": "frequent rejections",
+    },
+    "seg.trait.rejection_rate.low": {"fr": "peu de rejets", "en": "few rejections"},
+    "seg.trait.distance_km.high": {"fr": "loin d'un centre", "en": "far from a center"},
+    "seg.trait.distance_km.low": {
+        "fr": "proche d'un centre",
+        "en": "close to a center",
+    },
+    "seg.trait.density.high": {"fr": "densément peuplé", "en": "densely populated"},
+    "seg.trait.density.low": {"fr": "peu peuplé", "en": "sparsely populated"},
+    "seg.trait.poverty_rate.high": {"fr": "pauvreté élevée", "en": "high poverty"},
+    "seg.trait.poverty_rate.low": {"fr": "pauvreté faible", "en": "low poverty"},
+    "seg.trait.literacy_rate.high": {
+        "fr": "alphabétisation élevée",
+        "en": "high literacy",
+    },
+    "seg.trait.literacy_rate.low": {
+        "fr": "alphabétisation faible",
+        "en": "low literacy",
+    },
+    "seg.trait.internet_rate.high": {"fr": "bien connecté", "en": "well connected"},
+    "seg.trait.internet_rate.low": {"fr": "peu connecté", "en": "poorly connected"},
+    "seg.trait.none": {
+        "fr": "proche de la moyenne des communes",
+        "en": "close to the communes' average",
+    },
+    "seg.reco.new_site": {
+        "fr": "Étudier un nouveau centre ou une antenne mobile.",
+        "en": "Study a new center or a mobile unit.",
+    },
+    "seg.reco.reinforce": {
+        "fr": "Renforcer le personnel et mieux informer sur les pièces à fournir.",
+        "en": "Add staff and explain better which papers to bring.",
+    },
+    "seg.reco.outreach": {
+        "fr": "Campagnes de sensibilisation et enregistrement itinérant.",
+        "en": "Awareness campaigns and mobile registration.",
+    },
+    "seg.reco.anticipate": {
+        "fr": "Anticiper la demande : capacité et rendez-vous.",
+        "en": "Plan ahead for demand: capacity and appointments.",
+    },
+    "seg.reco.digital": {
+        "fr": "Développer la pré-demande en ligne.",
+        "en": "Develop online pre-applications.",
+    },
+    "seg.reco.maintain": {
+        "fr": "Maintenir le service actuel.",
+        "en": "Keep the current service.",
+    },
+    "seg.cluster": {"fr": "Groupe {n}", "en": "Cluster {n}"},
+    "seg.map.title": {"fr": "Carte des groupes", "en": "Cluster map"},
+    "seg.map.legend": {
+        "fr": "Couleur : groupe de la commune. Points gris foncé : centres existants ; "
+        "losanges rouges : sites proposés.",
+        "en": "Colour: the commune's cluster. Dark grey dots: existing centers; red "
+        "diamonds: proposed sites.",
+    },
+    "seg.scores.title": {
+        "fr": "Choix du nombre de groupes",
+        "en": "Choosing the number of clusters",
+    },
+    "seg.scores.inertia": {
+        "fr": "Inertie intra-groupes (coude)",
+        "en": "Within-cluster inertia (elbow)",
+    },
+    "seg.scores.silhouette": {"fr": "Silhouette", "en": "Silhouette"},
+    "seg.scores.chosen": {"fr": "k retenu", "en": "chosen k"},
+    "seg.pca.title": {
+        "fr": "Projection ACP des communes",
+        "en": "PCA projection of the communes",
+    },
+    "seg.pca.axis": {
+        "fr": "Composante {n} ({share} % de la variance)",
+        "en": "Component {n} ({share}% of variance)",
+    },
+    "seg.profile.title": {"fr": "Profils des groupes", "en": "Cluster profiles"},
+    "seg.profile.help": {
+        "fr": "Moyenne des communes du groupe et, entre parenthèses, écart à la moyenne "
+        "de toutes les communes analysées (valeurs imputées exclues). La "
+        "recommandation est modifiable et part dans l'export.",
+        "en": "Mean over the cluster's communes and, in brackets, the difference from "
+        "the mean of all communes analysed (imputed values left out). The "
+        "recommendation can be edited and goes into the export.",
+    },
+    "seg.profile.cluster": {"fr": "Groupe", "en": "Cluster"},
+    "seg.profile.communes": {"fr": "Communes", "en": "Communes"},
+    "seg.profile.population": {"fr": "Population", "en": "Population"},
+    "seg.profile.description": {"fr": "Description", "en": "Description"},
+    "seg.profile.recommendation": {"fr": "Recommandation", "en": "Recommendation"},
+    "seg.summary": {
+        "fr": "{k} groupes, {method} ; silhouette {silhouette} ({communes} communes).",
+        "en": "{k} clusters, {method}; silhouette {silhouette} ({communes} communes).",
+    },
+    "seg.msg.empty": {
+        "fr": "Choisissez les indicateurs puis lancez la segmentation.",
+        "en": "Choose the indicators, then run the segmentation.",
+    },
+    "seg.msg.no_features": {
+        "fr": "Choisissez au moins un indicateur.",
+        "en": "Choose at least one indicator.",
+    },
+    "seg.msg.bad_value": {
+        "fr": "Valeur « {value} » invalide pour {field} : corrigez-la.",
+        "en": "Invalid value “{value}” for {field}: please correct it.",
+    },
+    "seg.msg.failed": {
+        "fr": "La segmentation n'a pas pu être calculée : {error}",
+        "en": "The segmentation could not be computed: {error}",
+    },
+    "seg.msg.imputed": {
+        "fr": "Valeurs manquantes remplacées par la médiane : {details} ({n} communes concernées).",
+        "en": "Missing values replaced by the median: {details} ({n} communes affected).",
+    },
+    "seg.msg.no_missing": {
+        "fr": "Aucune valeur manquante : aucune imputation.",
+        "en": "No missing value: nothing imputed.",
+    },
+    "seg.msg.log_scale": {
+        "fr": "La densité est groupée sur une échelle logarithmique (la capitale "
+        "formerait sinon un groupe à elle seule).",
+        "en": "Density is clustered on a log scale (otherwise the capital would form "
+        "a cluster by itself).",
+    },
+    "seg.msg.bridges": {
+        "fr": "{n} liaison(s) ajoutée(s) entre communes non voisines (îles) pour la contiguïté.",
+        "en": "{n} link(s) added between non-neighbouring communes (islands) for contiguity.",
+    },
+    "seg.export.csv": {"fr": "Exporter (CSV)", "en": "Export (CSV)"},
+    "seg.export.xlsx": {"fr": "Exporter (Excel)", "en": "Export (Excel)"},
+    "seg.sites.title": {
+        "fr": "Sites proposés pour de nouveaux centres",
+        "en": "Proposed sites for new centers",
+    },
+    "seg.sites.help": {
+        "fr": "K-moyennes pondérées par la population sur les points représentatifs des "
+        "communes de la zone (projection azimutale équidistante locale, en mètres) ; "
+        "chaque site est placé dans la commune où il tombe.",
+        "en": "Population-weighted KMeans on the representative points of the area's "
+        "communes (local azimuthal equidistant projection, in metres); each site is "
+        "placed in the commune it falls in.",
+    },
+    "seg.sites.k": {"fr": "Nombre de sites", "en": "Number of sites"},
+    "seg.sites.run": {"fr": "Proposer des sites", "en": "Propose sites"},
+    "seg.sites.add": {
+        "fr": "Ajouter aux sites candidats",
+        "en": "Add to candidate sites",
+    },
+    "seg.sites.added": {
+        "fr": "{n} sites ajoutés aux sites candidats des scénarios : {codes}.",
+        "en": "{n} sites added to the scenarios' candidate sites: {codes}.",
+    },
+    "seg.sites.error": {
+        "fr": "Ajout impossible : {error}",
+        "en": "Could not add: {error}",
+    },
+    "seg.sites.none": {
+        "fr": "Proposez d'abord des sites.",
+        "en": "Propose sites first.",
+    },
+    "seg.sites.bad_k": {
+        "fr": "Le nombre de sites doit être un entier entre 1 et {max}.",
+        "en": "The number of sites should be an integer between 1 and {max}.",
+    },
+    "seg.sites.site": {"fr": "Site", "en": "Site"},
+    "seg.sites.commune": {"fr": "Commune", "en": "Commune"},
+    "seg.sites.population": {"fr": "Population desservie", "en": "Population served"},
+    "seg.sites.distance": {"fr": "Distance moyenne (km)", "en": "Mean distance (km)"},
     "page.not_found": {"fr": "Page introuvable.", "en": "Page not found."},
 }
 

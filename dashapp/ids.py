@@ -30,7 +30,73 @@ TIMESERIES = "overview-timeseries"
 # KPI catalogue page
 CATALOGUE_GRID = "catalogue-grid"
 
+# segmentation screen (issue 5)
+SEG_REGION = "seg-region"
+SEG_FEATURES = "seg-features"
+SEG_METHOD = "seg-method"
+SEG_K = "seg-k"
+SEG_RUN = "seg-run"
+SEG_CANCEL = "seg-cancel"
+SEG_PROGRESS = "seg-progress"
+SEG_RESULT = "seg-result"
+SEG_MESSAGES = "seg-messages"
+SEG_SUMMARY = "seg-summary"
+SEG_MAP = "seg-map"
+SEG_SCORES = "seg-scores"
+SEG_PCA = "seg-pca"
+SEG_PROFILE = "seg-profile"
+SEG_EXPORT_CSV = "seg-export-csv"
+SEG_EXPORT_XLSX = "seg-export-xlsx"
+SEG_DOWNLOAD = "seg-download"
+SEG_N_SITES = "seg-n-sites"
+SEG_SITES_RUN = "seg-sites-run"
+SEG_SITES = "seg-sites"
+SEG_SITES_TABLE = "seg-sites-table"
+SEG_SITES_ADD = "seg-sites-add"
+SEG_SITES_MESSAGE = "seg-sites-message"
+
+
+def seg_recommendation(cluster: int) -> dict:
+    """Pattern-matching id of the editable recommendation of one cluster."""
+    return {"type": "seg-recommendation", "index": cluster}
+
 
 def kpi_card(kpi_id: str) -> dict:
     """Pattern-matching id of one KPI card's value."""
     return {"type": "kpi-card-value", "index": kpi_id}
+
+
+# scenario workspace
+SCN_OBJECTIVE = "scn-objective"
+SCN_NEW = "scn-new-centers"
+SCN_BUDGET = "scn-budget"
+SCN_RADIUS = "scn-radius"
+SCN_GROWTH = "scn-growth"
+SCN_YEARS = "scn-years"
+SCN_CAPACITY = "scn-capacity-change"
+SCN_CLOSURES = "scn-allow-closures"
+SCN_CAPACITATED = "scn-capacitated"
+SCN_MIN_COVERAGE = "scn-min-coverage"
+SCN_MAX_DISTANCE = "scn-max-distance"
+SCN_TIME_LIMIT = "scn-time-limit"
+SCN_CLICK_MODE = "scn-click-mode"
+SCN_SITES = "scn-sites"
+SCN_SITES_LIST = "scn-sites-list"
+SCN_SITES_RESET = "scn-sites-reset"
+SCN_MESSAGES = "scn-messages"
+SCN_INSTANT = "scn-instant-kpis"
+SCN_MAP = "scn-map"
+SCN_VIEW = "scn-view"
+SCN_RUN = "scn-run"
+SCN_CANCEL = "scn-cancel"
+SCN_PROGRESS = "scn-progress"
+SCN_STATUS = "scn-status"
+SCN_RESULT = "scn-result"
+SCN_DELTAS = "scn-deltas"
+SCN_CENTERS_GRID = "scn-centers-grid"
+SCN_COMMUNES_GRID = "scn-communes-grid"
+
+
+def scn_growth_doc(doc: str) -> dict:
+    """Pattern-matching id of the extra growth input of one document type."""
+    return {"type": "scn-growth-doc", "index": doc}

@@ -7,8 +7,10 @@ flask-caching cache can hold the results; nothing here mutates what it returns.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from dashapp.cache import cache
@@ -16,6 +18,7 @@ from data import kpi as kpi_mod
 from data import views
 from data.store import Store
 from geo.display import to_geojson
+from geo.distance import distance_matrix_km
 
 DISPLAY_TOLERANCE_DEG = {0: 0.004, 1: 0.003, 2: 0.0015}
 
@@ -127,3 +130,50 @@ def centers_for(url: str, ctx: views.DatasetContext, resolved) -> pd.DataFrame:
         url, ctx.info.id, resolved.start.isoformat(), resolved.end.isoformat()
     )
     return views.center_table(ctx, per_center, weeks, resolved.selection)
+
+
+@dataclass(frozen=True)
+class ScenarioBase:
+    """What the scenario screen evaluates on: network, demand by type, distances."""
+
+    network: object  # optimization.scenario.NetworkInputs
+    demand_by_doc: pd.DataFrame  # communes (network order) x document types
+    site_ids: list[str]  # existing centers then candidate sites
+    site_lon: np.ndarray
+    site_lat: np.ndarray
+    cost: np.ndarray  # communes x sites, great-circle km
+    n_existing: int
+
+
+# Arrays of a few hundred kB reused by every evaluation: kept in process memory.
+@lru_cache(maxsize=4)
+def scenario_base(url: str, dataset_id: int) -> ScenarioBase:
+    from optimization.network import network_from_store
+
+    store = get_store(url)
+    network = network_from_store(store, dataset_id, with_polygons=False)
+    weeks = store.read_frame(
+        "SELECT DISTINCT week FROM operations WHERE dataset_id = :d ORDER BY week DESC",
+        {"d": dataset_id},
+    )["week"]
+    n = min(52, len(weeks))
+    frame = store.read_frame(
+        "SELECT u.code AS commune, o.doc_type AS doc, SUM(o.requests) AS requests "
+        "FROM operations o JOIN admin_units u ON u.id = o.commune_id "
+        "WHERE o.dataset_id = :d AND o.week >= :first GROUP BY u.code, o.doc_type",
+        {"d": dataset_id, "first": weeks.iloc[n - 1] if n else None},
+    )
+    by_doc = frame.pivot_table(
+        index="commune", columns="doc", values="requests", aggfunc="sum"
+    ).reindex(list(network.commune_ids)).fillna(0.0) / max(n, 1)
+    site_ids = [*map(str, network.center_ids), *map(str, network.candidate_ids)]
+    lon = np.r_[
+        np.asarray(network.center_lon, float), np.asarray(network.candidate_lon, float)
+    ]
+    lat = np.r_[
+        np.asarray(network.center_lat, float), np.asarray(network.candidate_lat, float)
+    ]
+    cost = distance_matrix_km(network.lon, network.lat, lon, lat)
+    return ScenarioBase(
+        network, by_doc, site_ids, lon, lat, cost, len(network.center_ids)
+    )

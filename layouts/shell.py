@@ -11,6 +11,7 @@ from dashapp.i18n import t
 # the screens in the navigation bar: (path, i18n key); one line a screen
 NAV_ITEMS = [
     ("/", "nav.map"),
+    ("/scenarios", "nav.scenarios"),
     ("/indicateurs", "nav.kpis"),
 ]
 

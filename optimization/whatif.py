@@ -1,0 +1,274 @@
+"""What-if planning: from a planner's choices to engine inputs, and instant evaluation.
+
+A planner's scenario is a :class:`WhatIf`: an objective, how many centers may open
+or close, a budget, demand growth, capacity changes, equity options, and the sites
+they clicked on the map (locked open, forbidden, marked for closure, or added).
+This module turns it into the engine's JSON spec (:func:`build_spec`), the demand
+vector (:func:`demand_vector`) and the network (:func:`apply_to_network`), and
+evaluates the network as it stands without solving (:func:`evaluate_as_is`).
+
+Examples
+--------
+>>> w = WhatIf(objective="distance", new_centers=2)
+>>> build_spec(w, n_existing=10)["parameters"]["p"]
+12
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimization.evaluate import evaluate_network
+from optimization.scenario import NetworkInputs, ScenarioError
+
+OBJECTIVES = {
+    "distance": "pmedian",
+    "coverage": "mclp",
+    "fewest": "lscp",
+    "worst": "pcenter",
+    "rebalance": "reallocation",
+}
+SITE_STATES = ("locked", "closed", "forbidden")
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A planner's scenario, in the words of the scenario panel.
+
+    Attributes
+    ----------
+    objective : {'distance', 'coverage', 'fewest', 'worst', 'rebalance'}
+        Minimise mean distance, maximise coverage within ``radius_km``, fewest
+        centers covering everyone within ``radius_km``, minimise the worst
+        distance, or rebalance capacity between existing centers.
+    new_centers : int
+        New centers that may open (for distance, coverage, worst distance).
+    budget : float or None
+        Cap on opening costs (same unit as the candidates' opening cost).
+    radius_km : float
+        Coverage radius.
+    growth_pct, years : float, int
+        Overall demand growth per year (%) over ``years`` years.
+    growth_by_doc_pct : dict
+        Extra growth per year (%) for some document types.
+    capacity_change_pct : float
+        Change of every existing center's capacity (%).
+    allow_closures : bool
+        Existing centers may close (the network can then move).
+    capacitated : bool
+        Respect capacities in the optimisation.
+    min_coverage_pct : float or None
+        Minimum share of each department's demand within ``radius_km``.
+    max_distance_km : float or None
+        No commune may be assigned farther than this.
+    time_limit_s : float
+        Solver time limit.
+    sites : dict
+        Site code -> 'locked', 'closed' (existing) or 'forbidden' (candidate).
+    added : tuple
+        Commune codes where the planner added a candidate site.
+    """
+
+    objective: str = "distance"
+    new_centers: int = 3
+    budget: float | None = None
+    radius_km: float = 20.0
+    growth_pct: float = 0.0
+    years: int = 1
+    growth_by_doc_pct: dict[str, float] = field(default_factory=dict)
+    capacity_change_pct: float = 0.0
+    allow_closures: bool = False
+    capacitated: bool = False
+    min_coverage_pct: float | None = None
+    max_distance_km: float | None = None
+    time_limit_s: float = 60.0
+    sites: dict[str, str] = field(default_factory=dict)
+    added: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.objective not in OBJECTIVES:
+            problems.append(f"objective should be one of {list(OBJECTIVES)}")
+        checks = [
+            ("new_centers", self.new_centers, 0, 500),
+            ("radius_km", self.radius_km, 0.1, 1000),
+            ("growth_pct", self.growth_pct, -90, 200),
+            ("years", self.years, 0, 50),
+            ("capacity_change_pct", self.capacity_change_pct, -100, 500),
+            ("time_limit_s", self.time_limit_s, 1, 3600),
+        ]
+        checks += [
+            (f"growth_by_doc_pct[{k}]", v, -90, 200)
+            for k, v in self.growth_by_doc_pct.items()
+        ]
+        if self.budget is not None:
+            checks.append(("budget", self.budget, 0, 1e15))
+        if self.min_coverage_pct is not None:
+            checks.append(("min_coverage_pct", self.min_coverage_pct, 0, 100))
+        if self.max_distance_km is not None:
+            checks.append(("max_distance_km", self.max_distance_km, 0.1, 5000))
+        for name, value, lo, hi in checks:
+            try:
+                ok = lo <= float(value) <= hi
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                problems.append(
+                    f"{name} should be between {lo:g} and {hi:g}, got {value!r}"
+                )
+        bad_states = {k: v for k, v in self.sites.items() if v not in SITE_STATES}
+        if bad_states:
+            problems.append(f"unknown site states {bad_states}")
+        if problems:
+            raise ScenarioError("; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able parameters (to save, share or reload the scenario)."""
+        out = dataclasses.asdict(self)
+        out["added"] = list(self.added)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> WhatIf:
+        """Rebuild from :meth:`to_dict` output; unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ScenarioError(f"unknown scenario parameters {sorted(unknown)}")
+        values = dict(values)
+        if "added" in values:
+            values["added"] = tuple(values["added"])
+        return cls(**values)
+
+
+def added_site_code(commune_code: str) -> str:
+    """Code of a candidate site added by the planner in a commune."""
+    return f"NEW-{commune_code}"
+
+
+def apply_to_network(
+    network: NetworkInputs, whatif: WhatIf, default_capacity: float | None = None
+) -> NetworkInputs:
+    """The network with capacity changes applied and the planner's sites added.
+
+    Added sites sit at the commune's representative point, with the median
+    capacity and opening cost of the existing candidates.
+    """
+    factor = 1.0 + whatif.capacity_change_pct / 100.0
+    capacity = np.asarray(network.center_capacity, dtype=float) * factor
+    index = {str(c): i for i, c in enumerate(network.commune_ids)}
+    missing = [c for c in whatif.added if c not in index]
+    if missing:
+        raise ScenarioError(f"added sites name unknown communes {missing}")
+    cand_cap = np.asarray(network.candidate_capacity, dtype=float)
+    cand_cost = np.asarray(network.candidate_opening_cost, dtype=float)
+    cap = default_capacity or (float(np.median(cand_cap)) if cand_cap.size else 250.0)
+    cost = float(np.median(cand_cost)) if cand_cost.size else 0.0
+    rows = [index[c] for c in whatif.added]
+    return dataclasses.replace(
+        network,
+        center_capacity=capacity,
+        candidate_ids=[*network.candidate_ids, *map(added_site_code, whatif.added)],
+        candidate_names=[
+            *network.candidate_names,
+            *(f"+ {network.commune_names[i]}" for i in rows),
+        ],
+        candidate_lon=np.r_[
+            np.asarray(network.candidate_lon, float),
+            np.asarray(network.lon, float)[rows],
+        ],
+        candidate_lat=np.r_[
+            np.asarray(network.candidate_lat, float),
+            np.asarray(network.lat, float)[rows],
+        ],
+        candidate_opening_cost=np.r_[cand_cost, [cost] * len(rows)],
+        candidate_capacity=np.r_[cand_cap, [cap] * len(rows)],
+    )
+
+
+def demand_vector(base: pd.DataFrame, whatif: WhatIf) -> np.ndarray:
+    """Weekly demand per commune after growth.
+
+    ``base`` has one row per commune (in the network's order) and one column per
+    document type: today's mean weekly requests.
+    """
+    total = np.zeros(len(base))
+    for doc in base.columns:
+        rate = (whatif.growth_pct + whatif.growth_by_doc_pct.get(doc, 0.0)) / 100.0
+        total += base[doc].to_numpy(dtype=float) * (1.0 + rate) ** whatif.years
+    return total
+
+
+def build_spec(whatif: WhatIf, n_existing: int) -> dict[str, Any]:
+    """The engine's scenario spec (see :mod:`optimization.scenario`)."""
+    locked = [s for s, v in whatif.sites.items() if v == "locked"]
+    forbidden = [s for s, v in whatif.sites.items() if v in ("closed", "forbidden")]
+    closed = sum(1 for v in whatif.sites.values() if v == "closed")
+    model = OBJECTIVES[whatif.objective]
+    spec: dict[str, Any] = {
+        "name": "what-if",
+        "model": model,
+        "demand": {"source": "requests"},
+        "sites": {
+            "use_candidates": True,
+            "closable": whatif.allow_closures,
+            "locked": locked,
+            "forbidden": forbidden,
+            "max_new": int(whatif.new_centers),
+        },
+        "parameters": {},
+        "solver": {"name": "highs", "time_limit": float(whatif.time_limit_s)},
+        "report_radius": float(whatif.radius_km),
+    }
+    if whatif.budget is not None:
+        spec["sites"]["budget"] = float(whatif.budget)
+    par = spec["parameters"]
+    if model in ("pmedian", "mclp", "pcenter"):
+        par["p"] = max(1, n_existing - closed + int(whatif.new_centers))
+    if model in ("mclp", "lscp"):
+        par["service_radius"] = float(whatif.radius_km)
+    if model in ("pmedian", "mclp"):
+        par["capacitated"] = bool(whatif.capacitated)
+    if whatif.max_distance_km is not None and model in ("pmedian", "mclp", "pcenter"):
+        par["max_distance"] = float(whatif.max_distance_km)
+    if whatif.min_coverage_pct is not None and model in ("pmedian", "mclp"):
+        spec["equity"] = {
+            "level": "department",
+            "radius": float(whatif.radius_km),
+            "min_share": whatif.min_coverage_pct / 100.0,
+        }
+    if model == "reallocation":
+        spec["reallocation"] = {"objective": "unmet"}
+        spec["sites"]["use_candidates"] = False
+    return spec
+
+
+def open_mask_as_is(site_ids: list[str], n_existing: int, whatif: WhatIf) -> np.ndarray:
+    """Which sites are open if nothing is optimised: existing ones not marked
+    closed, and candidates the planner locked open."""
+    mask = np.zeros(len(site_ids), dtype=bool)
+    for i, code in enumerate(site_ids):
+        state = whatif.sites.get(code)
+        mask[i] = state != "closed" if i < n_existing else state == "locked"
+    return mask
+
+
+def evaluate_as_is(
+    cost: np.ndarray,
+    demand: np.ndarray,
+    site_ids: list[str],
+    capacity: np.ndarray,
+    n_existing: int,
+    whatif: WhatIf,
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Assignment, open mask and KPIs of the network the planner has set by hand."""
+    open_mask = open_mask_as_is(site_ids, n_existing, whatif)
+    assignment, kpis = evaluate_network(
+        cost, demand, open_mask, capacity, radius=whatif.radius_km
+    )
+    return assignment, open_mask, kpis

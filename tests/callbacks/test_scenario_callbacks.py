@@ -1,0 +1,173 @@
+import pytest
+
+from callbacks import scenarios as scn
+from dashapp import ids, services
+from data.scenarios import get_scenario, list_scenarios
+
+DEFAULTS = {
+    "objective": "distance",
+    "new": 2,
+    "budget": None,
+    "radius": 20,
+    "growth": 0,
+    "years": 1,
+    "doc_growth": [0, 0, 0],
+    "capacity": 0,
+    "closures": False,
+    "capacitated": False,
+    "min_cov": None,
+    "max_dist": None,
+    "time_limit": 30,
+    "sites": {"sites": {}, "added": []},
+}
+DOC_IDS = [ids.scn_growth_doc(d) for d in ("ACTE", "CNI", "PASS")]
+
+
+def _values(**changes):
+    values = {**DEFAULTS, **changes}
+    return list(values.values())
+
+
+@pytest.fixture
+def demo_app(demo_copy):
+    """Runs save scenarios: each test gets its own copy of the demo store."""
+    from dashapp import create_app
+    from dashapp.config import Config
+
+    return create_app(Config(data_dir=demo_copy))
+
+
+@pytest.fixture
+def dataset_id(call):
+    return call(lambda: services.context(scn.current_config().database_url).info.id)
+
+
+def test_instant_evaluation_reacts_to_choices(call, dataset_id):
+    table, choices, messages = call(
+        scn.evaluate_plan, *_values(), DOC_IDS, dataset_id, "fr"
+    )
+    assert messages == [] and "Aucun choix" in str(choices)
+    row = {"index": "open_centers", "type": "scn-kpi-row"}
+    assert row in [r.id for r in table.children[0].children[1].children]
+    closed = {"sites": {"SC001": "closed", "SC002": "closed"}, "added": []}
+    table2, choices2, _ = call(
+        scn.evaluate_plan, *_values(sites=closed), DOC_IDS, dataset_id, "en"
+    )
+    rows = {r.id["index"]: r for r in table2.children[0].children[1].children}
+    today, as_set = (rows["open_centers"].children[i].children for i in (1, 2))
+    assert (today, as_set) == ("50", "48")
+    assert "to close" in str(choices2)
+
+
+def test_invalid_parameters_give_a_message_not_an_error(call, dataset_id):
+    out = call(
+        scn.evaluate_plan, *_values(new=-4, growth=5000), DOC_IDS, dataset_id, "fr"
+    )
+    assert "new_centers" in str(out[2]) and "growth_pct" in str(out[2])
+
+
+def test_map_clicks_cycle_site_states_and_add_sites(call, dataset_id):
+    click = {"points": [{"id": "SC001"}]}
+    state = {"sites": {}, "added": []}
+    seen = []
+    for _ in range(3):
+        state = call(
+            scn.toggle_site,
+            click,
+            None,
+            "toggle",
+            state,
+            dataset_id,
+            trigger=f"{ids.SCN_MAP}.clickData",
+        )
+        seen.append(state["sites"].get("SC001"))
+    assert seen == ["locked", "closed", None]
+    cand = call(
+        scn.toggle_site,
+        {"points": [{"id": "CS001"}]},
+        None,
+        "toggle",
+        {"sites": {"CS001": "locked"}, "added": []},
+        dataset_id,
+        trigger=f"{ids.SCN_MAP}.clickData",
+    )
+    assert cand["sites"]["CS001"] == "forbidden"
+    added = call(
+        scn.toggle_site,
+        {"points": [{"location": "R01D01C002"}]},
+        None,
+        "add",
+        state,
+        dataset_id,
+        trigger=f"{ids.SCN_MAP}.clickData",
+    )
+    assert added["added"] == ["R01D01C002"]
+    cleared = call(
+        scn.toggle_site,
+        None,
+        1,
+        "toggle",
+        added,
+        dataset_id,
+        trigger=f"{ids.SCN_SITES_RESET}.n_clicks",
+    )
+    assert cleared == {"sites": {}, "added": []}
+
+
+def test_map_shows_the_plan_then_the_proposal(call, dataset_id):
+    fig = call(
+        scn.draw_map,
+        "plan",
+        None,
+        *_values(sites={"sites": {"SC001": "closed"}, "added": ["R01D01C002"]}),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
+    markers = fig["data"][2]
+    i = markers["ids"].index("SC001")
+    assert markers["marker"]["color"][i] == scn.SITE_COLORS["closed"]
+    assert markers["ids"][-1] == "NEW-R01D01C002"
+
+
+def test_run_saves_the_scenario_and_shows_the_result(call, demo_app, dataset_id):
+    config = demo_app.server.config["DASHAPP"]
+    progress = []
+    result, status = call(
+        scn.run_optimisation,
+        config,
+        progress.append,
+        1,
+        *_values(),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
+    assert "optimal" in str(status) and progress[-1] == ""
+    record = get_scenario(services.get_store(config.database_url), result["id"])
+    assert record.status == "optimal" and record.params["whatif"]["new_centers"] == 2
+    assert (record.centers["status"] == "opened").sum() == 2
+    deltas, centers, communes = call(scn.show_result, result, "fr")
+    assert "Proposition" in str(deltas)
+    assert len(centers[1].rowData) == 52 and len(communes[1].rowData) == 400
+    fig = call(scn.draw_map, "result", result, *_values(), DOC_IDS, dataset_id, "fr")
+    assert scn.SITE_COLORS["opened"] in fig["data"][2]["marker"]["color"]
+
+
+def test_infeasible_run_explains_and_saves_nothing(call, demo_app, dataset_id):
+    config = demo_app.server.config["DASHAPP"]
+    store = services.get_store(config.database_url)
+    before = len(list_scenarios(store))
+    result, status = call(
+        scn.run_optimisation,
+        config,
+        lambda _: None,
+        1,
+        *_values(objective="fewest", radius=2, new=0),
+        DOC_IDS,
+        dataset_id,
+        "en",
+    )
+    assert result is None and "cannot be solved" in str(status)
+    assert "km from every allowed site" in str(status)
+    assert len(list_scenarios(store)) == before

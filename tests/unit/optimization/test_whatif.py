@@ -1,0 +1,122 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimization.scenario import NetworkInputs, ScenarioError, load_spec
+from optimization.whatif import (
+    WhatIf,
+    apply_to_network,
+    build_spec,
+    demand_vector,
+    evaluate_as_is,
+    open_mask_as_is,
+)
+
+
+def _network():
+    return NetworkInputs(
+        commune_ids=["A", "B", "C"],
+        commune_names=["a", "b", "c"],
+        department_ids=["D"] * 3,
+        department_names=["d"] * 3,
+        region_ids=["R"] * 3,
+        region_names=["r"] * 3,
+        population=[100, 200, 300],
+        lon=[0.0, 0.1, 0.2],
+        lat=[0.0, 0.0, 0.0],
+        center_ids=["S1", "S2"],
+        center_names=["s1", "s2"],
+        center_lon=[0.0, 0.2],
+        center_lat=[0.0, 0.0],
+        center_capacity=[100.0, 50.0],
+        center_staff=[2, 1],
+        center_status=["open", "open"],
+        candidate_ids=["K1"],
+        candidate_names=["k1"],
+        candidate_lon=[0.1],
+        candidate_lat=[0.0],
+        candidate_opening_cost=[10.0],
+        candidate_capacity=[80.0],
+    )
+
+
+def test_spec_counts_open_centers_and_maps_choices():
+    w = WhatIf(
+        objective="distance",
+        new_centers=2,
+        sites={"S1": "closed", "K1": "locked"},
+        budget=50,
+        max_distance_km=40,
+        min_coverage_pct=80,
+    )
+    spec = build_spec(w, n_existing=10)
+    assert spec["model"] == "pmedian" and spec["parameters"]["p"] == 11
+    assert spec["sites"]["locked"] == ["K1"] and spec["sites"]["forbidden"] == ["S1"]
+    assert spec["sites"]["budget"] == 50 and spec["parameters"]["max_distance"] == 40
+    assert spec["equity"]["min_share"] == pytest.approx(0.8)
+    load_spec(spec)  # the engine accepts it
+    lscp = build_spec(WhatIf(objective="fewest", radius_km=15), 10)
+    assert lscp["model"] == "lscp" and lscp["parameters"] == {"service_radius": 15.0}
+    assert (
+        build_spec(WhatIf(objective="rebalance"), 10)["sites"]["use_candidates"]
+        is False
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"objective": "teleport"}, "objective should be one of"),
+        ({"new_centers": -1}, "new_centers should be between 0 and 500"),
+        ({"growth_pct": 1e6}, "growth_pct should be between"),
+        ({"radius_km": "far"}, "radius_km should be between"),
+        ({"budget": -5}, "budget should be between"),
+        ({"growth_by_doc_pct": {"CNI": -95}}, r"growth_by_doc_pct\[CNI\]"),
+        ({"sites": {"S1": "demolished"}}, "unknown site states"),
+    ],
+)
+def test_absurd_parameters_are_named(kwargs, message):
+    with pytest.raises(ScenarioError, match=message):
+        WhatIf(**kwargs)
+
+
+def test_round_trip_through_a_dict():
+    w = WhatIf(
+        objective="coverage",
+        added=("B",),
+        sites={"K1": "forbidden"},
+        growth_by_doc_pct={"PASS": 5.0},
+    )
+    assert WhatIf.from_dict(w.to_dict()) == w
+    with pytest.raises(ScenarioError, match="unknown scenario parameters"):
+        WhatIf.from_dict({"colour": "blue"})
+
+
+def test_growth_applies_per_document_type():
+    base = pd.DataFrame({"CNI": [10.0, 20.0], "PASS": [1.0, 2.0]})
+    w = WhatIf(growth_pct=10, years=2, growth_by_doc_pct={"PASS": 10})
+    np.testing.assert_allclose(
+        demand_vector(base, w), [10 * 1.21 + 1 * 1.44, 20 * 1.21 + 2 * 1.44]
+    )
+
+
+def test_added_sites_and_capacity_change():
+    net = apply_to_network(_network(), WhatIf(added=("B",), capacity_change_pct=-50))
+    assert list(net.candidate_ids) == ["K1", "NEW-B"]
+    assert net.candidate_lon[-1] == pytest.approx(0.1)
+    np.testing.assert_allclose(net.center_capacity, [50.0, 25.0])
+    with pytest.raises(ScenarioError, match="unknown communes"):
+        apply_to_network(_network(), WhatIf(added=("Z",)))
+
+
+def test_as_is_evaluation_follows_the_map_choices():
+    cost = np.array([[0.0, 20.0, 10.0], [10.0, 10.0, 0.0], [20.0, 0.0, 10.0]])
+    sites = ["S1", "S2", "K1"]
+    w = WhatIf(sites={"S2": "closed", "K1": "locked"}, radius_km=5)
+    assert open_mask_as_is(sites, 2, w).tolist() == [True, False, True]
+    assignment, mask, kpis = evaluate_as_is(
+        cost, np.array([1.0, 1.0, 1.0]), sites, np.array([10.0, 10.0, 10.0]), 2, w
+    )
+    assert assignment.tolist() == [0, 2, 2]
+    assert kpis["open_centers"] == 2
+    assert kpis["mean_distance"] == pytest.approx(10.0 / 3)
