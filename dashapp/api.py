@@ -219,6 +219,8 @@ def scenarios():
     """Saved scenarios (``?dataset=ID`` for one dataset's), newest first."""
     _check_known(("dataset",))
     frame = list_scenarios(_store(), _int_param("dataset"))
+    for col in ("created_at", "updated_at"):
+        frame[col] = [_iso(v) for v in frame[col]]  # same precision as the detail
     return flask.jsonify(_records(frame))
 
 
