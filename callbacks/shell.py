@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 from dash import Input, Output, State, html
 
-from callbacks import scenarios
+from callbacks import scenarios, segmentation
 from dashapp import current_config, ids, services
 from dashapp.filters import resolve
 from dashapp.i18n import t
@@ -49,6 +49,7 @@ PAGES = {
     "/indicateurs": _catalogue_page,
     "/kpis": _catalogue_page,
     "/scenarios": scenarios.render,
+    "/segmentation": segmentation.render,
 }
 
 

@@ -510,6 +510,46 @@ class Segmentation:
         """Silhouette of the fitted k."""
         return self.scores.silhouette[self.scores.ks.index(self.k)]
 
+    def to_dict(self, keys: Sequence | None = None) -> dict:
+        """Plain JSON-able summary (labels keyed by ``keys``, default the index).
+
+        Examples
+        --------
+        >>> frame = pd.DataFrame({"a": [0.0, 0.1, 5.0], "population": [1, 1, 1]})
+        >>> segment(frame, ["a"], k=2).to_dict(["X", "Y", "Z"])["labels"]
+        {'X': 0, 'Y': 0, 'Z': 1}
+        """
+        keys = list(self.labels.index if keys is None else keys)
+
+        def clean(v: float) -> float | None:
+            return None if not np.isfinite(v) else round(float(v), 6)
+
+        return {
+            "k": self.k,
+            "method": self.method,
+            "features": list(self.features),
+            "labels": dict(zip(keys, self.labels.astype(int).tolist(), strict=True)),
+            "pc1": [clean(v) for v in self.pca["pc1"]],
+            "pc2": [clean(v) for v in self.pca["pc2"]],
+            "explained": [clean(v) for v in self.explained],
+            "scores": {
+                "ks": list(self.scores.ks),
+                "inertia": [clean(v) for v in self.scores.inertia],
+                "silhouette": [clean(v) for v in self.scores.silhouette],
+                "best_k": self.scores.best_k,
+            },
+            "profile": [
+                {k: (clean(v) if isinstance(v, float) else v) for k, v in row.items()}
+                for row in self.profile.to_dict("records")
+            ],
+            "traits": {str(c): [list(t) for t in v] for c, v in self.traits.items()},
+            "recommendations": {str(c): v for c, v in self.recommendations.items()},
+            "imputed": dict(self.imputed),
+            "fill_values": {f: clean(v) for f, v in self.fill_values.items()},
+            "n_imputed_rows": self.n_imputed_rows,
+            "bridges": [list(b) for b in self.bridges],
+        }
+
 
 def segment(
     frame: pd.DataFrame,

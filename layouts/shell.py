@@ -12,6 +12,7 @@ from dashapp.i18n import t
 NAV_ITEMS = [
     ("/", "nav.map"),
     ("/scenarios", "nav.scenarios"),
+    ("/segmentation", "nav.segmentation"),
     ("/indicateurs", "nav.kpis"),
 ]
 

@@ -1,0 +1,107 @@
+"""Memoised computations behind the segmentation screen and the ``clusters`` command.
+
+The commune indicators are those of the main screen's default filters (last 52
+weeks of data, every document type), so the numbers agree with its map.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashapp.cache import cache
+from dashapp.filters import default_period
+from data import kpi as kpi_mod
+from data.indicators import LOG_SCALE, commune_indicators
+from data.views import DatasetContext
+from geo import segmentation as seg_mod
+
+DEFAULT_RADIUS_KM = 20.0
+
+
+def default_filters(ctx: DatasetContext) -> kpi_mod.Filters:
+    """Last 52 weeks, every document type (the main screen's defaults)."""
+    start, end = default_period(ctx)
+    return kpi_mod.Filters(
+        ctx.info.id,
+        start,
+        end,
+        tuple(ctx.doc_types["code"]),
+        DEFAULT_RADIUS_KM,
+        ctx.commune_level,
+    )
+
+
+def scope_communes(ctx: DatasetContext, region: str | None):
+    """Communes of a region (every commune for ``None``), in store order."""
+    communes = ctx.communes()
+    if region:
+        communes = communes[communes["ancestor_0"] == region]
+    return communes
+
+
+def indicator_frame(store, ctx: DatasetContext) -> pd.DataFrame:
+    """Indicators of every commune of the dataset (not memoised: see the cached one)."""
+    measures = kpi_mod.commune_measures(store, default_filters(ctx))
+    return commune_indicators(ctx.communes(), measures)
+
+
+def run(
+    store,
+    ctx: DatasetContext,
+    region: str | None,
+    features: tuple[str, ...],
+    k: int | str,
+    method: str,
+    progress=None,
+    frame: pd.DataFrame | None = None,
+) -> tuple[seg_mod.Segmentation, pd.DataFrame]:
+    """Segment the communes of ``region``; returns the result and their indicators."""
+    communes = scope_communes(ctx, region)
+    frame = indicator_frame(store, ctx) if frame is None else frame
+    frame = frame.loc[communes["id"].to_numpy()]
+    result = seg_mod.segment(
+        frame,
+        features,
+        k=k,
+        method=method,
+        geometry=communes.geometry.to_numpy() if method == "contiguous" else None,
+        progress=progress,
+        log_features=[f for f in features if f in LOG_SCALE],
+    )
+    return result, frame
+
+
+@cache.memoize()
+def cached_indicators(url: str, dataset_id: int) -> pd.DataFrame:
+    """Indicators of every commune, read once per dataset."""
+    from dashapp import services
+
+    return indicator_frame(services.get_store(url), services.context(url, dataset_id))
+
+
+@cache.memoize()
+def cached_sites(url: str, dataset_id: int, region: str | None, k: int) -> pd.DataFrame:
+    """Proposed sites for ``k`` new centers in the region (population-weighted)."""
+    from dashapp import services
+
+    ctx = services.context(url, dataset_id)
+    return seg_mod.cluster_sites(scope_communes(ctx, region), k)
+
+
+def sites_for_store(sites: list[dict], codes: list[str]) -> pd.DataFrame:
+    """Proposed sites as rows for ``Store.add_candidate_sites``, with new codes."""
+    frame = pd.DataFrame(sites)
+    old = frame["code"].tolist()
+    frame["name"] = [
+        name.replace(f"({a})", f"({b})")
+        for name, a, b in zip(frame["name"], old, codes, strict=True)
+    ]
+    frame["code"] = codes
+    return frame[["code", "name", "commune_id", "lon", "lat"]]
+
+
+def write_excel(target, communes: pd.DataFrame, profile: pd.DataFrame) -> None:
+    """Two sheets: ``communes`` (labels) and ``profiles`` (cluster profiles)."""
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        communes.to_excel(writer, sheet_name="communes", index=False)
+        profile.to_excel(writer, sheet_name="profiles", index=False)

@@ -1,0 +1,617 @@
+"""Segmentation screen: controls, cluster map, k curves, PCA, profiles, proposed sites.
+
+Figures are plain dicts, as on the overview screen. The result of a run arrives as
+the JSON summary of :meth:`geo.segmentation.Segmentation.to_dict`.
+"""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import dcc, html
+
+from dashapp import ids
+from dashapp.i18n import t
+from data.indicators import DEFAULT_INDICATORS, INDICATORS, LOG_SCALE
+from data.views import DatasetContext
+from layouts.figures import OFFLINE_STYLE, _chart_layout, fmt
+
+# Okabe-Ito and Tableau colours: distinct for colour-blind readers up to 10 clusters
+PALETTE = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#7f7f7f",
+    "#8c564b",
+    "#17becf",
+]
+K_CHOICES = list(range(2, 11))
+SITES_MAX = 30
+
+
+def color(cluster: int) -> str:
+    """Colour of a cluster (cycled past ten)."""
+    return PALETTE[int(cluster) % len(PALETTE)]
+
+
+def feature_label(feature: str, lang: str) -> str:
+    """Name and unit of an indicator."""
+    return f"{t(f'seg.feature.{feature}', lang)} ({t(f'seg.unit.{feature}', lang)})"
+
+
+def describe(traits: list, lang: str) -> str:
+    """A cluster's traits in words, e.g. 'forte demande, loin d'un centre'."""
+    if not traits:
+        return t("seg.trait.none", lang)
+    return ", ".join(t(f"seg.trait.{f}.{d}", lang) for f, d in traits)
+
+
+def controls(ctx: DatasetContext, lang: str) -> dbc.Card:
+    """Left panel: area, indicators, method, k, run/cancel, sites."""
+    regions = ctx.units_at(0).sort_values("name")
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H5(t("seg.title", lang), className="card-title"),
+                html.Small(t("seg.intro", lang), className="text-muted d-block mb-2"),
+                dbc.Label(t("seg.scope", lang), html_for=ids.SEG_REGION),
+                dcc.Dropdown(
+                    id=ids.SEG_REGION,
+                    placeholder=t("filters.all", lang),
+                    options=[
+                        {"label": n, "value": c}
+                        for c, n in zip(regions["code"], regions["name"], strict=True)
+                    ],
+                    className="mb-2",
+                ),
+                dbc.Label(t("seg.features", lang), html_for=ids.SEG_FEATURES),
+                dbc.Checklist(
+                    id=ids.SEG_FEATURES,
+                    value=list(DEFAULT_INDICATORS),
+                    options=[
+                        {"label": t(f"seg.feature.{f}", lang), "value": f}
+                        for f in INDICATORS
+                    ],
+                    className="mb-2 small",
+                ),
+                dbc.Label(t("seg.method", lang), html_for=ids.SEG_METHOD),
+                dbc.RadioItems(
+                    id=ids.SEG_METHOD,
+                    value="kmeans",
+                    options=[
+                        {"label": t(f"seg.method.{m}", lang), "value": m}
+                        for m in ("kmeans", "contiguous")
+                    ],
+                    className="mb-2 small",
+                ),
+                dbc.Label(t("seg.k", lang), html_for=ids.SEG_K),
+                dcc.Dropdown(
+                    id=ids.SEG_K,
+                    value="auto",
+                    clearable=False,
+                    options=[{"label": t("seg.k_auto", lang), "value": "auto"}]
+                    + [{"label": str(k), "value": k} for k in K_CHOICES],
+                    className="mb-3",
+                ),
+                html.Div(
+                    [
+                        dbc.Button(t("seg.run", lang), id=ids.SEG_RUN, color="primary"),
+                        dbc.Button(
+                            t("seg.cancel", lang),
+                            id=ids.SEG_CANCEL,
+                            color="secondary",
+                            outline=True,
+                            disabled=True,
+                        ),
+                    ],
+                    className="d-flex gap-2",
+                ),
+                dbc.Progress(
+                    id=ids.SEG_PROGRESS,
+                    value=0,
+                    className="mt-2",
+                    style={"height": "14px"},
+                ),
+                html.Hr(),
+                html.H6(t("seg.sites.title", lang)),
+                html.Small(t("seg.sites.help", lang), className="text-muted d-block"),
+                dbc.Label(
+                    t("seg.sites.k", lang), html_for=ids.SEG_N_SITES, className="mt-2"
+                ),
+                dbc.Input(
+                    id=ids.SEG_N_SITES,
+                    type="number",
+                    min=1,
+                    max=SITES_MAX,
+                    step=1,
+                    value=5,
+                    size="sm",
+                ),
+                html.Div(
+                    [
+                        dbc.Button(
+                            t("seg.sites.run", lang),
+                            id=ids.SEG_SITES_RUN,
+                            color="primary",
+                            outline=True,
+                            size="sm",
+                        ),
+                        dbc.Button(
+                            t("seg.sites.add", lang),
+                            id=ids.SEG_SITES_ADD,
+                            color="success",
+                            outline=True,
+                            size="sm",
+                        ),
+                    ],
+                    className="d-flex gap-2 mt-2 flex-wrap",
+                ),
+                html.Div(id=ids.SEG_SITES_MESSAGE, className="mt-2"),
+                html.Div(id=ids.SEG_SITES_TABLE, className="mt-2"),
+            ]
+        ),
+        className="mb-3",
+    )
+
+
+def segmentation_page(ctx: DatasetContext, lang: str) -> html.Div:
+    """The whole screen; results are filled in by callbacks."""
+    graph_config = {"displaylogo": False}
+    exports = html.Div(
+        [
+            dbc.Button(
+                t("seg.export.csv", lang),
+                id=ids.SEG_EXPORT_CSV,
+                size="sm",
+                color="secondary",
+                outline=True,
+            ),
+            dbc.Button(
+                t("seg.export.xlsx", lang),
+                id=ids.SEG_EXPORT_XLSX,
+                size="sm",
+                color="secondary",
+                outline=True,
+            ),
+            dcc.Download(id=ids.SEG_DOWNLOAD),
+        ],
+        className="d-flex gap-2",
+    )
+    main = [
+        html.Div(id=ids.SEG_MESSAGES),
+        html.Div(
+            t("seg.msg.empty", lang), id=ids.SEG_SUMMARY, className="fw-semibold mb-2"
+        ),
+        dbc.Row(
+            [
+                dbc.Col(
+                    dbc.Card(
+                        [
+                            dbc.CardHeader(t("seg.map.title", lang)),
+                            dcc.Graph(
+                                id=ids.SEG_MAP,
+                                style={"height": "520px"},
+                                config={**graph_config, "scrollZoom": True},
+                            ),
+                            dbc.CardFooter(
+                                html.Small(
+                                    t("seg.map.legend", lang), className="text-muted"
+                                )
+                            ),
+                        ]
+                    ),
+                    lg=7,
+                ),
+                dbc.Col(
+                    [
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(t("seg.scores.title", lang)),
+                                dcc.Graph(id=ids.SEG_SCORES, config=graph_config),
+                            ],
+                            className="mb-2",
+                        ),
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(t("seg.pca.title", lang)),
+                                dcc.Graph(id=ids.SEG_PCA, config=graph_config),
+                            ]
+                        ),
+                    ],
+                    lg=5,
+                ),
+            ],
+            className="g-2",
+        ),
+        dbc.Card(
+            [
+                dbc.CardHeader(
+                    html.Div(
+                        [html.Span(t("seg.profile.title", lang)), exports],
+                        className="d-flex justify-content-between flex-wrap",
+                    )
+                ),
+                dbc.CardBody(
+                    [
+                        html.Small(t("seg.profile.help", lang), className="text-muted"),
+                        html.Div(id=ids.SEG_PROFILE, className="mt-2"),
+                    ]
+                ),
+            ],
+            className="mt-2 mb-4",
+        ),
+    ]
+    return html.Div(
+        [
+            dcc.Store(id=ids.SEG_RESULT),
+            dcc.Store(id=ids.SEG_SITES),
+            dbc.Row(
+                [
+                    dbc.Col(controls(ctx, lang), md=3, xl=3),
+                    dbc.Col(main, md=9, xl=9),
+                ]
+            ),
+        ]
+    )
+
+
+# -- figures ----------------------------------------------------------------------------
+def cluster_colorscale(k: int) -> list:
+    """Stepwise colorscale mapping integers 0..k-1 to the palette."""
+    if k <= 1:
+        return [[0.0, color(0)], [1.0, color(0)]]
+    scale = []
+    for c in range(k):
+        scale += [[c / k, color(c)], [(c + 1) / k, color(c)]]
+    return scale
+
+
+def cluster_map(
+    geojson: dict,
+    codes: list[str],
+    names: list[str],
+    result: dict | None,
+    centers: pd.DataFrame,
+    sites: list[dict] | None,
+    view: dict,
+    lang: str,
+    basemap_style: str | None = None,
+) -> dict:
+    """Communes coloured by cluster, existing centers and proposed sites."""
+    labels = (result or {}).get("labels", {})
+    k = int((result or {}).get("k", 1))
+    z = [labels.get(c) for c in codes]
+    group = [
+        t("seg.cluster", lang, n=v + 1) if v is not None else t("map.outside", lang)
+        for v in z
+    ]
+    context = {
+        "type": "choroplethmap",
+        "geojson": geojson,
+        "locations": codes,
+        "z": [0] * len(codes),
+        "featureidkey": "id",
+        "colorscale": [[0, "#cfd6dc"], [1, "#cfd6dc"]],
+        "showscale": False,
+        "marker": {"line": {"width": 0.4, "color": "#ffffff"}},
+        "customdata": [[n, g] for n, g in zip(names, group, strict=True)],
+        "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+    }
+    chor = {
+        "type": "choroplethmap",
+        "geojson": geojson,
+        "locations": codes,
+        "featureidkey": "id",
+        "z": z,
+        "zmin": -0.5,
+        "zmax": k - 0.5,
+        "colorscale": cluster_colorscale(k),
+        "showscale": False,
+        "customdata": [[n, g] for n, g in zip(names, group, strict=True)],
+        "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+        "marker": {"line": {"width": 0.5, "color": "#ffffff"}, "opacity": 0.85},
+    }
+    open_centers = centers[centers["status"] == "open"]
+    existing = {
+        "type": "scattermap",
+        "lon": open_centers["lon"].tolist(),
+        "lat": open_centers["lat"].tolist(),
+        "mode": "markers",
+        "marker": {"size": 7, "color": "#333333"},
+        "text": open_centers["name"].tolist(),
+        "hovertemplate": f"{t('hover.center', lang)} : %{{text}}<extra></extra>",
+    }
+    layout = {
+        "map": {"style": basemap_style or OFFLINE_STYLE, **view},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "showlegend": False,
+        "uirevision": "segmentation",
+    }
+    return {
+        "data": [context, chor, existing, site_trace(sites, lang)],
+        "layout": layout,
+    }
+
+
+def site_trace(sites: list[dict] | None, lang: str) -> dict:
+    """Proposed sites as red markers, with their catchment on hover."""
+    sites = sites or []
+    return {
+        "type": "scattermap",
+        "lon": [s["lon"] for s in sites],
+        "lat": [s["lat"] for s in sites],
+        "mode": "markers",
+        "marker": {"size": 15, "color": "#d7191c", "symbol": "circle"},
+        "ids": [s["code"] for s in sites],
+        "customdata": [
+            [
+                s["code"],
+                s["commune_name"],
+                fmt(s["population_served"], 0, lang),
+                fmt(s["mean_distance_km"], 1, lang),
+            ]
+            for s in sites
+        ],
+        "hovertemplate": (
+            "<b>%{customdata[0]}</b> — %{customdata[1]}<br>"
+            f"{t('seg.sites.population', lang)} : %{{customdata[2]}}<br>"
+            f"{t('seg.sites.distance', lang)} : %{{customdata[3]}}<extra></extra>"
+        ),
+    }
+
+
+def scores_chart(result: dict | None, lang: str) -> dict:
+    """Elbow (inertia) and silhouette against k, the chosen k marked."""
+    layout = _chart_layout(260, "k", t("seg.scores.inertia", lang))
+    if not result:
+        return {"data": [], "layout": layout}
+    scores = result["scores"]
+    layout["yaxis2"] = {
+        "title": {"text": t("seg.scores.silhouette", lang)},
+        "overlaying": "y",
+        "side": "right",
+        "showgrid": False,
+    }
+    layout["xaxis"]["dtick"] = 1
+    layout["shapes"] = [
+        {
+            "type": "line",
+            "x0": result["k"],
+            "x1": result["k"],
+            "y0": 0,
+            "y1": 1,
+            "yref": "paper",
+            "line": {"dash": "dot", "color": "#d7191c"},
+        }
+    ]
+    layout["annotations"] = [
+        {
+            "x": result["k"],
+            "y": 1,
+            "yref": "paper",
+            "text": t("seg.scores.chosen", lang),
+            "showarrow": False,
+            "yanchor": "bottom",
+            "font": {"color": "#d7191c"},
+        }
+    ]
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": scores["ks"],
+            "y": scores["inertia"],
+            "name": t("seg.scores.inertia", lang),
+            "line": {"color": "#4575b4"},
+        },
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": scores["ks"],
+            "y": scores["silhouette"],
+            "name": t("seg.scores.silhouette", lang),
+            "yaxis": "y2",
+            "line": {"color": "#E69F00"},
+        },
+    ]
+    return {"data": data, "layout": layout}
+
+
+def pca_chart(result: dict | None, names: dict[str, str], lang: str) -> dict:
+    """Communes on the first two principal components, coloured by cluster."""
+    share = (result or {}).get("explained") or [0.0, 0.0]
+    layout = _chart_layout(
+        300,
+        t("seg.pca.axis", lang, n=1, share=fmt(100 * (share[0] or 0), 0, lang)),
+        t("seg.pca.axis", lang, n=2, share=fmt(100 * (share[1] or 0), 0, lang)),
+    )
+    if not result:
+        return {"data": [], "layout": layout}
+    codes = list(result["labels"])
+    labels = list(result["labels"].values())
+    data = []
+    for c in range(int(result["k"])):
+        rows = [i for i, v in enumerate(labels) if v == c]
+        data.append(
+            {
+                "type": "scattergl",
+                "mode": "markers",
+                "x": [result["pc1"][i] for i in rows],
+                "y": [result["pc2"][i] for i in rows],
+                "text": [names.get(codes[i], codes[i]) for i in rows],
+                "name": t("seg.cluster", lang, n=c + 1),
+                "marker": {"color": color(c), "size": 6, "opacity": 0.8},
+                "hovertemplate": "%{text}<extra>%{fullData.name}</extra>",
+            }
+        )
+    return {"data": data, "layout": layout}
+
+
+# -- tables -------------------------------------------------------------------------------
+def default_recommendations(result: dict, lang: str) -> dict[int, str]:
+    """Cluster -> suggested recommendation text."""
+    return {
+        int(c): t(f"seg.reco.{code}", lang)
+        for c, code in result["recommendations"].items()
+    }
+
+
+def profile_table(result: dict | None, lang: str) -> html.Div | dbc.Table:
+    """One row per cluster: size, population, feature means (difference), words."""
+    if not result:
+        return html.Div()
+    features = result["features"]
+    recos = default_recommendations(result, lang)
+    head = [
+        t("seg.profile.cluster", lang),
+        t("seg.profile.communes", lang),
+        t("seg.profile.population", lang),
+        *[feature_label(f, lang) for f in features],
+        t("seg.profile.description", lang),
+        t("seg.profile.recommendation", lang),
+    ]
+    rows = []
+    for row in result["profile"]:
+        c = int(row["cluster"])
+        swatch = html.Span(
+            className="d-inline-block me-1 rounded",
+            style={"width": "12px", "height": "12px", "background": color(c)},
+        )
+        cells = [
+            html.Td([swatch, t("seg.cluster", lang, n=c + 1)], className="text-nowrap"),
+            html.Td(fmt(row["n_communes"], 0, lang)),
+            html.Td(
+                f"{fmt(row['population'], 0, lang)} ({fmt(row['population_share'], 0, lang)} %)"
+            ),
+        ]
+        for f in features:
+            dec = INDICATORS[f].decimals
+            diff = row[f"{f}_diff"]
+            sign = "+" if diff is not None and diff > 0 else ""
+            cells.append(
+                html.Td(
+                    [
+                        fmt(row[f"{f}_mean"], dec, lang),
+                        html.Small(
+                            f" ({sign}{fmt(diff, dec, lang)})", className="text-muted"
+                        ),
+                    ],
+                    className="text-nowrap",
+                )
+            )
+        cells.append(html.Td(describe(result["traits"].get(str(c), []), lang)))
+        cells.append(
+            html.Td(
+                dbc.Input(
+                    id=ids.seg_recommendation(c),
+                    value=recos[c],
+                    size="sm",
+                    debounce=True,
+                    style={"minWidth": "16rem"},
+                )
+            )
+        )
+        rows.append(html.Tr(cells))
+    return dbc.Table(
+        [
+            html.Thead(html.Tr([html.Th(h, className="small") for h in head])),
+            html.Tbody(rows),
+        ],
+        bordered=False,
+        hover=True,
+        size="sm",
+        responsive=True,
+        className="small",
+    )
+
+
+def messages(result: dict, lang: str) -> list[str]:
+    """What the run did to the data: imputation, log scale, bridged islands."""
+    out = []
+    missing = {f: n for f, n in result["imputed"].items() if n}
+    if missing:
+        details = ", ".join(
+            f"{t(f'seg.feature.{f}', lang)} {n} ({fmt(result['fill_values'][f], 1, lang)})"
+            for f, n in missing.items()
+        )
+        out.append(
+            t("seg.msg.imputed", lang, details=details, n=result["n_imputed_rows"])
+        )
+    else:
+        out.append(t("seg.msg.no_missing", lang))
+    if any(f in LOG_SCALE for f in result["features"]):
+        out.append(t("seg.msg.log_scale", lang))
+    if result["bridges"]:
+        out.append(t("seg.msg.bridges", lang, n=len(result["bridges"])))
+    return out
+
+
+def summary(result: dict, lang: str) -> str:
+    """One line: k, method, silhouette, communes."""
+    k = result["k"]
+    sil = result["scores"]["silhouette"][result["scores"]["ks"].index(k)]
+    return t(
+        "seg.summary",
+        lang,
+        k=k,
+        method=t(f"seg.method.{result['method']}", lang).split(" (")[0].lower(),
+        silhouette=fmt(sil, 2, lang),
+        communes=len(result["labels"]),
+    )
+
+
+def sites_table(sites: list[dict], lang: str) -> dbc.Table:
+    """The proposed sites with their catchment."""
+    head = [
+        "seg.sites.site",
+        "seg.sites.commune",
+        "seg.sites.population",
+        "seg.sites.distance",
+    ]
+    rows = [
+        html.Tr(
+            [
+                html.Td(s["code"]),
+                html.Td(s["commune_name"]),
+                html.Td(fmt(s["population_served"], 0, lang)),
+                html.Td(fmt(s["mean_distance_km"], 1, lang)),
+            ]
+        )
+        for s in sites
+    ]
+    return dbc.Table(
+        [html.Thead(html.Tr([html.Th(t(h, lang)) for h in head])), html.Tbody(rows)],
+        size="sm",
+        className="small",
+    )
+
+
+def export_tables(
+    result: dict,
+    communes: pd.DataFrame,
+    recommendations: dict[int, str],
+    lang: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Commune labels and cluster profiles for the CSV/Excel export.
+
+    ``communes`` has ``code``, ``name`` and the indicator columns (indexed by any
+    key); clusters are numbered from 1 as on the screen.
+    """
+    recos = default_recommendations(result, lang) | {
+        int(c): text for c, text in recommendations.items() if text is not None
+    }
+    words = {int(c): describe(v, lang) for c, v in result["traits"].items()}
+    profile = pd.DataFrame(result["profile"])
+    profile.insert(1, "description", profile["cluster"].map(words))
+    profile.insert(2, "recommendation", profile["cluster"].map(recos))
+    profile["cluster"] = profile["cluster"] + 1
+    table = communes[["code", "name", *result["features"]]].copy()
+    label = table["code"].map(result["labels"])
+    table.insert(2, "cluster", label + 1)
+    table["description"] = label.map(words)
+    table["recommendation"] = label.map(recos)
+    return table.reset_index(drop=True), profile

@@ -1,0 +1,213 @@
+"""Segmentation callbacks called directly, on the demo store."""
+
+import io
+
+import pandas as pd
+import pytest
+from dash import Patch, no_update
+
+from callbacks import segmentation as seg_cb
+from callbacks import shell
+from dashapp import ids
+from data.indicators import DEFAULT_INDICATORS
+from data.store import Store
+from data.views import load_context
+
+
+@pytest.fixture
+def ctx(demo_dir):
+    return load_context(Store(f"sqlite:///{demo_dir / 'dashapp.sqlite'}"))
+
+
+def _run(
+    call, ctx, region=None, features=DEFAULT_INDICATORS, method="kmeans", k="auto"
+):
+    steps = []
+    result, alerts = call(
+        seg_cb.run_segmentation,
+        steps.append,
+        1,
+        region,
+        list(features),
+        method,
+        k,
+        ctx.info.id,
+        "fr",
+    )
+    return result, alerts, steps
+
+
+def test_run_labels_every_commune_reports_progress_and_is_reproducible(call, ctx):
+    result, alerts, steps = _run(call, ctx)
+    assert alerts == []
+    assert set(result["labels"]) == set(ctx.communes()["code"])
+    assert result["k"] == result["scores"]["best_k"]
+    assert result["scores"]["ks"] == list(range(2, 11))
+    assert len(steps) == 9 and steps[-1][0] == 100
+    assert steps[0][1] == "1 / 9 valeurs de k"
+    again, _, _ = _run(call, ctx)
+    assert again["labels"] == result["labels"]
+
+
+def test_override_k_region_scope_and_contiguous_method(call, ctx):
+    region = ctx.units_at(0)["code"].iloc[1]
+    result, alerts, _ = _run(call, ctx, region=region, method="contiguous", k=4)
+    assert alerts == [] and result["k"] == 4 and result["method"] == "contiguous"
+    inside = ctx.communes()[ctx.communes()["ancestor_0"] == region]["code"]
+    assert set(result["labels"]) == set(inside)
+    assert sorted(set(result["labels"].values())) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("changes", "text"),
+    [
+        ({"features": []}, "Choisissez au moins un indicateur"),
+        ({"features": ["bogus"]}, "« bogus » invalide"),
+        ({"k": 42}, "« 42 » invalide pour nombre de groupes"),
+        ({"method": "magic"}, "« magic » invalide pour méthode"),
+        ({"region": "R99"}, "« R99 » invalide pour la région"),
+    ],
+)
+def test_bad_controls_give_a_message_not_a_result(call, ctx, changes, text):
+    result, alerts, _ = _run(call, ctx, **changes)
+    assert result is None
+    assert any(text in a.children for a in alerts), [a.children for a in alerts]
+
+
+def test_results_show_summary_curves_pca_and_profile(call, ctx):
+    result, _, _ = _run(call, ctx, k=3)
+    notes, scores, pca, table = call(seg_cb.show_results, result, "fr", ctx.info.id)
+    assert notes[0].children.startswith("3 groupes, k-moyennes ; silhouette")
+    assert "Aucune valeur manquante" in notes[1].children
+    assert "échelle logarithmique" in notes[2].children
+    assert [d["name"] for d in scores["data"]] == [
+        "Inertie intra-groupes (coude)",
+        "Silhouette",
+    ]
+    assert scores["layout"]["shapes"][0]["x0"] == 3
+    assert [d["name"] for d in pca["data"]] == ["Groupe 1", "Groupe 2", "Groupe 3"]
+    assert sum(len(d["x"]) for d in pca["data"]) == len(ctx.communes())
+    rows = table.children[1].children
+    assert len(rows) == 3
+    empty = call(seg_cb.show_results, None, "en", ctx.info.id)
+    assert empty[0] == "Choose the indicators, then run the segmentation."
+
+
+def test_map_is_drawn_for_a_run_and_patched_for_sites(call, ctx):
+    result, _, _ = _run(call, ctx, k=3)
+    fig = call(seg_cb.update_map, result, None, ctx.info.id, "fr")
+    assert fig["layout"]["map"]["style"] == "white-bg"
+    chor = fig["data"][1]
+    assert len(chor["locations"]) == len(ctx.communes())
+    assert set(chor["z"]) == {0, 1, 2}
+    sites, _, msg = call(seg_cb.propose_sites, 1, 4, None, ctx.info.id, "fr")
+    assert msg is None and [s["code"] for s in sites] == [
+        "SEG01",
+        "SEG02",
+        "SEG03",
+        "SEG04",
+    ]
+    patch = call(
+        seg_cb.update_map,
+        result,
+        sites,
+        ctx.info.id,
+        "fr",
+        trigger=f"{ids.SEG_SITES}.data",
+    )
+    assert isinstance(patch, Patch)
+    assert "geojson" not in str(patch.to_plotly_json())
+
+
+def test_sites_need_a_valid_number(call, ctx):
+    for bad in (0, None, 2.5, 31):
+        sites, table, msg = call(seg_cb.propose_sites, 1, bad, None, ctx.info.id, "en")
+        assert sites is no_update and "between 1 and 30" in msg.children
+
+
+def test_adding_sites_writes_candidates_with_free_codes(demo_copy):
+    from contextvars import copy_context
+
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    from dashapp import create_app
+    from dashapp.config import Config
+
+    app = create_app(Config(data_dir=demo_copy))
+
+    def call(fn, *args):
+        def inner():
+            context_value.set(AttributeDict(triggered_inputs=[]))
+            with app.server.test_request_context("/"):
+                return fn(*args)
+
+        return copy_context().run(inner)
+
+    store = Store(f"sqlite:///{demo_copy / 'dashapp.sqlite'}")
+    dataset = store.active_dataset().id
+    before = len(store.candidates(dataset))
+    sites, _, _ = call(seg_cb.propose_sites, 1, 3, None, dataset, "fr")
+    first = call(seg_cb.add_sites, 1, sites, dataset, "fr")
+    assert first.color == "success" and "SEG01, SEG02, SEG03" in first.children
+    second = call(seg_cb.add_sites, 2, sites, dataset, "fr")
+    assert "SEG04, SEG05, SEG06" in second.children
+    added = store.candidates(dataset).set_index("code").loc[["SEG01", "SEG04"]]
+    assert len(store.candidates(dataset)) == before + 6
+    assert added["lon"].tolist()[0] == added["lon"].tolist()[1] == sites[0]["lon"]
+    assert call(seg_cb.add_sites, 3, None, dataset, "fr").children == (
+        "Proposez d'abord des sites."
+    )
+
+
+def test_exports_carry_labels_profiles_and_edited_recommendations(call, ctx):
+    result, _, _ = _run(call, ctx, k=3)
+    reco_ids = [ids.seg_recommendation(c) for c in range(3)]
+    recos = ["Ouvrir une antenne", None, "Rien"]
+    csv = call(
+        seg_cb.export,
+        1,
+        None,
+        result,
+        recos,
+        reco_ids,
+        ctx.info.id,
+        "fr",
+        trigger=f"{ids.SEG_EXPORT_CSV}.n_clicks",
+    )
+    assert csv["filename"] == "segmentation.csv"
+    table = pd.read_csv(io.StringIO(csv["content"]))
+    assert len(table) == len(ctx.communes())
+    assert set(table["cluster"]) == {1, 2, 3}
+    assert set(table.loc[table["cluster"] == 1, "recommendation"]) == {
+        "Ouvrir une antenne"
+    }
+    xlsx = call(
+        seg_cb.export,
+        None,
+        1,
+        result,
+        recos,
+        reco_ids,
+        ctx.info.id,
+        "fr",
+        trigger=f"{ids.SEG_EXPORT_XLSX}.n_clicks",
+    )
+    import base64
+
+    sheets = pd.read_excel(
+        io.BytesIO(base64.b64decode(xlsx["content"])), sheet_name=None
+    )
+    assert list(sheets) == ["communes", "profiles"]
+    profile = sheets["profiles"]
+    assert profile["cluster"].tolist() == [1, 2, 3]
+    assert profile["recommendation"].tolist()[2] == "Rien"
+    assert profile["n_communes"].sum() == len(ctx.communes())
+    assert call(seg_cb.export, 1, None, None, [], [], ctx.info.id, "fr") is no_update
+
+
+def test_route_and_page_in_both_languages(call, ctx):
+    page = call(shell.render_page, "/segmentation", "", "en", ctx.info.id)
+    assert "Segmentation of communes" in str(page)
+    page_fr = call(shell.render_page, "/segmentation", "", "fr", ctx.info.id)
+    assert "Lancer la segmentation" in str(page_fr)
