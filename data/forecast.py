@@ -278,9 +278,10 @@ def _features(
     scale = level + 1.0
     same_ly = Y[rows, target - SEASON]
     around_ly = _window_mean(C, rows, target - SEASON - 2, target - SEASON + 3)
-    two_years = np.where(
-        target - 2 * SEASON >= 0, Y[rows, np.maximum(target - 2 * SEASON, 0)], np.nan
-    )
+    # the year before stands in where two years of history are not available
+    # (an all-missing column would break the model's binning)
+    back = target - 2 * SEASON
+    two_years = np.where(back >= 0, Y[rows, np.maximum(back, 0)], same_ly)
     phase = 2.0 * np.pi * (week0 + target) / WEEKS_PER_YEAR
     X = np.column_stack(
         [
@@ -306,7 +307,8 @@ class GradientBoostingForecaster:
     One ``HistGradientBoostingRegressor`` predicts the value ``h`` weeks ahead
     divided by the series' recent level (13-week mean), from the step ``h``, the
     target's week of the year (sine, cosine), the same week and the 5 weeks around
-    it one year earlier, the same week two years earlier, the year-on-year growth
+    it one year earlier, the same week two years earlier (one year when there is
+    no such week), the year-on-year growth
     and the last week and 4-week mean. Every feature of an example at origin ``t``
     is computed from weeks before ``t`` only.
 
