@@ -1,0 +1,260 @@
+"""Benchmarks of the optimisation engine.
+
+Runs, in one process and on the same seeded instances:
+
+1. pysal/spopt's ``PMedian.from_cost_matrix(...).solve(pulp.HiGHS())`` and ours
+   on a random 400 demand x 200 site p-median with p = 20 (same objective
+   required, speed-up reported);
+2. the 5,000 x 1,000, p = 50 scale run with a 1% gap target and a 120 s limit
+   (time and peak memory, in a child process so the memory is its own);
+3. every model on a demo-sized instance (600 communes x 90 sites).
+
+Usage::
+
+    pip install -r bench/requirements-bench.txt   # spopt, development only
+    python bench/bench_optimization.py [--skip-scale] [--with-cbc]
+
+Results go to ``bench/results/optimization.json`` and a table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from optimization import (  # noqa: E402
+    LSCP,
+    MCLP,
+    CapacityReallocation,
+    PCenter,
+    PMedian,
+)
+
+RESULTS = ROOT / "bench" / "results" / "optimization.json"
+
+
+def random_instance(n: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform points in a 100 km square, Euclidean km, integer weights 1..99."""
+    rng = np.random.default_rng(seed)
+    demand = rng.random((n, 2)) * 100.0
+    sites = rng.random((m, 2)) * 100.0
+    cost = np.hypot(
+        demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]
+    )
+    weights = rng.integers(1, 100, n).astype(float)
+    return cost, weights
+
+
+def bench_spopt_vs_ours(with_cbc: bool) -> dict:
+    import pulp
+
+    cost, weights = random_instance(400, 200, seed=0)
+    out: dict = {"instance": "uniform 400 x 200, p = 20, seed 0"}
+    # Warm up both stacks (imports, HiGHS initialisation) so neither pays it.
+    tiny_c, tiny_w = random_instance(20, 10, seed=9)
+    PMedian.from_cost_matrix(tiny_c, tiny_w, p=3).solve()
+    PMedian.from_cost_matrix(tiny_c, tiny_w, p=3, capacities=np.full(10, 1e6)).solve()
+    t = time.perf_counter()
+    ours = PMedian.from_cost_matrix(cost, weights, p=20).solve()
+    out["ours"] = {
+        "seconds": time.perf_counter() - t,
+        "objective": ours.objective,
+        "bound": ours.bound,
+        "gap": ours.gap,
+        "status": ours.status,
+        "method": ours.report.details.get("formulation"),
+    }
+    try:
+        from spopt.locate import PMedian as SpoptPMedian
+    except ImportError:
+        out["spopt"] = {
+            "error": "spopt not installed (pip install -r bench/requirements-bench.txt)"
+        }
+        return out
+    solvers = [("spopt_highs", pulp.HiGHS(msg=False))]
+    if with_cbc:
+        solvers.append(("spopt_cbc", pulp.PULP_CBC_CMD(msg=False)))
+    for label, solver in solvers:
+        t = time.perf_counter()
+        sp_model = SpoptPMedian.from_cost_matrix(cost, weights, p_facilities=20)
+        sp_model.solve(solver)
+        seconds = time.perf_counter() - t
+        objective = float(pulp.value(sp_model.problem.objective))
+        out[label] = {"seconds": seconds, "objective": objective}
+        out[f"speedup_vs_{label}"] = seconds / out["ours"]["seconds"]
+        out[f"same_objective_as_{label}"] = bool(
+            abs(objective - ours.objective) <= 1e-6 * max(1.0, abs(objective))
+            or ours.objective <= objective
+        )
+    return out
+
+
+def scale_child() -> None:
+    """Run the 5,000 x 1,000 p-median and print a JSON line (child process)."""
+    t = time.perf_counter()
+    cost, weights = random_instance(5000, 1000, seed=1)
+    model = PMedian.from_cost_matrix(cost, weights, p=50)
+    model.solve(gap_rel=0.01, time_limit=120)
+    seconds = time.perf_counter() - t
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(
+        json.dumps(
+            {
+                "instance": "uniform 5000 x 1000, p = 50, seed 1, gap target 1%, limit 120 s",
+                "seconds_total": seconds,
+                "build_seconds": model.report.build_seconds,
+                "solve_seconds": model.report.solve_seconds,
+                "status": model.status,
+                "objective": model.objective,
+                "bound": model.bound,
+                "gap": model.gap,
+                "peak_memory_mb": peak_mb,
+                "details": {
+                    k: v
+                    for k, v in model.report.details.items()
+                    if isinstance(v, (int, float, str))
+                },
+            }
+        )
+    )
+
+
+def bench_scale() -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--scale-child"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-2000:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_demo_models() -> dict:
+    cost, weights = random_instance(600, 90, seed=2)
+    rng = np.random.default_rng(3)
+    existing = np.zeros(90, bool)
+    existing[:30] = True
+    caps = np.full(90, weights.sum() / 20)
+    groups = rng.choice(["D1", "D2", "D3", "D4"], 600)
+    runs = {
+        "pmedian p=25": lambda: PMedian.from_cost_matrix(cost, weights, 25),
+        "pmedian existing, max_new=5, cap 25 km": lambda: PMedian.from_cost_matrix(
+            cost, weights, None, existing=existing, max_new=5, max_distance=25
+        ),
+        "pmedian capacitated p=25": lambda: PMedian.from_cost_matrix(
+            cost, weights, 25, capacities=caps
+        ),
+        "pmedian equity 70% within 15 km": lambda: PMedian.from_cost_matrix(
+            cost, weights, 25, groups=groups, coverage_radius=15, min_coverage=0.7
+        ),
+        "mclp p=15 R=10": lambda: MCLP.from_cost_matrix(cost, weights, 10.0, 15),
+        "lscp R=15": lambda: LSCP.from_cost_matrix(cost, 15.0),
+        "pcenter p=25": lambda: PCenter.from_cost_matrix(cost, weights, 25),
+        "reallocation delay": lambda: CapacityReallocation.from_loads(
+            rng.integers(50, 400, 30).astype(float),
+            np.full(30, 300.0),
+            np.full(30, 3),
+            objective="delay",
+            total_staff=110,
+        ),
+    }
+    out = {}
+    for name, make in runs.items():
+        t = time.perf_counter()
+        try:
+            model = make().solve(time_limit=20 if "limit" in name else None)
+        except Exception as exc:  # report and keep benchmarking the others
+            out[name] = {
+                "seconds": time.perf_counter() - t,
+                "status": f"error: {exc}",
+                "objective": None,
+                "gap": None,
+            }
+            continue
+        out[name] = {
+            "seconds": time.perf_counter() - t,
+            "status": model.status,
+            "objective": model.objective,
+            "gap": model.gap,
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument(
+        "--with-cbc",
+        action="store_true",
+        help="also time spopt with CBC (about a minute)",
+    )
+    parser.add_argument("--scale-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.scale_child:
+        scale_child()
+        return
+    results = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": __import__("os").cpu_count(),
+        },
+        "spopt_vs_ours": bench_spopt_vs_ours(args.with_cbc),
+        "demo_models": bench_demo_models(),
+    }
+    if not args.skip_scale:
+        results["scale"] = bench_scale()
+    elif RESULTS.exists():
+        previous = json.loads(RESULTS.read_text()).get("scale")
+        if previous:
+            results["scale"] = {**previous, "note": "from an earlier run"}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2))
+    print_table(results)
+
+
+def print_table(results: dict) -> None:
+    vs = results["spopt_vs_ours"]
+    print("\np-median 400 x 200, p = 20")
+    print(f"{'solver':<28}{'seconds':>10}{'objective':>18}")
+    for key in ("spopt_highs", "spopt_cbc", "ours"):
+        if key in vs and "seconds" in vs[key]:
+            print(f"{key:<28}{vs[key]['seconds']:>10.2f}{vs[key]['objective']:>18.3f}")
+    for key, value in vs.items():
+        if key.startswith(("speedup", "same")):
+            print(
+                f"  {key}: {value:.1f}"
+                if isinstance(value, float)
+                else f"  {key}: {value}"
+            )
+    print("\ndemo-sized models (600 x 90)")
+    for name, r in results["demo_models"].items():
+        gap = "" if r.get("gap") is None else f" gap {r['gap']:.2%}"
+        print(f"  {name:<62}{r['seconds']:>7.2f} s  {r['status']}{gap}")
+    if "scale" in results:
+        s = results["scale"]
+        if "error" in s:
+            print("\nscale run failed:", s["error"])
+        else:
+            print(
+                f"\nscale 5000 x 1000, p = 50: {s['seconds_total']:.1f} s, status "
+                f"{s['status']}, gap {s['gap']:.4%}, peak {s['peak_memory_mb']:.0f} MB"
+            )
+
+
+if __name__ == "__main__":
+    main()
