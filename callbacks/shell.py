@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 from dash import Input, Output, State, html
 
-from callbacks import scenarios, segmentation
+from callbacks import forecast, scenarios, segmentation
 from dashapp import current_config, ids, services
 from dashapp.filters import resolve
 from dashapp.i18n import t
@@ -50,6 +50,7 @@ PAGES = {
     "/kpis": _catalogue_page,
     "/scenarios": scenarios.render,
     "/segmentation": segmentation.render,
+    "/prevision": forecast.render,
 }
 
 

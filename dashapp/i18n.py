@@ -529,6 +529,202 @@ STRINGS: dict[str, dict[str, str]] = {
     "seg.sites.population": {"fr": "Population desservie", "en": "Population served"},
     "seg.sites.distance": {"fr": "Distance moyenne (km)", "en": "Mean distance (km)"},
     "page.not_found": {"fr": "Page introuvable.", "en": "Page not found."},
+    # --- forecasts and delay-risk drivers (/prevision) ------------------------
+    "nav.forecast": {"fr": "Prévisions", "en": "Forecasts"},
+    "fc.title": {
+        "fr": "Prévisions de la demande et facteurs de retard",
+        "en": "Demand forecasts and delay-risk drivers",
+    },
+    "fc.tab.forecast": {"fr": "Prévisions", "en": "Forecasts"},
+    "fc.tab.risk": {"fr": "Facteurs de retard", "en": "Delay-risk drivers"},
+    "fc.intro": {
+        "fr": "Demandes hebdomadaires prévues par type de document, avec intervalles "
+        "de prédiction à 80 % et 95 %. Pour chaque série, le modèle retenu est "
+        "celui qui a fait la plus petite erreur lors du test à origine glissante "
+        "sur les 12 dernières semaines (chaque prévision du test n'utilise que "
+        "les semaines antérieures à son origine).",
+        "en": "Weekly requests forecast by document type, with 80% and 95% "
+        "prediction intervals. For each series, the model used is the one with "
+        "the smallest error in the rolling-origin backtest on the last 12 weeks "
+        "(each backtest forecast only uses the weeks before its origin).",
+    },
+    "fc.level": {"fr": "Niveau", "en": "Level"},
+    "fc.level.national": {"fr": "National", "en": "National"},
+    "fc.level.center": {"fr": "Centre", "en": "Center"},
+    "fc.series": {"fr": "Unité ou centre", "en": "Unit or center"},
+    "fc.national_name": {"fr": "Tout le pays", "en": "Whole country"},
+    "fc.doc_type": {"fr": "Type de document", "en": "Document type"},
+    "fc.horizon": {"fr": "Horizon (semaines)", "en": "Horizon (weeks)"},
+    "fc.cancel": {"fr": "Annuler le calcul", "en": "Cancel the computation"},
+    "fc.computing": {
+        "fr": "Test et prévision de toutes les séries du niveau…",
+        "en": "Backtesting and forecasting every series of the level…",
+    },
+    "fc.chart_title": {
+        "fr": "Historique et prévision",
+        "en": "History and forecast",
+    },
+    "fc.history": {"fr": "Observé", "en": "Observed"},
+    "fc.forecast": {"fr": "Prévision", "en": "Forecast"},
+    "fc.band80": {"fr": "Intervalle 80 %", "en": "80% interval"},
+    "fc.band95": {"fr": "Intervalle 95 %", "en": "95% interval"},
+    "fc.model.seasonal_naive": {
+        "fr": "Naïf saisonnier (52 sem.)",
+        "en": "Seasonal naive (52 wk)",
+    },
+    "fc.model.moving_average": {
+        "fr": "Moyenne mobile (8 sem.)",
+        "en": "Moving average (8 wk)",
+    },
+    "fc.model.gradient_boosting": {
+        "fr": "Gradient boosting (appris)",
+        "en": "Gradient boosting (learned)",
+    },
+    "fc.model.selected": {
+        "fr": "Modèle choisi par série",
+        "en": "Model chosen per series",
+    },
+    "fc.chosen": {
+        "fr": "Modèle retenu pour cette série : {model}.",
+        "en": "Model used for this series: {model}.",
+    },
+    "fc.accuracy_title": {
+        "fr": "Précision du test à {h} semaines",
+        "en": "Backtest accuracy {h} weeks ahead",
+    },
+    "fc.accuracy_series": {"fr": "Cette série", "en": "This series"},
+    "fc.accuracy_level": {
+        "fr": "Toutes les séries du niveau",
+        "en": "Every series of the level",
+    },
+    "fc.col.model": {"fr": "Modèle", "en": "Model"},
+    "fc.col.mape": {"fr": "MAPE", "en": "MAPE"},
+    "fc.col.wape": {"fr": "WAPE", "en": "WAPE"},
+    "fc.col.skill": {"fr": "Gain / naïf", "en": "Skill vs naive"},
+    "fc.accuracy_help": {
+        "fr": "MAPE : erreur absolue moyenne en % de la valeur observée. WAPE : "
+        "somme des erreurs absolues / somme des demandes. Gain : 1 − WAPE du "
+        "modèle / WAPE du naïf saisonnier (positif = meilleur). Chaque chiffre "
+        "porte sur les prévisions faites {h} semaines avant chacune des 12 "
+        "dernières semaines. Repère : un projet comparable de planification des "
+        "effectifs prévoyait ses missions hebdomadaires à 4 semaines avec un "
+        "MAPE de 12 %.",
+        "en": "MAPE: mean absolute error as a % of the observed value. WAPE: sum "
+        "of absolute errors / sum of requests. Skill: 1 − the model's WAPE / the "
+        "seasonal naive's WAPE (positive = better). Each figure scores the "
+        "forecasts made {h} weeks before each of the last 12 weeks. Reference "
+        "point: a comparable staffing project forecast weekly missions 4 weeks "
+        "ahead at 12% MAPE.",
+    },
+    "fc.error": {
+        "fr": "Prévision impossible : {error}",
+        "en": "Cannot forecast: {error}",
+    },
+    "fc.unknown_series": {
+        "fr": "Aucune série « {series} » pour ce type de document.",
+        "en": "No series “{series}” for this document type.",
+    },
+    "risk.target": {"fr": "Événement expliqué", "en": "Outcome explained"},
+    "risk.target.late": {
+        "fr": "Délai cible manqué (moins de 80 % des documents dans le délai)",
+        "en": "Target delay missed (under 80% of documents within target)",
+    },
+    "risk.target.rejections": {
+        "fr": "Taux de rejet élevé (plus de 6 % des demandes)",
+        "en": "High rejection rate (over 6% of requests)",
+    },
+    "risk.caution_title": {
+        "fr": "Ce que ce modèle peut et ne peut pas conclure",
+        "en": "What this model can and cannot conclude",
+    },
+    "risk.caution": {
+        "fr": "Il montre quelles caractéristiques d'un centre et d'une semaine sont "
+        "associées aux retards ou aux rejets dans ces données, et à quel point on "
+        "peut les anticiper. Il ne prouve pas de cause : les facteurs varient "
+        "ensemble (les centres chargés sont aussi urbains et plus dotés en "
+        "personnel), les données sont observées et non issues d'une "
+        "expérience, et une variable « importante » est une variable que le "
+        "modèle utilise, pas une variable dont la modification réduirait "
+        "forcément les retards. Pour décider d'une action (ajouter du "
+        "personnel, ouvrir un centre), vérifiez-la par une analyse dédiée ou un "
+        "essai pilote.",
+        "en": "It shows which features of a center and a week are associated with "
+        "delays or rejections in these data, and how well they can be "
+        "anticipated. It does not prove causes: the factors move together (busy "
+        "centers are also urban and better staffed), the data are observed, not "
+        "from an experiment, and an “important” feature is one the model uses, "
+        "not one whose change would necessarily reduce delays. Before acting "
+        "(adding staff, opening a center), check the action with a dedicated "
+        "analysis or a pilot.",
+    },
+    "risk.summary": {
+        "fr": "Modèles entraînés sur {n_train} semaines-centres avant le {split}, "
+        "évalués sur les {n_test} suivantes. Part des semaines à risque : {pos_train} "
+        "(apprentissage), {pos_test} (test).",
+        "en": "Models trained on {n_train} center-weeks before {split}, scored on "
+        "the {n_test} after. Share of at-risk weeks: {pos_train} (training), "
+        "{pos_test} (test).",
+    },
+    "risk.model.logistic": {"fr": "Régression logistique", "en": "Logistic regression"},
+    "risk.model.gradient_boosting": {"fr": "Gradient boosting", "en": "Gradient boosting"},
+    "risk.roc_title": {
+        "fr": "Courbes ROC sur les semaines de test",
+        "en": "ROC curves on the test weeks",
+    },
+    "risk.fpr": {"fr": "Taux de faux positifs", "en": "False positive rate"},
+    "risk.tpr": {"fr": "Taux de vrais positifs", "en": "True positive rate"},
+    "risk.chance": {"fr": "Hasard", "en": "Chance"},
+    "risk.importance_title": {
+        "fr": "Importance par permutation (baisse de l'AUC)",
+        "en": "Permutation importance (drop in AUC)",
+    },
+    "risk.confusion_title": {
+        "fr": "Matrices de confusion (seuil 0,5)",
+        "en": "Confusion matrices (threshold 0.5)",
+    },
+    "risk.actual": {"fr": "Observé", "en": "Observed"},
+    "risk.predicted": {"fr": "Prévu", "en": "Predicted"},
+    "risk.negative": {"fr": "sans risque", "en": "not at risk"},
+    "risk.positive": {"fr": "à risque", "en": "at risk"},
+    "risk.computing": {
+        "fr": "Entraînement et évaluation des deux modèles…",
+        "en": "Training and scoring both models…",
+    },
+    "risk.error": {
+        "fr": "Analyse impossible : {error}",
+        "en": "Cannot analyse: {error}",
+    },
+    "risk.feature.utilisation": {
+        "fr": "Taux d'utilisation",
+        "en": "Utilisation",
+    },
+    "risk.feature.backlog_prev": {
+        "fr": "Stock en attente (semaine préc.)",
+        "en": "Backlog (previous week)",
+    },
+    "risk.feature.staff": {"fr": "Effectif", "en": "Staff"},
+    "risk.feature.capacity_per_staff": {
+        "fr": "Capacité par agent",
+        "en": "Capacity per staff",
+    },
+    "risk.feature.distance_km": {
+        "fr": "Distance des communes (km)",
+        "en": "Communes' distance (km)",
+    },
+    "risk.feature.share_pass": {"fr": "Part de passeports", "en": "Passport share"},
+    "risk.feature.share_acte": {
+        "fr": "Part d'actes de naissance",
+        "en": "Birth certificate share",
+    },
+    "risk.feature.season_sin": {"fr": "Saison (sinus)", "en": "Season (sine)"},
+    "risk.feature.season_cos": {"fr": "Saison (cosinus)", "en": "Season (cosine)"},
+    "risk.feature.poverty_rate": {"fr": "Taux de pauvreté", "en": "Poverty rate"},
+    "risk.feature.literacy_rate": {
+        "fr": "Taux d'alphabétisation",
+        "en": "Literacy rate",
+    },
+    "risk.feature.internet_rate": {"fr": "Accès à internet", "en": "Internet access"},
+    "risk.feature.urban_share": {"fr": "Part urbaine", "en": "Urban share"},
 }
 
 

@@ -100,3 +100,36 @@ SCN_COMMUNES_GRID = "scn-communes-grid"
 def scn_growth_doc(doc: str) -> dict:
     """Pattern-matching id of the extra growth input of one document type."""
     return {"type": "scn-growth-doc", "index": doc}
+
+
+# forecasts and delay-risk drivers screen (/prevision)
+FC_TABS = "fc-tabs"
+FC_LEVEL = "fc-level"
+FC_SERIES = "fc-series"
+FC_DOC_TYPE = "fc-doc-type"
+FC_HORIZON = "fc-horizon"
+FC_CANCEL = "fc-cancel"
+FC_PROGRESS = "fc-progress"
+FC_PROGRESS_BOX = "fc-progress-box"
+FC_READY = "fc-ready"
+FC_MESSAGES = "fc-messages"
+FC_CHART = "fc-chart"
+FC_MODEL = "fc-model"
+FC_ACCURACY = "fc-accuracy"
+RISK_TARGET = "risk-target"
+RISK_CANCEL = "risk-cancel"
+RISK_PROGRESS = "risk-progress"
+RISK_PROGRESS_BOX = "risk-progress-box"
+RISK_MESSAGES = "risk-messages"
+RISK_SUMMARY = "risk-summary"
+RISK_ROC = "risk-roc"
+RISK_IMPORTANCE = "risk-importance"
+RISK_CONFUSION = "risk-confusion"
+RISK_CAUTION = "risk-caution"
+FC_ACCURACY_SERIES = "fc-accuracy-series"
+FC_ACCURACY_LEVEL = "fc-accuracy-level"
+
+
+def risk_confusion(model: str) -> str:
+    """Id of one model's confusion matrix table."""
+    return f"risk-confusion-{model}"

@@ -13,6 +13,7 @@ NAV_ITEMS = [
     ("/", "nav.map"),
     ("/scenarios", "nav.scenarios"),
     ("/segmentation", "nav.segmentation"),
+    ("/prevision", "nav.forecast"),
     ("/indicateurs", "nav.kpis"),
 ]
 

@@ -1,0 +1,165 @@
+"""Forecasts screen: level backtest in the background, then series chart and accuracy;
+risk drivers in the background."""
+
+from __future__ import annotations
+
+import functools
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
+
+from dashapp import current_config, forecasting, ids, services
+from dashapp.config import Config
+from dashapp.i18n import t
+from data import forecast as fc
+from data import risk
+from layouts import forecast as lay
+
+CONTEXT_STATES = [State(ids.DATASET, "data"), State(ids.LANG, "data")]
+
+
+def _alert(text: str, color: str = "warning") -> dbc.Alert:
+    return dbc.Alert(text, color=color, className="py-2")
+
+
+def render(search: str | None, lang: str, dataset_id):
+    """The page (route ``/prevision``)."""
+    store = services.get_store(current_config().database_url)
+    dctx = services.context(current_config().database_url, dataset_id)
+    return lay.page(dctx, fc.level_codes(store, dctx.info.id), lang)
+
+
+def update_series_options(level, series, dataset_id, lang):
+    """Units (or centers) of the chosen level; keep the choice when still valid."""
+    dctx = services.context(current_config().database_url, dataset_id)
+    options = lay.series_options(dctx, level, lang)
+    values = [o["value"] for o in options]
+    return options, series if series in values else (values[0] if values else None)
+
+
+def run_level_forecast(config: Config, set_progress, level, dataset_id):
+    """Backtest and forecast every series of the level (cached once computed)."""
+    if not level or dataset_id is None:
+        raise PreventUpdate
+
+    def progress(done: int, total: int) -> None:
+        set_progress((round(100 * done / total),))
+
+    try:
+        forecasting.level_forecast(config, int(dataset_id), level, progress)
+    except fc.ForecastError as exc:
+        return {"dataset": dataset_id, "level": level, "error": str(exc)}
+    return {"dataset": dataset_id, "level": level}
+
+
+def update_forecast(ready, series, doc_type, horizon, level, dataset_id, lang):
+    """Chart, chosen model and backtest accuracy of the selected series."""
+    if not ready or ready.get("level") != level or ready.get("dataset") != dataset_id:
+        raise PreventUpdate  # the level's computation is not finished yet
+    if ready.get("error"):
+        message = _alert(t("fc.error", lang, error=ready["error"]), "danger")
+        return no_update, "", [], message
+    result = forecasting.cached_level_forecast(current_config(), dataset_id, level)
+    if result is None:
+        raise PreventUpdate
+    try:
+        step = fc.check_horizon(horizon)
+        row = result.series_index(series, doc_type)
+    except fc.ForecastError:
+        message = _alert(t("fc.unknown_series", lang, series=series))
+        return no_update, "", [], message
+    table = result.table(step)
+    mine = table.iloc[row * step : (row + 1) * step]
+    key = result.panel.keys.iloc[row]
+    name = t("fc.national_name", lang) if key["series"] == fc.NATIONAL else key["name"]
+    figure = lay.forecast_figure(
+        result.panel.weeks,
+        result.panel.values[row],
+        mine,
+        f"{name} · {doc_type}",
+        lang,
+    )
+    model = t("fc.chosen", lang, model=t(f"fc.model.{mine['model'].iloc[0]}", lang))
+    panel = lay.accuracy_panel(
+        result.accuracy(step, [row]), result.accuracy(step), step, lang
+    )
+    return figure, model, panel, []
+
+
+def run_risk(config: Config, set_progress, active_tab, target, dataset_id, lang):
+    """Fit both risk classifiers for the outcome; ROC, importance, confusion."""
+    if active_tab != "risk" or dataset_id is None:
+        raise PreventUpdate
+    set_progress((10,))
+    try:
+        report = forecasting.risk_report(config, int(dataset_id), target)
+    except risk.RiskError as exc:
+        message = _alert(t("risk.error", lang, error=str(exc)), "danger")
+        return message, "", no_update, no_update, []
+    set_progress((100,))
+    return (
+        [],
+        lay.risk_summary(report, lang),
+        lay.roc_figure(report, lang),
+        lay.importance_figure(report, lang),
+        lay.confusion_tables(report, lang),
+    )
+
+
+def _job(fn, config: Config):
+    """``fn`` with the app's settings bound (background jobs run in another process)."""
+    return functools.update_wrapper(functools.partial(fn, config), fn)
+
+
+def register(app) -> None:
+    config: Config = app.server.config["DASHAPP"]
+    app.callback(
+        Output(ids.FC_SERIES, "options"),
+        Output(ids.FC_SERIES, "value"),
+        Input(ids.FC_LEVEL, "value"),
+        State(ids.FC_SERIES, "value"),
+        *CONTEXT_STATES,
+        prevent_initial_call=True,
+    )(update_series_options)
+    app.callback(
+        Output(ids.FC_READY, "data"),
+        Input(ids.FC_LEVEL, "value"),
+        State(ids.DATASET, "data"),
+        background=True,
+        running=[
+            (Output(ids.FC_PROGRESS_BOX, "style"), {}, {"display": "none"}),
+            (Output(ids.FC_CANCEL, "disabled"), False, True),
+        ],
+        cancel=[Input(ids.FC_CANCEL, "n_clicks")],
+        progress=[Output(ids.FC_PROGRESS, "value")],
+    )(_job(run_level_forecast, config))
+    app.callback(
+        Output(ids.FC_CHART, "figure"),
+        Output(ids.FC_MODEL, "children"),
+        Output(ids.FC_ACCURACY, "children"),
+        Output(ids.FC_MESSAGES, "children"),
+        Input(ids.FC_READY, "data"),
+        Input(ids.FC_SERIES, "value"),
+        Input(ids.FC_DOC_TYPE, "value"),
+        Input(ids.FC_HORIZON, "value"),
+        State(ids.FC_LEVEL, "value"),
+        *CONTEXT_STATES,
+    )(update_forecast)
+    app.callback(
+        Output(ids.RISK_MESSAGES, "children"),
+        Output(ids.RISK_SUMMARY, "children"),
+        Output(ids.RISK_ROC, "figure"),
+        Output(ids.RISK_IMPORTANCE, "figure"),
+        Output(ids.RISK_CONFUSION, "children"),
+        Input(ids.FC_TABS, "active_tab"),
+        Input(ids.RISK_TARGET, "value"),
+        *CONTEXT_STATES,
+        background=True,
+        running=[
+            (Output(ids.RISK_PROGRESS_BOX, "style"), {}, {"display": "none"}),
+            (Output(ids.RISK_CANCEL, "disabled"), False, True),
+        ],
+        cancel=[Input(ids.RISK_CANCEL, "n_clicks")],
+        progress=[Output(ids.RISK_PROGRESS, "value")],
+    )(_job(run_risk, config))
