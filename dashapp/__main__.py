@@ -56,6 +56,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="store it without making it the dataset the app shows",
     )
 
+    forecast = sub.add_parser(
+        "forecast",
+        help="backtest and forecast weekly requests of every series of a level",
+    )
+    _common(forecast)
+    forecast.add_argument(
+        "--level",
+        default="department",
+        help="national, region, department or center (default department)",
+    )
+    forecast.add_argument(
+        "--horizon", type=int, default=12, help="weeks ahead, 1..26 (default 12)"
+    )
+    forecast.add_argument(
+        "--doc-types", help="comma-separated document types (default: all)"
+    )
+    forecast.add_argument("--out", required=True, help="CSV file to write")
     db = sub.add_parser("db", help="schema migrations and datasets")
     _common(db)
     db.add_argument(
@@ -115,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     from dashapp import services
 
     store = services.get_store(config.database_url)
+    if args.command == "forecast":
+        return _forecast(store, args)
     if args.command == "serve":
         from dashapp import create_app
 
@@ -183,6 +202,36 @@ def _optimize(store, args) -> int:
     )
     for path in paths.values():
         print(f"  wrote {path}")
+    return 0
+
+
+def _forecast(store, args) -> int:
+    """Write the forecast table of a level; print the backtest accuracy."""
+    from data.forecast import ForecastError, check_horizon, forecast_level
+
+    info = store.active_dataset()
+    if info is None:
+        print("error: the store holds no dataset (run `demo` first)", file=sys.stderr)
+        return 2
+    doc_types = [d for d in args.doc_types.split(",") if d] if args.doc_types else None
+    started = time.perf_counter()
+    try:
+        horizon = check_horizon(args.horizon)
+        result = forecast_level(store, info.id, args.level, doc_types=doc_types)
+    except ForecastError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    table = result.table(horizon)
+    table["week"] = table["week"].dt.date.astype(str)
+    table.round(2).to_csv(args.out, index=False)
+    print(
+        f"{len(table)} rows ({table['series'].nunique()} series x "
+        f"{table['doc_type'].nunique()} document types x {horizon} weeks) written to "
+        f"{args.out} in {time.perf_counter() - started:.1f} s"
+    )
+    for step in sorted({min(4, horizon), horizon}):
+        print(f"backtest, {step} weeks ahead, last 12 weeks, all series of the level:")
+        print(result.accuracy(step).round(1).to_string())
     return 0
 
 
