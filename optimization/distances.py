@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.distance import EARTH_RADIUS_KM, haversine_km
+
 __all__ = [
     "EARTH_RADIUS_KM",
     "DistanceCache",
@@ -24,8 +26,6 @@ __all__ = [
     "load_cost_matrix_csv",
     "representative_points",
 ]
-
-EARTH_RADIUS_KM = 6371.0088
 
 
 def _coords(name: str, values: Any) -> np.ndarray:
@@ -70,17 +70,12 @@ def haversine_matrix(
                 f"'{name}' has values beyond +/-90 degrees: coordinates must be "
                 "longitude/latitude in degrees (EPSG:4326), not projected metres"
             )
-    la1, lo1 = np.radians(lat_a)[:, None], np.radians(lon_a)[:, None]
-    la2, lo2 = np.radians(lat_b)[None, :], np.radians(lon_b)[None, :]
-    cos2 = np.cos(la2)
     out = np.empty((lon_a.size, lon_b.size), dtype=float)
     for s in range(0, lon_a.size, chunk_rows):
         e = min(s + chunk_rows, lon_a.size)
-        h = (
-            np.sin((la2 - la1[s:e]) / 2.0) ** 2
-            + np.cos(la1[s:e]) * cos2 * np.sin((lo2 - lo1[s:e]) / 2.0) ** 2
+        out[s:e] = haversine_km(
+            lon_a[s:e, None], lat_a[s:e, None], lon_b[None, :], lat_b[None, :]
         )
-        out[s:e] = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
     return out
 
 
