@@ -95,6 +95,37 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--out", required=True, help="folder for the result files")
     opt.add_argument("--dataset", type=int, help="dataset id (default: the active one)")
 
+    clusters = sub.add_parser(
+        "clusters",
+        help="segment the communes of the active dataset and write their clusters",
+    )
+    _common(clusters)
+    clusters.add_argument(
+        "--k", default="auto", help="number of clusters, or 'auto' (silhouette, 2-10)"
+    )
+    clusters.add_argument(
+        "--method",
+        choices=["kmeans", "contiguous"],
+        default="kmeans",
+        help="kmeans, or contiguous (clusters of neighbouring communes only)",
+    )
+    clusters.add_argument(
+        "--features",
+        help="comma-separated indicators (default: demand_per_1000,mean_delay,"
+        "rejection_rate,distance_km,density,poverty_rate)",
+    )
+    clusters.add_argument("--region", help="code of a region (default: whole country)")
+    clusters.add_argument(
+        "--lang", choices=["fr", "en"], default="fr", help="language of the words"
+    )
+    clusters.add_argument(
+        "--out",
+        required=True,
+        help="FILE.csv (commune labels) or FILE.xlsx (labels and profiles sheets)",
+    )
+    clusters.add_argument(
+        "--profiles", help="also write the cluster profiles to this CSV file"
+    )
     kpis = sub.add_parser("kpis", help="print the KPI catalogue")
     kpis.add_argument("--lang", choices=["fr", "en"], default="en")
     kpis.add_argument(
@@ -159,6 +190,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "optimize":
         return _optimize(store, args)
+    if args.command == "clusters":
+        from dashapp.segmentation_service import write_clusters
+
+        try:
+            print(write_clusters(store, args))
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "db":
         if args.action == "upgrade":
             store.upgrade()

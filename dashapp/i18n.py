@@ -414,9 +414,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "seg.map.title": {"fr": "Carte des groupes", "en": "Cluster map"},
     "seg.map.legend": {
         "fr": "Couleur : groupe de la commune. Points gris foncé : centres existants ; "
-        "losanges rouges : sites proposés.",
-        "en": "Colour: the commune's cluster. Dark grey dots: existing centers; red "
-        "diamonds: proposed sites.",
+        "gros points rouges : sites proposés.",
+        "en": "Colour: the commune's cluster. Dark grey dots: existing centers; large "
+        "red dots: proposed sites.",
     },
     "seg.scores.title": {
         "fr": "Choix du nombre de groupes",

@@ -105,3 +105,51 @@ def write_excel(target, communes: pd.DataFrame, profile: pd.DataFrame) -> None:
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
         communes.to_excel(writer, sheet_name="communes", index=False)
         profile.to_excel(writer, sheet_name="profiles", index=False)
+
+
+def write_clusters(store, args) -> str:
+    """The ``clusters`` command: segment, write labels (and profiles); one-line report.
+
+    Raises ``ValueError`` with a readable message on any bad option.
+    """
+    from data.indicators import DEFAULT_INDICATORS, INDICATORS
+    from data.views import load_context
+    from layouts.segmentation import export_tables
+
+    ctx = load_context(store)
+    if ctx is None:
+        raise ValueError("the store holds no dataset (run: python -m dashapp demo)")
+    k: int | str = args.k
+    if k != "auto":
+        try:
+            k = int(k)
+        except ValueError as exc:
+            raise ValueError(f"--k should be an integer or 'auto', got {k!r}") from exc
+    features = (
+        tuple(f.strip() for f in args.features.split(",") if f.strip())
+        if args.features
+        else DEFAULT_INDICATORS
+    )
+    unknown = [f for f in features if f not in INDICATORS]
+    if unknown:
+        raise ValueError(
+            f"unknown indicators {', '.join(unknown)}; choose from {', '.join(INDICATORS)}"
+        )
+    if args.region and args.region not in set(ctx.units_at(0)["code"]):
+        raise ValueError(f"unknown region {args.region!r}")
+    out = str(args.out)
+    if not out.endswith((".csv", ".xlsx")):
+        raise ValueError("--out should end with .csv or .xlsx")
+    result, frame = run(store, ctx, args.region, features, k, args.method)
+    summary = result.to_dict(frame["code"].tolist())
+    communes, profile = export_tables(summary, frame, {}, args.lang)
+    if out.endswith(".xlsx"):
+        write_excel(out, communes, profile)
+    else:
+        communes.to_csv(out, index=False)
+    if args.profiles:
+        profile.to_csv(args.profiles, index=False)
+    return (
+        f"{len(communes)} communes in {result.k} clusters ({result.method}, "
+        f"silhouette {result.silhouette:.3f}) written to {out}"
+    )

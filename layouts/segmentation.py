@@ -377,6 +377,8 @@ def scores_chart(result: dict | None, lang: str) -> dict:
         "showgrid": False,
     }
     layout["xaxis"]["dtick"] = 1
+    layout["legend"] = {"orientation": "h", "y": -0.3, "yanchor": "top"}
+    layout["margin"] = {**layout["margin"], "t": 24, "b": 10}
     layout["shapes"] = [
         {
             "type": "line",

@@ -211,3 +211,26 @@ def test_route_and_page_in_both_languages(call, ctx):
     assert "Segmentation of communes" in str(page)
     page_fr = call(shell.render_page, "/segmentation", "", "fr", ctx.info.id)
     assert "Lancer la segmentation" in str(page_fr)
+
+
+def test_clusters_command_writes_labels_profiles_and_refuses_bad_options(
+    demo_dir, tmp_path, capsys
+):
+    from dashapp.__main__ import main
+
+    out, prof = tmp_path / "c.csv", tmp_path / "p.csv"
+    base = ["clusters", "--data-dir", str(demo_dir)]
+    assert main([*base, "--k", "3", "--out", str(out), "--profiles", str(prof)]) == 0
+    assert "400 communes in 3 clusters (kmeans" in capsys.readouterr().out
+    labels = pd.read_csv(out)
+    assert set(labels["cluster"]) == {1, 2, 3} and len(labels) == 400
+    assert pd.read_csv(prof)["n_communes"].sum() == 400
+    for bad, message in (
+        (["--k", "x", "--out", str(out)], "--k should be an integer or 'auto'"),
+        (["--k", "1", "--out", str(out)], "k should be between 2 and 399"),
+        (["--features", "foo", "--out", str(out)], "unknown indicators foo"),
+        (["--region", "R99", "--out", str(out)], "unknown region 'R99'"),
+        (["--out", str(tmp_path / "c.txt")], "should end with .csv or .xlsx"),
+    ):
+        assert main([*base, *bad]) == 2
+        assert message in capsys.readouterr().err
