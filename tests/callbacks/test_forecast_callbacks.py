@@ -1,0 +1,90 @@
+"""Forecast screen callbacks called directly on the demo data."""
+
+from __future__ import annotations
+
+import pytest
+from dash.exceptions import PreventUpdate
+
+from callbacks import forecast as cb
+from dashapp import forecasting
+from dashapp.config import Config
+
+
+@pytest.fixture
+def config(demo_dir):
+    return Config(data_dir=demo_dir)
+
+
+def test_page_renders_in_both_languages(call):
+    fr = str(call(cb.render, "", "fr", None))
+    en = str(call(cb.render, "", "en", None))
+    assert "Facteurs de retard" in fr and "Il ne prouve pas de cause" in fr
+    assert "Delay-risk drivers" in en and "does not prove causes" in en
+
+
+def test_series_options_follow_the_level(call):
+    options, value = call(cb.update_series_options, "region", None, None, "fr")
+    assert len(options) == 5 and value == options[0]["value"]
+    options, value = call(cb.update_series_options, "center", "XX", None, "en")
+    assert len(options) == 50 and value.startswith("SC")
+    options, value = call(cb.update_series_options, "national", None, None, "en")
+    assert options == [{"label": "Whole country", "value": "national"}]
+
+
+def test_level_forecast_job_then_chart_and_accuracy(call, config):
+    forecasting.results(config).clear()  # computed here, whatever ran before
+    progress = []
+    ready = call(cb.run_level_forecast, config, progress.append, "region", 1)
+    assert ready == {"dataset": 1, "level": "region"}
+    assert progress[-1] == (100,) and len(progress) > 10
+    figure, model, panel, messages = call(
+        cb.update_forecast, ready, "R01", "PASS", 8, "region", 1, "fr"
+    )
+    forecast = figure["data"][3]
+    assert len(forecast["x"]) == 1 + 8  # joined to the last observed week
+    assert figure["data"][0]["name"] == "Intervalle 95 %"
+    assert model.startswith("Modèle retenu pour cette série : ")
+    text = str(panel)
+    assert "Précision du test à 8 semaines" in text and "Naïf saisonnier" in text
+    assert messages == []
+    # the result is cached: the second job reports no progress
+    again = []
+    assert call(cb.run_level_forecast, config, again.append, "region", 1) == ready
+    assert again == []
+
+
+def test_stale_or_unknown_inputs_give_messages_not_errors(call, config):
+    ready = call(cb.run_level_forecast, config, lambda _: None, "region", 1)
+    with pytest.raises(PreventUpdate):  # the level changed, its job is running
+        call(cb.update_forecast, ready, "D01", "PASS", 8, "department", 1, "fr")
+    out = call(cb.update_forecast, ready, "R99", "PASS", 8, "region", 1, "en")
+    assert "No series “R99”" in str(out[3])
+    out = call(cb.update_forecast, ready, "R01", "PASS", 40, "region", 1, "en")
+    assert "No series" in str(out[3]) or "horizon" in str(out[3])
+    bad = call(cb.run_level_forecast, config, lambda _: None, "commune", 1)
+    assert "unknown level 'commune'" in bad["error"]
+    out = call(cb.update_forecast, bad, "X", "PASS", 8, "commune", 1, "fr")
+    assert "Prévision impossible : unknown level" in str(out[3])
+
+
+def test_risk_job_outputs_roc_importance_and_confusion(call, config):
+    with pytest.raises(PreventUpdate):  # computed only once its tab is open
+        call(cb.run_risk, config, lambda _: None, "forecast", "late", 1, "fr")
+    messages, summary, roc, importance, confusion = call(
+        cb.run_risk, config, lambda _: None, "risk", "rejections", 1, "en"
+    )
+    assert messages == []
+    assert summary.startswith("Models trained on")
+    assert [d["name"].split(" (")[0] for d in roc["data"]] == [
+        "Chance",
+        "Logistic regression",
+        "Gradient boosting",
+    ]
+    assert len(importance["data"]) == 2 and len(importance["data"][0]["y"]) == 13
+    assert "risk-confusion-logistic" in str(confusion)
+
+
+def test_demand_by_commune_reuses_the_cached_department_forecast(call, config):
+    demand = call(forecasting.demand_by_commune, config, 1, 4)
+    assert len(demand) == 400 and demand.sum() > 0
+    assert forecasting.cached_level_forecast(config, 1, "department") is not None
