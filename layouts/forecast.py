@@ -21,6 +21,11 @@ MODEL_COLORS = {"logistic": "#1f77b4", "gradient_boosting": "#d62728"}
 HISTORY_WEEKS = 104
 
 
+def pct(value: float, decimals: int, lang: str) -> str:
+    """A percentage as each language writes it (French: 12,5 %; English: 12.5%)."""
+    return fmt(value, decimals, lang) + (" %" if lang == "fr" else "%")
+
+
 def level_options(ctx: DatasetContext, levels: list[str], lang: str) -> list[dict]:
     """Radio options of the forecast levels, named in the dataset's words."""
     names = {
@@ -351,9 +356,9 @@ def accuracy_table(acc: pd.DataFrame, lang: str) -> dbc.Table:
             html.Tr(
                 [
                     html.Td(t(f"fc.model.{name}", lang)),
-                    html.Td(fmt(r["mape"], 1, lang) + " %"),
-                    html.Td(fmt(r["wape"], 1, lang) + " %"),
-                    html.Td(skill + " %"),
+                    html.Td(pct(r["mape"], 1, lang)),
+                    html.Td(pct(r["wape"], 1, lang)),
+                    html.Td(skill + (" %" if lang == "fr" else "%")),
                 ],
                 className="fw-semibold" if name == "selected" else None,
             )
@@ -503,6 +508,6 @@ def risk_summary(report, lang: str) -> str:
         n_train=fmt(report.n_train, 0, lang),
         n_test=fmt(report.n_test, 0, lang),
         split=report.split_week.strftime("%d/%m/%Y"),
-        pos_train=fmt(report.positive_train * 100, 0, lang) + " %",
-        pos_test=fmt(report.positive_test * 100, 0, lang) + " %",
+        pos_train=pct(report.positive_train * 100, 0, lang),
+        pos_test=pct(report.positive_test * 100, 0, lang),
     )
