@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import threading
 import time
+from urllib.parse import parse_qs
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -15,7 +16,13 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 from dashapp import current_config, ids, services
 from dashapp.config import Config
 from dashapp.i18n import t
-from data.scenarios import get_scenario, record_from_result, save_scenario
+from data.scenarios import (
+    ScenarioStoreError,
+    get_scenario,
+    is_stale,
+    record_from_result,
+    save_scenario,
+)
 from geo.distance import distance_matrix_km
 from layouts import figures
 from layouts.scenarios import kpi_table, scenarios_page, site_choices
@@ -61,9 +68,31 @@ SITE_COLORS = {
 
 
 def render(search: str | None, lang: str, dataset_id):
-    """The page (route ``/scenarios``)."""
-    dctx = services.context(current_config().database_url, dataset_id)
-    return scenarios_page(dctx.doc_types, lang)
+    """The page (route ``/scenarios``); ``?scenario=ID`` reopens a saved scenario."""
+    config = current_config()
+    dctx = services.context(config.database_url, dataset_id)
+    wanted = parse_qs((search or "").lstrip("?")).get("scenario", [None])[-1]
+    if wanted is None:
+        return scenarios_page(dctx.doc_types, lang)
+    store = services.get_store(config.database_url)
+    try:
+        record = get_scenario(store, int(wanted))
+    except (ValueError, ScenarioStoreError):
+        notice = dbc.Alert(t("scn.not_found", lang, id=wanted), color="warning")
+        return scenarios_page(dctx.doc_types, lang, notices=[notice])
+    values = record.params.get("whatif") or {}
+    notices = []
+    if is_stale(store, record):
+        notices.append(
+            dbc.Alert(
+                t("scn.stale", lang, version=record.dataset_version),
+                color="warning",
+                id="scn-stale-alert",
+            )
+        )
+    return scenarios_page(
+        dctx.doc_types, lang, values, record.id if record.has_results else None, notices
+    )
 
 
 def whatif_from_inputs(
@@ -348,15 +377,25 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
             t("scn.failed", lang, reason=outcome["error"]), color="danger"
         )
     result = outcome["result"]
-    name = f"Scénario {dt.datetime.now():%Y-%m-%d %H:%M:%S}"
-    record = save_scenario(
-        services.get_store(config.database_url),
-        int(dataset_id),
-        name,
-        {"whatif": whatif.to_dict(), "spec": spec.to_dict()},
-        **record_from_result(result),
-    )
+    record = save_run(config, int(dataset_id), whatif, spec, result)
     return {"id": record.id}, status_alert(result.report, lang)
+
+
+def save_run(config: Config, dataset_id: int, whatif: WhatIf, spec, result):
+    """Save a run under a fresh automatic name (renamed later by the planner)."""
+    store = services.get_store(config.database_url)
+    stem = f"Scénario {dt.datetime.now():%Y-%m-%d %H:%M:%S}"
+    params = {"whatif": whatif.to_dict(), "spec": spec.to_dict()}
+    for n in range(1, 100):
+        name = stem if n == 1 else f"{stem} ({n})"
+        try:
+            return save_scenario(
+                store, dataset_id, name, params, **record_from_result(result)
+            )
+        except ScenarioStoreError as exc:
+            if exc.code != "name_taken":
+                raise
+    raise ScenarioStoreError(f"no free name for {stem!r}", "name_taken")
 
 
 def status_alert(report, lang: str) -> dbc.Alert:

@@ -68,7 +68,7 @@ def register(app) -> None:
     app.callback(
         Output(ids.PAGE, "children"),
         Input(ids.URL, "pathname"),
-        State(ids.URL, "search"),
+        Input(ids.URL, "search"),
         State(ids.LANG, "data"),
         State(ids.DATASET, "data"),
     )(render_page)

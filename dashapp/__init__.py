@@ -67,7 +67,14 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     prepare_store : bool
         Upgrade the schema and create the demo data when the store is empty.
     """
-    from callbacks import forecast, overview, scenarios, segmentation, shell
+    from callbacks import (
+        forecast,
+        overview,
+        scenario_library,
+        scenarios,
+        segmentation,
+        shell,
+    )
     from dashapp import services
     from dashapp.bootstrap import ensure_store
 
@@ -127,6 +134,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     shell.register(app)
     overview.register(app)
     scenarios.register(app)
+    scenario_library.register(app)
     segmentation.register(app)
     forecast.register(app)
     return app

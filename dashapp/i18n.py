@@ -29,6 +29,329 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav.map": {"fr": "Carte et indicateurs", "en": "Map and KPIs"},
     "nav.kpis": {"fr": "Catalogue des indicateurs", "en": "KPI catalogue"},
     "nav.language": {"fr": "Langue", "en": "Language"},
+    # -- import screen and importers (issue 7) ------------------------------------
+    "nav.import": {"fr": "Importer", "en": "Import"},
+    "imp.title": {"fr": "Importer des données réelles", "en": "Import real data"},
+    "imp.intro": {
+        "fr": "Déposez les limites administratives (GeoJSON, GeoPackage ou Shapefile "
+        "zippé : conventions COD-AB, geoBoundaries ou autre) et, si vous les avez, "
+        "la population, les centres, les sites candidats et les opérations (CSV ou "
+        "Excel). Rien n'est enregistré avant « Importer » : un fichier en erreur "
+        "laisse les données actuelles intactes.",
+        "en": "Drop the administrative boundaries (GeoJSON, GeoPackage or zipped "
+        "Shapefile: COD-AB, geoBoundaries or other conventions) and, if you have "
+        "them, population, centers, candidate sites and operations (CSV or Excel). "
+        "Nothing is stored before “Import”: a file with errors leaves the current "
+        "data untouched.",
+    },
+    "imp.upload": {
+        "fr": "Glissez-déposez des fichiers ici ou cliquez pour les choisir",
+        "en": "Drag and drop files here or click to choose them",
+    },
+    "imp.upload_limit": {
+        "fr": "{limit} Mo au plus par fichier.",
+        "en": "At most {limit} MB per file.",
+    },
+    "imp.files": {"fr": "Fichiers déposés", "en": "Uploaded files"},
+    "imp.no_files": {"fr": "Aucun fichier déposé.", "en": "No file uploaded."},
+    "imp.role": {"fr": "Rôle", "en": "Role"},
+    "imp.role.boundaries": {"fr": "Limites", "en": "Boundaries"},
+    "imp.role.population": {"fr": "Population", "en": "Population"},
+    "imp.role.centers": {"fr": "Centres", "en": "Centers"},
+    "imp.role.candidates": {"fr": "Sites candidats", "en": "Candidate sites"},
+    "imp.role.operations": {"fr": "Opérations", "en": "Operations"},
+    "imp.role.ignore": {"fr": "Ignorer", "en": "Ignore"},
+    "imp.size": {"fr": "{size} Ko", "en": "{size} kB"},
+    "imp.clear": {"fr": "Retirer les fichiers", "en": "Remove the files"},
+    "imp.mapping": {"fr": "Correspondance des colonnes", "en": "Column mapping"},
+    "imp.mapping_hint": {
+        "fr": "Colonnes devinées d'après leur nom ; corrigez-les si besoin.",
+        "en": "Columns guessed from their names; correct them if needed.",
+    },
+    "imp.convention": {"fr": "Convention : {name}", "en": "Convention: {name}"},
+    "imp.field.code": {"fr": "Code de l'unité", "en": "Unit code"},
+    "imp.field.name": {"fr": "Nom de l'unité", "en": "Unit name"},
+    "imp.field.parent0": {
+        "fr": "Code du niveau supérieur 1 (région)",
+        "en": "Upper level 1 code (region)",
+    },
+    "imp.field.parent1": {
+        "fr": "Code du niveau supérieur 2 (département)",
+        "en": "Upper level 2 code (department)",
+    },
+    "imp.field.join": {
+        "fr": "Colonne de jointure (code ou nom de commune)",
+        "en": "Join column (commune code or name)",
+    },
+    "imp.field.population": {"fr": "Population", "en": "Population"},
+    "imp.field.none": {"fr": "(aucune)", "en": "(none)"},
+    "imp.name": {"fr": "Nom du jeu de données", "en": "Dataset name"},
+    "imp.name_default": {"fr": "Import du {date}", "en": "Import of {date}"},
+    "imp.rates": {
+        "fr": "Demandes par habitant et par an (si aucune opération n'est fournie)",
+        "en": "Requests per inhabitant per year (when no operations are given)",
+    },
+    "imp.activate_after": {
+        "fr": "Afficher ce jeu de données après l'import",
+        "en": "Show this dataset after the import",
+    },
+    "imp.check": {"fr": "Vérifier", "en": "Check"},
+    "imp.commit": {"fr": "Importer", "en": "Import"},
+    "imp.cancel": {"fr": "Annuler", "en": "Cancel"},
+    "imp.working": {"fr": "Traitement en cours…", "en": "Working…"},
+    "imp.report": {"fr": "Rapport de validation", "en": "Validation report"},
+    "imp.report_ok": {
+        "fr": "Aucune erreur : {n} remarque(s). Le jeu de données peut être importé.",
+        "en": "No error: {n} note(s). The dataset can be imported.",
+    },
+    "imp.report_errors": {
+        "fr": "{n} erreur(s) : corrigez les fichiers puis vérifiez à nouveau. "
+        "Rien n'a été enregistré.",
+        "en": "{n} error(s): fix the files and check again. Nothing was stored.",
+    },
+    "imp.severity.error": {"fr": "Erreur", "en": "Error"},
+    "imp.severity.warning": {"fr": "Attention", "en": "Warning"},
+    "imp.severity.info": {"fr": "Note", "en": "Note"},
+    "imp.col.severity": {"fr": "Gravité", "en": "Severity"},
+    "imp.col.message": {"fr": "Message", "en": "Message"},
+    "imp.summary": {
+        "fr": "{levels} ; {centers} centres, {candidates} sites candidats, "
+        "{operations} lignes d'opérations ; population {population}.",
+        "en": "{levels}; {centers} centers, {candidates} candidate sites, "
+        "{operations} operation rows; population {population}.",
+    },
+    "imp.preview": {"fr": "Aperçu", "en": "Preview"},
+    "imp.preview_table": {
+        "fr": "Premières communes",
+        "en": "First communes",
+    },
+    "imp.committed": {
+        "fr": "Jeu de données « {name} » importé (n° {id}).",
+        "en": "Dataset “{name}” imported (no. {id}).",
+    },
+    "imp.no_boundaries": {
+        "fr": "Déposez au moins un fichier de limites administratives.",
+        "en": "Upload at least one administrative boundary file.",
+    },
+    "imp.upload_too_large": {
+        "fr": "{file} : fichier trop volumineux ({size} Mo, limite {limit} Mo).",
+        "en": "{file}: file too large ({size} MB, limit {limit} MB).",
+    },
+    "imp.bad_rate": {
+        "fr": "Taux invalide pour {doc} : « {value} » (nombre positif attendu).",
+        "en": "Invalid rate for {doc}: “{value}” (a positive number is expected).",
+    },
+    "imp.datasets": {"fr": "Jeux de données", "en": "Datasets"},
+    "imp.datasets_hint": {
+        "fr": "Les jeux de données coexistent ; choisissez celui que l'application "
+        "affiche.",
+        "en": "Datasets live side by side; choose the one the application shows.",
+    },
+    "imp.activate": {"fr": "Afficher ce jeu de données", "en": "Show this dataset"},
+    "imp.active_mark": {"fr": " (affiché)", "en": " (shown)"},
+    "imp.kind.synthetic": {"fr": "synthétique", "en": "synthetic"},
+    "imp.kind.imported": {"fr": "importé", "en": "imported"},
+    "imp.where_row": {"fr": ", ligne {row}", "en": ", row {row}"},
+    "imp.where_field": {"fr": ", champ « {field} »", "en": ", field “{field}”"},
+    "imp.more": {
+        "fr": "{n} autre(s) du même type non listée(s).",
+        "en": "{n} more of the same kind not listed.",
+    },
+    "imp.issue.unreadable": {
+        "fr": "fichier illisible ({reason}).",
+        "en": "unreadable file ({reason}).",
+    },
+    "imp.issue.truncated": {
+        "fr": "JSON tronqué ou invalide à la ligne {line}, colonne {column} "
+        "({reason}) : le fichier est-il complet ?",
+        "en": "truncated or invalid JSON at line {line}, column {column} ({reason}): "
+        "is the file complete?",
+    },
+    "imp.issue.too_large": {
+        "fr": "fichier trop volumineux ({size_mb} Mo, limite {limit_mb} Mo).",
+        "en": "file too large ({size_mb} MB, limit {limit_mb} MB).",
+    },
+    "imp.issue.unsupported_format": {
+        "fr": "format « {suffix} » non pris en charge (GeoJSON, GeoPackage, "
+        "Shapefile zippé, CSV ou Excel).",
+        "en": "format “{suffix}” not supported (GeoJSON, GeoPackage, zipped "
+        "Shapefile, CSV or Excel).",
+    },
+    "imp.issue.zip_traversal": {
+        "fr": "l'archive contient un chemin dangereux « {member} » (sortie du "
+        "dossier) : archive refusée.",
+        "en": "the archive holds an unsafe path “{member}” (escapes the folder): "
+        "archive refused.",
+    },
+    "imp.issue.zip_too_large": {
+        "fr": "archive trop volumineuse une fois décompressée ({size_mb} Mo, "
+        "limite {limit_mb} Mo).",
+        "en": "archive too large once unzipped ({size_mb} MB, limit {limit_mb} MB).",
+    },
+    "imp.issue.zip_no_layer": {
+        "fr": "aucune couche de polygones trouvée (ou la couche demandée n'existe "
+        "pas).",
+        "en": "no polygon layer found (or the requested layer does not exist).",
+    },
+    "imp.issue.many_layers": {
+        "fr": "plusieurs couches ({layers}) : indiquez laquelle importer.",
+        "en": "several layers ({layers}): say which one to import.",
+    },
+    "imp.issue.no_features": {"fr": "le fichier est vide.", "en": "the file is empty."},
+    "imp.issue.no_crs": {
+        "fr": "aucun système de coordonnées déclaré et les coordonnées {bounds} ne "
+        "sont pas des longitudes/latitudes : ajoutez le fichier .prj ou "
+        "reprojetez en EPSG:4326.",
+        "en": "no coordinate reference system declared and the coordinates "
+        "{bounds} are not longitudes/latitudes: add the .prj file or reproject "
+        "to EPSG:4326.",
+    },
+    "imp.issue.crs_assumed": {
+        "fr": "aucun système de coordonnées déclaré : {crs} supposé (les "
+        "coordonnées sont des longitudes/latitudes).",
+        "en": "no coordinate reference system declared: {crs} assumed (the "
+        "coordinates are longitudes/latitudes).",
+    },
+    "imp.issue.crs_mismatch": {
+        "fr": "les coordonnées {bounds} ne correspondent pas au système déclaré "
+        "({crs}) : systèmes de coordonnées mélangés ?",
+        "en": "the coordinates {bounds} do not fit the declared system ({crs}): "
+        "mixed coordinate systems?",
+    },
+    "imp.issue.reprojected": {
+        "fr": "reprojeté de {crs} vers EPSG:4326.",
+        "en": "reprojected from {crs} to EPSG:4326.",
+    },
+    "imp.issue.wrong_geometry": {
+        "fr": "géométrie de type {type} : seuls les polygones sont acceptés.",
+        "en": "{type} geometry: only polygons are accepted.",
+    },
+    "imp.issue.empty_geometry": {
+        "fr": "géométrie absente ou vide.",
+        "en": "missing or empty geometry.",
+    },
+    "imp.issue.repaired": {
+        "fr": "géométrie invalide ({reason}) réparée automatiquement.",
+        "en": "invalid geometry ({reason}) repaired automatically.",
+    },
+    "imp.issue.invalid_geometry": {
+        "fr": "géométrie invalide ({reason}).",
+        "en": "invalid geometry ({reason}).",
+    },
+    "imp.issue.no_code_column": {
+        "fr": "aucune colonne de code reconnue parmi {columns} : indiquez-la dans "
+        "la correspondance des colonnes.",
+        "en": "no code column recognised among {columns}: choose it in the column "
+        "mapping.",
+    },
+    "imp.issue.missing_column": {
+        "fr": "colonne absente ou non indiquée.",
+        "en": "column missing or not mapped.",
+    },
+    "imp.issue.missing_value": {"fr": "valeur manquante.", "en": "missing value."},
+    "imp.issue.duplicate_code": {
+        "fr": "code « {value} » en double.",
+        "en": "duplicate code “{value}”.",
+    },
+    "imp.issue.conflicting_parent": {
+        "fr": "l'unité « {value} » a deux parents : « {parent} » ici, « {other} » "
+        "ailleurs.",
+        "en": "unit “{value}” has two parents: “{parent}” here, “{other}” elsewhere.",
+    },
+    "imp.issue.parent_not_found": {
+        "fr": "parent « {value} » introuvable au niveau supérieur.",
+        "en": "parent “{value}” not found in the level above.",
+    },
+    "imp.issue.weak_overlap": {
+        "fr": "l'unité ne recouvre son parent le plus probable qu'à {share} % : "
+        "vérifiez les limites.",
+        "en": "the unit overlaps its most likely parent by only {share}%: check the "
+        "boundaries.",
+    },
+    "imp.issue.no_overlap": {
+        "fr": "l'unité ne recouvre aucune unité du niveau supérieur.",
+        "en": "the unit overlaps no unit of the level above.",
+    },
+    "imp.issue.levels_dissolved": {
+        "fr": "{n} niveau(x) supérieur(s) reconstitué(s) par fusion ({counts} "
+        "unités).",
+        "en": "{n} upper level(s) rebuilt by dissolving ({counts} units).",
+    },
+    "imp.issue.national_level_added": {
+        "fr": "moins de trois niveaux : un niveau national « {unit} » a été ajouté.",
+        "en": "fewer than three levels: a national level “{unit}” was added.",
+    },
+    "imp.issue.encoding_unknown": {
+        "fr": "encodage du texte inconnu (essayés : {tried}) : enregistrez le "
+        "fichier en UTF-8.",
+        "en": "unknown text encoding (tried: {tried}): save the file as UTF-8.",
+    },
+    "imp.issue.encoding_used": {
+        "fr": "lu comme {encoding}.",
+        "en": "read as {encoding}.",
+    },
+    "imp.issue.delimiter_unknown": {
+        "fr": "séparateur de colonnes indécidable (candidats : {candidates}) : "
+        "indiquez-le.",
+        "en": "column separator undecidable (candidates: {candidates}): specify it.",
+    },
+    "imp.issue.not_a_number": {
+        "fr": "« {value} » n'est pas un nombre.",
+        "en": "“{value}” is not a number.",
+    },
+    "imp.issue.negative": {
+        "fr": "« {value} » est négatif.",
+        "en": "“{value}” is negative.",
+    },
+    "imp.issue.not_a_date": {
+        "fr": "« {value} » n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA).",
+        "en": "“{value}” is not a date (YYYY-MM-DD or DD/MM/YYYY).",
+    },
+    "imp.issue.unmatched_name": {
+        "fr": "« {value} » ne correspond à aucune commune (proches : "
+        "{suggestions}).",
+        "en": "“{value}” matches no commune (close: {suggestions}).",
+    },
+    "imp.issue.ambiguous_name": {
+        "fr": "« {value} » correspond à {n} communes : utilisez les codes.",
+        "en": "“{value}” matches {n} communes: use codes.",
+    },
+    "imp.issue.unmatched_code": {
+        "fr": "code « {value} » inconnu.",
+        "en": "unknown code “{value}”.",
+    },
+    "imp.issue.no_population": {
+        "fr": "aucune population pour la commune {value}.",
+        "en": "no population for commune {value}.",
+    },
+    "imp.issue.point_outside": {
+        "fr": "le point ({lon}, {lat}) n'est dans aucune commune.",
+        "en": "point ({lon}, {lat}) lies in no commune.",
+    },
+    "imp.issue.commune_mismatch": {
+        "fr": "commune indiquée « {value} » mais le point est dans « {found} » "
+        "(retenue).",
+        "en": "commune given as “{value}” but the point lies in “{found}” (kept).",
+    },
+    "imp.issue.inconsistent_counts": {
+        "fr": "{value} est supérieur à {other} ({limit}).",
+        "en": "{value} exceeds {other} ({limit}).",
+    },
+    "imp.issue.unknown_doc_type": {
+        "fr": "type de document « {value} » inconnu (CNI, PASS, ACTE).",
+        "en": "unknown document type “{value}” (CNI, PASS, ACTE).",
+    },
+    "imp.issue.demand_estimated": {
+        "fr": "pas d'opérations : demande estimée d'après la population ({rates} "
+        "demandes par habitant et par an).",
+        "en": "no operations: demand estimated from population ({rates} requests "
+        "per inhabitant per year).",
+    },
+    "imp.issue.indicator_missing": {
+        "fr": "indicateurs marqués manquants faute de données : {indicators}.",
+        "en": "indicators marked missing for lack of data: {indicators}.",
+    },
+    # -- end of import screen (issue 7) -------------------------------------------
     "filters.title": {"fr": "Filtres", "en": "Filters"},
     "filters.level": {"fr": "Niveau de la carte", "en": "Map level"},
     "filters.indicator": {"fr": "Indicateur affiché", "en": "Indicator shown"},
@@ -292,6 +615,72 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Distance proposée (km)",
         "en": "Proposed distance (km)",
     },
+    "scn.library": {"fr": "Scénarios enregistrés", "en": "Saved scenarios"},
+    "scn.name": {"fr": "Nom du scénario", "en": "Scenario name"},
+    "scn.author": {"fr": "Auteur", "en": "Author"},
+    "scn.save": {"fr": "Enregistrer", "en": "Save"},
+    "scn.saved": {"fr": "Choisir un scénario enregistré",
+                  "en": "Choose a saved scenario"},
+    "scn.open": {"fr": "Ouvrir", "en": "Open"},
+    "scn.duplicate": {"fr": "Dupliquer", "en": "Duplicate"},
+    "scn.delete": {"fr": "Supprimer", "en": "Delete"},
+    "scn.export": {"fr": "Exporter le scénario affiché", "en": "Export the scenario shown"},
+    "scn.saved_ok": {"fr": "Scénario « {name} » enregistré.",
+                     "en": "Scenario “{name}” saved."},
+    "scn.duplicated": {"fr": "Copie « {name} » créée.", "en": "Copy “{name}” created."},
+    "scn.deleted": {"fr": "Scénario « {name} » supprimé.",
+                    "en": "Scenario “{name}” deleted."},
+    "scn.pick_first": {"fr": "Choisissez d'abord un scénario dans la liste.",
+                       "en": "Choose a scenario in the list first."},
+    "scn.nothing_to_export": {"fr": "Aucun résultat à exporter : lancez ou ouvrez un "
+                                    "scénario.",
+                              "en": "No result to export: run or open a scenario."},
+    "scn.share": {"fr": "Lien à partager :", "en": "Link to share:"},
+    "scn.stale": {
+        "fr": "Ce scénario a été calculé sur une autre version des données ({version}). "
+              "Ses résultats sont affichés tels qu'enregistrés ; relancez l'optimisation "
+              "pour les mettre à jour.",
+        "en": "This scenario was computed on another version of the data ({version}). "
+              "Its results are shown as saved; run the optimisation again to update "
+              "them."},
+    "scn.not_found": {"fr": "Le scénario {id} n'existe pas (ou plus).",
+                      "en": "Scenario {id} does not exist (any more)."},
+    "scn.list_stale": {"fr": "ancienne version des données",
+                       "en": "older data version"},
+    "scn.compare_title": {"fr": "Comparer des scénarios", "en": "Compare scenarios"},
+    "scn.compare_pick": {"fr": "Choisir 2 à 4 scénarios", "en": "Choose 2 to 4 scenarios"},
+    "scn.compare": {"fr": "Comparer", "en": "Compare"},
+    "scn.compare_export": {"fr": "Exporter la comparaison (Excel)",
+                           "en": "Export the comparison (Excel)"},
+    "scn.compare_need": {"fr": "Choisissez de 2 à 4 scénarios ayant des résultats.",
+                         "en": "Choose 2 to 4 scenarios that have results."},
+    "scn.best": {"fr": "meilleur", "en": "best"},
+    "scn.curve_title": {"fr": "Courbe de couverture", "en": "Coverage curve"},
+    "scn.curve_help": {
+        "fr": "Pour 0 à N centres ajoutés (p-médiane optimale à chaque pas), la part de "
+              "la demande à moins de R km et la distance moyenne : là où la courbe "
+              "s'aplatit, un centre de plus apporte peu.",
+        "en": "For 0 to N added centers (optimal p-median at each step), the share of "
+              "demand within R km and the mean distance: where the curve flattens, one "
+              "more center adds little."},
+    "scn.curve_max": {"fr": "Centres ajoutés, jusqu'à", "en": "Added centers, up to"},
+    "scn.curve_run": {"fr": "Calculer", "en": "Compute"},
+    "scn.curve_progress": {"fr": "Calcul : {done} / {total}", "en": "Computing: {done} / {total}"},
+    "scn.curve_x": {"fr": "Centres ajoutés", "en": "Added centers"},
+    "scn.curve_coverage": {"fr": "Demande à moins de R km (%)",
+                           "en": "Demand within R km (%)"},
+    "scn.curve_distance": {"fr": "Distance moyenne (km)", "en": "Mean distance (km)"},
+    "scn.err.name_empty": {"fr": "Donnez un nom au scénario.",
+                           "en": "Give the scenario a name."},
+    "scn.err.name_too_long": {"fr": "Nom trop long ({length} caractères, 120 au plus).",
+                              "en": "Name too long ({length} characters, 120 at most)."},
+    "scn.err.name_taken": {
+        "fr": "Un scénario porte déjà ce nom sur ces données : choisissez-en un autre.",
+        "en": "A scenario already has this name on this data: choose another one."},
+    "scn.err.unknown_id": {"fr": "Le scénario {id} n'existe pas (ou plus).",
+                           "en": "Scenario {id} does not exist (any more)."},
+    "scn.err.other": {"fr": "Opération refusée : {reason}",
+                      "en": "Operation refused: {reason}"},
     "scn.site_status.kept": {"fr": "maintenu", "en": "kept"},
     "scn.site_status.closed": {"fr": "fermé", "en": "closed"},
     "scn.site_status.opened": {"fr": "ouvert", "en": "opened"},

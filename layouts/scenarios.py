@@ -34,8 +34,30 @@ def _number(id_, value, label, lang, **kw):
     )
 
 
-def parameter_panel(doc_types, lang: str) -> dbc.Card:
-    """Scenario parameters; every value is checked by ``optimization.whatif.WhatIf``."""
+DEFAULTS = {
+    "objective": "distance",
+    "new_centers": 3,
+    "budget": None,
+    "radius_km": 20,
+    "growth_pct": 0,
+    "years": 1,
+    "growth_by_doc_pct": {},
+    "capacity_change_pct": 0,
+    "allow_closures": False,
+    "capacitated": False,
+    "min_coverage_pct": None,
+    "max_distance_km": None,
+    "time_limit_s": 30,
+}
+
+
+def parameter_panel(doc_types, lang: str, values: dict | None = None) -> dbc.Card:
+    """Scenario parameters, prefilled with ``values`` (a saved scenario's).
+
+    Every value is checked by ``optimization.whatif.WhatIf``.
+    """
+    v = {**DEFAULTS, **(values or {})}
+    by_doc = v.get("growth_by_doc_pct") or {}
     docs = [
         dbc.InputGroup(
             [
@@ -43,7 +65,7 @@ def parameter_panel(doc_types, lang: str) -> dbc.Card:
                 dbc.Input(
                     id=ids.scn_growth_doc(row.code),
                     type="number",
-                    value=0,
+                    value=by_doc.get(row.code, 0),
                     size="sm",
                     debounce=True,
                 ),
@@ -54,6 +76,23 @@ def parameter_panel(doc_types, lang: str) -> dbc.Card:
         )
         for row in doc_types.itertuples()
     ]
+    objective = dcc.Dropdown(
+        id=ids.SCN_OBJECTIVE,
+        value=v["objective"],
+        clearable=False,
+        className="mb-2",
+        options=[
+            {"label": t(f"scn.objective.{k}", lang), "value": k} for k in OBJECTIVE_KEYS
+        ],
+    )
+
+    def pair(left, right):
+        return dbc.Row([dbc.Col(left), dbc.Col(right)], className="g-2")
+
+    click_modes = [
+        {"label": t("scn.click_toggle", lang), "value": "toggle"},
+        {"label": t("scn.click_add", lang), "value": "add"},
+    ]
     return dbc.Card(
         dbc.CardBody(
             [
@@ -63,88 +102,71 @@ def parameter_panel(doc_types, lang: str) -> dbc.Card:
                     html_for=ids.SCN_OBJECTIVE,
                     className="small mb-0",
                 ),
-                dcc.Dropdown(
-                    id=ids.SCN_OBJECTIVE,
-                    value="distance",
-                    clearable=False,
-                    options=[
-                        {"label": t(f"scn.objective.{k}", lang), "value": k}
-                        for k in OBJECTIVE_KEYS
-                    ],
-                    className="mb-2",
+                objective,
+                pair(
+                    _number(
+                        ids.SCN_NEW,
+                        v["new_centers"],
+                        "scn.new_centers",
+                        lang,
+                        min=0,
+                        step=1,
+                    ),
+                    _number(ids.SCN_BUDGET, v["budget"], "scn.budget", lang, min=0),
                 ),
-                dbc.Row(
-                    [
-                        dbc.Col(
-                            _number(
-                                ids.SCN_NEW, 3, "scn.new_centers", lang, min=0, step=1
-                            )
-                        ),
-                        dbc.Col(
-                            _number(ids.SCN_BUDGET, None, "scn.budget", lang, min=0)
-                        ),
-                    ],
-                    className="g-2",
+                pair(
+                    _number(ids.SCN_RADIUS, v["radius_km"], "scn.radius", lang, min=1),
+                    _number(
+                        ids.SCN_TIME_LIMIT,
+                        v["time_limit_s"],
+                        "scn.time_limit",
+                        lang,
+                        min=1,
+                    ),
                 ),
-                dbc.Row(
-                    [
-                        dbc.Col(_number(ids.SCN_RADIUS, 20, "scn.radius", lang, min=1)),
-                        dbc.Col(
-                            _number(
-                                ids.SCN_TIME_LIMIT, 30, "scn.time_limit", lang, min=1
-                            )
-                        ),
-                    ],
-                    className="g-2",
-                ),
-                dbc.Row(
-                    [
-                        dbc.Col(_number(ids.SCN_GROWTH, 0, "scn.growth", lang)),
-                        dbc.Col(
-                            _number(ids.SCN_YEARS, 1, "scn.years", lang, min=0, step=1)
-                        ),
-                    ],
-                    className="g-2",
+                pair(
+                    _number(ids.SCN_GROWTH, v["growth_pct"], "scn.growth", lang),
+                    _number(
+                        ids.SCN_YEARS, v["years"], "scn.years", lang, min=0, step=1
+                    ),
                 ),
                 dbc.Label(t("scn.growth_by_doc", lang), className="small mb-0"),
                 html.Div(docs, className="mb-2"),
-                _number(ids.SCN_CAPACITY, 0, "scn.capacity_change", lang),
+                _number(
+                    ids.SCN_CAPACITY,
+                    v["capacity_change_pct"],
+                    "scn.capacity_change",
+                    lang,
+                ),
                 dbc.Switch(
                     id=ids.SCN_CLOSURES,
-                    value=False,
+                    value=bool(v["allow_closures"]),
                     label=t("scn.allow_closures", lang),
                     className="small",
                 ),
                 dbc.Switch(
                     id=ids.SCN_CAPACITATED,
-                    value=False,
+                    value=bool(v["capacitated"]),
                     label=t("scn.capacitated", lang),
                     className="small mb-2",
                 ),
                 html.Div(t("scn.equity", lang), className="small fw-semibold"),
-                dbc.Row(
-                    [
-                        dbc.Col(
-                            _number(
-                                ids.SCN_MIN_COVERAGE,
-                                None,
-                                "scn.min_coverage",
-                                lang,
-                                min=0,
-                                max=100,
-                            )
-                        ),
-                        dbc.Col(
-                            _number(
-                                ids.SCN_MAX_DISTANCE,
-                                None,
-                                "scn.max_distance",
-                                lang,
-                                min=1,
-                            )
-                        ),
-                    ],
-                    className="g-2",
+                pair(
+                    _number(
+                        ids.SCN_MIN_COVERAGE,
+                        v["min_coverage_pct"],
+                        "scn.min_coverage",
+                        lang,
+                        min=0,
+                        max=100,
+                    ),
+                    _number(
+                        ids.SCN_MAX_DISTANCE,
+                        v["max_distance_km"],
+                        "scn.max_distance",
+                        lang,
+                        min=1,
+                    ),
                 ),
                 html.Hr(className="my-2"),
                 dbc.Label(t("scn.click_mode", lang), className="small mb-0"),
@@ -152,10 +174,7 @@ def parameter_panel(doc_types, lang: str) -> dbc.Card:
                     id=ids.SCN_CLICK_MODE,
                     value="toggle",
                     className="small",
-                    options=[
-                        {"label": t("scn.click_toggle", lang), "value": "toggle"},
-                        {"label": t("scn.click_add", lang), "value": "add"},
-                    ],
+                    options=click_modes,
                 ),
                 html.Div(id=ids.SCN_SITES_LIST, className="small mt-2"),
                 dbc.Button(
@@ -240,8 +259,23 @@ def kpi_table(
     )
 
 
-def scenarios_page(doc_types, lang: str) -> html.Div:
-    """The whole workspace; figures and tables are filled by callbacks."""
+def scenarios_page(
+    doc_types,
+    lang: str,
+    values: dict | None = None,
+    result_id: int | None = None,
+    notices: list | None = None,
+) -> html.Div:
+    """The whole workspace; figures and tables are filled by callbacks.
+
+    ``values``, ``result_id`` reopen a saved scenario; ``notices`` are alerts shown
+    on top (e.g. the scenario was computed on an older dataset version).
+    """
+    values = values or {}
+    views = [
+        {"label": t("scn.view.plan", lang), "value": "plan"},
+        {"label": t("scn.view.result", lang), "value": "result"},
+    ]
     map_card = dbc.Card(
         [
             dbc.CardHeader(
@@ -250,16 +284,10 @@ def scenarios_page(doc_types, lang: str) -> html.Div:
                         html.Span(t("scn.map", lang)),
                         dbc.RadioItems(
                             id=ids.SCN_VIEW,
-                            value="plan",
+                            value="result" if result_id else "plan",
                             inline=True,
                             className="small",
-                            options=[
-                                {"label": t("scn.view.plan", lang), "value": "plan"},
-                                {
-                                    "label": t("scn.view.result", lang),
-                                    "value": "result",
-                                },
-                            ],
+                            options=views,
                         ),
                     ],
                     className="d-flex justify-content-between flex-wrap",
@@ -307,26 +335,207 @@ def scenarios_page(doc_types, lang: str) -> html.Div:
             html.Div(id=ids.SCN_COMMUNES_GRID, className="mt-3"),
         ]
     )
+    sites = {
+        "sites": dict(values.get("sites", {})),
+        "added": list(values.get("added", [])),
+    }
     return html.Div(
         [
-            dcc.Store(id=ids.SCN_SITES, data={"sites": {}, "added": []}),
-            dcc.Store(id=ids.SCN_RESULT, data=None),
+            dcc.Store(id=ids.SCN_SITES, data=sites),
+            dcc.Store(id=ids.SCN_DRAFT),
+            dcc.Store(id=ids.SCN_RESULT, data={"id": result_id} if result_id else None),
+            html.Div(notices or [], id=ids.SCN_STALE),
             html.Div(id=ids.SCN_MESSAGES),
             dbc.Row(
                 [
-                    dbc.Col(parameter_panel(doc_types, lang), md=3, xl=3),
+                    dbc.Col(parameter_panel(doc_types, lang, values), md=3, xl=3),
                     dbc.Col(
                         [
                             dbc.Row(
-                                [dbc.Col(map_card, lg=7), dbc.Col(run_card, lg=5)],
+                                [
+                                    dbc.Col(map_card, lg=7),
+                                    dbc.Col([run_card, library_card(lang)], lg=5),
+                                ],
                                 className="g-2",
                             ),
                             results,
+                            compare_section(lang),
+                            curve_section(lang),
                         ],
                         md=9,
                         xl=9,
                     ),
                 ]
+            ),
+        ],
+        className="mb-5",
+    )
+
+
+def library_card(lang: str) -> dbc.Card:
+    """Save, reopen, duplicate, delete, share and export scenarios."""
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H6(t("scn.library", lang)),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            dbc.Input(
+                                id=ids.SCN_NAME,
+                                placeholder=t("scn.name", lang),
+                                size="sm",
+                                maxLength=120,
+                            )
+                        ),
+                        dbc.Col(
+                            dbc.Input(
+                                id=ids.SCN_AUTHOR,
+                                placeholder=t("scn.author", lang),
+                                size="sm",
+                                maxLength=120,
+                            )
+                        ),
+                    ],
+                    className="g-2 mb-2",
+                ),
+                dbc.Button(
+                    t("scn.save", lang),
+                    id=ids.SCN_SAVE,
+                    size="sm",
+                    color="primary",
+                    className="mb-2",
+                ),
+                dcc.Dropdown(
+                    id=ids.SCN_SAVED, placeholder=t("scn.saved", lang), className="mb-2"
+                ),
+                dbc.ButtonGroup(
+                    [
+                        dbc.Button(
+                            t("scn.open", lang),
+                            id=ids.SCN_OPEN,
+                            size="sm",
+                            color="secondary",
+                        ),
+                        dbc.Button(
+                            t("scn.duplicate", lang),
+                            id=ids.SCN_DUPLICATE,
+                            size="sm",
+                            color="secondary",
+                            outline=True,
+                        ),
+                        dbc.Button(
+                            t("scn.delete", lang),
+                            id=ids.SCN_DELETE,
+                            size="sm",
+                            color="danger",
+                            outline=True,
+                        ),
+                    ],
+                    className="mb-2",
+                ),
+                html.Div(id=ids.SCN_LIBRARY_MSG, className="small"),
+                html.Hr(className="my-2"),
+                html.Div(t("scn.export", lang), className="small fw-semibold"),
+                dbc.ButtonGroup(
+                    [
+                        dbc.Button(
+                            "CSV",
+                            id=ids.SCN_EXPORT_CSV,
+                            size="sm",
+                            outline=True,
+                            color="secondary",
+                        ),
+                        dbc.Button(
+                            "Excel",
+                            id=ids.SCN_EXPORT_XLSX,
+                            size="sm",
+                            outline=True,
+                            color="secondary",
+                        ),
+                        dbc.Button(
+                            "GeoJSON",
+                            id=ids.SCN_EXPORT_GEOJSON,
+                            size="sm",
+                            outline=True,
+                            color="secondary",
+                        ),
+                    ]
+                ),
+                dcc.Download(id=ids.SCN_DOWNLOAD),
+                html.Div(id=ids.SCN_SHARE, className="small mt-2 text-break"),
+            ]
+        ),
+        className="mt-2",
+    )
+
+
+def compare_section(lang: str) -> html.Div:
+    """Pick 2 to 4 saved scenarios and compare them side by side."""
+    return html.Div(
+        [
+            html.H5(t("scn.compare_title", lang), className="mt-4"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Dropdown(
+                            id=ids.SCN_COMPARE_PICK,
+                            multi=True,
+                            placeholder=t("scn.compare_pick", lang),
+                        ),
+                        md=8,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Button(
+                                t("scn.compare", lang),
+                                id=ids.SCN_COMPARE,
+                                size="sm",
+                                color="primary",
+                                className="me-2",
+                            ),
+                            dbc.Button(
+                                t("scn.compare_export", lang),
+                                id=ids.SCN_COMPARE_EXPORT,
+                                size="sm",
+                                color="secondary",
+                                outline=True,
+                            ),
+                        ],
+                        md=4,
+                    ),
+                ],
+                className="g-2",
+            ),
+            html.Div(id=ids.SCN_COMPARE_OUT, className="mt-2"),
+        ]
+    )
+
+
+def curve_section(lang: str) -> html.Div:
+    """Coverage and mean distance for 0..N added centers."""
+    return html.Div(
+        [
+            html.H5(t("scn.curve_title", lang), className="mt-4"),
+            html.P(t("scn.curve_help", lang), className="small text-muted"),
+            dbc.InputGroup(
+                [
+                    dbc.InputGroupText(t("scn.curve_max", lang)),
+                    dbc.Input(
+                        id=ids.SCN_CURVE_MAX, type="number", value=8, min=1, max=30
+                    ),
+                    dbc.Button(
+                        t("scn.curve_run", lang), id=ids.SCN_CURVE_RUN, color="primary"
+                    ),
+                ],
+                size="sm",
+                style={"maxWidth": "28rem"},
+            ),
+            html.Div(id=ids.SCN_CURVE_PROGRESS, className="small text-muted mt-1"),
+            dcc.Graph(
+                id=ids.SCN_CURVE,
+                config={"displaylogo": False},
+                style={"height": "320px"},
             ),
         ]
     )

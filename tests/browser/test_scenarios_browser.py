@@ -2,6 +2,7 @@
 
 import pytest
 from dash.testing.wait import until
+from selenium.webdriver.common.keys import Keys
 
 from dashapp import create_app, ids
 from dashapp.config import Config
@@ -63,4 +64,67 @@ def test_scn001_lock_a_site_run_and_read_the_proposal(dash_duo, app):
         ),
         10,
     )
+    assert dash_duo.get_logs() == []
+
+
+def _click(duo, element_id):
+    duo.driver.execute_script(
+        "const e = document.getElementById(arguments[0]);"
+        "e.scrollIntoView({block: 'center'}); e.click();",
+        element_id,
+    )
+
+
+def _run_and_wait(duo, previous=""):
+    _click(duo, ids.SCN_RUN)
+    until(lambda: duo.find_element(f"#{ids.SCN_STATUS}").text not in ("", previous), 60)
+    return duo.find_element(f"#{ids.SCN_STATUS}").text
+
+
+def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
+    import glob
+    import os
+    import time
+
+    import openpyxl
+
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/scenarios")
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
+    )
+    first = _run_and_wait(dash_duo)
+    assert "optimal" in first
+    dash_duo.find_element(f"#{ids.SCN_NAME}").send_keys("Plan A")
+    dash_duo.find_element(f"#{ids.SCN_AUTHOR}").send_keys("Awa")
+    _click(dash_duo, ids.SCN_SAVE)
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_LIBRARY_MSG}", "Plan A")
+    link = dash_duo.find_element("#scn-share-link").get_attribute("href")
+    # reload through the share link: the scenario reopens with its result
+    dash_duo.driver.get(link)
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_DELTAS}", "Proposition", timeout=20)
+    # a second scenario with more centers, then compare the two
+    radius = dash_duo.find_element(f"#{ids.SCN_NEW}")
+    radius.clear()
+    radius.send_keys("6\n")
+    time.sleep(0.5)
+    _run_and_wait(dash_duo, previous="")
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_SHARE}", "scenario=")
+    _click(dash_duo, ids.SCN_COMPARE_PICK)
+    until(lambda: len(dash_duo.find_elements(".dash-dropdown-option")) >= 2, 10)
+    for option in dash_duo.find_elements(".dash-dropdown-option")[:2]:
+        dash_duo.driver.execute_script("arguments[0].click();", option)
+    until(lambda: len(dash_duo.find_elements(
+        "#scn-compare-pick-value .dash-dropdown-value-item")) == 2, 10)
+    dash_duo.find_element("body").send_keys(Keys.ESCAPE)
+    _click(dash_duo, ids.SCN_COMPARE)
+    dash_duo.wait_for_contains_text("#scn-compare-table", "★", timeout=20)
+    # the Excel export downloads a workbook with the four sheets
+    _click(dash_duo, ids.SCN_EXPORT_XLSX)
+    until(lambda: glob.glob(os.path.join(dash_duo.download_path, "*.xlsx")), 20)
+    path = glob.glob(os.path.join(dash_duo.download_path, "*.xlsx"))[0]
+    until(lambda: os.path.getsize(path) > 0, 10)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["parametres", "synthese", "centres", "communes"]
+    assert book["communes"].max_row == 401
     assert dash_duo.get_logs() == []

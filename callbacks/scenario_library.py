@@ -1,0 +1,463 @@
+"""Scenario workspace, second half: save, reopen, share, export, compare, curve."""
+
+from __future__ import annotations
+
+import functools
+import io
+import zipfile
+
+import dash_bootstrap_components as dbc
+import numpy as np
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from callbacks.scenarios import WHATIF_INPUTS, WHATIF_STATES, _plan, whatif_from_inputs
+from dashapp import current_config, ids, services
+from dashapp.config import Config
+from dashapp.i18n import t
+from data import exports
+from data.scenarios import (
+    ScenarioStoreError,
+    delete_scenario,
+    duplicate_scenario,
+    get_scenario,
+    list_scenarios,
+    save_scenario,
+    update_scenario,
+)
+from optimization.evaluate import evaluate_network
+from optimization.pmedian import PMedian
+from optimization.whatif import open_mask_as_is
+
+ERROR_KEYS = {"name_empty", "name_too_long", "name_taken", "unknown_id"}
+
+
+def store_error(exc: ScenarioStoreError, lang: str) -> dbc.Alert:
+    """A refused scenario operation in the user's language."""
+    if exc.code in ERROR_KEYS:
+        text = t(
+            f"scn.err.{exc.code}",
+            lang,
+            **{k: v for k, v in exc.values.items() if k in ("length", "id")},
+        )
+    else:
+        text = t("scn.err.other", lang, reason=str(exc))
+    return dbc.Alert(text, color="warning", className="py-1 small mb-0")
+
+
+def saved_options(store, lang: str) -> list[dict]:
+    """Every saved scenario, newest first, older data versions flagged."""
+    frame = list_scenarios(store)
+    options = []
+    for row in frame.itertuples():
+        label = f"{row.name} · {row.status} · {row.updated_at:%Y-%m-%d %H:%M}"
+        if row.stale:
+            label += f" · {t('scn.list_stale', lang)}"
+        options.append({"label": label, "value": int(row.id)})
+    return options
+
+
+def share_link(result, lang: str) -> list:
+    """A URL that reopens the scenario shown."""
+    if not result or not result.get("id"):
+        return []
+    href = f"/scenarios?scenario={int(result['id'])}"
+    return [
+        html.Span(t("scn.share", lang) + " "),
+        html.A(href, href=href, id="scn-share-link"),
+    ]
+
+
+def manage(
+    n_save, n_dup, n_del, n_open, name, author, selected, result, whatif_values, lang
+):
+    """Save (name, author), duplicate, delete or open; returns list, message, result."""
+    store = services.get_store(current_config().database_url)
+    trigger = ctx.triggered_id
+    message, new_result, href = None, no_update, no_update
+    try:
+        if trigger == ids.SCN_SAVE:
+            if result and result.get("id"):
+                record = update_scenario(
+                    store, int(result["id"]), name=name or "", author=author or ""
+                )
+            else:
+                info = store.active_dataset()
+                record = save_scenario(
+                    store,
+                    info.id,
+                    name or "",
+                    {"whatif": whatif_values},
+                    author=author or "",
+                )
+                new_result = {"id": record.id}
+            message = dbc.Alert(
+                t("scn.saved_ok", lang, name=record.name),
+                color="success",
+                className="py-1 small mb-0",
+            )
+        elif trigger in (ids.SCN_DUPLICATE, ids.SCN_DELETE, ids.SCN_OPEN):
+            if not selected:
+                message = dbc.Alert(
+                    t("scn.pick_first", lang),
+                    color="secondary",
+                    className="py-1 small mb-0",
+                )
+            elif trigger == ids.SCN_DUPLICATE:
+                record = duplicate_scenario(store, int(selected))
+                message = dbc.Alert(
+                    t("scn.duplicated", lang, name=record.name),
+                    color="success",
+                    className="py-1 small mb-0",
+                )
+            elif trigger == ids.SCN_DELETE:
+                record = get_scenario(store, int(selected))
+                delete_scenario(store, int(selected))
+                if result and result.get("id") == int(selected):
+                    new_result = None
+                message = dbc.Alert(
+                    t("scn.deleted", lang, name=record.name),
+                    color="secondary",
+                    className="py-1 small mb-0",
+                )
+            else:
+                href = f"/scenarios?scenario={int(selected)}"
+    except ScenarioStoreError as exc:
+        message = store_error(exc, lang)
+    options = saved_options(store, lang)
+    return options, options, message, new_result, href
+
+
+def refresh_lists(result, lang):
+    """After a run is saved (or a scenario opened), list it among the saved ones."""
+    options = saved_options(services.get_store(current_config().database_url), lang)
+    return options, options
+
+
+def whatif_values(*values):
+    """The panel as a plain dict (what a draft saves)."""
+    *panel, doc_ids = values
+    try:
+        return whatif_from_inputs(*panel, doc_ids).to_dict()
+    except Exception:  # a draft keeps what can be kept; the panel shows the error
+        return {}
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def export(n_csv, n_xlsx, n_geojson, result, lang):
+    """Download the scenario shown: CSV (zip of four tables), Excel or GeoJSON."""
+    config = current_config()
+    store = services.get_store(config.database_url)
+    if not result or not result.get("id"):
+        return no_update, dbc.Alert(
+            t("scn.nothing_to_export", lang),
+            color="secondary",
+            className="py-1 small mb-0",
+        )
+    try:
+        record = get_scenario(store, int(result["id"]))
+    except ScenarioStoreError as exc:
+        return no_update, store_error(exc, lang)
+    if not record.has_results:
+        return no_update, dbc.Alert(
+            t("scn.nothing_to_export", lang),
+            color="secondary",
+            className="py-1 small mb-0",
+        )
+    stem = f"scenario-{record.id}"
+    if ctx.triggered_id == ids.SCN_EXPORT_XLSX:
+        return dcc.send_bytes(exports.scenario_excel(record), f"{stem}.xlsx"), None
+    if ctx.triggered_id == ids.SCN_EXPORT_GEOJSON:
+        dctx = services.context(config.database_url, record.dataset_id)
+        communes = dctx.communes()
+        polygons = dict(zip(communes["code"], communes.geometry, strict=True))
+        import json
+
+        body = json.dumps(exports.scenario_geojson(record, polygons))
+        return dcc.send_string(body, f"{stem}.geojson"), None
+    return dcc.send_bytes(_zip(exports.scenario_csv(record)), f"{stem}-csv.zip"), None
+
+
+def _comparison_records(store, selected):
+    records = [get_scenario(store, int(i)) for i in selected or []]
+    records = [r for r in records if r.has_results]
+    return records if 2 <= len(records) <= 4 else None
+
+
+def compare(n_clicks, selected, lang):
+    """KPI table with the best value marked, and one small map per scenario."""
+    config = current_config()
+    store = services.get_store(config.database_url)
+    try:
+        records = _comparison_records(store, selected)
+    except ScenarioStoreError as exc:
+        return store_error(exc, lang)
+    if records is None:
+        return dbc.Alert(
+            t("scn.compare_need", lang), color="secondary", className="py-2"
+        )
+    table = exports.compare_kpis(records, lang=lang)
+    names = [c for c in table.columns if c not in ("kpi", "unit", "better", "best")]
+    header = html.Thead(
+        html.Tr(
+            [html.Th(t("scn.kpi", lang))]
+            + [html.Th(n, className="text-end") for n in names]
+        )
+    )
+    rows = []
+    for _, row in table.iterrows():
+        cells = [
+            html.Td(f"{row['kpi']}" + (f" ({row['unit']})" if row["unit"] else ""))
+        ]
+        for n in names:
+            value = row[n]
+            text = (
+                f"{value:,.1f}"
+                if isinstance(value, float) and np.isfinite(value)
+                else str(value)
+            )
+            best = row["best"] == n
+            cells.append(
+                html.Td(
+                    text + (" ★" if best else ""),
+                    className="text-end" + (" fw-bold text-success" if best else ""),
+                )
+            )
+        rows.append(html.Tr(cells))
+    small_maps = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    html.Div(r.name, className="small fw-semibold text-truncate"),
+                    dcc.Graph(
+                        figure=_small_map(config, r, lang),
+                        style={"height": "260px"},
+                        config={"displayModeBar": False, "staticPlot": False},
+                    ),
+                ],
+                md=12 // len(records),
+            )
+            for r in records
+        ],
+        className="g-2 mt-2",
+    )
+    return html.Div(
+        [
+            dbc.Table(
+                [header, html.Tbody(rows)],
+                size="sm",
+                bordered=True,
+                className="bg-white",
+                id="scn-compare-table",
+            ),
+            small_maps,
+        ]
+    )
+
+
+def _small_map(config: Config, record, lang: str) -> dict:
+    from geo.display import view_for_bounds
+    from layouts.figures import OFFLINE_STYLE
+
+    dctx = services.context(config.database_url, record.dataset_id)
+    geojson = services.level_geojson(config.database_url, dctx.info.id, 0)
+    regions = dctx.units_at(0)["code"].tolist()
+    centers = record.centers[record.centers["status"] != "not_opened"]
+    colors = {"kept": "#2c7fb8", "opened": "#1a9850", "closed": "#d73027"}
+    return {
+        "data": [
+            {
+                "type": "choroplethmap",
+                "geojson": geojson,
+                "locations": regions,
+                "z": [0] * len(regions),
+                "featureidkey": "id",
+                "showscale": False,
+                "colorscale": [[0, "#dfe5ea"], [1, "#dfe5ea"]],
+                "hoverinfo": "skip",
+                "marker": {"line": {"width": 0.6, "color": "#ffffff"}},
+            },
+            {
+                "type": "scattermap",
+                "mode": "markers",
+                "lon": centers["lon"].tolist(),
+                "lat": centers["lat"].tolist(),
+                "text": centers["name"].tolist(),
+                "marker": {
+                    "size": 7,
+                    "color": [colors.get(s, "#999") for s in centers["status"]],
+                },
+                "hovertemplate": "%{text}<extra></extra>",
+            },
+        ],
+        "layout": {
+            "map": {
+                "style": OFFLINE_STYLE,
+                **view_for_bounds(*dctx.units_at(0).total_bounds, 300, 260),
+            },
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "showlegend": False,
+        },
+    }
+
+
+def export_comparison(n_clicks, selected, lang):
+    """One workbook with the comparison and each scenario's summary."""
+    store = services.get_store(current_config().database_url)
+    records = _comparison_records(store, selected)
+    if records is None:
+        return no_update
+    return dcc.send_bytes(
+        exports.comparison_excel(records, lang=lang), "comparaison-scenarios.xlsx"
+    )
+
+
+def coverage_curve(config: Config, set_progress, n_clicks, max_added, *args):
+    """Optimal p-median for 0..N added centers: coverage within R and mean distance."""
+    *values, doc_ids, dataset_id, lang = args
+    base = services.scenario_base(config.database_url, int(dataset_id))
+    whatif = whatif_from_inputs(*values, doc_ids)
+    network, demand, cost, site_ids, capacity = _plan(base, whatif)
+    n_max = int(max(1, min(30, max_added or 8)))
+    existing = np.arange(len(site_ids)) < base.n_existing
+    today = open_mask_as_is(site_ids, base.n_existing, whatif)
+    locked = existing & today
+    forbidden = existing & ~today
+    xs, coverage, distance = [], [], []
+    for k in range(n_max + 1):
+        set_progress(t("scn.curve_progress", lang, done=k, total=n_max))
+        model = PMedian.from_cost_matrix(
+            cost,
+            demand,
+            int(today.sum()) + k,
+            existing=existing,
+            locked=locked,
+            forbidden=forbidden,
+            max_new=k,
+        ).solve(time_limit=30)
+        open_mask = np.zeros(len(site_ids), dtype=bool)
+        open_mask[model.open_sites] = True
+        _, kpis = evaluate_network(cost, demand, open_mask, None, whatif.radius_km)
+        xs.append(k)
+        coverage.append(round(100 * kpis["share_within_radius"], 2))
+        distance.append(round(kpis["mean_distance"], 2))
+    set_progress("")
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": xs,
+                "y": coverage,
+                "name": t("scn.curve_coverage", lang),
+                "line": {"color": "#1a9850"},
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": xs,
+                "y": distance,
+                "name": t("scn.curve_distance", lang),
+                "yaxis": "y2",
+                "line": {"color": "#d73027", "dash": "dot"},
+            },
+        ],
+        "layout": {
+            "margin": {"l": 50, "r": 50, "t": 10, "b": 40},
+            "height": 320,
+            "xaxis": {"title": {"text": t("scn.curve_x", lang)}, "dtick": 1},
+            "yaxis": {"title": {"text": t("scn.curve_coverage", lang)}},
+            "yaxis2": {
+                "title": {"text": t("scn.curve_distance", lang)},
+                "overlaying": "y",
+                "side": "right",
+            },
+            "legend": {"orientation": "h", "y": 1.08},
+            "plot_bgcolor": "#ffffff",
+        },
+    }
+
+
+def register(app) -> None:
+    config: Config = app.server.config["DASHAPP"]
+    app.callback(
+        Output(ids.SCN_SAVED, "options"),
+        Output(ids.SCN_COMPARE_PICK, "options"),
+        Output(ids.SCN_LIBRARY_MSG, "children"),
+        Output(ids.SCN_RESULT, "data", allow_duplicate=True),
+        Output(ids.URL, "href", allow_duplicate=True),
+        Input(ids.SCN_SAVE, "n_clicks"),
+        Input(ids.SCN_DUPLICATE, "n_clicks"),
+        Input(ids.SCN_DELETE, "n_clicks"),
+        Input(ids.SCN_OPEN, "n_clicks"),
+        State(ids.SCN_NAME, "value"),
+        State(ids.SCN_AUTHOR, "value"),
+        State(ids.SCN_SAVED, "value"),
+        State(ids.SCN_RESULT, "data"),
+        State(ids.SCN_DRAFT, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(manage)
+    app.callback(
+        Output(ids.SCN_SAVED, "options", allow_duplicate=True),
+        Output(ids.SCN_COMPARE_PICK, "options", allow_duplicate=True),
+        Input(ids.SCN_RESULT, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(refresh_lists)
+    app.callback(
+        Output(ids.SCN_DRAFT, "data"),
+        *[Input(i.component_id, i.component_property) for i in WHATIF_INPUTS],
+        *WHATIF_STATES,
+    )(whatif_values)
+    app.callback(
+        Output(ids.SCN_SHARE, "children"),
+        Input(ids.SCN_RESULT, "data"),
+        State(ids.LANG, "data"),
+    )(share_link)
+    app.callback(
+        Output(ids.SCN_DOWNLOAD, "data"),
+        Output(ids.SCN_LIBRARY_MSG, "children", allow_duplicate=True),
+        Input(ids.SCN_EXPORT_CSV, "n_clicks"),
+        Input(ids.SCN_EXPORT_XLSX, "n_clicks"),
+        Input(ids.SCN_EXPORT_GEOJSON, "n_clicks"),
+        State(ids.SCN_RESULT, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(export)
+    app.callback(
+        Output(ids.SCN_COMPARE_OUT, "children"),
+        Input(ids.SCN_COMPARE, "n_clicks"),
+        State(ids.SCN_COMPARE_PICK, "value"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(compare)
+    app.callback(
+        Output(ids.SCN_DOWNLOAD, "data", allow_duplicate=True),
+        Input(ids.SCN_COMPARE_EXPORT, "n_clicks"),
+        State(ids.SCN_COMPARE_PICK, "value"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(export_comparison)
+    job = functools.update_wrapper(
+        functools.partial(coverage_curve, config), coverage_curve
+    )
+    app.callback(
+        Output(ids.SCN_CURVE, "figure"),
+        Input(ids.SCN_CURVE_RUN, "n_clicks"),
+        State(ids.SCN_CURVE_MAX, "value"),
+        *[State(i.component_id, i.component_property) for i in WHATIF_INPUTS],
+        *WHATIF_STATES,
+        State(ids.DATASET, "data"),
+        State(ids.LANG, "data"),
+        background=True,
+        running=[(Output(ids.SCN_CURVE_RUN, "disabled"), True, False)],
+        progress=[Output(ids.SCN_CURVE_PROGRESS, "children")],
+        prevent_initial_call=True,
+    )(job)

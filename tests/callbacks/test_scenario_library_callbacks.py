@@ -1,0 +1,209 @@
+import base64
+import io
+import json
+import zipfile
+
+import openpyxl
+import pytest
+
+from callbacks import scenario_library as lib
+from callbacks import scenarios as scn
+from dashapp import ids, services
+from data.scenarios import get_scenario, list_scenarios
+from tests.callbacks.test_scenario_callbacks import DOC_IDS, _values
+
+
+@pytest.fixture
+def demo_app(demo_copy):
+    from dashapp import create_app
+    from dashapp.config import Config
+
+    return create_app(Config(data_dir=demo_copy))
+
+
+@pytest.fixture
+def store(demo_app):
+    return services.get_store(demo_app.server.config["DASHAPP"].database_url)
+
+
+def _run(call, demo_app, **changes):
+    config = demo_app.server.config["DASHAPP"]
+    dataset_id = services.get_store(config.database_url).active_dataset().id
+    result, _ = call(
+        scn.run_optimisation,
+        config,
+        lambda _: None,
+        1,
+        *_values(**changes),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
+    return result
+
+
+def _find(component, target):
+    """The component with id ``target`` in a layout tree."""
+    if getattr(component, "id", None) == target:
+        return component
+    children = getattr(component, "children", None)
+    if not isinstance(children, (list, tuple)):
+        children = [children]
+    for child in children:
+        if hasattr(child, "to_plotly_json"):
+            found = _find(child, target)
+            if found is not None:
+                return found
+    return None
+
+
+def _manage(
+    call,
+    trigger,
+    name=None,
+    author=None,
+    selected=None,
+    result=None,
+    draft=None,
+    lang="fr",
+):
+    return call(
+        lib.manage,
+        1,
+        1,
+        1,
+        1,
+        name,
+        author,
+        selected,
+        result,
+        draft or {},
+        lang,
+        trigger=f"{trigger}.n_clicks",
+    )
+
+
+def test_save_names_the_run_then_duplicate_and_delete(call, demo_app, store):
+    result = _run(call, demo_app)
+    options, _, message, new_result, _ = _manage(
+        call, ids.SCN_SAVE, "Plan Nord", "Awa", result=result
+    )
+    assert "Plan Nord" in str(message) and new_result is lib.no_update
+    record = get_scenario(store, result["id"])
+    assert (record.name, record.author, record.status) == (
+        "Plan Nord",
+        "Awa",
+        "optimal",
+    )
+    assert any("Plan Nord" in o["label"] for o in options)
+    _, _, message, _, _ = _manage(call, ids.SCN_DUPLICATE, selected=result["id"])
+    assert "Plan Nord (copie)" in str(message)
+    names = list(list_scenarios(store)["name"])
+    assert "Plan Nord (copie)" in names
+    _, _, message, cleared, _ = _manage(
+        call, ids.SCN_DELETE, selected=result["id"], result=result
+    )
+    assert cleared is None and "supprimé" in str(message)
+    assert "Plan Nord" not in list(list_scenarios(store)["name"])
+
+
+def test_save_without_a_run_keeps_a_draft_and_names_are_checked(call, store):
+    draft = {"objective": "coverage", "new_centers": 1}
+    _, _, message, new_result, _ = _manage(call, ids.SCN_SAVE, "Brouillon", draft=draft)
+    record = get_scenario(store, new_result["id"])
+    assert (
+        record.status == "draft" and record.params["whatif"]["objective"] == "coverage"
+    )
+    _, _, message, _, _ = _manage(
+        call, ids.SCN_SAVE, "Brouillon", draft=draft, lang="en"
+    )
+    assert "already has this name" in str(message)
+    _, _, message, _, _ = _manage(call, ids.SCN_SAVE, "   ", draft=draft)
+    assert "Donnez un nom" in str(message)
+    _, _, message, _, href = _manage(call, ids.SCN_OPEN)
+    assert "Choisissez d'abord" in str(message) and href is lib.no_update
+    *_, href = _manage(call, ids.SCN_OPEN, selected=new_result["id"])
+    assert href == f"/scenarios?scenario={new_result['id']}"
+
+
+def test_reopening_by_url_restores_parameters_and_flags_other_data(
+    call, demo_app, store
+):
+    result = _run(call, demo_app, new=1, radius=35)
+    page = call(scn.render, f"?scenario={result['id']}", "fr", None)
+    assert _find(page, ids.SCN_RADIUS).value == 35
+    assert _find(page, ids.SCN_NEW).value == 1
+    assert _find(page, ids.SCN_RESULT).data == {"id": result["id"]}
+    assert "scn-stale-alert" not in str(page)
+    from dashapp.bootstrap import create_demo
+
+    create_demo(store, seed=7, n_communes=60)  # a newer dataset becomes active
+    services._context.cache_clear()
+    stale = call(scn.render, f"?scenario={result['id']}", "en", None)
+    assert "scn-stale-alert" in str(stale)
+    missing = call(scn.render, "?scenario=9999", "en", None)
+    assert "does not exist" in str(missing)
+
+
+def test_exports_match_the_saved_result(call, demo_app, store):
+    result = _run(call, demo_app)
+    record = get_scenario(store, result["id"])
+    xlsx, _ = call(
+        lib.export, 1, 1, 1, result, "fr", trigger=f"{ids.SCN_EXPORT_XLSX}.n_clicks"
+    )
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
+    assert book.sheetnames == ["parametres", "synthese", "centres", "communes"]
+    assert book["communes"].max_row == len(record.communes) + 1
+    zipped, _ = call(
+        lib.export, 1, 1, 1, result, "fr", trigger=f"{ids.SCN_EXPORT_CSV}.n_clicks"
+    )
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(zipped["content"])))
+    assert sorted(archive.namelist()) == [
+        "centers.csv",
+        "communes.csv",
+        "parameters.csv",
+        "summary_kpis.csv",
+    ]
+    geo, _ = call(
+        lib.export, 1, 1, 1, result, "fr", trigger=f"{ids.SCN_EXPORT_GEOJSON}.n_clicks"
+    )
+    features = json.loads(geo["content"])["features"]
+    kinds = {f["properties"]["kind"] for f in features}
+    assert kinds == {"center", "catchment"}
+    assert all(f["geometry"] for f in features)
+    nothing, message = call(
+        lib.export, 1, 1, 1, None, "fr", trigger=f"{ids.SCN_EXPORT_CSV}.n_clicks"
+    )
+    assert nothing is lib.no_update and "Aucun résultat" in str(message)
+
+
+def test_compare_marks_the_best_and_exports_one_workbook(call, demo_app):
+    first = _run(call, demo_app, new=1)
+    second = _run(call, demo_app, new=4)
+    out = call(lib.compare, 1, [first["id"], second["id"]], "fr")
+    text = str(out)
+    assert "scn-compare-table" in text and "★" in text
+    book = call(lib.export_comparison, 1, [first["id"], second["id"]], "fr")
+    workbook = openpyxl.load_workbook(io.BytesIO(base64.b64decode(book["content"])))
+    assert workbook.sheetnames[0] == "comparaison" and len(workbook.sheetnames) == 3
+    assert "2 à 4" in str(call(lib.compare, 1, [first["id"]], "fr"))
+
+
+def test_coverage_curve_improves_with_centers(call, demo_app):
+    config = demo_app.server.config["DASHAPP"]
+    dataset_id = services.get_store(config.database_url).active_dataset().id
+    fig = call(
+        lib.coverage_curve,
+        config,
+        lambda _: None,
+        1,
+        3,
+        *_values(),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
+    coverage, distance = fig["data"][0]["y"], fig["data"][1]["y"]
+    assert fig["data"][0]["x"] == [0, 1, 2, 3]
+    assert all(b <= a + 1e-9 for a, b in zip(distance, distance[1:], strict=False))
+    assert coverage[-1] >= coverage[0]
