@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     clusters.add_argument(
         "--profiles", help="also write the cluster profiles to this CSV file"
     )
+    _import_parser(sub)
     kpis = sub.add_parser("kpis", help="print the KPI catalogue")
     kpis.add_argument("--lang", choices=["fr", "en"], default="en")
     kpis.add_argument(
@@ -188,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             + ("" if args.no_activate else " (active)")
         )
         return 0
+    if args.command == "import":
+        return _import(store, args)
     if args.command == "optimize":
         return _optimize(store, args)
     if args.command == "clusters":
@@ -210,6 +213,164 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{mark} {d.id:>3} {d.kind:<10} {d.version}  {d.name}")
         return 0
     return 1
+
+
+def _import_parser(sub) -> None:
+    """``import``: boundaries and tables into a new dataset (issue 7)."""
+    imp = sub.add_parser(
+        "import",
+        help="import boundaries (+ population, centers, candidate sites, operations) "
+        "as a new dataset; nothing is stored when a file has errors",
+    )
+    _common(imp)
+    imp.add_argument(
+        "--boundaries",
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="GeoJSON, GeoPackage or zipped Shapefile; repeat for one file per level",
+    )
+    imp.add_argument("--layer", help="GeoPackage layer or .shp member of a zip")
+    imp.add_argument(
+        "--levels",
+        "--level",
+        metavar="NAMES",
+        help="level codes, top first, e.g. region,department,commune",
+    )
+    imp.add_argument("--code-column", help="column of the unit code (generic files)")
+    imp.add_argument("--name-column", help="column of the unit name (generic files)")
+    imp.add_argument(
+        "--parent-columns",
+        metavar="COLS",
+        help="columns of the upper levels' codes, top first, e.g. reg_code,dep_code",
+    )
+    imp.add_argument("--population", metavar="FILE", help="CSV or Excel population")
+    imp.add_argument(
+        "--join",
+        choices=["code", "name"],
+        help="join population rows to communes by code or by (normalised) name "
+        "(default: codes if they match, else names)",
+    )
+    imp.add_argument("--join-column", help="population column holding codes or names")
+    imp.add_argument("--population-column", help="population column with the counts")
+    imp.add_argument("--centers", metavar="FILE", help="CSV or Excel service centers")
+    imp.add_argument("--candidates", metavar="FILE", help="CSV or Excel candidate sites")
+    imp.add_argument("--operations", metavar="FILE", help="CSV or Excel weekly operations")
+    imp.add_argument("--delimiter", help="force the CSV separator (default: detected)")
+    imp.add_argument("--encoding", help="force the CSV encoding (default: detected)")
+    imp.add_argument(
+        "--rate",
+        action="append",
+        default=[],
+        metavar="DOC=RATE",
+        help="yearly requests per inhabitant when there are no operations "
+        "(default CNI=0.024 PASS=0.006 ACTE=0.02)",
+    )
+    imp.add_argument("--name", help="dataset name (default: the first file's name)")
+    imp.add_argument(
+        "--no-repair",
+        action="store_true",
+        help="refuse invalid polygons instead of repairing them",
+    )
+    imp.add_argument("--max-size-mb", type=float, default=200, help="per file (200)")
+    imp.add_argument(
+        "--no-activate", action="store_true", help="store without showing it"
+    )
+    imp.add_argument(
+        "--dry-run", action="store_true", help="check the files, store nothing"
+    )
+    imp.add_argument(
+        "--lang", choices=["fr", "en"], default="en", help="language of the report"
+    )
+
+
+def _import(store, args) -> int:
+    """Exit codes: 0 stored (or checked with --dry-run), 2 errors (nothing stored)."""
+    from pathlib import Path
+
+    from dashapp.importing import issue_text, run_import
+    from data.importers import DEFAULT_RATES, ImportSpec, Source
+    from data.importers.boundaries import LayerMapping
+
+    rates = dict(DEFAULT_RATES)
+    for item in args.rate:
+        doc, _, value = item.partition("=")
+        try:
+            rates[doc.strip()] = float(value)
+            if rates[doc.strip()] < 0:
+                raise ValueError
+        except ValueError:
+            print(f"error: --rate {item!r}: expected DOC=RATE >= 0", file=sys.stderr)
+            return 2
+    mapping = None
+    if args.code_column:
+        parents = [c for c in (args.parent_columns or "").split(",") if c]
+        mapping = LayerMapping(
+            args.code_column, args.name_column, tuple((c, None) for c in parents)
+        )
+
+    def table(path, extra=None):
+        if not path:
+            return None
+        return Source(
+            Path(path).name,
+            Path(path),
+            mapping=extra,
+            delimiter=args.delimiter,
+            encoding=args.encoding,
+            join=getattr(args, "join", None) if extra is not None else None,
+        )
+
+    pop_mapping = {}
+    if args.join_column:
+        pop_mapping[args.join or "code"] = args.join_column
+    if args.population_column:
+        pop_mapping["population"] = args.population_column
+    spec = ImportSpec(
+        [Source(Path(p).name, Path(p), mapping, args.layer) for p in args.boundaries],
+        population=table(args.population, pop_mapping),
+        centers=table(args.centers),
+        candidates=table(args.candidates),
+        operations=table(args.operations),
+        name=args.name or Path(args.boundaries[-1]).stem,
+        level_names=args.levels.split(",") if args.levels else None,
+        rates=rates,
+        repair=not args.no_repair,
+        max_bytes=int(args.max_size_mb * 1024**2),
+    )
+    for path in [*args.boundaries, args.population, args.centers, args.candidates,
+                 args.operations]:  # fmt: skip
+        if path and not Path(path).is_file():
+            print(f"error: {path}: no such file", file=sys.stderr)
+            return 2
+    store.upgrade()
+    started = time.perf_counter()
+    report, info, summary = run_import(
+        store, spec, activate=not args.no_activate, dry_run=args.dry_run
+    )
+    for issue in report.issues:
+        print(f"{issue.severity}: {issue_text(issue, args.lang)}", file=sys.stderr)
+    if summary is None:
+        print(
+            f"error: {len(report.errors)} error(s); nothing was stored",
+            file=sys.stderr,
+        )
+        return 2
+    counts = " / ".join(
+        f"{n} {lvl}" for lvl, n in zip(summary["levels"], summary["units"], strict=True)
+    )
+    what = (
+        "checked (dry run, nothing stored)"
+        if info is None
+        else f"stored as dataset {info.id} '{info.name}'"
+        + ("" if args.no_activate else " (active)")
+    )
+    print(
+        f"{counts}; {summary['centers']} centers, {summary['candidates']} candidate "
+        f"sites, {summary['operations']} operation rows; population "
+        f"{summary['population']:,}; {what} in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
 
 
 def _optimize(store, args) -> int:

@@ -214,6 +214,26 @@ class CommuneAccess(Base):
     distance_km: Mapped[float | None] = mapped_column(Float)
 
 
+class DemandEstimate(Base):
+    """Weekly requests estimated from population × a yearly rate per document type.
+
+    Written for imported datasets that come without operations (issue 7), so demand
+    is known while the indicators that need operations stay missing.
+    """
+
+    __tablename__ = "demand_estimates"
+
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    commune_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_units.id", ondelete="CASCADE"), primary_key=True
+    )
+    doc_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    requests_week: Mapped[float] = mapped_column(Float)
+    rate_per_inhabitant_year: Mapped[float] = mapped_column(Float)
+
+
 class Scenario(Base):
     """A saved scenario: its spec and, once run, its results as JSON text.
 

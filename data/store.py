@@ -37,6 +37,7 @@ from data.schema import (
     CandidateSite,
     CommuneAccess,
     Dataset,
+    DemandEstimate,
     DocumentType,
     Operation,
     ServiceCenter,
@@ -249,6 +250,7 @@ class Store:
             self._insert_operations(
                 conn, ds_id, bundle.operations, code_to_id, center_ids
             )
+            self._insert_demand(conn, ds_id, getattr(bundle, "demand", None), code_to_id)
             if activate:
                 conn.execute(update(Dataset).values(is_active=False))
                 conn.execute(
@@ -410,6 +412,46 @@ class Store:
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
         for start in range(0, len(records), _CHUNK):
             conn.execute(insert(Operation), records[start : start + _CHUNK])
+
+    @staticmethod
+    def _insert_demand(
+        conn, ds_id: int, demand: pd.DataFrame | None, code_to_id: dict[str, int]
+    ) -> None:
+        """Estimated demand (``commune_code``, ``doc_type``, ``requests_week``, rate)."""
+        if demand is None or demand.empty:
+            return
+        ids = demand["commune_code"].astype(str).map(code_to_id)
+        if ids.isna().any():
+            bad = demand["commune_code"][ids.isna()].iloc[0]
+            raise StoreError(f"demand estimate: commune {bad!r} not found")
+        rows = [
+            {
+                "dataset_id": ds_id,
+                "commune_id": int(cid),
+                "doc_type": str(doc),
+                "requests_week": float(req),
+                "rate_per_inhabitant_year": float(rate),
+            }
+            for cid, doc, req, rate in zip(
+                ids,
+                demand["doc_type"],
+                demand["requests_week"],
+                demand["rate_per_inhabitant_year"],
+                strict=True,
+            )
+        ]
+        for start in range(0, len(rows), _CHUNK):
+            conn.execute(insert(DemandEstimate), rows[start : start + _CHUNK])
+
+    def demand_estimates(self, dataset_id: int) -> pd.DataFrame:
+        """Demand estimated from population (empty when the dataset has operations)."""
+        return self.read_frame(
+            "SELECT u.code AS commune_code, d.doc_type, d.requests_week, "
+            "d.rate_per_inhabitant_year FROM demand_estimates d "
+            "JOIN admin_units u ON u.id = d.commune_id WHERE d.dataset_id = :d "
+            "ORDER BY u.code, d.doc_type",
+            {"d": dataset_id},
+        )
 
     # -- derived access table ------------------------------------------------------
     def write_access(self, dataset_id: int, access: pd.DataFrame) -> None:

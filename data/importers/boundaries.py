@@ -1,0 +1,838 @@
+"""Administrative boundaries: read, check, repair, recognise, build the hierarchy.
+
+Accepted files: GeoJSON, GeoPackage and zipped Shapefile (read with pyogrio, never
+extracted to disk). Three conventions are recognised from the column names:
+
+``cod-ab``
+    OCHA common operational datasets: ``ADM<k>_PCODE`` codes and ``ADM<k>_FR``
+    (or ``_EN``, ``_REF``) names; every feature also carries its parents' p-codes,
+    so one commune layer is enough and upper levels are dissolved from it.
+``geoboundaries``
+    ``shapeID``/``shapeName`` with one file per level and no parent columns; each
+    unit's parent is the unit of the level above that overlaps it most.
+``generic``
+    any other layer, with a :class:`LayerMapping` naming the code, name and parent
+    code columns (guessed from common names, editable by the user).
+
+Examples
+--------
+>>> detect_mapping(["ADM0_PCODE", "ADM1_PCODE", "ADM1_FR", "ADM2_PCODE", "ADM2_FR",
+...                 "geometry"]).convention
+'cod-ab'
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from data.importers.names import normalise
+from data.importers.validate import Report
+
+WGS84 = "EPSG:4326"
+EQUAL_AREA = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global: areas in m²
+GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
+MAX_FILE_BYTES = 200 * 1024**2
+MAX_UNZIPPED_BYTES = 1024**3
+MAX_ISSUES_PER_CODE = 20
+WEAK_OVERLAP = 0.5
+LEVEL_NAMES = {
+    "country": ("Pays", "Country"),
+    "region": ("Région", "Region"),
+    "department": ("Département", "Department"),
+    "prefecture": ("Préfecture", "Prefecture"),
+    "province": ("Province", "Province"),
+    "cercle": ("Cercle", "Circle"),
+    "arrondissement": ("Arrondissement", "Arrondissement"),
+    "district": ("District", "District"),
+    "commune": ("Commune", "Commune"),
+}
+DEFAULT_LEVELS = {
+    1: ("commune",),
+    2: ("region", "commune"),
+    3: ("region", "department", "commune"),
+    4: ("region", "department", "arrondissement", "commune"),
+}
+_REGION_WORDS = ("region", "reg")
+_DEPT_WORDS = ("department", "departement", "dept", "dep", "prefecture", "province")
+
+
+@dataclass(frozen=True)
+class LayerMapping:
+    """Which columns of a boundary layer hold what.
+
+    Attributes
+    ----------
+    code : str
+        Column of the unit's unique code.
+    name : str or None
+        Column of its name (the code is used when absent).
+    parents : tuple of (code column, name column or None)
+        Codes (and names) of the unit's ancestors, top level first, when the layer
+        carries them; upper levels are then dissolved from this layer.
+    convention : str
+        ``'cod-ab'``, ``'geoboundaries'`` or ``'generic'``.
+    level : int or None
+        Administrative level stated by the file (``ADM3`` -> 3), if any.
+    """
+
+    code: str
+    name: str | None = None
+    parents: tuple[tuple[str, str | None], ...] = ()
+    convention: str = "generic"
+    level: int | None = None
+
+    def columns(self) -> list[str]:
+        cols = [self.code, self.name]
+        for code, name in self.parents:
+            cols += [code, name]
+        return [c for c in cols if c]
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "parents": [list(p) for p in self.parents],
+            "convention": self.convention,
+            "level": self.level,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> LayerMapping:
+        return cls(
+            d["code"],
+            d.get("name"),
+            tuple((p[0], p[1] if len(p) > 1 else None) for p in d.get("parents") or ()),
+            d.get("convention", "generic"),
+            d.get("level"),
+        )
+
+
+@dataclass
+class Layer:
+    """One boundary layer read and checked, in EPSG:4326."""
+
+    file: str
+    frame: gpd.GeoDataFrame
+    mapping: LayerMapping | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------- reading
+
+
+def read_layer(
+    source,
+    file: str,
+    report: Report,
+    *,
+    layer: str | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> gpd.GeoDataFrame | None:
+    """Read one polygon layer from a GeoJSON, GeoPackage or zipped Shapefile.
+
+    Parameters
+    ----------
+    source : path or bytes
+        The file, on disk or in memory (an upload).
+    file : str
+        Name shown in messages; its suffix gives the format.
+    report : Report
+        Receives the issues; ``None`` is returned when nothing can be read.
+    layer : str, optional
+        Layer of a GeoPackage, or ``.shp`` member of a zip, when there are several.
+    max_bytes : int
+        Larger files are refused before being read.
+
+    Examples
+    --------
+    >>> r = Report()
+    >>> read_layer(b"{", "x.geojson", r) is None, r.errors[0].code
+    (True, 'truncated')
+    """
+    raw = source if isinstance(source, bytes) else None
+    size = len(raw) if raw is not None else Path(source).stat().st_size
+    if size > max_bytes:
+        report.error(
+            "too_large", file=file, size_mb=round(size / 1024**2, 1),
+            limit_mb=round(max_bytes / 1024**2),
+        )  # fmt: skip
+        return None
+    suffix = Path(file).suffix.lower()
+    if suffix not in GEO_SUFFIXES:
+        report.error("unsupported_format", file=file, suffix=suffix or "?")
+        return None
+    target = io.BytesIO(raw) if raw is not None else str(source)
+    if suffix == ".zip":
+        member = _zip_member(target, file, report, layer, raw is not None)
+        if member is None:
+            return None
+        if raw is None:
+            target = f"/vsizip/{Path(source).resolve()}/{member}"
+        layer = None if raw is None else member
+    elif suffix == ".gpkg":
+        layer = _gpkg_layer(target, file, report, layer)
+        if layer is None:
+            return None
+        if raw is not None:
+            target = io.BytesIO(raw)
+    try:
+        if raw is not None and suffix == ".zip":
+            frame = _read_zip_bytes(raw, layer)
+        else:
+            frame = pyogrio.read_dataframe(target, layer=layer)
+    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
+        _report_unreadable(raw, source, file, suffix, exc, report)
+        return None
+    if len(frame) == 0:
+        report.error("no_features", file=file)
+        return None
+    return frame
+
+
+def _read_zip_bytes(raw: bytes, member: str) -> gpd.GeoDataFrame:
+    """Read a Shapefile member of an in-memory zip (GDAL needs a real zip path)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "upload.zip"
+        path.write_bytes(raw)
+        return pyogrio.read_dataframe(f"/vsizip/{path}/{member}")
+
+
+def _zip_member(target, file: str, report: Report, layer, in_memory) -> str | None:
+    """The ``.shp`` member to read, after refusing traversal and zip bombs."""
+    try:
+        with zipfile.ZipFile(target) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        report.error("unreadable", file=file, reason=str(exc))
+        return None
+    for info in infos:
+        path = PurePosixPath(info.filename.replace("\\", "/"))
+        if (
+            path.is_absolute()
+            or ".." in path.parts
+            or re.match(r"^[A-Za-z]:", path.as_posix())
+        ):
+            report.error("zip_traversal", file=file, member=info.filename)
+    if not report.ok:
+        return None
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNZIPPED_BYTES:
+        report.error(
+            "zip_too_large", file=file, size_mb=round(total / 1024**2),
+            limit_mb=round(MAX_UNZIPPED_BYTES / 1024**2),
+        )  # fmt: skip
+        return None
+    shps = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
+    if layer:
+        shps = [s for s in shps if PurePosixPath(s).stem == layer or s == layer]
+    if not shps:
+        report.error("zip_no_layer", file=file)
+        return None
+    if len(shps) > 1:
+        report.error("many_layers", file=file, layers=", ".join(shps))
+        return None
+    if hasattr(target, "seek"):
+        target.seek(0)
+    return shps[0]
+
+
+def _gpkg_layer(target, file: str, report: Report, layer) -> str | None:
+    try:
+        layers = pyogrio.list_layers(target)
+    except Exception as exc:
+        report.error("unreadable", file=file, reason=str(exc)[:200])
+        return None
+    finally:
+        if hasattr(target, "seek"):
+            target.seek(0)
+    polygons = [str(n) for n, g in layers if g is None or "Polygon" in str(g)]
+    if layer:
+        if layer not in [str(n) for n, _ in layers]:
+            report.error("zip_no_layer", file=file, layer=layer)
+            return None
+        return layer
+    if len(polygons) == 1:
+        return polygons[0]
+    if not polygons:
+        report.error("zip_no_layer", file=file)
+    else:
+        report.error("many_layers", file=file, layers=", ".join(polygons))
+    return None
+
+
+def _report_unreadable(raw, source, file, suffix, exc, report: Report) -> None:
+    if suffix in (".geojson", ".json"):
+        try:
+            text = raw if raw is not None else Path(source).read_bytes()
+            json.loads(text)
+        except json.JSONDecodeError as err:
+            report.error(
+                "truncated", file=file, row=err.lineno, line=err.lineno,
+                column=err.colno, reason=err.msg,
+            )  # fmt: skip
+            return
+        except UnicodeDecodeError:
+            pass
+    report.error("unreadable", file=file, reason=str(exc)[:200])
+
+
+# ------------------------------------------------------------------- CRS, geometry
+
+
+def to_wgs84(
+    frame: gpd.GeoDataFrame, file: str, report: Report
+) -> gpd.GeoDataFrame | None:
+    """Reproject to EPSG:4326, refusing coordinates that contradict the declared CRS.
+
+    A layer without CRS whose coordinates fit longitudes and latitudes is taken as
+    EPSG:4326 with a warning; otherwise it is refused.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> r = Report()
+    >>> g = gpd.GeoDataFrame(geometry=[box(400000, 1e6, 410000, 1.01e6)],
+    ...                      crs="EPSG:4326")
+    >>> to_wgs84(g, "a.geojson", r) is None, r.errors[0].code
+    (True, 'crs_mismatch')
+    """
+    valid = frame.geometry[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    if valid.empty:
+        return frame.set_crs(WGS84, allow_override=True)
+    minx, miny, maxx, maxy = valid.total_bounds
+    fits_degrees = minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90
+    if frame.crs is None:
+        if fits_degrees:
+            report.warning("crs_assumed", file=file, crs=WGS84)
+            return frame.set_crs(WGS84)
+        report.error("no_crs", file=file, bounds=_bounds_text(minx, miny, maxx, maxy))
+        return None
+    crs = CRS.from_user_input(frame.crs)
+    if crs.is_geographic and not fits_degrees:
+        report.error(
+            "crs_mismatch", file=file, crs=crs.name,
+            bounds=_bounds_text(minx, miny, maxx, maxy),
+        )  # fmt: skip
+        return None
+    if not crs.is_geographic and fits_degrees and max(abs(maxx), abs(maxy)) < 1000:
+        report.error(
+            "crs_mismatch", file=file, crs=crs.name,
+            bounds=_bounds_text(minx, miny, maxx, maxy),
+        )  # fmt: skip
+        return None
+    if crs.equals(CRS.from_epsg(4326)):
+        return frame
+    report.info("reprojected", file=file, crs=crs.name)
+    return frame.to_crs(WGS84)
+
+
+def _bounds_text(*b) -> str:
+    return "[" + ", ".join(f"{v:.4g}" for v in b) + "]"
+
+
+def _capped(report: Report, counter: dict, code: str, severity: str, **kw) -> None:
+    """Report at most ``MAX_ISSUES_PER_CODE`` issues of a code for a file."""
+    key = (kw.get("file"), code)
+    counter[key] = counter.get(key, 0) + 1
+    if counter[key] <= MAX_ISSUES_PER_CODE:
+        report.add(code, severity, **kw)
+
+
+def check_geometries(
+    frame: gpd.GeoDataFrame, file: str, report: Report, *, repair: bool = True
+) -> gpd.GeoDataFrame:
+    """Keep polygonal features; repair invalid ones (reported) or refuse them.
+
+    Empty geometries and points or lines are errors naming their row; an invalid
+    polygon (self-intersection, bad ring) is made valid with
+    :func:`shapely.make_valid` and reported as a warning with GEOS's reason, or is
+    an error when ``repair`` is ``False``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Polygon
+    >>> bowtie = Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    >>> r = Report()
+    >>> g = gpd.GeoDataFrame(geometry=[bowtie], crs="EPSG:4326")
+    >>> fixed = check_geometries(g, "c.geojson", r)
+    >>> fixed.geometry.iloc[0].is_valid, r.warnings[0].code
+    (True, 'repaired')
+    """
+    geoms = frame.geometry.to_numpy()
+    counter: dict = {}
+    out = geoms.copy()
+    types = shapely.get_type_id(geoms)
+    for i in np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms)):
+        _capped(report, counter, "empty_geometry", "error", file=file, row=i + 1,
+                field="geometry")  # fmt: skip
+    polygonal = np.isin(types, (3, 6))
+    for i in np.flatnonzero(~polygonal & ~shapely.is_missing(geoms)):
+        if shapely.is_empty(geoms[i]):
+            continue
+        _capped(report, counter, "wrong_geometry", "error", file=file, row=i + 1,
+                field="geometry", type=geoms[i].geom_type)  # fmt: skip
+    invalid = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
+    for i in invalid:
+        reason = shapely.is_valid_reason(geoms[i])
+        if not repair:
+            _capped(report, counter, "invalid_geometry", "error", file=file,
+                    row=i + 1, field="geometry", reason=reason)  # fmt: skip
+            continue
+        fixed = _polygonal(shapely.make_valid(geoms[i]))
+        if fixed is None:
+            _capped(report, counter, "invalid_geometry", "error", file=file,
+                    row=i + 1, field="geometry", reason=reason)  # fmt: skip
+            continue
+        out[i] = fixed
+        _capped(report, counter, "repaired", "warning", file=file, row=i + 1,
+                field="geometry", reason=reason)  # fmt: skip
+    for (f, code), n in counter.items():
+        if n > MAX_ISSUES_PER_CODE:
+            report.add(code, "error" if code != "repaired" else "warning", file=f,
+                       more=n - MAX_ISSUES_PER_CODE)  # fmt: skip
+    result = frame.copy()
+    result[result.geometry.name] = gpd.GeoSeries(out, index=frame.index, crs=frame.crs)
+    return result
+
+
+def _polygonal(geom):
+    parts = [
+        p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")
+    ]
+    polys = []
+    for p in parts:
+        polys.extend(shapely.get_parts(p))
+    polys = [p for p in polys if not p.is_empty and p.area > 0]
+    if not polys:
+        return None
+    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+
+
+# ----------------------------------------------------------------- conventions
+
+
+def detect_mapping(columns: Sequence[str]) -> LayerMapping | None:
+    """Recognise the convention of a layer from its columns and guess its mapping.
+
+    Returns ``None`` when no code column can be guessed (the user must map it).
+
+    Examples
+    --------
+    >>> m = detect_mapping(["shapeName", "shapeID", "shapeType", "geometry"])
+    >>> m.convention, m.code, m.name
+    ('geoboundaries', 'shapeID', 'shapeName')
+    >>> detect_mapping(["code", "nom", "code_region", "code_dept"]).parents
+    (('code_region', None), ('code_dept', None))
+    """
+    cols = [c for c in columns if c != "geometry"]
+    upper = {c.upper(): c for c in cols}
+    pcodes = sorted(
+        int(m.group(1)) for c in upper if (m := re.fullmatch(r"ADM(\d)_PCODE", c))
+    )
+    if pcodes:
+        finest = pcodes[-1]
+
+        def name_of(k: int) -> str | None:
+            for suffix in ("FR", "EN", "REF", "PT", "NAME"):
+                if f"ADM{k}_{suffix}" in upper:
+                    return upper[f"ADM{k}_{suffix}"]
+            return None
+
+        parents = tuple(
+            (upper[f"ADM{k}_PCODE"], name_of(k)) for k in pcodes if 0 < k < finest
+        )
+        return LayerMapping(
+            upper[f"ADM{finest}_PCODE"], name_of(finest), parents, "cod-ab", finest
+        )
+    lower = {c.lower(): c for c in cols}
+    if "shapeid" in lower and "shapename" in lower:
+        level = None
+        if "shapetype" in lower:
+            level = None  # the value, not the column, says the level: read later
+        return LayerMapping(
+            lower["shapeid"], lower["shapename"], (), "geoboundaries", level
+        )
+    norm = {normalise(c).replace(" ", "_"): c for c in cols}
+    code = next(
+        (norm[k] for k in ("unit_code", "commune_code", "code_commune", "code",
+                           "pcode", "id", "code_unite") if k in norm),
+        None,
+    )  # fmt: skip
+    if code is None:
+        return None
+    name = next(
+        (norm[k] for k in ("name", "nom", "commune", "nom_commune", "libelle")
+         if k in norm and norm[k] != code),
+        None,
+    )  # fmt: skip
+    parents = []
+    for words in (_REGION_WORDS, _DEPT_WORDS):
+        hit = _parent_column(norm, words, code)
+        if hit:
+            parents.append(hit)
+    return LayerMapping(code, name, tuple(parents), "generic", None)
+
+
+def _parent_column(norm: dict, words, code_col) -> tuple[str, str | None] | None:
+    code = name = None
+    for key, col in norm.items():
+        parts = key.split("_")
+        if col == code_col or not any(w in parts for w in words):
+            continue
+        if "code" in parts or "id" in parts or "pcode" in parts:
+            code = code or col
+        elif "name" in parts or "nom" in parts or len(parts) == 1:
+            name = name or col
+    return (code, name) if code else None
+
+
+def geoboundaries_level(frame: pd.DataFrame) -> int | None:
+    """Administrative level stated in a geoBoundaries ``shapeType`` column ('ADM2')."""
+    col = next((c for c in frame.columns if c.lower() == "shapetype"), None)
+    if col is None:
+        return None
+    values = frame[col].dropna().astype(str).str.upper().unique()
+    if len(values) == 1 and (m := re.fullmatch(r"ADM(\d)", values[0])):
+        return int(m.group(1))
+    return None
+
+
+# ------------------------------------------------------------------- hierarchy
+
+
+def _layer_table(layer: Layer, report: Report) -> pd.DataFrame | None:
+    """Code, name, parent codes/names and geometry of one layer; codes checked."""
+    mapping, frame = layer.mapping, layer.frame
+    missing = [c for c in mapping.columns() if c not in frame.columns]
+    for col in missing:
+        report.error("missing_column", file=layer.file, field=col)
+    if missing:
+        return None
+    counter: dict = {}
+    codes = frame[mapping.code].astype("string").str.strip()
+    for i in np.flatnonzero(
+        codes.isna().to_numpy() | (codes == "").fillna(True).to_numpy()
+    ):
+        _capped(report, counter, "missing_value", "error", file=layer.file,
+                row=i + 1, field=mapping.code)  # fmt: skip
+    dup = codes.duplicated(keep="first") & codes.notna()
+    for i in np.flatnonzero(dup.to_numpy()):
+        _capped(report, counter, "duplicate_code", "error", file=layer.file,
+                row=i + 1, field=mapping.code, value=str(codes.iloc[i]))  # fmt: skip
+    names = (
+        frame[mapping.name].astype("string").str.strip()
+        if mapping.name
+        else codes.copy()
+    )
+    no_name = names.isna() | (names == "")
+    names = names.where(~no_name.fillna(True), codes)
+    table = pd.DataFrame(
+        {"code": codes.astype(object), "name": names.astype(object)}, index=frame.index
+    )
+    for k, (pc, pn) in enumerate(mapping.parents):
+        table[f"p{k}_code"] = frame[pc].astype("string").str.strip().astype(object)
+        table[f"p{k}_name"] = (
+            frame[pn].astype("string").str.strip().astype(object) if pn else None
+        )
+    table["geometry"] = frame.geometry.to_numpy()
+    return table.reset_index(drop=True)
+
+
+def _dissolve(
+    children: pd.DataFrame, key: str, name_key: str | None, file: str, report: Report
+) -> pd.DataFrame:
+    """Upper-level units as unions of their children, checking parent consistency."""
+    rows = []
+    for code, group in children.groupby(key, sort=True):
+        geoms = group["geometry"].to_numpy()
+        merged = shapely.coverage_union_all(geoms)
+        if not merged.is_valid:
+            merged = shapely.union_all(geoms)
+        name = code
+        if name_key is not None:
+            names = group[name_key].dropna()
+            if not names.empty:
+                name = names.mode().iloc[0]
+        rows.append({"code": code, "name": name, "geometry": merged})
+    return pd.DataFrame(rows)
+
+
+def _check_nesting(
+    table: pd.DataFrame, child: str, parent: str, file: str, report: Report
+):
+    """Each code of ``child`` must sit under one code of ``parent``."""
+    counter: dict = {}
+    first_parent = table.groupby(child)[parent].transform("first")
+    for i in np.flatnonzero((table[parent] != first_parent).to_numpy()):
+        _capped(report, counter, "conflicting_parent", "error", file=file, row=i + 1,
+                field=parent, value=str(table[child].iloc[i]),
+                parent=str(table[parent].iloc[i]),
+                other=str(first_parent.iloc[i]))  # fmt: skip
+    for i in np.flatnonzero(table[parent].isna().to_numpy()):
+        _capped(report, counter, "missing_value", "error", file=file, row=i + 1,
+                field=parent)  # fmt: skip
+
+
+def assign_by_overlap(
+    children: gpd.GeoSeries, parents: gpd.GeoSeries, file: str, report: Report
+) -> np.ndarray:
+    """Position in ``parents`` of the parent overlapping each child most (-1: none).
+
+    Areas are compared in an equal-area projection; a child whose best parent holds
+    less than half its area is reported as a warning, one overlapping no parent as
+    an error.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> kids = gpd.GeoSeries([box(0, 0, 1, 1), box(1.9, 0, 3, 1)], crs="EPSG:4326")
+    >>> dads = gpd.GeoSeries([box(0, 0, 2, 1), box(2, 0, 4, 1)], crs="EPSG:4326")
+    >>> assign_by_overlap(kids, dads, "adm2.geojson", Report()).tolist()
+    [0, 1]
+    """
+    kids = children.to_crs(EQUAL_AREA).reset_index(drop=True)
+    dads = parents.to_crs(EQUAL_AREA).reset_index(drop=True)
+    left, right = dads.sindex.query(kids, predicate="intersects")
+    shares = np.zeros(len(left))
+    if len(left):
+        inter = shapely.area(
+            shapely.intersection(kids.values[left], dads.values[right])
+        )
+        shares = inter / np.maximum(shapely.area(kids.values[left]), 1e-9)
+    best = np.full(len(kids), -1)
+    best_share = np.zeros(len(kids))
+    order = np.argsort(shares, kind="stable")
+    best[left[order]] = right[order]
+    best_share[left[order]] = shares[order]
+    counter: dict = {}
+    for i in np.flatnonzero(best_share <= 0):
+        best[i] = -1
+        _capped(report, counter, "no_overlap", "error", file=file, row=i + 1,
+                field="geometry")  # fmt: skip
+    for i in np.flatnonzero((best_share > 0) & (best_share < WEAK_OVERLAP)):
+        _capped(report, counter, "weak_overlap", "warning", file=file, row=i + 1,
+                field="geometry", share=round(100 * best_share[i]))  # fmt: skip
+    return best
+
+
+def build_hierarchy(
+    layers: Sequence[Layer],
+    report: Report,
+    *,
+    level_names: Sequence[str] | None = None,
+    country_name: str = "",
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
+    """Units of every level (with parents) and the level names, from checked layers.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        In EPSG:4326 with their mappings; one layer per level given, in any order
+        (sorted by the level the files state, else by feature count).
+    report : Report
+    level_names : sequence of str, optional
+        Codes of the levels top first (``region``, ``department``, ``commune``...);
+        default from the number of levels.
+    country_name : str
+        Name of the national unit added on top when fewer than three levels exist.
+
+    Returns
+    -------
+    (units, levels) or None
+        ``units``: ``unit_code``, ``name``, ``level`` (0 top), ``parent_code``,
+        ``area_km2``, ``geometry`` (EPSG:4326); ``levels``: ``level``, ``code``,
+        ``name_fr``, ``name_en``. ``None`` when errors were reported.
+    """
+    tables = []
+    for layer in layers:
+        table = _layer_table(layer, report)
+        if table is not None:
+            tables.append((layer, table))
+    if not report.ok or not tables:
+        return None
+    tables.sort(
+        key=lambda lt: (
+            lt[0].mapping.level if all(x.mapping.level is not None for x, _ in tables)
+            else len(lt[1])
+        )
+    )  # fmt: skip
+    levels_units: list[
+        pd.DataFrame
+    ] = []  # top first, each: code, name, parent, geometry
+    top_layer, top = tables[0]
+    n_parents = len(top_layer.mapping.parents)
+    for k in range(n_parents):
+        child = f"p{k + 1}_code" if k + 1 < n_parents else "code"
+        _check_nesting(top, child, f"p{k}_code", top_layer.file, report)
+    if not report.ok:
+        return None
+    for k in range(n_parents):
+        dissolved = _dissolve(top, f"p{k}_code", f"p{k}_name", top_layer.file, report)
+        parent_map = (
+            top.groupby(f"p{k}_code")[f"p{k - 1}_code"].first() if k > 0 else None
+        )
+        dissolved["parent"] = (
+            dissolved["code"].map(parent_map) if parent_map is not None else None
+        )
+        levels_units.append(dissolved)
+    if n_parents:
+        report.info(
+            "levels_dissolved", file=top_layer.file, n=n_parents,
+            counts=", ".join(str(len(u)) for u in levels_units),
+        )  # fmt: skip
+    top = top.copy()
+    top["parent"] = top[f"p{n_parents - 1}_code"] if n_parents else None
+    levels_units.append(top[["code", "name", "parent", "geometry"]])
+    for (_, upper), (layer, table) in zip(tables, tables[1:], strict=False):
+        table = table.copy()
+        parent_codes = set(upper["code"])
+        joined = None
+        if layer.mapping.parents:
+            k = len(layer.mapping.parents) - 1
+            candidate = table[f"p{k}_code"]
+            if candidate.isin(parent_codes).mean() >= 0.5:
+                joined = candidate
+                counter: dict = {}
+                for i in np.flatnonzero(~candidate.isin(parent_codes).to_numpy()):
+                    _capped(report, counter, "parent_not_found", "error",
+                            file=layer.file, row=i + 1,
+                            field=layer.mapping.parents[k][0],
+                            value=str(candidate.iloc[i]))  # fmt: skip
+        if joined is None:
+            best = assign_by_overlap(
+                gpd.GeoSeries(table["geometry"], crs=WGS84),
+                gpd.GeoSeries(upper["geometry"], crs=WGS84),
+                layer.file,
+                report,
+            )
+            codes = upper["code"].to_numpy()
+            joined = pd.Series(
+                [codes[b] if b >= 0 else None for b in best], index=table.index
+            )
+        table["parent"] = joined.to_numpy()
+        levels_units.append(table[["code", "name", "parent", "geometry"]])
+    if not report.ok:
+        return None
+    if len(levels_units) < 3:
+        code = "NAT"
+        taken = set().union(*(set(u["code"]) for u in levels_units))
+        while code in taken:
+            code += "_"
+        nat = pd.DataFrame(
+            {
+                "code": [code],
+                "name": [country_name or "Pays"],
+                "parent": [None],
+                "geometry": [shapely.union_all(levels_units[0]["geometry"].to_numpy())],
+            }
+        )
+        levels_units[0] = levels_units[0].assign(parent=code)
+        levels_units.insert(0, nat)
+        report.info("national_level_added", file=tables[0][0].file, unit=code)
+    n = len(levels_units)
+    names = list(level_names) if level_names else None
+    if names is None or len(names) != n:
+        if names is not None:
+            report.warning("missing_column", file=tables[0][0].file, field="levels",
+                           expected=n, given=len(names))  # fmt: skip
+        names = list(DEFAULT_LEVELS.get(n, ()))
+        if (
+            levels_units[0]["code"].iloc[0].startswith("NAT")
+            and len(levels_units[0]) == 1
+        ):
+            names = ["country", *DEFAULT_LEVELS.get(n - 1, ())][:n]
+        if len(names) != n:
+            names = [f"level{k}" for k in range(n - 1)] + ["commune"]
+    frames = []
+    for level, units in enumerate(levels_units):
+        frame = units.copy()
+        frame["level"] = level
+        frames.append(frame)
+    allunits = pd.concat(frames, ignore_index=True)
+    dup = allunits["code"].duplicated(keep="first")
+    for i in np.flatnonzero(dup.to_numpy())[:MAX_ISSUES_PER_CODE]:
+        report.error("duplicate_code", file=tables[-1][0].file, field="code",
+                     value=str(allunits["code"].iloc[i]))  # fmt: skip
+    if not report.ok:
+        return None
+    gdf = gpd.GeoDataFrame(
+        {
+            "unit_code": allunits["code"].astype(str),
+            "name": allunits["name"].astype(str),
+            "level": allunits["level"].astype("int64"),
+            "parent_code": allunits["parent"]
+            .astype(object)
+            .where(allunits["parent"].notna(), None),
+        },
+        geometry=list(allunits["geometry"]),
+        crs=WGS84,
+    )
+    gdf.loc[gdf["level"] == 0, "parent_code"] = None
+    gdf["area_km2"] = (gdf.geometry.to_crs(EQUAL_AREA).area / 1e6).round(3).to_numpy()
+    levels = pd.DataFrame(
+        {
+            "level": range(n),
+            "code": names,
+            "name_fr": [LEVEL_NAMES.get(c, (c.capitalize(),))[0] for c in names],
+            "name_en": [
+                LEVEL_NAMES.get(c, (c.capitalize(), c.capitalize()))[-1] for c in names
+            ],
+        }
+    )
+    return gdf, levels
+
+
+def load_layer(
+    source,
+    file: str,
+    report: Report,
+    *,
+    mapping: LayerMapping | None = None,
+    layer: str | None = None,
+    repair: bool = True,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> Layer | None:
+    """Read, reproject, check and recognise one boundary file (see module doc).
+
+    Examples
+    --------
+    >>> r = Report()
+    >>> load_layer(b"not json", "a.geojson", r) is None, r.errors[0].code
+    (True, 'truncated')
+    """
+    frame = read_layer(source, file, report, layer=layer, max_bytes=max_bytes)
+    if frame is None:
+        return None
+    frame = to_wgs84(frame, file, report)
+    if frame is None:
+        return None
+    frame = check_geometries(frame, file, report, repair=repair)
+    if mapping is None:
+        mapping = detect_mapping(list(frame.columns))
+        if mapping is None:
+            report.error("no_code_column", file=file,
+                         columns=", ".join(c for c in frame.columns if c != "geometry"))  # fmt: skip
+            return Layer(file, frame, None)
+        if mapping.convention == "geoboundaries":
+            mapping = LayerMapping(
+                mapping.code,
+                mapping.name,
+                (),
+                "geoboundaries",
+                geoboundaries_level(frame),
+            )
+    return Layer(file, frame, mapping)
