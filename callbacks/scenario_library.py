@@ -10,7 +10,13 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from callbacks.scenarios import WHATIF_INPUTS, WHATIF_STATES, _plan, whatif_from_inputs
+from callbacks.scenarios import (
+    WHATIF_INPUTS,
+    WHATIF_STATES,
+    _plan,
+    forecast_vector,
+    whatif_from_inputs,
+)
 from dashapp import current_config, ids, services
 from dashapp.config import Config
 from dashapp.i18n import t
@@ -323,7 +329,8 @@ def coverage_curve(config: Config, set_progress, n_clicks, max_added, *args):
     *values, doc_ids, dataset_id, lang = args
     base = services.scenario_base(config.database_url, int(dataset_id))
     whatif = whatif_from_inputs(*values, doc_ids)
-    network, demand, cost, site_ids, capacity = _plan(base, whatif)
+    forecast = forecast_vector(config, int(dataset_id), base, whatif)
+    network, demand, cost, site_ids, capacity = _plan(base, whatif, forecast)
     n_max = int(max(1, min(30, max_added or 8)))
     existing = np.arange(len(site_ids)) < base.n_existing
     today = open_mask_as_is(site_ids, base.n_existing, whatif)

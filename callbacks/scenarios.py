@@ -50,6 +50,8 @@ WHATIF_INPUTS = [
     Input(ids.SCN_MIN_COVERAGE, "value"),
     Input(ids.SCN_MAX_DISTANCE, "value"),
     Input(ids.SCN_TIME_LIMIT, "value"),
+    Input(ids.SCN_DEMAND_SOURCE, "value"),
+    Input(ids.SCN_FORECAST_WEEKS, "value"),
     Input(ids.SCN_SITES, "data"),
 ]
 WHATIF_STATES = [State(ids.scn_growth_doc(ALL), "id")]
@@ -109,6 +111,8 @@ def whatif_from_inputs(
     min_cov,
     max_dist,
     time_limit,
+    demand_source,
+    forecast_weeks,
     sites_state,
     doc_ids,
 ) -> WhatIf:
@@ -137,15 +141,34 @@ def whatif_from_inputs(
         min_coverage_pct=num(min_cov),
         max_distance_km=num(max_dist),
         time_limit_s=num(time_limit, 30.0),
+        demand_source=demand_source or "today",
+        forecast_weeks=num(forecast_weeks, 12),
         sites=dict(state.get("sites", {})),
         added=tuple(state.get("added", [])),
     )
 
 
-def _plan(base, whatif: WhatIf):
+def forecast_vector(config: Config, dataset_id: int, base, whatif: WhatIf):
+    """Forecast weekly demand per commune in the network's order (None for today's).
+
+    The department forecasts behind it are computed once per dataset (a few
+    seconds) and cached by the forecasts screen's service.
+    """
+    if whatif.demand_source != "forecast":
+        return None
+    from dashapp.forecasting import demand_by_commune
+
+    by_id = demand_by_commune(config, dataset_id, int(whatif.forecast_weeks))
+    dctx = services.context(config.database_url, dataset_id)
+    code_of = dict(zip(dctx.communes()["id"], dctx.communes()["code"], strict=True))
+    by_code = {code_of[i]: v for i, v in by_id.items() if i in code_of}
+    return np.array([by_code.get(str(c), 0.0) for c in base.network.commune_ids])
+
+
+def _plan(base, whatif: WhatIf, forecast=None):
     """Network, demand, distances and site list of the plan, added sites included."""
     network = apply_to_network(base.network, whatif)
-    demand = demand_vector(base.demand_by_doc, whatif)
+    demand = demand_vector(base.demand_by_doc, whatif, forecast)
     cost, site_ids = base.cost, list(base.site_ids)
     if whatif.added:
         extra = len(whatif.added)
@@ -198,7 +221,8 @@ def evaluate_plan(*args):
     base = services.scenario_base(current_config().database_url, int(dataset_id))
     try:
         whatif = whatif_from_inputs(*values, doc_ids)
-        network, demand, cost, site_ids, capacity = _plan(base, whatif)
+        forecast = forecast_vector(current_config(), int(dataset_id), base, whatif)
+        network, demand, cost, site_ids, capacity = _plan(base, whatif, forecast)
     except ScenarioError as exc:
         alert = dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")
         return no_update, no_update, alert
@@ -279,7 +303,8 @@ def draw_map(view, result, *args):
     base = services.scenario_base(config.database_url, int(dataset_id))
     try:
         whatif = whatif_from_inputs(*values, doc_ids)
-        network, demand, cost, site_ids, capacity = _plan(base, whatif)
+        forecast = forecast_vector(config, int(dataset_id), base, whatif)
+        network, demand, cost, site_ids, capacity = _plan(base, whatif, forecast)
     except ScenarioError:
         return no_update
     lon = np.r_[np.asarray(network.center_lon), np.asarray(network.candidate_lon)]
@@ -351,7 +376,8 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
     base = services.scenario_base(config.database_url, int(dataset_id))
     try:
         whatif = whatif_from_inputs(*values, doc_ids)
-        network, demand, _, _, _ = _plan(base, whatif)
+        forecast = forecast_vector(config, int(dataset_id), base, whatif)
+        network, demand, _, _, _ = _plan(base, whatif, forecast)
         spec = load_spec(build_spec(whatif, base.n_existing))
     except ScenarioError as exc:
         return None, dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")

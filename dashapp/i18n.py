@@ -615,6 +615,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Distance proposée (km)",
         "en": "Proposed distance (km)",
     },
+    "scn.demand_source": {"fr": "Demande", "en": "Demand"},
+    "scn.demand.today": {
+        "fr": "actuelle (52 dernières semaines) avec la croissance ci-dessous",
+        "en": "today's (last 52 weeks) with the growth below"},
+    "scn.demand.forecast": {
+        "fr": "prévue à l'horizon choisi (la croissance est déjà dans la prévision ; "
+              "premier calcul : quelques secondes)",
+        "en": "forecast at the chosen horizon (growth is already in the forecast; "
+              "first computation: a few seconds)"},
+    "scn.forecast_weeks": {"fr": "Horizon de prévision (semaines)",
+                           "en": "Forecast horizon (weeks)"},
     "scn.library": {"fr": "Scénarios enregistrés", "en": "Saved scenarios"},
     "scn.name": {"fr": "Nom du scénario", "en": "Scenario name"},
     "scn.author": {"fr": "Auteur", "en": "Author"},

@@ -156,3 +156,41 @@ SCN_CURVE_MAX = "scn-curve-max"
 SCN_CURVE = "scn-curve"
 SCN_CURVE_PROGRESS = "scn-curve-progress"
 SCN_DRAFT = "scn-draft"
+SCN_DEMAND_SOURCE = "scn-demand-source"
+SCN_FORECAST_WEEKS = "scn-forecast-weeks"
+
+
+# import screen (/import, issue 7)
+IMP_DATASET = "imp-dataset"
+IMP_ACTIVATE = "imp-activate"
+IMP_REDIRECT = "imp-redirect"
+IMP_UPLOAD = "imp-upload"
+IMP_UPLOADS = "imp-uploads"
+IMP_FILES = "imp-files"
+IMP_CLEAR = "imp-clear"
+IMP_UPLOAD_MESSAGES = "imp-upload-messages"
+IMP_NAME = "imp-name"
+IMP_ACTIVATE_AFTER = "imp-activate-after"
+IMP_CHECK = "imp-check"
+IMP_COMMIT = "imp-commit"
+IMP_CANCEL = "imp-cancel"
+IMP_PROGRESS = "imp-progress"
+IMP_PROGRESS_BOX = "imp-progress-box"
+IMP_REPORT = "imp-report"
+IMP_PREVIEW_MAP = "imp-preview-map"
+IMP_PREVIEW_TABLE = "imp-preview-table"
+
+
+def imp_role(index: int) -> dict:
+    """Pattern-matching id of the role dropdown of one uploaded file."""
+    return {"type": "imp-role", "index": index}
+
+
+def imp_column(index: int, field: str) -> dict:
+    """Pattern-matching id of one column-mapping dropdown of one uploaded file."""
+    return {"type": "imp-column", "index": index, "field": field}
+
+
+def imp_rate(doc: str) -> dict:
+    """Pattern-matching id of the yearly rate input of one document type."""
+    return {"type": "imp-rate", "index": doc}

@@ -48,6 +48,8 @@ DEFAULTS = {
     "min_coverage_pct": None,
     "max_distance_km": None,
     "time_limit_s": 30,
+    "demand_source": "today",
+    "forecast_weeks": 12,
 }
 
 
@@ -129,6 +131,25 @@ def parameter_panel(doc_types, lang: str, values: dict | None = None) -> dbc.Car
                     _number(
                         ids.SCN_YEARS, v["years"], "scn.years", lang, min=0, step=1
                     ),
+                ),
+                dbc.Label(t("scn.demand_source", lang), className="small mb-0"),
+                dbc.RadioItems(
+                    id=ids.SCN_DEMAND_SOURCE,
+                    value=v["demand_source"],
+                    className="small",
+                    options=[
+                        {"label": t("scn.demand.today", lang), "value": "today"},
+                        {"label": t("scn.demand.forecast", lang), "value": "forecast"},
+                    ],
+                ),
+                _number(
+                    ids.SCN_FORECAST_WEEKS,
+                    v["forecast_weeks"],
+                    "scn.forecast_weeks",
+                    lang,
+                    min=4,
+                    max=26,
+                    step=1,
                 ),
                 dbc.Label(t("scn.growth_by_doc", lang), className="small mb-0"),
                 html.Div(docs, className="mb-2"),

@@ -68,6 +68,12 @@ class WhatIf:
         No commune may be assigned farther than this.
     time_limit_s : float
         Solver time limit.
+    demand_source : {'today', 'forecast'}
+        Today's demand (mean weekly requests of the last 52 weeks) grown by
+        ``growth_pct``, or the demand forecast ``forecast_weeks`` ahead (growth is
+        then already in the forecast and ``growth_pct`` is not applied).
+    forecast_weeks : int
+        Forecast horizon, 4 to 26 weeks.
     sites : dict
         Site code -> 'locked', 'closed' (existing) or 'forbidden' (candidate).
     added : tuple
@@ -87,11 +93,15 @@ class WhatIf:
     min_coverage_pct: float | None = None
     max_distance_km: float | None = None
     time_limit_s: float = 60.0
+    demand_source: str = "today"
+    forecast_weeks: int = 12
     sites: dict[str, str] = field(default_factory=dict)
     added: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = []
+        if self.demand_source not in ("today", "forecast"):
+            problems.append("demand_source should be 'today' or 'forecast'")
         if self.objective not in OBJECTIVES:
             problems.append(f"objective should be one of {list(OBJECTIVES)}")
         checks = [
@@ -101,6 +111,7 @@ class WhatIf:
             ("years", self.years, 0, 50),
             ("capacity_change_pct", self.capacity_change_pct, -100, 500),
             ("time_limit_s", self.time_limit_s, 1, 3600),
+            ("forecast_weeks", self.forecast_weeks, 4, 26),
         ]
         checks += [
             (f"growth_by_doc_pct[{k}]", v, -90, 200)
@@ -191,12 +202,24 @@ def apply_to_network(
     )
 
 
-def demand_vector(base: pd.DataFrame, whatif: WhatIf) -> np.ndarray:
-    """Weekly demand per commune after growth.
+def demand_vector(
+    base: pd.DataFrame, whatif: WhatIf, forecast: np.ndarray | None = None
+) -> np.ndarray:
+    """Weekly demand per commune: today's after growth, or the forecast.
 
     ``base`` has one row per commune (in the network's order) and one column per
-    document type: today's mean weekly requests.
+    document type: today's mean weekly requests. ``forecast`` (same order) is
+    required when ``whatif.demand_source`` is ``'forecast'``.
     """
+    if whatif.demand_source == "forecast":
+        if forecast is None or len(forecast) != len(base):
+            raise ScenarioError(
+                "the forecast demand is missing or has the wrong length"
+            )
+        values = np.asarray(forecast, dtype=float)
+        if np.isnan(values).any() or (values < 0).any():
+            raise ScenarioError("the forecast demand has NaN or negative values")
+        return values
     total = np.zeros(len(base))
     for doc in base.columns:
         rate = (whatif.growth_pct + whatif.growth_by_doc_pct.get(doc, 0.0)) / 100.0

@@ -18,6 +18,8 @@ DEFAULTS = {
     "min_cov": None,
     "max_dist": None,
     "time_limit": 30,
+    "demand_source": "today",
+    "forecast_weeks": 12,
     "sites": {"sites": {}, "added": []},
 }
 DOC_IDS = [ids.scn_growth_doc(d) for d in ("ACTE", "CNI", "PASS")]
@@ -171,3 +173,42 @@ def test_infeasible_run_explains_and_saves_nothing(call, demo_app, dataset_id):
     assert result is None and "cannot be solved" in str(status)
     assert "km from every allowed site" in str(status)
     assert len(list_scenarios(store)) == before
+
+
+def test_forecast_demand_is_used_and_recorded(call, demo_app, dataset_id):
+    config = demo_app.server.config["DASHAPP"]
+    table, _, messages = call(
+        scn.evaluate_plan,
+        *_values(demand_source="forecast", forecast_weeks=8),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
+    assert messages == []
+    result, status = call(
+        scn.run_optimisation,
+        config,
+        lambda _: None,
+        1,
+        *_values(demand_source="forecast", forecast_weeks=8),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
+    record = get_scenario(services.get_store(config.database_url), result["id"])
+    assert record.params["whatif"]["demand_source"] == "forecast"
+    assert record.params["whatif"]["forecast_weeks"] == 8
+    today = call(
+        scn.run_optimisation,
+        config,
+        lambda _: None,
+        1,
+        *_values(),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )[0]
+    other = get_scenario(services.get_store(config.database_url), today["id"])
+    assert record.communes["demand"].sum() != pytest.approx(
+        other.communes["demand"].sum()
+    )

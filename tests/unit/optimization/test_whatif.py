@@ -120,3 +120,19 @@ def test_as_is_evaluation_follows_the_map_choices():
     assert assignment.tolist() == [0, 2, 2]
     assert kpis["open_centers"] == 2
     assert kpis["mean_distance"] == pytest.approx(10.0 / 3)
+
+
+def test_forecast_demand_replaces_today_and_is_checked():
+    base = pd.DataFrame({"CNI": [10.0, 20.0]})
+    w = WhatIf(demand_source="forecast", forecast_weeks=8, growth_pct=50)
+    np.testing.assert_allclose(demand_vector(base, w, np.array([3.0, 4.0])), [3, 4])
+    with pytest.raises(ScenarioError, match="forecast demand is missing"):
+        demand_vector(base, w)
+    with pytest.raises(ScenarioError, match="NaN or negative"):
+        demand_vector(base, w, np.array([1.0, -2.0]))
+    with pytest.raises(
+        ScenarioError, match="forecast_weeks should be between 4 and 26"
+    ):
+        WhatIf(demand_source="forecast", forecast_weeks=52)
+    with pytest.raises(ScenarioError, match="demand_source"):
+        WhatIf(demand_source="guess")
