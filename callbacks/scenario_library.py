@@ -466,5 +466,6 @@ def register(app) -> None:
         background=True,
         running=[(Output(ids.SCN_CURVE_RUN, "disabled"), True, False)],
         progress=[Output(ids.SCN_CURVE_PROGRESS, "children")],
+        interval=500,
         prevent_initial_call=True,
     )(job)

@@ -575,6 +575,7 @@ def register(app) -> None:
         ],
         cancel=[Input(ids.SCN_CANCEL, "n_clicks")],
         progress=[Output(ids.SCN_PROGRESS, "children")],
+        interval=300,  # poll the job every 0.3 s: the result shows sooner
         prevent_initial_call=True,
     )(job)
     app.callback(
