@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 from dash import Input, Output, State, html
 
-from callbacks import forecast, scenarios, segmentation
+from callbacks import forecast, importer, scenarios, segmentation
 from dashapp import current_config, ids, services
 from dashapp.filters import resolve
 from dashapp.i18n import t
@@ -51,6 +51,7 @@ PAGES = {
     "/scenarios": scenarios.render,
     "/segmentation": segmentation.render,
     "/prevision": forecast.render,
+    "/import": importer.render,
 }
 
 

@@ -69,6 +69,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     """
     from callbacks import (
         forecast,
+        importer,
         overview,
         scenario_library,
         scenarios,
@@ -137,6 +138,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     scenario_library.register(app)
     segmentation.register(app)
     forecast.register(app)
+    importer.register(app)
     return app
 
 

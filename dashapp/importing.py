@@ -6,10 +6,18 @@ comes from the catalogue (``imp.issue.<code>``).
 
 from __future__ import annotations
 
+import base64
+import io
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
+
+import pyogrio
 
 from dashapp.i18n import STRINGS, t
-from data.importers import ImportSpec, Report, assemble
+from data.importers import ImportSpec, Report, Source, assemble
+from data.importers.boundaries import GEO_SUFFIXES, LayerMapping, detect_mapping
+from data.importers.tables import guess_kind, guess_mapping, read_table
 from data.importers.validate import Issue
 from data.store import DatasetInfo, Store
 from geo.access import refresh_access
@@ -39,6 +47,7 @@ def run_import(
     activate: bool = True,
     dry_run: bool = False,
     progress: Callable[[int, str], None] | None = None,
+    on_bundle: Callable[[object], None] | None = None,
 ) -> tuple[Report, DatasetInfo | None, dict | None]:
     """Check every file, then store the dataset whole (or nothing) and its access.
 
@@ -50,6 +59,8 @@ def run_import(
     if bundle is None or not report.ok:
         return report, None, None
     summary = bundle.summary()
+    if on_bundle is not None:
+        on_bundle(bundle)
     if dry_run:
         return report, None, summary
     files = ", ".join(
@@ -75,3 +86,127 @@ def run_import(
         progress(97, "access")
     refresh_access(store, info.id)
     return report, info, summary
+
+
+# -- uploads of the import screen ------------------------------------------------------
+
+MAX_UPLOAD_MB = 60
+ROLES = ("boundaries", "population", "centers", "candidates", "operations", "ignore")
+
+
+def save_upload(folder: Path, name: str, contents: str) -> dict:
+    """Decode one ``dcc.Upload`` data URL into ``folder``; describe the file.
+
+    Returns ``{"name", "size", "role", "columns", "mapping", "error"}``: the role and
+    mapping are guesses from the columns; ``error`` is set for oversized files
+    (which are not written).
+    """
+    safe = Path(name).name  # never a path from the browser
+    payload = contents.split(",", 1)[1] if "," in contents else contents
+    raw = base64.b64decode(payload)
+    info = {"name": safe, "size": len(raw), "role": "ignore", "columns": [],
+            "mapping": {}, "error": None}  # fmt: skip
+    if len(raw) > MAX_UPLOAD_MB * 1024**2:
+        info["error"] = f"{len(raw) / 1024**2:.1f}"  # a string: never falsy
+        return info
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / safe).write_bytes(raw)
+    suffix = Path(safe).suffix.lower()
+    if suffix in GEO_SUFFIXES:
+        info["role"] = "boundaries"
+        try:
+            columns = list(pyogrio.read_info(_gdal_path(folder / safe))["fields"])
+        except Exception:  # the check will report why the file is unreadable
+            columns = []
+        info["columns"] = columns
+        mapping = detect_mapping(columns)
+        info["mapping"] = mapping.to_dict() if mapping else {}
+    else:
+        report = Report()
+        frame = read_table(io.BytesIO(raw[:200_000]), safe, report)
+        columns = [] if frame is None else list(frame.columns)
+        info["columns"] = columns
+        info["role"] = guess_kind(columns) or "population"
+        if info["role"] == "population":
+            guess = guess_mapping(columns, "population")
+            info["mapping"] = {
+                "join": guess.get("code") or guess.get("name"),
+                "population": guess.get("population"),
+            }
+    return info
+
+
+def _gdal_path(path: Path) -> str:
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            shps = [n for n in archive.namelist() if n.lower().endswith(".shp")]
+        if len(shps) == 1 and ".." not in shps[0]:
+            return f"/vsizip/{path}/{shps[0]}"
+    return str(path)
+
+
+def spec_from_uploads(
+    folder: Path,
+    files: list[dict],
+    *,
+    name: str,
+    rates: dict[str, float],
+    level_names: list[str] | None = None,
+) -> ImportSpec:
+    """The import described by the screen: saved files, their roles and mappings."""
+    boundaries, tables = [], {}
+    for f in files:
+        if f.get("error") or f["role"] == "ignore":
+            continue
+        path = folder / f["name"]
+        mapping = f.get("mapping") or {}
+        if f["role"] == "boundaries":
+            layer_mapping = None
+            if mapping.get("code"):
+                parents = tuple(
+                    (p[0], p[1] if len(p) > 1 else None)
+                    for p in mapping.get("parents") or ()
+                    if p and p[0]
+                )
+                layer_mapping = LayerMapping(
+                    mapping["code"],
+                    mapping.get("name"),
+                    parents,
+                    mapping.get("convention", "generic"),
+                    mapping.get("level"),
+                )
+            boundaries.append(Source(f["name"], path, layer_mapping))
+        elif f["role"] == "population":
+            join_col = mapping.get("join")
+            table_map = {"population": mapping.get("population")}
+            join = None
+            if join_col:
+                join = "name" if _looks_like_name(join_col) else "code"
+                table_map[join] = join_col
+            tables["population"] = Source(f["name"], path, table_map, join=join)
+        else:
+            tables[f["role"]] = Source(f["name"], path)
+    return ImportSpec(
+        boundaries,
+        population=tables.get("population"),
+        centers=tables.get("centers"),
+        candidates=tables.get("candidates"),
+        operations=tables.get("operations"),
+        name=name,
+        level_names=level_names,
+        rates=rates,
+        max_bytes=MAX_UPLOAD_MB * 1024**2,
+    )
+
+
+def _looks_like_name(column: str) -> bool:
+    from data.importers.tables import ALIASES, _norm_col
+
+    return _norm_col(column) in ALIASES["population"]["name"]
+
+
+def preview_units(bundle, max_units: int = 3000):
+    """The finest level with at most ``max_units`` units, for the preview map."""
+    counts = bundle.units["level"].value_counts().sort_index()
+    level = max((int(k) for k, n in counts.items() if n <= max_units), default=0)
+    return bundle.units[bundle.units["level"] == level], level

@@ -15,6 +15,7 @@ NAV_ITEMS = [
     ("/segmentation", "nav.segmentation"),
     ("/prevision", "nav.forecast"),
     ("/indicateurs", "nav.kpis"),
+    ("/import", "nav.import"),
 ]
 
 

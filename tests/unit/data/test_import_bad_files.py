@@ -185,7 +185,7 @@ def test_commune_without_population(tiny_store, tmp_path):
         population=Source("pop.csv", pop),
     )
     issues = refused(tiny_store, spec, "no_population")
-    assert len(issues) == 7 and "XY0101002 (Kaolack)" == issues[0].params["value"]
+    assert len(issues) == 7 and issues[0].params["value"] == "XY0101002 (Kaolack)"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,243 @@
+"""Import screen: uploads, check (dry run) and import in the background, dataset picker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import shutil
+import uuid
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from dashapp import current_config, ids, importing, services
+from dashapp.config import Config
+from dashapp.i18n import t
+from geo.display import to_geojson
+from layouts import importer as lay
+
+
+def render(search: str | None, lang: str, dataset_id):
+    """The page (route ``/import``)."""
+    store = services.get_store(current_config().database_url)
+    return lay.page(store.datasets(), lang, dt.date.today().strftime("%d/%m/%Y"))
+
+
+def _upload_dir(config: Config, token: str):
+    return config.data_dir / "uploads" / token
+
+
+def receive_uploads(contents, filenames, n_clear, uploads, lang):
+    """Save dropped files on the server; list them with guessed roles and columns."""
+    config = current_config()
+    uploads = uploads or {"token": None, "files": []}
+    if ctx.triggered_id == ids.IMP_CLEAR:
+        if uploads.get("token"):
+            shutil.rmtree(_upload_dir(config, uploads["token"]), ignore_errors=True)
+        return {"token": None, "files": []}, lay.file_list([], lang), []
+    if not contents:
+        raise PreventUpdate
+    token = uploads.get("token") or uuid.uuid4().hex
+    folder = _upload_dir(config, token)
+    files = {f["name"]: f for f in uploads.get("files", [])}
+    messages = []
+    for content, name in zip(contents, filenames, strict=True):
+        info = importing.save_upload(folder, name, content)
+        if info["error"]:
+            messages.append(
+                dbc.Alert(
+                    t(
+                        "imp.upload_too_large",
+                        lang,
+                        file=info["name"],
+                        size=info["error"],
+                        limit=importing.MAX_UPLOAD_MB,
+                    ),
+                    color="danger",
+                    className="py-2",
+                )  # fmt: skip
+            )
+            continue
+        files[info["name"]] = info
+    data = {"token": token, "files": list(files.values())}
+    return data, lay.file_list(data["files"], lang), messages
+
+
+def _with_choices(files, role_values, role_ids, col_values, col_ids):
+    """The uploaded files with the roles and columns chosen on screen."""
+    files = [dict(f, mapping=dict(f.get("mapping") or {})) for f in files]
+    for value, id_ in zip(role_values or [], role_ids or [], strict=True):
+        files[id_["index"]]["role"] = value
+    for value, id_ in zip(col_values or [], col_ids or [], strict=True):
+        mapping = files[id_["index"]]["mapping"]
+        field = id_["field"]
+        if field.startswith("parent"):
+            k = int(field.removeprefix("parent"))
+            parents = [list(p) for p in mapping.get("parents") or []]
+            while len(parents) <= k:
+                parents.append([None, None])
+            parents[k] = [
+                value or None,
+                parents[k][1] if value == parents[k][0] else None,
+            ]
+            mapping["parents"] = parents
+        else:
+            mapping[field] = value or None
+    return files
+
+
+def _rates(values, rate_ids, lang):
+    rates, messages = {}, []
+    for value, id_ in zip(values or [], rate_ids or [], strict=True):
+        doc = id_["index"]
+        try:
+            rate = float(value)
+            if not rate >= 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            messages.append(t("imp.bad_rate", lang, doc=doc, value=value))
+            continue
+        rates[doc] = rate
+    return rates, messages
+
+
+def run_import_job(
+    config: Config,
+    set_progress,
+    n_check,
+    n_commit,
+    uploads,
+    role_values,
+    role_ids,
+    col_values,
+    col_ids,
+    rate_values,
+    rate_ids,
+    name,
+    activate,
+    lang,
+):
+    """Check the files (dry run) or import them; report, preview, dataset list."""
+    trigger = ctx.triggered_id
+    if trigger not in (ids.IMP_CHECK, ids.IMP_COMMIT):
+        raise PreventUpdate
+    uploads = uploads or {}
+    files = _with_choices(
+        uploads.get("files", []), role_values, role_ids, col_values, col_ids
+    )
+    rates, bad = _rates(rate_values, rate_ids, lang)
+    if bad or not any(f["role"] == "boundaries" for f in files):
+        text = bad or [t("imp.no_boundaries", lang)]
+        alerts = [dbc.Alert(m, color="danger", className="py-2") for m in text]
+        return alerts, no_update, no_update, no_update
+    spec = importing.spec_from_uploads(
+        _upload_dir(config, uploads["token"]), files, name=name or "Import", rates=rates
+    )
+    kept = {}
+    store = services.get_store(config.database_url)
+    report, info, summary = importing.run_import(
+        store,
+        spec,
+        activate=bool(activate),
+        dry_run=trigger == ids.IMP_CHECK,
+        progress=lambda pct, step: set_progress((pct,)),
+        on_bundle=lambda bundle: kept.setdefault("bundle", bundle),
+    )
+    texts = [importing.issue_text(i, lang) for i in report.issues]
+    line = None
+    if summary is not None:
+        levels = ", ".join(
+            f"{n} {lvl}"
+            for lvl, n in zip(summary["levels"], summary["units"], strict=True)
+        )
+        line = t("imp.summary", lang, levels=levels, centers=summary["centers"],
+                 candidates=summary["candidates"], operations=summary["operations"],
+                 population=f"{summary['population']:,}".replace(",", "\u202f"))  # fmt: skip
+    view = lay.report_view(report.to_records(), texts, line, lang)
+    if info is not None:
+        view.insert(
+            0,
+            dbc.Alert(
+                [t("imp.committed", lang, name=info.name, id=info.id), " ",
+                 dbc.Button(t("nav.map", lang), href="/", external_link=True,
+                            size="sm", color="success")],
+                color="success", className="py-2", id="imp-committed",
+            ),
+        )  # fmt: skip
+    figure, table = no_update, no_update
+    if "bundle" in kept:
+        units, _ = importing.preview_units(kept["bundle"])
+        geojson = to_geojson(units, "unit_code", tolerance_deg=0.002)
+        geojson["bbox"] = [float(v) for v in units.total_bounds]
+        figure = lay.preview_figure(
+            geojson, units["unit_code"].tolist(), units["population"].tolist(),
+            units["name"].tolist(), lang,
+        )  # fmt: skip
+        commune_level = kept["bundle"].units["level"].max()
+        table = lay.preview_table(
+            kept["bundle"].units[kept["bundle"].units["level"] == commune_level], lang
+        )
+    set_progress((100,))
+    return view, figure, table, lay.dataset_options(store.datasets(), lang)
+
+
+def activate_dataset(n_clicks, dataset_id):
+    """Make the chosen dataset the one the app shows, then reload on the map."""
+    if not n_clicks or dataset_id is None:
+        raise PreventUpdate
+    services.get_store(current_config().database_url).set_active(int(dataset_id))
+    return "/"
+
+
+def _job(fn, config: Config):
+    """``fn`` with the app's settings bound (background jobs run in another process)."""
+    return functools.update_wrapper(functools.partial(fn, config), fn)
+
+
+def register(app) -> None:
+    config: Config = app.server.config["DASHAPP"]
+    app.callback(
+        Output(ids.IMP_UPLOADS, "data"),
+        Output(ids.IMP_FILES, "children"),
+        Output(ids.IMP_UPLOAD_MESSAGES, "children"),
+        Input(ids.IMP_UPLOAD, "contents"),
+        State(ids.IMP_UPLOAD, "filename"),
+        Input(ids.IMP_CLEAR, "n_clicks"),
+        State(ids.IMP_UPLOADS, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(receive_uploads)
+    app.callback(
+        Output(ids.IMP_REPORT, "children"),
+        Output(ids.IMP_PREVIEW_MAP, "figure"),
+        Output(ids.IMP_PREVIEW_TABLE, "children"),
+        Output(ids.IMP_DATASET, "options"),
+        Input(ids.IMP_CHECK, "n_clicks"),
+        Input(ids.IMP_COMMIT, "n_clicks"),
+        State(ids.IMP_UPLOADS, "data"),
+        State(ids.imp_role(ALL), "value"),
+        State(ids.imp_role(ALL), "id"),
+        State(ids.imp_column(ALL, ALL), "value"),
+        State(ids.imp_column(ALL, ALL), "id"),
+        State(ids.imp_rate(ALL), "value"),
+        State(ids.imp_rate(ALL), "id"),
+        State(ids.IMP_NAME, "value"),
+        State(ids.IMP_ACTIVATE_AFTER, "value"),
+        State(ids.LANG, "data"),
+        background=True,
+        prevent_initial_call=True,
+        running=[
+            (Output(ids.IMP_PROGRESS_BOX, "style"), {}, {"display": "none"}),
+            (Output(ids.IMP_CHECK, "disabled"), True, False),
+            (Output(ids.IMP_COMMIT, "disabled"), True, False),
+        ],
+        cancel=[Input(ids.IMP_CANCEL, "n_clicks")],
+        progress=[Output(ids.IMP_PROGRESS, "value")],
+    )(_job(run_import_job, config))
+    app.callback(
+        Output(ids.IMP_REDIRECT, "href"),
+        Input(ids.IMP_ACTIVATE, "n_clicks"),
+        State(ids.IMP_DATASET, "value"),
+        prevent_initial_call=True,
+    )(activate_dataset)

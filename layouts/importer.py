@@ -1,0 +1,392 @@
+"""The import screen: dataset picker, uploads with roles and column mapping,
+validation report, preview map and table."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashapp import ids
+from dashapp.i18n import t
+from data.importers import DEFAULT_RATES
+from layouts.figures import fmt
+
+SEVERITY_COLORS = {"error": "danger", "warning": "warning", "info": "secondary"}
+MAPPED_ROLES = ("boundaries", "population")
+
+
+def dataset_options(datasets, lang: str) -> list[dict]:
+    """One option per stored dataset version, newest first, the shown one marked."""
+    return [
+        {
+            "label": f"{d.name} · {t('imp.kind.' + d.kind, lang)} · "
+            f"{d.created_at:%Y-%m-%d %H:%M}"
+            + (t("imp.active_mark", lang) if d.is_active else ""),
+            "value": d.id,
+        }
+        for d in datasets
+    ]
+
+
+def dataset_picker(datasets, lang: str) -> dbc.Card:
+    active = next((d.id for d in datasets if d.is_active), None)
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H5(t("imp.datasets", lang), className="card-title"),
+                html.Small(t("imp.datasets_hint", lang), className="text-muted"),
+                dcc.Dropdown(
+                    id=ids.IMP_DATASET,
+                    options=dataset_options(datasets, lang),
+                    value=active,
+                    clearable=False,
+                    className="my-2",
+                ),
+                dbc.Button(t("imp.activate", lang), id=ids.IMP_ACTIVATE, size="sm"),
+                dcc.Location(id=ids.IMP_REDIRECT, refresh=True),
+            ]
+        ),
+        className="mb-3",
+    )
+
+
+def _select(id_, options: list[str], value, lang: str) -> dcc.Dropdown:
+    return dcc.Dropdown(
+        id=id_,
+        options=[{"label": t("imp.field.none", lang), "value": ""}]
+        + [{"label": c, "value": c} for c in options],
+        value=value or "",
+        clearable=False,
+        className="mb-1",
+    )
+
+
+def _mapping_controls(index: int, info: dict, lang: str) -> list:
+    cols, mapping = info.get("columns") or [], info.get("mapping") or {}
+    if info["role"] == "boundaries":
+        parents = list(mapping.get("parents") or [])
+        fields = [("code", mapping.get("code")), ("name", mapping.get("name"))]
+        for k in range(2):
+            fields.append((f"parent{k}", parents[k][0] if k < len(parents) else None))
+        head = [
+            html.Small(
+                t("imp.convention", lang, name=mapping.get("convention", "?")),
+                className="text-muted d-block",
+            )
+        ]
+    elif info["role"] == "population":
+        fields = [
+            ("join", mapping.get("join")),
+            ("population", mapping.get("population")),
+        ]
+        head = []
+    else:
+        return []
+    return head + [
+        dbc.Row(
+            [
+                dbc.Col(html.Small(t(f"imp.field.{f}", lang)), width=5),
+                dbc.Col(_select(ids.imp_column(index, f), cols, v, lang), width=7),
+            ],
+            className="align-items-center",
+        )
+        for f, v in fields
+    ]
+
+
+def file_list(files: list[dict], lang: str) -> list:
+    """One card per uploaded file: size, role, and the mapping of its columns."""
+    if not files:
+        return [html.Small(t("imp.no_files", lang), className="text-muted")]
+    cards = []
+    for i, info in enumerate(files):
+        if info.get("error"):
+            continue
+        role = dcc.Dropdown(
+            id=ids.imp_role(i),
+            options=[
+                {"label": t(f"imp.role.{r}", lang), "value": r}
+                for r in (
+                    "boundaries",
+                    "population",
+                    "centers",
+                    "candidates",
+                    "operations",
+                    "ignore",
+                )
+            ],  # fmt: skip
+            value=info["role"],
+            clearable=False,
+        )
+        body = [
+            dbc.Row(
+                [
+                    dbc.Col(html.Strong(info["name"]), width=5),
+                    dbc.Col(
+                        html.Small(
+                            t("imp.size", lang, size=fmt(info["size"] / 1024, 0, lang))
+                        ),
+                        width=2,
+                    ),
+                    dbc.Col(role, width=5),
+                ],
+                className="align-items-center",
+            ),
+            *_mapping_controls(i, info, lang),
+        ]
+        cards.append(dbc.Card(dbc.CardBody(body, className="p-2"), className="mb-2"))
+    return cards
+
+
+def report_view(records: list[dict], texts: list[str], summary: str | None, lang: str):
+    """The validation report: verdict, then one line per issue, errors first."""
+    n_errors = sum(r["severity"] == "error" for r in records)
+    verdict = (
+        dbc.Alert(
+            t("imp.report_errors", lang, n=n_errors), color="danger", className="py-2"
+        )
+        if n_errors
+        else dbc.Alert(
+            [t("imp.report_ok", lang, n=len(records)), html.Br(), summary or ""],
+            color="success",
+            className="py-2",
+        )
+    )
+    order = {"error": 0, "warning": 1, "info": 2}
+    rows = sorted(
+        zip(records, texts, strict=True), key=lambda rt: order[rt[0]["severity"]]
+    )
+    table = dbc.Table(
+        [
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th(t("imp.col.severity", lang)),
+                        html.Th(t("imp.col.message", lang)),
+                    ]
+                )
+            ),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(
+                                dbc.Badge(
+                                    t(f"imp.severity.{r['severity']}", lang),
+                                    color=SEVERITY_COLORS[r["severity"]],
+                                )
+                            ),
+                            html.Td(text, className="small"),
+                        ],
+                        className=f"imp-issue imp-{r['severity']}",
+                    )
+                    for r, text in rows
+                ]
+            ),
+        ],
+        size="sm",
+        className="mb-0",
+    )
+    return [verdict, table] if records else [verdict]
+
+
+def preview_table(units, lang: str) -> dbc.Table:
+    """The first communes with their parent and population."""
+    head = units.head(12)
+    return dbc.Table(
+        [
+            html.Thead(
+                html.Tr(
+                    [html.Th(c) for c in ("code", "nom/name", "parent", "population")]
+                )
+            ),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(r.unit_code),
+                            html.Td(r.name),
+                            html.Td(r.parent_code or ""),
+                            html.Td(fmt(r.population, 0, lang)),
+                        ]
+                    )
+                    for r in head.itertuples()
+                ]
+            ),
+        ],
+        size="sm",
+        striped=True,
+    )
+
+
+def preview_figure(geojson: dict, codes: list[str], population: list[float], names,
+                   lang: str) -> dict:  # fmt: skip
+    """Choropleth of population over the imported units (no basemap)."""
+    from geo.display import view_for_bounds
+
+    bounds = geojson.get("bbox") or [-20, 0, 20, 25]
+    view = view_for_bounds(*bounds, height_px=420)
+    return {
+        "data": [
+            {
+                "type": "choroplethmap",
+                "geojson": geojson,
+                "locations": codes,
+                "z": population,
+                "text": names,
+                "colorscale": "Blues",
+                "reversescale": True,
+                "marker": {"line": {"width": 0.4, "color": "#555"}},
+                "hovertemplate": "%{text}<br>%{z:,.0f}<extra></extra>",
+                "colorbar": {"title": {"text": t("imp.field.population", lang)}},
+            }
+        ],
+        "layout": {
+            "map": {"style": "white-bg", **view},
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "height": 420,
+        },
+    }
+
+
+def page(datasets, lang: str, today: str) -> html.Div:
+    """The whole import screen."""
+    rates = [
+        dbc.InputGroup(
+            [
+                dbc.InputGroupText(doc, style={"width": "5.5rem"}),
+                dbc.Input(
+                    id=ids.imp_rate(doc), type="number", min=0, step=0.001, value=rate
+                ),
+            ],
+            size="sm",
+            className="mb-1",
+        )
+        for doc, rate in DEFAULT_RATES.items()
+    ]
+    upload = dcc.Upload(
+        id=ids.IMP_UPLOAD,
+        multiple=True,
+        children=html.Div(t("imp.upload", lang)),
+        className="imp-upload",
+        style={
+            "border": "2px dashed #adb5bd",
+            "borderRadius": "6px",
+            "padding": "1.5rem",
+            "textAlign": "center",
+            "cursor": "pointer",
+        },
+    )
+    from dashapp.importing import MAX_UPLOAD_MB
+
+    left = [
+        dataset_picker(datasets, lang),
+        dbc.Card(
+            dbc.CardBody(
+                [
+                    html.H5(t("imp.title", lang), className="card-title"),
+                    html.P(t("imp.intro", lang), className="small"),
+                    upload,
+                    html.Small(
+                        t("imp.upload_limit", lang, limit=MAX_UPLOAD_MB),
+                        className="text-muted",
+                    ),
+                    html.Div(id=ids.IMP_UPLOAD_MESSAGES, className="mt-2"),
+                    html.H6(t("imp.files", lang), className="mt-3"),
+                    html.Small(
+                        t("imp.mapping_hint", lang), className="text-muted d-block mb-1"
+                    ),
+                    html.Div(file_list([], lang), id=ids.IMP_FILES),
+                    dbc.Button(
+                        t("imp.clear", lang),
+                        id=ids.IMP_CLEAR,
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                    ),  # fmt: skip
+                    dcc.Store(id=ids.IMP_UPLOADS, data={"token": None, "files": []}),
+                    html.Hr(),
+                    dbc.Label(t("imp.name", lang), html_for=ids.IMP_NAME),
+                    dbc.Input(
+                        id=ids.IMP_NAME,
+                        value=t("imp.name_default", lang, date=today),
+                        size="sm",
+                    ),
+                    dbc.Label(t("imp.rates", lang), className="mt-2 small"),
+                    *rates,
+                    dbc.Checklist(
+                        id=ids.IMP_ACTIVATE_AFTER,
+                        options=[
+                            {"label": t("imp.activate_after", lang), "value": "on"}
+                        ],
+                        value=["on"],
+                        className="mt-2",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button(
+                                t("imp.check", lang),
+                                id=ids.IMP_CHECK,
+                                color="secondary",
+                                className="me-2",
+                            ),  # fmt: skip
+                            dbc.Button(
+                                t("imp.commit", lang),
+                                id=ids.IMP_COMMIT,
+                                color="primary",
+                            ),
+                        ],
+                        className="mt-3",
+                    ),
+                    html.Div(
+                        [
+                            html.Small(
+                                t("imp.working", lang),
+                                className="text-muted d-block mt-3",
+                            ),
+                            dbc.Progress(
+                                id=ids.IMP_PROGRESS,
+                                value=0,
+                                striped=True,
+                                animated=True,
+                            ),
+                            dbc.Button(
+                                t("imp.cancel", lang),
+                                id=ids.IMP_CANCEL,
+                                size="sm",
+                                color="secondary",
+                                outline=True,
+                                className="mt-2",
+                            ),  # fmt: skip
+                        ],
+                        id=ids.IMP_PROGRESS_BOX,
+                        style={"display": "none"},
+                    ),
+                ]
+            ),
+            className="mb-3",
+        ),
+    ]
+    right = [
+        dbc.Card(
+            [dbc.CardHeader(t("imp.report", lang)), dbc.CardBody(id=ids.IMP_REPORT)],
+            className="mb-3",
+        ),
+        dbc.Card(
+            [
+                dbc.CardHeader(t("imp.preview", lang)),
+                dcc.Graph(
+                    id=ids.IMP_PREVIEW_MAP,
+                    style={"height": "420px"},
+                    config={"displaylogo": False, "scrollZoom": True},
+                ),  # fmt: skip
+                dbc.CardBody(
+                    [
+                        html.H6(t("imp.preview_table", lang)),
+                        html.Div(id=ids.IMP_PREVIEW_TABLE),
+                    ]
+                ),
+            ]
+        ),
+    ]
+    return dbc.Row([dbc.Col(left, lg=5), dbc.Col(right, lg=7)], className="mt-2")

@@ -1,0 +1,77 @@
+"""The import screen in headless Chromium: upload, check, import, then pick datasets."""
+
+import pytest
+from dash.testing.wait import until
+from selenium.webdriver.common.by import By
+
+from dashapp import create_app, ids
+from dashapp.config import Config
+from tests.unit.data import import_files as f
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app(demo_copy):
+    return create_app(Config(data_dir=demo_copy))
+
+
+def _click(duo, element_id):
+    duo.driver.execute_script(
+        "arguments[0].click()", duo.find_element(f"#{element_id}")
+    )
+
+
+def _upload(duo, paths):
+    field = duo.driver.find_element(
+        By.CSS_SELECTOR, f"#{ids.IMP_UPLOAD} input[type=file]"
+    )
+    field.send_keys("\n".join(str(p) for p in paths))
+
+
+def test_imp001_upload_check_import_then_show_on_the_map(dash_duo, app, tmp_path):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/import")
+    dash_duo.wait_for_text_to_equal("h5.card-title", "Jeux de données")
+    _upload(dash_duo, [f.write_cod_ab(tmp_path), f.population_by_name(tmp_path),
+                       f.write_centers(tmp_path)])  # fmt: skip
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "Convention : cod-ab")
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "population_noms.csv")
+    _click(dash_duo, ids.IMP_CHECK)
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "Aucune erreur", timeout=30)
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_PREVIEW_TABLE}", "Saint-Louis")
+    until(
+        lambda: (
+            dash_duo.driver.execute_script(
+                f"return document.querySelector('#{ids.IMP_PREVIEW_MAP} .js-plotly-plot')"
+                "?.data?.[0]?.locations?.length"
+            )
+            == 8
+        ),
+        10,
+    )
+    _click(dash_duo, ids.IMP_COMMIT)
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "importé (n°", timeout=30)
+    dash_duo.find_element("#imp-committed a").click()  # reload on the map
+    dash_duo.wait_for_contains_text(".navbar", "Import du")
+    dash_duo.wait_for_contains_text(f"#{ids.SCOPE_LABEL}", "Tout le pays")
+    assert dash_duo.get_logs() == []
+
+
+def test_imp002_bad_file_message_and_dataset_picker(dash_duo, app, tmp_path):
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/import")
+    bad = tmp_path / "coupe.geojson"
+    bad.write_text(f.write_cod_ab(tmp_path).read_text()[:400])
+    _upload(dash_duo, [bad])
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "coupe.geojson")
+    _click(dash_duo, ids.IMP_COMMIT)
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "1 erreur(s)", timeout=30)
+    assert "coupe.geojson, ligne" in dash_duo.find_element(f"#{ids.IMP_REPORT}").text
+    assert "JSON tronqué" in dash_duo.find_element(f"#{ids.IMP_REPORT}").text
+    # only the demo dataset: choosing it and showing it reloads the map
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_DATASET}", "(affiché)")
+    _click(dash_duo, ids.IMP_ACTIVATE)
+    dash_duo.wait_for_contains_text(f"#{ids.SCOPE_LABEL}", "Tout le pays", timeout=20)
+    assert dash_duo.driver.current_url.rstrip("/") == dash_duo.server_url.rstrip("/")
+    assert dash_duo.get_logs() == []
