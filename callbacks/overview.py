@@ -13,46 +13,26 @@ from geo.display import view_for_bounds
 from layouts import figures
 from layouts.overview import department_options, kpi_cards
 
-FILTER_INPUTS = [
-    Input(ids.LEVEL, "value"),
-    Input(ids.INDICATOR, "value"),
-    Input(ids.REGION, "value"),
-    Input(ids.DEPARTMENT, "value"),
-    Input(ids.DOC_TYPES, "value"),
-    Input(ids.PERIOD, "start_date"),
-    Input(ids.PERIOD, "end_date"),
-    Input(ids.RADIUS, "value"),
-]
-CONTEXT_STATES = [State(ids.DATASET, "data"), State(ids.LANG, "data")]
+# The filters reach each callback as one dict (Dash's flexible signatures), keyed
+# like the arguments of dashapp.filters.resolve.
+FILTERS = {
+    "level": Input(ids.LEVEL, "value"),
+    "indicator": Input(ids.INDICATOR, "value"),
+    "region": Input(ids.REGION, "value"),
+    "department": Input(ids.DEPARTMENT, "value"),
+    "doc_types": Input(ids.DOC_TYPES, "value"),
+    "start": Input(ids.PERIOD, "start_date"),
+    "end": Input(ids.PERIOD, "end_date"),
+    "radius": Input(ids.RADIUS, "value"),
+}
+CONTEXT = {"dataset_id": State(ids.DATASET, "data"), "lang": State(ids.LANG, "data")}
+CONTEXT_STATES = list(CONTEXT.values())
 
 
-def _state(
-    level,
-    indicator,
-    region,
-    department,
-    doc_types,
-    start,
-    end,
-    radius,
-    dataset_id,
-    lang,
-):
+def _state(filters: dict, dataset_id, lang):
     config = current_config()
     dctx = services.context(config.database_url, dataset_id)
-    resolved = resolve(
-        dctx,
-        lang,
-        level=level,
-        indicator=indicator,
-        region=region,
-        department=department,
-        doc_types=doc_types,
-        start=start,
-        end=end,
-        radius=radius,
-    )
-    return config, dctx, resolved
+    return config, dctx, resolve(dctx, lang, **filters)
 
 
 def sync_selection(region, click_data, n_reset, department, dataset_id, lang):
@@ -86,31 +66,9 @@ def _map_view(dctx: views.DatasetContext, selection: str | None) -> dict:
     return view_for_bounds(*units.total_bounds)
 
 
-def update_map(
-    level,
-    indicator,
-    region,
-    department,
-    doc_types,
-    start,
-    end,
-    radius,
-    dataset_id,
-    lang,
-):
+def update_map(filters: dict, dataset_id, lang):
     """Draw the map once per level; afterwards patch only values, centers and view."""
-    config, dctx, r = _state(
-        level,
-        indicator,
-        region,
-        department,
-        doc_types,
-        start,
-        end,
-        radius,
-        dataset_id,
-        lang,
-    )
+    config, dctx, r = _state(filters, dataset_id, lang)
     measures = services.measures_for(config.database_url, dctx, r)
     values = views.unit_kpis(dctx, measures, r.level, r.selection)
     names = views.parent_names(dctx, r.level)
@@ -154,31 +112,9 @@ def update_map(
     return patch
 
 
-def update_kpis(
-    level,
-    indicator,
-    region,
-    department,
-    doc_types,
-    start,
-    end,
-    radius,
-    dataset_id,
-    lang,
-):
+def update_kpis(filters: dict, dataset_id, lang):
     """KPI cards and the label of the selection, plus messages on corrected filters."""
-    config, dctx, r = _state(
-        level,
-        indicator,
-        region,
-        department,
-        doc_types,
-        start,
-        end,
-        radius,
-        dataset_id,
-        lang,
-    )
+    config, dctx, r = _state(filters, dataset_id, lang)
     values = views.selection_kpis(
         dctx, services.measures_for(config.database_url, dctx, r), r.selection
     )
@@ -198,32 +134,9 @@ def update_kpis(
     )
 
 
-def update_capacity(
-    level,
-    indicator,
-    region,
-    department,
-    doc_types,
-    start,
-    end,
-    radius,
-    mode,
-    dataset_id,
-    lang,
-):
+def update_capacity(filters: dict, mode, dataset_id, lang):
     """Capacity against demand, by center or by department."""
-    config, dctx, r = _state(
-        level,
-        indicator,
-        region,
-        department,
-        doc_types,
-        start,
-        end,
-        radius,
-        dataset_id,
-        lang,
-    )
+    config, dctx, r = _state(filters, dataset_id, lang)
     centers = services.centers_for(config.database_url, dctx, r)
     if mode == "department":
         frame = views.capacity_by_unit(dctx, centers, 1)
@@ -231,31 +144,9 @@ def update_capacity(
     return figures.capacity_chart(centers, "name", lang)
 
 
-def update_timeseries(
-    level,
-    indicator,
-    region,
-    department,
-    doc_types,
-    start,
-    end,
-    radius,
-    dataset_id,
-    lang,
-):
+def update_timeseries(filters: dict, dataset_id, lang):
     """Weekly requests by document type for the selection."""
-    config, dctx, r = _state(
-        level,
-        indicator,
-        region,
-        department,
-        doc_types,
-        start,
-        end,
-        radius,
-        dataset_id,
-        lang,
-    )
+    config, dctx, r = _state(filters, dataset_id, lang)
     frame = services.weekly_requests(config.database_url, dctx, r)
     col = "name_fr" if lang == "fr" else "name_en"
     names = dict(zip(dctx.doc_types["code"], dctx.doc_types[col], strict=True))
@@ -274,20 +165,25 @@ def register(app) -> None:
         *CONTEXT_STATES,
         prevent_initial_call=True,
     )(sync_selection)
-    app.callback(Output(ids.MAP, "figure"), *FILTER_INPUTS, *CONTEXT_STATES)(update_map)
     app.callback(
-        Output(ids.KPI_CARDS, "children"),
-        Output(ids.SCOPE_LABEL, "children"),
-        Output(ids.FILTER_MESSAGES, "children"),
-        *FILTER_INPUTS,
-        *CONTEXT_STATES,
+        output=Output(ids.MAP, "figure"), inputs={"filters": FILTERS, **CONTEXT}
+    )(update_map)
+    app.callback(
+        output=[
+            Output(ids.KPI_CARDS, "children"),
+            Output(ids.SCOPE_LABEL, "children"),
+            Output(ids.FILTER_MESSAGES, "children"),
+        ],
+        inputs={"filters": FILTERS, **CONTEXT},
     )(update_kpis)
     app.callback(
-        Output(ids.CAPACITY_CHART, "figure"),
-        *FILTER_INPUTS,
-        Input(ids.CAPACITY_MODE, "value"),
-        *CONTEXT_STATES,
+        output=Output(ids.CAPACITY_CHART, "figure"),
+        inputs={
+            "filters": FILTERS,
+            "mode": Input(ids.CAPACITY_MODE, "value"),
+            **CONTEXT,
+        },
     )(update_capacity)
-    app.callback(Output(ids.TIMESERIES, "figure"), *FILTER_INPUTS, *CONTEXT_STATES)(
-        update_timeseries
-    )
+    app.callback(
+        output=Output(ids.TIMESERIES, "figure"), inputs={"filters": FILTERS, **CONTEXT}
+    )(update_timeseries)

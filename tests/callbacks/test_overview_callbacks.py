@@ -28,7 +28,7 @@ def _args(ctx, **changes):
         "radius": 20,
     }
     values.update(changes)
-    return [*values.values(), ctx.info.id, "fr"]
+    return [values, ctx.info.id, "fr"]
 
 
 def test_first_draw_sends_geometry_then_filters_only_patch(call, ctx):
@@ -110,10 +110,10 @@ def test_stale_or_invalid_filters_fall_back_with_a_message(call, ctx):
 
 def test_capacity_chart_by_center_and_by_department(call, ctx):
     args = _args(ctx)
-    by_center = call(overview.update_capacity, *args[:8], "center", *args[8:])
+    by_center = call(overview.update_capacity, args[0], "center", *args[1:])
     n_open = int((ctx.centers["status"] == "open").sum())
     assert len(by_center["data"][0]["y"]) == n_open
-    by_dept = call(overview.update_capacity, *args[:8], "department", *args[8:])
+    by_dept = call(overview.update_capacity, args[0], "department", *args[1:])
     assert len(by_dept["data"][0]["y"]) == ctx.centers["ancestor_1"].nunique()
     assert sum(by_dept["data"][0]["x"]) == pytest.approx(sum(by_center["data"][0]["x"]))
 
