@@ -236,21 +236,10 @@ def startup_and_page_weight(data_dir: Path) -> dict:
 
 def page_weight(url: str) -> dict:
     from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
 
-    options = Options()
-    options.binary_location = os.environ.get("DASHAPP_CHROMIUM", "/usr/bin/chromium")
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--window-size=1500,1200",
-    ):
-        options.add_argument(arg)
+    from tests.chromium import chromium_options
+
+    options = chromium_options()
     driver = webdriver.Chrome(options=options)
     try:
         driver.get(url + "/")

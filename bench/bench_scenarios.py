@@ -181,7 +181,8 @@ def _wait_text(
 
 def run_to_result(data_dir: Path, runs: int) -> dict:
     from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
+
+    from tests.chromium import chromium_options
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -195,19 +196,7 @@ def run_to_result(data_dir: Path, runs: int) -> dict:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    options = Options()
-    options.binary_location = os.environ.get("DASHAPP_CHROMIUM", "/usr/bin/chromium")
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--window-size=1500,1200",
-    ):
-        options.add_argument(arg)
+    options = chromium_options()
     try:
         for _ in range(200):
             try:

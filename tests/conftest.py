@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from selenium.webdriver.chrome.options import Options
 
 from dashapp.bootstrap import create_demo
 from data.store import Store
 from geo.access import refresh_access
+from tests.chromium import chromium_options
 from tests.tiny import tiny_bundle
-
-CHROMIUM = os.environ.get("DASHAPP_CHROMIUM", "/usr/bin/chromium")
 
 
 def pytest_setup_options():
     """Headless Debian Chromium for dash_duo; no tool downloads a browser."""
-    if not Path(CHROMIUM).exists():
-        raise RuntimeError(
-            f"Chromium not found at {CHROMIUM}: install Debian's chromium "
-            "and chromium-driver (see README)"
-        )
-    options = Options()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--window-size=1500,1200",
-    ):
-        options.add_argument(arg)
-    return options
+    return chromium_options()
 
 
 @pytest.fixture
