@@ -62,6 +62,8 @@ class PMedian(LocationModel):
     """
 
     name = "p-median"
+    #: First truncation of the capacitated model: cheapest pairs per point.
+    pairs_per_point = 20
 
     def __init__(
         self,
@@ -610,11 +612,40 @@ class PMedian(LocationModel):
 
     # -- capacitated: assignment formulation -----------------------------------
 
-    def _build_assignment(self) -> dict[str, Any]:
-        r = self.rules
+    def _assignment_pairs(self) -> np.ndarray:
+        """Pairs that may carry demand in some feasible plan.
+
+        With single assignment a point heavier than a site's largest possible
+        capacity can never use it, so that pair is left out.
+        """
         w = self.weights
         pairs = self.allowed_pairs() & (w > 0)[:, None]
-        ii, jj = np.nonzero(pairs)
+        if not self.split:
+            cap = self.rules.max_capacity()
+            pairs &= w[:, None] <= cap[None, :] * (1 + 1e-12) + 1e-9
+        return pairs
+
+    def _nearest_pairs(self, pairs: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """Mask of the ``k[i]`` cheapest allowed pairs of each point (ties kept)."""
+        D = np.where(pairs, self.cost_matrix, np.inf)
+        kk = np.clip(k, 1, self.m)
+        Ds = np.sort(D, axis=1)
+        cut = Ds[np.arange(self.n), kk - 1]
+        return pairs & (cut[:, None] >= D)
+
+    def _build_assignment(self, pairs: np.ndarray, keep: np.ndarray) -> dict[str, Any]:
+        """Assignment model on the ``keep`` pairs, a relaxation of the full one.
+
+        A point whose allowed pairs are not all kept gets a *far* column
+        ``f_i`` costing its cheapest dropped pair, which uses no site capacity
+        and needs an open site among the dropped ones. Any plan of the full
+        model maps to a plan of this model at no higher cost, so its optimum
+        and its bound are lower bounds of the full optimum; a solution with no
+        far column used is a plan of the full model at the same cost.
+        """
+        r = self.rules
+        w = self.weights
+        ii, jj = np.nonzero(keep)
         P = ii.size
         model = LinearModel(self.name)
         y = self._add_site_columns(model, self.cost_weight)
@@ -625,7 +656,31 @@ class PMedian(LocationModel):
             cost=w[ii] * self.cost_matrix[ii, jj],
             integer=not self.split,
         )
-        model.add_rows("assign", ii, x, 1.0, lo=(w > 0).astype(float), hi=1.0, n=self.n)
+        dropped = pairs & ~keep
+        far_pts = np.flatnonzero(dropped.any(axis=1))
+        far_cost = np.where(dropped[far_pts], self.cost_matrix[far_pts], np.inf).min(
+            axis=1
+        )
+        f = model.add_vars("far", far_pts.size, ub=1.0, cost=w[far_pts] * far_cost)
+        model.add_rows(
+            "assign",
+            np.concatenate([ii, far_pts]),
+            np.concatenate([x, f]),
+            1.0,
+            lo=(w > 0).astype(float),
+            hi=1.0,
+            n=self.n,
+        )
+        if far_pts.size:
+            fi, fj = np.nonzero(dropped[far_pts])
+            model.add_rows(
+                "far_link",
+                np.concatenate([np.arange(far_pts.size), fi]),
+                np.concatenate([f, y[fj]]),
+                np.concatenate([np.ones(far_pts.size), -np.ones(fi.size)]),
+                hi=0.0,
+                n=far_pts.size,
+            )
         model.add_rows(
             "link",
             np.concatenate([np.arange(P), np.arange(P)]),
@@ -665,36 +720,145 @@ class PMedian(LocationModel):
             hi=0.0,
             n=self.m,
         )
+        # Every unit of demand is served by some open site: the open capacity
+        # covers the total demand (valid for the full model, and it keeps far
+        # columns from ignoring capacity altogether).
+        agg_cols = [y] if k is None else [y, k]
+        agg_vals = [r.capacities] if k is None else [r.capacities, r.module_size]
+        model.add_rows(
+            "total_capacity",
+            np.zeros(sum(c.size for c in agg_cols)),
+            np.concatenate(agg_cols),
+            np.concatenate(agg_vals),
+            lo=float(w.sum()) * (1 - 1e-9),
+            n=1,
+        )
         self._add_site_rows(model, y, k)
         self._add_equity_rows(model, y)
-        return {"model": model, "y": y, "x": x, "k": k, "ii": ii, "jj": jj}
+        return {
+            "model": model,
+            "y": y,
+            "x": x,
+            "f": f,
+            "far_pts": far_pts,
+            "k": k,
+            "ii": ii,
+            "jj": jj,
+        }
+
+    def _warm_assignment(self, built: dict, sol: dict) -> np.ndarray | None:
+        """Column vector of a full-model plan on a (larger) truncated model."""
+        model: LinearModel = built["model"]
+        x = np.zeros(model.n_cols)
+        x[built["y"]] = sol["open"]
+        if built["k"] is not None:
+            x[built["k"]] = sol["modules"]
+        pos = np.full((self.n, self.m), -1, dtype=np.int64)
+        pos[built["ii"], built["jj"]] = built["x"]
+        alloc = sol["alloc"].tocoo()
+        cols = pos[alloc.row, alloc.col]
+        if (cols < 0).any():
+            return None
+        x[cols] = alloc.data
+        if self.equity is not None:
+            self._warm_equity(model, x, sol["open"])
+        return x if model.is_feasible(x) else None
 
     def _solve_assignment(
         self, solver: Any, time_limit: float | None, gap_rel: float, msg: bool
     ) -> SolveReport:
-        tb = time.perf_counter()
-        built = self._build_assignment()
-        build = time.perf_counter() - tb
-        x, rep = solve_model(built["model"], solver, time_limit, gap_rel, None, msg)
-        rep.build_seconds += build
-        rep.details["formulation"] = "assignment (capacitated)"
-        if x is None:
-            return rep
-        self.open_sites = np.flatnonzero(x[built["y"]] > 0.5)
-        if built["k"] is not None:
-            self.modules = np.round(x[built["k"]]).astype(int)
-        frac = x[built["x"]]
-        alloc = sp.csr_matrix(
-            (frac, (built["ii"], built["jj"])), shape=(self.n, self.m)
+        t_start = time.perf_counter()
+        pairs = self._assignment_pairs()
+        per_point = np.full(self.n, self.pairs_per_point)
+        keep = self._nearest_pairs(pairs, per_point)
+        report = SolveReport(
+            solver="", details={"formulation": "assignment (capacitated, truncated)"}
         )
-        alloc.eliminate_zeros()
+        best: dict | None = None
+        lower = -math.inf
+        self.iterations = []
+        while True:
+            tb = time.perf_counter()
+            built = self._build_assignment(pairs, keep)
+            warm = None if best is None else self._warm_assignment(built, best)
+            report.build_seconds += time.perf_counter() - tb
+            remaining = None
+            if time_limit is not None:
+                remaining = time_limit - (time.perf_counter() - t_start)
+                if remaining <= 0:
+                    break
+            x, rep = solve_model(built["model"], solver, remaining, gap_rel, warm, msg)
+            report.solver = rep.solver
+            report.build_seconds += rep.build_seconds
+            report.solve_seconds += rep.solve_seconds
+            far = np.zeros(self.n, bool)
+            if x is not None:
+                far[built["far_pts"]] = x[built["f"]] > 1e-7
+            self.iterations.append(
+                {
+                    "pairs": int(keep.sum()),
+                    "status": rep.status,
+                    "bound": rep.bound,
+                    "objective": rep.objective,
+                    "far_points": int(far.sum()),
+                }
+            )
+            if rep.status == INFEASIBLE:
+                # The truncated model is a relaxation: the full one is infeasible.
+                report.status = INFEASIBLE
+                return report
+            if rep.bound is not None and math.isfinite(rep.bound):
+                lower = max(lower, rep.bound)
+            if x is None:
+                break
+            if not far.any():
+                obj = rep.objective
+                if best is None or obj < best["objective"]:
+                    best = self._assignment_solution(built, x, obj)
+                break  # the relaxation's plan is a full plan: its gap stands
+            # Points sent "far" need more of their pairs: double them.
+            per_point = np.where(far, per_point * 2, per_point)
+            keep |= self._nearest_pairs(pairs, per_point) & far[:, None]
+        report.details["iterations"] = len(self.iterations)
+        if best is None:
+            report.status = NO_SOLUTION
+            report.bound = lower if math.isfinite(lower) else None
+            return report
+        report.objective = best["objective"]
+        report.bound = min(lower, best["objective"]) if math.isfinite(lower) else None
+        if report.bound is None:
+            report.status = FEASIBLE
+        else:
+            report.gap = relative_gap(best["objective"], report.bound)
+            report.status = OPTIMAL if report.gap <= gap_rel + 1e-12 else FEASIBLE
+        self._store_assignment(best)
+        return report
+
+    def _assignment_solution(self, built: dict, x: np.ndarray, obj: float) -> dict:
+        frac = x[built["x"]]
+        used = frac > 1e-9
+        return {
+            "objective": obj,
+            "open": x[built["y"]] > 0.5,
+            "modules": None
+            if built["k"] is None
+            else np.round(x[built["k"]]).astype(int),
+            "alloc": sp.csr_matrix(
+                (frac[used], (built["ii"][used], built["jj"][used])),
+                shape=(self.n, self.m),
+            ),
+        }
+
+    def _store_assignment(self, best: dict) -> None:
+        open_mask = best["open"]
+        self.open_sites = np.flatnonzero(open_mask)
+        if best["modules"] is not None:
+            self.modules = best["modules"]
+        alloc = best["alloc"]
         self.allocation = alloc
-        best = np.asarray(alloc.argmax(axis=1)).ravel()
+        best_site = np.asarray(alloc.argmax(axis=1)).ravel()
         has = np.asarray(alloc.max(axis=1).todense()).ravel() > 1e-9
-        open_mask = np.zeros(self.m, bool)
-        open_mask[self.open_sites] = True
-        self.assignment = np.where(has, best, self.nearest_open(open_mask))
-        return rep
+        self.assignment = np.where(has, best_site, self.nearest_open(open_mask))
 
     def site_capacity(self) -> np.ndarray | None:
         """Capacity of each site in the solution, modules included."""

@@ -123,6 +123,27 @@ def test_pmedian_capacitated_single_and_split(seed):
         assert np.all(load <= caps + 1e-6)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("split", [False, True])
+def test_pmedian_capacitated_truncated_pairs_same_optimum(seed, split, monkeypatch):
+    # One pair per point at first: the far columns are used and the pairs
+    # grow until the relaxation's plan is a full plan, as on large instances.
+    monkeypatch.setattr(PMedian, "pairs_per_point", 1)
+    rng, D, w = instance(seed + 100, n=(5, 9), m=(3, 6))
+    m = D.shape[1]
+    p = int(rng.integers(1, m))
+    caps = rng.integers(8, 30, m).astype(float)
+    expected = bf.pmedian(D, w, p, capacities=caps, split=split)
+    model = check(
+        lambda: PMedian.from_cost_matrix(D, w, p, capacities=caps, split=split),
+        expected,
+    )
+    if model is not None:
+        load = np.asarray(model.allocation.multiply(w[:, None]).sum(axis=0)).ravel()
+        assert np.all(load <= caps + 1e-6)
+        assert model.allocation.sum(axis=1).A1[w > 0] == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_pmedian_capacity_modules(seed):
     rng, D, w = instance(seed, n=(3, 6), m=(2, 4))
