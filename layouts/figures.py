@@ -34,14 +34,21 @@ def fmt(value: float, decimals: int = 1, lang: str = "fr") -> str:
     return text
 
 
-def colorscale_for(kpi_id: str) -> str:
-    """Sequential scale; reversed so that 'worse' is always the darker red."""
+# Explicit scales: figures go to plotly.js as dicts, and plotly.js reads named
+# scales in its own direction ("Blues" dark to light) and knows no "_r" names.
+GOOD_TO_BAD = [[0.0, "#1a9850"], [0.5, "#fee08b"], [1.0, "#d73027"]]
+BAD_TO_GOOD = [[0.0, "#d73027"], [0.5, "#fee08b"], [1.0, "#1a9850"]]
+LIGHT_TO_DARK = [[0.0, "#f7fbff"], [0.5, "#6baed6"], [1.0, "#08306b"]]
+
+
+def colorscale_for(kpi_id: str) -> list:
+    """Low to high values; red is always the worse end, blue when neither is."""
     better = KPIS[kpi_id].higher_is_better
     if better is True:
-        return "RdYlGn"
+        return BAD_TO_GOOD
     if better is False:
-        return "RdYlGn_r"
-    return "Blues"
+        return GOOD_TO_BAD
+    return LIGHT_TO_DARK
 
 
 def choropleth_arrays(

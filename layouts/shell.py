@@ -71,18 +71,27 @@ def navbar(lang: str, dataset_name: str | None, synthetic: bool) -> dbc.Navbar:
                         html.Span(
                             t("app.title", lang), className="navbar-brand mb-0 h1"
                         ),
-                        html.Span(dataset_name or "", className="text-white-50 small"),
+                        # the dataset's name only where there is room for it
+                        html.Span(
+                            dataset_name or "",
+                            className="text-white-50 small d-none d-xxl-inline me-2",
+                        ),
                         badge,
                     ],
                     className="d-flex align-items-center",
                 ),
                 dbc.Nav(
                     [
-                        dbc.NavLink(t(key, lang), href=path, active="exact")
+                        dbc.NavLink(
+                            t(key, lang),
+                            href=path,
+                            active="exact",
+                            className="text-nowrap",
+                        )
                         for path, key in NAV_ITEMS
                     ],
                     navbar=True,
-                    className="me-auto ms-4",
+                    className="me-auto ms-3 flex-wrap",
                 ),
                 switch,
             ],
