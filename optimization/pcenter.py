@@ -30,6 +30,44 @@ from optimization.solver import (
 __all__ = ["PCenter"]
 
 
+def _reduce_cover(
+    near: np.ndarray, locked: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop dominated sites and covered rows of a covering matrix.
+
+    A free site whose covered points are a subset of another site's can be
+    swapped for it in any cover, so it is left out (of two equal sites the
+    later one goes); a point whose covering sites include all of another
+    point's is covered whenever that point is, so its row goes. Both keep
+    the answer to "is there a cover with at most p sites?".
+
+    Returns the reduced matrix (dropped sites' columns cleared) and the mask
+    of dropped sites.
+    """
+    B = near.astype(np.float32)
+    inter = B.T @ B  # inter[j, k] = points covered by both
+    size = np.diag(inter).copy()
+    m = near.shape[1]
+    subset = inter >= size[:, None] - 0.5  # cover(j) within cover(k)
+    np.fill_diagonal(subset, False)
+    equal = subset & subset.T
+    later = np.triu(np.ones((m, m), bool), 1).T  # j > k
+    strict = subset & ~equal
+    drop = (strict | (equal & later)).any(axis=1) & ~locked
+    near = near & ~drop[None, :]
+    Bk = near.astype(np.float32)
+    rows = Bk @ Bk.T  # rows[i, h] = sites covering both
+    cnt = np.diag(rows).copy()
+    sup = rows >= cnt[:, None] - 0.5  # sites(i) within sites(h)
+    np.fill_diagonal(sup, False)
+    n = near.shape[0]
+    req = sup & sup.T
+    later_r = np.triu(np.ones((n, n), bool), 1).T
+    # drop h when some i has sites(i) within sites(h) (keep one of equals)
+    redundant = ((sup & ~req) | (req & later_r.T)).any(axis=0)
+    return near[~redundant], drop
+
+
 class PCenter(LocationModel):
     """Minimise the worst distance with ``p`` centers.
 
@@ -99,13 +137,30 @@ class PCenter(LocationModel):
     ) -> tuple[np.ndarray | None, SolveReport]:
         pos = np.flatnonzero(self.weights > 0)
         near = (self.allowed_pairs() & (self.cost_matrix <= radius))[pos]
+        r = self.rules
+        simple = r.max_new is None and r.budget is None
+        drop = np.zeros(self.m, bool)
+        if simple:
+            near, drop = _reduce_cover(near, r.locked)
         model = LinearModel(self.name)
         y = self._add_site_columns(model)
         ii, jj = np.nonzero(near)
-        model.add_rows("cover", ii, y[jj], 1.0, lo=1.0, n=pos.size)
-        self._add_site_rows(model, y)
+        model.add_rows("cover", ii, y[jj], 1.0, lo=1.0, n=near.shape[0])
+        if simple:
+            # Any cover with fewer than p sites can be padded with allowed
+            # sites (p never exceeds them), so "at most p" decides feasibility
+            # and lets dominated sites be left out.
+            model.add_rows("p", np.zeros(self.m), y, 1.0, hi=self.p, n=1)
+        else:
+            self._add_site_rows(model, y)
         x, rep = solve_model(model, solver, time_left, None, None, msg)
-        return (None if x is None else x[y] > 0.5), rep
+        if x is None:
+            return None, rep
+        chosen = (x[y] > 0.5) & ~drop
+        if simple:
+            spare = np.flatnonzero(r.allowed & ~chosen)
+            chosen[spare[: self.p - int(chosen.sum())]] = True
+        return chosen, rep
 
     def solve(
         self,
@@ -130,8 +185,13 @@ class PCenter(LocationModel):
         best: np.ndarray | None = None
         best_k: int | None = None
         proven_lower = floor
+        probe = False
         while lo <= hi:
-            mid = (lo + hi) // 2
+            # After a bisection step finds a plan, try just below its worst
+            # distance: when that is infeasible the plan is proven optimal in
+            # one step instead of bisecting towards it.
+            was_probe, probe = probe, False
+            mid = hi if was_probe else (lo + hi) // 2
             left = (
                 None if time_limit is None else time_limit - (time.perf_counter() - t0)
             )
@@ -143,7 +203,10 @@ class PCenter(LocationModel):
             report.solve_seconds += rep.solve_seconds
             if open_mask is not None:
                 best, best_k = open_mask, mid
-                hi = mid - 1
+                # The plan's own worst distance may be below the level tried.
+                worst = np.where(open_mask[None, :], D, np.inf).min(axis=1).max()
+                hi = min(mid, int(np.searchsorted(levels, worst))) - 1
+                probe = not was_probe
             elif rep.status == INFEASIBLE:
                 proven_lower = (
                     float(levels[mid + 1]) if mid + 1 < levels.size else math.inf
