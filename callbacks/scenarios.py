@@ -23,6 +23,7 @@ from data.scenarios import (
     record_from_result,
     save_scenario,
 )
+from geo.display import view_for_bounds
 from geo.distance import distance_matrix_km
 from layouts import figures
 from layouts.scenarios import kpi_table, scenarios_page, site_choices
@@ -34,12 +35,16 @@ from optimization.whatif import (
     build_spec,
     demand_vector,
     evaluate_as_is,
+    zone_kpis,
 )
 
 WHATIF_INPUTS = [
     Input(ids.SCN_OBJECTIVE, "value"),
     Input(ids.SCN_NEW, "value"),
     Input(ids.SCN_BUDGET, "value"),
+    Input(ids.SCN_CLOSING_COST, "value"),
+    Input(ids.SCN_MODULE_SIZE, "value"),
+    Input(ids.SCN_MODULE_COST, "value"),
     Input(ids.SCN_RADIUS, "value"),
     Input(ids.SCN_GROWTH, "value"),
     Input(ids.SCN_YEARS, "value"),
@@ -52,6 +57,7 @@ WHATIF_INPUTS = [
     Input(ids.SCN_TIME_LIMIT, "value"),
     Input(ids.SCN_DEMAND_SOURCE, "value"),
     Input(ids.SCN_FORECAST_WEEKS, "value"),
+    Input(ids.SCN_DOCS, "value"),
     Input(ids.SCN_SITES, "data"),
 ]
 WHATIF_STATES = [State(ids.scn_growth_doc(ALL), "id")]
@@ -69,19 +75,32 @@ SITE_COLORS = {
 }
 
 
+def zone_options(dctx, lang: str) -> list[dict]:
+    """Regions, then departments, as choices of the area shown."""
+    options = []
+    for level, key in ((0, "scn.zone.region"), (1, "scn.zone.department")):
+        units = dctx.units_at(level).sort_values("name")
+        options += [
+            {"label": t(key, lang, name=n), "value": c}
+            for c, n in zip(units["code"], units["name"], strict=True)
+        ]
+    return options
+
+
 def render(search: str | None, lang: str, dataset_id):
     """The page (route ``/scenarios``); ``?scenario=ID`` reopens a saved scenario."""
     config = current_config()
     dctx = services.context(config.database_url, dataset_id)
+    zones = zone_options(dctx, lang)
     wanted = parse_qs((search or "").lstrip("?")).get("scenario", [None])[-1]
     if wanted is None:
-        return scenarios_page(dctx.doc_types, lang)
+        return scenarios_page(dctx.doc_types, lang, zones=zones)
     store = services.get_store(config.database_url)
     try:
         record = get_scenario(store, int(wanted))
     except (ValueError, ScenarioStoreError):
         notice = dbc.Alert(t("scn.not_found", lang, id=wanted), color="warning")
-        return scenarios_page(dctx.doc_types, lang, notices=[notice])
+        return scenarios_page(dctx.doc_types, lang, zones=zones, notices=[notice])
     values = record.params.get("whatif") or {}
     notices = []
     if is_stale(store, record):
@@ -93,7 +112,12 @@ def render(search: str | None, lang: str, dataset_id):
             )
         )
     return scenarios_page(
-        dctx.doc_types, lang, values, record.id if record.has_results else None, notices
+        dctx.doc_types,
+        lang,
+        values,
+        record.id if record.has_results else None,
+        zones,
+        notices,
     )
 
 
@@ -101,6 +125,9 @@ def whatif_from_inputs(
     objective,
     new,
     budget,
+    closing_cost,
+    module_size,
+    module_cost,
     radius,
     growth,
     years,
@@ -113,6 +140,7 @@ def whatif_from_inputs(
     time_limit,
     demand_source,
     forecast_weeks,
+    doc_types,
     sites_state,
     doc_ids,
 ) -> WhatIf:
@@ -131,6 +159,9 @@ def whatif_from_inputs(
         objective=objective or "distance",
         new_centers=num(new, 0),
         budget=num(budget),
+        closing_cost=num(closing_cost, 0.0),
+        module_size=num(module_size),
+        module_cost=num(module_cost, 0.0),
         radius_km=num(radius, 20.0),
         growth_pct=num(growth, 0.0),
         years=num(years, 1),
@@ -143,6 +174,7 @@ def whatif_from_inputs(
         time_limit_s=num(time_limit, 30.0),
         demand_source=demand_source or "today",
         forecast_weeks=num(forecast_weeks, 12),
+        doc_types=tuple(doc_types or ()),
         sites=dict(state.get("sites", {})),
         added=tuple(state.get("added", [])),
     )
@@ -215,9 +247,40 @@ def toggle_site(click, n_reset, mode, state, dataset_id):
     return state
 
 
+def zone_masks(base, zone: str | None, site_ids: list[str], dataset_id, config=None):
+    """Communes and sites (existing, candidate, added) inside the chosen area."""
+    n = len(base.network.commune_ids)
+    if not zone:
+        return np.ones(n, dtype=bool), np.ones(len(site_ids), dtype=bool)
+    config = config or current_config()
+    dctx = services.context(config.database_url, dataset_id)
+    if dctx.unit(zone) is None:
+        return np.ones(n, dtype=bool), np.ones(len(site_ids), dtype=bool)
+    under = set(dctx.communes().set_index("id").loc[dctx.communes_under(zone), "code"])
+    rows = np.array([str(c) in under for c in base.network.commune_ids])
+    communes = list(base.site_communes) + [
+        str(s).removeprefix("NEW-") for s in site_ids[len(base.site_communes) :]
+    ]
+    return rows, np.array([c in under for c in communes])
+
+
+def _today(base, whatif: WhatIf):
+    """Today's network (no change) evaluated the same way, on the same demand."""
+    today = WhatIf(radius_km=whatif.radius_km, doc_types=whatif.doc_types)
+    capacity = np.r_[
+        np.asarray(base.network.center_capacity, float),
+        np.asarray(base.network.candidate_capacity, float),
+    ]
+    demand = demand_vector(base.demand_by_doc, today)
+    assignment, open_mask, _ = evaluate_as_is(
+        base.cost, demand, list(base.site_ids), capacity, base.n_existing, today
+    )
+    return demand, assignment, open_mask, capacity
+
+
 def evaluate_plan(*args):
     """Instant KPIs of the network as set against today's, and the choice list."""
-    *values, doc_ids, dataset_id, lang = args
+    *values, zone, doc_ids, dataset_id, lang = args
     base = services.scenario_base(current_config().database_url, int(dataset_id))
     try:
         whatif = whatif_from_inputs(*values, doc_ids)
@@ -226,20 +289,33 @@ def evaluate_plan(*args):
     except ScenarioError as exc:
         alert = dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")
         return no_update, no_update, alert
-    today = WhatIf(radius_km=whatif.radius_km)
-    _, _, before = evaluate_as_is(
+    rows, site_rows = zone_masks(base, zone, site_ids, dataset_id)
+    people = np.asarray(base.network.population, dtype=float)
+    t_demand, t_assign, t_open, t_capacity = _today(base, whatif)
+    before = zone_kpis(
         base.cost,
-        demand_vector(base.demand_by_doc, today),
-        list(base.site_ids),
-        np.r_[
-            np.asarray(base.network.center_capacity, float),
-            np.asarray(base.network.candidate_capacity, float),
-        ],
-        base.n_existing,
-        today,
+        t_demand,
+        t_open,
+        t_assign,
+        t_capacity,
+        whatif.radius_km,
+        rows,
+        site_rows[: len(base.site_ids)],
+        people,
     )
-    _, _, after = evaluate_as_is(
+    assignment, open_mask, _ = evaluate_as_is(
         cost, demand, site_ids, capacity, base.n_existing, whatif
+    )
+    after = zone_kpis(
+        cost,
+        demand,
+        open_mask,
+        assignment,
+        capacity,
+        whatif.radius_km,
+        rows,
+        site_rows,
+        people,
     )
     names = dict(
         zip(
@@ -253,8 +329,11 @@ def evaluate_plan(*args):
         before, after, lang, (t("scn.today", lang), t("scn.as_set", lang))
     )
     note = html.Small(t("scn.instant_rule", lang), className="text-muted")
-    table = html.Div([table, note])
-    return table, site_choices(whatif.sites, list(whatif.added), names, lang), []
+    return (
+        html.Div([table, note]),
+        site_choices(whatif.sites, list(whatif.added), names, lang),
+        [],
+    )
 
 
 def _markers(site_ids, lon, lat, names, states, lang):
@@ -291,8 +370,23 @@ def _plan_states(site_ids, n_existing, whatif):
     return out
 
 
-def draw_map(view, result, *args):
-    """Communes by distance to their center; sites by state (plan or proposal).
+DISTANCE_SCALE = [
+    [0.0, "#ffffcc"],
+    [0.35, "#fed976"],
+    [0.65, "#fd8d3c"],
+    [1.0, "#bd0026"],
+]
+# change in distance: shorter trips green, longer red, no change white (zmid=0)
+CHANGE_SCALE = [[0.0, "#1a9850"], [0.5, "#ffffff"], [1.0, "#d73027"]]
+
+
+def _distances(cost, assignment):
+    rows = np.arange(len(assignment))
+    return np.where(assignment >= 0, cost[rows, np.maximum(assignment, 0)], np.nan)
+
+
+def draw_map(view, result, zone, color_by, *args):
+    """Communes by distance (or its change) to their center; sites by state.
 
     Always a whole figure: the map's inputs change together with its view, and a
     Patch racing the first draw would have nothing to patch.
@@ -313,6 +407,7 @@ def draw_map(view, result, *args):
     record = _record(config, result) if view == "result" else None
     if record is not None and record.communes is not None:
         dist = record.communes["distance"].to_numpy(dtype=float)
+        before = record.communes["distance_before"].to_numpy(dtype=float)
         status = dict(
             zip(record.centers["site_id"], record.centers["status"], strict=True)
         )
@@ -321,14 +416,13 @@ def draw_map(view, result, *args):
         assignment, _, _ = evaluate_as_is(
             cost, demand, site_ids, capacity, base.n_existing, whatif
         )
-        dist = np.where(
-            assignment >= 0,
-            cost[np.arange(len(demand)), np.maximum(assignment, 0)],
-            np.nan,
-        )
+        dist = _distances(cost, assignment)
+        before = _distances(base.cost, _today(base, whatif)[1])
         states = _plan_states(site_ids, base.n_existing, whatif)
     markers = _markers(site_ids, lon, lat, names, states, lang)
-    z = [None if not np.isfinite(d) else round(float(d), 1) for d in dist]
+    change = color_by == "change"
+    shown = dist - before if change else dist
+    z = [None if not np.isfinite(d) else round(float(d), 1) for d in shown]
     geojson = services.level_geojson(
         config.database_url, dctx.info.id, dctx.commune_level
     )
@@ -337,31 +431,34 @@ def draw_map(view, result, *args):
         "z": z,
         "customdata": [[n] for n in network.commune_names],
         "hovertemplate": "<b>%{customdata[0]}</b><br>%{z} km<extra></extra>",
-        "colorscale": [
-            [0.0, "#ffffcc"],
-            [0.35, "#fed976"],
-            [0.65, "#fd8d3c"],
-            [1.0, "#bd0026"],
-        ],
-        "colorbar": {"title": {"text": "km"}},
+        "colorscale": CHANGE_SCALE if change else DISTANCE_SCALE,
+        "colorbar": {"title": {"text": "Δ km" if change else "km"}},
     }
     centers = {
         **markers,
         "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
     }
-    view_box = dctx.units_at(0).total_bounds
-    from geo.display import view_for_bounds
-
-    return figures.map_figure(
+    area = (
+        dctx.units_at(0)
+        if not zone or dctx.unit(zone) is None
+        else dctx.units[dctx.units["code"] == zone]
+    )
+    fig = figures.map_figure(
         geojson,
         codes,
         chor,
         centers,
-        view_for_bounds(*view_box),
+        view_for_bounds(*area.total_bounds),
         lang,
         config.basemap_style,
-        uirevision="scenario",
+        uirevision=f"scenario-{zone}",
     )
+    if change:
+        span = max(
+            1.0, float(np.nanmax(np.abs(shown))) if np.isfinite(shown).any() else 1.0
+        )
+        fig["data"][1].update(zmin=-span, zmax=span)
+    return fig
 
 
 def _record(config: Config, result):
@@ -446,19 +543,123 @@ _STATUS_TEXT = {
 }
 
 
-def show_result(result, lang):
+def result_kpis(base, record, zone, dataset_id, config=None) -> tuple[dict, dict]:
+    """Before/after KPIs of a saved result, for the whole country or one area.
+
+    The country's are the engine's own summary; an area's are recomputed from the
+    saved tables with the same rules (``optimization.whatif.zone_kpis``).
+    """
+    kpis = record.summary.get("kpis", {})
+    people = np.asarray(base.network.population, dtype=float)
+    before, after = dict(kpis.get("before", {})), dict(kpis.get("after", {}))
+    if not zone:
+        for values in (before, after):
+            if "open_centers" in values and people.sum() > 0:
+                values["centers_per_100k"] = values["open_centers"] * 1e5 / people.sum()
+        return before, after
+    added = (record.params.get("whatif") or {}).get("added", [])
+    site_ids = [*base.site_ids, *(f"NEW-{c}" for c in added)]
+    cost = base.cost
+    if added:
+        index = {str(c): i for i, c in enumerate(base.network.commune_ids)}
+        rows_added = [index[c] for c in added]
+        lon, lat = np.asarray(base.network.lon), np.asarray(base.network.lat)
+        cost = np.hstack(
+            [
+                cost,
+                distance_matrix_km(
+                    base.network.lon, base.network.lat, lon[rows_added], lat[rows_added]
+                ),
+            ]
+        )
+    position = {s: i for i, s in enumerate(site_ids)}
+    communes = record.communes.set_index("commune_id").reindex(
+        [str(c) for c in base.network.commune_ids]
+    )
+    centers = record.centers.set_index("site_id")
+    status = centers["status"].reindex(site_ids)
+    capacity = centers["capacity"].reindex(site_ids).fillna(0.0).to_numpy(float)
+    demand = communes["demand"].fillna(0.0).to_numpy(float)
+    rows, site_rows = zone_masks(base, zone, site_ids, dataset_id, config)
+
+    def assignment(column):
+        return np.array(
+            [
+                position.get(s, -1) if isinstance(s, str) else -1
+                for s in communes[column]
+            ]
+        )
+
+    open_after = status.isin(["kept", "opened"]).to_numpy()
+    open_before = status.isin(["kept", "closed"]).to_numpy()
+    radius = float(record.summary.get("scenario", {}).get("report_radius") or 20.0)
+    z_before = zone_kpis(
+        cost,
+        demand,
+        open_before,
+        assignment("site_id_before"),
+        capacity,
+        radius,
+        rows,
+        site_rows,
+        people,
+    )
+    z_after = zone_kpis(
+        cost,
+        demand,
+        open_after,
+        assignment("site_id"),
+        capacity,
+        radius,
+        rows,
+        site_rows,
+        people,
+        after.get("cost", 0.0),
+    )
+    return z_before, z_after
+
+
+def show_result(result, zone, lang, dataset_id):
     """KPI deltas and the per-center and per-commune tables of the last run."""
-    record = _record(current_config(), result)
+    config = current_config()
+    record = _record(config, result)
     if record is None or record.summary is None:
         return html.P(t("scn.no_result", lang), className="text-muted"), [], []
-    kpis = record.summary.get("kpis", {})
+    base = services.scenario_base(config.database_url, int(record.dataset_id))
+    before, after = result_kpis(base, record, zone, record.dataset_id, config)
     deltas = kpi_table(
-        kpis.get("before", {}),
-        kpis.get("after", {}),
-        lang,
-        (t("scn.today_nearest", lang), t("scn.proposal", lang)),
+        before, after, lang, (t("scn.today_nearest", lang), t("scn.proposal", lang))
     )
     centers = record.centers.copy()
+    communes_all = record.communes.copy()
+    if zone:
+        rows, site_rows = zone_masks(
+            base,
+            zone,
+            [
+                *base.site_ids,
+                *[s for s in centers["site_id"] if str(s).startswith("NEW-")],
+            ],
+            record.dataset_id,
+            config,
+        )
+        inside = {
+            str(c) for c, r in zip(base.network.commune_ids, rows, strict=True) if r
+        }
+        communes_all = communes_all[communes_all["commune_id"].isin(inside)]
+        site_inside = {
+            s
+            for s, keep in zip(
+                [
+                    *base.site_ids,
+                    *[s for s in centers["site_id"] if str(s).startswith("NEW-")],
+                ],
+                site_rows,
+                strict=True,
+            )
+            if keep
+        }
+        centers = centers[centers["site_id"].isin(site_inside)]
     centers["status_label"] = [
         t(f"scn.site_status.{s}", lang) if f"scn.site_status.{s}" in _STATUS_KEYS else s
         for s in centers["status"]
@@ -497,7 +698,7 @@ def show_result(result, lang):
         dashGridOptions={"pagination": True, "paginationPageSize": 20},
         style={"height": "420px"},
     )
-    communes = record.communes.copy()
+    communes = communes_all
     commune_cols = [
         {"field": "commune_id", "headerName": t("scn.col.commune", lang), "width": 130},
         {"field": "name", "headerName": t("scn.col.name", lang), "minWidth": 200},
@@ -547,6 +748,7 @@ def register(app) -> None:
         Output(ids.SCN_SITES_LIST, "children"),
         Output(ids.SCN_MESSAGES, "children"),
         *WHATIF_INPUTS,
+        Input(ids.SCN_ZONE, "value"),
         *WHATIF_STATES,
         *CONTEXT_STATES,
     )(evaluate_plan)
@@ -554,6 +756,8 @@ def register(app) -> None:
         Output(ids.SCN_MAP, "figure"),
         Input(ids.SCN_VIEW, "value"),
         Input(ids.SCN_RESULT, "data"),
+        Input(ids.SCN_ZONE, "value"),
+        Input(ids.SCN_COLOR_BY, "value"),
         *WHATIF_INPUTS,
         *WHATIF_STATES,
         *CONTEXT_STATES,
@@ -583,5 +787,7 @@ def register(app) -> None:
         Output(ids.SCN_CENTERS_GRID, "children"),
         Output(ids.SCN_COMMUNES_GRID, "children"),
         Input(ids.SCN_RESULT, "data"),
+        Input(ids.SCN_ZONE, "value"),
         State(ids.LANG, "data"),
+        State(ids.DATASET, "data"),
     )(show_result)

@@ -194,3 +194,9 @@ def imp_column(index: int, field: str) -> dict:
 def imp_rate(doc: str) -> dict:
     """Pattern-matching id of the yearly rate input of one document type."""
     return {"type": "imp-rate", "index": doc}
+SCN_CLOSING_COST = "scn-closing-cost"
+SCN_MODULE_SIZE = "scn-module-size"
+SCN_MODULE_COST = "scn-module-cost"
+SCN_DOCS = "scn-doc-types"
+SCN_ZONE = "scn-zone"
+SCN_COLOR_BY = "scn-color-by"

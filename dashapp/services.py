@@ -143,6 +143,7 @@ class ScenarioBase:
     site_lat: np.ndarray
     cost: np.ndarray  # communes x sites, great-circle km
     n_existing: int
+    site_communes: list[str]  # commune code each site stands in
 
 
 # Arrays of a few hundred kB reused by every evaluation: kept in process memory.
@@ -174,6 +175,24 @@ def scenario_base(url: str, dataset_id: int) -> ScenarioBase:
         np.asarray(network.center_lat, float), np.asarray(network.candidate_lat, float)
     ]
     cost = distance_matrix_km(network.lon, network.lat, lon, lat)
+    code_of = dict(
+        zip(
+            *store.read_frame(
+                "SELECT id, code FROM admin_units WHERE dataset_id = :d",
+                {"d": dataset_id},
+            ).T.values,
+            strict=True,
+        )
+    )
+    site_communes = [code_of[i] for i in store.centers(dataset_id)["commune_id"]]
+    site_communes += [code_of[i] for i in store.candidates(dataset_id)["commune_id"]]
     return ScenarioBase(
-        network, by_doc, site_ids, lon, lat, cost, len(network.center_ids)
+        network,
+        by_doc,
+        site_ids,
+        lon,
+        lat,
+        cost,
+        len(network.center_ids),
+        site_communes,
     )

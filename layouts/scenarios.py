@@ -19,6 +19,7 @@ KPI_ROWS = (
     ("overloaded_centers", "scn.kpi.overloaded", 0, 1.0, "lower"),
     ("unmet_demand", "scn.kpi.unmet", 0, 1.0, "lower"),
     ("cost", "scn.kpi.cost", 1, 1.0, "lower"),
+    ("centers_per_100k", "scn.kpi.per_100k", 2, 1.0, "higher"),
 )
 
 
@@ -50,10 +51,16 @@ DEFAULTS = {
     "time_limit_s": 30,
     "demand_source": "today",
     "forecast_weeks": 12,
+    "closing_cost": 0,
+    "module_size": None,
+    "module_cost": 0,
+    "doc_types": [],
 }
 
 
-def parameter_panel(doc_types, lang: str, values: dict | None = None) -> dbc.Card:
+def parameter_panel(
+    doc_types, lang: str, values: dict | None = None, zones: list | None = None
+) -> dbc.Card:
     """Scenario parameters, prefilled with ``values`` (a saved scenario's).
 
     Every value is checked by ``optimization.whatif.WhatIf``.
@@ -100,6 +107,28 @@ def parameter_panel(doc_types, lang: str, values: dict | None = None) -> dbc.Car
             [
                 html.H5(t("scn.parameters", lang), className="card-title"),
                 dbc.Label(
+                    t("scn.zone", lang), html_for=ids.SCN_ZONE, className="small mb-0"
+                ),
+                dcc.Dropdown(
+                    id=ids.SCN_ZONE,
+                    options=zones or [],
+                    placeholder=t("filters.all", lang),
+                    className="mb-2",
+                ),
+                dbc.Label(t("filters.doc_types", lang), className="small mb-0"),
+                dbc.Checklist(
+                    id=ids.SCN_DOCS,
+                    className="small mb-2",
+                    value=list(v["doc_types"]) or list(doc_types["code"]),
+                    options=[
+                        {
+                            "label": row.name_fr if lang == "fr" else row.name_en,
+                            "value": row.code,
+                        }
+                        for row in doc_types.itertuples()
+                    ],
+                ),
+                dbc.Label(
                     t("scn.objective", lang),
                     html_for=ids.SCN_OBJECTIVE,
                     className="small mb-0",
@@ -115,6 +144,32 @@ def parameter_panel(doc_types, lang: str, values: dict | None = None) -> dbc.Car
                         step=1,
                     ),
                     _number(ids.SCN_BUDGET, v["budget"], "scn.budget", lang, min=0),
+                ),
+                pair(
+                    _number(
+                        ids.SCN_CLOSING_COST,
+                        v["closing_cost"],
+                        "scn.closing_cost",
+                        lang,
+                        min=0,
+                    ),
+                    html.Div(),
+                ),
+                pair(
+                    _number(
+                        ids.SCN_MODULE_SIZE,
+                        v["module_size"],
+                        "scn.module_size",
+                        lang,
+                        min=1,
+                    ),
+                    _number(
+                        ids.SCN_MODULE_COST,
+                        v["module_cost"],
+                        "scn.module_cost",
+                        lang,
+                        min=0,
+                    ),
                 ),
                 pair(
                     _number(ids.SCN_RADIUS, v["radius_km"], "scn.radius", lang, min=1),
@@ -285,6 +340,7 @@ def scenarios_page(
     lang: str,
     values: dict | None = None,
     result_id: int | None = None,
+    zones: list | None = None,
     notices: list | None = None,
 ) -> html.Div:
     """The whole workspace; figures and tables are filled by callbacks.
@@ -309,6 +365,22 @@ def scenarios_page(
                             inline=True,
                             className="small",
                             options=views,
+                        ),
+                        dbc.RadioItems(
+                            id=ids.SCN_COLOR_BY,
+                            value="distance",
+                            inline=True,
+                            className="small",
+                            options=[
+                                {
+                                    "label": t("scn.color.distance", lang),
+                                    "value": "distance",
+                                },
+                                {
+                                    "label": t("scn.color.change", lang),
+                                    "value": "change",
+                                },
+                            ],
                         ),
                     ],
                     className="d-flex justify-content-between flex-wrap",
@@ -369,7 +441,9 @@ def scenarios_page(
             html.Div(id=ids.SCN_MESSAGES),
             dbc.Row(
                 [
-                    dbc.Col(parameter_panel(doc_types, lang, values), md=3, xl=3),
+                    dbc.Col(
+                        parameter_panel(doc_types, lang, values, zones), md=3, xl=3
+                    ),
                     dbc.Col(
                         [
                             dbc.Row(

@@ -49,7 +49,14 @@ class WhatIf:
     new_centers : int
         New centers that may open (for distance, coverage, worst distance).
     budget : float or None
-        Cap on opening costs (same unit as the candidates' opening cost).
+        Cap on opening, closing and capacity costs (same unit as the candidates'
+        opening cost).
+    closing_cost : float
+        Cost of closing one existing center.
+    module_size, module_cost : float
+        Capacity that can be added to a site in modules of ``module_size``
+        requests/week at ``module_cost`` each (respect-capacities mode, at most 3
+        modules a site).
     radius_km : float
         Coverage radius.
     growth_pct, years : float, int
@@ -74,6 +81,8 @@ class WhatIf:
         then already in the forecast and ``growth_pct`` is not applied).
     forecast_weeks : int
         Forecast horizon, 4 to 26 weeks.
+    doc_types : tuple of str
+        Document types whose demand counts (all when empty).
     sites : dict
         Site code -> 'locked', 'closed' (existing) or 'forbidden' (candidate).
     added : tuple
@@ -83,6 +92,9 @@ class WhatIf:
     objective: str = "distance"
     new_centers: int = 3
     budget: float | None = None
+    closing_cost: float = 0.0
+    module_size: float | None = None
+    module_cost: float = 0.0
     radius_km: float = 20.0
     growth_pct: float = 0.0
     years: int = 1
@@ -95,6 +107,7 @@ class WhatIf:
     time_limit_s: float = 60.0
     demand_source: str = "today"
     forecast_weeks: int = 12
+    doc_types: tuple[str, ...] = ()
     sites: dict[str, str] = field(default_factory=dict)
     added: tuple[str, ...] = ()
 
@@ -119,6 +132,10 @@ class WhatIf:
         ]
         if self.budget is not None:
             checks.append(("budget", self.budget, 0, 1e15))
+        checks.append(("closing_cost", self.closing_cost, 0, 1e15))
+        checks.append(("module_cost", self.module_cost, 0, 1e15))
+        if self.module_size is not None:
+            checks.append(("module_size", self.module_size, 1, 1e6))
         if self.min_coverage_pct is not None:
             checks.append(("min_coverage_pct", self.min_coverage_pct, 0, 100))
         if self.max_distance_km is not None:
@@ -142,6 +159,7 @@ class WhatIf:
         """JSON-able parameters (to save, share or reload the scenario)."""
         out = dataclasses.asdict(self)
         out["added"] = list(self.added)
+        out["doc_types"] = list(self.doc_types)
         return out
 
     @classmethod
@@ -152,8 +170,9 @@ class WhatIf:
         if unknown:
             raise ScenarioError(f"unknown scenario parameters {sorted(unknown)}")
         values = dict(values)
-        if "added" in values:
-            values["added"] = tuple(values["added"])
+        for key in ("added", "doc_types"):
+            if key in values:
+                values[key] = tuple(values[key])
         return cls(**values)
 
 
@@ -221,7 +240,10 @@ def demand_vector(
             raise ScenarioError("the forecast demand has NaN or negative values")
         return values
     total = np.zeros(len(base))
-    for doc in base.columns:
+    docs = [d for d in base.columns if not whatif.doc_types or d in whatif.doc_types]
+    if whatif.doc_types and not docs:
+        raise ScenarioError(f"no demand for document types {list(whatif.doc_types)}")
+    for doc in docs:
         rate = (whatif.growth_pct + whatif.growth_by_doc_pct.get(doc, 0.0)) / 100.0
         total += base[doc].to_numpy(dtype=float) * (1.0 + rate) ** whatif.years
     return total
@@ -250,6 +272,8 @@ def build_spec(whatif: WhatIf, n_existing: int) -> dict[str, Any]:
     }
     if whatif.budget is not None:
         spec["sites"]["budget"] = float(whatif.budget)
+    if whatif.closing_cost:
+        spec["sites"]["closing_cost"] = float(whatif.closing_cost)
     par = spec["parameters"]
     if model in ("pmedian", "mclp", "pcenter"):
         par["p"] = max(1, n_existing - closed + int(whatif.new_centers))
@@ -257,6 +281,12 @@ def build_spec(whatif: WhatIf, n_existing: int) -> dict[str, Any]:
         par["service_radius"] = float(whatif.radius_km)
     if model in ("pmedian", "mclp"):
         par["capacitated"] = bool(whatif.capacitated)
+    if model == "pmedian" and whatif.capacitated and whatif.module_size:
+        par["modules"] = {
+            "size": float(whatif.module_size),
+            "cost": float(whatif.module_cost),
+            "max": 3,
+        }
     if whatif.max_distance_km is not None and model in ("pmedian", "mclp", "pcenter"):
         par["max_distance"] = float(whatif.max_distance_km)
     if whatif.min_coverage_pct is not None and model in ("pmedian", "mclp"):
@@ -295,3 +325,75 @@ def evaluate_as_is(
         cost, demand, open_mask, capacity, radius=whatif.radius_km
     )
     return assignment, open_mask, kpis
+
+
+def zone_kpis(
+    cost: np.ndarray,
+    demand: np.ndarray,
+    open_mask: np.ndarray,
+    assignment: np.ndarray,
+    capacity: np.ndarray | None,
+    radius: float,
+    rows: np.ndarray | None = None,
+    site_rows: np.ndarray | None = None,
+    population: np.ndarray | None = None,
+    cost_of_changes: float = 0.0,
+) -> dict:
+    """KPIs of an area: the communes in ``rows`` and the sites in ``site_rows``.
+
+    Distances and coverage are over the area's communes; open, overloaded centers
+    and unmet demand over the sites located in the area, with their loads from
+    every commune they serve (a center's load does not stop at a border).
+    ``None`` masks mean everything.
+
+    Examples
+    --------
+    >>> D = np.array([[1.0, 9.0], [8.0, 2.0]])
+    >>> k = zone_kpis(D, np.array([1.0, 3.0]), np.array([True, True]),
+    ...               np.array([0, 1]), np.array([5.0, 2.0]), 5.0,
+    ...               rows=np.array([False, True]), site_rows=np.array([False, True]))
+    >>> k["mean_distance"], k["overloaded_centers"], k["unmet_demand"]
+    (2.0, 1, 1.0)
+    """
+    cost = np.asarray(cost, dtype=float)
+    demand = np.asarray(demand, dtype=float)
+    open_mask = np.asarray(open_mask, dtype=bool)
+    assignment = np.asarray(assignment)
+    n, m = cost.shape
+    rows = np.ones(n, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+    site_rows = (
+        np.ones(m, dtype=bool)
+        if site_rows is None
+        else np.asarray(site_rows, dtype=bool)
+    )
+    served = rows & (assignment >= 0)
+    dist = cost[np.flatnonzero(served), assignment[served]]
+    weight = demand[served]
+    nearest = cost[:, open_mask].min(axis=1) if open_mask.any() else np.full(n, np.inf)
+    total = demand[rows].sum()
+    loads = np.bincount(
+        assignment[assignment >= 0], weights=demand[assignment >= 0], minlength=m
+    )
+    zone_open = open_mask & site_rows
+    out = {
+        "mean_distance": float((dist * weight).sum() / weight.sum())
+        if weight.sum() > 0
+        else float("nan"),
+        "max_distance": float(dist.max()) if dist.size else float("nan"),
+        "share_within_radius": float(demand[rows & (nearest <= radius)].sum() / total)
+        if total > 0
+        else float("nan"),
+        "open_centers": int(zone_open.sum()),
+        "cost": float(cost_of_changes),
+    }
+    if capacity is not None:
+        capacity = np.asarray(capacity, dtype=float)
+        excess = np.where(zone_open, loads - capacity, 0.0)
+        out["overloaded_centers"] = int((excess > 1e-9).sum())
+        out["unmet_demand"] = float(np.clip(excess, 0.0, None).sum())
+    if population is not None:
+        people = float(np.asarray(population, dtype=float)[rows].sum())
+        out["centers_per_100k"] = (
+            out["open_centers"] * 1e5 / people if people > 0 else float("nan")
+        )
+    return out

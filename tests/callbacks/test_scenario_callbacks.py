@@ -8,6 +8,9 @@ DEFAULTS = {
     "objective": "distance",
     "new": 2,
     "budget": None,
+    "closing_cost": 0,
+    "module_size": None,
+    "module_cost": 0,
     "radius": 20,
     "growth": 0,
     "years": 1,
@@ -20,6 +23,7 @@ DEFAULTS = {
     "time_limit": 30,
     "demand_source": "today",
     "forecast_weeks": 12,
+    "doc_types": ["ACTE", "CNI", "PASS"],
     "sites": {"sites": {}, "added": []},
 }
 DOC_IDS = [ids.scn_growth_doc(d) for d in ("ACTE", "CNI", "PASS")]
@@ -46,14 +50,14 @@ def dataset_id(call):
 
 def test_instant_evaluation_reacts_to_choices(call, dataset_id):
     table, choices, messages = call(
-        scn.evaluate_plan, *_values(), DOC_IDS, dataset_id, "fr"
+        scn.evaluate_plan, *_values(), None, DOC_IDS, dataset_id, "fr"
     )
     assert messages == [] and "Aucun choix" in str(choices)
     row = {"index": "open_centers", "type": "scn-kpi-row"}
     assert row in [r.id for r in table.children[0].children[1].children]
     closed = {"sites": {"SC001": "closed", "SC002": "closed"}, "added": []}
     table2, choices2, _ = call(
-        scn.evaluate_plan, *_values(sites=closed), DOC_IDS, dataset_id, "en"
+        scn.evaluate_plan, *_values(sites=closed), None, DOC_IDS, dataset_id, "en"
     )
     rows = {r.id["index"]: r for r in table2.children[0].children[1].children}
     today, as_set = (rows["open_centers"].children[i].children for i in (1, 2))
@@ -63,7 +67,12 @@ def test_instant_evaluation_reacts_to_choices(call, dataset_id):
 
 def test_invalid_parameters_give_a_message_not_an_error(call, dataset_id):
     out = call(
-        scn.evaluate_plan, *_values(new=-4, growth=5000), DOC_IDS, dataset_id, "fr"
+        scn.evaluate_plan,
+        *_values(new=-4, growth=5000),
+        None,
+        DOC_IDS,
+        dataset_id,
+        "fr",
     )
     assert "new_centers" in str(out[2]) and "growth_pct" in str(out[2])
 
@@ -121,6 +130,8 @@ def test_map_shows_the_plan_then_the_proposal(call, dataset_id):
         scn.draw_map,
         "plan",
         None,
+        None,
+        "distance",
         *_values(sites={"sites": {"SC001": "closed"}, "added": ["R01D01C002"]}),
         DOC_IDS,
         dataset_id,
@@ -149,10 +160,20 @@ def test_run_saves_the_scenario_and_shows_the_result(call, demo_app, dataset_id)
     record = get_scenario(services.get_store(config.database_url), result["id"])
     assert record.status == "optimal" and record.params["whatif"]["new_centers"] == 2
     assert (record.centers["status"] == "opened").sum() == 2
-    deltas, centers, communes = call(scn.show_result, result, "fr")
+    deltas, centers, communes = call(scn.show_result, result, None, "fr", dataset_id)
     assert "Proposition" in str(deltas)
     assert len(centers[1].rowData) == 52 and len(communes[1].rowData) == 400
-    fig = call(scn.draw_map, "result", result, *_values(), DOC_IDS, dataset_id, "fr")
+    fig = call(
+        scn.draw_map,
+        "result",
+        result,
+        None,
+        "distance",
+        *_values(),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
     assert scn.SITE_COLORS["opened"] in fig["data"][2]["marker"]["color"]
 
 
@@ -180,6 +201,7 @@ def test_forecast_demand_is_used_and_recorded(call, demo_app, dataset_id):
     table, _, messages = call(
         scn.evaluate_plan,
         *_values(demand_source="forecast", forecast_weeks=8),
+        None,
         DOC_IDS,
         dataset_id,
         "fr",
@@ -212,3 +234,43 @@ def test_forecast_demand_is_used_and_recorded(call, demo_app, dataset_id):
     assert record.communes["demand"].sum() != pytest.approx(
         other.communes["demand"].sum()
     )
+
+
+def test_the_area_scopes_kpis_tables_and_map(call, demo_app, dataset_id):
+    config = demo_app.server.config["DASHAPP"]
+    ctx = services.context(config.database_url, dataset_id)
+    region = ctx.units_at(0)["code"].iloc[1]
+    in_region = ctx.centers[ctx.centers["ancestor_0"] == region]
+    table, _, _ = call(scn.evaluate_plan, *_values(), region, DOC_IDS, dataset_id, "fr")
+    rows = {r.id["index"]: r for r in table.children[0].children[1].children}
+    assert rows["open_centers"].children[1].children == str(len(in_region))
+    result, _ = call(
+        scn.run_optimisation,
+        config,
+        lambda _: None,
+        1,
+        *_values(),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
+    _, _, communes = call(scn.show_result, result, region, "fr", dataset_id)
+    n_region = int((ctx.communes()["ancestor_0"] == region).sum())
+    assert len(communes[1].rowData) == n_region
+    fig = call(
+        scn.draw_map,
+        "result",
+        result,
+        region,
+        "change",
+        *_values(),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
+    record = get_scenario(services.get_store(config.database_url), result["id"])
+    expected = (record.communes["distance"] - record.communes["distance_before"]).round(
+        1
+    )
+    assert fig["data"][1]["z"] == [None if v != v else v for v in expected.tolist()]
+    assert fig["data"][1]["colorbar"]["title"]["text"] == "Δ km"

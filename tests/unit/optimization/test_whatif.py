@@ -136,3 +136,47 @@ def test_forecast_demand_replaces_today_and_is_checked():
         WhatIf(demand_source="forecast", forecast_weeks=52)
     with pytest.raises(ScenarioError, match="demand_source"):
         WhatIf(demand_source="guess")
+
+
+def test_closing_costs_and_capacity_modules_reach_the_spec():
+    w = WhatIf(
+        closing_cost=5,
+        capacitated=True,
+        module_size=100,
+        module_cost=20,
+        allow_closures=True,
+    )
+    spec = build_spec(w, n_existing=10)
+    assert spec["sites"]["closing_cost"] == 5.0
+    assert spec["parameters"]["modules"] == {"size": 100.0, "cost": 20.0, "max": 3}
+    load_spec(spec)
+    with pytest.raises(ScenarioError, match="closing_cost should be between"):
+        WhatIf(closing_cost=-1)
+
+
+def test_only_the_chosen_document_types_count():
+    base = pd.DataFrame({"CNI": [10.0, 20.0], "PASS": [1.0, 2.0]})
+    np.testing.assert_allclose(demand_vector(base, WhatIf(doc_types=("PASS",))), [1, 2])
+    with pytest.raises(ScenarioError, match="no demand for document types"):
+        demand_vector(base, WhatIf(doc_types=("ACTE",)))
+
+
+def test_zone_kpis_count_loads_from_outside_the_area():
+    from optimization.whatif import zone_kpis
+
+    D = np.array([[1.0, 9.0], [8.0, 2.0], [3.0, 7.0]])
+    k = zone_kpis(
+        D,
+        np.array([1.0, 3.0, 4.0]),
+        np.array([True, True]),
+        np.array([0, 1, 0]),
+        np.array([2.0, 10.0]),
+        2.5,
+        rows=np.array([True, False, False]),
+        site_rows=np.array([True, False]),
+        population=np.array([100.0, 100.0, 100.0]),
+    )
+    # site 0 serves communes 0 (in) and 2 (out): load 5 > capacity 2
+    assert k["overloaded_centers"] == 1 and k["unmet_demand"] == pytest.approx(3.0)
+    assert k["mean_distance"] == pytest.approx(1.0)
+    assert k["centers_per_100k"] == pytest.approx(1000.0)
