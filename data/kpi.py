@@ -507,7 +507,10 @@ def kpi_values(sums: pd.DataFrame, kpi_ids=None) -> pd.DataFrame:
         factor = kpi.factor * (52.0 / weeks if kpi.per_year and weeks else 1.0)
         if kpi.per_year and not weeks:
             factor = np.nan
-        if kpi.denominator is None:
+        if not weeks and MEASURES[kpi.numerator].source in ("ops", "center_ops"):
+            # no week of operations in the period (or none imported): no data, not 0
+            out[kid] = np.full(len(sums), np.nan)
+        elif kpi.denominator is None:
             out[kid] = factor * num
         else:
             den = sums[kpi.denominator].to_numpy(dtype=float)

@@ -9,7 +9,7 @@ from dash import dcc, html
 from dashapp import ids
 from dashapp.i18n import t
 from data.importers import DEFAULT_RATES
-from layouts.figures import fmt
+from layouts.figures import LIGHT_TO_DARK, fmt
 
 SEVERITY_COLORS = {"error": "danger", "warning": "warning", "info": "secondary"}
 MAPPED_ROLES = ("boundaries", "population")
@@ -234,7 +234,7 @@ def preview_figure(geojson: dict, codes: list[str], population: list[float], nam
                 "locations": codes,
                 "z": population,
                 "text": names,
-                "colorscale": "Blues",
+                "colorscale": LIGHT_TO_DARK,
                 "reversescale": True,
                 "marker": {"line": {"width": 0.4, "color": "#555"}},
                 "hovertemplate": "%{text}<br>%{z:,.0f}<extra></extra>",
