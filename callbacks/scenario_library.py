@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import zipfile
 
 import dash_bootstrap_components as dbc
@@ -19,6 +20,7 @@ from callbacks.scenarios import (
 )
 from dashapp import current_config, ids, services
 from dashapp.config import Config
+from dashapp.forecasting import results
 from dashapp.i18n import t
 from data import exports
 from data.scenarios import (
@@ -325,13 +327,31 @@ def export_comparison(n_clicks, selected, lang):
 
 
 def coverage_curve(config: Config, set_progress, n_clicks, max_added, *args):
-    """Optimal p-median for 0..N added centers: coverage within R and mean distance."""
+    """Optimal p-median for 0..N added centers: coverage within R and mean distance.
+
+    Computed in a background job and kept in the on-disk results cache (shared
+    by the server and its job processes) under the plan's parameters.
+    """
     *values, doc_ids, dataset_id, lang = args
     base = services.scenario_base(config.database_url, int(dataset_id))
     whatif = whatif_from_inputs(*values, doc_ids)
+    n_max = int(max(1, min(30, max_added or 8)))
+    key = "curve:" + json.dumps(
+        [int(dataset_id), n_max, whatif.to_dict()], sort_keys=True, default=str
+    )
+    cache = results(config)
+    points = cache.get(key)
+    if points is None:
+        points = _curve_points(
+            config, set_progress, base, whatif, int(dataset_id), n_max, lang
+        )
+        cache.set(key, points)
+    return _curve_figure(*points, lang)
+
+
+def _curve_points(config, set_progress, base, whatif, dataset_id, n_max, lang):
     forecast = forecast_vector(config, int(dataset_id), base, whatif)
     network, demand, cost, site_ids, capacity = _plan(base, whatif, forecast)
-    n_max = int(max(1, min(30, max_added or 8)))
     existing = np.arange(len(site_ids)) < base.n_existing
     today = open_mask_as_is(site_ids, base.n_existing, whatif)
     locked = existing & today
@@ -355,6 +375,10 @@ def coverage_curve(config: Config, set_progress, n_clicks, max_added, *args):
         coverage.append(round(100 * kpis["share_within_radius"], 2))
         distance.append(round(kpis["mean_distance"], 2))
     set_progress("")
+    return xs, coverage, distance
+
+
+def _curve_figure(xs, coverage, distance, lang):
     return {
         "data": [
             {

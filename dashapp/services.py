@@ -146,6 +146,46 @@ class ScenarioBase:
     site_communes: list[str]  # commune code each site stands in
 
 
+def weekly_demand_by_doc(
+    store: Store, dataset_id: int, communes: list[str]
+) -> pd.DataFrame:
+    """Mean weekly requests per commune (rows, in ``communes`` order) and type.
+
+    From the last 52 weeks of operations; for a dataset imported without
+    operations, from the demand estimated from population at import.
+    """
+    weeks = store.read_frame(
+        "SELECT DISTINCT week FROM operations WHERE dataset_id = :d ORDER BY week DESC",
+        {"d": dataset_id},
+    )["week"]
+    n = min(52, len(weeks))
+    if n:
+        frame = store.read_frame(
+            "SELECT u.code AS commune, o.doc_type AS doc, SUM(o.requests) AS requests "
+            "FROM operations o JOIN admin_units u ON u.id = o.commune_id "
+            "WHERE o.dataset_id = :d AND o.week >= :first GROUP BY u.code, o.doc_type",
+            {"d": dataset_id, "first": weeks.iloc[n - 1]},
+        )
+        frame["requests"] = frame["requests"].astype(float) / n
+    else:
+        frame = store.demand_estimates(dataset_id).rename(
+            columns={
+                "commune_code": "commune",
+                "doc_type": "doc",
+                "requests_week": "requests",
+            }
+        )
+    if frame.empty:
+        return pd.DataFrame(0.0, index=communes, columns=["total"])
+    return (
+        frame.pivot_table(
+            index="commune", columns="doc", values="requests", aggfunc="sum"
+        )
+        .reindex(communes)
+        .fillna(0.0)
+    )
+
+
 # Arrays of a few hundred kB reused by every evaluation: kept in process memory.
 @lru_cache(maxsize=4)
 def scenario_base(url: str, dataset_id: int) -> ScenarioBase:
@@ -153,20 +193,7 @@ def scenario_base(url: str, dataset_id: int) -> ScenarioBase:
 
     store = get_store(url)
     network = network_from_store(store, dataset_id, with_polygons=False)
-    weeks = store.read_frame(
-        "SELECT DISTINCT week FROM operations WHERE dataset_id = :d ORDER BY week DESC",
-        {"d": dataset_id},
-    )["week"]
-    n = min(52, len(weeks))
-    frame = store.read_frame(
-        "SELECT u.code AS commune, o.doc_type AS doc, SUM(o.requests) AS requests "
-        "FROM operations o JOIN admin_units u ON u.id = o.commune_id "
-        "WHERE o.dataset_id = :d AND o.week >= :first GROUP BY u.code, o.doc_type",
-        {"d": dataset_id, "first": weeks.iloc[n - 1] if n else None},
-    )
-    by_doc = frame.pivot_table(
-        index="commune", columns="doc", values="requests", aggfunc="sum"
-    ).reindex(list(network.commune_ids)).fillna(0.0) / max(n, 1)
+    by_doc = weekly_demand_by_doc(store, dataset_id, list(network.commune_ids))
     site_ids = [*map(str, network.center_ids), *map(str, network.candidate_ids)]
     lon = np.r_[
         np.asarray(network.center_lon, float), np.asarray(network.candidate_lon, float)

@@ -203,6 +203,19 @@ def test_coverage_curve_improves_with_centers(call, demo_app):
         dataset_id,
         "fr",
     )
+    progress = []
+    again = call(
+        lib.coverage_curve,
+        config,
+        progress.append,
+        2,
+        3,
+        *_values(),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
+    assert again == fig and progress == []  # read from the results cache
     coverage, distance = fig["data"][0]["y"], fig["data"][1]["y"]
     assert fig["data"][0]["x"] == [0, 1, 2, 3]
     assert all(b <= a + 1e-9 for a, b in zip(distance, distance[1:], strict=False))
