@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import threading
 import time
 from urllib.parse import parse_qs
@@ -37,6 +38,8 @@ from optimization.whatif import (
     evaluate_as_is,
     zone_kpis,
 )
+
+log = logging.getLogger(__name__)
 
 WHATIF_INPUTS = [
     Input(ids.SCN_OBJECTIVE, "value"),
@@ -485,6 +488,9 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
             outcome["result"] = run_scenario(spec, network, demand=demand)
         except ScenarioError as exc:
             outcome["error"] = str(exc)
+        except Exception as exc:  # shown to the planner rather than lost in the job
+            log.exception("scenario solve failed")
+            outcome["error"] = f"{type(exc).__name__}: {exc}"
 
     worker = threading.Thread(target=solve, daemon=True)
     started = time.perf_counter()

@@ -54,6 +54,26 @@ def level_geojson(url: str, dataset_id: int, level: int) -> dict:
     return to_geojson(ctx.units_at(level), "code", tolerance_deg=tolerance)
 
 
+def scope_geojson(url: str, dataset_id: int, scope: views.MapScope) -> dict:
+    """GeoJSON of what the map draws: a whole level, or one level inside a unit."""
+    if scope.within is None:
+        return level_geojson(url, dataset_id, scope.level)
+    return within_geojson(url, dataset_id, scope.level, scope.within)
+
+
+@cache.memoize()
+def within_geojson(url: str, dataset_id: int, level: int, within: str) -> dict:
+    """Simplified GeoJSON of the units of ``level`` below unit ``within``.
+
+    The units are simplified together as a coverage at the level's tolerance, so
+    the selection's communes keep their shared borders; ~1 MB for 5,000 communes.
+    """
+    ctx = context(url, dataset_id)
+    tolerance = DISPLAY_TOLERANCE_DEG.get(level, 0.0015)
+    units = views.scope_units(ctx, level, within)
+    return to_geojson(units, "code", tolerance_deg=tolerance)
+
+
 @cache.memoize()
 def _source_frame(url: str, source: str, filters: kpi_mod.Filters) -> pd.DataFrame:
     """One source's measure rows, memoised on the filters reduced to what it uses."""
@@ -186,9 +206,29 @@ def weekly_demand_by_doc(
     )
 
 
+def scenario_base(url: str, dataset_id: int) -> ScenarioBase:
+    """The scenario base of a dataset, rebuilt when its candidate sites change.
+
+    Candidate sites can be added while the app runs (the segmentation screen's
+    proposed sites), so their count and last id are part of the memo key.
+    """
+    stamp = tuple(
+        get_store(url)
+        .read_frame(
+            "SELECT COUNT(*) AS n, MAX(id) AS last FROM candidate_sites "
+            "WHERE dataset_id = :d",
+            {"d": int(dataset_id)},
+        )
+        .iloc[0]
+        .fillna(0)
+        .astype(int)
+    )
+    return _scenario_base(url, int(dataset_id), stamp)
+
+
 # Arrays of a few hundred kB reused by every evaluation: kept in process memory.
 @lru_cache(maxsize=4)
-def scenario_base(url: str, dataset_id: int) -> ScenarioBase:
+def _scenario_base(url: str, dataset_id: int, stamp: tuple) -> ScenarioBase:
     from optimization.network import network_from_store
 
     store = get_store(url)

@@ -31,3 +31,29 @@ def test_without_operations_the_estimate_from_population_is_used(tmp_path):
     info = store.add_dataset(bundle, kind="imported")
     by_doc = weekly_demand_by_doc(store, info.id, ["C1", "C2", "C3", "C4"])
     assert by_doc["A"].tolist() == [1.0, 3.0, 2.0, 4.0]
+
+
+def test_scenario_base_sees_candidate_sites_added_while_running(tiny_store):
+    from dashapp.services import scenario_base
+
+    info = tiny_store.active_dataset()
+    before = scenario_base(tiny_store.url, info.id)
+    assert before.site_ids[-1] == "K1"
+    assert scenario_base(tiny_store.url, info.id) is before  # memoised
+    c2 = tiny_store.units(info.id, 2).set_index("code").loc["C2", "id"]
+    tiny_store.add_candidate_sites(
+        info.id,
+        pd.DataFrame(
+            {
+                "code": ["SEG01"],
+                "name": ["Site proposé"],
+                "commune_id": [int(c2)],
+                "lon": [0.15],
+                "lat": [0.05],
+                "opening_cost": [10.0],
+                "capacity_week": [60],
+            }
+        ),
+    )
+    after = scenario_base(tiny_store.url, info.id)
+    assert after.site_ids[-1] == "SEG01" and after.cost.shape[1] == 4
