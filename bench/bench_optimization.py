@@ -7,7 +7,9 @@ Runs, in one process and on the same seeded instances:
    required, speed-up reported);
 2. the 5,000 x 1,000, p = 50 scale run with a 1% gap target and a 120 s limit
    (time and peak memory, in a child process so the memory is its own);
-3. every model on a demo-sized instance (600 communes x 90 sites).
+3. every model on the real demo country (``python -m dashapp demo``, created
+   in /tmp/opt-bench-demo when missing), through ``run_scenario`` as the app
+   and the CLI run them (time includes distances and KPIs).
 
 Usage::
 
@@ -34,10 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from optimization import (  # noqa: E402
-    LSCP,
-    MCLP,
-    CapacityReallocation,
-    PCenter,
     PMedian,
 )
 
@@ -143,53 +141,116 @@ def bench_scale() -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+DEMO_DIR = Path("/tmp/opt-bench-demo")
+
+#: Scenarios on the real demo country (400 communes, 50 centers, 200
+#: candidate sites, demand = weekly requests, capacities in requests/week).
+DEMO_SCENARIOS: dict[str, dict] = {
+    "pmedian p=25": {"parameters": {"p": 25}},
+    "pmedian existing network, max 5 new": {"sites": {"max_new": 5}},
+    "pmedian existing, max 20 new, 60 km cap": {
+        "sites": {"max_new": 20},
+        "parameters": {"max_distance": 60},
+    },
+    "pmedian existing, budget 300": {"sites": {"budget": 300.0}},
+    "pmedian closing/opening costs (cost_weight 5)": {
+        "sites": {"max_new": 10, "closing_cost": 50.0},
+        "parameters": {"cost_weight": 5.0},
+    },
+    "pmedian equity 80% of each region within 25 km": {
+        "parameters": {"p": 25},
+        "equity": {"level": "region", "radius": 25, "min_share": 0.8},
+    },
+    "pmedian capacitated, 50 kept + 3 new (app default)": {
+        "sites": {"closable": False, "max_new": 3},
+        "parameters": {"p": 53, "capacitated": True},
+    },
+    "pmedian capacitated, closures allowed, p=53, max 3 new": {
+        "sites": {"max_new": 3},
+        "parameters": {"p": 53, "capacitated": True},
+    },
+    "pmedian capacitated split, closures allowed, p=53, max 3 new": {
+        "sites": {"max_new": 3},
+        "parameters": {"p": 53, "capacitated": True, "split": True},
+    },
+    "pmedian capacitated, existing network, max 5 new": {
+        "sites": {"max_new": 5},
+        "parameters": {"capacitated": True},
+    },
+    "pmedian capacitated p=25 (capacity 1.3x demand), 30 s limit": {
+        "parameters": {"p": 25, "capacitated": True},
+        "solver": {"time_limit": 30},
+    },
+    "pmedian capacitated split p=25 (capacity 1.3x demand), 30 s limit": {
+        "parameters": {"p": 25, "capacitated": True, "split": True},
+        "solver": {"time_limit": 30},
+    },
+    "mclp p=15 R=15": {"model": "mclp", "parameters": {"p": 15, "service_radius": 15}},
+    "mclp capacitated p=25 R=20": {
+        "model": "mclp",
+        "parameters": {"p": 25, "service_radius": 20, "capacitated": True},
+    },
+    "mclp equity 80% of each region within 25 km": {
+        "model": "mclp",
+        "parameters": {"p": 25, "service_radius": 15},
+        "equity": {"level": "region", "radius": 25, "min_share": 0.8},
+    },
+    "lscp R=60": {"model": "lscp", "parameters": {"service_radius": 60}},
+    "pcenter p=25": {"model": "pcenter", "parameters": {"p": 25}},
+    "reallocation delay (M/M/1)": {
+        "model": "reallocation",
+        "reallocation": {"objective": "delay"},
+    },
+    "reallocation unmet demand": {
+        "model": "reallocation",
+        "reallocation": {"objective": "unmet"},
+    },
+}
+
+
+def demo_network():
+    """The demo country's network, created with ``python -m dashapp demo``."""
+    from data.store import Store
+    from optimization.network import network_from_store
+
+    db = DEMO_DIR / "dashapp.sqlite"
+    if not db.exists():
+        subprocess.run(
+            [sys.executable, "-m", "dashapp", "demo", "--data-dir", str(DEMO_DIR)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+    return network_from_store(Store(f"sqlite:///{db}"), with_polygons=False)
+
+
 def bench_demo_models() -> dict:
-    cost, weights = random_instance(600, 90, seed=2)
-    rng = np.random.default_rng(3)
-    existing = np.zeros(90, bool)
-    existing[:30] = True
-    caps = np.full(90, weights.sum() / 20)
-    groups = rng.choice(["D1", "D2", "D3", "D4"], 600)
-    runs = {
-        "pmedian p=25": lambda: PMedian.from_cost_matrix(cost, weights, 25),
-        "pmedian existing, max_new=5, cap 25 km": lambda: PMedian.from_cost_matrix(
-            cost, weights, None, existing=existing, max_new=5, max_distance=25
-        ),
-        "pmedian capacitated p=25": lambda: PMedian.from_cost_matrix(
-            cost, weights, 25, capacities=caps
-        ),
-        "pmedian equity 70% within 15 km": lambda: PMedian.from_cost_matrix(
-            cost, weights, 25, groups=groups, coverage_radius=15, min_coverage=0.7
-        ),
-        "mclp p=15 R=10": lambda: MCLP.from_cost_matrix(cost, weights, 10.0, 15),
-        "lscp R=15": lambda: LSCP.from_cost_matrix(cost, 15.0),
-        "pcenter p=25": lambda: PCenter.from_cost_matrix(cost, weights, 25),
-        "reallocation delay": lambda: CapacityReallocation.from_loads(
-            rng.integers(50, 400, 30).astype(float),
-            np.full(30, 300.0),
-            np.full(30, 3),
-            objective="delay",
-            total_staff=110,
-        ),
+    from optimization.scenario import load_spec, run_scenario
+
+    net = demo_network()
+    out: dict = {
+        "instance": (
+            f"demo country: {len(net.commune_ids)} communes, "
+            f"{len(net.center_ids)} centers, {len(net.candidate_ids)} candidates, "
+            f"demand {float(np.sum(net.requests)):,.0f} requests/week"
+        )
     }
-    out = {}
-    for name, make in runs.items():
+    for name, extra in DEMO_SCENARIOS.items():
+        raw = {"model": "pmedian", "demand": {"source": "requests"}, **extra}
         t = time.perf_counter()
         try:
-            model = make().solve(time_limit=20 if "limit" in name else None)
+            report = run_scenario(load_spec(raw), net).report
         except Exception as exc:  # report and keep benchmarking the others
-            out[name] = {
-                "seconds": time.perf_counter() - t,
-                "status": f"error: {exc}",
-                "objective": None,
-                "gap": None,
-            }
+            out[name] = {"seconds": time.perf_counter() - t, "status": f"error: {exc}"}
             continue
         out[name] = {
             "seconds": time.perf_counter() - t,
-            "status": model.status,
-            "objective": model.objective,
-            "gap": model.gap,
+            "solve_seconds": report.build_seconds + report.solve_seconds,
+            "status": report.status,
+            "objective": report.objective,
+            "bound": report.bound,
+            "gap": report.gap,
+            "formulation": report.details.get("formulation", ""),
         }
     return out
 
@@ -241,8 +302,9 @@ def print_table(results: dict) -> None:
                 if isinstance(value, float)
                 else f"  {key}: {value}"
             )
-    print("\ndemo-sized models (600 x 90)")
-    for name, r in results["demo_models"].items():
+    demo = dict(results["demo_models"])
+    print("\n" + str(demo.pop("instance", "demo country")))
+    for name, r in demo.items():
         gap = "" if r.get("gap") is None else f" gap {r['gap']:.2%}"
         print(f"  {name:<62}{r['seconds']:>7.2f} s  {r['status']}{gap}")
     if "scale" in results:

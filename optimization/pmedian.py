@@ -27,7 +27,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from optimization.base import LocationModel
-from optimization.heuristics import greedy_interchange, lagrangian_bound
+from optimization.heuristics import (
+    greedy_interchange,
+    lagrangian_bound,
+    perturbed_interchange,
+)
 from optimization.solver import (
     DEFAULT_GAP,
     FEASIBLE,
@@ -402,7 +406,8 @@ class PMedian(LocationModel):
         D = np.where(self.allowed_pairs(), self.cost_matrix, np.inf)
         # On large instances the MIP's root LP alone outlasts any sensible time
         # limit, so the Lagrangian bound gets most of the time there.
-        share = 0.45 if self.n * self.m > 2_000_000 else 0.25
+        large = self.n * self.m > 2_000_000
+        share = 0.45 if large else 0.25
         budget = 30.0 if time_limit is None else max(share * time_limit, 0.1)
         r = self.rules
         lag = lagrangian_bound(
@@ -434,6 +439,22 @@ class PMedian(LocationModel):
             obj = self._true_objective(polished)
             if obj < start_obj:
                 start, start_obj = polished, obj
+            if large and relative_gap(start_obj, lag["bound"]) > gap_rel:
+                # The radius MIP will not finish at this size: spend the time
+                # on kicks + interchange, then on the bound with a closer target.
+                kicked = perturbed_interchange(
+                    D,
+                    self.weights,
+                    self.p,
+                    start,
+                    r.locked,
+                    r.allowed,
+                    time_budget=0.3 * (120.0 if time_limit is None else time_limit),
+                )
+                obj = self._true_objective(kicked)
+                if obj < start_obj:
+                    start, start_obj = kicked, obj
+            if start_obj < lag["upper"]:
                 again = lagrangian_bound(
                     D,
                     self.weights,
@@ -787,6 +808,8 @@ class PMedian(LocationModel):
                 remaining = time_limit - (time.perf_counter() - t_start)
                 if remaining <= 0:
                     break
+            if remaining is not None and best is None:
+                remaining *= 0.8  # keep time to repair a relaxed plan
             x, rep = solve_model(built["model"], solver, remaining, gap_rel, warm, msg)
             report.solver = rep.solver
             report.build_seconds += rep.build_seconds
@@ -816,6 +839,12 @@ class PMedian(LocationModel):
                 if best is None or obj < best["objective"]:
                     best = self._assignment_solution(built, x, obj)
                 break  # the relaxation's plan is a full plan: its gap stands
+            if best is None:
+                # A full plan on the relaxation's sites gives an incumbent (and
+                # a warm start) even if the time runs out before the loop ends.
+                best = self._repair(
+                    x[built["y"]] > 0.5, solver, t_start, time_limit, gap_rel
+                )
             # Points sent "far" need more of their pairs: double them.
             per_point = np.where(far, per_point * 2, per_point)
             keep |= self._nearest_pairs(pairs, per_point) & far[:, None]
@@ -833,6 +862,32 @@ class PMedian(LocationModel):
             report.status = OPTIMAL if report.gap <= gap_rel + 1e-12 else FEASIBLE
         self._store_assignment(best)
         return report
+
+    def _repair(
+        self,
+        open_mask: np.ndarray,
+        solver: Any,
+        t_start: float,
+        time_limit: float | None,
+        gap_rel: float,
+    ) -> dict | None:
+        """Best assignment to the given open sites (all their pairs), or None."""
+        fixed = copy.copy(self)
+        fixed.rules = dataclasses.replace(
+            self.rules, locked=open_mask.copy(), forbidden=~open_mask
+        )
+        fixed.p = None if self.p is None else int(open_mask.sum())
+        pairs = fixed._assignment_pairs()
+        built = fixed._build_assignment(pairs, pairs)
+        limit = (
+            5.0 if time_limit is None else time_limit - (time.perf_counter() - t_start)
+        )
+        if limit <= 0:
+            return None
+        x, rep = solve_model(built["model"], solver, min(limit, 5.0), gap_rel)
+        if x is None or rep.objective is None:
+            return None
+        return self._assignment_solution(built, x, rep.objective)
 
     def _assignment_solution(self, built: dict, x: np.ndarray, obj: float) -> dict:
         frac = x[built["x"]]
