@@ -66,12 +66,28 @@ def _map_view(dctx: views.DatasetContext, selection: str | None) -> dict:
     return view_for_bounds(*units.total_bounds)
 
 
+def _scope_note(dctx: views.DatasetContext, scope: views.MapScope, lang: str):
+    if not scope.capped:
+        return None
+    return t(
+        "map.communes_need_selection",
+        lang,
+        n=figures.fmt(len(dctx.communes()), 0, lang),
+        shown=dctx.level_name(scope.level, lang).lower(),
+    )
+
+
 def update_map(filters: dict, dataset_id, lang):
-    """Draw the map once per level; afterwards patch only values, centers and view."""
+    """Draw the map once per level; afterwards patch only values, centers and view.
+
+    On a large dataset the commune level is drawn only inside the selection (the
+    level above nationally), so a selection change redraws it with new geometry.
+    """
     config, dctx, r = _state(filters, dataset_id, lang)
+    scope = views.map_scope(dctx, r.level, r.selection)
     measures = services.measures_for(config.database_url, dctx, r)
-    values = views.unit_kpis(dctx, measures, r.level, r.selection)
-    names = views.parent_names(dctx, r.level)
+    values = views.unit_kpis(dctx, measures, scope.level, r.selection, scope.within)
+    names = views.parent_names(dctx, scope.level, scope.within)
     chor = figures.choropleth_arrays(
         values,
         r.indicator,
@@ -85,8 +101,18 @@ def update_map(filters: dict, dataset_id, lang):
     )
     view = _map_view(dctx, r.selection)
     trigger = ctx.triggered_id
-    if trigger is None or trigger == ids.LEVEL:
-        geojson = services.level_geojson(config.database_url, dctx.info.id, r.level)
+    selection_trigger = trigger in (ids.REGION, ids.DEPARTMENT)
+    redraw = selection_trigger and (scope.within is not None or scope.capped)
+    if trigger is None or trigger == ids.LEVEL or redraw:
+        geojson = services.scope_geojson(config.database_url, dctx.info.id, scope)
+        context = None
+        if views.is_large_map(dctx) and scope.level > 0:
+            # grey country around the selection, from the lightest level
+            top = dctx.units_at(0)["code"].tolist()
+            context = (
+                services.level_geojson(config.database_url, dctx.info.id, 0),
+                top,
+            )
         return figures.map_figure(
             geojson,
             names["code"].tolist(),
@@ -96,6 +122,8 @@ def update_map(filters: dict, dataset_id, lang):
             lang,
             config.basemap_style,
             uirevision=r.selection or "country",
+            context=context,
+            note=_scope_note(dctx, scope, lang),
         )
     patch = Patch()
     for key in ("z", "customdata", "hovertemplate", "colorscale"):
@@ -105,7 +133,7 @@ def update_map(filters: dict, dataset_id, lang):
         patch["data"][2][key] = centers[key]
     patch["data"][2]["marker"]["size"] = centers["marker.size"]
     patch["data"][2]["marker"]["color"] = centers["marker.color"]
-    if trigger in (ids.REGION, ids.DEPARTMENT):
+    if selection_trigger:
         patch["layout"]["map"]["center"] = view["center"]
         patch["layout"]["map"]["zoom"] = view["zoom"]
         patch["layout"]["uirevision"] = r.selection or "country"

@@ -409,6 +409,18 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "map.outside": {"fr": "Hors sélection", "en": "Outside selection"},
     "map.no_value": {"fr": "sans donnée", "en": "no data"},
+    # -- national scale: communes drawn per selection (issue 7) -------------------
+    # Shown on the map when a large dataset's commune level is asked for without a
+    # selection (data.views.LARGE_MAP_COMMUNES): the level above is drawn instead.
+    "map.communes_need_selection": {
+        "fr": "{n} communes : la carte nationale montre le niveau « {shown} ».<br>"
+        "Sélectionnez une région ou un département (liste ou clic sur la carte) "
+        "pour voir ses communes.",
+        "en": "{n} communes: the national map shows the “{shown}” level.<br>"
+        "Select a region or a department (list or click on the map) "
+        "to see its communes.",
+    },
+    # -- end of national scale ----------------------------------------------------
     "hover.center": {"fr": "Centre", "en": "Center"},
     "hover.capacity": {"fr": "Capacité / semaine", "en": "Capacity / week"},
     "hover.demand": {"fr": "Demande / semaine", "en": "Demand / week"},

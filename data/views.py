@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from data.kpi import (
@@ -87,20 +88,7 @@ def load_context(store: Store, dataset_id: int | None = None) -> DatasetContext 
         return None
     levels = store.levels(info.id)
     units = store.units(info.id)
-    code_of = dict(zip(units["id"], units["code"], strict=True))
-    parent_of = dict(zip(units["id"], units["parent_id"], strict=True))
-    level_of = dict(zip(units["id"], units["level"], strict=True))
-    for level in levels["level"]:
-        col = []
-        for uid in units["id"]:
-            node = uid
-            while node is not None and not pd.isna(node) and level_of[node] > level:
-                node = parent_of[node]
-            col.append(
-                code_of[node]
-                if node is not None and not pd.isna(node) and level_of[node] == level
-                else None
-            )
+    for level, col in _ancestor_columns(units, levels["level"].tolist()).items():
         units[f"ancestor_{int(level)}"] = col
     centers = store.centers(info.id)
     communes = units[units["level"] == levels["level"].max()].set_index("id")
@@ -116,6 +104,89 @@ def load_context(store: Store, dataset_id: int | None = None) -> DatasetContext 
     return DatasetContext(info, levels, units, centers, store.doc_types(info.id), weeks)
 
 
+def _ancestor_columns(units: pd.DataFrame, levels: list[int]) -> dict[int, np.ndarray]:
+    """Code of each unit's ancestor at every level (None above it or when missing).
+
+    Walks up the parent links with whole arrays, one step per level, so 35,000
+    communes cost a few milliseconds instead of a Python loop per unit.
+    """
+    index = pd.Index(units["id"].to_numpy())
+    parent_ids = units["parent_id"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
+    parent_pos = index.get_indexer(parent_ids)  # -1: no parent (or unknown one)
+    unit_level = units["level"].to_numpy()
+    codes = units["code"].to_numpy(dtype=object)
+    out = {}
+    for level in levels:
+        node = np.arange(len(units))
+        for _ in range(len(levels) + 1):
+            safe = np.maximum(node, 0)
+            up = (node >= 0) & (unit_level[safe] > level)
+            if not up.any():
+                break
+            node = np.where(up, parent_pos[safe], node)
+        safe = np.maximum(node, 0)
+        found = (node >= 0) & (unit_level[safe] == level)
+        out[int(level)] = np.where(found, codes[safe], None)
+    return out
+
+
+# Above this many communes the map no longer draws the whole commune level of the
+# country: departments nationally, communes only inside the selected region or
+# department (a national commune layer is ~8 MB of GeoJSON even simplified).
+LARGE_MAP_COMMUNES = 3_000
+
+
+def is_large_map(ctx: DatasetContext) -> bool:
+    """Whether the dataset has too many communes to draw them all nationally."""
+    return len(ctx.communes()) > LARGE_MAP_COMMUNES
+
+
+@dataclass(frozen=True)
+class MapScope:
+    """What the map draws: which level, inside which unit, and whether capped.
+
+    ``within`` is the unit whose descendants are drawn (``None``: the whole level);
+    ``capped`` says the commune level was asked for nationally on a large dataset
+    and the level above is drawn instead.
+    """
+
+    level: int
+    within: str | None = None
+    capped: bool = False
+
+
+def map_scope(ctx: DatasetContext, level: int, selection: str | None) -> MapScope:
+    """The units the map should draw for a level and a selection.
+
+    Datasets up to :data:`LARGE_MAP_COMMUNES` communes draw the whole level asked
+    for. Larger ones draw the commune level only inside the selection and the
+    level above it nationally.
+
+    Examples
+    --------
+    >>> from data.views import map_scope  # doctest: +SKIP
+    >>> map_scope(ctx_35000, 2, None)  # doctest: +SKIP
+    MapScope(level=1, within=None, capped=True)
+    """
+    commune_level = ctx.commune_level
+    if level != commune_level or commune_level == 0 or not is_large_map(ctx):
+        return MapScope(level)
+    if selection is None:
+        return MapScope(commune_level - 1, None, capped=True)
+    return MapScope(level, selection)
+
+
+def scope_units(
+    ctx: DatasetContext, level: int, within: str | None = None
+) -> gpd.GeoDataFrame:
+    """Units of ``level``, only those below unit ``within`` when given."""
+    units = ctx.units_at(level)
+    if within is None:
+        return units
+    within_level = int(ctx.unit(within)["level"])
+    return units[units[f"ancestor_{within_level}"] == within]
+
+
 def scale_week(total: float, n_weeks: int) -> float:
     """Mean per week of a total over ``n_weeks`` (NaN when there are none)."""
     return total / n_weeks if n_weeks else float("nan")
@@ -126,15 +197,17 @@ def unit_kpis(
     measures: pd.DataFrame,
     level: int,
     selection: str | None = None,
+    within: str | None = None,
 ) -> pd.DataFrame:
     """KPI values for every unit of ``level`` (rows indexed by unit code).
 
-    Units outside ``selection`` get NaN, so the map greys them out.
+    Units outside ``selection`` get NaN, so the map greys them out. With
+    ``within``, only the units below that unit are returned (see :func:`map_scope`).
     """
     values = kpi_values(aggregate(measures, ctx.group_of_communes(level)))
-    codes = ctx.units_at(level)["code"]
+    codes = scope_units(ctx, level, within)["code"]
     values = values.reindex(codes.to_numpy())
-    if selection is not None:
+    if selection is not None and selection != within:
         inside = set(ctx.group_of_communes(level)[ctx.communes_under(selection)])
         values.loc[~values.index.isin(inside)] = float("nan")
     return values
@@ -212,16 +285,18 @@ def weekly_requests(
     return out.sort_values(["week", "doc_type"], ignore_index=True)
 
 
-def parent_names(ctx: DatasetContext, level: int) -> pd.DataFrame:
-    """Units of ``level`` with their ancestors' names, as 'Level: Name' strings."""
-    units = ctx.units_at(level)
-    names = dict(zip(ctx.units["code"], ctx.units["name"], strict=True))
+def parent_names(
+    ctx: DatasetContext, level: int, within: str | None = None
+) -> pd.DataFrame:
+    """Units of ``level`` (below ``within`` if given) with their ancestors' names."""
+    units = scope_units(ctx, level, within)
+    names = pd.Series(ctx.units["name"].to_numpy(), index=ctx.units["code"])
     out = pd.DataFrame(
         {"code": units["code"].to_numpy(), "name": units["name"].to_numpy()}
     )
     for parent in range(level - 1, -1, -1):
-        codes = units[f"ancestor_{parent}"].to_numpy()
-        out[f"parent_{parent}"] = [names.get(c, "") for c in codes]
+        codes = units[f"ancestor_{parent}"]
+        out[f"parent_{parent}"] = codes.map(names).fillna("").to_numpy()
     return out
 
 

@@ -134,17 +134,22 @@ def map_figure(
     lang: str,
     basemap_style: str | None = None,
     uirevision: str = "",
+    context: tuple[dict, list[str]] | None = None,
+    note: str | None = None,
 ) -> dict:
     """The whole map: grey context layer, choropleth, centers, offline style.
 
+    The grey layer draws ``context`` (GeoJSON and codes) when given, else the same
+    units as the choropleth; ``note`` is written in a box at the top of the map.
     Figures are plain dicts: building them through ``plotly.graph_objects`` costs
     more server time than the queries behind them.
     """
-    context = {
+    context_geojson, context_codes = context or (geojson, codes)
+    grey = {
         "type": "choroplethmap",
-        "geojson": geojson,
-        "locations": codes,
-        "z": [0] * len(codes),
+        "geojson": context_geojson,
+        "locations": context_codes,
+        "z": [0] * len(context_codes),
         "featureidkey": "id",
         "colorscale": [[0, "#cfd6dc"], [1, "#cfd6dc"]],
         "showscale": False,
@@ -198,7 +203,26 @@ def map_figure(
         "uirevision": uirevision,
         "clickmode": "event",
     }
-    return {"data": [context, chor, pts], "layout": layout}
+    if note:
+        layout["annotations"] = [
+            {
+                "text": note,
+                "showarrow": False,
+                "x": 0.5,
+                "y": 0.99,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "center",
+                "yanchor": "top",
+                "align": "center",
+                "bgcolor": "rgba(255,255,255,0.92)",
+                "bordercolor": "#6c8ebf",
+                "borderwidth": 1,
+                "borderpad": 6,
+                "font": {"size": 13, "color": "#1f3b5a"},
+            }
+        ]
+    return {"data": [grey, chor, pts], "layout": layout}
 
 
 def _chart_layout(height: int, x_title: str, y_title: str | None = None) -> dict:

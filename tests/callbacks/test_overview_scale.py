@@ -1,0 +1,189 @@
+"""The overview map on a dataset above data.views.LARGE_MAP_COMMUNES communes.
+
+The commune level is drawn nationally as departments with a message, and inside a
+selection as that selection's communes only; every map response stays small.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from contextvars import copy_context
+
+import plotly
+import pytest
+from dash import Patch
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+
+from callbacks import overview
+from dashapp import create_app, ids
+from dashapp.config import Config
+from data import views
+from data.demo import generate_demo
+from data.store import Store
+from geo.access import refresh_access
+
+N_COMMUNES = 4000
+MAX_RESPONSE_BYTES = 5_000_000
+
+
+@pytest.fixture(scope="module")
+def large_dir(tmp_path_factory):
+    """The demo generator's country at 4,000 communes, with 8 weeks of operations.
+
+    All three years of operations would take ~20 s to store; the map only needs the
+    geometry and some values.
+    """
+    path = tmp_path_factory.mktemp("large")
+    country = generate_demo(seed=42, n_communes=N_COMMUNES)
+    ops = country.operations
+    last = sorted(ops["week"].unique())[-8:]
+    country = dataclasses.replace(
+        country, operations=ops[ops["week"].isin(last)].reset_index(drop=True)
+    )
+    store = Store(f"sqlite:///{path / 'dashapp.sqlite'}")
+    store.upgrade()
+    info = store.add_dataset(country, kind="synthetic")
+    refresh_access(store, info.id)
+    store.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="module")
+def large_app(large_dir):
+    return create_app(Config(data_dir=large_dir), prepare_store=False)
+
+
+@pytest.fixture(scope="module")
+def ctx(large_dir):
+    return views.load_context(Store(f"sqlite:///{large_dir / 'dashapp.sqlite'}"))
+
+
+@pytest.fixture
+def call(large_app):
+    def run(fn, *args, trigger: str | None = None):
+        triggered = [{"prop_id": trigger, "value": None}] if trigger else []
+
+        def inner():
+            context_value.set(AttributeDict(triggered_inputs=triggered))
+            with large_app.server.test_request_context("/"):
+                return fn(*args)
+
+        return copy_context().run(inner)
+
+    return run
+
+
+def _args(ctx, lang="fr", **changes):
+    values = {
+        "level": "commune",
+        "indicator": "requests_per_1000",
+        "region": None,
+        "department": None,
+        "doc_types": ["ACTE", "CNI", "PASS"],
+        "start": ctx.weeks[0].isoformat(),
+        "end": ctx.weeks[-1].isoformat(),
+        "radius": 20,
+    }
+    values.update(changes)
+    return [values, ctx.info.id, lang]
+
+
+def _bytes(out) -> int:
+    if isinstance(out, Patch):
+        out = out.to_plotly_json()
+    return len(json.dumps(out, cls=plotly.utils.PlotlyJSONEncoder))
+
+
+def _drawn(fig) -> list[str]:
+    return [f["id"] for f in fig["data"][1]["geojson"]["features"]]
+
+
+def test_dataset_is_large_and_scope_follows_the_threshold(ctx):
+    assert len(ctx.communes()) == N_COMMUNES > views.LARGE_MAP_COMMUNES
+    assert views.map_scope(ctx, 2, None) == views.MapScope(1, None, capped=True)
+    region = ctx.units_at(0)["code"].iloc[0]
+    assert views.map_scope(ctx, 2, region) == views.MapScope(2, region)
+    assert views.map_scope(ctx, 1, region) == views.MapScope(1)
+
+
+def test_commune_level_without_selection_draws_departments_and_says_so(call, ctx):
+    fig = call(overview.update_map, *_args(ctx))
+    assert _drawn(fig) == ctx.units_at(1)["code"].tolist()
+    assert len(fig["data"][1]["z"]) == len(ctx.units_at(1))
+    # grey context: the regions, not a second copy of the drawn geometry
+    assert fig["data"][0]["locations"] == ctx.units_at(0)["code"].tolist()
+    note = fig["layout"]["annotations"][0]["text"]
+    assert "4\u202f000 communes" in note and "département" in note
+    assert "Sélectionnez une région ou un département" in note
+    fig_en = call(overview.update_map, *_args(ctx, "en"))
+    assert (
+        "Select a region or a department" in fig_en["layout"]["annotations"][0]["text"]
+    )
+    assert _bytes(fig) < 1_000_000
+
+
+def test_selection_sends_only_its_communes_then_patches(call, ctx):
+    communes = ctx.communes()
+    region = communes["ancestor_0"].value_counts().index[0]  # the largest region
+    fig = call(
+        overview.update_map,
+        *_args(ctx, region=region),
+        trigger=f"{ids.REGION}.value",
+    )
+    assert isinstance(fig, dict)
+    inside = communes.loc[communes["ancestor_0"] == region, "code"].tolist()
+    assert _drawn(fig) == inside
+    assert fig["data"][1]["locations"] == inside
+    assert "annotations" not in fig["layout"]
+    assert _bytes(fig) < MAX_RESPONSE_BYTES
+
+    dept = communes.loc[communes["ancestor_0"] == region, "ancestor_1"].iloc[0]
+    fig = call(
+        overview.update_map,
+        *_args(ctx, region=region, department=dept),
+        trigger=f"{ids.DEPARTMENT}.value",
+    )
+    in_dept = communes.loc[communes["ancestor_1"] == dept, "code"].tolist()
+    assert _drawn(fig) == in_dept
+
+    patch = call(
+        overview.update_map,
+        *_args(ctx, region=region, department=dept, indicator="population"),
+        trigger=f"{ids.INDICATOR}.value",
+    )
+    assert isinstance(patch, Patch)
+    patched = patch.to_plotly_json()
+    assert "geojson" not in str(patched)
+    z = next(
+        op["params"]["value"]
+        for op in patched["operations"]
+        if op["location"] == ["data", 1, "z"]
+    )
+    assert len(z) == len(in_dept) and None not in z
+    assert _bytes(patch) < MAX_RESPONSE_BYTES
+
+
+def test_clearing_the_selection_goes_back_to_departments(call, ctx):
+    fig = call(overview.update_map, *_args(ctx), trigger=f"{ids.REGION}.value")
+    assert isinstance(fig, dict)
+    assert _drawn(fig) == ctx.units_at(1)["code"].tolist()
+    assert fig["layout"]["annotations"]
+
+
+def test_upper_levels_are_drawn_nationally_and_patched(call, ctx):
+    fig = call(
+        overview.update_map,
+        *_args(ctx, level="department"),
+        trigger=f"{ids.LEVEL}.value",
+    )
+    assert _drawn(fig) == ctx.units_at(1)["code"].tolist()
+    assert "annotations" not in fig["layout"]
+    region = ctx.units_at(0)["code"].iloc[0]
+    patch = call(
+        overview.update_map,
+        *_args(ctx, level="department", region=region),
+        trigger=f"{ids.REGION}.value",
+    )
+    assert isinstance(patch, Patch)
