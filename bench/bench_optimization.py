@@ -157,9 +157,9 @@ DEMO_SCENARIOS: dict[str, dict] = {
         "sites": {"max_new": 10, "closing_cost": 50.0},
         "parameters": {"cost_weight": 5.0},
     },
-    "pmedian equity 80% of each region within 25 km": {
+    "pmedian equity 60% of each region within 25 km": {
         "parameters": {"p": 25},
-        "equity": {"level": "region", "radius": 25, "min_share": 0.8},
+        "equity": {"level": "region", "radius": 25, "min_share": 0.6},
     },
     "pmedian capacitated, 50 kept + 3 new (app default)": {
         "sites": {"closable": False, "max_new": 3},
@@ -190,10 +190,10 @@ DEMO_SCENARIOS: dict[str, dict] = {
         "model": "mclp",
         "parameters": {"p": 25, "service_radius": 20, "capacitated": True},
     },
-    "mclp equity 80% of each region within 25 km": {
+    "mclp equity 60% of each region within 25 km": {
         "model": "mclp",
         "parameters": {"p": 25, "service_radius": 15},
-        "equity": {"level": "region", "radius": 25, "min_share": 0.8},
+        "equity": {"level": "region", "radius": 25, "min_share": 0.6},
     },
     "lscp R=60": {"model": "lscp", "parameters": {"service_radius": 60}},
     "pcenter p=25": {"model": "pcenter", "parameters": {"p": 25}},
