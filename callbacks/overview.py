@@ -106,8 +106,8 @@ def update_map(filters: dict, dataset_id, lang):
     if trigger is None or trigger == ids.LEVEL or redraw:
         geojson = services.scope_geojson(config.database_url, dctx.info.id, scope)
         context = None
-        if views.is_large_map(dctx) and scope.level > 0:
-            # grey country around the selection, from the lightest level
+        if scope.within is not None:
+            # grey country around the selection's units, from the lightest level
             top = dctx.units_at(0)["code"].tolist()
             context = (
                 services.level_geojson(config.database_url, dctx.info.id, 0),

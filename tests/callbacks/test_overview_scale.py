@@ -112,8 +112,7 @@ def test_commune_level_without_selection_draws_departments_and_says_so(call, ctx
     fig = call(overview.update_map, *_args(ctx))
     assert _drawn(fig) == ctx.units_at(1)["code"].tolist()
     assert len(fig["data"][1]["z"]) == len(ctx.units_at(1))
-    # grey context: the regions, not a second copy of the drawn geometry
-    assert fig["data"][0]["locations"] == ctx.units_at(0)["code"].tolist()
+    assert fig["data"][0]["locations"] == fig["data"][1]["locations"]
     note = fig["layout"]["annotations"][0]["text"]
     assert "4\u202f000 communes" in note and "département" in note
     assert "Sélectionnez une région ou un département" in note
@@ -136,6 +135,8 @@ def test_selection_sends_only_its_communes_then_patches(call, ctx):
     inside = communes.loc[communes["ancestor_0"] == region, "code"].tolist()
     assert _drawn(fig) == inside
     assert fig["data"][1]["locations"] == inside
+    # grey context: the regions, not a second copy of the selection's communes
+    assert fig["data"][0]["locations"] == ctx.units_at(0)["code"].tolist()
     assert "annotations" not in fig["layout"]
     assert _bytes(fig) < MAX_RESPONSE_BYTES
 
