@@ -124,8 +124,9 @@ def filter_change_times(app, config: Config, n_changes: int, seed: int) -> dict:
         f"{ids.REGION}.value": None,
         f"{ids.DEPARTMENT}.value": None,
         f"{ids.DOC_TYPES}.value": docs,
-        f"{ids.PERIOD}.start_date": weeks[-52],
-        f"{ids.PERIOD}.end_date": weeks[-1],
+        # a dataset imported without operations has no weeks: default period
+        f"{ids.PERIOD}.start_date": weeks[max(0, len(weeks) - 52)] if weeks else None,
+        f"{ids.PERIOD}.end_date": weeks[-1] if weeks else None,
         f"{ids.RADIUS}.value": 20,
         f"{ids.CAPACITY_MODE}.value": "center",
         f"{ids.DATASET}.data": ctx.info.id,
@@ -137,18 +138,12 @@ def filter_change_times(app, config: Config, n_changes: int, seed: int) -> dict:
     for key in triggered_by(app, f"{ids.LEVEL}.value"):
         post_callback(client, app, key, state, [])
 
+    kinds = ["level", "indicator", "region", "department", "doc_types", "radius"]
+    if len(weeks) > 16:
+        kinds.insert(5, "period")
+
     def random_change():
-        kind = rng.choice(
-            [
-                "level",
-                "indicator",
-                "region",
-                "department",
-                "doc_types",
-                "period",
-                "radius",
-            ]
-        )
+        kind = rng.choice(kinds)
         if kind == "level":
             return f"{ids.LEVEL}.value", rng.choice(["region", "department", "commune"])
         if kind == "indicator":
