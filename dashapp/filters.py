@@ -102,11 +102,14 @@ def resolve(
         bad("field.level", level)
         level_n = ctx.commune_level
 
+    # requests per 1,000 inhabitants, or population when there are no operations
+    # (a dataset imported with population only), so the first map is not all n/a
+    default_indicator = MAP_KPIS[1] if ctx.weeks else "population"
     if indicator in (None, ""):
-        indicator = MAP_KPIS[1]
+        indicator = default_indicator
     elif indicator not in MAP_KPIS:
         bad("field.indicator", indicator)
-        indicator = MAP_KPIS[1]
+        indicator = default_indicator
 
     regions = set(ctx.units_at(0)["code"])
     if region in ("", None):

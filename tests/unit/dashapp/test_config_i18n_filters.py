@@ -112,3 +112,15 @@ def test_resolve_department_outside_region_and_empty_period(tiny_store):
     assert r.doc_types == ("A", "B")
     assert any("Aucun type" in m for m in r.messages)
     assert any("aucune semaine" in m for m in r.messages)
+
+
+def test_default_indicator_is_population_without_operations(tmp_path):
+    from data.store import Store
+    from tests.tiny import tiny_bundle
+
+    store = Store(f"sqlite:///{tmp_path / 'noops.sqlite'}")
+    store.upgrade()
+    bundle = tiny_bundle()
+    bundle.operations = bundle.operations.iloc[0:0]
+    store.add_dataset(bundle, kind="imported")
+    assert resolve(load_context(store), "fr").indicator == "population"
