@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_overview import post_callback  # noqa: E402
+from bench_overview import _outputs, post_callback  # noqa: E402
 
 from dashapp import create_app, ids, services  # noqa: E402
 from dashapp.bootstrap import ensure_store  # noqa: E402
@@ -153,16 +153,6 @@ def post_callback_with_pattern(client, app, key, values, changed, docs):
             )
         return elapsed, None
     return post_callback(client, app, key, values, changed)
-
-
-def _outputs(key: str):
-    if key.startswith(".."):
-        parts = key.strip(".").split("...")
-        return [
-            {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts
-        ]
-    cid, prop = key.rsplit(".", 1)
-    return {"id": cid, "property": prop}
 
 
 def _wait_text(

@@ -9,7 +9,6 @@ import threading
 import time
 from urllib.parse import parse_qs
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import numpy as np
 from dash import ALL, Input, Output, State, ctx, html, no_update
@@ -27,7 +26,13 @@ from data.scenarios import (
 from geo.display import view_for_bounds
 from geo.distance import distance_matrix_km
 from layouts import figures
-from layouts.scenarios import kpi_table, scenarios_page, site_choices
+from layouts.scenarios import (
+    centers_grid,
+    communes_grid,
+    kpi_table,
+    scenarios_page,
+    site_choices,
+)
 from optimization.scenario import ScenarioError, load_spec, run_scenario
 from optimization.whatif import (
     WhatIf,
@@ -360,9 +365,8 @@ def _markers(site_ids, lon, lat, names, states, lang):
     }
 
 
-_STATUS_KEYS = {
-    f"scn.site_status.{s}" for s in ("kept", "closed", "opened", "not_opened")
-}
+_SITE_STATUSES = ("kept", "closed", "opened", "not_opened")
+_STATUS_KEYS = {f"scn.site_status.{s}" for s in _SITE_STATUSES}
 
 
 def _plan_states(site_ids, n_existing, whatif):
@@ -636,106 +640,16 @@ def show_result(result, zone, lang, dataset_id):
     deltas = kpi_table(
         before, after, lang, (t("scn.today_nearest", lang), t("scn.proposal", lang))
     )
-    centers = record.centers.copy()
-    communes_all = record.communes.copy()
+    centers, communes = record.centers, record.communes
     if zone:
-        rows, site_rows = zone_masks(
-            base,
-            zone,
-            [
-                *base.site_ids,
-                *[s for s in centers["site_id"] if str(s).startswith("NEW-")],
-            ],
-            record.dataset_id,
-            config,
-        )
-        inside = {
-            str(c) for c, r in zip(base.network.commune_ids, rows, strict=True) if r
-        }
-        communes_all = communes_all[communes_all["commune_id"].isin(inside)]
-        site_inside = {
-            s
-            for s, keep in zip(
-                [
-                    *base.site_ids,
-                    *[s for s in centers["site_id"] if str(s).startswith("NEW-")],
-                ],
-                site_rows,
-                strict=True,
-            )
-            if keep
-        }
-        centers = centers[centers["site_id"].isin(site_inside)]
-    centers["status_label"] = [
-        t(f"scn.site_status.{s}", lang) if f"scn.site_status.{s}" in _STATUS_KEYS else s
-        for s in centers["status"]
-    ]
-    centers["utilisation_pct"] = (centers["utilisation"] * 100).round(1)
-    # changes first: what the planner has to decide on
-    order = {"opened": 0, "closed": 1, "kept": 2, "not_opened": 3}
-    centers = centers.sort_values("status", key=lambda s: s.map(order), kind="stable")
-    center_cols = [
-        {"field": "site_id", "headerName": t("scn.col.site", lang), "width": 110},
-        {"field": "name", "headerName": t("scn.col.name", lang), "minWidth": 220},
-        {"field": "status_label", "headerName": t("scn.col.status", lang)},
-        {
-            "field": "capacity",
-            "headerName": t("scn.col.capacity", lang),
-            "valueFormatter": {"function": "d3.format(',.0f')(params.value)"},
-        },
-        {
-            "field": "assigned_demand",
-            "headerName": t("scn.col.demand", lang),
-            "valueFormatter": {"function": "d3.format(',.0f')(params.value)"},
-        },
-        {"field": "utilisation_pct", "headerName": t("scn.col.utilisation", lang)},
-        {"field": "communes", "headerName": t("scn.col.communes", lang)},
-    ]
-    changed = {
-        "function": "params.data.status !== 'kept' && "
-        "params.data.status !== 'not_opened'"
-    }
-    centers_grid = dag.AgGrid(
-        id=ids.SCN_CENTERS_GRID + "-table",
-        rowData=centers[centers["status"] != "not_opened"].to_dict("records"),
-        columnDefs=center_cols,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        rowClassRules={"table-warning fw-semibold": changed},
-        dashGridOptions={"pagination": True, "paginationPageSize": 20},
-        style={"height": "420px"},
-    )
-    communes = communes_all
-    commune_cols = [
-        {"field": "commune_id", "headerName": t("scn.col.commune", lang), "width": 130},
-        {"field": "name", "headerName": t("scn.col.name", lang), "minWidth": 200},
-        {"field": "site_id_before", "headerName": t("scn.col.before", lang)},
-        {"field": "site_id", "headerName": t("scn.col.after", lang)},
-        {
-            "field": "distance_before",
-            "headerName": t("scn.col.distance_before", lang),
-            "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
-        },
-        {
-            "field": "distance",
-            "headerName": t("scn.col.distance_after", lang),
-            "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
-        },
-    ]
-    moved = {"function": "params.data.site_id !== params.data.site_id_before"}
-    communes_grid = dag.AgGrid(
-        id=ids.SCN_COMMUNES_GRID + "-table",
-        rowData=communes.to_dict("records"),
-        columnDefs=commune_cols,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        rowClassRules={"table-warning": moved},
-        dashGridOptions={"pagination": True, "paginationPageSize": 20},
-        style={"height": "420px"},
-    )
-    return (
-        deltas,
-        [html.H6(t("scn.centers_table", lang)), centers_grid],
-        [html.H6(t("scn.communes_table", lang)), communes_grid],
-    )
+        added = [s for s in centers["site_id"] if str(s).startswith("NEW-")]
+        site_ids = [*base.site_ids, *added]
+        rows, site_rows = zone_masks(base, zone, site_ids, record.dataset_id, config)
+        inside = np.asarray(base.network.commune_ids, dtype=str)[rows]
+        communes = communes[communes["commune_id"].isin(inside)]
+        centers = centers[centers["site_id"].isin(np.asarray(site_ids)[site_rows])]
+    labels = {s: t(f"scn.site_status.{s}", lang) for s in _SITE_STATUSES}
+    return (deltas, centers_grid(centers, labels, lang), communes_grid(communes, lang))
 
 
 def register(app) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -634,3 +635,91 @@ def curve_section(lang: str) -> html.Div:
             ),
         ]
     )
+
+
+def _grid(
+    grid_id: str, rows: list[dict], columns: list[dict], highlight: dict
+) -> dag.AgGrid:
+    """A sortable, filterable, paginated table with the changed rows highlighted."""
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=rows,
+        columnDefs=columns,
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        rowClassRules=highlight,
+        dashGridOptions={"pagination": True, "paginationPageSize": 20},
+        style={"height": "420px"},
+    )
+
+
+def centers_grid(centers, status_labels: dict, lang: str) -> list:
+    """Per-site table of a result, opened and closed sites first."""
+    order = {"opened": 0, "closed": 1, "kept": 2, "not_opened": 3}
+    frame = (
+        centers[centers["status"] != "not_opened"]
+        .sort_values("status", key=lambda s: s.map(order), kind="stable")
+        .copy()
+    )
+    frame["status_label"] = frame["status"].map(status_labels).fillna(frame["status"])
+    frame["utilisation_pct"] = (frame["utilisation"] * 100).round(1)
+    whole = {"function": "d3.format(',.0f')(params.value)"}
+    columns = [
+        {"field": "site_id", "headerName": t("scn.col.site", lang), "width": 110},
+        {"field": "name", "headerName": t("scn.col.name", lang), "minWidth": 220},
+        {"field": "status_label", "headerName": t("scn.col.status", lang)},
+        {
+            "field": "capacity",
+            "headerName": t("scn.col.capacity", lang),
+            "valueFormatter": whole,
+        },
+        {
+            "field": "assigned_demand",
+            "headerName": t("scn.col.demand", lang),
+            "valueFormatter": whole,
+        },
+        {"field": "utilisation_pct", "headerName": t("scn.col.utilisation", lang)},
+        {"field": "communes", "headerName": t("scn.col.communes", lang)},
+    ]
+    changed = {
+        "function": "params.data.status === 'opened' || params.data.status === 'closed'"
+    }
+    return [
+        html.H6(t("scn.centers_table", lang)),
+        _grid(
+            ids.SCN_CENTERS_GRID + "-table",
+            frame.to_dict("records"),
+            columns,
+            {"table-warning fw-semibold": changed},
+        ),
+    ]
+
+
+def communes_grid(communes, lang: str) -> list:
+    """Per-commune table of a result, communes that change center highlighted."""
+    one_decimal = {"function": "d3.format('.1f')(params.value)"}
+    columns = [
+        {"field": "commune_id", "headerName": t("scn.col.commune", lang), "width": 130},
+        {"field": "name", "headerName": t("scn.col.name", lang), "minWidth": 200},
+        {"field": "site_id_before", "headerName": t("scn.col.before", lang)},
+        {"field": "site_id", "headerName": t("scn.col.after", lang)},
+        {
+            "field": "distance_before",
+            "headerName": t("scn.col.distance_before", lang),
+            "valueFormatter": one_decimal,
+        },
+        {
+            "field": "distance",
+            "headerName": t("scn.col.distance_after", lang),
+            "valueFormatter": one_decimal,
+        },
+    ]
+    moved = {"function": "params.data.site_id !== params.data.site_id_before"}
+    return [
+        html.H6(t("scn.communes_table", lang)),
+        _grid(
+            ids.SCN_COMMUNES_GRID + "-table",
+            communes.to_dict("records"),
+            columns,
+            {"table-warning": moved},
+        ),
+    ]
