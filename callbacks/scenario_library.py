@@ -351,7 +351,9 @@ def coverage_curve(config: Config, set_progress, n_clicks, max_added, *args):
 
 def _curve_points(config, set_progress, base, whatif, dataset_id, n_max, lang):
     forecast = forecast_vector(config, int(dataset_id), base, whatif)
-    network, demand, cost, site_ids, capacity = _plan(base, whatif, forecast)
+    network, demand, cost, site_ids, capacity = _plan(
+        base, whatif, forecast, config.database_url
+    )
     existing = np.arange(len(site_ids)) < base.n_existing
     today = open_mask_as_is(site_ids, base.n_existing, whatif)
     locked = existing & today

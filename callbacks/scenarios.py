@@ -65,6 +65,8 @@ WHATIF_INPUTS = [
     Input(ids.SCN_TIME_LIMIT, "value"),
     Input(ids.SCN_DEMAND_SOURCE, "value"),
     Input(ids.SCN_FORECAST_WEEKS, "value"),
+    Input(ids.SCN_PERIOD, "start_date"),
+    Input(ids.SCN_PERIOD, "end_date"),
     Input(ids.SCN_DOCS, "value"),
     Input(ids.SCN_SITES, "data"),
 ]
@@ -100,15 +102,20 @@ def render(search: str | None, lang: str, dataset_id):
     config = current_config()
     dctx = services.context(config.database_url, dataset_id)
     zones = zone_options(dctx, lang)
+    weeks = (
+        (dctx.weeks[0].isoformat(), dctx.weeks[-1].isoformat()) if dctx.weeks else None
+    )
     wanted = parse_qs((search or "").lstrip("?")).get("scenario", [None])[-1]
     if wanted is None:
-        return scenarios_page(dctx.doc_types, lang, zones=zones)
+        return scenarios_page(dctx.doc_types, lang, zones=zones, weeks=weeks)
     store = services.get_store(config.database_url)
     try:
         record = get_scenario(store, int(wanted))
     except (ValueError, ScenarioStoreError):
         notice = dbc.Alert(t("scn.not_found", lang, id=wanted), color="warning")
-        return scenarios_page(dctx.doc_types, lang, zones=zones, notices=[notice])
+        return scenarios_page(
+            dctx.doc_types, lang, zones=zones, notices=[notice], weeks=weeks
+        )
     values = record.params.get("whatif") or {}
     notices = []
     if is_stale(store, record):
@@ -126,6 +133,7 @@ def render(search: str | None, lang: str, dataset_id):
         record.id if record.has_results else None,
         zones,
         notices,
+        weeks,
     )
 
 
@@ -148,6 +156,8 @@ def whatif_from_inputs(
     time_limit,
     demand_source,
     forecast_weeks,
+    period_start,
+    period_end,
     doc_types,
     sites_state,
     doc_ids,
@@ -182,6 +192,8 @@ def whatif_from_inputs(
         time_limit_s=num(time_limit, 30.0),
         demand_source=demand_source or "today",
         forecast_weeks=num(forecast_weeks, 12),
+        period_start=period_start or None,
+        period_end=period_end or None,
         doc_types=tuple(doc_types or ()),
         sites=dict(state.get("sites", {})),
         added=tuple(state.get("added", [])),
@@ -205,10 +217,15 @@ def forecast_vector(config: Config, dataset_id: int, base, whatif: WhatIf):
     return np.array([by_code.get(str(c), 0.0) for c in base.network.commune_ids])
 
 
-def _plan(base, whatif: WhatIf, forecast=None):
+def _plan(base, whatif: WhatIf, forecast=None, url: str | None = None):
     """Network, demand, distances and site list of the plan, added sites included."""
     network = apply_to_network(base.network, whatif)
-    demand = demand_vector(base.demand_by_doc, whatif, forecast)
+    by_doc = base.demand_by_doc
+    if (whatif.period_start or whatif.period_end) and url:
+        by_doc = services.period_demand(
+            url, base.dataset_id, whatif.period_start, whatif.period_end
+        )
+    demand = demand_vector(by_doc, whatif, forecast)
     cost, site_ids = base.cost, list(base.site_ids)
     if whatif.added:
         extra = len(whatif.added)
@@ -272,14 +289,25 @@ def zone_masks(base, zone: str | None, site_ids: list[str], dataset_id, config=N
     return rows, np.array([c in under for c in communes])
 
 
-def _today(base, whatif: WhatIf):
-    """Today's network (no change) evaluated the same way, on the same demand."""
-    today = WhatIf(radius_km=whatif.radius_km, doc_types=whatif.doc_types)
+def _today(base, whatif: WhatIf, url: str | None = None):
+    """Today's network (no change) evaluated the same way, on today's demand of
+    the same period and document types."""
+    today = WhatIf(
+        radius_km=whatif.radius_km,
+        doc_types=whatif.doc_types,
+        period_start=whatif.period_start,
+        period_end=whatif.period_end,
+    )
     capacity = np.r_[
         np.asarray(base.network.center_capacity, float),
         np.asarray(base.network.candidate_capacity, float),
     ]
-    demand = demand_vector(base.demand_by_doc, today)
+    by_doc = base.demand_by_doc
+    if (today.period_start or today.period_end) and url:
+        by_doc = services.period_demand(
+            url, base.dataset_id, today.period_start, today.period_end
+        )
+    demand = demand_vector(by_doc, today)
     assignment, open_mask, _ = evaluate_as_is(
         base.cost, demand, list(base.site_ids), capacity, base.n_existing, today
     )
@@ -289,17 +317,20 @@ def _today(base, whatif: WhatIf):
 def evaluate_plan(*args):
     """Instant KPIs of the network as set against today's, and the choice list."""
     *values, zone, doc_ids, dataset_id, lang = args
-    base = services.scenario_base(current_config().database_url, int(dataset_id))
+    config = current_config()
+    base = services.scenario_base(config.database_url, int(dataset_id))
     try:
         whatif = whatif_from_inputs(*values, doc_ids)
-        forecast = forecast_vector(current_config(), int(dataset_id), base, whatif)
-        network, demand, cost, site_ids, capacity = _plan(base, whatif, forecast)
+        forecast = forecast_vector(config, int(dataset_id), base, whatif)
+        network, demand, cost, site_ids, capacity = _plan(
+            base, whatif, forecast, config.database_url
+        )
     except ScenarioError as exc:
         alert = dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")
         return no_update, no_update, alert
     rows, site_rows = zone_masks(base, zone, site_ids, dataset_id)
     people = np.asarray(base.network.population, dtype=float)
-    t_demand, t_assign, t_open, t_capacity = _today(base, whatif)
+    t_demand, t_assign, t_open, t_capacity = _today(base, whatif, config.database_url)
     before = zone_kpis(
         base.cost,
         t_demand,
@@ -405,7 +436,9 @@ def draw_map(view, result, zone, color_by, *args):
     try:
         whatif = whatif_from_inputs(*values, doc_ids)
         forecast = forecast_vector(config, int(dataset_id), base, whatif)
-        network, demand, cost, site_ids, capacity = _plan(base, whatif, forecast)
+        network, demand, cost, site_ids, capacity = _plan(
+            base, whatif, forecast, config.database_url
+        )
     except ScenarioError:
         return no_update
     lon = np.r_[np.asarray(network.center_lon), np.asarray(network.candidate_lon)]
@@ -424,7 +457,7 @@ def draw_map(view, result, zone, color_by, *args):
             cost, demand, site_ids, capacity, base.n_existing, whatif
         )
         dist = _distances(cost, assignment)
-        before = _distances(base.cost, _today(base, whatif)[1])
+        before = _distances(base.cost, _today(base, whatif, config.database_url)[1])
         states = _plan_states(site_ids, base.n_existing, whatif)
     markers = _markers(site_ids, lon, lat, names, states, lang)
     change = color_by == "change"
@@ -481,7 +514,7 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
     try:
         whatif = whatif_from_inputs(*values, doc_ids)
         forecast = forecast_vector(config, int(dataset_id), base, whatif)
-        network, demand, _, _, _ = _plan(base, whatif, forecast)
+        network, demand, _, _, _ = _plan(base, whatif, forecast, config.database_url)
         spec = load_spec(build_spec(whatif, base.n_existing))
     except ScenarioError as exc:
         return None, dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")

@@ -641,6 +641,9 @@ STRINGS: dict[str, dict[str, str]] = {
                          "en": "Centers per 100,000 inhabitants"},
     "scn.zone.region": {"fr": "Région : {name}", "en": "Region: {name}"},
     "scn.zone.department": {"fr": "Département : {name}", "en": "Department: {name}"},
+    "scn.period": {"fr": "Période de la demande actuelle",
+                   "en": "Period of today's demand"},
+    "scn.period_default": {"fr": "52 dernières sem.", "en": "Last 52 weeks"},
     "scn.demand_source": {"fr": "Demande", "en": "Demand"},
     "scn.demand.today": {
         "fr": "actuelle (52 dernières semaines) avec la croissance ci-dessous",

@@ -164,27 +164,40 @@ class ScenarioBase:
     cost: np.ndarray  # communes x sites, great-circle km
     n_existing: int
     site_communes: list[str]  # commune code each site stands in
+    dataset_id: int = 0
 
 
 def weekly_demand_by_doc(
-    store: Store, dataset_id: int, communes: list[str]
+    store: Store,
+    dataset_id: int,
+    communes: list[str],
+    start: str | None = None,
+    end: str | None = None,
 ) -> pd.DataFrame:
     """Mean weekly requests per commune (rows, in ``communes`` order) and type.
 
-    From the last 52 weeks of operations; for a dataset imported without
-    operations, from the demand estimated from population at import.
+    From the operations of the weeks between ``start`` and ``end`` (ISO dates; the
+    last 52 weeks by default); for a dataset imported without operations, from
+    the demand estimated from population at import.
     """
     weeks = store.read_frame(
         "SELECT DISTINCT week FROM operations WHERE dataset_id = :d ORDER BY week DESC",
         {"d": dataset_id},
     )["week"]
-    n = min(52, len(weeks))
+    if start or end:
+        stamps = pd.to_datetime(weeks)
+        inside = (stamps >= pd.Timestamp(start or "1900-01-01")) & (
+            stamps <= pd.Timestamp(end or "2999-12-31")
+        )
+        weeks = weeks[inside.to_numpy()]
+    n = min(52, len(weeks)) if not (start or end) else len(weeks)
     if n:
         frame = store.read_frame(
             "SELECT u.code AS commune, o.doc_type AS doc, SUM(o.requests) AS requests "
             "FROM operations o JOIN admin_units u ON u.id = o.commune_id "
-            "WHERE o.dataset_id = :d AND o.week >= :first GROUP BY u.code, o.doc_type",
-            {"d": dataset_id, "first": weeks.iloc[n - 1]},
+            "WHERE o.dataset_id = :d AND o.week >= :first AND o.week <= :last "
+            "GROUP BY u.code, o.doc_type",
+            {"d": dataset_id, "first": weeks.iloc[n - 1], "last": weeks.iloc[0]},
         )
         frame["requests"] = frame["requests"].astype(float) / n
     else:
@@ -203,6 +216,17 @@ def weekly_demand_by_doc(
         )
         .reindex(communes)
         .fillna(0.0)
+    )
+
+
+@lru_cache(maxsize=16)
+def period_demand(
+    url: str, dataset_id: int, start: str | None, end: str | None
+) -> pd.DataFrame:
+    """Today's demand by commune and type averaged over a chosen period."""
+    base = scenario_base(url, dataset_id)
+    return weekly_demand_by_doc(
+        get_store(url), dataset_id, list(base.network.commune_ids), start, end
     )
 
 
@@ -262,4 +286,5 @@ def _scenario_base(url: str, dataset_id: int, stamp: tuple) -> ScenarioBase:
         cost,
         len(network.center_ids),
         site_communes,
+        dataset_id,
     )

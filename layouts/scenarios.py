@@ -60,7 +60,11 @@ DEFAULTS = {
 
 
 def parameter_panel(
-    doc_types, lang: str, values: dict | None = None, zones: list | None = None
+    doc_types,
+    lang: str,
+    values: dict | None = None,
+    zones: list | None = None,
+    weeks: tuple | None = None,
 ) -> dbc.Card:
     """Scenario parameters, prefilled with ``values`` (a saved scenario's).
 
@@ -115,6 +119,24 @@ def parameter_panel(
                     options=zones or [],
                     placeholder=t("filters.all", lang),
                     className="mb-2",
+                ),
+                dbc.Label(
+                    t("scn.period", lang),
+                    html_for=ids.SCN_PERIOD,
+                    className="small mb-0",
+                ),
+                dcc.DatePickerRange(
+                    id=ids.SCN_PERIOD,
+                    start_date=v.get("period_start"),
+                    end_date=v.get("period_end"),
+                    min_date_allowed=weeks[0] if weeks else None,
+                    max_date_allowed=weeks[1] if weeks else None,
+                    start_date_placeholder_text=t("scn.period_default", lang),
+                    end_date_placeholder_text=t("filters.end", lang),
+                    display_format="DD/MM/YYYY",
+                    first_day_of_week=1,
+                    clearable=True,
+                    className="mb-2 d-block",
                 ),
                 dbc.Label(t("filters.doc_types", lang), className="small mb-0"),
                 dbc.Checklist(
@@ -343,6 +365,7 @@ def scenarios_page(
     result_id: int | None = None,
     zones: list | None = None,
     notices: list | None = None,
+    weeks: tuple | None = None,
 ) -> html.Div:
     """The whole workspace; figures and tables are filled by callbacks.
 
@@ -443,7 +466,9 @@ def scenarios_page(
             dbc.Row(
                 [
                     dbc.Col(
-                        parameter_panel(doc_types, lang, values, zones), md=3, xl=3
+                        parameter_panel(doc_types, lang, values, zones, weeks),
+                        md=3,
+                        xl=3,
                     ),
                     dbc.Col(
                         [

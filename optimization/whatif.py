@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,9 @@ class WhatIf:
         then already in the forecast and ``growth_pct`` is not applied).
     forecast_weeks : int
         Forecast horizon, 4 to 26 weeks.
+    period_start, period_end : str or None
+        ISO dates of the weeks today's demand is averaged over (the last 52 weeks
+        when unset).
     doc_types : tuple of str
         Document types whose demand counts (all when empty).
     sites : dict
@@ -107,6 +111,8 @@ class WhatIf:
     time_limit_s: float = 60.0
     demand_source: str = "today"
     forecast_weeks: int = 12
+    period_start: str | None = None
+    period_end: str | None = None
     doc_types: tuple[str, ...] = ()
     sites: dict[str, str] = field(default_factory=dict)
     added: tuple[str, ...] = ()
@@ -115,6 +121,24 @@ class WhatIf:
         problems = []
         if self.demand_source not in ("today", "forecast"):
             problems.append("demand_source should be 'today' or 'forecast'")
+        try:
+            start = (
+                None
+                if self.period_start is None
+                else dt.date.fromisoformat(str(self.period_start)[:10])
+            )
+            end = (
+                None
+                if self.period_end is None
+                else dt.date.fromisoformat(str(self.period_end)[:10])
+            )
+            if start and end and start > end:
+                problems.append(f"period starts after it ends ({start} > {end})")
+        except ValueError:
+            problems.append(
+                f"period should be ISO dates, got {self.period_start!r} "
+                f"to {self.period_end!r}"
+            )
         if self.objective not in OBJECTIVES:
             problems.append(f"objective should be one of {list(OBJECTIVES)}")
         checks = [

@@ -23,6 +23,8 @@ DEFAULTS = {
     "time_limit": 30,
     "demand_source": "today",
     "forecast_weeks": 12,
+    "period_start": None,
+    "period_end": None,
     "doc_types": ["ACTE", "CNI", "PASS"],
     "sites": {"sites": {}, "added": []},
 }
@@ -274,3 +276,27 @@ def test_the_area_scopes_kpis_tables_and_map(call, demo_app, dataset_id):
     )
     assert fig["data"][1]["z"] == [None if v != v else v for v in expected.tolist()]
     assert fig["data"][1]["colorbar"]["title"]["text"] == "Δ km"
+
+
+def test_a_shorter_period_changes_the_demand_evaluated(call, demo_app, dataset_id):
+    config = demo_app.server.config["DASHAPP"]
+    ctx = services.context(config.database_url, dataset_id)
+    last = ctx.weeks[-1].isoformat()
+    result, _ = call(
+        scn.run_optimisation,
+        config,
+        lambda _: None,
+        1,
+        *_values(period_start=last, period_end=last),
+        DOC_IDS,
+        dataset_id,
+        "fr",
+    )
+    record = get_scenario(services.get_store(config.database_url), result["id"])
+    assert record.params["whatif"]["period_start"] == last
+    base = services.scenario_base(config.database_url, dataset_id)
+    one_week = services.period_demand(config.database_url, dataset_id, last, last)
+    assert record.communes["demand"].sum() == pytest.approx(one_week.to_numpy().sum())
+    assert one_week.to_numpy().sum() != pytest.approx(
+        base.demand_by_doc.to_numpy().sum()
+    )

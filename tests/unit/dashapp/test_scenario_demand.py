@@ -57,3 +57,15 @@ def test_scenario_base_sees_candidate_sites_added_while_running(tiny_store):
     )
     after = scenario_base(tiny_store.url, info.id)
     assert after.site_ids[-1] == "SEG01" and after.cost.shape[1] == 4
+
+
+def test_demand_over_a_chosen_period(tiny_store):
+    info = tiny_store.active_dataset()
+    week1 = weekly_demand_by_doc(
+        tiny_store, info.id, ["C1", "C2", "C3", "C4"], "2026-01-05", "2026-01-05"
+    )
+    assert week1.loc["C1", "A"] == 10.0 and week1.loc["C2", "A"] == 30.0
+    week2 = weekly_demand_by_doc(
+        tiny_store, info.id, ["C1", "C2", "C3", "C4"], "2026-01-12", None
+    )
+    assert week2.loc["C1", "A"] == 12.0 and week2.loc["C1", "B"] == 10.0

@@ -180,3 +180,11 @@ def test_zone_kpis_count_loads_from_outside_the_area():
     assert k["overloaded_centers"] == 1 and k["unmet_demand"] == pytest.approx(3.0)
     assert k["mean_distance"] == pytest.approx(1.0)
     assert k["centers_per_100k"] == pytest.approx(1000.0)
+
+
+def test_period_is_checked():
+    WhatIf(period_start="2026-01-05", period_end="2026-06-01")
+    with pytest.raises(ScenarioError, match="period starts after it ends"):
+        WhatIf(period_start="2026-06-01", period_end="2026-01-05")
+    with pytest.raises(ScenarioError, match="period should be ISO dates"):
+        WhatIf(period_start="yesterday")
