@@ -81,6 +81,15 @@ def manage(
     """Save (name, author), duplicate, delete or open; returns list, message, result."""
     store = services.get_store(current_config().database_url)
     trigger = ctx.triggered_id
+    clicks = {
+        ids.SCN_SAVE: n_save,
+        ids.SCN_DUPLICATE: n_dup,
+        ids.SCN_DELETE: n_del,
+        ids.SCN_OPEN: n_open,
+    }
+    if not clicks.get(trigger):
+        # the page being drawn also "triggers" its buttons: only a click acts
+        trigger = None
     message, new_result, href = None, no_update, no_update
     try:
         if trigger == ids.SCN_SAVE:

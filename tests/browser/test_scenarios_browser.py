@@ -93,6 +93,7 @@ def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
     dash_duo.wait_for_contains_text(
         f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
     )
+    assert dash_duo.find_element(f"#{ids.SCN_LIBRARY_MSG}").text == ""
     first = _run_and_wait(dash_duo)
     assert "optimal" in first
     dash_duo.find_element(f"#{ids.SCN_NAME}").send_keys("Plan A")
@@ -103,6 +104,7 @@ def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
     # reload through the share link: the scenario reopens with its result
     dash_duo.driver.get(link)
     dash_duo.wait_for_contains_text(f"#{ids.SCN_DELTAS}", "Proposition", timeout=20)
+    assert dash_duo.find_element(f"#{ids.SCN_LIBRARY_MSG}").text == ""
     # a second scenario with more centers, then compare the two
     radius = dash_duo.find_element(f"#{ids.SCN_NEW}")
     radius.clear()

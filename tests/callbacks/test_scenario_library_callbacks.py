@@ -220,3 +220,23 @@ def test_coverage_curve_improves_with_centers(call, demo_app):
     assert fig["data"][0]["x"] == [0, 1, 2, 3]
     assert all(b <= a + 1e-9 for a, b in zip(distance, distance[1:], strict=False))
     assert coverage[-1] >= coverage[0]
+
+
+def test_drawing_the_page_does_not_press_the_buttons(call, store):
+    before = len(list_scenarios(store))
+    options, _, message, result, href = call(
+        lib.manage,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        {},
+        "fr",
+        trigger=f"{ids.SCN_SAVE}.n_clicks",
+    )
+    assert message is None and result is lib.no_update and href is lib.no_update
+    assert len(list_scenarios(store)) == before and isinstance(options, list)
