@@ -97,10 +97,40 @@ def zone_options(dctx, lang: str) -> list[dict]:
     return options
 
 
+# Above this many commune x site pairs the screen's dense distance matrix would not
+# fit comfortably in memory (35,000 x 3,400 is ~1 GB): such countries are planned
+# with `python -m dashapp optimize` (aggregation) until the screen plans by area.
+SCREEN_MAX_PAIRS = 20_000_000
+
+
 def render(search: str | None, lang: str, dataset_id):
     """The page (route ``/scenarios``); ``?scenario=ID`` reopens a saved scenario."""
     config = current_config()
     dctx = services.context(config.database_url, dataset_id)
+    sites = (
+        services.get_store(config.database_url)
+        .read_frame(
+            "SELECT (SELECT COUNT(*) FROM service_centers WHERE dataset_id = :d) + "
+            "(SELECT COUNT(*) FROM candidate_sites WHERE dataset_id = :d) AS n",
+            {"d": dctx.info.id},
+        )["n"]
+        .iloc[0]
+    )
+    pairs = len(dctx.communes()) * int(sites)
+    if pairs > SCREEN_MAX_PAIRS:
+        return dbc.Alert(
+            t("scn.too_large", lang, communes=len(dctx.communes()), sites=int(sites)),
+            color="warning",
+            className="mt-3",
+            id="scn-too-large",
+        )
+    if not int(sites):
+        return dbc.Alert(
+            t("scn.no_sites", lang),
+            color="warning",
+            className="mt-3",
+            id="scn-no-sites",
+        )
     zones = zone_options(dctx, lang)
     weeks = (
         (dctx.weeks[0].isoformat(), dctx.weeks[-1].isoformat()) if dctx.weeks else None

@@ -641,6 +641,20 @@ STRINGS: dict[str, dict[str, str]] = {
                          "en": "Centers per 100,000 inhabitants"},
     "scn.zone.region": {"fr": "Région : {name}", "en": "Region: {name}"},
     "scn.zone.department": {"fr": "Département : {name}", "en": "Department: {name}"},
+    "scn.too_large": {
+        "fr": "Ce jeu de données compte {communes} communes et {sites} centres et sites "
+              "candidats : trop pour planifier tout le pays dans le navigateur. Utilisez "
+              "la commande « python -m dashapp optimize » (agrégation de la demande, "
+              "écart prouvé indiqué) ou importez une région à la fois.",
+        "en": "This dataset has {communes} communes and {sites} centers and candidate "
+              "sites: too many to plan the whole country in the browser. Use the "
+              "command “python -m dashapp optimize” (demand aggregation, proven gap "
+              "reported) or import one region at a time."},
+    "scn.no_sites": {
+        "fr": "Ce jeu de données n'a ni centre ni site candidat : importez-en (page "
+              "Importer) pour planifier le réseau.",
+        "en": "This dataset has no center and no candidate site: import some (Import "
+              "page) to plan the network."},
     "scn.period": {"fr": "Période de la demande actuelle",
                    "en": "Period of today's demand"},
     "scn.period_default": {"fr": "52 dernières sem.", "en": "Last 52 weeks"},

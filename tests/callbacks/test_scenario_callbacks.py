@@ -300,3 +300,22 @@ def test_a_shorter_period_changes_the_demand_evaluated(call, demo_app, dataset_i
     assert one_week.to_numpy().sum() != pytest.approx(
         base.demand_by_doc.to_numpy().sum()
     )
+
+
+def test_too_large_or_siteless_datasets_get_a_message(call, monkeypatch):
+    monkeypatch.setattr(scn, "SCREEN_MAX_PAIRS", 100)
+    page = call(scn.render, "", "en", None)
+    assert page.id == "scn-too-large" and "400 communes" in str(page.children)
+
+
+def test_a_dataset_without_sites_gets_a_message(call, demo_app):
+    from tests.tiny import tiny_bundle
+
+    bundle = tiny_bundle()
+    bundle.centers = bundle.centers.iloc[0:0]
+    bundle.candidates = bundle.candidates.iloc[0:0]
+    bundle.operations = bundle.operations.iloc[0:0]
+    store = services.get_store(demo_app.server.config["DASHAPP"].database_url)
+    info = store.add_dataset(bundle, kind="imported", activate=False)
+    page = call(scn.render, "", "fr", info.id)
+    assert page.id == "scn-no-sites"
