@@ -39,8 +39,19 @@ Schema of the scenario JSON (every key except ``model`` is optional)::
                        "total_staff": null, "budget": null, "staff_cost": null,
                        "min_staff": 1},
       "solver": {"name": "highs" | "cbc", "time_limit": 60, "gap": 1e-6},
-      "report_radius": 20.0                        # KPI "share within R"
+      "report_radius": 20.0,                       # KPI "share within R"
+      "aggregate": {"max_points": 2000, "enabled": true}
     }
+
+``aggregate`` (p-median only, great-circle distances, uncapacitated, no
+modules, ``max_distance`` or equity rule) solves the model on at most
+``max_points`` aggregated demand points (weighted k-means within departments,
+see :mod:`optimization.aggregate`), then assigns every commune to its nearest
+open site. The summary then carries ``"aggregation": {"points", "communes",
+"error_bound"}`` and the reported bound is the aggregated model's bound minus
+``error_bound``, so the reported gap is proven. Without the key, aggregation
+starts by itself when communes x sites exceeds :data:`AGGREGATE_THRESHOLD` and
+the scenario qualifies; ``{"enabled": false}`` switches that off.
 
 Site ids in the spec refer to existing center ids and candidate site ids of
 the :class:`NetworkInputs`.
@@ -50,6 +61,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +70,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.distance import nearest_km
+from optimization.aggregate import aggregate_points, aggregation_error
 from optimization.coverage import LSCP, MCLP
 from optimization.distances import haversine_matrix, load_cost_matrix_csv
 from optimization.errors import InfeasibleError
@@ -65,9 +79,17 @@ from optimization.pcenter import PCenter
 from optimization.pmedian import PMedian
 from optimization.reallocation import CapacityReallocation
 from optimization.results import center_table, commune_table, network_kpis
-from optimization.solver import FEASIBLE, OPTIMAL, SolveReport
+from optimization.solver import (
+    DEFAULT_GAP,
+    FEASIBLE,
+    OPTIMAL,
+    SolveReport,
+    relative_gap,
+)
 
 __all__ = [
+    "AGGREGATE_POINTS",
+    "AGGREGATE_THRESHOLD",
     "MODELS",
     "NetworkInputs",
     "ScenarioError",
@@ -79,6 +101,11 @@ __all__ = [
 ]
 
 MODELS = ("pmedian", "mclp", "lscp", "pcenter", "reallocation")
+#: Communes x sites above which a qualifying p-median is aggregated (~160 MB
+#: of float64 costs); a dense national matrix (35,000 x 3,400) is ~1 GB.
+AGGREGATE_THRESHOLD = 20_000_000
+#: Aggregated demand points used when ``aggregate.max_points`` is not given.
+AGGREGATE_POINTS = 2000
 _SECTIONS = {
     "name",
     "model",
@@ -91,6 +118,7 @@ _SECTIONS = {
     "solver",
     "report_radius",
     "description",
+    "aggregate",
 }
 _KEYS = {
     "demand": {"source", "growth_rate", "years", "requests_per_capita", "forecast"},
@@ -116,6 +144,7 @@ _KEYS = {
     "equity": {"level", "radius", "min_share"},
     "reallocation": {"objective", "total_staff", "budget", "staff_cost", "min_staff"},
     "solver": {"name", "time_limit", "gap"},
+    "aggregate": {"max_points", "enabled"},
 }
 
 
@@ -137,6 +166,7 @@ class ScenarioSpec:
     reallocation: dict[str, Any] = field(default_factory=dict)
     solver: dict[str, Any] = field(default_factory=dict)
     report_radius: float | None = None
+    aggregate: dict[str, Any] | None = None
     base_dir: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,6 +182,7 @@ class ScenarioSpec:
             "reallocation": self.reallocation,
             "solver": self.solver,
             "report_radius": self.report_radius,
+            "aggregate": self.aggregate,
         }
 
 
@@ -334,6 +365,7 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> ScenarioSpec:
         solver["time_limit"] = _number("solver", "time_limit", solver["time_limit"])
     if "gap" in solver:
         solver["gap"] = _number("solver", "gap", solver["gap"], hi=1.0)
+    aggregate = _check_aggregate(raw, model, sections)
     report_radius = raw.get("report_radius", par.get("service_radius"))
     if report_radius is not None:
         report_radius = _number("report_radius", "value", report_radius)
@@ -348,8 +380,55 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> ScenarioSpec:
         reallocation=realloc,
         solver=solver,
         report_radius=report_radius,
+        aggregate=aggregate,
         base_dir=base_dir,
     )
+
+
+def _aggregation_blocker(
+    model: str, parameters: Mapping[str, Any], distance: Mapping[str, Any], equity: Any
+) -> str | None:
+    """Why the aggregation bound would not hold for this scenario, or None."""
+    if model != "pmedian":
+        return f"model '{model}' (the error bound is proven for the p-median only)"
+    if distance.get("kind", "great_circle") != "great_circle":
+        return "a cost matrix (the bound needs great-circle distances)"
+    for key in ("capacitated", "split"):
+        if parameters.get(key):
+            return f"'parameters.{key}'"
+    for key in ("modules", "max_distance"):
+        if parameters.get(key) is not None:
+            return f"'parameters.{key}'"
+    if equity:
+        return "an equity rule"
+    return None
+
+
+def _check_aggregate(
+    raw: Mapping[str, Any], model: str, sections: Mapping[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    agg = sections["aggregate"]
+    if raw.get("aggregate") is None:
+        return None
+    if "enabled" in agg and not isinstance(agg["enabled"], bool):
+        raise ScenarioError("'aggregate.enabled' should be true or false")
+    agg.setdefault("enabled", True)
+    agg["max_points"] = _number(
+        "aggregate",
+        "max_points",
+        agg.get("max_points", AGGREGATE_POINTS),
+        integer=True,
+        lo=1,
+    )
+    if agg["enabled"]:
+        blocker = _aggregation_blocker(
+            model, sections["parameters"], sections["distance"], raw.get("equity")
+        )
+        if blocker is not None:
+            raise ScenarioError(
+                f"'aggregate' cannot be used with {blocker}: its gap could not be proven"
+            )
+    return agg
 
 
 @dataclass
@@ -604,6 +683,7 @@ def run_scenario(
     network: NetworkInputs,
     demand: Any = None,
     cost_matrix: Any = None,
+    aggregate_threshold: int | None = None,
 ) -> ScenarioResult:
     """Run a scenario on a network.
 
@@ -619,6 +699,9 @@ def run_scenario(
     cost_matrix : array-like, optional
         Precomputed commune x site costs in the order of the active centers
         then candidate sites; overrides ``spec.distance``.
+    aggregate_threshold : int, optional
+        Communes x sites above which a qualifying p-median is solved on
+        aggregated demand (default :data:`AGGREGATE_THRESHOLD`).
 
     Returns
     -------
@@ -632,6 +715,13 @@ def run_scenario(
     """
     sites = _site_frame(network, spec)
     weights, demand_unit = scenario_demand(spec, network, demand)
+    max_points = _aggregation_points(
+        spec, len(weights), len(sites), cost_matrix, aggregate_threshold
+    )
+    if max_points is not None:
+        return _run_pmedian_aggregated(
+            spec, network, sites, weights, demand_unit, max_points
+        )
     D = (
         _cost_matrix(spec, network, sites)
         if cost_matrix is None
@@ -806,6 +896,224 @@ def _nearest(D: np.ndarray, open_mask: np.ndarray) -> np.ndarray:
     j = Dm.argmin(axis=1)
     j[~np.isfinite(Dm[np.arange(D.shape[0]), j])] = -1
     return j
+
+
+def _aggregation_points(
+    spec: ScenarioSpec,
+    n: int,
+    m: int,
+    cost_matrix: Any,
+    threshold: int | None,
+) -> int | None:
+    """How many aggregated demand points to solve on, or None for no aggregation."""
+    agg = spec.aggregate
+    if agg is not None and not agg["enabled"]:
+        return None
+    if agg is not None:
+        if cost_matrix is not None:
+            raise ScenarioError(
+                "'aggregate' cannot be used with a precomputed cost matrix: "
+                "its gap could not be proven"
+            )
+        return int(agg["max_points"])
+    limit = AGGREGATE_THRESHOLD if threshold is None else threshold
+    if n * m <= limit or cost_matrix is not None:
+        return None
+    blocker = _aggregation_blocker(
+        spec.model, spec.parameters, spec.distance, spec.equity
+    )
+    return AGGREGATE_POINTS if blocker is None else None
+
+
+def _kpis_nearest(
+    weights: np.ndarray,
+    dist: np.ndarray,
+    open_mask: np.ndarray,
+    assignment: np.ndarray,
+    capacities: np.ndarray | None,
+    radius: float | None,
+    cost: float,
+) -> dict[str, Any]:
+    """:func:`network_kpis` when every commune uses its nearest open site.
+
+    Works from the distances to that site alone, so no dense matrix is needed.
+    """
+    ok = assignment >= 0
+    out = network_kpis(
+        dist[:, None],
+        weights,
+        np.array([True]),
+        np.where(ok, 0, -1),
+        None,
+        radius,
+        cost,
+    )
+    out["open_centers"] = int(open_mask.sum())
+    if capacities is not None:
+        load = np.bincount(
+            assignment[ok], weights=weights[ok], minlength=len(open_mask)
+        )
+        over = np.maximum(load - capacities, 0.0) * open_mask
+        out["overloaded_centers"] = int((over > 1e-9).sum())
+        out["unmet_demand"] = float(over.sum() + weights[~ok].sum())
+    return out
+
+
+def _nearest_open(
+    lon: np.ndarray, lat: np.ndarray, sites: pd.DataFrame, open_mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.flatnonzero(open_mask)
+    if idx.size == 0:
+        return np.full(lon.size, -1), np.full(lon.size, np.nan)
+    j, dist = nearest_km(
+        lon, lat, sites["lon"].to_numpy()[idx], sites["lat"].to_numpy()[idx]
+    )
+    return idx[j], dist
+
+
+def _run_pmedian_aggregated(
+    spec: ScenarioSpec,
+    network: NetworkInputs,
+    sites: pd.DataFrame,
+    weights: np.ndarray,
+    demand_unit: str,
+    max_points: int,
+) -> ScenarioResult:
+    """Solve on aggregated demand, evaluate on every commune, report a proven gap."""
+    par = spec.parameters
+    t0 = time.perf_counter()
+    lon = np.asarray(network.lon, float)
+    lat = np.asarray(network.lat, float)
+    try:
+        alon, alat, aw, mapping = aggregate_points(
+            lon, lat, weights, max_points, groups=network.department_ids
+        )
+    except ValueError as exc:
+        raise ScenarioError(f"cannot aggregate the demand: {exc}") from exc
+    error_bound = aggregation_error(lon, lat, weights, alon, alat, mapping)
+    D = haversine_matrix(alon, alat, sites["lon"], sites["lat"])
+    agg_seconds = time.perf_counter() - t0
+    existing = sites["existing"].to_numpy()
+    capacities = sites["capacity"].to_numpy()
+    gap_rel = spec.solver.get("gap")
+    try:
+        model = PMedian.from_cost_matrix(
+            D,
+            aw,
+            par.get("p"),
+            existing=existing,
+            locked=sites["locked"].to_numpy(),
+            forbidden=sites["forbidden"].to_numpy(),
+            site_names=list(sites["name"]),
+            unit=spec.distance.get("unit", "km"),
+            opening_cost=sites["opening_cost"].to_numpy(),
+            closing_cost=sites["closing_cost"].to_numpy(),
+            max_new=spec.sites.get("max_new"),
+            budget=spec.sites.get("budget"),
+            cost_weight=par.get("cost_weight", 0.0),
+            demand_unit=demand_unit,
+        )
+        model.solve(
+            solver=spec.solver.get("name", "highs"),
+            time_limit=spec.solver.get("time_limit"),
+            gap_rel=gap_rel,
+        )
+    except InfeasibleError as exc:
+        raise ScenarioError(str(exc)) from exc
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"invalid scenario input: {exc}") from exc
+    agg_report = model.report
+    if agg_report.status not in (OPTIMAL, FEASIBLE):
+        raise ScenarioError(
+            f"no solution found (status {agg_report.status}) within the time limit "
+            f"of {spec.solver.get('time_limit')} s; raise solver.time_limit"
+        )
+    t1 = time.perf_counter()
+    open_mask = np.zeros(len(sites), bool)
+    open_mask[model.open_sites] = True
+    assignment, dist = _nearest_open(lon, lat, sites, open_mask)
+    change_cost = model.rules.change_cost(open_mask, None)
+    objective = float(weights @ dist) + model.cost_weight * change_cost
+    # Triangle inequality: for any open set the true and aggregated objectives
+    # differ by at most error_bound, so this bound holds for the true optimum.
+    bound = None if agg_report.bound is None else agg_report.bound - error_bound
+    gap = None if bound is None else relative_gap(objective, bound)
+    tol = DEFAULT_GAP if gap_rel is None else gap_rel
+    status = OPTIMAL if gap is not None and gap <= tol + 1e-12 else FEASIBLE
+    report = SolveReport(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        build_seconds=agg_report.build_seconds + agg_seconds,
+        solve_seconds=agg_report.solve_seconds,
+        solver=agg_report.solver,
+        message=(
+            f"solved on {len(aw)} aggregated demand points; gap proven with "
+            f"aggregation error bound {error_bound:.6g}"
+        ),
+        details={
+            "aggregated_objective": agg_report.objective,
+            "aggregated_bound": agg_report.bound,
+            "aggregated_gap": agg_report.gap,
+            "aggregate_seconds": round(agg_seconds, 4),
+        },
+    )
+    before_assign, before_dist = _nearest_open(lon, lat, sites, existing)
+    comparable = demand_unit == "requests/week"
+    caps = capacities if comparable else None
+    radius = spec.report_radius
+    kpi_before = _kpis_nearest(
+        weights, before_dist, existing, before_assign, caps, radius, 0.0
+    )
+    kpi_after = _kpis_nearest(
+        weights, dist, open_mask, assignment, caps, radius, change_cost
+    )
+    centers = center_table(
+        sites["site_id"],
+        sites["name"],
+        existing,
+        open_mask,
+        weights,
+        assignment,
+        capacities,
+    )
+    centers.insert(2, "lon", sites["lon"].to_numpy())
+    centers.insert(3, "lat", sites["lat"].to_numpy())
+    site_ids = sites["site_id"].to_numpy(dtype=object)
+    communes = pd.DataFrame(
+        {
+            "commune_id": list(network.commune_ids),
+            "name": list(network.commune_names),
+            "demand": weights,
+            "site_id": np.where(
+                assignment >= 0, site_ids[np.maximum(assignment, 0)], None
+            ),
+            "distance": dist,
+            "site_id_before": np.where(
+                before_assign >= 0, site_ids[np.maximum(before_assign, 0)], None
+            ),
+            "distance_before": before_dist,
+        }
+    )
+    summary = _summary(
+        spec,
+        report,
+        demand_unit,
+        spec.distance.get("unit", "km"),
+        kpi_before,
+        kpi_after,
+        centers,
+    )
+    summary["kpis"]["capacitated"] = False
+    summary["aggregation"] = {
+        "points": int(len(aw)),
+        "communes": int(len(weights)),
+        "error_bound": error_bound,
+        "evaluate_seconds": round(time.perf_counter() - t1, 4),
+    }
+    geo = _geojson(network, sites, centers, communes)
+    return ScenarioResult(spec, report, summary, centers, communes, geo, model)
 
 
 def _summary(
