@@ -273,8 +273,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "the unit overlaps no unit of the level above.",
     },
     "imp.issue.levels_dissolved": {
-        "fr": "{n} niveau(x) supérieur(s) reconstitué(s) par fusion ({counts} "
-        "unités).",
+        "fr": "{n} niveau(x) supérieur(s) reconstitué(s) par fusion ({counts} unités).",
         "en": "{n} upper level(s) rebuilt by dissolving ({counts} units).",
     },
     "imp.issue.national_level_added": {
@@ -308,8 +307,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "“{value}” is not a date (YYYY-MM-DD or DD/MM/YYYY).",
     },
     "imp.issue.unmatched_name": {
-        "fr": "« {value} » ne correspond à aucune commune (proches : "
-        "{suggestions}).",
+        "fr": "« {value} » ne correspond à aucune commune (proches : {suggestions}).",
         "en": "“{value}” matches no commune (close: {suggestions}).",
     },
     "imp.issue.ambiguous_name": {
@@ -627,114 +625,171 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Distance proposée (km)",
         "en": "Proposed distance (km)",
     },
-    "scn.zone": {"fr": "Zone affichée (indicateurs, tableaux, carte)",
-                 "en": "Area shown (KPIs, tables, map)"},
-    "scn.closing_cost": {"fr": "Coût d'une fermeture (M FCFA)",
-                         "en": "Cost of a closure (M FCFA)"},
-    "scn.module_size": {"fr": "Module de capacité (/sem.)",
-                        "en": "Capacity module (/week)"},
-    "scn.module_cost": {"fr": "Coût d'un module (M FCFA)",
-                        "en": "Cost of a module (M FCFA)"},
+    "scn.zone": {
+        "fr": "Zone affichée (indicateurs, tableaux, carte)",
+        "en": "Area shown (KPIs, tables, map)",
+    },
+    "scn.closing_cost": {
+        "fr": "Coût d'une fermeture (M FCFA)",
+        "en": "Cost of a closure (M FCFA)",
+    },
+    "scn.module_size": {
+        "fr": "Module de capacité (/sem.)",
+        "en": "Capacity module (/week)",
+    },
+    "scn.module_cost": {
+        "fr": "Coût d'un module (M FCFA)",
+        "en": "Cost of a module (M FCFA)",
+    },
     "scn.color.distance": {"fr": "distance", "en": "distance"},
     "scn.color.change": {"fr": "variation de distance", "en": "change in distance"},
-    "scn.kpi.per_100k": {"fr": "Centres pour 100 000 hab.",
-                         "en": "Centers per 100,000 inhabitants"},
+    "scn.kpi.per_100k": {
+        "fr": "Centres pour 100 000 hab.",
+        "en": "Centers per 100,000 inhabitants",
+    },
     "scn.zone.region": {"fr": "Région : {name}", "en": "Region: {name}"},
     "scn.zone.department": {"fr": "Département : {name}", "en": "Department: {name}"},
     "scn.too_large": {
         "fr": "Ce jeu de données compte {communes} communes et {sites} centres et sites "
-              "candidats : trop pour planifier tout le pays dans le navigateur. Utilisez "
-              "la commande « python -m dashapp optimize » (agrégation de la demande, "
-              "écart prouvé indiqué) ou importez une région à la fois.",
+        "candidats : trop pour planifier tout le pays dans le navigateur. Utilisez "
+        "la commande « python -m dashapp optimize » (agrégation de la demande, "
+        "écart prouvé indiqué) ou importez une région à la fois.",
         "en": "This dataset has {communes} communes and {sites} centers and candidate "
-              "sites: too many to plan the whole country in the browser. Use the "
-              "command “python -m dashapp optimize” (demand aggregation, proven gap "
-              "reported) or import one region at a time."},
+        "sites: too many to plan the whole country in the browser. Use the "
+        "command “python -m dashapp optimize” (demand aggregation, proven gap "
+        "reported) or import one region at a time.",
+    },
     "scn.no_sites": {
         "fr": "Ce jeu de données n'a ni centre ni site candidat : importez-en (page "
-              "Importer) pour planifier le réseau.",
+        "Importer) pour planifier le réseau.",
         "en": "This dataset has no center and no candidate site: import some (Import "
-              "page) to plan the network."},
-    "scn.period": {"fr": "Période de la demande actuelle",
-                   "en": "Period of today's demand"},
+        "page) to plan the network.",
+    },
+    "scn.period": {
+        "fr": "Période de la demande actuelle",
+        "en": "Period of today's demand",
+    },
     "scn.period_default": {"fr": "52 dernières sem.", "en": "Last 52 weeks"},
     "scn.demand_source": {"fr": "Demande", "en": "Demand"},
     "scn.demand.today": {
         "fr": "actuelle (52 dernières semaines) avec la croissance ci-dessous",
-        "en": "today's (last 52 weeks) with the growth below"},
+        "en": "today's (last 52 weeks) with the growth below",
+    },
     "scn.demand.forecast": {
         "fr": "prévue à l'horizon choisi (la croissance est déjà dans la prévision ; "
-              "premier calcul : quelques secondes)",
+        "premier calcul : quelques secondes)",
         "en": "forecast at the chosen horizon (growth is already in the forecast; "
-              "first computation: a few seconds)"},
-    "scn.forecast_weeks": {"fr": "Horizon de prévision (semaines)",
-                           "en": "Forecast horizon (weeks)"},
+        "first computation: a few seconds)",
+    },
+    "scn.forecast_weeks": {
+        "fr": "Horizon de prévision (semaines)",
+        "en": "Forecast horizon (weeks)",
+    },
     "scn.library": {"fr": "Scénarios enregistrés", "en": "Saved scenarios"},
     "scn.name": {"fr": "Nom du scénario", "en": "Scenario name"},
     "scn.author": {"fr": "Auteur", "en": "Author"},
     "scn.save": {"fr": "Enregistrer", "en": "Save"},
-    "scn.saved": {"fr": "Choisir un scénario enregistré",
-                  "en": "Choose a saved scenario"},
+    "scn.saved": {
+        "fr": "Choisir un scénario enregistré",
+        "en": "Choose a saved scenario",
+    },
     "scn.open": {"fr": "Ouvrir", "en": "Open"},
     "scn.duplicate": {"fr": "Dupliquer", "en": "Duplicate"},
     "scn.delete": {"fr": "Supprimer", "en": "Delete"},
-    "scn.export": {"fr": "Exporter le scénario affiché", "en": "Export the scenario shown"},
-    "scn.saved_ok": {"fr": "Scénario « {name} » enregistré.",
-                     "en": "Scenario “{name}” saved."},
+    "scn.export": {
+        "fr": "Exporter le scénario affiché",
+        "en": "Export the scenario shown",
+    },
+    "scn.saved_ok": {
+        "fr": "Scénario « {name} » enregistré.",
+        "en": "Scenario “{name}” saved.",
+    },
     "scn.duplicated": {"fr": "Copie « {name} » créée.", "en": "Copy “{name}” created."},
-    "scn.deleted": {"fr": "Scénario « {name} » supprimé.",
-                    "en": "Scenario “{name}” deleted."},
-    "scn.pick_first": {"fr": "Choisissez d'abord un scénario dans la liste.",
-                       "en": "Choose a scenario in the list first."},
-    "scn.nothing_to_export": {"fr": "Aucun résultat à exporter : lancez ou ouvrez un "
-                                    "scénario.",
-                              "en": "No result to export: run or open a scenario."},
+    "scn.deleted": {
+        "fr": "Scénario « {name} » supprimé.",
+        "en": "Scenario “{name}” deleted.",
+    },
+    "scn.pick_first": {
+        "fr": "Choisissez d'abord un scénario dans la liste.",
+        "en": "Choose a scenario in the list first.",
+    },
+    "scn.nothing_to_export": {
+        "fr": "Aucun résultat à exporter : lancez ou ouvrez un scénario.",
+        "en": "No result to export: run or open a scenario.",
+    },
     "scn.share": {"fr": "Lien à partager :", "en": "Link to share:"},
     "scn.stale": {
         "fr": "Ce scénario a été calculé sur une autre version des données ({version}). "
-              "Ses résultats sont affichés tels qu'enregistrés ; relancez l'optimisation "
-              "pour les mettre à jour.",
+        "Ses résultats sont affichés tels qu'enregistrés ; relancez l'optimisation "
+        "pour les mettre à jour.",
         "en": "This scenario was computed on another version of the data ({version}). "
-              "Its results are shown as saved; run the optimisation again to update "
-              "them."},
-    "scn.not_found": {"fr": "Le scénario {id} n'existe pas (ou plus).",
-                      "en": "Scenario {id} does not exist (any more)."},
-    "scn.list_stale": {"fr": "ancienne version des données",
-                       "en": "older data version"},
+        "Its results are shown as saved; run the optimisation again to update "
+        "them.",
+    },
+    "scn.not_found": {
+        "fr": "Le scénario {id} n'existe pas (ou plus).",
+        "en": "Scenario {id} does not exist (any more).",
+    },
+    "scn.list_stale": {
+        "fr": "ancienne version des données",
+        "en": "older data version",
+    },
     "scn.compare_title": {"fr": "Comparer des scénarios", "en": "Compare scenarios"},
-    "scn.compare_pick": {"fr": "Choisir 2 à 4 scénarios", "en": "Choose 2 to 4 scenarios"},
+    "scn.compare_pick": {
+        "fr": "Choisir 2 à 4 scénarios",
+        "en": "Choose 2 to 4 scenarios",
+    },
     "scn.compare": {"fr": "Comparer", "en": "Compare"},
-    "scn.compare_export": {"fr": "Exporter la comparaison (Excel)",
-                           "en": "Export the comparison (Excel)"},
-    "scn.compare_need": {"fr": "Choisissez de 2 à 4 scénarios ayant des résultats.",
-                         "en": "Choose 2 to 4 scenarios that have results."},
+    "scn.compare_export": {
+        "fr": "Exporter la comparaison (Excel)",
+        "en": "Export the comparison (Excel)",
+    },
+    "scn.compare_need": {
+        "fr": "Choisissez de 2 à 4 scénarios ayant des résultats.",
+        "en": "Choose 2 to 4 scenarios that have results.",
+    },
     "scn.best": {"fr": "meilleur", "en": "best"},
     "scn.curve_title": {"fr": "Courbe de couverture", "en": "Coverage curve"},
     "scn.curve_help": {
         "fr": "Pour 0 à N centres ajoutés (p-médiane optimale à chaque pas), la part de "
-              "la demande à moins de R km et la distance moyenne : là où la courbe "
-              "s'aplatit, un centre de plus apporte peu.",
+        "la demande à moins de R km et la distance moyenne : là où la courbe "
+        "s'aplatit, un centre de plus apporte peu.",
         "en": "For 0 to N added centers (optimal p-median at each step), the share of "
-              "demand within R km and the mean distance: where the curve flattens, one "
-              "more center adds little."},
+        "demand within R km and the mean distance: where the curve flattens, one "
+        "more center adds little.",
+    },
     "scn.curve_max": {"fr": "Centres ajoutés, jusqu'à", "en": "Added centers, up to"},
     "scn.curve_run": {"fr": "Calculer", "en": "Compute"},
-    "scn.curve_progress": {"fr": "Calcul : {done} / {total}", "en": "Computing: {done} / {total}"},
+    "scn.curve_progress": {
+        "fr": "Calcul : {done} / {total}",
+        "en": "Computing: {done} / {total}",
+    },
     "scn.curve_x": {"fr": "Centres ajoutés", "en": "Added centers"},
-    "scn.curve_coverage": {"fr": "Demande à moins de R km (%)",
-                           "en": "Demand within R km (%)"},
+    "scn.curve_coverage": {
+        "fr": "Demande à moins de R km (%)",
+        "en": "Demand within R km (%)",
+    },
     "scn.curve_distance": {"fr": "Distance moyenne (km)", "en": "Mean distance (km)"},
-    "scn.err.name_empty": {"fr": "Donnez un nom au scénario.",
-                           "en": "Give the scenario a name."},
-    "scn.err.name_too_long": {"fr": "Nom trop long ({length} caractères, 120 au plus).",
-                              "en": "Name too long ({length} characters, 120 at most)."},
+    "scn.err.name_empty": {
+        "fr": "Donnez un nom au scénario.",
+        "en": "Give the scenario a name.",
+    },
+    "scn.err.name_too_long": {
+        "fr": "Nom trop long ({length} caractères, 120 au plus).",
+        "en": "Name too long ({length} characters, 120 at most).",
+    },
     "scn.err.name_taken": {
         "fr": "Un scénario porte déjà ce nom sur ces données : choisissez-en un autre.",
-        "en": "A scenario already has this name on this data: choose another one."},
-    "scn.err.unknown_id": {"fr": "Le scénario {id} n'existe pas (ou plus).",
-                           "en": "Scenario {id} does not exist (any more)."},
-    "scn.err.other": {"fr": "Opération refusée : {reason}",
-                      "en": "Operation refused: {reason}"},
+        "en": "A scenario already has this name on this data: choose another one.",
+    },
+    "scn.err.unknown_id": {
+        "fr": "Le scénario {id} n'existe pas (ou plus).",
+        "en": "Scenario {id} does not exist (any more).",
+    },
+    "scn.err.other": {
+        "fr": "Opération refusée : {reason}",
+        "en": "Operation refused: {reason}",
+    },
     "scn.site_status.kept": {"fr": "maintenu", "en": "kept"},
     "scn.site_status.closed": {"fr": "fermé", "en": "closed"},
     "scn.site_status.opened": {"fr": "ouvert", "en": "opened"},
@@ -971,6 +1026,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "seg.sites.commune": {"fr": "Commune", "en": "Commune"},
     "seg.sites.population": {"fr": "Population desservie", "en": "Population served"},
     "seg.sites.distance": {"fr": "Distance moyenne (km)", "en": "Mean distance (km)"},
+    # --- labels inside dcc.Dropdown (Dash's own texts are English) -------------
+    "dropdown.select_all": {"fr": "Tout sélectionner", "en": "Select all"},
+    "dropdown.deselect_all": {"fr": "Tout désélectionner", "en": "Deselect all"},
+    "dropdown.selected_count": {
+        "fr": "{num_selected} choisis",
+        "en": "{num_selected} selected",
+    },
+    "dropdown.search": {"fr": "Rechercher", "en": "Search"},
+    "dropdown.clear_search": {"fr": "Effacer la recherche", "en": "Clear search"},
+    "dropdown.clear_selection": {"fr": "Effacer la sélection", "en": "Clear selection"},
+    "dropdown.no_options_found": {"fr": "Aucun choix trouvé", "en": "No options found"},
     "page.not_found": {"fr": "Page introuvable.", "en": "Page not found."},
     # --- forecasts and delay-risk drivers (/prevision) ------------------------
     "nav.forecast": {"fr": "Prévisions", "en": "Forecasts"},
@@ -1109,7 +1175,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "{pos_test} (test).",
     },
     "risk.model.logistic": {"fr": "Régression logistique", "en": "Logistic regression"},
-    "risk.model.gradient_boosting": {"fr": "Gradient boosting", "en": "Gradient boosting"},
+    "risk.model.gradient_boosting": {
+        "fr": "Gradient boosting",
+        "en": "Gradient boosting",
+    },
     "risk.roc_title": {
         "fr": "Courbes ROC sur les semaines de test",
         "en": "ROC curves on the test weeks",
@@ -1169,6 +1238,24 @@ STRINGS: dict[str, dict[str, str]] = {
     "risk.feature.internet_rate": {"fr": "Accès à internet", "en": "Internet access"},
     "risk.feature.urban_share": {"fr": "Part urbaine", "en": "Urban share"},
 }
+
+
+def dropdown_labels(lang: str) -> dict[str, str]:
+    """The texts a dcc.Dropdown draws itself, in ``lang`` (its ``labels`` prop).
+
+    ``{num_selected}`` is left for the component to fill.
+    """
+    keys = (
+        "select_all",
+        "deselect_all",
+        "selected_count",
+        "search",
+        "clear_search",
+        "clear_selection",
+        "no_options_found",
+    )
+    lang = lang if lang in LANGUAGES else "fr"
+    return {k: STRINGS[f"dropdown.{k}"][lang] for k in keys}
 
 
 def t(key: str, lang: str = "fr", **values) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashapp import ids
-from dashapp.i18n import t
+from dashapp.i18n import dropdown_labels, t
 from data.forecast import CENTER, MAX_HORIZON, NATIONAL
 from data.risk import RISK_MODELS, TARGETS
 from data.views import DatasetContext
@@ -76,6 +76,7 @@ def page(ctx: DatasetContext, levels: list[str], lang: str) -> html.Div:
                 ),
                 dbc.Label(t("fc.series", lang), html_for=ids.FC_SERIES),
                 dcc.Dropdown(
+                    labels=dropdown_labels(lang),
                     id=ids.FC_SERIES,
                     options=options,
                     value=options[0]["value"] if options else None,

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashapp import ids
-from dashapp.i18n import t
+from dashapp.i18n import dropdown_labels, t
 from data.importers import DEFAULT_RATES
 from layouts.figures import LIGHT_TO_DARK, fmt
 
@@ -36,6 +36,7 @@ def dataset_picker(datasets, lang: str) -> dbc.Card:
                 html.H5(t("imp.datasets", lang), className="card-title"),
                 html.Small(t("imp.datasets_hint", lang), className="text-muted"),
                 dcc.Dropdown(
+                    labels=dropdown_labels(lang),
                     id=ids.IMP_DATASET,
                     options=dataset_options(datasets, lang),
                     value=active,
@@ -52,6 +53,7 @@ def dataset_picker(datasets, lang: str) -> dbc.Card:
 
 def _select(id_, options: list[str], value, lang: str) -> dcc.Dropdown:
     return dcc.Dropdown(
+        labels=dropdown_labels(lang),
         id=id_,
         options=[{"label": t("imp.field.none", lang), "value": ""}]
         + [{"label": c, "value": c} for c in options],
@@ -103,6 +105,7 @@ def file_list(files: list[dict], lang: str) -> list:
         if info.get("error"):
             continue
         role = dcc.Dropdown(
+            labels=dropdown_labels(lang),
             id=ids.imp_role(i),
             options=[
                 {"label": t(f"imp.role.{r}", lang), "value": r}

@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from dashapp import ids
 from dashapp.filters import Resolved
-from dashapp.i18n import t
+from dashapp.i18n import dropdown_labels, t
 from data.kpi import CARD_KPIS, KPIS, MAP_KPIS
 from data.views import DatasetContext
 from layouts.figures import fmt
@@ -52,6 +52,7 @@ def filter_panel(ctx: DatasetContext, r: Resolved, lang: str) -> dbc.Card:
                 ),
                 dbc.Label(t("filters.indicator", lang), html_for=ids.INDICATOR),
                 dcc.Dropdown(
+                    labels=dropdown_labels(lang),
                     id=ids.INDICATOR,
                     value=r.indicator,
                     clearable=False,
@@ -62,6 +63,7 @@ def filter_panel(ctx: DatasetContext, r: Resolved, lang: str) -> dbc.Card:
                 ),
                 dbc.Label(t("filters.region", lang), html_for=ids.REGION),
                 dcc.Dropdown(
+                    labels=dropdown_labels(lang),
                     id=ids.REGION,
                     value=r.region,
                     placeholder=t("filters.all", lang),
@@ -73,6 +75,7 @@ def filter_panel(ctx: DatasetContext, r: Resolved, lang: str) -> dbc.Card:
                 ),
                 dbc.Label(t("filters.department", lang), html_for=ids.DEPARTMENT),
                 dcc.Dropdown(
+                    labels=dropdown_labels(lang),
                     id=ids.DEPARTMENT,
                     value=r.department,
                     placeholder=t("filters.all_departments", lang),

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashapp import ids
-from dashapp.i18n import t
+from dashapp.i18n import dropdown_labels, t
 from layouts.figures import fmt
 
 OBJECTIVE_KEYS = ("distance", "coverage", "fewest", "worst", "rebalance")
@@ -91,6 +91,7 @@ def parameter_panel(
         for row in doc_types.itertuples()
     ]
     objective = dcc.Dropdown(
+        labels=dropdown_labels(lang),
         id=ids.SCN_OBJECTIVE,
         value=v["objective"],
         clearable=False,
@@ -115,6 +116,7 @@ def parameter_panel(
                     t("scn.zone", lang), html_for=ids.SCN_ZONE, className="small mb-0"
                 ),
                 dcc.Dropdown(
+                    labels=dropdown_labels(lang),
                     id=ids.SCN_ZONE,
                     options=zones or [],
                     placeholder=t("filters.all", lang),
@@ -528,7 +530,10 @@ def library_card(lang: str) -> dbc.Card:
                     className="mb-2",
                 ),
                 dcc.Dropdown(
-                    id=ids.SCN_SAVED, placeholder=t("scn.saved", lang), className="mb-2"
+                    labels=dropdown_labels(lang),
+                    id=ids.SCN_SAVED,
+                    placeholder=t("scn.saved", lang),
+                    className="mb-2",
                 ),
                 dbc.ButtonGroup(
                     [
@@ -600,6 +605,7 @@ def compare_section(lang: str) -> html.Div:
                 [
                     dbc.Col(
                         dcc.Dropdown(
+                            labels=dropdown_labels(lang),
                             id=ids.SCN_COMPARE_PICK,
                             multi=True,
                             placeholder=t("scn.compare_pick", lang),

@@ -11,7 +11,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashapp import ids
-from dashapp.i18n import t
+from dashapp.i18n import dropdown_labels, t
 from data.indicators import DEFAULT_INDICATORS, INDICATORS, LOG_SCALE
 from data.views import DatasetContext
 from layouts.figures import OFFLINE_STYLE, _chart_layout, fmt
@@ -60,6 +60,7 @@ def controls(ctx: DatasetContext, lang: str) -> dbc.Card:
                 html.Small(t("seg.intro", lang), className="text-muted d-block mb-2"),
                 dbc.Label(t("seg.scope", lang), html_for=ids.SEG_REGION),
                 dcc.Dropdown(
+                    labels=dropdown_labels(lang),
                     id=ids.SEG_REGION,
                     placeholder=t("filters.all", lang),
                     options=[
@@ -90,6 +91,7 @@ def controls(ctx: DatasetContext, lang: str) -> dbc.Card:
                 ),
                 dbc.Label(t("seg.k", lang), html_for=ids.SEG_K),
                 dcc.Dropdown(
+                    labels=dropdown_labels(lang),
                     id=ids.SEG_K,
                     value="auto",
                     clearable=False,
