@@ -21,7 +21,7 @@ from callbacks.scenarios import (
 from dashapp import current_config, ids, services
 from dashapp.config import Config
 from dashapp.forecasting import results
-from dashapp.i18n import t
+from dashapp.i18n import STRINGS, t
 from data import exports
 from data.scenarios import (
     ScenarioStoreError,
@@ -57,7 +57,12 @@ def saved_options(store, lang: str) -> list[dict]:
     frame = list_scenarios(store)
     options = []
     for row in frame.itertuples():
-        label = f"{row.name} · {row.status} · {row.updated_at:%Y-%m-%d %H:%M}"
+        status = (
+            t(f"scn.status.{row.status}", lang)
+            if f"scn.status.{row.status}" in STRINGS
+            else row.status
+        )
+        label = f"{row.name} · {status} · {row.updated_at:%Y-%m-%d %H:%M}"
         if row.stale:
             label += f" · {t('scn.list_stale', lang)}"
         options.append({"label": label, "value": int(row.id)})

@@ -573,14 +573,16 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
             t("scn.failed", lang, reason=outcome["error"]), color="danger"
         )
     result = outcome["result"]
-    record = save_run(config, int(dataset_id), whatif, spec, result)
+    record = save_run(config, int(dataset_id), whatif, spec, result, lang)
     return {"id": record.id}, status_alert(result.report, lang)
 
 
-def save_run(config: Config, dataset_id: int, whatif: WhatIf, spec, result):
+def save_run(
+    config: Config, dataset_id: int, whatif: WhatIf, spec, result, lang: str = "fr"
+):
     """Save a run under a fresh automatic name (renamed later by the planner)."""
     store = services.get_store(config.database_url)
-    stem = f"Scénario {dt.datetime.now():%Y-%m-%d %H:%M:%S}"
+    stem = t("scn.auto_name", lang, when=f"{dt.datetime.now():%Y-%m-%d %H:%M:%S}")
     params = {"whatif": whatif.to_dict(), "spec": spec.to_dict()}
     for n in range(1, 100):
         name = stem if n == 1 else f"{stem} ({n})"

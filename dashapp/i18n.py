@@ -649,6 +649,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "scn.zone.region": {"fr": "Région : {name}", "en": "Region: {name}"},
     "scn.zone.department": {"fr": "Département : {name}", "en": "Department: {name}"},
+    "scn.auto_name": {"fr": "Scénario {when}", "en": "Scenario {when}"},
+    "scn.status.draft": {"fr": "brouillon", "en": "draft"},
     "scn.too_large": {
         "fr": "Ce jeu de données compte {communes} communes et {sites} centres et sites "
         "candidats : trop pour planifier tout le pays dans le navigateur. Utilisez "
