@@ -114,10 +114,13 @@ def test_proven_gap_bounds_distance_to_true_optimum(seed):
     assert info["points"] <= 40 and info["error_bound"] > 0
     assert rep.bound <= opt * (1 + 1e-9) <= rep.objective * (1 + 1e-9)
     assert rep.gap >= relative_gap(rep.objective, opt) - 1e-9
-    assert rep.bound == pytest.approx(
-        rep.details["aggregated_bound"] - info["error_bound"]
-    )
-    assert rep.status == "feasible"
+    agg_bound = rep.details["aggregated_bound"] - info["error_bound"]
+    assert rep.details["aggregation_bound"] == pytest.approx(agg_bound)
+    assert agg_bound <= opt
+    assert rep.details["lagrangian_bound"] <= opt * (1 + 1e-9)
+    assert rep.bound == max(agg_bound, rep.details["lagrangian_bound"])
+    # The Lagrangian bound on every commune is far tighter than the aggregation one.
+    assert rep.gap < 0.05 < relative_gap(rep.objective, agg_bound)
     # The true objective is the one of the communes' nearest open sites.
     w = agg.assignments["demand"].to_numpy()
     assert rep.objective == pytest.approx(w @ agg.assignments["distance"].to_numpy())
