@@ -10,7 +10,7 @@ import numpy as np
 from optimization import explain
 from optimization.errors import InfeasibleError, Reason
 from optimization.inputs import EquityRule, SiteRules, check_cost_matrix, check_weights
-from optimization.solver import INFEASIBLE, LinearModel, SolveReport
+from optimization.solver import INFEASIBLE, LinearModel, ReportedResults, SolveReport
 
 __all__ = ["LocationModel", "geodataframe_costs"]
 
@@ -79,7 +79,7 @@ def geodataframe_costs(
     )
 
 
-class LocationModel:
+class LocationModel(ReportedResults):
     """Base of the facility location models (not used directly).
 
     After :meth:`solve`, results are attributes: ``status``, ``objective``,
@@ -341,26 +341,6 @@ class LocationModel:
         )
 
     # -- results ------------------------------------------------------------------
-
-    @property
-    def status(self) -> str | None:
-        """``optimal``, ``feasible``, ``infeasible`` or ``no_solution``."""
-        return None if self.report is None else self.report.status
-
-    @property
-    def objective(self) -> float | None:
-        """Objective of the solution found."""
-        return None if self.report is None else self.report.objective
-
-    @property
-    def bound(self) -> float | None:
-        """Best proven bound on the optimal objective."""
-        return None if self.report is None else self.report.bound
-
-    @property
-    def gap(self) -> float | None:
-        """Relative gap between ``objective`` and ``bound``."""
-        return None if self.report is None else self.report.gap
 
     @property
     def fac2cli(self) -> list[list[int]] | None:

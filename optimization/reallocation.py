@@ -22,7 +22,13 @@ import numpy as np
 
 from optimization.errors import InfeasibleError, Reason, fmt_number
 from optimization.inputs import check_weights
-from optimization.solver import DEFAULT_GAP, LinearModel, SolveReport, solve_model
+from optimization.solver import (
+    DEFAULT_GAP,
+    LinearModel,
+    ReportedResults,
+    SolveReport,
+    solve_model,
+)
 
 __all__ = ["CapacityReallocation"]
 
@@ -44,7 +50,7 @@ def mm1_delay(load: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     return np.where(load <= 0, 0.0, out)
 
 
-class CapacityReallocation:
+class CapacityReallocation(ReportedResults):
     """Move staff between existing centers to minimise unmet demand, overload or delay.
 
     Examples
@@ -314,26 +320,6 @@ class CapacityReallocation:
                 max(0.0, ((self.loads[pos] - cap[pos]) / self.loads[pos]).max())
             )
         return float(mm1_delay(self.loads, cap).sum())
-
-    @property
-    def status(self) -> str | None:
-        """Solve status (see :class:`~optimization.solver.SolveReport`)."""
-        return None if self.report is None else self.report.status
-
-    @property
-    def objective(self) -> float | None:
-        """Objective value of the solution."""
-        return None if self.report is None else self.report.objective
-
-    @property
-    def bound(self) -> float | None:
-        """Best proven bound."""
-        return None if self.report is None else self.report.bound
-
-    @property
-    def gap(self) -> float | None:
-        """Relative gap."""
-        return None if self.report is None else self.report.gap
 
     @property
     def capacity_after(self) -> np.ndarray | None:

@@ -662,6 +662,14 @@ def _site_frame(network: NetworkInputs, spec: ScenarioSpec) -> pd.DataFrame:
     return sites
 
 
+def _site_table(sites: pd.DataFrame, *args) -> pd.DataFrame:
+    """:func:`optimization.results.center_table` of the sites, with their position."""
+    table = center_table(sites["site_id"], sites["name"], *args)
+    table.insert(2, "lon", sites["lon"].to_numpy())
+    table.insert(3, "lat", sites["lat"].to_numpy())
+    return table
+
+
 def _cost_matrix(
     spec: ScenarioSpec, network: NetworkInputs, sites: pd.DataFrame
 ) -> np.ndarray:
@@ -864,9 +872,8 @@ def run_scenario(
         change_cost,
         allocation,
     )
-    centers = center_table(
-        sites["site_id"],
-        sites["name"],
+    centers = _site_table(
+        sites,
         existing,
         open_mask,
         weights,
@@ -874,8 +881,6 @@ def run_scenario(
         cap_after,
         allocation,
     )
-    centers.insert(2, "lon", sites["lon"].to_numpy())
-    centers.insert(3, "lat", sites["lat"].to_numpy())
     if modules is not None:
         centers["modules_added"] = modules
     communes = commune_table(
@@ -1099,17 +1104,14 @@ def _run_pmedian_aggregated(
     kpi_after = _kpis_nearest(
         weights, dist, open_mask, assignment, caps, radius, change_cost
     )
-    centers = center_table(
-        sites["site_id"],
-        sites["name"],
+    centers = _site_table(
+        sites,
         existing,
         open_mask,
         weights,
         assignment,
         capacities,
     )
-    centers.insert(2, "lon", sites["lon"].to_numpy())
-    centers.insert(3, "lat", sites["lat"].to_numpy())
     site_ids = sites["site_id"].to_numpy(dtype=object)
     communes = pd.DataFrame(
         {
@@ -1206,17 +1208,14 @@ def _run_reallocation(
     cap_before = sites["capacity"].to_numpy().copy()
     cap_after = cap_before.copy()
     cap_after[idx] = model.capacity_after
-    centers = center_table(
-        sites["site_id"],
-        sites["name"],
+    centers = _site_table(
+        sites,
         existing,
         open_mask,
         weights,
         assignment,
         cap_after,
     )
-    centers.insert(2, "lon", sites["lon"].to_numpy())
-    centers.insert(3, "lat", sites["lat"].to_numpy())
     centers = centers[existing].reset_index(drop=True)
     centers["staff_before"] = sites["staff"].to_numpy()[idx].astype(int)
     centers["staff_after"] = model.staff_after

@@ -607,3 +607,33 @@ def _solve_pulp_generic(
     prob.solve(solver)
     report.solve_seconds = time.perf_counter() - t1
     return _read_pulp_solution(model, prob, xs, report, gap_rel)
+
+
+class ReportedResults:
+    """``status``, ``objective``, ``bound`` and ``gap`` read from ``self.report``.
+
+    Shared by every model class: the :class:`SolveReport` of the last solve is the
+    one source of these numbers (``None`` before solving).
+    """
+
+    report: SolveReport | None = None
+
+    @property
+    def status(self) -> str | None:
+        """``optimal``, ``feasible``, ``infeasible`` or ``no_solution``."""
+        return None if self.report is None else self.report.status
+
+    @property
+    def objective(self) -> float | None:
+        """Objective of the solution found."""
+        return None if self.report is None else self.report.objective
+
+    @property
+    def bound(self) -> float | None:
+        """Best proven bound on the optimal objective."""
+        return None if self.report is None else self.report.bound
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap between ``objective`` and ``bound``."""
+        return None if self.report is None else self.report.gap
