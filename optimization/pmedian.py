@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from optimization.base import LocationModel
+from optimization.capacitated import assign_to_open_sites, round_open_sites
 from optimization.heuristics import (
     greedy_interchange,
     lagrangian_bound,
@@ -40,11 +41,19 @@ from optimization.solver import (
     OPTIMAL,
     LinearModel,
     SolveReport,
+    fix_by_reduced_cost,
     relative_gap,
     solve_model,
+    solve_relaxation,
 )
 
 __all__ = ["PMedian"]
+
+
+def _out_of_time(left: float | None) -> bool:
+    return left is not None and left <= 0
+
+
 KTH = 2  # warm levels reach the 2nd-nearest open site of the start
 
 
@@ -67,7 +76,7 @@ class PMedian(LocationModel):
 
     name = "p-median"
     #: First truncation of the capacitated model: cheapest pairs per point.
-    pairs_per_point = 20
+    pairs_per_point = 40
 
     def __init__(
         self,
@@ -682,7 +691,13 @@ class PMedian(LocationModel):
         far_cost = np.where(dropped[far_pts], self.cost_matrix[far_pts], np.inf).min(
             axis=1
         )
-        f = model.add_vars("far", far_pts.size, ub=1.0, cost=w[far_pts] * far_cost)
+        f = model.add_vars(
+            "far",
+            far_pts.size,
+            ub=1.0,
+            cost=w[far_pts] * far_cost,
+            integer=not self.split,  # implied by the assignment row; eases fixing
+        )
         model.add_rows(
             "assign",
             np.concatenate([ii, far_pts]),
@@ -788,29 +803,69 @@ class PMedian(LocationModel):
     def _solve_assignment(
         self, solver: Any, time_limit: float | None, gap_rel: float, msg: bool
     ) -> SolveReport:
+        """Truncated assignment models, tightened by LP reduced-cost fixing.
+
+        Each round builds the relaxation on the kept pairs and solves its LP.
+        A capacity-feasible plan rounded from the LP is the incumbent: integer
+        columns whose reduced cost exceeds the gap between that plan and the LP
+        bound cannot appear in a better plan and are fixed (most candidate
+        sites, pairs and far columns on real networks), and the plan warm-starts
+        the MIP. When the MIP still sends points "far", their pairs double and
+        the next round starts.
+        """
         t_start = time.perf_counter()
         pairs = self._assignment_pairs()
         per_point = np.full(self.n, self.pairs_per_point)
         keep = self._nearest_pairs(pairs, per_point)
         report = SolveReport(
-            solver="", details={"formulation": "assignment (capacitated, truncated)"}
+            solver="",
+            details={"formulation": "assignment (capacitated, truncated, fixed)"},
         )
         best: dict | None = None
         lower = -math.inf
         self.iterations = []
+
+        def left() -> float | None:
+            if time_limit is None:
+                return None
+            return time_limit - (time.perf_counter() - t_start)
+
         while True:
             tb = time.perf_counter()
             built = self._build_assignment(pairs, keep)
+            relax = None
+            if not _out_of_time(left()):
+                relax = solve_relaxation(built["model"], left())
+            if relax is not None:
+                lower = max(lower, relax.objective)
+                if best is None:
+                    best = self._plan(relax.values[built["y"]], pairs, left())
+                    used = None if best is None else best["alloc"].toarray() > 0
+                    if used is not None and (used & ~keep).any():
+                        # Keep the plan's pairs so that it is a solution here.
+                        keep |= used
+                        built = self._build_assignment(pairs, keep)
+                        relax = solve_relaxation(built["model"], left())
             warm = None if best is None else self._warm_assignment(built, best)
+            fixed = 0
+            if relax is not None and warm is not None:
+                if relative_gap(best["objective"], lower) <= gap_rel:
+                    report.build_seconds += time.perf_counter() - tb
+                    self.iterations.append(
+                        {"pairs": int(keep.sum()), "status": "lp bound", "bound": lower}
+                    )
+                    break  # the LP bound proves the plan optimal
+                fixed = fix_by_reduced_cost(
+                    built["model"], relax, best["objective"]
+                ).size
             report.build_seconds += time.perf_counter() - tb
-            remaining = None
-            if time_limit is not None:
-                remaining = time_limit - (time.perf_counter() - t_start)
-                if remaining <= 0:
-                    break
-            if remaining is not None and best is None:
-                remaining *= 0.8  # keep time to repair a relaxed plan
-            x, rep = solve_model(built["model"], solver, remaining, gap_rel, warm, msg)
+            if _out_of_time(left()):
+                break
+            mip_limit = left()
+            if mip_limit is not None:
+                # Keep time to turn a relaxed plan into a full one.
+                mip_limit -= min(0.1 * time_limit, 3.0)
+            x, rep = solve_model(built["model"], solver, mip_limit, gap_rel, warm, msg)
             report.solver = rep.solver
             report.build_seconds += rep.build_seconds
             report.solve_seconds += rep.solve_seconds
@@ -820,6 +875,8 @@ class PMedian(LocationModel):
             self.iterations.append(
                 {
                     "pairs": int(keep.sum()),
+                    "lp_bound": None if relax is None else relax.objective,
+                    "fixed_columns": fixed,
                     "status": rep.status,
                     "bound": rep.bound,
                     "objective": rep.objective,
@@ -827,10 +884,14 @@ class PMedian(LocationModel):
                 }
             )
             if rep.status == INFEASIBLE:
+                if best is not None:
+                    break  # nothing better than the incumbent survived fixing
                 # The truncated model is a relaxation: the full one is infeasible.
                 report.status = INFEASIBLE
                 return report
             if rep.bound is not None and math.isfinite(rep.bound):
+                # After fixing, a bound on the plans better than the incumbent:
+                # the final bound min(lower, incumbent) is valid either way.
                 lower = max(lower, rep.bound)
             if x is None:
                 break
@@ -839,16 +900,21 @@ class PMedian(LocationModel):
                 if best is None or obj < best["objective"]:
                     best = self._assignment_solution(built, x, obj)
                 break  # the relaxation's plan is a full plan: its gap stands
-            if best is None:
-                # A full plan on the relaxation's sites gives an incumbent (and
-                # a warm start) even if the time runs out before the loop ends.
-                best = self._repair(
-                    x[built["y"]] > 0.5, solver, t_start, time_limit, gap_rel
-                )
+            # A full plan on the relaxation's open sites may beat the incumbent.
+            plan = self._plan_for(x[built["y"]] > 0.5, pairs, left())
+            if plan is not None and (
+                best is None or plan["objective"] < best["objective"]
+            ):
+                best = plan
+            if best is not None and relative_gap(best["objective"], lower) <= gap_rel:
+                break
             # Points sent "far" need more of their pairs: double them.
             per_point = np.where(far, per_point * 2, per_point)
             keep |= self._nearest_pairs(pairs, per_point) & far[:, None]
         report.details["iterations"] = len(self.iterations)
+        report.details["fixed_columns"] = sum(
+            it.get("fixed_columns", 0) for it in self.iterations
+        )
         if best is None:
             report.status = NO_SOLUTION
             report.bound = lower if math.isfinite(lower) else None
@@ -863,31 +929,54 @@ class PMedian(LocationModel):
         self._store_assignment(best)
         return report
 
-    def _repair(
-        self,
-        open_mask: np.ndarray,
-        solver: Any,
-        t_start: float,
-        time_limit: float | None,
-        gap_rel: float,
+    def _plan(
+        self, y: np.ndarray, pairs: np.ndarray, time_limit: float | None
     ) -> dict | None:
-        """Best assignment to the given open sites (all their pairs), or None."""
-        fixed = copy.copy(self)
-        fixed.rules = dataclasses.replace(
-            self.rules, locked=open_mask.copy(), forbidden=~open_mask
-        )
-        fixed.p = None if self.p is None else int(open_mask.sum())
-        pairs = fixed._assignment_pairs()
-        built = fixed._build_assignment(pairs, pairs)
-        limit = (
-            5.0 if time_limit is None else time_limit - (time.perf_counter() - t_start)
-        )
-        if limit <= 0:
+        """The best full plan rounded from fractional open values, or None.
+
+        With a free number of sites, both "open from 0.5" and "open every site
+        the LP uses" are tried.
+        """
+        thresholds = [0.5] if self.p is not None else [0.5, 1e-6]
+        best = None
+        for threshold in thresholds:
+            open_mask = round_open_sites(y, self.rules, self.weights, self.p, threshold)
+            plan = (
+                None
+                if open_mask is None
+                else self._plan_for(open_mask, pairs, time_limit)
+            )
+            if plan is not None and (
+                best is None or plan["objective"] < best["objective"]
+            ):
+                best = plan
+        return best
+
+    def _plan_for(
+        self, open_mask: np.ndarray, pairs: np.ndarray, time_limit: float | None
+    ) -> dict | None:
+        """A full plan serving the demand from ``open_mask``, checked, or None."""
+        if _out_of_time(time_limit):
             return None
-        x, rep = solve_model(built["model"], solver, min(limit, 5.0), gap_rel)
-        if x is None or rep.objective is None:
+        plan = assign_to_open_sites(
+            self.cost_matrix,
+            self.weights,
+            open_mask,
+            pairs,
+            self.rules,
+            split=self.split,
+            cost_weight=self.cost_weight,
+            time_limit=time_limit,
+        )
+        if plan is None:
             return None
-        return self._assignment_solution(built, x, rep.objective)
+        # Checked against the full model's rows (p, budget, equity...).
+        full = self._build_assignment(pairs, plan["alloc"].toarray() > 0)
+        x = self._warm_assignment(full, plan)
+        if x is None:
+            return None
+        plan["objective"] = full["model"].objective_value(x)
+        return plan
 
     def _assignment_solution(self, built: dict, x: np.ndarray, obj: float) -> dict:
         frac = x[built["x"]]

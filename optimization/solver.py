@@ -30,9 +30,12 @@ __all__ = [
     "NO_SOLUTION",
     "OPTIMAL",
     "LinearModel",
+    "Relaxation",
     "SolveReport",
+    "fix_by_reduced_cost",
     "relative_gap",
     "solve_model",
+    "solve_relaxation",
 ]
 
 OPTIMAL = "optimal"
@@ -254,6 +257,18 @@ class LinearModel:
         ax = A @ x
         return bool(np.all(ax >= rlo - tol) and np.all(ax <= rhi + tol))
 
+    def fix_columns(self, cols: Any, values: Any) -> None:
+        """Fix columns ``cols`` at ``values`` (both bounds), e.g. after a proof."""
+        cols = np.asarray(cols, dtype=np.int64)
+        values = np.broadcast_to(np.asarray(values, float), cols.shape)
+        for block, (_, start, stop) in enumerate(self._col_blocks):
+            inside = (cols >= start) & (cols < stop)
+            if inside.any():
+                local = cols[inside] - start
+                self._lb[block][local] = values[inside]
+                self._ub[block][local] = values[inside]
+        self._cache = None
+
     def to_pulp(self) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
         """Build the equivalent :class:`pulp.LpProblem` and its variables."""
         cost, lb, ub, integer, A, rlo, rhi = self.arrays()
@@ -428,29 +443,14 @@ def _finish(
     return report
 
 
-def _solve_highs(
-    model: LinearModel,
-    time_limit: float | None = None,
-    gap_rel: float = DEFAULT_GAP,
-    msg: bool = False,
-    threads: int | None = None,
-    warm_start: np.ndarray | None = None,
-    path: str | None = None,
-) -> tuple[np.ndarray | None, SolveReport]:
+def _load_highs(model: LinearModel, msg: bool = False, relax: bool = False) -> Any:
+    """A ``highspy.Highs`` holding ``model`` (integrality dropped if ``relax``)."""
     import highspy
 
-    t0 = time.perf_counter()
     cost, lb, ub, integer, A, rlo, rhi = model.arrays()
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(msg))
-    h.setOptionValue("mip_rel_gap", float(gap_rel))
-    h.setOptionValue("mip_abs_gap", 1e-9)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
     inf = highspy.kHighsInf
-    is_mip = bool(integer.any())
     status = h.passModel(
         model.n_cols,
         model.n_rows,
@@ -466,10 +466,124 @@ def _solve_highs(
         A.indptr[:-1].astype(np.int32),
         A.indices.astype(np.int32),
         A.data.astype(np.float64),
-        integer.astype(np.int32),
+        np.zeros(model.n_cols, np.int32) if relax else integer.astype(np.int32),
     )
     if status == highspy.HighsStatus.kError:
         raise RuntimeError("HiGHS rejected the model")
+    return h
+
+
+@dataclass
+class Relaxation:
+    """An optimal solution of a model's LP relaxation.
+
+    Attributes
+    ----------
+    values : ndarray
+        Column values.
+    reduced_costs : ndarray
+        Reduced cost of each column (objective sense of the model).
+    objective : float
+        Optimal LP objective: a bound on the model's optimum.
+    """
+
+    values: np.ndarray
+    reduced_costs: np.ndarray
+    objective: float
+
+
+def solve_relaxation(
+    model: LinearModel, time_limit: float | None = None
+) -> Relaxation | None:
+    """Solve the LP relaxation of ``model`` with HiGHS.
+
+    Returns None when HiGHS is not installed or the LP is not solved to
+    optimality (time limit, infeasible...): callers then go without it.
+
+    Examples
+    --------
+    >>> m = LinearModel()
+    >>> x = m.add_vars("x", 2, ub=1, cost=[1.0, 3.0], integer=True)
+    >>> rows = m.add_rows("r", [0, 0], x, [2.0, 2.0], lo=1.0)
+    >>> r = solve_relaxation(m)
+    >>> r.objective, r.values.tolist(), r.reduced_costs.tolist()
+    (0.5, [0.5, 0.0], [0.0, 2.0])
+    """
+    try:
+        import highspy
+    except ImportError:
+        return None
+    h = _load_highs(model, relax=True)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    sol = h.getSolution()
+    values = np.asarray(sol.col_value, dtype=float)
+    return Relaxation(
+        values=values,
+        reduced_costs=np.asarray(sol.col_dual, dtype=float),
+        objective=model.objective_value(values),
+    )
+
+
+def fix_by_reduced_cost(
+    model: LinearModel, relaxation: Relaxation, upper: float
+) -> np.ndarray:
+    """Fix the integer columns no solution better than ``upper`` can move.
+
+    Classic reduced-cost fixing: a minimisation LP optimum ``z`` with reduced
+    costs ``d`` proves that any solution moving an integer column off the
+    bound where the LP leaves it costs at least ``z + |d_j|`` (the move is at
+    least 1). Columns with ``|d_j| > upper - z`` are fixed at that bound, so
+    every solution better than ``upper`` stays in the model. Exact: the
+    model's optimum is kept, or ``upper`` was already optimal.
+
+    Returns the positions of the fixed columns.
+
+    Examples
+    --------
+    >>> m = LinearModel()
+    >>> x = m.add_vars("x", 2, ub=1, cost=[1.0, 3.0], integer=True)
+    >>> rows = m.add_rows("r", [0, 0], x, [1.0, 1.0], lo=1.0)
+    >>> fix_by_reduced_cost(m, solve_relaxation(m), upper=1.0).tolist()
+    [1]
+    """
+    if model.maximize:
+        raise ValueError("reduced-cost fixing is implemented for minimisation")
+    _, lb, ub, integer, *_ = model.arrays()
+    x, d = relaxation.values, relaxation.reduced_costs
+    slack = upper - relaxation.objective
+    slack += 1e-7 * max(1.0, abs(upper))  # numerical margin: never over-fix
+    at_lb = integer & (x <= lb + 1e-9) & (d > slack) & (ub > lb)
+    at_ub = integer & (x >= ub - 1e-9) & (-d > slack) & (ub > lb)
+    cols = np.flatnonzero(at_lb | at_ub)
+    model.fix_columns(cols, np.where(at_lb[cols], lb[cols], ub[cols]))
+    return cols
+
+
+def _solve_highs(
+    model: LinearModel,
+    time_limit: float | None = None,
+    gap_rel: float = DEFAULT_GAP,
+    msg: bool = False,
+    threads: int | None = None,
+    warm_start: np.ndarray | None = None,
+    path: str | None = None,
+) -> tuple[np.ndarray | None, SolveReport]:
+    import highspy
+
+    t0 = time.perf_counter()
+    integer = model.arrays()[3]
+    h = _load_highs(model, msg)
+    h.setOptionValue("mip_rel_gap", float(gap_rel))
+    h.setOptionValue("mip_abs_gap", 1e-9)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    is_mip = bool(integer.any())
     if warm_start is not None and is_mip:
         h.setSolution(
             model.n_cols,

@@ -1,0 +1,250 @@
+"""Capacity-feasible plans for the capacitated p-median, found fast.
+
+The exact capacitated solve (:meth:`optimization.pmedian.PMedian.solve`) needs
+a good full plan early: it is the incumbent that lets reduced-cost fixing
+remove most columns before the MIP, and the MIP's warm start. A plan is built
+in two steps, both plain LP/MIP on small models:
+
+1. :func:`round_open_sites` turns the LP relaxation's fractional open sites
+   into a set of open sites with enough capacity;
+2. :func:`assign_to_open_sites` serves the demand from those sites: the
+   transportation LP (split assignment, exact for that set), then, for single
+   assignment, a small MIP re-assigns the few points the LP split, within the
+   capacity the others leave.
+
+Nothing here decides optimality: a plan is only an upper bound.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from optimization.inputs import SiteRules
+from optimization.solver import LinearModel, solve_model, solve_relaxation
+
+__all__ = ["assign_to_open_sites", "round_open_sites"]
+
+#: Capacity margin over total demand asked of a rounded set of sites when
+#: the number of sites is free (single assignment needs some slack).
+CAPACITY_MARGIN = 1.02
+
+
+def round_open_sites(
+    y: np.ndarray,
+    rules: SiteRules,
+    weights: np.ndarray,
+    p: int | None = None,
+    threshold: float = 0.5,
+) -> np.ndarray | None:
+    """Open sites rounded from LP values, with capacity for the whole demand.
+
+    Parameters
+    ----------
+    y : ndarray, shape (m,)
+        Fractional open values (e.g. the LP relaxation's).
+    rules : SiteRules
+        Locked and forbidden sites, capacities (modules included).
+    weights : ndarray, shape (n,)
+        Demand.
+    p : int, optional
+        Exact number of sites to open; otherwise sites with ``y >= threshold``
+        open, and more by decreasing ``y`` while capacity is short, within the
+        most new sites allowed.
+    threshold : float
+        LP value from which a site opens when ``p`` is not given.
+
+    Returns
+    -------
+    ndarray of bool or None
+        None when no rounding with enough capacity was found.
+
+    Examples
+    --------
+    >>> rules = SiteRules.build(3, capacities=[5, 10, 10])
+    >>> y, demand = np.array([0.9, 0.6, 0.5]), np.array([6.0, 5.0, 5.0])
+    >>> round_open_sites(y, rules, demand, p=2).tolist()  # 5 + 10 < 16: swap
+    [False, True, True]
+    """
+    cap = rules.max_capacity()
+    demand = float(weights.sum())
+    score = np.where(rules.locked, 2.0, np.where(rules.forbidden, -1.0, y))
+    order = np.argsort(-score, kind="stable")
+    allowed_order = order[score[order] >= 0]
+    open_mask = np.zeros(y.size, bool)
+    if p is not None:
+        if allowed_order.size < p:
+            return None
+        open_mask[allowed_order[:p]] = True
+        # Swap the smallest open site for a larger closed one until capacity
+        # suffices (locked sites stay).
+        for _ in range(p):
+            if cap[open_mask].sum() >= demand:
+                return open_mask
+            out = np.flatnonzero(open_mask & ~rules.locked)
+            if out.size == 0:
+                return None
+            j_out = out[np.argmin(cap[out] + 1e-6 * score[out])]
+            closed = allowed_order[~open_mask[allowed_order]]
+            bigger = closed[cap[closed] > cap[j_out]]
+            if bigger.size == 0:
+                return None
+            open_mask[j_out] = False
+            open_mask[bigger[0]] = True  # highest score among the bigger ones
+        return open_mask if cap[open_mask].sum() >= demand else None
+    new_left = np.inf if rules.max_new is None else rules.max_new
+    for j in allowed_order:
+        enough = cap[open_mask].sum() >= CAPACITY_MARGIN * demand
+        if score[j] < threshold and enough:
+            break
+        if not rules.existing[j]:
+            if new_left <= 0:
+                continue
+            new_left -= 1
+        open_mask[j] = True
+    return open_mask if cap[open_mask].sum() >= demand else None
+
+
+def assign_to_open_sites(
+    cost: np.ndarray,
+    weights: np.ndarray,
+    open_mask: np.ndarray,
+    pairs: np.ndarray,
+    rules: SiteRules,
+    split: bool = False,
+    cost_weight: float = 0.0,
+    time_limit: float | None = None,
+) -> dict[str, Any] | None:
+    """Serve all demand from the open sites within their capacities.
+
+    Parameters
+    ----------
+    cost : ndarray, shape (n, m)
+        Distance or travel time.
+    weights : ndarray, shape (n,)
+        Demand.
+    open_mask : ndarray of bool, shape (m,)
+        Open sites.
+    pairs : ndarray of bool, shape (n, m)
+        Pairs that may be used.
+    rules : SiteRules
+        Capacities and capacity modules.
+    split : bool
+        Allow a point to be served by several sites.
+    cost_weight : float
+        Objective weight of module costs.
+    time_limit : float, optional
+        Seconds for the re-assignment MIP (single assignment).
+
+    Returns
+    -------
+    dict or None
+        ``{"open", "modules", "alloc"}`` (``alloc`` a sparse n x m matrix of
+        served shares), or None when no plan was found.
+
+    Examples
+    --------
+    >>> rules = SiteRules.build(2, capacities=[3, 10])
+    >>> D = np.array([[1.0, 5.0], [1.0, 6.0], [2.0, 1.0]])
+    >>> w, both = np.array([2.0, 2.0, 1.0]), np.array([True, True])
+    >>> plan = assign_to_open_sites(D, w, both, np.ones((3, 2), bool), rules)
+    >>> plan["alloc"].toarray().tolist()  # site 0 holds one of the first two
+    [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
+    """
+    n, m = cost.shape
+    w = weights
+    pos = w > 0
+    use = pairs & open_mask[None, :] & pos[:, None]
+    ii, jj = np.nonzero(use)
+    model = LinearModel("transport")
+    x = model.add_vars("x", ii.size, ub=1.0, cost=w[ii] * cost[ii, jj])
+    model.add_rows("assign", ii, x, 1.0, lo=pos.astype(float), hi=1.0, n=n)
+    cap_rows, cap_cols, cap_vals = [jj], [x], [w[ii]]
+    k = None
+    if rules.module_size is not None:
+        k = model.add_vars(
+            "modules",
+            m,
+            ub=np.where(open_mask, rules.max_modules, 0.0),
+            cost=cost_weight * rules.module_cost,
+        )
+        cap_rows.append(np.arange(m))
+        cap_cols.append(k)
+        cap_vals.append(-rules.module_size)
+    model.add_rows(
+        "capacity",
+        np.concatenate(cap_rows),
+        np.concatenate(cap_cols),
+        np.concatenate(cap_vals),
+        hi=np.where(open_mask, rules.capacities, 0.0),
+        n=m,
+    )
+    lp = solve_relaxation(model, time_limit)
+    if lp is None:
+        return None
+    share = lp.values[x]
+    modules = None
+    capacity = rules.capacities.astype(float)
+    if k is not None:
+        modules = np.ceil(lp.values[k] - 1e-7).astype(int)
+        capacity = capacity + rules.module_size * modules
+    if split:
+        keep = share > 1e-12
+        alloc = sp.csr_matrix((share[keep], (ii[keep], jj[keep])), shape=(n, m))
+        return {"open": open_mask.copy(), "modules": modules, "alloc": alloc}
+    # Single assignment: points the LP serves whole keep their site; the few
+    # split points (at most one per open site in a basic solution) are placed
+    # by a small MIP in the capacity left.
+    whole = share > 1 - 1e-7
+    site = np.full(n, -1)
+    site[ii[whole]] = jj[whole]
+    load = np.bincount(site[site >= 0], weights=w[site >= 0], minlength=m)
+    rest = np.flatnonzero(pos & (site < 0))
+    if rest.size:
+        placed = _place(cost, w, rest, use, capacity - load, 1.0, time_limit)
+        if placed is not None:
+            site[rest] = placed
+        else:
+            # The split points do not fit in what is left: re-assign everyone.
+            every = np.flatnonzero(pos)
+            placed = _place(cost, w, every, use, capacity, 5.0, time_limit)
+            if placed is None:
+                return None
+            site[every] = placed
+    served = np.flatnonzero(site >= 0)
+    alloc = sp.csr_matrix((np.ones(served.size), (served, site[served])), shape=(n, m))
+    return {"open": open_mask.copy(), "modules": modules, "alloc": alloc}
+
+
+def _place(
+    cost: np.ndarray,
+    w: np.ndarray,
+    points: np.ndarray,
+    use: np.ndarray,
+    room: np.ndarray,
+    seconds: float,
+    time_limit: float | None,
+) -> np.ndarray | None:
+    """Single-assign ``points`` to sites with ``room`` left, at least cost.
+
+    A small MIP given ``seconds`` at most (less if ``time_limit`` is nearer).
+    """
+    fits = use[points] & (w[points, None] <= room[None, :] + 1e-9)
+    pi, jj = np.nonzero(fits)
+    model = LinearModel("place")
+    x = model.add_vars(
+        "x", pi.size, ub=1.0, cost=w[points[pi]] * cost[points[pi], jj], integer=True
+    )
+    model.add_rows("assign", pi, x, 1.0, lo=1.0, hi=1.0, n=points.size)
+    model.add_rows("room", jj, x, w[points[pi]], hi=room, n=room.size)
+    limit = seconds if time_limit is None else max(min(time_limit, seconds), 0.05)
+    values, report = solve_model(model, "highs", limit, 1e-4)
+    if values is None or not math.isfinite(report.objective or math.nan):
+        return None
+    chosen = values[x] > 0.5
+    out = np.full(points.size, -1)
+    out[pi[chosen]] = jj[chosen]
+    return out if (out >= 0).all() else None
