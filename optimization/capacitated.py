@@ -1,4 +1,8 @@
-"""Capacity-feasible plans for the capacitated p-median, found fast.
+"""Feasible plans rounded from an LP relaxation, found fast.
+
+Mostly for the capacitated p-median; :func:`round_open_sites` also serves
+the uncapacitated radius formulation (budgets, equity), where capacities are
+simply absent.
 
 The exact capacitated solve (:meth:`optimization.pmedian.PMedian.solve`) needs
 a good full plan early: it is the incumbent that lets reduced-cost fixing
@@ -70,6 +74,8 @@ def round_open_sites(
     [False, True, True]
     """
     cap = rules.max_capacity()
+    if cap is None:  # uncapacitated: any set has room
+        cap = np.full(y.size, np.inf)
     demand = float(weights.sum())
     score = np.where(rules.locked, 2.0, np.where(rules.forbidden, -1.0, y))
     order = np.argsort(-score, kind="stable")

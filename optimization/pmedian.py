@@ -594,8 +594,49 @@ class PMedian(LocationModel):
             if warm is not None and not model.is_feasible(warm):
                 # The heuristic ignores budgets, equity...: keep it only for levels.
                 best_open, best_obj, warm = None, math.inf, None
-            report.build_seconds += time.perf_counter() - tb
             remaining = None
+            if time_limit is not None:
+                remaining = time_limit - (time.perf_counter() - t_start)
+                if remaining <= 0:
+                    break
+            relax = solve_relaxation(model, remaining)
+            fixed = 0
+            if relax is not None:
+                lower = max(lower, relax.objective)
+                if warm is None:
+                    # A plan rounded from the LP often meets budgets and equity.
+                    rounded = round_open_sites(
+                        relax.values[built["y"]], self.rules, self.weights, self.p
+                    )
+                    if rounded is not None and not self.iterations:
+                        # Model the levels that plan reaches, as for the start.
+                        reach = self._level_of(
+                            lv, self._kth_open_distance(rounded, KTH)
+                        )
+                        wider = np.where(self.weights > 0, np.minimum(reach, full_L), 0)
+                        if (wider > L).any():
+                            L = np.maximum(L, wider)
+                            built = self._build_radius(lv, L)
+                            model = built["model"]
+                            relax = solve_relaxation(model, remaining)
+                            if relax is None:
+                                rounded = None
+                            else:
+                                lower = max(lower, relax.objective)
+                    if rounded is not None:
+                        cand = self._warm_radius(built, lv, rounded, L)
+                        obj = self._true_objective(rounded)
+                        if model.is_feasible(cand) and math.isfinite(obj):
+                            best_open, best_obj, warm = rounded, obj, cand
+                if warm is not None:
+                    if relative_gap(best_obj, lower) <= gap_rel:
+                        report.build_seconds += time.perf_counter() - tb
+                        break  # the LP bound proves the plan optimal
+                    # z takes 0/1 values in the best completion of any plan.
+                    z_cols = np.zeros(model.n_cols, bool)
+                    z_cols[built["z"]] = True
+                    fixed = fix_by_reduced_cost(model, relax, best_obj, z_cols).size
+            report.build_seconds += time.perf_counter() - tb
             if time_limit is not None:
                 remaining = time_limit - (time.perf_counter() - t_start)
                 if remaining <= 0:
@@ -608,12 +649,16 @@ class PMedian(LocationModel):
                 {
                     "z_vars": int(L.sum()),
                     "rows": model.n_rows,
+                    "lp_bound": None if relax is None else relax.objective,
+                    "fixed_columns": fixed,
                     "status": rep.status,
                     "bound": rep.bound,
                     "objective": rep.objective,
                 }
             )
             if rep.status == INFEASIBLE:
+                if best_open is not None:
+                    break  # nothing better than the incumbent survived fixing
                 report.status = INFEASIBLE
                 return report, None, math.inf
             if rep.bound is not None and math.isfinite(rep.bound):

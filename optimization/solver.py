@@ -529,7 +529,10 @@ def solve_relaxation(
 
 
 def fix_by_reduced_cost(
-    model: LinearModel, relaxation: Relaxation, upper: float
+    model: LinearModel,
+    relaxation: Relaxation,
+    upper: float,
+    integral: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fix the integer columns no solution better than ``upper`` can move.
 
@@ -539,6 +542,11 @@ def fix_by_reduced_cost(
     least 1). Columns with ``|d_j| > upper - z`` are fixed at that bound, so
     every solution better than ``upper`` stays in the model. Exact: the
     model's optimum is kept, or ``upper`` was already optimal.
+
+    ``integral`` (boolean, one per column; default the integer columns) may
+    add continuous columns that take 0/1 bound values in some optimal
+    completion of every integer solution (e.g. the radius formulation's
+    ``z``): the same argument applies to that completion.
 
     Returns the positions of the fixed columns.
 
@@ -553,6 +561,8 @@ def fix_by_reduced_cost(
     if model.maximize:
         raise ValueError("reduced-cost fixing is implemented for minimisation")
     _, lb, ub, integer, *_ = model.arrays()
+    if integral is not None:
+        integer = integer | integral
     x, d = relaxation.values, relaxation.reduced_costs
     slack = upper - relaxation.objective
     slack += 1e-7 * max(1.0, abs(upper))  # numerical margin: never over-fix

@@ -177,3 +177,23 @@ def test_assign_to_open_sites_keeps_capacities_and_rounds_modules_up():
     cap = modular.capacities + modular.module_size * plan["modules"]
     assert (w @ plan["alloc"].toarray() <= cap + 1e-9).all()
     assert plan["modules"].dtype.kind == "i"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_radius_fixing_with_equity_keeps_the_optimum(seed, monkeypatch):
+    # The uncapacitated p-median with an equity rule goes through the radius
+    # formulation, where a plan (the start, or one rounded from the LP) lets
+    # y and z columns be fixed, or proves itself optimal by the LP bound.
+    D, w, _ = _geometric(seed, n=150, m=60)
+    groups = np.where(np.arange(150) % 3 == 0, "north", "south")
+    kwargs = {"groups": groups, "coverage_radius": 15.0, "min_coverage": 0.6}
+    fixed = PMedian.from_cost_matrix(D, w, 8, **kwargs).solve()
+    monkeypatch.setattr(
+        pmedian_module, "fix_by_reduced_cost", lambda *a, **k: np.zeros(0, int)
+    )
+    plain = PMedian.from_cost_matrix(D, w, 8, **kwargs).solve()
+    assert fixed.status == plain.status == "optimal"
+    assert fixed.objective == pytest.approx(plain.objective, rel=1e-9)
+    n_fixed = sum(it["fixed_columns"] for it in fixed.iterations)
+    # Seed 2's plan is proven optimal by the LP bound before any MIP.
+    assert (n_fixed > 0) if seed < 2 else (fixed.iterations == [])
