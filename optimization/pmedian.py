@@ -631,6 +631,7 @@ class PMedian(LocationModel):
                 if warm is not None:
                     if relative_gap(best_obj, lower) <= gap_rel:
                         report.build_seconds += time.perf_counter() - tb
+                        report.solver = report.solver or "HiGHS (LP bound)"
                         break  # the LP bound proves the plan optimal
                     # z takes 0/1 values in the best completion of any plan.
                     z_cols = np.zeros(model.n_cols, bool)
@@ -896,6 +897,7 @@ class PMedian(LocationModel):
             if relax is not None and warm is not None:
                 if relative_gap(best["objective"], lower) <= gap_rel:
                     report.build_seconds += time.perf_counter() - tb
+                    report.solver = report.solver or "HiGHS (LP bound)"
                     self.iterations.append(
                         {"pairs": int(keep.sum()), "status": "lp bound", "bound": lower}
                     )
