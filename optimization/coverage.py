@@ -148,6 +148,37 @@ class MCLP(LocationModel):
         reasons = self.diagnose()
         if reasons:
             raise InfeasibleError(reasons)
+        built = self._build()
+        model, y, c, near = built["model"], built["y"], built["c"], built["near"]
+        caps = self.rules.capacities
+        gap_rel = DEFAULT_GAP if gap_rel is None else gap_rel
+        sol, report = solve_model(model, solver, time_limit, gap_rel, None, msg)
+        self.report = report
+        self._infeasible(report)
+        if sol is None:
+            return self
+        open_mask = sol[y] > 0.5
+        self.open_sites = np.flatnonzero(open_mask)
+        if caps is None:
+            self.covered = near[:, open_mask].any(axis=1)
+            self.assignment = np.where(self.covered, self.nearest_open(open_mask), -1)
+        else:
+            frac = sol[built["x"]]
+            alloc = sp.csr_matrix(
+                (frac, (built["ii"], built["jj"])), shape=(self.n, self.m)
+            )
+            alloc.eliminate_zeros()
+            self.allocation = alloc
+            self.covered = sol[c] > 0.5
+            best = np.asarray(alloc.argmax(axis=1)).ravel()
+            self.assignment = np.where(self.covered, best, -1)
+        return self
+
+    def build_model(self) -> LinearModel:
+        """The formulation :meth:`solve` hands to the solver."""
+        return self._build()["model"]
+
+    def _build(self) -> dict[str, Any]:
         near = self.allowed_pairs() & (self.cost_matrix <= self.service_radius)
         w = self.weights
         model = LinearModel(self.name, maximize=True)
@@ -194,26 +225,15 @@ class MCLP(LocationModel):
             )
         self._add_site_rows(model, y)
         self._add_equity_rows(model, y)
-        gap_rel = DEFAULT_GAP if gap_rel is None else gap_rel
-        sol, report = solve_model(model, solver, time_limit, gap_rel, None, msg)
-        self.report = report
-        self._infeasible(report)
-        if sol is None:
-            return self
-        open_mask = sol[y] > 0.5
-        self.open_sites = np.flatnonzero(open_mask)
-        if caps is None:
-            self.covered = near[:, open_mask].any(axis=1)
-            self.assignment = np.where(self.covered, self.nearest_open(open_mask), -1)
-        else:
-            frac = sol[x]
-            alloc = sp.csr_matrix((frac, (ii, jj)), shape=(self.n, self.m))
-            alloc.eliminate_zeros()
-            self.allocation = alloc
-            self.covered = sol[c] > 0.5
-            best = np.asarray(alloc.argmax(axis=1)).ravel()
-            self.assignment = np.where(self.covered, best, -1)
-        return self
+        return {
+            "model": model,
+            "y": y,
+            "c": c,
+            "x": None if caps is None else x,
+            "near": near,
+            "ii": ii,
+            "jj": jj,
+        }
 
 
 class LSCP(LocationModel):
@@ -322,17 +342,8 @@ class LSCP(LocationModel):
         reasons = self.diagnose()
         if reasons:
             raise InfeasibleError(reasons)
-        pos = np.flatnonzero(self.weights > 0)
-        near = (self.allowed_pairs() & (self.cost_matrix <= self.service_radius))[pos]
-        model = LinearModel(self.name)
-        y = self._add_site_columns(model)
-        # Integer objective: a tie-break below 1 on closing existing centers
-        # cannot change the number of centers.
-        closing = self.rules.existing.astype(float)
-        tie = 0.5 / (closing.sum() + 1.0)
-        model._cost[0] = np.ones(self.m) - tie * closing
-        ii, jj = np.nonzero(near)
-        model.add_rows("cover", ii, y[jj], 1.0, lo=1.0, n=pos.size)
+        model = self.build_model()
+        y = np.arange(self.m)  # the site columns come first
         sol, report = solve_model(
             model,
             solver,
@@ -355,3 +366,22 @@ class LSCP(LocationModel):
             report.status = "optimal" if report.gap <= 1e-9 else "feasible"
         self.assignment = self.nearest_open(open_mask)
         return self
+
+    def build_model(self) -> LinearModel:
+        """The covering formulation, with its tie-break towards existing sites.
+
+        Its objective is the number of open sites minus less than 0.5 in
+        total, so rounding it up gives the count.
+        """
+        pos = np.flatnonzero(self.weights > 0)
+        near = (self.allowed_pairs() & (self.cost_matrix <= self.service_radius))[pos]
+        model = LinearModel(self.name)
+        y = self._add_site_columns(model)
+        # Integer objective: a tie-break below 1 on closing existing centers
+        # cannot change the number of centers.
+        closing = self.rules.existing.astype(float)
+        tie = 0.5 / (closing.sum() + 1.0)
+        model._cost[0] = np.ones(self.m) - tie * closing
+        ii, jj = np.nonzero(near)
+        model.add_rows("cover", ii, y[jj], 1.0, lo=1.0, n=pos.size)
+        return model

@@ -132,6 +132,47 @@ class PCenter(LocationModel):
             unit=unit,
         )
 
+    def build_model(self) -> LinearModel:
+        """The classic one-model p-center formulation.
+
+        ``min r`` with ``r >= sum_j d_ij x_ij`` for every point with demand,
+        one unit of assignment per point, ``x_ij <= y_j`` and the site rules.
+        :meth:`solve` does not use it: it bisects on the covering radius,
+        which reaches the same optimum with small covering models.
+
+        Examples
+        --------
+        >>> cost = np.array([[1.0, 6.0], [5.0, 2.0]])
+        >>> PCenter.from_cost_matrix(cost, [1, 1], p=1).build_model().n_cols
+        7
+        """
+        pos = np.flatnonzero(self.weights > 0)
+        pairs = self.allowed_pairs()[pos]
+        model = LinearModel(self.name)
+        y = self._add_site_columns(model)
+        r = model.add_vars("radius", 1, cost=1.0)
+        ii, jj = np.nonzero(pairs)
+        x = model.add_vars("x", ii.size, ub=1.0)
+        model.add_rows("assign", ii, x, 1.0, lo=1.0, hi=1.0, n=pos.size)
+        model.add_rows(
+            "link",
+            np.concatenate([np.arange(ii.size)] * 2),
+            np.concatenate([x, y[jj]]),
+            np.concatenate([np.ones(ii.size), -np.ones(ii.size)]),
+            hi=0.0,
+            n=ii.size,
+        )
+        model.add_rows(
+            "radius",
+            np.concatenate([np.arange(pos.size), ii]),
+            np.concatenate([np.repeat(r, pos.size), x]),
+            np.concatenate([np.ones(pos.size), -self.cost_matrix[pos[ii], jj]]),
+            lo=0.0,
+            n=pos.size,
+        )
+        self._add_site_rows(model, y)
+        return model
+
     def _feasible_at(
         self, radius: float, solver: Any, time_left: float | None, msg: bool
     ) -> tuple[np.ndarray | None, SolveReport]:

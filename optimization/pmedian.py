@@ -249,6 +249,28 @@ class PMedian(LocationModel):
         self._infeasible(report)
         return self
 
+    def build_model(self) -> LinearModel:
+        """The complete formulation: every distance level, or every pair.
+
+        Uncapacitated: the radius formulation with all levels; capacitated:
+        the assignment formulation with all allowed pairs. :meth:`solve`
+        reaches the same optimum through truncated, fixed versions of it.
+
+        Examples
+        --------
+        >>> cost = np.array([[0.0, 4.0], [3.0, 1.0]])
+        >>> m = PMedian.from_cost_matrix(cost, [1, 1], p=1, capacities=[2, 2])
+        >>> m.build_model().n_cols  # 2 sites + 4 pairs
+        6
+        """
+        if self.rules.capacities is not None:
+            pairs = self._assignment_pairs()
+            return self._build_assignment(pairs, pairs)["model"]
+        lv = self._levels()
+        full_L = np.maximum(lv["K"] - 1, 0)
+        full_L[self.weights <= 0] = 0
+        return self._build_radius(lv, full_L)["model"]
+
     # -- uncapacitated: truncated radius formulation ------------------------------
 
     def _levels(self) -> dict[str, np.ndarray]:

@@ -225,6 +225,37 @@ class CapacityReallocation(ReportedResults):
         reasons = self.diagnose()
         if reasons:
             raise InfeasibleError(reasons)
+        model = self.build_model()
+        s = np.arange(self.loads.size)  # the staff columns come first
+        x, report = solve_model(
+            model,
+            solver,
+            time_limit,
+            DEFAULT_GAP if gap_rel is None else gap_rel,
+            None,
+            msg,
+        )
+        self.report = report
+        if report.status == "infeasible":
+            raise InfeasibleError(
+                [
+                    Reason(
+                        "constraints_incompatible",
+                        "no staffing satisfies the totals and per-center bounds together",
+                    )
+                ]
+            )
+        if x is not None:
+            self.staff_after = np.round(x[s]).astype(int)
+            report.objective = self.evaluate(self.staff_after)
+        return self
+
+    def build_model(self) -> LinearModel:
+        """Integer staff per center, with the chosen objective made linear.
+
+        The M/M/1 delay is convex in staff, so it is the maximum of the lines
+        through consecutive integer staffings: exact at every integer point.
+        """
         a, rate = self.loads, self.rate
         m = a.size
         lo = self.min_staff.astype(float)
@@ -284,28 +315,7 @@ class CapacityReallocation(ReportedResults):
                     r += 1
             if r:
                 model.add_rows("delay", rows, cols, vals, lo=np.array(rhs), n=r)
-        x, report = solve_model(
-            model,
-            solver,
-            time_limit,
-            DEFAULT_GAP if gap_rel is None else gap_rel,
-            None,
-            msg,
-        )
-        self.report = report
-        if report.status == "infeasible":
-            raise InfeasibleError(
-                [
-                    Reason(
-                        "constraints_incompatible",
-                        "no staffing satisfies the totals and per-center bounds together",
-                    )
-                ]
-            )
-        if x is not None:
-            self.staff_after = np.round(x[s]).astype(int)
-            report.objective = self.evaluate(self.staff_after)
-        return self
+        return model
 
     def evaluate(self, staff: Any) -> float:
         """Objective value of a staffing vector (used by tests and KPIs)."""

@@ -734,13 +734,30 @@ def _solve_pulp_generic(
 
 
 class ReportedResults:
-    """``status``, ``objective``, ``bound`` and ``gap`` read from ``self.report``.
+    """``status``, ``objective``, ``bound`` and ``gap`` read from ``self.report``,
+    and the model's complete formulation as ``problem`` (a PuLP problem).
 
     Shared by every model class: the :class:`SolveReport` of the last solve is the
     one source of these numbers (``None`` before solving).
     """
 
     report: SolveReport | None = None
+
+    def build_model(self) -> LinearModel:
+        """The model's complete formulation as a :class:`LinearModel`."""
+        raise NotImplementedError(f"{type(self).__name__} does not export a model")
+
+    @property
+    def problem(self) -> pulp.LpProblem:
+        """The complete formulation as a :class:`pulp.LpProblem`, as in spopt.
+
+        Built on demand from :meth:`build_model`: the whole model, without the
+        truncations and reductions :meth:`solve` applies on the way to the
+        same optimum. Use it to inspect the model, write it with
+        ``.writeLP(path)``/``.writeMPS(path)``, or solve it with any PuLP
+        solver.
+        """
+        return self.build_model().to_pulp()[0]
 
     @property
     def status(self) -> str | None:
