@@ -224,9 +224,9 @@ class PCenter(LocationModel):
         report = SolveReport(details={"formulation": "bisection on covering radius"})
         lo, hi = 0, levels.size - 1
         best: np.ndarray | None = None
-        best_k: int | None = None
         proven_lower = floor
         probe = False
+        stopped = False  # by the time limit, with levels left to decide
         while lo <= hi:
             # After a bisection step finds a plan, try just below its worst
             # distance: when that is infeasible the plan is proven optimal in
@@ -237,13 +237,14 @@ class PCenter(LocationModel):
                 None if time_limit is None else time_limit - (time.perf_counter() - t0)
             )
             if left is not None and left <= 0:
+                stopped = True
                 break
             open_mask, rep = self._feasible_at(float(levels[mid]), solver, left, msg)
             report.solver = rep.solver
             report.build_seconds += rep.build_seconds
             report.solve_seconds += rep.solve_seconds
             if open_mask is not None:
-                best, best_k = open_mask, mid
+                best = open_mask
                 # The plan's own worst distance may be below the level tried.
                 worst = np.where(open_mask[None, :], D, np.inf).min(axis=1).max()
                 hi = min(mid, int(np.searchsorted(levels, worst))) - 1
@@ -254,14 +255,14 @@ class PCenter(LocationModel):
                 )
                 lo = mid + 1
             else:
+                stopped = True
                 break  # out of time: keep what is proven
         if best is None:
-            if lo > hi and hi < 0 and best_k is None and lo >= levels.size:
-                report.status = INFEASIBLE
-                self.report = report
-                self._infeasible(report)
-            report.status = NO_SOLUTION
+            # Every level was decided and none has a plan: even the largest
+            # distance (every allowed pair) cannot meet the site rules.
+            report.status = NO_SOLUTION if stopped else INFEASIBLE
             self.report = report
+            self._infeasible(report)
             return self
         self.open_sites = np.flatnonzero(best)
         self.assignment = self.nearest_open(best)

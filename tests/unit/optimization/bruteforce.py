@@ -146,10 +146,14 @@ def pmedian(
     return best
 
 
-def mclp(D, w, radius, p, capacities=None, **rules):
+def mclp(
+    D, w, radius, p, capacities=None, groups=None, eq_radius=None, share=None, **rules
+):
     best = -math.inf
     m = D.shape[1]
     for S, _ in subsets(m, p, **rules):
+        if groups is not None and not covered_ok(D, w, S, groups, eq_radius, share):
+            continue
         if capacities is None:
             cov = (D[:, list(S)] <= radius).any(axis=1) if S else np.zeros(len(w), bool)
             best = max(best, float(w[cov].sum()))
@@ -188,7 +192,9 @@ def lscp(D, radius, **rules):
     return math.inf
 
 
-def pcenter(D, p, **rules):
+def pcenter(D, p, max_distance=None, **rules):
+    if max_distance is not None:
+        D = np.where(max_distance < D, np.inf, D)
     best = math.inf
     for S, _ in subsets(D.shape[1], p, **rules):
         best = min(best, float(D[:, list(S)].min(axis=1).max()))

@@ -230,6 +230,66 @@ def test_pcenter(seed):
     )
 
 
+def _site_rules(rng, m):
+    """Existing network, locks, costs, budget and max new sites, drawn at random."""
+    existing = [j for j in range(m) if rng.random() < 0.5] or [0]
+    return {
+        "existing": existing,
+        "locked": [existing[0]] if rng.random() < 0.3 else [],
+        "forbidden": [j for j in range(m) if j not in existing and rng.random() < 0.2],
+        "opening_cost": rng.integers(1, 10, m).astype(float),
+        "closing_cost": rng.integers(0, 5, m).astype(float),
+        "budget": float(rng.integers(0, 15)),
+        "max_new": int(rng.integers(0, m)),
+    }
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mclp_site_rules_and_equity(seed):
+    rng, D, w = instance(seed + 300)
+    n, m = D.shape
+    p = int(rng.integers(1, m + 1))
+    rules = _site_rules(rng, m)
+    groups = list(rng.choice(["A", "B"], n))
+    equity = {"groups": groups, "coverage_radius": 15.0, "min_coverage": 0.5}
+    check(
+        lambda: MCLP.from_cost_matrix(D, w, 10.0, p, **rules, **equity),
+        bf.mclp(D, w, 10.0, p, groups=groups, eq_radius=15.0, share=0.5, **rules),
+    )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pcenter_site_rules_and_distance_cap(seed):
+    rng, D, _ = instance(seed + 400)
+    n, m = D.shape
+    p = int(rng.integers(1, m + 1))
+    rules = _site_rules(rng, m)
+    cap = float(rng.integers(15, 30))
+    check(
+        lambda: PCenter.from_cost_matrix(D, np.ones(n), p, max_distance=cap, **rules),
+        bf.pcenter(D, p, max_distance=cap, **rules),
+    )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lscp_existing_locked_forbidden(seed):
+    rng, D, _ = instance(seed + 450)
+    m = D.shape[1]
+    existing = [j for j in range(m) if rng.random() < 0.5]
+    locked = existing[:1]
+    forbidden = [j for j in range(m) if j not in existing and rng.random() < 0.3]
+    radius = float(rng.integers(5, 25))
+    model = check(
+        lambda: LSCP.from_cost_matrix(
+            D, radius, existing=existing, locked=locked, forbidden=forbidden
+        ),
+        bf.lscp(D, radius, locked=locked, forbidden=forbidden),
+    )
+    if model is not None:
+        assert set(locked) <= set(model.open_sites.tolist())
+        assert not set(forbidden) & set(model.open_sites.tolist())
+
+
 def compositions(total, m, lo, hi):
     if m == 1:
         if lo[0] <= total <= hi[0]:
@@ -263,3 +323,30 @@ def test_capacity_reallocation(seed, objective):
     assert model.status == "optimal"
     assert model.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
     assert model.staff_after.sum() == total
+
+
+@pytest.mark.parametrize("seed", range(15))
+@pytest.mark.parametrize("objective", ["unmet", "overload", "delay"])
+def test_capacity_reallocation_with_a_hiring_budget(seed, objective):
+    rng = np.random.default_rng(seed + 70)
+    m = int(rng.integers(2, 4))
+    staff = rng.integers(1, 4, m)
+    rate = rng.integers(10, 30, m).astype(float)
+    loads = rng.integers(0, 80, m).astype(float)
+    cost, budget = 3.0, float(rng.integers(0, 10))
+    model = CapacityReallocation.from_loads(
+        loads, rate * staff, staff, objective=objective, budget=budget, staff_cost=cost
+    )
+    most = int(staff.sum()) + int(budget // cost)
+    best = math.inf
+    for total in range(m, most + 1):  # at least one agent per center
+        for comp in compositions(total, m, [1] * m, [most] * m):
+            best = min(best, model.evaluate(comp))
+    if math.isinf(best):
+        with pytest.raises(InfeasibleError):
+            model.solve()
+        return
+    model.solve()
+    assert model.status == "optimal"
+    assert model.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    assert model.staff_after.sum() <= most
