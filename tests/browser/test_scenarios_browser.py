@@ -130,3 +130,25 @@ def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
     assert book.sheetnames == ["parametres", "synthese", "centres", "communes"]
     assert book["communes"].max_row == 401
     assert dash_duo.get_logs() == []
+
+
+def test_scn003_capacitated_run_keeps_every_center_within_capacity(dash_duo, app):
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/scenarios")
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
+    )
+    _click(dash_duo, ids.SCN_CAPACITATED)
+    status = _run_and_wait(dash_duo)
+    assert "optimal (prouvé)" in status
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_CENTERS_GRID}", "ouvert", timeout=20)
+    # Every center of the proposal is within its capacity: the grid's
+    # utilisation column never exceeds 100%.
+    rows = dash_duo.driver.execute_script(
+        "const out = []; dash_ag_grid.getApi(arguments[0]).forEachNode("
+        "n => out.push([n.data.status, n.data.utilisation_pct])); return out;",
+        ids.SCN_CENTERS_GRID + "-table",
+    )
+    used = [u for status, u in rows if u is not None]
+    assert len(rows) >= 50 and used and max(used) <= 100.0
+    assert dash_duo.get_logs() == []
