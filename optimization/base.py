@@ -253,6 +253,19 @@ class LocationModel(ReportedResults):
         model.offset += cost_weight * float(r.closing_cost[r.existing].sum())
         return y
 
+    @staticmethod
+    def _add_link_rows(model: LinearModel, x: np.ndarray, y_of_x: np.ndarray) -> None:
+        """Strong links ``x_k <= y_j`` between each pair column and its site."""
+        P = x.size
+        model.add_rows(
+            "link",
+            np.concatenate([np.arange(P)] * 2),
+            np.concatenate([x, y_of_x]),
+            np.concatenate([np.ones(P), -np.ones(P)]),
+            hi=0.0,
+            n=P,
+        )
+
     def _add_site_rows(
         self,
         model: LinearModel,

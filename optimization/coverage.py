@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from optimization import explain
 from optimization.base import LocationModel
 from optimization.errors import InfeasibleError, Reason
-from optimization.solver import DEFAULT_GAP, LinearModel, solve_model
+from optimization.solver import LinearModel
 
 __all__ = ["LSCP", "MCLP"]
 
@@ -151,9 +151,7 @@ class MCLP(LocationModel):
         built = self._build()
         model, y, c, near = built["model"], built["y"], built["c"], built["near"]
         caps = self.rules.capacities
-        gap_rel = DEFAULT_GAP if gap_rel is None else gap_rel
-        sol, report = solve_model(model, solver, time_limit, gap_rel, None, msg)
-        self.report = report
+        sol, report = self._solve_and_keep(model, solver, time_limit, gap_rel, msg)
         self._infeasible(report)
         if sol is None:
             return self
@@ -207,14 +205,7 @@ class MCLP(LocationModel):
                 hi=0.0,
                 n=self.n,
             )
-            model.add_rows(
-                "link",
-                np.concatenate([np.arange(P)] * 2),
-                np.concatenate([x, y[jj]]),
-                np.concatenate([np.ones(P), -np.ones(P)]),
-                hi=0.0,
-                n=P,
-            )
+            self._add_link_rows(model, x, y[jj])
             model.add_rows(
                 "capacity",
                 np.concatenate([jj, np.arange(self.m)]),
@@ -344,15 +335,7 @@ class LSCP(LocationModel):
             raise InfeasibleError(reasons)
         model = self.build_model()
         y = np.arange(self.m)  # the site columns come first
-        sol, report = solve_model(
-            model,
-            solver,
-            time_limit,
-            DEFAULT_GAP if gap_rel is None else gap_rel,
-            None,
-            msg,
-        )
-        self.report = report
+        sol, report = self._solve_and_keep(model, solver, time_limit, gap_rel, msg)
         self._infeasible(report)
         if sol is None:
             return self

@@ -154,14 +154,7 @@ class PCenter(LocationModel):
         ii, jj = np.nonzero(pairs)
         x = model.add_vars("x", ii.size, ub=1.0)
         model.add_rows("assign", ii, x, 1.0, lo=1.0, hi=1.0, n=pos.size)
-        model.add_rows(
-            "link",
-            np.concatenate([np.arange(ii.size)] * 2),
-            np.concatenate([x, y[jj]]),
-            np.concatenate([np.ones(ii.size), -np.ones(ii.size)]),
-            hi=0.0,
-            n=ii.size,
-        )
+        self._add_link_rows(model, x, y[jj])
         model.add_rows(
             "radius",
             np.concatenate([np.arange(pos.size), ii]),

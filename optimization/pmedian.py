@@ -785,14 +785,7 @@ class PMedian(LocationModel):
                 hi=0.0,
                 n=far_pts.size,
             )
-        model.add_rows(
-            "link",
-            np.concatenate([np.arange(P), np.arange(P)]),
-            np.concatenate([x, y[jj]]),
-            np.concatenate([np.ones(P), -np.ones(P)]),
-            hi=0.0,
-            n=P,
-        )
+        self._add_link_rows(model, x, y[jj])
         k = None
         cap_rows = [jj, np.arange(self.m)]
         cap_cols = [x, y]

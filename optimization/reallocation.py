@@ -23,11 +23,9 @@ import numpy as np
 from optimization.errors import InfeasibleError, Reason, fmt_number
 from optimization.inputs import check_weights
 from optimization.solver import (
-    DEFAULT_GAP,
     LinearModel,
     ReportedResults,
     SolveReport,
-    solve_model,
 )
 
 __all__ = ["CapacityReallocation"]
@@ -227,15 +225,7 @@ class CapacityReallocation(ReportedResults):
             raise InfeasibleError(reasons)
         model = self.build_model()
         s = np.arange(self.loads.size)  # the staff columns come first
-        x, report = solve_model(
-            model,
-            solver,
-            time_limit,
-            DEFAULT_GAP if gap_rel is None else gap_rel,
-            None,
-            msg,
-        )
-        self.report = report
+        x, report = self._solve_and_keep(model, solver, time_limit, gap_rel, msg)
         if report.status == "infeasible":
             raise InfeasibleError(
                 [

@@ -747,6 +747,19 @@ class ReportedResults:
         """The model's complete formulation as a :class:`LinearModel`."""
         raise NotImplementedError(f"{type(self).__name__} does not export a model")
 
+    def _solve_and_keep(
+        self,
+        model: LinearModel,
+        solver: Any,
+        time_limit: float | None,
+        gap_rel: float | None,
+        msg: bool,
+    ) -> tuple[np.ndarray | None, SolveReport]:
+        """Solve ``model`` (default gap if None) and keep its report."""
+        gap = DEFAULT_GAP if gap_rel is None else gap_rel
+        values, self.report = solve_model(model, solver, time_limit, gap, None, msg)
+        return values, self.report
+
     @property
     def problem(self) -> pulp.LpProblem:
         """The complete formulation as a :class:`pulp.LpProblem`, as in spopt.
