@@ -143,7 +143,8 @@ def assign_to_open_sites(
     cost_weight : float
         Objective weight of module costs.
     time_limit : float, optional
-        Seconds for the re-assignment MIP (single assignment).
+        Seconds for the transportation LP and for each re-assignment MIP
+        (single assignment; at most 1 s, then 5 s).
 
     Returns
     -------

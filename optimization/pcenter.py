@@ -214,6 +214,8 @@ class PCenter(LocationModel):
         # The optimum is at least the largest nearest-site distance.
         floor = float(D.min(axis=1).max()) if D.size else 0.0
         levels = np.unique(D[np.isfinite(D) & (floor <= D)])
+        if not pos.any():
+            levels = np.zeros(1)  # no demand: any plan meeting the site rules
         report = SolveReport(details={"formulation": "bisection on covering radius"})
         lo, hi = 0, levels.size - 1
         best: np.ndarray | None = None
@@ -239,7 +241,11 @@ class PCenter(LocationModel):
             if open_mask is not None:
                 best = open_mask
                 # The plan's own worst distance may be below the level tried.
-                worst = np.where(open_mask[None, :], D, np.inf).min(axis=1).max()
+                worst = (
+                    np.where(open_mask[None, :], D, np.inf).min(axis=1).max()
+                    if D.shape[0]
+                    else 0.0
+                )
                 hi = min(mid, int(np.searchsorted(levels, worst))) - 1
                 probe = not was_probe
             elif rep.status == INFEASIBLE:
@@ -253,6 +259,7 @@ class PCenter(LocationModel):
         if best is None:
             # Every level was decided and none has a plan: even the largest
             # distance (every allowed pair) cannot meet the site rules.
+            # (With no demand the single level 0 only asks for the rules.)
             report.status = NO_SOLUTION if stopped else INFEASIBLE
             self.report = report
             self._infeasible(report)

@@ -54,7 +54,49 @@ def _out_of_time(left: float | None) -> bool:
     return left is not None and left <= 0
 
 
+def _solve_fixed(
+    model: LinearModel,
+    solver: Any,
+    time_limit: float | None,
+    gap_rel: float,
+    warm: np.ndarray | None,
+    msg: bool,
+    fixed: int,
+) -> tuple[np.ndarray | None, SolveReport]:
+    """Solve a MIP whose columns may have been fixed from the warm start's gap.
+
+    HiGHS 1.15's MIP presolve was seen, rarely (one random capacitated model
+    with modules in about 2,500), to cut off better plans of such a model,
+    calling it infeasible or its warm start optimal. When columns were fixed
+    and the solve ends there, it is repeated with presolve off.
+    """
+    t0 = time.perf_counter()
+    x, rep = solve_model(model, solver, time_limit, gap_rel, warm, msg)
+    if not fixed or warm is None:
+        return x, rep
+    upper = model.objective_value(warm)
+    stuck = rep.status == INFEASIBLE or (
+        rep.objective is not None
+        and rep.objective >= upper - 1e-9 * max(1.0, abs(upper))
+    )
+    if not stuck:
+        return x, rep
+    if time_limit is not None:
+        time_limit -= time.perf_counter() - t0
+        if time_limit <= 0:
+            return x, rep
+    x2, rep2 = solve_model(
+        model, solver, time_limit, gap_rel, warm, msg, presolve=False
+    )
+    rep2.build_seconds += rep.build_seconds
+    rep2.solve_seconds += rep.solve_seconds
+    rep2.details["presolve_off_check"] = True
+    return x2, rep2
+
+
 KTH = 2  # warm levels reach the 2nd-nearest open site of the start
+#: Share of a time limit the capacitated model's LP relaxation may take.
+LP_SHARE = 0.3
 
 
 class PMedian(LocationModel):
@@ -621,7 +663,10 @@ class PMedian(LocationModel):
                 remaining = time_limit - (time.perf_counter() - t_start)
                 if remaining <= 0:
                     break
-            relax = solve_relaxation(model, remaining)
+            lp_limit = None
+            if remaining is not None:
+                lp_limit = min(remaining, LP_SHARE * time_limit)
+            relax = solve_relaxation(model, lp_limit)
             fixed = 0
             if relax is not None:
                 lower = max(lower, relax.objective)
@@ -640,7 +685,7 @@ class PMedian(LocationModel):
                             L = np.maximum(L, wider)
                             built = self._build_radius(lv, L)
                             model = built["model"]
-                            relax = solve_relaxation(model, remaining)
+                            relax = solve_relaxation(model, lp_limit)
                             if relax is None:
                                 rounded = None
                             else:
@@ -664,7 +709,7 @@ class PMedian(LocationModel):
                 remaining = time_limit - (time.perf_counter() - t_start)
                 if remaining <= 0:
                     break
-            x, rep = solve_model(model, solver, remaining, gap_rel, warm, msg)
+            x, rep = _solve_fixed(model, solver, remaining, gap_rel, warm, msg, fixed)
             report.solver = rep.solver
             report.build_seconds += rep.build_seconds
             report.solve_seconds += rep.solve_seconds
@@ -759,13 +804,7 @@ class PMedian(LocationModel):
         far_cost = np.where(dropped[far_pts], self.cost_matrix[far_pts], np.inf).min(
             axis=1
         )
-        f = model.add_vars(
-            "far",
-            far_pts.size,
-            ub=1.0,
-            cost=w[far_pts] * far_cost,
-            integer=not self.split,  # implied by the assignment row; eases fixing
-        )
+        f = model.add_vars("far", far_pts.size, ub=1.0, cost=w[far_pts] * far_cost)
         model.add_rows(
             "assign",
             np.concatenate([ii, far_pts]),
@@ -886,27 +925,33 @@ class PMedian(LocationModel):
         lower = -math.inf
         self.iterations = []
 
+        deadline = None if time_limit is None else t_start + time_limit
+
         def left() -> float | None:
-            if time_limit is None:
+            return None if deadline is None else deadline - time.perf_counter()
+
+        def lp_left() -> float | None:
+            # An LP that outlasts its share is dropped: the MIP gets the rest.
+            if deadline is None:
                 return None
-            return time_limit - (time.perf_counter() - t_start)
+            return min(left(), LP_SHARE * time_limit)
 
         while True:
             tb = time.perf_counter()
             built = self._build_assignment(pairs, keep)
             relax = None
             if not _out_of_time(left()):
-                relax = solve_relaxation(built["model"], left())
+                relax = solve_relaxation(built["model"], lp_left())
             if relax is not None:
                 lower = max(lower, relax.objective)
                 if best is None:
-                    best = self._plan(relax.values[built["y"]], pairs, left())
+                    best = self._plan(relax.values[built["y"]], pairs, deadline)
                     used = None if best is None else best["alloc"].toarray() > 0
                     if used is not None and (used & ~keep).any():
                         # Keep the plan's pairs so that it is a solution here.
                         keep |= used
                         built = self._build_assignment(pairs, keep)
-                        relax = solve_relaxation(built["model"], left())
+                        relax = solve_relaxation(built["model"], lp_left())
             warm = None if best is None else self._warm_assignment(built, best)
             fixed = 0
             if relax is not None and warm is not None:
@@ -917,8 +962,13 @@ class PMedian(LocationModel):
                         {"pairs": int(keep.sum()), "status": "lp bound", "bound": lower}
                     )
                     break  # the LP bound proves the plan optimal
+                # With single assignment a far column is 0/1 (the assignment
+                # row with binary pairs): it may be fixed like them.
+                far_cols = np.zeros(built["model"].n_cols, bool)
+                if not self.split:
+                    far_cols[built["f"]] = True
                 fixed = fix_by_reduced_cost(
-                    built["model"], relax, best["objective"]
+                    built["model"], relax, best["objective"], far_cols
                 ).size
             report.build_seconds += time.perf_counter() - tb
             if _out_of_time(left()):
@@ -927,7 +977,9 @@ class PMedian(LocationModel):
             if mip_limit is not None:
                 # Keep time to turn a relaxed plan into a full one.
                 mip_limit -= min(0.1 * time_limit, 3.0)
-            x, rep = solve_model(built["model"], solver, mip_limit, gap_rel, warm, msg)
+            x, rep = _solve_fixed(
+                built["model"], solver, mip_limit, gap_rel, warm, msg, fixed
+            )
             report.solver = rep.solver
             report.build_seconds += rep.build_seconds
             report.solve_seconds += rep.solve_seconds
@@ -963,11 +1015,12 @@ class PMedian(LocationModel):
                     best = self._assignment_solution(built, x, obj)
                 break  # the relaxation's plan is a full plan: its gap stands
             # A full plan on the relaxation's open sites may beat the incumbent.
-            plan = self._plan_for(x[built["y"]] > 0.5, pairs, left())
+            plan = self._plan_for(x[built["y"]] > 0.5, pairs, deadline)
             if plan is not None and (
                 best is None or plan["objective"] < best["objective"]
             ):
                 best = plan
+                keep |= plan["alloc"].toarray() > 0  # a solution of next round
             if best is not None and relative_gap(best["objective"], lower) <= gap_rel:
                 break
             # Points sent "far" need more of their pairs: double them.
@@ -992,7 +1045,7 @@ class PMedian(LocationModel):
         return report
 
     def _plan(
-        self, y: np.ndarray, pairs: np.ndarray, time_limit: float | None
+        self, y: np.ndarray, pairs: np.ndarray, deadline: float | None
     ) -> dict | None:
         """The best full plan rounded from fractional open values, or None.
 
@@ -1006,7 +1059,7 @@ class PMedian(LocationModel):
             plan = (
                 None
                 if open_mask is None
-                else self._plan_for(open_mask, pairs, time_limit)
+                else self._plan_for(open_mask, pairs, deadline)
             )
             if plan is not None and (
                 best is None or plan["objective"] < best["objective"]
@@ -1015,9 +1068,13 @@ class PMedian(LocationModel):
         return best
 
     def _plan_for(
-        self, open_mask: np.ndarray, pairs: np.ndarray, time_limit: float | None
+        self, open_mask: np.ndarray, pairs: np.ndarray, deadline: float | None
     ) -> dict | None:
-        """A full plan serving the demand from ``open_mask``, checked, or None."""
+        """A full plan serving the demand from ``open_mask``, checked, or None.
+
+        ``deadline`` is a :func:`time.perf_counter` time (None: no limit).
+        """
+        time_limit = None if deadline is None else deadline - time.perf_counter()
         if _out_of_time(time_limit):
             return None
         plan = assign_to_open_sites(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
+import pulp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -197,3 +201,31 @@ def test_radius_fixing_with_equity_keeps_the_optimum(seed, monkeypatch):
     n_fixed = sum(it["fixed_columns"] for it in fixed.iterations)
     # Seed 2's plan is proven optimal by the LP bound before any MIP.
     assert (n_fixed > 0) if seed < 2 else (fixed.iterations == [])
+
+
+PRESOLVE_CASES = json.loads(
+    (Path(__file__).parent / "data" / "presolve_cases.json").read_text()
+)
+
+
+@pytest.mark.parametrize("case", PRESOLVE_CASES, ids=lambda c: c["name"])
+def test_instances_where_highs_presolve_misled_the_solve(case, monkeypatch):
+    # Two random instances (found by a review) where HiGHS 1.15's MIP presolve
+    # called a fixed or truncated model infeasible, or its warm start optimal:
+    # one once far columns were integer, one after reduced-cost fixing.
+    monkeypatch.setattr(PMedian, "pairs_per_point", case["pairs_per_point"])
+    D = np.array(
+        [[np.inf if v is None else v for v in row] for row in case["cost"]], float
+    )
+    kwargs = {
+        k: np.array(v, float) if k.startswith(("module", "max_mod", "capac")) else v
+        for k, v in case["kwargs"].items()
+    }
+    build = lambda: PMedian.from_cost_matrix(  # noqa: E731
+        D, np.array(case["weights"]), case["p"], **kwargs
+    )
+    model = build().solve()
+    problem = build().problem
+    problem.solve(pulp.PULP_CBC_CMD(msg=False))
+    assert model.status == "optimal"
+    assert model.objective == pytest.approx(pulp.value(problem.objective), rel=1e-7)

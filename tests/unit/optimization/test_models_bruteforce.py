@@ -350,3 +350,10 @@ def test_capacity_reallocation_with_a_hiring_budget(seed, objective):
     assert model.status == "optimal"
     assert model.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
     assert model.staff_after.sum() <= most
+
+
+def test_pcenter_without_demand_opens_any_plan_meeting_the_rules():
+    D = np.array([[1.0, 2.0, 9.0], [3.0, 4.0, 1.0]])
+    model = PCenter.from_cost_matrix(D, [0, 0], 2, locked=[2]).solve()
+    assert model.status == "optimal" and model.objective == 0.0
+    assert 2 in model.open_sites and model.open_sites.size == 2
