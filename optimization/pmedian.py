@@ -68,11 +68,13 @@ def _solve_fixed(
     HiGHS 1.15's MIP presolve was seen, rarely (one random capacitated model
     with modules in about 2,500), to cut off better plans of such a model,
     calling it infeasible or its warm start optimal. When columns were fixed
-    and the solve ends there, it is repeated with presolve off.
+    in a model with general integers (capacity modules, the only kind where
+    it was seen) and the solve ends there, it is repeated with presolve off.
     """
     t0 = time.perf_counter()
     x, rep = solve_model(model, solver, time_limit, gap_rel, warm, msg)
-    if not fixed or warm is None:
+    _, _, ub, integer, *_ = model.arrays()
+    if not fixed or warm is None or not (integer & (ub > 1)).any():
         return x, rep
     upper = model.objective_value(warm)
     stuck = rep.status == INFEASIBLE or (
