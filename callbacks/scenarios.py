@@ -34,6 +34,7 @@ from layouts.scenarios import (
     site_choices,
 )
 from optimization.scenario import ScenarioError, load_spec, run_scenario
+from optimization.solver import SolveProgress
 from optimization.whatif import (
     WhatIf,
     added_site_code,
@@ -549,10 +550,13 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
     except ScenarioError as exc:
         return None, dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")
     outcome: dict = {}
+    progress = SolveProgress(maximize=spec.model == "mclp")
 
     def solve():
         try:
-            outcome["result"] = run_scenario(spec, network, demand=demand)
+            outcome["result"] = run_scenario(
+                spec, network, demand=demand, progress=progress
+            )
         except ScenarioError as exc:
             outcome["error"] = str(exc)
         except Exception as exc:  # shown to the planner rather than lost in the job
@@ -563,9 +567,8 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
     started = time.perf_counter()
     worker.start()
     while worker.is_alive():
-        set_progress(
-            t("scn.running", lang, seconds=f"{time.perf_counter() - started:.0f}")
-        )
+        seconds = time.perf_counter() - started
+        set_progress(running_text(progress.snapshot(), seconds, lang))
         worker.join(0.5)
     set_progress("")
     if "error" in outcome:
@@ -575,6 +578,26 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
     result = outcome["result"]
     record = save_run(config, int(dataset_id), whatif, spec, result, lang)
     return {"id": record.id}, status_alert(result.report, lang)
+
+
+def running_text(snapshot: dict, seconds: float, lang: str) -> str:
+    """Progress line of a running solve: time, then best plan, bound and gap.
+
+    Each figure appears once the solver has it (``SolveProgress.snapshot``);
+    the gap is a proven one.
+    """
+    text = t("scn.running", lang, seconds=f"{seconds:.0f}")
+    parts = []
+    if snapshot.get("objective") is not None:
+        value = figures.fmt(snapshot["objective"], 1, lang)
+        parts.append(t("scn.running.plan", lang, objective=value))
+    if snapshot.get("bound") is not None:
+        value = figures.fmt(snapshot["bound"], 1, lang)
+        parts.append(t("scn.running.bound", lang, bound=value))
+    if snapshot.get("gap") is not None:
+        value = f"{figures.fmt(100 * snapshot['gap'], 2, lang)} %"
+        parts.append(t("scn.running.gap", lang, gap=value))
+    return " · ".join([text, *parts])
 
 
 def save_run(

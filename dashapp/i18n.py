@@ -576,6 +576,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Optimisation en cours : {seconds} s",
         "en": "Optimising: {seconds} s",
     },
+    "scn.running.plan": {
+        "fr": "meilleur plan {objective}",
+        "en": "best plan {objective}",
+    },
+    "scn.running.bound": {"fr": "borne {bound}", "en": "bound {bound}"},
+    "scn.running.gap": {"fr": "écart {gap}", "en": "gap {gap}"},
     "scn.results": {"fr": "Résultat de l'optimisation", "en": "Optimisation result"},
     "scn.no_result": {
         "fr": "Lancez l'optimisation pour voir une proposition.",

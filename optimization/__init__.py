@@ -18,7 +18,7 @@ from optimization.errors import InfeasibleError, OptimizationError, Reason
 from optimization.pcenter import PCenter
 from optimization.pmedian import PMedian
 from optimization.reallocation import CapacityReallocation
-from optimization.solver import LinearModel, SolveReport, solve_model
+from optimization.solver import LinearModel, SolveProgress, SolveReport, solve_model
 
 __all__ = [
     "LSCP",
@@ -31,6 +31,7 @@ __all__ = [
     "PCenter",
     "PMedian",
     "Reason",
+    "SolveProgress",
     "SolveReport",
     "haversine_matrix",
     "load_cost_matrix_csv",

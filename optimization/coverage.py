@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from optimization import explain
 from optimization.base import LocationModel
 from optimization.errors import InfeasibleError, Reason
-from optimization.solver import LinearModel
+from optimization.solver import LinearModel, SolveProgress
 
 __all__ = ["LSCP", "MCLP"]
 
@@ -143,15 +143,22 @@ class MCLP(LocationModel):
         time_limit: float | None = None,
         gap_rel: float | None = None,
         msg: bool = False,
+        progress: SolveProgress | None = None,
     ) -> MCLP:
-        """Solve; results in ``objective`` (covered demand), ``covered``, ``open_sites``."""
+        """Solve; results in ``objective`` (covered demand), ``covered``, ``open_sites``.
+
+        ``progress`` (a :class:`~optimization.solver.SolveProgress`) follows
+        the best plan and bound while the solve runs.
+        """
         reasons = self.diagnose()
         if reasons:
             raise InfeasibleError(reasons)
         built = self._build()
         model, y, c, near = built["model"], built["y"], built["c"], built["near"]
         caps = self.rules.capacities
-        sol, report = self._solve_and_keep(model, solver, time_limit, gap_rel, msg)
+        sol, report = self._solve_and_keep(
+            model, solver, time_limit, gap_rel, msg, progress
+        )
         self._infeasible(report)
         if sol is None:
             return self
@@ -328,8 +335,13 @@ class LSCP(LocationModel):
         time_limit: float | None = None,
         gap_rel: float | None = None,
         msg: bool = False,
+        progress: SolveProgress | None = None,
     ) -> LSCP:
-        """Solve; ``objective`` is the number of open centers."""
+        """Solve; ``objective`` is the number of open centers.
+
+        ``progress`` receives the count and its bound once solved (the MIP's
+        tie-broken objective is not a count while it runs).
+        """
         reasons = self.diagnose()
         if reasons:
             raise InfeasibleError(reasons)
@@ -348,6 +360,9 @@ class LSCP(LocationModel):
             report.gap = (report.objective - report.bound) / max(report.objective, 1.0)
             report.status = "optimal" if report.gap <= 1e-9 else "feasible"
         self.assignment = self.nearest_open(open_mask)
+        if progress is not None:
+            progress.plan(report.objective)
+            progress.prove(report.bound)
         return self
 
     def build_model(self) -> LinearModel:

@@ -23,6 +23,7 @@ from optimization.solver import (
     NO_SOLUTION,
     OPTIMAL,
     LinearModel,
+    SolveProgress,
     SolveReport,
     solve_model,
 )
@@ -202,8 +203,14 @@ class PCenter(LocationModel):
         time_limit: float | None = None,
         gap_rel: float | None = None,
         msg: bool = False,
+        progress: SolveProgress | None = None,
     ) -> PCenter:
-        """Solve; ``objective`` is the largest assigned distance."""
+        """Solve; ``objective`` is the largest assigned distance.
+
+        ``progress`` follows the bisection: each plan's worst distance and
+        each radius proven too small.
+        """
+        progress = SolveProgress() if progress is None else progress
         reasons = self.diagnose()
         if reasons:
             raise InfeasibleError(reasons)
@@ -248,11 +255,13 @@ class PCenter(LocationModel):
                 )
                 hi = min(mid, int(np.searchsorted(levels, worst))) - 1
                 probe = not was_probe
+                progress.plan(float(worst))
             elif rep.status == INFEASIBLE:
                 proven_lower = (
                     float(levels[mid + 1]) if mid + 1 < levels.size else math.inf
                 )
                 lo = mid + 1
+                progress.prove(proven_lower)
             else:
                 stopped = True
                 break  # out of time: keep what is proven

@@ -40,6 +40,8 @@ from optimization.solver import (
     NO_SOLUTION,
     OPTIMAL,
     LinearModel,
+    PlanCheck,
+    SolveProgress,
     SolveReport,
     fix_by_reduced_cost,
     relative_gap,
@@ -62,6 +64,8 @@ def _solve_fixed(
     warm: np.ndarray | None,
     msg: bool,
     fixed: int,
+    progress: SolveProgress | None = None,
+    plans: PlanCheck | bool = False,
 ) -> tuple[np.ndarray | None, SolveReport]:
     """Solve a MIP whose columns may have been fixed from the warm start's gap.
 
@@ -70,9 +74,21 @@ def _solve_fixed(
     calling it infeasible or its warm start optimal. When columns were fixed
     in a model with general integers (capacity modules, the only kind where
     it was seen) and the solve ends there, it is repeated with presolve off.
+    ``progress`` gets the live bound, and the plans ``plans`` finds in the
+    improving solutions (the model is a truncated relaxation: its solutions
+    are plans only once checked).
     """
     t0 = time.perf_counter()
-    x, rep = solve_model(model, solver, time_limit, gap_rel, warm, msg)
+    x, rep = solve_model(
+        model,
+        solver,
+        time_limit,
+        gap_rel,
+        warm,
+        msg,
+        progress=progress,
+        progress_plans=plans,
+    )
     _, _, ub, integer, *_ = model.arrays()
     if not fixed or warm is None or not (integer & (ub > 1)).any():
         return x, rep
@@ -88,7 +104,15 @@ def _solve_fixed(
         if time_limit <= 0:
             return x, rep
     x2, rep2 = solve_model(
-        model, solver, time_limit, gap_rel, warm, msg, presolve=False
+        model,
+        solver,
+        time_limit,
+        gap_rel,
+        warm,
+        msg,
+        presolve=False,
+        progress=progress,
+        progress_plans=plans,
     )
     rep2.build_seconds += rep.build_seconds
     rep2.solve_seconds += rep.solve_seconds
@@ -252,6 +276,7 @@ class PMedian(LocationModel):
         gap_rel: float | None = None,
         msg: bool = False,
         results: bool = True,
+        progress: SolveProgress | None = None,
     ) -> PMedian:
         """Solve the model and store the results as attributes.
 
@@ -267,6 +292,9 @@ class PMedian(LocationModel):
             Show the solver log.
         results : bool
             Kept for spopt compatibility; results are always stored.
+        progress : SolveProgress, optional
+            Follows the best full plan and the proven bound while it runs
+            (e.g. for a progress display in another thread).
 
         Returns
         -------
@@ -285,6 +313,7 @@ class PMedian(LocationModel):
         if reasons:
             raise InfeasibleError(reasons)
         gap_rel = DEFAULT_GAP if gap_rel is None else float(gap_rel)
+        self._progress = SolveProgress() if progress is None else progress
         if self.rules.capacities is None:
             report = self._solve_radius(solver, time_limit, gap_rel, msg)
         else:
@@ -549,6 +578,8 @@ class PMedian(LocationModel):
                     start_obj = self._true_objective(start)
         del D
         lag_bound = float(lag["bound"])
+        self._progress.plan(start_obj)
+        self._progress.prove(lag_bound)
         fixed_open = r.locked | lag["fix_open"]
         if int(fixed_open.sum()) == self.p and np.array_equal(fixed_open, start):
             # Every plan better than the start would contain these p sites,
@@ -660,6 +691,8 @@ class PMedian(LocationModel):
             if warm is not None and not model.is_feasible(warm):
                 # The heuristic ignores budgets, equity...: keep it only for levels.
                 best_open, best_obj, warm = None, math.inf, None
+            if warm is not None:
+                self._progress.plan(best_obj)
             remaining = None
             if time_limit is not None:
                 remaining = time_limit - (time.perf_counter() - t_start)
@@ -672,6 +705,7 @@ class PMedian(LocationModel):
             fixed = 0
             if relax is not None:
                 lower = max(lower, relax.objective)
+                self._progress.prove(lower)
                 if warm is None:
                     # A plan rounded from the LP often meets budgets and equity.
                     rounded = round_open_sites(
@@ -697,6 +731,7 @@ class PMedian(LocationModel):
                         obj = self._true_objective(rounded)
                         if model.is_feasible(cand) and math.isfinite(obj):
                             best_open, best_obj, warm = rounded, obj, cand
+                            self._progress.plan(best_obj)
                 if warm is not None:
                     if relative_gap(best_obj, lower) <= gap_rel:
                         report.build_seconds += time.perf_counter() - tb
@@ -711,7 +746,19 @@ class PMedian(LocationModel):
                 remaining = time_limit - (time.perf_counter() - t_start)
                 if remaining <= 0:
                     break
-            x, rep = _solve_fixed(model, solver, remaining, gap_rel, warm, msg, fixed)
+            y_cols = built["y"]
+            x, rep = _solve_fixed(
+                model,
+                solver,
+                remaining,
+                gap_rel,
+                warm,
+                msg,
+                fixed,
+                self._progress,
+                # Any solution's open sites are a plan: charge it exactly.
+                lambda v, _obj, y_cols=y_cols: self._true_objective(v[y_cols] > 0.5),
+            )
             report.solver = rep.solver
             report.build_seconds += rep.build_seconds
             report.solve_seconds += rep.solve_seconds
@@ -733,12 +780,14 @@ class PMedian(LocationModel):
                 return report, None, math.inf
             if rep.bound is not None and math.isfinite(rep.bound):
                 lower = max(lower, rep.bound)
+            self._progress.prove(lower)
             if x is None:
                 break
             open_mask = x[built["y"]] > 0.5
             obj = self._true_objective(open_mask)
             if obj < best_obj - 1e-9 * max(1.0, abs(obj)):
                 best_open, best_obj = open_mask, obj
+                self._progress.plan(best_obj)
             if relative_gap(best_obj, lower) <= gap_rel:
                 break
             # Extend the levels of the points the truncated model under-charged.
@@ -946,8 +995,10 @@ class PMedian(LocationModel):
                 relax = solve_relaxation(built["model"], lp_left())
             if relax is not None:
                 lower = max(lower, relax.objective)
+                self._progress.prove(lower)
                 if best is None:
                     best = self._plan(relax.values[built["y"]], pairs, deadline)
+                    self._progress.plan(None if best is None else best["objective"])
                     used = None if best is None else best["alloc"].toarray() > 0
                     if used is not None and (used & ~keep).any():
                         # Keep the plan's pairs so that it is a solution here.
@@ -979,8 +1030,20 @@ class PMedian(LocationModel):
             if mip_limit is not None:
                 # Keep time to turn a relaxed plan into a full one.
                 mip_limit -= min(0.1 * time_limit, 3.0)
+            far_idx = built["f"]
             x, rep = _solve_fixed(
-                built["model"], solver, mip_limit, gap_rel, warm, msg, fixed
+                built["model"],
+                solver,
+                mip_limit,
+                gap_rel,
+                warm,
+                msg,
+                fixed,
+                self._progress,
+                # A solution sending no point far is a full plan at that cost.
+                lambda v, obj, far_idx=far_idx: (
+                    obj if not (v[far_idx] > 1e-7).any() else None
+                ),
             )
             report.solver = rep.solver
             report.build_seconds += rep.build_seconds
@@ -1009,12 +1072,14 @@ class PMedian(LocationModel):
                 # After fixing, a bound on the plans better than the incumbent:
                 # the final bound min(lower, incumbent) is valid either way.
                 lower = max(lower, rep.bound)
+                self._progress.prove(lower)
             if x is None:
                 break
             if not far.any():
                 obj = rep.objective
                 if best is None or obj < best["objective"]:
                     best = self._assignment_solution(built, x, obj)
+                    self._progress.plan(obj)
                 break  # the relaxation's plan is a full plan: its gap stands
             # A full plan on the relaxation's open sites may beat the incumbent.
             plan = self._plan_for(x[built["y"]] > 0.5, pairs, deadline)
@@ -1023,6 +1088,7 @@ class PMedian(LocationModel):
             ):
                 best = plan
                 keep |= plan["alloc"].toarray() > 0  # a solution of next round
+                self._progress.plan(plan["objective"])
             if best is not None and relative_gap(best["objective"], lower) <= gap_rel:
                 break
             # Points sent "far" need more of their pairs: double them.

@@ -25,6 +25,7 @@ from optimization.inputs import check_weights
 from optimization.solver import (
     LinearModel,
     ReportedResults,
+    SolveProgress,
     SolveReport,
 )
 
@@ -218,14 +219,20 @@ class CapacityReallocation(ReportedResults):
         time_limit: float | None = None,
         gap_rel: float | None = None,
         msg: bool = False,
+        progress: SolveProgress | None = None,
     ) -> CapacityReallocation:
-        """Solve; results in ``staff_after``, ``capacity_after``, ``objective``."""
+        """Solve; results in ``staff_after``, ``capacity_after``, ``objective``.
+
+        ``progress`` follows the best staffing and bound while it runs.
+        """
         reasons = self.diagnose()
         if reasons:
             raise InfeasibleError(reasons)
         model = self.build_model()
         s = np.arange(self.loads.size)  # the staff columns come first
-        x, report = self._solve_and_keep(model, solver, time_limit, gap_rel, msg)
+        x, report = self._solve_and_keep(
+            model, solver, time_limit, gap_rel, msg, progress
+        )
         if report.status == "infeasible":
             raise InfeasibleError(
                 [

@@ -89,6 +89,7 @@ from optimization.solver import (
     DEFAULT_GAP,
     FEASIBLE,
     OPTIMAL,
+    SolveProgress,
     SolveReport,
     relative_gap,
 )
@@ -698,6 +699,7 @@ def run_scenario(
     demand: Any = None,
     cost_matrix: Any = None,
     aggregate_threshold: int | None = None,
+    progress: SolveProgress | None = None,
 ) -> ScenarioResult:
     """Run a scenario on a network.
 
@@ -716,6 +718,9 @@ def run_scenario(
     aggregate_threshold : int, optional
         Communes x sites above which a qualifying p-median is solved on
         aggregated demand (default :data:`AGGREGATE_THRESHOLD`).
+    progress : SolveProgress, optional
+        Follows the best plan and the proven bound during the solve, for a
+        display in another thread (not followed on aggregated demand).
 
     Returns
     -------
@@ -755,7 +760,9 @@ def run_scenario(
     existing = sites["existing"].to_numpy()
     capacities = sites["capacity"].to_numpy()
     if spec.model == "reallocation":
-        return _run_reallocation(spec, network, sites, weights, D, solver_kw)
+        return _run_reallocation(
+            spec, network, sites, weights, D, {**solver_kw, "progress": progress}
+        )
     capacitated = bool(par.get("capacitated", False))
     if capacitated and demand_unit != "requests/week":
         raise ScenarioError(
@@ -829,7 +836,7 @@ def run_scenario(
                 **siting,
                 max_distance=par.get("max_distance"),
             )
-        model.solve(**solver_kw)
+        model.solve(**solver_kw, progress=progress)
     except InfeasibleError as exc:
         raise ScenarioError(str(exc)) from exc
     except (TypeError, ValueError) as exc:

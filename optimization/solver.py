@@ -17,6 +17,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "OPTIMAL",
     "LinearModel",
     "Relaxation",
+    "SolveProgress",
     "SolveReport",
     "fix_by_reduced_cost",
     "relative_gap",
@@ -46,6 +48,9 @@ UNBOUNDED = "unbounded"
 
 #: Relative gap below which a solution is called optimal when none is given.
 DEFAULT_GAP = 1e-6
+
+#: ``(column values, objective) -> objective of the plan they give, or None``.
+PlanCheck = Callable[[np.ndarray, float], "float | None"]
 
 
 @dataclass
@@ -120,6 +125,57 @@ def relative_gap(objective: float, bound: float, maximize: bool = False) -> floa
     if diff <= 1e-9 * max(1.0, abs(objective)):
         return 0.0
     return diff / max(abs(objective), 1e-9)
+
+
+class SolveProgress:
+    """Best plan and proven bound of a running solve, for a progress display.
+
+    Models report into it while they work (another thread may read
+    :meth:`snapshot` at any time): :meth:`plan` with the objective of each
+    full plan they find, :meth:`prove` with each bound they prove, including
+    the live bound of HiGHS's branch-and-bound. The bound shown never passes
+    the best plan, so the gap it gives is a proven one.
+
+    Examples
+    --------
+    >>> progress = SolveProgress()
+    >>> progress.plan(120.0); progress.prove(90.0); progress.prove(100.0)
+    >>> progress.snapshot()
+    {'objective': 120.0, 'bound': 100.0, 'gap': 0.16666666666666666}
+    """
+
+    def __init__(self, maximize: bool = False):
+        self.maximize = maximize
+        self._objective: float | None = None
+        self._bound: float | None = None
+
+    def plan(self, objective: float | None) -> None:
+        """A full plan of this objective exists."""
+        if objective is None or not math.isfinite(objective):
+            return
+        better = max if self.maximize else min
+        self._objective = (
+            objective if self._objective is None else better(self._objective, objective)
+        )
+
+    def prove(self, bound: float | None) -> None:
+        """No plan is better than ``bound``."""
+        if bound is None or not math.isfinite(bound):
+            return
+        tighter = min if self.maximize else max
+        self._bound = bound if self._bound is None else tighter(self._bound, bound)
+
+    def snapshot(self) -> dict[str, float | None]:
+        """``{"objective", "bound", "gap"}`` so far (None when not known)."""
+        objective, bound = self._objective, self._bound
+        if objective is not None and bound is not None:
+            bound = (
+                min(bound, objective) if not self.maximize else max(bound, objective)
+            )
+        gap = None
+        if objective is not None and bound is not None:
+            gap = relative_gap(objective, bound, self.maximize)
+        return {"objective": objective, "bound": bound, "gap": gap}
 
 
 class LinearModel:
@@ -367,6 +423,8 @@ def solve_model(
     msg: bool = False,
     threads: int | None = None,
     presolve: bool = True,
+    progress: SolveProgress | None = None,
+    progress_plans: bool | PlanCheck = False,
 ) -> tuple[np.ndarray | None, SolveReport]:
     """Solve ``model`` and report status, objective, bound and gap honestly.
 
@@ -390,6 +448,15 @@ def solve_model(
         HiGHS's presolve (other solvers keep their default). Switched off
         where HiGHS 1.15's MIP presolve was seen to cut off better solutions
         of models whose columns were fixed by :func:`fix_by_reduced_cost`.
+    progress : SolveProgress, optional
+        Receives HiGHS's proven bound during the branch-and-bound (a bound of
+        ``model``: pass it only when that bounds the caller's problem too).
+    progress_plans : bool or callable
+        True: each improving solution's objective goes to ``progress`` too
+        (when a solution of ``model`` is a plan of the caller's problem). A
+        callable ``(values, objective) -> float | None`` says instead what
+        plan, if any, a solution gives (e.g. a relaxation's solution that
+        happens to be a full plan).
 
     Returns
     -------
@@ -417,7 +484,14 @@ def solve_model(
         warm_start = None
     if backend == "highs":
         try:
-            return _solve_highs(model, warm_start=warm_start, presolve=presolve, **opts)
+            return _solve_highs(
+                model,
+                warm_start=warm_start,
+                presolve=presolve,
+                progress=progress,
+                progress_plans=progress_plans,
+                **opts,
+            )
         except (ImportError, RuntimeError) as exc:  # fall back to CBC
             values, report = _solve_cbc(model, warm_start=warm_start, **opts)
             report.message = f"HiGHS failed ({exc}); solved with CBC. " + report.message
@@ -587,6 +661,8 @@ def _solve_highs(
     warm_start: np.ndarray | None = None,
     path: str | None = None,
     presolve: bool = True,
+    progress: SolveProgress | None = None,
+    progress_plans: bool | PlanCheck = False,
 ) -> tuple[np.ndarray | None, SolveReport]:
     import highspy
 
@@ -608,6 +684,8 @@ def _solve_highs(
             np.arange(model.n_cols, dtype=np.int32),
             np.asarray(warm_start, np.float64),
         )
+    if progress is not None and is_mip:
+        _report_progress(h, progress, progress_plans)
     report = SolveReport(solver="HiGHS", build_seconds=time.perf_counter() - t0)
     t1 = time.perf_counter()
     h.run()
@@ -646,6 +724,28 @@ def _solve_highs(
         bound = obj if ms == S.kOptimal else None
     report.details["nodes"] = int(info.mip_node_count) if is_mip else 0
     return x, _finish(report, obj, bound, model.maximize, gap_rel)
+
+
+def _report_progress(h: Any, progress: SolveProgress, plans: bool | PlanCheck) -> None:
+    """Pass HiGHS's live bound (and improving plans) to ``progress``."""
+    last = [0.0]
+
+    def on_interrupt(event: Any) -> None:  # called often: keep it cheap
+        now = time.perf_counter()
+        if now - last[0] >= 0.25:
+            last[0] = now
+            progress.prove(float(event.data_out.mip_dual_bound))
+
+    def on_solution(event: Any) -> None:
+        objective = float(event.data_out.objective_function_value)
+        if callable(plans):
+            values = np.asarray(event.data_out.mip_solution, dtype=float)
+            objective = plans(values, objective)
+        progress.plan(objective)
+
+    h.cbMipInterrupt.subscribe(on_interrupt)
+    if plans:
+        h.cbMipImprovingSolution.subscribe(on_solution)
 
 
 _CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)
@@ -762,10 +862,27 @@ class ReportedResults:
         time_limit: float | None,
         gap_rel: float | None,
         msg: bool,
+        progress: SolveProgress | None = None,
     ) -> tuple[np.ndarray | None, SolveReport]:
-        """Solve ``model`` (default gap if None) and keep its report."""
+        """Solve ``model`` (default gap if None) and keep its report.
+
+        ``model`` is the whole problem, so its live solutions and bound go to
+        ``progress`` as they come.
+        """
         gap = DEFAULT_GAP if gap_rel is None else gap_rel
-        values, self.report = solve_model(model, solver, time_limit, gap, None, msg)
+        values, self.report = solve_model(
+            model,
+            solver,
+            time_limit,
+            gap,
+            None,
+            msg,
+            progress=progress,
+            progress_plans=True,
+        )
+        if progress is not None:
+            progress.plan(self.report.objective)
+            progress.prove(self.report.bound)
         return values, self.report
 
     @property

@@ -319,3 +319,13 @@ def test_a_dataset_without_sites_gets_a_message(call, demo_app):
     info = store.add_dataset(bundle, kind="imported", activate=False)
     page = call(scn.render, "", "fr", info.id)
     assert page.id == "scn-no-sites"
+
+
+def test_running_text_shows_time_then_plan_bound_and_gap():
+    assert scn.running_text({}, 3.2, "fr") == "Optimisation en cours : 3 s"
+    snap = {"objective": 1234.5, "bound": 1200.0, "gap": 0.0279}
+    fr = scn.running_text(snap, 12.0, "fr")
+    assert fr.startswith("Optimisation en cours : 12 s · meilleur plan ")
+    assert "borne " in fr and "écart 2,79 %" in fr
+    en = scn.running_text({"bound": 10.0}, 1.0, "en")
+    assert en == "Optimising: 1 s · bound 10.0"
