@@ -314,6 +314,8 @@ class PMedian(LocationModel):
             raise InfeasibleError(reasons)
         gap_rel = DEFAULT_GAP if gap_rel is None else float(gap_rel)
         self._progress = SolveProgress() if progress is None else progress
+        # HiGHS callbacks only when someone follows the solve.
+        self._live = None if progress is None else progress
         if self.rules.capacities is None:
             report = self._solve_radius(solver, time_limit, gap_rel, msg)
         else:
@@ -755,7 +757,7 @@ class PMedian(LocationModel):
                 warm,
                 msg,
                 fixed,
-                self._progress,
+                self._live,
                 # Any solution's open sites are a plan: charge it exactly.
                 lambda v, _obj, y_cols=y_cols: self._true_objective(v[y_cols] > 0.5),
             )
@@ -1039,7 +1041,7 @@ class PMedian(LocationModel):
                 warm,
                 msg,
                 fixed,
-                self._progress,
+                self._live,
                 # A solution sending no point far is a full plan at that cost.
                 lambda v, obj, far_idx=far_idx: (
                     obj if not (v[far_idx] > 1e-7).any() else None
