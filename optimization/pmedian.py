@@ -79,16 +79,21 @@ def _solve_fixed(
     are plans only once checked).
     """
     t0 = time.perf_counter()
-    x, rep = solve_model(
-        model,
-        solver,
-        time_limit,
-        gap_rel,
-        warm,
-        msg,
-        progress=progress,
-        progress_plans=plans,
-    )
+
+    def run(limit: float | None, presolve: bool) -> tuple:
+        return solve_model(
+            model,
+            solver,
+            limit,
+            gap_rel,
+            warm,
+            msg,
+            presolve=presolve,
+            progress=progress,
+            progress_plans=plans,
+        )
+
+    x, rep = run(time_limit, True)
     _, _, ub, integer, *_ = model.arrays()
     if not fixed or warm is None or not (integer & (ub > 1)).any():
         return x, rep
@@ -103,17 +108,7 @@ def _solve_fixed(
         time_limit -= time.perf_counter() - t0
         if time_limit <= 0:
             return x, rep
-    x2, rep2 = solve_model(
-        model,
-        solver,
-        time_limit,
-        gap_rel,
-        warm,
-        msg,
-        presolve=False,
-        progress=progress,
-        progress_plans=plans,
-    )
+    x2, rep2 = run(time_limit, False)
     rep2.build_seconds += rep.build_seconds
     rep2.solve_seconds += rep.solve_seconds
     rep2.details["presolve_off_check"] = True
