@@ -21,7 +21,6 @@ Nothing here decides optimality: a plan is only an upper bound.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -248,8 +247,8 @@ def _place(
     model.add_rows("assign", pi, x, 1.0, lo=1.0, hi=1.0, n=points.size)
     model.add_rows("room", jj, x, w[points[pi]], hi=room, n=room.size)
     limit = seconds if time_limit is None else max(min(time_limit, seconds), 0.05)
-    values, report = solve_model(model, "highs", limit, 1e-4)
-    if values is None or not math.isfinite(report.objective or math.nan):
+    values, _ = solve_model(model, "highs", limit, 1e-4)
+    if values is None:
         return None
     chosen = values[x] > 0.5
     out = np.full(points.size, -1)

@@ -310,7 +310,7 @@ class PMedian(LocationModel):
         gap_rel = DEFAULT_GAP if gap_rel is None else float(gap_rel)
         self._progress = SolveProgress() if progress is None else progress
         # HiGHS callbacks only when someone follows the solve.
-        self._live = None if progress is None else progress
+        self._live = progress
         if self.rules.capacities is None:
             report = self._solve_radius(solver, time_limit, gap_rel, msg)
         else:

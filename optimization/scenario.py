@@ -61,10 +61,11 @@ the :class:`NetworkInputs`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -693,6 +694,29 @@ def _cost_matrix(
         raise ScenarioError(str(exc)) from exc
 
 
+@contextlib.contextmanager
+def _scenario_errors() -> Iterator[None]:
+    """Model errors as ScenarioError: infeasibility in the planner's words,
+    bad input named."""
+    try:
+        yield
+    except InfeasibleError as exc:
+        raise ScenarioError(str(exc)) from exc
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"invalid scenario input: {exc}") from exc
+
+
+def _solved_report(model: Any, time_limit: float | None) -> SolveReport:
+    """The model's report, or a ScenarioError when it has no solution."""
+    report = model.report
+    if report.status not in (OPTIMAL, FEASIBLE):
+        raise ScenarioError(
+            f"no solution found (status {report.status}) within the time limit of "
+            f"{time_limit} s; raise solver.time_limit or simplify the scenario"
+        )
+    return report
+
+
 def run_scenario(
     spec: ScenarioSpec,
     network: NetworkInputs,
@@ -792,7 +816,7 @@ def run_scenario(
             "coverage_radius": spec.equity["radius"],
             "min_coverage": spec.equity["min_share"],
         }
-    try:
+    with _scenario_errors():
         if spec.model == "pmedian":
             mod = par.get("modules") or {}
             model = PMedian.from_cost_matrix(
@@ -837,16 +861,7 @@ def run_scenario(
                 max_distance=par.get("max_distance"),
             )
         model.solve(**solver_kw, progress=progress)
-    except InfeasibleError as exc:
-        raise ScenarioError(str(exc)) from exc
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"invalid scenario input: {exc}") from exc
-    report = model.report
-    if report.status not in (OPTIMAL, FEASIBLE):
-        raise ScenarioError(
-            f"no solution found (status {report.status}) within the time limit of "
-            f"{solver_kw['time_limit']} s; raise solver.time_limit or simplify the scenario"
-        )
+    report = _solved_report(model, solver_kw["time_limit"])
     open_mask = np.zeros(len(sites), bool)
     open_mask[model.open_sites] = True
     radius = spec.report_radius
@@ -1014,7 +1029,7 @@ def _run_pmedian_aggregated(
     existing = sites["existing"].to_numpy()
     capacities = sites["capacity"].to_numpy()
     gap_rel = spec.solver.get("gap")
-    try:
+    with _scenario_errors():
         model = PMedian.from_cost_matrix(
             D,
             aw,
@@ -1036,16 +1051,7 @@ def _run_pmedian_aggregated(
             time_limit=spec.solver.get("time_limit"),
             gap_rel=gap_rel,
         )
-    except InfeasibleError as exc:
-        raise ScenarioError(str(exc)) from exc
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"invalid scenario input: {exc}") from exc
-    agg_report = model.report
-    if agg_report.status not in (OPTIMAL, FEASIBLE):
-        raise ScenarioError(
-            f"no solution found (status {agg_report.status}) within the time limit "
-            f"of {spec.solver.get('time_limit')} s; raise solver.time_limit"
-        )
+    agg_report = _solved_report(model, spec.solver.get("time_limit"))
     t1 = time.perf_counter()
     open_mask = np.zeros(len(sites), bool)
     open_mask[model.open_sites] = True
@@ -1191,7 +1197,7 @@ def _run_reallocation(
     ok = assign_local >= 0
     loads = np.bincount(assign_local[ok], weights=weights[ok], minlength=idx.size)
     ra = spec.reallocation
-    try:
+    with _scenario_errors():
         model = CapacityReallocation.from_loads(
             loads,
             sites["capacity"].to_numpy()[idx],
@@ -1203,13 +1209,7 @@ def _run_reallocation(
             min_staff=ra.get("min_staff", 1),
             names=list(sites["name"].iloc[idx]),
         ).solve(**solver_kw)
-    except InfeasibleError as exc:
-        raise ScenarioError(str(exc)) from exc
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"invalid scenario input: {exc}") from exc
-    report = model.report
-    if report.status not in (OPTIMAL, FEASIBLE):
-        raise ScenarioError(f"no solution found (status {report.status})")
+    report = _solved_report(model, solver_kw.get("time_limit"))
     assignment = np.where(ok, idx[np.maximum(assign_local, 0)], -1)
     open_mask = existing.copy()
     cap_before = sites["capacity"].to_numpy().copy()
