@@ -66,10 +66,10 @@ def _outputs(key: str):
     return {"id": cid, "property": prop}
 
 
-def post_callback(client, app, key: str, values: dict, changed: list[str]):
-    """Call one callback through Dash's HTTP endpoint; return (seconds, json)."""
+def callback_body(app, key: str, values: dict, changed: list[str]) -> dict:
+    """The request Dash's renderer sends for callback ``key`` with ``values``."""
     cb = app.callback_map[key]
-    body = {
+    return {
         "output": key,
         "outputs": _outputs(key),
         "inputs": [
@@ -82,6 +82,11 @@ def post_callback(client, app, key: str, values: dict, changed: list[str]):
         ],
         "changedPropIds": changed,
     }
+
+
+def post_callback(client, app, key: str, values: dict, changed: list[str]):
+    """Call one callback through Dash's HTTP endpoint; return (seconds, json)."""
+    body = callback_body(app, key, values, changed)
     start = time.perf_counter()
     response = client.post(
         "/_dash-update-component", json=body, headers={"Accept-Encoding": "gzip, br"}

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_import import run as import_run  # noqa: E402
-from bench_overview import _outputs, filter_change_times  # noqa: E402
+from bench_overview import callback_body, filter_change_times  # noqa: E402
 
 from dashapp import create_app, ids  # noqa: E402
 from dashapp.config import Config  # noqa: E402
@@ -61,20 +61,7 @@ def build(data_dir: Path, n_communes: int) -> dict:
 
 def map_response(client, app, values: dict, changed: list[str]) -> dict:
     """Bytes of one map response in each encoding, and its server time."""
-    cb = app.callback_map[MAP]
-    body = {
-        "output": MAP,
-        "outputs": _outputs(MAP),
-        "inputs": [
-            {**i, "value": values.get(f"{i['id']}.{i['property']}")}
-            for i in cb["inputs"]
-        ],
-        "state": [
-            {**s, "value": values.get(f"{s['id']}.{s['property']}")}
-            for s in cb["state"]
-        ],
-        "changedPropIds": changed,
-    }
+    body = callback_body(app, MAP, values, changed)
     out = {}
     for name, accept in ENCODINGS.items():
         start = time.perf_counter()
