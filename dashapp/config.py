@@ -40,6 +40,17 @@ class Config:
         Unset by default: the map then needs nothing from the internet.
     demo_seed, demo_communes : int
         Parameters of the synthetic demo country created on first run.
+    secret_key : str
+        Key signing sessions and share links (``DASHAPP_SECRET_KEY``); by default
+        one is generated on first start into ``<data_dir>/secret_key``.
+    admin_password : str
+        One-time password of the first admin (``DASHAPP_ADMIN_PASSWORD``); by
+        default a random one is printed once on the console.
+    secure_cookies : bool
+        Send the session cookie over HTTPS only (``DASHAPP_SECURE_COOKIES=1``);
+        set it whenever the app is served behind TLS.
+    max_request_mb : int
+        Largest request body accepted (the import screen's uploads, base64-coded).
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -51,6 +62,10 @@ class Config:
     demo_seed: int = 42
     demo_communes: int = 400
     debug: bool = False
+    secret_key: str = field(default="", repr=False)
+    admin_password: str = field(default="", repr=False)
+    secure_cookies: bool = False
+    max_request_mb: int = 90
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -86,6 +101,9 @@ class Config:
             "port": "PORT",
             "lang": "DASHAPP_LANG",
             "basemap_style": "DASHAPP_BASEMAP",
+            "secret_key": "DASHAPP_SECRET_KEY",
+            "admin_password": "DASHAPP_ADMIN_PASSWORD",
+            "secure_cookies": "DASHAPP_SECURE_COOKIES",
         }
         for name, var in mapping.items():
             if env.get(var):
@@ -97,6 +115,10 @@ class Config:
                 raise ValueError(
                     f"PORT should be an integer, got {env['PORT']!r}"
                 ) from exc
+        if "secure_cookies" in values:
+            values["secure_cookies"] = values["secure_cookies"].lower() in (
+                "1", "true", "yes", "on"
+            )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -72,8 +73,11 @@ LIST_COLUMNS = [
     "dataset_version",
     "created_at",
     "updated_at",
+    "owner_id",
     "stale",
 ]
+#: days a deleted scenario can be restored before it is purged for good
+UNDO_DAYS = 30
 _UPDATABLE = {
     "name",
     "author",
@@ -121,6 +125,8 @@ class ScenarioRecord:
     status: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    owner_id: int | None = None
+    deleted_at: dt.datetime | None = None
 
     @property
     def has_results(self) -> bool:
@@ -297,11 +303,15 @@ def _record(row) -> ScenarioRecord:
         status=m["status"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        owner_id=None if m["owner_id"] is None else int(m["owner_id"]),
+        deleted_at=m["deleted_at"],
     )
 
 
-def get_scenario(store: Store, scenario_id: int) -> ScenarioRecord:
-    """Read one scenario with its results.
+def get_scenario(
+    store: Store, scenario_id: int, *, include_deleted: bool = False
+) -> ScenarioRecord:
+    """Read one scenario with its results (a deleted one only if asked).
 
     Raises
     ------
@@ -312,15 +322,21 @@ def get_scenario(store: Store, scenario_id: int) -> ScenarioRecord:
         key = int(scenario_id)
     except (TypeError, ValueError):
         raise _unknown(scenario_id) from None
+    if not 0 < key < 2**63:
+        raise _unknown(scenario_id)
     with store.engine.connect() as conn:
         row = conn.execute(select(Scenario.__table__).where(Scenario.id == key)).first()
-    if row is None:
+    if row is None or (row.deleted_at is not None and not include_deleted):
         raise _unknown(scenario_id)
     return _record(row)
 
 
-def list_scenarios(store: Store, dataset_id: int | None = None) -> pd.DataFrame:
+def list_scenarios(
+    store: Store, dataset_id: int | None = None, *, deleted: bool = False
+) -> pd.DataFrame:
     """Saved scenarios, most recently updated first, without their results.
+
+    ``deleted=True`` lists the soft-deleted ones instead (restorable).
 
     Columns are ``id, name, author, status, dataset_id, dataset_version,
     created_at, updated_at, stale`` (see :func:`is_stale`).
@@ -334,11 +350,12 @@ def list_scenarios(store: Store, dataset_id: int | None = None) -> pd.DataFrame:
     """
     sql = (
         "SELECT id, name, author, status, dataset_id, dataset_version, created_at, "
-        "updated_at FROM scenarios"
+        "updated_at, owner_id FROM scenarios WHERE deleted_at IS "
+        + ("NOT NULL" if deleted else "NULL")
     )
     params: dict[str, Any] = {}
     if dataset_id is not None:
-        sql += " WHERE dataset_id = :d"
+        sql += " AND dataset_id = :d"
         params["d"] = int(dataset_id)
     frame = store.read_frame(sql + " ORDER BY updated_at DESC, id DESC", params)
     active = store.active_dataset()
@@ -380,6 +397,7 @@ def save_scenario(
     centers: pd.DataFrame | None = None,
     communes: pd.DataFrame | None = None,
     status: str = "draft",
+    owner_id: int | None = None,
 ) -> ScenarioRecord:
     """Save a new scenario on ``dataset_id`` (its current version is recorded).
 
@@ -393,6 +411,8 @@ def save_scenario(
         The scenario spec (a ``ScenarioSpec`` is accepted and stored as its
         ``to_dict()``); must be JSON-serialisable.
     author : str
+    owner_id : int, optional
+        The user who saves it (``users.id``); owners manage their scenarios.
     summary, centers, communes : optional
         Results of a run (see :func:`record_from_result`); ``None`` for a draft.
     status : str
@@ -438,6 +458,14 @@ def save_scenario(
     try:
         with store.engine.begin() as conn:
             version = _dataset_version(conn, dataset_id)
+            # a deleted scenario gives its name back to whoever saves it anew
+            conn.execute(
+                delete(Scenario).where(
+                    Scenario.dataset_id == int(dataset_id),
+                    Scenario.name == clean,
+                    Scenario.deleted_at.is_not(None),
+                )
+            )
             new_id = conn.execute(
                 insert(Scenario)
                 .values(
@@ -445,6 +473,7 @@ def save_scenario(
                     dataset_version=version,
                     created_at=now,
                     updated_at=now,
+                    owner_id=owner_id,
                     **values,
                 )
                 .returning(Scenario.id)
@@ -522,7 +551,11 @@ def _copy_names(name: str):
 
 
 def duplicate_scenario(
-    store: Store, scenario_id: int, new_name: str | None = None
+    store: Store,
+    scenario_id: int,
+    new_name: str | None = None,
+    *,
+    owner_id: int | None = None,
 ) -> ScenarioRecord:
     """Copy a scenario (spec, results, status) under a new name.
 
@@ -555,7 +588,13 @@ def duplicate_scenario(
             with store.engine.begin() as conn:
                 new_id = conn.execute(
                     insert(Scenario)
-                    .values(**base, name=name, created_at=now, updated_at=now)
+                    .values(
+                        **base,
+                        name=name,
+                        created_at=now,
+                        updated_at=now,
+                        owner_id=owner_id,
+                    )
                     .returning(Scenario.id)
                 ).scalar_one()
         except IntegrityError as exc:
@@ -567,15 +606,89 @@ def duplicate_scenario(
 
 
 def delete_scenario(store: Store, scenario_id: int) -> None:
-    """Delete a scenario for good."""
-    try:
-        key = int(scenario_id)
-    except (TypeError, ValueError):
-        raise _unknown(scenario_id) from None
+    """Soft-delete a scenario: hidden everywhere, restorable for ``UNDO_DAYS``."""
+    record = get_scenario(store, scenario_id)
     with store.engine.begin() as conn:
-        done = conn.execute(delete(Scenario).where(Scenario.id == key)).rowcount
-    if not done:
+        conn.execute(
+            update(Scenario)
+            .where(Scenario.id == record.id)
+            .values(deleted_at=_now(), share_nonce=None)
+        )
+
+
+def restore_scenario(store: Store, scenario_id: int) -> ScenarioRecord:
+    """Bring a soft-deleted scenario back (``name_taken`` if its name was reused)."""
+    record = get_scenario(store, scenario_id, include_deleted=True)
+    if record.deleted_at is None:
+        return record
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(
+                update(Scenario)
+                .where(Scenario.id == record.id)
+                .values(deleted_at=None, updated_at=_now())
+            )
+    except IntegrityError as exc:
+        raise _name_taken(record.name, record.dataset_id) from exc
+    return get_scenario(store, record.id)
+
+
+def purge_scenario(store: Store, scenario_id: int) -> None:
+    """Delete a scenario for good."""
+    record = get_scenario(store, scenario_id, include_deleted=True)
+    with store.engine.begin() as conn:
+        conn.execute(delete(Scenario).where(Scenario.id == record.id))
+
+
+def purge_deleted(store: Store, days: int = UNDO_DAYS) -> int:
+    """Delete for good the scenarios soft-deleted more than ``days`` ago."""
+    limit = _now() - dt.timedelta(days=days)
+    with store.engine.begin() as conn:
+        return conn.execute(
+            delete(Scenario).where(
+                Scenario.deleted_at.is_not(None), Scenario.deleted_at < limit
+            )
+        ).rowcount
+
+
+def share_nonce(store: Store, scenario_id: int, *, renew: bool = False) -> str:
+    """The nonce a share link of this scenario is signed over (made when missing).
+
+    ``renew=True`` draws a new one, which revokes every link given before.
+    """
+    record = get_scenario(store, scenario_id)
+    with store.engine.begin() as conn:
+        current = conn.execute(
+            select(Scenario.share_nonce).where(Scenario.id == record.id)
+        ).scalar_one()
+        if current and not renew:
+            return current
+        nonce = secrets.token_hex(16)
+        conn.execute(
+            update(Scenario).where(Scenario.id == record.id).values(share_nonce=nonce)
+        )
+    return nonce
+
+
+def revoke_share(store: Store, scenario_id: int) -> None:
+    """Revoke every share link of a scenario."""
+    record = get_scenario(store, scenario_id)
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(Scenario).where(Scenario.id == record.id).values(share_nonce=None)
+        )
+
+
+def shared_scenario(store: Store, scenario_id: int, nonce: str) -> ScenarioRecord:
+    """The scenario a share link names, if the link has not been revoked."""
+    record = get_scenario(store, scenario_id)
+    with store.engine.connect() as conn:
+        current = conn.execute(
+            select(Scenario.share_nonce).where(Scenario.id == record.id)
+        ).scalar_one()
+    if not current or not secrets.compare_digest(current, str(nonce)):
         raise _unknown(scenario_id)
+    return record
 
 
 # -- engine results -------------------------------------------------------------------
