@@ -51,6 +51,9 @@ class Config:
         set it whenever the app is served behind TLS.
     max_request_mb : int
         Largest request body accepted (the import screen's uploads, base64-coded).
+    proxy_hops : int
+        Reverse proxies in front of the app whose ``X-Forwarded-*`` headers are
+        trusted (``DASHAPP_PROXY_HOPS``); 0 (default) trusts none.
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -66,6 +69,7 @@ class Config:
     admin_password: str = field(default="", repr=False)
     secure_cookies: bool = False
     max_request_mb: int = 90
+    proxy_hops: int = 0
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -104,6 +108,7 @@ class Config:
             "secret_key": "DASHAPP_SECRET_KEY",
             "admin_password": "DASHAPP_ADMIN_PASSWORD",
             "secure_cookies": "DASHAPP_SECURE_COOKIES",
+            "proxy_hops": "DASHAPP_PROXY_HOPS",
         }
         for name, var in mapping.items():
             if env.get(var):
@@ -114,6 +119,14 @@ class Config:
             except ValueError as exc:
                 raise ValueError(
                     f"PORT should be an integer, got {env['PORT']!r}"
+                ) from exc
+        if "proxy_hops" in values:
+            try:
+                values["proxy_hops"] = int(values["proxy_hops"])
+            except ValueError as exc:
+                raise ValueError(
+                    "DASHAPP_PROXY_HOPS should be a whole number, got "
+                    f"{env['DASHAPP_PROXY_HOPS']!r}"
                 ) from exc
         if "secure_cookies" in values:
             values["secure_cookies"] = values["secure_cookies"].lower() in (

@@ -7,20 +7,93 @@ from dash import dcc, html
 
 from dashapp import ids
 from dashapp.i18n import t
+from data.users import Principal
 
-# the screens in the navigation bar: (path, i18n key); one line a screen
+# the screens in the navigation bar: (path, i18n key, right needed to open it)
 NAV_ITEMS = [
-    ("/", "nav.map"),
-    ("/scenarios", "nav.scenarios"),
-    ("/segmentation", "nav.segmentation"),
-    ("/prevision", "nav.forecast"),
-    ("/indicateurs", "nav.kpis"),
-    ("/import", "nav.import"),
+    ("/", "nav.map", "view"),
+    ("/scenarios", "nav.scenarios", "view"),
+    ("/segmentation", "nav.segmentation", "segmentation"),
+    ("/prevision", "nav.forecast", "forecast"),
+    ("/indicateurs", "nav.kpis", "view"),
+    ("/import", "nav.import", "import"),
+    ("/admin", "nav.admin", "users.manage"),
 ]
 
 
-def navbar(lang: str, dataset_name: str | None, synthetic: bool) -> dbc.Navbar:
-    """Top bar: title, dataset, navigation and the FR/EN switch."""
+def page_right(path: str) -> str:
+    """The right a screen needs (``view`` for screens not in the bar)."""
+    return next((right for p, _, right in NAV_ITEMS if p == path), "view")
+
+
+def hide_ids(tree, hidden: tuple[str, ...]):
+    """Hide the components whose id is in ``hidden`` (in place; returns ``tree``).
+
+    Only a convenience for the eye: the callbacks behind them check rights
+    on the server.
+    """
+    if isinstance(tree, (list, tuple)):
+        for child in tree:
+            hide_ids(child, hidden)
+        return tree
+    if not hasattr(tree, "to_plotly_json"):
+        return tree
+    if getattr(tree, "id", None) in hidden:
+        tree.style = {**(getattr(tree, "style", None) or {}), "display": "none"}
+    hide_ids(getattr(tree, "children", None), hidden)
+    return tree
+
+
+def user_menu(lang: str, user: Principal | None, csrf: str) -> html.Div | None:
+    """Who is signed in (a link to their account) and a sign-out button."""
+    if user is None:
+        return None
+    return html.Div(
+        [
+            html.A(
+                [
+                    user.username,
+                    dbc.Badge(
+                        t(f"role.{user.role}", lang),
+                        color="light",
+                        text_color="dark",
+                        className="ms-1",
+                    ),
+                ],
+                href="/compte",
+                title=t(
+                    "auth.signed_in_as", lang, name=user.full_name or user.username
+                ),
+                className="text-white-50 small me-2 text-nowrap text-decoration-none",
+                id="user-menu",
+            ),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf", value=csrf),
+                    html.Button(
+                        t("auth.sign_out", lang),
+                        type="submit",
+                        className="btn btn-sm btn-outline-light me-3 text-nowrap",
+                        id="sign-out",
+                    ),
+                ],
+                action="/logout",
+                method="POST",
+                className="m-0",
+            ),
+        ],
+        className="d-flex align-items-center",
+    )
+
+
+def navbar(
+    lang: str,
+    dataset_name: str | None,
+    synthetic: bool,
+    user: Principal | None = None,
+    csrf: str = "",
+) -> dbc.Navbar:
+    """Top bar: title, dataset, the screens this user may open, account, FR/EN."""
     badge = (
         dbc.Badge(
             t("app.synthetic", lang),
@@ -88,11 +161,13 @@ def navbar(lang: str, dataset_name: str | None, synthetic: bool) -> dbc.Navbar:
                             active="exact",
                             className="text-nowrap",
                         )
-                        for path, key in NAV_ITEMS
+                        for path, key, right in NAV_ITEMS
+                        if user is not None and user.can(right)
                     ],
                     navbar=True,
                     className="me-auto ms-3 flex-wrap",
                 ),
+                user_menu(lang, user, csrf),
                 switch,
             ],
             fluid=True,
@@ -104,15 +179,20 @@ def navbar(lang: str, dataset_name: str | None, synthetic: bool) -> dbc.Navbar:
 
 
 def shell(
-    lang: str, dataset_id: int | None, dataset_name: str | None, synthetic: bool
+    lang: str,
+    dataset_id: int | None,
+    dataset_name: str | None,
+    synthetic: bool,
+    user: Principal | None = None,
+    csrf: str = "",
 ) -> html.Div:
-    """Root layout: shared stores, navbar, and the page container."""
+    """Root layout: shared stores, navbar, alerts and the page container."""
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh="callback-nav"),
             dcc.Store(id=ids.LANG, data=lang),
             dcc.Store(id=ids.DATASET, data=dataset_id),
-            navbar(lang, dataset_name, synthetic),
-            dbc.Container(html.Div(id=ids.PAGE), fluid=True),
+            navbar(lang, dataset_name, synthetic, user, csrf),
+            dbc.Container([html.Div(id=ids.ALERTS), html.Div(id=ids.PAGE)], fluid=True),
         ]
     )
