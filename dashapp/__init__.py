@@ -68,6 +68,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         Upgrade the schema and create the demo data when the store is empty.
     """
     from callbacks import (
+        admin,
         forecast,
         importer,
         overview,
@@ -139,6 +140,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     segmentation.register(app)
     forecast.register(app)
     importer.register(app)
+    admin.register(app)
     return app
 
 

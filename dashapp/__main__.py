@@ -11,6 +11,7 @@ import logging
 import sys
 import time
 
+from dashapp import cli_users
 from dashapp.config import Config
 
 
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--profiles", help="also write the cluster profiles to this CSV file"
     )
     _import_parser(sub)
+    cli_users.add_parser(sub, _common)
     kpis = sub.add_parser("kpis", help="print the KPI catalogue")
     kpis.add_argument("--lang", choices=["fr", "en"], default="en")
     kpis.add_argument(
@@ -163,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from dashapp import services
 
+    if args.command == "users":
+        return cli_users.run(args, config)
     store = services.get_store(config.database_url)
     if args.command == "forecast":
         return _forecast(store, args)

@@ -28,6 +28,188 @@ STRINGS: dict[str, dict[str, str]] = {
     "app.dataset": {"fr": "Jeu de données", "en": "Dataset"},
     "nav.map": {"fr": "Carte et indicateurs", "en": "Map and KPIs"},
     "nav.kpis": {"fr": "Catalogue des indicateurs", "en": "KPI catalogue"},
+    # -- user management and account (issue 11) --
+    "nav.account": {"fr": "Mon compte", "en": "My account"},
+    "adm.title": {"fr": "Utilisateurs", "en": "Users"},
+    "adm.intro": {
+        "fr": "Qui peut se connecter, avec quel rôle. Un changement de rôle, une "
+        "désactivation ou un nouveau mot de passe ferment les sessions ouvertes de "
+        "l'utilisateur.",
+        "en": "Who can sign in, and with which role. A role change, disabling or a "
+        "new password ends the user's open sessions.",
+    },
+    "adm.col.username": {"fr": "Utilisateur", "en": "User name"},
+    "adm.col.full_name": {"fr": "Nom complet", "en": "Full name"},
+    "adm.col.role": {"fr": "Rôle", "en": "Role"},
+    "adm.col.active": {"fr": "Actif", "en": "Active"},
+    "adm.col.must_change": {
+        "fr": "Mot de passe à changer",
+        "en": "Must change password",
+    },
+    "adm.col.created": {"fr": "Créé le (UTC)", "en": "Created (UTC)"},
+    "adm.col.last_login": {
+        "fr": "Dernière connexion (UTC)",
+        "en": "Last sign-in (UTC)",
+    },
+    "adm.col.actions": {"fr": "Actions", "en": "Actions"},
+    "adm.yes": {"fr": "oui", "en": "yes"},
+    "adm.no": {"fr": "non", "en": "no"},
+    "adm.never": {"fr": "jamais", "en": "never"},
+    "adm.you": {"fr": "(vous)", "en": "(you)"},
+    "adm.set_role": {"fr": "Appliquer", "en": "Apply"},
+    "adm.disable": {"fr": "Désactiver", "en": "Disable"},
+    "adm.enable": {"fr": "Réactiver", "en": "Enable"},
+    "adm.reset": {"fr": "Nouveau mot de passe", "en": "New password"},
+    "adm.add_title": {"fr": "Ajouter un utilisateur", "en": "Add a user"},
+    "adm.add_hint": {
+        "fr": "Un mot de passe à usage unique est créé et affiché une seule fois ; "
+        "l'utilisateur en choisit un nouveau à sa première connexion.",
+        "en": "A one-time password is created and shown once; the user chooses a "
+        "new one at first sign-in.",
+    },
+    "adm.username_hint": {
+        "fr": "2 à 64 caractères : lettres, chiffres, . _ @ -",
+        "en": "2 to 64 characters: letters, digits, . _ @ -",
+    },
+    "adm.add": {"fr": "Ajouter", "en": "Add"},
+    "adm.created": {
+        "fr": "Utilisateur {username} créé avec le rôle {role}.",
+        "en": "User {username} created with the role {role}.",
+    },
+    "adm.reset_done": {
+        "fr": "Mot de passe de {username} réinitialisé ; ses sessions ouvertes sont "
+        "fermées.",
+        "en": "Password of {username} reset; their open sessions are closed.",
+    },
+    "adm.one_time": {
+        "fr": "Mot de passe à usage unique de {username} :",
+        "en": "One-time password of {username}:",
+    },
+    "adm.one_time_hint": {
+        "fr": "Il ne sera plus affiché : transmettez-le à {username} par un canal "
+        "sûr. Un nouveau mot de passe lui sera demandé à la première connexion.",
+        "en": "It will not be shown again: give it to {username} through a safe "
+        "channel. They will be asked for a new password at first sign-in.",
+    },
+    "adm.role_set": {
+        "fr": "{username} a maintenant le rôle {role} ; ses sessions ouvertes sont "
+        "fermées.",
+        "en": "{username} now has the role {role}; their open sessions are closed.",
+    },
+    "adm.role_same": {
+        "fr": "{username} a déjà le rôle {role}. Rien n'a été modifié.",
+        "en": "{username} already has the role {role}. Nothing was changed.",
+    },
+    "adm.disabled": {
+        "fr": "{username} est désactivé : ses sessions et ses jetons d'API ne "
+        "fonctionnent plus.",
+        "en": "{username} is disabled: their sessions and API tokens no longer work.",
+    },
+    "adm.enabled": {
+        "fr": "{username} est réactivé.",
+        "en": "{username} is enabled again.",
+    },
+    "adm.self_disable": {
+        "fr": "Vous ne pouvez pas désactiver votre propre compte. Rien n'a été "
+        "modifié.",
+        "en": "You cannot disable your own account. Nothing was changed.",
+    },
+    "adm.audit": {"fr": "Journal d'audit", "en": "Audit log"},
+    "adm.audit_hint": {
+        "fr": "Les {n} derniers événements, du plus récent au plus ancien ; heures "
+        "UTC.",
+        "en": "The last {n} events, newest first; times in UTC.",
+    },
+    "adm.audit_refresh": {"fr": "Actualiser", "en": "Refresh"},
+    "adm.audit_export": {"fr": "Exporter en CSV", "en": "Export as CSV"},
+    "adm.audit.at": {"fr": "Quand (UTC)", "en": "When (UTC)"},
+    "adm.audit.username": {"fr": "Qui", "en": "Who"},
+    "adm.audit.action": {"fr": "Action", "en": "Action"},
+    "adm.audit.target": {"fr": "Sur", "en": "Target"},
+    "adm.audit.detail": {"fr": "Détails", "en": "Details"},
+    "adm.audit.address": {"fr": "Adresse", "en": "Address"},
+    "user.error.bad_username": {
+        "fr": "Nom d'utilisateur refusé : 2 à 64 caractères (lettres, chiffres, "
+        "« . », « _ », « @ », « - »), en commençant par une lettre ou un chiffre. "
+        "Rien n'a été modifié.",
+        "en": "User name refused: 2 to 64 characters (letters, digits, '.', '_', "
+        "'@', '-'), starting with a letter or digit. Nothing was changed.",
+    },
+    "user.error.bad_role": {
+        "fr": "Rôle inconnu. Rien n'a été modifié.",
+        "en": "Unknown role. Nothing was changed.",
+    },
+    "user.error.user_exists": {
+        "fr": "L'utilisateur {username} existe déjà. Rien n'a été modifié.",
+        "en": "User {username} exists already. Nothing was changed.",
+    },
+    "user.error.unknown_user": {
+        "fr": "Cet utilisateur n'existe pas (ou plus). Rien n'a été modifié.",
+        "en": "This user does not exist (any more). Nothing was changed.",
+    },
+    "user.error.last_admin": {
+        "fr": "{username} est le dernier administrateur actif : donnez d'abord le "
+        "rôle administrateur à un autre utilisateur. Rien n'a été modifié.",
+        "en": "{username} is the last active admin: give another user the admin "
+        "role first. Nothing was changed.",
+    },
+    "user.error.weak_password": {
+        "fr": "Un mot de passe compte au moins {min} caractères. Rien n'a été "
+        "modifié.",
+        "en": "A password has at least {min} characters. Nothing was changed.",
+    },
+    "user.error.unknown_token": {
+        "fr": "Ce jeton n'existe pas, n'est pas à vous ou est déjà révoqué. Rien "
+        "n'a été modifié.",
+        "en": "This token does not exist, is not yours or is already revoked. "
+        "Nothing was changed.",
+    },
+    "bad.what.user": {"fr": "compte", "en": "user"},
+    "bad.what.token": {"fr": "jeton", "en": "token"},
+    "acc.title": {"fr": "Mon compte", "en": "My account"},
+    "acc.username": {"fr": "Nom d'utilisateur", "en": "User name"},
+    "acc.full_name": {"fr": "Nom complet", "en": "Full name"},
+    "acc.role": {"fr": "Rôle", "en": "Role"},
+    "acc.rights": {"fr": "Ce rôle permet de", "en": "This role may"},
+    "acc.change_password": {
+        "fr": "Changer mon mot de passe",
+        "en": "Change my password",
+    },
+    "acc.tokens": {"fr": "Jetons d'API", "en": "API tokens"},
+    "acc.tokens_hint": {
+        "fr": "Un jeton permet à un programme d'interroger l'API en votre nom, avec "
+        "les droits de votre rôle. Révoquez-le dès qu'il ne sert plus.",
+        "en": "A token lets a program query the API on your behalf, with your "
+        "role's rights. Revoke it as soon as it is no longer used.",
+    },
+    "acc.token_name": {"fr": "Nom du jeton", "en": "Token name"},
+    "acc.token_placeholder": {
+        "fr": "ex. : tableau de bord régional",
+        "en": "e.g. regional dashboard",
+    },
+    "acc.create_token": {"fr": "Créer un jeton", "en": "Create a token"},
+    "acc.token_created": {
+        "fr": "Jeton « {name} » créé. Copiez-le maintenant : il ne sera plus "
+        "affiché.",
+        "en": "Token “{name}” created. Copy it now: it will not be shown again.",
+    },
+    "acc.token_usage": {
+        "fr": "Envoyez-le dans l'en-tête Authorization de chaque requête :",
+        "en": "Send it in the Authorization header of each request:",
+    },
+    "acc.token_revoked": {
+        "fr": "Jeton n° {id} révoqué : il ne fonctionne plus.",
+        "en": "Token {id} revoked: it no longer works.",
+    },
+    "acc.no_tokens": {"fr": "Aucun jeton.", "en": "No tokens."},
+    "acc.col.name": {"fr": "Nom", "en": "Name"},
+    "acc.col.prefix": {"fr": "Début du jeton", "en": "Starts with"},
+    "acc.col.created": {"fr": "Créé le (UTC)", "en": "Created (UTC)"},
+    "acc.col.last_used": {"fr": "Dernier usage (UTC)", "en": "Last used (UTC)"},
+    "acc.col.revoked": {"fr": "Révoqué le (UTC)", "en": "Revoked (UTC)"},
+    "acc.revoke": {"fr": "Révoquer", "en": "Revoke"},
+    "acc.active": {"fr": "actif", "en": "active"},
+    # -- end of user management and account --
     "nav.language": {"fr": "Langue", "en": "Language"},
     # -- import screen and importers (issue 7) ------------------------------------
     "nav.import": {"fr": "Importer", "en": "Import"},

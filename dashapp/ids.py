@@ -201,3 +201,51 @@ SCN_DOCS = "scn-doc-types"
 SCN_ZONE = "scn-zone"
 SCN_COLOR_BY = "scn-color-by"
 SCN_PERIOD = "scn-period"
+
+
+# user management and audit log (/admin, issue 11)
+ADM_USERS = "adm-users"
+ADM_MESSAGE = "adm-message"
+ADM_SECRET = "adm-secret"
+ADM_NEW_USERNAME = "adm-new-username"
+ADM_NEW_FULL_NAME = "adm-new-full-name"
+ADM_NEW_ROLE = "adm-new-role"
+ADM_ADD = "adm-add"
+ADM_CHANGED = "adm-changed"
+ADM_AUDIT = "adm-audit"
+ADM_AUDIT_REFRESH = "adm-audit-refresh"
+ADM_AUDIT_EXPORT = "adm-audit-export"
+ADM_AUDIT_DOWNLOAD = "adm-audit-download"
+
+
+def adm_role(user_id: int) -> dict:
+    """Pattern-matching id of the role picker of one user's row."""
+    return {"type": "adm-role", "index": user_id}
+
+
+def adm_set_role(user_id: int) -> dict:
+    """Pattern-matching id of the button applying the picked role."""
+    return {"type": "adm-set-role", "index": user_id}
+
+
+def adm_toggle(user_id: int, action: str) -> dict:
+    """Pattern-matching id of one user's ``disable`` (or ``enable``) button."""
+    return {"type": "adm-toggle", "index": user_id, "action": action}
+
+
+def adm_reset(user_id: int) -> dict:
+    """Pattern-matching id of the reset-password button of one user."""
+    return {"type": "adm-reset", "index": user_id}
+
+
+# account page (/compte, issue 11)
+ACC_TOKEN_NAME = "acc-token-name"
+ACC_TOKEN_CREATE = "acc-token-create"
+ACC_TOKENS = "acc-tokens"
+ACC_MESSAGE = "acc-message"
+ACC_SECRET = "acc-secret"
+
+
+def acc_revoke(token_id: int) -> dict:
+    """Pattern-matching id of the revoke button of one API token."""
+    return {"type": "acc-revoke", "index": token_id}
