@@ -10,6 +10,7 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dashapp import current_config, ids, services
 from dashapp import segmentation_service as seg_service
 from dashapp.i18n import t
+from data import exports
 from data.indicators import INDICATORS
 from data.store import StoreError
 from geo.display import view_for_bounds
@@ -208,7 +209,7 @@ def export(n_csv, n_xlsx, result, reco_values, reco_ids, dataset_id, lang):
         buffer = io.BytesIO()
         seg_service.write_excel(buffer, communes, profile)
         return dcc.send_bytes(buffer.getvalue(), "segmentation.xlsx")
-    return dcc.send_data_frame(communes.to_csv, "segmentation.csv", index=False)
+    return dcc.send_string(exports.csv_text(communes), "segmentation.csv")
 
 
 def register(app) -> None:

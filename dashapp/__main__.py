@@ -412,6 +412,7 @@ def _optimize(store, args) -> int:
 
 def _forecast(store, args) -> int:
     """Write the forecast table of a level; print the backtest accuracy."""
+    from data.exports import write_csv
     from data.forecast import ForecastError, check_horizon, forecast_level
 
     info = store.active_dataset()
@@ -428,7 +429,7 @@ def _forecast(store, args) -> int:
         return 2
     table = result.table(horizon)
     table["week"] = table["week"].dt.date.astype(str)
-    table.round(2).to_csv(args.out, index=False)
+    write_csv(table.round(2), args.out)
     print(
         f"{len(table)} rows ({table['series'].nunique()} series x "
         f"{table['doc_type'].nunique()} document types x {horizon} weeks) written to "

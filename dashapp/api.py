@@ -13,7 +13,6 @@ endpoint with an example.
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -23,6 +22,7 @@ import pandas as pd
 from dashapp import services
 from dashapp.config import LANGUAGES
 from dashapp.filters import RADIUS_RANGE, _date, resolve
+from data.exports import csv_text
 from data.kpi import KPIS
 from data.scenarios import ScenarioStoreError, get_scenario, is_stale, list_scenarios
 from data.views import DatasetContext, unit_kpis
@@ -259,10 +259,8 @@ def _table(scenario_id: int, which: str):
         )
     if fmt == "json":
         return flask.jsonify(_records(frame))
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
     return flask.Response(
-        buffer.getvalue(),
+        csv_text(frame),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f"attachment; filename=scenario-{scenario_id}-"

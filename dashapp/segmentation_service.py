@@ -10,6 +10,7 @@ import pandas as pd
 
 from dashapp.cache import cache
 from dashapp.filters import default_period
+from data import exports
 from data import kpi as kpi_mod
 from data.indicators import LOG_SCALE, commune_indicators
 from data.views import DatasetContext
@@ -102,7 +103,7 @@ def sites_for_store(sites: list[dict], codes: list[str]) -> pd.DataFrame:
 
 def write_excel(target, communes: pd.DataFrame, profile: pd.DataFrame) -> None:
     """Two sheets: ``communes`` (labels) and ``profiles`` (cluster profiles)."""
-    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+    with exports.excel_writer(target) as writer:
         communes.to_excel(writer, sheet_name="communes", index=False)
         profile.to_excel(writer, sheet_name="profiles", index=False)
 
@@ -146,9 +147,9 @@ def write_clusters(store, args) -> str:
     if out.endswith(".xlsx"):
         write_excel(out, communes, profile)
     else:
-        communes.to_csv(out, index=False)
+        exports.write_csv(communes, out)
     if args.profiles:
-        profile.to_csv(args.profiles, index=False)
+        exports.write_csv(profile, args.profiles)
     return (
         f"{len(communes)} communes in {result.k} clusters ({result.method}, "
         f"silhouette {result.silhouette:.3f}) written to {out}"

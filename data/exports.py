@@ -5,7 +5,16 @@ same in every language, so files from different users can be merged; labels mean
 for reading (KPI names in the comparison) follow ``lang``.
 
 CSV files are UTF-8 with a byte-order mark (so spreadsheet programs show accents
-correctly) and comma separators.
+correctly), comma separators and CRLF line ends (RFC 4180).
+
+Names come from imported files and from users, so every tabular file the app writes
+goes through one rule against formula injection (OWASP "CSV injection"): text that
+a spreadsheet would read as a formula (first character, after any leading
+whitespace, one of ``= + - @``, or a leading tab or carriage return) is written as
+text. In CSV it gets a leading single quote (:func:`neutralise_text`,
+:func:`neutralise_frame`, :func:`csv_text`); in Excel the exact text is kept in a
+plain text cell marked with Excel's own quote prefix (:func:`neutralise_workbook`,
+:func:`excel_writer`). Numbers, including negative ones, are never touched.
 
 Excel sheet names:
 
@@ -23,11 +32,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,14 +48,21 @@ from data.scenarios import ScenarioRecord
 
 __all__ = [
     "COMPARISON_ROWS",
+    "FORMULA_TRIGGERS",
     "SCENARIO_SHEETS",
     "compare_kpis",
     "comparison_excel",
+    "csv_text",
+    "excel_writer",
+    "neutralise_frame",
+    "neutralise_text",
+    "neutralise_workbook",
     "parameters_frame",
     "scenario_csv",
     "scenario_excel",
     "scenario_geojson",
     "summary_frame",
+    "write_csv",
 ]
 
 SCENARIO_SHEETS = ("parametres", "synthese", "centres", "communes")
@@ -72,6 +89,171 @@ COMMUNE_COLUMNS = [
     "distance_before",
 ]
 _EXCEL_MAX_SHEET = 31
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# -- formula injection --------------------------------------------------------------
+def _is_formula_like(text: str) -> bool:
+    # Some importers trim leading spaces before parsing a cell, so " =1+1" counts
+    # too; the tab and carriage return are themselves whitespace, hence the first test.
+    return text[:1] in FORMULA_TRIGGERS or text.lstrip()[:1] in FORMULA_TRIGGERS
+
+
+def neutralise_text(value: Any) -> Any:
+    r"""A cell value that no spreadsheet program will read as a formula (for CSV).
+
+    Parameters
+    ----------
+    value : object
+        Any cell value. Only ``str`` values are looked at.
+
+    Returns
+    -------
+    object
+        ``"'" + value`` when ``value`` is text whose first character is one of
+        :data:`FORMULA_TRIGGERS` (``= + - @``, tab, carriage return), or whose
+        first character after leading whitespace is one of them (some importers
+        trim spaces); anything else unchanged: other text, numbers (a negative
+        number is a number, not text), NaN, None. The single quote is OWASP's
+        advice: a spreadsheet program shows the rest as text.
+
+    Examples
+    --------
+    >>> neutralise_text('=HYPERLINK("http://x","y")')
+    '\'=HYPERLINK("http://x","y")'
+    >>> neutralise_text(" @SUM(1+1)"), neutralise_text("\tx")
+    ("' @SUM(1+1)", "'\tx")
+    >>> neutralise_text("Thiès"), neutralise_text(-1.5), neutralise_text(None)
+    ('Thiès', -1.5, None)
+    """
+    if isinstance(value, str) and _is_formula_like(value):
+        return "'" + value
+    return value
+
+
+def _is_text_dtype(dtype: Any) -> bool:
+    return isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`neutralise_text` applied to every text cell.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Left unchanged.
+
+    Returns
+    -------
+    DataFrame
+        Text, object and categorical columns mapped cell by cell (so numbers in a
+        mixed column stay numbers); numeric, boolean and date columns as they are;
+        column names and a text index neutralised too.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"name": ["=1+1", "Kaolack", None], "lon": [-16.1, 2, 3]})
+    >>> out = neutralise_frame(frame)
+    >>> out["name"].tolist(), out["lon"].tolist()
+    (["'=1+1", 'Kaolack', nan], [-16.1, 2.0, 3.0])
+    >>> frame.loc[0, "name"]
+    '=1+1'
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"'frame' should be DataFrame, got {type(frame)}")
+    out = frame.copy()
+    for k, dtype in enumerate(out.dtypes):
+        if _is_text_dtype(dtype):
+            out.isetitem(k, out.iloc[:, k].astype(object).map(neutralise_text))
+    out.columns = out.columns.map(neutralise_text)
+    if _is_text_dtype(out.index.dtype):
+        out.index = out.index.map(neutralise_text)
+    return out
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    r"""``frame`` as CSV text, neutralised (:func:`neutralise_frame`), without index.
+
+    Rows end with CRLF (RFC 4180), which also makes the writer quote any text
+    holding a carriage return: a bare one would start a new row in a spreadsheet,
+    and that row's first cell would escape the rule.
+
+    Examples
+    --------
+    >>> csv_text(pd.DataFrame({"name": ["+cmd", "Thiès"], "lon": [-16.9, 1]}))
+    "name,lon\r\n'+cmd,-16.9\r\nThiès,1.0\r\n"
+    """
+    return neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n")
+
+
+def write_csv(frame: pd.DataFrame, path: Any) -> None:
+    r"""Write :func:`csv_text` of ``frame`` to ``path`` (UTF-8, no byte-order mark).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> write_csv(pd.DataFrame({"name": ["@SUM(1+1)"]}), path)
+    >>> path.read_bytes()
+    b"name\r\n'@SUM(1+1)\r\n"
+    """
+    neutralise_frame(frame).to_csv(
+        path, index=False, lineterminator="\r\n", encoding="utf-8"
+    )
+
+
+def neutralise_workbook(book: Any) -> None:
+    """Make every text cell of an openpyxl workbook plain text, in place.
+
+    openpyxl stores a string starting with ``=`` as a formula; such cells are
+    turned back into text cells holding the exact string. Cells that the rule of
+    :func:`neutralise_text` flags also get Excel's quote prefix (the hidden
+    apostrophe Excel adds when one types ``'=...``), so the text is shown as it is,
+    without a visible quote, and stays text if someone edits the cell. The text
+    itself is not changed: the workbook keeps the data exact.
+
+    Examples
+    --------
+    >>> import openpyxl
+    >>> book = openpyxl.Workbook()
+    >>> book.active.append(['=HYPERLINK("http://x","y")', "-1+1", -1, "Thiès"])
+    >>> [c.data_type for c in book.active[1]]
+    ['f', 's', 'n', 's']
+    >>> neutralise_workbook(book)
+    >>> [(c.data_type, c.quotePrefix) for c in book.active[1]]
+    [('s', True), ('s', True), ('n', False), ('s', False)]
+    """
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if not isinstance(cell.value, str):
+                    continue
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                if _is_formula_like(cell.value):
+                    cell.quotePrefix = True
+
+
+@contextlib.contextmanager
+def excel_writer(target: Any) -> Iterator[pd.ExcelWriter]:
+    """A ``pd.ExcelWriter`` (openpyxl) whose workbook is neutralised before saving.
+
+    Every workbook the app writes is made with it, so no text cell is ever a
+    formula (:func:`neutralise_workbook`).
+
+    Examples
+    --------
+    >>> import openpyxl
+    >>> buffer = io.BytesIO()
+    >>> with excel_writer(buffer) as writer:
+    ...     pd.DataFrame({"name": ["=1+1"]}).to_excel(writer, index=False)
+    >>> cell = openpyxl.load_workbook(buffer).active["A2"]
+    >>> cell.value, cell.data_type
+    ('=1+1', 's')
+    """
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        yield writer
+        neutralise_workbook(writer.book)
 
 
 @dataclass(frozen=True)
@@ -237,7 +419,7 @@ def _table(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
 
 # -- one scenario -------------------------------------------------------------------
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    return csv_text(frame).encode("utf-8-sig")
 
 
 def scenario_csv(record: ScenarioRecord) -> dict[str, bytes]:
@@ -289,7 +471,7 @@ def scenario_excel(record: ScenarioRecord) -> bytes:
         _table(record.communes, COMMUNE_COLUMNS),
     )
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+    with excel_writer(buffer) as writer:
         for frame, sheet in zip(frames, SCENARIO_SHEETS, strict=True):
             _write_sheet(writer, frame, sheet)
     return buffer.getvalue()
@@ -530,7 +712,7 @@ def comparison_excel(
     table = compare_kpis(records, lang=lang, population=population)
     buffer = io.BytesIO()
     used = {COMPARISON_SHEET}
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+    with excel_writer(buffer) as writer:
         _write_sheet(writer, table.reset_index(), COMPARISON_SHEET)
         for record in records:
             sheet = _sheet_name(record, used)

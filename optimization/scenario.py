@@ -1316,6 +1316,8 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path) -> dict[str, Path
     dict
         File kind -> path written.
     """
+    from data.exports import write_csv  # here: it pulls in the store (SQLAlchemy)
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -1333,8 +1335,8 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path) -> dict[str, Path
         ),
         encoding="utf-8",
     )
-    result.centers.to_csv(paths["centers"], index=False)
-    result.assignments.to_csv(paths["assignments"], index=False)
+    write_csv(result.centers, paths["centers"])
+    write_csv(result.assignments, paths["assignments"])
     paths["geojson"].write_text(
         json.dumps(result.geojson, ensure_ascii=False, default=_json_default),
         encoding="utf-8",
