@@ -6,7 +6,7 @@ import logging
 
 from data.demo import generate_demo
 from data.store import DatasetInfo, Store
-from geo.access import refresh_access
+from geo.access import nearest_center, refresh_access
 
 log = logging.getLogger(__name__)
 
@@ -20,21 +20,28 @@ DEMO_DESCRIPTION = (
 def create_demo(
     store: Store, seed: int = 42, n_communes: int = 400, activate: bool = True
 ) -> DatasetInfo:
-    """Generate the synthetic demo country and store it as a new dataset."""
+    """Generate the synthetic demo country and store it, with its access, at once."""
     country = generate_demo(seed=seed, n_communes=n_communes)
-    info = store.add_dataset(
+    return store.add_dataset(
         country,
         kind="synthetic",
         activate=activate,
+        access=nearest_center,
         description=DEMO_DESCRIPTION.format(seed=seed, n=n_communes),
     )
-    refresh_access(store, info.id)
-    return info
 
 
 def ensure_store(store: Store, seed: int = 42, n_communes: int = 400) -> DatasetInfo:
-    """Upgrade the schema (keeping data) and create the demo if the store is empty."""
+    """Upgrade the schema (keeping data) and create the demo if the store is empty.
+
+    Datasets stored before imports were one transaction may lack their
+    nearest-center rows (a killed import): they are computed here.
+    """
     store.upgrade()
+    for dataset in store.datasets():
+        if store.lacks_access(dataset.id):
+            log.warning("dataset %s: computing missing access rows", dataset.id)
+            refresh_access(store, dataset.id)
     active = store.active_dataset()
     if active is None:
         log.info("empty store: generating the synthetic demo country")

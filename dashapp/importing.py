@@ -1,4 +1,4 @@
-"""Importing files into the store: assemble, store in one transaction, derive access.
+"""Importing files into the store: assemble, then store and derive access at once.
 
 Shared by the import screen and ``python -m dashapp import``; wording of issues
 comes from the catalogue (``imp.issue.<code>``).
@@ -20,7 +20,7 @@ from data.importers.boundaries import GEO_SUFFIXES, LayerMapping, detect_mapping
 from data.importers.tables import guess_kind, guess_mapping, read_table
 from data.importers.validate import Issue
 from data.store import DatasetInfo, Store
-from geo.access import refresh_access
+from geo.access import nearest_center
 
 IMPORT_DESCRIPTION = "Imported / importé: {files}. Missing indicators / indicateurs manquants: {missing}."
 
@@ -51,6 +51,9 @@ def run_import(
 ) -> tuple[Report, DatasetInfo | None, dict | None]:
     """Check every file, then store the dataset whole (or nothing) and its access.
 
+    The rows, the nearest-center distances and the activation are one transaction:
+    a process killed at any point leaves the store as it was.
+
     Returns the report, the stored dataset (``None`` on errors or ``dry_run``) and
     the bundle's summary (``None`` on errors).
     """
@@ -74,17 +77,21 @@ def run_import(
         )
         if s is not None
     )
+
+    def access(communes, centers):
+        if progress:
+            progress(97, "access")
+        return nearest_center(communes, centers)
+
     info = store.add_dataset(
         bundle,
         kind="imported",
         activate=activate,
+        access=access,
         description=IMPORT_DESCRIPTION.format(
             files=files, missing=", ".join(bundle.missing) or "-"
         ),
     )
-    if progress:
-        progress(97, "access")
-    refresh_access(store, info.id)
     return report, info, summary
 
 

@@ -17,7 +17,7 @@ Examples
 >>> from data.store import Store
 >>> from tests.tiny import tiny_bundle
 >>> store = Store("sqlite://"); store.upgrade()
->>> info = store.add_dataset(tiny_bundle())
+>>> info = store.add_dataset(tiny_bundle(), activate=False)
 >>> rec = save_scenario(store, info.id, "Plan 2027", {"model": "pmedian"})
 >>> rec.status, get_scenario(store, rec.id).params
 ('draft', {'model': 'pmedian'})
@@ -435,7 +435,7 @@ def save_scenario(
     >>> from data.store import Store
     >>> from tests.tiny import tiny_bundle
     >>> store = Store("sqlite://"); store.upgrade()
-    >>> ds = store.add_dataset(tiny_bundle()).id
+    >>> ds = store.add_dataset(tiny_bundle(), activate=False).id
     >>> save_scenario(store, ds, "  A  ", {}).name
     'A'
     >>> try:
@@ -497,7 +497,7 @@ def update_scenario(store: Store, scenario_id: int, **fields: Any) -> ScenarioRe
     >>> from data.store import Store
     >>> from tests.tiny import tiny_bundle
     >>> store = Store("sqlite://"); store.upgrade()
-    >>> ds = store.add_dataset(tiny_bundle()).id
+    >>> ds = store.add_dataset(tiny_bundle(), activate=False).id
     >>> rec = save_scenario(store, ds, "A", {})
     >>> update_scenario(store, rec.id, status="optimal", summary={"x": 1}).summary
     {'x': 1}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,7 +29,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, delete, event, insert, select, text, update
+from sqlalchemy import create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from data.schema import (
@@ -47,6 +48,14 @@ from data.schema import (
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WGS84 = "EPSG:4326"
 _CHUNK = 50_000
+
+AccessFn = Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame]
+"""``access(communes, centers) -> access``: each commune's nearest open center.
+
+``communes`` has ``id``, ``rep_lon``, ``rep_lat``; ``centers`` has ``id``, ``lon``,
+``lat``, ``status``; the result has ``commune_id``, ``nearest_center_id`` and
+``distance_km`` (``geo.access.nearest_center`` is one).
+"""
 
 
 class StoreError(RuntimeError):
@@ -165,17 +174,58 @@ class Store:
         return active[0] if active else (items[0] if items else None)
 
     def set_active(self, dataset_id: int) -> None:
-        """Make ``dataset_id`` the dataset the app shows."""
+        """Make ``dataset_id`` the dataset the app shows.
+
+        Refused (:class:`StoreError`) for a dataset whose communes lack their
+        nearest-center distances: its KPIs would be wrong.
+        """
         with self.engine.begin() as conn:
-            found = conn.execute(
-                select(Dataset.id).where(Dataset.id == dataset_id)
-            ).first()
-            if found is None:
-                raise StoreError(f"no dataset with id {dataset_id}")
-            conn.execute(update(Dataset).values(is_active=False))
-            conn.execute(
-                update(Dataset).where(Dataset.id == dataset_id).values(is_active=True)
+            self._activate(conn, dataset_id)
+
+    def lacks_access(self, dataset_id: int) -> bool:
+        """Whether some commune of ``dataset_id`` has no nearest-center row.
+
+        Examples
+        --------
+        >>> store.lacks_access(1)  # doctest: +SKIP
+        False
+        """
+        with self.engine.connect() as conn:
+            communes, rows = self._access_counts(conn, dataset_id)
+        return rows < communes
+
+    @classmethod
+    def _activate(cls, conn, dataset_id: int) -> None:
+        found = conn.execute(select(Dataset.id).where(Dataset.id == dataset_id)).first()
+        if found is None:
+            raise StoreError(f"no dataset with id {dataset_id}")
+        communes, rows = cls._access_counts(conn, dataset_id)
+        if rows < communes:
+            raise StoreError(
+                f"dataset {dataset_id} cannot be shown: {communes - rows} of its "
+                f"{communes} communes have no nearest-center distance (commune_access); "
+                "compute them first (geo.access.refresh_access)"
             )
+        conn.execute(update(Dataset).values(is_active=False))
+        conn.execute(
+            update(Dataset).where(Dataset.id == dataset_id).values(is_active=True)
+        )
+
+    @staticmethod
+    def _access_counts(conn, dataset_id: int) -> tuple[int, int]:
+        """Communes of the dataset, and how many of them have an access row."""
+        level = _commune_level(dataset_id)
+        communes = conn.execute(
+            select(func.count(AdminUnit.id)).where(
+                AdminUnit.dataset_id == dataset_id, AdminUnit.level == level
+            )
+        ).scalar_one()
+        rows = conn.execute(
+            select(func.count(CommuneAccess.commune_id)).where(
+                CommuneAccess.dataset_id == dataset_id
+            )
+        ).scalar_one()
+        return int(communes), int(rows)
 
     def add_dataset(
         self,
@@ -184,8 +234,14 @@ class Store:
         kind: str = "synthetic",
         description: str = "",
         activate: bool = True,
+        access: AccessFn | None = None,
     ) -> DatasetInfo:
         """Write a whole dataset in one transaction: it is stored whole or not at all.
+
+        The rows, the derived nearest-center distances and the activation are
+        committed together, so a process killed at any point leaves the store as it
+        was (SQLite rolls back an unfinished transaction on the next open, WAL or
+        not; PostgreSQL drops it with the connection).
 
         Parameters
         ----------
@@ -195,7 +251,17 @@ class Store:
             the columns of ``data.demo.DemoCountry``.
         kind : {'synthetic', 'imported'}
         activate : bool
-            Make it the dataset the app shows.
+            Make it the dataset the app shows; needs ``access`` when the dataset
+            has communes (:class:`StoreError` otherwise, nothing stored).
+        access : callable, optional
+            ``access(communes, centers)`` (``geo.access.nearest_center``), run on the
+            rows just written, inside the transaction; its result fills
+            ``commune_access``.
+
+        Examples
+        --------
+        >>> from geo.access import nearest_center  # doctest: +SKIP
+        >>> store.add_dataset(bundle, access=nearest_center)  # doctest: +SKIP
         """
         units = _check_units(bundle.units)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -251,11 +317,12 @@ class Store:
                 conn, ds_id, bundle.operations, code_to_id, center_ids
             )
             self._insert_demand(conn, ds_id, getattr(bundle, "demand", None), code_to_id)
-            if activate:
-                conn.execute(update(Dataset).values(is_active=False))
-                conn.execute(
-                    update(Dataset).where(Dataset.id == ds_id).values(is_active=True)
+            if access is not None:
+                self._replace_access(
+                    conn, ds_id, access(*self._access_inputs(conn, ds_id))
                 )
+            if activate:
+                self._activate(conn, ds_id)
         return next(d for d in self.datasets() if d.id == ds_id)
 
     @staticmethod
@@ -459,6 +526,35 @@ class Store:
 
         ``access`` has columns ``commune_id``, ``nearest_center_id``, ``distance_km``.
         """
+        with self.engine.begin() as conn:
+            self._replace_access(conn, dataset_id, access)
+
+    @staticmethod
+    def _access_inputs(conn, dataset_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Communes (finest level) and centers of a dataset, read on ``conn``."""
+        level = _commune_level(dataset_id)
+        communes = conn.execute(
+            select(AdminUnit.id, AdminUnit.rep_lon, AdminUnit.rep_lat)
+            .where(AdminUnit.dataset_id == dataset_id, AdminUnit.level == level)
+            .order_by(AdminUnit.id)
+        ).all()
+        centers = conn.execute(
+            select(
+                ServiceCenter.id,
+                ServiceCenter.lon,
+                ServiceCenter.lat,
+                ServiceCenter.status,
+            )
+            .where(ServiceCenter.dataset_id == dataset_id)
+            .order_by(ServiceCenter.id)
+        ).all()
+        return (
+            pd.DataFrame(communes, columns=["id", "rep_lon", "rep_lat"]),
+            pd.DataFrame(centers, columns=["id", "lon", "lat", "status"]),
+        )
+
+    @staticmethod
+    def _replace_access(conn, dataset_id: int, access: pd.DataFrame) -> None:
         rows = [
             {
                 "dataset_id": dataset_id,
@@ -470,12 +566,11 @@ class Store:
             }
             for r in access.itertuples()
         ]
-        with self.engine.begin() as conn:
-            conn.execute(
-                delete(CommuneAccess).where(CommuneAccess.dataset_id == dataset_id)
-            )
-            if rows:
-                conn.execute(insert(CommuneAccess), rows)
+        conn.execute(
+            delete(CommuneAccess).where(CommuneAccess.dataset_id == dataset_id)
+        )
+        for start in range(0, len(rows), _CHUNK):
+            conn.execute(insert(CommuneAccess), rows[start : start + _CHUNK])
 
     # -- candidate sites ------------------------------------------------------------
     def add_candidate_sites(self, dataset_id: int, frame: pd.DataFrame) -> list[int]:
@@ -666,6 +761,15 @@ class Store:
         if frame.empty or frame["first"].isna().all():
             return None
         return _as_date(frame["first"].iloc[0]), _as_date(frame["last"].iloc[0])
+
+
+def _commune_level(dataset_id: int):
+    """The finest level of a dataset, as a scalar subquery."""
+    return (
+        select(func.max(AdminLevel.level))
+        .where(AdminLevel.dataset_id == dataset_id)
+        .scalar_subquery()
+    )
 
 
 def _present(value) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from dashapp.bootstrap import create_demo
 from data.store import Store
-from geo.access import refresh_access
+from geo.access import nearest_center
 from tests.chromium import chromium_options
 from tests.tiny import tiny_bundle
 
@@ -24,8 +24,7 @@ def tiny_store(tmp_path) -> Store:
     """A fresh SQLite store holding the tiny country (active) with access computed."""
     store = Store(f"sqlite:///{tmp_path / 'tiny.sqlite'}")
     store.upgrade()
-    info = store.add_dataset(tiny_bundle(), kind="imported")
-    refresh_access(store, info.id)
+    store.add_dataset(tiny_bundle(), kind="imported", access=nearest_center)
     return store
 
 

@@ -22,7 +22,7 @@ from dashapp.config import Config
 from data import views
 from data.demo import generate_demo
 from data.store import Store
-from geo.access import refresh_access
+from geo.access import nearest_center
 
 N_COMMUNES = 4000
 MAX_RESPONSE_BYTES = 5_000_000
@@ -44,8 +44,7 @@ def large_dir(tmp_path_factory):
     )
     store = Store(f"sqlite:///{path / 'dashapp.sqlite'}")
     store.upgrade()
-    info = store.add_dataset(country, kind="synthetic")
-    refresh_access(store, info.id)
+    store.add_dataset(country, kind="synthetic", access=nearest_center)
     store.engine.dispose()
     return path
 

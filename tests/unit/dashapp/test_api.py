@@ -8,7 +8,7 @@ from dashapp.config import Config
 from data.kpi import KPIS, commune_measures
 from data.scenarios import record_from_result, save_scenario
 from data.store import Store
-from geo.access import refresh_access
+from geo.access import nearest_center
 from optimization.network import network_from_store
 from optimization.scenario import load_spec, run_scenario
 from tests.tiny import tiny_bundle
@@ -26,8 +26,7 @@ def api_store(tmp_path):
     """The tiny country in the store of a data folder, with a run and a draft."""
     store = Store(f"sqlite:///{tmp_path / 'dashapp.sqlite'}")
     store.upgrade()
-    info = store.add_dataset(tiny_bundle(), kind="imported")
-    refresh_access(store, info.id)
+    info = store.add_dataset(tiny_bundle(), kind="imported", access=nearest_center)
     result = run_scenario(load_spec(SPEC), network_from_store(store))
     run = save_scenario(store, info.id, "Plan", SPEC, **record_from_result(result))
     draft = save_scenario(store, info.id, "Brouillon", SPEC, author="Awa")
@@ -185,7 +184,7 @@ def test_unknown_ids_and_paths_are_json_404(client, path):
 
 def test_stale_flag_after_a_new_dataset(client, api_store):
     store, run, _ = api_store
-    Store(store.url).add_dataset(tiny_bundle(), activate=True)
+    Store(store.url).add_dataset(tiny_bundle(), access=nearest_center)
     assert client.get(f"/api/v1/scenarios/{run.id}").get_json()["stale"] is True
     items = client.get("/api/v1/datasets").get_json()
     assert [d["active"] for d in items] == [True, False]

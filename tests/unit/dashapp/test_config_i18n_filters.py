@@ -116,11 +116,12 @@ def test_resolve_department_outside_region_and_empty_period(tiny_store):
 
 def test_default_indicator_is_population_without_operations(tmp_path):
     from data.store import Store
+    from geo.access import nearest_center
     from tests.tiny import tiny_bundle
 
     store = Store(f"sqlite:///{tmp_path / 'noops.sqlite'}")
     store.upgrade()
     bundle = tiny_bundle()
     bundle.operations = bundle.operations.iloc[0:0]
-    store.add_dataset(bundle, kind="imported")
+    store.add_dataset(bundle, kind="imported", access=nearest_center)
     assert resolve(load_context(store), "fr").indicator == "population"

@@ -3,6 +3,7 @@ import pytest
 
 from dashapp.services import weekly_demand_by_doc
 from data.store import Store
+from geo.access import nearest_center
 from tests.tiny import tiny_bundle
 
 
@@ -28,7 +29,7 @@ def test_without_operations_the_estimate_from_population_is_used(tmp_path):
             "rate_per_inhabitant_year": [0.052] * 4,
         }
     )
-    info = store.add_dataset(bundle, kind="imported")
+    info = store.add_dataset(bundle, kind="imported", access=nearest_center)
     by_doc = weekly_demand_by_doc(store, info.id, ["C1", "C2", "C3", "C4"])
     assert by_doc["A"].tolist() == [1.0, 3.0, 2.0, 4.0]
 

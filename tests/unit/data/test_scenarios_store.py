@@ -23,7 +23,7 @@ from data.scenarios import (
     update_scenario,
 )
 from data.store import Store, StoreError, _alembic_config
-from geo.access import refresh_access
+from geo.access import nearest_center
 from optimization.network import network_from_store
 from optimization.scenario import load_spec, run_scenario
 from tests.tiny import tiny_bundle
@@ -55,8 +55,7 @@ def test_migration_0002_keeps_the_data_of_a_store_at_0001(tmp_path):
         command.upgrade(cfg, "0001")
     assert store.revision() == "0001"
     assert "scenarios" not in inspect(store.engine).get_table_names()
-    info = store.add_dataset(tiny_bundle(), kind="imported")
-    refresh_access(store, info.id)
+    info = store.add_dataset(tiny_bundle(), kind="imported", access=nearest_center)
     before = {
         t: store.read_frame(f"SELECT * FROM {t} ORDER BY 1")
         for t in ("datasets", "admin_units", "operations", "commune_access")
@@ -247,7 +246,7 @@ def test_rename_duplicate_delete(tiny_store, ds, result):
 
 def test_list_and_staleness_follow_the_active_dataset(tiny_store, ds):
     old = save_scenario(tiny_store, ds, "Ancien", SPEC)
-    newer = tiny_store.add_dataset(tiny_bundle(), activate=True).id
+    newer = tiny_store.add_dataset(tiny_bundle(), access=nearest_center).id
     fresh = save_scenario(tiny_store, newer, "Récent", SPEC)
 
     listed = list_scenarios(tiny_store)

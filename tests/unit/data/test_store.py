@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import inspect
 
 from data.store import Store, StoreError
+from geo.access import nearest_center
 from tests.tiny import tiny_bundle
 
 
@@ -74,7 +75,9 @@ def test_upgrade_keeps_existing_data(tiny_store):
 
 def test_second_dataset_becomes_active_and_versions_differ(tiny_store):
     first = tiny_store.active_dataset()
-    second = tiny_store.add_dataset(tiny_bundle(), kind="imported")
+    second = tiny_store.add_dataset(
+        tiny_bundle(), kind="imported", access=nearest_center
+    )
     assert second.is_active and second.version != first.version
     assert [d.id for d in tiny_store.datasets() if d.is_active] == [second.id]
     tiny_store.set_active(first.id)
@@ -128,7 +131,7 @@ def test_projected_units_are_reprojected_to_wgs84(tmp_path):
     store.upgrade()
     bundle = tiny_bundle()
     bundle.units = bundle.units.to_crs("EPSG:32630")
-    info = store.add_dataset(bundle)
+    info = store.add_dataset(bundle, activate=False)
     communes = store.units(info.id, 2)
     assert communes.loc[communes["code"] == "C1", "rep_lon"].item() == pytest.approx(
         0.05, abs=1e-6
