@@ -8,12 +8,12 @@ from urllib.parse import urlparse
 
 import dash
 import dash_bootstrap_components  # noqa: F401  (registers the component library)
-import diskcache
 import flask
-from dash import Dash, DiskcacheManager
+from dash import Dash
 
 from dashapp.cache import cache, cache_config
 from dashapp.config import LANGUAGES, PROJECT_ROOT, Config
+from dashapp.jobs import make_background_manager
 
 LANG_COOKIE = "dashapp_lang"
 BOOTSTRAP_CSS = "/vendor/bootstrap.min.css"
@@ -99,7 +99,6 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     server.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip", "deflate"])
     server.config.setdefault("COMPRESS_BR_LEVEL", 9)
     cache.init_app(server, config=cache_config(config.cache_dir))
-    jobs = diskcache.Cache(str(config.cache_dir / "jobs"))
     app = Dash(
         __name__,
         server=server,
@@ -108,7 +107,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         external_stylesheets=[BOOTSTRAP_CSS],
         suppress_callback_exceptions=True,
         compress=True,
-        background_callback_manager=DiskcacheManager(jobs),
+        background_callback_manager=make_background_manager(config),
     )
     app.layout = partial(root_layout, config)
 

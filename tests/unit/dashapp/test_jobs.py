@@ -1,0 +1,217 @@
+"""Background jobs die with their server and never hold its listening socket.
+
+The last test runs a real threaded Dash server in a child process, starts a long
+background callback through its HTTP endpoint, SIGKILLs the server and checks the
+job is gone within seconds and the port can be bound again at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from dashapp.config import Config
+from dashapp.jobs import ServerBoundManager, make_background_manager
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def wait_for(condition, deadline: float, what: str):
+    """Poll ``condition`` until it returns a truthy value; fail after ``deadline`` s."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"after {deadline} s: {what}")
+
+
+def gone(pid: int) -> bool:
+    """Exited (a zombie waiting for a reaper counts as exited)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def listening_ports(pid: int) -> set[int]:
+    return {
+        c.laddr.port
+        for c in psutil.Process(pid).net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_app_builds_its_jobs_with_the_server_bound_manager(tmp_path):
+    from dashapp import create_app
+
+    app = create_app(Config(data_dir=tmp_path), prepare_store=False)
+    assert isinstance(app._background_manager, ServerBoundManager)
+
+
+def test_progress_result_and_cancel_work_as_in_dash(tmp_path):
+    manager = make_background_manager(Config(data_dir=tmp_path))
+    go = tmp_path / "go"
+
+    def work(set_progress, n):
+        set_progress((n, "half"))
+        while not go.exists():
+            time.sleep(0.01)
+        return n * 2
+
+    job = manager.call_job_fn("k1", manager.make_job_fn(work, True), [21], {})
+    progress = wait_for(lambda: manager.get_progress("k1"), 30, "no progress")
+    assert list(progress) == [21, "half"]
+    go.touch()
+    wait_for(lambda: manager.result_ready("k1"), 30, "no result")
+    assert manager.get_result("k1", job) == 42
+
+    def forever(_):
+        time.sleep(600)
+
+    job = manager.call_job_fn("k2", manager.make_job_fn(forever, False), [0], {})
+    assert manager.job_running(job)
+    manager.terminate_job(job)  # what the cancel button does
+    wait_for(lambda: gone(job), 10, "cancelled job still running")
+    assert not manager.result_ready("k2")
+
+
+RELEASE = """
+import json, os, socket, sys
+import diskcache
+from dashapp.jobs import release_listening_sockets
+
+listener = socket.create_server(("127.0.0.1", 0))
+a, b = socket.socketpair()
+cache = diskcache.Cache(sys.argv[1])
+cache.set("before", 1)
+text = open(sys.argv[1] + "/note.txt", "w+")
+released = release_listening_sockets()
+a.sendall(b"ping")
+text.write("kept"); text.seek(0)
+cache.set("after", 2)
+print(json.dumps({
+    "listener": listener.fileno(),
+    "released": released,
+    "listener_now": os.readlink(f"/proc/self/fd/{listener.fileno()}"),
+    "pair": b.recv(4).decode(),
+    "file": text.read(),
+    "cache": [cache.get("before"), cache.get("after")],
+}))
+listener.close()  # closes /dev/null, not a file opened since
+"""
+
+
+def test_only_listening_sockets_are_released(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", RELEASE, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    got = json.loads(done.stdout)
+    assert got["released"] == [got["listener"]]
+    assert got["listener_now"] == os.devnull
+    assert got["pair"] == "ping" and got["file"] == "kept" and got["cache"] == [1, 2]
+
+
+SERVER = """
+import os, sys, time
+from pathlib import Path
+from dash import Dash, Input, Output, html
+from dashapp.config import Config
+from dashapp.jobs import make_background_manager
+
+folder = Path(sys.argv[1])
+app = Dash(__name__, background_callback_manager=make_background_manager(
+    Config(data_dir=folder)))
+app.layout = html.Div([html.Button(id="go"), html.Div(id="out")])
+
+@app.callback(Output("out", "children"), Input("go", "n_clicks"), background=True,
+              prevent_initial_call=True)
+def solve(n_clicks):
+    (folder / "job.pid").write_text(str(os.getpid()))
+    time.sleep(30)  # a long solve
+    (folder / "saved").write_text("a result saved after the server died")
+    return "done"
+
+app.run(host="127.0.0.1", port=int(sys.argv[2]))
+"""
+
+
+@pytest.mark.slow
+def test_a_job_dies_with_its_server_and_frees_the_port(tmp_path):
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(tmp_path), str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def answers():
+            try:
+                with urllib.request.urlopen(base + "/_dash-layout", timeout=2) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+
+        wait_for(answers, 60, "the server never answered")
+        body = {
+            "output": "out.children",
+            "outputs": {"id": "out", "property": "children"},
+            "inputs": [{"id": "go", "property": "n_clicks", "value": 1}],
+            "state": [],
+            "changedPropIds": ["go.n_clicks"],
+        }
+        request = urllib.request.Request(
+            base + "/_dash-update-component",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as r:
+            assert {"cacheKey", "job"} <= set(json.loads(r.read()))
+        pid_file = tmp_path / "job.pid"
+        job = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), 30,
+                           "the job never started"))  # fmt: skip
+        assert psutil.Process(job).ppid() == server.pid
+        # the request that forked it is over and the server still answers: the job
+        # runs on, and without the port, which only the server listens on
+        assert answers() and not gone(job)
+        assert port in listening_ports(server.pid)
+        assert port not in listening_ports(job)
+
+        killed = time.monotonic()
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+        wait_for(lambda: gone(job), 5, "the job outlived its server")
+        print(f"job {job} gone {time.monotonic() - killed:.2f} s after the kill")
+        with socket.socket() as again:  # as werkzeug binds
+            again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            again.bind(("127.0.0.1", port))
+            again.listen()
+        assert not (tmp_path / "saved").exists()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(10)
