@@ -211,6 +211,70 @@ STRINGS: dict[str, dict[str, str]] = {
     "acc.active": {"fr": "actif", "en": "active"},
     # -- end of user management and account --
     "nav.language": {"fr": "Langue", "en": "Language"},
+    # -- bad input (issue 11) -----------------------------------------------------
+    "bad.what.dataset": {"fr": "jeu de données", "en": "dataset"},
+    "bad.what.scenario": {"fr": "scénario", "en": "scenario"},
+    "bad.what.scenarios": {"fr": "scénarios", "en": "scenarios"},
+    "bad.id": {
+        "fr": "Identifiant de {name} invalide : {value} (un nombre entier de 1 à "
+        "2⁶³ − 1 est attendu). Rien n'a été modifié.",
+        "en": "Invalid {name} id: {value} (a whole number from 1 to 2⁶³ − 1 is "
+        "expected). Nothing was changed.",
+    },
+    "bad.ids": {
+        "fr": "Choix de {name} invalide : {value} (une liste d'identifiants est "
+        "attendue). Rien n'a été modifié.",
+        "en": "Invalid choice of {name}: {value} (a list of ids is expected). "
+        "Nothing was changed.",
+    },
+    "bad.unknown_id": {
+        "fr": "Aucun {name} n'a l'identifiant {value}. Rien n'a été modifié.",
+        "en": "There is no {name} with id {value}. Nothing was changed.",
+    },
+    "bad.refused": {
+        "fr": "Refusé : {reason}. Rien n'a été modifié.",
+        "en": "Refused: {reason}. Nothing was changed.",
+    },
+    "bad.upload_name": {
+        "fr": "Nom de fichier refusé : {value} (vide, fait de points ou de barres "
+        "obliques, trop long, ou avec des caractères de contrôle). Le fichier n'a "
+        "pas été enregistré.",
+        "en": "File name refused: {value} (empty, only dots or slashes, too long, "
+        "or with control characters). The file was not saved.",
+    },
+    "bad.upload_content": {
+        "fr": "{file} : contenu illisible (l'envoi n'est pas un fichier encodé en "
+        "base64). Le fichier n'a pas été enregistré.",
+        "en": "{file}: unreadable content (the upload is not a base64-encoded "
+        "file). The file was not saved.",
+    },
+    "bad.upload_write": {
+        "fr": "{file} : enregistrement impossible ({reason}).",
+        "en": "{file}: could not be saved ({reason}).",
+    },
+    "bad.sites": {
+        "fr": "Sites proposés invalides ({reason}) : relancez la proposition. Rien "
+        "n'a été ajouté.",
+        "en": "Invalid proposed sites ({reason}): propose them again. Nothing was "
+        "added.",
+    },
+    "imp.issue.out_of_range": {
+        "fr": "« {value} » est hors des valeurs admises ({minimum} à {maximum}).",
+        "en": "“{value}” is outside the accepted values ({minimum} to {maximum}).",
+    },
+    "imp.issue.levels_mismatch": {
+        "fr": "{given} niveau(x) indiqué(s) ({names}) pour {expected} niveau(x) dans "
+        "les fichiers (niveau national compris s'il a été ajouté).",
+        "en": "{given} level(s) given ({names}) for {expected} level(s) in the files "
+        "(the national level included when it was added).",
+    },
+    "imp.issue.overlapping_units": {
+        "fr": "l'unité {value} chevauche l'unité {other} (limites qui se "
+        "recouvrent) : le niveau supérieur est formé par union ; vérifiez les "
+        "limites.",
+        "en": "unit {value} overlaps unit {other} (boundaries that cross): the "
+        "upper level is built by union; check the boundaries.",
+    },
     # -- import screen and importers (issue 7) ------------------------------------
     "nav.import": {"fr": "Importer", "en": "Import"},
     "imp.title": {"fr": "Importer des données réelles", "en": "Import real data"},

@@ -38,6 +38,7 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
+from shapely.errors import GEOSException
 
 from data.importers.names import normalise
 from data.importers.validate import Report
@@ -558,10 +559,7 @@ def _dissolve(
     """Upper-level units as unions of their children, checking parent consistency."""
     rows = []
     for code, group in children.groupby(key, sort=True):
-        geoms = group["geometry"].to_numpy()
-        merged = shapely.coverage_union_all(geoms)
-        if not merged.is_valid:
-            merged = shapely.union_all(geoms)
+        merged = _union(group, file, report)
         name = code
         if name_key is not None:
             names = group[name_key].dropna()
@@ -569,6 +567,46 @@ def _dissolve(
                 name = names.mode().iloc[0]
         rows.append({"code": code, "name": name, "geometry": merged})
     return pd.DataFrame(rows)
+
+
+def _union(group: pd.DataFrame, file: str, report: Report):
+    """Union of the children of one unit, whether or not they tile it exactly.
+
+    The fast coverage union needs children that meet edge to edge; GEOS refuses
+    others (``TopologyException: CoverageUnion cannot process incorrectly noded
+    inputs``), e.g. a repaired self-intersecting polygon that spills over its
+    neighbour. Those get the general (overlay) union, and each overlapping pair is
+    reported as a warning naming the later row, its code and its neighbour's.
+    """
+    geoms = group["geometry"].to_numpy()
+    try:
+        merged = shapely.coverage_union_all(geoms)
+        if merged.is_valid:
+            return merged
+    except GEOSException:
+        pass
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="overlaps")
+    rows, codes = group.index.to_numpy(), group["code"].to_numpy()
+    seen = {
+        (i.row, i.params.get("other"))
+        for i in report.issues
+        if i.code == "overlapping_units" and i.file == file
+    }  # the same children are dissolved again for each upper level
+    counter: dict = {}
+    for a, b in zip(left, right, strict=True):
+        row, other = int(rows[b]) + 1, str(codes[a])
+        if a >= b or (row, other) in seen:
+            continue  # each pair once, on its later row
+        seen.add((row, other))
+        _capped(report, counter, "overlapping_units", "warning", file=file, row=row,
+                field="geometry", value=str(codes[b]), other=other)  # fmt: skip
+    try:
+        return shapely.union_all(geoms)
+    except GEOSException as exc:
+        report.error("invalid_geometry", file=file, row=int(rows[0]) + 1,
+                     field="geometry", reason=str(exc)[:200])  # fmt: skip
+        return shapely.Polygon()
 
 
 def _check_nesting(
@@ -727,7 +765,8 @@ def build_hierarchy(
         levels_units.append(table[["code", "name", "parent", "geometry"]])
     if not report.ok:
         return None
-    if len(levels_units) < 3:
+    national = len(levels_units) < 3  # a national unit is added on top
+    if national:
         code = "NAT"
         taken = set().union(*(set(u["code"]) for u in levels_units))
         while code in taken:
@@ -745,10 +784,13 @@ def build_hierarchy(
         report.info("national_level_added", file=tables[0][0].file, unit=code)
     n = len(levels_units)
     names = list(level_names) if level_names else None
+    if names is not None and national and len(names) == n - 1:
+        names = ["country", *names]  # the level added here is not the user's to name
+    if names is not None and len(names) != n:
+        # stated names that do not fit the files: refused, never silently replaced
+        report.error("levels_mismatch", file=tables[0][0].file, field="levels",
+                     expected=n, given=len(names), names=", ".join(names))  # fmt: skip
     if names is None or len(names) != n:
-        if names is not None:
-            report.warning("missing_column", file=tables[0][0].file, field="levels",
-                           expected=n, given=len(names))  # fmt: skip
         names = list(DEFAULT_LEVELS.get(n, ()))
         if (
             levels_units[0]["code"].iloc[0].startswith("NAT")

@@ -43,6 +43,8 @@ from data.importers.validate import Report
 #: operations: national ID card 2.4 %, passport 0.6 %, birth certificate 2.0 % of the
 #: population a year (orders of magnitude of West African civil registries).
 DEFAULT_RATES = {"CNI": 0.024, "PASS": 0.006, "ACTE": 0.02}
+#: Highest yearly rate accepted: every inhabitant asking once a year.
+MAX_RATE = 1.0
 
 #: Indicators (``data.kpi`` ids) that need each kind of table.
 NEEDS = {
@@ -139,6 +141,41 @@ class ImportBundle:
             "missing": list(self.missing),
             "conventions": list(self.conventions),
         }  # fmt: skip
+
+
+def check_rate(doc: str, value) -> float:
+    """A yearly requests-per-inhabitant rate of a known document type, as a float.
+
+    Raises
+    ------
+    ValueError
+        For a document type not in :data:`data.demo.DOC_TYPES`, or a value that is
+        not a number from 0 to :data:`MAX_RATE` (NaN and infinities included).
+
+    Examples
+    --------
+    >>> check_rate("CNI", "0.03")
+    0.03
+    >>> check_rate("CNI", "nan")
+    Traceback (most recent call last):
+    ...
+    ValueError: rate of CNI should be a number in 0..1 a year per inhabitant, got 'nan'
+    """
+    known = DOC_TYPES["code"].tolist()
+    if doc not in known:
+        raise ValueError(
+            f"unknown document type {doc!r} in the rates; known: {', '.join(known)}"
+        )
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if isinstance(value, bool) or not 0 <= rate <= MAX_RATE:  # NaN fails both
+        raise ValueError(
+            f"rate of {doc} should be a number in 0..{MAX_RATE:g} a year per "
+            f"inhabitant, got {value!r}"
+        )
+    return rate
 
 
 def estimate_demand(communes: pd.DataFrame, rates: dict[str, float]) -> pd.DataFrame:
@@ -244,6 +281,7 @@ def _population(
             mapping["population"],
             commune_layer.file,
             report,
+            maximum=tb.MAX_VALUE["population"],
         )
         out = pd.DataFrame({"unit_code": communes["unit_code"].to_numpy()})
         out["population"] = pop.to_numpy()
@@ -289,7 +327,8 @@ def _population(
             report.error("duplicate_code", file=source.file, row=i + 1, field=key,
                          value=codes[pos])  # fmt: skip
         seen.setdefault(pos, i)
-    pop = tb.to_number(frame, mapping["population"], source.file, report)
+    pop = tb.to_number(frame, mapping["population"], source.file, report,
+                       maximum=tb.MAX_VALUE["population"])  # fmt: skip
     out = pd.DataFrame({"unit_code": codes, "population": np.nan})
     rows = np.array([seen.get(p, -1) for p in range(len(codes))])
     has = rows >= 0
@@ -301,7 +340,7 @@ def _population(
         col = mapping.get(rate)
         if not col:
             continue
-        values = tb.to_number(frame, col, source.file, report, required=False)
+        values = _optional(frame, col, source.file, report, "rate")
         if values.max() > 1:
             values = values / 100.0
         out.loc[has, rate] = values.to_numpy()[rows[has]]
@@ -310,6 +349,12 @@ def _population(
         flags = urban.isin(["1", "true", "oui", "yes", "urbain", "urban", "u"])
         out.loc[has, "urban"] = flags.to_numpy()[rows[has]]
     return out
+
+
+def _optional(frame, column: str, file: str, report: Report, kind: str) -> pd.Series:
+    """An optional numeric column, each cell in 0..``tables.MAX_VALUE[kind]``."""
+    return tb.to_number(frame, column, file, report, required=False,
+                        maximum=tb.MAX_VALUE[kind])  # fmt: skip
 
 
 def _points(
@@ -327,8 +372,10 @@ def _points(
     if not _require(mapping, tb.REQUIRED[kind], source.file, report):
         return None
     file = source.file
-    lon = tb.to_number(frame, mapping["lon"], file, report, minimum=None, field="lon")
-    lat = tb.to_number(frame, mapping["lat"], file, report, minimum=None, field="lat")
+    lon = tb.to_number(frame, mapping["lon"], file, report, minimum=-180.0,
+                       maximum=180.0, field="lon")  # fmt: skip
+    lat = tb.to_number(frame, mapping["lat"], file, report, minimum=-90.0,
+                       maximum=90.0, field="lat")  # fmt: skip
     codes = frame[mapping["code"]].astype("string").str.strip()
     for i in np.flatnonzero(codes.isna().to_numpy()):
         report.error("missing_value", file=file, row=i + 1, field=mapping["code"])
@@ -364,13 +411,15 @@ def _points(
     out["name"] = out["name"].where(out["name"].notna(), out["code"])
     cap = mapping.get("capacity_week")
     if cap:
-        out["capacity_week"] = tb.to_number(frame, cap, file, report).to_numpy()
+        out["capacity_week"] = tb.to_number(
+            frame, cap, file, report, maximum=tb.MAX_VALUE["capacity_week"]
+        ).to_numpy()
     else:
         out["capacity_week"] = 0.0  # unknown capacity: utilisation stays missing
     if kind == "centers":
         out = out.rename(columns={"code": "center_code"})
         out["staff"] = (
-            tb.to_number(frame, mapping["staff"], file, report, required=False)
+            _optional(frame, mapping["staff"], file, report, "staff")
             .fillna(0)
             .to_numpy()
             if mapping.get("staff")
@@ -392,7 +441,7 @@ def _points(
         out = out.rename(columns={"code": "site_code"})
         cost = mapping.get("opening_cost")
         out["opening_cost"] = (
-            tb.to_number(frame, cost, file, report, required=False).fillna(0).to_numpy()
+            _optional(frame, cost, file, report, "opening_cost").fillna(0).to_numpy()
             if cost
             else 0.0
         )
@@ -433,11 +482,12 @@ def _operations(
         out[key] = values.astype(object).to_numpy()
     for key in ("requests", "delivered", "delivered_on_time", "rejected", "backlog"):
         out[key] = tb.to_number(frame, mapping[key], file, report, integer=True,
+                                maximum=tb.MAX_VALUE["count"],
                                 field=mapping[key]).to_numpy()  # fmt: skip
     for key in ("delay_mean_days", "delay_p90_days"):
         col = mapping.get(key)
         out[key] = (
-            tb.to_number(frame, col, file, report, required=False).to_numpy()
+            _optional(frame, col, file, report, "delay_days").to_numpy()
             if col
             else np.nan
         )

@@ -83,6 +83,20 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }  # fmt: skip
 
+#: Largest value accepted in each kind of numeric cell; a larger one is an error
+#: naming its row. Far above any real figure, and well within the store's column
+#: types (population is a 64-bit integer, operation counts 32-bit integers), so a
+#: typo such as ``1e20`` is refused instead of being stored wrapped around.
+MAX_VALUE = {
+    "population": 2e9,  # per unit: more than any country
+    "rate": 100.0,  # socio-economic rates, in % (or shares of 1)
+    "capacity_week": 1e6,  # requests a week at one site
+    "staff": 1e5,
+    "opening_cost": 1e15,
+    "count": 1e7,  # requests, deliveries... of one commune at one center in a week
+    "delay_days": 3650.0,
+}
+
 #: Fields without which a table of that kind cannot be used.
 REQUIRED = {
     "population": ("population",),
@@ -305,13 +319,15 @@ def to_number(
     integer: bool = False,
     required: bool = True,
     minimum: float | None = 0.0,
+    maximum: float | None = None,
     field: str | None = None,
 ) -> pd.Series:
     """Parse a column of numbers written the French or English way.
 
     ``"1 234,5"``, ``"1234.5"`` and ``"1,234.5"`` all read as 1234.5. Empty cells are
-    NaN (an error when ``required``); unparseable or negative cells are errors naming
-    their row.
+    NaN (an error when ``required``); unparseable cells (infinities and NaN
+    included), negative ones (below ``minimum`` 0) and ones outside
+    ``minimum..maximum`` are errors naming their row.
 
     Examples
     --------
@@ -321,6 +337,10 @@ def to_number(
     [1234.0, 2.5]
     >>> r.errors[0].row, r.errors[0].code
     (3, 'not_a_number')
+    >>> r = Report()
+    >>> big = to_number(pd.DataFrame({"pop": ["1e20"]}), "pop", "p.csv", r, maximum=2e9)
+    >>> big.tolist(), r.errors[0].code
+    ([nan], 'out_of_range')
     """
     label = field or column
     values = np.full(len(frame), np.nan)
@@ -336,7 +356,13 @@ def to_number(
             )
             continue
         if minimum is not None and number < minimum:
-            report.error("negative", file=file, row=i + 1, field=label, value=str(cell))
+            code = "negative" if minimum == 0 else "out_of_range"
+            report.error(code, file=file, row=i + 1, field=label, value=str(cell),
+                         minimum=minimum, maximum=maximum)  # fmt: skip
+            continue
+        if maximum is not None and number > maximum:
+            report.error("out_of_range", file=file, row=i + 1, field=label,
+                         value=str(cell), minimum=minimum, maximum=maximum)  # fmt: skip
             continue
         values[i] = number
     return pd.Series(values, index=frame.index, name=label)
