@@ -12,9 +12,11 @@ from dash.exceptions import PreventUpdate
 from dashapp import current_config, forecasting, ids, services
 from dashapp.config import Config
 from dashapp.i18n import t
+from dashapp.parsing import BadInputError
 from data import forecast as fc
 from data import risk
 from layouts import forecast as lay
+from layouts.messages import bad_input_alert
 
 CONTEXT_STATES = [State(ids.DATASET, "data"), State(ids.LANG, "data")]
 
@@ -47,15 +49,24 @@ def run_level_forecast(config: Config, set_progress, level, dataset_id):
         set_progress((round(100 * done / total),))
 
     try:
-        forecasting.level_forecast(config, int(dataset_id), level, progress)
-    except fc.ForecastError as exc:
+        dctx = services.context(config.database_url, dataset_id)
+        forecasting.level_forecast(config, dctx.info.id, level, progress)
+    except (BadInputError, fc.ForecastError) as exc:  # shown by update_forecast
         return {"dataset": dataset_id, "level": level, "error": str(exc)}
     return {"dataset": dataset_id, "level": level}
 
 
 def update_forecast(ready, series, doc_type, horizon, level, dataset_id, lang):
     """Chart, chosen model and backtest accuracy of the selected series."""
-    if not ready or ready.get("level") != level or ready.get("dataset") != dataset_id:
+    try:
+        services.context(current_config().database_url, dataset_id)
+    except BadInputError as exc:
+        return no_update, "", [], bad_input_alert(exc, lang)
+    if (
+        not isinstance(ready, dict)
+        or ready.get("level") != level
+        or ready.get("dataset") != dataset_id
+    ):
         raise PreventUpdate  # the level's computation is not finished yet
     if ready.get("error"):
         message = _alert(t("fc.error", lang, error=ready["error"]), "danger")
@@ -93,7 +104,11 @@ def run_risk(config: Config, set_progress, active_tab, target, dataset_id, lang)
         raise PreventUpdate
     set_progress((10,))
     try:
-        report = forecasting.risk_report(config, int(dataset_id), target)
+        dctx = services.context(config.database_url, dataset_id)
+    except BadInputError as exc:
+        return bad_input_alert(exc, lang), "", no_update, no_update, []
+    try:
+        report = forecasting.risk_report(config, dctx.info.id, target)
     except risk.RiskError as exc:
         message = _alert(t("risk.error", lang, error=str(exc)), "danger")
         return message, "", no_update, no_update, []

@@ -8,14 +8,18 @@ import shutil
 import uuid
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import ALL, Input, Output, State, ctx, no_update, set_props
 from dash.exceptions import PreventUpdate
 
-from dashapp import current_config, ids, importing, services
+from dashapp import current_config, ids, importing, request_lang, services
 from dashapp.config import Config
 from dashapp.i18n import t
+from dashapp.parsing import BadInputError, UnknownIdError, parse_id
+from data.importers.bundle import check_rate
+from data.store import StoreError
 from geo.display import to_geojson
 from layouts import importer as lay
+from layouts.messages import bad_input_alert
 
 
 def render(search: str | None, lang: str, dataset_id):
@@ -47,13 +51,7 @@ def receive_uploads(contents, filenames, n_clear, uploads, lang):
         if info["error"]:
             messages.append(
                 dbc.Alert(
-                    t(
-                        "imp.upload_too_large",
-                        lang,
-                        file=info["name"],
-                        size=info["error"],
-                        limit=importing.MAX_UPLOAD_MB,
-                    ),
+                    importing.upload_message(info, lang),  # why it was not kept
                     color="danger",
                     className="py-2",
                 )  # fmt: skip
@@ -90,15 +88,11 @@ def _with_choices(files, role_values, role_ids, col_values, col_ids):
 def _rates(values, rate_ids, lang):
     rates, messages = {}, []
     for value, id_ in zip(values or [], rate_ids or [], strict=True):
-        doc = id_["index"]
+        doc = id_.get("index") if isinstance(id_, dict) else id_
         try:
-            rate = float(value)
-            if not rate >= 0:
-                raise ValueError
+            rates[doc] = check_rate(doc, value)  # finite, 0..MAX_RATE, known type
         except (TypeError, ValueError):
             messages.append(t("imp.bad_rate", lang, doc=doc, value=value))
-            continue
-        rates[doc] = rate
     return rates, messages
 
 
@@ -186,7 +180,18 @@ def activate_dataset(n_clicks, dataset_id):
     """Make the chosen dataset the one the app shows, then reload on the map."""
     if not n_clicks or dataset_id is None:
         raise PreventUpdate
-    services.get_store(current_config().database_url).set_active(int(dataset_id))
+    store = services.get_store(current_config().database_url)
+    try:
+        key = parse_id(dataset_id, "dataset")  # the picker's value, from the browser
+        if all(d.id != key for d in store.datasets()):
+            raise UnknownIdError("dataset", key)
+        store.set_active(key)
+    except (BadInputError, StoreError) as exc:
+        if not isinstance(exc, BadInputError):  # e.g. no nearest-center distances
+            exc = BadInputError(str(exc), "refused", reason=str(exc))
+        lang = request_lang(current_config())
+        set_props(ids.IMP_REPORT, {"children": bad_input_alert(exc, lang)})
+        return no_update
     return "/"
 
 

@@ -16,12 +16,14 @@ from callbacks.scenarios import (
     WHATIF_STATES,
     _plan,
     forecast_vector,
+    result_id,
     whatif_from_inputs,
 )
 from dashapp import current_config, ids, services
 from dashapp.config import Config
 from dashapp.forecasting import results
 from dashapp.i18n import STRINGS, t
+from dashapp.parsing import BadInputError, parse_id, parse_ids, parse_number
 from data import exports
 from data.scenarios import (
     ScenarioStoreError,
@@ -32,8 +34,10 @@ from data.scenarios import (
     save_scenario,
     update_scenario,
 )
+from layouts.messages import bad_input_alert
 from optimization.evaluate import evaluate_network
 from optimization.pmedian import PMedian
+from optimization.scenario import ScenarioError
 from optimization.whatif import open_mask_as_is
 
 ERROR_KEYS = {"name_empty", "name_too_long", "name_taken", "unknown_id"}
@@ -71,9 +75,13 @@ def saved_options(store, lang: str) -> list[dict]:
 
 def share_link(result, lang: str) -> list:
     """A URL that reopens the scenario shown."""
-    if not result or not result.get("id"):
+    try:
+        shown = result_id(result)
+    except BadInputError:  # the result panel says why
         return []
-    href = f"/scenarios?scenario={int(result['id'])}"
+    if shown is None:
+        return []
+    href = f"/scenarios?scenario={shown}"
     return [
         html.Span(t("scn.share", lang) + " "),
         html.A(href, href=href, id="scn-share-link"),
@@ -98,9 +106,10 @@ def manage(
     message, new_result, href = None, no_update, no_update
     try:
         if trigger == ids.SCN_SAVE:
-            if result and result.get("id"):
+            current = result_id(result)
+            if current is not None:
                 record = update_scenario(
-                    store, int(result["id"]), name=name or "", author=author or ""
+                    store, current, name=name or "", author=author or ""
                 )
             else:
                 info = store.active_dataset()
@@ -125,16 +134,17 @@ def manage(
                     className="py-1 small mb-0",
                 )
             elif trigger == ids.SCN_DUPLICATE:
-                record = duplicate_scenario(store, int(selected))
+                record = duplicate_scenario(store, parse_id(selected, "scenario"))
                 message = dbc.Alert(
                     t("scn.duplicated", lang, name=record.name),
                     color="success",
                     className="py-1 small mb-0",
                 )
             elif trigger == ids.SCN_DELETE:
-                record = get_scenario(store, int(selected))
-                delete_scenario(store, int(selected))
-                if result and result.get("id") == int(selected):
+                picked = parse_id(selected, "scenario")
+                record = get_scenario(store, picked)
+                delete_scenario(store, picked)
+                if result_id(result) == picked:
                     new_result = None
                 message = dbc.Alert(
                     t("scn.deleted", lang, name=record.name),
@@ -142,9 +152,11 @@ def manage(
                     className="py-1 small mb-0",
                 )
             else:
-                href = f"/scenarios?scenario={int(selected)}"
+                href = f"/scenarios?scenario={parse_id(selected, 'scenario')}"
     except ScenarioStoreError as exc:
         message = store_error(exc, lang)
+    except BadInputError as exc:
+        message = bad_input_alert(exc, lang, className="py-1 small mb-0")
     options = saved_options(store, lang)
     return options, options, message, new_result, href
 
@@ -176,14 +188,18 @@ def export(n_csv, n_xlsx, n_geojson, result, lang):
     """Download the scenario shown: CSV (zip of four tables), Excel or GeoJSON."""
     config = current_config()
     store = services.get_store(config.database_url)
-    if not result or not result.get("id"):
+    try:
+        shown = result_id(result)
+    except BadInputError as exc:
+        return no_update, bad_input_alert(exc, lang, className="py-1 small mb-0")
+    if shown is None:
         return no_update, dbc.Alert(
             t("scn.nothing_to_export", lang),
             color="secondary",
             className="py-1 small mb-0",
         )
     try:
-        record = get_scenario(store, int(result["id"]))
+        record = get_scenario(store, shown)
     except ScenarioStoreError as exc:
         return no_update, store_error(exc, lang)
     if not record.has_results:
@@ -207,7 +223,10 @@ def export(n_csv, n_xlsx, n_geojson, result, lang):
 
 
 def _comparison_records(store, selected):
-    records = [get_scenario(store, int(i)) for i in selected or []]
+    picks = parse_ids(selected, "scenarios")
+    if not 2 <= len(picks) <= 4:
+        return None
+    records = [get_scenario(store, i) for i in picks]
     records = [r for r in records if r.has_results]
     return records if 2 <= len(records) <= 4 else None
 
@@ -220,6 +239,8 @@ def compare(n_clicks, selected, lang):
         records = _comparison_records(store, selected)
     except ScenarioStoreError as exc:
         return store_error(exc, lang)
+    except BadInputError as exc:
+        return bad_input_alert(exc, lang)
     if records is None:
         return dbc.Alert(
             t("scn.compare_need", lang), color="secondary", className="py-2"
@@ -347,17 +368,26 @@ def coverage_curve(config: Config, set_progress, n_clicks, max_added, *args):
     by the server and its job processes) under the plan's parameters.
     """
     *values, doc_ids, dataset_id, lang = args
-    base = services.scenario_base(config.database_url, int(dataset_id))
-    whatif = whatif_from_inputs(*values, doc_ids)
-    n_max = int(max(1, min(30, max_added or 8)))
+    try:
+        base = services.scenario_base(config.database_url, dataset_id)
+        whatif = whatif_from_inputs(*values, doc_ids)
+        wanted = parse_number(max_added or 8, "max_added")
+    except BadInputError as exc:  # shown in the progress line: the figure has no room
+        set_progress(bad_input_alert(exc, lang))
+        return no_update
+    except ScenarioError as exc:
+        invalid = t("scn.invalid", lang, reason=str(exc))
+        set_progress(dbc.Alert(invalid, color="warning"))
+        return no_update
+    n_max = int(max(1, min(30, wanted)))
     key = "curve:" + json.dumps(
-        [int(dataset_id), n_max, whatif.to_dict()], sort_keys=True, default=str
+        [base.dataset_id, n_max, whatif.to_dict()], sort_keys=True, default=str
     )
     cache = results(config)
     points = cache.get(key)
     if points is None:
         points = _curve_points(
-            config, set_progress, base, whatif, int(dataset_id), n_max, lang
+            config, set_progress, base, whatif, base.dataset_id, n_max, lang
         )
         cache.set(key, points)
     return _curve_figure(*points, lang)

@@ -16,6 +16,7 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 from dashapp import current_config, ids, services
 from dashapp.config import Config
 from dashapp.i18n import t
+from dashapp.parsing import BadIdError, BadInputError, parse_id, shown_value
 from data.scenarios import (
     ScenarioStoreError,
     get_scenario,
@@ -26,6 +27,7 @@ from data.scenarios import (
 from geo.display import view_for_bounds
 from geo.distance import distance_matrix_km
 from layouts import figures
+from layouts.messages import bad_input_alert
 from layouts.scenarios import (
     centers_grid,
     communes_grid,
@@ -141,9 +143,13 @@ def render(search: str | None, lang: str, dataset_id):
         return scenarios_page(dctx.doc_types, lang, zones=zones, weeks=weeks)
     store = services.get_store(config.database_url)
     try:
-        record = get_scenario(store, int(wanted))
-    except (ValueError, ScenarioStoreError):
-        notice = dbc.Alert(t("scn.not_found", lang, id=wanted), color="warning")
+        record = get_scenario(store, parse_id(wanted, "scenario"))
+    except (BadInputError, ScenarioStoreError) as exc:
+        notice = (
+            bad_input_alert(exc, lang, id="scn-bad-id")
+            if isinstance(exc, BadInputError)
+            else dbc.Alert(t("scn.not_found", lang, id=wanted), color="warning")
+        )
         return scenarios_page(
             dctx.doc_types, lang, zones=zones, notices=[notice], weeks=weeks
         )
@@ -198,12 +204,27 @@ def whatif_from_inputs(
     def num(value, default=None):
         return default if value in (None, "") else value
 
+    def number(value):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value  # WhatIf refuses it by name
+
     by_doc = {
-        i["index"]: float(v)
+        str(i.get("index")) if isinstance(i, dict) else shown_value(i): number(v)
         for i, v in zip(doc_ids or [], doc_growth or [], strict=False)
         if v not in (None, "", 0)
     }
     state = sites_state or {}
+    if not (
+        isinstance(state, dict)
+        and isinstance(state.get("sites", {}), dict)
+        and isinstance(state.get("added", []), list)
+    ):
+        raise ScenarioError(
+            f"site choices should be {{'sites': {{...}}, 'added': [...]}}, got "
+            f"{shown_value(state)}"
+        )
     return WhatIf(
         objective=objective or "distance",
         new_centers=num(new, 0),
@@ -223,8 +244,9 @@ def whatif_from_inputs(
         time_limit_s=num(time_limit, 30.0),
         demand_source=demand_source or "today",
         forecast_weeks=num(forecast_weeks, 12),
-        period_start=period_start or None,
-        period_end=period_end or None,
+        # the date part only: WhatIf checks it, and nothing after it reaches pandas
+        period_start=str(period_start)[:10] if period_start else None,
+        period_end=str(period_end)[:10] if period_end else None,
         doc_types=tuple(doc_types or ()),
         sites=dict(state.get("sites", {})),
         added=tuple(state.get("added", [])),
@@ -281,7 +303,7 @@ def toggle_site(click, n_reset, mode, state, dataset_id):
     if ctx.triggered_id == ids.SCN_SITES_RESET:
         return {"sites": {}, "added": []}
     point = ((click or {}).get("points") or [{}])[0]
-    base = services.scenario_base(current_config().database_url, int(dataset_id))
+    base = services.scenario_base(current_config().database_url, dataset_id)
     if mode == "add" and point.get("location"):
         if point["location"] not in state["added"]:
             state["added"].append(point["location"])
@@ -349,10 +371,14 @@ def evaluate_plan(*args):
     """Instant KPIs of the network as set against today's, and the choice list."""
     *values, zone, doc_ids, dataset_id, lang = args
     config = current_config()
-    base = services.scenario_base(config.database_url, int(dataset_id))
+    try:
+        base = services.scenario_base(config.database_url, dataset_id)
+    except BadInputError as exc:
+        return no_update, no_update, bad_input_alert(exc, lang)
+    dataset_id = base.dataset_id
     try:
         whatif = whatif_from_inputs(*values, doc_ids)
-        forecast = forecast_vector(config, int(dataset_id), base, whatif)
+        forecast = forecast_vector(config, dataset_id, base, whatif)
         network, demand, cost, site_ids, capacity = _plan(
             base, whatif, forecast, config.database_url
         )
@@ -463,10 +489,10 @@ def draw_map(view, result, zone, color_by, *args):
     *values, doc_ids, dataset_id, lang = args
     config = current_config()
     dctx = services.context(config.database_url, dataset_id)
-    base = services.scenario_base(config.database_url, int(dataset_id))
+    base = services.scenario_base(config.database_url, dctx.info.id)
     try:
         whatif = whatif_from_inputs(*values, doc_ids)
-        forecast = forecast_vector(config, int(dataset_id), base, whatif)
+        forecast = forecast_vector(config, base.dataset_id, base, whatif)
         network, demand, cost, site_ids, capacity = _plan(
             base, whatif, forecast, config.database_url
         )
@@ -475,7 +501,10 @@ def draw_map(view, result, zone, color_by, *args):
     lon = np.r_[np.asarray(network.center_lon), np.asarray(network.candidate_lon)]
     lat = np.r_[np.asarray(network.center_lat), np.asarray(network.candidate_lat)]
     names = [*network.center_names, *network.candidate_names]
-    record = _record(config, result) if view == "result" else None
+    try:
+        record = _record(config, result) if view == "result" else None
+    except (BadInputError, ScenarioStoreError):  # the result panel says why
+        record = None
     if record is not None and record.communes is not None:
         dist = record.communes["distance"].to_numpy(dtype=float)
         before = record.communes["distance_before"].to_numpy(dtype=float)
@@ -532,19 +561,36 @@ def draw_map(view, result, zone, color_by, *args):
     return fig
 
 
-def _record(config: Config, result):
-    if not result or "id" not in result:
+def result_id(result) -> int | None:
+    """The scenario id in the result store, ``None`` when it holds none.
+
+    The store is the browser's copy of ``{"id": ID}``: anything else raises
+    :class:`dashapp.parsing.BadInputError`.
+    """
+    if not result:
         return None
-    return get_scenario(services.get_store(config.database_url), int(result["id"]))
+    if not isinstance(result, dict):
+        raise BadIdError("scenario", result)
+    return None if result.get("id") is None else parse_id(result["id"], "scenario")
+
+
+def _record(config: Config, result):
+    key = result_id(result)
+    if key is None:
+        return None
+    return get_scenario(services.get_store(config.database_url), key)
 
 
 def run_optimisation(config: Config, set_progress, n_clicks, *args):
     """Solve the scenario in the background; save it; return its id and status."""
     *values, doc_ids, dataset_id, lang = args
-    base = services.scenario_base(config.database_url, int(dataset_id))
+    try:
+        base = services.scenario_base(config.database_url, dataset_id)
+    except BadInputError as exc:
+        return None, bad_input_alert(exc, lang)
     try:
         whatif = whatif_from_inputs(*values, doc_ids)
-        forecast = forecast_vector(config, int(dataset_id), base, whatif)
+        forecast = forecast_vector(config, base.dataset_id, base, whatif)
         network, demand, _, _, _ = _plan(base, whatif, forecast, config.database_url)
         spec = load_spec(build_spec(whatif, base.n_existing))
     except ScenarioError as exc:
@@ -576,7 +622,7 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
             t("scn.failed", lang, reason=outcome["error"]), color="danger"
         )
     result = outcome["result"]
-    record = save_run(config, int(dataset_id), whatif, spec, result, lang)
+    record = save_run(config, base.dataset_id, whatif, spec, result, lang)
     return {"id": record.id}, status_alert(result.report, lang)
 
 
@@ -720,7 +766,13 @@ def result_kpis(base, record, zone, dataset_id, config=None) -> tuple[dict, dict
 def show_result(result, zone, lang, dataset_id):
     """KPI deltas and the per-center and per-commune tables of the last run."""
     config = current_config()
-    record = _record(config, result)
+    try:
+        record = _record(config, result)
+    except BadInputError as exc:
+        return bad_input_alert(exc, lang, id="scn-bad-result"), [], []
+    except ScenarioStoreError:
+        shown = t("scn.not_found", lang, id=result_id(result))
+        return dbc.Alert(shown, color="warning", className="py-2 small"), [], []
     if record is None or record.summary is None:
         return html.P(t("scn.no_result", lang), className="text-muted"), [], []
     base = services.scenario_base(config.database_url, int(record.dataset_id))

@@ -10,12 +10,14 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dashapp import current_config, ids, services
 from dashapp import segmentation_service as seg_service
 from dashapp.i18n import t
+from dashapp.parsing import BadInputError
 from data import exports
 from data.indicators import INDICATORS
 from data.store import StoreError
 from geo.display import view_for_bounds
 from geo.segmentation import METHODS, free_codes
 from layouts import segmentation as seg_layout
+from layouts.messages import bad_input_alert
 
 SITE_PREFIX = "SEG"
 
@@ -68,7 +70,10 @@ def run_segmentation(
     set_progress, n_clicks, region, features, method, k, dataset_id, lang
 ):
     """Segment the communes (background job); returns the JSON result or a message."""
-    config, dctx = _context(dataset_id)
+    try:
+        config, dctx = _context(dataset_id)
+    except BadInputError as exc:
+        return None, [bad_input_alert(exc, lang)]
     problems = check_inputs(dctx, region, features, method, k, lang)
     if problems:
         return None, [_alert(p) for p in problems]
@@ -180,14 +185,18 @@ def add_sites(n_clicks, sites, dataset_id, lang):
     """Add the proposed sites to the dataset's candidate sites (for scenarios)."""
     if not sites:
         return _alert(t("seg.sites.none", lang))
-    config, dctx = _context(dataset_id)
-    store = services.get_store(config.database_url)
-    taken = set(store.candidates(dctx.info.id)["code"])
-    frame = seg_service.sites_for_store(
-        sites, free_codes(SITE_PREFIX, len(sites), taken)
-    )
     try:
+        config, dctx = _context(dataset_id)
+        # the browser's copy of the proposal: checked before anything is written
+        sites = seg_service.check_sites(sites, seg_layout.SITES_MAX)
+        store = services.get_store(config.database_url)
+        taken = set(store.candidates(dctx.info.id)["code"])
+        frame = seg_service.sites_for_store(
+            sites, free_codes(SITE_PREFIX, len(sites), taken)
+        )
         store.add_candidate_sites(dctx.info.id, frame)
+    except BadInputError as exc:
+        return bad_input_alert(exc, lang, dismissable=True, className="py-2 mb-2")
     except StoreError as exc:
         return _alert(t("seg.sites.error", lang, error=exc), "danger")
     codes = ", ".join(frame["code"])

@@ -10,7 +10,9 @@ from callbacks import forecast, importer, scenarios, segmentation
 from dashapp import current_config, ids, services
 from dashapp.filters import resolve
 from dashapp.i18n import t
+from dashapp.parsing import BadInputError
 from layouts.catalogue import catalogue
+from layouts.messages import bad_input_alert
 from layouts.overview import overview
 
 QUERY_KEYS = (
@@ -62,6 +64,12 @@ def render_page(pathname: str | None, search: str | None, lang: str, dataset_id)
         return html.Div(
             t("page.not_found", lang), className="alert alert-secondary mt-3"
         )
+    if dataset_id is not None:  # the browser's copy: parsed, and must exist
+        try:
+            dctx = services.context(current_config().database_url, dataset_id)
+        except BadInputError as exc:
+            return bad_input_alert(exc, lang, className="mt-3", id="bad-dataset")
+        dataset_id = dctx.info.id
     return page(search, lang, dataset_id)
 
 

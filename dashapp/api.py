@@ -22,6 +22,7 @@ import pandas as pd
 from dashapp import services
 from dashapp.config import LANGUAGES
 from dashapp.filters import RADIUS_RANGE, _date, resolve
+from dashapp.parsing import BadIdError, parse_id
 from data.exports import csv_text
 from data.kpi import KPIS
 from data.scenarios import ScenarioStoreError, get_scenario, is_stale, list_scenarios
@@ -62,16 +63,19 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     )
 
 
-def _int_param(name: str) -> int | None:
+def _id_param(name: str) -> int | None:
+    """An id in the query (``?dataset=3``), ``None`` when absent; 400 when bad."""
     raw = flask.request.args.get(name)
     if raw in (None, ""):
         return None
+    return _id(raw, name)
+
+
+def _id(raw: str, name: str, status: int = 400) -> int:
     try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(
-            400, f"'{name}' should be a whole number, got {raw!r}", name
-        ) from None
+        return parse_id(raw, name)
+    except BadIdError as exc:
+        raise ApiError(status, str(exc), name) from None
 
 
 def _check_known(allowed: tuple[str, ...]) -> None:
@@ -177,7 +181,7 @@ def kpis():
         raise ApiError(
             400, f"'lang' should be one of {', '.join(LANGUAGES)}, got {lang!r}", "lang"
         )
-    ctx = _context(_int_param("dataset"))
+    ctx = _context(_id_param("dataset"))
     raw = _validate(ctx, args)
     resolved = resolve(ctx, lang, **raw)
     url = flask.current_app.config["DASHAPP"].database_url
@@ -208,6 +212,7 @@ def kpis():
 
 # -- scenarios ----------------------------------------------------------------------
 def _scenario(scenario_id: int):
+    """The scenario of a path's id (parsed by :func:`_id`); 404 when there is none."""
     try:
         return get_scenario(_store(), scenario_id)
     except ScenarioStoreError as exc:
@@ -218,17 +223,20 @@ def _scenario(scenario_id: int):
 def scenarios():
     """Saved scenarios (``?dataset=ID`` for one dataset's), newest first."""
     _check_known(("dataset",))
-    frame = list_scenarios(_store(), _int_param("dataset"))
+    frame = list_scenarios(_store(), _id_param("dataset"))
     for col in ("created_at", "updated_at"):
         frame[col] = [_iso(v) for v in frame[col]]  # same precision as the detail
     return flask.jsonify(_records(frame))
 
 
-@api.get("/scenarios/<int:scenario_id>")
-def scenario(scenario_id: int):
+# Ids in paths are text parsed by _id: Flask's <int:...> takes numbers of any size
+# (an overflow deep in the driver) and sends '-1' to the catch-all as an unknown
+# endpoint. Not an id is a 404 (no such scenario) that says why.
+@api.get("/scenarios/<scenario_id>")
+def scenario(scenario_id: str):
     """One scenario: identity, parameters, summary, status and stale flag."""
     _check_known(())
-    rec = _scenario(scenario_id)
+    rec = _scenario(_id(scenario_id, "id", 404))
     return flask.jsonify(
         {
             "id": rec.id,
@@ -246,7 +254,8 @@ def scenario(scenario_id: int):
     )
 
 
-def _table(scenario_id: int, which: str):
+def _table(raw_id: str, which: str):
+    scenario_id = _id(raw_id, "id", 404)
     _check_known(("format",))
     fmt = flask.request.args.get("format", "json")
     if fmt not in ("json", "csv"):
@@ -269,14 +278,14 @@ def _table(scenario_id: int, which: str):
     )
 
 
-@api.get("/scenarios/<int:scenario_id>/centers")
-def scenario_centers(scenario_id: int):
+@api.get("/scenarios/<scenario_id>/centers")
+def scenario_centers(scenario_id: str):
     """Per-site results of a scenario (``?format=csv`` for CSV)."""
     return _table(scenario_id, "centers")
 
 
-@api.get("/scenarios/<int:scenario_id>/communes")
-def scenario_communes(scenario_id: int):
+@api.get("/scenarios/<scenario_id>/communes")
+def scenario_communes(scenario_id: str):
     """Per-commune assignments of a scenario (``?format=csv`` for CSV)."""
     return _table(scenario_id, "communes")
 

@@ -7,6 +7,7 @@ comes from the catalogue (``imp.issue.<code>``).
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import zipfile
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pathlib import Path
 import pyogrio
 
 from dashapp.i18n import STRINGS, t
+from dashapp.parsing import BadInputError, shown_value, upload_name
 from data.importers import ImportSpec, Report, Source, assemble
 from data.importers.boundaries import GEO_SUFFIXES, LayerMapping, detect_mapping
 from data.importers.tables import guess_kind, guess_mapping, read_table
@@ -104,20 +106,39 @@ ROLES = ("boundaries", "population", "centers", "candidates", "operations", "ign
 def save_upload(folder: Path, name: str, contents: str) -> dict:
     """Decode one ``dcc.Upload`` data URL into ``folder``; describe the file.
 
-    Returns ``{"name", "size", "role", "columns", "mapping", "error"}``: the role and
-    mapping are guesses from the columns; ``error`` is set for oversized files
-    (which are not written).
+    Returns ``{"name", "size", "role", "columns", "mapping", "error", "reason"}``:
+    the role and mapping are guesses from the columns. A file that is not written
+    has ``error`` set (a string, never falsy) and ``reason``: ``too_large`` (then
+    ``error`` is its size in MB), ``upload_name`` (a name that is empty, only dots
+    or slashes, or holds control characters), ``upload_content`` (not base64) or
+    ``upload_write``; :func:`upload_message` words it.
     """
-    safe = Path(name).name  # never a path from the browser
+    info = {"name": shown_value(name), "size": 0, "role": "ignore", "columns": [],
+            "mapping": {}, "error": None, "reason": None}  # fmt: skip
+    try:
+        safe = upload_name(name)  # a base name, never a path from the browser
+    except BadInputError as exc:
+        return _refused(info, "upload_name", exc)
+    info["name"] = safe
+    if not isinstance(contents, str):
+        return _refused(info, "upload_content", f"{safe}: no file content")
     payload = contents.split(",", 1)[1] if "," in contents else contents
-    raw = base64.b64decode(payload)
-    info = {"name": safe, "size": len(raw), "role": "ignore", "columns": [],
-            "mapping": {}, "error": None}  # fmt: skip
+    if len(payload) * 3 // 4 > MAX_UPLOAD_MB * 1024**2:  # before decoding it
+        info["size"] = len(payload) * 3 // 4
+        return _refused(info, "too_large", f"{info['size'] / 1024**2:.1f}")
+    try:
+        raw = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        return _refused(info, "upload_content", f"{safe}: not base64")
+    info["size"] = len(raw)
     if len(raw) > MAX_UPLOAD_MB * 1024**2:
-        info["error"] = f"{len(raw) / 1024**2:.1f}"  # a string: never falsy
-        return info
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / safe).write_bytes(raw)
+        return _refused(info, "too_large", f"{len(raw) / 1024**2:.1f}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / safe).write_bytes(raw)
+    except OSError as exc:
+        info["detail"] = exc.strerror or type(exc).__name__
+        return _refused(info, "upload_write", f"{safe}: {info['detail']}")
     suffix = Path(safe).suffix.lower()
     if suffix in GEO_SUFFIXES:
         info["role"] = "boundaries"
@@ -143,6 +164,20 @@ def save_upload(folder: Path, name: str, contents: str) -> dict:
     return info
 
 
+def _refused(info: dict, reason: str, error) -> dict:
+    info["reason"], info["error"] = reason, str(error)
+    return info
+
+
+def upload_message(info: dict, lang: str) -> str:
+    """Why an upload was not kept (``save_upload``'s ``reason``), in ``lang``."""
+    if info.get("reason") in (None, "too_large"):
+        return t("imp.upload_too_large", lang, file=info["name"], size=info["error"],
+                 limit=MAX_UPLOAD_MB)  # fmt: skip
+    return t(f"bad.{info['reason']}", lang, file=info["name"], value=info["name"],
+             reason=info.get("detail", ""))  # fmt: skip
+
+
 def _gdal_path(path: Path) -> str:
     if path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path) as archive:
@@ -160,11 +195,22 @@ def spec_from_uploads(
     rates: dict[str, float],
     level_names: list[str] | None = None,
 ) -> ImportSpec:
-    """The import described by the screen: saved files, their roles and mappings."""
+    """The import described by the screen: saved files, their roles and mappings.
+
+    ``files`` come back from the browser: a name that is not the plain base name
+    :func:`save_upload` kept raises :class:`dashapp.parsing.BadInputError`, so no path
+    outside ``folder`` is ever read.
+    """
     boundaries, tables = [], {}
     for f in files:
         if f.get("error") or f["role"] == "ignore":
             continue
+        if upload_name(f["name"]) != f["name"]:
+            raise BadInputError(
+                f"file name {shown_value(f['name'])} is not an uploaded file's",
+                "upload_name",
+                value=shown_value(f["name"]),
+            )
         path = folder / f["name"]
         mapping = f.get("mapping") or {}
         if f["role"] == "boundaries":

@@ -10,6 +10,7 @@ import pandas as pd
 
 from dashapp.cache import cache
 from dashapp.filters import default_period
+from dashapp.parsing import BadInputError, parse_id, parse_number, shown_value
 from data import exports
 from data import kpi as kpi_mod
 from data.indicators import LOG_SCALE, commune_indicators
@@ -87,6 +88,47 @@ def cached_sites(url: str, dataset_id: int, region: str | None, k: int) -> pd.Da
 
     ctx = services.context(url, dataset_id)
     return seg_mod.cluster_sites(scope_communes(ctx, region), k)
+
+
+def check_sites(sites, most: int) -> list[dict]:
+    """Proposed sites as the browser sends them back, checked row by row.
+
+    At most ``most`` rows, each with a text ``code`` and ``name`` (at most 200
+    characters), a ``commune_id`` that is an id, and finite ``lon``/``lat`` in
+    degrees; :meth:`data.store.Store.add_candidate_sites` then checks that the
+    commune exists and holds the point. Raises :class:`dashapp.parsing.BadInputError`.
+    """
+    if not isinstance(sites, list) or not 1 <= len(sites) <= most:
+        raise BadInputError(
+            f"proposed sites should be a list of 1 to {most} rows, got "
+            f"{shown_value(sites)}",
+            "sites",
+            reason=f"1..{most}",
+        )
+    rows = []
+    for i, site in enumerate(sites, start=1):
+        try:
+            if not isinstance(site, dict):
+                raise BadInputError(f"row {i} is not an object", "sites")
+            for key in ("code", "name"):
+                if not isinstance(site.get(key), str) or not 0 < len(site[key]) <= 200:
+                    raise BadInputError(f"row {i}: '{key}' should be text", "sites")
+            rows.append(
+                {
+                    "code": site["code"],
+                    "name": site["name"],
+                    "commune_id": parse_id(site.get("commune_id"), "commune_id"),
+                    "lon": parse_number(site.get("lon"), "lon", minimum=-180,
+                                        maximum=180),
+                    "lat": parse_number(site.get("lat"), "lat", minimum=-90,
+                                        maximum=90),
+                }
+            )  # fmt: skip
+        except BadInputError as exc:
+            raise BadInputError(
+                f"proposed site {i}: {exc}", "sites", reason=f"{i}: {exc}"
+            ) from None
+    return rows
 
 
 def sites_for_store(sites: list[dict], codes: list[str]) -> pd.DataFrame:

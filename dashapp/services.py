@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dashapp.cache import cache
+from dashapp.parsing import UnknownIdError, parse_id
 from data import kpi as kpi_mod
 from data import views
 from data.store import Store
@@ -30,20 +31,30 @@ def get_store(url: str) -> Store:
 
 
 def context(url: str, dataset_id: int | None = None) -> views.DatasetContext | None:
-    """The dataset's units, centers, document types and weeks (active by default)."""
+    """The dataset's units, centers, document types and weeks (active by default).
+
+    ``None`` when the store holds no dataset. A ``dataset_id`` comes from the
+    browser: one that is not an id raises :class:`dashapp.parsing.BadIdError`, one that
+    no dataset has :class:`dashapp.parsing.UnknownIdError`.
+    """
     if dataset_id is None:
         info = get_store(url).active_dataset()
         if info is None:
             return None
         dataset_id = info.id
-    return _context(url, int(dataset_id))
+    return _context(url, parse_id(dataset_id, "dataset"))
 
 
 # Read by every callback: kept in process memory as is, not pickled in and out of
 # the cache; a dataset version never changes once stored, so it cannot go stale.
+# An unknown id raises rather than returning None, so no miss is remembered: the
+# dataset may be imported under that id later.
 @lru_cache(maxsize=4)
-def _context(url: str, dataset_id: int) -> views.DatasetContext | None:
-    return views.load_context(get_store(url), dataset_id)
+def _context(url: str, dataset_id: int) -> views.DatasetContext:
+    ctx = views.load_context(get_store(url), dataset_id)
+    if ctx is None:
+        raise UnknownIdError("dataset", dataset_id)
+    return ctx
 
 
 @cache.memoize()
@@ -236,18 +247,19 @@ def scenario_base(url: str, dataset_id: int) -> ScenarioBase:
     Candidate sites can be added while the app runs (the segmentation screen's
     proposed sites), so their count and last id are part of the memo key.
     """
+    dataset_id = context(url, dataset_id).info.id  # parsed, and known
     stamp = tuple(
         get_store(url)
         .read_frame(
             "SELECT COUNT(*) AS n, MAX(id) AS last FROM candidate_sites "
             "WHERE dataset_id = :d",
-            {"d": int(dataset_id)},
+            {"d": dataset_id},
         )
         .iloc[0]
         .fillna(0)
         .astype(int)
     )
-    return _scenario_base(url, int(dataset_id), stamp)
+    return _scenario_base(url, dataset_id, stamp)
 
 
 # Arrays of a few hundred kB reused by every evaluation: kept in process memory.
