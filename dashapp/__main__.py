@@ -1,18 +1,43 @@
 """Command line: ``python -m dashapp {serve,demo,db} ...``.
 
 Every option falls back to its environment variable, then to the default (see
-``dashapp.config.Config``).
+``dashapp.config.Config``). A refused option, file or value ends the command with
+one line on stderr naming it and exit code 2, never a traceback (:func:`main`).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
+from pathlib import Path
 
 from dashapp import cli_users
 from dashapp.config import Config
+from dashapp.parsing import BadInputError, parse_id, parse_number
+
+
+class _Parser(argparse.ArgumentParser):
+    """Option errors as one line on stderr and exit code 2, like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
+def _id_option(text: str) -> int:
+    try:
+        return parse_id(text, "dataset")
+    except BadInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _megabytes(text: str) -> float:
+    try:
+        return parse_number(text, "--max-size-mb", minimum=0.001, maximum=100_000)
+    except BadInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +51,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m dashapp", description="Service center network planner"
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario JSON file (schema in docs/optimization.md)",
     )
     opt.add_argument("--out", required=True, help="folder for the result files")
-    opt.add_argument("--dataset", type=int, help="dataset id (default: the active one)")
+    opt.add_argument(
+        "--dataset", type=_id_option, help="dataset id (default: the active one)"
+    )
 
     clusters = sub.add_parser(
         "clusters",
@@ -139,7 +166,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a command raises on bad input, reported as one line.
+
+    Options, files and values, the store's refusals and its driver's errors;
+    anything else is a bug and keeps its traceback.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from data.store import StoreError
+    from optimization.errors import OptimizationError
+
+    return (
+        ValueError,  # BadInputError, ScenarioError, ForecastError, UnicodeError...
+        OSError,
+        ArithmeticError,
+        RecursionError,
+        StoreError,
+        OptimizationError,
+        SQLAlchemyError,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; an expected error ends it with one line on stderr, code 2."""
+    try:
+        return _main(argv)
+    except Exception as exc:
+        if not isinstance(exc, expected_errors()):
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 2
+
+
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    """An exception's message on one line (a driver's SQL and hints dropped)."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    lines = str(exc).strip().splitlines()
+    text = " ".join(lines[0].split()) if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -200,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "clusters":
         from dashapp.segmentation_service import write_clusters
 
+        out_file(args.out, "--out")
+        if args.profiles:
+            out_file(args.profiles, "--profiles")
         try:
             print(write_clusters(store, args))
         except ValueError as exc:
@@ -276,7 +348,9 @@ def _import_parser(sub) -> None:
         action="store_true",
         help="refuse invalid polygons instead of repairing them",
     )
-    imp.add_argument("--max-size-mb", type=float, default=200, help="per file (200)")
+    imp.add_argument(
+        "--max-size-mb", type=_megabytes, default=200, help="per file (200)"
+    )
     imp.add_argument(
         "--no-activate", action="store_true", help="store without showing it"
     )
@@ -295,17 +369,26 @@ def _import(store, args) -> int:
     from dashapp.importing import issue_text, run_import
     from data.importers import DEFAULT_RATES, ImportSpec, Source
     from data.importers.boundaries import LayerMapping
+    from data.importers.bundle import check_rate
 
     rates = dict(DEFAULT_RATES)
     for item in args.rate:
-        doc, _, value = item.partition("=")
+        doc, sep, value = item.partition("=")
         try:
-            rates[doc.strip()] = float(value)
-            if rates[doc.strip()] < 0:
-                raise ValueError
-        except ValueError:
-            print(f"error: --rate {item!r}: expected DOC=RATE >= 0", file=sys.stderr)
-            return 2
+            if not sep:
+                raise ValueError("expected DOC=RATE, e.g. CNI=0.024")
+            rates[doc.strip()] = check_rate(doc.strip(), value.strip())
+        except ValueError as exc:
+            raise BadInputError(f"--rate {item!r}: {exc}", "rate") from None
+    levels = args.levels.split(",") if args.levels else None
+    if levels and (
+        len(set(levels)) != len(levels) or not all(0 < len(n) <= 40 for n in levels)
+    ):
+        raise BadInputError(
+            f"--levels {args.levels!r}: expected distinct level codes of 1 to 40 "
+            "characters, top first, e.g. region,department,commune",
+            "levels",
+        )
     mapping = None
     if args.code_column:
         parents = [c for c in (args.parent_columns or "").split(",") if c]
@@ -337,7 +420,7 @@ def _import(store, args) -> int:
         candidates=table(args.candidates),
         operations=table(args.operations),
         name=args.name or Path(args.boundaries[-1]).stem,
-        level_names=args.levels.split(",") if args.levels else None,
+        level_names=levels,
         rates=rates,
         repair=not args.no_repair,
         max_bytes=int(args.max_size_mb * 1024**2),
@@ -352,14 +435,17 @@ def _import(store, args) -> int:
     report, info, summary = run_import(
         store, spec, activate=not args.no_activate, dry_run=args.dry_run
     )
+    if summary is None:  # the errors (and warnings), one line each; no notes
+        shown = [i for i in report.issues if i.severity != "info"]
+        lines = [f"{i.severity}: {issue_text(i, args.lang)}" for i in shown]
+        if len(report.errors) == 1 and len(shown) == 1:
+            lines[0] = lines[0].rstrip(".") + "; nothing was stored"
+        else:
+            lines.append(f"error: {len(report.errors)} error(s); nothing was stored")
+        print("\n".join(lines), file=sys.stderr)
+        return 2
     for issue in report.issues:
         print(f"{issue.severity}: {issue_text(issue, args.lang)}", file=sys.stderr)
-    if summary is None:
-        print(
-            f"error: {len(report.errors)} error(s); nothing was stored",
-            file=sys.stderr,
-        )
-        return 2
     counts = " / ".join(
         f"{n} {lvl}" for lvl, n in zip(summary["levels"], summary["units"], strict=True)
     )
@@ -377,6 +463,42 @@ def _import(store, args) -> int:
     return 0
 
 
+def out_file(path: str, option: str) -> Path:
+    """A file a command will write, refused before any work if it cannot be.
+
+    Raises :class:`BadInputError` for a folder, a missing parent folder, or a place
+    this process may not write.
+    """
+    out = Path(path)
+    if out.is_dir():
+        raise BadInputError(f"{option} {path}: is a folder, a file is expected", "out")
+    if not out.parent.is_dir():
+        raise BadInputError(
+            f"{option} {path}: {out.parent} is not an existing folder", "out"
+        )
+    if not os.access(out.parent, os.W_OK) or (
+        out.exists() and not os.access(out, os.W_OK)
+    ):
+        raise BadInputError(f"{option} {path}: not writable", "out")
+    return out
+
+
+def out_folder(path: str, option: str) -> Path:
+    """A folder a command will write into, refused before any work if it cannot be.
+
+    It is created only when written: a run that fails leaves no empty folder.
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"{option} {path}: is a file, a folder is expected", "out")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise BadInputError(f"{option} {path}: {existing} is not a folder", "out")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise BadInputError(f"{option} {path}: not writable", "out")
+    return out
+
+
 def _optimize(store, args) -> int:
     """Exit codes: 0 solved, 2 bad input, 3 infeasible or no solution in time."""
     from optimization.network import network_from_store
@@ -392,7 +514,10 @@ def _optimize(store, args) -> int:
     except ScenarioError as exc:
         print(f"error: {args.scenario}: {exc}", file=sys.stderr)
         return 2
+    out_folder(args.out, "--out")  # before a solve that can take minutes
     store.upgrade()
+    if args.dataset is not None and all(d.id != args.dataset for d in store.datasets()):
+        raise BadInputError(f"--dataset {args.dataset}: no such dataset", "dataset")
     try:
         network = network_from_store(store, args.dataset)
         result = run_scenario(spec, network)
@@ -420,6 +545,7 @@ def _forecast(store, args) -> int:
         print("error: the store holds no dataset (run `demo` first)", file=sys.stderr)
         return 2
     doc_types = [d for d in args.doc_types.split(",") if d] if args.doc_types else None
+    out_file(args.out, "--out")
     started = time.perf_counter()
     try:
         horizon = check_horizon(args.horizon)

@@ -251,6 +251,16 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> ScenarioSpec:
             raise ScenarioError(
                 f"scenario file {path} is not valid JSON: {exc}"
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(
+                f"scenario file {path} is not UTF-8 text (byte "
+                f"0x{exc.object[exc.start]:02x} at offset {exc.start}); save it as "
+                "UTF-8"
+            ) from None
+        except RecursionError:
+            raise ScenarioError(
+                f"scenario file {path} nests lists or objects too deeply"
+            ) from None
         base_dir = path.parent
     if not isinstance(raw, dict):
         raise ScenarioError("a scenario should be a JSON object")
