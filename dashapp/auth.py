@@ -393,7 +393,10 @@ PAGE = """<!doctype html>
 {{ f.label }}</label><input class="form-control" id="{{ f.id }}" name="{{ f.id }}"
 type="{{ f.type }}" autocomplete="{{ f.auto }}" required maxlength="256"></div>
 {% endfor %}<button class="btn btn-primary" type="submit" id="auth-submit">
-{{ submit }}</button></form></main></body></html>"""
+{{ submit }}</button></form>
+{# sso_url, sso_label: from dashapp.oidc, on the sign-in page, with single sign-on #}
+{% if sso_url %}<hr><a class="btn btn-outline-primary w-100" id="auth-oidc"
+href="{{ sso_url }}">{{ sso_label }}</a>{% endif %}</main></body></html>"""
 
 
 def _csrf_token() -> str:
@@ -436,7 +439,10 @@ def login_view():
     ]  # fmt: skip
     target = safe_next(flask.request.args.get("next"))
     if flask.request.method == "GET":
-        return _form_page(lang, "auth.sign_in", fields, "auth.sign_in")
+        # a refused single sign-on (dashapp.oidc) comes back here once, flashed
+        flashed = flask.get_flashed_messages(category_filter=["sign-in"])
+        error = flashed[0] if flashed else None
+        return _form_page(lang, "auth.sign_in", fields, "auth.sign_in", error)
     if not _csrf_ok():
         return _form_page(
             lang, "auth.sign_in", fields, "auth.sign_in",
@@ -540,6 +546,9 @@ def init_auth(server: flask.Flask, config: Config) -> None:
     server.add_url_rule(LOGIN, "login", login_view, methods=["GET", "POST"])
     server.add_url_rule(LOGOUT, "logout", logout_view, methods=["GET", "POST"])
     server.add_url_rule(PASSWORD, "password", password_view, methods=["GET", "POST"])
+    from dashapp.oidc import init_oidc  # it imports this module
+
+    init_oidc(server, config)
 
     @server.errorhandler(413)
     def _too_large(_exc):

@@ -54,6 +54,19 @@ class Config:
     proxy_hops : int
         Reverse proxies in front of the app whose ``X-Forwarded-*`` headers are
         trusted (``DASHAPP_PROXY_HOPS``); 0 (default) trusts none.
+    oidc_issuer, oidc_client_id, oidc_client_secret : str
+        Optional single sign-on with OpenID Connect: the provider's issuer URL,
+        whose metadata is at ``<issuer>/.well-known/openid-configuration``
+        (``DASHAPP_OIDC_ISSUER``), and this app's client at that provider
+        (``DASHAPP_OIDC_CLIENT_ID``, ``DASHAPP_OIDC_CLIENT_SECRET``). Off unless
+        the issuer and the client id are set.
+    oidc_role_claim : str
+        Claim holding a role name or a list of groups (``DASHAPP_OIDC_ROLE_CLAIM``,
+        e.g. ``groups``): an account created at its first single sign-on gets the
+        highest role it names; unset, or naming none, gives ``oidc_default_role``.
+    oidc_default_role : str
+        Role of such an account otherwise (``DASHAPP_OIDC_DEFAULT_ROLE``,
+        ``viewer``).
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -70,6 +83,11 @@ class Config:
     secure_cookies: bool = False
     max_request_mb: int = 90
     proxy_hops: int = 0
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_role_claim: str = ""
+    oidc_default_role: str = "viewer"
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -109,6 +127,11 @@ class Config:
             "admin_password": "DASHAPP_ADMIN_PASSWORD",
             "secure_cookies": "DASHAPP_SECURE_COOKIES",
             "proxy_hops": "DASHAPP_PROXY_HOPS",
+            "oidc_issuer": "DASHAPP_OIDC_ISSUER",
+            "oidc_client_id": "DASHAPP_OIDC_CLIENT_ID",
+            "oidc_client_secret": "DASHAPP_OIDC_CLIENT_SECRET",
+            "oidc_role_claim": "DASHAPP_OIDC_ROLE_CLAIM",
+            "oidc_default_role": "DASHAPP_OIDC_DEFAULT_ROLE",
         }
         for name, var in mapping.items():
             if env.get(var):

@@ -189,8 +189,12 @@ def create_user(
     *,
     full_name: str = "",
     must_change_password: bool = True,
+    oidc_subject: str | None = None,
 ) -> Principal:
-    """Add a user; ``must_change_password`` makes the password one-time."""
+    """Add a user; ``must_change_password`` makes the password one-time.
+
+    ``oidc_subject`` links a single sign-on account to its provider's ``sub``.
+    """
     username = _check_username(username)
     role = _check_role(role)
     check_password(password)
@@ -208,6 +212,7 @@ def create_user(
                     is_active=True,
                     session_epoch=0,
                     created_at=_now(),
+                    oidc_subject=oidc_subject,
                 )
                 .returning(User.id)
             ).scalar_one()
@@ -248,6 +253,26 @@ def session_user(store: Store, user_id: Any, epoch: Any) -> Principal | None:
         row = conn.execute(select(User.__table__).where(User.id == user_id)).first()
     if row is None or not row.is_active or row.session_epoch != epoch:
         return None
+    return _principal(row)
+
+
+def oidc_sign_in(store: Store, subject: str) -> Principal | None:
+    """The user linked to an OpenID Connect ``subject``, signing in now.
+
+    ``None`` when no user is linked to it; :class:`UserError` ``disabled`` when
+    that user is disabled. The time of the last sign-in is updated.
+    """
+    with store.engine.begin() as conn:
+        row = conn.execute(
+            select(User.__table__).where(User.oidc_subject == subject)
+        ).first()
+        if row is None:
+            return None
+        if not row.is_active:
+            raise UserError(
+                "disabled", f"user {row.username!r} is disabled", username=row.username
+            )
+        conn.execute(update(User).where(User.id == row.id).values(last_login_at=_now()))
     return _principal(row)
 
 

@@ -17,5 +17,10 @@ chromium --version 2>/dev/null | head -1
 chromedriver --version | head -1
 
 "$ROOT/scripts/setup.sh" requirements-dev.txt
+# the OpenID provider the single sign-on tests start, from its lock file (again when it changes)
+OIDC="$ROOT/tests/oidc_provider"
+if [ ! "$OIDC/node_modules/.package-lock.json" -nt "$OIDC/package-lock.json" ]; then
+  npm ci --prefix "$OIDC" --no-audit --no-fund --loglevel=error
+fi
 .venv/bin/ruff check .
 .venv/bin/python -m pytest --headless "$@"
