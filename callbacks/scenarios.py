@@ -127,20 +127,18 @@ def render(search: str | None, lang: str, dataset_id):
             className="mt-3",
             id="scn-too-large",
         )
-    if not int(sites):
-        return dbc.Alert(
-            t("scn.no_sites", lang),
-            color="warning",
-            className="mt-3",
-            id="scn-no-sites",
-        )
+    data_notes = data_notices(config, dctx, int(sites), lang)
+    # with nothing to toggle yet, a click on the map adds a candidate site
+    start = {} if int(sites) else {"click_mode": "add"}
     zones = zone_options(dctx, lang)
     weeks = (
         (dctx.weeks[0].isoformat(), dctx.weeks[-1].isoformat()) if dctx.weeks else None
     )
     wanted = parse_qs((search or "").lstrip("?")).get("scenario", [None])[-1]
     if wanted is None:
-        return scenarios_page(dctx.doc_types, lang, zones=zones, weeks=weeks)
+        return scenarios_page(
+            dctx.doc_types, lang, start, zones=zones, notices=data_notes, weeks=weeks
+        )
     store = services.get_store(config.database_url)
     try:
         record = get_scenario(store, parse_id(wanted, "scenario"))
@@ -151,10 +149,15 @@ def render(search: str | None, lang: str, dataset_id):
             else dbc.Alert(t("scn.not_found", lang, id=wanted), color="warning")
         )
         return scenarios_page(
-            dctx.doc_types, lang, zones=zones, notices=[notice], weeks=weeks
+            dctx.doc_types,
+            lang,
+            start,
+            zones=zones,
+            notices=[notice, *data_notes],
+            weeks=weeks,
         )
-    values = record.params.get("whatif") or {}
-    notices = []
+    values = {**start, **(record.params.get("whatif") or {})}
+    notices = list(data_notes)
     if is_stale(store, record):
         notices.append(
             dbc.Alert(
@@ -172,6 +175,47 @@ def render(search: str | None, lang: str, dataset_id):
         notices,
         weeks,
     )
+
+
+def data_notices(config: Config, dctx, n_sites: int, lang: str) -> list:
+    """What the page assumes where the dataset is incomplete, said on top.
+
+    A country without any site yet (how to add some), demand estimated from
+    population (no operations), centers without a known capacity (unlimited).
+    """
+    notes = []
+    if not n_sites:
+        notes.append(
+            dbc.Alert(t("scn.new_country", lang), color="info", id="scn-no-sites")
+        )
+    if not dctx.weeks:
+        notes.append(
+            dbc.Alert(
+                t("scn.estimated_demand", lang),
+                color="info",
+                className="py-2 small",
+                id="scn-estimated-demand",
+            )
+        )
+    unknown = int(
+        services.get_store(config.database_url)
+        .read_frame(
+            "SELECT COUNT(*) AS n FROM service_centers WHERE dataset_id = :d AND "
+            "NOT capacity_week > 0 AND status NOT IN ('closed', 'inactive')",
+            {"d": dctx.info.id},
+        )["n"]
+        .iloc[0]
+    )
+    if unknown:
+        notes.append(
+            dbc.Alert(
+                t("scn.unknown_capacity", lang, n=unknown),
+                color="info",
+                className="py-2 small",
+                id="scn-unknown-capacity",
+            )
+        )
+    return notes
 
 
 def whatif_from_inputs(
@@ -476,6 +520,8 @@ CHANGE_SCALE = [[0.0, "#1a9850"], [0.5, "#ffffff"], [1.0, "#d73027"]]
 
 
 def _distances(cost, assignment):
+    if not cost.shape[1]:  # no site yet
+        return np.full(len(assignment), np.nan)
     rows = np.arange(len(assignment))
     return np.where(assignment >= 0, cost[rows, np.maximum(assignment, 0)], np.nan)
 
@@ -722,7 +768,8 @@ def result_kpis(base, record, zone, dataset_id, config=None) -> tuple[dict, dict
     )
     centers = record.centers.set_index("site_id")
     status = centers["status"].reindex(site_ids)
-    capacity = centers["capacity"].reindex(site_ids).fillna(0.0).to_numpy(float)
+    # NaN: capacity unknown (never overloaded), not 0 (overloaded by any demand)
+    capacity = centers["capacity"].reindex(site_ids).to_numpy(float)
     demand = communes["demand"].fillna(0.0).to_numpy(float)
     rows, site_rows = zone_masks(base, zone, site_ids, dataset_id, config)
 

@@ -530,6 +530,8 @@ def _optimize(store, args) -> int:
         f"{spec.model}: {report.status}, objective {report.objective:,.1f}, "
         f"gap {report.gap:.2%}, solved in {report.solve_seconds:.2f} s"
     )
+    for note in result.summary.get("notes", []):
+        print(f"note: {note}")
     for path in paths.values():
         print(f"  wrote {path}")
     return 0

@@ -59,6 +59,38 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Sign-in with the directory failed: try again, or ask an "
         "administrator.",
     },
+    # -- new country without centers (issue 12) --
+    "scn.new_country": {
+        "fr": "Ce pays n'a encore ni centre ni site candidat. Choisissez « ajouter un "
+        "site dans la commune » (Clic sur la carte), cliquez sur les communes où un "
+        "centre pourrait ouvrir, puis indiquez le nombre de nouveaux centres et "
+        "lancez l'optimisation (minimiser la distance moyenne) : elle dit où les "
+        "placer. Des sites peuvent aussi être importés (page Importer).",
+        "en": "This country has no center and no candidate site yet. Choose “add a "
+        "site in the commune” (Map click), click the communes where a center could "
+        "open, then set the number of new centers and run the optimisation "
+        "(minimise mean distance): it says where to put them. Sites can also be "
+        "imported (Import page).",
+    },
+    "scn.estimated_demand": {
+        "fr": "Ce jeu de données n'a pas d'opérations : la demande est estimée à "
+        "partir de la population (taux par habitant choisis à l'import).",
+        "en": "This dataset has no operations: demand is estimated from population "
+        "(rates per inhabitant chosen at import).",
+    },
+    "scn.unknown_capacity": {
+        "fr": "{n} centre(s) sans capacité connue : comptés sans limite (jamais "
+        "surchargés, pas de taux d'utilisation) ; « Respecter les capacités » les "
+        "refuse.",
+        "en": "{n} center(s) without a known capacity: counted as unlimited (never "
+        "overloaded, no utilisation); “Respect capacities” refuses them.",
+    },
+    "imp.issue.site_code_is_center": {
+        "fr": "le code « {value} » est déjà celui d'un centre : un site candidat doit "
+        "avoir son propre code.",
+        "en": "code “{value}” is already a center's: a candidate site needs its own "
+        "code.",
+    },
     "nav.map": {"fr": "Carte et indicateurs", "en": "Map and KPIs"},
     "nav.kpis": {"fr": "Catalogue des indicateurs", "en": "KPI catalogue"},
     # -- user management and account (issue 11) --

@@ -629,6 +629,14 @@ class Store:
                 raise StoreError(
                     f"site codes already in the candidate set: {', '.join(clash[:5])}"
                 )
+            centers = conn.execute(
+                select(ServiceCenter.code).where(ServiceCenter.dataset_id == dataset_id)
+            ).scalars()
+            clash = sorted(set(codes) & set(centers))
+            if clash:
+                raise StoreError(
+                    f"site codes already used by centers: {', '.join(clash[:5])}"
+                )
             commune_level = conn.execute(
                 select(AdminLevel.level)
                 .where(AdminLevel.dataset_id == dataset_id)

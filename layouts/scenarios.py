@@ -273,7 +273,7 @@ def parameter_panel(
                 dbc.Label(t("scn.click_mode", lang), className="small mb-0"),
                 dbc.RadioItems(
                     id=ids.SCN_CLICK_MODE,
-                    value="toggle",
+                    value=v.get("click_mode", "toggle"),
                     className="small",
                     options=click_modes,
                 ),

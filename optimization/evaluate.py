@@ -40,7 +40,8 @@ def assign_with_capacity(
         Demand of each point.
     open_mask : ndarray of bool, shape (m,)
     capacity : ndarray, shape (m,), optional
-        Without it, every point goes to its nearest open site.
+        Without it, every point goes to its nearest open site; a NaN capacity
+        (unknown) has room for everyone.
     """
     cost = np.asarray(cost, dtype=float)
     weights = np.asarray(weights, dtype=float)
@@ -60,7 +61,7 @@ def assign_with_capacity(
     nearest = sites[order_sites[:, 0]]
     if capacity is None:
         return nearest
-    room = np.asarray(capacity, dtype=float)[sites].copy()
+    room = np.nan_to_num(np.asarray(capacity, dtype=float)[sites], nan=np.inf)
     for i in np.argsort(sub.min(axis=1), kind="stable"):
         for k in order_sites[i]:
             if room[k] >= weights[i]:

@@ -93,7 +93,7 @@ def network_from_store(
     top = min(levels)
     middle = sorted(levels)[1] if len(levels) > 2 else top
     region_ids, dept_ids = ancestor(top), ancestor(middle)
-    requests = weekly_requests_by_commune(store, info.id, weeks)
+    requests, source = _requests(store, info.id, communes, weeks)
     centers = store.centers(info.id)
     candidates = store.candidates(info.id)
     return NetworkInputs(
@@ -110,7 +110,7 @@ def network_from_store(
         center_names=centers["name"].tolist(),
         center_lon=centers["lon"].to_numpy(dtype=float),
         center_lat=centers["lat"].to_numpy(dtype=float),
-        center_capacity=centers["capacity_week"].to_numpy(dtype=float),
+        center_capacity=_capacity(centers["capacity_week"]),
         center_staff=centers["staff"].to_numpy(dtype=float),
         center_status=centers["status"].tolist(),
         candidate_ids=candidates["code"].tolist(),
@@ -118,7 +118,36 @@ def network_from_store(
         candidate_lon=candidates["lon"].to_numpy(dtype=float),
         candidate_lat=candidates["lat"].to_numpy(dtype=float),
         candidate_opening_cost=candidates["opening_cost"].to_numpy(dtype=float),
-        candidate_capacity=candidates["capacity_week"].to_numpy(dtype=float),
-        requests=communes["id"].map(requests).fillna(0.0).to_numpy(dtype=float),
+        candidate_capacity=_capacity(candidates["capacity_week"]),
+        requests=requests,
         polygons=list(communes.geometry) if with_polygons else None,
+        requests_source=source,
     )
+
+
+def _capacity(values: pd.Series) -> np.ndarray:
+    """Weekly capacities, NaN where unknown: the import stores 0 for a site
+    whose file has no capacity, and 0 would make it overloaded by any demand."""
+    capacity = values.to_numpy(dtype=float)
+    return np.where(capacity > 0, capacity, np.nan)
+
+
+def _requests(
+    store: Store, dataset_id: int, communes: pd.DataFrame, weeks: int
+) -> tuple[np.ndarray | None, str]:
+    """Weekly requests per commune and where they come from.
+
+    Counted from operations; without operations, the estimates made from
+    population at import (``"estimated"``); without either, ``None`` (a run on
+    requests is then refused rather than run on zero demand).
+    """
+    if store.weeks(dataset_id) is not None:
+        counted = weekly_requests_by_commune(store, dataset_id, weeks)
+        values = communes["id"].map(counted).fillna(0.0)
+        return values.to_numpy(dtype=float), "operations"
+    estimates = store.demand_estimates(dataset_id)
+    if estimates.empty:
+        return None, "none"
+    per_commune = estimates.groupby("commune_code")["requests_week"].sum()
+    values = communes["code"].map(per_commune).fillna(0.0)
+    return values.to_numpy(dtype=float), "estimated"

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["center_table", "commune_table", "network_kpis"]
+__all__ = ["center_table", "commune_table", "excess_load", "network_kpis"]
 
 
 def _loads(
@@ -18,6 +18,25 @@ def _loads(
         return np.asarray(allocation.multiply(weights[:, None]).sum(axis=0)).ravel()
     ok = assignment >= 0
     return np.bincount(assignment[ok], weights=weights[ok], minlength=m)
+
+
+def excess_load(
+    load: np.ndarray, capacities: np.ndarray, open_mask: np.ndarray
+) -> np.ndarray:
+    """Demand above capacity at each open site; 0 where the capacity is unknown.
+
+    A NaN capacity is one the data does not give: such a site is never
+    overloaded (rather than overloaded by all its demand, as a 0 would make it).
+
+    Examples
+    --------
+    >>> excess_load(np.array([5.0, 5.0, 5.0]), np.array([3.0, np.nan, 9.0]),
+    ...             np.array([True, True, True])).tolist()
+    [2.0, 0.0, 0.0]
+    """
+    capacities = np.asarray(capacities, dtype=float)
+    over = np.where(np.isnan(capacities), 0.0, load - capacities)
+    return np.clip(over, 0.0, None) * np.asarray(open_mask, dtype=bool)
 
 
 def network_kpis(
@@ -40,7 +59,8 @@ def network_kpis(
     assignment : ndarray of int, shape (n,)
         Site position serving each demand point (-1: unserved).
     capacities : ndarray, optional
-        Capacity of each site; enables overload and unmet demand.
+        Capacity of each site (NaN: unknown, never overloaded); enables overload
+        and unmet demand.
     radius : float, optional
         Coverage radius for ``share_within_radius``.
     cost : float
@@ -74,7 +94,10 @@ def network_kpis(
         if served.any()
         else None
     )
-    nearest = np.where(open_mask[None, :], cost_matrix, np.inf).min(axis=1)
+    # initial=inf: a network without any site yet has every commune unserved
+    nearest = np.where(open_mask[None, :], cost_matrix, np.inf).min(
+        axis=1, initial=np.inf
+    )
     out: dict[str, Any] = {
         "open_centers": int(open_mask.sum()),
         "mean_distance": mean,
@@ -87,7 +110,7 @@ def network_kpis(
         out["share_within_radius"] = within / total if total > 0 else None
     if capacities is not None:
         load = _loads(weights, assignment, m, allocation)
-        over = np.maximum(load - capacities, 0.0) * open_mask
+        over = excess_load(load, capacities, open_mask)
         out["overloaded_centers"] = int((over > 1e-9).sum())
         out["unmet_demand"] = float(over.sum() + weights[~ok].sum())
     return out

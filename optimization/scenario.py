@@ -85,7 +85,12 @@ from optimization.errors import InfeasibleError
 from optimization.pcenter import PCenter
 from optimization.pmedian import PMedian
 from optimization.reallocation import CapacityReallocation
-from optimization.results import center_table, commune_table, network_kpis
+from optimization.results import (
+    center_table,
+    commune_table,
+    excess_load,
+    network_kpis,
+)
 from optimization.solver import (
     DEFAULT_GAP,
     FEASIBLE,
@@ -466,7 +471,9 @@ class NetworkInputs:
         Existing centers.
     center_lon, center_lat : array-like
     center_capacity : array-like
-        Requests per week each center can serve.
+        Requests per week each center can serve; NaN when unknown (counted as
+        unlimited: never overloaded, no utilisation; refused by capacitated
+        models).
     center_staff : array-like
         Agents per center.
     center_status : sequence of str
@@ -477,6 +484,9 @@ class NetworkInputs:
     candidate_opening_cost, candidate_capacity : array-like
     requests : array-like, optional
         Weekly requests per commune (from operations).
+    requests_source : {"operations", "estimated"}
+        Where ``requests`` come from: counted operations, or estimated from
+        population at import (a dataset without operations); the summary says so.
     polygons : sequence of shapely geometries, optional
         Commune outlines, used in ``result.geojson`` when given.
     """
@@ -505,6 +515,7 @@ class NetworkInputs:
     candidate_capacity: Any = ()
     requests: Any = None
     polygons: Sequence[Any] | None = None
+    requests_source: str = "operations"
 
     def __post_init__(self) -> None:
         n = len(self.commune_ids)
@@ -555,7 +566,10 @@ class NetworkInputs:
                 )
         ids = [str(x) for x in self.center_ids] + [str(x) for x in self.candidate_ids]
         if len(set(ids)) != len(ids):
-            raise ScenarioError("center and candidate ids must be unique")
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            raise ScenarioError(
+                f"center and candidate ids must be unique; used twice: {twice[:5]}"
+            )
         for name in (
             "population",
             "center_capacity",
@@ -564,7 +578,8 @@ class NetworkInputs:
             "center_staff",
         ):
             arr = np.asarray(getattr(self, name), dtype=float)
-            if np.isnan(arr).any() or (arr < 0).any():
+            unknown_ok = name.endswith("_capacity")  # NaN: capacity not known
+            if (np.isnan(arr).any() and not unknown_ok) or (arr < 0).any():
                 raise ScenarioError(f"'{name}' has NaN or negative values")
 
 
@@ -602,7 +617,9 @@ def scenario_demand(
     elif dem["source"] == "requests":
         if network.requests is None:
             raise ScenarioError(
-                "'demand.source' is 'requests' but the network has no request counts"
+                "'demand.source' is 'requests' but the dataset has no operations and "
+                "no demand estimate: use 'demand.source' 'population' (with "
+                "'requests_per_capita' for requests/week) or import operations"
             )
         w = np.asarray(network.requests, dtype=float)
         unit = "requests/week"
@@ -621,10 +638,30 @@ def scenario_demand(
     return w, unit
 
 
+#: Columns of the site table and their dtypes, kept when a side is empty (a
+#: country without centers yet), so ``locked | ...`` stays a boolean operation.
+_SITE_DTYPES = {
+    "site_id": object,
+    "name": object,
+    "lon": float,
+    "lat": float,
+    "capacity": float,
+    "staff": float,
+    "opening_cost": float,
+    "existing": bool,
+    "locked": bool,
+}
+
+
+def _typed_sites(columns: dict[str, Any], n: int) -> pd.DataFrame:
+    """A site table of ``n`` rows with the dtypes of :data:`_SITE_DTYPES`."""
+    return pd.DataFrame(columns, index=pd.RangeIndex(n)).astype(_SITE_DTYPES)
+
+
 def _site_frame(network: NetworkInputs, spec: ScenarioSpec) -> pd.DataFrame:
     status = [str(s).lower() for s in network.center_status]
     active = np.array([s not in ("closed", "inactive") for s in status], dtype=bool)
-    centers = pd.DataFrame(
+    centers = _typed_sites(
         {
             "site_id": [str(x) for x in network.center_ids],
             "name": list(network.center_names),
@@ -635,12 +672,13 @@ def _site_frame(network: NetworkInputs, spec: ScenarioSpec) -> pd.DataFrame:
             "opening_cost": 0.0,
             "existing": True,
             "locked": [s == "locked" for s in status],
-        }
+        },
+        len(status),
     )[active]
     frames = [centers]
     if spec.sites.get("use_candidates", True) and len(network.candidate_ids):
         frames.append(
-            pd.DataFrame(
+            _typed_sites(
                 {
                     "site_id": [str(x) for x in network.candidate_ids],
                     "name": list(network.candidate_names),
@@ -651,12 +689,19 @@ def _site_frame(network: NetworkInputs, spec: ScenarioSpec) -> pd.DataFrame:
                     "opening_cost": np.asarray(network.candidate_opening_cost, float),
                     "existing": False,
                     "locked": False,
-                }
+                },
+                len(network.candidate_ids),
             )
         )
-    sites = pd.concat(frames, ignore_index=True)
+    # an empty side would make pandas guess the dtypes of the concatenation
+    frames = [f for f in frames if len(f)] or [centers]
+    sites = pd.concat(frames, ignore_index=True).astype(_SITE_DTYPES)
     if sites.empty:
-        raise ScenarioError("the network has no active center and no candidate site")
+        raise ScenarioError(
+            "the network has no active center and no candidate site: add candidate "
+            "sites (a file, or clicks on the map of the scenario screen) to plan "
+            "where to open centers"
+        )
     known = set(sites["site_id"])
     for key in ("locked", "forbidden"):
         unknown = [s for s in spec.sites.get(key, []) if s not in known]
@@ -768,12 +813,21 @@ def run_scenario(
     """
     sites = _site_frame(network, spec)
     weights, demand_unit = scenario_demand(spec, network, demand)
+    if not weights.sum() > 0:
+        raise ScenarioError(
+            f"the demand ({demand_unit}) is zero in every commune: nothing to plan; "
+            "check the demand source, the period and the document types"
+        )
+    notes = input_notes(spec, network, sites, demand)
     max_points = _aggregation_points(
         spec, len(weights), len(sites), cost_matrix, aggregate_threshold
     )
     if max_points is not None:
-        return _run_pmedian_aggregated(
-            spec, network, sites, weights, demand_unit, max_points
+        return _noted(
+            _run_pmedian_aggregated(
+                spec, network, sites, weights, demand_unit, max_points
+            ),
+            notes,
         )
     D = (
         _cost_matrix(spec, network, sites)
@@ -794,8 +848,11 @@ def run_scenario(
     existing = sites["existing"].to_numpy()
     capacities = sites["capacity"].to_numpy()
     if spec.model == "reallocation":
-        return _run_reallocation(
-            spec, network, sites, weights, D, {**solver_kw, "progress": progress}
+        return _noted(
+            _run_reallocation(
+                spec, network, sites, weights, D, {**solver_kw, "progress": progress}
+            ),
+            notes,
         )
     capacitated = bool(par.get("capacitated", False))
     if capacitated and demand_unit != "requests/week":
@@ -803,6 +860,8 @@ def run_scenario(
             "capacities are in requests/week: use demand.source 'requests' or give "
             "demand.requests_per_capita for a capacitated model"
         )
+    if capacitated:
+        _require_capacities(sites[~sites["forbidden"]], "a capacitated model")
     common: dict[str, Any] = {
         "existing": existing,
         "locked": sites["locked"].to_numpy(),
@@ -929,7 +988,63 @@ def run_scenario(
     if spec.model == "mclp":
         summary["covered_demand"] = report.objective
     geo = _geojson(network, sites, centers, communes)
-    return ScenarioResult(spec, report, summary, centers, communes, geo, model)
+    result = ScenarioResult(spec, report, summary, centers, communes, geo, model)
+    return _noted(result, notes)
+
+
+def input_notes(
+    spec: ScenarioSpec,
+    network: NetworkInputs,
+    sites: pd.DataFrame,
+    demand: Any = None,
+) -> list[str]:
+    """What a run assumes in place of missing data, said in its summary.
+
+    Examples
+    --------
+    >>> spec = load_spec({"model": "pmedian", "demand": {"source": "requests"}})
+    >>> net = NetworkInputs(["c"], ["C"], ["d"], ["D"], ["r"], ["R"], [10], [0.0],
+    ...                     [0.0], ["s"], ["S"], [0.0], [0.0], [float("nan")], [1],
+    ...                     ["open"], requests=[2.0], requests_source="estimated")
+    >>> for note in input_notes(spec, net, _site_frame(net, spec)):
+    ...     print(note)
+    no operations in the dataset: requests/week are the estimates made from population at import
+    1 site(s) without a known capacity (e.g. ['s']): counted as unlimited, never overloaded, no utilisation
+    """
+    notes = []
+    dem = spec.demand
+    if (
+        demand is None
+        and "forecast" not in dem
+        and dem["source"] == "requests"
+        and network.requests_source == "estimated"
+    ):
+        notes.append(
+            "no operations in the dataset: requests/week are the estimates made "
+            "from population at import"
+        )
+    unknown = sites.loc[sites["capacity"].isna(), "site_id"].tolist()
+    if unknown:
+        notes.append(
+            f"{len(unknown)} site(s) without a known capacity (e.g. {unknown[:3]}): "
+            "counted as unlimited, never overloaded, no utilisation"
+        )
+    return notes
+
+
+def _noted(result: ScenarioResult, notes: list[str]) -> ScenarioResult:
+    result.summary["notes"] = list(notes)
+    return result
+
+
+def _require_capacities(sites: pd.DataFrame, what: str) -> None:
+    """Refuse ``what`` when a site it may use has no known capacity."""
+    unknown = sites.loc[sites["capacity"].isna(), "site_id"].tolist()
+    if unknown:
+        raise ScenarioError(
+            f"{what} needs every site's capacity; {len(unknown)} site(s) have none "
+            f"(e.g. {unknown[:3]}): import a capacity column or forbid them"
+        )
 
 
 def _nearest(D: np.ndarray, open_mask: np.ndarray) -> np.ndarray:
@@ -996,7 +1111,7 @@ def _kpis_nearest(
         load = np.bincount(
             assignment[ok], weights=weights[ok], minlength=len(open_mask)
         )
-        over = np.maximum(load - capacities, 0.0) * open_mask
+        over = excess_load(load, capacities, open_mask)
         out["overloaded_centers"] = int((over > 1e-9).sum())
         out["unmet_demand"] = float(over.sum() + weights[~ok].sum())
     return out
@@ -1201,6 +1316,7 @@ def _run_reallocation(
     existing = sites["existing"].to_numpy()
     if not existing.any():
         raise ScenarioError("reallocation needs existing centers")
+    _require_capacities(sites[existing], "reallocation")
     idx = np.flatnonzero(existing)
     Dc = D[:, idx]
     assign_local = _nearest(Dc, np.ones(idx.size, bool))

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from optimization.evaluate import evaluate_network
+from optimization.results import excess_load
 from optimization.scenario import NetworkInputs, ScenarioError
 
 OBJECTIVES = {
@@ -221,7 +222,8 @@ def apply_to_network(
         raise ScenarioError(f"added sites name unknown communes {missing}")
     cand_cap = np.asarray(network.candidate_capacity, dtype=float)
     cand_cost = np.asarray(network.candidate_opening_cost, dtype=float)
-    cap = default_capacity or (float(np.median(cand_cap)) if cand_cap.size else 250.0)
+    known = cand_cap[np.isfinite(cand_cap)]
+    cap = default_capacity or (float(np.median(known)) if known.size else 250.0)
     cost = float(np.median(cand_cost)) if cand_cost.size else 0.0
     rows = [index[c] for c in whatif.added]
     return dataclasses.replace(
@@ -411,10 +413,9 @@ def zone_kpis(
         "cost": float(cost_of_changes),
     }
     if capacity is not None:
-        capacity = np.asarray(capacity, dtype=float)
-        excess = np.where(zone_open, loads - capacity, 0.0)
+        excess = excess_load(loads, capacity, zone_open)
         out["overloaded_centers"] = int((excess > 1e-9).sum())
-        out["unmet_demand"] = float(np.clip(excess, 0.0, None).sum())
+        out["unmet_demand"] = float(excess.sum())
     if population is not None:
         people = float(np.asarray(population, dtype=float)[rows].sum())
         out["centers_per_100k"] = (

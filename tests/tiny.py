@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ class Bundle:
     candidates: pd.DataFrame
     doc_types: pd.DataFrame
     operations: pd.DataFrame
+    demand: pd.DataFrame | None = None
 
 
 def tiny_bundle() -> Bundle:
@@ -149,4 +151,24 @@ def tiny_bundle() -> Bundle:
     )
     return Bundle(
         "Pays minuscule", levels, units, centers, candidates, doc_types, operations
+    )
+
+
+def new_country_bundle(candidates: bool = False) -> Bundle:
+    """The tiny country as a new one: boundaries and population only.
+
+    No center, no operations; demand estimated from population as the import
+    does (``estimate_demand``); candidate site K1 only when ``candidates``.
+    """
+    from data.importers.bundle import estimate_demand
+
+    bundle = tiny_bundle()
+    communes = bundle.units[bundle.units["level"] == 2]
+    return dataclasses.replace(
+        bundle,
+        name="Pays neuf",
+        centers=bundle.centers.iloc[0:0],
+        candidates=bundle.candidates if candidates else bundle.candidates.iloc[0:0],
+        operations=bundle.operations.iloc[0:0],
+        demand=estimate_demand(communes, {"A": 0.5, "B": 0.1}),
     )

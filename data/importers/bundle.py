@@ -363,8 +363,12 @@ def _points(
     communes: gpd.GeoDataFrame,
     report: Report,
     max_bytes: int,
+    center_codes: pd.Series | None = None,
 ) -> pd.DataFrame | None:
-    """Centers or candidate sites, each placed in the commune that contains it."""
+    """Centers or candidate sites, each placed in the commune that contains it.
+
+    A candidate site may not reuse the code of a center (``center_codes``).
+    """
     frame = _read(source, report, max_bytes)
     if frame is None:
         return None
@@ -382,6 +386,11 @@ def _points(
     for i in np.flatnonzero((codes.duplicated() & codes.notna()).to_numpy()):
         report.error("duplicate_code", file=file, row=i + 1, field=mapping["code"],
                      value=str(codes.iloc[i]))  # fmt: skip
+    if center_codes is not None:
+        taken = codes.isin(set(center_codes.astype(str))).fillna(False)
+        for i in np.flatnonzero(taken.to_numpy()):
+            report.error("site_code_is_center", file=file, row=i + 1,
+                         field=mapping["code"], value=str(codes.iloc[i]))  # fmt: skip
     ok = lon.notna() & lat.notna()
     points = gpd.GeoSeries.from_xy(lon.fillna(0), lat.fillna(0), crs="EPSG:4326")
     idx_pt, idx_poly = communes.sindex.query(points[ok], predicate="intersects")
@@ -553,8 +562,9 @@ def assemble(
         centers = _points(spec.centers, "centers", communes, report, spec.max_bytes)
     if spec.candidates is not None:
         candidates = _points(
-            spec.candidates, "candidates", communes, report, spec.max_bytes
-        )
+            spec.candidates, "candidates", communes, report, spec.max_bytes,
+            None if centers is None else centers["center_code"],
+        )  # fmt: skip
     step(75, "sites")
     doc_types = DOC_TYPES.copy()
     if spec.operations is not None:

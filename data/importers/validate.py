@@ -68,6 +68,7 @@ ISSUE_CODES = (
     "no_population",
     "point_outside",
     "commune_mismatch",
+    "site_code_is_center",
     "inconsistent_counts",
     "unknown_doc_type",
     "demand_estimated",
