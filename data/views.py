@@ -239,7 +239,9 @@ def center_table(
     handled = per_center.set_index("row_id")["center_requests"]
     total = centers["id"].map(handled).fillna(0.0)
     centers["demand_week"] = total / n_weeks if n_weeks else float("nan")
-    centers["utilisation"] = centers["demand_week"] / centers["capacity_week"] * 100.0
+    # a capacity of 0 is what the import stores when the file gives none: unknown
+    known = centers["capacity_week"].where(centers["capacity_week"] > 0)
+    centers["utilisation"] = centers["demand_week"] / known * 100.0
     return centers
 
 

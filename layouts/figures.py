@@ -260,7 +260,10 @@ def capacity_chart(frame: pd.DataFrame, label_col: str, lang: str) -> dict:
         return {"data": [], "layout": layout}
     frame = frame.sort_values("demand_week")
     labels = frame[label_col].tolist()
-    over = (frame["demand_week"] > frame["capacity_week"]).to_numpy()
+    # a capacity of 0 is unknown (not given at import): never shown as overloaded
+    over = (
+        (frame["demand_week"] > frame["capacity_week"]) & (frame["capacity_week"] > 0)
+    ).to_numpy()
     data = [
         {
             "type": "bar",
