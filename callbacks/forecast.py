@@ -10,6 +10,7 @@ from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from dashapp import current_config, forecasting, ids, services
+from dashapp.auth import requires
 from dashapp.config import Config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
@@ -32,6 +33,7 @@ def render(search: str | None, lang: str, dataset_id):
     return lay.page(dctx, fc.level_codes(store, dctx.info.id), lang)
 
 
+@requires("forecast")
 def update_series_options(level, series, dataset_id, lang):
     """Units (or centers) of the chosen level; keep the choice when still valid."""
     dctx = services.context(current_config().database_url, dataset_id)
@@ -40,6 +42,7 @@ def update_series_options(level, series, dataset_id, lang):
     return options, series if series in values else (values[0] if values else None)
 
 
+@requires("forecast")
 def run_level_forecast(config: Config, set_progress, level, dataset_id):
     """Backtest and forecast every series of the level (cached once computed)."""
     if not level or dataset_id is None:
@@ -56,6 +59,7 @@ def run_level_forecast(config: Config, set_progress, level, dataset_id):
     return {"dataset": dataset_id, "level": level}
 
 
+@requires("forecast")
 def update_forecast(ready, series, doc_type, horizon, level, dataset_id, lang):
     """Chart, chosen model and backtest accuracy of the selected series."""
     try:
@@ -98,6 +102,7 @@ def update_forecast(ready, series, doc_type, horizon, level, dataset_id, lang):
     return figure, model, panel, []
 
 
+@requires("forecast")
 def run_risk(config: Config, set_progress, active_tab, target, dataset_id, lang):
     """Fit both risk classifiers for the outcome; ROC, importance, confusion."""
     if active_tab != "risk" or dataset_id is None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import shutil
-import uuid
+import re
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, no_update, set_props
 from dash.exceptions import PreventUpdate
 
 from dashapp import current_config, ids, importing, request_lang, services
+from dashapp import uploads as uploads_mod
+from dashapp.auth import current_user, record, requires
 from dashapp.config import Config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError, UnknownIdError, parse_id
@@ -28,23 +29,33 @@ def render(search: str | None, lang: str, dataset_id):
     return lay.page(store.datasets(), lang, dt.date.today().strftime("%d/%m/%Y"))
 
 
-def _upload_dir(config: Config, token: str):
-    return config.data_dir / "uploads" / token
-
-
+@requires("import")
 def receive_uploads(contents, filenames, n_clear, uploads, lang):
     """Save dropped files on the server; list them with guessed roles and columns."""
     config = current_config()
-    uploads = uploads or {"token": None, "files": []}
+    user = current_user()
+    uploads = uploads if isinstance(uploads, dict) else {}
     if ctx.triggered_id == ids.IMP_CLEAR:
-        if uploads.get("token"):
-            shutil.rmtree(_upload_dir(config, uploads["token"]), ignore_errors=True)
+        uploads_mod.remove(config, uploads.get("token"), user.id)
         return {"token": None, "files": []}, lay.file_list([], lang), []
     if not contents:
         raise PreventUpdate
-    token = uploads.get("token") or uuid.uuid4().hex
-    folder = _upload_dir(config, token)
-    files = {f["name"]: f for f in uploads.get("files", [])}
+    if isinstance(contents, str):  # one file dropped where several may be
+        contents, filenames = [contents], [filenames]
+    if not isinstance(contents, list) or not isinstance(filenames, list) or len(
+        contents
+    ) != len(filenames):
+        raise PreventUpdate
+    try:  # the browser's token: only a folder this server made for this user
+        token = uploads["token"]
+        folder = uploads_mod.folder_of(config, token, user.id)
+        files = {
+            f["name"]: f for f in uploads_mod.checked_files(folder, uploads["files"])
+        }
+    except (KeyError, BadInputError):
+        token = uploads_mod.new_token(config, user.id)
+        folder = uploads_mod.folder_of(config, token, user.id)
+        files = {}
     messages = []
     for content, name in zip(contents, filenames, strict=True):
         info = importing.save_upload(folder, name, content)
@@ -62,14 +73,32 @@ def receive_uploads(contents, filenames, n_clear, uploads, lang):
     return data, lay.file_list(data["files"], lang), messages
 
 
+_FIELD = re.compile(
+    r"^(code|name|level|convention|join|population|parent[0-9])$"
+)
+
+
 def _with_choices(files, role_values, role_ids, col_values, col_ids):
     """The uploaded files with the roles and columns chosen on screen."""
     files = [dict(f, mapping=dict(f.get("mapping") or {})) for f in files]
+
+    def index_of(id_) -> int:  # pattern-matching ids come from the browser too
+        k = id_["index"]
+        if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < len(files):
+            raise IndexError(k)
+        return k
+
     for value, id_ in zip(role_values or [], role_ids or [], strict=True):
-        files[id_["index"]]["role"] = value
+        if value not in uploads_mod.ROLES:
+            raise KeyError(value)
+        files[index_of(id_)]["role"] = value
     for value, id_ in zip(col_values or [], col_ids or [], strict=True):
-        mapping = files[id_["index"]]["mapping"]
+        mapping = files[index_of(id_)]["mapping"]
         field = id_["field"]
+        if not (value is None or isinstance(value, str)) or not _FIELD.match(
+            str(field)
+        ):
+            raise KeyError(field)
         if field.startswith("parent"):
             k = int(field.removeprefix("parent"))
             parents = [list(p) for p in mapping.get("parents") or []]
@@ -96,6 +125,7 @@ def _rates(values, rate_ids, lang):
     return rates, messages
 
 
+@requires("import")
 def run_import_job(
     config: Config,
     set_progress,
@@ -116,17 +146,28 @@ def run_import_job(
     trigger = ctx.triggered_id
     if trigger not in (ids.IMP_CHECK, ids.IMP_COMMIT):
         raise PreventUpdate
-    uploads = uploads or {}
-    files = _with_choices(
-        uploads.get("files", []), role_values, role_ids, col_values, col_ids
-    )
+    user = current_user()
+    try:  # only files this server saved for this user, under its own folder
+        folder = uploads_mod.folder_of(
+            config, (uploads or {}).get("token"), user.id
+        )
+        files = _with_choices(
+            uploads_mod.checked_files(folder, uploads.get("files")),
+            role_values,
+            role_ids,
+            col_values,
+            col_ids,
+        )
+    except (BadInputError, TypeError, KeyError, IndexError, AttributeError):
+        alert = dbc.Alert(t("imp.upload_again", lang), color="danger", className="py-2")
+        return [alert], no_update, no_update, no_update
     rates, bad = _rates(rate_values, rate_ids, lang)
     if bad or not any(f["role"] == "boundaries" for f in files):
         text = bad or [t("imp.no_boundaries", lang)]
         alerts = [dbc.Alert(m, color="danger", className="py-2") for m in text]
         return alerts, no_update, no_update, no_update
     spec = importing.spec_from_uploads(
-        _upload_dir(config, uploads["token"]), files, name=name or "Import", rates=rates
+        folder, files, name=str(name or "Import")[:200], rates=rates
     )
     kept = {}
     store = services.get_store(config.database_url)
@@ -150,6 +191,8 @@ def run_import_job(
                  population=f"{summary['population']:,}".replace(",", "\u202f"))  # fmt: skip
     view = lay.report_view(report.to_records(), texts, line, lang)
     if info is not None:
+        record(store, "dataset.import", info.id, name=info.name,
+               activated=bool(activate), files=[f["name"] for f in files])  # fmt: skip
         view.insert(
             0,
             dbc.Alert(
@@ -176,6 +219,7 @@ def run_import_job(
     return view, figure, table, lay.dataset_options(store.datasets(), lang)
 
 
+@requires("dataset.activate")
 def activate_dataset(n_clicks, dataset_id):
     """Make the chosen dataset the one the app shows, then reload on the map."""
     if not n_clicks or dataset_id is None:
@@ -186,6 +230,7 @@ def activate_dataset(n_clicks, dataset_id):
         if all(d.id != key for d in store.datasets()):
             raise UnknownIdError("dataset", key)
         store.set_active(key)
+        record(store, "dataset.activate", key)
     except (BadInputError, StoreError) as exc:
         if not isinstance(exc, BadInputError):  # e.g. no nearest-center distances
             exc = BadInputError(str(exc), "refused", reason=str(exc))

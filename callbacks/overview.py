@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, ctx, no_update
 
 from dashapp import current_config, ids, services
+from dashapp.auth import requires
 from dashapp.filters import resolve
 from dashapp.i18n import t
 from data import views
@@ -35,6 +36,7 @@ def _state(filters: dict, dataset_id, lang):
     return config, dctx, resolve(dctx, lang, **filters)
 
 
+@requires("view")
 def sync_selection(region, click_data, n_reset, department, dataset_id, lang):
     """Keep region, department options and department consistent with map clicks."""
     config = current_config()
@@ -67,16 +69,23 @@ def _map_view(dctx: views.DatasetContext, selection: str | None) -> dict:
 
 
 def _scope_note(dctx: views.DatasetContext, scope: views.MapScope, lang: str):
-    if not scope.capped:
-        return None
-    return t(
-        "map.communes_need_selection",
-        lang,
-        n=figures.fmt(len(dctx.communes()), 0, lang),
-        shown=dctx.level_name(scope.level, lang).lower(),
-    )
+    notes = []
+    if scope.capped:
+        notes.append(
+            t(
+                "map.communes_need_selection",
+                lang,
+                n=figures.fmt(len(dctx.communes()), 0, lang),
+                shown=dctx.level_name(scope.level, lang).lower(),
+            )
+        )
+    unknown = int(dctx.communes()["population"].isna().sum())
+    if unknown:  # imported without population, or a partial join
+        notes.append(t("map.population_unknown", lang, n=unknown))
+    return "<br>".join(notes) or None
 
 
+@requires("view")
 def update_map(filters: dict, dataset_id, lang):
     """Draw the map once per level; afterwards patch only values, centers and view.
 
@@ -140,6 +149,7 @@ def update_map(filters: dict, dataset_id, lang):
     return patch
 
 
+@requires("view")
 def update_kpis(filters: dict, dataset_id, lang):
     """KPI cards and the label of the selection, plus messages on corrected filters."""
     config, dctx, r = _state(filters, dataset_id, lang)
@@ -162,6 +172,7 @@ def update_kpis(filters: dict, dataset_id, lang):
     )
 
 
+@requires("view")
 def update_capacity(filters: dict, mode, dataset_id, lang):
     """Capacity against demand, by center or by department."""
     config, dctx, r = _state(filters, dataset_id, lang)
@@ -172,6 +183,7 @@ def update_capacity(filters: dict, mode, dataset_id, lang):
     return figures.capacity_chart(centers, "name", lang)
 
 
+@requires("view")
 def update_timeseries(filters: dict, dataset_id, lang):
     """Weekly requests by document type for the selection."""
     config, dctx, r = _state(filters, dataset_id, lang)

@@ -9,7 +9,8 @@ import zipfile
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update, set_props
+from dash.exceptions import PreventUpdate
 
 from callbacks.scenarios import (
     WHATIF_INPUTS,
@@ -20,10 +21,13 @@ from callbacks.scenarios import (
     whatif_from_inputs,
 )
 from dashapp import current_config, ids, services
+from dashapp.auth import current_user, require, requires
+from dashapp.auth import record as record_event
 from dashapp.config import Config
 from dashapp.forecasting import results
 from dashapp.i18n import STRINGS, t
 from dashapp.parsing import BadInputError, parse_id, parse_ids, parse_number
+from dashapp.share import share_url
 from data import exports
 from data.scenarios import (
     ScenarioStoreError,
@@ -31,9 +35,11 @@ from data.scenarios import (
     duplicate_scenario,
     get_scenario,
     list_scenarios,
+    restore_scenario,
     save_scenario,
     update_scenario,
 )
+from data.users import may_manage
 from layouts.messages import bad_input_alert
 from optimization.evaluate import evaluate_network
 from optimization.pmedian import PMedian
@@ -73,6 +79,7 @@ def saved_options(store, lang: str) -> list[dict]:
     return options
 
 
+@requires("view")
 def share_link(result, lang: str) -> list:
     """A URL that reopens the scenario shown."""
     try:
@@ -82,32 +89,114 @@ def share_link(result, lang: str) -> list:
     if shown is None:
         return []
     href = f"/scenarios?scenario={shown}"
-    return [
+    parts = [
         html.Span(t("scn.share", lang) + " "),
         html.A(href, href=href, id="scn-share-link"),
     ]
+    return parts + _public_link(shown, lang)
 
 
+def _public_link(scenario_id: int, lang: str, *, renew: bool = False) -> list:
+    """The read-only link without account, for who may share this scenario."""
+    config = current_config()
+    store = services.get_store(config.database_url)
+    user = current_user()
+    try:
+        record = get_scenario(store, scenario_id)
+    except ScenarioStoreError:
+        return []
+    if not user.can("scenario.share") or not may_manage(user, record.owner_id):
+        return []
+    url = share_url(config, store, record.id, renew=renew)
+    if renew:
+        record_event(store, "scenario.share_revoke", record.id)
+    return [
+        html.Div(
+            [
+                html.Span(t("share.public", lang) + " "),
+                html.A(url, href=url, id="scn-public-link", target="_blank"),
+                " ",
+                dbc.Button(
+                    t("share.revoke", lang),
+                    id=ids.SCN_SHARE_REVOKE,
+                    size="sm",
+                    color="link",
+                    className="p-0 ms-1 align-baseline",
+                ),
+            ],
+            className="mt-1",
+        )
+    ]
+
+
+@requires("scenario.share")
+def revoke_share_links(n_clicks, result, lang):
+    """Draw a new share nonce: every link given before stops working."""
+    if not n_clicks:
+        raise PreventUpdate
+    try:
+        shown = result_id(result)
+    except BadInputError:
+        raise PreventUpdate from None
+    if shown is None:
+        raise PreventUpdate
+    parts = share_link(result, lang)[:2]
+    public = _public_link(shown, lang, renew=True)
+    if not public:  # another user's scenario, or one deleted: nothing was revoked
+        store = services.get_store(current_config().database_url)
+        try:
+            name = get_scenario(store, shown).name
+        except ScenarioStoreError as exc:
+            return [*parts, store_error(exc, lang)]
+        text = t("scn.not_yours", lang, name=name)
+        return [*parts, dbc.Alert(text, color="warning", className="py-1 small mb-0")]
+    return [*parts, *public, html.Div(t("share.revoked", lang), className="text-muted")]
+
+
+@requires("view")
 def manage(
-    n_save, n_dup, n_del, n_open, name, author, selected, result, whatif_values, lang
+    n_save,
+    n_dup,
+    n_del,
+    n_open,
+    name,
+    author,
+    selected,
+    result,
+    whatif_values,
+    lang,
+    n_undo=None,
+    deleted=None,
 ):
-    """Save (name, author), duplicate, delete or open; returns list, message, result."""
+    """Save (name, author), duplicate, delete, undo a delete, or open.
+
+    Returns the saved lists, a message, the result shown, the URL, the id of the
+    scenario just deleted (for undo) and the undo button's style. Opening needs
+    only ``view``; the rest needs ``scenario.save``, and changing or deleting a
+    scenario needs to own it (or ``scenario.manage_any``), checked here.
+    """
     store = services.get_store(current_config().database_url)
+    user = current_user()
     trigger = ctx.triggered_id
     clicks = {
         ids.SCN_SAVE: n_save,
         ids.SCN_DUPLICATE: n_dup,
-        ids.SCN_DELETE: n_del,
+        ids.SCN_DELETE_CONFIRM: n_del,
         ids.SCN_OPEN: n_open,
+        ids.SCN_UNDO: n_undo,
     }
     if not clicks.get(trigger):
         # the page being drawn also "triggers" its buttons: only a click acts
         trigger = None
     message, new_result, href = None, no_update, no_update
+    just_deleted, undo_style = no_update, no_update
+    if trigger not in (None, ids.SCN_OPEN):
+        require("scenario.save")
     try:
         if trigger == ids.SCN_SAVE:
             current = result_id(result)
             if current is not None:
+                _check_owner(user, get_scenario(store, current))
                 record = update_scenario(
                     store, current, name=name or "", author=author or ""
                 )
@@ -117,16 +206,19 @@ def manage(
                     store,
                     info.id,
                     name or "",
-                    {"whatif": whatif_values},
+                    {"whatif": whatif_values if isinstance(whatif_values, dict)
+                     else {}},
                     author=author or "",
-                )
+                    owner_id=user.id,
+                )  # fmt: skip
                 new_result = {"id": record.id}
+            record_event(store, "scenario.save", record.id, name=record.name)
             message = dbc.Alert(
                 t("scn.saved_ok", lang, name=record.name),
                 color="success",
                 className="py-1 small mb-0",
             )
-        elif trigger in (ids.SCN_DUPLICATE, ids.SCN_DELETE, ids.SCN_OPEN):
+        elif trigger in (ids.SCN_DUPLICATE, ids.SCN_DELETE_CONFIRM, ids.SCN_OPEN):
             if not selected:
                 message = dbc.Alert(
                     t("scn.pick_first", lang),
@@ -134,16 +226,22 @@ def manage(
                     className="py-1 small mb-0",
                 )
             elif trigger == ids.SCN_DUPLICATE:
-                record = duplicate_scenario(store, parse_id(selected, "scenario"))
+                record = duplicate_scenario(
+                    store, parse_id(selected, "scenario"), owner_id=user.id
+                )
+                record_event(store, "scenario.duplicate", record.id, name=record.name)
                 message = dbc.Alert(
                     t("scn.duplicated", lang, name=record.name),
                     color="success",
                     className="py-1 small mb-0",
                 )
-            elif trigger == ids.SCN_DELETE:
+            elif trigger == ids.SCN_DELETE_CONFIRM:
                 picked = parse_id(selected, "scenario")
                 record = get_scenario(store, picked)
+                _check_owner(user, record)
                 delete_scenario(store, picked)
+                record_event(store, "scenario.delete", picked, name=record.name)
+                just_deleted, undo_style = picked, {}
                 if result_id(result) == picked:
                     new_result = None
                 message = dbc.Alert(
@@ -153,20 +251,53 @@ def manage(
                 )
             else:
                 href = f"/scenarios?scenario={parse_id(selected, 'scenario')}"
+        elif trigger == ids.SCN_UNDO and deleted is not None:
+            picked = parse_id(deleted, "scenario")
+            record = get_scenario(store, picked, include_deleted=True)
+            _check_owner(user, record)
+            record = restore_scenario(store, picked)
+            record_event(store, "scenario.restore", picked, name=record.name)
+            just_deleted, undo_style = None, {"display": "none"}
+            message = dbc.Alert(
+                t("scn.restored", lang, name=record.name),
+                color="success",
+                className="py-1 small mb-0",
+            )
+    except NotOwnerError as exc:
+        message = dbc.Alert(
+            t("scn.not_yours", lang, name=exc.name),
+            color="warning",
+            className="py-1 small mb-0",
+        )
     except ScenarioStoreError as exc:
         message = store_error(exc, lang)
     except BadInputError as exc:
         message = bad_input_alert(exc, lang, className="py-1 small mb-0")
     options = saved_options(store, lang)
-    return options, options, message, new_result, href
+    return options, options, message, new_result, href, just_deleted, undo_style
 
 
+class NotOwnerError(PermissionError):
+    """A scenario that the user may neither change nor delete."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _check_owner(user, record) -> None:
+    if not may_manage(user, record.owner_id):
+        raise NotOwnerError(record.name)
+
+
+@requires("view")
 def refresh_lists(result, lang):
     """After a run is saved (or a scenario opened), list it among the saved ones."""
     options = saved_options(services.get_store(current_config().database_url), lang)
     return options, options
 
 
+@requires("view")
 def whatif_values(*values):
     """The panel as a plain dict (what a draft saves)."""
     *panel, doc_ids = values
@@ -184,6 +315,7 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+@requires("scenario.export")
 def export(n_csv, n_xlsx, n_geojson, result, lang):
     """Download the scenario shown: CSV (zip of four tables), Excel or GeoJSON."""
     config = current_config()
@@ -208,6 +340,14 @@ def export(n_csv, n_xlsx, n_geojson, result, lang):
             color="secondary",
             className="py-1 small mb-0",
         )
+    user = current_user()
+    if not user.can("export.any") and record.owner_id != user.id:
+        return no_update, dbc.Alert(
+            t("scn.not_yours", lang, name=record.name),
+            color="warning",
+            className="py-1 small mb-0",
+        )
+    record_event(store, "scenario.export", record.id)
     stem = f"scenario-{record.id}"
     if ctx.triggered_id == ids.SCN_EXPORT_XLSX:
         return dcc.send_bytes(exports.scenario_excel(record), f"{stem}.xlsx"), None
@@ -231,6 +371,7 @@ def _comparison_records(store, selected):
     return records if 2 <= len(records) <= 4 else None
 
 
+@requires("view")
 def compare(n_clicks, selected, lang):
     """KPI table with the best value marked, and one small map per scenario."""
     config = current_config()
@@ -350,10 +491,20 @@ def _small_map(config: Config, record, lang: str) -> dict:
     }
 
 
+@requires("export.any")
 def export_comparison(n_clicks, selected, lang):
     """One workbook with the comparison and each scenario's summary."""
     store = services.get_store(current_config().database_url)
-    records = _comparison_records(store, selected)
+    try:
+        records = _comparison_records(store, selected)
+    except (ScenarioStoreError, BadInputError) as exc:  # e.g. deleted meanwhile
+        alert = (
+            store_error(exc, lang)
+            if isinstance(exc, ScenarioStoreError)
+            else bad_input_alert(exc, lang)
+        )
+        set_props(ids.ALERTS, {"children": alert})
+        return no_update
     if records is None:
         return no_update
     return dcc.send_bytes(
@@ -361,6 +512,7 @@ def export_comparison(n_clicks, selected, lang):
     )
 
 
+@requires("scenario.run")
 def coverage_curve(config: Config, set_progress, n_clicks, max_added, *args):
     """Optimal p-median for 0..N added centers: coverage within R and mean distance.
 
@@ -469,9 +621,11 @@ def register(app) -> None:
         Output(ids.SCN_LIBRARY_MSG, "children"),
         Output(ids.SCN_RESULT, "data", allow_duplicate=True),
         Output(ids.URL, "href", allow_duplicate=True),
+        Output(ids.SCN_DELETED, "data"),
+        Output(ids.SCN_UNDO, "style"),
         Input(ids.SCN_SAVE, "n_clicks"),
         Input(ids.SCN_DUPLICATE, "n_clicks"),
-        Input(ids.SCN_DELETE, "n_clicks"),
+        Input(ids.SCN_DELETE_CONFIRM, "submit_n_clicks"),
         Input(ids.SCN_OPEN, "n_clicks"),
         State(ids.SCN_NAME, "value"),
         State(ids.SCN_AUTHOR, "value"),
@@ -479,6 +633,8 @@ def register(app) -> None:
         State(ids.SCN_RESULT, "data"),
         State(ids.SCN_DRAFT, "data"),
         State(ids.LANG, "data"),
+        Input(ids.SCN_UNDO, "n_clicks"),
+        State(ids.SCN_DELETED, "data"),
         prevent_initial_call="initial_duplicate",
     )(manage)
     app.callback(
@@ -493,6 +649,13 @@ def register(app) -> None:
         *[Input(i.component_id, i.component_property) for i in WHATIF_INPUTS],
         *WHATIF_STATES,
     )(whatif_values)
+    app.callback(
+        Output(ids.SCN_SHARE, "children", allow_duplicate=True),
+        Input(ids.SCN_SHARE_REVOKE, "n_clicks"),
+        State(ids.SCN_RESULT, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(revoke_share_links)
     app.callback(
         Output(ids.SCN_SHARE, "children"),
         Input(ids.SCN_RESULT, "data"),

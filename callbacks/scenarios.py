@@ -14,6 +14,8 @@ import numpy as np
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from dashapp import current_config, ids, services
+from dashapp.auth import current_user, requires
+from dashapp.auth import record as record_event
 from dashapp.config import Config
 from dashapp.i18n import t
 from dashapp.parsing import BadIdError, BadInputError, parse_id, shown_value
@@ -35,6 +37,7 @@ from layouts.scenarios import (
     scenarios_page,
     site_choices,
 )
+from layouts.shell import hide_ids
 from optimization.scenario import ScenarioError, load_spec, run_scenario
 from optimization.solver import SolveProgress
 from optimization.whatif import (
@@ -106,7 +109,39 @@ def zone_options(dctx, lang: str) -> list[dict]:
 SCREEN_MAX_PAIRS = 20_000_000
 
 
+# controls a user without planner rights does not get (the server refuses them anyway)
+PLANNER_CONTROLS = (
+    ids.SCN_RUN,
+    ids.SCN_CANCEL,
+    ids.SCN_SAVE,
+    ids.SCN_NAME,
+    ids.SCN_AUTHOR,
+    ids.SCN_DUPLICATE,
+    ids.SCN_DELETE,
+    ids.SCN_UNDO,
+    ids.SCN_CURVE_RUN,
+    ids.SCN_EXPORT_CSV,
+    ids.SCN_EXPORT_XLSX,
+    ids.SCN_EXPORT_GEOJSON,
+    ids.SCN_COMPARE_EXPORT,
+)
+
+
 def render(search: str | None, lang: str, dataset_id):
+    """The page (route ``/scenarios``), read-only for users who may not plan."""
+    page = _page(search, lang, dataset_id)
+    if current_user().can("scenario.run"):
+        return page
+    return html.Div(
+        [
+            dbc.Alert(t("scn.read_only", lang), color="info", className="py-2 mt-2",
+                      id="scn-read-only"),
+            hide_ids(page, PLANNER_CONTROLS),
+        ]
+    )  # fmt: skip
+
+
+def _page(search: str | None, lang: str, dataset_id):
     """The page (route ``/scenarios``); ``?scenario=ID`` reopens a saved scenario."""
     config = current_config()
     dctx = services.context(config.database_url, dataset_id)
@@ -338,6 +373,7 @@ def _plan(base, whatif: WhatIf, forecast=None, url: str | None = None):
     return network, demand, cost, site_ids, capacity
 
 
+@requires("view")
 def toggle_site(click, n_reset, mode, state, dataset_id):
     """A map click cycles a site's state, or adds a site in the clicked commune."""
     state = {
@@ -411,6 +447,7 @@ def _today(base, whatif: WhatIf, url: str | None = None):
     return demand, assignment, open_mask, capacity
 
 
+@requires("view")
 def evaluate_plan(*args):
     """Instant KPIs of the network as set against today's, and the choice list."""
     *values, zone, doc_ids, dataset_id, lang = args
@@ -526,6 +563,7 @@ def _distances(cost, assignment):
     return np.where(assignment >= 0, cost[rows, np.maximum(assignment, 0)], np.nan)
 
 
+@requires("view")
 def draw_map(view, result, zone, color_by, *args):
     """Communes by distance (or its change) to their center; sites by state.
 
@@ -627,6 +665,7 @@ def _record(config: Config, result):
     return get_scenario(services.get_store(config.database_url), key)
 
 
+@requires("scenario.run")
 def run_optimisation(config: Config, set_progress, n_clicks, *args):
     """Solve the scenario in the background; save it; return its id and status."""
     *values, doc_ids, dataset_id, lang = args
@@ -702,9 +741,17 @@ def save_run(
     for n in range(1, 100):
         name = stem if n == 1 else f"{stem} ({n})"
         try:
-            return save_scenario(
-                store, dataset_id, name, params, **record_from_result(result)
+            user = current_user()
+            record = save_scenario(
+                store,
+                dataset_id,
+                name,
+                params,
+                owner_id=user.id if user else None,
+                **record_from_result(result),
             )
+            record_event(store, "scenario.run", record.id, name=record.name)
+            return record
         except ScenarioStoreError as exc:
             if exc.code != "name_taken":
                 raise
@@ -810,6 +857,7 @@ def result_kpis(base, record, zone, dataset_id, config=None) -> tuple[dict, dict
     return z_before, z_after
 
 
+@requires("view")
 def show_result(result, zone, lang, dataset_id):
     """KPI deltas and the per-center and per-commune tables of the last run."""
     config = current_config()

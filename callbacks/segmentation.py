@@ -9,6 +9,7 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from dashapp import current_config, ids, services
 from dashapp import segmentation_service as seg_service
+from dashapp.auth import record, requires
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
 from data import exports
@@ -66,6 +67,7 @@ def check_inputs(dctx, region, features, method, k, lang) -> list[str]:
     return problems
 
 
+@requires("segmentation")
 def run_segmentation(
     set_progress, n_clicks, region, features, method, k, dataset_id, lang
 ):
@@ -100,6 +102,7 @@ def run_segmentation(
     return result.to_dict(part["code"].tolist()) | {"region": region or None}, []
 
 
+@requires("segmentation")
 def show_results(result, lang, dataset_id):
     """Summary, k curves, PCA and the profile table of the latest run."""
     if not result:
@@ -125,6 +128,7 @@ def show_results(result, lang, dataset_id):
     )
 
 
+@requires("segmentation")
 def update_map(result, sites, dataset_id, lang):
     """Cluster map: drawn whole for a new run, patched when only the sites change."""
     config, dctx = _context(dataset_id)
@@ -155,6 +159,7 @@ def update_map(result, sites, dataset_id, lang):
     )
 
 
+@requires("segmentation")
 def propose_sites(n_clicks, n_sites, region, dataset_id, lang):
     """Population-weighted KMeans sites for the area, shown on the map and listed."""
     config, dctx = _context(dataset_id)
@@ -181,6 +186,7 @@ def propose_sites(n_clicks, n_sites, region, dataset_id, lang):
     return records, seg_layout.sites_table(records, lang), None
 
 
+@requires("segmentation")
 def add_sites(n_clicks, sites, dataset_id, lang):
     """Add the proposed sites to the dataset's candidate sites (for scenarios)."""
     if not sites:
@@ -195,6 +201,7 @@ def add_sites(n_clicks, sites, dataset_id, lang):
             sites, free_codes(SITE_PREFIX, len(sites), taken)
         )
         store.add_candidate_sites(dctx.info.id, frame)
+        record(store, "sites.add", dctx.info.id, codes=list(frame["code"]))
     except BadInputError as exc:
         return bad_input_alert(exc, lang, dismissable=True, className="py-2 mb-2")
     except StoreError as exc:
@@ -203,6 +210,7 @@ def add_sites(n_clicks, sites, dataset_id, lang):
     return _alert(t("seg.sites.added", lang, n=len(frame), codes=codes), "success")
 
 
+@requires("segmentation")
 def export(n_csv, n_xlsx, result, reco_values, reco_ids, dataset_id, lang):
     """Commune labels and profiles as CSV (labels) or Excel (both sheets)."""
     if not result:

@@ -6,14 +6,17 @@ from urllib.parse import parse_qs
 
 from dash import Input, Output, State, html
 
-from callbacks import forecast, importer, scenarios, segmentation
+from callbacks import admin, forecast, importer, scenarios, segmentation
 from dashapp import current_config, ids, services
+from dashapp.auth import current_user, requires
 from dashapp.filters import resolve
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
+from data.users import ROLES, allowed
 from layouts.catalogue import catalogue
 from layouts.messages import bad_input_alert
 from layouts.overview import overview
+from layouts.shell import page_right
 
 QUERY_KEYS = (
     "level",
@@ -54,15 +57,31 @@ PAGES = {
     "/segmentation": segmentation.render,
     "/prevision": forecast.render,
     "/import": importer.render,
+    **admin.PAGES,
 }
 
 
+@requires("view")
 def render_page(pathname: str | None, search: str | None, lang: str, dataset_id):
     """Render the screen for the URL."""
     page = PAGES.get(pathname or "/")
     if page is None:
         return html.Div(
             t("page.not_found", lang), className="alert alert-secondary mt-3"
+        )
+    user = current_user()
+    right = page_right(pathname or "/")
+    if not user.can(right):
+        roles = [r for r in ROLES if allowed(r, right)]
+        return html.Div(
+            t(
+                "auth.page_denied",
+                lang,
+                roles=", ".join(t(f"role.{r}", lang) for r in roles),
+                role=t(f"role.{user.role}", lang),
+            ),
+            className="alert alert-warning mt-3",
+            id="page-denied",
         )
     if dataset_id is not None:  # the browser's copy: parsed, and must exist
         try:

@@ -49,11 +49,15 @@ def root_layout(config: Config):
     lang = request_lang(config)
     ctx = services.context(config.database_url)
     info = ctx.info if ctx else None
+    from dashapp.auth import csrf_token, current_user
+
     return shell(
         lang,
         info.id if info else None,
         info.name if info else None,
         bool(info and info.is_synthetic),
+        current_user(),
+        csrf_token() if flask.has_request_context() else "",
     )
 
 
@@ -77,7 +81,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         segmentation,
         shell,
     )
-    from dashapp import services
+    from dashapp import auth, services, share
     from dashapp.bootstrap import ensure_store
 
     config = config or Config.from_env()
@@ -88,12 +92,29 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
             config.demo_seed,
             config.demo_communes,
         )
+        auth.ensure_admin(services.get_store(config.database_url), config)
 
     server = flask.Flask(__name__)
     server.config["DASHAPP"] = config
+    auth.init_auth(server, config)
+    share.init_share(server)
     from dashapp.api import PREFIX, api
 
     server.register_blueprint(api, url_prefix=PREFIX)
+
+    @server.route("/api/", defaults={"rest": ""})
+    @server.route("/api/<path:rest>")
+    def _no_api(rest: str):
+        # other API versions: a JSON 404 rather than Dash's page for any path
+        return flask.jsonify({"error": f"no such endpoint: /api/{rest}"}), 404
+
+    @server.errorhandler(404)
+    @server.errorhandler(405)
+    def _http_error(exc):
+        # the API answers every error in JSON; pages keep Flask's default
+        if flask.request.path.startswith("/api/"):
+            return flask.jsonify({"error": exc.description}), exc.code
+        return exc
     # Brotli first: plotly.js is most of the first page load; brotli level 9 makes
     # it ~16% smaller than gzip (1.23 MB) for ~0.4 s of CPU per full download.
     server.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip", "deflate"])
@@ -108,8 +129,11 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         suppress_callback_exceptions=True,
         compress=True,
         background_callback_manager=make_background_manager(config),
+        on_error=auth.on_callback_error,
     )
     app.layout = partial(root_layout, config)
+    # what auth.before_request checks a callback request against
+    server.extensions["dash_callbacks"] = app.callback_map
 
     @server.route(BOOTSTRAP_CSS)
     def _bootstrap_css():
@@ -123,9 +147,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
         same_host = referrer.netloc == flask.request.host
         target = flask.request.args.get("next") or (back if same_host else "/")
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"
-        response = flask.redirect(target)
+        response = flask.redirect(auth.safe_next(target))
         if code in LANGUAGES:
             response.set_cookie(
                 LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax"
@@ -140,6 +162,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     forecast.register(app)
     importer.register(app)
     admin.register(app)
+    auth.check_every_callback_guarded(app)
     return app
 
 

@@ -256,6 +256,10 @@ def _main(argv: list[str] | None = None) -> int:
         info = create_demo(
             store, args.seed, args.communes, activate=not args.no_activate
         )
+        from data.users import audit
+
+        audit(store, "cli", "dataset.demo", info.id,
+              {"communes": args.communes, "activated": not args.no_activate})  # fmt: skip
         print(
             f"dataset {info.id} '{info.name}' version {info.version} created in "
             f"{time.perf_counter() - started:.1f} s"
@@ -444,6 +448,12 @@ def _import(store, args) -> int:
             lines.append(f"error: {len(report.errors)} error(s); nothing was stored")
         print("\n".join(lines), file=sys.stderr)
         return 2
+    if info is not None:
+        from data.users import audit
+
+        audit(store, "cli", "dataset.import", info.id,
+              {"name": info.name, "activated": not args.no_activate,
+               "files": [Path(p).name for p in args.boundaries]})  # fmt: skip
     for issue in report.issues:
         print(f"{issue.severity}: {issue_text(issue, args.lang)}", file=sys.stderr)
     counts = " / ".join(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import secrets
 import uuid
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from itsdangerous import URLSafeSerializer
 from dashapp import ids
 from dashapp.config import Config
 from dashapp.i18n import t
+from dashapp.parsing import BadInputError
 from data import users
 from data.users import Principal, UserError
 
@@ -237,9 +239,43 @@ def _body_too_large() -> bool:
     if length <= MAX_CALLBACK_BYTES:
         return False
     if flask.request.path.endswith("_dash-update-component"):
-        body = flask.request.get_json(silent=True) or {}
-        return body.get("output") != f"{ids.IMP_UPLOADS}.data"
+        body = flask.request.get_json(silent=True)
+        output = body.get("output") if isinstance(body, dict) else None
+        # the upload callback has several outputs: its key is "..imp-uploads.data...."
+        return not isinstance(output, str) or f"{ids.IMP_UPLOADS}.data" not in (
+            output.strip(".").split("...")
+        )
     return True
+
+
+def _callback_problem() -> str | None:
+    """Why a POST to Dash's callback route is not one its renderer would send.
+
+    Dash answers a body it cannot read with a 500 page; this names the problem.
+    """
+    body = flask.request.get_json(silent=True)
+    callbacks = flask.current_app.extensions.get("dash_callbacks", {})
+    output = body.get("output") if isinstance(body, dict) else None
+    if not isinstance(output, str) or output not in callbacks:
+        return "the body names none of this app's callbacks"
+    for key in ("inputs", "state"):
+        sent = body.get(key, [])
+        items = (
+            [i for x in sent for i in (x if isinstance(x, list) else [x])]
+            if isinstance(sent, list)
+            else None
+        )
+        if items is None or len(sent) != len(callbacks[output][key]):
+            return f"its {key!r} are not the callback's"
+        if not all(
+            isinstance(i, dict) and {"id", "property"} <= i.keys() for i in items
+        ):
+            return f"its {key!r} are not the callback's"
+    if not isinstance(body.get("outputs", []), dict | list) or not isinstance(
+        body.get("changedPropIds", []), list
+    ):
+        return "its 'outputs' or 'changedPropIds' are malformed"
+    return None
 
 
 def before_request():
@@ -253,7 +289,8 @@ def before_request():
     if user is None:
         if _wants_json(path):
             return _json_error(401, "sign in first", login=LOGIN)
-        return flask.redirect(f"{LOGIN}?next={safe_next(flask.request.full_path)}")
+        back = quote(safe_next(flask.request.full_path), safe="/")
+        return flask.redirect(f"{LOGIN}?next={back}")
     flask.g.user = user
     if user.must_change_password and path not in (PASSWORD, LOGOUT):
         if _wants_json(path):
@@ -261,6 +298,12 @@ def before_request():
         return flask.redirect(PASSWORD)
     if _body_too_large():
         return _json_error(413, "request too large")
+    if (
+        path.endswith("_dash-update-component")
+        and flask.request.method == "POST"
+        and (problem := _callback_problem())
+    ):
+        return _json_error(400, f"malformed callback request: {problem}")
     return None
 
 
@@ -314,11 +357,22 @@ def install_dash_hooks() -> None:
         install_dash_hooks.done = True
 
 
+_DENIED_IN_JOB = re.compile(
+    r"^An error occurred inside a background callback: "
+    r"\S+ \(\w+\) lacks the right '([\w.]+)'"
+)
+
+
 def on_callback_error(err: Exception):
-    """Turn a refused right (or an unexpected error) into an alert, not a 500."""
+    """Turn a refused right, a refused value or an unexpected error into an alert."""
     from dash import set_props
 
-    lang = _request_lang()
+    lang = request_language()
+    if not isinstance(err, AccessDeniedError):
+        # a background job reports its refusal as text: find the right in it
+        found = _DENIED_IN_JOB.search(str(err))
+        if found and found.group(1) in users.RIGHTS:
+            err = AccessDeniedError(found.group(1), current_user())
     if isinstance(err, AccessDeniedError):
         text = t(
             "auth.denied",
@@ -327,6 +381,10 @@ def on_callback_error(err: Exception):
             right=t(f"right.{err.right}", lang),
         )
         color = "warning"
+    elif isinstance(err, BadInputError):  # a browser's value, e.g. a forged id
+        from layouts.messages import bad_input_text
+
+        text, color = bad_input_text(err, lang), "warning"
     else:
         ref = uuid.uuid4().hex[:8]
         log.exception("callback failed (ref %s)", ref, exc_info=err)
@@ -345,7 +403,7 @@ def on_callback_error(err: Exception):
     return None
 
 
-def _request_lang() -> str:
+def request_language() -> str:
     from dashapp import request_lang
 
     config = (
@@ -399,7 +457,7 @@ type="{{ f.type }}" autocomplete="{{ f.auto }}" required maxlength="256"></div>
 href="{{ sso_url }}">{{ sso_label }}</a>{% endif %}</main></body></html>"""
 
 
-def _csrf_token() -> str:
+def csrf_token() -> str:
     if "csrf" not in flask.session:
         flask.session["csrf"] = secrets.token_urlsafe(24)
     return flask.session["csrf"]
@@ -421,7 +479,7 @@ def _form_page(lang: str, title_key: str, fields, submit_key: str, error=None,
         here=quote(safe_next(flask.request.full_path), safe="/"),
         intro=intro,
         error=error,
-        csrf=_csrf_token(),
+        csrf=csrf_token(),
         fields=fields,
         submit=t(submit_key, lang),
     )
@@ -430,7 +488,7 @@ def _form_page(lang: str, title_key: str, fields, submit_key: str, error=None,
 
 def login_view():
     """GET: the sign-in form; POST: check it, start a session, go back."""
-    lang = _request_lang()
+    lang = request_language()
     fields = [
         {"id": "username", "label": t("auth.username", lang), "type": "text",
          "auto": "username"},
@@ -476,7 +534,7 @@ def login_view():
 
 def logout_view():
     """End the session (POST with the CSRF token; GET shows a confirm button)."""
-    lang = _request_lang()
+    lang = request_language()
     if flask.request.method == "POST" and _csrf_ok():
         flask.session.clear()
         return flask.redirect(LOGIN)
@@ -485,7 +543,7 @@ def logout_view():
 
 def password_view():
     """Choose a new password (required after a one-time password)."""
-    lang = _request_lang()
+    lang = request_language()
     fields = [
         {"id": "current", "label": t("auth.current_password", lang),
          "type": "password", "auto": "current-password"},
@@ -541,6 +599,13 @@ def init_auth(server: flask.Flask, config: Config) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
         MAX_CONTENT_LENGTH=config.max_request_mb * 1024**2,
     )
+    if config.proxy_hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(config.proxy_hops)
+        server.wsgi_app = ProxyFix(
+            server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     server.before_request(before_request)
     server.after_request(after_request)
     server.add_url_rule(LOGIN, "login", login_view, methods=["GET", "POST"])

@@ -142,5 +142,6 @@ def _plotly_js():
 
 
 def init_share(server: flask.Flask) -> None:
-    server.add_url_rule("/share/<token>", "share", share_view)
+    # any path under /share/ is a link or a 404, never one of the app's pages
+    server.add_url_rule("/share/<path:token>", "share", share_view)
     server.add_url_rule(PLOTLY_JS, "plotly_js", _plotly_js)

@@ -121,6 +121,26 @@ def allowed(role: str, right: str) -> bool:
     return least is not None and role_at_least(role, least)
 
 
+def may_manage(user: Principal | None, owner_id: int | None) -> bool:
+    """Whether ``user`` may change, delete or share a scenario owned by ``owner_id``.
+
+    Owners with ``scenario.save`` may; ``scenario.manage_any`` (admins) may for
+    every scenario, including those saved before sign-in existed (no owner).
+
+    Examples
+    --------
+    >>> may_manage(Principal(2, "awa", "planner"), 2)
+    True
+    >>> may_manage(Principal(2, "awa", "planner"), 3)
+    False
+    """
+    if user is None:
+        return False
+    if user.can("scenario.manage_any"):
+        return True
+    return owner_id is not None and owner_id == user.id and user.can("scenario.save")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 

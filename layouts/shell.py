@@ -108,9 +108,6 @@ def navbar(
     )
     switch = html.Div(
         [
-            html.Span(
-                t("nav.language", lang) + " :", className="me-2 text-white-50 small"
-            ),
             dbc.ButtonGroup(
                 [
                     dbc.Button(
@@ -135,6 +132,7 @@ def navbar(
             ),
         ],
         className="d-flex align-items-center",
+        title=t("nav.language", lang),
     )
     return dbc.Navbar(
         dbc.Container(
@@ -144,33 +142,37 @@ def navbar(
                         html.Span(
                             t("app.title", lang), className="navbar-brand mb-0 h1"
                         ),
-                        # the dataset's name only where there is room for it
                         html.Span(
                             dataset_name or "",
-                            className="text-white-50 small d-none d-xxl-inline me-2",
+                            title=dataset_name or "",
+                            className="text-white-50 small d-none d-lg-inline me-2 "
+                            "text-truncate text-nowrap",
+                            style={"maxWidth": "16rem"},
                         ),
                         badge,
                     ],
-                    className="d-flex align-items-center",
+                    className="d-flex align-items-center me-auto",
                 ),
+                user_menu(lang, user, csrf),
+                switch,
+                # the screens on a row of their own, under the title and account
                 dbc.Nav(
                     [
                         dbc.NavLink(
                             t(key, lang),
                             href=path,
                             active="exact",
-                            className="text-nowrap",
+                            className="text-nowrap py-1",
                         )
                         for path, key, right in NAV_ITEMS
                         if user is not None and user.can(right)
                     ],
                     navbar=True,
-                    className="me-auto ms-3 flex-wrap",
+                    className="w-100 flex-row flex-wrap column-gap-3",
                 ),
-                user_menu(lang, user, csrf),
-                switch,
             ],
             fluid=True,
+            className="flex-wrap",
         ),
         color="dark",
         dark=True,

@@ -59,4 +59,7 @@ def browser_sign_in(dash_duo, app, role: str = "admin", path: str = "/") -> None
     dash_duo.wait_for_element("#username").send_keys(user.username)
     dash_duo.find_element("#password").send_keys(PASSWORD)
     dash_duo.find_element("#auth-submit").click()
-    dash_duo.wait_for_page(base + path)
+    dash_duo.wait_for_element("#react-entry-point", timeout=30)
+    dash_duo.server_url = base  # what the tests build their URLs on
+    if path != "/":
+        dash_duo.wait_for_page(base + path)

@@ -5,6 +5,7 @@ from dash.testing.wait import until
 
 from dashapp import create_app, ids
 from dashapp.config import Config
+from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,7 @@ def app(demo_copy):
 
 
 def test_fcst001_forecast_with_intervals_and_backtest_accuracy(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/prevision")
     dash_duo.wait_for_text_to_equal(
         "h4", "Prévisions de la demande et facteurs de retard"
@@ -52,7 +53,7 @@ def test_fcst001_forecast_with_intervals_and_backtest_accuracy(dash_duo, app):
 
 
 def test_fcst002_risk_tab_shows_roc_importance_and_caution(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/prevision")
     dash_duo.find_elements(".nav-tabs .nav-link")[1].click()
     dash_duo.wait_for_contains_text(f"#{ids.RISK_CAUTION}", "Il ne prouve pas de cause")

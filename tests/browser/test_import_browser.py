@@ -6,6 +6,7 @@ from selenium.webdriver.common.by import By
 
 from dashapp import create_app, ids
 from dashapp.config import Config
+from tests.auth_helpers import browser_sign_in
 from tests.unit.data import import_files as f
 
 pytestmark = pytest.mark.browser
@@ -30,7 +31,7 @@ def _upload(duo, paths):
 
 
 def test_imp001_upload_check_import_then_show_on_the_map(dash_duo, app, tmp_path):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/import")
     dash_duo.wait_for_text_to_equal("h5.card-title", "Jeux de données")
     _upload(dash_duo, [f.write_cod_ab(tmp_path), f.population_by_name(tmp_path),
@@ -59,7 +60,7 @@ def test_imp001_upload_check_import_then_show_on_the_map(dash_duo, app, tmp_path
 
 
 def test_imp002_bad_file_message_and_dataset_picker(dash_duo, app, tmp_path):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/import")
     bad = tmp_path / "coupe.geojson"
     bad.write_text(f.write_cod_ab(tmp_path).read_text()[:400])

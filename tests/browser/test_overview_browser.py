@@ -8,6 +8,7 @@ from selenium.webdriver.common.keys import Keys
 
 from dashapp import create_app, ids
 from dashapp.config import Config
+from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +52,7 @@ def app(demo_copy):
 
 
 def test_ovw001_main_screen_loads_offline_in_french(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     _ready(dash_duo)
     dash_duo.wait_for_contains_text("#synthetic-badge", "Données synthétiques")
     assert (
@@ -70,7 +71,7 @@ def test_ovw001_main_screen_loads_offline_in_french(dash_duo, app):
 
 
 def test_ovw002_every_filter_updates_map_kpis_and_charts(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     _ready(dash_duo)
     z = lambda: _map(dash_duo)[1]["z"]  # noqa: E731
     n_locations = lambda: len(_map(dash_duo)[1]["locations"])  # noqa: E731
@@ -136,7 +137,7 @@ def test_ovw002_every_filter_updates_map_kpis_and_charts(dash_duo, app):
 
 
 def test_ovw003_clicking_a_unit_selects_and_zooms(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     _ready(dash_duo)
     zoom = lambda: dash_duo.driver.execute_script(  # noqa: E731
         "return document.querySelector('#overview-map .js-plotly-plot').layout.map.zoom"
@@ -160,7 +161,7 @@ def test_ovw003_clicking_a_unit_selects_and_zooms(dash_duo, app):
 
 
 def test_ovw004_language_switch_and_catalogue(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     _ready(dash_duo)
     dash_duo.find_element("#lang-en").click()
     dash_duo.wait_for_text_to_equal(f"#{ids.SCOPE_LABEL}", "Selection: Whole country")
@@ -174,7 +175,7 @@ def test_ovw004_language_switch_and_catalogue(dash_duo, app):
 
 
 def test_ovw005_invalid_url_filters_fall_back_with_a_message(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     dash_duo.driver.get(dash_duo.server_url + "/?region=R99&radius=abc&level=canton")
     _ready(dash_duo)
     dash_duo.wait_for_contains_text(f"#{ids.URL_MESSAGES}", "R99")

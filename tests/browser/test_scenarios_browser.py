@@ -6,6 +6,7 @@ from selenium.webdriver.common.keys import Keys
 
 from dashapp import create_app, ids
 from dashapp.config import Config
+from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,7 @@ def app(demo_copy):
 
 
 def test_scn001_lock_a_site_run_and_read_the_proposal(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     dash_duo.driver.get(dash_duo.server_url + "/scenarios")
     dash_duo.wait_for_contains_text(
         f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
@@ -88,7 +89,7 @@ def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
 
     import openpyxl
 
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     dash_duo.driver.get(dash_duo.server_url + "/scenarios")
     dash_duo.wait_for_contains_text(
         f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
@@ -133,7 +134,7 @@ def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
 
 
 def test_scn003_capacitated_run_keeps_every_center_within_capacity(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     dash_duo.driver.get(dash_duo.server_url + "/scenarios")
     dash_duo.wait_for_contains_text(
         f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20

@@ -5,6 +5,7 @@ from dash.testing.wait import until
 
 from dashapp import create_app, ids
 from dashapp.config import Config
+from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +28,7 @@ def _plot(duo, graph_id):
 
 
 def test_seg001_run_shows_clusters_map_curves_pca_profiles_and_sites(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/segmentation")
     dash_duo.wait_for_text_to_equal(
         f"#{ids.SEG_SUMMARY}", "Choisissez les indicateurs puis lancez la segmentation."
@@ -56,7 +57,7 @@ def test_seg001_run_shows_clusters_map_curves_pca_profiles_and_sites(dash_duo, a
 
 
 def test_seg002_screen_in_english_and_no_indicator_gives_a_message(dash_duo, app):
-    dash_duo.start_server(app)
+    browser_sign_in(dash_duo, app)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/lang/en?next=/segmentation")
     dash_duo.wait_for_text_to_equal(f"#{ids.SEG_RUN}", "Run the segmentation")
     for box in dash_duo.find_elements(f"#{ids.SEG_FEATURES} input:checked"):

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from contextvars import copy_context
 
+import flask
 import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
 from dashapp import create_app
 from dashapp.config import Config
+from data.users import Principal
+
+ADMIN = Principal(1, "test-admin", "admin")
 
 
 @pytest.fixture
@@ -19,14 +23,20 @@ def demo_app(demo_dir):
 
 @pytest.fixture
 def call(demo_app):
-    """``call(fn, *args, trigger="component-id.prop")`` runs ``fn`` as Dash would."""
+    """``call(fn, *args, trigger="component-id.prop")`` runs ``fn`` as Dash would.
 
-    def run(fn, *args, trigger: str | None = None):
+    The callback runs for a signed-in admin unless ``user`` (a Principal, or
+    ``None`` for nobody) says otherwise.
+    """
+
+    def run(fn, *args, trigger: str | None = None, user=ADMIN):
         triggered = [{"prop_id": trigger, "value": None}] if trigger else []
 
         def inner():
             context_value.set(AttributeDict(triggered_inputs=triggered))
             with demo_app.server.test_request_context("/"):
+                if user is not None:
+                    flask.g.user = user
                 return fn(*args)
 
         return copy_context().run(inner)

@@ -9,6 +9,8 @@ from dash.exceptions import PreventUpdate
 
 from callbacks import importer as cb
 from dashapp import ids, importing, services
+from dashapp.uploads import folder_of
+from tests.callbacks.conftest import ADMIN
 from tests.unit.data import import_files as f
 
 
@@ -61,7 +63,7 @@ def test_uploads_are_saved_with_guessed_roles_and_mappings(uploads, demo_app):
         "join": "commune",
         "population": "population",
     }
-    folder = demo_app.server.config["DASHAPP"].data_dir / "uploads" / uploads["token"]
+    folder = folder_of(demo_app.server.config["DASHAPP"], uploads["token"], ADMIN.id)
     assert sorted(p.name for p in folder.iterdir()) == sorted(roles)
 
 
@@ -108,9 +110,12 @@ def test_bad_rate_and_missing_boundaries_are_refused(call, demo_app, uploads):
         call, demo_app, ids.IMP_CHECK, uploads, rates=(-1, 0.006, None)
     )
     assert "Taux invalide pour CNI" in str(report)
-    empty = {"token": "x", "files": []}
+    empty = {"token": uploads["token"], "files": []}
     (report, *_), _ = _job(call, demo_app, ids.IMP_CHECK, empty)
     assert "au moins un fichier de limites" in str(report)
+    forged = {"token": "x", "files": []}  # not a token this server signed
+    (report, *_), _ = _job(call, demo_app, ids.IMP_CHECK, forged)
+    assert "déposez-les à nouveau" in str(report)
 
 
 def test_oversized_upload_is_refused_without_writing(call, demo_app, monkeypatch):

@@ -10,6 +10,7 @@ import dataclasses
 import json
 from contextvars import copy_context
 
+import flask
 import plotly
 import pytest
 from dash import Patch
@@ -23,6 +24,7 @@ from data import views
 from data.demo import generate_demo
 from data.store import Store
 from geo.access import nearest_center
+from tests.callbacks.conftest import ADMIN
 
 N_COMMUNES = 4000
 MAX_RESPONSE_BYTES = 5_000_000
@@ -67,6 +69,7 @@ def call(large_app):
         def inner():
             context_value.set(AttributeDict(triggered_inputs=triggered))
             with large_app.server.test_request_context("/"):
+                flask.g.user = ADMIN
                 return fn(*args)
 
         return copy_context().run(inner)

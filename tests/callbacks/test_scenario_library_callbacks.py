@@ -79,13 +79,15 @@ def _manage(
         result,
         draft or {},
         lang,
-        trigger=f"{trigger}.n_clicks",
+        trigger=f"{trigger}.submit_n_clicks"
+        if trigger == ids.SCN_DELETE_CONFIRM
+        else f"{trigger}.n_clicks",
     )
 
 
 def test_save_names_the_run_then_duplicate_and_delete(call, demo_app, store):
     result = _run(call, demo_app)
-    options, _, message, new_result, _ = _manage(
+    options, _, message, new_result, *_ = _manage(
         call, ids.SCN_SAVE, "Plan Nord", "Awa", result=result
     )
     assert "Plan Nord" in str(message) and new_result is lib.no_update
@@ -96,12 +98,12 @@ def test_save_names_the_run_then_duplicate_and_delete(call, demo_app, store):
         "optimal",
     )
     assert any("Plan Nord" in o["label"] for o in options)
-    _, _, message, _, _ = _manage(call, ids.SCN_DUPLICATE, selected=result["id"])
+    _, _, message, *_ = _manage(call, ids.SCN_DUPLICATE, selected=result["id"])
     assert "Plan Nord (copie)" in str(message)
     names = list(list_scenarios(store)["name"])
     assert "Plan Nord (copie)" in names
-    _, _, message, cleared, _ = _manage(
-        call, ids.SCN_DELETE, selected=result["id"], result=result
+    _, _, message, cleared, *_ = _manage(
+        call, ids.SCN_DELETE_CONFIRM, selected=result["id"], result=result
     )
     assert cleared is None and "supprimé" in str(message)
     assert "Plan Nord" not in list(list_scenarios(store)["name"])
@@ -109,20 +111,20 @@ def test_save_names_the_run_then_duplicate_and_delete(call, demo_app, store):
 
 def test_save_without_a_run_keeps_a_draft_and_names_are_checked(call, store):
     draft = {"objective": "coverage", "new_centers": 1}
-    _, _, message, new_result, _ = _manage(call, ids.SCN_SAVE, "Brouillon", draft=draft)
+    _, _, message, new_result, *_ = _manage(call, ids.SCN_SAVE, "Brouillon", draft=draft)
     record = get_scenario(store, new_result["id"])
     assert (
         record.status == "draft" and record.params["whatif"]["objective"] == "coverage"
     )
-    _, _, message, _, _ = _manage(
+    _, _, message, *_ = _manage(
         call, ids.SCN_SAVE, "Brouillon", draft=draft, lang="en"
     )
     assert "already has this name" in str(message)
-    _, _, message, _, _ = _manage(call, ids.SCN_SAVE, "   ", draft=draft)
+    _, _, message, *_ = _manage(call, ids.SCN_SAVE, "   ", draft=draft)
     assert "Donnez un nom" in str(message)
-    _, _, message, _, href = _manage(call, ids.SCN_OPEN)
+    _, _, message, _, href, *_ = _manage(call, ids.SCN_OPEN)
     assert "Choisissez d'abord" in str(message) and href is lib.no_update
-    *_, href = _manage(call, ids.SCN_OPEN, selected=new_result["id"])
+    href = _manage(call, ids.SCN_OPEN, selected=new_result["id"])[4]
     assert href == f"/scenarios?scenario={new_result['id']}"
 
 
@@ -224,7 +226,7 @@ def test_coverage_curve_improves_with_centers(call, demo_app):
 
 def test_drawing_the_page_does_not_press_the_buttons(call, store):
     before = len(list_scenarios(store))
-    options, _, message, result, href = call(
+    options, _, message, result, href, *_ = call(
         lib.manage,
         None,
         None,

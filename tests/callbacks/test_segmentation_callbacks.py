@@ -128,11 +128,13 @@ def test_sites_need_a_valid_number(call, ctx):
 def test_adding_sites_writes_candidates_with_free_codes(demo_copy):
     from contextvars import copy_context
 
+    import flask
     from dash._callback_context import context_value
     from dash._utils import AttributeDict
 
     from dashapp import create_app
     from dashapp.config import Config
+    from tests.callbacks.conftest import ADMIN
 
     app = create_app(Config(data_dir=demo_copy))
 
@@ -140,6 +142,7 @@ def test_adding_sites_writes_candidates_with_free_codes(demo_copy):
         def inner():
             context_value.set(AttributeDict(triggered_inputs=[]))
             with app.server.test_request_context("/"):
+                flask.g.user = ADMIN
                 return fn(*args)
 
         return copy_context().run(inner)

@@ -11,6 +11,7 @@ from data.store import Store
 from geo.access import nearest_center
 from optimization.network import network_from_store
 from optimization.scenario import load_spec, run_scenario
+from tests.auth_helpers import signed_in_client
 from tests.tiny import tiny_bundle
 
 SPEC = {
@@ -36,7 +37,7 @@ def api_store(tmp_path):
 
 @pytest.fixture
 def client(api_store, tmp_path):
-    return create_app(Config(data_dir=tmp_path)).server.test_client()
+    return signed_in_client(create_app(Config(data_dir=tmp_path)), "viewer")
 
 
 def test_datasets(client, api_store):

@@ -259,6 +259,7 @@ def test_list_and_staleness_follow_the_active_dataset(tiny_store, ds):
         "dataset_version",
         "created_at",
         "updated_at",
+        "owner_id",
         "stale",
     ]
     assert listed["name"].tolist() == ["Récent", "Ancien"]  # newest first
