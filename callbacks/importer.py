@@ -74,7 +74,7 @@ def receive_uploads(contents, filenames, n_clear, uploads, lang):
 
 
 _FIELD = re.compile(
-    r"^(code|name|level|convention|join|population|parent[0-9])$"
+    r"^(code|name|level|convention|join|join_parent|join_mode|population|parent[0-9])$"
 )
 
 
@@ -141,10 +141,17 @@ def run_import_job(
     name,
     activate,
     lang,
+    n_partial=None,
 ):
-    """Check the files (dry run) or import them; report, preview, dataset list."""
+    """Check the files (dry run) or import them; report, preview, dataset list.
+
+    "Import anyway (partial)" (``imp_partial``) imports with a partial join.
+    """
     trigger = ctx.triggered_id
-    if trigger not in (ids.IMP_CHECK, ids.IMP_COMMIT):
+    partial = isinstance(trigger, dict) and trigger.get("type") == ids.IMP_PARTIAL
+    if trigger not in (ids.IMP_CHECK, ids.IMP_COMMIT) and not partial:
+        raise PreventUpdate
+    if partial and not any(n_partial or []):  # the button appearing, not a click
         raise PreventUpdate
     user = current_user()
     try:  # only files this server saved for this user, under its own folder
@@ -167,8 +174,9 @@ def run_import_job(
         alerts = [dbc.Alert(m, color="danger", className="py-2") for m in text]
         return alerts, no_update, no_update, no_update
     spec = importing.spec_from_uploads(
-        folder, files, name=str(name or "Import")[:200], rates=rates
-    )
+        folder, files, name=str(name or "Import")[:200], rates=rates,
+        join_mode="partial" if partial else None,
+    )  # fmt: skip
     kept = {}
     store = services.get_store(config.database_url)
     report, info, summary = importing.run_import(
@@ -189,7 +197,11 @@ def run_import_job(
         line = t("imp.summary", lang, levels=levels, centers=summary["centers"],
                  candidates=summary["candidates"], operations=summary["operations"],
                  population=f"{summary['population']:,}".replace(",", "\u202f"))  # fmt: skip
-    view = lay.report_view(report.to_records(), texts, line, lang)
+        if summary.get("population_unknown"):
+            line += " " + t("imp.population_unknown", lang,
+                            n=summary["population_unknown"])  # fmt: skip
+    offer = spec.join_mode == "strict" and importing.join_only(report, spec)
+    view = lay.report_view(report.to_records(), texts, line, lang, offer)
     if info is not None:
         record(store, "dataset.import", info.id, name=info.name,
                activated=bool(activate), files=[f["name"] for f in files])  # fmt: skip
@@ -275,6 +287,7 @@ def register(app) -> None:
         State(ids.IMP_NAME, "value"),
         State(ids.IMP_ACTIVATE_AFTER, "value"),
         State(ids.LANG, "data"),
+        Input(ids.imp_partial(ALL), "n_clicks"),  # in a report that offers it
         background=True,
         prevent_initial_call=True,
         running=[

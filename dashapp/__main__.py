@@ -332,6 +332,20 @@ def _import_parser(sub) -> None:
         "(default: codes if they match, else names)",
     )
     imp.add_argument("--join-column", help="population column holding codes or names")
+    imp.add_argument(
+        "--join-parent-column",
+        metavar="C",
+        help="population column with each row's parent unit (province...), by name or "
+        "code: tells communes sharing a name apart (default: guessed from its name)",
+    )
+    imp.add_argument(
+        "--join-mode",
+        choices=["strict", "partial"],
+        default="strict",
+        help="strict (default): any unmatched row or commune without population stores "
+        "nothing; partial: store what joins, communes without population are "
+        "unknown (n.d.), every one listed",
+    )
     imp.add_argument("--population-column", help="population column with the counts")
     imp.add_argument("--centers", metavar="FILE", help="CSV or Excel service centers")
     imp.add_argument("--candidates", metavar="FILE", help="CSV or Excel candidate sites")
@@ -370,7 +384,7 @@ def _import(store, args) -> int:
     """Exit codes: 0 stored (or checked with --dry-run), 2 errors (nothing stored)."""
     from pathlib import Path
 
-    from dashapp.importing import issue_text, run_import
+    from dashapp.importing import issue_text, join_only, run_import
     from data.importers import DEFAULT_RATES, ImportSpec, Source
     from data.importers.boundaries import LayerMapping
     from data.importers.bundle import check_rate
@@ -417,6 +431,8 @@ def _import(store, args) -> int:
         pop_mapping[args.join or "code"] = args.join_column
     if args.population_column:
         pop_mapping["population"] = args.population_column
+    if args.join_parent_column:
+        pop_mapping["parent"] = args.join_parent_column
     spec = ImportSpec(
         [Source(Path(p).name, Path(p), mapping, args.layer) for p in args.boundaries],
         population=table(args.population, pop_mapping),
@@ -428,6 +444,7 @@ def _import(store, args) -> int:
         rates=rates,
         repair=not args.no_repair,
         max_bytes=int(args.max_size_mb * 1024**2),
+        join_mode=args.join_mode,
     )
     for path in [*args.boundaries, args.population, args.centers, args.candidates,
                  args.operations]:  # fmt: skip
@@ -446,6 +463,9 @@ def _import(store, args) -> int:
             lines[0] = lines[0].rstrip(".") + "; nothing was stored"
         else:
             lines.append(f"error: {len(report.errors)} error(s); nothing was stored")
+        if spec.join_mode == "strict" and join_only(report, spec):
+            lines.append("hint: --join-mode partial stores what joins (the rows above "
+                         "stay listed, their communes' population unknown)")  # fmt: skip
         print("\n".join(lines), file=sys.stderr)
         return 2
     if info is not None:
@@ -468,9 +488,16 @@ def _import(store, args) -> int:
     print(
         f"{counts}; {summary['centers']} centers, {summary['candidates']} candidate "
         f"sites, {summary['operations']} operation rows; population "
-        f"{summary['population']:,}; {what} in {time.perf_counter() - started:.1f} s"
+        f"{summary['population']:,}{_unknown(summary)}; {what} in "
+        f"{time.perf_counter() - started:.1f} s"
     )
     return 0
+
+
+def _unknown(summary: dict) -> str:
+    """`` (unknown for N communes)`` when a partial join left some without one."""
+    n = summary.get("population_unknown", 0)
+    return f" (unknown for {n:,} communes: n.d.)" if n else ""
 
 
 def out_file(path: str, option: str) -> Path:

@@ -484,6 +484,68 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # -- import screen and importers (issue 7) ------------------------------------
     "nav.import": {"fr": "Importer", "en": "Import"},
+    # -- partial joins (issue 12) --
+    "imp.field.join_parent": {
+        "fr": "Colonne du parent (province…) pour les homonymes",
+        "en": "Parent column (province…) for homonyms",
+    },
+    "imp.field.join_mode": {"fr": "Jointure", "en": "Join"},
+    "imp.join_mode.strict": {
+        "fr": "Stricte : rien n'est importé si une ligne ou une commune reste sans "
+        "correspondance",
+        "en": "Strict: nothing is imported while a row or a commune is left unmatched",
+    },
+    "imp.join_mode.partial": {
+        "fr": "Partielle : importer ce qui correspond ; population inconnue (n.d.) "
+        "pour les autres communes",
+        "en": "Partial: import what matches; unknown population (n/a) for the other "
+        "communes",
+    },
+    "imp.partial_offer": {
+        "fr": "Toutes les erreurs viennent de la jointure de la population : corrigez "
+        "la correspondance des colonnes ou le fichier, ou importez quand même ce qui "
+        "correspond.",
+        "en": "Every error comes from the population join: fix the column mapping or "
+        "the file, or import what matches anyway.",
+    },
+    "imp.partial_import": {
+        "fr": "Importer quand même (jointure partielle)",
+        "en": "Import anyway (partial join)",
+    },
+    "imp.population_unknown": {
+        "fr": "Population inconnue pour {n} commune(s) : n.d. sur la carte et exclues "
+        "des indicateurs par habitant.",
+        "en": "Population unknown for {n} commune(s): n/a on the map and left out of "
+        "per-capita indicators.",
+    },
+    "imp.issue.population_absent": {
+        "fr": "pas de population (ni tableau ni colonne) : la population des {n} "
+        "communes est inconnue (n.d. sur la carte et les indicateurs, exclues des "
+        "indicateurs par habitant) et aucune demande n'est estimée.",
+        "en": "no population (neither a table nor a column): the population of the {n} "
+        "communes is unknown (n/a on the map and indicators, left out of per-capita "
+        "indicators) and no demand is estimated.",
+    },
+    "imp.issue.population_partial": {
+        "fr": "jointure partielle : {n} commune(s) sur {total} sans population, "
+        "listées ci-dessus ; leur population est inconnue (n.d. sur la carte et les "
+        "indicateurs), elles sont exclues des indicateurs par habitant.",
+        "en": "partial join: {n} of {total} communes without population, listed "
+        "above; their population is unknown (n/a on the map and indicators) and they "
+        "are left out of per-capita indicators.",
+    },
+    "map.population_unknown": {
+        "fr": "Population inconnue pour {n} commune(s) : n.d., exclues des "
+        "indicateurs par habitant.",
+        "en": "Population unknown for {n} commune(s): n/a, left out of per-capita "
+        "indicators.",
+    },
+    "imp.issue.demand_skipped": {
+        "fr": "demande non estimée pour {n} commune(s) sur {total}, faute de "
+        "population (jamais une demande nulle).",
+        "en": "demand not estimated for {n} of {total} communes, for lack of "
+        "population (never a zero demand).",
+    },
     "imp.title": {"fr": "Importer des données réelles", "en": "Import real data"},
     "imp.intro": {
         "fr": "Déposez les limites administratives (GeoJSON, GeoPackage ou Shapefile "
@@ -764,8 +826,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "“{value}” matches no commune (close: {suggestions}).",
     },
     "imp.issue.ambiguous_name": {
-        "fr": "« {value} » correspond à {n} communes : utilisez les codes.",
-        "en": "“{value}” matches {n} communes: use codes.",
+        "fr": "« {value} » correspond à {n} communes : utilisez les codes ou une "
+        "colonne du parent (province…).",
+        "en": "“{value}” matches {n} communes: use codes or a parent column "
+        "(province…).",
     },
     "imp.issue.unmatched_code": {
         "fr": "code « {value} » inconnu.",

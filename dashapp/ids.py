@@ -183,6 +183,7 @@ IMP_PROGRESS_BOX = "imp-progress-box"
 IMP_REPORT = "imp-report"
 IMP_PREVIEW_MAP = "imp-preview-map"
 IMP_PREVIEW_TABLE = "imp-preview-table"
+IMP_PARTIAL = "imp-partial"  # type of the "import anyway (partial join)" button
 
 
 def imp_role(index: int) -> dict:
@@ -193,6 +194,15 @@ def imp_role(index: int) -> dict:
 def imp_column(index: int, field: str) -> dict:
     """Pattern-matching id of one column-mapping dropdown of one uploaded file."""
     return {"type": "imp-column", "index": index, "field": field}
+
+
+def imp_partial(index: int = 0) -> dict:
+    """Pattern-matching id of the "import anyway (partial join)" button.
+
+    The button exists only in a report that offers it, so the callback listens to
+    ``imp_partial(ALL)``, which may match nothing.
+    """
+    return {"type": IMP_PARTIAL, "index": index}
 
 
 def imp_rate(doc: str) -> dict:

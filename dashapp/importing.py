@@ -19,6 +19,7 @@ from dashapp.i18n import STRINGS, t
 from dashapp.parsing import BadInputError, shown_value, upload_name
 from data.importers import ImportSpec, Report, Source, assemble
 from data.importers.boundaries import GEO_SUFFIXES, LayerMapping, detect_mapping
+from data.importers.bundle import JOIN_ISSUES, JOIN_MODES
 from data.importers.tables import guess_kind, guess_mapping, read_table
 from data.importers.validate import Issue
 from data.store import DatasetInfo, Store
@@ -97,6 +98,22 @@ def run_import(
     return report, info, summary
 
 
+def join_only(report: Report, spec: ImportSpec) -> bool:
+    """Whether every error is the population table's join, so ``partial`` would pass.
+
+    Then the screen offers "import anyway (partial)" and the command suggests
+    ``--join-mode partial``.
+    """
+    errors = report.errors
+    return (
+        spec.population is not None
+        and bool(errors)
+        and all(
+            i.code in JOIN_ISSUES and i.file == spec.population.file for i in errors
+        )
+    )
+
+
 # -- uploads of the import screen ------------------------------------------------------
 
 MAX_UPLOAD_MB = 60
@@ -161,6 +178,8 @@ def save_upload(folder: Path, name: str, contents: str) -> dict:
                 "join": guess.get("code") or guess.get("name"),
                 "population": guess.get("population"),
             }
+            if guess.get("parent"):  # a province column: homonyms told apart
+                info["mapping"]["join_parent"] = guess["parent"]
     return info
 
 
@@ -194,14 +213,19 @@ def spec_from_uploads(
     name: str,
     rates: dict[str, float],
     level_names: list[str] | None = None,
+    join_mode: str | None = None,
 ) -> ImportSpec:
     """The import described by the screen: saved files, their roles and mappings.
+
+    ``join_mode`` overrides the population file's choice (``mapping['join_mode']``,
+    ``'strict'`` unless it is one of :data:`data.importers.bundle.JOIN_MODES`).
 
     ``files`` come back from the browser: a name that is not the plain base name
     :func:`save_upload` kept raises :class:`dashapp.parsing.BadInputError`, so no path
     outside ``folder`` is ever read.
     """
     boundaries, tables = [], {}
+    mode = "strict"
     for f in files:
         if f.get("error") or f["role"] == "ignore":
             continue
@@ -236,6 +260,10 @@ def spec_from_uploads(
             if join_col:
                 join = "name" if _looks_like_name(join_col) else "code"
                 table_map[join] = join_col
+            if "join_parent" in mapping:  # "(none)" on screen: no parent column
+                table_map["parent"] = mapping["join_parent"] or None
+            if mapping.get("join_mode") in JOIN_MODES:  # else strict: from a browser
+                mode = mapping["join_mode"]
             tables["population"] = Source(f["name"], path, table_map, join=join)
         else:
             tables[f["role"]] = Source(f["name"], path)
@@ -249,6 +277,7 @@ def spec_from_uploads(
         level_names=level_names,
         rates=rates,
         max_bytes=MAX_UPLOAD_MB * 1024**2,
+        join_mode=join_mode if join_mode in JOIN_MODES else mode,
     )
 
 

@@ -81,6 +81,11 @@ SOURCES = {
     ),
 }
 
+# Communes whose population is unknown (NULL: imported without one). Per-capita
+# KPIs subtract these communes' requests and centers from their numerator, so an
+# unknown population is left out of both sides of the ratio instead of inflating it.
+_UNKNOWN_POP = "(SELECT pu.id FROM admin_units pu WHERE pu.population IS NULL)"
+
 # Number of weeks with data in the period: the scale of per-week capacities.
 N_WEEKS_SQL = (
     "(SELECT COUNT(DISTINCT o.week) FROM operations o WHERE "
@@ -118,7 +123,23 @@ MEASURES = {
             "communes",
             "SUM(CASE WHEN a.distance_km IS NULL THEN 0 ELSE u.population END)",
         ),
+        Measure("pop_known", "communes", "COUNT(u.population)"),
+        Measure(
+            "pop_unknown",
+            "communes",
+            "SUM(CASE WHEN u.population IS NULL THEN 1 ELSE 0 END)",
+        ),
+        Measure(
+            "requests_no_pop",
+            "ops",
+            f"SUM(CASE WHEN o.commune_id IN {_UNKNOWN_POP} THEN o.requests ELSE 0 END)",
+        ),
         Measure("centers", "centers", "COUNT(c.id)"),
+        Measure(
+            "centers_no_pop",
+            "centers",
+            f"SUM(CASE WHEN c.commune_id IN {_UNKNOWN_POP} THEN 1 ELSE 0 END)",
+        ),
         Measure("capacity", "centers", f"SUM(c.capacity_week) * {N_WEEKS_SQL}"),
         Measure("center_requests", "center_ops", "SUM(o.requests)"),
     ]
@@ -127,10 +148,12 @@ MEASURES = {
 
 @dataclass(frozen=True)
 class KPI:
-    """One indicator: ``factor * numerator / denominator``.
+    """One indicator: ``factor * (numerator - excluded) / denominator``.
 
     ``per_year`` multiplies by ``52 / weeks in the period`` so that values are
-    comparable whatever period is chosen.
+    comparable whatever period is chosen. ``excluded`` is the numerator's part that
+    the denominator cannot count (requests or centers of communes whose population
+    is unknown), zero when every population is known.
     """
 
     id: str
@@ -147,6 +170,7 @@ class KPI:
     decimals: int = 1
     on_map: bool = True
     tags: tuple[str, ...] = field(default_factory=tuple)
+    excluded: str | None = None
 
     def name(self, lang: str, radius_km: float | None = None) -> str:
         """Name in ``lang``; ``{radius}`` becomes the radius (or X when unknown)."""
@@ -163,7 +187,11 @@ class KPI:
 
     @property
     def measures(self) -> tuple[str, ...]:
-        return (self.numerator,) + ((self.denominator,) if self.denominator else ())
+        return (
+            (self.numerator,)
+            + ((self.denominator,) if self.denominator else ())
+            + ((self.excluded,) if self.excluded else ())
+        )
 
 
 UNIT_EN = {"hab.": "inhab.", "j": "d", "‰/an": "‰/yr"}
@@ -175,8 +203,8 @@ KPIS: dict[str, KPI] = {
             "population",
             "Population",
             "Population",
-            "Somme de la population des communes.",
-            "Sum of the communes' population.",
+            "Somme de la population des communes (n.d. si aucune n'est connue).",
+            "Sum of the communes' population (n.d. when none is known).",
             "hab.",
             "population",
             decimals=0,
@@ -197,14 +225,17 @@ KPIS: dict[str, KPI] = {
             "requests_per_1000",
             "Demandes pour 1 000 hab. (par an)",
             "Requests per 1,000 inhabitants (per year)",
-            "Demandes × 1 000 / population, ramené à 52 semaines.",
-            "Requests × 1,000 / population, scaled to 52 weeks.",
+            "Demandes × 1 000 / population, ramené à 52 semaines ; communes de "
+            "population connue seulement.",
+            "Requests × 1,000 / population, scaled to 52 weeks; communes with a known "
+            "population only.",
             "‰/an",
             "requests",
             "population",
             factor=1000.0,
             per_year=True,
             higher_is_better=None,
+            excluded="requests_no_pop",
         ),
         KPI(
             "mean_delay",
@@ -298,14 +329,17 @@ KPIS: dict[str, KPI] = {
             "centers_per_100k",
             "Centres pour 100 000 hab.",
             "Centers per 100,000 inhabitants",
-            "Centres ouverts situés dans la zone × 100 000 / population.",
-            "Open centers located in the area × 100,000 / population.",
+            "Centres ouverts situés dans la zone × 100 000 / population ; communes "
+            "de population connue seulement.",
+            "Open centers located in the area × 100,000 / population; communes with "
+            "a known population only.",
             "",
             "centers",
             "population",
             factor=100_000.0,
             decimals=2,
             higher_is_better=True,
+            excluded="centers_no_pop",
         ),
     ]
 }
@@ -405,6 +439,8 @@ def kpi_sql(kpi_id: str) -> str:
     """
     kpi = KPIS[kpi_id]
     num = f"({measure_scoped_sql(kpi.numerator)})"
+    if kpi.excluded:
+        num = f"({num} - COALESCE(({measure_scoped_sql(kpi.excluded)}), 0))"
     factor = repr(kpi.factor)
     if kpi.per_year:
         factor = f"{factor} * 52.0 / NULLIF({N_WEEKS_SQL}, 0)"
@@ -504,6 +540,8 @@ def kpi_values(sums: pd.DataFrame, kpi_ids=None) -> pd.DataFrame:
     for kid in kpi_ids or KPIS:
         kpi = KPIS[kid]
         num = sums[kpi.numerator].to_numpy(dtype=float)
+        if kpi.excluded and kpi.excluded in sums:
+            num = num - sums[kpi.excluded].to_numpy(dtype=float)
         factor = kpi.factor * (52.0 / weeks if kpi.per_year and weeks else 1.0)
         if kpi.per_year and not weeks:
             factor = np.nan
@@ -512,6 +550,12 @@ def kpi_values(sums: pd.DataFrame, kpi_ids=None) -> pd.DataFrame:
             out[kid] = np.full(len(sums), np.nan)
         elif kpi.denominator is None:
             out[kid] = factor * num
+            if kpi.numerator == "population" and "pop_unknown" in sums:
+                # every commune's population unknown: n.d., as SQL's SUM of NULLs
+                nd = (sums["pop_unknown"].to_numpy(dtype=float) > 0) & (
+                    sums["pop_known"].to_numpy(dtype=float) == 0
+                )
+                out[kid] = np.where(nd, np.nan, out[kid])
         else:
             den = sums[kpi.denominator].to_numpy(dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -335,7 +335,7 @@ class Store:
                 "name": units["name"].astype(str),
                 "level": units["level"].astype(int),
                 "parent_code": units["parent_code"],
-                "population": units["population"].fillna(0).astype("int64"),
+                "population": units["population"],
                 "area_km2": units["area_km2"].astype(float),
                 "urban": units.get("urban", False),
                 "poverty_rate": units.get("poverty_rate"),
@@ -360,7 +360,10 @@ class Store:
                 r["urban"] = bool(r["urban"]) if _present(r["urban"]) else False
                 for key in ("poverty_rate", "literacy_rate", "internet_rate"):
                     r[key] = float(r[key]) if _present(r[key]) else None
-                r["population"] = int(r["population"])
+                # an unknown population stays NULL: a 0 would count as known
+                r["population"] = (
+                    int(r["population"]) if _present(r["population"]) else None
+                )
                 r["level"] = int(r["level"])
                 r["dataset_id"] = ds_id
                 rows.append(r)

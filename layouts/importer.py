@@ -79,12 +79,13 @@ def _mapping_controls(index: int, info: dict, lang: str) -> list:
     elif info["role"] == "population":
         fields = [
             ("join", mapping.get("join")),
+            ("join_parent", mapping.get("join_parent")),
             ("population", mapping.get("population")),
         ]
         head = []
     else:
         return []
-    return head + [
+    rows = head + [
         dbc.Row(
             [
                 dbc.Col(html.Small(t(f"imp.field.{f}", lang)), width=5),
@@ -94,6 +95,31 @@ def _mapping_controls(index: int, info: dict, lang: str) -> list:
         )
         for f, v in fields
     ]
+    if info["role"] == "population":
+        rows.append(join_mode_radio(index, mapping.get("join_mode"), lang))
+    return rows
+
+
+def join_mode_radio(index: int, value: str | None, lang: str) -> dbc.Row:
+    """Strict (all or nothing) or partial join of the population table."""
+    return dbc.Row(
+        [
+            dbc.Col(html.Small(t("imp.field.join_mode", lang)), width=5),
+            dbc.Col(
+                dbc.RadioItems(
+                    id=ids.imp_column(index, "join_mode"),
+                    options=[
+                        {"label": t(f"imp.join_mode.{m}", lang), "value": m}
+                        for m in ("strict", "partial")
+                    ],
+                    value=value if value in ("strict", "partial") else "strict",
+                    className="small",
+                ),
+                width=7,
+            ),
+        ],
+        className="align-items-center mt-1",
+    )
 
 
 def file_list(files: list[dict], lang: str) -> list:
@@ -141,13 +167,34 @@ def file_list(files: list[dict], lang: str) -> list:
     return cards
 
 
-def report_view(records: list[dict], texts: list[str], summary: str | None, lang: str):
-    """The validation report: verdict, then one line per issue, errors first."""
+def report_view(
+    records: list[dict],
+    texts: list[str],
+    summary: str | None,
+    lang: str,
+    offer_partial: bool = False,
+):
+    """The validation report: verdict, then one line per issue, errors first.
+
+    ``offer_partial``: every error is the population join's, so the verdict offers
+    to import anyway with a partial join (the issues stay listed in full below).
+    """
     n_errors = sum(r["severity"] == "error" for r in records)
+    refused = [t("imp.report_errors", lang, n=n_errors)]
+    if offer_partial:
+        refused += [
+            html.Br(),
+            t("imp.partial_offer", lang),
+            " ",
+            dbc.Button(
+                t("imp.partial_import", lang),
+                id=ids.imp_partial(),
+                size="sm",
+                color="warning",
+            ),
+        ]
     verdict = (
-        dbc.Alert(
-            t("imp.report_errors", lang, n=n_errors), color="danger", className="py-2"
-        )
+        dbc.Alert(refused, color="danger", className="py-2")
         if n_errors
         else dbc.Alert(
             [t("imp.report_ok", lang, n=len(records)), html.Br(), summary or ""],

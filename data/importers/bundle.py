@@ -59,6 +59,13 @@ NEEDS = {
     ),
     "centers": ("pop_within", "mean_distance", "centers_per_100k", "utilisation"),
     "socio": ("poverty_rate", "literacy_rate", "internet_rate"),
+    "population": (
+        "population",
+        "requests_per_1000",
+        "pop_within",
+        "mean_distance",
+        "centers_per_100k",
+    ),
 }
 RATE_FIELDS = ("poverty_rate", "literacy_rate", "internet_rate")
 
@@ -81,7 +88,9 @@ class Source:
         Force the CSV separator or encoding.
     join : str, optional
         Population tables: ``'code'`` or ``'name'`` to force how rows join to
-        communes (default: codes when they match, else names).
+        communes (default: codes when they match, else names). A ``'parent'``
+        column in ``mapping`` (a province's name or code) tells homonymous
+        communes apart.
     """
 
     file: str
@@ -93,9 +102,30 @@ class Source:
     join: str | None = None
 
 
+#: How a population table joins to communes: ``strict`` stores nothing while a row
+#: or a commune is left unmatched; ``partial`` stores what matched, the communes
+#: without a value get an unknown (NULL) population, every one of them reported.
+JOIN_MODES = ("strict", "partial")
+#: Issue codes of a population join that ``partial`` turns from errors to warnings.
+JOIN_ISSUES = (
+    "unmatched_code",
+    "unmatched_name",
+    "ambiguous_name",
+    "duplicate_code",
+    "no_population",
+    "missing_value",
+    "not_a_number",
+    "negative",
+    "out_of_range",
+)
+
+
 @dataclass
 class ImportSpec:
-    """Everything a user gives for one import."""
+    """Everything a user gives for one import.
+
+    ``join_mode`` is one of :data:`JOIN_MODES` (``'strict'`` by default).
+    """
 
     boundaries: list[Source]
     population: Source | None = None
@@ -107,6 +137,13 @@ class ImportSpec:
     rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
     repair: bool = True
     max_bytes: int = MAX_FILE_BYTES
+    join_mode: str = "strict"
+
+    def __post_init__(self) -> None:
+        if self.join_mode not in JOIN_MODES:
+            raise ValueError(
+                f"join_mode should be one of {JOIN_MODES}, got {self.join_mode!r}"
+            )
 
 
 @dataclass
@@ -127,16 +164,15 @@ class ImportBundle:
     def summary(self) -> dict:
         """Counts for messages and the CLI."""
         counts = self.units["level"].value_counts().sort_index()
+        communes = self.units[self.units["level"] == self.units["level"].max()]
         return {
             "levels": self.levels["code"].tolist(),
             "units": [int(counts.get(k, 0)) for k in self.levels["level"]],
             "centers": len(self.centers),
             "candidates": len(self.candidates),
             "operations": len(self.operations),
-            "population": int(
-                self.units.loc[self.units["level"] == self.units["level"].max(),
-                               "population"].sum()
-            ),
+            "population": int(communes["population"].sum()),  # NaN: unknown
+            "population_unknown": int(communes["population"].isna().sum()),
             "demand_estimated": not self.demand.empty,
             "missing": list(self.missing),
             "conventions": list(self.conventions),
@@ -269,22 +305,40 @@ def _population(
     commune_layer,
     report: Report,
     max_bytes: int,
+    *,
+    join_mode: str = "strict",
+    parent_units: pd.DataFrame | None = None,
 ) -> pd.DataFrame | None:
-    """Population and socio-economic rates per commune code."""
+    """Population and socio-economic rates per commune code; NaN where unknown.
+
+    Without a table nor a population column every commune's population is unknown
+    (a warning, not an error). With ``join_mode='partial'`` the join problems of
+    :data:`JOIN_ISSUES` are warnings and the communes left without a value are
+    unknown; with ``'strict'`` they are errors. Either way every unmatched row and
+    every commune without a value is reported, one issue each.
+    """
+    partial = join_mode == "partial"
+    codes = communes["unit_code"].astype(str).tolist()
+    out = pd.DataFrame({"unit_code": codes, "population": np.nan})
     if source is None:
         mapping = tb.guess_mapping(commune_layer.frame.columns, "population")
         if not mapping["population"]:
-            report.error("missing_column", file=commune_layer.file, field="population")
-            return None
+            report.warning("population_absent", file=commune_layer.file,
+                           n=len(codes))  # fmt: skip
+            return out
+        sub = Report()
         pop = tb.to_number(
             commune_layer.frame.reset_index(drop=True),
             mapping["population"],
             commune_layer.file,
-            report,
+            sub,
+            required=not partial,
             maximum=tb.MAX_VALUE["population"],
         )
-        out = pd.DataFrame({"unit_code": communes["unit_code"].to_numpy()})
+        _merge(sub, report, partial)
         out["population"] = pop.to_numpy()
+        _report_unknown(out, communes, commune_layer.file, mapping["population"],
+                        report, partial, listed=partial)  # fmt: skip
         return out
     frame = _read(source, report, max_bytes)
     if frame is None:
@@ -292,7 +346,6 @@ def _population(
     mapping = _mapping_for(source, frame, "population", report)
     if not _require(mapping, ("population",), source.file, report):
         return None
-    codes = communes["unit_code"].astype(str).tolist()
     join = source.join
     if join is None:
         code_col = mapping.get("code")
@@ -302,40 +355,46 @@ def _population(
     if not key:
         report.error("missing_column", file=source.file, field=join)
         return None
+    sub = Report()
     if join == "code":
         position = {c: i for i, c in enumerate(codes)}
         index = [position.get(str(v).strip()) if v is not None else None
                  for v in frame[key]]  # fmt: skip
         for i, (v, pos) in enumerate(zip(frame[key], index, strict=True)):
             if pos is None:
-                report.error("unmatched_code", file=source.file, row=i + 1, field=key,
-                             value=v)  # fmt: skip
+                sub.error("unmatched_code", file=source.file, row=i + 1, field=key,
+                          value=v)  # fmt: skip
     else:
-        found = match_names(frame[key].tolist(), communes["name"].tolist())
+        parent_col = mapping.get("parent")
+        found = match_names(
+            frame[key].tolist(),
+            communes["name"].tolist(),
+            parents=frame[parent_col].tolist() if parent_col else None,
+            unit_parents=_unit_parents(communes, parent_units) if parent_col else None,
+        )
         index = found.index
         for pos, name, close in found.unmatched:
-            report.error("unmatched_name", file=source.file, row=pos + 1, field=key,
-                         value=name, suggestions=", ".join(close))  # fmt: skip
+            sub.error("unmatched_name", file=source.file, row=pos + 1, field=key,
+                      value=name, suggestions=", ".join(close))  # fmt: skip
         for pos, name, n in found.ambiguous:
-            report.error("ambiguous_name", file=source.file, row=pos + 1, field=key,
-                         value=name, n=n)  # fmt: skip
+            sub.error("ambiguous_name", file=source.file, row=pos + 1, field=key,
+                      value=name, n=n,
+                      parent=frame[parent_col].iloc[pos] if parent_col else None)  # fmt: skip
     seen: dict[int, int] = {}
     for i, pos in enumerate(index):
         if pos is None:
             continue
         if pos in seen:
-            report.error("duplicate_code", file=source.file, row=i + 1, field=key,
-                         value=codes[pos])  # fmt: skip
+            sub.error("duplicate_code", file=source.file, row=i + 1, field=key,
+                      value=codes[pos])  # fmt: skip
         seen.setdefault(pos, i)
-    pop = tb.to_number(frame, mapping["population"], source.file, report,
+    pop = tb.to_number(frame, mapping["population"], source.file, sub,
                        maximum=tb.MAX_VALUE["population"])  # fmt: skip
-    out = pd.DataFrame({"unit_code": codes, "population": np.nan})
+    _merge(sub, report, partial)
     rows = np.array([seen.get(p, -1) for p in range(len(codes))])
     has = rows >= 0
     out.loc[has, "population"] = pop.to_numpy()[rows[has]]
-    for i in np.flatnonzero(~has)[:20]:
-        report.error("no_population", file=source.file, field=key,
-                     value=f"{codes[i]} ({communes['name'].iloc[i]})")  # fmt: skip
+    _report_unknown(out, communes, source.file, key, report, partial, listed=True)
     for rate in RATE_FIELDS:
         col = mapping.get(rate)
         if not col:
@@ -349,6 +408,54 @@ def _population(
         flags = urban.isin(["1", "true", "oui", "yes", "urbain", "urban", "u"])
         out.loc[has, "urban"] = flags.to_numpy()[rows[has]]
     return out
+
+
+def _merge(sub: Report, report: Report, partial: bool) -> None:
+    """Copy ``sub``'s issues; a partial join turns its join errors into warnings."""
+    for issue in sub.issues:
+        severity = issue.severity
+        if partial and severity == "error" and issue.code in JOIN_ISSUES:
+            severity = "warning"
+        report.add(issue.code, severity, file=issue.file, row=issue.row,
+                   field=issue.field, **issue.params)  # fmt: skip
+
+
+def _report_unknown(
+    out: pd.DataFrame,
+    communes: gpd.GeoDataFrame,
+    file: str,
+    field: str,
+    report: Report,
+    partial: bool,
+    *,
+    listed: bool,
+) -> None:
+    """Every commune left without population (``listed``), then their count."""
+    unknown = np.flatnonzero(out["population"].isna().to_numpy())
+    if listed:
+        names = communes["name"].astype(str).to_numpy()
+        for i in unknown:
+            report.add("no_population", "warning" if partial else "error",
+                       file=file, field=field,
+                       value=f"{out['unit_code'].iloc[i]} ({names[i]})")  # fmt: skip
+    if partial and len(unknown):
+        report.warning("population_partial", file=file, n=len(unknown),
+                       total=len(out))  # fmt: skip
+
+
+def _unit_parents(
+    communes: gpd.GeoDataFrame, parent_units: pd.DataFrame | None
+) -> list[tuple[str, str]]:
+    """``(code, name)`` of each commune's parent unit."""
+    names = (
+        {}
+        if parent_units is None
+        else dict(zip(parent_units["unit_code"], parent_units["name"], strict=True))
+    )
+    return [
+        (str(c), str(names.get(c, c))) if c is not None else ("", "")
+        for c in communes["parent_code"]
+    ]
 
 
 def _optional(frame, column: str, file: str, report: Report, kind: str) -> pd.Series:
@@ -555,7 +662,9 @@ def assemble(
     is_commune = (units["level"] == commune_level).to_numpy()
     communes = units[is_commune].reset_index(drop=True)
     commune_layer = max(layers, key=lambda lay: len(lay.frame))
-    pop = _population(spec.population, communes, commune_layer, report, spec.max_bytes)
+    pop = _population(spec.population, communes, commune_layer, report,
+                      spec.max_bytes, join_mode=spec.join_mode,
+                      parent_units=units[units["level"] == commune_level - 1])  # fmt: skip
     step(65, "population")
     centers = candidates = operations = None
     if spec.centers is not None:
@@ -588,14 +697,21 @@ def assemble(
         ]
     )
     if operations is None:
-        demand = estimate_demand(units[units["level"] == commune_level], spec.rates)
+        estimated = units[units["level"] == commune_level]
+        known = estimated["population"].notna()
+        demand = estimate_demand(estimated[known], spec.rates)
         report.info("demand_estimated", file=spec.boundaries[0].file,
                     rates=", ".join(f"{k} {v:g}" for k, v in spec.rates.items()))  # fmt: skip
+        if not known.all():  # no population, no estimate: never a zero demand
+            report.warning("demand_skipped", file=spec.boundaries[0].file,
+                           n=int((~known).sum()), total=len(known))  # fmt: skip
         missing += list(NEEDS["operations"])
     if centers is None:
         missing += [k for k in NEEDS["centers"] if k not in missing]
     elif not (centers["capacity_week"] > 0).any() and "utilisation" not in missing:
         missing.append("utilisation")
+    if pop["population"].isna().all():
+        missing += [k for k in NEEDS["population"] if k not in missing]
     for rate in RATE_FIELDS:
         if rate not in pop.columns or pop[rate].isna().all():
             missing.append(rate)
@@ -628,7 +744,11 @@ def assemble(
 def _fill_indicators(
     units: gpd.GeoDataFrame, levels: pd.DataFrame, pop: pd.DataFrame
 ) -> gpd.GeoDataFrame:
-    """Population summed upwards; rates population-weighted; unknown rates stay NaN."""
+    """Population summed upwards; rates population-weighted; unknown values stay NaN.
+
+    A unit whose communes all have an unknown population has an unknown one; else
+    the sum of the known ones.
+    """
     units = units.copy()
     commune_level = int(levels["level"].max())
     by_code = pop.set_index("unit_code")
@@ -646,9 +766,9 @@ def _fill_indicators(
     for level in range(commune_level - 1, -1, -1):
         child = units[units["level"] == level + 1]
         parents = child["parent_code"].map(lambda c: c)
-        sums = child.groupby(parents)["population"].sum()
+        sums = child.groupby(parents)["population"].sum(min_count=1)
         mask = units["level"] == level
-        units.loc[mask, "population"] = units.loc[mask, "unit_code"].map(sums).fillna(0)
+        units.loc[mask, "population"] = units.loc[mask, "unit_code"].map(sums)
         for rate in RATE_FIELDS:
             known = child[rate].notna()
             w = child["population"].where(known, 0)
@@ -657,6 +777,6 @@ def _fill_indicators(
             val = (num / den.replace(0, np.nan)).round(3)
             units.loc[mask, rate] = units.loc[mask, "unit_code"].map(val)
     del parent
-    units["population"] = units["population"].round().astype("int64")
+    units["population"] = units["population"].astype(float).round()
     units.loc[units["level"] != commune_level, "urban"] = False
     return units

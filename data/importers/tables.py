@@ -46,6 +46,10 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "literacy_rate": ("literacy_rate", "alphabetisation", "taux_alphabetisation"),
         "internet_rate": ("internet_rate", "internet", "acces_internet"),
         "urban": ("urban", "urbain", "milieu"),
+        # the parent unit (name or code) that tells homonymous communes apart
+        "parent": ("parent", "parent_code", "parent_name", "province", "departement",
+                   "department", "prefecture", "cercle", "adm2_fr", "adm2_en",
+                   "name_2", "nom_departement", "nom_province", "adm2_pcode"),
     },
     "centers": {
         "code": ("center_code", "code", "id", "code_centre", "centre_id"),

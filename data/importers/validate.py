@@ -73,6 +73,9 @@ ISSUE_CODES = (
     "unknown_doc_type",
     "demand_estimated",
     "indicator_missing",
+    "population_absent",
+    "population_partial",
+    "demand_skipped",
 )
 
 
