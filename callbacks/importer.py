@@ -114,6 +114,13 @@ def _with_choices(files, role_values, role_ids, col_values, col_ids):
     return files
 
 
+def _population(summary: dict, lang: str) -> str:
+    """The imported population, "n.d." when no commune has one."""
+    if summary.get("population_unknown") == summary["units"][-1]:
+        return t("kpi.no_data", lang)
+    return f"{summary['population']:,}".replace(",", "\u202f")
+
+
 def _rates(values, rate_ids, lang):
     rates, messages = {}, []
     for value, id_ in zip(values or [], rate_ids or [], strict=True):
@@ -196,7 +203,7 @@ def run_import_job(
         )
         line = t("imp.summary", lang, levels=levels, centers=summary["centers"],
                  candidates=summary["candidates"], operations=summary["operations"],
-                 population=f"{summary['population']:,}".replace(",", "\u202f"))  # fmt: skip
+                 population=_population(summary, lang))  # fmt: skip
         if summary.get("population_unknown"):
             line += " " + t("imp.population_unknown", lang,
                             n=summary["population_unknown"])  # fmt: skip

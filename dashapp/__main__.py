@@ -488,16 +488,19 @@ def _import(store, args) -> int:
     print(
         f"{counts}; {summary['centers']} centers, {summary['candidates']} candidate "
         f"sites, {summary['operations']} operation rows; population "
-        f"{summary['population']:,}{_unknown(summary)}; {what} in "
+        f"{_population(summary)}; {what} in "
         f"{time.perf_counter() - started:.1f} s"
     )
     return 0
 
 
-def _unknown(summary: dict) -> str:
-    """`` (unknown for N communes)`` when a partial join left some without one."""
+def _population(summary: dict) -> str:
+    """The population, and for how many communes it is unknown (never a bare 0)."""
     n = summary.get("population_unknown", 0)
-    return f" (unknown for {n:,} communes: n.d.)" if n else ""
+    if n and n == summary["units"][-1]:  # boundaries without population
+        return "unknown (n.d.)"
+    unknown = f" (unknown for {n:,} communes: n.d.)" if n else ""
+    return f"{summary['population']:,}{unknown}"
 
 
 def out_file(path: str, option: str) -> Path:

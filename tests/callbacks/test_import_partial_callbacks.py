@@ -203,6 +203,7 @@ def test_boundaries_alone_check_and_import(call, demo_app, tmp_path):
     assert "the population of the 8 communes is unknown" in text
     assert "left out of per-capita indicators" in text
     assert "Population unknown for 8 commune(s)" in text
+    assert "population 0" not in text.lower()
     assert str(table).count("n/a") == 8
     assert _find(report, ids.imp_partial()) is None
 

@@ -365,3 +365,7 @@ def test_cli_join_mode_strict_then_partial(tmp_path):
     assert partial.returncode == 0, partial.stderr
     assert "unknown for 1 communes: n.d." in partial.stdout
     assert partial.stderr.count("warning:") >= 4
+    alone = _cli("--boundaries", str(gadm), "--code-column", "GID_3",
+                 "--dry-run", data_dir=tmp_path / "d")  # fmt: skip
+    assert alone.returncode == 0, alone.stderr
+    assert "population unknown (n.d.)" in alone.stdout
