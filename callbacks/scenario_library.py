@@ -41,6 +41,7 @@ from data.scenarios import (
 )
 from data.users import may_manage
 from layouts.messages import bad_input_alert
+from layouts.scenarios import scenario_small_map
 from optimization.evaluate import evaluate_network
 from optimization.pmedian import PMedian
 from optimization.scenario import ScenarioError
@@ -420,7 +421,7 @@ def compare(n_clicks, selected, lang):
                 [
                     html.Div(r.name, className="small fw-semibold text-truncate"),
                     dcc.Graph(
-                        figure=_small_map(config, r, lang),
+                        figure=small_map(config, r),
                         style={"height": "260px"},
                         config={"displayModeBar": False, "staticPlot": False},
                     ),
@@ -445,50 +446,16 @@ def compare(n_clicks, selected, lang):
     )
 
 
-def _small_map(config: Config, record, lang: str) -> dict:
-    from geo.display import view_for_bounds
-    from layouts.figures import OFFLINE_STYLE
-
+def small_map(config: Config, record) -> dict:
+    """The country's regions and the scenario's sites (kept, opened, closed)."""
     dctx = services.context(config.database_url, record.dataset_id)
-    geojson = services.level_geojson(config.database_url, dctx.info.id, 0)
-    regions = dctx.units_at(0)["code"].tolist()
-    centers = record.centers[record.centers["status"] != "not_opened"]
-    colors = {"kept": "#2c7fb8", "opened": "#1a9850", "closed": "#d73027"}
-    return {
-        "data": [
-            {
-                "type": "choroplethmap",
-                "geojson": geojson,
-                "locations": regions,
-                "z": [0] * len(regions),
-                "featureidkey": "id",
-                "showscale": False,
-                "colorscale": [[0, "#dfe5ea"], [1, "#dfe5ea"]],
-                "hoverinfo": "skip",
-                "marker": {"line": {"width": 0.6, "color": "#ffffff"}},
-            },
-            {
-                "type": "scattermap",
-                "mode": "markers",
-                "lon": centers["lon"].tolist(),
-                "lat": centers["lat"].tolist(),
-                "text": centers["name"].tolist(),
-                "marker": {
-                    "size": 7,
-                    "color": [colors.get(s, "#999") for s in centers["status"]],
-                },
-                "hovertemplate": "%{text}<extra></extra>",
-            },
-        ],
-        "layout": {
-            "map": {
-                "style": OFFLINE_STYLE,
-                **view_for_bounds(*dctx.units_at(0).total_bounds, 300, 260),
-            },
-            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-            "showlegend": False,
-        },
-    }
+    regions = dctx.units_at(0)
+    return scenario_small_map(
+        services.level_geojson(config.database_url, dctx.info.id, 0),
+        regions["code"].tolist(),
+        tuple(regions.total_bounds),
+        record.centers,
+    )
 
 
 @requires("export.any")

@@ -85,7 +85,7 @@ def _kpi_rows(record, lang: str) -> list[tuple[str, str, str]]:
 
 def share_view(token: str):
     """The page behind a share link, or 404 for a forged or revoked one."""
-    from callbacks.scenario_library import _small_map
+    from callbacks.scenario_library import small_map
     from dashapp import services
 
     config: Config = flask.current_app.config["DASHAPP"]
@@ -107,7 +107,7 @@ def share_view(token: str):
             (str(n), t(f"scn.site_status.{s}", lang))
             for n, s in moved[["name", "status"]].itertuples(index=False)
         ]
-    figure = _small_map(config, record, lang) if record.centers is not None else {}
+    figure = small_map(config, record) if record.centers is not None else {}
     html = flask.render_template_string(
         PAGE,
         lang=lang,

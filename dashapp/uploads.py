@@ -19,10 +19,10 @@ from itsdangerous import BadSignature
 
 from dashapp.auth import secret_key, upload_serializer
 from dashapp.config import Config
+from dashapp.importing import ROLES
 from dashapp.parsing import BadInputError, upload_name
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
-ROLES = ("boundaries", "population", "centers", "candidates", "operations", "ignore")
 
 
 def uploads_root(config: Config) -> Path:
@@ -69,7 +69,9 @@ def file_in(folder: Path, name: Any) -> Path:
     safe = upload_name(name)
     path = (folder / safe).resolve()
     if path.parent != folder or not path.is_file():
-        raise BadInputError(f"no uploaded file named {safe!r}", "upload_missing", value=safe)
+        raise BadInputError(
+            f"no uploaded file named {safe!r}", "upload_missing", value=safe
+        )
     return path
 
 

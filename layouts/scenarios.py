@@ -767,3 +767,48 @@ def communes_grid(communes, lang: str) -> list:
             {"table-warning": moved},
         ),
     ]
+
+
+SITE_COLORS = {"kept": "#2c7fb8", "opened": "#1a9850", "closed": "#d73027"}
+
+
+def scenario_small_map(
+    geojson: dict, regions: list[str], bounds: tuple, centers
+) -> dict:
+    """A small map: regions in grey, the sites kept, opened and closed in colour."""
+    from geo.display import view_for_bounds
+    from layouts.figures import OFFLINE_STYLE
+
+    shown = centers[centers["status"] != "not_opened"]
+    return {
+        "data": [
+            {
+                "type": "choroplethmap",
+                "geojson": geojson,
+                "locations": regions,
+                "z": [0] * len(regions),
+                "featureidkey": "id",
+                "showscale": False,
+                "colorscale": [[0, "#dfe5ea"], [1, "#dfe5ea"]],
+                "hoverinfo": "skip",
+                "marker": {"line": {"width": 0.6, "color": "#ffffff"}},
+            },
+            {
+                "type": "scattermap",
+                "mode": "markers",
+                "lon": shown["lon"].tolist(),
+                "lat": shown["lat"].tolist(),
+                "text": shown["name"].tolist(),
+                "marker": {
+                    "size": 7,
+                    "color": [SITE_COLORS.get(s, "#999") for s in shown["status"]],
+                },
+                "hovertemplate": "%{text}<extra></extra>",
+            },
+        ],
+        "layout": {
+            "map": {"style": OFFLINE_STYLE, **view_for_bounds(*bounds, 300, 260)},
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "showlegend": False,
+        },
+    }

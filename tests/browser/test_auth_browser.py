@@ -1,11 +1,6 @@
 """Sign-in and roles in headless Chromium: who sees and may trigger what."""
 
-from contextvars import copy_context
-
-import flask
 import pytest
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 from dash.testing.wait import until
 
 from callbacks import scenarios as scn
@@ -14,6 +9,7 @@ from dashapp.config import Config
 from dashapp.share import share_url
 from data.scenarios import list_scenarios
 from tests.auth_helpers import PASSWORD, browser_sign_in, ensure_user
+from tests.callbacks.conftest import run_callback
 from tests.callbacks.test_scenario_callbacks import DOC_IDS, _values
 
 pytestmark = pytest.mark.browser
@@ -92,16 +88,11 @@ def _run_as(app, user) -> int:
     config = app.server.config["DASHAPP"]
     dataset_id = _store(app).active_dataset().id
 
-    def inner():
-        context_value.set(AttributeDict(triggered_inputs=[]))
-        with app.server.test_request_context("/"):
-            flask.g.user = user
-            result, _ = scn.run_optimisation(
-                config, lambda _: None, 1, *_values(), DOC_IDS, dataset_id, "fr"
-            )
-        return result["id"]
-
-    return copy_context().run(inner)
+    result, _ = run_callback(
+        app, scn.run_optimisation, config, lambda _: None, 1, *_values(), DOC_IDS,
+        dataset_id, "fr", user=user,
+    )  # fmt: skip
+    return result["id"]
 
 
 def test_aut004_share_link_opens_read_only_without_account(dash_duo, app):

@@ -7,15 +7,12 @@ selection as that selection's communes only; every map response stays small.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
-from contextvars import copy_context
 
-import flask
 import plotly
 import pytest
 from dash import Patch
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 
 from callbacks import overview
 from dashapp import create_app, ids
@@ -24,7 +21,7 @@ from data import views
 from data.demo import generate_demo
 from data.store import Store
 from geo.access import nearest_center
-from tests.callbacks.conftest import ADMIN
+from tests.callbacks.conftest import run_callback
 
 N_COMMUNES = 4000
 MAX_RESPONSE_BYTES = 5_000_000
@@ -63,18 +60,7 @@ def ctx(large_dir):
 
 @pytest.fixture
 def call(large_app):
-    def run(fn, *args, trigger: str | None = None):
-        triggered = [{"prop_id": trigger, "value": None}] if trigger else []
-
-        def inner():
-            context_value.set(AttributeDict(triggered_inputs=triggered))
-            with large_app.server.test_request_context("/"):
-                flask.g.user = ADMIN
-                return fn(*args)
-
-        return copy_context().run(inner)
-
-    return run
+    return functools.partial(run_callback, large_app)
 
 
 def _args(ctx, lang="fr", **changes):

@@ -126,26 +126,14 @@ def test_sites_need_a_valid_number(call, ctx):
 
 
 def test_adding_sites_writes_candidates_with_free_codes(demo_copy):
-    from contextvars import copy_context
-
-    import flask
-    from dash._callback_context import context_value
-    from dash._utils import AttributeDict
+    import functools
 
     from dashapp import create_app
     from dashapp.config import Config
-    from tests.callbacks.conftest import ADMIN
+    from tests.callbacks.conftest import run_callback
 
     app = create_app(Config(data_dir=demo_copy))
-
-    def call(fn, *args):
-        def inner():
-            context_value.set(AttributeDict(triggered_inputs=[]))
-            with app.server.test_request_context("/"):
-                flask.g.user = ADMIN
-                return fn(*args)
-
-        return copy_context().run(inner)
+    call = functools.partial(run_callback, app)
 
     store = Store(f"sqlite:///{demo_copy / 'dashapp.sqlite'}")
     dataset = store.active_dataset().id
