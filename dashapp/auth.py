@@ -597,6 +597,9 @@ def init_auth(server: flask.Flask, config: Config) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+        # only responses that change the session set its cookie: otherwise a callback
+        # answered after a sign-out would put the old session back in the browser
+        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=config.max_request_mb * 1024**2,
     )
     if config.proxy_hops > 0:
