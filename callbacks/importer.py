@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 
 from dashapp import current_config, ids, importing, request_lang, services
 from dashapp import uploads as uploads_mod
-from dashapp.auth import current_user, record, requires
+from dashapp.auth import audit_note, current_user, record, requires
 from dashapp.config import Config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError, UnknownIdError, parse_id
@@ -42,9 +42,11 @@ def receive_uploads(contents, filenames, n_clear, uploads, lang):
         raise PreventUpdate
     if isinstance(contents, str):  # one file dropped where several may be
         contents, filenames = [contents], [filenames]
-    if not isinstance(contents, list) or not isinstance(filenames, list) or len(
-        contents
-    ) != len(filenames):
+    if (
+        not isinstance(contents, list)
+        or not isinstance(filenames, list)
+        or len(contents) != len(filenames)
+    ):
         raise PreventUpdate
     try:  # the browser's token: only a folder this server made for this user
         token = uploads["token"]
@@ -162,9 +164,7 @@ def run_import_job(
         raise PreventUpdate
     user = current_user()
     try:  # only files this server saved for this user, under its own folder
-        folder = uploads_mod.folder_of(
-            config, (uploads or {}).get("token"), user.id
-        )
+        folder = uploads_mod.folder_of(config, (uploads or {}).get("token"), user.id)
         files = _with_choices(
             uploads_mod.checked_files(folder, uploads.get("files")),
             role_values,
@@ -193,7 +193,9 @@ def run_import_job(
         dry_run=trigger == ids.IMP_CHECK,
         progress=lambda pct, step: set_progress((pct,)),
         on_bundle=lambda bundle: kept.setdefault("bundle", bundle),
-    )
+        audit=audit_note("dataset.import", name=spec.name, activated=bool(activate),
+                         files=[f["name"] for f in files]),
+    )  # fmt: skip
     texts = [importing.issue_text(i, lang) for i in report.issues]
     line = None
     if summary is not None:
@@ -210,8 +212,6 @@ def run_import_job(
     offer = spec.join_mode == "strict" and importing.join_only(report, spec)
     view = lay.report_view(report.to_records(), texts, line, lang, offer)
     if info is not None:
-        record(store, "dataset.import", info.id, name=info.name,
-               activated=bool(activate), files=[f["name"] for f in files])  # fmt: skip
         view.insert(
             0,
             dbc.Alert(

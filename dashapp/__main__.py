@@ -253,13 +253,13 @@ def _main(argv: list[str] | None = None) -> int:
             return 2
         store.upgrade()
         started = time.perf_counter()
-        info = create_demo(
-            store, args.seed, args.communes, activate=not args.no_activate
-        )
-        from data.users import audit
+        from data.users import note
 
-        audit(store, "cli", "dataset.demo", info.id,
-              {"communes": args.communes, "activated": not args.no_activate})  # fmt: skip
+        info = create_demo(
+            store, args.seed, args.communes, activate=not args.no_activate,
+            audit=note("cli", "dataset.demo",
+                       {"communes": args.communes, "activated": not args.no_activate}),
+        )  # fmt: skip
         print(
             f"dataset {info.id} '{info.name}' version {info.version} created in "
             f"{time.perf_counter() - started:.1f} s"
@@ -348,8 +348,12 @@ def _import_parser(sub) -> None:
     )
     imp.add_argument("--population-column", help="population column with the counts")
     imp.add_argument("--centers", metavar="FILE", help="CSV or Excel service centers")
-    imp.add_argument("--candidates", metavar="FILE", help="CSV or Excel candidate sites")
-    imp.add_argument("--operations", metavar="FILE", help="CSV or Excel weekly operations")
+    imp.add_argument(
+        "--candidates", metavar="FILE", help="CSV or Excel candidate sites"
+    )
+    imp.add_argument(
+        "--operations", metavar="FILE", help="CSV or Excel weekly operations"
+    )
     imp.add_argument("--delimiter", help="force the CSV separator (default: detected)")
     imp.add_argument("--encoding", help="force the CSV encoding (default: detected)")
     imp.add_argument(
@@ -453,8 +457,13 @@ def _import(store, args) -> int:
             return 2
     store.upgrade()
     started = time.perf_counter()
+    from data.users import note
+
+    event = note("cli", "dataset.import",
+                 {"name": spec.name, "activated": not args.no_activate,
+                  "files": [Path(p).name for p in args.boundaries]})  # fmt: skip
     report, info, summary = run_import(
-        store, spec, activate=not args.no_activate, dry_run=args.dry_run
+        store, spec, activate=not args.no_activate, dry_run=args.dry_run, audit=event
     )
     if summary is None:  # the errors (and warnings), one line each; no notes
         shown = [i for i in report.issues if i.severity != "info"]
@@ -468,12 +477,6 @@ def _import(store, args) -> int:
                          "stay listed, their communes' population unknown)")  # fmt: skip
         print("\n".join(lines), file=sys.stderr)
         return 2
-    if info is not None:
-        from data.users import audit
-
-        audit(store, "cli", "dataset.import", info.id,
-              {"name": info.name, "activated": not args.no_activate,
-               "files": [Path(p).name for p in args.boundaries]})  # fmt: skip
     for issue in report.issues:
         print(f"{issue.severity}: {issue_text(issue, args.lang)}", file=sys.stderr)
     counts = " / ".join(

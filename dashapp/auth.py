@@ -37,6 +37,7 @@ from dashapp.config import Config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
 from data import users
+from data.store import AuditNote
 from data.users import Principal, UserError
 
 log = logging.getLogger(__name__)
@@ -122,13 +123,14 @@ def client_address() -> str:
 def record(store, action: str, target: Any = "", **detail: Any) -> None:
     """Write an audit event for the current user."""
     users.audit(
-        store,
-        current_user() or "anonymous",
-        action,
-        target,
-        detail,
-        client_address(),
+        store, current_user() or "anonymous", action, target, detail, client_address()
     )
+
+
+def audit_note(action: str, **detail: Any) -> AuditNote:
+    """The current user's audit event, for a change that writes it in its own
+    transaction (``Store.add_dataset(audit=...)``)."""
+    return users.note(current_user() or "anonymous", action, detail, client_address())
 
 
 # -- secret key -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from data.demo import generate_demo
-from data.store import DatasetInfo, Store
+from data.store import AuditNote, DatasetInfo, Store
 from geo.access import nearest_center, refresh_access
 
 log = logging.getLogger(__name__)
@@ -18,15 +18,21 @@ DEMO_DESCRIPTION = (
 
 
 def create_demo(
-    store: Store, seed: int = 42, n_communes: int = 400, activate: bool = True
+    store: Store,
+    seed: int = 42,
+    n_communes: int = 400,
+    activate: bool = True,
+    audit: AuditNote | None = None,
 ) -> DatasetInfo:
-    """Generate the synthetic demo country and store it, with its access, at once."""
+    """Generate the synthetic demo country and store it, with its access and its
+    audit event (when given), at once."""
     country = generate_demo(seed=seed, n_communes=n_communes)
     return store.add_dataset(
         country,
         kind="synthetic",
         activate=activate,
         access=nearest_center,
+        audit=audit,
         description=DEMO_DESCRIPTION.format(seed=seed, n=n_communes),
     )
 

@@ -22,7 +22,7 @@ from data.importers.boundaries import GEO_SUFFIXES, LayerMapping, detect_mapping
 from data.importers.bundle import JOIN_ISSUES, JOIN_MODES
 from data.importers.tables import guess_kind, guess_mapping, read_table
 from data.importers.validate import Issue
-from data.store import DatasetInfo, Store
+from data.store import AuditNote, DatasetInfo, Store
 from geo.access import nearest_center
 
 IMPORT_DESCRIPTION = "Imported / importé: {files}. Missing indicators / indicateurs manquants: {missing}."
@@ -51,11 +51,13 @@ def run_import(
     dry_run: bool = False,
     progress: Callable[[int, str], None] | None = None,
     on_bundle: Callable[[object], None] | None = None,
+    audit: AuditNote | None = None,
 ) -> tuple[Report, DatasetInfo | None, dict | None]:
     """Check every file, then store the dataset whole (or nothing) and its access.
 
     The rows, the nearest-center distances and the activation are one transaction:
-    a process killed at any point leaves the store as it was.
+    a process killed at any point leaves the store as it was. ``audit``, the
+    event recording the import, is written in that transaction too.
 
     Returns the report, the stored dataset (``None`` on errors or ``dry_run``) and
     the bundle's summary (``None`` on errors).
@@ -91,6 +93,7 @@ def run_import(
         kind="imported",
         activate=activate,
         access=access,
+        audit=audit,
         description=IMPORT_DESCRIPTION.format(
             files=files, missing=", ".join(bundle.missing) or "-"
         ),

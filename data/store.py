@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from sqlalchemy.engine import Engine
 from data.schema import (
     AdminLevel,
     AdminUnit,
+    AuditEvent,
     CandidateSite,
     CommuneAccess,
     Dataset,
@@ -56,6 +58,31 @@ AccessFn = Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame]
 ``lat``, ``status``; the result has ``commune_id``, ``nearest_center_id`` and
 ``distance_km`` (``geo.access.nearest_center`` is one).
 """
+
+
+@dataclass(frozen=True)
+class AuditNote:
+    """An audit event: who did what, with details kept as JSON.
+
+    Given to :meth:`Store.add_dataset`, it is written in the dataset's own
+    transaction (its id as the target), so a stored dataset always has its event.
+    """
+
+    username: str
+    action: str
+    detail: dict[str, Any] | None = None
+    address: str = ""
+
+    def row(self, target: Any = "") -> dict[str, Any]:
+        """The ``audit_events`` row, fields cut to their column sizes."""
+        return {
+            "at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            "username": self.username[:64],
+            "action": self.action[:40],
+            "target": str(target)[:200],
+            "detail": json.dumps(self.detail or {}, ensure_ascii=False, default=str),
+            "address": str(self.address)[:64],
+        }
 
 
 class StoreError(RuntimeError):
@@ -235,6 +262,7 @@ class Store:
         description: str = "",
         activate: bool = True,
         access: AccessFn | None = None,
+        audit: AuditNote | None = None,
     ) -> DatasetInfo:
         """Write a whole dataset in one transaction: it is stored whole or not at all.
 
@@ -257,6 +285,8 @@ class Store:
             ``access(communes, centers)`` (``geo.access.nearest_center``), run on the
             rows just written, inside the transaction; its result fills
             ``commune_access``.
+        audit : AuditNote, optional
+            Its event, written in the same transaction with the new dataset's id.
 
         Examples
         --------
@@ -316,13 +346,17 @@ class Store:
             self._insert_operations(
                 conn, ds_id, bundle.operations, code_to_id, center_ids
             )
-            self._insert_demand(conn, ds_id, getattr(bundle, "demand", None), code_to_id)
+            self._insert_demand(
+                conn, ds_id, getattr(bundle, "demand", None), code_to_id
+            )
             if access is not None:
                 self._replace_access(
                     conn, ds_id, access(*self._access_inputs(conn, ds_id))
                 )
             if activate:
                 self._activate(conn, ds_id)
+            if audit is not None:
+                conn.execute(insert(AuditEvent).values(audit.row(ds_id)))
         return next(d for d in self.datasets() if d.id == ds_id)
 
     @staticmethod

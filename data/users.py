@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from data.schema import ApiToken, AuditEvent, LoginAttempt, User
-from data.store import Store
+from data.store import AuditNote, Store
 
 # Roles from least to most rights; each role has every right of the ones before.
 ROLES = ("viewer", "planner", "analyst", "admin")
@@ -553,18 +552,23 @@ def audit(
     address: str = "",
 ) -> None:
     """Record one change: who, what, on what, with details as JSON."""
-    username = who.username if isinstance(who, Principal) else str(who)
     with store.engine.begin() as conn:
         conn.execute(
             AuditEvent.__table__.insert().values(
-                at=_now(),
-                username=username[:64],
-                action=action[:40],
-                target=str(target)[:200],
-                detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
-                address=str(address)[:64],
+                note(who, action, detail, address).row(target)
             )
         )
+
+
+def note(
+    who: Principal | str,
+    action: str,
+    detail: dict[str, Any] | None = None,
+    address: str = "",
+) -> AuditNote:
+    """The audit event of a change written elsewhere (``Store.add_dataset(audit=)``)."""
+    username = who.username if isinstance(who, Principal) else str(who)
+    return AuditNote(username, action, detail, address)
 
 
 def audit_events(store: Store, limit: int = 500) -> pd.DataFrame:

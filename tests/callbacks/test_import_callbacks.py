@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 from callbacks import importer as cb
 from dashapp import ids, importing, services
 from dashapp.uploads import folder_of
+from data import users
 from tests.callbacks.conftest import ADMIN
 from tests.unit.data import import_files as f
 
@@ -84,6 +85,10 @@ def test_check_is_a_dry_run_then_import_stores_and_lists_the_dataset(
     assert len(new) == 1 and new[0].name == "Pays test" and new[0].is_active
     assert "importé (n°" in str(report)
     assert options[0]["value"] == new[0].id and "(affiché)" in options[0]["label"]
+    event = users.audit_events(store, 1).iloc[0]  # written with the dataset
+    assert (event.username, event.action, event.target) == (
+        ADMIN.username, "dataset.import", str(new[0].id)
+    )
     store.set_active(before[0])  # the demo folder is shared by the callback tests
 
 

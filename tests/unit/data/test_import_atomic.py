@@ -22,7 +22,8 @@ from sqlalchemy import inspect, text
 
 from dashapp.bootstrap import ensure_store
 from data.demo import generate_demo
-from data.store import Store, StoreError
+from data.store import AuditNote, Store, StoreError
+from data.users import audit_events
 from geo.access import nearest_center, refresh_access
 from tests.tiny import tiny_bundle
 
@@ -50,10 +51,16 @@ def snapshot(url: str) -> dict:
 # -- the store's rules ------------------------------------------------------------------
 
 
-def test_access_rows_and_activation_come_with_the_dataset(tiny_store):
+def test_access_rows_activation_and_audit_event_come_with_the_dataset(tiny_store):
     before = tiny_store.active_dataset().id
-    info = tiny_store.add_dataset(tiny_bundle(), access=nearest_center)
+    event = AuditNote("ada", "dataset.import", {"files": ["a.geojson"]}, "10.0.0.7")
+    info = tiny_store.add_dataset(tiny_bundle(), access=nearest_center, audit=event)
     assert info.is_active and info.id != before
+    logged = audit_events(tiny_store)
+    assert logged[["username", "action", "target", "address"]].values.tolist() == [
+        ["ada", "dataset.import", str(info.id), "10.0.0.7"]
+    ]
+    assert '"a.geojson"' in logged["detail"].iloc[0]
     assert not tiny_store.lacks_access(info.id)
     access = tiny_store.read_frame(
         "SELECT commune_id, distance_km FROM commune_access WHERE dataset_id = :d",
@@ -70,8 +77,10 @@ def test_a_failing_access_step_leaves_the_store_unchanged(tiny_store):
         raise RuntimeError("killed while computing distances")
 
     with pytest.raises(RuntimeError, match="killed while computing"):
-        tiny_store.add_dataset(tiny_bundle(), access=broken)
-    assert snapshot(tiny_store.url) == before
+        tiny_store.add_dataset(
+            tiny_bundle(), access=broken, audit=AuditNote("ada", "dataset.import")
+        )
+    assert snapshot(tiny_store.url) == before  # no dataset, and no audit event
 
 
 def test_activating_without_access_rows_is_refused_and_nothing_stored(tiny_store):
