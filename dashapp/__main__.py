@@ -310,19 +310,38 @@ def _import_parser(sub) -> None:
         metavar="FILE",
         help="GeoJSON, GeoPackage or zipped Shapefile; repeat for one file per level",
     )
-    imp.add_argument("--layer", help="GeoPackage layer or .shp member of a zip")
+    per_file = (
+        "; once for every --boundaries file, or once per file in their order "
+        "('' to guess it for that file)"
+    )
+    imp.add_argument(
+        "--layer",
+        action="append",
+        help="GeoPackage layer or .shp member of a zip" + per_file,
+    )
     imp.add_argument(
         "--levels",
         "--level",
         metavar="NAMES",
         help="level codes, top first, e.g. region,department,commune",
     )
-    imp.add_argument("--code-column", help="column of the unit code (generic files)")
-    imp.add_argument("--name-column", help="column of the unit name (generic files)")
+    imp.add_argument(
+        "--code-column",
+        action="append",
+        help="column of the unit code (default: guessed)" + per_file,
+    )
+    imp.add_argument(
+        "--name-column",
+        action="append",
+        help="column of the unit name (default: guessed)" + per_file,
+    )
     imp.add_argument(
         "--parent-columns",
+        action="append",
         metavar="COLS",
-        help="columns of the upper levels' codes, top first, e.g. reg_code,dep_code",
+        help="columns of the upper levels' codes (or names), top first, each "
+        "optionally with its name column after ':', e.g. reg_code:reg_name,dep_code; "
+        "'-' for none (default: guessed)" + per_file,
     )
     imp.add_argument("--population", metavar="FILE", help="CSV or Excel population")
     imp.add_argument(
@@ -346,7 +365,11 @@ def _import_parser(sub) -> None:
         "nothing; partial: store what joins, communes without population are "
         "unknown (n.d.), every one listed",
     )
-    imp.add_argument("--population-column", help="population column with the counts")
+    imp.add_argument(
+        "--population-column",
+        help="column with the counts: in the --population table, or without one in "
+        "the communes' boundary file (default: guessed)",
+    )
     imp.add_argument("--centers", metavar="FILE", help="CSV or Excel service centers")
     imp.add_argument(
         "--candidates", metavar="FILE", help="CSV or Excel candidate sites"
@@ -384,13 +407,42 @@ def _import_parser(sub) -> None:
     )
 
 
+def _per_file(args, option: str, n_files: int) -> list[str | None]:
+    """An option given once (every file) or once per ``--boundaries`` file."""
+    values = getattr(args, option) or []
+    if len(values) > 1 and len(values) != n_files:
+        flag = "--" + option.replace("_", "-")
+        raise BadInputError(
+            f"{flag} given {len(values)} times for {n_files} --boundaries files: give "
+            "it once (every file) or once per file, in the same order ('' to guess)",
+            option,
+        )
+    return values * n_files if len(values) == 1 else values or [None] * n_files
+
+
+def _parent_columns(value: str | None) -> list[list[str]] | None:
+    """``reg_code:reg_name,dep_code`` as ``[[reg_code, reg_name], [dep_code]]``;
+    ``-`` for no parent column, empty or ``None`` to guess."""
+    if not value:
+        return None
+    if value.strip() == "-":
+        return []
+    pairs = [[c.strip() for c in item.split(":", 1)] for item in value.split(",")]
+    if any(not p[0] or (len(p) > 1 and not p[1]) for p in pairs):
+        raise BadInputError(
+            f"--parent-columns {value!r}: expected CODE[:NAME],... top first, "
+            "e.g. reg_code:reg_name,dep_code",
+            "parent_columns",
+        )
+    return pairs
+
+
 def _import(store, args) -> int:
     """Exit codes: 0 stored (or checked with --dry-run), 2 errors (nothing stored)."""
     from pathlib import Path
 
     from dashapp.importing import issue_text, join_only, run_import
     from data.importers import DEFAULT_RATES, ImportSpec, Source
-    from data.importers.boundaries import LayerMapping
     from data.importers.bundle import check_rate
 
     rates = dict(DEFAULT_RATES)
@@ -411,12 +463,20 @@ def _import(store, args) -> int:
             "characters, top first, e.g. region,department,commune",
             "levels",
         )
-    mapping = None
-    if args.code_column:
-        parents = [c for c in (args.parent_columns or "").split(",") if c]
-        mapping = LayerMapping(
-            args.code_column, args.name_column, tuple((c, None) for c in parents)
-        )
+    n_files = len(args.boundaries)
+    chosen = {
+        key: _per_file(args, option, n_files)
+        for key, option in (("code", "code_column"), ("name", "name_column"),
+                            ("parents", "parent_columns"), ("layer", "layer"))
+    }  # fmt: skip
+    mappings = [
+        {
+            "code": chosen["code"][k] or None,
+            "name": chosen["name"][k] or None,
+            "parents": _parent_columns(chosen["parents"][k]),
+        }
+        for k in range(n_files)
+    ]
 
     def table(path, extra=None):
         if not path:
@@ -431,14 +491,16 @@ def _import(store, args) -> int:
         )
 
     pop_mapping = {}
-    if args.join_column:
-        pop_mapping[args.join or "code"] = args.join_column
-    if args.population_column:
+    if args.join_column:  # without --join: codes if they match, else names
+        for how in [args.join] if args.join else ["code", "name"]:
+            pop_mapping[how] = args.join_column
+    if args.population_column and args.population:
         pop_mapping["population"] = args.population_column
     if args.join_parent_column:
         pop_mapping["parent"] = args.join_parent_column
     spec = ImportSpec(
-        [Source(Path(p).name, Path(p), mapping, args.layer) for p in args.boundaries],
+        [Source(Path(p).name, Path(p), mappings[k], chosen["layer"][k] or None)
+         for k, p in enumerate(args.boundaries)],  # fmt: skip
         population=table(args.population, pop_mapping),
         centers=table(args.centers),
         candidates=table(args.candidates),
@@ -449,6 +511,7 @@ def _import(store, args) -> int:
         repair=not args.no_repair,
         max_bytes=int(args.max_size_mb * 1024**2),
         join_mode=args.join_mode,
+        population_column=None if args.population else args.population_column,
     )
     for path in [*args.boundaries, args.population, args.centers, args.candidates,
                  args.operations]:  # fmt: skip

@@ -795,6 +795,47 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "moins de trois niveaux : un niveau national « {unit} » a été ajouté.",
         "en": "fewer than three levels: a national level “{unit}” was added.",
     },
+    "imp.issue.columns_guessed": {
+        "fr": "colonnes devinées d'après leur nom, à vérifier : {guessed} "
+        "(modifiables dans la correspondance des colonnes, ou par les options "
+        "--code-column, --name-column, --parent-columns, --population-column).",
+        "en": "columns guessed from their names, to check: {guessed} (change them "
+        "in the column mapping, or with --code-column, --name-column, "
+        "--parent-columns, --population-column).",
+    },
+    "imp.guess.code": {"fr": "code « {column} »", "en": "code “{column}”"},
+    "imp.guess.name": {"fr": "nom « {column} »", "en": "name “{column}”"},
+    "imp.guess.parents": {
+        "fr": "niveaux supérieurs « {column} »",
+        "en": "upper levels “{column}”",
+    },
+    "imp.guess.population": {
+        "fr": "population « {column} »",
+        "en": "population “{column}”",
+    },
+    "imp.issue.no_name_column": {
+        "fr": "aucune colonne de nom reconnue : les unités porteront leur code "
+        "comme nom (choisissez la colonne du nom, ou --name-column).",
+        "en": "no name column recognised: the units will show their code as their "
+        "name (choose the name column, or --name-column).",
+    },
+    "imp.issue.parents_joined": {
+        "fr": "chaque unité est rattachée à son unité du niveau supérieur {how}.",
+        "en": "each unit is attached to its unit of the level above {how}.",
+    },
+    "imp.how.code": {"fr": "par son code", "en": "by its code"},
+    "imp.how.name": {
+        "fr": "par son nom (la colonne parent contient des noms)",
+        "en": "by its name (the parent column holds names)",
+    },
+    "imp.how.name_column": {
+        "fr": "par le nom de la colonne « nom du parent »",
+        "en": "by the name in the parent-name column",
+    },
+    "imp.how.overlap": {
+        "fr": "par recouvrement des limites (aucune colonne parent ne correspond)",
+        "en": "by overlap of the boundaries (no parent column matches)",
+    },
     "imp.issue.encoding_unknown": {
         "fr": "encodage du texte inconnu (essayés : {tried}) : enregistrez le "
         "fichier en UTF-8.",

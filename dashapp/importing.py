@@ -31,6 +31,17 @@ IMPORT_DESCRIPTION = "Imported / importé: {files}. Missing indicators / indicat
 def issue_text(issue: Issue, lang: str) -> str:
     """One issue worded in ``lang``: where (file, row, field), then what."""
     params = {k: ("" if v is None else v) for k, v in issue.params.items()}
+    if f"imp.how.{params.get('how')}" in STRINGS:  # a method's code, worded
+        params["how"] = t(f"imp.how.{params['how']}", lang)
+    if "guessed" in params:  # 'name=libelle; parents=region': the fields worded
+        params["guessed"] = "; ".join(
+            t(f"imp.guess.{key}", lang, column=column)
+            if f"imp.guess.{key}" in STRINGS
+            else f"{key}={column}"
+            for key, _, column in (
+                p.partition("=") for p in params["guessed"].split("; ")
+            )
+        )
     key = f"imp.issue.{issue.code}"
     what = t(key, lang, **params) if key in STRINGS else issue.text()
     if "more" in params:

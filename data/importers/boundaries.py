@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -68,6 +69,7 @@ DEFAULT_LEVELS = {
     4: ("region", "department", "arrondissement", "commune"),
 }
 _REGION_WORDS = ("region", "reg")
+_NAME_WORDS = {"name", "nom", "libelle", "appellation", "designation", "label"}
 _DEPT_WORDS = ("department", "departement", "dept", "dep", "prefecture", "province")
 
 
@@ -88,6 +90,9 @@ class LayerMapping:
         ``'cod-ab'``, ``'geoboundaries'`` or ``'generic'``.
     level : int or None
         Administrative level stated by the file (``ADM3`` -> 3), if any.
+    population : str or None
+        Column of the units' population, read on the finest level's layer when no
+        population table is given.
     """
 
     code: str
@@ -95,12 +100,13 @@ class LayerMapping:
     parents: tuple[tuple[str, str | None], ...] = ()
     convention: str = "generic"
     level: int | None = None
+    population: str | None = None
 
     def columns(self) -> list[str]:
         cols = [self.code, self.name]
         for code, name in self.parents:
             cols += [code, name]
-        return [c for c in cols if c]
+        return [c for c in [*cols, self.population] if c]
 
     def to_dict(self) -> dict:
         return {
@@ -109,6 +115,7 @@ class LayerMapping:
             "parents": [list(p) for p in self.parents],
             "convention": self.convention,
             "level": self.level,
+            "population": self.population,
         }
 
     @classmethod
@@ -116,10 +123,20 @@ class LayerMapping:
         return cls(
             d["code"],
             d.get("name"),
-            tuple((p[0], p[1] if len(p) > 1 else None) for p in d.get("parents") or ()),
+            _parents(d.get("parents")),
             d.get("convention", "generic"),
             d.get("level"),
+            d.get("population"),
         )
+
+
+#: The fields of a boundary layer's mapping a user can give, each alone.
+MAPPING_FIELDS = ("code", "name", "parents", "population")
+
+
+def _parents(value) -> tuple[tuple[str, str | None], ...]:
+    """``[[code, name], [code], ...]`` (or ``None``) as a tuple of pairs."""
+    return tuple((p[0], p[1] if len(p) > 1 else None) for p in value or ())
 
 
 @dataclass
@@ -467,38 +484,150 @@ def detect_mapping(columns: Sequence[str]) -> LayerMapping | None:
         return LayerMapping(
             lower["shapeid"], lower["shapename"], (), "geoboundaries", level
         )
-    norm = {normalise(c).replace(" ", "_"): c for c in cols}
-    code = next(
+    norm = _normalised(cols)
+    code = _guess_code(norm)
+    if code is None:
+        return None
+    name = _guess_name(norm, code)
+    return LayerMapping(code, name, _guess_parents(norm, code, name), "generic", None)
+
+
+def _normalised(columns) -> dict[str, str]:
+    return {normalise(c).replace(" ", "_"): c for c in columns if c != "geometry"}
+
+
+def _guess_code(norm: dict) -> str | None:
+    return next(
         (norm[k] for k in ("unit_code", "commune_code", "code_commune", "code",
                            "pcode", "id", "code_unite") if k in norm),
         None,
     )  # fmt: skip
-    if code is None:
-        return None
-    name = next(
-        (norm[k] for k in ("name", "nom", "commune", "nom_commune", "libelle")
-         if k in norm and norm[k] != code),
+
+
+def _guess_name(norm: dict, code: str) -> str | None:
+    exact = next(
+        (norm[k] for k in ("name", "nom", "commune", "nom_commune", "libelle",
+                           "appellation", "shapename") if k in norm and norm[k] != code),
         None,
     )  # fmt: skip
+    if exact is not None:
+        return exact
+    named = [
+        (any(w in key.split("_") for w in (*_REGION_WORDS, *_DEPT_WORDS)), col)
+        for key, col in norm.items()
+        if col != code and set(key.split("_")) & _NAME_WORDS
+    ]  # columns without an upper level's word first: theirs are the parents' names
+    return min(named, key=lambda hit: hit[0])[1] if named else None
+
+
+def _guess_parents(
+    norm: dict, code: str, name: str | None = None
+) -> tuple[tuple[str, str | None], ...]:
     parents = []
     for words in (_REGION_WORDS, _DEPT_WORDS):
-        hit = _parent_column(norm, words, code)
+        hit = _parent_column(norm, words, {code, name})
         if hit:
             parents.append(hit)
-    return LayerMapping(code, name, tuple(parents), "generic", None)
+    return tuple(parents)
 
 
-def _parent_column(norm: dict, words, code_col) -> tuple[str, str | None] | None:
+def resolve_mapping(
+    columns: Sequence[str], given: dict | None, file: str, report: Report
+) -> LayerMapping | None:
+    """A layer's mapping: the fields the user gave, the others guessed, each guess
+    reported (``columns_guessed``) so it can be checked and overridden.
+
+    Every field of :data:`MAPPING_FIELDS` can be given alone; a name or parent
+    never falls back silently to the code. ``None`` (with ``no_code_column``) when
+    no code column is given or recognised.
+
+    Examples
+    --------
+    >>> r = Report()
+    >>> m = resolve_mapping(["ident", "appellation"], {"code": "ident"}, "a.gpkg", r)
+    >>> m.code, m.name, r.issues[-1].params["guessed"]
+    ('ident', 'appellation', 'name=appellation')
+    """
+    given = {
+        k: v
+        for k, v in (given or {}).items()
+        if k in MAPPING_FIELDS and v is not None and v != ""
+    }  # parents=[] is a choice: no parent column
+    cols = [c for c in columns if c != "geometry"]
+    code = given.get("code")
+    detected = None
+    if code is not None and (m := re.fullmatch(r"ADM(\d)_PCODE", code.upper())):
+        # COD-AB: the chosen level's ancestors are the levels above it
+        above = [c for c in cols if not _finer_adm_column(c, int(m.group(1)))]
+        detected = detect_mapping(above)
+    elif code is None or code == getattr(detect_mapping(cols), "code", None):
+        detected = detect_mapping(cols)
+    norm = _normalised(cols)
+    if code is None:
+        if detected is None:
+            report.error("no_code_column", file=file, columns=", ".join(cols))
+            return None
+        code = detected.code
+    guessed: list[str] = [] if "code" in given else [f"code={code}"]
+    name = given.get("name")
+    if name is None:
+        name = detected.name if detected is not None else _guess_name(norm, code)
+        if name:
+            guessed.append(f"name={name}")
+        else:  # never silently: the units will show their codes
+            report.warning("no_name_column", file=file, field=code)
+    parents = _parents(given["parents"]) if "parents" in given else None
+    if parents is None:
+        parents = (
+            detected.parents
+            if detected is not None
+            else _guess_parents(norm, code, name)
+        )
+        if parents:
+            guessed.append(
+                "parents=" + ", ".join("/".join(c for c in p if c) for p in parents)
+            )
+    population = given.get("population")
+    if population is None:
+        from data.importers.tables import guess_mapping
+
+        population = guess_mapping(cols, "population")["population"]
+        if population == code:
+            population = None
+        if population:
+            guessed.append(f"population={population}")
+    convention = detected.convention if detected is not None else "generic"
+    level = detected.level if detected is not None else None
+    if guessed:
+        report.info("columns_guessed", file=file, guessed="; ".join(guessed))
+    return LayerMapping(code, name, parents, convention, level, population)
+
+
+def _finer_adm_column(column: str, level: int) -> bool:
+    """Whether a COD-AB column (``ADM3_PCODE``, ``ADM3_FR``...) is finer than
+    ``level``."""
+    m = re.fullmatch(r"ADM(\d)_.*", column.upper())
+    return bool(m) and int(m.group(1)) > level
+
+
+def _parent_column(norm: dict, words, skip) -> tuple[str, str | None] | None:
+    """The (code, name) columns of one upper level, by its words (``region``...).
+
+    A level with a name column only gives ``(name, None)``: its values are then
+    joined to the level above by name, or become its units' codes when dissolved.
+    """
     code = name = None
     for key, col in norm.items():
         parts = key.split("_")
-        if col == code_col or not any(w in parts for w in words):
+        if col in skip or not any(w in parts for w in words):
             continue
         if "code" in parts or "id" in parts or "pcode" in parts:
             code = code or col
         elif "name" in parts or "nom" in parts or len(parts) == 1:
             name = name or col
-    return (code, name) if code else None
+    if code:
+        return code, name
+    return (name, None) if name else None
 
 
 def geoboundaries_level(frame: pd.DataFrame) -> int | None:
@@ -667,6 +796,42 @@ def assign_by_overlap(
     return best
 
 
+def column_key(k: int, how: str) -> str:
+    """The working column of parent ``k`` that a join by ``how`` reads."""
+    return f"p{k}_name" if how == "name_column" else f"p{k}_code"
+
+
+def _join_parents(
+    table: pd.DataFrame, k: int, upper: pd.DataFrame, mapping: LayerMapping
+) -> tuple[pd.Series | None, str, str]:
+    """Each unit's parent code from its parent column: by the upper level's codes,
+    else by its names (normalised, when unique), whichever matches half the rows.
+
+    Returns the codes (NaN where unmatched; ``None`` when neither way matches, the
+    caller then joins by overlap), how (``code``, ``name`` or ``name_column``) and
+    the file's column read.
+    """
+    code_col, name_col = mapping.parents[k]
+    values = table[f"p{k}_code"]
+    codes = set(upper["code"])
+    if values.isin(codes).mean() >= 0.5:
+        return values.where(values.isin(codes)), "code", code_col
+    keys = upper["name"].map(normalise)
+    unique = keys[~keys.duplicated(keep=False)]
+    by_name = dict(zip(unique, upper.loc[unique.index, "code"], strict=True))
+    by_name.pop("", None)
+    for how, key, column in (
+        ("name", f"p{k}_code", code_col),
+        ("name_column", f"p{k}_name", name_col),
+    ):
+        if column is None:
+            continue
+        found = table[key].map(lambda v: by_name.get(normalise(v)))
+        if found.notna().mean() >= 0.5:
+            return found, how, column
+    return None, "overlap", code_col
+
+
 def build_hierarchy(
     layers: Sequence[Layer],
     report: Report,
@@ -702,12 +867,9 @@ def build_hierarchy(
             tables.append((layer, table))
     if not report.ok or not tables:
         return None
-    tables.sort(
-        key=lambda lt: (
-            lt[0].mapping.level if all(x.mapping.level is not None for x, _ in tables)
-            else len(lt[1])
-        )
-    )  # fmt: skip
+    # decided before sorting: list.sort empties the list while it runs
+    by_level = all(layer.mapping.level is not None for layer, _ in tables)
+    tables.sort(key=lambda lt: lt[0].mapping.level if by_level else len(lt[1]))
     levels_units: list[
         pd.DataFrame
     ] = []  # top first, each: code, name, parent, geometry
@@ -737,19 +899,18 @@ def build_hierarchy(
     levels_units.append(top[["code", "name", "parent", "geometry"]])
     for (_, upper), (layer, table) in zip(tables, tables[1:], strict=False):
         table = table.copy()
-        parent_codes = set(upper["code"])
         joined = None
+        how = "overlap"
         if layer.mapping.parents:
             k = len(layer.mapping.parents) - 1
-            candidate = table[f"p{k}_code"]
-            if candidate.isin(parent_codes).mean() >= 0.5:
-                joined = candidate
+            joined, how, column = _join_parents(table, k, upper, layer.mapping)
+            if joined is not None:
                 counter: dict = {}
-                for i in np.flatnonzero(~candidate.isin(parent_codes).to_numpy()):
+                for i in np.flatnonzero(joined.isna().to_numpy()):
                     _capped(report, counter, "parent_not_found", "error",
-                            file=layer.file, row=i + 1,
-                            field=layer.mapping.parents[k][0],
-                            value=str(candidate.iloc[i]))  # fmt: skip
+                            file=layer.file, row=i + 1, field=column,
+                            value=str(table[column_key(k, how)].iloc[i]))  # fmt: skip
+        report.info("parents_joined", file=layer.file, how=how)
         if joined is None:
             best = assign_by_overlap(
                 gpd.GeoSeries(table["geometry"], crs=WGS84),
@@ -843,12 +1004,15 @@ def load_layer(
     file: str,
     report: Report,
     *,
-    mapping: LayerMapping | None = None,
+    mapping: LayerMapping | dict | None = None,
     layer: str | None = None,
     repair: bool = True,
     max_bytes: int = MAX_FILE_BYTES,
 ) -> Layer | None:
     """Read, reproject, check and recognise one boundary file (see module doc).
+
+    ``mapping``: a whole :class:`LayerMapping`, or a dict of the fields the user
+    chose (:data:`MAPPING_FIELDS`), the others guessed (:func:`resolve_mapping`).
 
     Examples
     --------
@@ -863,18 +1027,10 @@ def load_layer(
     if frame is None:
         return None
     frame = check_geometries(frame, file, report, repair=repair)
-    if mapping is None:
-        mapping = detect_mapping(list(frame.columns))
+    if not isinstance(mapping, LayerMapping):
+        mapping = resolve_mapping(list(frame.columns), mapping, file, report)
         if mapping is None:
-            report.error("no_code_column", file=file,
-                         columns=", ".join(c for c in frame.columns if c != "geometry"))  # fmt: skip
             return Layer(file, frame, None)
         if mapping.convention == "geoboundaries":
-            mapping = LayerMapping(
-                mapping.code,
-                mapping.name,
-                (),
-                "geoboundaries",
-                geoboundaries_level(frame),
-            )
+            mapping = dataclasses.replace(mapping, level=geoboundaries_level(frame))
     return Layer(file, frame, mapping)

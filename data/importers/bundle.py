@@ -32,7 +32,6 @@ from data.demo import DOC_TYPES
 from data.importers import tables as tb
 from data.importers.boundaries import (
     MAX_FILE_BYTES,
-    LayerMapping,
     build_hierarchy,
     load_layer,
 )
@@ -80,7 +79,9 @@ class Source:
         Name shown in messages (an upload's name, or the path given).
     data : path or bytes
     mapping : dict or LayerMapping, optional
-        Boundary layers: a :class:`LayerMapping` (detected when ``None``). Tables:
+        Boundary layers: a whole :class:`LayerMapping`, or a dict of the fields
+        chosen (``code``, ``name``, ``parents``, ``population``), the others
+        guessed and reported (``None``: all guessed). Tables:
         ``{field: column}`` overriding the guessed columns (:data:`tables.ALIASES`).
     layer : str, optional
         GeoPackage layer or zipped Shapefile member.
@@ -125,6 +126,8 @@ class ImportSpec:
     """Everything a user gives for one import.
 
     ``join_mode`` is one of :data:`JOIN_MODES` (``'strict'`` by default).
+    ``population_column``: without a population table, the column of the communes'
+    boundary layer holding their population (default: its mapping's, or guessed).
     """
 
     boundaries: list[Source]
@@ -138,6 +141,7 @@ class ImportSpec:
     repair: bool = True
     max_bytes: int = MAX_FILE_BYTES
     join_mode: str = "strict"
+    population_column: str | None = None
 
     def __post_init__(self) -> None:
         if self.join_mode not in JOIN_MODES:
@@ -308,6 +312,7 @@ def _population(
     *,
     join_mode: str = "strict",
     parent_units: pd.DataFrame | None = None,
+    column: str | None = None,
 ) -> pd.DataFrame | None:
     """Population and socio-economic rates per commune code; NaN where unknown.
 
@@ -321,15 +326,25 @@ def _population(
     codes = communes["unit_code"].astype(str).tolist()
     out = pd.DataFrame({"unit_code": codes, "population": np.nan})
     if source is None:
-        mapping = tb.guess_mapping(commune_layer.frame.columns, "population")
-        if not mapping["population"]:
+        column = column or commune_layer.mapping.population
+        if column is not None and column not in commune_layer.frame.columns:
+            report.error("missing_column", file=commune_layer.file, field=column)
+            return None
+        if column is None:
+            column = tb.guess_mapping(commune_layer.frame.columns, "population")[
+                "population"
+            ]
+            if column:
+                report.info("columns_guessed", file=commune_layer.file,
+                            guessed=f"population={column}")  # fmt: skip
+        if not column:
             report.warning("population_absent", file=commune_layer.file,
                            n=len(codes))  # fmt: skip
             return out
         sub = Report()
         pop = tb.to_number(
             commune_layer.frame.reset_index(drop=True),
-            mapping["population"],
+            column,
             commune_layer.file,
             sub,
             required=not partial,
@@ -337,7 +352,7 @@ def _population(
         )
         _merge(sub, report, partial)
         out["population"] = pop.to_numpy()
-        _report_unknown(out, communes, commune_layer.file, mapping["population"],
+        _report_unknown(out, communes, commune_layer.file, column,
                         report, partial, listed=partial)  # fmt: skip
         return out
     frame = _read(source, report, max_bytes)
@@ -640,10 +655,7 @@ def assemble(
         return None
     layers = []
     for src in spec.boundaries:
-        mapping = src.mapping
-        if isinstance(mapping, dict):
-            mapping = LayerMapping.from_dict(mapping)
-        layer = load_layer(src.data, src.file, report, mapping=mapping,
+        layer = load_layer(src.data, src.file, report, mapping=src.mapping,
                            layer=src.layer, repair=spec.repair,
                            max_bytes=spec.max_bytes)  # fmt: skip
         if layer is not None:
@@ -664,7 +676,8 @@ def assemble(
     commune_layer = max(layers, key=lambda lay: len(lay.frame))
     pop = _population(spec.population, communes, commune_layer, report,
                       spec.max_bytes, join_mode=spec.join_mode,
-                      parent_units=units[units["level"] == commune_level - 1])  # fmt: skip
+                      parent_units=units[units["level"] == commune_level - 1],
+                      column=spec.population_column)  # fmt: skip
     step(65, "population")
     centers = candidates = operations = None
     if spec.centers is not None:
