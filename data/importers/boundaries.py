@@ -49,7 +49,6 @@ EQUAL_AREA = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global: areas in m²
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
 MAX_FILE_BYTES = 200 * 1024**2
 MAX_UNZIPPED_BYTES = 1024**3
-MAX_ISSUES_PER_CODE = 20
 WEAK_OVERLAP = 0.5
 LEVEL_NAMES = {
     "country": ("Pays", "Country"),
@@ -362,14 +361,6 @@ def _bounds_text(*b) -> str:
     return "[" + ", ".join(f"{v:.4g}" for v in b) + "]"
 
 
-def _capped(report: Report, counter: dict, code: str, severity: str, **kw) -> None:
-    """Report at most ``MAX_ISSUES_PER_CODE`` issues of a code for a file."""
-    key = (kw.get("file"), code)
-    counter[key] = counter.get(key, 0) + 1
-    if counter[key] <= MAX_ISSUES_PER_CODE:
-        report.add(code, severity, **kw)
-
-
 def check_geometries(
     frame: gpd.GeoDataFrame, file: str, report: Report, *, repair: bool = True
 ) -> gpd.GeoDataFrame:
@@ -391,37 +382,32 @@ def check_geometries(
     (True, 'repaired')
     """
     geoms = frame.geometry.to_numpy()
-    counter: dict = {}
     out = geoms.copy()
     types = shapely.get_type_id(geoms)
     for i in np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms)):
-        _capped(report, counter, "empty_geometry", "error", file=file, row=i + 1,
-                field="geometry")  # fmt: skip
+        report.add("empty_geometry", "error", file=file, row=i + 1,
+                   field="geometry")  # fmt: skip
     polygonal = np.isin(types, (3, 6))
     for i in np.flatnonzero(~polygonal & ~shapely.is_missing(geoms)):
         if shapely.is_empty(geoms[i]):
             continue
-        _capped(report, counter, "wrong_geometry", "error", file=file, row=i + 1,
-                field="geometry", type=geoms[i].geom_type)  # fmt: skip
+        report.add("wrong_geometry", "error", file=file, row=i + 1,
+                   field="geometry", type=geoms[i].geom_type)  # fmt: skip
     invalid = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
     for i in invalid:
         reason = shapely.is_valid_reason(geoms[i])
         if not repair:
-            _capped(report, counter, "invalid_geometry", "error", file=file,
-                    row=i + 1, field="geometry", reason=reason)  # fmt: skip
+            report.add("invalid_geometry", "error", file=file,
+                       row=i + 1, field="geometry", reason=reason)  # fmt: skip
             continue
         fixed = _polygonal(shapely.make_valid(geoms[i]))
         if fixed is None:
-            _capped(report, counter, "invalid_geometry", "error", file=file,
-                    row=i + 1, field="geometry", reason=reason)  # fmt: skip
+            report.add("invalid_geometry", "error", file=file,
+                       row=i + 1, field="geometry", reason=reason)  # fmt: skip
             continue
         out[i] = fixed
-        _capped(report, counter, "repaired", "warning", file=file, row=i + 1,
-                field="geometry", reason=reason)  # fmt: skip
-    for (f, code), n in counter.items():
-        if n > MAX_ISSUES_PER_CODE:
-            report.add(code, "error" if code != "repaired" else "warning", file=f,
-                       more=n - MAX_ISSUES_PER_CODE)  # fmt: skip
+        report.add("repaired", "warning", file=file, row=i + 1,
+                   field="geometry", reason=reason)  # fmt: skip
     result = frame.copy()
     result[result.geometry.name] = gpd.GeoSeries(out, index=frame.index, crs=frame.crs)
     return result
@@ -652,17 +638,16 @@ def _layer_table(layer: Layer, report: Report) -> pd.DataFrame | None:
         report.error("missing_column", file=layer.file, field=col)
     if missing:
         return None
-    counter: dict = {}
     codes = frame[mapping.code].astype("string").str.strip()
     for i in np.flatnonzero(
         codes.isna().to_numpy() | (codes == "").fillna(True).to_numpy()
     ):
-        _capped(report, counter, "missing_value", "error", file=layer.file,
-                row=i + 1, field=mapping.code)  # fmt: skip
+        report.add("missing_value", "error", file=layer.file,
+                   row=i + 1, field=mapping.code)  # fmt: skip
     dup = codes.duplicated(keep="first") & codes.notna()
     for i in np.flatnonzero(dup.to_numpy()):
-        _capped(report, counter, "duplicate_code", "error", file=layer.file,
-                row=i + 1, field=mapping.code, value=str(codes.iloc[i]))  # fmt: skip
+        report.add("duplicate_code", "error", file=layer.file,
+                   row=i + 1, field=mapping.code, value=str(codes.iloc[i]))  # fmt: skip
     names = (
         frame[mapping.name].astype("string").str.strip()
         if mapping.name
@@ -722,14 +707,13 @@ def _union(group: pd.DataFrame, file: str, report: Report):
         for i in report.issues
         if i.code == "overlapping_units" and i.file == file
     }  # the same children are dissolved again for each upper level
-    counter: dict = {}
     for a, b in zip(left, right, strict=True):
         row, other = int(rows[b]) + 1, str(codes[a])
         if a >= b or (row, other) in seen:
             continue  # each pair once, on its later row
         seen.add((row, other))
-        _capped(report, counter, "overlapping_units", "warning", file=file, row=row,
-                field="geometry", value=str(codes[b]), other=other)  # fmt: skip
+        report.add("overlapping_units", "warning", file=file, row=row,
+                   field="geometry", value=str(codes[b]), other=other)  # fmt: skip
     try:
         return shapely.union_all(geoms)
     except GEOSException as exc:
@@ -742,16 +726,15 @@ def _check_nesting(
     table: pd.DataFrame, child: str, parent: str, file: str, report: Report
 ):
     """Each code of ``child`` must sit under one code of ``parent``."""
-    counter: dict = {}
     first_parent = table.groupby(child)[parent].transform("first")
     for i in np.flatnonzero((table[parent] != first_parent).to_numpy()):
-        _capped(report, counter, "conflicting_parent", "error", file=file, row=i + 1,
-                field=parent, value=str(table[child].iloc[i]),
+        report.add("conflicting_parent", "error", file=file, row=i + 1,
+                   field=parent, value=str(table[child].iloc[i]),
                 parent=str(table[parent].iloc[i]),
                 other=str(first_parent.iloc[i]))  # fmt: skip
     for i in np.flatnonzero(table[parent].isna().to_numpy()):
-        _capped(report, counter, "missing_value", "error", file=file, row=i + 1,
-                field=parent)  # fmt: skip
+        report.add("missing_value", "error", file=file, row=i + 1,
+                   field=parent)  # fmt: skip
 
 
 def assign_by_overlap(
@@ -785,14 +768,13 @@ def assign_by_overlap(
     order = np.argsort(shares, kind="stable")
     best[left[order]] = right[order]
     best_share[left[order]] = shares[order]
-    counter: dict = {}
     for i in np.flatnonzero(best_share <= 0):
         best[i] = -1
-        _capped(report, counter, "no_overlap", "error", file=file, row=i + 1,
-                field="geometry")  # fmt: skip
+        report.add("no_overlap", "error", file=file, row=i + 1,
+                   field="geometry")  # fmt: skip
     for i in np.flatnonzero((best_share > 0) & (best_share < WEAK_OVERLAP)):
-        _capped(report, counter, "weak_overlap", "warning", file=file, row=i + 1,
-                field="geometry", share=round(100 * best_share[i]))  # fmt: skip
+        report.add("weak_overlap", "warning", file=file, row=i + 1,
+                   field="geometry", share=round(100 * best_share[i]))  # fmt: skip
     return best
 
 
@@ -905,11 +887,10 @@ def build_hierarchy(
             k = len(layer.mapping.parents) - 1
             joined, how, column = _join_parents(table, k, upper, layer.mapping)
             if joined is not None:
-                counter: dict = {}
                 for i in np.flatnonzero(joined.isna().to_numpy()):
-                    _capped(report, counter, "parent_not_found", "error",
-                            file=layer.file, row=i + 1, field=column,
-                            value=str(table[column_key(k, how)].iloc[i]))  # fmt: skip
+                    report.add("parent_not_found", "error",
+                               file=layer.file, row=i + 1, field=column,
+                               value=str(table[column_key(k, how)].iloc[i]))  # fmt: skip
         report.info("parents_joined", file=layer.file, how=how)
         if joined is None:
             best = assign_by_overlap(
@@ -967,7 +948,7 @@ def build_hierarchy(
         frames.append(frame)
     allunits = pd.concat(frames, ignore_index=True)
     dup = allunits["code"].duplicated(keep="first")
-    for i in np.flatnonzero(dup.to_numpy())[:MAX_ISSUES_PER_CODE]:
+    for i in np.flatnonzero(dup.to_numpy()):
         report.error("duplicate_code", file=tables[-1][0].file, field="code",
                      value=str(allunits["code"].iloc[i]))  # fmt: skip
     if not report.ok:

@@ -606,9 +606,7 @@ def _operations(
         values = frame[col].astype("string").str.strip()
         bad = ~values.isin(known).fillna(False)
         code = "unknown_doc_type" if key == "doc_type" else "unmatched_code"
-        for n, i in enumerate(np.flatnonzero(bad.to_numpy())):
-            if n >= 20:
-                break
+        for i in np.flatnonzero(bad.to_numpy()):
             report.error(code, file=file, row=i + 1, field=col, value=values.iloc[i])
         out[key] = values.astype(object).to_numpy()
     for key in ("requests", "delivered", "delivered_on_time", "rejected", "backlog"):
@@ -623,7 +621,7 @@ def _operations(
             else np.nan
         )
     for small, big in (("rejected", "requests"), ("delivered_on_time", "delivered")):
-        for i in np.flatnonzero((out[small] > out[big]).to_numpy())[:20]:
+        for i in np.flatnonzero((out[small] > out[big]).to_numpy()):
             report.error("inconsistent_counts", file=file, row=i + 1,
                          field=mapping[small], value=out[small].iloc[i],
                          other=mapping[big], limit=out[big].iloc[i])  # fmt: skip
