@@ -76,7 +76,8 @@ def receive_uploads(contents, filenames, n_clear, uploads, lang):
 
 
 _FIELD = re.compile(
-    r"^(code|name|level|convention|join|join_parent|join_mode|population|parent[0-9])$"
+    r"^(code|name|level|convention|join|join_parent|join_mode|population|parent[0-9]"
+    r"|capacity_week|opening_cost|layer)$"
 )
 
 

@@ -301,6 +301,12 @@ def _import_parser(sub) -> None:
         "import",
         help="import boundaries (+ population, centers, candidate sites, operations) "
         "as a new dataset; nothing is stored when a file has errors",
+        description="Geographic layers: GeoJSON (.geojson, .json), GeoPackage (.gpkg), "
+        "FlatGeobuf (.fgb), KML (.kml, .kmz), and .zip archives of a Shapefile or a "
+        "File Geodatabase (.gdb.zip, as OCHA publishes them). Tables: CSV (.csv, "
+        ".tsv, .txt) and Excel (.xlsx, .xlsm). Boundaries are polygon layers; centers "
+        "and candidate sites are point layers (coordinates from the geometry, "
+        "reprojected to EPSG:4326) or tables with longitude and latitude columns.",
     )
     _common(imp)
     imp.add_argument(
@@ -308,7 +314,8 @@ def _import_parser(sub) -> None:
         action="append",
         required=True,
         metavar="FILE",
-        help="GeoJSON, GeoPackage or zipped Shapefile; repeat for one file per level",
+        help="a polygon layer (GeoJSON, GeoPackage, FlatGeobuf, KML/KMZ, or a .zip "
+        "of a Shapefile or File Geodatabase); repeat for one file per level",
     )
     per_file = (
         "; once for every --boundaries file, or once per file in their order "
@@ -370,10 +377,32 @@ def _import_parser(sub) -> None:
         help="column with the counts: in the --population table, or without one in "
         "the communes' boundary file (default: guessed)",
     )
-    imp.add_argument("--centers", metavar="FILE", help="CSV or Excel service centers")
     imp.add_argument(
-        "--candidates", metavar="FILE", help="CSV or Excel candidate sites"
+        "--centers",
+        metavar="FILE",
+        help="service centers: a point layer (same formats as --boundaries) or a "
+        "CSV/Excel table with longitude and latitude columns",
     )
+    imp.add_argument(
+        "--candidates",
+        metavar="FILE",
+        help="candidate sites, same formats as --centers; a file without a code "
+        "column (OpenStreetMap places) gets codes from its osm_id, else its row number",
+    )
+    for kind, fields in (
+        ("centers", "code, name, capacity_week, staff, status, opened_on"),
+        ("candidates", "code, name, capacity_week, opening_cost"),
+    ):
+        imp.add_argument(
+            f"--{kind}-layer", metavar="LAYER",
+            help=f"layer of the --{kind} file when it holds several point layers",
+        )  # fmt: skip
+        imp.add_argument(
+            f"--{kind}-column", action="append", default=[], metavar="FIELD=COLUMN",
+            help=f"column of a --{kind} field ({fields}, lon, lat...), e.g. "
+            "code=ID_SITE (default: guessed from the names); code= for none: codes "
+            "are made up",
+        )  # fmt: skip
     imp.add_argument(
         "--operations", metavar="FILE", help="CSV or Excel weekly operations"
     )
@@ -490,6 +519,13 @@ def _import(store, args) -> int:
             join=getattr(args, "join", None) if extra is not None else None,
         )
 
+    def sites(path, kind: str):
+        source = table(path)
+        if source is not None:
+            source.mapping = _site_columns(getattr(args, f"{kind}_column"), kind)
+            source.layer = getattr(args, f"{kind}_layer")
+        return source
+
     pop_mapping = {}
     if args.join_column:  # without --join: codes if they match, else names
         for how in [args.join] if args.join else ["code", "name"]:
@@ -502,8 +538,8 @@ def _import(store, args) -> int:
         [Source(Path(p).name, Path(p), mappings[k], chosen["layer"][k] or None)
          for k, p in enumerate(args.boundaries)],  # fmt: skip
         population=table(args.population, pop_mapping),
-        centers=table(args.centers),
-        candidates=table(args.candidates),
+        centers=sites(args.centers, "centers"),
+        candidates=sites(args.candidates, "candidates"),
         operations=table(args.operations),
         name=args.name or Path(args.boundaries[-1]).stem,
         level_names=levels,
@@ -558,6 +594,24 @@ def _import(store, args) -> int:
         f"{time.perf_counter() - started:.1f} s"
     )
     return 0
+
+
+def _site_columns(items: list[str], kind: str) -> dict[str, str | None] | None:
+    """``--centers-column code=ID`` (repeated) as ``{"code": "ID"}``; ``code=``
+    says there is no such column."""
+    from data.importers.tables import ALIASES
+
+    chosen: dict[str, str | None] = {}
+    for item in items:
+        key, sep, column = (part.strip() for part in item.partition("="))
+        if not sep or key not in ALIASES[kind]:
+            raise BadInputError(
+                f"--{kind}-column {item!r}: expected FIELD=COLUMN, FIELD one of "
+                f"{', '.join(ALIASES[kind])}",
+                f"{kind}_column",
+            )
+        chosen[key] = column or None
+    return chosen or None
 
 
 def _population(summary: dict) -> str:

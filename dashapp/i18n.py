@@ -548,14 +548,19 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "imp.title": {"fr": "Importer des données réelles", "en": "Import real data"},
     "imp.intro": {
-        "fr": "Déposez les limites administratives (GeoJSON, GeoPackage ou Shapefile "
-        "zippé : conventions COD-AB, geoBoundaries ou autre) et, si vous les avez, "
-        "la population, les centres, les sites candidats et les opérations (CSV ou "
-        "Excel). Rien n'est enregistré avant « Importer » : un fichier en erreur "
-        "laisse les données actuelles intactes.",
-        "en": "Drop the administrative boundaries (GeoJSON, GeoPackage or zipped "
-        "Shapefile: COD-AB, geoBoundaries or other conventions) and, if you have "
-        "them, population, centers, candidate sites and operations (CSV or Excel). "
+        "fr": "Déposez les limites administratives (GeoJSON, GeoPackage, FlatGeobuf, "
+        "KML/KMZ, Shapefile ou File Geodatabase zippés : conventions COD-AB, "
+        "geoBoundaries ou autre) et, si vous les avez, la population et les "
+        "opérations (CSV ou Excel), les centres et les sites candidats (une couche "
+        "de points dans ces mêmes formats, par exemple les localités "
+        "d'OpenStreetMap, ou un CSV/Excel avec longitude et latitude). Rien n'est "
+        "enregistré avant « Importer » : un fichier en erreur laisse les données "
+        "actuelles intactes.",
+        "en": "Drop the administrative boundaries (GeoJSON, GeoPackage, FlatGeobuf, "
+        "KML/KMZ, zipped Shapefile or File Geodatabase: COD-AB, geoBoundaries or "
+        "other conventions) and, if you have them, population and operations (CSV "
+        "or Excel), centers and candidate sites (a point layer in the same formats, "
+        "e.g. OpenStreetMap places, or a CSV/Excel with longitude and latitude). "
         "Nothing is stored before “Import”: a file with errors leaves the current "
         "data untouched.",
     },
@@ -599,6 +604,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Join column (commune code or name)",
     },
     "imp.field.population": {"fr": "Population", "en": "Population"},
+    "imp.field.layer": {"fr": "Couche", "en": "Layer"},
+    "imp.field.site_code": {
+        "fr": "Code du site ((aucune) : codes créés)",
+        "en": "Site code ((none): codes made up)",
+    },
+    "imp.field.site_name": {"fr": "Nom du site", "en": "Site name"},
+    "imp.field.site_capacity_week": {
+        "fr": "Capacité (demandes/semaine)",
+        "en": "Capacity (requests/week)",
+    },
+    "imp.field.site_opening_cost": {"fr": "Coût d'ouverture", "en": "Opening cost"},
     "imp.field.none": {"fr": "(aucune)", "en": "(none)"},
     "imp.name": {"fr": "Nom du jeu de données", "en": "Dataset name"},
     "imp.name_default": {"fr": "Import du {date}", "en": "Import of {date}"},
@@ -687,10 +703,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "file too large ({size_mb} MB, limit {limit_mb} MB).",
     },
     "imp.issue.unsupported_format": {
-        "fr": "format « {suffix} » non pris en charge (GeoJSON, GeoPackage, "
-        "Shapefile zippé, CSV ou Excel).",
-        "en": "format “{suffix}” not supported (GeoJSON, GeoPackage, zipped "
-        "Shapefile, CSV or Excel).",
+        "fr": "format « {suffix} » non pris en charge : couches géographiques "
+        "{formats} (le .zip d'un Shapefile ou d'une File Geodatabase), tableaux "
+        ".csv ou .xlsx.",
+        "en": "format “{suffix}” not supported: geographic layers {formats} (a .zip "
+        "of a Shapefile or a File Geodatabase), tables .csv or .xlsx.",
     },
     "imp.issue.zip_traversal": {
         "fr": "l'archive contient un chemin dangereux « {member} » (sortie du "
@@ -704,15 +721,112 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "archive too large once unzipped ({size_mb} MB, limit {limit_mb} MB).",
     },
     "imp.issue.zip_no_layer": {
-        "fr": "aucune couche de polygones trouvée (ou la couche demandée n'existe "
-        "pas).",
-        "en": "no polygon layer found (or the requested layer does not exist).",
+        "fr": "l'archive ne contient aucune couche lisible (attendu : {contents}).",
+        "en": "the archive holds no readable layer (expected: {contents}).",
     },
     "imp.issue.many_layers": {
-        "fr": "plusieurs couches ({layers}) : indiquez laquelle importer.",
-        "en": "several layers ({layers}): say which one to import.",
+        "fr": "plusieurs couches possibles ({layers}) : indiquez laquelle importer "
+        "(--layer, --centers-layer ou --candidates-layer en ligne de commande).",
+        "en": "several possible layers ({layers}): say which one to import (--layer, "
+        "--centers-layer or --candidates-layer on the command line).",
     },
     "imp.issue.no_features": {"fr": "le fichier est vide.", "en": "the file is empty."},
+    "imp.issue.unrecognised": {
+        "fr": "format non reconnu : ce n'est pas un fichier {format} lisible "
+        "(endommagé, ou un autre format sous ce nom). Détail : {detail}",
+        "en": "unrecognised format: not a readable {format} file (damaged, or "
+        "another format under this name). Detail: {detail}",
+    },
+    "imp.issue.not_geojson": {
+        "fr": "format non pris en charge : ce fichier n'est pas du GeoJSON (ni "
+        "FeatureCollection, ni Feature, ni géométrie). Les tableaux se déposent en "
+        "CSV ou Excel.",
+        "en": "unsupported format: this file is not GeoJSON (no FeatureCollection, "
+        "Feature or geometry). Tables go in as CSV or Excel.",
+    },
+    "imp.issue.not_a_zip": {
+        "fr": "format non reconnu : ce n'est pas une archive zip lisible.",
+        "en": "unrecognised format: not a readable zip archive.",
+    },
+    "imp.issue.layer_not_found": {
+        "fr": "pas de couche « {layer} » dans ce fichier (couches : {layers}).",
+        "en": "no layer “{layer}” in this file (layers: {layers}).",
+    },
+    "imp.issue.no_polygon_layer": {
+        "fr": "aucune couche de polygones parmi {layers} : des limites "
+        "administratives doivent être des polygones.",
+        "en": "no polygon layer among {layers}: administrative boundaries must be "
+        "polygons.",
+    },
+    "imp.issue.no_point_layer": {
+        "fr": "aucune couche de points parmi {layers} : des centres ou des sites "
+        "candidats doivent être des points.",
+        "en": "no point layer among {layers}: centers or candidate sites must be "
+        "points.",
+    },
+    "imp.issue.points_as_boundaries": {
+        "fr": "le fichier contient des points ({type}), pas des polygones : ce ne "
+        "sont pas des limites. Déposez-le comme centres ou comme sites candidats.",
+        "en": "the file holds points ({type}), not polygons: these are not "
+        "boundaries. Give it as centers or as candidate sites.",
+    },
+    "imp.issue.not_polygons": {
+        "fr": "le fichier contient des géométries {type}, pas des polygones : des "
+        "limites administratives doivent être des polygones.",
+        "en": "the file holds {type} geometries, not polygons: administrative "
+        "boundaries must be polygons.",
+    },
+    "imp.issue.polygons_as_sites": {
+        "fr": "le fichier contient des polygones ({type}), pas des points : "
+        "s'il s'agit de limites, déposez-le comme limites ; pour des sites dessinés "
+        "comme contours, convertissez-les d'abord en points.",
+        "en": "the file holds polygons ({type}), not points: if these are "
+        "boundaries, give it as boundaries; for sites drawn as outlines, convert "
+        "them to points first.",
+    },
+    "imp.issue.not_points": {
+        "fr": "le fichier contient des géométries {type}, pas des points : des "
+        "centres ou des sites candidats doivent être des points.",
+        "en": "the file holds {type} geometries, not points: centers or candidate "
+        "sites must be points.",
+    },
+    "imp.issue.not_a_point": {
+        "fr": "géométrie de type {type} : un point est attendu.",
+        "en": "{type} geometry: a point is expected.",
+    },
+    "imp.issue.multipoint": {
+        "fr": "multipoint de {n} points : un site doit être un seul point.",
+        "en": "multipoint of {n} points: a site must be a single point.",
+    },
+    "imp.issue.point_from_polygon": {
+        "fr": "contour (polygone) au lieu d'un point : un point intérieur au "
+        "contour est retenu ({lon}, {lat}).",
+        "en": "outline (polygon) instead of a point: a point inside the outline is "
+        "used ({lon}, {lat}).",
+    },
+    "imp.issue.codes_from_column": {
+        "fr": "aucune colonne de code : les codes des sites sont tirés de la "
+        "colonne « {column} » (par exemple « {example} »).",
+        "en": "no code column: the sites' codes are taken from the column "
+        "“{column}” (e.g. “{example}”).",
+    },
+    "imp.issue.codes_from_rows": {
+        "fr": "aucune colonne de code : les sites sont numérotés dans l'ordre du "
+        "fichier, de « {first} » à « {last} » (indiquez une colonne de code pour "
+        "garder les vôtres).",
+        "en": "no code column: the sites are numbered in the file's order, from "
+        "“{first}” to “{last}” (choose a code column to keep your own).",
+    },
+    "imp.issue.code_column_not_unique": {
+        "fr": "la colonne « {column} », devinée comme code, n'identifie pas chaque "
+        "site (valeurs répétées ou vides) : elle n'est pas utilisée comme code.",
+        "en": "the column “{column}”, guessed as the code, does not identify each "
+        "site (repeated or empty values): it is not used as the code.",
+    },
+    "imp.issue.site_names_from_codes": {
+        "fr": "aucune colonne de nom : chaque site porte son code comme nom.",
+        "en": "no name column: each site shows its code as its name.",
+    },
     "imp.issue.no_crs": {
         "fr": "aucun système de coordonnées déclaré et les coordonnées {bounds} ne "
         "sont pas des longitudes/latitudes : ajoutez le fichier .prj ou "

@@ -9,19 +9,23 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
-
-import pyogrio
 
 from dashapp.i18n import STRINGS, t
 from dashapp.parsing import BadInputError, shown_value, upload_name
 from data.importers import ImportSpec, Report, Source, assemble
 from data.importers.boundaries import GEO_SUFFIXES, LayerMapping, detect_mapping
 from data.importers.bundle import JOIN_ISSUES, JOIN_MODES
-from data.importers.tables import guess_kind, guess_mapping, read_table
+from data.importers.sites import guess_point_role
+from data.importers.tables import (
+    EXCEL_SUFFIXES,
+    guess_kind,
+    guess_mapping,
+    read_table,
+)
 from data.importers.validate import Issue
+from data.importers.vector import describe
 from data.store import AuditNote, DatasetInfo, Store
 from geo.access import nearest_center
 
@@ -132,13 +136,23 @@ def join_only(report: Report, spec: ImportSpec) -> bool:
 
 MAX_UPLOAD_MB = 60
 ROLES = ("boundaries", "population", "centers", "candidates", "operations", "ignore")
+#: Files the upload offers to pick: every vector format GDAL reads here, then tables.
+UPLOAD_SUFFIXES = (*GEO_SUFFIXES, ".csv", ".tsv", ".txt", *EXCEL_SUFFIXES)
+#: Columns of a centers or candidates file the screen lets the user choose.
+SITE_FIELDS = {
+    "centers": ("code", "name", "capacity_week"),
+    "candidates": ("code", "name", "capacity_week", "opening_cost"),
+}
 
 
 def save_upload(folder: Path, name: str, contents: str) -> dict:
     """Decode one ``dcc.Upload`` data URL into ``folder``; describe the file.
 
     Returns ``{"name", "size", "role", "columns", "mapping", "error", "reason"}``:
-    the role and mapping are guesses from the columns. A file that is not written
+    the role and mapping are guesses from the geometry and the columns (a point
+    layer is centers or candidate sites, :func:`guess_point_role`); a vector file
+    with several layers of its kind also has ``layers``, the biggest one chosen in
+    ``mapping["layer"]``. A file that is not written
     has ``error`` set (a string, never falsy) and ``reason``: ``too_large`` (then
     ``error`` is its size in MB), ``upload_name`` (a name that is empty, only dots
     or slashes, or holds control characters), ``upload_content`` (not base64) or
@@ -172,14 +186,22 @@ def save_upload(folder: Path, name: str, contents: str) -> dict:
         return _refused(info, "upload_write", f"{safe}: {info['detail']}")
     suffix = Path(safe).suffix.lower()
     if suffix in GEO_SUFFIXES:
-        info["role"] = "boundaries"
-        try:
-            columns = list(pyogrio.read_info(_gdal_path(folder / safe))["fields"])
-        except Exception:  # the check will report why the file is unreadable
-            columns = []
+        found = describe(folder / safe, safe)  # unreadable: the check says why
+        columns = found["columns"]
         info["columns"] = columns
-        mapping = detect_mapping(columns)
-        info["mapping"] = mapping.to_dict() if mapping else {}
+        info["role"] = (
+            guess_point_role(safe, columns)
+            if found["kind"] == "points"
+            else "boundaries"
+        )
+        if info["role"] == "boundaries":
+            mapping = detect_mapping(columns)
+            info["mapping"] = mapping.to_dict() if mapping else {}
+        else:
+            info["mapping"] = site_mapping(columns, info["role"])
+        if found["layers"]:  # several of its kind: the screen offers the choice
+            info["layers"] = found["layers"]
+            info["mapping"]["layer"] = found["layer"]
     else:
         report = Report()
         frame = read_table(io.BytesIO(raw[:200_000]), safe, report)
@@ -194,7 +216,15 @@ def save_upload(folder: Path, name: str, contents: str) -> dict:
             }
             if guess.get("parent"):  # a province column: homonyms told apart
                 info["mapping"]["join_parent"] = guess["parent"]
+        elif info["role"] in SITE_FIELDS:
+            info["mapping"] = site_mapping(columns, info["role"])
     return info
+
+
+def site_mapping(columns: list[str], role: str) -> dict:
+    """The guessed columns of a centers or candidates file, as the screen shows them."""
+    guess = guess_mapping(columns, role)
+    return {key: guess.get(key) for key in SITE_FIELDS[role]}
 
 
 def _refused(info: dict, reason: str, error) -> dict:
@@ -209,15 +239,6 @@ def upload_message(info: dict, lang: str) -> str:
                  limit=MAX_UPLOAD_MB)  # fmt: skip
     return t(f"bad.{info['reason']}", lang, file=info["name"], value=info["name"],
              reason=info.get("detail", ""))  # fmt: skip
-
-
-def _gdal_path(path: Path) -> str:
-    if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path) as archive:
-            shps = [n for n in archive.namelist() if n.lower().endswith(".shp")]
-        if len(shps) == 1 and ".." not in shps[0]:
-            return f"/vsizip/{path}/{shps[0]}"
-    return str(path)
 
 
 def spec_from_uploads(
@@ -266,7 +287,9 @@ def spec_from_uploads(
                     mapping.get("convention", "generic"),
                     mapping.get("level"),
                 )
-            boundaries.append(Source(f["name"], path, layer_mapping))
+            boundaries.append(
+                Source(f["name"], path, layer_mapping, _text(mapping.get("layer")))
+            )
         elif f["role"] == "population":
             join_col = mapping.get("join")
             table_map = {"population": mapping.get("population")}
@@ -279,6 +302,11 @@ def spec_from_uploads(
             if mapping.get("join_mode") in JOIN_MODES:  # else strict: from a browser
                 mode = mapping["join_mode"]
             tables["population"] = Source(f["name"], path, table_map, join=join)
+        elif f["role"] in SITE_FIELDS:  # "(none)" for the code: codes derived
+            chosen = {k: _text(mapping[k]) for k in SITE_FIELDS[f["role"]]
+                      if k in mapping}  # fmt: skip
+            tables[f["role"]] = Source(f["name"], path, chosen or None,
+                                       _text(mapping.get("layer")))  # fmt: skip
         else:
             tables[f["role"]] = Source(f["name"], path)
     return ImportSpec(
@@ -293,6 +321,11 @@ def spec_from_uploads(
         max_bytes=MAX_UPLOAD_MB * 1024**2,
         join_mode=join_mode if join_mode in JOIN_MODES else mode,
     )
+
+
+def _text(value) -> str | None:
+    """A column or layer name from the browser: a non-empty string, else none."""
+    return value if isinstance(value, str) and value else None
 
 
 def _looks_like_name(column: str) -> bool:

@@ -65,6 +65,16 @@ def _select(id_, options: list[str], value, lang: str) -> dcc.Dropdown:
 
 def _mapping_controls(index: int, info: dict, lang: str) -> list:
     cols, mapping = info.get("columns") or [], info.get("mapping") or {}
+    layers = [_layer_control(index, info, lang)] if info.get("layers") else []
+    if info["role"] in ("centers", "candidates"):
+        fields = [("code", mapping.get("code")), ("name", mapping.get("name")),
+                  ("capacity_week", mapping.get("capacity_week"))]  # fmt: skip
+        if info["role"] == "candidates":
+            fields.append(("opening_cost", mapping.get("opening_cost")))
+        return layers + [
+            _field_row(index, f, t(f"imp.field.site_{f}", lang), cols, v, lang)
+            for f, v in fields
+        ]
     if info["role"] == "boundaries":
         parents = list(mapping.get("parents") or [])
         fields = [("code", mapping.get("code")), ("name", mapping.get("name"))]
@@ -84,20 +94,47 @@ def _mapping_controls(index: int, info: dict, lang: str) -> list:
         ]
         head = []
     else:
-        return []
-    rows = head + [
-        dbc.Row(
-            [
-                dbc.Col(html.Small(t(f"imp.field.{f}", lang)), width=5),
-                dbc.Col(_select(ids.imp_column(index, f), cols, v, lang), width=7),
-            ],
-            className="align-items-center",
-        )
-        for f, v in fields
-    ]
+        return layers
+    rows = [
+        *layers,
+        *head,
+        *(_field_row(index, f, t(f"imp.field.{f}", lang), cols, v, lang)
+          for f, v in fields),
+    ]  # fmt: skip
     if info["role"] == "population":
         rows.append(join_mode_radio(index, mapping.get("join_mode"), lang))
     return rows
+
+
+def _field_row(index: int, field: str, label: str, cols, value, lang: str) -> dbc.Row:
+    return dbc.Row(
+        [
+            dbc.Col(html.Small(label), width=5),
+            dbc.Col(_select(ids.imp_column(index, field), cols, value, lang), width=7),
+        ],
+        className="align-items-center",
+    )
+
+
+def _layer_control(index: int, info: dict, lang: str) -> dbc.Row:
+    """The layer to read, when the file holds several of its kind (GeoPackage...)."""
+    return dbc.Row(
+        [
+            dbc.Col(html.Small(t("imp.field.layer", lang)), width=5),
+            dbc.Col(
+                dcc.Dropdown(
+                    labels=dropdown_labels(lang),
+                    id=ids.imp_column(index, "layer"),
+                    options=[{"label": x, "value": x} for x in info["layers"]],
+                    value=(info.get("mapping") or {}).get("layer"),
+                    clearable=False,
+                    className="mb-1",
+                ),
+                width=7,
+            ),
+        ],
+        className="align-items-center",
+    )
 
 
 def join_mode_radio(index: int, value: str | None, lang: str) -> dbc.Row:
@@ -314,9 +351,12 @@ def page(datasets, lang: str, today: str) -> html.Div:
         )
         for doc, rate in DEFAULT_RATES.items()
     ]
+    from dashapp.importing import MAX_UPLOAD_MB, UPLOAD_SUFFIXES
+
     upload = dcc.Upload(
         id=ids.IMP_UPLOAD,
         multiple=True,
+        accept=",".join(UPLOAD_SUFFIXES),
         children=html.Div(t("imp.upload", lang)),
         className="imp-upload",
         style={
@@ -327,8 +367,6 @@ def page(datasets, lang: str, today: str) -> html.Div:
             "cursor": "pointer",
         },
     )
-    from dashapp.importing import MAX_UPLOAD_MB
-
     left = [
         dataset_picker(datasets, lang),
         dbc.Card(

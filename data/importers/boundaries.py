@@ -1,7 +1,9 @@
 """Administrative boundaries: read, check, repair, recognise, build the hierarchy.
 
-Accepted files: GeoJSON, GeoPackage and zipped Shapefile (read with pyogrio, never
-extracted to disk). Three conventions are recognised from the column names:
+Accepted files: the vector formats of :mod:`data.importers.vector` (GeoJSON,
+GeoPackage, FlatGeobuf, KML/KMZ, zipped Shapefile or File Geodatabase), read with
+pyogrio and never extracted to disk. Three conventions are recognised from the
+column names:
 
 ``cod-ab``
     OCHA common operational datasets: ``ADM<k>_PCODE`` codes and ``ADM<k>_FR``
@@ -24,31 +26,27 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
 import re
-import tempfile
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 from shapely.errors import GEOSException
 
 from data.importers.names import normalise
 from data.importers.validate import Report
+from data.importers.vector import (  # noqa: F401  (GEO_SUFFIXES: one list)
+    GEO_SUFFIXES,
+    MAX_FILE_BYTES,
+    read_vector,
+)
 
 WGS84 = "EPSG:4326"
 EQUAL_AREA = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global: areas in m²
-GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
-MAX_FILE_BYTES = 200 * 1024**2
-MAX_UNZIPPED_BYTES = 1024**3
 WEAK_OVERLAP = 0.5
 LEVEL_NAMES = {
     "country": ("Pays", "Country"),
@@ -159,7 +157,7 @@ def read_layer(
     layer: str | None = None,
     max_bytes: int = MAX_FILE_BYTES,
 ) -> gpd.GeoDataFrame | None:
-    """Read one polygon layer from a GeoJSON, GeoPackage or zipped Shapefile.
+    """Read the polygon layer of a vector file (formats: :data:`GEO_SUFFIXES`).
 
     Parameters
     ----------
@@ -170,7 +168,8 @@ def read_layer(
     report : Report
         Receives the issues; ``None`` is returned when nothing can be read.
     layer : str, optional
-        Layer of a GeoPackage, or ``.shp`` member of a zip, when there are several.
+        Layer of a GeoPackage or File Geodatabase, or member of a zip, when there
+        are several polygon layers.
     max_bytes : int
         Larger files are refused before being read.
 
@@ -180,131 +179,9 @@ def read_layer(
     >>> read_layer(b"{", "x.geojson", r) is None, r.errors[0].code
     (True, 'truncated')
     """
-    raw = source if isinstance(source, bytes) else None
-    size = len(raw) if raw is not None else Path(source).stat().st_size
-    if size > max_bytes:
-        report.error(
-            "too_large", file=file, size_mb=round(size / 1024**2, 1),
-            limit_mb=round(max_bytes / 1024**2),
-        )  # fmt: skip
-        return None
-    suffix = Path(file).suffix.lower()
-    if suffix not in GEO_SUFFIXES:
-        report.error("unsupported_format", file=file, suffix=suffix or "?")
-        return None
-    target = io.BytesIO(raw) if raw is not None else str(source)
-    if suffix == ".zip":
-        member = _zip_member(target, file, report, layer, raw is not None)
-        if member is None:
-            return None
-        if raw is None:
-            target = f"/vsizip/{Path(source).resolve()}/{member}"
-        layer = None if raw is None else member
-    elif suffix == ".gpkg":
-        layer = _gpkg_layer(target, file, report, layer)
-        if layer is None:
-            return None
-        if raw is not None:
-            target = io.BytesIO(raw)
-    try:
-        if raw is not None and suffix == ".zip":
-            frame = _read_zip_bytes(raw, layer)
-        else:
-            frame = pyogrio.read_dataframe(target, layer=layer)
-    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
-        _report_unreadable(raw, source, file, suffix, exc, report)
-        return None
-    if len(frame) == 0:
-        report.error("no_features", file=file)
-        return None
-    return frame
-
-
-def _read_zip_bytes(raw: bytes, member: str) -> gpd.GeoDataFrame:
-    """Read a Shapefile member of an in-memory zip (GDAL needs a real zip path)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "upload.zip"
-        path.write_bytes(raw)
-        return pyogrio.read_dataframe(f"/vsizip/{path}/{member}")
-
-
-def _zip_member(target, file: str, report: Report, layer, in_memory) -> str | None:
-    """The ``.shp`` member to read, after refusing traversal and zip bombs."""
-    try:
-        with zipfile.ZipFile(target) as archive:
-            infos = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        report.error("unreadable", file=file, reason=str(exc))
-        return None
-    for info in infos:
-        path = PurePosixPath(info.filename.replace("\\", "/"))
-        if (
-            path.is_absolute()
-            or ".." in path.parts
-            or re.match(r"^[A-Za-z]:", path.as_posix())
-        ):
-            report.error("zip_traversal", file=file, member=info.filename)
-    if not report.ok:
-        return None
-    total = sum(info.file_size for info in infos)
-    if total > MAX_UNZIPPED_BYTES:
-        report.error(
-            "zip_too_large", file=file, size_mb=round(total / 1024**2),
-            limit_mb=round(MAX_UNZIPPED_BYTES / 1024**2),
-        )  # fmt: skip
-        return None
-    shps = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
-    if layer:
-        shps = [s for s in shps if PurePosixPath(s).stem == layer or s == layer]
-    if not shps:
-        report.error("zip_no_layer", file=file)
-        return None
-    if len(shps) > 1:
-        report.error("many_layers", file=file, layers=", ".join(shps))
-        return None
-    if hasattr(target, "seek"):
-        target.seek(0)
-    return shps[0]
-
-
-def _gpkg_layer(target, file: str, report: Report, layer) -> str | None:
-    try:
-        layers = pyogrio.list_layers(target)
-    except Exception as exc:
-        report.error("unreadable", file=file, reason=str(exc)[:200])
-        return None
-    finally:
-        if hasattr(target, "seek"):
-            target.seek(0)
-    polygons = [str(n) for n, g in layers if g is None or "Polygon" in str(g)]
-    if layer:
-        if layer not in [str(n) for n, _ in layers]:
-            report.error("zip_no_layer", file=file, layer=layer)
-            return None
-        return layer
-    if len(polygons) == 1:
-        return polygons[0]
-    if not polygons:
-        report.error("zip_no_layer", file=file)
-    else:
-        report.error("many_layers", file=file, layers=", ".join(polygons))
-    return None
-
-
-def _report_unreadable(raw, source, file, suffix, exc, report: Report) -> None:
-    if suffix in (".geojson", ".json"):
-        try:
-            text = raw if raw is not None else Path(source).read_bytes()
-            json.loads(text)
-        except json.JSONDecodeError as err:
-            report.error(
-                "truncated", file=file, row=err.lineno, line=err.lineno,
-                column=err.colno, reason=err.msg,
-            )  # fmt: skip
-            return
-        except UnicodeDecodeError:
-            pass
-    report.error("unreadable", file=file, reason=str(exc)[:200])
+    return read_vector(
+        source, file, report, kind="polygons", layer=layer, max_bytes=max_bytes
+    )
 
 
 # ------------------------------------------------------------------- CRS, geometry
@@ -999,7 +876,7 @@ def load_layer(
     --------
     >>> r = Report()
     >>> load_layer(b"not json", "a.geojson", r) is None, r.errors[0].code
-    (True, 'truncated')
+    (True, 'not_geojson')
     """
     frame = read_layer(source, file, report, layer=layer, max_bytes=max_bytes)
     if frame is None:

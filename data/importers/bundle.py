@@ -36,7 +36,9 @@ from data.importers.boundaries import (
     load_layer,
 )
 from data.importers.names import match_names
+from data.importers.sites import read_point_layer, site_codes
 from data.importers.validate import Report
+from data.importers.vector import is_vector
 
 #: Yearly requests per inhabitant by document type, used when there are no
 #: operations: national ID card 2.4 %, passport 0.6 %, birth certificate 2.0 % of the
@@ -489,30 +491,52 @@ def _points(
 ) -> pd.DataFrame | None:
     """Centers or candidate sites, each placed in the commune that contains it.
 
-    A candidate site may not reuse the code of a center (``center_codes``).
+    From a CSV or Excel table with longitude and latitude columns, or from any
+    point layer (coordinates from its geometry, :mod:`data.importers.sites`);
+    columns are guessed like a table's and ``source.mapping`` overrides them.
+    Without a code column the codes are derived (an OpenStreetMap id, else the
+    row number) and the report says so; without a name column the code is the
+    name. A candidate site may not reuse the code of a center (``center_codes``).
     """
-    frame = _read(source, report, max_bytes)
-    if frame is None:
-        return None
-    mapping = _mapping_for(source, frame, kind, report)
-    if not _require(mapping, tb.REQUIRED[kind], source.file, report):
-        return None
     file = source.file
-    lon = tb.to_number(frame, mapping["lon"], file, report, minimum=-180.0,
-                       maximum=180.0, field="lon")  # fmt: skip
-    lat = tb.to_number(frame, mapping["lat"], file, report, minimum=-90.0,
-                       maximum=90.0, field="lat")  # fmt: skip
-    codes = frame[mapping["code"]].astype("string").str.strip()
+    if is_vector(file):
+        layer = read_point_layer(source.data, file, report, layer=source.layer,
+                                 max_bytes=max_bytes)  # fmt: skip
+        if layer is None:
+            return None
+        frame, lon, lat = layer
+        mapping = _mapping_for(source, frame, kind, report)
+        xy_field = "geometry"
+    else:
+        frame = _read(source, report, max_bytes)
+        if frame is None:
+            return None
+        mapping = _mapping_for(source, frame, kind, report)
+        if not _require(mapping, ("lon", "lat"), file, report):
+            return None
+        xy_field = f"{mapping['lon']}/{mapping['lat']}"
+    if any(col and col not in frame.columns for col in mapping.values()):
+        return None  # a column given that the file lacks: reported above
+    if not is_vector(file):
+        lon = tb.to_number(frame, mapping["lon"], file, report, minimum=-180.0,
+                           maximum=180.0, field="lon")  # fmt: skip
+        lat = tb.to_number(frame, mapping["lat"], file, report, minimum=-90.0,
+                           maximum=90.0, field="lat")  # fmt: skip
+    code_given = bool((source.mapping or {}).get("code"))
+    codes, code_field = site_codes(frame, mapping.get("code"), code_given, kind,
+                                   file, report)  # fmt: skip
     for i in np.flatnonzero(codes.isna().to_numpy()):
-        report.error("missing_value", file=file, row=i + 1, field=mapping["code"])
+        report.error("missing_value", file=file, row=i + 1, field=code_field)
     for i in np.flatnonzero((codes.duplicated() & codes.notna()).to_numpy()):
-        report.error("duplicate_code", file=file, row=i + 1, field=mapping["code"],
+        report.error("duplicate_code", file=file, row=i + 1, field=code_field,
                      value=str(codes.iloc[i]))  # fmt: skip
     if center_codes is not None:
         taken = codes.isin(set(center_codes.astype(str))).fillna(False)
         for i in np.flatnonzero(taken.to_numpy()):
             report.error("site_code_is_center", file=file, row=i + 1,
-                         field=mapping["code"], value=str(codes.iloc[i]))  # fmt: skip
+                         field=code_field, value=str(codes.iloc[i]))  # fmt: skip
+    if not mapping.get("name"):
+        report.info("site_names_from_codes", file=file)
     ok = lon.notna() & lat.notna()
     points = gpd.GeoSeries.from_xy(lon.fillna(0), lat.fillna(0), crs="EPSG:4326")
     idx_pt, idx_poly = communes.sindex.query(points[ok], predicate="intersects")
@@ -521,8 +545,7 @@ def _points(
     commune_code = communes["unit_code"].to_numpy()
     given = mapping.get("commune_code")
     for i in np.flatnonzero(ok.to_numpy() & (where < 0)):
-        report.error("point_outside", file=file, row=i + 1,
-                     field=f"{mapping['lon']}/{mapping['lat']}",
+        report.error("point_outside", file=file, row=i + 1, field=xy_field,
                      lon=float(lon.iloc[i]), lat=float(lat.iloc[i]))  # fmt: skip
     if given:
         for i in np.flatnonzero(where >= 0):
@@ -533,7 +556,9 @@ def _points(
     out = pd.DataFrame(
         {
             "code": codes.astype(object),
-            "name": frame[mapping["name"]].astype(object),
+            "name": frame[mapping["name"]].astype(object)
+            if mapping.get("name")
+            else None,
             "commune_code": [commune_code[w] if w >= 0 else None for w in where],
             "lon": lon.to_numpy(),
             "lat": lat.to_numpy(),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 X0, Y0, STEP = -5.0, 12.0, 0.1
 NAMES = [
@@ -178,4 +178,76 @@ def write_operations(folder: Path, rows: list[dict] | None = None) -> Path:
     ]  # fmt: skip
     path = folder / "operations.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+# -- other vector formats: point layers, FlatGeobuf, File Geodatabase, KML --------------
+
+#: Vector formats the import reads, by suffix: (pyogrio driver, layer name).
+POINT_FORMATS = {
+    ".geojson": "GeoJSON", ".gpkg": "GPKG", ".fgb": "FlatGeobuf", ".kml": "KML",
+    ".kmz": "KML", ".zip": "ESRI Shapefile",
+}  # fmt: skip
+
+
+def sites() -> gpd.GeoDataFrame:
+    """The two centers of :func:`write_centers` as points (in C01 and C05)."""
+    return gpd.GeoDataFrame(
+        {"code": ["SC1", "SC2"], "nom": ["Centre Saint-Louis", "Centre Grand-Kouraba"],
+         "capacite": [300, 500], "effectif": [4, 6]},
+        geometry=[Point(-4.95, 12.05), Point(-4.75, 12.05)],
+        crs="EPSG:4326",
+    )  # fmt: skip
+
+
+def write_layer(frame: gpd.GeoDataFrame, folder: Path, name: str) -> Path:
+    """``frame`` in the format of ``name``'s suffix (see :data:`POINT_FORMATS`).
+
+    ``.kmz`` is a zip holding ``doc.kml``; ``.zip`` a zipped Shapefile (its parts
+    in a sub-folder, as archives made by hand often have).
+    """
+    path = folder / name
+    suffix = path.suffix.lower()
+    stem = path.name.split(".")[0]
+    if suffix in (".kmz", ".zip"):
+        inner = folder / f"{stem}_parts"
+        inner.mkdir(exist_ok=True)
+        if suffix == ".kmz":
+            frame.to_file(inner / "doc.kml", driver="KML")
+        else:
+            frame.to_file(inner / f"{stem}.shp")
+        with zipfile.ZipFile(path, "w") as archive:
+            for part in sorted(inner.iterdir()):
+                arcname = part.name if suffix == ".kmz" else f"{stem}/{part.name}"
+                archive.write(part, arcname)
+        return path
+    kw = {"layer": stem} if suffix == ".gpkg" else {}
+    frame.to_file(path, driver=POINT_FORMATS[suffix], **kw)
+    return path
+
+
+def write_osm_places(folder: Path, name: str = "osm_places.geojson") -> Path:
+    """An OpenStreetMap places export: name, place, population, osm_id; no code."""
+    frame = gpd.GeoDataFrame(
+        {"osm_id": [3101, 3102, 8815], "osm_type": ["node", "node", "node"],
+         "name": ["Kaya", "Koro", "Sabou"], "place": ["town", "village", "village"],
+         "population": [12000, None, 900]},
+        geometry=[Point(-4.95, 12.15), Point(-4.65, 12.05), Point(-4.65, 12.15)],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    path = folder / name
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+def write_gdb_zip(folder: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
+    """A zipped File Geodatabase (``xy_adm.gdb.zip``), one feature class per entry."""
+    gdb = folder / "xy_adm.gdb"
+    for name, frame in layers.items():
+        frame.to_file(gdb, driver="OpenFileGDB", layer=name,
+                      TARGET_ARCGIS_VERSION="ARCGIS_PRO_3_2_OR_LATER")  # fmt: skip
+    path = folder / "xy_adm.gdb.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in sorted(gdb.iterdir()):
+            archive.write(part, f"xy_adm.gdb/{part.name}")
     return path

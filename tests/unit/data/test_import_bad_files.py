@@ -266,9 +266,14 @@ def test_operations_with_unknown_codes_and_inconsistent_counts(tiny_store, tmp_p
 
 
 def test_unsupported_format_and_empty_layer(tiny_store, tmp_path):
-    path = tmp_path / "communes.kml"
-    path.write_text("<kml/>")
-    refused(tiny_store, boundaries(path), "unsupported_format")
+    path = tmp_path / "communes.dxf"  # GDAL reads DXF, the import does not
+    path.write_text("0\nSECTION\n")
+    (issue,) = refused(tiny_store, boundaries(path), "unsupported_format")
+    assert ".fgb" in issue.params["formats"] and ".kmz" in issue.params["formats"]
+    kml = tmp_path / "communes.kml"
+    kml.write_text("<kml/>")
+    (issue,) = refused(tiny_store, boundaries(kml), "unrecognised")
+    assert issue_text(issue, "en").startswith("communes.kml: unrecognised format: not")
     empty = tmp_path / "empty.geojson"
     gpd.GeoDataFrame({"ADM3_PCODE": []}, geometry=[], crs=4326).to_file(
         empty, driver="GeoJSON"
