@@ -44,8 +44,8 @@ from layouts.messages import bad_input_alert
 from layouts.scenarios import scenario_small_map
 from optimization.evaluate import evaluate_network
 from optimization.pmedian import PMedian
-from optimization.scenario import ScenarioError
-from optimization.whatif import open_mask_as_is
+from optimization.scenario import NoDemandError, ScenarioError, known_demand
+from optimization.whatif import open_mask_as_is, with_unknown
 
 ERROR_KEYS = {"name_empty", "name_too_long", "name_taken", "unknown_id"}
 
@@ -505,9 +505,14 @@ def coverage_curve(config: Config, set_progress, n_clicks, max_added, *args):
     cache = results(config)
     points = cache.get(key)
     if points is None:
-        points = _curve_points(
-            config, set_progress, base, whatif, base.dataset_id, n_max, lang
-        )
+        try:
+            points = _curve_points(
+                config, set_progress, base, whatif, base.dataset_id, n_max, lang
+            )
+        except NoDemandError as exc:
+            no_demand = t(f"scn.no_demand.{exc.reason}", lang, n=exc.communes)
+            set_progress(dbc.Alert(no_demand, color="warning"))
+            return no_update
         cache.set(key, points)
     return _curve_figure(*points, lang)
 
@@ -517,6 +522,9 @@ def _curve_points(config, set_progress, base, whatif, dataset_id, n_max, lang):
     network, demand, cost, site_ids, capacity = _plan(
         base, whatif, forecast, config.database_url
     )
+    # unknown demand left out, as in a run; none known (or all zero): refused
+    unknown = None if forecast is not None else base.demand_unknown
+    demand, _ = known_demand(with_unknown(demand, unknown), "requests/week")
     existing = np.arange(len(site_ids)) < base.n_existing
     today = open_mask_as_is(site_ids, base.n_existing, whatif)
     locked = existing & today

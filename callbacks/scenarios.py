@@ -38,7 +38,12 @@ from layouts.scenarios import (
     site_choices,
 )
 from layouts.shell import hide_ids
-from optimization.scenario import ScenarioError, load_spec, run_scenario
+from optimization.scenario import (
+    NoDemandError,
+    ScenarioError,
+    load_spec,
+    run_scenario,
+)
 from optimization.solver import SolveProgress
 from optimization.whatif import (
     WhatIf,
@@ -47,6 +52,7 @@ from optimization.whatif import (
     build_spec,
     demand_vector,
     evaluate_as_is,
+    with_unknown,
     zone_kpis,
 )
 
@@ -216,14 +222,24 @@ def data_notices(config: Config, dctx, n_sites: int, lang: str) -> list:
     """What the page assumes where the dataset is incomplete, said on top.
 
     A country without any site yet (how to add some), demand estimated from
-    population (no operations), centers without a known capacity (unlimited).
+    population (no operations), communes whose population (so demand) is unknown,
+    or no demand at all, centers without a known capacity (unlimited).
     """
     notes = []
     if not n_sites:
         notes.append(
             dbc.Alert(t("scn.new_country", lang), color="info", id="scn-no-sites")
         )
-    if not dctx.weeks:
+    unknown = services.scenario_base(config.database_url, dctx.info.id).demand_unknown
+    if unknown.all():
+        notes.append(
+            dbc.Alert(
+                t("scn.no_demand.unknown", lang, n=len(unknown)),
+                color="warning",
+                id="scn-no-demand",
+            )
+        )
+    elif not dctx.weeks:
         notes.append(
             dbc.Alert(
                 t("scn.estimated_demand", lang),
@@ -232,6 +248,16 @@ def data_notices(config: Config, dctx, n_sites: int, lang: str) -> list:
                 id="scn-estimated-demand",
             )
         )
+    if unknown.any() and not unknown.all():
+        notes.append(
+            dbc.Alert(
+                t("scn.unknown_population", lang, n=int(unknown.sum()),
+                  total=len(unknown)),
+                color="warning",
+                className="py-2 small",
+                id="scn-unknown-population",
+            )
+        )  # fmt: skip
     unknown = int(
         services.get_store(config.database_url)
         .read_frame(
@@ -680,6 +706,8 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
         spec = load_spec(build_spec(whatif, base.n_existing))
     except ScenarioError as exc:
         return None, dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")
+    # communes of unknown population: left out of the run, which says so
+    demand = with_unknown(demand, None if forecast is not None else base.demand_unknown)
     outcome: dict = {}
     progress = SolveProgress(maximize=spec.model == "mclp")
 
@@ -688,6 +716,8 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
             outcome["result"] = run_scenario(
                 spec, network, demand=demand, progress=progress
             )
+        except NoDemandError as exc:
+            outcome["no_demand"] = exc
         except ScenarioError as exc:
             outcome["error"] = str(exc)
         except Exception as exc:  # shown to the planner rather than lost in the job
@@ -702,6 +732,13 @@ def run_optimisation(config: Config, set_progress, n_clicks, *args):
         set_progress(running_text(progress.snapshot(), seconds, lang))
         worker.join(0.5)
     set_progress("")
+    if "no_demand" in outcome:
+        exc = outcome["no_demand"]
+        return None, dbc.Alert(
+            t(f"scn.no_demand.{exc.reason}", lang, n=exc.communes),
+            color="warning",
+            id="scn-no-demand-run",
+        )
     if "error" in outcome:
         return None, dbc.Alert(
             t("scn.failed", lang, reason=outcome["error"]), color="danger"
@@ -788,11 +825,12 @@ def result_kpis(base, record, zone, dataset_id, config=None) -> tuple[dict, dict
     """
     kpis = record.summary.get("kpis", {})
     people = np.asarray(base.network.population, dtype=float)
+    known = float(np.nansum(people))  # communes with a known population only
     before, after = dict(kpis.get("before", {})), dict(kpis.get("after", {}))
     if not zone:
         for values in (before, after):
-            if "open_centers" in values and people.sum() > 0:
-                values["centers_per_100k"] = values["open_centers"] * 1e5 / people.sum()
+            if "open_centers" in values and known > 0:
+                values["centers_per_100k"] = values["open_centers"] * 1e5 / known
         return before, after
     added = (record.params.get("whatif") or {}).get("added", [])
     site_ids = [*base.site_ids, *(f"NEW-{c}" for c in added)]
@@ -875,6 +913,20 @@ def show_result(result, zone, lang, dataset_id):
     deltas = kpi_table(
         before, after, lang, (t("scn.today_nearest", lang), t("scn.proposal", lang))
     )
+    left_out = record.summary.get("demand") or {}
+    if left_out.get("unknown_communes"):
+        deltas = html.Div(
+            [
+                dbc.Alert(
+                    t("scn.demand_left_out", lang, n=left_out["unknown_communes"],
+                      total=left_out["communes"]),
+                    color="warning",
+                    className="py-2 small",
+                    id="scn-demand-left-out",
+                ),
+                deltas,
+            ]
+        )  # fmt: skip
     centers, communes = record.centers, record.communes
     if zone:
         added = [s for s in centers["site_id"] if str(s).startswith("NEW-")]

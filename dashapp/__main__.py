@@ -660,9 +660,11 @@ def out_folder(path: str, option: str) -> Path:
 
 
 def _optimize(store, args) -> int:
-    """Exit codes: 0 solved, 2 bad input, 3 infeasible or no solution in time."""
+    """Exit codes: 0 solved, 2 bad input (or no demand to plan for), 3 infeasible
+    or no solution in time."""
     from optimization.network import network_from_store
     from optimization.scenario import (
+        NoDemandError,
         ScenarioError,
         load_spec,
         run_scenario,
@@ -681,6 +683,9 @@ def _optimize(store, args) -> int:
     try:
         network = network_from_store(store, args.dataset)
         result = run_scenario(spec, network)
+    except NoDemandError as exc:  # the data's fault, not the plan's
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

@@ -227,6 +227,49 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{n} center(s) without a known capacity: counted as unlimited (never "
         "overloaded, no utilisation); “Respect capacities” refuses them.",
     },
+    # -- unknown populations in planning (issue 12) --
+    "scn.no_demand.unknown": {
+        "fr": "Aucune demande à planifier : aucune des {n} communes n'a de population "
+        "connue et ce jeu de données n'a pas d'opérations. Importez une table de "
+        "population (ou la colonne population du fichier de limites) ou les opérations "
+        "hebdomadaires (page Importer), puis relancez.",
+        "en": "No demand to plan for: none of the {n} communes has a known population "
+        "and this dataset has no operations. Import a population table (or the "
+        "boundary file's population column) or weekly operations (Import page), then "
+        "run again.",
+    },
+    "scn.no_demand.absent": {
+        "fr": "Aucune demande à planifier : ce jeu de données n'a ni opérations ni "
+        "demande estimée. Importez les opérations ou une population (page Importer).",
+        "en": "No demand to plan for: this dataset has neither operations nor an "
+        "estimated demand. Import operations or a population (Import page).",
+    },
+    "scn.no_demand.zero": {
+        "fr": "La demande est nulle dans chacune des {n} communes pour la période et "
+        "les types de documents choisis : rien à planifier. Changez la période ou les "
+        "types de documents.",
+        "en": "Demand is zero in each of the {n} communes for the chosen period and "
+        "document types: nothing to plan. Change the period or the document types.",
+    },
+    "scn.unknown_population": {
+        "fr": "{n} commune(s) sur {total} sans population connue : leur demande, "
+        "estimée à partir de la population, est inconnue. Elles sont laissées hors de "
+        "la demande (ni les indicateurs ni l'optimisation ne les comptent ; demande "
+        "n.d. dans le tableau des communes et les exports). Importez leur population "
+        "pour les inclure.",
+        "en": "{n} of {total} commune(s) without a known population: their demand, "
+        "estimated from population, is unknown. They are left out of the demand "
+        "(counted neither in the KPIs nor in the optimisation; demand n/a in the "
+        "communes table and the exports). Import their population to include them.",
+    },
+    "scn.demand_left_out": {
+        "fr": "{n} commune(s) sur {total} laissée(s) hors de la demande (population "
+        "inconnue) : ni l'objectif ni les indicateurs ne les comptent ; leur demande "
+        "est n.d. dans le tableau des communes et les exports.",
+        "en": "{n} of {total} commune(s) left out of the demand (population unknown): "
+        "neither the objective nor the KPIs count them; their demand is n/a in the "
+        "communes table and the exports.",
+    },
     "imp.issue.site_code_is_center": {
         "fr": "le code « {value} » est déjà celui d'un centre : un site candidat doit "
         "avoir son propre code.",
@@ -1295,6 +1338,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "scn.col.commune": {"fr": "Commune", "en": "Commune"},
     "scn.col.before": {"fr": "Centre aujourd'hui", "en": "Center today"},
     "scn.col.after": {"fr": "Centre proposé", "en": "Proposed center"},
+    "scn.col.commune_demand": {"fr": "Demande / sem.", "en": "Demand / week"},
     "scn.col.distance_before": {
         "fr": "Distance aujourd'hui (km)",
         "en": "Distance today (km)",

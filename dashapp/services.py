@@ -176,6 +176,9 @@ class ScenarioBase:
     n_existing: int
     site_communes: list[str]  # commune code each site stands in
     dataset_id: int = 0
+    # communes whose demand is unknown (estimated from an unknown population):
+    # 0 in ``demand_by_doc``, left out of a run (optimization.scenario.known_demand)
+    demand_unknown: np.ndarray | None = None
 
 
 def weekly_demand_by_doc(
@@ -219,8 +222,9 @@ def weekly_demand_by_doc(
                 "requests_week": "requests",
             }
         )
-    if frame.empty:
-        return pd.DataFrame(0.0, index=communes, columns=["total"])
+    if frame.empty:  # no request counted nor estimated: 0 of each document type
+        docs = store.doc_types(dataset_id)["code"].tolist() or ["total"]
+        return pd.DataFrame(0.0, index=communes, columns=docs)
     return (
         frame.pivot_table(
             index="commune", columns="doc", values="requests", aggfunc="sum"
@@ -266,6 +270,7 @@ def scenario_base(url: str, dataset_id: int) -> ScenarioBase:
 @lru_cache(maxsize=4)
 def _scenario_base(url: str, dataset_id: int, stamp: tuple) -> ScenarioBase:
     from optimization.network import network_from_store
+    from optimization.whatif import unknown_requests
 
     store = get_store(url)
     network = network_from_store(store, dataset_id, with_polygons=False)
@@ -299,4 +304,5 @@ def _scenario_base(url: str, dataset_id: int, stamp: tuple) -> ScenarioBase:
         len(network.center_ids),
         site_communes,
         dataset_id,
+        unknown_requests(network),
     )

@@ -377,14 +377,15 @@ def summary_frame(record: ScenarioRecord) -> pd.DataFrame:
     """The run's summary as rows ``section, name, value, before, after, change``.
 
     Network KPIs (section ``kpis``) fill ``before``, ``after`` and ``change``;
-    solve information, units and counts of changes fill ``value``. Empty for a
+    solve information, units, counts of changes and of communes left out of the
+    demand (section ``demand``: population unknown) fill ``value``. Empty for a
     scenario not run yet.
     """
     record = _check_record(record)
     columns = ["section", "name", "value", "before", "after", "change"]
     summary = record.summary or {}
     rows: list[dict[str, Any]] = []
-    for section in ("solve", "units", "changes"):
+    for section in ("solve", "units", "changes", "demand"):
         for name, value in (summary.get(section) or {}).items():
             rows.append({"section": section, "name": name, "value": _cell(value)})
     kpis = summary.get("kpis") or {}

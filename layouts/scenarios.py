@@ -740,10 +740,23 @@ def centers_grid(centers, status_labels: dict, lang: str) -> list:
 
 def communes_grid(communes, lang: str) -> list:
     """Per-commune table of a result, communes that change center highlighted."""
-    one_decimal = {"function": "d3.format('.1f')(params.value)"}
+    # no value reads n.d., never 0.0: an unknown demand (population unknown: left
+    # out of the run), no distance today (no center yet), no center in reach
+    nd = t("kpi.no_data", lang)
+    one_decimal = {
+        "function": f"params.value == null ? '{nd}' : d3.format('.1f')(params.value)"
+    }
+    demand = {
+        "function": f"params.value == null ? '{nd}' : d3.format(',.1f')(params.value)"
+    }
     columns = [
         {"field": "commune_id", "headerName": t("scn.col.commune", lang), "width": 130},
         {"field": "name", "headerName": t("scn.col.name", lang), "minWidth": 200},
+        {
+            "field": "demand",
+            "headerName": t("scn.col.commune_demand", lang),
+            "valueFormatter": demand,
+        },
         {"field": "site_id_before", "headerName": t("scn.col.before", lang)},
         {"field": "site_id", "headerName": t("scn.col.after", lang)},
         {

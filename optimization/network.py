@@ -103,7 +103,7 @@ def network_from_store(
         department_names=by_id.loc[dept_ids, "name"].tolist(),
         region_ids=by_id.loc[region_ids, "code"].tolist(),
         region_names=by_id.loc[region_ids, "name"].tolist(),
-        population=communes["population"].to_numpy(dtype=float),
+        population=communes["population"].to_numpy(dtype=float),  # NaN: unknown
         lon=communes["rep_lon"].to_numpy(dtype=float),
         lat=communes["rep_lat"].to_numpy(dtype=float),
         center_ids=centers["code"].tolist(),
@@ -137,9 +137,11 @@ def _requests(
 ) -> tuple[np.ndarray | None, str]:
     """Weekly requests per commune and where they come from.
 
-    Counted from operations; without operations, the estimates made from
-    population at import (``"estimated"``); without either, ``None`` (a run on
-    requests is then refused rather than run on zero demand).
+    Counted from operations (a commune without any counts 0); without
+    operations, the estimates made from population at import (``"estimated"``),
+    NaN for a commune without one (its population is unknown: its demand is, too);
+    without either, ``None`` (a run on requests is then refused rather than run
+    on zero demand).
     """
     if store.weeks(dataset_id) is not None:
         counted = weekly_requests_by_commune(store, dataset_id, weeks)
@@ -149,5 +151,5 @@ def _requests(
     if estimates.empty:
         return None, "none"
     per_commune = estimates.groupby("commune_code")["requests_week"].sum()
-    values = communes["code"].map(per_commune).fillna(0.0)
+    values = communes["code"].map(per_commune)
     return values.to_numpy(dtype=float), "estimated"

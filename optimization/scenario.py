@@ -105,6 +105,7 @@ __all__ = [
     "AGGREGATE_THRESHOLD",
     "MODELS",
     "NetworkInputs",
+    "NoDemandError",
     "ScenarioError",
     "ScenarioResult",
     "ScenarioSpec",
@@ -163,6 +164,21 @@ _KEYS = {
 
 class ScenarioError(ValueError):
     """A scenario that cannot be run: bad spec, bad inputs or infeasible plan."""
+
+
+class NoDemandError(ScenarioError):
+    """Nothing to plan for: the demand is unknown, absent or zero in every commune.
+
+    A refusal of the data, not of the plan: ``reason`` is ``"unknown"`` (no
+    commune has a known demand: no population and no operations), ``"absent"``
+    (requests asked for, none in the dataset) or ``"zero"``; ``communes`` is the
+    number of communes. Screens word it from these, the command prints the text.
+    """
+
+    def __init__(self, message: str, reason: str, communes: int) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.communes = communes
 
 
 @dataclass(frozen=True)
@@ -464,7 +480,8 @@ class NetworkInputs:
     department_ids, department_names, region_ids, region_names : sequence of str
         One entry per commune.
     population : array-like
-        Inhabitants per commune.
+        Inhabitants per commune; NaN where unknown (imported without it): such a
+        commune is left out of a population-based demand, and the run says so.
     lon, lat : array-like
         Representative point of each commune (degrees, WGS84).
     center_ids, center_names : sequence of str
@@ -483,7 +500,8 @@ class NetworkInputs:
     candidate_lon, candidate_lat : array-like
     candidate_opening_cost, candidate_capacity : array-like
     requests : array-like, optional
-        Weekly requests per commune (from operations).
+        Weekly requests per commune (from operations); NaN where unknown (an
+        estimate from an unknown population).
     requests_source : {"operations", "estimated"}
         Where ``requests`` come from: counted operations, or estimated from
         population at import (a dataset without operations); the summary says so.
@@ -578,9 +596,15 @@ class NetworkInputs:
             "center_staff",
         ):
             arr = np.asarray(getattr(self, name), dtype=float)
-            unknown_ok = name.endswith("_capacity")  # NaN: capacity not known
+            # NaN: capacity or population not known (each reported where used)
+            unknown_ok = name.endswith("_capacity") or name == "population"
             if (np.isnan(arr).any() and not unknown_ok) or (arr < 0).any():
                 raise ScenarioError(f"'{name}' has NaN or negative values")
+        if (
+            self.requests is not None
+            and (np.asarray(self.requests, dtype=float) < 0).any()
+        ):
+            raise ScenarioError("'requests' has negative values")
 
 
 @dataclass
@@ -599,7 +623,22 @@ class ScenarioResult:
 def scenario_demand(
     spec: ScenarioSpec, network: NetworkInputs, demand: Any = None
 ) -> tuple[np.ndarray, str]:
-    """Demand weights of a scenario and their unit."""
+    """Demand weights of a scenario and their unit; NaN where the demand is unknown.
+
+    A population-based demand is unknown in the communes whose population is
+    (NaN in ``network.population``), and so are the requests estimated from it
+    (NaN in ``network.requests``) or a ``demand`` vector's NaN entries.
+    :func:`known_demand` then leaves those communes out, and the run says so. An
+    explicit ``demand.forecast`` must give every commune a number.
+
+    Examples
+    --------
+    >>> net = NetworkInputs(["a", "b"], ["A", "B"], ["d"] * 2, ["D"] * 2, ["r"] * 2,
+    ...                     ["R"] * 2, [10.0, float("nan")], [0.0, 1.0], [0.0, 0.0],
+    ...                     [], [], [], [], [], [], [])
+    >>> scenario_demand(load_spec({"model": "pmedian"}), net)
+    (array([10., nan]), 'inhabitants')
+    """
     dem = spec.demand
     ids = [str(x) for x in network.commune_ids]
     if demand is not None:
@@ -614,12 +653,18 @@ def scenario_demand(
             )
         w = np.array([fc[i] for i in ids], dtype=float)
         unit = "requests/week" if dem["source"] == "requests" else "inhabitants"
+        if np.isnan(w).any():
+            raise ScenarioError("'demand.forecast' has NaN values")
     elif dem["source"] == "requests":
         if network.requests is None:
-            raise ScenarioError(
+            if np.isnan(np.asarray(network.population, dtype=float)).all():
+                raise _no_demand(len(ids))
+            raise NoDemandError(
                 "'demand.source' is 'requests' but the dataset has no operations and "
                 "no demand estimate: use 'demand.source' 'population' (with "
-                "'requests_per_capita' for requests/week) or import operations"
+                "'requests_per_capita' for requests/week) or import operations",
+                "absent",
+                len(ids),
             )
         w = np.asarray(network.requests, dtype=float)
         unit = "requests/week"
@@ -631,11 +676,70 @@ def scenario_demand(
             unit = "requests/week"
     if w.shape != (len(ids),):
         raise ScenarioError(f"demand has {w.size} values, expected {len(ids)}")
-    if np.isnan(w).any() or (w < 0).any():
-        raise ScenarioError("demand has NaN or negative values")
+    if (w < 0).any():
+        raise ScenarioError("demand has negative values")
     if "growth_rate" in dem:
         w = w * (1.0 + dem["growth_rate"]) ** dem.get("years", 1)
     return w, unit
+
+
+def _no_demand(n: int) -> NoDemandError:
+    return NoDemandError(
+        f"no demand to plan for: none of the {n} communes has a known population "
+        "and the dataset has no operations; import a population table "
+        "(import --population FILE, or --population-column for a column of the "
+        "boundary file) or weekly operations (import --operations FILE)",
+        "unknown",
+        n,
+    )
+
+
+def known_demand(
+    weights: Any, demand_unit: str = "inhabitants"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The demand the run plans for, and the communes left out because it is unknown.
+
+    Communes whose demand is NaN (unknown population) get no weight: they count
+    neither in the objective nor in the KPIs, and the run lists them. Refuses a
+    demand that is unknown everywhere or zero everywhere, rather than solve a
+    plan for nobody.
+
+    Returns
+    -------
+    weights : ndarray
+        ``weights`` with 0 where unknown.
+    unknown : ndarray of bool
+        The communes left out.
+
+    Raises
+    ------
+    NoDemandError
+        Every commune unknown (``reason`` "unknown") or every known one zero
+        (``reason`` "zero").
+
+    Examples
+    --------
+    >>> w, unknown = known_demand([4.0, float("nan"), 1.0])
+    >>> w.tolist(), unknown.tolist()
+    ([4.0, 0.0, 1.0], [False, True, False])
+    >>> known_demand([float("nan")] * 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    optimization.scenario.NoDemandError: no demand to plan for: none of the 2 ...
+    """
+    w = np.asarray(weights, dtype=float)
+    unknown = np.isnan(w)
+    if unknown.all():
+        raise _no_demand(len(w))
+    w = np.where(unknown, 0.0, w)
+    if not w.sum() > 0:
+        raise NoDemandError(
+            f"the demand ({demand_unit}) is zero in every commune: nothing to plan; "
+            "check the demand source, the period and the document types",
+            "zero",
+            len(w),
+        )
+    return w, unknown
 
 
 #: Columns of the site table and their dtypes, kept when a side is empty (a
@@ -812,22 +916,19 @@ def run_scenario(
         no solution within the time limit.
     """
     sites = _site_frame(network, spec)
-    weights, demand_unit = scenario_demand(spec, network, demand)
-    if not weights.sum() > 0:
-        raise ScenarioError(
-            f"the demand ({demand_unit}) is zero in every commune: nothing to plan; "
-            "check the demand source, the period and the document types"
-        )
-    notes = input_notes(spec, network, sites, demand)
+    raw, demand_unit = scenario_demand(spec, network, demand)
+    weights, unknown = known_demand(raw, demand_unit)
+    notes = input_notes(spec, network, sites, demand, unknown)
     max_points = _aggregation_points(
         spec, len(weights), len(sites), cost_matrix, aggregate_threshold
     )
     if max_points is not None:
-        return _noted(
+        return _finish(
             _run_pmedian_aggregated(
                 spec, network, sites, weights, demand_unit, max_points
             ),
             notes,
+            unknown,
         )
     D = (
         _cost_matrix(spec, network, sites)
@@ -848,11 +949,12 @@ def run_scenario(
     existing = sites["existing"].to_numpy()
     capacities = sites["capacity"].to_numpy()
     if spec.model == "reallocation":
-        return _noted(
+        return _finish(
             _run_reallocation(
                 spec, network, sites, weights, D, {**solver_kw, "progress": progress}
             ),
             notes,
+            unknown,
         )
     capacitated = bool(par.get("capacitated", False))
     if capacitated and demand_unit != "requests/week":
@@ -989,7 +1091,7 @@ def run_scenario(
         summary["covered_demand"] = report.objective
     geo = _geojson(network, sites, centers, communes)
     result = ScenarioResult(spec, report, summary, centers, communes, geo, model)
-    return _noted(result, notes)
+    return _finish(result, notes, unknown)
 
 
 def input_notes(
@@ -997,8 +1099,12 @@ def input_notes(
     network: NetworkInputs,
     sites: pd.DataFrame,
     demand: Any = None,
+    unknown_demand: Any = None,
 ) -> list[str]:
     """What a run assumes in place of missing data, said in its summary.
+
+    ``unknown_demand`` marks the communes left out of the demand
+    (:func:`known_demand`).
 
     Examples
     --------
@@ -1023,6 +1129,14 @@ def input_notes(
             "no operations in the dataset: requests/week are the estimates made "
             "from population at import"
         )
+    left_out = _left_out(network, unknown_demand)
+    if left_out:
+        notes.append(
+            f"{len(left_out)} of {len(network.commune_ids)} communes have no known "
+            f"population (e.g. {left_out[:3]}): left out of the demand, counted "
+            "neither in the objective nor in the KPIs; their demand is empty in the "
+            "communes table; import their population to plan for them"
+        )
     unknown = sites.loc[sites["capacity"].isna(), "site_id"].tolist()
     if unknown:
         notes.append(
@@ -1032,8 +1146,36 @@ def input_notes(
     return notes
 
 
-def _noted(result: ScenarioResult, notes: list[str]) -> ScenarioResult:
+def _left_out(network: NetworkInputs, unknown: Any) -> list[str]:
+    """Ids of the communes whose demand is unknown."""
+    if unknown is None:
+        return []
+    rows = np.flatnonzero(np.asarray(unknown, dtype=bool))
+    return [str(network.commune_ids[i]) for i in rows]
+
+
+def _finish(
+    result: ScenarioResult, notes: list[str], unknown: np.ndarray
+) -> ScenarioResult:
+    """Notes in the summary; communes with unknown demand marked, not shown as 0.
+
+    Their demand is NaN in the communes table (empty in CSV, "n.d." on screen)
+    and ``summary["demand"]`` counts them.
+    """
     result.summary["notes"] = list(notes)
+    table = result.assignments  # one row per commune, in the network's order
+    table["demand"] = table["demand"].astype(float).mask(np.asarray(unknown, bool))
+    left_out = table.loc[np.asarray(unknown, bool), "commune_id"].astype(str).tolist()
+    result.summary["demand"] = {
+        "communes": len(table),
+        "unknown_communes": len(left_out),
+        "unknown_examples": left_out[:5],
+    }
+    gone = set(left_out)
+    for feature in result.geojson.get("features", []):
+        props = feature["properties"]
+        if props.get("kind") == "commune" and str(props.get("commune_id")) in gone:
+            props["demand"] = None
     return result
 
 

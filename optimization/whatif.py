@@ -275,6 +275,41 @@ def demand_vector(
     return total
 
 
+def unknown_requests(network: NetworkInputs) -> np.ndarray:
+    """Communes whose weekly requests are unknown, for the scenario screen's demand.
+
+    Counted requests are known everywhere (a commune without any counts 0); requests
+    estimated from population at import are unknown where the population is; with
+    neither, every commune whose population is unknown.
+
+    Examples
+    --------
+    >>> net = NetworkInputs(["a", "b"], ["A", "B"], ["d"] * 2, ["D"] * 2, ["r"] * 2,
+    ...                     ["R"] * 2, [10.0, float("nan")], [0.0, 1.0], [0.0, 0.0],
+    ...                     [], [], [], [], [], [], [], requests=[0.5, float("nan")],
+    ...                     requests_source="estimated")
+    >>> unknown_requests(net).tolist()
+    [False, True]
+    """
+    values = network.requests if network.requests is not None else network.population
+    return np.isnan(np.asarray(values, dtype=float))
+
+
+def with_unknown(demand: np.ndarray, unknown: np.ndarray | None) -> np.ndarray:
+    """``demand`` with NaN where it is unknown, as the engine reads it (left out
+    of the run and reported, see :func:`optimization.scenario.known_demand`).
+
+    Examples
+    --------
+    >>> with_unknown(np.array([2.0, 0.0]), np.array([False, True])).tolist()
+    [2.0, nan]
+    """
+    demand = np.asarray(demand, dtype=float)
+    if unknown is None:
+        return demand
+    return np.where(np.asarray(unknown, dtype=bool), np.nan, demand)
+
+
 def build_spec(whatif: WhatIf, n_existing: int) -> dict[str, Any]:
     """The engine's scenario spec (see :mod:`optimization.scenario`)."""
     locked = [s for s, v in whatif.sites.items() if v == "locked"]
@@ -417,7 +452,8 @@ def zone_kpis(
         out["overloaded_centers"] = int((excess > 1e-9).sum())
         out["unmet_demand"] = float(excess.sum())
     if population is not None:
-        people = float(np.asarray(population, dtype=float)[rows].sum())
+        # communes with a known population only, as on the main screen
+        people = float(np.nansum(np.asarray(population, dtype=float)[rows]))
         out["centers_per_100k"] = (
             out["open_centers"] * 1e5 / people if people > 0 else float("nan")
         )

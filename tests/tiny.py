@@ -154,19 +154,25 @@ def tiny_bundle() -> Bundle:
     )
 
 
-def new_country_bundle(candidates: bool = False) -> Bundle:
+def new_country_bundle(candidates: bool = False, unknown: tuple = ()) -> Bundle:
     """The tiny country as a new one: boundaries and population only.
 
     No center, no operations; demand estimated from population as the import
     does (``estimate_demand``); candidate site K1 only when ``candidates``.
+    The communes in ``unknown`` have no population (NULL, as a partial join or
+    boundaries alone store it), hence no demand estimate either.
     """
     from data.importers.bundle import estimate_demand
 
     bundle = tiny_bundle()
-    communes = bundle.units[bundle.units["level"] == 2]
+    units = bundle.units.copy()
+    units["population"] = units["population"].astype(float)
+    units.loc[units["unit_code"].isin(unknown), "population"] = float("nan")
+    communes = units[(units["level"] == 2) & units["population"].notna()]
     return dataclasses.replace(
         bundle,
         name="Pays neuf",
+        units=units,
         centers=bundle.centers.iloc[0:0],
         candidates=bundle.candidates if candidates else bundle.candidates.iloc[0:0],
         operations=bundle.operations.iloc[0:0],
