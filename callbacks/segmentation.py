@@ -16,7 +16,7 @@ from data import exports
 from data.indicators import INDICATORS
 from data.store import StoreError
 from geo.display import view_for_bounds
-from geo.segmentation import METHODS, free_codes
+from geo.segmentation import METHODS, UnknownPopulationError, free_codes
 from layouts import segmentation as seg_layout
 from layouts.messages import bad_input_alert
 
@@ -97,6 +97,10 @@ def run_segmentation(
             progress=progress,
             frame=frame,
         )
+    except UnknownPopulationError as exc:
+        needs = ", ".join(t(f"seg.feature.{f}", lang).lower() for f in exc.features)
+        text = t("seg.msg.no_population", lang, n=exc.communes, features=needs)
+        return None, [_alert(text)]
     except ValueError as exc:
         return None, [_alert(t("seg.msg.failed", lang, error=exc), "danger")]
     return result.to_dict(part["code"].tolist()) | {"region": region or None}, []
@@ -176,6 +180,9 @@ def propose_sites(n_clicks, n_sites, region, dataset_id, lang):
         sites = seg_service.cached_sites(
             config.database_url, dctx.info.id, region or None, n_sites
         )
+    except UnknownPopulationError as exc:
+        text = t("seg.sites.no_population", lang, n=exc.communes)
+        return no_update, no_update, _alert(text)
     except ValueError as exc:
         return (
             no_update,
@@ -183,7 +190,9 @@ def propose_sites(n_clicks, n_sites, region, dataset_id, lang):
             _alert(t("seg.msg.failed", lang, error=exc), "danger"),
         )
     records = sites.to_dict("records")
-    return records, seg_layout.sites_table(records, lang), None
+    unknown = sites.attrs.get("population_unknown", 0)
+    note = _alert(t("seg.sites.left_out", lang, n=unknown), "info") if unknown else None
+    return records, seg_layout.sites_table(records, lang), note
 
 
 @requires("segmentation")
@@ -217,7 +226,8 @@ def export(n_csv, n_xlsx, result, reco_values, reco_ids, dataset_id, lang):
         return no_update
     config, dctx = _context(dataset_id)
     frame = seg_service.cached_indicators(config.database_url, dctx.info.id)
-    frame = frame[frame["code"].isin(result["labels"])]
+    # the communes left out (population unknown) are listed too, without a cluster
+    frame = frame[frame["code"].isin([*result["labels"], *result.get("left_out", [])])]
     recos = {
         i["index"]: v for i, v in zip(reco_ids or [], reco_values or [], strict=True)
     }

@@ -1696,6 +1696,54 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Valeurs manquantes remplacées par la médiane : {details} ({n} communes concernées).",
         "en": "Missing values replaced by the median: {details} ({n} communes affected).",
     },
+    "seg.msg.left_out": {
+        "fr": "{n} commune(s) sans population connue laissée(s) hors de la "
+        "segmentation : les indicateurs choisis qui en dépendent ({features}) n'y "
+        "sont pas définis (n.d. sur la carte, sans groupe dans l'export). Importez "
+        "leur population, ou choisissez d'autres indicateurs, pour les inclure.",
+        "en": "{n} commune(s) without a known population left out of the "
+        "segmentation: the chosen indicators that depend on it ({features}) are "
+        "undefined there (n/a on the map, no cluster in the export). Import their "
+        "population, or choose other indicators, to include them.",
+    },
+    "seg.msg.population_unknown": {
+        "fr": "{n} commune(s) sans population connue : segmentée(s) sur les "
+        "indicateurs choisis, mais hors de la population des groupes (n.d.).",
+        "en": "{n} commune(s) without a known population: segmented on the chosen "
+        "indicators, but left out of the clusters' population (n/a).",
+    },
+    "seg.msg.no_population": {
+        "fr": "Aucune des {n} communes de la zone n'a de population connue : les "
+        "indicateurs choisis qui en dépendent ({features}) ne peuvent pas être "
+        "calculés. Choisissez des indicateurs qui n'en dépendent pas (délai moyen, "
+        "taux de rejet...) ou importez la population.",
+        "en": "None of the area's {n} communes has a known population: the chosen "
+        "indicators that depend on it ({features}) cannot be computed. Choose "
+        "indicators that do not depend on it (mean delay, rejection rate...) or "
+        "import the population.",
+    },
+    "seg.left_out_hover": {
+        "fr": "n.d. (population inconnue : hors segmentation)",
+        "en": "n/a (population unknown: not segmented)",
+    },
+    "seg.profile.population_unknown": {
+        "fr": "+ {n} commune(s) n.d.",
+        "en": "+ {n} commune(s) n/a",
+    },
+    "seg.sites.left_out": {
+        "fr": "{n} commune(s) sans population connue laissée(s) de côté : elles ne "
+        "pèsent pas dans le choix des sites et ne comptent dans aucune population "
+        "desservie.",
+        "en": "{n} commune(s) without a known population left out: they weigh "
+        "nothing in choosing the sites and count in no population served.",
+    },
+    "seg.sites.no_population": {
+        "fr": "Aucune des {n} communes de la zone n'a de population connue : les "
+        "sites, pondérés par la population, ne peuvent pas être proposés. Importez "
+        "la population.",
+        "en": "None of the area's {n} communes has a known population: sites, "
+        "weighted by population, cannot be proposed. Import the population.",
+    },
     "seg.msg.no_missing": {
         "fr": "Aucune valeur manquante : aucune imputation.",
         "en": "No missing value: nothing imputed.",

@@ -13,7 +13,7 @@ from dashapp.filters import default_period
 from dashapp.parsing import BadInputError, parse_id, parse_number, shown_value
 from data import exports
 from data import kpi as kpi_mod
-from data.indicators import LOG_SCALE, commune_indicators
+from data.indicators import LOG_SCALE, POPULATION_INDICATORS, commune_indicators
 from data.views import DatasetContext
 from geo import segmentation as seg_mod
 
@@ -57,7 +57,11 @@ def run(
     progress=None,
     frame: pd.DataFrame | None = None,
 ) -> tuple[seg_mod.Segmentation, pd.DataFrame]:
-    """Segment the communes of ``region``; returns the result and their indicators."""
+    """Segment the communes of ``region``; returns the result and their indicators.
+
+    Communes of unknown population are left out when a chosen indicator needs it
+    (``geo.segmentation.segment``'s ``population_features``), and the result says so.
+    """
     communes = scope_communes(ctx, region)
     frame = indicator_frame(store, ctx) if frame is None else frame
     frame = frame.loc[communes["id"].to_numpy()]
@@ -69,6 +73,7 @@ def run(
         geometry=communes.geometry.to_numpy() if method == "contiguous" else None,
         progress=progress,
         log_features=[f for f in features if f in LOG_SCALE],
+        population_features=POPULATION_INDICATORS,
     )
     return result, frame
 
@@ -83,7 +88,8 @@ def cached_indicators(url: str, dataset_id: int) -> pd.DataFrame:
 
 @cache.memoize()
 def cached_sites(url: str, dataset_id: int, region: str | None, k: int) -> pd.DataFrame:
-    """Proposed sites for ``k`` new centers in the region (population-weighted)."""
+    """Proposed sites for ``k`` new centers in the region (population-weighted;
+    ``attrs["population_unknown"]`` counts the communes left out)."""
     from dashapp import services
 
     ctx = services.context(url, dataset_id)
@@ -192,7 +198,13 @@ def write_clusters(store, args) -> str:
         exports.write_csv(communes, out)
     if args.profiles:
         exports.write_csv(profile, args.profiles)
+    left_out = (
+        f"; {len(result.left_out)} communes without a known population left out "
+        f"({', '.join(result.population_features)} need it), no cluster in the file"
+        if result.left_out
+        else ""
+    )
     return (
-        f"{len(communes)} communes in {result.k} clusters ({result.method}, "
-        f"silhouette {result.silhouette:.3f}) written to {out}"
+        f"{len(result.labels)} communes in {result.k} clusters ({result.method}, "
+        f"silhouette {result.silhouette:.3f}) written to {out}{left_out}"
     )

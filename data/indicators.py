@@ -28,7 +28,9 @@ class Indicator:
 
     ``source`` is a KPI id of :mod:`data.kpi` (computed from the commune's
     measures) or a column of the units table; ``unit`` is the display unit;
-    ``log_scale`` marks a very skewed indicator clustered as ``log(1 + value)``.
+    ``log_scale`` marks a very skewed indicator clustered as ``log(1 + value)``;
+    ``needs_population`` one that is undefined for a commune of unknown population
+    (per inhabitant, per km² of inhabitants, or weighted by them).
     """
 
     id: str
@@ -37,22 +39,39 @@ class Indicator:
     unit: str
     decimals: int = 1
     log_scale: bool = False
+    needs_population: bool = False
 
 
 INDICATORS: dict[str, Indicator] = {
     i.id: i
     for i in [
-        Indicator("demand_per_1000", "requests_per_1000", True, "‰/an"),
+        Indicator(
+            "demand_per_1000",
+            "requests_per_1000",
+            True,
+            "‰/an",
+            needs_population=True,
+        ),
         Indicator("mean_delay", "mean_delay", True, "j"),
         Indicator("rejection_rate", "rejection_rate", True, "%"),
-        Indicator("distance_km", "mean_distance", True, "km"),
-        Indicator("density", "density", False, "hab./km²", 0, log_scale=True),
+        # the population-weighted mean distance, as the main screen shows it
+        Indicator("distance_km", "mean_distance", True, "km", needs_population=True),
+        Indicator(
+            "density",
+            "density",
+            False,
+            "hab./km²",
+            0,
+            log_scale=True,
+            needs_population=True,
+        ),
         Indicator("poverty_rate", "poverty_rate", False, "%"),
         Indicator("literacy_rate", "literacy_rate", False, "%"),
         Indicator("internet_rate", "internet_rate", False, "%"),
     ]
 }
 LOG_SCALE = tuple(i.id for i in INDICATORS.values() if i.log_scale)
+POPULATION_INDICATORS = tuple(i.id for i in INDICATORS.values() if i.needs_population)
 DEFAULT_INDICATORS = (
     "demand_per_1000",
     "mean_delay",

@@ -8,11 +8,16 @@ Two tools for analysts and planners, on plain frames and arrays:
   neighbouring communes (each cluster is one connected set of communes). The number
   of clusters is chosen by the silhouette over a range unless given. Labels are
   ordered by cluster population (0 is the most populated), so the same inputs give
-  the same labels.
+  the same labels. A commune of unknown population (NaN) is never counted as 0
+  inhabitants: it is left out of the segmentation when a chosen indicator needs the
+  population (``population_features``: per-capita rates, densities, population-
+  weighted means), and otherwise clustered but left out of the clusters'
+  population; both counts are reported.
 - :func:`cluster_sites` proposes ``k`` sites for new centers by KMeans on the
   communes' representative points weighted by population, in a local azimuthal
   equidistant projection (metres, centred on the communes), each site snapped to
-  the commune it falls in.
+  the commune it falls in; communes of unknown population are left out (counted in
+  ``attrs["population_unknown"]``).
 
 Examples
 --------
@@ -51,6 +56,23 @@ MAX_TRAITS = 3
 WGS84 = "EPSG:4326"
 
 Progress = Callable[[int, int], None]
+
+
+class UnknownPopulationError(ValueError):
+    """No commune of the area has a known population, and the analysis needs one.
+
+    ``features`` are the chosen indicators that need the population (empty for the
+    proposed sites, weighted by it); ``communes`` is the number of communes.
+    """
+
+    def __init__(self, features: Sequence[str], communes: int) -> None:
+        needs = f" (needed by {', '.join(features)})" if features else ""
+        super().__init__(
+            f"none of the {communes} communes has a known population{needs}: import "
+            "their population, or choose indicators that do not depend on it"
+        )
+        self.features = tuple(features)
+        self.communes = communes
 
 
 # -- features -----------------------------------------------------------------------
@@ -349,7 +371,9 @@ def profile(
     Means are plain means over the cluster's communes of the *observed* values
     (imputed values are left out, so imputation never shapes a profile).
     ``<f>_diff`` is the cluster mean minus the mean of all communes; ``<f>_z`` the
-    same difference in standard deviations of all communes.
+    same difference in standard deviations of all communes. ``population`` sums
+    the known populations (NaN when none of the cluster's communes has one);
+    ``population_unknown`` counts the communes whose population is unknown.
 
     Examples
     --------
@@ -362,18 +386,21 @@ def profile(
     values = frame[list(features)].apply(pd.to_numeric, errors="coerce")
     overall_mean = values.mean()
     overall_std = values.std(ddof=0)
-    pop = pd.to_numeric(frame[population], errors="coerce").fillna(0.0)
+    pop = pd.to_numeric(frame[population], errors="coerce").to_numpy(dtype=float)
     rows = []
-    total_pop = float(pop.sum())
+    total_pop = float(np.nansum(pop))
     for label in sorted(np.unique(labels)):
         mask = labels == label
+        known = ~np.isnan(pop[mask])
+        people = float(pop[mask][known].sum()) if known.any() else float("nan")
         row = {
             "cluster": int(label),
             "n_communes": int(mask.sum()),
-            "population": float(pop[mask].sum()),
-            "population_share": float(pop[mask].sum()) / total_pop * 100.0
+            "population": people,
+            "population_share": people / total_pop * 100.0
             if total_pop > 0
             else float("nan"),
+            "population_unknown": int((~known).sum()),
         }
         means = values[mask].mean()
         for f in features:
@@ -488,6 +515,16 @@ class Segmentation:
         Missing values replaced by the median, per feature.
     bridges : list of (int, int)
         Row pairs joined to connect islands (contiguous method only).
+    left_out : list
+        Index of the communes left out (population unknown, and a chosen
+        indicator needs it); ``labels`` and ``pca`` have no row for them.
+    population_unknown : int
+        Communes clustered whose population is unknown (not in any cluster's
+        population).
+    population_features : tuple of str
+        The chosen indicators that need the population.
+    index : Index, optional
+        Index of the whole input frame (left-out communes included).
     """
 
     labels: pd.Series
@@ -504,6 +541,10 @@ class Segmentation:
     fill_values: dict[str, float]
     n_imputed_rows: int
     bridges: list[tuple[int, int]] = field(default_factory=list)
+    left_out: list = field(default_factory=list)
+    population_unknown: int = 0
+    population_features: tuple[str, ...] = ()
+    index: pd.Index | None = None
 
     @property
     def silhouette(self) -> float:
@@ -513,13 +554,17 @@ class Segmentation:
     def to_dict(self, keys: Sequence | None = None) -> dict:
         """Plain JSON-able summary (labels keyed by ``keys``, default the index).
 
+        ``keys`` name the rows of the whole input frame, left-out communes
+        included (listed under ``left_out``).
+
         Examples
         --------
         >>> frame = pd.DataFrame({"a": [0.0, 0.1, 5.0], "population": [1, 1, 1]})
         >>> segment(frame, ["a"], k=2).to_dict(["X", "Y", "Z"])["labels"]
         {'X': 0, 'Y': 0, 'Z': 1}
         """
-        keys = list(self.labels.index if keys is None else keys)
+        index = self.labels.index if self.index is None else self.index
+        key_of = dict(zip(index, index if keys is None else keys, strict=True))
 
         def clean(v: float) -> float | None:
             return None if not np.isfinite(v) else round(float(v), 6)
@@ -528,7 +573,10 @@ class Segmentation:
             "k": self.k,
             "method": self.method,
             "features": list(self.features),
-            "labels": dict(zip(keys, self.labels.astype(int).tolist(), strict=True)),
+            "labels": {key_of[i]: int(v) for i, v in self.labels.items()},
+            "left_out": [key_of[i] for i in self.left_out],
+            "population_unknown": self.population_unknown,
+            "population_features": list(self.population_features),
             "pc1": [clean(v) for v in self.pca["pc1"]],
             "pc2": [clean(v) for v in self.pca["pc2"]],
             "explained": [clean(v) for v in self.explained],
@@ -562,6 +610,7 @@ def segment(
     random_state: int = RANDOM_STATE,
     progress: Progress | None = None,
     log_features: Sequence[str] = (),
+    population_features: Sequence[str] = (),
 ) -> Segmentation:
     """Cluster communes on standardised indicators; choose k by silhouette if asked.
 
@@ -587,6 +636,15 @@ def segment(
     log_features : sequence of str
         Features clustered on a log scale (see :func:`prepare_features`); the
         profile still reports them in their own unit.
+    population_features : sequence of str
+        Features that need the population (per-capita rates, densities,
+        population-weighted means): when one is chosen, the communes of unknown
+        population are left out (``left_out``) rather than given an imputed value.
+
+    Raises
+    ------
+    UnknownPopulationError
+        Every commune left out.
 
     Examples
     --------
@@ -594,11 +652,25 @@ def segment(
     >>> seg = segment(frame, ["a"], k="auto", k_range=(2, 3))
     >>> seg.k, seg.labels.tolist()
     (2, [0, 0, 1, 1])
+    >>> frame.loc[4] = [9.1, None]
+    >>> seg = segment(frame, ["a"], k=2, population_features=["a"])
+    >>> seg.left_out, seg.to_dict(list("VWXYZ"))["left_out"]
+    ([4], ['Z'])
     """
     if method not in METHODS:
         raise ValueError(f"method should be one of {METHODS}, got {method!r}")
     if population not in frame.columns:
         raise ValueError(f"frame lacks the population column {population!r}")
+    index = frame.index
+    unknown = pd.to_numeric(frame[population], errors="coerce").isna().to_numpy()
+    needs = tuple(f for f in features if f in set(population_features))
+    left = unknown if needs else np.zeros(len(frame), dtype=bool)
+    if left.all() and len(frame):
+        raise UnknownPopulationError(needs, len(frame))
+    if left.any():
+        frame = frame[~left]
+        if geometry is not None and len(geometry) == len(left):
+            geometry = np.asarray(geometry, dtype=object)[~left]
     prepared = prepare_features(frame, features, log_features)
     n = len(frame)
     auto = isinstance(k, str)
@@ -622,6 +694,7 @@ def segment(
         prepared.X, k_range, method, connectivity, random_state, progress
     )
     chosen = scores.best_k if auto else int(k)
+    # ordered by the known population (an unknown one adds nothing)
     pop = pd.to_numeric(frame[population], errors="coerce").fillna(0.0).to_numpy()
     labels = order_labels(fitted[chosen], pop)
     pca = PCA(n_components=min(2, prepared.X.shape[1]), random_state=random_state)
@@ -646,6 +719,10 @@ def segment(
         fill_values=prepared.fill_values,
         n_imputed_rows=int(prepared.imputed_rows.sum()),
         bridges=bridges,
+        left_out=list(index[left]),
+        population_unknown=int((unknown & ~left).sum()),
+        population_features=needs,
+        index=index,
     )
 
 
@@ -729,6 +806,14 @@ def cluster_sites(
         codes ``<prefix>01``, ``<prefix>02``, ... ``population_served`` and
         ``mean_distance_km`` (population-weighted great-circle distance from the
         communes of the catchment to the site) describe each site's catchment.
+        Communes whose weight is unknown (NaN) are left out, neither a weight of 0
+        in a catchment nor a place for a site: ``attrs["population_unknown"]``
+        counts them.
+
+    Raises
+    ------
+    UnknownPopulationError
+        No commune has a known weight.
 
     Examples
     --------
@@ -748,9 +833,12 @@ def cluster_sites(
     )
     if missing:
         raise ValueError(f"communes lack columns: {', '.join(sorted(missing))}")
-    w = pd.to_numeric(communes[weight], errors="coerce").fillna(0.0).to_numpy()
+    w = pd.to_numeric(communes[weight], errors="coerce").to_numpy(dtype=float)
     if (w < 0).any():
         raise ValueError(f"'{weight}' should not be negative")
+    unknown = np.isnan(w)
+    if unknown.all():
+        raise UnknownPopulationError((), len(w))
     n_positive = int((w > 0).sum())
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise ValueError(f"k should be an integer, got {k!r}")
@@ -764,9 +852,12 @@ def cluster_sites(
     crs = local_crs(lon, lat)
     to_xy = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
     xy = np.column_stack(to_xy.transform(lon, lat))
+    # only communes of known population take part; a site may still fall in another
+    known = np.flatnonzero(~unknown)
     model = KMeans(n_clusters=int(k), n_init=10, random_state=random_state)
-    raw = model.fit_predict(xy, sample_weight=w)
-    labels = order_labels(raw, w)
+    raw = model.fit_predict(xy[known], sample_weight=w[known])
+    labels = np.full(len(w), -1)
+    labels[known] = order_labels(raw, w[known])
     centres = np.array(
         [
             np.average(xy[labels == c], axis=0, weights=_safe(w[labels == c]))
@@ -802,7 +893,9 @@ def cluster_sites(
                 "mean_distance_km": float(np.average(dist, weights=_safe(w[members]))),
             }
         )
-    return pd.DataFrame(rows, columns=SITE_COLUMNS)
+    sites = pd.DataFrame(rows, columns=SITE_COLUMNS)
+    sites.attrs["population_unknown"] = int(unknown.sum())
+    return sites
 
 
 def _safe(weights: np.ndarray) -> np.ndarray:

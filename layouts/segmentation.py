@@ -285,11 +285,16 @@ def cluster_map(
 ) -> dict:
     """Communes coloured by cluster, existing centers and proposed sites."""
     labels = (result or {}).get("labels", {})
+    left_out = set((result or {}).get("left_out", []))
     k = int((result or {}).get("k", 1))
     z = [labels.get(c) for c in codes]
     group = [
-        t("seg.cluster", lang, n=v + 1) if v is not None else t("map.outside", lang)
-        for v in z
+        t("seg.cluster", lang, n=v + 1)
+        if v is not None
+        else t("seg.left_out_hover", lang)
+        if c in left_out
+        else t("map.outside", lang)
+        for c, v in zip(codes, z, strict=True)
     ]
     context = {
         "type": "choroplethmap",
@@ -488,9 +493,7 @@ def profile_table(result: dict | None, lang: str) -> html.Div | dbc.Table:
         cells = [
             html.Td([swatch, t("seg.cluster", lang, n=c + 1)], className="text-nowrap"),
             html.Td(fmt(row["n_communes"], 0, lang)),
-            html.Td(
-                f"{fmt(row['population'], 0, lang)} ({fmt(row['population_share'], 0, lang)} %)"
-            ),
+            html.Td(_population_cell(row, lang)),
         ]
         for f in features:
             dec = INDICATORS[f].decimals
@@ -533,9 +536,36 @@ def profile_table(result: dict | None, lang: str) -> html.Div | dbc.Table:
     )
 
 
+def _population_cell(row: dict, lang: str) -> str:
+    """A cluster's known population and share, and how many communes are n.d."""
+    if row.get("population") is None:  # no commune of the cluster has one
+        text = t("kpi.no_data", lang)
+    else:
+        text = (
+            f"{fmt(row['population'], 0, lang)} "
+            f"({fmt(row['population_share'], 0, lang)} %)"
+        )
+    unknown = row.get("population_unknown") or 0
+    if unknown:
+        text += " " + t("seg.profile.population_unknown", lang, n=unknown)
+    return text
+
+
 def messages(result: dict, lang: str) -> list[str]:
-    """What the run did to the data: imputation, log scale, bridged islands."""
+    """What the run did to the data: communes of unknown population, imputation,
+    log scale, bridged islands."""
     out = []
+    left_out = result.get("left_out") or []
+    if left_out:
+        needs = ", ".join(
+            t(f"seg.feature.{f}", lang).lower()
+            for f in result.get("population_features", [])
+        )
+        out.append(t("seg.msg.left_out", lang, n=len(left_out), features=needs))
+    if result.get("population_unknown"):
+        out.append(
+            t("seg.msg.population_unknown", lang, n=result["population_unknown"])
+        )
     missing = {f: n for f, n in result["imputed"].items() if n}
     if missing:
         details = ", ".join(
@@ -603,7 +633,8 @@ def export_tables(
     """Commune labels and cluster profiles for the CSV/Excel export.
 
     ``communes`` has ``code``, ``name`` and the indicator columns (indexed by any
-    key); clusters are numbered from 1 as on the screen.
+    key); clusters are numbered from 1 as on the screen. A commune left out (its
+    population unknown) has no cluster and says why in ``description``.
     """
     recos = default_recommendations(result, lang) | {
         int(c): text for c, text in recommendations.items() if text is not None
@@ -615,7 +646,9 @@ def export_tables(
     profile["cluster"] = profile["cluster"] + 1
     table = communes[["code", "name", *result["features"]]].copy()
     label = table["code"].map(result["labels"])
-    table.insert(2, "cluster", label + 1)
+    table.insert(2, "cluster", (label + 1).astype("Int64"))
     table["description"] = label.map(words)
+    out = table["code"].isin(result.get("left_out", []))
+    table.loc[out, "description"] = t("seg.left_out_hover", lang)
     table["recommendation"] = label.map(recos)
     return table.reset_index(drop=True), profile
