@@ -7,7 +7,7 @@ import functools
 import re
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, ctx, no_update, set_props
+from dash import ALL, MATCH, Input, Output, State, ctx, no_update, set_props
 from dash.exceptions import PreventUpdate
 
 from dashapp import current_config, ids, importing, request_lang, services
@@ -15,7 +15,8 @@ from dashapp import uploads as uploads_mod
 from dashapp.auth import audit_note, current_user, record, requires
 from dashapp.config import Config
 from dashapp.i18n import t
-from dashapp.parsing import BadInputError, UnknownIdError, parse_id
+from dashapp.parsing import BadInputError, UnknownIdError, parse_id, shown_value
+from data.importers.boundaries import parse_level_names
 from data.importers.bundle import check_rate
 from data.store import StoreError
 from geo.display import to_geojson
@@ -76,9 +77,15 @@ def receive_uploads(contents, filenames, n_clear, uploads, lang):
 
 
 _FIELD = re.compile(
-    r"^(code|name|level|convention|join|join_parent|join_mode|population|parent[0-9]"
-    r"|capacity_week|opening_cost|layer)$"
+    r"^(code|name|level|convention|join|join_by|join_parent|join_mode|population"
+    r"|parent[0-9](_name)?|capacity_week|opening_cost|layer|delimiter|encoding)$"
 )
+#: Fields whose value is one of a fixed set, whatever the browser sends.
+_CHOICES = {
+    "join_by": ("", *importing.JOINS),
+    "delimiter": tuple(importing.DELIMITERS),
+    "encoding": ("", *importing.ENCODINGS),
+}
 
 
 def _with_choices(files, role_values, role_ids, col_values, col_ids):
@@ -102,19 +109,37 @@ def _with_choices(files, role_values, role_ids, col_values, col_ids):
             str(field)
         ):
             raise KeyError(field)
+        if field in _CHOICES and (value or "") not in _CHOICES[field]:
+            raise KeyError(field)
         if field.startswith("parent"):
-            k = int(field.removeprefix("parent"))
-            parents = [list(p) for p in mapping.get("parents") or []]
+            k = int(field[len("parent")])
+            parents = [list(p) + [None] * (2 - len(p)) for p in
+                       mapping.get("parents") or [] if isinstance(p, list)]  # fmt: skip
             while len(parents) <= k:
                 parents.append([None, None])
-            parents[k] = [
-                value or None,
-                parents[k][1] if value == parents[k][0] else None,
-            ]
+            parents[k][1 if field.endswith("_name") else 0] = value or None
             mapping["parents"] = parents
         else:
             mapping[field] = value or None
     return files
+
+
+@requires("import")
+def redraw_mapping(role, id_, uploads, lang):
+    """The mapping controls of a file whose role was changed on screen."""
+    try:
+        k = id_["index"]
+        info = dict(uploads["files"][k])
+    except (KeyError, IndexError, TypeError):
+        raise PreventUpdate from None
+    if role not in uploads_mod.ROLES or not isinstance(k, int) or role == info.get(
+        "role"
+    ):
+        raise PreventUpdate
+    columns = [c for c in info.get("columns") or [] if isinstance(c, str)]
+    info.update(role=role, columns=columns,
+                mapping=importing.guess_for_role(columns, role))  # fmt: skip
+    return lay.mapping_controls(k, info, lang)
 
 
 def _population(summary: dict, lang: str) -> str:
@@ -152,10 +177,12 @@ def run_import_job(
     activate,
     lang,
     n_partial=None,
+    levels=None,
 ):
     """Check the files (dry run) or import them; report, preview, dataset list.
 
-    "Import anyway (partial)" (``imp_partial``) imports with a partial join.
+    "Import anyway (partial)" (``imp_partial``) imports with a partial join;
+    ``levels``: the level codes typed, top first (empty: from the files).
     """
     trigger = ctx.triggered_id
     partial = isinstance(trigger, dict) and trigger.get("type") == ids.IMP_PARTIAL
@@ -177,13 +204,17 @@ def run_import_job(
         alert = dbc.Alert(t("imp.upload_again", lang), color="danger", className="py-2")
         return [alert], no_update, no_update, no_update
     rates, bad = _rates(rate_values, rate_ids, lang)
+    try:
+        level_names = parse_level_names(levels if isinstance(levels, str) else None)
+    except ValueError:
+        bad.append(t("imp.bad_levels", lang, value=shown_value(levels)))
     if bad or not any(f["role"] == "boundaries" for f in files):
         text = bad or [t("imp.no_boundaries", lang)]
         alerts = [dbc.Alert(m, color="danger", className="py-2") for m in text]
         return alerts, no_update, no_update, no_update
     spec = importing.spec_from_uploads(
         folder, files, name=str(name or "Import")[:200], rates=rates,
-        join_mode="partial" if partial else None,
+        join_mode="partial" if partial else None, level_names=level_names,
     )  # fmt: skip
     kept = {}
     store = services.get_store(config.database_url)
@@ -296,6 +327,7 @@ def register(app) -> None:
         State(ids.IMP_ACTIVATE_AFTER, "value"),
         State(ids.LANG, "data"),
         Input(ids.imp_partial(ALL), "n_clicks"),  # in a report that offers it
+        State(ids.IMP_LEVELS, "value"),
         background=True,
         prevent_initial_call=True,
         running=[
@@ -306,6 +338,14 @@ def register(app) -> None:
         cancel=[Input(ids.IMP_CANCEL, "n_clicks")],
         progress=[Output(ids.IMP_PROGRESS, "value")],
     )(_job(run_import_job, config))
+    app.callback(
+        Output(ids.imp_mapping(MATCH), "children"),
+        Input(ids.imp_role(MATCH), "value"),
+        State(ids.imp_role(MATCH), "id"),
+        State(ids.IMP_UPLOADS, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(redraw_mapping)
     app.callback(
         Output(ids.IMP_REDIRECT, "href"),
         Input(ids.IMP_ACTIVATE, "n_clicks"),

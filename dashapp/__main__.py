@@ -472,6 +472,7 @@ def _import(store, args) -> int:
 
     from dashapp.importing import issue_text, join_only, run_import
     from data.importers import DEFAULT_RATES, ImportSpec, Source
+    from data.importers.boundaries import parse_level_names
     from data.importers.bundle import check_rate
 
     rates = dict(DEFAULT_RATES)
@@ -483,15 +484,10 @@ def _import(store, args) -> int:
             rates[doc.strip()] = check_rate(doc.strip(), value.strip())
         except ValueError as exc:
             raise BadInputError(f"--rate {item!r}: {exc}", "rate") from None
-    levels = args.levels.split(",") if args.levels else None
-    if levels and (
-        len(set(levels)) != len(levels) or not all(0 < len(n) <= 40 for n in levels)
-    ):
-        raise BadInputError(
-            f"--levels {args.levels!r}: expected distinct level codes of 1 to 40 "
-            "characters, top first, e.g. region,department,commune",
-            "levels",
-        )
+    try:
+        levels = parse_level_names(args.levels)
+    except ValueError as exc:
+        raise BadInputError(f"--{exc}", "levels") from None
     n_files = len(args.boundaries)
     chosen = {
         key: _per_file(args, option, n_files)

@@ -660,6 +660,44 @@ STRINGS: dict[str, dict[str, str]] = {
     "imp.field.site_opening_cost": {"fr": "Coût d'ouverture", "en": "Opening cost"},
     "imp.field.none": {"fr": "(aucune)", "en": "(none)"},
     "imp.name": {"fr": "Nom du jeu de données", "en": "Dataset name"},
+    "imp.levels": {
+        "fr": "Niveaux administratifs (facultatif)",
+        "en": "Administrative levels (optional)",
+    },
+    "imp.levels_hint": {
+        "fr": "Codes des niveaux, du plus haut à la commune, séparés par des "
+        "virgules (region, department, prefecture, province, cercle, "
+        "arrondissement, district, commune…). Vide : déduits du nombre de niveaux.",
+        "en": "Level codes, top first down to the commune, comma-separated "
+        "(region, department, prefecture, province, cercle, arrondissement, "
+        "district, commune…). Empty: from the number of levels.",
+    },
+    "imp.bad_levels": {
+        "fr": "Niveaux « {value} » : donnez des codes distincts de 1 à 40 caractères, "
+        "du plus haut au plus bas, par ex. region,department,commune.",
+        "en": "Levels “{value}”: give distinct codes of 1 to 40 characters, top "
+        "first, e.g. region,department,commune.",
+    },
+    "imp.field.parent0_name": {
+        "fr": "Nom du niveau supérieur 1 (région)",
+        "en": "Upper level 1 name (region)",
+    },
+    "imp.field.parent1_name": {
+        "fr": "Nom du niveau supérieur 2 (département)",
+        "en": "Upper level 2 name (department)",
+    },
+    "imp.field.boundary_population": {
+        "fr": "Population (colonne de ce fichier)",
+        "en": "Population (column of this file)",
+    },
+    "imp.field.join_by": {"fr": "Joindre par", "en": "Join by"},
+    "imp.join_by.auto": {"fr": "automatique", "en": "automatic"},
+    "imp.join_by.code": {"fr": "code", "en": "code"},
+    "imp.join_by.name": {"fr": "nom", "en": "name"},
+    "imp.field.delimiter": {"fr": "Séparateur", "en": "Separator"},
+    "imp.field.encoding": {"fr": "Encodage", "en": "Encoding"},
+    "imp.detect": {"fr": "(détecté)", "en": "(detected)"},
+    "imp.tab": {"fr": "tabulation", "en": "tab"},
     "imp.name_default": {"fr": "Import du {date}", "en": "Import of {date}"},
     "imp.rates": {
         "fr": "Demandes par habitant et par an (si aucune opération n'est fournie)",

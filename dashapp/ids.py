@@ -174,6 +174,8 @@ IMP_FILES = "imp-files"
 IMP_CLEAR = "imp-clear"
 IMP_UPLOAD_MESSAGES = "imp-upload-messages"
 IMP_NAME = "imp-name"
+IMP_LEVELS = "imp-levels"
+IMP_ISSUES = "imp-issues"
 IMP_ACTIVATE_AFTER = "imp-activate-after"
 IMP_CHECK = "imp-check"
 IMP_COMMIT = "imp-commit"
@@ -194,6 +196,11 @@ def imp_role(index: int) -> dict:
 def imp_column(index: int, field: str) -> dict:
     """Pattern-matching id of one column-mapping dropdown of one uploaded file."""
     return {"type": "imp-column", "index": index, "field": field}
+
+
+def imp_mapping(index: int) -> dict:
+    """The column mapping of uploaded file ``index``, redrawn when its role changes."""
+    return {"type": "imp-mapping", "index": index}
 
 
 def imp_partial(index: int = 0) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 from dashapp.i18n import STRINGS, t
 from dashapp.parsing import BadInputError, shown_value, upload_name
 from data.importers import ImportSpec, Report, Source, assemble
-from data.importers.boundaries import GEO_SUFFIXES, LayerMapping, detect_mapping
+from data.importers.boundaries import GEO_SUFFIXES, detect_mapping
 from data.importers.bundle import JOIN_ISSUES, JOIN_MODES
 from data.importers.sites import guess_point_role
 from data.importers.tables import (
@@ -138,6 +138,13 @@ MAX_UPLOAD_MB = 60
 ROLES = ("boundaries", "population", "centers", "candidates", "operations", "ignore")
 #: Files the upload offers to pick: every vector format GDAL reads here, then tables.
 UPLOAD_SUFFIXES = (*GEO_SUFFIXES, ".csv", ".tsv", ".txt", *EXCEL_SUFFIXES)
+#: How a population table joins to communes on screen; neither: codes if they match.
+JOINS = ("code", "name")
+#: CSV separators and encodings the screen offers ("": detected); the browser's
+#: choice is checked against these.
+DELIMITERS = {"": None, ",": ",", ";": ";", "tab": "\t", "|": "|"}
+ENCODINGS = ("utf-8", "windows-1252", "utf-16", "latin-1")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 #: Columns of a centers or candidates file the screen lets the user choose.
 SITE_FIELDS = {
     "centers": ("code", "name", "capacity_week"),
@@ -194,11 +201,7 @@ def save_upload(folder: Path, name: str, contents: str) -> dict:
             if found["kind"] == "points"
             else "boundaries"
         )
-        if info["role"] == "boundaries":
-            mapping = detect_mapping(columns)
-            info["mapping"] = mapping.to_dict() if mapping else {}
-        else:
-            info["mapping"] = site_mapping(columns, info["role"])
+        info["mapping"] = guess_for_role(columns, info["role"])
         if found["layers"]:  # several of its kind: the screen offers the choice
             info["layers"] = found["layers"]
             info["mapping"]["layer"] = found["layer"]
@@ -208,17 +211,36 @@ def save_upload(folder: Path, name: str, contents: str) -> dict:
         columns = [] if frame is None else list(frame.columns)
         info["columns"] = columns
         info["role"] = guess_kind(columns) or "population"
-        if info["role"] == "population":
-            guess = guess_mapping(columns, "population")
-            info["mapping"] = {
-                "join": guess.get("code") or guess.get("name"),
-                "population": guess.get("population"),
-            }
-            if guess.get("parent"):  # a province column: homonyms told apart
-                info["mapping"]["join_parent"] = guess["parent"]
-        elif info["role"] in SITE_FIELDS:
-            info["mapping"] = site_mapping(columns, info["role"])
+        info["mapping"] = guess_for_role(columns, info["role"])
     return info
+
+
+def guess_for_role(columns: list[str], role: str) -> dict:
+    """The columns the screen proposes for a file given ``role`` (guessed by name).
+
+    Boundaries: :func:`detect_mapping` and a population column; population tables:
+    the join column, its parent column (homonyms told apart) and the counts;
+    centers and candidate sites: :func:`site_mapping`.
+    """
+    columns = [c for c in columns if isinstance(c, str)]
+    if role == "boundaries":
+        mapping = detect_mapping(columns)
+        out = mapping.to_dict() if mapping else {}
+        population = guess_mapping(columns, "population")["population"]
+        out["population"] = population if population != out.get("code") else None
+        return out
+    if role == "population":
+        guess = guess_mapping(columns, "population")
+        out = {
+            "join": guess.get("code") or guess.get("name"),
+            "population": guess.get("population"),
+        }
+        if guess.get("parent"):  # a province column: homonyms told apart
+            out["join_parent"] = guess["parent"]
+        return out
+    if role in SITE_FIELDS:
+        return site_mapping(columns, role)
+    return {}
 
 
 def site_mapping(columns: list[str], role: str) -> dict:
@@ -273,42 +295,31 @@ def spec_from_uploads(
         path = folder / f["name"]
         mapping = f.get("mapping") or {}
         if f["role"] == "boundaries":
-            layer_mapping = None
-            if mapping.get("code"):
-                parents = tuple(
-                    (p[0], p[1] if len(p) > 1 else None)
-                    for p in mapping.get("parents") or ()
-                    if p and p[0]
-                )
-                layer_mapping = LayerMapping(
-                    mapping["code"],
-                    mapping.get("name"),
-                    parents,
-                    mapping.get("convention", "generic"),
-                    mapping.get("level"),
-                )
+            chosen = _boundary_choices(mapping, f.get("columns") or [])
             boundaries.append(
-                Source(f["name"], path, layer_mapping, _text(mapping.get("layer")))
+                Source(f["name"], path, chosen, _text(mapping.get("layer")))
             )
         elif f["role"] == "population":
-            join_col = mapping.get("join")
-            table_map = {"population": mapping.get("population")}
-            join = None
-            if join_col:
-                join = "name" if _looks_like_name(join_col) else "code"
-                table_map[join] = join_col
+            join_col = _text(mapping.get("join"))
+            join = mapping.get("join_by") if mapping.get("join_by") in JOINS else None
+            table_map = {"population": _text(mapping.get("population"))}
+            if join_col:  # "auto": codes if they match, else names (as the CLI)
+                for how in [join] if join else JOINS:
+                    table_map[how] = join_col
             if "join_parent" in mapping:  # "(none)" on screen: no parent column
-                table_map["parent"] = mapping["join_parent"] or None
+                table_map["parent"] = _text(mapping["join_parent"])
             if mapping.get("join_mode") in JOIN_MODES:  # else strict: from a browser
                 mode = mapping["join_mode"]
-            tables["population"] = Source(f["name"], path, table_map, join=join)
+            tables["population"] = Source(f["name"], path, table_map, join=join,
+                                          **_csv_options(mapping))  # fmt: skip
         elif f["role"] in SITE_FIELDS:  # "(none)" for the code: codes derived
             chosen = {k: _text(mapping[k]) for k in SITE_FIELDS[f["role"]]
                       if k in mapping}  # fmt: skip
             tables[f["role"]] = Source(f["name"], path, chosen or None,
-                                       _text(mapping.get("layer")))  # fmt: skip
+                                       _text(mapping.get("layer")),
+                                       **_csv_options(mapping))  # fmt: skip
         else:
-            tables[f["role"]] = Source(f["name"], path)
+            tables[f["role"]] = Source(f["name"], path, **_csv_options(mapping))
     return ImportSpec(
         boundaries,
         population=tables.get("population"),
@@ -328,10 +339,41 @@ def _text(value) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _looks_like_name(column: str) -> bool:
-    from data.importers.tables import ALIASES, _norm_col
+def _csv_options(mapping: dict) -> dict:
+    """The separator and encoding chosen for a CSV table (unknown values: detect)."""
+    return {
+        "delimiter": DELIMITERS.get(mapping.get("delimiter") or ""),
+        "encoding": mapping.get("encoding") if mapping.get("encoding") in ENCODINGS
+        else None,
+    }  # fmt: skip
 
-    return _norm_col(column) in ALIASES["population"]["name"]
+
+def _pairs(parents) -> list[list[str]]:
+    """Parent columns from the browser as ``[[code, name or None], ...]``."""
+    out = []
+    for p in parents if isinstance(parents, list | tuple) else ():
+        if isinstance(p, list | tuple) and p and _text(p[0]):
+            out.append([p[0], _text(p[1]) if len(p) > 1 else None])
+    return out
+
+
+def _boundary_choices(mapping: dict, columns: list) -> dict:
+    """The fields of a boundary file the user changed from the guess.
+
+    The others are left to the importer, which guesses them again and says so in
+    the report (``columns_guessed``): a guess is never passed off as a choice.
+    "(none)" for a name or population column is the choice of no column.
+    """
+    guess = guess_for_role(columns, "boundaries")
+    chosen: dict = {}
+    for key in ("code", "name", "population"):
+        if key in mapping and (_text(mapping[key]) != _text(guess.get(key))):
+            chosen[key] = _text(mapping[key]) or ("" if key != "code" else None)
+    if "parents" in mapping and _pairs(mapping["parents"]) != _pairs(
+        guess.get("parents")
+    ):
+        chosen["parents"] = _pairs(mapping["parents"])
+    return chosen
 
 
 def preview_units(bundle, max_units: int = 3000):

@@ -3,6 +3,7 @@ validation report, preview map and table."""
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -63,23 +64,32 @@ def _select(id_, options: list[str], value, lang: str) -> dcc.Dropdown:
     )
 
 
-def _mapping_controls(index: int, info: dict, lang: str) -> list:
+def mapping_controls(index: int, info: dict, lang: str) -> list:
+    """The column mapping of one file for its role: every choice the command line
+    offers (each preset to the guess, "(none)" to say there is no such column)."""
     cols, mapping = info.get("columns") or [], info.get("mapping") or {}
     layers = [_layer_control(index, info, lang)] if info.get("layers") else []
+    csv = _csv_controls(index, mapping, lang) if _is_table(info) else []
     if info["role"] in ("centers", "candidates"):
         fields = [("code", mapping.get("code")), ("name", mapping.get("name")),
                   ("capacity_week", mapping.get("capacity_week"))]  # fmt: skip
         if info["role"] == "candidates":
             fields.append(("opening_cost", mapping.get("opening_cost")))
-        return layers + [
-            _field_row(index, f, t(f"imp.field.site_{f}", lang), cols, v, lang)
-            for f, v in fields
-        ]
+        return (
+            layers
+            + [
+                _field_row(index, f, t(f"imp.field.site_{f}", lang), cols, v, lang)
+                for f, v in fields
+            ]
+            + csv
+        )
     if info["role"] == "boundaries":
         parents = list(mapping.get("parents") or [])
         fields = [("code", mapping.get("code")), ("name", mapping.get("name"))]
         for k in range(2):
-            fields.append((f"parent{k}", parents[k][0] if k < len(parents) else None))
+            pair = list(parents[k]) + [None] if k < len(parents) else [None, None]
+            fields += [(f"parent{k}", pair[0]), (f"parent{k}_name", pair[1])]
+        fields.append(("population", mapping.get("population")))
         head = [
             html.Small(
                 t("imp.convention", lang, name=mapping.get("convention", "?")),
@@ -94,16 +104,94 @@ def _mapping_controls(index: int, info: dict, lang: str) -> list:
         ]
         head = []
     else:
-        return layers
+        return layers + csv
     rows = [
         *layers,
         *head,
-        *(_field_row(index, f, t(f"imp.field.{f}", lang), cols, v, lang)
+        *(_field_row(index, f, _label(info["role"], f, lang), cols, v, lang)
           for f, v in fields),
     ]  # fmt: skip
     if info["role"] == "population":
+        rows.insert(
+            len(layers) + 1,
+            _radio_row(
+                index,
+                "join_by",
+                mapping.get("join_by") or "",
+                ("", "code", "name"),
+                lang,
+            ),
+        )
         rows.append(join_mode_radio(index, mapping.get("join_mode"), lang))
+    return rows + csv
+
+
+def _label(role: str, field: str, lang: str) -> str:
+    if role == "boundaries" and field == "population":  # a column of this layer
+        return t("imp.field.boundary_population", lang)
+    return t(f"imp.field.{field}", lang)
+
+
+def _is_table(info: dict) -> bool:
+    from dashapp.importing import TABLE_SUFFIXES
+
+    return str(info.get("name", "")).lower().endswith(TABLE_SUFFIXES)
+
+
+def _csv_controls(index: int, mapping: dict, lang: str) -> list:
+    """Separator and encoding of a CSV table, detected unless chosen."""
+    from dashapp.importing import DELIMITERS, ENCODINGS
+
+    auto = {"label": t("imp.detect", lang), "value": ""}
+    named = {"tab": t("imp.tab", lang)}
+    rows = []
+    for field, options in (
+        ("delimiter", [auto] + [{"label": named.get(d, d), "value": d}
+                                for d in DELIMITERS if d]),
+        ("encoding", [auto] + [{"label": e, "value": e} for e in ENCODINGS]),
+    ):  # fmt: skip
+        rows.append(
+            dbc.Row(
+                [
+                    dbc.Col(html.Small(t(f"imp.field.{field}", lang)), width=5),
+                    dbc.Col(
+                        dcc.Dropdown(
+                            labels=dropdown_labels(lang),
+                            id=ids.imp_column(index, field),
+                            options=options,
+                            value=mapping.get(field) or "",
+                            clearable=False,
+                            className="mb-1",
+                        ),
+                        width=7,
+                    ),
+                ],
+                className="align-items-center",
+            )
+        )
     return rows
+
+
+def _radio_row(index: int, field: str, value: str, choices, lang: str) -> dbc.Row:
+    return dbc.Row(
+        [
+            dbc.Col(html.Small(t(f"imp.field.{field}", lang)), width=5),
+            dbc.Col(
+                dbc.RadioItems(
+                    id=ids.imp_column(index, field),
+                    options=[
+                        {"label": t(f"imp.{field}.{c or 'auto'}", lang), "value": c}
+                        for c in choices
+                    ],
+                    value=value if value in choices else choices[0],
+                    inline=True,
+                    className="small",
+                ),
+                width=7,
+            ),
+        ],
+        className="align-items-center",
+    )
 
 
 def _field_row(index: int, field: str, label: str, cols, value, lang: str) -> dbc.Row:
@@ -198,7 +286,7 @@ def file_list(files: list[dict], lang: str) -> list:
                 ],
                 className="align-items-center",
             ),
-            *_mapping_controls(i, info, lang),
+            html.Div(mapping_controls(i, info, lang), id=ids.imp_mapping(i)),
         ]
         cards.append(dbc.Card(dbc.CardBody(body, className="p-2"), className="mb-2"))
     return cards
@@ -243,38 +331,55 @@ def report_view(
     rows = sorted(
         zip(records, texts, strict=True), key=lambda rt: order[rt[0]["severity"]]
     )
-    table = dbc.Table(
+    table = issue_grid(
         [
-            html.Thead(
-                html.Tr(
-                    [
-                        html.Th(t("imp.col.severity", lang)),
-                        html.Th(t("imp.col.message", lang)),
-                    ]
-                )
-            ),
-            html.Tbody(
-                [
-                    html.Tr(
-                        [
-                            html.Td(
-                                dbc.Badge(
-                                    t(f"imp.severity.{r['severity']}", lang),
-                                    color=SEVERITY_COLORS[r["severity"]],
-                                )
-                            ),
-                            html.Td(text, className="small"),
-                        ],
-                        className=f"imp-issue imp-{r['severity']}",
-                    )
-                    for r, text in rows
-                ]
-            ),
+            {
+                "severity": t(f"imp.severity.{r['severity']}", lang),
+                "level": r["severity"],
+                "message": text,
+            }
+            for r, text in rows
         ],
-        size="sm",
-        className="mb-0",
+        lang,
     )
     return [verdict, table] if records else [verdict]
+
+
+def issue_grid(rows: list[dict], lang: str) -> dag.AgGrid:
+    """Every issue of a report, errors first: filterable and paginated, so a
+    report of 35,000 unmatched rows stays readable (each one is listed)."""
+    short = len(rows) <= 12
+    return dag.AgGrid(
+        id=ids.IMP_ISSUES,
+        rowData=rows,
+        columnDefs=[
+            {
+                "field": "severity",
+                "headerName": t("imp.col.severity", lang),
+                "width": 130,
+                "filter": True,
+            },
+            {
+                "field": "message",
+                "headerName": t("imp.col.message", lang),
+                "flex": 1,
+                "filter": "agTextColumnFilter",
+                "wrapText": True,
+                "autoHeight": True,
+            },
+        ],  # fmt: skip
+        defaultColDef={"sortable": True, "resizable": True},
+        rowClassRules={
+            f"imp-{k}": f"params.data.level == '{k}'" for k in SEVERITY_COLORS
+        },
+        dashGridOptions={
+            "pagination": not short,
+            "paginationPageSize": 100,
+            **({"domLayout": "autoHeight"} if short else {}),
+        },  # fmt: skip
+        style={} if short else {"height": "480px"},
+        className="imp-issues",
+    )
 
 
 def preview_table(units, lang: str) -> dbc.Table:
@@ -400,6 +505,18 @@ def page(datasets, lang: str, today: str) -> html.Div:
                         value=t("imp.name_default", lang, date=today),
                         size="sm",
                     ),
+                    dbc.Label(
+                        t("imp.levels", lang),
+                        html_for=ids.IMP_LEVELS,
+                        className="mt-2 small",
+                    ),
+                    dbc.Input(
+                        id=ids.IMP_LEVELS,
+                        placeholder="region,department,commune",
+                        size="sm",
+                        maxLength=400,
+                    ),
+                    html.Small(t("imp.levels_hint", lang), className="text-muted"),
                     dbc.Label(t("imp.rates", lang), className="mt-2 small"),
                     *rates,
                     dbc.Checklist(

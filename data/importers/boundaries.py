@@ -59,6 +59,35 @@ LEVEL_NAMES = {
     "district": ("District", "District"),
     "commune": ("Commune", "Commune"),
 }
+MAX_LEVEL_NAME = 40
+
+
+def parse_level_names(text: str | None) -> list[str] | None:
+    """``"region,department,commune"`` as level codes, top first (``None`` if empty).
+
+    Raises ``ValueError`` naming the problem: names must be distinct, 1 to
+    :data:`MAX_LEVEL_NAME` characters.
+
+    Examples
+    --------
+    >>> parse_level_names(" region, cercle ,commune ")
+    ['region', 'cercle', 'commune']
+    >>> parse_level_names("") is None
+    True
+    """
+    if text is None or not str(text).strip():
+        return None
+    names = [n.strip() for n in str(text).split(",")]
+    if len(set(names)) != len(names) or not all(
+        0 < len(n) <= MAX_LEVEL_NAME for n in names
+    ):
+        raise ValueError(
+            f"levels {str(text)[:200]!r}: expected distinct level codes of 1 to "
+            f"{MAX_LEVEL_NAME} characters, top first, e.g. region,department,commune"
+        )
+    return names
+
+
 DEFAULT_LEVELS = {
     1: ("commune",),
     2: ("region", "commune"),
@@ -400,8 +429,9 @@ def resolve_mapping(
     """A layer's mapping: the fields the user gave, the others guessed, each guess
     reported (``columns_guessed``) so it can be checked and overridden.
 
-    Every field of :data:`MAPPING_FIELDS` can be given alone; a name or parent
-    never falls back silently to the code. ``None`` (with ``no_code_column``) when
+    Every field of :data:`MAPPING_FIELDS` can be given alone (``None``: guess it;
+    ``""`` for a name or population column, ``[]`` for parents: there is none); a
+    name never falls back silently to the code. ``None`` (with ``no_code_column``) when
     no code column is given or recognised.
 
     Examples
@@ -412,12 +442,12 @@ def resolve_mapping(
     ('ident', 'appellation', 'name=appellation')
     """
     given = {
-        k: v
-        for k, v in (given or {}).items()
-        if k in MAPPING_FIELDS and v is not None and v != ""
-    }  # parents=[] is a choice: no parent column
+        k: v for k, v in (given or {}).items() if k in MAPPING_FIELDS and v is not None
+    }  # None: guess it; "" (a name, a population) or [] (parents): none, a choice
     cols = [c for c in columns if c != "geometry"]
-    code = given.get("code")
+    code = given.pop("code", None) or None
+    if code is not None:
+        given["code"] = code
     detected = None
     if code is not None and (m := re.fullmatch(r"ADM(\d)_PCODE", code.upper())):
         # COD-AB: the chosen level's ancestors are the levels above it
@@ -432,8 +462,10 @@ def resolve_mapping(
             return None
         code = detected.code
     guessed: list[str] = [] if "code" in given else [f"code={code}"]
-    name = given.get("name")
-    if name is None:
+    name = given.get("name") or None
+    if "name" in given and name is None:
+        report.warning("no_name_column", file=file, field=code)
+    elif name is None:
         name = detected.name if detected is not None else _guess_name(norm, code)
         if name:
             guessed.append(f"name={name}")
@@ -450,8 +482,8 @@ def resolve_mapping(
             guessed.append(
                 "parents=" + ", ".join("/".join(c for c in p if c) for p in parents)
             )
-    population = given.get("population")
-    if population is None:
+    population = given.get("population") or None
+    if "population" not in given:
         from data.importers.tables import guess_mapping
 
         population = guess_mapping(cols, "population")["population"]

@@ -38,8 +38,22 @@ def test_imp001_upload_check_import_then_show_on_the_map(dash_duo, app, tmp_path
                        f.write_centers(tmp_path)])  # fmt: skip
     dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "Convention : cod-ab")
     dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "population_noms.csv")
+    # every command-line choice is on screen: join by name, separator, levels...
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "Joindre par")
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "Nom du niveau supérieur 1")
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "Séparateur")
+    by_name = dash_duo.driver.find_element(
+        By.XPATH, "//label[normalize-space()='nom' and "
+        "ancestor::*[contains(@id, 'join_by')]]",
+    )  # fmt: skip
+    by_name.click()
+    dash_duo.find_element(f"#{ids.IMP_LEVELS}").send_keys("region,prefecture,commune")
     _click(dash_duo, ids.IMP_CHECK)
     dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "Aucune erreur", timeout=30)
+    # the report is a grid: the guesses are there, to check
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_ISSUES}", "colonnes devinées")
+    assert "4 prefecture" in dash_duo.find_element(f"#{ids.IMP_REPORT}").text
+    dash_duo.driver.save_screenshot(str(tmp_path / "imp001.png"))
     dash_duo.wait_for_contains_text(f"#{ids.IMP_PREVIEW_TABLE}", "Saint-Louis")
     until(
         lambda: (
@@ -53,7 +67,9 @@ def test_imp001_upload_check_import_then_show_on_the_map(dash_duo, app, tmp_path
     )
     _click(dash_duo, ids.IMP_COMMIT)
     dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "importé (n°", timeout=30)
-    dash_duo.find_element("#imp-committed a").click()  # reload on the map
+    dash_duo.driver.execute_script(  # reload on the map (the link may be below)
+        "arguments[0].click()", dash_duo.find_element("#imp-committed a")
+    )
     dash_duo.wait_for_contains_text(".navbar", "Import du")
     dash_duo.wait_for_contains_text(f"#{ids.SCOPE_LABEL}", "Tout le pays")
     assert dash_duo.get_logs() == []
@@ -68,8 +84,8 @@ def test_imp002_bad_file_message_and_dataset_picker(dash_duo, app, tmp_path):
     dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "coupe.geojson")
     _click(dash_duo, ids.IMP_COMMIT)
     dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "1 erreur(s)", timeout=30)
-    assert "coupe.geojson, ligne" in dash_duo.find_element(f"#{ids.IMP_REPORT}").text
-    assert "JSON tronqué" in dash_duo.find_element(f"#{ids.IMP_REPORT}").text
+    dash_duo.wait_for_contains_text(f"#{ids.IMP_ISSUES}", "coupe.geojson, ligne")
+    assert "JSON tronqué" in dash_duo.find_element(f"#{ids.IMP_ISSUES}").text
     # only the demo dataset: choosing it and showing it reloads the map
     dash_duo.wait_for_contains_text(f"#{ids.IMP_DATASET}", "(affiché)")
     _click(dash_duo, ids.IMP_ACTIVATE)

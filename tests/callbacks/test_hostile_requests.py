@@ -492,6 +492,7 @@ TRIGGERS = {
     importer.receive_uploads: prop(ids.IMP_UPLOAD, "contents"),
     importer.run_import_job: prop(ids.IMP_COMMIT, "n_clicks"),
     importer.activate_dataset: prop(ids.IMP_ACTIVATE, "n_clicks"),
+    importer.redraw_mapping: prop(ids.imp_role(0), "value"),
     admin.add_user: prop(ids.ADM_ADD, "n_clicks"),
     admin.change_user: prop(ids.adm_reset(1), "n_clicks"),
     admin.show_audit: prop(ids.ADM_AUDIT_REFRESH, "n_clicks"),
