@@ -191,3 +191,20 @@ def test_a_viewer_cannot_redraw_the_mapping(call, tmp_path):
     with pytest.raises(AccessDeniedError):
         call(cb.redraw_mapping, "centers", ids.imp_role(0), data, "fr",
              user=Principal(9, "lecteur", "viewer"))  # fmt: skip
+
+
+def test_three_boundary_files_each_mapped_on_screen(call, demo_app, tmp_path):
+    from tests.unit.data.test_import_mapping import three_files
+
+    regions, depts, communes = three_files(tmp_path, region_parent="name")
+    data, children = _upload(call, [communes, regions, depts])
+    assert [f["role"] for f in data["files"]] == ["boundaries"] * 3
+    columns = [((0, "code"), "id_com"), ((1, "code"), "reg_id"),
+               ((2, "code"), "dep_code")]  # fmt: skip
+    report, figure, table, _ = _job(call, demo_app, ids.IMP_CHECK, data,
+                                    columns=columns)  # fmt: skip
+    text = str(report)
+    assert "Aucune erreur" in text, text
+    assert "2 region, 4 department, 8 commune" in text
+    assert "par son nom (la colonne parent contient des noms)" in text
+    assert "par recouvrement des limites" in text
