@@ -1061,6 +1061,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "« {value} » ne correspond à aucune commune (proches : {suggestions}).",
         "en": "“{value}” matches no commune (close: {suggestions}).",
     },
+    "imp.issue.unmatched_name.no_close": {
+        "fr": "« {value} » ne correspond à aucune commune, ni à aucun nom proche.",
+        "en": "“{value}” matches no commune, nor any close name.",
+    },
     "imp.issue.ambiguous_name": {
         "fr": "« {value} » correspond à {n} communes : utilisez les codes ou une "
         "colonne du parent (province…).",

@@ -47,6 +47,8 @@ def issue_text(issue: Issue, lang: str) -> str:
             )
         )
     key = f"imp.issue.{issue.code}"
+    if params.get("suggestions") == "" and f"{key}.no_close" in STRINGS:
+        key += ".no_close"  # no close name to offer: no empty "(close: )"
     what = t(key, lang, **params) if key in STRINGS else issue.text()
     if "more" in params:
         what = t("imp.more", lang, n=params["more"])

@@ -482,15 +482,9 @@ def resolve_mapping(
             guessed.append(
                 "parents=" + ", ".join("/".join(c for c in p if c) for p in parents)
             )
-    population = given.get("population") or None
-    if "population" not in given:
-        from data.importers.tables import guess_mapping
-
-        population = guess_mapping(cols, "population")["population"]
-        if population == code:
-            population = None
-        if population:
-            guessed.append(f"population={population}")
+    # the population column is guessed where it is read, and only if no table is
+    # given (data.importers.bundle): a guess here would be said and not used
+    population = given.get("population")  # "": none, by choice
     convention = detected.convention if detected is not None else "generic"
     level = detected.level if detected is not None else None
     if guessed:

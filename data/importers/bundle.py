@@ -328,8 +328,9 @@ def _population(
     codes = communes["unit_code"].astype(str).tolist()
     out = pd.DataFrame({"unit_code": codes, "population": np.nan})
     if source is None:
-        column = column or commune_layer.mapping.population
-        if column is not None and column not in commune_layer.frame.columns:
+        if column is None:
+            column = commune_layer.mapping.population  # "": none, by choice
+        if column and column not in commune_layer.frame.columns:
             report.error("missing_column", file=commune_layer.file, field=column)
             return None
         if column is None:

@@ -39,7 +39,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "code": ("unit_code", "commune_code", "code", "pcode", "adm3_pcode",
                  "adm2_pcode", "shapeid", "id", "code_commune", "insee"),
         "name": ("name", "nom", "commune", "libelle", "adm3_fr", "adm3_en",
-                 "adm3_ref", "shapename", "nom_commune"),
+                 "adm3_ref", "shapename", "nom_commune", "localite", "nom_localite"),
         "population": ("population", "pop", "pop_total", "total", "t_tl",
                        "habitants", "hab", "nb_habitants", "pop2024", "pop2023",
                        "pop2025"),

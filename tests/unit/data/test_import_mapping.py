@@ -96,13 +96,14 @@ def test_three_files_with_their_own_columns_build_the_hierarchy(tmp_path):
     }
     assert joined == {"departements.geojson": "code", "communes.geojson": "overlap"}
     # every guess is said, file by file
-    guessed = {i.file: i.params["guessed"] for i in report.issues
-               if i.code == "columns_guessed"}  # fmt: skip
-    assert guessed == {
-        "regions.geojson": "name=reg_nom",
-        "departements.geojson": "name=dep_name; parents=region",
-        "communes.geojson": "name=libelle; population=hab",
-    }
+    guessed = [(i.file, i.params["guessed"]) for i in report.issues
+               if i.code == "columns_guessed"]  # fmt: skip
+    assert guessed == [
+        ("communes.geojson", "name=libelle"),
+        ("regions.geojson", "name=reg_nom"),
+        ("departements.geojson", "name=dep_name; parents=region"),
+        ("communes.geojson", "population=hab"),  # where it is read, once
+    ]
     assert bundle.units.loc[bundle.units["level"] == 2, "population"].sum() == sum(
         f.POPULATION
     )
@@ -308,3 +309,20 @@ def test_cli_join_column_alone_joins_names_when_codes_do_not_match(capsys, tmp_p
                           census, "--join-column", "commune")  # fmt: skip
     assert code == 0, err
     assert "population unknown" not in out
+
+
+def test_no_population_column_by_choice_is_not_guessed_again(tmp_path):
+    path = f.write_generic(tmp_path)  # its 'habitants' would be guessed
+    spec = ImportSpec([Source(path.name, path, {"code": "ident", "population": ""})])
+    report = Report()
+    bundle = assemble(spec, report)
+    assert bundle.units["population"].isna().all()
+    assert [i.code for i in report.warnings][:1] == ["population_absent"]
+    spec = ImportSpec([Source(path.name, path, {"code": "ident"})])
+    report = Report()
+    bundle = assemble(spec, report)
+    communes = bundle.units[bundle.units["level"] == bundle.units["level"].max()]
+    assert communes["population"].tolist() == f.POPULATION
+    assert "population=habitants" in [
+        i.params.get("guessed") for i in report.issues if i.code == "columns_guessed"
+    ]
