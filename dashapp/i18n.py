@@ -765,10 +765,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "imp.kind.imported": {"fr": "importé", "en": "imported"},
     "imp.where_row": {"fr": ", ligne {row}", "en": ", row {row}"},
     "imp.where_field": {"fr": ", champ « {field} »", "en": ", field “{field}”"},
-    "imp.more": {
-        "fr": "{n} autre(s) du même type non listée(s).",
-        "en": "{n} more of the same kind not listed.",
-    },
     "imp.issue.unreadable": {
         "fr": "fichier illisible ({reason}).",
         "en": "unreadable file ({reason}).",

@@ -50,8 +50,6 @@ def issue_text(issue: Issue, lang: str) -> str:
     if params.get("suggestions") == "" and f"{key}.no_close" in STRINGS:
         key += ".no_close"  # no close name to offer: no empty "(close: )"
     what = t(key, lang, **params) if key in STRINGS else issue.text()
-    if "more" in params:
-        what = t("imp.more", lang, n=params["more"])
     where = issue.file
     if issue.row is not None:
         where += t("imp.where_row", lang, row=issue.row)
