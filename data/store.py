@@ -31,7 +31,8 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, delete, event, func, insert, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 
 from data.schema import (
     AdminLevel,
@@ -118,8 +119,63 @@ class DatasetInfo:
         return self.kind == "synthetic"
 
 
+# the databases the migrations and the SQL are tested on, with their driver
+BACKENDS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+CONNECT_TIMEOUT_S = 10
+
+
+def database_url(url: str) -> str:
+    """``url`` checked and with its driver: ``sqlite`` or ``postgresql+psycopg``.
+
+    ``postgresql://`` and ``postgres://`` (the usual forms of a ``DATABASE_URL``)
+    get the psycopg 3 driver the requirements pin. Any other database, or another
+    driver, raises :class:`ValueError`: the migrations and the SQL are tested on
+    these two only.
+
+    Examples
+    --------
+    >>> database_url("postgres://planner:pw@db.example/plan")
+    'postgresql+psycopg://planner:pw@db.example/plan'
+    >>> database_url("mysql://db/plan")
+    Traceback (most recent call last):
+    ...
+    ValueError: unsupported database URL scheme 'mysql': use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE
+    """
+    if not isinstance(url, str) or not url:
+        raise TypeError(f"'url' should be a non-empty SQLAlchemy URL, got {url!r}")
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(
+            f"{url[:40]!r} is not a database URL: use sqlite:///PATH or "
+            "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
+        )
+    if scheme in ("postgres", "postgresql"):
+        scheme = BACKENDS["postgresql"]
+    if scheme not in BACKENDS.values():
+        raise ValueError(
+            f"unsupported database URL scheme {scheme!r}: use sqlite:///PATH or "
+            "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
+        )
+    url = f"{scheme}://{rest}"
+    try:
+        make_url(url)
+    except ArgumentError as exc:
+        raise ValueError(f"malformed database URL: {exc}") from None
+    return url
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine; on SQLite turn foreign keys on and use WAL for readers."""
+    """Create an engine; on SQLite turn foreign keys on and use WAL for readers.
+
+    On PostgreSQL a connection attempt gives up after ``CONNECT_TIMEOUT_S`` and
+    pooled connections are checked before use (a restarted server is survived).
+    """
+    if url.startswith("postgresql"):
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+        )
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
 
@@ -154,8 +210,7 @@ class Store:
     """
 
     def __init__(self, url: str) -> None:
-        if not isinstance(url, str) or not url:
-            raise TypeError(f"'url' should be a non-empty SQLAlchemy URL, got {url!r}")
+        url = database_url(url)
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(
                 parents=True, exist_ok=True

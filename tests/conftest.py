@@ -1,4 +1,5 @@
-"""Shared fixtures: stores with the tiny hand-made country and the demo country."""
+"""Shared fixtures: stores with the tiny hand-made country and the demo country,
+on SQLite and on a real PostgreSQL server (``store_url``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import pytest
 
 from dashapp.bootstrap import create_demo
 from data.store import Store
-from geo.access import nearest_center
 from tests.chromium import chromium_options
-from tests.tiny import tiny_bundle
+from tests.postgres import PostgresServer, PostgresUnavailableError
+from tests.stores import make_tiny_store
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def pytest_setup_options():
@@ -19,13 +22,42 @@ def pytest_setup_options():
     return chromium_options()
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on loopback for the whole session (started on first
+    use, stopped at the end); a run without one fails and says why."""
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresUnavailableError as exc:
+        server.stop()
+        pytest.fail(f"PostgreSQL could not be started: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """Each database the store runs on: ``sqlite``, then ``postgresql``."""
+    return request.param
+
+
+@pytest.fixture
+def store_url(backend, request, tmp_path):
+    """The URL of a fresh, empty store: a SQLite file, or a PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.create_database()
+    yield url
+    server.drop_database(url)  # ends the sessions a test's stores left open
+
+
 @pytest.fixture
 def tiny_store(tmp_path) -> Store:
     """A fresh SQLite store holding the tiny country (active) with access computed."""
-    store = Store(f"sqlite:///{tmp_path / 'tiny.sqlite'}")
-    store.upgrade()
-    store.add_dataset(tiny_bundle(), kind="imported", access=nearest_center)
-    return store
+    return make_tiny_store(f"sqlite:///{tmp_path / 'tiny.sqlite'}")
 
 
 @pytest.fixture(scope="session")

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -92,6 +93,52 @@ def test_catalogue_sql_agrees_on_the_demo_country(demo_dir):
     for kpi_id in kpi.KPIS:
         sql = kpi.run_kpi_sql(store, kpi_id, filters, [int(ctx.unit(region)["id"])])
         np.testing.assert_allclose(sql, app[kpi_id], rtol=1e-9, err_msg=kpi_id)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_catalogue_gives_the_same_numbers_on_sqlite_and_postgresql(
+    demo_dir, postgres
+):
+    from dashapp.bootstrap import create_demo
+    from data.store import Store
+
+    lite = Store(f"sqlite:///{demo_dir / 'dashapp.sqlite'}")
+    pg = Store(postgres.create_database())
+    pg.upgrade()
+    create_demo(pg, seed=42, n_communes=400)  # the demo folder's own country
+    contexts = {"sqlite": load_context(lite), "postgresql": load_context(pg)}
+    ctx = contexts["sqlite"]
+    for filters in (
+        kpi.Filters(1, ctx.weeks[-52], ctx.weeks[-1], ("CNI", "PASS", "ACTE"), 20.0, 2),
+        kpi.Filters(1, ctx.weeks[-30], ctx.weeks[-5], ("CNI", "ACTE"), 7.5, 2),
+    ):
+        per_commune, per_unit, by_sql = {}, {}, {}
+        for name, store in (("sqlite", lite), ("postgresql", pg)):
+            c = contexts[name]
+            code = c.units.set_index("id")["code"]
+            filters = dataclasses.replace(filters, dataset_id=c.info.id)
+            measures = kpi.commune_measures(store, filters)
+            per_commune[name] = measures.rename(index=code).sort_index()
+            per_unit[name] = unit_kpis(c, measures, 1).sort_index()
+            scopes = [c.units_at(0)["id"].astype(int).tolist()] + [
+                [int(i)] for i in c.units_at(0)["id"]
+            ]
+            by_sql[name] = np.array(
+                [
+                    [kpi.run_kpi_sql(store, k, filters, scope) for k in kpi.KPIS]
+                    for scope in scopes
+                ]
+            )
+        assert per_commune["sqlite"].attrs == per_commune["postgresql"].attrs
+        pd.testing.assert_frame_equal(
+            per_commune["sqlite"], per_commune["postgresql"], rtol=1e-12
+        )
+        pd.testing.assert_frame_equal(
+            per_unit["sqlite"], per_unit["postgresql"], rtol=1e-12
+        )
+        assert np.isfinite(by_sql["sqlite"]).all()
+        np.testing.assert_allclose(by_sql["sqlite"], by_sql["postgresql"], rtol=1e-12)
 
 
 def test_empty_denominators_give_nan_not_errors():

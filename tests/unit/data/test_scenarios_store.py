@@ -47,8 +47,8 @@ def result(tiny_store):
     return run_scenario(load_spec(SPEC), network_from_store(tiny_store))
 
 
-def test_migration_0002_keeps_the_data_of_a_store_at_0001(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'old.sqlite'}")
+def test_migration_0002_keeps_the_data_of_a_store_at_0001(store_url):
+    store = Store(store_url)
     cfg = _alembic_config(store.engine)
     with store.engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -25,8 +25,8 @@ def _counts(store: Store) -> dict:
     }
 
 
-def test_upgrade_creates_every_table_and_is_idempotent(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+def test_upgrade_creates_every_table_and_is_idempotent(store_url):
+    store = Store(store_url)
     assert store.revision() is None
     store.upgrade()
     store.upgrade()
@@ -126,8 +126,8 @@ def test_units_without_crs_or_with_duplicates_are_refused(tiny_store):
         tiny_store.add_dataset(bundle)
 
 
-def test_projected_units_are_reprojected_to_wgs84(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'p.sqlite'}")
+def test_projected_units_are_reprojected_to_wgs84(store_url):
+    store = Store(store_url)
     store.upgrade()
     bundle = tiny_bundle()
     bundle.units = bundle.units.to_crs("EPSG:32630")

@@ -27,8 +27,8 @@ PW = "a-long-password"
 
 
 @pytest.fixture
-def store():
-    store = Store("sqlite://")
+def store(store_url):
+    store = Store(store_url)
     store.upgrade()
     return store
 
@@ -212,13 +212,13 @@ def test_share_nonces_revoke_older_links_and_die_with_the_scenario(store):
         shared_scenario(store, rec.id, second)
 
 
-def test_migration_0004_keeps_saved_scenarios_of_a_store_at_0003(tmp_path):
+def test_migration_0004_keeps_saved_scenarios_of_a_store_at_0003(store_url):
     from alembic import command
     from sqlalchemy import inspect, text
 
     from data.store import _alembic_config
 
-    store = Store(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    store = Store(store_url)
     cfg = _alembic_config(store.engine)
     with store.engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -229,16 +229,17 @@ def test_migration_0004_keeps_saved_scenarios_of_a_store_at_0003(tmp_path):
             text(
                 "INSERT INTO datasets (id, name, kind, version, description, "
                 "created_at, is_active) VALUES (1, 'x', 'imported', 'v1', '', "
-                "'2026-01-01', 0)"
-            )
+                ":day, :no)"
+            ),
+            {"day": dt.datetime(2026, 1, 1), "no": False},
         )
         conn.execute(
             text(
                 "INSERT INTO scenarios (id, dataset_id, dataset_version, name, "
                 "author, params_json, status, created_at, updated_at) VALUES "
-                "(5, 1, 'v1', 'Ancien', 'Awa', '{}', 'draft', '2026-01-01', "
-                "'2026-01-01')"
-            )
+                "(5, 1, 'v1', 'Ancien', 'Awa', '{}', 'draft', :day, :day)"
+            ),
+            {"day": dt.datetime(2026, 1, 1)},
         )
 
     store.upgrade()
