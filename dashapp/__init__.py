@@ -69,7 +69,9 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     config : Config, optional
         Settings; ``Config.from_env()`` when omitted.
     prepare_store : bool
-        Upgrade the schema and create the demo data when the store is empty.
+        Upgrade the schema and create the demo data and the first admin when the
+        store is empty (:func:`dashapp.bootstrap.prepare_store`); ``False`` when the
+        process that forks the workers did it already.
     """
     from callbacks import (
         admin,
@@ -81,18 +83,13 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         segmentation,
         shell,
     )
-    from dashapp import auth, services, share
-    from dashapp.bootstrap import ensure_store
+    from dashapp import auth, share
+    from dashapp.bootstrap import prepare_store as prepare
 
     config = config or Config.from_env()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    if prepare_store:
-        ensure_store(
-            services.get_store(config.database_url),
-            config.demo_seed,
-            config.demo_communes,
-        )
-        auth.ensure_admin(services.get_store(config.database_url), config)
+    if prepare_store:  # several workers may start at once: one prepares, under a lock
+        prepare(config)
 
     server = flask.Flask(__name__)
     server.config["DASHAPP"] = config

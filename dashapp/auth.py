@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -144,16 +145,32 @@ def secret_key(config: Config) -> str:
     if config.secret_key:
         return config.secret_key
     path = Path(config.data_dir) / "secret_key"
+    if not path.exists():
+        _create_key_file(path)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} is too short to be a secret key")
+    return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key to a private file, then link it to ``path`` if still free.
+
+    Workers starting together may all get here: the link is atomic, so exactly
+    one key wins and no process ever reads the file before its key is written
+    (an ``O_EXCL`` create followed by a write leaves a moment when it is empty).
+    """
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text().strip()
-        if len(key) >= 32:
-            return key
-        raise RuntimeError(f"{path} is too short to be a secret key") from None
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process was first
+            os.link(draft, path)
+    finally:
+        draft.unlink()
 
 
 def share_serializer(key: str) -> URLSafeSerializer:

@@ -53,3 +53,20 @@ def ensure_store(store: Store, seed: int = 42, n_communes: int = 400) -> Dataset
         log.info("empty store: generating the synthetic demo country")
         active = create_demo(store, seed, n_communes)
     return active
+
+
+def prepare_store(config) -> DatasetInfo:
+    """Get the configured store ready to serve, once, whichever process comes first.
+
+    Under the store's lock (:meth:`data.store.Store.lock`): the schema upgrade, the
+    demo on an empty store and the first admin. Servers and workers starting
+    together each call it; the first does the work, the others wait, then find
+    nothing left to do.
+    """
+    from dashapp import auth, services
+
+    store = services.get_store(config.database_url)
+    with store.lock():
+        active = ensure_store(store, config.demo_seed, config.demo_communes)
+        auth.ensure_admin(store, config)
+    return active

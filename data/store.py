@@ -14,10 +14,13 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -122,6 +125,9 @@ class DatasetInfo:
 # the databases the migrations and the SQL are tested on, with their driver
 BACKENDS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 CONNECT_TIMEOUT_S = 10
+# an arbitrary 64-bit number naming the store's preparation lock (PostgreSQL)
+_LOCK_KEY = 0x6461736861707001
+_memory_lock = threading.Lock()
 
 
 def database_url(url: str) -> str:
@@ -219,6 +225,58 @@ class Store:
         self.engine = make_engine(url)
 
     # -- schema -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, timeout: float = 600.0) -> Iterator[None]:
+        """Hold the store's preparation lock: one process at a time, on any machine.
+
+        Starting servers (or workers) take it around the schema upgrade and the
+        first-run data, so two of them never migrate at once. PostgreSQL: a
+        session-level advisory lock; SQLite file: an exclusive ``flock`` on
+        ``<file>.lock`` beside it (released by the system if the holder dies); an
+        in-memory database: a lock of this process. Raises :class:`StoreError`
+        when another holder keeps it longer than ``timeout`` seconds.
+
+        Examples
+        --------
+        >>> with Store("sqlite://").lock():
+        ...     pass
+        """
+        deadline = time.monotonic() + timeout
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                while not conn.execute(
+                    text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY}
+                ).scalar_one():
+                    conn.rollback()
+                    _wait_or_fail(deadline, timeout)
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(
+                        text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY}
+                    )
+                    conn.commit()
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            with _memory_lock:
+                yield
+            return
+        import fcntl
+
+        with open(f"{path}.lock", "a") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    _wait_or_fail(deadline, timeout)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def upgrade(self) -> None:
         """Bring the schema to the newest revision; existing data is kept."""
         cfg = _alembic_config(self.engine)
@@ -861,6 +919,15 @@ class Store:
         if frame.empty or frame["first"].isna().all():
             return None
         return _as_date(frame["first"].iloc[0]), _as_date(frame["last"].iloc[0])
+
+
+def _wait_or_fail(deadline: float, timeout: float) -> None:
+    if time.monotonic() > deadline:
+        raise StoreError(
+            f"another process has been preparing the store for over {timeout:.0f} s "
+            "(schema upgrade or first-run data); try again when it is done"
+        )
+    time.sleep(0.2)
 
 
 def _commune_level(dataset_id: int):
