@@ -85,6 +85,8 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     )
     from dashapp import auth, share
     from dashapp.bootstrap import prepare_store as prepare
+    from dashapp.health import init_health
+    from dashapp.logs import init_request_log
 
     config = config or Config.from_env()
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -93,7 +95,9 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
 
     server = flask.Flask(__name__)
     server.config["DASHAPP"] = config
+    init_request_log(server)  # first: the sign-in hook may answer before the others
     auth.init_auth(server, config)
+    init_health(server)
     share.init_share(server)
     from dashapp.api import PREFIX, api
 
@@ -117,6 +121,8 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     server.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip", "deflate"])
     server.config.setdefault("COMPRESS_BR_LEVEL", 9)
     cache.init_app(server, config=cache_config(config.cache_dir))
+    jobs = make_background_manager(config)
+    server.extensions["dashapp_jobs"] = jobs  # what /healthz checks
     app = Dash(
         __name__,
         server=server,
@@ -125,7 +131,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         external_stylesheets=[BOOTSTRAP_CSS],
         suppress_callback_exceptions=True,
         compress=True,
-        background_callback_manager=make_background_manager(config),
+        background_callback_manager=jobs,
         on_error=auth.on_callback_error,
     )
     app.layout = partial(root_layout, config)

@@ -33,6 +33,16 @@ def _id_option(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _count_option(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 256:
+        raise argparse.ArgumentTypeError(f"a whole number in 1..256, got {text!r}")
+    return count
+
+
 def _megabytes(text: str) -> float:
     try:
         return parse_number(text, "--max-size-mb", minimum=0.001, maximum=100_000)
@@ -66,6 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=["fr", "en"], help="default UI language (env DASHAPP_LANG)"
     )
     serve.add_argument("--debug", action="store_true", help="Dash debug mode")
+    serve.add_argument(
+        "--prod",
+        action="store_true",
+        help="production server: gunicorn workers on a store prepared once "
+        "(needs DASHAPP_SECRET_KEY)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_count_option,
+        help="production worker processes (implies --prod; env DASHAPP_WORKERS; "
+        "default one per CPU core, at least 2)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=_count_option,
+        help="threads per production worker (env DASHAPP_THREADS; default 4)",
+    )
 
     demo = sub.add_parser(
         "demo",
@@ -228,6 +255,8 @@ def _main(argv: list[str] | None = None) -> int:
             port=getattr(args, "port", None),
             lang=getattr(args, "lang", None),
             debug=getattr(args, "debug", None) or None,
+            workers=getattr(args, "workers", None),
+            threads=getattr(args, "threads", None),
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -240,11 +269,14 @@ def _main(argv: list[str] | None = None) -> int:
     if args.command == "forecast":
         return _forecast(store, args)
     if args.command == "serve":
-        from dashapp import create_app
+        from dashapp.production import serve
 
-        app = create_app(config)
-        app.run(host=config.host, port=config.port, debug=config.debug)
-        return 0
+        production = args.prod or args.workers is not None
+        if production and config.debug:
+            print("error: --debug is for the development server, not --prod",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        return serve(config, production)
     if args.command == "demo":
         from dashapp.bootstrap import create_demo
 

@@ -405,7 +405,10 @@ def on_callback_error(err: Exception):
 
         text, color = bad_input_text(err, lang), "warning"
     else:
-        ref = uuid.uuid4().hex[:8]
+        from dashapp.logs import request_id
+
+        # the request id: the one line the user quotes finds the log entry
+        ref = request_id() or uuid.uuid4().hex[:8]
         log.exception("callback failed (ref %s)", ref, exc_info=err)
         text = t("app.error", lang, ref=ref)
         color = "danger"

@@ -67,6 +67,12 @@ class Config:
     oidc_default_role : str
         Role of such an account otherwise (``DASHAPP_OIDC_DEFAULT_ROLE``,
         ``viewer``).
+    workers : int
+        Worker processes of the production server (``DASHAPP_WORKERS``); 0
+        (default) means one per CPU core available, at least 2.
+    threads : int
+        Threads per production worker (``DASHAPP_THREADS``, default 4): requests
+        that wait (background-job polling, the database) do not hold a worker.
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -88,6 +94,8 @@ class Config:
     oidc_client_secret: str = field(default="", repr=False)
     oidc_role_claim: str = ""
     oidc_default_role: str = "viewer"
+    workers: int = 0
+    threads: int = 4
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -97,6 +105,10 @@ class Config:
             )
         if not 0 < int(self.port) < 65536:
             raise ValueError(f"port should be in 1..65535, got {self.port!r}")
+        if not 0 <= int(self.workers) <= 256:
+            raise ValueError(f"workers should be in 0..256, got {self.workers!r}")
+        if not 1 <= int(self.threads) <= 256:
+            raise ValueError(f"threads should be in 1..256, got {self.threads!r}")
         if not self.database_url:
             url = f"sqlite:///{Path(self.data_dir) / 'dashapp.sqlite'}"
             object.__setattr__(self, "database_url", url)
@@ -132,6 +144,8 @@ class Config:
             "oidc_client_secret": "DASHAPP_OIDC_CLIENT_SECRET",
             "oidc_role_claim": "DASHAPP_OIDC_ROLE_CLAIM",
             "oidc_default_role": "DASHAPP_OIDC_DEFAULT_ROLE",
+            "workers": "DASHAPP_WORKERS",
+            "threads": "DASHAPP_THREADS",
         }
         for name, var in mapping.items():
             if env.get(var):
@@ -143,14 +157,15 @@ class Config:
                 raise ValueError(
                     f"PORT should be an integer, got {env['PORT']!r}"
                 ) from exc
-        if "proxy_hops" in values:
-            try:
-                values["proxy_hops"] = int(values["proxy_hops"])
-            except ValueError as exc:
-                raise ValueError(
-                    "DASHAPP_PROXY_HOPS should be a whole number, got "
-                    f"{env['DASHAPP_PROXY_HOPS']!r}"
-                ) from exc
+        for name in ("proxy_hops", "workers", "threads"):
+            if name in values:
+                try:
+                    values[name] = int(values[name])
+                except ValueError as exc:
+                    var = mapping[name]
+                    raise ValueError(
+                        f"{var} should be a whole number, got {env[var]!r}"
+                    ) from exc
         if "secure_cookies" in values:
             values["secure_cookies"] = values["secure_cookies"].lower() in (
                 "1", "true", "yes", "on"

@@ -225,6 +225,11 @@ class Store:
         self.engine = make_engine(url)
 
     # -- schema -----------------------------------------------------------------
+    def ping(self) -> None:
+        """Run ``SELECT 1``: raises the driver's error when the database is down."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1")).scalar_one()
+
     @contextlib.contextmanager
     def lock(self, timeout: float = 600.0) -> Iterator[None]:
         """Hold the store's preparation lock: one process at a time, on any machine.
