@@ -35,9 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from optimization import (  # noqa: E402
-    PMedian,
-)
+from optimization import PMedian, SiteRules  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "optimization.json"
 
@@ -62,7 +60,9 @@ def bench_spopt_vs_ours(with_cbc: bool) -> dict:
     # Warm up both stacks (imports, HiGHS initialisation) so neither pays it.
     tiny_c, tiny_w = random_instance(20, 10, seed=9)
     PMedian.from_cost_matrix(tiny_c, tiny_w, p=3).solve()
-    PMedian.from_cost_matrix(tiny_c, tiny_w, p=3, capacities=np.full(10, 1e6)).solve()
+    PMedian.from_cost_matrix(
+        tiny_c, tiny_w, 3, SiteRules.build(10, capacities=1e6)
+    ).solve()
     t = time.perf_counter()
     ours = PMedian.from_cost_matrix(cost, weights, p=20).solve()
     out["ours"] = {

@@ -43,6 +43,7 @@ from data.users import may_manage
 from layouts.messages import bad_input_alert
 from layouts.scenarios import scenario_small_map
 from optimization.evaluate import evaluate_network
+from optimization.inputs import SiteRules
 from optimization.pmedian import PMedian
 from optimization.scenario import NoDemandError, ScenarioError, known_demand
 from optimization.whatif import open_mask_as_is, with_unknown
@@ -532,15 +533,8 @@ def _curve_points(config, set_progress, base, whatif, dataset_id, n_max, lang):
     xs, coverage, distance = [], [], []
     for k in range(n_max + 1):
         set_progress(t("scn.curve_progress", lang, done=k, total=n_max))
-        model = PMedian.from_cost_matrix(
-            cost,
-            demand,
-            int(today.sum()) + k,
-            existing=existing,
-            locked=locked,
-            forbidden=forbidden,
-            max_new=k,
-        ).solve(time_limit=30)
+        sites = SiteRules.build(len(site_ids), existing, locked, forbidden, max_new=k)
+        model = PMedian(cost, demand, int(today.sum()) + k, sites).solve(time_limit=30)
         open_mask = np.zeros(len(site_ids), dtype=bool)
         open_mask[model.open_sites] = True
         _, kpis = evaluate_network(cost, demand, open_mask, None, whatif.radius_km)

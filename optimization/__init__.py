@@ -2,8 +2,9 @@
 
 Plain Python, usable from a notebook with numpy arrays alone::
 
-    from optimization import PMedian
-    model = PMedian.from_cost_matrix(cost, weights, p=20).solve(time_limit=60)
+    from optimization import PMedian, SiteRules
+    sites = SiteRules.build(cost.shape[1], existing=today, max_new=3)
+    model = PMedian.from_cost_matrix(cost, weights, 20, sites).solve(time_limit=60)
     model.status, model.objective, model.bound, model.gap, model.open_sites
 """
 
@@ -15,6 +16,7 @@ from optimization.distances import (
     representative_points,
 )
 from optimization.errors import InfeasibleError, OptimizationError, Reason
+from optimization.inputs import EquityRule, Labels, SiteRules
 from optimization.pcenter import PCenter
 from optimization.pmedian import PMedian
 from optimization.reallocation import CapacityReallocation
@@ -25,13 +27,16 @@ __all__ = [
     "MCLP",
     "CapacityReallocation",
     "DistanceCache",
+    "EquityRule",
     "InfeasibleError",
+    "Labels",
     "LinearModel",
     "OptimizationError",
     "PCenter",
     "PMedian",
     "Reason",
     "SolveProgress",
+    "SiteRules",
     "SolveReport",
     "haversine_matrix",
     "load_cost_matrix_csv",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from optimization import explain
 from optimization.errors import InfeasibleError, Reason
-from optimization.inputs import EquityRule, SiteRules, check_cost_matrix, check_weights
+from optimization.inputs import (
+    EquityRule,
+    Labels,
+    SiteRules,
+    check_cost_matrix,
+    check_weights,
+)
 from optimization.solver import INFEASIBLE, LinearModel, ReportedResults, SolveReport
 
 __all__ = ["LocationModel", "geodataframe_costs"]
@@ -79,8 +84,27 @@ def geodataframe_costs(
     )
 
 
+def _checked(value: Any, kind: type, label: str, default: Any) -> Any:
+    """``value`` if it is a ``kind`` (``default`` if None), else a TypeError."""
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise TypeError(
+            f"'{label}' should be {kind.__name__}, got {type(value).__name__}"
+        )
+    return value
+
+
 class LocationModel(ReportedResults):
     """Base of the facility location models (not used directly).
+
+    Every model takes, as spopt's ``from_cost_matrix`` does, the cost matrix,
+    the weights, the number of centers and the facilities' rules, then a name:
+    ``Model(cost_matrix, weights, p, sites, name, *, equity, max_distance,
+    labels, ...)``; :meth:`from_cost_matrix` is the same call under spopt's
+    name. ``sites`` is a :class:`~optimization.inputs.SiteRules`, ``equity``
+    an :class:`~optimization.inputs.EquityRule`, ``labels`` the
+    :class:`~optimization.inputs.Labels` explanations quote.
 
     After :meth:`solve`, results are attributes: ``status``, ``objective``,
     ``bound``, ``gap``, ``open_sites`` (site positions), ``assignment`` (site
@@ -95,16 +119,12 @@ class LocationModel(ReportedResults):
         cost_matrix: Any,
         weights: Any,
         p: int | None = None,
+        sites: SiteRules | None = None,
+        name: str | None = None,
         *,
+        equity: EquityRule | None = None,
         max_distance: float | None = None,
-        groups: Any = None,
-        coverage_radius: float | None = None,
-        min_coverage: float | Mapping[Any, float] | None = None,
-        demand_names: Sequence[Any] | None = None,
-        site_names: Sequence[Any] | None = None,
-        unit: str = "km",
-        demand_unit: str = "requests/week",
-        **site_kwargs: Any,
+        labels: Labels | None = None,
     ):
         self.cost_matrix = check_cost_matrix(cost_matrix)
         n, m = self.cost_matrix.shape
@@ -116,7 +136,13 @@ class LocationModel(ReportedResults):
             if p > m:
                 raise ValueError(f"'p' = {p} is larger than the number of sites ({m})")
         self.p = p
-        self.rules = SiteRules.build(m, **site_kwargs)
+        if name is not None:
+            self.name = str(name)
+        self.rules = _checked(sites, SiteRules, "sites", SiteRules.build(m))
+        if self.rules.m != m:
+            raise ValueError(
+                f"'sites' has rules for {self.rules.m} sites but the cost matrix has {m}"
+            )
         if max_distance is not None and (
             not np.isfinite(max_distance) or max_distance < 0
         ):
@@ -124,33 +150,32 @@ class LocationModel(ReportedResults):
                 f"'max_distance' should be a non-negative number, got {max_distance!r}"
             )
         self.max_distance = max_distance
-        self.groups = (
-            None if groups is None else np.asarray(groups, dtype=object).ravel()
-        )
-        if self.groups is not None and self.groups.shape != (n,):
+        self.equity = _checked(equity, EquityRule, "equity", None)
+        if self.equity is not None and self.equity.groups.shape != (n,):
             raise ValueError(
-                f"'groups' has {self.groups.size} labels but there are {n} demand points"
+                f"'equity' has {self.equity.groups.size} group labels but there are "
+                f"{n} demand points"
             )
-        self.equity = (
-            None
-            if min_coverage is None
-            else EquityRule.build(self.groups, n, coverage_radius, min_coverage)
-        )
-        for label, names, size in (
-            ("demand_names", demand_names, n),
-            ("site_names", site_names, m),
-        ):
-            if names is not None and len(names) != size:
-                raise ValueError(f"'{label}' has {len(names)} entries, expected {size}")
-        self.demand_names = None if demand_names is None else list(demand_names)
-        self.site_names = None if site_names is None else list(site_names)
-        self.unit = unit
-        self.demand_unit = demand_unit
+        self.labels = _checked(labels, Labels, "labels", Labels())
+        self.labels.check(n, m)
         self.report: SolveReport | None = None
         self.open_sites: np.ndarray | None = None
         self.assignment: np.ndarray | None = None
         self.allocation: Any = None
         self.modules: np.ndarray | None = None
+
+    @property
+    def groups(self) -> np.ndarray | None:
+        """Group label of each demand point (the equity rule's), or None."""
+        return None if self.equity is None else self.equity.groups
+
+    def _refuse_rules(self, *fields: str) -> None:
+        """Raise ValueError when ``sites`` sets a rule this model does not model."""
+        given = [f for f in fields if getattr(self.rules, f) is not None]
+        if given:
+            raise ValueError(
+                f"{type(self).__name__} does not take {', '.join(given)} in 'sites'"
+            )
 
     # -- adapters -----------------------------------------------------------------
 
@@ -175,7 +200,7 @@ class LocationModel(ReportedResults):
         weights_col : str
             Column of ``demand_gdf`` with the demand weights.
         *args, **kwargs
-            Passed to ``from_cost_matrix`` after the weights.
+            Passed to ``from_cost_matrix`` after the weights (``p``, ``sites``...).
         distance : {"great_circle", "euclidean"}
             See :func:`geodataframe_costs`.
         """
@@ -194,7 +219,10 @@ class LocationModel(ReportedResults):
 
     @classmethod
     def from_cost_matrix(cls, *args: Any, **kwargs: Any) -> LocationModel:
-        """Build the model from a cost matrix (see the subclass)."""
+        """Build the model from a cost matrix: the class's own arguments.
+
+        spopt's name for the constructor; see the subclass for its parameters.
+        """
         return cls(*args, **kwargs)
 
     # -- shared modelling pieces ---------------------------------------------------
@@ -219,7 +247,8 @@ class LocationModel(ReportedResults):
     def diagnose(self) -> list[Reason]:
         """Reasons, found without solving, why the model is infeasible."""
         rules = self.rules
-        reasons = explain.check_site_counts(rules, self.p, self.site_names)
+        labels = self.labels
+        reasons = explain.check_site_counts(rules, self.p, labels.site_names)
         pairs = self.allowed_pairs()
         reasons += explain.check_reach(
             self.cost_matrix,
@@ -227,15 +256,15 @@ class LocationModel(ReportedResults):
             pairs,
             rules,
             self.max_distance,
-            self.demand_names,
-            self.unit,
+            labels.demand_names,
+            labels.unit,
         )
         reasons += explain.check_capacity(
-            self.weights, pairs, rules, self.p, self.groups, self.demand_unit
+            self.weights, pairs, rules, self.p, self.groups, labels.demand_unit
         )
         if self.equity is not None:
             reasons += explain.check_equity(
-                self.cost_matrix, self.weights, rules, self.equity, self.unit
+                self.cost_matrix, self.weights, rules, self.equity, labels.unit
             )
         return reasons
 
@@ -344,7 +373,7 @@ class LocationModel(ReportedResults):
         if self.rules.capacities is not None:
             parts.append("the site capacities")
         if self.max_distance is not None:
-            parts.append(f"a {self.max_distance:g} {self.unit} distance cap")
+            parts.append(f"a {self.max_distance:g} {self.labels.unit} distance cap")
         if self.equity is not None:
             parts.append("the minimum coverage shares")
         together = ", ".join(parts) or "the constraints"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,6 +10,7 @@ import scipy.sparse as sp
 from optimization import explain
 from optimization.base import LocationModel
 from optimization.errors import InfeasibleError, Reason
+from optimization.inputs import EquityRule, Labels, SiteRules
 from optimization.solver import LinearModel, SolveProgress
 
 __all__ = ["LSCP", "MCLP"]
@@ -27,9 +27,27 @@ def _check_radius(radius: float) -> float:
 class MCLP(LocationModel):
     """Maximal covering: most demand within ``service_radius`` of ``p`` centers.
 
-    With ``capacities`` a covered point must be assigned to one open site
-    within the radius whose capacity it consumes (single assignment unless
-    ``split=True``); points that are not covered are not assigned.
+    With capacities in ``sites`` a covered point must be assigned to one open
+    site within the radius whose capacity it consumes (single assignment
+    unless ``split=True``); points that are not covered are not assigned.
+
+    Parameters
+    ----------
+    cost_matrix : array-like, shape (n, m)
+        Distances (``inf`` forbids a pair).
+    weights : array-like, shape (n,)
+        Demand of each point.
+    service_radius : float
+        A point is covered when an open site is within this distance.
+    p : int, optional
+        Exact number of open centers.
+    sites : SiteRules, optional
+        Site rules as for :class:`optimization.PMedian` (capacity modules
+        excepted).
+    name : str, optional
+        Name of the problem (default ``"mclp"``).
+    equity, max_distance, split, labels
+        As for :class:`optimization.PMedian`.
 
     Examples
     --------
@@ -47,93 +65,40 @@ class MCLP(LocationModel):
         cost_matrix: Any,
         weights: Any,
         service_radius: float,
-        p: int | None,
+        p: int | None = None,
+        sites: SiteRules | None = None,
+        name: str | None = None,
         *,
+        equity: EquityRule | None = None,
+        max_distance: float | None = None,
         split: bool = False,
-        **kwargs: Any,
+        labels: Labels | None = None,
     ):
-        super().__init__(cost_matrix, weights, p, **kwargs)
+        super().__init__(
+            cost_matrix,
+            weights,
+            p,
+            sites,
+            name,
+            equity=equity,
+            max_distance=max_distance,
+            labels=labels,
+        )
+        self._refuse_rules("module_size")
         self.service_radius = _check_radius(service_radius)
         self.split = bool(split)
         self.covered: np.ndarray | None = None
 
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        cost_matrix: Any,
-        weights: Any,
-        service_radius: float,
-        p: int | None = None,
-        *,
-        existing: Any = None,
-        locked: Any = None,
-        forbidden: Any = None,
-        opening_cost: Any = None,
-        closing_cost: Any = None,
-        max_new: int | None = None,
-        budget: float | None = None,
-        capacities: Any = None,
-        split: bool = False,
-        max_distance: float | None = None,
-        groups: Any = None,
-        coverage_radius: float | None = None,
-        min_coverage: float | Mapping[Any, float] | None = None,
-        demand_names: Sequence[Any] | None = None,
-        site_names: Sequence[Any] | None = None,
-        unit: str = "km",
-        demand_unit: str = "requests/week",
-    ) -> MCLP:
-        """Build an MCLP from a cost matrix.
-
-        Parameters
-        ----------
-        cost_matrix : array-like, shape (n, m)
-            Distances (``inf`` forbids a pair).
-        weights : array-like, shape (n,)
-            Demand of each point.
-        service_radius : float
-            A point is covered when an open site is within this distance.
-        p : int, optional
-            Exact number of open centers.
-        capacities : array-like, optional
-            Demand each site can serve; makes coverage capacity-aware.
-        min_coverage, groups, coverage_radius : optional
-            Equity rule (radius defaults to ``service_radius``).
-        **others
-            As in :meth:`optimization.PMedian.from_cost_matrix`.
-        """
-        if min_coverage is not None and coverage_radius is None:
-            coverage_radius = service_radius
-        return cls(
-            cost_matrix,
-            weights,
-            service_radius,
-            p,
-            split=split,
-            existing=existing,
-            locked=locked,
-            forbidden=forbidden,
-            opening_cost=opening_cost,
-            closing_cost=closing_cost,
-            max_new=max_new,
-            budget=budget,
-            capacities=capacities,
-            max_distance=max_distance,
-            groups=groups,
-            coverage_radius=coverage_radius,
-            min_coverage=min_coverage,
-            demand_names=demand_names,
-            site_names=site_names,
-            unit=unit,
-            demand_unit=demand_unit,
-        )
-
     def diagnose(self) -> list[Reason]:
         """Reasons, found without solving, why the model is infeasible."""
-        reasons = explain.check_site_counts(self.rules, self.p, self.site_names)
+        reasons = explain.check_site_counts(self.rules, self.p, self.labels.site_names)
         if self.equity is not None:
             reasons += explain.check_equity(
-                self.cost_matrix, self.weights, self.rules, self.equity, self.unit
+                self.cost_matrix,
+                self.weights,
+                self.rules,
+                self.equity,
+                self.labels.unit,
             )
         return reasons
 
@@ -240,6 +205,20 @@ class LSCP(LocationModel):
     Points with zero weight are ignored. Among plans with the fewest centers,
     ties are broken towards keeping existing centers.
 
+    Parameters
+    ----------
+    cost_matrix : array-like, shape (n, m)
+    service_radius : float
+        Every point with positive weight needs an open site within it.
+    weights : array-like, optional
+        Points with weight 0 need no coverage (default all ones).
+    sites : SiteRules, optional
+        Existing, locked and forbidden sites (the only rules a cover takes).
+    name : str, optional
+        Name of the problem (default ``"lscp"``).
+    labels : Labels, optional
+        Names and units quoted in explanations.
+
     Examples
     --------
     >>> import numpy as np
@@ -251,51 +230,21 @@ class LSCP(LocationModel):
     name = "lscp"
 
     def __init__(
-        self, cost_matrix: Any, weights: Any, service_radius: float, **kwargs: Any
-    ):
-        super().__init__(cost_matrix, weights, None, **kwargs)
-        self.service_radius = _check_radius(service_radius)
-
-    @classmethod
-    def from_cost_matrix(
-        cls,
+        self,
         cost_matrix: Any,
         service_radius: float,
         weights: Any = None,
+        sites: SiteRules | None = None,
+        name: str | None = None,
         *,
-        existing: Any = None,
-        locked: Any = None,
-        forbidden: Any = None,
-        demand_names: Sequence[Any] | None = None,
-        site_names: Sequence[Any] | None = None,
-        unit: str = "km",
-    ) -> LSCP:
-        """Build an LSCP from a cost matrix (spopt's argument order).
-
-        Parameters
-        ----------
-        cost_matrix : array-like, shape (n, m)
-        service_radius : float
-            Every point with positive weight needs an open site within it.
-        weights : array-like, optional
-            Points with weight 0 need no coverage (default all ones).
-        existing, locked, forbidden : optional
-            As in :meth:`optimization.PMedian.from_cost_matrix`.
-        """
-        cost = np.asarray(cost_matrix, dtype=float)
+        labels: Labels | None = None,
+    ):
         if weights is None:
+            cost = np.asarray(cost_matrix, dtype=float)
             weights = np.ones(cost.shape[0] if cost.ndim == 2 else 0)
-        return cls(
-            cost_matrix,
-            weights,
-            service_radius,
-            existing=existing,
-            locked=locked,
-            forbidden=forbidden,
-            demand_names=demand_names,
-            site_names=site_names,
-            unit=unit,
-        )
+        super().__init__(cost_matrix, weights, None, sites, name, labels=labels)
+        self._refuse_rules("max_new", "budget", "capacities")
+        self.service_radius = _check_radius(service_radius)
 
     @classmethod
     def from_geodataframe(
@@ -304,7 +253,7 @@ class LSCP(LocationModel):
         sites_gdf: Any,
         weights_col: str,
         service_radius: float,
-        *,
+        *args: Any,
         distance: str = "great_circle",
         **kwargs: Any,
     ) -> LSCP:
@@ -312,20 +261,23 @@ class LSCP(LocationModel):
         from optimization.base import geodataframe_costs
 
         cost = geodataframe_costs(demand_gdf, sites_gdf, distance=distance)
-        return cls.from_cost_matrix(
-            cost, service_radius, demand_gdf[weights_col].to_numpy(), **kwargs
+        return cls(
+            cost, service_radius, demand_gdf[weights_col].to_numpy(), *args, **kwargs
         )
 
     def diagnose(self) -> list[Reason]:
         """Communes with no allowed site within the radius."""
         pos = self.weights > 0
-        reasons = explain.check_site_counts(self.rules, None, self.site_names)
+        labels = self.labels
+        reasons = explain.check_site_counts(self.rules, None, labels.site_names)
         names = (
-            None if self.demand_names is None else np.asarray(self.demand_names)[pos]
+            None
+            if labels.demand_names is None
+            else np.asarray(labels.demand_names)[pos]
         )
         D = np.where(self.allowed_pairs(), self.cost_matrix, np.inf)[pos]
         reasons += explain.check_coverage_radius(
-            D, self.rules, self.service_radius, names, self.unit
+            D, self.rules, self.service_radius, names, labels.unit
         )
         return reasons
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["EquityRule", "SiteRules", "check_cost_matrix", "check_weights", "site_mask"]
+__all__ = [
+    "EquityRule",
+    "Labels",
+    "SiteRules",
+    "check_cost_matrix",
+    "check_weights",
+    "site_mask",
+]
 
 
 def check_cost_matrix(cost: Any, name: str = "cost_matrix") -> np.ndarray:
@@ -109,6 +116,10 @@ def _site_array(value: Any, m: int, name: str, default: float) -> np.ndarray:
 class SiteRules:
     """Which sites exist, must stay open, may not open, and what changes cost.
 
+    Build it with :meth:`build` from masks or site positions, and pass it to a
+    model as ``sites``; ``None`` there means no rule (every site a free
+    candidate, no cost, no capacity).
+
     Attributes
     ----------
     existing : ndarray of bool
@@ -160,7 +171,32 @@ class SiteRules:
         module_cost: Any = None,
         max_modules: Any = None,
     ) -> SiteRules:
-        """Validate raw arguments and return resolved :class:`SiteRules`."""
+        """Validate raw arguments and return resolved :class:`SiteRules`.
+
+        Parameters
+        ----------
+        m : int
+            Number of sites (columns of the cost matrix).
+        existing, locked, forbidden : bool mask or site positions, optional
+            Today's centers; sites that must be open; sites that may not open.
+            Existing sites that are neither locked nor forbidden are closable.
+        opening_cost, closing_cost : number or array-like, optional
+            Cost of opening a candidate / closing an existing center.
+        max_new : int, optional
+            Most candidate sites that may open.
+        budget : float, optional
+            Ceiling on opening + closing + module costs.
+        capacities : number or array-like, optional
+            Demand each site can serve; makes a model capacitated.
+        module_size, module_cost, max_modules : number or array-like, optional
+            Capacity modules that may be added to open sites at a cost.
+
+        Examples
+        --------
+        >>> rules = SiteRules.build(4, existing=[0, 1], locked=[0], max_new=1)
+        >>> rules.existing.tolist(), rules.locked.tolist(), rules.max_new
+        ([True, True, False, False], [True, False, False, False], 1)
+        """
         locked_m = site_mask(locked, m, "locked")
         forbidden_m = site_mask(forbidden, m, "forbidden")
         both = np.flatnonzero(locked_m & forbidden_m)
@@ -258,7 +294,25 @@ class EquityRule:
         radius: float | None,
         min_share: float | Mapping[Any, float],
     ) -> EquityRule:
-        """Validate the arguments; a single share applies to every group."""
+        """Validate the arguments; a single share applies to every group.
+
+        Parameters
+        ----------
+        groups : array-like, shape (n,), optional
+            Department/region label of each demand point (None: one group).
+        n : int
+            Number of demand points (rows of the cost matrix).
+        radius : float
+            Coverage distance, in the cost matrix's unit.
+        min_share : float or mapping
+            Minimum covered share (0..1), one for every group or per group label.
+
+        Examples
+        --------
+        >>> rule = EquityRule.build(["a", "a", "b"], 3, radius=20.0, min_share=0.8)
+        >>> rule.min_share
+        {'a': 0.8, 'b': 0.8}
+        """
         if groups is None:
             groups_arr = np.zeros(n, dtype=object)
             groups_arr[:] = "all"
@@ -270,14 +324,14 @@ class EquityRule:
                 )
         if radius is None or not np.isfinite(radius) or radius < 0:
             raise ValueError(
-                "a minimum coverage share needs a non-negative 'coverage_radius'"
+                f"a minimum coverage share needs a non-negative 'radius', got {radius!r}"
             )
         labels = list(dict.fromkeys(groups_arr.tolist()))
         if isinstance(min_share, Mapping):
             unknown = set(min_share) - set(labels)
             if unknown:
                 raise ValueError(
-                    f"'min_coverage' names unknown groups {sorted(map(str, unknown))}"
+                    f"'min_share' names unknown groups {sorted(map(str, unknown))}"
                 )
             shares = {g: float(min_share[g]) for g in min_share}
         else:
@@ -288,3 +342,37 @@ class EquityRule:
                     f"minimum coverage share for {g!r} should be in [0, 1], got {s}"
                 )
         return cls(groups=groups_arr, radius=float(radius), min_share=shares)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Names and units that explanations quote (never used by the solve).
+
+    Attributes
+    ----------
+    demand_names, site_names : sequence, optional
+        One name per demand point / site, e.g. "commune Y is 84.0 km from...".
+    unit : str
+        Unit of the cost matrix.
+    demand_unit : str
+        Unit of the weights and capacities.
+
+    Examples
+    --------
+    >>> Labels(site_names=["Nord", "Sud"], unit="min").unit
+    'min'
+    """
+
+    demand_names: Sequence[Any] | None = None
+    site_names: Sequence[Any] | None = None
+    unit: str = "km"
+    demand_unit: str = "requests/week"
+
+    def check(self, n: int, m: int) -> None:
+        """Raise ValueError when a list of names does not match the model's size."""
+        for label, names, size in (
+            ("demand_names", self.demand_names, n),
+            ("site_names", self.site_names, m),
+        ):
+            if names is not None and len(names) != size:
+                raise ValueError(f"'{label}' has {len(names)} entries, expected {size}")

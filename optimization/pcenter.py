@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from optimization.base import LocationModel
 from optimization.errors import InfeasibleError
+from optimization.inputs import Labels, SiteRules
 from optimization.solver import (
     FEASIBLE,
     INFEASIBLE,
@@ -74,6 +74,20 @@ class PCenter(LocationModel):
 
     Points with zero weight are ignored.
 
+    Parameters
+    ----------
+    cost_matrix : array-like, shape (n, m)
+    weights : array-like, shape (n,)
+        Only their sign matters: points with weight 0 are ignored.
+    p : int
+        Number of open centers.
+    sites : SiteRules, optional
+        Site rules as for :class:`optimization.PMedian`, without capacities.
+    name : str, optional
+        Name of the problem (default ``"p-center"``).
+    max_distance, labels
+        As for :class:`optimization.PMedian`.
+
     Examples
     --------
     >>> import numpy as np
@@ -85,53 +99,27 @@ class PCenter(LocationModel):
 
     name = "p-center"
 
-    @classmethod
-    def from_cost_matrix(
-        cls,
+    def __init__(
+        self,
         cost_matrix: Any,
         weights: Any,
         p: int,
+        sites: SiteRules | None = None,
+        name: str | None = None,
         *,
-        existing: Any = None,
-        locked: Any = None,
-        forbidden: Any = None,
-        opening_cost: Any = None,
-        closing_cost: Any = None,
-        max_new: int | None = None,
-        budget: float | None = None,
         max_distance: float | None = None,
-        demand_names: Sequence[Any] | None = None,
-        site_names: Sequence[Any] | None = None,
-        unit: str = "km",
-    ) -> PCenter:
-        """Build a p-center model.
-
-        Parameters
-        ----------
-        cost_matrix : array-like, shape (n, m)
-        weights : array-like, shape (n,)
-            Only their sign matters: points with weight 0 are ignored.
-        p : int
-            Number of open centers.
-        **others
-            Site rules as in :meth:`optimization.PMedian.from_cost_matrix`.
-        """
-        return cls(
+        labels: Labels | None = None,
+    ):
+        super().__init__(
             cost_matrix,
             weights,
             p,
-            existing=existing,
-            locked=locked,
-            forbidden=forbidden,
-            opening_cost=opening_cost,
-            closing_cost=closing_cost,
-            max_new=max_new,
-            budget=budget,
+            sites,
+            name,
             max_distance=max_distance,
-            demand_names=demand_names,
-            site_names=site_names,
-            unit=unit,
+            labels=labels,
         )
+        self._refuse_rules("capacities")
 
     def build_model(self) -> LinearModel:
         """The classic one-model p-center formulation.

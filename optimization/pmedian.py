@@ -20,7 +20,6 @@ import copy
 import dataclasses
 import math
 import time
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,6 +32,7 @@ from optimization.heuristics import (
     lagrangian_bound,
     perturbed_interchange,
 )
+from optimization.inputs import EquityRule, Labels, SiteRules
 from optimization.solver import (
     DEFAULT_GAP,
     FEASIBLE,
@@ -123,8 +123,39 @@ LP_SHARE = 0.3
 class PMedian(LocationModel):
     """Minimise demand-weighted distance with an existing network of centers.
 
-    Build it with :meth:`from_cost_matrix` (numpy arrays) or
-    :meth:`from_geodataframe`, then call :meth:`solve`.
+    Build it from numpy arrays (``PMedian(...)``, or :meth:`from_cost_matrix`,
+    spopt's name for the same call) or with :meth:`from_geodataframe`, then
+    call :meth:`solve`.
+
+    Parameters
+    ----------
+    cost_matrix : array-like, shape (n, m)
+        Distance (km) or travel time between demand points and sites;
+        ``inf`` forbids a pair.
+    weights : array-like, shape (n,)
+        Demand of each point (population, weekly requests, a forecast...).
+    p : int, optional
+        Exact number of open centers. ``None`` lets the site rules'
+        ``max_new``/``budget`` decide how many candidates open next to the
+        existing centers.
+    sites : SiteRules, optional
+        Existing, locked and forbidden sites, opening/closing costs,
+        ``max_new``, budget, capacities (which make the model capacitated)
+        and capacity modules. ``None``: every site a free candidate.
+    name : str, optional
+        Name of the problem (default ``"p-median"``).
+    equity : EquityRule, optional
+        At least a share of each group's demand within a radius of an open
+        site.
+    max_distance : float, optional
+        No demand point may be assigned farther than this.
+    split : bool
+        Allow a demand point to be split between centers (capacitated only;
+        by default each point is served by one center).
+    cost_weight : float
+        Objective weight of the site costs, in distance x demand per cost unit.
+    labels : Labels, optional
+        Names and units quoted in explanations.
 
     Examples
     --------
@@ -135,6 +166,13 @@ class PMedian(LocationModel):
     ('optimal', 45.0, [0, 1])
     >>> model.assignment.tolist()
     [0, 1, 1]
+
+    With an existing network (site 0), at most one new center and capacities:
+
+    >>> from optimization.inputs import SiteRules
+    >>> sites = SiteRules.build(3, existing=[0], max_new=1, capacities=[30, 30, 30])
+    >>> PMedian(cost, [10, 20, 5], None, sites).solve().open_sites.tolist()
+    [0, 1]
     """
 
     name = "p-median"
@@ -146,12 +184,25 @@ class PMedian(LocationModel):
         cost_matrix: Any,
         weights: Any,
         p: int | None = None,
+        sites: SiteRules | None = None,
+        name: str | None = None,
         *,
+        equity: EquityRule | None = None,
+        max_distance: float | None = None,
         split: bool = False,
         cost_weight: float = 0.0,
-        **kwargs: Any,
+        labels: Labels | None = None,
     ):
-        super().__init__(cost_matrix, weights, p, **kwargs)
+        super().__init__(
+            cost_matrix,
+            weights,
+            p,
+            sites,
+            name,
+            equity=equity,
+            max_distance=max_distance,
+            labels=labels,
+        )
         self.split = bool(split)
         if not np.isfinite(cost_weight) or cost_weight < 0:
             raise ValueError(
@@ -159,108 +210,6 @@ class PMedian(LocationModel):
             )
         self.cost_weight = float(cost_weight)
         self.iterations: list[dict[str, Any]] = []
-
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        cost_matrix: Any,
-        weights: Any,
-        p: int | None = None,
-        *,
-        existing: Any = None,
-        locked: Any = None,
-        forbidden: Any = None,
-        opening_cost: Any = None,
-        closing_cost: Any = None,
-        max_new: int | None = None,
-        budget: float | None = None,
-        capacities: Any = None,
-        module_size: Any = None,
-        module_cost: Any = None,
-        max_modules: Any = None,
-        split: bool = False,
-        max_distance: float | None = None,
-        groups: Any = None,
-        coverage_radius: float | None = None,
-        min_coverage: float | Mapping[Any, float] | None = None,
-        cost_weight: float = 0.0,
-        demand_names: Sequence[Any] | None = None,
-        site_names: Sequence[Any] | None = None,
-        unit: str = "km",
-        demand_unit: str = "requests/week",
-    ) -> PMedian:
-        """Build a p-median from a demand x site cost matrix.
-
-        Parameters
-        ----------
-        cost_matrix : array-like, shape (n, m)
-            Distance (km) or travel time between demand points and sites;
-            ``inf`` forbids a pair.
-        weights : array-like, shape (n,)
-            Demand of each point (population, weekly requests, a forecast...).
-        p : int, optional
-            Exact number of open centers. ``None`` lets ``max_new``/``budget``
-            decide how many candidates open next to the existing centers.
-        existing, locked, forbidden : bool mask or site positions, optional
-            Today's centers; sites that must stay open; sites that may not open.
-            Existing sites that are neither locked nor forbidden are closable.
-        opening_cost, closing_cost : array-like, optional
-            Cost of opening a candidate / closing an existing center.
-        max_new : int, optional
-            Most candidate sites that may open.
-        budget : float, optional
-            Ceiling on opening + closing + module costs.
-        capacities : array-like, optional
-            Demand each site can serve. Makes the model capacitated.
-        module_size, module_cost, max_modules : array-like, optional
-            Capacity modules that may be added to open sites at a cost.
-        split : bool
-            Allow a demand point to be split between centers (capacitated only;
-            by default each point is served by one center).
-        max_distance : float, optional
-            No demand point may be assigned farther than this.
-        groups : array-like, optional
-            Department/region label of each demand point.
-        coverage_radius, min_coverage : float, optional
-            Equity: at least ``min_coverage`` (a share, or a dict per group)
-            of each group's demand within ``coverage_radius`` of an open site.
-        cost_weight : float
-            Objective weight of the costs, in distance x demand per cost unit.
-        demand_names, site_names : sequence, optional
-            Used in explanations.
-        unit, demand_unit : str
-            Units quoted in explanations.
-
-        Returns
-        -------
-        PMedian
-        """
-        return cls(
-            cost_matrix,
-            weights,
-            p,
-            existing=existing,
-            locked=locked,
-            forbidden=forbidden,
-            opening_cost=opening_cost,
-            closing_cost=closing_cost,
-            max_new=max_new,
-            budget=budget,
-            capacities=capacities,
-            module_size=module_size,
-            module_cost=module_cost,
-            max_modules=max_modules,
-            split=split,
-            max_distance=max_distance,
-            groups=groups,
-            coverage_radius=coverage_radius,
-            min_coverage=min_coverage,
-            cost_weight=cost_weight,
-            demand_names=demand_names,
-            site_names=site_names,
-            unit=unit,
-            demand_unit=demand_unit,
-        )
 
     # ------------------------------------------------------------------------
 
@@ -270,7 +219,6 @@ class PMedian(LocationModel):
         time_limit: float | None = None,
         gap_rel: float | None = None,
         msg: bool = False,
-        results: bool = True,
         progress: SolveProgress | None = None,
     ) -> PMedian:
         """Solve the model and store the results as attributes.
@@ -285,8 +233,6 @@ class PMedian(LocationModel):
             Relative gap at which to stop (default 1e-6, i.e. optimal).
         msg : bool
             Show the solver log.
-        results : bool
-            Kept for spopt compatibility; results are always stored.
         progress : SolveProgress, optional
             Follows the best full plan and the proven bound while it runs
             (e.g. for a progress display in another thread).
@@ -329,7 +275,8 @@ class PMedian(LocationModel):
         Examples
         --------
         >>> cost = np.array([[0.0, 4.0], [3.0, 1.0]])
-        >>> m = PMedian.from_cost_matrix(cost, [1, 1], p=1, capacities=[2, 2])
+        >>> sites = SiteRules.build(2, capacities=[2, 2])
+        >>> m = PMedian.from_cost_matrix(cost, [1, 1], 1, sites)
         >>> m.build_model().n_cols  # 2 sites + 4 pairs
         6
         """

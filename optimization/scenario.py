@@ -82,6 +82,7 @@ from optimization.aggregate import (
 from optimization.coverage import LSCP, MCLP
 from optimization.distances import haversine_matrix, load_cost_matrix_csv
 from optimization.errors import InfeasibleError
+from optimization.inputs import EquityRule, Labels, SiteRules
 from optimization.pcenter import PCenter
 from optimization.pmedian import PMedian
 from optimization.reallocation import CapacityReallocation
@@ -876,6 +877,54 @@ def _solved_report(model: Any, time_limit: float | None) -> SolveReport:
     return report
 
 
+def _site_rules(
+    spec: ScenarioSpec, sites: pd.DataFrame, capacitated: bool
+) -> SiteRules:
+    """The site rules the scenario's model takes, from the site table.
+
+    A cover (LSCP) takes no costs, counts or budget; capacities go to the
+    models that use them (p-median, MCLP) when asked for, capacity modules
+    to the p-median alone.
+    """
+    model = spec.model
+    rules: dict[str, Any] = {
+        "existing": sites["existing"].to_numpy(),
+        "locked": sites["locked"].to_numpy(),
+        "forbidden": sites["forbidden"].to_numpy(),
+    }
+    if model != "lscp":
+        rules.update(
+            opening_cost=sites["opening_cost"].to_numpy(),
+            closing_cost=sites["closing_cost"].to_numpy(),
+            max_new=spec.sites.get("max_new"),
+            budget=spec.sites.get("budget"),
+        )
+    if capacitated and model in ("pmedian", "mclp"):
+        rules["capacities"] = sites["capacity"].to_numpy()
+    if model == "pmedian":
+        mod = spec.parameters.get("modules") or {}
+        rules.update(
+            module_size=mod.get("size"),
+            module_cost=mod.get("cost"),
+            max_modules=mod.get("max"),
+        )
+    return SiteRules.build(len(sites), **rules)
+
+
+def _equity_rule(spec: ScenarioSpec, network: NetworkInputs) -> EquityRule | None:
+    """The scenario's equity rule over departments or regions, or None."""
+    if spec.equity is None:
+        return None
+    level = spec.equity["level"]
+    groups = network.department_ids if level == "department" else network.region_ids
+    return EquityRule.build(
+        [str(g) for g in groups],
+        len(network.commune_ids),
+        spec.equity["radius"],
+        spec.equity["min_share"],
+    )
+
+
 def run_scenario(
     spec: ScenarioSpec,
     network: NetworkInputs,
@@ -964,72 +1013,44 @@ def run_scenario(
         )
     if capacitated:
         _require_capacities(sites[~sites["forbidden"]], "a capacitated model")
-    common: dict[str, Any] = {
-        "existing": existing,
-        "locked": sites["locked"].to_numpy(),
-        "forbidden": sites["forbidden"].to_numpy(),
-        "demand_names": list(network.commune_names),
-        "site_names": list(sites["name"]),
-        "unit": unit,
-    }
-    siting = {
-        "opening_cost": sites["opening_cost"].to_numpy(),
-        "closing_cost": sites["closing_cost"].to_numpy(),
-        "max_new": spec.sites.get("max_new"),
-        "budget": spec.sites.get("budget"),
-    }
-    equity: dict[str, Any] = {}
-    if spec.equity is not None:
-        level = spec.equity["level"]
-        groups = network.department_ids if level == "department" else network.region_ids
-        equity = {
-            "groups": [str(g) for g in groups],
-            "coverage_radius": spec.equity["radius"],
-            "min_coverage": spec.equity["min_share"],
-        }
+    labels = Labels(list(network.commune_names), list(sites["name"]), unit, demand_unit)
     with _scenario_errors():
+        rules = _site_rules(spec, sites, capacitated)
+        equity = _equity_rule(spec, network)
         if spec.model == "pmedian":
-            mod = par.get("modules") or {}
-            model = PMedian.from_cost_matrix(
+            model = PMedian(
                 D,
                 weights,
                 par.get("p"),
-                **common,
-                **siting,
-                **equity,
-                capacities=capacities if capacitated else None,
-                module_size=mod.get("size"),
-                module_cost=mod.get("cost"),
-                max_modules=mod.get("max"),
-                split=bool(par.get("split", False)),
+                rules,
+                equity=equity,
                 max_distance=par.get("max_distance"),
+                split=bool(par.get("split", False)),
                 cost_weight=par.get("cost_weight", 0.0),
-                demand_unit=demand_unit,
+                labels=labels,
             )
         elif spec.model == "mclp":
-            model = MCLP.from_cost_matrix(
+            model = MCLP(
                 D,
                 weights,
                 par["service_radius"],
                 par["p"],
-                **common,
-                **siting,
-                **equity,
-                capacities=capacities if capacitated else None,
-                split=bool(par.get("split", False)),
+                rules,
+                equity=equity,
                 max_distance=par.get("max_distance"),
-                demand_unit=demand_unit,
+                split=bool(par.get("split", False)),
+                labels=labels,
             )
         elif spec.model == "lscp":
-            model = LSCP.from_cost_matrix(D, par["service_radius"], weights, **common)
+            model = LSCP(D, par["service_radius"], weights, rules, labels=labels)
         else:
-            model = PCenter.from_cost_matrix(
+            model = PCenter(
                 D,
                 weights,
                 par["p"],
-                **common,
-                **siting,
+                rules,
                 max_distance=par.get("max_distance"),
+                labels=labels,
             )
         model.solve(**solver_kw, progress=progress)
     report = _solved_report(model, solver_kw["time_limit"])
@@ -1297,21 +1318,17 @@ def _run_pmedian_aggregated(
     capacities = sites["capacity"].to_numpy()
     gap_rel = spec.solver.get("gap")
     with _scenario_errors():
-        model = PMedian.from_cost_matrix(
+        model = PMedian(
             D,
             aw,
             par.get("p"),
-            existing=existing,
-            locked=sites["locked"].to_numpy(),
-            forbidden=sites["forbidden"].to_numpy(),
-            site_names=list(sites["name"]),
-            unit=spec.distance.get("unit", "km"),
-            opening_cost=sites["opening_cost"].to_numpy(),
-            closing_cost=sites["closing_cost"].to_numpy(),
-            max_new=spec.sites.get("max_new"),
-            budget=spec.sites.get("budget"),
+            _site_rules(spec, sites, capacitated=False),
             cost_weight=par.get("cost_weight", 0.0),
-            demand_unit=demand_unit,
+            labels=Labels(
+                site_names=list(sites["name"]),
+                unit=spec.distance.get("unit", "km"),
+                demand_unit=demand_unit,
+            ),
         )
         model.solve(
             solver=spec.solver.get("name", "highs"),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import optimization.pmedian as pmedian_module
 from optimization import PMedian
 from optimization.capacitated import assign_to_open_sites, round_open_sites
-from optimization.inputs import SiteRules
+from optimization.inputs import EquityRule, SiteRules
 from optimization.solver import (
     LinearModel,
     fix_by_reduced_cost,
@@ -64,14 +64,11 @@ def test_capacitated_with_every_site_rule_matches_enumeration(
         **rules,
         **extra,
     )
-    equity = (
-        {}
-        if groups is None
-        else {"groups": groups, "coverage_radius": 12.0, "min_coverage": share}
-    )
+    equity = None if groups is None else EquityRule.build(groups, n, 12.0, share)
+    sites = SiteRules.build(m, capacities=caps, **rules)
     model = check(
         lambda: PMedian.from_cost_matrix(
-            D, w, None, capacities=caps, split=split, **rules, **extra, **equity
+            D, w, None, sites, split=split, equity=equity, **extra
         ),
         expected,
     )
@@ -93,8 +90,8 @@ def _geometric(seed, n=120, m=60, slack=1.4):
 def test_reduced_cost_fixing_removes_columns_and_keeps_the_optimum(split, monkeypatch):
     D, w, caps = _geometric(0)
     existing = np.arange(12)
-    kwargs = {"existing": existing, "locked": existing, "max_new": 4, "split": split}
-    fixed = PMedian.from_cost_matrix(D, w, None, capacities=caps, **kwargs).solve()
+    sites = SiteRules.build(60, existing, existing, max_new=4, capacities=caps)
+    fixed = PMedian.from_cost_matrix(D, w, None, sites, split=split).solve()
     assert fixed.status == "optimal"
     if not split:
         assert fixed.report.details["fixed_columns"] > 0
@@ -102,7 +99,7 @@ def test_reduced_cost_fixing_removes_columns_and_keeps_the_optimum(split, monkey
     monkeypatch.setattr(
         pmedian_module, "fix_by_reduced_cost", lambda *a, **k: np.zeros(0, int)
     )
-    plain = PMedian.from_cost_matrix(D, w, None, capacities=caps, **kwargs).solve()
+    plain = PMedian.from_cost_matrix(D, w, None, sites, split=split).solve()
     assert plain.status == "optimal"
     assert fixed.objective == pytest.approx(plain.objective, rel=1e-6)
     assert (
@@ -190,12 +187,12 @@ def test_radius_fixing_with_equity_keeps_the_optimum(seed, monkeypatch):
     # y and z columns be fixed, or proves itself optimal by the LP bound.
     D, w, _ = _geometric(seed, n=150, m=60)
     groups = np.where(np.arange(150) % 3 == 0, "north", "south")
-    kwargs = {"groups": groups, "coverage_radius": 15.0, "min_coverage": 0.6}
-    fixed = PMedian.from_cost_matrix(D, w, 8, **kwargs).solve()
+    equity = EquityRule.build(groups, 150, 15.0, 0.6)
+    fixed = PMedian.from_cost_matrix(D, w, 8, equity=equity).solve()
     monkeypatch.setattr(
         pmedian_module, "fix_by_reduced_cost", lambda *a, **k: np.zeros(0, int)
     )
-    plain = PMedian.from_cost_matrix(D, w, 8, **kwargs).solve()
+    plain = PMedian.from_cost_matrix(D, w, 8, equity=equity).solve()
     assert fixed.status == plain.status == "optimal"
     assert fixed.objective == pytest.approx(plain.objective, rel=1e-9)
     n_fixed = sum(it["fixed_columns"] for it in fixed.iterations)
@@ -217,12 +214,16 @@ def test_instances_where_highs_presolve_misled_the_solve(case, monkeypatch):
     D = np.array(
         [[np.inf if v is None else v for v in row] for row in case["cost"]], float
     )
-    kwargs = {
+    options = {"split", "cost_weight", "max_distance"}
+    rules = {
         k: np.array(v, float) if k.startswith(("module", "max_mod", "capac")) else v
         for k, v in case["kwargs"].items()
+        if k not in options
     }
+    sites = SiteRules.build(D.shape[1], **rules)
+    kwargs = {k: v for k, v in case["kwargs"].items() if k in options}
     build = lambda: PMedian.from_cost_matrix(  # noqa: E731
-        D, np.array(case["weights"]), case["p"], **kwargs
+        D, np.array(case["weights"]), case["p"], sites, **kwargs
     )
     model = build().solve()
     problem = build().problem

@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import pkgutil
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +24,10 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
+
+
+def test_optimization_doc_examples():
+    doc = Path(__file__).resolve().parents[3] / "docs" / "optimization.md"
+    result = doctest.testfile(str(doc), module_relative=False)
+    assert result.attempted > 0
+    assert result.failed == 0, f"{result.failed} example(s) failed in {doc.name}"

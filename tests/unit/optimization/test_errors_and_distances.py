@@ -14,8 +14,12 @@ from optimization import (
     MCLP,
     CapacityReallocation,
     DistanceCache,
+    EquityRule,
     InfeasibleError,
+    Labels,
+    PCenter,
     PMedian,
+    SiteRules,
     haversine_matrix,
     load_cost_matrix_csv,
     representative_points,
@@ -49,32 +53,82 @@ D = np.array([[1.0, 4.0, 2.0], [3.0, 1.0, 5.0]])
                 "cost_matrix": D,
                 "weights": [1, 2],
                 "p": 1,
-                "locked": [0],
-                "forbidden": [0],
+                "rules": {"locked": [0], "forbidden": [0]},
             },
             ValueError,
             "both locked and forbidden",
         ),
         (
-            {"cost_matrix": D, "weights": [1, 2], "p": 1, "locked": [7]},
+            {"cost_matrix": D, "weights": [1, 2], "p": 1, "rules": {"locked": [7]}},
             ValueError,
             "outside",
         ),
         (
-            {"cost_matrix": D, "weights": [1, 2], "p": 1, "capacities": [1, 2]},
+            {
+                "cost_matrix": D,
+                "weights": [1, 2],
+                "p": 1,
+                "rules": {"capacities": [1, 2]},
+            },
             ValueError,
             "'capacities' has 2 values",
         ),
         (
-            {"cost_matrix": D, "weights": [1, 2], "p": 1, "min_coverage": 0.5},
+            {"cost_matrix": D, "weights": [1, 2], "p": 1, "sites": {"max_new": 1}},
+            TypeError,
+            "'sites' should be SiteRules, got dict",
+        ),
+        (
+            {"cost_matrix": D, "weights": [1, 2], "sites": SiteRules.build(2)},
             ValueError,
-            "coverage_radius",
+            "'sites' has rules for 2 sites but the cost matrix has 3",
+        ),
+        (
+            {
+                "cost_matrix": D,
+                "weights": [1, 2],
+                "equity": EquityRule.build(None, 3, 5.0, 0.5),
+            },
+            ValueError,
+            "'equity' has 3 group labels but there are 2 demand points",
+        ),
+        (
+            {"cost_matrix": D, "weights": [1, 2], "labels": Labels(["a"])},
+            ValueError,
+            "'demand_names' has 1 entries, expected 2",
         ),
     ],
 )
 def test_pmedian_input_errors(kwargs, error, match):
+    kwargs = dict(kwargs)
+    rules = kwargs.pop("rules", None)
     with pytest.raises(error, match=match):
+        if rules is not None:
+            kwargs["sites"] = SiteRules.build(D.shape[1], **rules)
         PMedian.from_cost_matrix(**kwargs)
+
+
+def test_rule_objects_refuse_what_they_cannot_hold():
+    with pytest.raises(ValueError, match="non-negative 'radius', got None"):
+        EquityRule.build(None, 2, None, 0.5)
+    with pytest.raises(ValueError, match="'min_share' names unknown groups"):
+        EquityRule.build(["a", "b"], 2, 5.0, {"c": 0.5})
+    # A model refuses the site rules it does not model rather than ignore them.
+    with pytest.raises(ValueError, match="LSCP does not take max_new in 'sites'"):
+        LSCP.from_cost_matrix(D, 2.0, None, SiteRules.build(3, max_new=1))
+    with pytest.raises(ValueError, match="PCenter does not take capacities"):
+        PCenter.from_cost_matrix(D, [1, 1], 1, SiteRules.build(3, capacities=5.0))
+    modules = SiteRules.build(3, capacities=5.0, module_size=1.0)
+    with pytest.raises(ValueError, match="MCLP does not take module_size"):
+        MCLP.from_cost_matrix(D, [1, 1], 2.0, 1, modules)
+
+
+def test_spopt_order_and_name():
+    # spopt's shape: cost matrix, weights, p, the facilities' rules, the name.
+    model = PMedian.from_cost_matrix(D, [1, 2], 1, None, "plan 2027").solve()
+    assert model.name == "plan 2027" and model.build_model().name == "plan 2027"
+    lscp = LSCP.from_cost_matrix(D, 2.0, [1, 1], SiteRules.build(3, existing=[2]))
+    assert lscp.solve().open_sites.tolist() == [1, 2]  # keeps the existing site
 
 
 def test_other_model_input_errors():
@@ -92,23 +146,27 @@ def test_infeasibility_is_explained_in_planner_words():
         match=r"commune Y is 3\.0 km from every allowed site, above the 2\.0 km cap",
     ):
         PMedian.from_cost_matrix(
-            D, [1, 2], 1, max_distance=2.0, demand_names=["X", "Y"], forbidden=[1]
+            D,
+            [1, 2],
+            1,
+            SiteRules.build(3, forbidden=[1]),
+            max_distance=2.0,
+            labels=Labels(demand_names=["X", "Y"]),
         ).solve()
     with pytest.raises(
         InfeasibleError,
         match="total capacity 4 requests/week of the sites that may open is below demand 5",
     ):
-        PMedian.from_cost_matrix(D, [2, 3], 2, capacities=[1, 1, 2]).solve()
+        PMedian.from_cost_matrix(
+            D, [2, 3], 2, SiteRules.build(3, capacities=[1, 1, 2])
+        ).solve()
     with pytest.raises(InfeasibleError, match="only 1 sites may open"):
-        PMedian.from_cost_matrix(D, [2, 3], 2, forbidden=[0, 1]).solve()
+        PMedian.from_cost_matrix(
+            D, [2, 3], 2, SiteRules.build(3, forbidden=[0, 1])
+        ).solve()
     with pytest.raises(InfeasibleError, match="below the 100% minimum") as info:
         PMedian.from_cost_matrix(
-            D,
-            [2, 3],
-            1,
-            groups=["a", "b"],
-            coverage_radius=0.5,
-            min_coverage={"b": 1.0},
+            D, [2, 3], 1, equity=EquityRule.build(["a", "b"], 2, 0.5, {"b": 1.0})
         ).solve()
     assert info.value.reasons[0].code == "equity_unreachable"
     with pytest.raises(
@@ -126,10 +184,8 @@ def test_solver_detected_infeasibility_is_explained():
             D,
             [2, 3],
             1,
-            capacities=[5, 5, 5],
-            groups=["a", "b"],
-            coverage_radius=1.0,
-            min_coverage=1.0,
+            SiteRules.build(3, capacities=[5, 5, 5]),
+            equity=EquityRule.build(["a", "b"], 2, 1.0, 1.0),
         ).solve()
 
 

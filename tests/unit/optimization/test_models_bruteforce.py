@@ -11,9 +11,11 @@ from optimization import (
     LSCP,
     MCLP,
     CapacityReallocation,
+    EquityRule,
     InfeasibleError,
     PCenter,
     PMedian,
+    SiteRules,
 )
 from tests.unit.optimization import bruteforce as bf
 
@@ -51,7 +53,9 @@ def test_pmedian_plain_locked_forbidden(seed):
     forbidden = [j for j in range(m) if j not in locked and rng.random() < 0.3]
     expected = bf.pmedian(D, w, p, locked=locked, forbidden=forbidden)
     model = check(
-        lambda: PMedian.from_cost_matrix(D, w, p, locked=locked, forbidden=forbidden),
+        lambda: PMedian.from_cost_matrix(
+            D, w, p, SiteRules.build(m, locked=locked, forbidden=forbidden)
+        ),
         expected,
     )
     if model is not None:
@@ -91,7 +95,9 @@ def test_pmedian_existing_network_budget_max_new(seed):
     }
     expected = bf.pmedian(D, w, None, cost_weight=cost_weight, **rules)
     model = check(
-        lambda: PMedian.from_cost_matrix(D, w, None, cost_weight=cost_weight, **rules),
+        lambda: PMedian.from_cost_matrix(
+            D, w, None, SiteRules.build(m, **rules), cost_weight=cost_weight
+        ),
         expected,
     )
     if model is not None:
@@ -108,13 +114,15 @@ def test_pmedian_capacitated_single_and_split(seed):
     locked = [0] if rng.random() < 0.3 else []
     expected = bf.pmedian(D, w, p, capacities=caps, locked=locked)
     check(
-        lambda: PMedian.from_cost_matrix(D, w, p, capacities=caps, locked=locked),
+        lambda: PMedian.from_cost_matrix(
+            D, w, p, SiteRules.build(m, locked=locked, capacities=caps)
+        ),
         expected,
     )
     expected = bf.pmedian(D, w, p, capacities=caps, split=True, locked=locked)
     model = check(
         lambda: PMedian.from_cost_matrix(
-            D, w, p, capacities=caps, split=True, locked=locked
+            D, w, p, SiteRules.build(m, locked=locked, capacities=caps), split=True
         ),
         expected,
     )
@@ -135,7 +143,9 @@ def test_pmedian_capacitated_truncated_pairs_same_optimum(seed, split, monkeypat
     caps = rng.integers(8, 30, m).astype(float)
     expected = bf.pmedian(D, w, p, capacities=caps, split=split)
     model = check(
-        lambda: PMedian.from_cost_matrix(D, w, p, capacities=caps, split=split),
+        lambda: PMedian.from_cost_matrix(
+            D, w, p, SiteRules.build(m, capacities=caps), split=split
+        ),
         expected,
     )
     if model is not None:
@@ -151,16 +161,10 @@ def test_pmedian_capacity_modules(seed):
     p = int(rng.integers(1, m + 1))
     caps = rng.integers(3, 15, m).astype(float)
     size, mcost = 5.0, 2.0
-    model = PMedian.from_cost_matrix(
-        D,
-        w,
-        p,
-        capacities=caps,
-        module_size=size,
-        module_cost=mcost,
-        max_modules=2,
-        cost_weight=1.0,
+    sites = SiteRules.build(
+        m, capacities=caps, module_size=size, module_cost=mcost, max_modules=2
     )
+    model = PMedian.from_cost_matrix(D, w, p, sites, cost_weight=1.0)
     # reference: enumerate module counts per site
     best = math.inf
     for mods in np.ndindex(*([3] * m)):
@@ -182,7 +186,7 @@ def test_pmedian_equity_min_coverage(seed):
     expected = bf.pmedian(D, w, p, groups=list(groups), radius=radius, share=share)
     check(
         lambda: PMedian.from_cost_matrix(
-            D, w, p, groups=groups, coverage_radius=radius, min_coverage=share
+            D, w, p, equity=EquityRule.build(groups, D.shape[0], radius, share)
         ),
         expected,
     )
@@ -195,12 +199,16 @@ def test_mclp(seed):
     p = int(rng.integers(1, m + 1))
     forbidden = [m - 1] if m > p else []
     check(
-        lambda: MCLP.from_cost_matrix(D, w, 10.0, p, forbidden=forbidden),
+        lambda: MCLP.from_cost_matrix(
+            D, w, 10.0, p, SiteRules.build(m, forbidden=forbidden)
+        ),
         bf.mclp(D, w, 10.0, p, forbidden=forbidden),
     )
     caps = rng.integers(3, 20, m).astype(float)
     check(
-        lambda: MCLP.from_cost_matrix(D, w, 12.0, p, capacities=caps),
+        lambda: MCLP.from_cost_matrix(
+            D, w, 12.0, p, SiteRules.build(m, capacities=caps)
+        ),
         bf.mclp(D, w, 12.0, p, capacities=caps),
     )
 
@@ -211,7 +219,9 @@ def test_lscp(seed):
     locked = [0] if rng.random() < 0.3 else []
     radius = float(rng.integers(5, 25))
     check(
-        lambda: LSCP.from_cost_matrix(D, radius, locked=locked),
+        lambda: LSCP.from_cost_matrix(
+            D, radius, None, SiteRules.build(D.shape[1], locked=locked)
+        ),
         bf.lscp(D, radius, locked=locked),
     )
 
@@ -224,7 +234,7 @@ def test_pcenter(seed):
     forbidden = [j for j in range(m) if rng.random() < 0.2][: m - p]
     check(
         lambda: PCenter.from_cost_matrix(
-            D, np.ones(D.shape[0]), p, forbidden=forbidden
+            D, np.ones(D.shape[0]), p, SiteRules.build(m, forbidden=forbidden)
         ),
         bf.pcenter(D, p, forbidden=forbidden),
     )
@@ -251,9 +261,11 @@ def test_mclp_site_rules_and_equity(seed):
     p = int(rng.integers(1, m + 1))
     rules = _site_rules(rng, m)
     groups = list(rng.choice(["A", "B"], n))
-    equity = {"groups": groups, "coverage_radius": 15.0, "min_coverage": 0.5}
+    equity = EquityRule.build(groups, n, 15.0, 0.5)
     check(
-        lambda: MCLP.from_cost_matrix(D, w, 10.0, p, **rules, **equity),
+        lambda: MCLP.from_cost_matrix(
+            D, w, 10.0, p, SiteRules.build(m, **rules), equity=equity
+        ),
         bf.mclp(D, w, 10.0, p, groups=groups, eq_radius=15.0, share=0.5, **rules),
     )
 
@@ -266,7 +278,9 @@ def test_pcenter_site_rules_and_distance_cap(seed):
     rules = _site_rules(rng, m)
     cap = float(rng.integers(15, 30))
     check(
-        lambda: PCenter.from_cost_matrix(D, np.ones(n), p, max_distance=cap, **rules),
+        lambda: PCenter.from_cost_matrix(
+            D, np.ones(n), p, SiteRules.build(m, **rules), max_distance=cap
+        ),
         bf.pcenter(D, p, max_distance=cap, **rules),
     )
 
@@ -281,7 +295,10 @@ def test_lscp_existing_locked_forbidden(seed):
     radius = float(rng.integers(5, 25))
     model = check(
         lambda: LSCP.from_cost_matrix(
-            D, radius, existing=existing, locked=locked, forbidden=forbidden
+            D,
+            radius,
+            None,
+            SiteRules.build(m, existing, locked, forbidden),
         ),
         bf.lscp(D, radius, locked=locked, forbidden=forbidden),
     )
@@ -354,6 +371,8 @@ def test_capacity_reallocation_with_a_hiring_budget(seed, objective):
 
 def test_pcenter_without_demand_opens_any_plan_meeting_the_rules():
     D = np.array([[1.0, 2.0, 9.0], [3.0, 4.0, 1.0]])
-    model = PCenter.from_cost_matrix(D, [0, 0], 2, locked=[2]).solve()
+    model = PCenter.from_cost_matrix(
+        D, [0, 0], 2, SiteRules.build(3, locked=[2])
+    ).solve()
     assert model.status == "optimal" and model.objective == 0.0
     assert 2 in model.open_sites and model.open_sites.size == 2

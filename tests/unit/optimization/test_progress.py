@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from optimization import MCLP, PCenter, PMedian
+from optimization import MCLP, EquityRule, PCenter, PMedian, SiteRules
 from optimization.solver import SolveProgress
 
 
@@ -58,12 +58,12 @@ def _instance(seed=0, n=150, m=60):
 @pytest.mark.parametrize("capacitated", [False, True])
 def test_pmedian_progress_brackets_the_optimum_all_along(capacitated):
     D, w = _instance()
-    kwargs = {"capacities": np.full(60, w.sum() / 9)} if capacitated else {}
+    sites = SiteRules.build(60, capacities=w.sum() / 9) if capacitated else None
     groups = np.where(np.arange(150) % 3 == 0, "north", "south")
-    equity = {"groups": groups, "coverage_radius": 15.0, "min_coverage": 0.6}
-    exact = PMedian.from_cost_matrix(D, w, 12, **kwargs, **equity).solve()
+    equity = EquityRule.build(groups, 150, 15.0, 0.6)
+    exact = PMedian.from_cost_matrix(D, w, 12, sites, equity=equity).solve()
     progress = SolveProgress()
-    model = PMedian.from_cost_matrix(D, w, 12, **kwargs, **equity)
+    model = PMedian.from_cost_matrix(D, w, 12, sites, equity=equity)
     seen = _watch(lambda: model.solve(progress=progress), progress)
     optimum = exact.objective
     assert any(s["objective"] is not None for s in seen)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimization import PMedian
+from optimization import PMedian, SiteRules
 from optimization.solver import LinearModel, solve_model
 from tests.unit.optimization import bruteforce as bf
 
@@ -46,7 +46,9 @@ def test_locking_a_site_never_improves(inst, data):
     p = data.draw(st.integers(1, m))
     j = data.draw(st.integers(0, m - 1))
     free = PMedian.from_cost_matrix(D, w, p).solve().objective
-    locked = PMedian.from_cost_matrix(D, w, p, locked=[j]).solve()
+    locked = PMedian.from_cost_matrix(
+        D, w, p, SiteRules.build(D.shape[1], locked=[j])
+    ).solve()
     assert locked.objective >= free - 1e-9
     assert j in locked.open_sites
 
@@ -65,12 +67,16 @@ def _hard_capacitated(seed=0, n=60, m=30, share=7):
 
 def test_time_limited_solve_is_never_called_optimal():
     D, w, caps = _hard_capacitated()
-    model = PMedian.from_cost_matrix(D, w, 8, capacities=caps).solve(time_limit=0.05)
+    model = PMedian.from_cost_matrix(
+        D, w, 8, SiteRules.build(caps.size, capacities=caps)
+    ).solve(time_limit=0.05)
     assert model.status in {"feasible", "no_solution", "optimal"}
     if model.status == "feasible":
         assert model.gap > 1e-6
         assert model.bound <= model.objective
-    exact = PMedian.from_cost_matrix(D, w, 8, capacities=caps).solve()
+    exact = PMedian.from_cost_matrix(
+        D, w, 8, SiteRules.build(caps.size, capacities=caps)
+    ).solve()
     if model.status == "feasible":
         # the reported gap bounds the true distance to the optimum
         assert model.objective - exact.objective <= model.gap * model.objective + 1e-6
@@ -80,8 +86,12 @@ def test_time_limited_solve_is_never_called_optimal():
 @pytest.mark.parametrize("gap", [0.05, 0.2])
 def test_reported_gap_bounds_distance_to_optimum(gap):
     D, w, caps = _hard_capacitated(seed=4, n=40, m=20, share=5)
-    loose = PMedian.from_cost_matrix(D, w, 6, capacities=caps).solve(gap_rel=gap)
-    exact = PMedian.from_cost_matrix(D, w, 6, capacities=caps).solve()
+    loose = PMedian.from_cost_matrix(
+        D, w, 6, SiteRules.build(caps.size, capacities=caps)
+    ).solve(gap_rel=gap)
+    exact = PMedian.from_cost_matrix(
+        D, w, 6, SiteRules.build(caps.size, capacities=caps)
+    ).solve()
     assert exact.status == "optimal"
     assert loose.bound <= exact.objective + 1e-6 <= loose.objective + 2e-6
     assert (loose.objective - exact.objective) / loose.objective <= loose.gap + 1e-9
@@ -92,8 +102,12 @@ def test_cbc_fallback_matches_highs():
     D = rng.integers(0, 40, (8, 5)).astype(float)
     w = rng.integers(1, 10, 8).astype(float)
     caps = np.full(5, w.sum() / 2)
-    highs = PMedian.from_cost_matrix(D, w, 3, capacities=caps).solve()
-    cbc = PMedian.from_cost_matrix(D, w, 3, capacities=caps).solve(solver="cbc")
+    highs = PMedian.from_cost_matrix(
+        D, w, 3, SiteRules.build(caps.size, capacities=caps)
+    ).solve()
+    cbc = PMedian.from_cost_matrix(
+        D, w, 3, SiteRules.build(caps.size, capacities=caps)
+    ).solve(solver="cbc")
     assert cbc.report.solver == "CBC"
     assert cbc.status == "optimal"
     assert cbc.objective == pytest.approx(highs.objective)
@@ -104,7 +118,7 @@ def test_pulp_solver_instances_are_accepted():
     import pulp
 
     D = np.array([[1.0, 5.0], [5.0, 1.0], [2.0, 2.0]])
-    model = PMedian.from_cost_matrix(D, [1, 1, 1], 1, capacities=[10, 10])
+    model = PMedian.from_cost_matrix(D, [1, 1, 1], 1, SiteRules.build(2, capacities=10))
     model.solve(solver=pulp.HiGHS(msg=False, timeLimit=10))
     assert model.status == "optimal" and model.objective == 8.0
 

@@ -12,7 +12,14 @@ import numpy as np
 import pulp
 import pytest
 
-from optimization import LSCP, MCLP, CapacityReallocation, PCenter, PMedian
+from optimization import (
+    LSCP,
+    MCLP,
+    CapacityReallocation,
+    PCenter,
+    PMedian,
+    SiteRules,
+)
 from tests.unit.optimization.test_models_bruteforce import instance
 
 
@@ -29,12 +36,15 @@ def test_pmedian_problem_uncapacitated_and_capacitated(seed):
     rng, D, w = instance(seed + 900, n=(4, 8), m=(3, 6))
     m = D.shape[1]
     p = int(rng.integers(1, m))
-    plain = PMedian.from_cost_matrix(D, w, p, existing=[0], closing_cost=3.0)
+    plain = PMedian.from_cost_matrix(
+        D, w, p, SiteRules.build(m, existing=[0], closing_cost=3.0)
+    )
     plain.cost_weight = 1.0
     assert cbc_optimum(plain) == pytest.approx(plain.solve().objective)
     caps = np.full(m, max(w.sum(), 1.0) / max(p - 0.5, 1.0))
     for split in (False, True):
-        cap = PMedian.from_cost_matrix(D, w, p, capacities=caps, split=split)
+        sites = SiteRules.build(m, capacities=caps)
+        cap = PMedian.from_cost_matrix(D, w, p, sites, split=split)
         assert cbc_optimum(cap) == pytest.approx(cap.solve().objective)
 
 
@@ -48,7 +58,7 @@ def test_coverage_and_center_problems(seed):
     pcenter = PCenter.from_cost_matrix(D, w + 1, p)
     assert cbc_optimum(pcenter) == pytest.approx(pcenter.solve().objective)
     radius = float(D.min(axis=1).max())  # every point can be covered
-    lscp = LSCP.from_cost_matrix(D, radius, w + 1, existing=[0])
+    lscp = LSCP.from_cost_matrix(D, radius, w + 1, SiteRules.build(m, existing=[0]))
     count = lscp.solve().objective
     # The exported objective carries the tie-break (< 0.5 in total).
     assert math.ceil(cbc_optimum(lscp) - 1e-9) == count
@@ -67,6 +77,7 @@ def test_reallocation_problem(objective):
 
 def test_problem_writes_an_mps_file(tmp_path):
     D = np.array([[1.0, 5.0], [5.0, 1.0], [2.0, 2.0]])
-    problem = PMedian.from_cost_matrix(D, [1, 1, 1], 1, capacities=[10, 10]).problem
+    sites = SiteRules.build(2, capacities=[10, 10])
+    problem = PMedian.from_cost_matrix(D, [1, 1, 1], 1, sites).problem
     problem.writeMPS(str(tmp_path / "pmedian.mps"))
     assert (tmp_path / "pmedian.mps").read_text().startswith("*SENSE:Minimize")
