@@ -11,7 +11,6 @@ Plain Python, usable from a notebook with numpy arrays alone::
 from optimization.coverage import LSCP, MCLP
 from optimization.distances import (
     DistanceCache,
-    haversine_matrix,
     load_cost_matrix_csv,
     representative_points,
 )
@@ -38,7 +37,6 @@ __all__ = [
     "SolveProgress",
     "SiteRules",
     "SolveReport",
-    "haversine_matrix",
     "load_cost_matrix_csv",
     "representative_points",
     "solve_model",

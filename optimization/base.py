@@ -44,7 +44,7 @@ def geodataframe_costs(
     """
     import geopandas as gpd
 
-    from optimization.distances import haversine_matrix
+    from geo.distance import distance_matrix_km
 
     for label, g in (("demand_gdf", demand_gdf), ("sites_gdf", sites_gdf)):
         if not isinstance(g, gpd.GeoDataFrame):
@@ -68,7 +68,7 @@ def geodataframe_costs(
     a, b = points(demand_gdf), points(sites_gdf)
     if distance == "great_circle":
         a4, b4 = a.to_crs(4326), b.to_crs(4326)
-        return haversine_matrix(a4.x, a4.y, b4.x, b4.y)
+        return distance_matrix_km(a4.x, a4.y, b4.x, b4.y)
     if distance == "euclidean":
         if demand_gdf.crs.is_geographic:
             raise ValueError(

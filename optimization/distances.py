@@ -1,7 +1,7 @@
 """Distances between communes and sites: great-circle, cached, or user-supplied.
 
-Great-circle distances are computed in one vectorised pass (haversine on the
-WGS84 mean radius). A user cost matrix (e.g. travel minutes from a routing
+Great-circle distances are :func:`geo.distance.distance_matrix_km` (haversine on
+the mean Earth radius), here memoised. A user cost matrix (e.g. travel minutes from a routing
 engine) can replace them; pairs missing from it are handled explicitly: an
 error, forbidden (``inf``) or a stated fill value, never a silent zero.
 """
@@ -17,66 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.distance import EARTH_RADIUS_KM, haversine_km
+from geo.distance import distance_matrix_km
 
 __all__ = [
-    "EARTH_RADIUS_KM",
     "DistanceCache",
-    "haversine_matrix",
     "load_cost_matrix_csv",
     "representative_points",
 ]
-
-
-def _coords(name: str, values: Any) -> np.ndarray:
-    arr = np.asarray(values, dtype=float).ravel()
-    if np.isnan(arr).any():
-        raise ValueError(f"'{name}' contains NaN coordinates")
-    return arr
-
-
-def haversine_matrix(
-    lon_a: Any, lat_a: Any, lon_b: Any, lat_b: Any, chunk_rows: int = 2048
-) -> np.ndarray:
-    """Great-circle distances in km between every point of A and every point of B.
-
-    Parameters
-    ----------
-    lon_a, lat_a : array-like, shape (n,)
-        Longitudes and latitudes of the origins, in degrees (WGS84).
-    lon_b, lat_b : array-like, shape (m,)
-        Longitudes and latitudes of the destinations, in degrees.
-    chunk_rows : int
-        Rows computed at once, to bound temporary memory on large inputs.
-
-    Returns
-    -------
-    ndarray, shape (n, m)
-        Distances in kilometres.
-
-    Examples
-    --------
-    >>> d = haversine_matrix([2.3522], [48.8566], [4.8357], [45.7640])
-    >>> round(float(d[0, 0]))
-    391
-    """
-    lon_a, lat_a = _coords("lon_a", lon_a), _coords("lat_a", lat_a)
-    lon_b, lat_b = _coords("lon_b", lon_b), _coords("lat_b", lat_b)
-    if lon_a.shape != lat_a.shape or lon_b.shape != lat_b.shape:
-        raise ValueError("longitude and latitude arrays must have the same length")
-    for name, lat in (("lat_a", lat_a), ("lat_b", lat_b)):
-        if lat.size and np.abs(lat).max() > 90:
-            raise ValueError(
-                f"'{name}' has values beyond +/-90 degrees: coordinates must be "
-                "longitude/latitude in degrees (EPSG:4326), not projected metres"
-            )
-    out = np.empty((lon_a.size, lon_b.size), dtype=float)
-    for s in range(0, lon_a.size, chunk_rows):
-        e = min(s + chunk_rows, lon_a.size)
-        out[s:e] = haversine_km(
-            lon_a[s:e, None], lat_a[s:e, None], lon_b[None, :], lat_b[None, :]
-        )
-    return out
 
 
 class DistanceCache:
@@ -110,12 +57,12 @@ class DistanceCache:
         return h.hexdigest()
 
     def haversine(self, lon_a: Any, lat_a: Any, lon_b: Any, lat_b: Any) -> np.ndarray:
-        """Cached :func:`haversine_matrix`; the result is read-only."""
+        """Cached :func:`geo.distance.distance_matrix_km`; the result is read-only."""
         key = self._key(lon_a, lat_a, lon_b, lat_b)
         if key in self._store:
             self._store.move_to_end(key)
             return self._store[key]
-        d = haversine_matrix(lon_a, lat_a, lon_b, lat_b)
+        d = distance_matrix_km(lon_a, lat_a, lon_b, lat_b)
         d.flags.writeable = False
         self._store[key] = d
         if len(self._store) > self.max_entries:

@@ -73,14 +73,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.distance import nearest_km
+from geo.distance import distance_matrix_km, nearest_km
 from optimization.aggregate import (
     aggregate_points,
     aggregation_error,
     sparse_lagrangian_bound,
 )
 from optimization.coverage import LSCP, MCLP
-from optimization.distances import haversine_matrix, load_cost_matrix_csv
+from optimization.distances import load_cost_matrix_csv
 from optimization.errors import InfeasibleError
 from optimization.inputs import EquityRule, Labels, SiteRules
 from optimization.pcenter import PCenter
@@ -837,7 +837,7 @@ def _cost_matrix(
 ) -> np.ndarray:
     dist = spec.distance
     if dist["kind"] == "great_circle":
-        return haversine_matrix(network.lon, network.lat, sites["lon"], sites["lat"])
+        return distance_matrix_km(network.lon, network.lat, sites["lon"], sites["lat"])
     path = Path(dist["matrix_csv"])
     if not path.is_absolute() and spec.base_dir is not None:
         path = spec.base_dir / path
@@ -1312,7 +1312,7 @@ def _run_pmedian_aggregated(
     except ValueError as exc:
         raise ScenarioError(f"cannot aggregate the demand: {exc}") from exc
     error_bound = aggregation_error(lon, lat, weights, alon, alat, mapping)
-    D = haversine_matrix(alon, alat, sites["lon"], sites["lat"])
+    D = distance_matrix_km(alon, alat, sites["lon"], sites["lat"])
     agg_seconds = time.perf_counter() - t0
     existing = sites["existing"].to_numpy()
     capacities = sites["capacity"].to_numpy()

@@ -29,6 +29,28 @@ def test_distance_matrix_shape_and_symmetry():
         distance_matrix_km([0, 1], [0], [0], [0])
 
 
+def test_distance_matrix_known_values_chunks_and_refusals():
+    d = distance_matrix_km([0.0, 2.3522], [0.0, 48.8566], [1.0, 2.3522], [0.0, 48.8566])
+    assert d[0, 0] == pytest.approx(111.195, abs=0.01)  # one degree on the equator
+    assert d[1, 1] == 0.0
+    back = distance_matrix_km(
+        [1.0, 2.3522], [0.0, 48.8566], [0.0, 2.3522], [0.0, 48.8566]
+    )
+    np.testing.assert_allclose(d, back.T)
+    rng = np.random.default_rng(5)
+    a, b = rng.uniform(-60, 60, (37, 2)), rng.uniform(-60, 60, (5, 2))
+    whole = distance_matrix_km(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    chunked = distance_matrix_km(a[:, 0], a[:, 1], b[:, 0], b[:, 1], chunk_rows=4)
+    np.testing.assert_array_equal(whole, chunked)
+    np.testing.assert_array_equal(
+        whole, haversine_km(a[:, :1], a[:, 1:], b[None, :, 0], b[None, :, 1])
+    )
+    with pytest.raises(ValueError, match="'lat_a' has values beyond"):
+        distance_matrix_km([650000.0], [6860000.0], [0.0], [0.0])
+    with pytest.raises(ValueError, match="'lon_b' contains NaN"):
+        distance_matrix_km([0.0], [0.0], [np.nan], [0.0])
+
+
 def test_nearest_in_chunks_matches_brute_force():
     rng = np.random.default_rng(3)
     a = rng.uniform(-5, 5, size=(50, 2))
@@ -39,6 +61,9 @@ def test_nearest_in_chunks_matches_brute_force():
     np.testing.assert_allclose(dist, full.min(axis=1))
     idx, dist = nearest_km([0.0], [0.0], [], [])
     assert idx.tolist() == [-1] and np.isnan(dist).all()
+    # a point without coordinates has no distance rather than stopping the others
+    idx, dist = nearest_km([np.nan, 0.0], [0.0, 0.0], [1.0], [0.0])
+    assert np.isnan(dist[0]) and dist[1] == pytest.approx(111.195, abs=0.01)
 
 
 def test_nearest_center_ignores_closed_centers():

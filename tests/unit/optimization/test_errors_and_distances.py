@@ -20,7 +20,6 @@ from optimization import (
     PCenter,
     PMedian,
     SiteRules,
-    haversine_matrix,
     load_cost_matrix_csv,
     representative_points,
 )
@@ -187,18 +186,6 @@ def test_solver_detected_infeasibility_is_explained():
             SiteRules.build(3, capacities=[5, 5, 5]),
             equity=EquityRule.build(["a", "b"], 2, 1.0, 1.0),
         ).solve()
-
-
-def test_haversine_known_distances_and_symmetry():
-    d = haversine_matrix([0.0, 2.3522], [0.0, 48.8566], [1.0, 2.3522], [0.0, 48.8566])
-    assert d[0, 0] == pytest.approx(111.195, abs=0.01)  # one degree on the equator
-    assert d[1, 1] == 0.0
-    back = haversine_matrix(
-        [1.0, 2.3522], [0.0, 48.8566], [0.0, 2.3522], [0.0, 48.8566]
-    )
-    np.testing.assert_allclose(d, back.T)
-    with pytest.raises(ValueError, match="beyond"):
-        haversine_matrix([650000.0], [6860000.0], [0.0], [0.0])
 
 
 def test_distance_cache_reuses_matrix():
