@@ -106,6 +106,8 @@ class PostgresServer:
                     "fsync": "off",
                     "synchronous_commit": "off",
                     "full_page_writes": "off",
+                    # nothing may connect to a template while it is copied
+                    "autovacuum": "off",
                     "max_connections": 300,
                     "shared_buffers": "64MB",
                 }.items()
@@ -151,6 +153,18 @@ class PostgresServer:
         copy = f" TEMPLATE {template}" if template else ""
         self.psql(f"CREATE DATABASE {name}{copy}")
         return self.url(name)
+
+    def freeze_template(self, url: str) -> str:
+        """Make the database of ``url`` a template no session can open; its name.
+
+        ``CREATE DATABASE ... TEMPLATE`` fails while any session is connected to
+        the template.
+        """
+        name = url.rsplit("/", 1)[1]
+        self.psql(
+            f"ALTER DATABASE {name} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"
+        )
+        return name
 
     def drop_database(self, url: str) -> None:
         """Drop the database of ``url``, ending its open sessions."""

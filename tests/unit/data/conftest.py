@@ -12,8 +12,8 @@ from tests.stores import make_tiny_store
 def pg_tiny_template(postgres) -> str:
     """Name of a PostgreSQL database holding the tiny country, copied per test."""
     url = postgres.create_database()
-    make_tiny_store(url).engine.dispose()  # a template must have no session open
-    return url.rsplit("/", 1)[1]
+    make_tiny_store(url).engine.dispose()
+    return postgres.freeze_template(url)
 
 
 @pytest.fixture
