@@ -34,20 +34,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dash import ALL, Input  # noqa: E402
+
 from dashapp import create_app, ids  # noqa: E402
 from dashapp.bootstrap import ensure_store  # noqa: E402
 from dashapp.config import Config  # noqa: E402
 from dashapp.services import context, get_store  # noqa: E402
 
-FILTERS = [
-    ids.LEVEL,
-    ids.INDICATOR,
-    ids.REGION,
-    ids.DEPARTMENT,
-    ids.DOC_TYPES,
-    ids.PERIOD,
-    ids.RADIUS,
-]
+# the area filters' values go in as one list (an ALL wildcard input): see areas()
+AREAS = str(Input(ids.area_filter(ALL), "value"))
 
 
 def _free_port() -> int:
@@ -56,30 +51,57 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _outputs(key: str):
+def _outputs(key: str, wildcards: dict | None = None):
+    """The outputs of callback ``key`` as the renderer lists them; a wildcard one is
+    one entry per component id in ``wildcards[wildcard id]`` (none if absent)."""
+    wildcards = wildcards or {}
+
+    def one(part: str):
+        cid, prop = part.rsplit(".", 1)
+        if cid.startswith("{") and '["ALL"]' in cid:
+            return [{"id": i, "property": prop} for i in wildcards.get(cid, [])]
+        return {"id": cid, "property": prop}
+
     if key.startswith(".."):
-        parts = key.strip(".").split("...")
-        return [
-            {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts
-        ]
-    cid, prop = key.rsplit(".", 1)
-    return {"id": cid, "property": prop}
+        return [one(p) for p in key.strip(".").split("...")]
+    return one(key)
+
+
+def areas(levels: list[int], values: list) -> list[dict]:
+    """The value of the :data:`AREAS` input: one entry per area filter on the page."""
+    return [
+        {"id": ids.area_filter(level), "property": "value", "value": value}
+        for level, value in zip(levels, values, strict=True)
+    ]
 
 
 def callback_body(app, key: str, values: dict, changed: list[str]) -> dict:
-    """The request Dash's renderer sends for callback ``key`` with ``values``."""
+    """The request Dash's renderer sends for callback ``key`` with ``values``.
+
+    A wildcard (``ALL``) input whose value is a list of ``{"id", "property",
+    "value"}`` entries (:func:`areas`) is sent as those entries, as the renderer
+    does, and wildcard outputs of the same id are listed for the same components.
+    """
     cb = app.callback_map[key]
+    wildcards = {}
+
+    def item(spec):
+        value = values.get(f"{spec['id']}.{spec['property']}")
+        entries = isinstance(value, list) and all(
+            isinstance(v, dict) and "id" in v for v in value
+        )
+        if spec["id"].startswith("{") and entries and value:
+            wildcards[spec["id"]] = [v["id"] for v in value]
+            return value
+        return {**spec, "value": value}
+
+    inputs = [item(i) for i in cb["inputs"]]
+    state = [item(s) for s in cb["state"]]
     return {
         "output": key,
-        "outputs": _outputs(key),
-        "inputs": [
-            {**i, "value": values.get(f"{i['id']}.{i['property']}")}
-            for i in cb["inputs"]
-        ],
-        "state": [
-            {**s, "value": values.get(f"{s['id']}.{s['property']}")}
-            for s in cb["state"]
-        ],
+        "outputs": _outputs(key, wildcards),
+        "inputs": inputs,
+        "state": state,
         "changedPropIds": changed,
     }
 
@@ -104,6 +126,9 @@ def post_callback(client, app, key: str, values: dict, changed: list[str]):
 
 
 def triggered_by(app, prop_id: str) -> list[str]:
+    """Callbacks with ``prop_id`` as an input (an area filter's: the wildcard)."""
+    if prop_id.startswith("{") and f'"type":"{ids.AREA}"' in prop_id:
+        prop_id = AREAS
     return [
         k
         for k, cb in app.callback_map.items()
@@ -111,14 +136,34 @@ def triggered_by(app, prop_id: str) -> list[str]:
     ]
 
 
+def area_prop(level: int) -> str:
+    """The prop id Dash reports when the area filter of ``level`` changes."""
+    return json.dumps(ids.area_filter(level), sort_keys=True, separators=(",", ":")) + (
+        ".value"
+    )
+
+
+def signed_in(app):
+    """A test client of ``app`` signed in as a bench user (every screen needs one)."""
+    from tests.auth_helpers import signed_in_client
+
+    return signed_in_client(app, "admin", "bench-admin")
+
+
 def filter_change_times(app, config: Config, n_changes: int, seed: int) -> dict:
+    from data.views import filter_levels
+
     rng = random.Random(seed)
-    client = app.server.test_client()
+    client = signed_in(app)
     client.get("/")
     with app.server.test_request_context("/"):
         ctx = context(config.database_url)
-    regions = ctx.units_at(0)["code"].tolist()
-    depts = ctx.units_at(1)[["code", "ancestor_0"]].values.tolist()
+    levels = filter_levels(ctx)
+    # units of each filter level with the codes of their ancestors at each level
+    area_units = [
+        ctx.units_at(level)[[f"ancestor_{lvl}" for lvl in levels]].values.tolist()
+        for level in levels
+    ]
     docs = ctx.doc_types["code"].tolist()
     weeks = [w.isoformat() for w in ctx.weeks]
     from data.kpi import MAP_KPIS
@@ -126,8 +171,7 @@ def filter_change_times(app, config: Config, n_changes: int, seed: int) -> dict:
     state = {
         f"{ids.LEVEL}.value": "commune",
         f"{ids.INDICATOR}.value": MAP_KPIS[1],
-        f"{ids.REGION}.value": None,
-        f"{ids.DEPARTMENT}.value": None,
+        AREAS: areas(levels, [None] * len(levels)),
         f"{ids.DOC_TYPES}.value": docs,
         # a dataset imported without operations has no weeks: default period
         f"{ids.PERIOD}.start_date": weeks[max(0, len(weeks) - 52)] if weeks else None,
@@ -143,20 +187,21 @@ def filter_change_times(app, config: Config, n_changes: int, seed: int) -> dict:
     for key in triggered_by(app, f"{ids.LEVEL}.value"):
         post_callback(client, app, key, state, [])
 
-    kinds = ["level", "indicator", "region", "department", "doc_types", "radius"]
+    kinds = ["level", "indicator", *(["area"] * len(levels)), "doc_types", "radius"]
     if len(weeks) > 16:
-        kinds.insert(5, "period")
+        kinds.insert(-1, "period")
+    level_codes = ctx.levels["code"].tolist()
 
     def random_change():
         kind = rng.choice(kinds)
         if kind == "level":
-            return f"{ids.LEVEL}.value", rng.choice(["region", "department", "commune"])
+            return f"{ids.LEVEL}.value", rng.choice(level_codes)
         if kind == "indicator":
             return f"{ids.INDICATOR}.value", rng.choice(MAP_KPIS)
-        if kind == "region":
-            return f"{ids.REGION}.value", rng.choice(regions + [None])
-        if kind == "department":
-            return f"{ids.DEPARTMENT}.value", rng.choice(depts)[0]
+        if kind == "area":  # a unit of one filter level (the top one may be cleared)
+            position = rng.randrange(len(levels))
+            path = rng.choice(area_units[position] + ([None] if not position else []))
+            return area_prop(levels[position]), path
         if kind == "doc_types":
             k = rng.randint(1, len(docs))
             return f"{ids.DOC_TYPES}.value", sorted(rng.sample(docs, k))
@@ -175,14 +220,14 @@ def filter_change_times(app, config: Config, n_changes: int, seed: int) -> dict:
             state[prop] = value
         prop = pairs[0][0]
         total = 0.0
-        if prop == f"{ids.DEPARTMENT}.value":
-            region = next(r for d, r in depts if d == state[prop])
-            state[f"{ids.REGION}.value"] = region
+        if prop.startswith("{"):  # the filters as sync_selection leaves them
+            path = state.pop(prop) or [None] * len(levels)
+            state[AREAS] = areas(levels, path)
         keys = triggered_by(app, prop)
         for key in keys:
             seconds, _ = post_callback(client, app, key, state, [prop])
             total += seconds
-        return total, prop.split(".")[0]
+        return total, "area" if prop.startswith("{") else prop.split(".")[0]
 
     warm = [apply(random_change()) for _ in range(max(20, n_changes // 5))]
     measured = [apply(random_change()) for _ in range(n_changes)]

@@ -1,26 +1,28 @@
-"""Main screen: selection sync, map (full once per level, then patched), KPIs, charts."""
+"""Main screen: area filters, map (full once per level and area, then patched), KPIs,
+charts."""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, ctx, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, no_update
 
-from dashapp import current_config, ids, services
+from dashapp import current_config, ids, map_service, services
 from dashapp.auth import requires
-from dashapp.filters import resolve
+from dashapp.filters import area_path, cascade_areas, resolve
 from dashapp.i18n import t
 from data import views
-from geo.display import view_for_bounds
+from geo.display import map_view, view_for_bounds
 from layouts import figures
-from layouts.overview import department_options, kpi_cards
+from layouts.overview import area_choices, kpi_cards
 
 # The filters reach each callback as one dict (Dash's flexible signatures), keyed
-# like the arguments of dashapp.filters.resolve.
+# like the arguments of dashapp.filters.resolve; ``areas`` is the list of the area
+# filters' values, top first (one per level of data.views.filter_levels).
+AREAS = Input(ids.area_filter(ALL), "value")
 FILTERS = {
     "level": Input(ids.LEVEL, "value"),
     "indicator": Input(ids.INDICATOR, "value"),
-    "region": Input(ids.REGION, "value"),
-    "department": Input(ids.DEPARTMENT, "value"),
+    "areas": AREAS,
     "doc_types": Input(ids.DOC_TYPES, "value"),
     "start": Input(ids.PERIOD, "start_date"),
     "end": Input(ids.PERIOD, "end_date"),
@@ -36,68 +38,136 @@ def _state(filters: dict, dataset_id, lang):
     return config, dctx, resolve(dctx, lang, **filters)
 
 
+def _area_trigger(levels: list[int]) -> int | None:
+    """Position of the area filter that fired the callback, if one did."""
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict) and trigger.get("type") == ids.AREA:
+        index = trigger.get("index")
+        if isinstance(index, int) and index in levels:
+            return levels.index(index)
+    return None
+
+
+def _output_levels(levels: list[int]) -> list:
+    """Levels of the area filters the browser asked to update (the dataset's when
+    called directly); an id that is no level of the dataset gets nothing."""
+    asked = ctx.outputs_list[0] if ctx.outputs_list else None
+    if not isinstance(asked, list):
+        return levels
+    indexes = [
+        o["id"].get("index")
+        if isinstance(o, dict) and isinstance(o.get("id"), dict)
+        else None
+        for o in asked
+    ]
+    return [i if isinstance(i, int) else None for i in indexes]
+
+
+def _clicked(click_data) -> str | None:
+    """The location (a unit or grid cell code) of the map point clicked, if any."""
+    points = click_data.get("points") if isinstance(click_data, dict) else None
+    point = points[0] if isinstance(points, list) and points else None
+    code = point.get("location") if isinstance(point, dict) else None
+    return code if isinstance(code, str) else None
+
+
 @requires("view")
-def sync_selection(region, click_data, n_reset, department, dataset_id, lang):
-    """Keep region, department options and department consistent with map clicks."""
-    config = current_config()
-    dctx = services.context(config.database_url, dataset_id)
+def sync_selection(areas, click_data, n_reset, dataset_id, lang):
+    """Keep the area filters consistent with each other and with map clicks.
+
+    A filter's choice fills the filters above it with the unit's ancestors and
+    keeps those below only if they lie inside it; a click on a unit selects it
+    (a commune: its parents), a click on a grid cell selects nothing.
+    """
+    dctx = services.context(current_config().database_url, dataset_id)
+    levels = views.filter_levels(dctx)
     trigger = ctx.triggered_id
     if trigger == ids.RESET:
-        region, department = None, None
-    elif trigger == ids.MAP and click_data:
-        code = (click_data.get("points") or [{}])[0].get("location")
-        unit = dctx.unit(code) if code else None
-        if unit is None:
+        chosen = (None,) * len(levels)
+    elif trigger == ids.MAP:
+        code = _clicked(click_data)
+        if code is None or dctx.unit(code) is None:
             return no_update, no_update, no_update
-        level = int(unit["level"])
-        region = unit["ancestor_0"]
-        department = unit["ancestor_1"] if level >= 1 else None
-    if department and department not in {
-        o["value"] for o in department_options(dctx, region)
-    }:
-        department = None
-    return region, department_options(dctx, region), department
+        chosen = area_path(dctx, code)
+    else:
+        chosen = cascade_areas(dctx, areas, _area_trigger(levels), lang)
+    by_level = dict(zip(levels, chosen, strict=True))
+    choices = dict(zip(levels, area_choices(dctx, chosen, lang), strict=True))
+    asked = _output_levels(levels)
+    return (
+        [by_level.get(level) for level in asked],
+        [choices[level][0] if level in choices else [] for level in asked],
+        [choices[level][1] if level in choices else "" for level in asked],
+    )
 
 
 def _map_view(dctx: views.DatasetContext, selection: str | None) -> dict:
+    unit = dctx.unit(selection) if selection is not None else None
     units = (
-        dctx.units if selection is None else dctx.units[dctx.units["code"] == selection]
+        dctx.units_at(0)
+        if unit is None
+        else dctx.units[dctx.units["code"] == selection]
     )
-    if selection is None:
-        units = dctx.units_at(0)
     return view_for_bounds(*units.total_bounds)
 
 
-def _scope_note(dctx: views.DatasetContext, scope: views.MapScope, lang: str):
+def _scope_note(
+    dctx: views.DatasetContext,
+    scope: views.MapScope,
+    lang: str,
+    layer: map_service.MapLayer | None = None,
+):
+    """What the map says about itself: units grouped or in view, unknown population."""
     notes = []
-    if scope.capped:
-        notes.append(
-            t(
-                "map.communes_need_selection",
-                lang,
-                n=figures.fmt(len(dctx.communes()), 0, lang),
-                shown=dctx.level_name(scope.level, lang).lower(),
-            )
-        )
+    if scope.grouped:
+        level = dctx.level_name(scope.level, lang).lower()
+        n = figures.fmt(scope.n_units, 0, lang)
+        if layer is not None and layer.kind == "units":
+            shown = figures.fmt(len(layer.names), 0, lang)
+            notes.append(t("map.in_view", lang, level=level, shown=shown, n=n))
+        else:
+            if scope.group_level is not None:
+                shown = dctx.level_name(scope.group_level, lang).lower()
+                notes.append(
+                    t("map.grouped_level", lang, level=level, n=n, shown=shown)
+                )
+            else:
+                size = layer.cell_deg if layer is not None else None
+                notes.append(
+                    t(
+                        "map.grouped_grid",
+                        lang,
+                        level=level,
+                        n=n,
+                        size=figures.fmt(size, 2 if (size or 1) < 0.1 else 1, lang),
+                    )
+                )
+            notes.append(t("map.zoom_hint", lang))
+            deeper = _deeper_filters(dctx, scope, lang)
+            if deeper:
+                notes.append(t("map.filter_hint", lang, filters=deeper))
     unknown = int(dctx.communes()["population"].isna().sum())
     if unknown:  # imported without population, or a partial join
         notes.append(t("map.population_unknown", lang, n=unknown))
     return "<br>".join(notes) or None
 
 
-@requires("view")
-def update_map(filters: dict, dataset_id, lang):
-    """Draw the map once per level; afterwards patch only values, centers and view.
+def _deeper_filters(dctx, scope: views.MapScope, lang: str) -> str:
+    """Names of the area filters that would narrow the area shown, comma-separated."""
+    top = int(dctx.unit(scope.within)["level"]) if scope.within is not None else -1
+    return ", ".join(
+        dctx.level_name(level, lang)
+        for level in views.filter_levels(dctx)
+        if top < level < scope.level
+    )
 
-    On a large dataset the commune level is drawn only inside the selection (the
-    level above nationally), so a selection change redraws it with new geometry.
-    """
-    config, dctx, r = _state(filters, dataset_id, lang)
-    scope = views.map_scope(dctx, r.level, r.selection)
-    measures = services.measures_for(config.database_url, dctx, r)
-    values = views.unit_kpis(dctx, measures, scope.level, r.selection, scope.within)
-    names = views.parent_names(dctx, scope.level, scope.within)
-    chor = figures.choropleth_arrays(
+
+def _choropleth(dctx, layer: map_service.MapLayer, values, r, lang) -> dict:
+    names = layer.names
+    if layer.kind == "grid":
+        level = dctx.level_name(layer.level, lang).lower()
+        names = figures.grid_names(names, layer.cell_deg, level, lang)
+    return figures.choropleth_arrays(
         values,
         r.indicator,
         names,
@@ -105,35 +175,76 @@ def update_map(filters: dict, dataset_id, lang):
         lang,
         r.radius_km,
     )
+
+
+@requires("view")
+def update_map(filters: dict, view, drawn, dataset_id, lang):
+    """Draw the map once per level and area; afterwards patch values, centers, view.
+
+    A level with more units in the area than the map draws at once is grouped
+    (a coarser level or grid cells) until the user zooms in: each move of the map
+    (``relayoutData``) then redraws the units in view, unless the layer ``drawn``
+    (its key, kept by the browser) is already what the view needs. Whenever the
+    server moves the map it clears ``relayoutData``, so a view it reads is the one
+    on screen.
+    """
+    config, dctx, r = _state(filters, dataset_id, lang)
+    scope = views.map_scope(dctx, r.level, r.selection)
+    trigger = ctx.triggered_id
+    moved = trigger == ids.MAP
+    seen = map_view(view)
+    if moved and (seen is None or not scope.grouped):
+        return no_update, no_update, no_update
+    selection_trigger = _area_trigger(views.filter_levels(dctx)) is not None
+    redraw = trigger is None or trigger == ids.LEVEL
+    redraw = redraw or (
+        selection_trigger and (scope.within is not None or scope.grouped)
+    )
+    if selection_trigger or trigger is None:
+        seen = None  # the map is about to move to the selection: the view is stale
+    layer = map_service.map_layer(dctx, scope, seen)
+    if moved and layer.key == drawn:
+        return no_update, no_update, no_update
+    measures = services.measures_for(config.database_url, dctx, r)
+    values = map_service.layer_values(dctx, measures, layer, r.selection)
+    chor = _choropleth(dctx, layer, values, r, lang)
+    note = _scope_note(dctx, scope, lang, layer)
+    if moved:
+        patch = Patch()
+        patch["data"][1]["geojson"] = map_service.layer_geojson(
+            config.database_url, dctx, layer
+        )
+        patch["data"][1]["locations"] = layer.codes
+        for key in ("z", "customdata", "hovertemplate", "colorscale"):
+            patch["data"][1][key] = chor[key]
+        patch["layout"]["annotations"] = figures.map_note(note)
+        return patch, no_update, layer.key
     centers = figures.center_arrays(
         services.centers_for(config.database_url, dctx, r), lang
     )
-    view = _map_view(dctx, r.selection)
-    trigger = ctx.triggered_id
-    selection_trigger = trigger in (ids.REGION, ids.DEPARTMENT)
-    redraw = selection_trigger and (scope.within is not None or scope.capped)
-    if trigger is None or trigger == ids.LEVEL or redraw:
-        geojson = services.scope_geojson(config.database_url, dctx.info.id, scope)
+    view_now = _map_view(dctx, r.selection)
+    if redraw:
         context = None
-        if scope.within is not None:
-            # grey country around the selection's units, from the lightest level
+        if scope.within is not None or scope.grouped:
+            # grey country around the units drawn, from the lightest level
             top = dctx.units_at(0)["code"].tolist()
             context = (
                 services.level_geojson(config.database_url, dctx.info.id, 0),
                 top,
             )
-        return figures.map_figure(
-            geojson,
-            names["code"].tolist(),
+        fig = figures.map_figure(
+            map_service.layer_geojson(config.database_url, dctx, layer),
+            layer.codes,
             chor,
             centers,
-            view,
+            view_now,
             lang,
             config.basemap_style,
             uirevision=r.selection or "country",
             context=context,
-            note=_scope_note(dctx, scope, lang),
+            note=note,
         )
+        return fig, (no_update if seen is not None else None), layer.key
     patch = Patch()
     for key in ("z", "customdata", "hovertemplate", "colorscale"):
         patch["data"][1][key] = chor[key]
@@ -143,10 +254,11 @@ def update_map(filters: dict, dataset_id, lang):
     patch["data"][2]["marker"]["size"] = centers["marker.size"]
     patch["data"][2]["marker"]["color"] = centers["marker.color"]
     if selection_trigger:
-        patch["layout"]["map"]["center"] = view["center"]
-        patch["layout"]["map"]["zoom"] = view["zoom"]
+        patch["layout"]["map"]["center"] = view_now["center"]
+        patch["layout"]["map"]["zoom"] = view_now["zoom"]
         patch["layout"]["uirevision"] = r.selection or "country"
-    return patch
+        return patch, None, no_update
+    return patch, no_update, no_update
 
 
 @requires("view")
@@ -174,11 +286,12 @@ def update_kpis(filters: dict, dataset_id, lang):
 
 @requires("view")
 def update_capacity(filters: dict, mode, dataset_id, lang):
-    """Capacity against demand, by center or by department."""
+    """Capacity against demand, by center or by unit of the level above communes."""
     config, dctx, r = _state(filters, dataset_id, lang)
     centers = services.centers_for(config.database_url, dctx, r)
-    if mode == "department":
-        frame = views.capacity_by_unit(dctx, centers, 1)
+    levels = views.filter_levels(dctx)
+    if mode == "department" and levels:
+        frame = views.capacity_by_unit(dctx, centers, levels[-1])
         return figures.capacity_chart(frame, "name", lang)
     return figures.capacity_chart(centers, "name", lang)
 
@@ -195,18 +308,27 @@ def update_timeseries(filters: dict, dataset_id, lang):
 
 def register(app) -> None:
     app.callback(
-        Output(ids.REGION, "value"),
-        Output(ids.DEPARTMENT, "options"),
-        Output(ids.DEPARTMENT, "value"),
-        Input(ids.REGION, "value"),
+        Output(ids.area_filter(ALL), "value"),
+        Output(ids.area_filter(ALL), "options"),
+        Output(ids.area_filter(ALL), "placeholder"),
+        AREAS,
         Input(ids.MAP, "clickData"),
         Input(ids.RESET, "n_clicks"),
-        State(ids.DEPARTMENT, "value"),
         *CONTEXT_STATES,
         prevent_initial_call=True,
     )(sync_selection)
     app.callback(
-        output=Output(ids.MAP, "figure"), inputs={"filters": FILTERS, **CONTEXT}
+        output=[
+            Output(ids.MAP, "figure"),
+            Output(ids.MAP, "relayoutData"),
+            Output(ids.MAP_LAYER, "data"),
+        ],
+        inputs={
+            "filters": FILTERS,
+            "view": Input(ids.MAP, "relayoutData"),
+            "drawn": State(ids.MAP_LAYER, "data"),
+            **CONTEXT,
+        },
     )(update_map)
     app.callback(
         output=[

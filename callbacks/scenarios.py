@@ -19,6 +19,7 @@ from dashapp.auth import record as record_event
 from dashapp.config import Config
 from dashapp.i18n import t
 from dashapp.parsing import BadIdError, BadInputError, parse_id, shown_value
+from data import views
 from data.scenarios import (
     ScenarioStoreError,
     get_scenario,
@@ -98,12 +99,17 @@ SITE_COLORS = {
 
 
 def zone_options(dctx, lang: str) -> list[dict]:
-    """Regions, then departments, as choices of the area shown."""
+    """The units of each filter level, top first, as choices of the area shown.
+
+    Named after the dataset's levels ("Région : Nord"); a country without a level
+    between the nation and its communes has none (the whole country is shown).
+    """
     options = []
-    for level, key in ((0, "scn.zone.region"), (1, "scn.zone.department")):
+    for level in views.filter_levels(dctx):
+        name = dctx.level_name(level, lang)
         units = dctx.units_at(level).sort_values("name")
         options += [
-            {"label": t(key, lang, name=n), "value": c}
+            {"label": t("scn.zone.unit", lang, level=name, name=n), "value": c}
             for c, n in zip(units["code"], units["name"], strict=True)
         ]
     return options

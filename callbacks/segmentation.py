@@ -35,7 +35,7 @@ def _context(dataset_id):
 def check_inputs(dctx, region, features, method, k, lang) -> list[str]:
     """Messages on invalid controls (from a stale browser or a crafted request)."""
     problems = []
-    if region not in (None, "") and region not in set(dctx.units_at(0)["code"]):
+    if region not in (None, "") and not seg_service.is_scope(dctx, region):
         problems.append(
             t("seg.msg.bad_value", lang, value=region, field=t("field.region", lang))
         )
@@ -145,8 +145,8 @@ def update_map(result, sites, dataset_id, lang):
     communes = dctx.communes()
     region = (result or {}).get("region")
     bounds = dctx.units_at(0)
-    if region:
-        bounds = bounds[bounds["code"] == region]
+    if region and dctx.unit(region) is not None:
+        bounds = dctx.units[dctx.units["code"] == region]
     geojson = services.level_geojson(
         config.database_url, dctx.info.id, dctx.commune_level
     )
@@ -167,7 +167,7 @@ def update_map(result, sites, dataset_id, lang):
 def propose_sites(n_clicks, n_sites, region, dataset_id, lang):
     """Population-weighted KMeans sites for the area, shown on the map and listed."""
     config, dctx = _context(dataset_id)
-    if region not in (None, "") and region not in set(dctx.units_at(0)["code"]):
+    if region not in (None, "") and not seg_service.is_scope(dctx, region):
         region = None
     n_max = min(seg_layout.SITES_MAX, len(seg_service.scope_communes(dctx, region)))
     if (

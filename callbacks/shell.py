@@ -9,7 +9,7 @@ from dash import Input, Output, State, html
 from callbacks import admin, forecast, importer, scenarios, segmentation
 from dashapp import current_config, ids, services
 from dashapp.auth import current_user, requires
-from dashapp.filters import resolve
+from dashapp.filters import areas_from_query, resolve
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
 from data.users import ROLES, allowed
@@ -18,30 +18,28 @@ from layouts.messages import bad_input_alert
 from layouts.overview import overview
 from layouts.shell import page_right
 
-QUERY_KEYS = (
-    "level",
-    "indicator",
-    "region",
-    "department",
-    "doc_types",
-    "start",
-    "end",
-    "radius",
-)
+QUERY_KEYS = ("level", "indicator", "doc_types", "start", "end", "radius")
 
 
-def query_filters(search: str | None) -> dict:
-    """Filter values given in the URL query (``?region=R01&doc_types=CNI,PASS``)."""
+def query_filters(search: str | None, ctx=None) -> dict:
+    """Filter values given in the URL query (``?region=R01&doc_types=CNI,PASS``).
+
+    Area filters are keyed by the dataset's level codes (read when ``ctx``, the
+    dataset's context, is given; see :func:`dashapp.filters.areas_from_query`).
+    """
     parsed = parse_qs((search or "").lstrip("?"))
     values = {k: parsed[k][-1] for k in QUERY_KEYS if k in parsed}
     if "doc_types" in values:
         values["doc_types"] = [d for d in values["doc_types"].split(",") if d]
+    if ctx is not None:
+        last = {k: v[-1] for k, v in parsed.items()}
+        values["areas"] = areas_from_query(ctx, last)
     return values
 
 
 def _overview_page(search: str | None, lang: str, dataset_id):
     ctx = services.context(current_config().database_url, dataset_id)
-    return overview(ctx, resolve(ctx, lang, **query_filters(search)), lang)
+    return overview(ctx, resolve(ctx, lang, **query_filters(search, ctx)), lang)
 
 
 def _catalogue_page(search: str | None, lang: str, dataset_id):

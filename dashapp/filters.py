@@ -13,7 +13,7 @@ import pandas as pd
 
 from dashapp.i18n import t
 from data.kpi import MAP_KPIS, Filters
-from data.views import DatasetContext
+from data.views import DatasetContext, filter_levels
 
 DEFAULT_RADIUS_KM = 20.0
 RADIUS_RANGE = (1.0, 200.0)
@@ -26,8 +26,7 @@ class Resolved:
 
     level: int
     indicator: str
-    region: str | None
-    department: str | None
+    areas: tuple[str | None, ...]  # one code (or None) per filter level, top first
     doc_types: tuple[str, ...]
     start: dt.date
     end: dt.date
@@ -36,7 +35,8 @@ class Resolved:
 
     @property
     def selection(self) -> str | None:
-        return self.department or self.region
+        """The unit chosen in the deepest filter set (``None``: the whole country)."""
+        return next((a for a in reversed(self.areas) if a is not None), None)
 
     def filters(self, ctx: DatasetContext) -> Filters:
         return Filters(
@@ -57,6 +57,38 @@ def default_period(ctx: DatasetContext) -> tuple[dt.date, dt.date]:
     return ctx.weeks[max(0, len(ctx.weeks) - DEFAULT_PERIOD_WEEKS)], ctx.weeks[-1]
 
 
+def area_path(ctx: DatasetContext, code: str | None) -> tuple[str | None, ...]:
+    """The filter values that select unit ``code``: its ancestors at each filter level.
+
+    ``None`` at the levels below the unit (and everywhere for ``None``); a commune
+    gives the filter values of its parents.
+    """
+    levels = filter_levels(ctx)
+    unit = ctx.unit(code) if code is not None else None
+    if unit is None:
+        return (None,) * len(levels)
+    return tuple(
+        unit[f"ancestor_{lvl}"] if int(unit["level"]) >= lvl else None for lvl in levels
+    )
+
+
+def areas_from_query(ctx: DatasetContext, query: dict) -> list:
+    """Filter values from a URL query, keyed by the dataset's level codes.
+
+    ``?region=R02&department=R02D01`` on the demo. Links written before filters
+    followed the dataset's levels said ``region`` and ``department`` whatever the
+    levels were called: those keys still mean the first and second filter when no
+    level has that code.
+    """
+    code_of = dict(zip(ctx.levels["level"], ctx.levels["code"], strict=True))
+    codes = [code_of[lvl] for lvl in filter_levels(ctx)]
+    values = [query.get(code) for code in codes]
+    for position, legacy in enumerate(("region", "department")):
+        if legacy not in codes and position < len(values) and legacy in query:
+            values[position] = values[position] or query[legacy]
+    return values
+
+
 def _date(value) -> dt.date | None:
     if value in (None, ""):
         return None
@@ -72,14 +104,19 @@ def resolve(
     *,
     level=None,
     indicator=None,
-    region=None,
-    department=None,
+    areas=None,
     doc_types=None,
     start=None,
     end=None,
     radius=None,
 ) -> Resolved:
-    """Validate raw filter values against the dataset; fall back with a message."""
+    """Validate raw filter values against the dataset; fall back with a message.
+
+    ``areas`` holds the area filters' values, top first, one per level of
+    :func:`data.views.filter_levels`: each must be a unit of its level inside the
+    unit chosen above it. The filters above the deepest valid choice are filled in
+    from its ancestors.
+    """
     messages: list[str] = []
 
     def bad(field_key: str, value) -> None:
@@ -111,28 +148,8 @@ def resolve(
         bad("field.indicator", indicator)
         indicator = default_indicator
 
-    regions = set(ctx.units_at(0)["code"])
-    if region in ("", None):
-        region = None
-    elif region not in regions:
-        bad("field.region", region)
-        region = None
-
-    dept_level = min(1, ctx.commune_level)
-    departments = ctx.units_at(dept_level)
-    if department in ("", None) or dept_level == 0:
-        department = None
-    elif department not in set(departments["code"]):
-        bad("field.department", department)
-        department = None
-    elif region is not None:
-        parent = departments.loc[departments["code"] == department, "ancestor_0"].iloc[
-            0
-        ]
-        if parent != region:
-            messages.append(t("msg.department_outside_region", lang, value=department))
-            department = None
-
+    chosen, area_messages = resolve_areas(ctx, areas, lang)
+    messages += area_messages
     all_docs = tuple(ctx.doc_types["code"])
     if doc_types in (None, ""):
         docs = all_docs
@@ -169,6 +186,78 @@ def resolve(
         bad("field.radius", radius)
         radius_km = DEFAULT_RADIUS_KM
 
-    return Resolved(
-        level_n, indicator, region, department, docs, s, e, radius_km, messages
-    )
+    return Resolved(level_n, indicator, chosen, docs, s, e, radius_km, messages)
+
+
+def resolve_areas(
+    ctx: DatasetContext, areas, lang: str = "fr"
+) -> tuple[tuple[str | None, ...], list[str]]:
+    """Valid area filter values (see :func:`resolve`) and messages on those dropped.
+
+    Examples
+    --------
+    >>> resolve_areas(demo_ctx, [None, "R01D02"])  # doctest: +SKIP
+    (('R01', 'R01D02'), [])
+    """
+    levels = filter_levels(ctx)
+    values = list(areas) if isinstance(areas, list | tuple) else []
+    messages: list[str] = []
+    chosen: str | None = None  # deepest valid choice so far
+    for position, lvl in enumerate(levels):
+        value = values[position] if position < len(values) else None
+        if value is None or value == "":
+            continue
+        unit = ctx.unit(value) if isinstance(value, str) else None
+        if unit is None or int(unit["level"]) != lvl:
+            field = t("field.area", lang, name=ctx.level_name(lvl, lang))
+            messages.append(
+                t(
+                    "msg.invalid_value",
+                    lang,
+                    value=_short(value),
+                    field=field,
+                    fallback=t("fallback.default", lang),
+                )
+            )
+            continue
+        if chosen is not None:
+            above = ctx.unit(chosen)
+            if unit[f"ancestor_{int(above['level'])}"] != chosen:
+                messages.append(
+                    t("msg.area_outside", lang, value=value, parent=above["name"])
+                )
+                continue
+        chosen = value
+    return area_path(ctx, chosen), messages
+
+
+def cascade_areas(
+    ctx: DatasetContext, areas, changed: int | None, lang: str = "fr"
+) -> tuple[str | None, ...]:
+    """The area filters after the user changed the one at position ``changed``.
+
+    A unit chosen there fills the filters above it with its ancestors and keeps
+    those below only if they lie inside it; clearing it clears those below too
+    (else they would fill it in again). Invalid values are dropped
+    (:func:`resolve_areas`).
+
+    Examples
+    --------
+    >>> cascade_areas(demo_ctx, ["R01", "R02D01"], 1)  # doctest: +SKIP
+    ('R02', 'R02D01')
+    """
+    n = len(filter_levels(ctx))
+    values = list(areas) if isinstance(areas, list | tuple) else []
+    values = (values + [None] * n)[:n]
+    if changed is not None and 0 <= changed < n:
+        value = values[changed]
+        if value is None or value == "":
+            values[changed:] = [None] * (n - changed)
+        elif isinstance(value, str) and ctx.unit(value) is not None:
+            values[: changed + 1] = area_path(ctx, value)[: changed + 1]
+    return resolve_areas(ctx, values, lang)[0]
+
+
+def _short(value, limit: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

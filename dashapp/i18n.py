@@ -1106,10 +1106,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "filters.title": {"fr": "Filtres", "en": "Filters"},
     "filters.level": {"fr": "Niveau de la carte", "en": "Map level"},
     "filters.indicator": {"fr": "Indicateur affiché", "en": "Indicator shown"},
-    "filters.region": {"fr": "Région", "en": "Region"},
-    "filters.department": {"fr": "Département", "en": "Department"},
     "filters.all": {"fr": "Tout le pays", "en": "Whole country"},
-    "filters.all_departments": {"fr": "Tous les départements", "en": "All departments"},
+    # the area filters are named after the dataset's own levels (issue 12, item 7)
+    "filters.all_within": {"fr": "Tout « {name} »", "en": "All of {name}"},
+    "filters.fixed": {"fr": "{level} : {name}", "en": "{level}: {name}"},
     "filters.doc_types": {"fr": "Types de documents", "en": "Document types"},
     "filters.period": {"fr": "Période", "en": "Period"},
     "filters.start": {"fr": "Début", "en": "Start"},
@@ -1124,10 +1124,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Valeur de filtre « {value} » invalide pour {field} : {fallback} utilisé.",
         "en": "Invalid filter value “{value}” for {field}: using {fallback}.",
     },
-    "msg.department_outside_region": {
-        "fr": "Le département {value} n'appartient pas à la région choisie : "
-        "sélection levée.",
-        "en": "Department {value} is not in the chosen region: selection cleared.",
+    "msg.area_outside": {
+        "fr": "{value} n'appartient pas à {parent}, choisi au-dessus : sélection "
+        "levée.",
+        "en": "{value} is not in {parent}, chosen above: selection cleared.",
     },
     "msg.empty_period": {
         "fr": "La période choisie ne contient aucune semaine de données.",
@@ -1140,7 +1140,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "field.level": {"fr": "le niveau", "en": "the level"},
     "field.indicator": {"fr": "l'indicateur", "en": "the indicator"},
     "field.region": {"fr": "la région", "en": "the region"},
-    "field.department": {"fr": "le département", "en": "the department"},
+    "field.area": {"fr": "le filtre « {name} »", "en": "the “{name}” filter"},
     "field.doc_types": {"fr": "les types de documents", "en": "the document types"},
     "field.period": {"fr": "la période", "en": "the period"},
     "field.radius": {"fr": "le rayon", "en": "the radius"},
@@ -1160,16 +1160,38 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "map.outside": {"fr": "Hors sélection", "en": "Outside selection"},
     "map.no_value": {"fr": "sans donnée", "en": "no data"},
-    # -- national scale: communes drawn per selection (issue 7) -------------------
-    # Shown on the map when a large dataset's commune level is asked for without a
-    # selection (data.views.LARGE_MAP_COMMUNES): the level above is drawn instead.
-    "map.communes_need_selection": {
-        "fr": "{n} communes : la carte nationale montre le niveau « {shown} ».<br>"
-        "Sélectionnez une région ou un département (liste ou clic sur la carte) "
-        "pour voir ses communes.",
-        "en": "{n} communes: the national map shows the “{shown}” level.<br>"
-        "Select a region or a department (list or click on the map) "
-        "to see its communes.",
+    # -- national scale: units drawn per selection and view (issues 7, 12) --------
+    # Shown on the map when the level asked has more units in the area than the map
+    # draws at once (data.views.MAX_MAP_UNITS): they are grouped until zoomed in.
+    "map.grouped_level": {
+        "fr": "Niveau « {level} » : {n} unités, trop pour les dessiner toutes ; la "
+        "carte montre le niveau « {shown} ».",
+        "en": "“{level}” level: {n} units, too many to draw them all; the map shows "
+        "the “{shown}” level.",
+    },
+    "map.grouped_grid": {
+        "fr": "Niveau « {level} » : {n} unités, trop pour les dessiner toutes ; la "
+        "carte les regroupe en cases de {size}° (chaque case : ses unités ensemble).",
+        "en": "“{level}” level: {n} units, too many to draw them all; the map groups "
+        "them into {size}° cells (each cell: its units together).",
+    },
+    "map.zoom_hint": {
+        "fr": "Zoomez sur la carte (molette) pour voir les unités de la zone visible.",
+        "en": "Zoom in on the map (mouse wheel) to see the units in view.",
+    },
+    "map.filter_hint": {
+        "fr": "Ou choisissez une zone dans les filtres : {filters}.",
+        "en": "Or choose an area in the filters: {filters}.",
+    },
+    "map.in_view": {
+        "fr": "Niveau « {level} » : les {shown} unités de la zone visible, sur {n}. "
+        "Dézoomez pour revoir l'ensemble, regroupé.",
+        "en": "“{level}” level: the {shown} units in view, of {n}. Zoom out to see "
+        "the whole area, grouped.",
+    },
+    "map.cell": {
+        "fr": "Case de {size}° : {n} unités « {level} »",
+        "en": "{size}° cell: {n} “{level}” units",
     },
     # -- end of national scale ----------------------------------------------------
     "hover.center": {"fr": "Centre", "en": "Center"},
@@ -1179,7 +1201,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "hover.staff": {"fr": "Agents", "en": "Staff"},
     "chart.capacity_title": {"fr": "Capacité et demande", "en": "Capacity and demand"},
     "chart.by_center": {"fr": "Par centre", "en": "By center"},
-    "chart.by_department": {"fr": "Par département", "en": "By department"},
+    "chart.by_level": {"fr": "Par {name}", "en": "By {name}"},
     "chart.capacity": {"fr": "Capacité hebdomadaire", "en": "Weekly capacity"},
     "chart.demand": {"fr": "Demande hebdomadaire moyenne", "en": "Mean weekly demand"},
     "chart.requests_per_week": {"fr": "demandes / semaine", "en": "requests / week"},
@@ -1407,8 +1429,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Centres pour 100 000 hab.",
         "en": "Centers per 100,000 inhabitants",
     },
-    "scn.zone.region": {"fr": "Région : {name}", "en": "Region: {name}"},
-    "scn.zone.department": {"fr": "Département : {name}", "en": "Department: {name}"},
+    "scn.zone.unit": {"fr": "{level} : {name}", "en": "{level}: {name}"},
     "scn.auto_name": {"fr": "Scénario {when}", "en": "Scenario {when}"},
     "scn.status.draft": {"fr": "brouillon", "en": "draft"},
     "scn.too_large": {
@@ -2073,8 +2094,8 @@ def t(key: str, lang: str = "fr", **values) -> str:
 
     Examples
     --------
-    >>> t("filters.region", "en")
-    'Region'
+    >>> t("filters.all", "en")
+    'Whole country'
     """
     if lang not in LANGUAGES:
         lang = "fr"

@@ -10,8 +10,8 @@ ALERTS = "app-alerts"
 # main screen: filters
 LEVEL = "filters-level"
 INDICATOR = "filters-indicator"
-REGION = "filters-region"
-DEPARTMENT = "filters-department"
+AREA = "filters-area"  # type of the area filters' pattern-matching ids
+AREAS = "filters-areas"  # the block holding them
 DOC_TYPES = "filters-doc-types"
 PERIOD = "filters-period"
 RADIUS = "filters-radius"
@@ -21,6 +21,7 @@ URL_MESSAGES = "filters-url-messages"
 
 # main screen: outputs
 MAP = "overview-map"
+MAP_LAYER = "overview-map-layer"  # key of what the map draws (dashapp.map_service)
 KPI_CARDS = "overview-kpi-cards"
 SCOPE_LABEL = "overview-scope-label"
 CAPACITY_CHART = "overview-capacity-chart"
@@ -59,6 +60,11 @@ SEG_SITES_MESSAGE = "seg-sites-message"
 def seg_recommendation(cluster: int) -> dict:
     """Pattern-matching id of the editable recommendation of one cluster."""
     return {"type": "seg-recommendation", "index": cluster}
+
+
+def area_filter(level) -> dict:
+    """Pattern-matching id of the area filter of one admin level (a level number)."""
+    return {"type": AREA, "index": level}
 
 
 def kpi_card(kpi_id: str) -> dict:

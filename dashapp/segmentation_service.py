@@ -14,7 +14,7 @@ from dashapp.parsing import BadInputError, parse_id, parse_number, shown_value
 from data import exports
 from data import kpi as kpi_mod
 from data.indicators import LOG_SCALE, POPULATION_INDICATORS, commune_indicators
-from data.views import DatasetContext
+from data.views import DatasetContext, filter_levels
 from geo import segmentation as seg_mod
 
 DEFAULT_RADIUS_KM = 20.0
@@ -33,11 +33,24 @@ def default_filters(ctx: DatasetContext) -> kpi_mod.Filters:
     )
 
 
+def scope_codes(ctx: DatasetContext) -> set[str]:
+    """Codes of the areas a segmentation can be limited to: the units of the first
+    filter level (regions in the demo; none when no level splits the country)."""
+    levels = filter_levels(ctx)
+    return set(ctx.units_at(levels[0])["code"]) if levels else set()
+
+
+def is_scope(ctx: DatasetContext, region) -> bool:
+    """Whether ``region`` (from the browser or the command line) is such an area."""
+    return isinstance(region, str) and region in scope_codes(ctx)
+
+
 def scope_communes(ctx: DatasetContext, region: str | None):
-    """Communes of a region (every commune for ``None``), in store order."""
+    """Communes of an area (every commune for ``None``), in store order."""
     communes = ctx.communes()
-    if region:
-        communes = communes[communes["ancestor_0"] == region]
+    unit = ctx.unit(region) if region else None
+    if unit is not None:
+        communes = communes[communes[f"ancestor_{int(unit['level'])}"] == region]
     return communes
 
 
@@ -184,7 +197,7 @@ def write_clusters(store, args) -> str:
         raise ValueError(
             f"unknown indicators {', '.join(unknown)}; choose from {', '.join(INDICATORS)}"
         )
-    if args.region and args.region not in set(ctx.units_at(0)["code"]):
+    if args.region and not is_scope(ctx, args.region):
         raise ValueError(f"unknown region {args.region!r}")
     out = str(args.out)
     if not out.endswith((".csv", ".xlsx")):

@@ -21,7 +21,12 @@ from data.store import Store
 from geo.display import to_geojson
 from geo.distance import distance_matrix_km
 
+# by depth: 2 the communes, 1 the level above, 0 any higher level
 DISPLAY_TOLERANCE_DEG = {0: 0.004, 1: 0.003, 2: 0.0015}
+# Coordinates one map layer may have (~18 bytes of JSON each): the tolerance is
+# coarsened until they fit, so a layer costs at most ~1.8 MB whatever the detail
+# of the boundaries (geo.display.to_geojson).
+MAX_MAP_COORDS = 100_000
 
 
 @lru_cache(maxsize=8)
@@ -57,19 +62,24 @@ def _context(url: str, dataset_id: int) -> views.DatasetContext:
     return ctx
 
 
+def display_tolerance(ctx: views.DatasetContext, level: int) -> float:
+    """Simplification tolerance of a whole level in degrees, finer for communes.
+
+    By depth above the communes, so a country without intermediate levels draws
+    its communes as finely as the demo's.
+    """
+    depth = ctx.commune_level - level
+    return DISPLAY_TOLERANCE_DEG.get(max(2 - depth, 0), DISPLAY_TOLERANCE_DEG[0])
+
+
 @cache.memoize()
 def level_geojson(url: str, dataset_id: int, level: int) -> dict:
     """Simplified GeoJSON of one level, sent once per level to the browser."""
     ctx = context(url, dataset_id)
-    tolerance = DISPLAY_TOLERANCE_DEG.get(level, 0.0015)
-    return to_geojson(ctx.units_at(level), "code", tolerance_deg=tolerance)
-
-
-def scope_geojson(url: str, dataset_id: int, scope: views.MapScope) -> dict:
-    """GeoJSON of what the map draws: a whole level, or one level inside a unit."""
-    if scope.within is None:
-        return level_geojson(url, dataset_id, scope.level)
-    return within_geojson(url, dataset_id, scope.level, scope.within)
+    tolerance = display_tolerance(ctx, level)
+    return to_geojson(
+        ctx.units_at(level), "code", tolerance_deg=tolerance, max_coords=MAX_MAP_COORDS
+    )
 
 
 @cache.memoize()
@@ -80,9 +90,9 @@ def within_geojson(url: str, dataset_id: int, level: int, within: str) -> dict:
     the selection's communes keep their shared borders; ~1 MB for 5,000 communes.
     """
     ctx = context(url, dataset_id)
-    tolerance = DISPLAY_TOLERANCE_DEG.get(level, 0.0015)
+    tolerance = display_tolerance(ctx, level)
     units = views.scope_units(ctx, level, within)
-    return to_geojson(units, "code", tolerance_deg=tolerance)
+    return to_geojson(units, "code", tolerance_deg=tolerance, max_coords=MAX_MAP_COORDS)
 
 
 @cache.memoize()

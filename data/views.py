@@ -130,50 +130,106 @@ def _ancestor_columns(units: pd.DataFrame, levels: list[int]) -> dict[int, np.nd
     return out
 
 
-# Above this many communes the map no longer draws the whole commune level of the
-# country: departments nationally, communes only inside the selected region or
-# department (a national commune layer is ~8 MB of GeoJSON even simplified).
-LARGE_MAP_COMMUNES = 3_000
+# The most unit polygons one map response draws (a level, a selection, or what is
+# in view); beyond it the units are grouped. ~0.3 kB of JSON per commune polygon
+# at display detail, so about 1 MB.
+MAX_MAP_UNITS = 3_000
+# A coarser level groups the units on the map only when it has at least this many
+# units in the area shown; with fewer it says little and a grid of cells is drawn.
+MIN_GROUP_UNITS = 5
 
 
-def is_large_map(ctx: DatasetContext) -> bool:
-    """Whether the dataset has too many communes to draw them all nationally."""
-    return len(ctx.communes()) > LARGE_MAP_COMMUNES
+def filter_levels(ctx: DatasetContext) -> list[int]:
+    """Levels offered as area filters, top first: those above the commune level.
+
+    A level on top with a single unit (a national level) is no filter: there is
+    nothing to choose. The demo (region, department, commune) has two; a country
+    imported as communes only (the importer adds a national unit) has none.
+
+    Examples
+    --------
+    >>> filter_levels(demo_ctx)  # doctest: +SKIP
+    [0, 1]
+    """
+    levels = sorted(int(v) for v in ctx.levels["level"])[:-1]
+    counts = ctx.units["level"].value_counts()
+    while levels and counts.get(levels[0], 0) <= 1:
+        levels.pop(0)
+    return levels
+
+
+def fixed_units(ctx: DatasetContext) -> pd.DataFrame:
+    """Single units on top of the hierarchy (the country), not offered as filters."""
+    first = filter_levels(ctx)[:1] or [ctx.commune_level]
+    top = ctx.units[ctx.units["level"] < first[0]]
+    return top[["level", "code", "name"]].reset_index(drop=True)
+
+
+def units_below(ctx: DatasetContext, level: int, ancestor: str | None) -> pd.DataFrame:
+    """Units of ``level`` below unit ``ancestor`` (all of them for ``None``), by name.
+
+    An ``ancestor`` at or below ``level`` has no unit of ``level`` below it.
+    """
+    units = ctx.units_at(level)
+    if ancestor is not None:
+        above = ctx.unit(ancestor)
+        if above is None or int(above["level"]) >= level:
+            return units.iloc[0:0][["code", "name"]]
+        units = units[units[f"ancestor_{int(above['level'])}"] == ancestor]
+    return units[["code", "name"]].sort_values("name", kind="stable")
 
 
 @dataclass(frozen=True)
 class MapScope:
-    """What the map draws: which level, inside which unit, and whether capped.
+    """What the map draws for a level and a selection.
 
-    ``within`` is the unit whose descendants are drawn (``None``: the whole level);
-    ``capped`` says the commune level was asked for nationally on a large dataset
-    and the level above is drawn instead.
+    ``level`` is the level asked for and ``within`` the unit whose descendants are
+    drawn (``None``: the whole country); ``n_units`` counts the units of ``level``
+    there. When they are more than :data:`MAX_MAP_UNITS` they are grouped: by the
+    coarser level ``group_level``, or (``grid``) into square cells.
     """
 
     level: int
     within: str | None = None
-    capped: bool = False
+    group_level: int | None = None
+    grid: bool = False
+    n_units: int = 0
+
+    @property
+    def grouped(self) -> bool:
+        return self.group_level is not None or self.grid
 
 
 def map_scope(ctx: DatasetContext, level: int, selection: str | None) -> MapScope:
     """The units the map should draw for a level and a selection.
 
-    Datasets up to :data:`LARGE_MAP_COMMUNES` communes draw the whole level asked
-    for. Larger ones draw the commune level only inside the selection and the
-    level above it nationally.
+    A level of up to :data:`MAX_MAP_UNITS` units is drawn whole (units outside the
+    selection greyed out). A larger one is drawn only inside the selection, and
+    grouped when even that is too many: by the deepest coarser level with
+    :data:`MIN_GROUP_UNITS` to :data:`MAX_MAP_UNITS` units in the area, else into
+    grid cells.
 
     Examples
     --------
-    >>> from data.views import map_scope  # doctest: +SKIP
     >>> map_scope(ctx_35000, 2, None)  # doctest: +SKIP
-    MapScope(level=1, within=None, capped=True)
+    MapScope(level=2, within=None, group_level=1, grid=False, n_units=35000)
     """
-    commune_level = ctx.commune_level
-    if level != commune_level or commune_level == 0 or not is_large_map(ctx):
-        return MapScope(level)
-    if selection is None:
-        return MapScope(commune_level - 1, None, capped=True)
-    return MapScope(level, selection)
+    total = int((ctx.units["level"] == level).sum())
+    if total <= MAX_MAP_UNITS:
+        return MapScope(level, n_units=total)
+    unit = ctx.unit(selection) if selection is not None else None
+    within = selection if unit is not None and int(unit["level"]) < level else None
+    n = len(scope_units(ctx, level, within)) if within is not None else total
+    if n <= MAX_MAP_UNITS:
+        return MapScope(level, within, n_units=n)
+    top = int(unit["level"]) + 1 if within is not None else 0
+    for coarser in range(level - 1, top - 1, -1):
+        k = len(scope_units(ctx, coarser, within))
+        if k <= MAX_MAP_UNITS:
+            if k >= MIN_GROUP_UNITS:
+                return MapScope(level, within, group_level=coarser, n_units=n)
+            break
+    return MapScope(level, within, grid=True, n_units=n)
 
 
 def scope_units(

@@ -204,25 +204,48 @@ def map_figure(
         "clickmode": "event",
     }
     if note:
-        layout["annotations"] = [
-            {
-                "text": note,
-                "showarrow": False,
-                "x": 0.5,
-                "y": 0.01,
-                "xref": "paper",
-                "yref": "paper",
-                "xanchor": "center",
-                "yanchor": "bottom",
-                "align": "center",
-                "bgcolor": "rgba(255,255,255,0.92)",
-                "bordercolor": "#6c8ebf",
-                "borderwidth": 1,
-                "borderpad": 6,
-                "font": {"size": 13, "color": "#1f3b5a"},
-            }
-        ]
+        layout["annotations"] = map_note(note)
     return {"data": [grey, chor, pts], "layout": layout}
+
+
+def map_note(note: str | None) -> list[dict]:
+    """The map's annotations: ``note`` in a box at the bottom (none for ``None``)."""
+    if not note:
+        return []
+    return [
+        {
+            "text": note,
+            "showarrow": False,
+            "x": 0.5,
+            "y": 0.01,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "center",
+            "yanchor": "bottom",
+            "align": "center",
+            "bgcolor": "rgba(255,255,255,0.92)",
+            "bordercolor": "#6c8ebf",
+            "borderwidth": 1,
+            "borderpad": 6,
+            "font": {"size": 13, "color": "#1f3b5a"},
+        }
+    ]
+
+
+def grid_names(
+    cells: pd.DataFrame, cell_deg: float, level_name: str, lang: str
+) -> pd.DataFrame:
+    """Hover names of grid cells (``code``, ``n``): their size and unit count."""
+    size = fmt(cell_deg, 2 if cell_deg < 0.1 else 1, lang)
+    return pd.DataFrame(
+        {
+            "code": cells["code"].to_numpy(),
+            "name": [
+                t("map.cell", lang, size=size, n=fmt(n, 0, lang), level=level_name)
+                for n in cells["n"]
+            ],
+        }
+    )
 
 
 def _chart_layout(height: int, x_title: str, y_title: str | None = None) -> dict:

@@ -9,26 +9,70 @@ from dashapp import ids
 from dashapp.filters import Resolved
 from dashapp.i18n import dropdown_labels, t
 from data.kpi import CARD_KPIS, KPIS, MAP_KPIS
-from data.views import DatasetContext
+from data.views import DatasetContext, filter_levels, fixed_units, units_below
 from layouts.figures import fmt
 
 
-def department_options(ctx: DatasetContext, region: str | None) -> list[dict]:
-    """Departments (level 1) of a region, or of the whole country."""
-    depts = ctx.units_at(1)
-    if region:
-        depts = depts[depts["ancestor_0"] == region]
+def area_options(ctx: DatasetContext, level: int, above: str | None) -> list[dict]:
+    """Units of ``level`` inside unit ``above`` (the whole country for ``None``)."""
+    units = units_below(ctx, level, above)
     return [
         {"label": n, "value": c}
-        for c, n in sorted(
-            zip(depts["code"], depts["name"], strict=True), key=lambda x: x[1]
-        )
+        for c, n in zip(units["code"], units["name"], strict=True)
     ]
+
+
+def area_choices(ctx: DatasetContext, areas, lang: str) -> list[tuple[list, str]]:
+    """Options and placeholder of each area filter, given the values chosen.
+
+    A filter lists the units inside the deepest unit chosen above it.
+    """
+    out, above = [], None
+    for level, value in zip(filter_levels(ctx), areas, strict=True):
+        placeholder = (
+            t("filters.all", lang)
+            if above is None
+            else t("filters.all_within", lang, name=ctx.unit(above)["name"])
+        )
+        out.append((area_options(ctx, level, above), placeholder))
+        above = value or above
+    return out
+
+
+def area_filters(ctx: DatasetContext, areas: tuple, lang: str) -> list:
+    """One dropdown per filter level, labelled with the dataset's level name.
+
+    A single unit on top (the country) is written as fixed text instead.
+    """
+    col = "name_fr" if lang == "fr" else "name_en"
+    level_names = dict(zip(ctx.levels["level"], ctx.levels[col], strict=True))
+    out = [
+        html.Div(
+            t("filters.fixed", lang, level=level_names[row.level], name=row.name),
+            className="small text-muted mb-2",
+        )
+        for row in fixed_units(ctx).itertuples()
+    ]
+    choices = area_choices(ctx, areas, lang)
+    for level, value, (options, placeholder) in zip(
+        filter_levels(ctx), areas, choices, strict=True
+    ):
+        out += [
+            dbc.Label(level_names[level]),
+            dcc.Dropdown(
+                labels=dropdown_labels(lang),
+                id=ids.area_filter(level),
+                value=value,
+                placeholder=placeholder,
+                options=options,
+                className="mb-2",
+            ),
+        ]
+    return out
 
 
 def filter_panel(ctx: DatasetContext, r: Resolved, lang: str) -> dbc.Card:
     """Sidebar of filters, prefilled with resolved values."""
-    regions = ctx.units_at(0).sort_values("name")
     level_code = ctx.levels.loc[ctx.levels["level"] == r.level, "code"].iloc[0]
     docs = ctx.doc_types
     first, last = (ctx.weeks[0], ctx.weeks[-1]) if ctx.weeks else (r.start, r.end)
@@ -61,27 +105,7 @@ def filter_panel(ctx: DatasetContext, r: Resolved, lang: str) -> dbc.Card:
                     ],
                     className="mb-2",
                 ),
-                dbc.Label(t("filters.region", lang), html_for=ids.REGION),
-                dcc.Dropdown(
-                    labels=dropdown_labels(lang),
-                    id=ids.REGION,
-                    value=r.region,
-                    placeholder=t("filters.all", lang),
-                    options=[
-                        {"label": n, "value": c}
-                        for c, n in zip(regions["code"], regions["name"], strict=True)
-                    ],
-                    className="mb-2",
-                ),
-                dbc.Label(t("filters.department", lang), html_for=ids.DEPARTMENT),
-                dcc.Dropdown(
-                    labels=dropdown_labels(lang),
-                    id=ids.DEPARTMENT,
-                    value=r.department,
-                    placeholder=t("filters.all_departments", lang),
-                    options=department_options(ctx, r.region),
-                    className="mb-2",
-                ),
+                html.Div(area_filters(ctx, r.areas, lang), id=ids.AREAS),
                 dbc.Label(t("filters.doc_types", lang), html_for=ids.DOC_TYPES),
                 dbc.Checklist(
                     id=ids.DOC_TYPES,
@@ -172,6 +196,7 @@ def map_card(lang: str) -> dbc.Card:
                 style={"height": "560px"},
                 config={"displaylogo": False, "scrollZoom": True},
             ),
+            dcc.Store(id=ids.MAP_LAYER),
             dbc.CardFooter(
                 html.Small(t("map.centers_legend", lang), className="text-muted")
             ),
@@ -179,12 +204,19 @@ def map_card(lang: str) -> dbc.Card:
     )
 
 
-def capacity_card(lang: str) -> dbc.Card:
-    """Capacity against demand, with the by-center / by-department switch."""
-    modes = [
-        {"label": t("chart.by_center", lang), "value": "center"},
-        {"label": t("chart.by_department", lang), "value": "department"},
-    ]
+def capacity_card(ctx: DatasetContext, lang: str) -> dbc.Card:
+    """Capacity against demand, by center or by unit of the level above communes.
+
+    The second choice (value ``"department"``) is named after that level; a
+    country without a level between the nation and its communes has none.
+    """
+    modes = [{"label": t("chart.by_center", lang), "value": "center"}]
+    levels = filter_levels(ctx)
+    if levels:
+        name = ctx.level_name(levels[-1], lang).lower()
+        modes.append(
+            {"label": t("chart.by_level", lang, name=name), "value": "department"}
+        )
     header = html.Div(
         [
             html.Span(t("chart.capacity_title", lang)),
@@ -224,7 +256,7 @@ def overview(ctx: DatasetContext, r: Resolved, lang: str) -> html.Div:
         html.Div(id=ids.SCOPE_LABEL, className="fw-semibold mb-1"),
         dbc.Row(id=ids.KPI_CARDS, className="g-2"),
         dbc.Row(
-            [dbc.Col(map_card(lang), lg=7), dbc.Col(capacity_card(lang), lg=5)],
+            [dbc.Col(map_card(lang), lg=7), dbc.Col(capacity_card(ctx, lang), lg=5)],
             className="mt-1 g-2",
         ),
         series,

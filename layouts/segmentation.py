@@ -13,7 +13,7 @@ from dash import dcc, html
 from dashapp import ids
 from dashapp.i18n import dropdown_labels, t
 from data.indicators import DEFAULT_INDICATORS, INDICATORS, LOG_SCALE
-from data.views import DatasetContext
+from data.views import DatasetContext, filter_levels
 from layouts.figures import OFFLINE_STYLE, _chart_layout, fmt
 
 # Okabe-Ito and Tableau colours: distinct for colour-blind readers up to 10 clusters
@@ -52,7 +52,8 @@ def describe(traits: list, lang: str) -> str:
 
 def controls(ctx: DatasetContext, lang: str) -> dbc.Card:
     """Left panel: area, indicators, method, k, run/cancel, sites."""
-    regions = ctx.units_at(0).sort_values("name")
+    levels = filter_levels(ctx)  # areas: the first level that splits the country
+    regions = ctx.units_at(levels[0] if levels else -1).sort_values("name")
     return dbc.Card(
         dbc.CardBody(
             [

@@ -26,6 +26,11 @@ def _card(duo, kpi_id):
     )
 
 
+def _area(level) -> str:
+    """CSS selector of the area filter of ``level`` (a pattern-matching id)."""
+    return f'[id=\'{{"index":{level},"type":"{ids.AREA}"}}\']'
+
+
 MAP_LOADED = """
     const gd = document.querySelector('#overview-map .js-plotly-plot');
     const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
@@ -117,18 +122,21 @@ def test_ovw002_every_filter_updates_map_kpis_and_charts(dash_duo, app):
         dash_duo.find_element(f"#{ids.SCOPE_LABEL}").click()
 
     _changes(dash_duo, lambda: len(series()[0]["x"]), set_end)
+    # the area filters are the demo's levels, named as the dataset names them
+    labels = dash_duo.find_elements(f"#{ids.AREAS} label")
+    assert [e.text for e in labels] == ["Région", "Département"]
     # region: KPIs, map values, capacity chart and series are restricted
     _changes(
         dash_duo,
         capacity,
-        lambda: dash_duo.select_dcc_dropdown(f"#{ids.REGION}", index=0),
+        lambda: dash_duo.select_dcc_dropdown(_area(0), index=0),
     )
     dash_duo.wait_for_contains_text(f"#{ids.SCOPE_LABEL}", "Sélection : ")
     assert "Tout le pays" not in dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text
     assert any(v is None for v in z())
     # department (within the region)
     label = dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text
-    dash_duo.select_dcc_dropdown(f"#{ids.DEPARTMENT}", index=0)
+    dash_duo.select_dcc_dropdown(_area(1), index=0)
     until(lambda: dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text != label, 10)
     # reset
     dash_duo.find_element(f"#{ids.RESET}").click()
@@ -185,4 +193,46 @@ def test_ovw005_invalid_url_filters_fall_back_with_a_message(dash_duo, app):
         dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text == "Sélection : Tout le pays"
     )
     time.sleep(0.5)
+    assert dash_duo.get_logs() == []
+
+
+@pytest.fixture
+def flat_app(tmp_path):
+    """A country of 6,000 communes and no level between them and the nation."""
+    from data.store import Store
+    from geo.access import nearest_center
+    from tests.levels import flat_bundle
+
+    store = Store(f"sqlite:///{tmp_path / 'dashapp.sqlite'}")
+    store.upgrade()
+    store.add_dataset(flat_bundle(6000), kind="imported", access=nearest_center)
+    store.engine.dispose()
+    return create_app(Config(data_dir=tmp_path), prepare_store=False)
+
+
+def test_ovw006_a_flat_country_zooms_from_a_grid_to_its_communes(dash_duo, flat_app):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    browser_sign_in(dash_duo, flat_app)
+    until(lambda: _map(dash_duo) and _map(dash_duo)[1].get("z"), 20)
+    until(lambda: dash_duo.driver.execute_script(MAP_LOADED), 20)
+    locations = lambda: _map(dash_duo)[1]["locations"]  # noqa: E731
+    assert all(c.startswith("grid:") for c in locations())
+    # no level splits the country: no area filter, the country written as fixed
+    assert dash_duo.find_element(f"#{ids.AREAS}").text == "Pays : Pays test"
+    note = "#overview-map .annotation-text"
+    dash_duo.wait_for_contains_text(note, "cases de 0,05°")
+    # zoom in with the mouse wheel, as a person would, until communes are drawn
+    canvas = dash_duo.find_element("#overview-map .maplibregl-canvas")
+    for _ in range(12):
+        if not locations()[0].startswith("grid:"):
+            break
+        ActionChains(dash_duo.driver).scroll_from_origin(
+            ScrollOrigin.from_element(canvas), 0, -400
+        ).perform()
+        time.sleep(1.0)
+    until(lambda: not locations()[0].startswith("grid:"), 15)
+    assert 0 < len(locations()) <= 3000
+    dash_duo.wait_for_contains_text(note, "unités de la zone visible")
     assert dash_duo.get_logs() == []

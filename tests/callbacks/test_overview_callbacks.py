@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 from dash import Patch, no_update
@@ -16,12 +18,11 @@ def ctx(demo_dir):
     return load_context(Store(f"sqlite:///{demo_dir / 'dashapp.sqlite'}"))
 
 
-def _args(ctx, **changes):
+def _args(ctx, region=None, department=None, **changes):
     values = {
         "level": "commune",
         "indicator": "requests_per_1000",
-        "region": None,
-        "department": None,
+        "areas": [region, department],
         "doc_types": ALL_DOCS,
         "start": ctx.weeks[-52].isoformat(),
         "end": ctx.weeks[-1].isoformat(),
@@ -31,22 +32,35 @@ def _args(ctx, **changes):
     return [values, ctx.info.id, "fr"]
 
 
+def _map(call, ctx, trigger=None, view=None, **changes):
+    """The map callback's figure (or patch), checking what it does to the view."""
+    values, dataset_id, lang = _args(ctx, **changes)
+    fig, relayout, layer = call(
+        overview.update_map, values, view, None, dataset_id, lang, trigger=trigger
+    )
+    return fig
+
+
+def _area(level) -> str:
+    """The prop id Dash reports when the area filter of ``level`` fires."""
+    return (
+        json.dumps(ids.area_filter(level), separators=(",", ":"), sort_keys=True)
+        + ".value"
+    )
+
+
 def test_first_draw_sends_geometry_then_filters_only_patch(call, ctx):
-    fig = call(overview.update_map, *_args(ctx))
+    fig = _map(call, ctx)
     assert isinstance(fig, dict)
     assert len(fig["data"][1]["geojson"]["features"]) == len(ctx.communes())
     assert fig["layout"]["map"]["style"] == "white-bg"  # offline style: no tiles
-    patch = call(
-        overview.update_map, *_args(ctx, radius=40), trigger=f"{ids.RADIUS}.value"
-    )
+    patch = _map(call, ctx, radius=40, trigger=f"{ids.RADIUS}.value")
     assert isinstance(patch, Patch)
     assert "geojson" not in str(patch.to_plotly_json())
 
 
 def test_level_change_redraws_with_that_levels_geometry(call, ctx):
-    fig = call(
-        overview.update_map, *_args(ctx, level="region"), trigger=f"{ids.LEVEL}.value"
-    )
+    fig = _map(call, ctx, level="region", trigger=f"{ids.LEVEL}.value")
     assert isinstance(fig, dict)
     assert [f["id"] for f in fig["data"][1]["geojson"]["features"]] == ctx.units_at(0)[
         "code"
@@ -55,11 +69,7 @@ def test_level_change_redraws_with_that_levels_geometry(call, ctx):
 
 def test_map_values_follow_the_indicator_and_the_selection(call, ctx):
     region = ctx.units_at(0)["code"].iloc[0]
-    fig = call(
-        overview.update_map,
-        *_args(ctx, indicator="mean_delay", region=region),
-        trigger=None,
-    )
+    fig = _map(call, ctx, indicator="mean_delay", region=region)
     z = np.array(fig["data"][1]["z"], dtype=float)
     inside = ctx.communes()["ancestor_0"].to_numpy() == region
     assert np.isfinite(z[inside]).all() and np.isnan(z[~inside]).all()
@@ -104,7 +114,7 @@ def test_stale_or_invalid_filters_fall_back_with_a_message(call, ctx):
     texts = " ".join(m.children for m in messages)
     assert "R99" in texts and "-5" in texts and "XX" in texts
     assert len(cards) == len(kpi.CARD_KPIS)
-    fig = call(overview.update_map, *_args(ctx, level="arrondissement"))
+    fig = _map(call, ctx, level="arrondissement")
     assert len(fig["data"][1]["geojson"]["features"]) == len(ctx.communes())
 
 
@@ -131,44 +141,38 @@ def test_timeseries_has_one_line_per_selected_document_type(call, ctx):
     assert 0 < sum(local["data"][0]["y"]) < country
 
 
+def _sync(call, ctx, areas, trigger, click=None, reset=None, lang="fr"):
+    return call(
+        overview.sync_selection,
+        areas,
+        click,
+        reset,
+        ctx.info.id,
+        lang,
+        trigger=trigger,
+    )
+
+
 def test_map_click_selects_the_unit_and_reset_clears(call, ctx):
     commune = ctx.communes().iloc[10]
     click = {"points": [{"location": commune["code"]}]}
-    region, options, dept = call(
-        overview.sync_selection,
-        None,
-        click,
-        None,
-        None,
-        ctx.info.id,
-        "fr",
-        trigger=f"{ids.MAP}.clickData",
+    values, options, placeholders = _sync(
+        call, ctx, [None, None], f"{ids.MAP}.clickData", click
     )
-    assert (region, dept) == (commune["ancestor_0"], commune["ancestor_1"])
-    assert dept in {o["value"] for o in options}
-    region, _, dept = call(
-        overview.sync_selection,
-        region,
-        click,
-        1,
-        dept,
-        ctx.info.id,
-        "fr",
-        trigger=f"{ids.RESET}.n_clicks",
+    assert values == [commune["ancestor_0"], commune["ancestor_1"]]
+    assert values[1] in {o["value"] for o in options[1]}
+    region_name = ctx.unit(commune["ancestor_0"])["name"]
+    assert placeholders == ["Tout le pays", f"Tout « {region_name} »"]
+    values, _, placeholders = _sync(
+        call, ctx, values, f"{ids.RESET}.n_clicks", click, reset=1
     )
-    assert region is None and dept is None
-    # a click on a center marker (no location) changes nothing
-    out = call(
-        overview.sync_selection,
-        None,
-        {"points": [{"lon": 0}]},
-        None,
-        None,
-        ctx.info.id,
-        "fr",
-        trigger=f"{ids.MAP}.clickData",
-    )
-    assert out == (no_update, no_update, no_update)
+    assert values == [None, None] and placeholders[1] == "Tout le pays"
+    # a click on a center marker (no location) or a grid cell changes nothing
+    for point in ({"lon": 0}, {"location": "grid:0.2:1:2"}, {"location": ["R01"]}):
+        out = _sync(
+            call, ctx, [None, None], f"{ids.MAP}.clickData", {"points": [point]}
+        )
+        assert out == (no_update, no_update, no_update)
 
 
 def test_changing_region_drops_a_department_from_elsewhere(call, ctx):
@@ -177,25 +181,31 @@ def test_changing_region_drops_a_department_from_elsewhere(call, ctx):
     other_region = next(
         r for r in ctx.units_at(0)["code"] if r != depts["ancestor_0"].iloc[0]
     )
-    region, options, value = call(
-        overview.sync_selection,
-        other_region,
-        None,
-        None,
-        dept,
-        ctx.info.id,
-        "fr",
-        trigger=f"{ids.REGION}.value",
-    )
-    assert value is None
-    assert {o["value"] for o in options} == set(
+    values, options, _ = _sync(call, ctx, [other_region, dept], _area(0))
+    assert values == [other_region, None]
+    assert {o["value"] for o in options[1]} == set(
         depts.loc[depts["ancestor_0"] == other_region, "code"]
     )
+    # choosing a department fills its region in; clearing the region clears both
+    values, _, _ = _sync(call, ctx, [None, dept], _area(1))
+    assert values == [depts["ancestor_0"].iloc[0], dept]
+    values, options, _ = _sync(call, ctx, [None, dept], _area(0))
+    assert values == [None, None] and len(options[1]) == len(depts)
 
 
 def test_router_renders_pages_and_reads_the_url(call, ctx):
     page = call(shell.render_page, "/", "?region=R99&radius=30", "en", ctx.info.id)
-    assert "R99" in str(page)
+    assert "R99" in str(page) and "“Region” filter" in str(page)
+    dept = ctx.units_at(1).iloc[3]
+    page = call(
+        shell.render_page, "/", f"?department={dept['code']}", "fr", ctx.info.id
+    )
+    values = [
+        c.value
+        for c in _walk(page)
+        if getattr(c, "id", None) in (ids.area_filter(0), ids.area_filter(1))
+    ]
+    assert values == [dept["ancestor_0"], dept["code"]]
     catalogue = call(shell.render_page, "/indicateurs", "", "fr", ctx.info.id)
     assert "SELECT" in str(catalogue)
     missing = call(shell.render_page, "/nowhere", "", "en", ctx.info.id)
@@ -229,3 +239,13 @@ def test_services_reuse_source_rows_across_unrelated_filters(call, ctx, demo_app
         assert sorted(calls) == ["center_ops", "ops"]
     finally:
         services.kpi_mod.source_frame = real
+
+
+def _walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    if children is None:
+        return
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from _walk(child)

@@ -1,4 +1,4 @@
-"""The overview map on a dataset above data.views.LARGE_MAP_COMMUNES communes.
+"""The overview map on a dataset above data.views.MAX_MAP_UNITS communes.
 
 The commune level is drawn nationally as departments with a message, and inside a
 selection as that selection's communes only; every map response stays small.
@@ -63,19 +63,30 @@ def call(large_app):
     return functools.partial(run_callback, large_app)
 
 
-def _args(ctx, lang="fr", **changes):
+def _args(ctx, lang="fr", region=None, department=None, **changes):
     values = {
         "level": "commune",
         "indicator": "requests_per_1000",
-        "region": None,
-        "department": None,
+        "areas": [region, department],
         "doc_types": ["ACTE", "CNI", "PASS"],
         "start": ctx.weeks[0].isoformat(),
         "end": ctx.weeks[-1].isoformat(),
         "radius": 20,
     }
     values.update(changes)
-    return [values, ctx.info.id, lang]
+    return [values, None, None, ctx.info.id, lang]
+
+
+def _map(call, ctx, trigger=None, **changes):
+    fig, _, _ = call(overview.update_map, *_args(ctx, **changes), trigger=trigger)
+    return fig
+
+
+def _area(level) -> str:
+    return (
+        json.dumps(ids.area_filter(level), separators=(",", ":"), sort_keys=True)
+        + ".value"
+    )
 
 
 def _bytes(out) -> int:
@@ -89,24 +100,32 @@ def _drawn(fig) -> list[str]:
 
 
 def test_dataset_is_large_and_scope_follows_the_threshold(ctx):
-    assert len(ctx.communes()) == N_COMMUNES > views.LARGE_MAP_COMMUNES
-    assert views.map_scope(ctx, 2, None) == views.MapScope(1, None, capped=True)
+    assert len(ctx.communes()) == N_COMMUNES > views.MAX_MAP_UNITS
+    assert views.map_scope(ctx, 2, None) == views.MapScope(
+        2, None, group_level=1, n_units=N_COMMUNES
+    )
     region = ctx.units_at(0)["code"].iloc[0]
-    assert views.map_scope(ctx, 2, region) == views.MapScope(2, region)
-    assert views.map_scope(ctx, 1, region) == views.MapScope(1)
+    n = int((ctx.communes()["ancestor_0"] == region).sum())
+    assert views.map_scope(ctx, 2, region) == views.MapScope(2, region, n_units=n)
+    assert views.map_scope(ctx, 1, region) == views.MapScope(
+        1, n_units=len(ctx.units_at(1))
+    )
 
 
 def test_commune_level_without_selection_draws_departments_and_says_so(call, ctx):
-    fig = call(overview.update_map, *_args(ctx))
+    fig = _map(call, ctx)
     assert _drawn(fig) == ctx.units_at(1)["code"].tolist()
     assert len(fig["data"][1]["z"]) == len(ctx.units_at(1))
-    assert fig["data"][0]["locations"] == fig["data"][1]["locations"]
+    assert fig["data"][0]["locations"] == ctx.units_at(0)["code"].tolist()
     note = fig["layout"]["annotations"][0]["text"]
-    assert "4\u202f000 communes" in note and "département" in note
-    assert "Sélectionnez une région ou un département" in note
-    fig_en = call(overview.update_map, *_args(ctx, "en"))
+    assert "Niveau « commune » : 4\u202f000 unités" in note
+    assert "la carte montre le niveau « département »" in note
+    assert "Zoomez sur la carte" in note
+    assert "choisissez une zone dans les filtres : Région, Département" in note
+    fig_en = _map(call, ctx, lang="en")
     assert (
-        "Select a region or a department" in fig_en["layout"]["annotations"][0]["text"]
+        "Or choose an area in the filters: Region, Department"
+        in (fig_en["layout"]["annotations"][0]["text"])
     )
     assert _bytes(fig) < 1_000_000
 
@@ -114,11 +133,7 @@ def test_commune_level_without_selection_draws_departments_and_says_so(call, ctx
 def test_selection_sends_only_its_communes_then_patches(call, ctx):
     communes = ctx.communes()
     region = communes["ancestor_0"].value_counts().index[0]  # the largest region
-    fig = call(
-        overview.update_map,
-        *_args(ctx, region=region),
-        trigger=f"{ids.REGION}.value",
-    )
+    fig = _map(call, ctx, region=region, trigger=_area(0))
     assert isinstance(fig, dict)
     inside = communes.loc[communes["ancestor_0"] == region, "code"].tolist()
     assert _drawn(fig) == inside
@@ -129,17 +144,16 @@ def test_selection_sends_only_its_communes_then_patches(call, ctx):
     assert _bytes(fig) < MAX_RESPONSE_BYTES
 
     dept = communes.loc[communes["ancestor_0"] == region, "ancestor_1"].iloc[0]
-    fig = call(
-        overview.update_map,
-        *_args(ctx, region=region, department=dept),
-        trigger=f"{ids.DEPARTMENT}.value",
-    )
+    fig = _map(call, ctx, region=region, department=dept, trigger=_area(1))
     in_dept = communes.loc[communes["ancestor_1"] == dept, "code"].tolist()
     assert _drawn(fig) == in_dept
 
-    patch = call(
-        overview.update_map,
-        *_args(ctx, region=region, department=dept, indicator="population"),
+    patch = _map(
+        call,
+        ctx,
+        region=region,
+        department=dept,
+        indicator="population",
         trigger=f"{ids.INDICATOR}.value",
     )
     assert isinstance(patch, Patch)
@@ -155,24 +169,16 @@ def test_selection_sends_only_its_communes_then_patches(call, ctx):
 
 
 def test_clearing_the_selection_goes_back_to_departments(call, ctx):
-    fig = call(overview.update_map, *_args(ctx), trigger=f"{ids.REGION}.value")
+    fig = _map(call, ctx, trigger=_area(0))
     assert isinstance(fig, dict)
     assert _drawn(fig) == ctx.units_at(1)["code"].tolist()
     assert fig["layout"]["annotations"]
 
 
 def test_upper_levels_are_drawn_nationally_and_patched(call, ctx):
-    fig = call(
-        overview.update_map,
-        *_args(ctx, level="department"),
-        trigger=f"{ids.LEVEL}.value",
-    )
+    fig = _map(call, ctx, level="department", trigger=f"{ids.LEVEL}.value")
     assert _drawn(fig) == ctx.units_at(1)["code"].tolist()
     assert "annotations" not in fig["layout"]
     region = ctx.units_at(0)["code"].iloc[0]
-    patch = call(
-        overview.update_map,
-        *_args(ctx, level="department", region=region),
-        trigger=f"{ids.REGION}.value",
-    )
+    patch = _map(call, ctx, level="department", region=region, trigger=_area(0))
     assert isinstance(patch, Patch)

@@ -43,7 +43,7 @@ def test_every_string_has_both_languages_and_same_placeholders():
             for lang in ("fr", "en")
         ]
         assert fields[0] == fields[1], key
-    assert t("filters.region", "xx") == "Région"
+    assert t("filters.all", "xx") == "Tout le pays"
 
 
 def test_resolve_keeps_valid_values(tiny_store):
@@ -53,19 +53,13 @@ def test_resolve_keeps_valid_values(tiny_store):
         "fr",
         level="department",
         indicator="mean_delay",
-        region="R1",
-        department="D2",
+        areas=["D2"],  # R1, alone on top, is no filter
         doc_types=["A"],
         start="2026-01-05",
         end="2026-01-12",
         radius=30,
     )
-    assert (r.level, r.indicator, r.region, r.department) == (
-        1,
-        "mean_delay",
-        "R1",
-        "D2",
-    )
+    assert (r.level, r.indicator, r.areas) == (1, "mean_delay", ("D2",))
     assert r.doc_types == ("A",) and r.radius_km == 30.0 and r.selection == "D2"
     assert (r.start, r.end) == (dt.date(2026, 1, 5), dt.date(2026, 1, 12))
     assert r.messages == []
@@ -80,8 +74,8 @@ def test_resolve_keeps_valid_values(tiny_store):
             lambda r: r.indicator == "requests_per_1000",
             "DROP TABLE",
         ),
-        ({"region": "R9"}, lambda r: r.region is None, "R9"),
-        ({"department": "D9"}, lambda r: r.department is None, "D9"),
+        ({"areas": ["D9"]}, lambda r: r.selection is None, "D9"),
+        ({"areas": ["C1"]}, lambda r: r.selection is None, "C1"),
         ({"doc_types": ["Z"]}, lambda r: r.doc_types == ("A", "B"), "Z"),
         (
             {"start": "not-a-date"},
