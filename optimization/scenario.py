@@ -65,8 +65,8 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,14 @@ from optimization.solver import (
     SolveReport,
     relative_gap,
 )
+from optimization.spec import (
+    AGGREGATE_POINTS,
+    MODELS,
+    ScenarioError,
+    ScenarioSpec,
+    aggregation_blocker,
+    load_spec,
+)
 
 __all__ = [
     "AGGREGATE_POINTS",
@@ -115,56 +123,9 @@ __all__ = [
     "write_outputs",
 ]
 
-MODELS = ("pmedian", "mclp", "lscp", "pcenter", "reallocation")
 #: Communes x sites above which a qualifying p-median is aggregated (~160 MB
 #: of float64 costs); a dense national matrix (35,000 x 3,400) is ~1 GB.
 AGGREGATE_THRESHOLD = 20_000_000
-#: Aggregated demand points used when ``aggregate.max_points`` is not given.
-AGGREGATE_POINTS = 2000
-_SECTIONS = {
-    "name",
-    "model",
-    "demand",
-    "distance",
-    "sites",
-    "parameters",
-    "equity",
-    "reallocation",
-    "solver",
-    "report_radius",
-    "description",
-    "aggregate",
-}
-_KEYS = {
-    "demand": {"source", "growth_rate", "years", "requests_per_capita", "forecast"},
-    "distance": {"kind", "matrix_csv", "missing", "unit"},
-    "sites": {
-        "use_candidates",
-        "closable",
-        "locked",
-        "forbidden",
-        "closing_cost",
-        "max_new",
-        "budget",
-    },
-    "parameters": {
-        "p",
-        "service_radius",
-        "max_distance",
-        "capacitated",
-        "split",
-        "modules",
-        "cost_weight",
-    },
-    "equity": {"level", "radius", "min_share"},
-    "reallocation": {"objective", "total_staff", "budget", "staff_cost", "min_staff"},
-    "solver": {"name", "time_limit", "gap"},
-    "aggregate": {"max_points", "enabled"},
-}
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be run: bad spec, bad inputs or infeasible plan."""
 
 
 class NoDemandError(ScenarioError):
@@ -180,295 +141,6 @@ class NoDemandError(ScenarioError):
         super().__init__(message)
         self.reason = reason
         self.communes = communes
-
-
-@dataclass(frozen=True)
-class ScenarioSpec:
-    """A validated scenario (see the module docstring for the JSON schema)."""
-
-    model: str
-    name: str = "scenario"
-    demand: dict[str, Any] = field(default_factory=dict)
-    distance: dict[str, Any] = field(default_factory=dict)
-    sites: dict[str, Any] = field(default_factory=dict)
-    parameters: dict[str, Any] = field(default_factory=dict)
-    equity: dict[str, Any] | None = None
-    reallocation: dict[str, Any] = field(default_factory=dict)
-    solver: dict[str, Any] = field(default_factory=dict)
-    report_radius: float | None = None
-    aggregate: dict[str, Any] | None = None
-    base_dir: Path | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The spec as JSON-ready data (without ``base_dir``)."""
-        return {
-            "name": self.name,
-            "model": self.model,
-            "demand": self.demand,
-            "distance": self.distance,
-            "sites": self.sites,
-            "parameters": self.parameters,
-            "equity": self.equity,
-            "reallocation": self.reallocation,
-            "solver": self.solver,
-            "report_radius": self.report_radius,
-            "aggregate": self.aggregate,
-        }
-
-
-def _number(
-    section: str,
-    key: str,
-    value: Any,
-    *,
-    integer: bool = False,
-    lo: float | None = 0.0,
-    hi: float | None = None,
-) -> Any:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or (isinstance(value, float) and not math.isfinite(value))
-    ):
-        raise ScenarioError(f"'{section}.{key}' should be a number, got {value!r}")
-    if integer and int(value) != value:
-        raise ScenarioError(
-            f"'{section}.{key}' should be a whole number, got {value!r}"
-        )
-    if lo is not None and value < lo:
-        raise ScenarioError(f"'{section}.{key}' should be >= {lo}, got {value!r}")
-    if hi is not None and value > hi:
-        raise ScenarioError(f"'{section}.{key}' should be <= {hi}, got {value!r}")
-    return int(value) if integer else float(value)
-
-
-def load_spec(source: str | Path | Mapping[str, Any]) -> ScenarioSpec:
-    """Read and validate a scenario from a JSON file path or a dict.
-
-    Raises
-    ------
-    ScenarioError
-        With a message naming the offending key.
-
-    Examples
-    --------
-    >>> spec = load_spec({"model": "pmedian", "parameters": {"p": 3}})
-    >>> spec.model, spec.parameters["p"]
-    ('pmedian', 3)
-    >>> load_spec({"model": "pmedian", "parameters": {"p": 0}})
-    Traceback (most recent call last):
-    ...
-    optimization.scenario.ScenarioError: 'parameters.p' should be >= 1, got 0
-    """
-    base_dir = None
-    if isinstance(source, Mapping):
-        raw = dict(source)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise ScenarioError(f"scenario file {path} does not exist")
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ScenarioError(
-                f"scenario file {path} is not valid JSON: {exc}"
-            ) from exc
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(
-                f"scenario file {path} is not UTF-8 text (byte "
-                f"0x{exc.object[exc.start]:02x} at offset {exc.start}); save it as "
-                "UTF-8"
-            ) from None
-        except RecursionError:
-            raise ScenarioError(
-                f"scenario file {path} nests lists or objects too deeply"
-            ) from None
-        base_dir = path.parent
-    if not isinstance(raw, dict):
-        raise ScenarioError("a scenario should be a JSON object")
-    unknown = set(raw) - _SECTIONS
-    if unknown:
-        raise ScenarioError(
-            f"unknown scenario keys {sorted(unknown)}; allowed: {sorted(_SECTIONS)}"
-        )
-    model = raw.get("model")
-    if model not in MODELS:
-        raise ScenarioError(f"'model' should be one of {list(MODELS)}, got {model!r}")
-    sections: dict[str, dict[str, Any]] = {}
-    for sec, keys in _KEYS.items():
-        value = raw.get(sec) or {}
-        if not isinstance(value, dict):
-            raise ScenarioError(
-                f"'{sec}' should be an object, got {type(value).__name__}"
-            )
-        bad = set(value) - keys
-        if bad:
-            raise ScenarioError(
-                f"unknown keys in '{sec}': {sorted(bad)}; allowed: {sorted(keys)}"
-            )
-        sections[sec] = dict(value)
-
-    dem = sections["demand"]
-    dem.setdefault("source", "population")
-    if dem["source"] not in ("population", "requests"):
-        raise ScenarioError(
-            f"'demand.source' should be 'population' or 'requests', got {dem['source']!r}"
-        )
-    if "growth_rate" in dem:
-        _number("demand", "growth_rate", dem["growth_rate"], lo=-1.0)
-        dem["years"] = _number("demand", "years", dem.get("years", 1))
-    if "requests_per_capita" in dem:
-        _number("demand", "requests_per_capita", dem["requests_per_capita"])
-    if "forecast" in dem and not isinstance(dem["forecast"], dict):
-        raise ScenarioError("'demand.forecast' should map commune ids to demand values")
-
-    dist = sections["distance"]
-    dist.setdefault("kind", "great_circle")
-    if dist["kind"] not in ("great_circle", "matrix"):
-        raise ScenarioError(
-            f"'distance.kind' should be 'great_circle' or 'matrix', got {dist['kind']!r}"
-        )
-    if dist["kind"] == "matrix" and not dist.get("matrix_csv"):
-        raise ScenarioError("'distance.kind' = 'matrix' needs 'distance.matrix_csv'")
-    missing = dist.setdefault("missing", "error")
-    if not (missing in ("error", "forbid") or isinstance(missing, (int, float))):
-        raise ScenarioError(
-            "'distance.missing' should be 'error', 'forbid' or a number"
-        )
-    dist.setdefault("unit", "km" if dist["kind"] == "great_circle" else "min")
-
-    sites = sections["sites"]
-    for key in ("locked", "forbidden"):
-        ids = sites.get(key, [])
-        if not isinstance(ids, list):
-            raise ScenarioError(f"'sites.{key}' should be a list of site ids")
-        sites[key] = [str(x) for x in ids]
-    if "max_new" in sites:
-        sites["max_new"] = _number("sites", "max_new", sites["max_new"], integer=True)
-    if "budget" in sites:
-        sites["budget"] = _number("sites", "budget", sites["budget"])
-
-    par = sections["parameters"]
-    if "p" in par:
-        par["p"] = _number("parameters", "p", par["p"], integer=True, lo=1)
-    for key in ("service_radius", "max_distance", "cost_weight"):
-        if key in par:
-            par[key] = _number("parameters", key, par[key])
-    if model in ("mclp", "pcenter") and "p" not in par:
-        raise ScenarioError(f"model '{model}' needs 'parameters.p'")
-    if model in ("mclp", "lscp") and "service_radius" not in par:
-        raise ScenarioError(f"model '{model}' needs 'parameters.service_radius'")
-    if "modules" in par:
-        mod = par["modules"]
-        if not isinstance(mod, dict) or "size" not in mod:
-            raise ScenarioError(
-                "'parameters.modules' should be {'size': ..., 'cost': ..., 'max': ...}"
-            )
-        for key in ("size", "cost", "max"):
-            if key in mod:
-                _number("parameters.modules", key, mod[key])
-
-    equity = raw.get("equity")
-    if equity is not None:
-        eq = sections["equity"]
-        eq.setdefault("level", "department")
-        if eq["level"] not in ("department", "region"):
-            raise ScenarioError("'equity.level' should be 'department' or 'region'")
-        if "min_share" not in eq:
-            raise ScenarioError("'equity' needs 'min_share'")
-        shares = eq["min_share"]
-        for key, val in (
-            shares.items() if isinstance(shares, dict) else [("min_share", shares)]
-        ):
-            _number("equity", str(key), val, hi=1.0)
-        if "radius" not in eq:
-            if "service_radius" not in par:
-                raise ScenarioError("'equity' needs 'radius'")
-            eq["radius"] = par["service_radius"]
-        eq["radius"] = _number("equity", "radius", eq["radius"])
-        equity = eq
-
-    realloc = sections["reallocation"]
-    realloc.setdefault("objective", "unmet")
-    if realloc["objective"] not in ("unmet", "overload", "delay"):
-        raise ScenarioError(
-            "'reallocation.objective' should be 'unmet', 'overload' or 'delay'"
-        )
-
-    solver = sections["solver"]
-    solver.setdefault("name", "highs")
-    if solver["name"] not in ("highs", "cbc"):
-        raise ScenarioError(
-            f"'solver.name' should be 'highs' or 'cbc', got {solver['name']!r}"
-        )
-    if "time_limit" in solver:
-        solver["time_limit"] = _number("solver", "time_limit", solver["time_limit"])
-    if "gap" in solver:
-        solver["gap"] = _number("solver", "gap", solver["gap"], hi=1.0)
-    aggregate = _check_aggregate(raw, model, sections)
-    report_radius = raw.get("report_radius", par.get("service_radius"))
-    if report_radius is not None:
-        report_radius = _number("report_radius", "value", report_radius)
-    return ScenarioSpec(
-        model=model,
-        name=str(raw.get("name", "scenario")),
-        demand=dem,
-        distance=dist,
-        sites=sites,
-        parameters=par,
-        equity=equity,
-        reallocation=realloc,
-        solver=solver,
-        report_radius=report_radius,
-        aggregate=aggregate,
-        base_dir=base_dir,
-    )
-
-
-def _aggregation_blocker(
-    model: str, parameters: Mapping[str, Any], distance: Mapping[str, Any], equity: Any
-) -> str | None:
-    """Why the aggregation bound would not hold for this scenario, or None."""
-    if model != "pmedian":
-        return f"model '{model}' (the error bound is proven for the p-median only)"
-    if distance.get("kind", "great_circle") != "great_circle":
-        return "a cost matrix (the bound needs great-circle distances)"
-    for key in ("capacitated", "split"):
-        if parameters.get(key):
-            return f"'parameters.{key}'"
-    for key in ("modules", "max_distance"):
-        if parameters.get(key) is not None:
-            return f"'parameters.{key}'"
-    if equity:
-        return "an equity rule"
-    return None
-
-
-def _check_aggregate(
-    raw: Mapping[str, Any], model: str, sections: Mapping[str, dict[str, Any]]
-) -> dict[str, Any] | None:
-    agg = sections["aggregate"]
-    if raw.get("aggregate") is None:
-        return None
-    if "enabled" in agg and not isinstance(agg["enabled"], bool):
-        raise ScenarioError("'aggregate.enabled' should be true or false")
-    agg.setdefault("enabled", True)
-    agg["max_points"] = _number(
-        "aggregate",
-        "max_points",
-        agg.get("max_points", AGGREGATE_POINTS),
-        integer=True,
-        lo=1,
-    )
-    if agg["enabled"]:
-        blocker = _aggregation_blocker(
-            model, sections["parameters"], sections["distance"], raw.get("equity")
-        )
-        if blocker is not None:
-            raise ScenarioError(
-                f"'aggregate' cannot be used with {blocker}: its gap could not be proven"
-            )
-    return agg
 
 
 @dataclass
@@ -972,13 +644,10 @@ def run_scenario(
         spec, len(weights), len(sites), cost_matrix, aggregate_threshold
     )
     if max_points is not None:
-        return _finish(
-            _run_pmedian_aggregated(
-                spec, network, sites, weights, demand_unit, max_points
-            ),
-            notes,
-            unknown,
+        result = _run_pmedian_aggregated(
+            spec, network, sites, weights, demand_unit, max_points
         )
+        return _finish(result, notes, unknown)
     D = (
         _cost_matrix(spec, network, sites)
         if cost_matrix is None
@@ -988,23 +657,37 @@ def run_scenario(
         raise ScenarioError(
             f"cost matrix has shape {D.shape}, expected {(len(weights), len(sites))}"
         )
-    par = spec.parameters
-    unit = spec.distance.get("unit", "km")
     solver_kw = {
         "solver": spec.solver.get("name", "highs"),
         "time_limit": spec.solver.get("time_limit"),
         "gap_rel": spec.solver.get("gap"),
+        "progress": progress,
     }
-    existing = sites["existing"].to_numpy()
-    capacities = sites["capacity"].to_numpy()
     if spec.model == "reallocation":
-        return _finish(
-            _run_reallocation(
-                spec, network, sites, weights, D, {**solver_kw, "progress": progress}
-            ),
-            notes,
-            unknown,
+        result = _run_reallocation(spec, network, sites, weights, D, solver_kw)
+    else:
+        model = _solve_location_model(
+            spec, network, sites, weights, D, demand_unit, solver_kw
         )
+        result = _location_result(spec, network, sites, weights, D, demand_unit, model)
+    return _finish(result, notes, unknown)
+
+
+def _solve_location_model(
+    spec: ScenarioSpec,
+    network: NetworkInputs,
+    sites: pd.DataFrame,
+    weights: np.ndarray,
+    D: np.ndarray,
+    demand_unit: str,
+    solver_kw: dict[str, Any],
+) -> Any:
+    """Build the scenario's p-median, MCLP, LSCP or p-center and solve it.
+
+    Raises ScenarioError on a refused input, an infeasible plan (in the
+    planner's words) or no solution within the time limit.
+    """
+    par = spec.parameters
     capacitated = bool(par.get("capacitated", False))
     if capacitated and demand_unit != "requests/week":
         raise ScenarioError(
@@ -1013,6 +696,7 @@ def run_scenario(
         )
     if capacitated:
         _require_capacities(sites[~sites["forbidden"]], "a capacitated model")
+    unit = spec.distance.get("unit", "km")
     labels = Labels(list(network.commune_names), list(sites["name"]), unit, demand_unit)
     with _scenario_errors():
         rules = _site_rules(spec, sites, capacitated)
@@ -1052,25 +736,40 @@ def run_scenario(
                 max_distance=par.get("max_distance"),
                 labels=labels,
             )
-        model.solve(**solver_kw, progress=progress)
-    report = _solved_report(model, solver_kw["time_limit"])
+        model.solve(**solver_kw)
+    _solved_report(model, solver_kw["time_limit"])
+    return model
+
+
+def _location_result(
+    spec: ScenarioSpec,
+    network: NetworkInputs,
+    sites: pd.DataFrame,
+    weights: np.ndarray,
+    D: np.ndarray,
+    demand_unit: str,
+    model: Any,
+) -> ScenarioResult:
+    """Tables, KPIs before and after, and the map of a solved location model."""
+    report = model.report
+    existing = sites["existing"].to_numpy()
+    capacities = sites["capacity"].to_numpy()
     open_mask = np.zeros(len(sites), bool)
     open_mask[model.open_sites] = True
     radius = spec.report_radius
-    before_open = existing.copy()
-    before_assign = _nearest(D, before_open)
-    modules = getattr(model, "modules", None)
+    before_assign = _nearest(D, existing)
+    modules = model.modules
     cap_after = capacities.copy()
-    if modules is not None and getattr(model.rules, "module_size", None) is not None:
+    if modules is not None and model.rules.module_size is not None:
         cap_after = cap_after + model.rules.module_size * modules
     change_cost = model.rules.change_cost(open_mask, modules)
-    allocation = getattr(model, "allocation", None)
+    allocation = model.allocation
     # Overload only means something when demand is in the capacities' unit.
     comparable = demand_unit == "requests/week"
     kpi_before = network_kpis(
         D,
         weights,
-        before_open,
+        existing,
         before_assign,
         capacities if comparable else None,
         radius,
@@ -1106,13 +805,13 @@ def run_scenario(
         sites["site_id"],
         before_assign,
     )
+    unit = spec.distance.get("unit", "km")
     summary = _summary(spec, report, demand_unit, unit, kpi_before, kpi_after, centers)
-    summary["kpis"]["capacitated"] = capacitated
+    summary["kpis"]["capacitated"] = bool(spec.parameters.get("capacitated", False))
     if spec.model == "mclp":
         summary["covered_demand"] = report.objective
     geo = _geojson(network, sites, centers, communes)
-    result = ScenarioResult(spec, report, summary, centers, communes, geo, model)
-    return _finish(result, notes, unknown)
+    return ScenarioResult(spec, report, summary, centers, communes, geo, model)
 
 
 def input_notes(
@@ -1240,7 +939,7 @@ def _aggregation_points(
     limit = AGGREGATE_THRESHOLD if threshold is None else threshold
     if n * m <= limit or cost_matrix is not None:
         return None
-    blocker = _aggregation_blocker(
+    blocker = aggregation_blocker(
         spec.model, spec.parameters, spec.distance, spec.equity
     )
     return AGGREGATE_POINTS if blocker is None else None
