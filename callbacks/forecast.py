@@ -3,9 +3,6 @@ risk drivers in the background."""
 
 from __future__ import annotations
 
-import functools
-
-import dash_bootstrap_components as dbc
 from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
@@ -13,17 +10,14 @@ from dashapp import current_config, forecasting, ids, services
 from dashapp.auth import requires
 from dashapp.config import Config
 from dashapp.i18n import t
+from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError
 from data import forecast as fc
 from data import risk
 from layouts import forecast as lay
-from layouts.messages import bad_input_alert
+from layouts.messages import alert, bad_input_alert
 
 CONTEXT_STATES = [State(ids.DATASET, "data"), State(ids.LANG, "data")]
-
-
-def _alert(text: str, color: str = "warning") -> dbc.Alert:
-    return dbc.Alert(text, color=color, className="py-2")
 
 
 def render(search: str | None, lang: str, dataset_id):
@@ -73,7 +67,7 @@ def update_forecast(ready, series, doc_type, horizon, level, dataset_id, lang):
     ):
         raise PreventUpdate  # the level's computation is not finished yet
     if ready.get("error"):
-        message = _alert(t("fc.error", lang, error=ready["error"]), "danger")
+        message = alert(t("fc.error", lang, error=ready["error"]), "danger")
         return no_update, "", [], message
     result = forecasting.cached_level_forecast(current_config(), dataset_id, level)
     if result is None:
@@ -82,7 +76,7 @@ def update_forecast(ready, series, doc_type, horizon, level, dataset_id, lang):
         step = fc.check_horizon(horizon)
         row = result.series_index(series, doc_type)
     except fc.ForecastError:
-        message = _alert(t("fc.unknown_series", lang, series=series))
+        message = alert(t("fc.unknown_series", lang, series=series))
         return no_update, "", [], message
     table = result.table(step)
     mine = table.iloc[row * step : (row + 1) * step]
@@ -115,7 +109,7 @@ def run_risk(config: Config, set_progress, active_tab, target, dataset_id, lang)
     try:
         report = forecasting.risk_report(config, dctx.info.id, target)
     except risk.RiskError as exc:
-        message = _alert(t("risk.error", lang, error=str(exc)), "danger")
+        message = alert(t("risk.error", lang, error=str(exc)), "danger")
         return message, "", no_update, no_update, []
     set_progress((100,))
     return (
@@ -125,11 +119,6 @@ def run_risk(config: Config, set_progress, active_tab, target, dataset_id, lang)
         lay.importance_figure(report, lang),
         lay.confusion_tables(report, lang),
     )
-
-
-def _job(fn, config: Config):
-    """``fn`` with the app's settings bound (background jobs run in another process)."""
-    return functools.update_wrapper(functools.partial(fn, config), fn)
 
 
 def register(app) -> None:
@@ -153,7 +142,7 @@ def register(app) -> None:
         ],
         cancel=[Input(ids.FC_CANCEL, "n_clicks")],
         progress=[Output(ids.FC_PROGRESS, "value")],
-    )(_job(run_level_forecast, config))
+    )(with_config(run_level_forecast, config))
     app.callback(
         Output(ids.FC_CHART, "figure"),
         Output(ids.FC_MODEL, "children"),
@@ -182,4 +171,4 @@ def register(app) -> None:
         ],
         cancel=[Input(ids.RISK_CANCEL, "n_clicks")],
         progress=[Output(ids.RISK_PROGRESS, "value")],
-    )(_job(run_risk, config))
+    )(with_config(run_risk, config))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 
 import dash_bootstrap_components as dbc
@@ -15,6 +14,7 @@ from dashapp import uploads as uploads_mod
 from dashapp.auth import audit_note, current_user, record, requires
 from dashapp.config import Config
 from dashapp.i18n import t
+from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError, UnknownIdError, parse_id, shown_value
 from data.importers.boundaries import parse_level_names
 from data.importers.bundle import check_rate
@@ -291,11 +291,6 @@ def activate_dataset(n_clicks, dataset_id):
     return "/"
 
 
-def _job(fn, config: Config):
-    """``fn`` with the app's settings bound (background jobs run in another process)."""
-    return functools.update_wrapper(functools.partial(fn, config), fn)
-
-
 def register(app) -> None:
     config: Config = app.server.config["DASHAPP"]
     app.callback(
@@ -337,7 +332,7 @@ def register(app) -> None:
         ],
         cancel=[Input(ids.IMP_CANCEL, "n_clicks")],
         progress=[Output(ids.IMP_PROGRESS, "value")],
-    )(_job(run_import_job, config))
+    )(with_config(run_import_job, config))
     app.callback(
         Output(ids.imp_mapping(MATCH), "children"),
         Input(ids.imp_role(MATCH), "value"),

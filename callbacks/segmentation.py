@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
-import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from dashapp import current_config, ids, services
@@ -18,13 +18,11 @@ from data.store import StoreError
 from geo.display import view_for_bounds
 from geo.segmentation import METHODS, UnknownPopulationError, free_codes
 from layouts import segmentation as seg_layout
-from layouts.messages import bad_input_alert
+from layouts.messages import alert, bad_input_alert
 
 SITE_PREFIX = "SEG"
-
-
-def _alert(text: str, color: str = "warning") -> dbc.Alert:
-    return dbc.Alert(text, color=color, dismissable=True, className="py-2 mb-2")
+# the screen's messages stack up, each closed by the user
+closable = functools.partial(alert, dismissable=True)
 
 
 def _context(dataset_id):
@@ -78,7 +76,7 @@ def run_segmentation(
         return None, [bad_input_alert(exc, lang)]
     problems = check_inputs(dctx, region, features, method, k, lang)
     if problems:
-        return None, [_alert(p) for p in problems]
+        return None, [closable(p) for p in problems]
 
     def progress(done, total):
         set_progress(
@@ -100,9 +98,9 @@ def run_segmentation(
     except UnknownPopulationError as exc:
         needs = ", ".join(t(f"seg.feature.{f}", lang).lower() for f in exc.features)
         text = t("seg.msg.no_population", lang, n=exc.communes, features=needs)
-        return None, [_alert(text)]
+        return None, [closable(text)]
     except ValueError as exc:
-        return None, [_alert(t("seg.msg.failed", lang, error=exc), "danger")]
+        return None, [closable(t("seg.msg.failed", lang, error=exc), "danger")]
     return result.to_dict(part["code"].tolist()) | {"region": region or None}, []
 
 
@@ -175,23 +173,25 @@ def propose_sites(n_clicks, n_sites, region, dataset_id, lang):
         or isinstance(n_sites, bool)
         or not 1 <= n_sites <= n_max
     ):
-        return no_update, no_update, _alert(t("seg.sites.bad_k", lang, max=n_max))
+        return no_update, no_update, closable(t("seg.sites.bad_k", lang, max=n_max))
     try:
         sites = seg_service.cached_sites(
             config.database_url, dctx.info.id, region or None, n_sites
         )
     except UnknownPopulationError as exc:
         text = t("seg.sites.no_population", lang, n=exc.communes)
-        return no_update, no_update, _alert(text)
+        return no_update, no_update, closable(text)
     except ValueError as exc:
         return (
             no_update,
             no_update,
-            _alert(t("seg.msg.failed", lang, error=exc), "danger"),
+            closable(t("seg.msg.failed", lang, error=exc), "danger"),
         )
     records = sites.to_dict("records")
     unknown = sites.attrs.get("population_unknown", 0)
-    note = _alert(t("seg.sites.left_out", lang, n=unknown), "info") if unknown else None
+    note = (
+        closable(t("seg.sites.left_out", lang, n=unknown), "info") if unknown else None
+    )
     return records, seg_layout.sites_table(records, lang), note
 
 
@@ -199,7 +199,7 @@ def propose_sites(n_clicks, n_sites, region, dataset_id, lang):
 def add_sites(n_clicks, sites, dataset_id, lang):
     """Add the proposed sites to the dataset's candidate sites (for scenarios)."""
     if not sites:
-        return _alert(t("seg.sites.none", lang))
+        return closable(t("seg.sites.none", lang))
     try:
         config, dctx = _context(dataset_id)
         # the browser's copy of the proposal: checked before anything is written
@@ -214,9 +214,9 @@ def add_sites(n_clicks, sites, dataset_id, lang):
     except BadInputError as exc:
         return bad_input_alert(exc, lang, dismissable=True, className="py-2 mb-2")
     except StoreError as exc:
-        return _alert(t("seg.sites.error", lang, error=exc), "danger")
+        return closable(t("seg.sites.error", lang, error=exc), "danger")
     codes = ", ".join(frame["code"])
-    return _alert(t("seg.sites.added", lang, n=len(frame), codes=codes), "success")
+    return closable(t("seg.sites.added", lang, n=len(frame), codes=codes), "success")
 
 
 @requires("segmentation")

@@ -19,7 +19,7 @@ import socket
 import stat
 import threading
 import time
-from functools import partial
+from functools import partial, update_wrapper
 
 import diskcache
 import psutil
@@ -54,6 +54,14 @@ def make_background_manager(config: Config) -> ServerBoundManager:
     >>> make_background_manager(Config(data_dir=tmp))  # doctest: +SKIP
     """
     return ServerBoundManager(diskcache.Cache(str(config.cache_dir / "jobs")))
+
+
+def with_config(fn, config: Config):
+    """Background callback ``fn`` with the app's settings bound as first argument.
+
+    A job runs in another process, where no request tells it the app's config.
+    """
+    return update_wrapper(partial(fn, config), fn)
 
 
 def _bound_job(server_pid: int, job_fn, *args):

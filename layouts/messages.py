@@ -25,3 +25,13 @@ def bad_input_alert(exc: BadInputError, lang: str, **kwargs) -> dbc.Alert:
         className=kwargs.pop("className", "py-2 small"),
         **kwargs,
     )
+
+
+def alert(text, color: str = "warning", *, dismissable: bool = False, **kwargs):
+    """A message in a box; a dismissable one (messages the user clears one by
+    one, stacked) keeps room below it."""
+    if dismissable:
+        kwargs.update(dismissable=True, className=kwargs.get("className", "py-2 mb-2"))
+    return dbc.Alert(
+        text, color=color, className=kwargs.pop("className", "py-2"), **kwargs
+    )
