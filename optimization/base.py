@@ -358,6 +358,19 @@ class LocationModel(ReportedResults):
             n=len(labels),
         )
 
+    def _warm_equity(
+        self, model: LinearModel, x: np.ndarray, open_mask: np.ndarray
+    ) -> None:
+        """Set the coverage columns of :meth:`_add_equity_rows` for ``open_mask``."""
+        name_start = [(nm, s, e) for nm, s, e in model._col_blocks if nm == "cov"]
+        if not name_start:
+            return
+        _, s, e = name_start[0]
+        eq = self.equity
+        near = ((self.cost_matrix <= eq.radius) & open_mask[None, :]).any(axis=1)
+        need = np.array([eq.min_share.get(g, 0.0) > 0 for g in eq.groups])
+        x[s:e] = near[need].astype(float)
+
     def _infeasible(self, report: SolveReport) -> None:
         if report.status == INFEASIBLE:
             raise InfeasibleError(self.diagnose() or [self._generic_reason()])

@@ -21,7 +21,8 @@ Nothing here decides optimality: a plan is only an upper bound.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,7 +30,7 @@ import scipy.sparse as sp
 from optimization.inputs import SiteRules
 from optimization.solver import LinearModel, solve_model, solve_relaxation
 
-__all__ = ["assign_to_open_sites", "round_open_sites"]
+__all__ = ["Plan", "assign_to_open_sites", "round_open_sites"]
 
 #: Capacity margin over total demand asked of a rounded set of sites when
 #: the number of sites is free (single assignment needs some slack).
@@ -113,6 +114,28 @@ def round_open_sites(
     return open_mask if cap[open_mask].sum() >= demand else None
 
 
+@dataclass
+class Plan:
+    """A full plan of the capacitated p-median.
+
+    Attributes
+    ----------
+    open : ndarray of bool, shape (m,)
+        Open sites.
+    modules : ndarray of int or None
+        Capacity modules added to each site (None without modules).
+    alloc : scipy.sparse.csr_matrix, shape (n, m)
+        Share of each point's demand served by each site.
+    objective : float
+        Its objective in the full model (NaN until charged).
+    """
+
+    open: np.ndarray
+    modules: np.ndarray | None
+    alloc: sp.csr_matrix
+    objective: float = math.nan
+
+
 def assign_to_open_sites(
     cost: np.ndarray,
     weights: np.ndarray,
@@ -122,7 +145,7 @@ def assign_to_open_sites(
     split: bool = False,
     cost_weight: float = 0.0,
     time_limit: float | None = None,
-) -> dict[str, Any] | None:
+) -> Plan | None:
     """Serve all demand from the open sites within their capacities.
 
     Parameters
@@ -147,9 +170,9 @@ def assign_to_open_sites(
 
     Returns
     -------
-    dict or None
-        ``{"open", "modules", "alloc"}`` (``alloc`` a sparse n x m matrix of
-        served shares), or None when no plan was found.
+    Plan or None
+        Its ``open`` sites, ``modules`` and ``alloc`` (a sparse n x m matrix
+        of served shares), not yet charged; None when no plan was found.
 
     Examples
     --------
@@ -157,7 +180,7 @@ def assign_to_open_sites(
     >>> D = np.array([[1.0, 5.0], [1.0, 6.0], [2.0, 1.0]])
     >>> w, both = np.array([2.0, 2.0, 1.0]), np.array([True, True])
     >>> plan = assign_to_open_sites(D, w, both, np.ones((3, 2), bool), rules)
-    >>> plan["alloc"].toarray().tolist()  # site 0 holds one of the first two
+    >>> plan.alloc.toarray().tolist()  # site 0 holds one of the first two
     [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
     """
     n, m = cost.shape
@@ -200,7 +223,7 @@ def assign_to_open_sites(
     if split:
         keep = share > 1e-12
         alloc = sp.csr_matrix((share[keep], (ii[keep], jj[keep])), shape=(n, m))
-        return {"open": open_mask.copy(), "modules": modules, "alloc": alloc}
+        return Plan(open_mask.copy(), modules, alloc)
     # Single assignment: points the LP serves whole keep their site; the few
     # split points (at most one per open site in a basic solution) are placed
     # by a small MIP in the capacity left.
@@ -222,7 +245,7 @@ def assign_to_open_sites(
             site[every] = placed
     served = np.flatnonzero(site >= 0)
     alloc = sp.csr_matrix((np.ones(served.size), (served, site[served])), shape=(n, m))
-    return {"open": open_mask.copy(), "modules": modules, "alloc": alloc}
+    return Plan(open_mask.copy(), modules, alloc)
 
 
 def _place(

@@ -32,10 +32,13 @@ __all__ = [
     "OPTIMAL",
     "LinearModel",
     "Relaxation",
+    "SolveOptions",
     "SolveProgress",
     "SolveReport",
     "fix_by_reduced_cost",
+    "out_of_time",
     "relative_gap",
+    "solve_fixed",
     "solve_model",
     "solve_relaxation",
 ]
@@ -916,3 +919,87 @@ class ReportedResults:
     def gap(self) -> float | None:
         """Relative gap between ``objective`` and ``bound``."""
         return None if self.report is None else self.report.gap
+
+
+#: Share of a time limit a truncated model's LP relaxation may take.
+LP_SHARE = 0.3
+
+
+@dataclass
+class SolveOptions:
+    """How an algorithm of several solves is to run (one object, passed along).
+
+    ``progress`` always exists (a private one when nobody follows the solve);
+    ``live`` is the caller's, or None: HiGHS callbacks only when someone follows.
+    """
+
+    solver: Any = None
+    time_limit: float | None = None
+    gap_rel: float = DEFAULT_GAP
+    msg: bool = False
+    progress: SolveProgress = field(default_factory=lambda: SolveProgress())
+    live: SolveProgress | None = None
+
+
+def out_of_time(left: float | None) -> bool:
+    """True when a time left (None: no limit) has run out."""
+    return left is not None and left <= 0
+
+
+def solve_fixed(
+    model: LinearModel,
+    solver: Any,
+    time_limit: float | None,
+    gap_rel: float,
+    warm: np.ndarray | None,
+    msg: bool,
+    fixed: int,
+    progress: SolveProgress | None = None,
+    plans: PlanCheck | bool = False,
+) -> tuple[np.ndarray | None, SolveReport]:
+    """Solve a MIP whose columns may have been fixed from the warm start's gap.
+
+    HiGHS 1.15's MIP presolve was seen, rarely (one random capacitated model
+    with modules in about 2,500), to cut off better plans of such a model,
+    calling it infeasible or its warm start optimal. When columns were fixed
+    in a model with general integers (capacity modules, the only kind where
+    it was seen) and the solve ends there, it is repeated with presolve off.
+    ``progress`` gets the live bound, and the plans ``plans`` finds in the
+    improving solutions (the model is a truncated relaxation: its solutions
+    are plans only once checked).
+    """
+    t0 = time.perf_counter()
+
+    def run(limit: float | None, presolve: bool) -> tuple:
+        return solve_model(
+            model,
+            solver,
+            limit,
+            gap_rel,
+            warm,
+            msg,
+            presolve=presolve,
+            progress=progress,
+            progress_plans=plans,
+        )
+
+    x, rep = run(time_limit, True)
+    _, _, ub, integer, *_ = model.arrays()
+    if not fixed or warm is None or not (integer & (ub > 1)).any():
+        return x, rep
+    upper = model.objective_value(warm)
+    stuck = rep.status == INFEASIBLE or (
+        rep.objective is not None
+        and rep.objective >= upper - 1e-9 * max(1.0, abs(upper))
+    )
+    if not stuck:
+        return x, rep
+    if time_limit is not None:
+        time_limit -= time.perf_counter() - t0
+        if time_limit <= 0:
+            return x, rep
+    x2, rep2 = run(time_limit, False)
+    rep2.build_seconds += rep.build_seconds
+    rep2.solve_seconds += rep.solve_seconds
+    rep2.details["presolve_off_check"] = True
+    return x2, rep2

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import optimization.pmedian as pmedian_module
+import optimization.assignment as assignment_module
+import optimization.radius as radius_module
 from optimization import PMedian
 from optimization.capacitated import assign_to_open_sites, round_open_sites
 from optimization.inputs import EquityRule, SiteRules
@@ -97,7 +98,7 @@ def test_reduced_cost_fixing_removes_columns_and_keeps_the_optimum(split, monkey
         assert fixed.report.details["fixed_columns"] > 0
     # The same model solved with fixing switched off.
     monkeypatch.setattr(
-        pmedian_module, "fix_by_reduced_cost", lambda *a, **k: np.zeros(0, int)
+        assignment_module, "fix_by_reduced_cost", lambda *a, **k: np.zeros(0, int)
     )
     plain = PMedian.from_cost_matrix(D, w, None, sites, split=split).solve()
     assert plain.status == "optimal"
@@ -162,7 +163,7 @@ def test_assign_to_open_sites_keeps_capacities_and_rounds_modules_up():
     both = np.array([True, True])
     rules = SiteRules.build(2, capacities=[6, 6])
     plan = assign_to_open_sites(D, w, both, pairs, rules)
-    alloc = plan["alloc"].toarray()
+    alloc = plan.alloc.toarray()
     assert alloc.sum(axis=1).tolist() == [1.0] * 4
     assert set(alloc.ravel().tolist()) <= {0.0, 1.0}
     assert (w @ alloc <= [6, 6]).all()
@@ -175,9 +176,9 @@ def test_assign_to_open_sites_keeps_capacities_and_rounds_modules_up():
         2, capacities=[6, 6], module_size=2, module_cost=0.1, max_modules=3
     )
     plan = assign_to_open_sites(D, w, both, pairs, modular, cost_weight=1.0)
-    cap = modular.capacities + modular.module_size * plan["modules"]
-    assert (w @ plan["alloc"].toarray() <= cap + 1e-9).all()
-    assert plan["modules"].dtype.kind == "i"
+    cap = modular.capacities + modular.module_size * plan.modules
+    assert (w @ plan.alloc.toarray() <= cap + 1e-9).all()
+    assert plan.modules.dtype.kind == "i"
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -190,7 +191,7 @@ def test_radius_fixing_with_equity_keeps_the_optimum(seed, monkeypatch):
     equity = EquityRule.build(groups, 150, 15.0, 0.6)
     fixed = PMedian.from_cost_matrix(D, w, 8, equity=equity).solve()
     monkeypatch.setattr(
-        pmedian_module, "fix_by_reduced_cost", lambda *a, **k: np.zeros(0, int)
+        radius_module, "fix_by_reduced_cost", lambda *a, **k: np.zeros(0, int)
     )
     plain = PMedian.from_cost_matrix(D, w, 8, equity=equity).solve()
     assert fixed.status == plain.status == "optimal"

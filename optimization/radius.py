@@ -1,0 +1,540 @@
+"""Uncapacitated p-median: a Lagrangian start, then the truncated radius formulation.
+
+:func:`solve_radius` is the algorithm :meth:`optimization.PMedian.solve` runs
+when no site has a capacity. It starts from greedy + interchange and, for a
+plain p-median, a Lagrangian bound that may prove the start optimal or fix
+sites; then Elloumi's radius formulation over the sorted distinct distances
+of each demand point, truncated and grown (García, Labbé & Marín 2011), each
+round tightened by LP reduced-cost fixing. A truncated model charges a demand
+point at most its next distance level, so it is a relaxation: its bound is
+valid, and a solution charged exactly is optimal. See docs/optimization.md.
+
+Each step returns a small dataclass (:class:`Levels`, :class:`RadiusModel`,
+:class:`RadiusResult`); the p-median itself is passed as ``pm``, read-only.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from optimization.capacitated import round_open_sites
+from optimization.heuristics import (
+    greedy_interchange,
+    lagrangian_bound,
+    perturbed_interchange,
+)
+from optimization.solver import (
+    FEASIBLE,
+    INFEASIBLE,
+    LP_SHARE,
+    NO_SOLUTION,
+    OPTIMAL,
+    LinearModel,
+    SolveOptions,
+    SolveReport,
+    fix_by_reduced_cost,
+    relative_gap,
+    solve_fixed,
+    solve_relaxation,
+)
+
+if TYPE_CHECKING:
+    from optimization.pmedian import PMedian
+
+__all__ = [
+    "Levels",
+    "RadiusModel",
+    "RadiusResult",
+    "build_radius",
+    "distance_levels",
+    "plan_objective",
+    "solve_radius",
+]
+
+KTH = 2  # warm levels reach the 2nd-nearest open site of the start
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Sorted distinct distances ("levels") of each demand point over allowed pairs.
+
+    Attributes
+    ----------
+    order : ndarray (n, m)
+        Sites of each row by increasing distance.
+    lev : ndarray (n, m)
+        0-based level of each sorted entry.
+    K : ndarray (n,)
+        Number of distinct finite levels per row.
+    values : ndarray (n, m)
+        The distinct levels of each row, then ``inf``.
+    finite : ndarray (n, m)
+        Sorted entries that are allowed pairs.
+    pairs : ndarray (n, m)
+        Allowed pairs.
+    """
+
+    order: np.ndarray
+    lev: np.ndarray
+    K: np.ndarray
+    values: np.ndarray
+    finite: np.ndarray
+    pairs: np.ndarray
+
+    def level_of(self, dist: np.ndarray) -> np.ndarray:
+        """0-based level index of ``dist`` in each row's distinct levels."""
+        return np.array(
+            [
+                int(np.searchsorted(self.values[i, : self.K[i]], dist[i]))
+                for i in range(self.K.size)
+            ]
+        )
+
+    def all_levels(self, weights: np.ndarray) -> np.ndarray:
+        """Levels of the full model: every level of every point with demand."""
+        full = np.maximum(self.K - 1, 0)
+        full[weights <= 0] = 0
+        return full
+
+
+@dataclass(frozen=True)
+class RadiusModel:
+    """A radius formulation truncated at ``L`` levels per point, and its columns.
+
+    ``z[start[i] + k]`` (owner ``i``) is 1 when no open site is within level
+    ``k`` of point ``i``; ``y`` are the site columns.
+    """
+
+    model: LinearModel
+    y: np.ndarray
+    z: np.ndarray
+    start: np.ndarray
+    owner: np.ndarray
+    k: np.ndarray
+
+
+@dataclass
+class RadiusResult:
+    """What the uncapacitated solve found: its report, best plan and rounds."""
+
+    report: SolveReport
+    open_mask: np.ndarray | None = None
+    objective: float = math.inf
+    iterations: list[dict[str, Any]] = field(default_factory=list)
+
+
+def distance_levels(pm: PMedian) -> Levels:
+    """The :class:`Levels` of the p-median ``pm`` over its allowed pairs."""
+    pairs = pm.allowed_pairs()
+    D = np.where(pairs, pm.cost_matrix, np.inf)
+    order = np.argsort(D, axis=1, kind="stable")
+    Ds = np.take_along_axis(D, order, axis=1)
+    new = np.ones_like(Ds, dtype=bool)
+    new[:, 1:] = Ds[:, 1:] != Ds[:, :-1]
+    finite = np.isfinite(Ds)
+    new &= finite
+    lev = np.cumsum(new, axis=1) - 1  # 0-based level in sorted order
+    K = new.sum(axis=1)
+    values = np.full(Ds.shape, np.inf)
+    r, c = np.nonzero(new)
+    values[r, lev[r, c]] = Ds[r, c]
+    return Levels(order, lev, K, values, finite, pairs)
+
+
+def build_radius(pm: PMedian, lv: Levels, L: np.ndarray) -> RadiusModel:
+    """The radius formulation of ``pm`` with the first ``L[i]`` levels of point i."""
+    n = pm.n
+    w = pm.weights
+    model = LinearModel(pm.name)
+    y = pm._add_site_columns(model, pm.cost_weight)
+    values = lv.values
+    model.offset += float(np.sum(w * np.where(lv.K > 0, values[:, 0], 0.0)))
+    total = int(L.sum())
+    start = np.concatenate([[0], np.cumsum(L)[:-1]]).astype(np.int64)
+    owner = np.repeat(np.arange(n), L)
+    k = np.arange(total) - start[owner]  # 0-based: z index k means "beyond level k"
+    step = values[owner, k + 1] - values[owner, k]
+    z = model.add_vars("z", total, ub=1.0, cost=w[owner] * step)
+    sel = lv.finite & (lv.lev < L[:, None])
+    ii, cc = np.nonzero(sel)
+    y_rows = start[ii] + lv.lev[ii, cc]
+    y_cols = y[lv.order[ii, cc]]
+    chain = np.flatnonzero(k > 0)
+    rows = np.concatenate([y_rows, np.arange(total), chain])
+    cols = np.concatenate([y_cols, z, z[chain - 1]])
+    vals = np.concatenate([np.ones(y_rows.size), np.ones(total), -np.ones(chain.size)])
+    lo = np.where(k == 0, 1.0, 0.0)
+    model.add_rows("radius", rows, cols, vals, lo=lo, n=total)
+    _add_coverage_rows(pm, model, y, lv)
+    pm._add_site_rows(model, y)
+    pm._add_equity_rows(model, y)
+    return RadiusModel(model, y, z, start, owner, k)
+
+
+def _add_coverage_rows(
+    pm: PMedian, model: LinearModel, y: np.ndarray, lv: Levels
+) -> None:
+    """Every demand point must have an allowed open site."""
+    allowed = pm.rules.allowed
+    full = (lv.pairs == allowed[None, :]).all(axis=1) | (pm.weights <= 0)
+    if full.all():
+        cols = y[np.flatnonzero(allowed)]
+        model.add_rows("any_open", np.zeros(cols.size), cols, 1.0, lo=1.0, n=1)
+        return
+    idx = np.flatnonzero(~full)
+    ii, jj = np.nonzero(lv.pairs[idx])
+    model.add_rows("reach", ii, y[jj], 1.0, lo=1.0, n=idx.size)
+
+
+def _warm_radius(
+    pm: PMedian, built: RadiusModel, lv: Levels, open_mask: np.ndarray
+) -> np.ndarray:
+    """Column values of the plan ``open_mask`` in the truncated model ``built``."""
+    x = np.zeros(built.model.n_cols)
+    x[built.y] = open_mask
+    lvl = lv.level_of(nearest_distance(pm, open_mask))
+    x[built.z] = (built.k < lvl[built.owner]).astype(float)
+    if pm.equity is not None:
+        pm._warm_equity(built.model, x, open_mask)
+    return x
+
+
+def _open_costs(pm: PMedian, open_mask: np.ndarray) -> np.ndarray:
+    return np.where(pm.allowed_pairs() & open_mask[None, :], pm.cost_matrix, np.inf)
+
+
+def kth_open_distance(pm: PMedian, open_mask: np.ndarray, k: int) -> np.ndarray:
+    """Distance of each point to its k-th nearest allowed open site (or nearest)."""
+    D = _open_costs(pm, open_mask)
+    k = min(k, int(open_mask.sum()))
+    out = np.partition(D, k - 1, axis=1)[:, k - 1]
+    return np.where(np.isfinite(out), out, D.min(axis=1))
+
+
+def nearest_distance(pm: PMedian, open_mask: np.ndarray) -> np.ndarray:
+    """Distance of each point to its nearest allowed open site (inf if none)."""
+    return _open_costs(pm, open_mask).min(axis=1)
+
+
+def plan_objective(pm: PMedian, open_mask: np.ndarray) -> float:
+    """True objective of the plan ``open_mask``: nearest-site distances + costs."""
+    d = nearest_distance(pm, open_mask)
+    pos = pm.weights > 0
+    if not np.all(np.isfinite(d[pos])):
+        return math.inf
+    dist = float(pm.weights[pos] @ d[pos])
+    return dist + pm.cost_weight * pm.rules.change_cost(open_mask)
+
+
+def _start(pm: PMedian) -> np.ndarray | None:
+    """Today's network (free count) or greedy + interchange (given ``p``)."""
+    r = pm.rules
+    if pm.p is None:
+        start = (r.existing | r.locked) & r.allowed
+        return start if start.any() else None
+    D = np.where(pm.allowed_pairs(), pm.cost_matrix, np.inf)
+    return greedy_interchange(D, pm.weights, pm.p, r.locked, r.allowed)
+
+
+def _lagrangian_applies(pm: PMedian) -> bool:
+    """The Lagrangian bound is the plain p-median's (locks, forbidden, a cap)."""
+    r = pm.rules
+    return (
+        pm.p is not None
+        and r.max_new is None
+        and r.budget is None
+        and pm.equity is None
+        and (pm.cost_weight == 0 or not (r.opening_cost.any() or r.closing_cost.any()))
+    )
+
+
+def _finish(
+    report: SolveReport,
+    best_open: np.ndarray | None,
+    best_obj: float,
+    lower: float,
+    gap_rel: float,
+) -> None:
+    """Status, objective, bound and gap of ``report`` from the best plan."""
+    if best_open is None:
+        report.status = NO_SOLUTION
+        report.bound = lower if math.isfinite(lower) else None
+        return
+    report.objective = best_obj
+    report.bound = lower if math.isfinite(lower) else None
+    if report.bound is None:
+        report.status = FEASIBLE
+    else:
+        report.gap = relative_gap(best_obj, report.bound)
+        report.status = OPTIMAL if report.gap <= gap_rel + 1e-12 else FEASIBLE
+
+
+def solve_radius(pm: PMedian, opts: SolveOptions) -> RadiusResult:
+    """Solve the uncapacitated p-median ``pm``; see the module docstring."""
+    t_start = time.perf_counter()
+    time_limit, gap_rel = opts.time_limit, opts.gap_rel
+    start = _start(pm)
+    start_obj = math.inf if start is None else plan_objective(pm, start)
+    if not math.isfinite(start_obj) or not _lagrangian_applies(pm):
+        return _radius_loop(pm, start, opts, t_start)
+    D = np.where(pm.allowed_pairs(), pm.cost_matrix, np.inf)
+    # On large instances the MIP's root LP alone outlasts any sensible time
+    # limit, so the Lagrangian bound gets most of the time there.
+    large = pm.n * pm.m > 2_000_000
+    share = 0.45 if large else 0.25
+    budget = 30.0 if time_limit is None else max(share * time_limit, 0.1)
+    r = pm.rules
+    lag = lagrangian_bound(
+        D,
+        pm.weights,
+        pm.p,
+        start_obj,
+        start,
+        r.locked,
+        r.allowed,
+        time_budget=budget,
+        target_gap=gap_rel,
+    )
+    if lag["upper"] < start_obj:
+        start = lag["best_open"]
+        start_obj = plan_objective(pm, start)
+    if relative_gap(start_obj, lag["bound"]) > gap_rel:
+        # Local search from the Lagrangian plan, then tighten with the better
+        # upper bound (steps towards it converge faster).
+        polished = greedy_interchange(
+            D,
+            pm.weights,
+            pm.p,
+            r.locked,
+            r.allowed,
+            time_budget=budget,
+            start=lag["chosen"],
+        )
+        obj = plan_objective(pm, polished)
+        if obj < start_obj:
+            start, start_obj = polished, obj
+        if large and relative_gap(start_obj, lag["bound"]) > gap_rel:
+            # The radius MIP will not finish at this size: spend the time
+            # on kicks + interchange, then on the bound with a closer target.
+            kicked = perturbed_interchange(
+                D,
+                pm.weights,
+                pm.p,
+                start,
+                r.locked,
+                r.allowed,
+                time_budget=0.3 * (120.0 if time_limit is None else time_limit),
+            )
+            obj = plan_objective(pm, kicked)
+            if obj < start_obj:
+                start, start_obj = kicked, obj
+        if start_obj < lag["upper"]:
+            again = lagrangian_bound(
+                D,
+                pm.weights,
+                pm.p,
+                start_obj,
+                start,
+                r.locked,
+                r.allowed,
+                time_budget=budget,
+                target_gap=gap_rel,
+                lam0=lag["lam"],
+            )
+            if again["bound"] > lag["bound"]:
+                lag = again
+            if again["upper"] < start_obj:
+                start = again["best_open"]
+                start_obj = plan_objective(pm, start)
+    del D
+    lag_bound = float(lag["bound"])
+    opts.progress.plan(start_obj)
+    opts.progress.prove(lag_bound)
+    fixed_open = r.locked | lag["fix_open"]
+    if int(fixed_open.sum()) == pm.p and np.array_equal(fixed_open, start):
+        # Every plan better than the start would contain these p sites,
+        # i.e. be the start itself: the start is optimal.
+        lag_bound = start_obj
+    details = {
+        "lagrangian_bound": lag_bound,
+        "lagrangian_iterations": int(lag["iterations"]),
+        "sites_fixed_closed": int(lag["fix_closed"].sum()),
+        "sites_fixed_open": int(lag["fix_open"].sum()),
+    }
+    if relative_gap(start_obj, lag_bound) <= gap_rel:
+        report = SolveReport(
+            solver="lagrangian",
+            details={
+                "formulation": "greedy+interchange with Lagrangian bound",
+                **details,
+            },
+        )
+        report.build_seconds = time.perf_counter() - t_start
+        _finish(report, start, start_obj, lag_bound, gap_rel)
+        return RadiusResult(report, start, start_obj)
+    # Sites fixed by the Lagrangian test are closed (open) in every plan
+    # better than the start, so the reduced model keeps the optimum.
+    reduced = copy.copy(pm)
+    reduced.rules = dataclasses.replace(
+        pm.rules,
+        forbidden=pm.rules.forbidden | lag["fix_closed"],
+        locked=pm.rules.locked | lag["fix_open"],
+    )
+    result = _radius_loop(reduced, start, opts, t_start)
+    report = result.report
+    report.details.update(details)
+    lower = report.bound if report.bound is not None else -math.inf
+    best_open, best_obj = result.open_mask, result.objective
+    if best_open is None or best_obj >= start_obj:
+        best_open, best_obj = start, start_obj
+    bound = max(lag_bound, min(lower, start_obj))
+    _finish(report, best_open, best_obj, bound, gap_rel)
+    return RadiusResult(report, best_open, best_obj, result.iterations)
+
+
+def _radius_loop(
+    pm: PMedian,
+    start: np.ndarray | None,
+    opts: SolveOptions,
+    t_start: float,
+) -> RadiusResult:
+    """Truncated radius models, grown until the incumbent and the bound meet."""
+    time_limit, gap_rel = opts.time_limit, opts.gap_rel
+    lv = distance_levels(pm)
+    full_L = lv.all_levels(pm.weights)
+    best_open, best_obj = None, math.inf
+    if start is not None:
+        obj = plan_objective(pm, start)
+        if math.isfinite(obj):
+            best_open, best_obj = start, obj
+    if best_open is not None:
+        L = np.minimum(lv.level_of(kth_open_distance(pm, best_open, KTH)), full_L)
+    else:
+        L = np.minimum(full_L, 8)
+    L[pm.weights <= 0] = 0
+    report = SolveReport(solver="", details={"formulation": "radius (truncated)"})
+    report.build_seconds = time.perf_counter() - t_start
+    lower = -math.inf
+    iterations: list[dict[str, Any]] = []
+    while True:
+        tb = time.perf_counter()
+        built = build_radius(pm, lv, L)
+        model = built.model
+        warm = None if best_open is None else _warm_radius(pm, built, lv, best_open)
+        if warm is not None and not model.is_feasible(warm):
+            # The heuristic ignores budgets, equity...: keep it only for levels.
+            best_open, best_obj, warm = None, math.inf, None
+        if warm is not None:
+            opts.progress.plan(best_obj)
+        remaining = None
+        if time_limit is not None:
+            remaining = time_limit - (time.perf_counter() - t_start)
+            if remaining <= 0:
+                break
+        lp_limit = None
+        if remaining is not None:
+            lp_limit = min(remaining, LP_SHARE * time_limit)
+        relax = solve_relaxation(model, lp_limit)
+        fixed = 0
+        if relax is not None:
+            lower = max(lower, relax.objective)
+            opts.progress.prove(lower)
+            if warm is None:
+                # A plan rounded from the LP often meets budgets and equity.
+                rounded = round_open_sites(
+                    relax.values[built.y], pm.rules, pm.weights, pm.p
+                )
+                if rounded is not None and not iterations:
+                    # Model the levels that plan reaches, as for the start.
+                    reach = lv.level_of(kth_open_distance(pm, rounded, KTH))
+                    wider = np.where(pm.weights > 0, np.minimum(reach, full_L), 0)
+                    if (wider > L).any():
+                        L = np.maximum(L, wider)
+                        built = build_radius(pm, lv, L)
+                        model = built.model
+                        relax = solve_relaxation(model, lp_limit)
+                        if relax is None:
+                            rounded = None
+                        else:
+                            lower = max(lower, relax.objective)
+                if rounded is not None:
+                    cand = _warm_radius(pm, built, lv, rounded)
+                    obj = plan_objective(pm, rounded)
+                    if model.is_feasible(cand) and math.isfinite(obj):
+                        best_open, best_obj, warm = rounded, obj, cand
+                        opts.progress.plan(best_obj)
+            if warm is not None:
+                if relative_gap(best_obj, lower) <= gap_rel:
+                    report.build_seconds += time.perf_counter() - tb
+                    report.solver = report.solver or "HiGHS (LP bound)"
+                    break  # the LP bound proves the plan optimal
+                # z takes 0/1 values in the best completion of any plan.
+                z_cols = np.zeros(model.n_cols, bool)
+                z_cols[built.z] = True
+                fixed = fix_by_reduced_cost(model, relax, best_obj, z_cols).size
+        report.build_seconds += time.perf_counter() - tb
+        if time_limit is not None:
+            remaining = time_limit - (time.perf_counter() - t_start)
+            if remaining <= 0:
+                break
+        y_cols = built.y
+        x, rep = solve_fixed(
+            model,
+            opts.solver,
+            remaining,
+            gap_rel,
+            warm,
+            opts.msg,
+            fixed,
+            opts.live,
+            # Any solution's open sites are a plan: charge it exactly.
+            lambda v, _obj, y_cols=y_cols: plan_objective(pm, v[y_cols] > 0.5),
+        )
+        report.solver = rep.solver
+        report.build_seconds += rep.build_seconds
+        report.solve_seconds += rep.solve_seconds
+        iterations.append(
+            {
+                "z_vars": int(L.sum()),
+                "rows": model.n_rows,
+                "lp_bound": None if relax is None else relax.objective,
+                "fixed_columns": fixed,
+                "status": rep.status,
+                "bound": rep.bound,
+                "objective": rep.objective,
+            }
+        )
+        if rep.status == INFEASIBLE:
+            if best_open is not None:
+                break  # nothing better than the incumbent survived fixing
+            report.status = INFEASIBLE
+            return RadiusResult(report, None, math.inf, iterations)
+        if rep.bound is not None and math.isfinite(rep.bound):
+            lower = max(lower, rep.bound)
+        opts.progress.prove(lower)
+        if x is None:
+            break
+        open_mask = x[built.y] > 0.5
+        obj = plan_objective(pm, open_mask)
+        if obj < best_obj - 1e-9 * max(1.0, abs(obj)):
+            best_open, best_obj = open_mask, obj
+            opts.progress.plan(best_obj)
+        if relative_gap(best_obj, lower) <= gap_rel:
+            break
+        # Extend the levels of the points the truncated model under-charged.
+        lvl = lv.level_of(nearest_distance(pm, open_mask))
+        under = (lvl > L) & (pm.weights > 0)
+        if not under.any():
+            break  # truncation exact for this incumbent: the solver's gap stands
+        grow = np.maximum(lvl, 2 * L + 1)
+        L = np.where(under, np.minimum(grow, full_L), L)
+    report.details["iterations"] = len(iterations)
+    _finish(report, best_open, best_obj, lower, gap_rel)
+    return RadiusResult(report, best_open, best_obj, iterations)
