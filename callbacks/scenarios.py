@@ -39,6 +39,7 @@ from layouts.scenarios import (
     site_choices,
 )
 from layouts.shell import hide_ids
+from optimization.results import network_kpis
 from optimization.scenario import (
     NoDemandError,
     ScenarioError,
@@ -54,7 +55,6 @@ from optimization.whatif import (
     demand_vector,
     evaluate_as_is,
     with_unknown,
-    zone_kpis,
 )
 
 log = logging.getLogger(__name__)
@@ -501,30 +501,30 @@ def evaluate_plan(*args):
     rows, site_rows = zone_masks(base, zone, site_ids, dataset_id)
     people = np.asarray(base.network.population, dtype=float)
     t_demand, t_assign, t_open, t_capacity = _today(base, whatif, config.database_url)
-    before = zone_kpis(
+    before = network_kpis(
         base.cost,
         t_demand,
         t_open,
         t_assign,
         t_capacity,
         whatif.radius_km,
-        rows,
-        site_rows[: len(base.site_ids)],
-        people,
+        rows=rows,
+        site_rows=site_rows[: len(base.site_ids)],
+        population=people,
     )
     assignment, open_mask, _ = evaluate_as_is(
         cost, demand, site_ids, capacity, base.n_existing, whatif
     )
-    after = zone_kpis(
+    after = network_kpis(
         cost,
         demand,
         open_mask,
         assignment,
         capacity,
         whatif.radius_km,
-        rows,
-        site_rows,
-        people,
+        rows=rows,
+        site_rows=site_rows,
+        population=people,
     )
     names = dict(
         zip(
@@ -827,16 +827,22 @@ def result_kpis(base, record, zone, dataset_id, config=None) -> tuple[dict, dict
     """Before/after KPIs of a saved result, for the whole country or one area.
 
     The country's are the engine's own summary; an area's are recomputed from the
-    saved tables with the same rules (``optimization.whatif.zone_kpis``).
+    saved tables by the same function (``optimization.results.network_kpis``).
+    Missing values are NaN.
     """
     kpis = record.summary.get("kpis", {})
     people = np.asarray(base.network.population, dtype=float)
     known = float(np.nansum(people))  # communes with a known population only
-    before, after = dict(kpis.get("before", {})), dict(kpis.get("after", {}))
+    before, after = (
+        {k: np.nan if v is None else v for k, v in kpis.get(side, {}).items()}
+        for side in ("before", "after")
+    )
     if not zone:
         for values in (before, after):
-            if "open_centers" in values and known > 0:
-                values["centers_per_100k"] = values["open_centers"] * 1e5 / known
+            if "open_centers" in values:
+                values["centers_per_100k"] = (
+                    values["open_centers"] * 1e5 / known if known > 0 else np.nan
+                )
         return before, after
     added = (record.params.get("whatif") or {}).get("added", [])
     site_ids = [*base.site_ids, *(f"NEW-{c}" for c in added)]
@@ -875,28 +881,28 @@ def result_kpis(base, record, zone, dataset_id, config=None) -> tuple[dict, dict
     open_after = status.isin(["kept", "opened"]).to_numpy()
     open_before = status.isin(["kept", "closed"]).to_numpy()
     radius = float(record.summary.get("scenario", {}).get("report_radius") or 20.0)
-    z_before = zone_kpis(
+    z_before = network_kpis(
         cost,
         demand,
         open_before,
         assignment("site_id_before"),
         capacity,
         radius,
-        rows,
-        site_rows,
-        people,
+        rows=rows,
+        site_rows=site_rows,
+        population=people,
     )
-    z_after = zone_kpis(
+    z_after = network_kpis(
         cost,
         demand,
         open_after,
         assignment("site_id"),
         capacity,
         radius,
-        rows,
-        site_rows,
-        people,
-        after.get("cost", 0.0),
+        float(after.get("cost", 0.0)),
+        rows=rows,
+        site_rows=site_rows,
+        population=people,
     )
     return z_before, z_after
 

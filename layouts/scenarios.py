@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import numpy as np
 from dash import dcc, html
 
 from dashapp import ids
@@ -310,17 +311,22 @@ def site_choices(sites: dict, added: list, names: dict, lang: str) -> list:
     return items or [html.Span(t("scn.no_choice", lang), className="text-muted")]
 
 
+def _value(value, scale: float) -> float | None:
+    """A KPI scaled for display; ``None`` when it has no value (None or NaN)."""
+    if value is None or not np.isfinite(value):
+        return None
+    return value * scale
+
+
 def kpi_table(
     before: dict, after: dict, lang: str, headers: tuple[str, str]
 ) -> dbc.Table:
     """Today against the scenario, with the difference, better values in green."""
     rows = []
     for key, label, decimals, scale, better in KPI_ROWS:
-        b, a = before.get(key), after.get(key)
-        if b is None and a is None:
-            continue
-        b = None if b is None else b * scale
-        a = None if a is None else a * scale
+        if key not in before and key not in after:
+            continue  # not computed (e.g. overload without capacities)
+        b, a = _value(before.get(key), scale), _value(after.get(key), scale)
         delta = None if a is None or b is None else a - b
         color = ""
         if delta and better:

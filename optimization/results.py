@@ -48,13 +48,27 @@ def network_kpis(
     radius: float | None = None,
     cost: float = 0.0,
     allocation: Any = None,
+    *,
+    rows: np.ndarray | None = None,
+    site_rows: np.ndarray | None = None,
+    population: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Summary KPIs of a network: distances, coverage, overload, unmet demand, cost.
+    """Summary KPIs of a network, or of one area of it.
+
+    The one rule for the engine's summary, the scenario screen's instant
+    evaluation and a saved result shown for an area. Distances and coverage are
+    over the demand points in ``rows``; open centers, overload and unmet demand
+    over the sites in ``site_rows``, each with its load from every point it
+    serves (a center's load does not stop at a border). Demand that no site
+    serves is unmet: a plan that leaves people without a center never looks
+    better than one that overloads a center. A figure without a value (no demand
+    served, no population known) is NaN, shown "n.d." on screen.
 
     Parameters
     ----------
     cost_matrix : ndarray, shape (n, m)
     weights : ndarray, shape (n,)
+        Demand of each point; NaN (unknown) counts as none.
     open_mask : ndarray of bool, shape (m,)
     assignment : ndarray of int, shape (n,)
         Site position serving each demand point (-1: unserved).
@@ -67,13 +81,23 @@ def network_kpis(
         Cost of the changes.
     allocation : scipy sparse matrix, optional
         Split assignment fractions (n, m), used for loads when given.
+    rows : ndarray of bool, shape (n,), optional
+        Demand points of the area (all by default).
+    site_rows : ndarray of bool, shape (m,), optional
+        Sites located in the area (all by default).
+    population : ndarray, shape (n,), optional
+        Inhabitants per point (NaN: unknown); enables ``centers_per_100k``, over
+        the points of the area whose population is known.
 
     Returns
     -------
     dict
-        ``open_centers``, ``mean_distance`` (demand-weighted), ``max_distance``,
-        ``share_within_radius``, ``overloaded_centers``, ``unmet_demand``,
-        ``unassigned_demand``, ``cost``.
+        ``open_centers``, ``mean_distance`` (demand-weighted), ``max_distance``
+        (over points with demand), ``unassigned_demand``, ``cost``; with
+        ``radius`` ``share_within_radius`` (share of demand within ``radius`` of
+        an open site); with ``capacities`` ``overloaded_centers`` and
+        ``unmet_demand`` (demand above capacity plus unassigned demand); with
+        ``population`` ``centers_per_100k``.
 
     Examples
     --------
@@ -82,37 +106,57 @@ def network_kpis(
     ...                  np.array([0, 1]), radius=1.5)
     >>> k["mean_distance"], k["share_within_radius"]
     (1.75, 0.25)
+
+    The area of the second point, whose site serves a point outside it too:
+
+    >>> k = network_kpis(D, np.array([1.0, 3.0]), np.array([True, True]),
+    ...                  np.array([1, 1]), np.array([9.0, 3.0]),
+    ...                  rows=np.array([False, True]),
+    ...                  site_rows=np.array([False, True]))
+    >>> k["mean_distance"], k["open_centers"], k["unmet_demand"]
+    (2.0, 1, 1.0)
     """
+    cost_matrix = np.asarray(cost_matrix, dtype=float)
+    weights = np.nan_to_num(np.asarray(weights, dtype=float), nan=0.0)
+    open_mask = np.asarray(open_mask, dtype=bool)
+    assignment = np.asarray(assignment)
     n, m = cost_matrix.shape
+    rows = np.ones(n, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+    site_rows = (
+        np.ones(m, dtype=bool) if site_rows is None else np.asarray(site_rows, bool)
+    )
     ok = assignment >= 0
     d = np.full(n, np.nan)
     d[ok] = cost_matrix[np.flatnonzero(ok), assignment[ok]]
-    total = float(weights.sum())
-    served = ok & (weights > 0)
-    mean = (
-        float(weights[served] @ d[served] / weights[served].sum())
-        if served.any()
-        else None
-    )
-    # initial=inf: a network without any site yet has every commune unserved
-    nearest = np.where(open_mask[None, :], cost_matrix, np.inf).min(
-        axis=1, initial=np.inf
-    )
+    served = rows & ok & (weights > 0)
+    unassigned = float(weights[rows & ~ok].sum())
     out: dict[str, Any] = {
-        "open_centers": int(open_mask.sum()),
-        "mean_distance": mean,
-        "max_distance": float(np.nanmax(d[served])) if served.any() else None,
-        "unassigned_demand": float(weights[~ok].sum()),
+        "open_centers": int((open_mask & site_rows).sum()),
+        "mean_distance": float(weights[served] @ d[served] / weights[served].sum())
+        if served.any()
+        else np.nan,
+        "max_distance": float(d[served].max()) if served.any() else np.nan,
+        "unassigned_demand": unassigned,
         "cost": float(cost),
     }
     if radius is not None:
-        within = float(weights[nearest <= radius].sum())
-        out["share_within_radius"] = within / total if total > 0 else None
+        # initial=inf: a network without any site yet has every point unserved
+        nearest = np.where(open_mask[None, :], cost_matrix, np.inf).min(
+            axis=1, initial=np.inf
+        )
+        total = float(weights[rows].sum())
+        within = float(weights[rows & (nearest <= radius)].sum())
+        out["share_within_radius"] = within / total if total > 0 else np.nan
     if capacities is not None:
         load = _loads(weights, assignment, m, allocation)
-        over = excess_load(load, capacities, open_mask)
+        over = excess_load(load, capacities, open_mask & site_rows)
         out["overloaded_centers"] = int((over > 1e-9).sum())
-        out["unmet_demand"] = float(over.sum() + weights[~ok].sum())
+        out["unmet_demand"] = float(over.sum()) + unassigned
+    if population is not None:
+        people = float(np.nansum(np.asarray(population, dtype=float)[rows]))
+        out["centers_per_100k"] = (
+            out["open_centers"] * 1e5 / people if people > 0 else np.nan
+        )
     return out
 
 

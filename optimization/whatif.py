@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from optimization.evaluate import evaluate_network
-from optimization.results import excess_load
 from optimization.scenario import NetworkInputs, ScenarioError
 
 OBJECTIVES = {
@@ -386,75 +385,3 @@ def evaluate_as_is(
         cost, demand, open_mask, capacity, radius=whatif.radius_km
     )
     return assignment, open_mask, kpis
-
-
-def zone_kpis(
-    cost: np.ndarray,
-    demand: np.ndarray,
-    open_mask: np.ndarray,
-    assignment: np.ndarray,
-    capacity: np.ndarray | None,
-    radius: float,
-    rows: np.ndarray | None = None,
-    site_rows: np.ndarray | None = None,
-    population: np.ndarray | None = None,
-    cost_of_changes: float = 0.0,
-) -> dict:
-    """KPIs of an area: the communes in ``rows`` and the sites in ``site_rows``.
-
-    Distances and coverage are over the area's communes; open, overloaded centers
-    and unmet demand over the sites located in the area, with their loads from
-    every commune they serve (a center's load does not stop at a border).
-    ``None`` masks mean everything.
-
-    Examples
-    --------
-    >>> D = np.array([[1.0, 9.0], [8.0, 2.0]])
-    >>> k = zone_kpis(D, np.array([1.0, 3.0]), np.array([True, True]),
-    ...               np.array([0, 1]), np.array([5.0, 2.0]), 5.0,
-    ...               rows=np.array([False, True]), site_rows=np.array([False, True]))
-    >>> k["mean_distance"], k["overloaded_centers"], k["unmet_demand"]
-    (2.0, 1, 1.0)
-    """
-    cost = np.asarray(cost, dtype=float)
-    demand = np.asarray(demand, dtype=float)
-    open_mask = np.asarray(open_mask, dtype=bool)
-    assignment = np.asarray(assignment)
-    n, m = cost.shape
-    rows = np.ones(n, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
-    site_rows = (
-        np.ones(m, dtype=bool)
-        if site_rows is None
-        else np.asarray(site_rows, dtype=bool)
-    )
-    served = rows & (assignment >= 0)
-    dist = cost[np.flatnonzero(served), assignment[served]]
-    weight = demand[served]
-    nearest = cost[:, open_mask].min(axis=1) if open_mask.any() else np.full(n, np.inf)
-    total = demand[rows].sum()
-    loads = np.bincount(
-        assignment[assignment >= 0], weights=demand[assignment >= 0], minlength=m
-    )
-    zone_open = open_mask & site_rows
-    out = {
-        "mean_distance": float((dist * weight).sum() / weight.sum())
-        if weight.sum() > 0
-        else float("nan"),
-        "max_distance": float(dist.max()) if dist.size else float("nan"),
-        "share_within_radius": float(demand[rows & (nearest <= radius)].sum() / total)
-        if total > 0
-        else float("nan"),
-        "open_centers": int(zone_open.sum()),
-        "cost": float(cost_of_changes),
-    }
-    if capacity is not None:
-        excess = excess_load(loads, capacity, zone_open)
-        out["overloaded_centers"] = int((excess > 1e-9).sum())
-        out["unmet_demand"] = float(excess.sum())
-    if population is not None:
-        # communes with a known population only, as on the main screen
-        people = float(np.nansum(np.asarray(population, dtype=float)[rows]))
-        out["centers_per_100k"] = (
-            out["open_centers"] * 1e5 / people if people > 0 else float("nan")
-        )
-    return out

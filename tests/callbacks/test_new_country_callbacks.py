@@ -153,7 +153,8 @@ def test_centers_without_capacity_are_never_overloaded(call, tmp_path):
     assert "2 center(s) without a known capacity" in str(notes[0].children)
     base = services.scenario_base(config.database_url, dctx.info.id)
     assert all(c != c for c in base.network.center_capacity)  # NaN: unknown
-    from optimization.whatif import WhatIf, evaluate_as_is, zone_kpis
+    from optimization.results import network_kpis
+    from optimization.whatif import WhatIf, evaluate_as_is
 
     demand = base.demand_by_doc.sum(axis=1).to_numpy()
     capacity = [*base.network.center_capacity, *base.network.candidate_capacity]
@@ -161,5 +162,5 @@ def test_centers_without_capacity_are_never_overloaded(call, tmp_path):
         base.cost, demand, base.site_ids, capacity, base.n_existing, WhatIf()
     )
     assert kpis["overloaded_centers"] == 0 and kpis["unmet_demand"] == 0.0
-    zone = zone_kpis(base.cost, demand, open_mask, assignment, capacity, 20.0)
+    zone = network_kpis(base.cost, demand, open_mask, assignment, capacity, 20.0)
     assert zone["overloaded_centers"] == 0 and zone["unmet_demand"] == 0.0

@@ -161,11 +161,11 @@ def test_only_the_chosen_document_types_count():
         demand_vector(base, WhatIf(doc_types=("ACTE",)))
 
 
-def test_zone_kpis_count_loads_from_outside_the_area():
-    from optimization.whatif import zone_kpis
+def test_area_kpis_count_loads_from_outside_the_area():
+    from optimization.results import network_kpis
 
     D = np.array([[1.0, 9.0], [8.0, 2.0], [3.0, 7.0]])
-    k = zone_kpis(
+    k = network_kpis(
         D,
         np.array([1.0, 3.0, 4.0]),
         np.array([True, True]),
