@@ -44,7 +44,7 @@ def instant_times(app, config: Config, n_changes: int, seed: int) -> dict:
     client.get("/")
     store = services.get_store(config.database_url)
     dataset = store.active_dataset().id
-    base = services.scenario_base(config.database_url, dataset)
+    base = services.workspace(config.database_url, dataset)
     docs = list(base.demand_by_doc.columns)
     state = {
         f"{ids.SCN_OBJECTIVE}.value": "distance",

@@ -78,7 +78,11 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         forecast,
         importer,
         overview,
+        scenario_compare,
+        scenario_curve,
         scenario_library,
+        scenario_plan,
+        scenario_run,
         scenarios,
         segmentation,
         shell,
@@ -160,7 +164,11 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     shell.register(app)
     overview.register(app)
     scenarios.register(app)
+    scenario_plan.register(app)
+    scenario_run.register(app)
     scenario_library.register(app)
+    scenario_compare.register(app)
+    scenario_curve.register(app)
     segmentation.register(app)
     forecast.register(app)
     importer.register(app)

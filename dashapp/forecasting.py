@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import diskcache
+import pandas as pd
 
 from dashapp import services
 from dashapp.config import Config
@@ -85,3 +86,14 @@ def demand_by_commune(
         doc_types,
         forecast=level_forecast(config, dataset_id, level),
     )
+
+
+def whatif_forecast(config: Config, dataset_id: int, whatif) -> pd.Series | None:
+    """The forecast a what-if plans for, ``None`` when it plans for today's demand.
+
+    ``whatif`` is an :class:`optimization.whatif.WhatIf`; its horizon picks the
+    week (see :func:`demand_by_commune`).
+    """
+    if whatif.demand_source != "forecast":
+        return None
+    return demand_by_commune(config, dataset_id, int(whatif.forecast_weeks))

@@ -7,19 +7,20 @@ flask-caching cache can hold the results; nothing here mutates what it returns.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from dashapp.cache import cache
 from dashapp.parsing import UnknownIdError, parse_id
 from data import kpi as kpi_mod
-from data import views
+from data import planning, views
 from data.store import Store
 from geo.display import to_geojson
-from geo.distance import distance_matrix_km
+
+if TYPE_CHECKING:
+    from optimization.workspace import Workspace
 
 # by depth: 2 the communes, 1 the level above, 0 any higher level
 DISPLAY_TOLERANCE_DEG = {0: 0.004, 1: 0.003, 2: 0.0015}
@@ -173,146 +174,32 @@ def centers_for(url: str, ctx: views.DatasetContext, resolved) -> pd.DataFrame:
     return views.center_table(ctx, per_center, weeks, resolved.selection)
 
 
-@dataclass(frozen=True)
-class ScenarioBase:
-    """What the scenario screen evaluates on: network, demand by type, distances."""
-
-    network: object  # optimization.scenario.NetworkInputs
-    demand_by_doc: pd.DataFrame  # communes (network order) x document types
-    site_ids: list[str]  # existing centers then candidate sites
-    site_lon: np.ndarray
-    site_lat: np.ndarray
-    cost: np.ndarray  # communes x sites, great-circle km
-    n_existing: int
-    site_communes: list[str]  # commune code each site stands in
-    dataset_id: int = 0
-    # communes whose demand is unknown (estimated from an unknown population):
-    # 0 in ``demand_by_doc``, left out of a run (optimization.scenario.known_demand)
-    demand_unknown: np.ndarray | None = None
-
-
-def weekly_demand_by_doc(
-    store: Store,
-    dataset_id: int,
-    communes: list[str],
-    start: str | None = None,
-    end: str | None = None,
-) -> pd.DataFrame:
-    """Mean weekly requests per commune (rows, in ``communes`` order) and type.
-
-    From the operations of the weeks between ``start`` and ``end`` (ISO dates; the
-    last 52 weeks by default); for a dataset imported without operations, from
-    the demand estimated from population at import.
-    """
-    weeks = store.read_frame(
-        "SELECT DISTINCT week FROM operations WHERE dataset_id = :d ORDER BY week DESC",
-        {"d": dataset_id},
-    )["week"]
-    if start or end:
-        stamps = pd.to_datetime(weeks)
-        inside = (stamps >= pd.Timestamp(start or "1900-01-01")) & (
-            stamps <= pd.Timestamp(end or "2999-12-31")
-        )
-        weeks = weeks[inside.to_numpy()]
-    n = min(52, len(weeks)) if not (start or end) else len(weeks)
-    if n:
-        frame = store.read_frame(
-            "SELECT u.code AS commune, o.doc_type AS doc, SUM(o.requests) AS requests "
-            "FROM operations o JOIN admin_units u ON u.id = o.commune_id "
-            "WHERE o.dataset_id = :d AND o.week >= :first AND o.week <= :last "
-            "GROUP BY u.code, o.doc_type",
-            {"d": dataset_id, "first": weeks.iloc[n - 1], "last": weeks.iloc[0]},
-        )
-        frame["requests"] = frame["requests"].astype(float) / n
-    else:
-        frame = store.demand_estimates(dataset_id).rename(
-            columns={
-                "commune_code": "commune",
-                "doc_type": "doc",
-                "requests_week": "requests",
-            }
-        )
-    if frame.empty:  # no request counted nor estimated: 0 of each document type
-        docs = store.doc_types(dataset_id)["code"].tolist() or ["total"]
-        return pd.DataFrame(0.0, index=communes, columns=docs)
-    return (
-        frame.pivot_table(
-            index="commune", columns="doc", values="requests", aggfunc="sum"
-        )
-        .reindex(communes)
-        .fillna(0.0)
-    )
-
-
-@lru_cache(maxsize=16)
-def period_demand(
-    url: str, dataset_id: int, start: str | None, end: str | None
-) -> pd.DataFrame:
-    """Today's demand by commune and type averaged over a chosen period."""
-    base = scenario_base(url, dataset_id)
-    return weekly_demand_by_doc(
-        get_store(url), dataset_id, list(base.network.commune_ids), start, end
-    )
-
-
-def scenario_base(url: str, dataset_id: int) -> ScenarioBase:
-    """The scenario base of a dataset, rebuilt when its candidate sites change.
+def workspace(url: str, dataset_id: int | None) -> Workspace:
+    """The scenario workspace of a dataset, rebuilt when its candidate sites change.
 
     Candidate sites can be added while the app runs (the segmentation screen's
-    proposed sites), so their count and last id are part of the memo key.
+    proposed sites), so their count and last id are part of the memo key. A
+    ``dataset_id`` from the browser is checked as in :func:`context`.
     """
     dataset_id = context(url, dataset_id).info.id  # parsed, and known
-    stamp = tuple(
-        get_store(url)
-        .read_frame(
-            "SELECT COUNT(*) AS n, MAX(id) AS last FROM candidate_sites "
-            "WHERE dataset_id = :d",
-            {"d": dataset_id},
-        )
-        .iloc[0]
-        .fillna(0)
-        .astype(int)
-    )
-    return _scenario_base(url, dataset_id, stamp)
+    stamp = planning.candidate_stamp(get_store(url), dataset_id)
+    return _workspace(url, dataset_id, stamp)
 
 
 # Arrays of a few hundred kB reused by every evaluation: kept in process memory.
 @lru_cache(maxsize=4)
-def _scenario_base(url: str, dataset_id: int, stamp: tuple) -> ScenarioBase:
-    from optimization.network import network_from_store
-    from optimization.whatif import unknown_requests
+def _workspace(url: str, dataset_id: int, stamp: tuple) -> Workspace:
+    from optimization.workspace import Workspace  # the engine loads on first use
 
-    store = get_store(url)
-    network = network_from_store(store, dataset_id, with_polygons=False)
-    by_doc = weekly_demand_by_doc(store, dataset_id, list(network.commune_ids))
-    site_ids = [*map(str, network.center_ids), *map(str, network.candidate_ids)]
-    lon = np.r_[
-        np.asarray(network.center_lon, float), np.asarray(network.candidate_lon, float)
-    ]
-    lat = np.r_[
-        np.asarray(network.center_lat, float), np.asarray(network.candidate_lat, float)
-    ]
-    cost = distance_matrix_km(network.lon, network.lat, lon, lat)
-    code_of = dict(
-        zip(
-            *store.read_frame(
-                "SELECT id, code FROM admin_units WHERE dataset_id = :d",
-                {"d": dataset_id},
-            ).T.values,
-            strict=True,
-        )
-    )
-    site_communes = [code_of[i] for i in store.centers(dataset_id)["commune_id"]]
-    site_communes += [code_of[i] for i in store.candidates(dataset_id)["commune_id"]]
-    return ScenarioBase(
-        network,
-        by_doc,
-        site_ids,
-        lon,
-        lat,
-        cost,
-        len(network.center_ids),
-        site_communes,
-        dataset_id,
-        unknown_requests(network),
+    return Workspace.from_store(get_store(url), dataset_id)
+
+
+def outline(url: str, dataset_id: int) -> tuple[dict, list[str], tuple]:
+    """The dataset's top level: simplified GeoJSON, unit codes and bounds."""
+    ctx = context(url, dataset_id)
+    units = ctx.units_at(0)
+    return (
+        level_geojson(url, ctx.info.id, 0),
+        units["code"].tolist(),
+        tuple(units.total_bounds),
     )

@@ -85,8 +85,8 @@ def _kpi_rows(record, lang: str) -> list[tuple[str, str, str]]:
 
 def share_view(token: str):
     """The page behind a share link, or 404 for a forged or revoked one."""
-    from callbacks.scenario_library import small_map
     from dashapp import services
+    from layouts.scenarios import scenario_small_map
 
     config: Config = flask.current_app.config["DASHAPP"]
     lang = request_language()
@@ -107,7 +107,13 @@ def share_view(token: str):
             (str(n), t(f"scn.site_status.{s}", lang))
             for n, s in moved[["name", "status"]].itertuples(index=False)
         ]
-    figure = small_map(config, record) if record.centers is not None else {}
+    figure = (
+        scenario_small_map(
+            *services.outline(config.database_url, record.dataset_id), record.centers
+        )
+        if record.centers is not None
+        else {}
+    )
     html = flask.render_template_string(
         PAGE,
         lang=lang,

@@ -37,6 +37,7 @@ import io
 import json
 import math
 import re
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -440,6 +441,22 @@ def scenario_csv(record: ScenarioRecord) -> dict[str, bytes]:
         "centers.csv": _csv_bytes(_table(record.centers, CENTER_COLUMNS)),
         "communes.csv": _csv_bytes(_table(record.communes, COMMUNE_COLUMNS)),
     }
+
+
+def zip_files(files: Mapping[str, bytes]) -> bytes:
+    """Files (name -> content) as one zip archive, e.g. :func:`scenario_csv`'s.
+
+    Examples
+    --------
+    >>> import zipfile
+    >>> zipfile.ZipFile(io.BytesIO(zip_files({"a.csv": b"x"}))).namelist()
+    ['a.csv']
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
 
 
 def _write_sheet(writer, frame: pd.DataFrame, sheet: str) -> None:

@@ -35,3 +35,8 @@ def alert(text, color: str = "warning", *, dismissable: bool = False, **kwargs):
     return dbc.Alert(
         text, color=color, className=kwargs.pop("className", "py-2"), **kwargs
     )
+
+
+def note(text, color: str = "secondary", **kwargs) -> dbc.Alert:
+    """A one-line message under the controls that caused it."""
+    return dbc.Alert(text, color=color, className="py-1 small mb-0", **kwargs)

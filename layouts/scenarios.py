@@ -9,8 +9,29 @@ from dash import dcc, html
 
 from dashapp import ids
 from dashapp.i18n import dropdown_labels, t
-from layouts.figures import fmt
+from layouts.figures import OFFLINE_STYLE, fmt, map_figure
+from optimization.whatif import WhatIf
 
+# a site's colour on the maps, by its state in the plan or its status in a result
+SITE_COLORS = {
+    "existing": "#2c7fb8",
+    "locked": "#1a9850",
+    "closed": "#d73027",
+    "candidate": "#fdae61",
+    "forbidden": "#252525",
+    "opened": "#1a9850",
+    "kept": "#2c7fb8",
+    "not_opened": "#fdae61",
+}
+SITE_STATUSES = ("kept", "closed", "opened", "not_opened")
+DISTANCE_SCALE = [
+    [0.0, "#ffffcc"],
+    [0.35, "#fed976"],
+    [0.65, "#fd8d3c"],
+    [1.0, "#bd0026"],
+]
+# change in distance: shorter trips green, longer red, no change white (zmid=0)
+CHANGE_SCALE = [[0.0, "#1a9850"], [0.5, "#ffffff"], [1.0, "#d73027"]]
 OBJECTIVE_KEYS = ("distance", "coverage", "fewest", "worst", "rebalance")
 # (KPI key of optimization.results.network_kpis, i18n key, decimals, scale, better)
 KPI_ROWS = (
@@ -37,29 +58,6 @@ def _number(id_, value, label, lang, **kw):
     )
 
 
-DEFAULTS = {
-    "objective": "distance",
-    "new_centers": 3,
-    "budget": None,
-    "radius_km": 20,
-    "growth_pct": 0,
-    "years": 1,
-    "growth_by_doc_pct": {},
-    "capacity_change_pct": 0,
-    "allow_closures": False,
-    "capacitated": False,
-    "min_coverage_pct": None,
-    "max_distance_km": None,
-    "time_limit_s": 30,
-    "demand_source": "today",
-    "forecast_weeks": 12,
-    "closing_cost": 0,
-    "module_size": None,
-    "module_cost": 0,
-    "doc_types": [],
-}
-
-
 def parameter_panel(
     doc_types,
     lang: str,
@@ -69,9 +67,10 @@ def parameter_panel(
 ) -> dbc.Card:
     """Scenario parameters, prefilled with ``values`` (a saved scenario's).
 
-    Every value is checked by ``optimization.whatif.WhatIf``.
+    Every value is checked by ``optimization.whatif.WhatIf``, whose defaults
+    fill what ``values`` leaves out.
     """
-    v = {**DEFAULTS, **(values or {})}
+    v = {**WhatIf().to_dict(), **(values or {})}
     by_doc = v.get("growth_by_doc_pct") or {}
     docs = [
         dbc.InputGroup(
@@ -291,6 +290,17 @@ def parameter_panel(
         ),
         className="mb-3",
     )
+
+
+def invalid_alert(exc: Exception, lang: str) -> dbc.Alert:
+    """A what-if that cannot be planned, with the reason (the values named)."""
+    return dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")
+
+
+def no_demand_alert(exc, lang: str, **kwargs) -> dbc.Alert:
+    """Nothing to plan for (``optimization.scenario.NoDemandError``), in words."""
+    text = t(f"scn.no_demand.{exc.reason}", lang, n=exc.communes)
+    return dbc.Alert(text, color="warning", **kwargs)
 
 
 def site_choices(sites: dict, added: list, names: dict, lang: str) -> list:
@@ -788,15 +798,11 @@ def communes_grid(communes, lang: str) -> list:
     ]
 
 
-SITE_COLORS = {"kept": "#2c7fb8", "opened": "#1a9850", "closed": "#d73027"}
-
-
 def scenario_small_map(
     geojson: dict, regions: list[str], bounds: tuple, centers
 ) -> dict:
     """A small map: regions in grey, the sites kept, opened and closed in colour."""
     from geo.display import view_for_bounds
-    from layouts.figures import OFFLINE_STYLE
 
     shown = centers[centers["status"] != "not_opened"]
     return {
@@ -831,3 +837,171 @@ def scenario_small_map(
             "showlegend": False,
         },
     }
+
+
+def status_labels(lang: str) -> dict[str, str]:
+    """A result's site statuses in words."""
+    return {s: t(f"scn.site_status.{s}", lang) for s in SITE_STATUSES}
+
+
+def site_markers(view, lang: str) -> dict:
+    """The sites of a map view (``optimization.workspace.MapView``) as markers:
+    coloured by state, the open ones larger, name and state on hover."""
+    labels = status_labels(lang)
+    return {
+        "lon": list(map(float, view.lon)),
+        "lat": list(map(float, view.lat)),
+        "ids": view.site_ids,
+        "marker.color": [SITE_COLORS.get(s, "#999999") for s in view.states],
+        "marker.size": [
+            13 if s in ("existing", "kept", "locked", "opened") else 9
+            for s in view.states
+        ],
+        "customdata": [
+            [view.names[i], labels.get(s, s)] for i, s in enumerate(view.states)
+        ],
+        "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+    }
+
+
+def scenario_map(
+    geojson: dict,
+    communes: tuple[list[str], list[str]],
+    view,
+    change: bool,
+    map_view: dict,
+    lang: str,
+    style,
+    uirevision: str,
+) -> dict:
+    """Communes coloured by the distance to their site (or its change), the
+    sites of ``view`` (``optimization.workspace.MapView``) on top.
+
+    ``communes`` is (codes, names) in the order of the view's distances.
+    """
+    codes, names = communes
+    shown = view.distance - view.distance_before if change else view.distance
+    chor = {
+        "z": [None if not np.isfinite(d) else round(float(d), 1) for d in shown],
+        "customdata": [[n] for n in names],
+        "hovertemplate": "<b>%{customdata[0]}</b><br>%{z} km<extra></extra>",
+        "colorscale": CHANGE_SCALE if change else DISTANCE_SCALE,
+        "colorbar": {"title": {"text": "Δ km" if change else "km"}},
+    }
+    fig = map_figure(
+        geojson,
+        codes,
+        chor,
+        site_markers(view, lang),
+        map_view,
+        lang,
+        style,
+        uirevision=uirevision,
+    )
+    if change:
+        finite = np.isfinite(shown)
+        span = max(1.0, float(np.abs(shown[finite]).max()) if finite.any() else 1.0)
+        fig["data"][1].update(zmin=-span, zmax=span)
+    return fig
+
+
+def curve_figure(curve, lang: str) -> dict:
+    """Coverage within R and mean distance against centers added
+    (``optimization.workspace.CoverageCurve``)."""
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": list(curve.added),
+                "y": list(curve.coverage_pct),
+                "name": t("scn.curve_coverage", lang),
+                "line": {"color": "#1a9850"},
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": list(curve.added),
+                "y": list(curve.mean_distance),
+                "name": t("scn.curve_distance", lang),
+                "yaxis": "y2",
+                "line": {"color": "#d73027", "dash": "dot"},
+            },
+        ],
+        "layout": {
+            "margin": {"l": 50, "r": 50, "t": 10, "b": 40},
+            "height": 320,
+            "xaxis": {"title": {"text": t("scn.curve_x", lang)}, "dtick": 1},
+            "yaxis": {"title": {"text": t("scn.curve_coverage", lang)}},
+            "yaxis2": {
+                "title": {"text": t("scn.curve_distance", lang)},
+                "overlaying": "y",
+                "side": "right",
+            },
+            "legend": {"orientation": "h", "y": 1.08},
+            "plot_bgcolor": "#ffffff",
+        },
+    }
+
+
+def comparison(table, maps: list[tuple[str, dict]], lang: str) -> html.Div:
+    """The KPI table of 2 to 4 scenarios, best value marked (★), and their maps.
+
+    ``table`` is ``data.exports.compare_kpis``'s; ``maps`` (name, figure) pairs.
+    """
+    names = [c for c in table.columns if c not in ("kpi", "unit", "better", "best")]
+    header = html.Thead(
+        html.Tr(
+            [html.Th(t("scn.kpi", lang))]
+            + [html.Th(n, className="text-end") for n in names]
+        )
+    )
+    rows = []
+    for _, row in table.iterrows():
+        cells = [
+            html.Td(f"{row['kpi']}" + (f" ({row['unit']})" if row["unit"] else ""))
+        ]
+        for n in names:
+            value = row[n]
+            text = (
+                f"{value:,.1f}"
+                if isinstance(value, float) and np.isfinite(value)
+                else str(value)
+            )
+            best = row["best"] == n
+            cells.append(
+                html.Td(
+                    text + (" ★" if best else ""),
+                    className="text-end" + (" fw-bold text-success" if best else ""),
+                )
+            )
+        rows.append(html.Tr(cells))
+    small_maps = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    html.Div(name, className="small fw-semibold text-truncate"),
+                    dcc.Graph(
+                        figure=figure,
+                        style={"height": "260px"},
+                        config={"displayModeBar": False, "staticPlot": False},
+                    ),
+                ],
+                md=12 // len(maps),
+            )
+            for name, figure in maps
+        ],
+        className="g-2 mt-2",
+    )
+    return html.Div(
+        [
+            dbc.Table(
+                [header, html.Tbody(rows)],
+                size="sm",
+                bordered=True,
+                className="bg-white",
+                id="scn-compare-table",
+            ),
+            small_maps,
+        ]
+    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,7 +109,7 @@ class WhatIf:
     capacitated: bool = False
     min_coverage_pct: float | None = None
     max_distance_km: float | None = None
-    time_limit_s: float = 60.0
+    time_limit_s: float = 30.0
     demand_source: str = "today"
     forecast_weeks: int = 12
     period_start: str | None = None
@@ -198,6 +199,83 @@ class WhatIf:
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
+
+    @classmethod
+    def from_panel(cls, panel: Mapping[str, Any]) -> WhatIf:
+        """Read the scenario panel's values, as the browser sends them.
+
+        ``panel`` is keyed by field name; an empty value (``None`` or ``""``)
+        takes the field's default, so every default is defined here only. Two
+        keys differ from the fields: ``growth_by_doc_pct`` is ``{"values": [...],
+        "ids": [...]}`` (one input per document type, whose id is
+        ``{"index": code}``), and ``map_choices`` is the map's ``{"sites": {...},
+        "added": [...]}``. Every value is then checked as usual
+        (:class:`ScenarioError` names the bad ones).
+
+        Examples
+        --------
+        >>> w = WhatIf.from_panel({"objective": "coverage", "new_centers": None,
+        ...                        "map_choices": {"sites": {"S1": "closed"}}})
+        >>> w.objective, w.new_centers, w.sites
+        ('coverage', 3, {'S1': 'closed'})
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(panel) - names - {"map_choices"}
+        if unknown:
+            raise ScenarioError(f"unknown scenario parameters {sorted(unknown)}")
+        values = {
+            k: v for k, v in panel.items() if k in names and v is not None and v != ""
+        }
+        for key in ("allow_closures", "capacitated"):
+            if key in values:
+                values[key] = bool(values[key])
+        for key in ("period_start", "period_end"):
+            if key in values:  # the date part only: nothing after it reaches pandas
+                values[key] = str(values[key])[:10]
+        if "doc_types" in values:
+            values["doc_types"] = tuple(values["doc_types"])
+        if "growth_by_doc_pct" in values:
+            values["growth_by_doc_pct"] = _growth_by_doc(values["growth_by_doc_pct"])
+        choices = panel.get("map_choices") or {}
+        if not (
+            isinstance(choices, Mapping)
+            and isinstance(choices.get("sites", {}), Mapping)
+            and isinstance(choices.get("added", []), list)
+        ):
+            raise ScenarioError(
+                "site choices should be {'sites': {...}, 'added': [...]}, got "
+                f"{type(choices).__name__}"
+            )
+        values["sites"] = dict(choices.get("sites", {}))
+        values["added"] = tuple(choices.get("added", []))
+        return cls(**values)
+
+
+def _growth_by_doc(inputs: Any) -> dict[str, Any]:
+    """``{"values", "ids"}`` of the per-type growth inputs as ``{code: pct}``.
+
+    Zero and empty inputs are left out; a value that is not a number is kept as
+    sent, for :class:`WhatIf` to refuse by name.
+    """
+
+    def number(value: Any) -> Any:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
+
+    if not isinstance(inputs, Mapping):
+        raise ScenarioError(
+            f"growth by document type should be {{'values', 'ids'}}, got "
+            f"{type(inputs).__name__}"
+        )
+    return {
+        str(i.get("index")) if isinstance(i, Mapping) else repr(i)[:40]: number(v)
+        for i, v in zip(
+            inputs.get("ids") or [], inputs.get("values") or [], strict=False
+        )
+        if v not in (None, "", 0)
+    }
 
 
 def added_site_code(commune_code: str) -> str:

@@ -3,14 +3,14 @@
 import pytest
 from dash.testing.wait import until
 
-from callbacks import scenarios as scn
+from callbacks import scenario_run as run_cb
 from dashapp import create_app, ids, services
 from dashapp.config import Config
 from dashapp.share import share_url
 from data.scenarios import list_scenarios
 from tests.auth_helpers import PASSWORD, browser_sign_in, ensure_user
 from tests.callbacks.conftest import run_callback
-from tests.callbacks.test_scenario_callbacks import DOC_IDS, _values
+from tests.callbacks.test_scenario_callbacks import _panel
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +89,7 @@ def _run_as(app, user) -> int:
     dataset_id = _store(app).active_dataset().id
 
     result, _ = run_callback(
-        app, scn.run_optimisation, config, lambda _: None, 1, *_values(), DOC_IDS,
+        app, run_cb.run_optimisation, config, lambda _: None, 1, _panel(),
         dataset_id, "fr", user=user,
     )  # fmt: skip
     return result["id"]

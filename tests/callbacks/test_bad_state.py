@@ -9,7 +9,11 @@ from dash import no_update
 
 from callbacks import forecast as fc_cb
 from callbacks import importer as imp_cb
+from callbacks import scenario_compare as compare_cb
+from callbacks import scenario_curve as curve_cb
 from callbacks import scenario_library as lib
+from callbacks import scenario_plan as plan_cb
+from callbacks import scenario_run as run_cb
 from callbacks import scenarios as scn
 from callbacks import segmentation as seg_cb
 from callbacks import shell
@@ -17,7 +21,7 @@ from dashapp import create_app, ids, services
 from dashapp.config import Config
 from dashapp.parsing import BadInputError
 from data.scenarios import list_scenarios, save_scenario
-from tests.callbacks.test_scenario_callbacks import DOC_IDS, _values
+from tests.callbacks.test_scenario_callbacks import _panel
 
 HUGE = "99999999999999999999999"
 NOT_IDS = [HUGE, 10**30, "abc", "-1", 0, 1.5, 1e30, True, [1], {"id": 1}]
@@ -107,7 +111,7 @@ def test_the_result_store_id(call, store, drafts, result):
     download, message = call(lib.export, 1, None, None, result, "fr",
                              trigger=f"{ids.SCN_EXPORT_CSV}.n_clicks")  # fmt: skip
     assert download is no_update and said(message, FR)
-    deltas, centers, communes = call(scn.show_result, result, None, "en", None)
+    deltas, centers, communes = call(run_cb.show_result, result, None, "en", None)
     assert said(deltas, "scn-bad-result", EN) and centers == communes == []
     assert call(lib.share_link, result, "fr") == []
 
@@ -117,16 +121,16 @@ def test_the_result_store_id(call, store, drafts, result):
 )
 def test_comparison_picks(call, store, drafts, monkeypatch, picks):
     before = saved(store)
-    out = call(lib.compare, 1, picks, "fr")
+    out = call(compare_cb.compare, 1, picks, "fr")
     assert said(out, "scénarios", FR)
     # the workbook button has no message of its own: the refusal goes to the app's
     # alert area, set here or by the app's callback error handler
     shown = []
     monkeypatch.setattr(
-        lib, "set_props", lambda cid, props: shown.append(props), raising=False
+        compare_cb, "set_props", lambda cid, props: shown.append(props), raising=False
     )
     try:
-        assert call(lib.export_comparison, 1, picks, "en") is no_update
+        assert call(compare_cb.export_comparison, 1, picks, "en") is no_update
         assert said(shown, "scenarios", EN)
     except BadInputError as exc:
         assert "'scenarios' should be" in str(exc)
@@ -138,17 +142,17 @@ def test_comparison_picks(call, store, drafts, monkeypatch, picks):
 def test_scenario_screen_with_a_bad_dataset(call, config, store, dataset):
     before = saved(store)
     table, choices, message = call(
-        scn.evaluate_plan, *_values(), None, DOC_IDS, dataset, "fr"
+        plan_cb.evaluate_plan, _panel(), None, dataset, "fr"
     )
     assert table is no_update and choices is no_update and said(message, FR)
     result, alert = call(
-        scn.run_optimisation, config, lambda _: None, 1, *_values(), DOC_IDS,
+        run_cb.run_optimisation, config, lambda _: None, 1, _panel(),
         dataset, "en",
     )  # fmt: skip
     assert result is None and said(alert, EN)
     progress = []
-    figure = call(lib.coverage_curve, config, progress.append, 1, 4, *_values(),
-                  DOC_IDS, dataset, "fr")  # fmt: skip
+    figure = call(curve_cb.coverage_curve, config, progress.append, 1, 4, _panel(),
+                  dataset, "fr")  # fmt: skip
     assert figure is no_update and said(progress[-1], FR)
     assert saved(store) == before
 
@@ -156,8 +160,8 @@ def test_scenario_screen_with_a_bad_dataset(call, config, store, dataset):
 def test_coverage_curve_with_a_bad_maximum(call, config, store):
     dataset = store.active_dataset().id
     progress = []
-    figure = call(lib.coverage_curve, config, progress.append, 1, "beaucoup",
-                  *_values(), DOC_IDS, dataset, "en")  # fmt: skip
+    figure = call(curve_cb.coverage_curve, config, progress.append, 1, "beaucoup",
+                  _panel(), dataset, "en")  # fmt: skip
     assert figure is no_update and said(progress[-1], "max_added")
 
 

@@ -48,7 +48,11 @@ from callbacks import (
     forecast,
     importer,
     overview,
+    scenario_compare,
+    scenario_curve,
     scenario_library,
+    scenario_plan,
+    scenario_run,
     scenarios,
     segmentation,
     shell,
@@ -466,19 +470,19 @@ TRIGGERS = {
     overview.update_capacity: prop(ids.CAPACITY_MODE, "value"),
     overview.update_timeseries: prop(ids.LEVEL, "value"),
     scenarios.toggle_site: prop(ids.SCN_SITES_RESET, "n_clicks"),
-    scenarios.evaluate_plan: prop(ids.SCN_NEW, "value"),
-    scenarios.draw_map: prop(ids.SCN_VIEW, "value"),
-    scenarios.run_optimisation: prop(ids.SCN_RUN, "n_clicks"),
-    scenarios.show_result: prop(ids.SCN_RESULT, "data"),
+    scenario_plan.evaluate_plan: prop(ids.SCN_NEW, "value"),
+    scenario_plan.draw_map: prop(ids.SCN_VIEW, "value"),
+    scenario_run.run_optimisation: prop(ids.SCN_RUN, "n_clicks"),
+    scenario_run.show_result: prop(ids.SCN_RESULT, "data"),
     scenario_library.manage: prop(ids.SCN_DELETE_CONFIRM, "submit_n_clicks"),
     scenario_library.refresh_lists: prop(ids.SCN_RESULT, "data"),
     scenario_library.whatif_values: prop(ids.SCN_NEW, "value"),
     scenario_library.revoke_share_links: prop(ids.SCN_SHARE_REVOKE, "n_clicks"),
     scenario_library.share_link: prop(ids.SCN_RESULT, "data"),
     scenario_library.export: prop(ids.SCN_EXPORT_CSV, "n_clicks"),
-    scenario_library.compare: prop(ids.SCN_COMPARE, "n_clicks"),
-    scenario_library.export_comparison: prop(ids.SCN_COMPARE_EXPORT, "n_clicks"),
-    scenario_library.coverage_curve: prop(ids.SCN_CURVE_RUN, "n_clicks"),
+    scenario_compare.compare: prop(ids.SCN_COMPARE, "n_clicks"),
+    scenario_compare.export_comparison: prop(ids.SCN_COMPARE_EXPORT, "n_clicks"),
+    scenario_curve.coverage_curve: prop(ids.SCN_CURVE_RUN, "n_clicks"),
     segmentation.run_segmentation: prop(ids.SEG_RUN, "n_clicks"),
     segmentation.show_results: prop(ids.SEG_RESULT, "data"),
     segmentation.update_map: prop(ids.SEG_SITES, "data"),
@@ -544,10 +548,10 @@ def _upload_state(world, who: str = "admin", name: str = "communes.csv") -> dict
 # (name, callback, right, values(world), trigger); each is sent by a viewer, by a
 # planner and by the most senior role that still lacks the right
 FORGED = [
-    ("run", scenarios.run_optimisation, "scenario.run",
+    ("run", scenario_run.run_optimisation, "scenario.run",
      lambda w: {prop(ids.SCN_RUN, "n_clicks"): 1, DATASET: w.dataset},
      prop(ids.SCN_RUN, "n_clicks")),
-    ("curve", scenario_library.coverage_curve, "scenario.run",
+    ("curve", scenario_curve.coverage_curve, "scenario.run",
      lambda w: {prop(ids.SCN_CURVE_RUN, "n_clicks"): 1,
                 prop(ids.SCN_CURVE_MAX, "value"): 3, DATASET: w.dataset},
      prop(ids.SCN_CURVE_RUN, "n_clicks")),
@@ -574,7 +578,7 @@ FORGED = [
     ("export", scenario_library.export, "scenario.export",
      lambda w: {prop(ids.SCN_EXPORT_CSV, "n_clicks"): 1, RESULT: {"id": w.scenario}},
      prop(ids.SCN_EXPORT_CSV, "n_clicks")),
-    ("export-comparison", scenario_library.export_comparison, "export.any",
+    ("export-comparison", scenario_compare.export_comparison, "export.any",
      lambda w: {prop(ids.SCN_COMPARE_EXPORT, "n_clicks"): 1,
                 PICK: [w.scenario, w.other]},
      prop(ids.SCN_COMPARE_EXPORT, "n_clicks")),
@@ -1035,7 +1039,7 @@ def _delete(w, v):
 
 
 def _show(w, v):
-    return call(w, "viewer", scenarios.show_result, {RESULT: {"id": v}},
+    return call(w, "viewer", scenario_run.show_result, {RESULT: {"id": v}},
                 prop(ids.SCN_RESULT, "data"))  # fmt: skip
 
 
@@ -1053,13 +1057,13 @@ def _export(w, v):
 
 
 def _compare(w, v):
-    return call(w, "viewer", scenario_library.compare,
+    return call(w, "viewer", scenario_compare.compare,
                 {prop(ids.SCN_COMPARE, "n_clicks"): 1, PICK: [w.scenario, v]},
                 prop(ids.SCN_COMPARE, "n_clicks"))  # fmt: skip
 
 
 def _compare_export(w, v):
-    return call(w, "analyst", scenario_library.export_comparison,
+    return call(w, "analyst", scenario_compare.export_comparison,
                 {prop(ids.SCN_COMPARE_EXPORT, "n_clicks"): 1, PICK: [w.scenario, v]},
                 prop(ids.SCN_COMPARE_EXPORT, "n_clicks"))  # fmt: skip
 

@@ -6,44 +6,31 @@ import dataclasses
 
 import pytest
 
+from callbacks import scenario_plan as plan_cb
+from callbacks import scenario_run as run_cb
 from callbacks import scenarios as scn
 from dashapp import create_app, ids, services
 from dashapp.config import Config
 from data.scenarios import get_scenario
 from data.store import Store
 from geo.access import nearest_center
+from optimization.whatif import WhatIf
 from tests.tiny import new_country_bundle, tiny_bundle
 
 DOC_IDS = [ids.scn_growth_doc(d) for d in ("A", "B")]
 
 
-def _values(new=2, added=(), **changes):
-    values = {
-        "objective": "distance",
-        "new": new,
-        "budget": None,
-        "closing_cost": 0,
-        "module_size": None,
-        "module_cost": 0,
-        "radius": 20,
-        "growth": 0,
-        "years": 1,
-        "doc_growth": [0, 0],
-        "capacity": 0,
-        "closures": False,
-        "capacitated": False,
-        "min_cov": None,
-        "max_dist": None,
-        "time_limit": 30,
-        "demand_source": "today",
-        "forecast_weeks": 12,
-        "period_start": None,
-        "period_end": None,
+def _panel(new_centers=2, added=(), **changes) -> dict:
+    """The panel as the page first shows it, ``new_centers`` and ``added`` sites."""
+    values = WhatIf(new_centers=new_centers).to_dict()
+    del values["sites"], values["added"]  # the map's choices, below
+    return {
+        **values,
         "doc_types": ["A", "B"],
-        "sites": {"sites": {}, "added": list(added)},
+        "growth_by_doc_pct": {"values": [0, 0], "ids": DOC_IDS},
+        "map_choices": {"sites": {}, "added": list(added)},
         **changes,
     }
-    return list(values.values())
 
 
 def _data_dir(path, bundle):
@@ -99,12 +86,12 @@ def test_clicks_add_sites_and_the_map_and_kpis_draw_without_any(call, dataset_id
     assert state == {"sites": {}, "added": ["C1", "C2", "C4"]}
     for added in ((), state["added"]):
         table, _, messages = call(
-            scn.evaluate_plan, *_values(added=added), None, DOC_IDS, dataset_id, "fr"
+            plan_cb.evaluate_plan, _panel(added=added), None, dataset_id, "fr"
         )
         assert messages == [] and "scn-kpi-row" in str(table)
         fig = call(
-            scn.draw_map, "plan", None, None, "distance",
-            *_values(added=added), DOC_IDS, dataset_id, "fr",
+            plan_cb.draw_map, "plan", None, None, "distance",
+            _panel(added=added), dataset_id, "fr",
         )  # fmt: skip
         assert len(fig["data"][2]["lon"]) == len(added)
 
@@ -114,9 +101,9 @@ def test_pmedian_for_two_new_centers_among_added_sites_is_optimal(
 ):
     config = demo_app.server.config["DASHAPP"]
     result, status = call(
-        scn.run_optimisation, config, lambda _: None, 1,
-        *_values(new=2, added=["C1", "C2", "C4"]),
-        DOC_IDS, dataset_id, "en",
+        run_cb.run_optimisation, config, lambda _: None, 1,
+        _panel(new_centers=2, added=["C1", "C2", "C4"]),
+        dataset_id, "en",
     )  # fmt: skip
     assert result is not None, status
     assert "optimal" in str(status) and "TypeError" not in str(status)
@@ -132,8 +119,8 @@ def test_pmedian_for_two_new_centers_among_added_sites_is_optimal(
 def test_a_run_without_any_site_says_how_to_add_some(call, demo_app, dataset_id):
     config = demo_app.server.config["DASHAPP"]
     result, status = call(
-        scn.run_optimisation, config, lambda _: None, 1,
-        *_values(new=2), DOC_IDS, dataset_id, "en",
+        run_cb.run_optimisation, config, lambda _: None, 1,
+        _panel(new_centers=2), dataset_id, "en",
     )  # fmt: skip
     assert result is None
     assert "no active center and no candidate site" in str(status)
@@ -151,10 +138,10 @@ def test_centers_without_capacity_are_never_overloaded(call, tmp_path):
     notes = scn.data_notices(config, dctx, 3, "en")
     assert [n.id for n in notes] == ["scn-unknown-capacity"]
     assert "2 center(s) without a known capacity" in str(notes[0].children)
-    base = services.scenario_base(config.database_url, dctx.info.id)
+    base = services.workspace(config.database_url, dctx.info.id)
     assert all(c != c for c in base.network.center_capacity)  # NaN: unknown
     from optimization.results import network_kpis
-    from optimization.whatif import WhatIf, evaluate_as_is
+    from optimization.whatif import evaluate_as_is
 
     demand = base.demand_by_doc.sum(axis=1).to_numpy()
     capacity = [*base.network.center_capacity, *base.network.candidate_capacity]

@@ -1,39 +1,29 @@
 import pytest
 
+from callbacks import scenario_plan as plan_cb
+from callbacks import scenario_run as run_cb
 from callbacks import scenarios as scn
 from dashapp import ids, services
 from data.scenarios import get_scenario, list_scenarios
+from layouts.scenarios import SITE_COLORS
+from optimization.whatif import WhatIf
 
-DEFAULTS = {
-    "objective": "distance",
-    "new": 2,
-    "budget": None,
-    "closing_cost": 0,
-    "module_size": None,
-    "module_cost": 0,
-    "radius": 20,
-    "growth": 0,
-    "years": 1,
-    "doc_growth": [0, 0, 0],
-    "capacity": 0,
-    "closures": False,
-    "capacitated": False,
-    "min_cov": None,
-    "max_dist": None,
-    "time_limit": 30,
-    "demand_source": "today",
-    "forecast_weeks": 12,
-    "period_start": None,
-    "period_end": None,
-    "doc_types": ["ACTE", "CNI", "PASS"],
-    "sites": {"sites": {}, "added": []},
-}
-DOC_IDS = [ids.scn_growth_doc(d) for d in ("ACTE", "CNI", "PASS")]
+DOC_TYPES = ("ACTE", "CNI", "PASS")
+DOC_IDS = [ids.scn_growth_doc(d) for d in DOC_TYPES]
 
 
-def _values(**changes):
-    values = {**DEFAULTS, **changes}
-    return list(values.values())
+def _panel(**changes) -> dict:
+    """The panel as the page first shows it (WhatIf's defaults, every document
+    type), with two new centers (the runs below count them) and ``changes``."""
+    values = WhatIf(new_centers=2).to_dict()
+    del values["sites"], values["added"]  # the map's choices, below
+    return {
+        **values,
+        "doc_types": list(DOC_TYPES),
+        "growth_by_doc_pct": {"values": [0, 0, 0], "ids": DOC_IDS},
+        "map_choices": {"sites": {}, "added": []},
+        **changes,
+    }
 
 
 @pytest.fixture
@@ -52,14 +42,14 @@ def dataset_id(call):
 
 def test_instant_evaluation_reacts_to_choices(call, dataset_id):
     table, choices, messages = call(
-        scn.evaluate_plan, *_values(), None, DOC_IDS, dataset_id, "fr"
+        plan_cb.evaluate_plan, _panel(), None, dataset_id, "fr"
     )
     assert messages == [] and "Aucun choix" in str(choices)
     row = {"index": "open_centers", "type": "scn-kpi-row"}
     assert row in [r.id for r in table.children[0].children[1].children]
     closed = {"sites": {"SC001": "closed", "SC002": "closed"}, "added": []}
     table2, choices2, _ = call(
-        scn.evaluate_plan, *_values(sites=closed), None, DOC_IDS, dataset_id, "en"
+        plan_cb.evaluate_plan, _panel(map_choices=closed), None, dataset_id, "en"
     )
     rows = {r.id["index"]: r for r in table2.children[0].children[1].children}
     today, as_set = (rows["open_centers"].children[i].children for i in (1, 2))
@@ -69,10 +59,9 @@ def test_instant_evaluation_reacts_to_choices(call, dataset_id):
 
 def test_invalid_parameters_give_a_message_not_an_error(call, dataset_id):
     out = call(
-        scn.evaluate_plan,
-        *_values(new=-4, growth=5000),
+        plan_cb.evaluate_plan,
+        _panel(new_centers=-4, growth_pct=5000),
         None,
-        DOC_IDS,
         dataset_id,
         "fr",
     )
@@ -129,19 +118,18 @@ def test_map_clicks_cycle_site_states_and_add_sites(call, dataset_id):
 
 def test_map_shows_the_plan_then_the_proposal(call, dataset_id):
     fig = call(
-        scn.draw_map,
+        plan_cb.draw_map,
         "plan",
         None,
         None,
         "distance",
-        *_values(sites={"sites": {"SC001": "closed"}, "added": ["R01D01C002"]}),
-        DOC_IDS,
+        _panel(map_choices={"sites": {"SC001": "closed"}, "added": ["R01D01C002"]}),
         dataset_id,
         "fr",
     )
     markers = fig["data"][2]
     i = markers["ids"].index("SC001")
-    assert markers["marker"]["color"][i] == scn.SITE_COLORS["closed"]
+    assert markers["marker"]["color"][i] == SITE_COLORS["closed"]
     assert markers["ids"][-1] == "NEW-R01D01C002"
 
 
@@ -149,12 +137,11 @@ def test_run_saves_the_scenario_and_shows_the_result(call, demo_app, dataset_id)
     config = demo_app.server.config["DASHAPP"]
     progress = []
     result, status = call(
-        scn.run_optimisation,
+        run_cb.run_optimisation,
         config,
         progress.append,
         1,
-        *_values(),
-        DOC_IDS,
+        _panel(),
         dataset_id,
         "fr",
     )
@@ -162,21 +149,20 @@ def test_run_saves_the_scenario_and_shows_the_result(call, demo_app, dataset_id)
     record = get_scenario(services.get_store(config.database_url), result["id"])
     assert record.status == "optimal" and record.params["whatif"]["new_centers"] == 2
     assert (record.centers["status"] == "opened").sum() == 2
-    deltas, centers, communes = call(scn.show_result, result, None, "fr", dataset_id)
+    deltas, centers, communes = call(run_cb.show_result, result, None, "fr", dataset_id)
     assert "Proposition" in str(deltas)
     assert len(centers[1].rowData) == 52 and len(communes[1].rowData) == 400
     fig = call(
-        scn.draw_map,
+        plan_cb.draw_map,
         "result",
         result,
         None,
         "distance",
-        *_values(),
-        DOC_IDS,
+        _panel(),
         dataset_id,
         "fr",
     )
-    assert scn.SITE_COLORS["opened"] in fig["data"][2]["marker"]["color"]
+    assert SITE_COLORS["opened"] in fig["data"][2]["marker"]["color"]
 
 
 def test_infeasible_run_explains_and_saves_nothing(call, demo_app, dataset_id):
@@ -184,12 +170,11 @@ def test_infeasible_run_explains_and_saves_nothing(call, demo_app, dataset_id):
     store = services.get_store(config.database_url)
     before = len(list_scenarios(store))
     result, status = call(
-        scn.run_optimisation,
+        run_cb.run_optimisation,
         config,
         lambda _: None,
         1,
-        *_values(objective="fewest", radius=2, new=0),
-        DOC_IDS,
+        _panel(objective="fewest", radius_km=2, new_centers=0),
         dataset_id,
         "en",
     )
@@ -201,21 +186,19 @@ def test_infeasible_run_explains_and_saves_nothing(call, demo_app, dataset_id):
 def test_forecast_demand_is_used_and_recorded(call, demo_app, dataset_id):
     config = demo_app.server.config["DASHAPP"]
     table, _, messages = call(
-        scn.evaluate_plan,
-        *_values(demand_source="forecast", forecast_weeks=8),
+        plan_cb.evaluate_plan,
+        _panel(demand_source="forecast", forecast_weeks=8),
         None,
-        DOC_IDS,
         dataset_id,
         "fr",
     )
     assert messages == []
     result, status = call(
-        scn.run_optimisation,
+        run_cb.run_optimisation,
         config,
         lambda _: None,
         1,
-        *_values(demand_source="forecast", forecast_weeks=8),
-        DOC_IDS,
+        _panel(demand_source="forecast", forecast_weeks=8),
         dataset_id,
         "fr",
     )
@@ -223,12 +206,11 @@ def test_forecast_demand_is_used_and_recorded(call, demo_app, dataset_id):
     assert record.params["whatif"]["demand_source"] == "forecast"
     assert record.params["whatif"]["forecast_weeks"] == 8
     today = call(
-        scn.run_optimisation,
+        run_cb.run_optimisation,
         config,
         lambda _: None,
         1,
-        *_values(),
-        DOC_IDS,
+        _panel(),
         dataset_id,
         "fr",
     )[0]
@@ -243,30 +225,28 @@ def test_the_area_scopes_kpis_tables_and_map(call, demo_app, dataset_id):
     ctx = services.context(config.database_url, dataset_id)
     region = ctx.units_at(0)["code"].iloc[1]
     in_region = ctx.centers[ctx.centers["ancestor_0"] == region]
-    table, _, _ = call(scn.evaluate_plan, *_values(), region, DOC_IDS, dataset_id, "fr")
+    table, _, _ = call(plan_cb.evaluate_plan, _panel(), region, dataset_id, "fr")
     rows = {r.id["index"]: r for r in table.children[0].children[1].children}
     assert rows["open_centers"].children[1].children == str(len(in_region))
     result, _ = call(
-        scn.run_optimisation,
+        run_cb.run_optimisation,
         config,
         lambda _: None,
         1,
-        *_values(),
-        DOC_IDS,
+        _panel(),
         dataset_id,
         "fr",
     )
-    _, _, communes = call(scn.show_result, result, region, "fr", dataset_id)
+    _, _, communes = call(run_cb.show_result, result, region, "fr", dataset_id)
     n_region = int((ctx.communes()["ancestor_0"] == region).sum())
     assert len(communes[1].rowData) == n_region
     fig = call(
-        scn.draw_map,
+        plan_cb.draw_map,
         "result",
         result,
         region,
         "change",
-        *_values(),
-        DOC_IDS,
+        _panel(),
         dataset_id,
         "fr",
     )
@@ -283,19 +263,18 @@ def test_a_shorter_period_changes_the_demand_evaluated(call, demo_app, dataset_i
     ctx = services.context(config.database_url, dataset_id)
     last = ctx.weeks[-1].isoformat()
     result, _ = call(
-        scn.run_optimisation,
+        run_cb.run_optimisation,
         config,
         lambda _: None,
         1,
-        *_values(period_start=last, period_end=last),
-        DOC_IDS,
+        _panel(period_start=last, period_end=last),
         dataset_id,
         "fr",
     )
     record = get_scenario(services.get_store(config.database_url), result["id"])
     assert record.params["whatif"]["period_start"] == last
-    base = services.scenario_base(config.database_url, dataset_id)
-    one_week = services.period_demand(config.database_url, dataset_id, last, last)
+    base = services.workspace(config.database_url, dataset_id)
+    one_week = base.demand_for_period(last, last)
     assert record.communes["demand"].sum() == pytest.approx(one_week.to_numpy().sum())
     assert one_week.to_numpy().sum() != pytest.approx(
         base.demand_by_doc.to_numpy().sum()
@@ -323,10 +302,10 @@ def test_a_dataset_without_sites_opens_with_a_notice(call, demo_app):
 
 
 def test_running_text_shows_time_then_plan_bound_and_gap():
-    assert scn.running_text({}, 3.2, "fr") == "Optimisation en cours : 3 s"
+    assert run_cb.running_text({}, 3.2, "fr") == "Optimisation en cours : 3 s"
     snap = {"objective": 1234.5, "bound": 1200.0, "gap": 0.0279}
-    fr = scn.running_text(snap, 12.0, "fr")
+    fr = run_cb.running_text(snap, 12.0, "fr")
     assert fr.startswith("Optimisation en cours : 12 s · meilleur plan ")
     assert "borne " in fr and "écart 2,79 %" in fr
-    en = scn.running_text({"bound": 10.0}, 1.0, "en")
+    en = run_cb.running_text({"bound": 10.0}, 1.0, "en")
     assert en == "Optimising: 1 s · bound 10.0"

@@ -6,11 +6,14 @@ import zipfile
 import openpyxl
 import pytest
 
+from callbacks import scenario_compare as compare_cb
+from callbacks import scenario_curve as curve_cb
 from callbacks import scenario_library as lib
+from callbacks import scenario_run as run_cb
 from callbacks import scenarios as scn
 from dashapp import ids, services
 from data.scenarios import get_scenario, list_scenarios
-from tests.callbacks.test_scenario_callbacks import DOC_IDS, _values
+from tests.callbacks.test_scenario_callbacks import _panel
 
 
 @pytest.fixture
@@ -30,12 +33,11 @@ def _run(call, demo_app, **changes):
     config = demo_app.server.config["DASHAPP"]
     dataset_id = services.get_store(config.database_url).active_dataset().id
     result, _ = call(
-        scn.run_optimisation,
+        run_cb.run_optimisation,
         config,
         lambda _: None,
         1,
-        *_values(**changes),
-        DOC_IDS,
+        _panel(**changes),
         dataset_id,
         "fr",
     )
@@ -131,7 +133,7 @@ def test_save_without_a_run_keeps_a_draft_and_names_are_checked(call, store):
 def test_reopening_by_url_restores_parameters_and_flags_other_data(
     call, demo_app, store
 ):
-    result = _run(call, demo_app, new=1, radius=35)
+    result = _run(call, demo_app, new_centers=1, radius_km=35)
     page = call(scn.render, f"?scenario={result['id']}", "fr", None)
     assert _find(page, ids.SCN_RADIUS).value == 35
     assert _find(page, ids.SCN_NEW).value == 1
@@ -180,40 +182,38 @@ def test_exports_match_the_saved_result(call, demo_app, store):
 
 
 def test_compare_marks_the_best_and_exports_one_workbook(call, demo_app):
-    first = _run(call, demo_app, new=1)
-    second = _run(call, demo_app, new=4)
-    out = call(lib.compare, 1, [first["id"], second["id"]], "fr")
+    first = _run(call, demo_app, new_centers=1)
+    second = _run(call, demo_app, new_centers=4)
+    out = call(compare_cb.compare, 1, [first["id"], second["id"]], "fr")
     text = str(out)
     assert "scn-compare-table" in text and "★" in text
-    book = call(lib.export_comparison, 1, [first["id"], second["id"]], "fr")
+    book = call(compare_cb.export_comparison, 1, [first["id"], second["id"]], "fr")
     workbook = openpyxl.load_workbook(io.BytesIO(base64.b64decode(book["content"])))
     assert workbook.sheetnames[0] == "comparaison" and len(workbook.sheetnames) == 3
-    assert "2 à 4" in str(call(lib.compare, 1, [first["id"]], "fr"))
+    assert "2 à 4" in str(call(compare_cb.compare, 1, [first["id"]], "fr"))
 
 
 def test_coverage_curve_improves_with_centers(call, demo_app):
     config = demo_app.server.config["DASHAPP"]
     dataset_id = services.get_store(config.database_url).active_dataset().id
     fig = call(
-        lib.coverage_curve,
+        curve_cb.coverage_curve,
         config,
         lambda _: None,
         1,
         3,
-        *_values(),
-        DOC_IDS,
+        _panel(),
         dataset_id,
         "fr",
     )
     progress = []
     again = call(
-        lib.coverage_curve,
+        curve_cb.coverage_curve,
         config,
         progress.append,
         2,
         3,
-        *_values(),
-        DOC_IDS,
+        _panel(),
         dataset_id,
         "fr",
     )

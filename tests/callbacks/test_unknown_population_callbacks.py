@@ -7,14 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from callbacks import scenario_library as lib
+from callbacks import scenario_curve as curve_cb
+from callbacks import scenario_plan as plan_cb
+from callbacks import scenario_run as run_cb
 from callbacks import scenarios as scn
 from dashapp import create_app, services
 from dashapp.config import Config
 from data.scenarios import get_scenario
 from data.store import Store
 from geo.access import nearest_center
-from tests.callbacks.test_new_country_callbacks import DOC_IDS, _find, _values
+from tests.callbacks.test_new_country_callbacks import _find, _panel
 from tests.tiny import new_country_bundle
 
 ALL = ("C1", "C2", "C3", "C4")
@@ -47,15 +49,15 @@ def test_the_page_says_which_share_of_communes_is_left_out(call, demo_app, datas
     assert "1 commune(s) sur 4 sans population connue" in str(notice.children)
     assert _find(page, "scn-no-demand") is None
     url = demo_app.server.config["DASHAPP"].database_url
-    base = services.scenario_base(url, dataset_id)
+    base = services.workspace(url, dataset_id)
     assert base.demand_unknown.tolist() == [False, False, False, True]
 
 
 def test_a_run_leaves_them_out_and_the_result_says_so(call, demo_app, dataset_id):
     config = demo_app.server.config["DASHAPP"]
     result, status = call(
-        scn.run_optimisation, config, lambda _: None, 1,
-        *_values(new=1, added=["C2", "C4"]), DOC_IDS, dataset_id, "fr",
+        run_cb.run_optimisation, config, lambda _: None, 1,
+        _panel(new_centers=1, added=["C2", "C4"]), dataset_id, "fr",
     )  # fmt: skip
     assert result is not None, status
     record = get_scenario(services.get_store(config.database_url), result["id"])
@@ -63,7 +65,7 @@ def test_a_run_leaves_them_out_and_the_result_says_so(call, demo_app, dataset_id
     assert np.isnan(communes.loc["C4", "demand"])  # n.d., never 0
     assert communes.loc["C1", "demand"] == pytest.approx(1000 * 0.6 / 52, abs=0.01)
     assert record.summary["demand"]["unknown_communes"] == 1
-    deltas, _, grid = call(scn.show_result, result, None, "fr", dataset_id)
+    deltas, _, grid = call(run_cb.show_result, result, None, "fr", dataset_id)
     alert = _find(deltas, "scn-demand-left-out")
     assert alert is not None
     assert "1 commune(s) sur 4 laissée(s) hors de la demande" in str(alert.children)
@@ -95,20 +97,20 @@ def test_no_population_at_all_is_a_visible_refusal(call, tmp_path):
     assert _find(page, "scn-estimated-demand") is None
     # the instant evaluation still draws (nothing to count), without an error
     table, _, messages = run(
-        scn.evaluate_plan, *_values(added=["C1"]), None, DOC_IDS, dataset_id, "fr"
+        plan_cb.evaluate_plan, _panel(added=["C1"]), None, dataset_id, "fr"
     )
     assert messages == [] and "scn-kpi-row" in str(table)
     result, status = run(
-        scn.run_optimisation, config, lambda _: None, 1,
-        *_values(new=1, added=["C1", "C3"]), DOC_IDS, dataset_id, "fr",
+        run_cb.run_optimisation, config, lambda _: None, 1,
+        _panel(new_centers=1, added=["C1", "C3"]), dataset_id, "fr",
     )  # fmt: skip
     assert result is None
     assert status.id == "scn-no-demand-run"
     assert "aucune des 4 communes n'a de population connue" in str(status.children)
     shown = []
     curve = run(
-        lib.coverage_curve, config, shown.append, 1, 2,
-        *_values(added=["C1", "C3"]), DOC_IDS, dataset_id, "fr",
+        curve_cb.coverage_curve, config, shown.append, 1, 2,
+        _panel(added=["C1", "C3"]), dataset_id, "fr",
     )  # fmt: skip
     assert curve is scn.no_update
     assert "Aucune demande à planifier" in str(shown[-1].children)

@@ -244,7 +244,7 @@ def test_context_parses_the_browsers_dataset_id_and_remembers_no_miss(tmp_path):
         with pytest.raises(BadIdError):
             services.context(url, bad)
         with pytest.raises(BadIdError):
-            services.scenario_base(url, bad)
+            services.workspace(url, bad)
     with pytest.raises(UnknownIdError, match=f"no dataset with id {first.id + 1}"):
         services.context(url, first.id + 1)
     second = store.add_dataset(tiny_bundle(), activate=False)

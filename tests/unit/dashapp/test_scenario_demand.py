@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from dashapp.services import weekly_demand_by_doc
+from data.planning import weekly_demand_by_doc
 from data.store import Store
 from geo.access import nearest_center
 from tests.tiny import tiny_bundle
@@ -34,13 +34,13 @@ def test_without_operations_the_estimate_from_population_is_used(tmp_path):
     assert by_doc["A"].tolist() == [1.0, 3.0, 2.0, 4.0]
 
 
-def test_scenario_base_sees_candidate_sites_added_while_running(tiny_store):
-    from dashapp.services import scenario_base
+def test_workspace_sees_candidate_sites_added_while_running(tiny_store):
+    from dashapp.services import workspace
 
     info = tiny_store.active_dataset()
-    before = scenario_base(tiny_store.url, info.id)
+    before = workspace(tiny_store.url, info.id)
     assert before.site_ids[-1] == "K1"
-    assert scenario_base(tiny_store.url, info.id) is before  # memoised
+    assert workspace(tiny_store.url, info.id) is before  # memoised
     c2 = tiny_store.units(info.id, 2).set_index("code").loc["C2", "id"]
     tiny_store.add_candidate_sites(
         info.id,
@@ -56,7 +56,7 @@ def test_scenario_base_sees_candidate_sites_added_while_running(tiny_store):
             }
         ),
     )
-    after = scenario_base(tiny_store.url, info.id)
+    after = workspace(tiny_store.url, info.id)
     assert after.site_ids[-1] == "SEG01" and after.cost.shape[1] == 4
 
 

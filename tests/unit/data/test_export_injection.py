@@ -223,9 +223,9 @@ def test_a_carriage_return_inside_a_name_cannot_start_a_row():
 
 # -- scenario exports ---------------------------------------------------------------
 def test_scenario_csv_zip_files(records):
-    from callbacks.scenario_library import _zip
+    from data.exports import zip_files
 
-    archive = zipfile.ZipFile(io.BytesIO(_zip(scenario_csv(records[0]))))
+    archive = zipfile.ZipFile(io.BytesIO(zip_files(scenario_csv(records[0]))))
     files = {name: archive.read(name) for name in archive.namelist()}
     for data in files.values():
         _assert_no_live_cell(_rows(data))

@@ -1,0 +1,83 @@
+"""Scenario workspace: the coverage curve, optimal p-medians for 0..N new centers."""
+
+from __future__ import annotations
+
+import json
+
+from dash import Input, Output, State, no_update
+
+from callbacks.scenarios import panel
+from dashapp import ids, services
+from dashapp.auth import requires
+from dashapp.config import Config
+from dashapp.forecasting import results, whatif_forecast
+from dashapp.i18n import t
+from dashapp.jobs import with_config
+from dashapp.parsing import BadInputError, parse_number
+from layouts.messages import bad_input_alert
+from layouts.scenarios import curve_figure, invalid_alert, no_demand_alert
+from optimization.scenario import NoDemandError, ScenarioError
+from optimization.whatif import WhatIf
+
+CURVE_MAX = 30  # p-median solves of one curve, at most
+
+
+@requires("scenario.run")
+def coverage_curve(config: Config, set_progress, n_clicks, max_added, panel: dict,
+                   dataset_id, lang):  # fmt: skip
+    """Optimal p-median for 0..N added centers: coverage within R and mean distance.
+
+    Computed in a background job and kept in the on-disk results cache (shared
+    by the server and its job processes) under the plan's parameters.
+    """
+    try:
+        ws = services.workspace(config.database_url, dataset_id)
+        whatif = WhatIf.from_panel(panel)
+        wanted = parse_number(max_added or 8, "max_added")
+    except BadInputError as exc:  # shown in the progress line: the figure has no room
+        set_progress(bad_input_alert(exc, lang))
+        return no_update
+    except ScenarioError as exc:
+        set_progress(invalid_alert(exc, lang))
+        return no_update
+    n_max = int(max(1, min(CURVE_MAX, wanted)))
+    key = "coverage-curve:" + json.dumps(
+        [ws.dataset_id, n_max, whatif.to_dict()], sort_keys=True, default=str
+    )
+    cache = results(config)
+    curve = cache.get(key)
+    if curve is None:
+        try:
+            curve = ws.coverage_curve(
+                whatif,
+                n_max,
+                whatif_forecast(config, ws.dataset_id, whatif),
+                lambda done, total: set_progress(
+                    t("scn.curve_progress", lang, done=done, total=total)
+                ),
+            )
+        except NoDemandError as exc:
+            set_progress(no_demand_alert(exc, lang))
+            return no_update
+        set_progress("")
+        cache.set(key, curve)
+    return curve_figure(curve, lang)
+
+
+def register(app) -> None:
+    config: Config = app.server.config["DASHAPP"]
+    app.callback(
+        output=Output(ids.SCN_CURVE, "figure"),
+        inputs={
+            "n_clicks": Input(ids.SCN_CURVE_RUN, "n_clicks"),
+            "max_added": State(ids.SCN_CURVE_MAX, "value"),
+            "panel": panel(State),
+            "dataset_id": State(ids.DATASET, "data"),
+            "lang": State(ids.LANG, "data"),
+        },
+        background=True,
+        running=[(Output(ids.SCN_CURVE_RUN, "disabled"), True, False)],
+        progress=[Output(ids.SCN_CURVE_PROGRESS, "children")],
+        interval=500,
+        prevent_initial_call=True,
+    )(with_config(coverage_curve, config))

@@ -1,0 +1,105 @@
+"""Scenario workspace: the network as set, evaluated at once and drawn on the map."""
+
+from __future__ import annotations
+
+from dash import Input, Output, html, no_update
+
+from callbacks.scenarios import context_states, panel, result_record
+from dashapp import current_config, ids, services
+from dashapp.auth import requires
+from dashapp.forecasting import whatif_forecast
+from dashapp.i18n import t
+from dashapp.parsing import BadInputError
+from data.scenarios import ScenarioStoreError
+from geo.display import view_for_bounds
+from layouts.messages import bad_input_alert
+from layouts.scenarios import invalid_alert, kpi_table, scenario_map, site_choices
+from optimization.scenario import ScenarioError
+from optimization.whatif import WhatIf
+
+
+@requires("view")
+def evaluate_plan(panel: dict, zone, dataset_id, lang):
+    """Instant KPIs of the network as set against today's, and the choice list."""
+    config = current_config()
+    try:
+        ws = services.workspace(config.database_url, dataset_id)
+    except BadInputError as exc:
+        return no_update, no_update, bad_input_alert(exc, lang)
+    try:
+        whatif = WhatIf.from_panel(panel)
+        forecast = whatif_forecast(config, ws.dataset_id, whatif)
+        evaluation = ws.evaluate(whatif, ws.area(zone), forecast)
+    except ScenarioError as exc:
+        return no_update, no_update, invalid_alert(exc, lang)
+    headers = (t("scn.today", lang), t("scn.as_set", lang))
+    table = kpi_table(evaluation.before, evaluation.after, lang, headers)
+    note = html.Small(t("scn.instant_rule", lang), className="text-muted")
+    return (
+        html.Div([table, note]),
+        site_choices(whatif.sites, list(whatif.added), ws.names(), lang),
+        [],
+    )
+
+
+@requires("view")
+def draw_map(view, result, zone, color_by, panel: dict, dataset_id, lang):
+    """Communes by distance (or its change) to their center; sites by state.
+
+    Always a whole figure: the map's inputs change together with its view, and a
+    Patch racing the first draw would have nothing to patch.
+    """
+    config = current_config()
+    dctx = services.context(config.database_url, dataset_id)
+    ws = services.workspace(config.database_url, dctx.info.id)
+    try:
+        record = result_record(config, result) if view == "result" else None
+    except (BadInputError, ScenarioStoreError):  # the result panel says why
+        record = None
+    try:
+        whatif = WhatIf.from_panel(panel)
+        forecast = whatif_forecast(config, ws.dataset_id, whatif)
+        shown = ws.map_view(whatif, forecast, record)
+    except ScenarioError:
+        return no_update
+    area = (
+        dctx.units_at(0)
+        if not zone or dctx.unit(zone) is None
+        else dctx.units[dctx.units["code"] == zone]
+    )
+    return scenario_map(
+        services.level_geojson(config.database_url, dctx.info.id, dctx.commune_level),
+        ([str(c) for c in ws.network.commune_ids], list(ws.network.commune_names)),
+        shown,
+        color_by == "change",
+        view_for_bounds(*area.total_bounds),
+        lang,
+        config.basemap_style,
+        uirevision=f"scenario-{zone}",
+    )
+
+
+def register(app) -> None:
+    app.callback(
+        output=[
+            Output(ids.SCN_INSTANT, "children"),
+            Output(ids.SCN_SITES_LIST, "children"),
+            Output(ids.SCN_MESSAGES, "children"),
+        ],
+        inputs={
+            "panel": panel(Input),
+            "zone": Input(ids.SCN_ZONE, "value"),
+            **context_states(),
+        },
+    )(evaluate_plan)
+    app.callback(
+        output=Output(ids.SCN_MAP, "figure"),
+        inputs={
+            "view": Input(ids.SCN_VIEW, "value"),
+            "result": Input(ids.SCN_RESULT, "data"),
+            "zone": Input(ids.SCN_ZONE, "value"),
+            "color_by": Input(ids.SCN_COLOR_BY, "value"),
+            "panel": panel(Input),
+            **context_states(),
+        },
+    )(draw_map)

@@ -1,0 +1,216 @@
+"""Scenario workspace: the optimisation run in the background, saved, and shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, html
+
+from callbacks.scenarios import context_states, panel, result_id, result_record
+from dashapp import current_config, ids, services
+from dashapp.auth import current_user, requires
+from dashapp.auth import record as record_event
+from dashapp.config import Config
+from dashapp.forecasting import whatif_forecast
+from dashapp.i18n import t
+from dashapp.jobs import with_config
+from dashapp.parsing import BadInputError
+from data.scenarios import (
+    ScenarioStoreError,
+    record_from_result,
+    save_scenario,
+)
+from layouts import figures
+from layouts.messages import bad_input_alert
+from layouts.scenarios import (
+    centers_grid,
+    communes_grid,
+    invalid_alert,
+    kpi_table,
+    no_demand_alert,
+    status_labels,
+)
+from optimization.scenario import NoDemandError, ScenarioError
+from optimization.whatif import WhatIf
+
+log = logging.getLogger(__name__)
+
+_STATUS_TEXT = {
+    f"scn.status.{s}" for s in ("optimal", "feasible", "infeasible", "no_solution")
+}
+
+
+@requires("scenario.run")
+def run_optimisation(config: Config, set_progress, n_clicks, panel: dict, dataset_id,
+                     lang):  # fmt: skip
+    """Solve the scenario in the background; save it; return its id and status."""
+    try:
+        ws = services.workspace(config.database_url, dataset_id)
+    except BadInputError as exc:
+        return None, bad_input_alert(exc, lang)
+    try:
+        whatif = WhatIf.from_panel(panel)
+        run = ws.prepare_run(whatif, whatif_forecast(config, ws.dataset_id, whatif))
+    except ScenarioError as exc:
+        return None, invalid_alert(exc, lang)
+    try:
+        result = run.solve(
+            lambda snapshot, seconds: set_progress(
+                running_text(snapshot, seconds, lang)
+            )
+        )
+    except NoDemandError as exc:
+        return None, no_demand_alert(exc, lang, id="scn-no-demand-run")
+    except ScenarioError as exc:
+        return None, _failed(str(exc), lang)
+    except Exception as exc:  # shown to the planner rather than lost in the job
+        log.exception("scenario solve failed")
+        return None, _failed(f"{type(exc).__name__}: {exc}", lang)
+    finally:
+        set_progress("")
+    record = save_run(config, ws.dataset_id, whatif, run.spec, result, lang)
+    return {"id": record.id}, status_alert(result.report, lang)
+
+
+def _failed(reason: str, lang: str) -> dbc.Alert:
+    return dbc.Alert(t("scn.failed", lang, reason=reason), color="danger")
+
+
+def running_text(snapshot: dict, seconds: float, lang: str) -> str:
+    """Progress line of a running solve: time, then best plan, bound and gap.
+
+    Each figure appears once the solver has it (``SolveProgress.snapshot``);
+    the gap is a proven one.
+    """
+    text = t("scn.running", lang, seconds=f"{seconds:.0f}")
+    parts = []
+    if snapshot.get("objective") is not None:
+        value = figures.fmt(snapshot["objective"], 1, lang)
+        parts.append(t("scn.running.plan", lang, objective=value))
+    if snapshot.get("bound") is not None:
+        value = figures.fmt(snapshot["bound"], 1, lang)
+        parts.append(t("scn.running.bound", lang, bound=value))
+    if snapshot.get("gap") is not None:
+        value = f"{figures.fmt(100 * snapshot['gap'], 2, lang)} %"
+        parts.append(t("scn.running.gap", lang, gap=value))
+    return " · ".join([text, *parts])
+
+
+def save_run(
+    config: Config, dataset_id: int, whatif: WhatIf, spec, result, lang: str = "fr"
+):
+    """Save a run under a fresh automatic name (renamed later by the planner)."""
+    store = services.get_store(config.database_url)
+    stem = t("scn.auto_name", lang, when=f"{dt.datetime.now():%Y-%m-%d %H:%M:%S}")
+    params = {"whatif": whatif.to_dict(), "spec": spec.to_dict()}
+    for n in range(1, 100):
+        name = stem if n == 1 else f"{stem} ({n})"
+        try:
+            user = current_user()
+            record = save_scenario(
+                store,
+                dataset_id,
+                name,
+                params,
+                owner_id=user.id if user else None,
+                **record_from_result(result),
+            )
+            record_event(store, "scenario.run", record.id, name=record.name)
+            return record
+        except ScenarioStoreError as exc:
+            if exc.code != "name_taken":
+                raise
+    raise ScenarioStoreError(f"no free name for {stem!r}", "name_taken")
+
+
+def status_alert(report, lang: str) -> dbc.Alert:
+    """Solver status in words, with objective, bound, gap and time."""
+    status = report.status
+    key = f"scn.status.{status}"
+    text = t(
+        "scn.status",
+        lang,
+        status=t(key, lang) if key in _STATUS_TEXT else status,
+        objective=figures.fmt(report.objective, 1, lang),
+        bound=figures.fmt(report.bound, 1, lang),
+        gap=f"{figures.fmt(100 * (report.gap or 0.0), 2, lang)} %",
+        seconds=figures.fmt(report.build_seconds + report.solve_seconds, 2, lang),
+    )
+    color = "success" if status == "optimal" else "warning"
+    return dbc.Alert(text, color=color, className="py-2 small", id="scn-status-alert")
+
+
+@requires("view")
+def show_result(result, zone, lang, dataset_id):
+    """KPI deltas and the per-center and per-commune tables of the last run."""
+    config = current_config()
+    try:
+        record = result_record(config, result)
+    except BadInputError as exc:
+        return bad_input_alert(exc, lang, id="scn-bad-result"), [], []
+    except ScenarioStoreError:
+        shown = t("scn.not_found", lang, id=result_id(result))
+        return dbc.Alert(shown, color="warning", className="py-2 small"), [], []
+    if record is None or record.summary is None:
+        return html.P(t("scn.no_result", lang), className="text-muted"), [], []
+    ws = services.workspace(config.database_url, int(record.dataset_id))
+    area = ws.area(zone)
+    before, after = ws.result_kpis(record, area)
+    deltas = kpi_table(
+        before, after, lang, (t("scn.today_nearest", lang), t("scn.proposal", lang))
+    )
+    left_out = record.summary.get("demand") or {}
+    if left_out.get("unknown_communes"):
+        deltas = html.Div(
+            [
+                dbc.Alert(
+                    t("scn.demand_left_out", lang, n=left_out["unknown_communes"],
+                      total=left_out["communes"]),
+                    color="warning",
+                    className="py-2 small",
+                    id="scn-demand-left-out",
+                ),
+                deltas,
+            ]
+        )  # fmt: skip
+    centers, communes = ws.result_tables(record, area)
+    return (
+        deltas,
+        centers_grid(centers, status_labels(lang), lang),
+        communes_grid(communes, lang),
+    )
+
+
+def register(app) -> None:
+    config: Config = app.server.config["DASHAPP"]
+    app.callback(
+        output=[
+            Output(ids.SCN_RESULT, "data"),
+            Output(ids.SCN_STATUS, "children"),
+        ],
+        inputs={
+            "n_clicks": Input(ids.SCN_RUN, "n_clicks"),
+            "panel": panel(State),
+            **context_states(),
+        },
+        background=True,
+        running=[
+            (Output(ids.SCN_RUN, "disabled"), True, False),
+            (Output(ids.SCN_CANCEL, "disabled"), False, True),
+        ],
+        cancel=[Input(ids.SCN_CANCEL, "n_clicks")],
+        progress=[Output(ids.SCN_PROGRESS, "children")],
+        interval=300,  # poll the job every 0.3 s: the result shows sooner
+        prevent_initial_call=True,
+    )(with_config(run_optimisation, config))
+    app.callback(
+        Output(ids.SCN_DELTAS, "children"),
+        Output(ids.SCN_CENTERS_GRID, "children"),
+        Output(ids.SCN_COMMUNES_GRID, "children"),
+        Input(ids.SCN_RESULT, "data"),
+        Input(ids.SCN_ZONE, "value"),
+        State(ids.LANG, "data"),
+        State(ids.DATASET, "data"),
+    )(show_result)

@@ -1,0 +1,51 @@
+"""The scenario panel's defaults are WhatIf's; KPIs without a value read n.d."""
+
+import pandas as pd
+
+from layouts.scenarios import kpi_table, parameter_panel
+from optimization.whatif import WhatIf
+
+DOCS = pd.DataFrame({"code": ["A"], "name_fr": ["Doc A"], "name_en": ["Doc A"]})
+
+
+def _value(tree, target):
+    """The ``value`` of the component with id ``target``."""
+    if getattr(tree, "id", None) == target:
+        return tree.value
+    children = getattr(tree, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            found = _value(child, target)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_panel_shows_whatif_defaults_and_empty_fields_read_them_back():
+    from dashapp import ids
+
+    panel = parameter_panel(DOCS, "fr")
+    defaults = WhatIf()
+    assert (defaults.new_centers, defaults.time_limit_s) == (3, 30.0)
+    assert _value(panel, ids.SCN_NEW) == defaults.new_centers
+    assert _value(panel, ids.SCN_TIME_LIMIT) == defaults.time_limit_s
+    assert _value(panel, ids.SCN_RADIUS) == defaults.radius_km
+    emptied = WhatIf.from_panel(
+        {"new_centers": None, "time_limit_s": "", "radius_km": None}
+    )
+    assert emptied == defaults
+
+
+def test_kpis_without_a_value_read_nd_and_no_difference():
+    table = kpi_table(
+        {"mean_distance": float("nan"), "open_centers": 2},
+        {"mean_distance": 4.0, "open_centers": 3},
+        "fr",
+        ("Aujourd'hui", "Proposition"),
+    )
+    rows = {r.id["index"]: r for r in table.children[1].children}
+    before, after, delta = (
+        rows["mean_distance"].children[i].children for i in (1, 2, 3)
+    )
+    assert (before, after, delta) == ("n.d.", "4,0", "")
+    assert set(rows) == {"mean_distance", "open_centers"}  # the rest not computed
