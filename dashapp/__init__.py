@@ -126,6 +126,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     server.config.setdefault("COMPRESS_BR_LEVEL", 9)
     cache.init_app(server, config=cache_config(config.cache_dir))
     jobs = make_background_manager(config)
+    jobs.server = server  # a Celery worker runs each job in a request context of it
     server.extensions["dashapp_jobs"] = jobs  # what /healthz checks
     app = Dash(
         __name__,

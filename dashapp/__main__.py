@@ -1,4 +1,4 @@
-"""Command line: ``python -m dashapp {serve,demo,db} ...``.
+"""Command line: ``python -m dashapp {serve,worker,demo,db} ...``.
 
 Every option falls back to its environment variable, then to the default (see
 ``dashapp.config.Config``). A refused option, file or value ends the command with
@@ -92,6 +92,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=_count_option,
         help="threads per production worker (env DASHAPP_THREADS; default 4)",
+    )
+
+    worker = sub.add_parser(
+        "worker",
+        help="run a Celery worker for the background jobs (needs DASHAPP_REDIS_URL, "
+        "DASHAPP_SECRET_KEY and a database already upgraded)",
+    )
+    _common(worker)
+    worker.add_argument(
+        "--concurrency",
+        type=_count_option,
+        help="jobs run at once (env DASHAPP_WORKER_CONCURRENCY; default one per "
+        "CPU core)",
     )
 
     demo = sub.add_parser(
@@ -257,6 +270,7 @@ def _main(argv: list[str] | None = None) -> int:
             debug=getattr(args, "debug", None) or None,
             workers=getattr(args, "workers", None),
             threads=getattr(args, "threads", None),
+            worker_concurrency=getattr(args, "concurrency", None),
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -265,6 +279,10 @@ def _main(argv: list[str] | None = None) -> int:
 
     if args.command == "users":
         return cli_users.run(args, config)
+    if args.command == "worker":
+        from dashapp.workers import run_worker
+
+        return run_worker(config)
     store = services.get_store(config.database_url)
     if args.command == "forecast":
         return _forecast(store, args)

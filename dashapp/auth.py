@@ -382,6 +382,12 @@ _DENIED_IN_JOB = re.compile(
 )
 
 
+_LOST_JOB = re.compile(
+    r"^An error occurred inside a background callback: "
+    r"(?:JobLostError|NoWorkerError): (lost|no_worker)\b"
+)
+
+
 def on_callback_error(err: Exception):
     """Turn a refused right, a refused value or an unexpected error into an alert."""
     from dash import set_props
@@ -392,7 +398,13 @@ def on_callback_error(err: Exception):
         found = _DENIED_IN_JOB.search(str(err))
         if found and found.group(1) in users.RIGHTS:
             err = AccessDeniedError(found.group(1), current_user())
-    if isinstance(err, AccessDeniedError):
+    lost = _LOST_JOB.search(str(err))
+    if lost:  # a Celery worker died under the job, or none runs (dashapp.workers)
+        log.warning("background job %s", lost.group(1))
+        text = t("jobs.no_worker" if lost.group(1) == "no_worker" else "jobs.lost",
+                 lang)  # fmt: skip
+        color = "warning"
+    elif isinstance(err, AccessDeniedError):
         text = t(
             "auth.denied",
             lang,

@@ -73,6 +73,23 @@ class Config:
     threads : int
         Threads per production worker (``DASHAPP_THREADS``, default 4): requests
         that wait (background-job polling, the database) do not hold a worker.
+    redis_url : str
+        Redis server of the background jobs (``DASHAPP_REDIS_URL``,
+        ``redis://[:password@]host:6379/0``): when set, solves, imports, forecasts
+        and the other long jobs run on Celery workers (``python -m dashapp
+        worker``), with Redis as their broker and result store; unset (default),
+        they run in processes forked beside the web server.
+    shared_dir : Path or None
+        Folder every web server and worker reads and writes: the import screen's
+        uploads (``DASHAPP_SHARED_DIR``); ``data_dir`` when unset. With workers on
+        other machines, a network share mounted at the same path everywhere.
+    worker_concurrency : int
+        Jobs one worker runs at once (``DASHAPP_WORKER_CONCURRENCY``); 0 (default)
+        means one per CPU core available.
+    job_lease_s : int
+        A running job's worker renews its lease in Redis every third of this
+        (``DASHAPP_JOB_LEASE_S``, default 15 s); a lease left to expire means the
+        worker died, and the user is told the job was lost.
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -96,6 +113,10 @@ class Config:
     oidc_default_role: str = "viewer"
     workers: int = 0
     threads: int = 4
+    redis_url: str = field(default="", repr=False)
+    shared_dir: Path | None = None
+    worker_concurrency: int = 0
+    job_lease_s: int = 15
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -109,6 +130,17 @@ class Config:
             raise ValueError(f"workers should be in 0..256, got {self.workers!r}")
         if not 1 <= int(self.threads) <= 256:
             raise ValueError(f"threads should be in 1..256, got {self.threads!r}")
+        if not 0 <= int(self.worker_concurrency) <= 256:
+            raise ValueError(
+                "worker_concurrency should be in 0..256, got "
+                f"{self.worker_concurrency!r}"
+            )
+        if not 2 <= int(self.job_lease_s) <= 3600:
+            raise ValueError(
+                f"job_lease_s should be in 2..3600, got {self.job_lease_s!r}"
+            )
+        if self.shared_dir is not None:
+            object.__setattr__(self, "shared_dir", Path(self.shared_dir))
         if not self.database_url:
             url = f"sqlite:///{Path(self.data_dir) / 'dashapp.sqlite'}"
             object.__setattr__(self, "database_url", url)
@@ -118,6 +150,12 @@ class Config:
     def cache_dir(self) -> Path:
         """Folder of the flask-caching file cache and background-job cache."""
         return self.data_dir / "cache"
+
+    @property
+    def shared_root(self) -> Path:
+        """Folder shared by every web server and worker (``shared_dir`` or
+        ``data_dir``)."""
+        return self.shared_dir if self.shared_dir is not None else self.data_dir
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
@@ -146,6 +184,10 @@ class Config:
             "oidc_default_role": "DASHAPP_OIDC_DEFAULT_ROLE",
             "workers": "DASHAPP_WORKERS",
             "threads": "DASHAPP_THREADS",
+            "redis_url": "DASHAPP_REDIS_URL",
+            "shared_dir": "DASHAPP_SHARED_DIR",
+            "worker_concurrency": "DASHAPP_WORKER_CONCURRENCY",
+            "job_lease_s": "DASHAPP_JOB_LEASE_S",
         }
         for name, var in mapping.items():
             if env.get(var):
@@ -157,7 +199,9 @@ class Config:
                 raise ValueError(
                     f"PORT should be an integer, got {env['PORT']!r}"
                 ) from exc
-        for name in ("proxy_hops", "workers", "threads"):
+        for name in (
+            "proxy_hops", "workers", "threads", "worker_concurrency", "job_lease_s"
+        ):
             if name in values:
                 try:
                     values[name] = int(values[name])
@@ -176,3 +220,4 @@ class Config:
     def with_(self, **changes) -> Config:
         """Return a copy with ``changes`` applied."""
         return replace(self, **changes)
+

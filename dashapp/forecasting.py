@@ -1,21 +1,20 @@
 """Cached forecasts and risk reports behind the /prevision screen.
 
 A level's backtest and forecasts (a few seconds) and a risk report (about two
-seconds) are computed in Dash background callbacks, which run in another process:
-the results are therefore kept in a ``diskcache`` under the data folder, shared by
-every process, keyed by what they depend on (dataset version, level or outcome).
-A dataset version never changes once stored, so entries cannot go stale.
+seconds) are computed in Dash background callbacks, which run in another process,
+maybe on another machine: the results are therefore kept where every process sees
+them (:func:`dashapp.cache.shared_results`: a ``diskcache`` under the data folder,
+or Redis with Celery workers), keyed by what they depend on (dataset version, level
+or outcome). A dataset version never changes once stored, so entries cannot go
+stale.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
-import diskcache
 import pandas as pd
 
 from dashapp import services
+from dashapp.cache import shared_results
 from dashapp.config import Config
 from data import forecast as fc
 from data import risk
@@ -24,14 +23,9 @@ from data import risk
 VERSION = 1
 
 
-@lru_cache(maxsize=4)
-def _results(path: str) -> diskcache.Cache:
-    return diskcache.Cache(path)
-
-
-def results(config: Config) -> diskcache.Cache:
-    """The shared on-disk cache of forecasts and risk reports."""
-    return _results(str(Path(config.cache_dir) / "forecasts"))
+def results(config: Config):
+    """The shared store of forecasts and risk reports (``get`` and ``set``)."""
+    return shared_results(config, "forecasts")
 
 
 def _key(kind: str, dataset_id: int, name: str) -> str:

@@ -2,10 +2,18 @@
 
 ``/healthz`` (public, no session) answers whether this process can serve: the
 database answers ``SELECT 1``, the cache stores and returns a value, the
-background-job backend stores and returns a value. JSON
-``{"status": "ok"|"error", "checks": {name: {"status": ..., "ms": ...}}}``, 200 when
-every check passes, 503 otherwise; a failed check names the error's type only (the
-message, which may name hosts, goes to the log with the request id).
+background-job backend stores and returns a value (with Celery workers: Redis).
+JSON ``{"status": "ok"|"degraded"|"error", "checks": {name: {"status": ..., "ms":
+...}}}``, 200 when every check passes, 503 otherwise; a failed check names the
+error's type only (the message, which may name hosts, goes to the log with the
+request id).
+
+With Celery workers, ``workers`` says how many answer Celery's ``ping`` (within
+:data:`WORKER_PING_S`). It is reported, not fatal: without workers the pages, the
+API and the saved scenarios still work, only new jobs wait (and their users are
+told after a lease that no worker runs them), so a load balancer must keep the web
+server in rotation. The answer is then 200 with ``"status": "degraded"``, which a
+monitor should alert on.
 
 :func:`check_start` refuses a bad configuration before anything starts, with one
 line (:class:`ConfigError`): a database URL of another kind, a database or a Redis
@@ -34,6 +42,7 @@ log = logging.getLogger(__name__)
 PATH = "/healthz"
 MIN_SECRET_KEY = 32
 REDIS_TIMEOUT_S = 5
+WORKER_PING_S = 1.0
 
 
 class ConfigError(ValueError):
@@ -51,13 +60,19 @@ def healthz():
     """Run every check; 200 when all pass, 503 otherwise."""
     app = flask.current_app
     config: Config = app.config["DASHAPP"]
+    manager = app.extensions.get("dashapp_jobs")
     checks = {
         "database": _timed(lambda: check_database(config.database_url)),
         "cache": _timed(check_cache),
-        "jobs": _timed(lambda: check_jobs(app.extensions.get("dashapp_jobs"))),
+        "jobs": _timed(lambda: check_jobs(manager)),
     }
     ok = all(c["status"] == "ok" for c in checks.values())
-    response = flask.jsonify({"status": "ok" if ok else "error", "checks": checks})
+    status = "ok" if ok else "error"
+    if hasattr(manager, "ping_workers"):
+        checks["workers"] = check_workers(manager)
+        if ok and checks["workers"]["status"] != "ok":
+            status = "degraded"
+    response = flask.jsonify({"status": status, "checks": checks})
     response.status_code = 200 if ok else 503
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -98,6 +113,9 @@ def check_cache() -> None:
 
 def check_jobs(manager) -> None:
     """Store a value where background jobs keep progress and results, read it back."""
+    if hasattr(manager, "check"):  # Celery workers: their Redis
+        manager.check()
+        return
     handle = getattr(manager, "handle", None)
     if handle is None:
         raise RuntimeError("no background-job backend")
@@ -110,14 +128,32 @@ def check_jobs(manager) -> None:
         handle.delete(key)
 
 
+def check_workers(manager) -> dict:
+    """The Celery workers answering ``ping``: ``ok`` with their number, or
+    ``error`` when none answers (never fatal, see the module's text)."""
+    started = time.perf_counter()
+    try:
+        names = manager.ping_workers(WORKER_PING_S)
+    except Exception as exc:
+        log.warning("worker ping failed: %s: %s", type(exc).__name__, exc)
+        result = {"status": "error", "error": type(exc).__name__, "alive": 0}
+    else:
+        result = {"status": "ok" if names else "error", "alive": len(names)}
+        if not names:
+            result["error"] = "no worker answers"
+    result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
 # -- before a start ---------------------------------------------------------------------
 def check_start(config: Config, production: bool, check_port: bool = True) -> None:
     """Raise :class:`ConfigError` (one line) for a setting the server cannot run with.
 
     Checked in this order: the database URL's kind, the database answering
     ``SELECT 1``, the Redis server of the cache when one is configured
-    (``CACHE_REDIS_URL``), the port being free (unless ``check_port`` is false),
-    and in ``production`` mode a secret key shared by every process
+    (``CACHE_REDIS_URL``) and that of the background jobs (``DASHAPP_REDIS_URL``),
+    the shared folder being writable, the port being free (unless ``check_port``
+    is false), and in ``production`` mode a secret key shared by every process
     (``DASHAPP_SECRET_KEY``, 32 characters or more).
     """
     from data.store import Store, database_url
@@ -140,26 +176,99 @@ def check_start(config: Config, production: bool, check_port: bool = True) -> No
         raise ConfigError("DASHAPP_CACHE_TYPE=RedisCache needs CACHE_REDIS_URL")
     if redis_url:
         check_redis(redis_url)
+    if config.redis_url:
+        check_redis(config.redis_url, "DASHAPP_REDIS_URL", celery=True)
+    check_shared_dir(config)
     if check_port:
         check_port_free(config.host, config.port)
     if production:
-        key = config.secret_key
-        if len(key) < MIN_SECRET_KEY:
-            raise ConfigError(
-                "production mode needs DASHAPP_SECRET_KEY, the same on every server "
-                f"process, of {MIN_SECRET_KEY} characters or more "
-                f"({'it has ' + str(len(key)) if key else 'it is not set'}); make one "
-                'with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
-            )
+        check_secret_key(config, "production mode")
 
 
-def check_redis(url: str) -> None:
-    """Connect to the Redis server at ``url`` and PING it (5 s at most)."""
+def check_worker_start(config: Config) -> None:
+    """Raise :class:`ConfigError` (one line) for a worker that cannot run.
+
+    A worker needs Redis (``DASHAPP_REDIS_URL``), the database, a schema already
+    upgraded by the web server (or ``db upgrade``): a worker never migrates, the
+    secret key of the web servers (it checks the upload references they signed),
+    and the shared folder.
+    """
+    from data.store import Store, database_url
+
+    if not config.redis_url:
+        raise ConfigError(
+            "a worker needs DASHAPP_REDIS_URL, the Redis server the web servers "
+            "send their jobs to (redis://[:password@]host:6379/0)"
+        )
+    check_redis(config.redis_url, "DASHAPP_REDIS_URL", celery=True)
+    redis_url = os.environ.get("CACHE_REDIS_URL")
+    if redis_url:
+        check_redis(redis_url)
+    try:
+        url = database_url(config.database_url)
+    except ValueError as exc:
+        raise ConfigError(f"{exc} (DASHAPP_DATABASE_URL or --database-url)") from None
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        store = Store(url)
+        try:
+            store.ping()
+            have, want = store.revision(), store.head_revision()
+        finally:
+            store.engine.dispose()
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigError(f"cannot use the database {shown}: {_reason(exc)}") from None
+    if have != want:
+        raise ConfigError(
+            f"the database {shown} is at schema revision {have or 'none'}, this "
+            f"code needs {want}: start the web server first, or run "
+            "python -m dashapp db upgrade"
+        )
+    check_shared_dir(config)
+    check_secret_key(config, "a worker")
+
+
+def check_secret_key(config: Config, who: str) -> None:
+    key = config.secret_key
+    if len(key) < MIN_SECRET_KEY:
+        raise ConfigError(
+            f"{who} needs DASHAPP_SECRET_KEY, the same on every server "
+            f"process, of {MIN_SECRET_KEY} characters or more "
+            f"({'it has ' + str(len(key)) if key else 'it is not set'}); make one "
+            'with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+
+
+def check_shared_dir(config: Config) -> None:
+    """The shared folder exists (or can be made) and this process can write in it."""
+    folder = config.shared_root
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        var = "DASHAPP_SHARED_DIR" if config.shared_dir else "DASHAPP_DATA_DIR"
+        raise ConfigError(
+            f"cannot write in the shared folder {folder} ({var}): "
+            f"{exc.strerror or exc}"
+        ) from None
+
+
+def check_redis(url: str, var: str = "CACHE_REDIS_URL", celery: bool = False) -> None:
+    """Connect to the Redis server at ``url`` and PING it (5 s at most).
+
+    ``var`` names the setting in the message; with ``celery``, the Celery package
+    the workers need must be installed too.
+    """
     try:
         import redis
-    except ImportError:
+
+        if celery:
+            import celery as _celery  # noqa: F401
+    except ImportError as exc:
         raise ConfigError(
-            "CACHE_REDIS_URL is set but the 'redis' package is missing "
+            f"{var} is set but the '{exc.name}' package is missing "
             "(pip install -r requirements.txt)"
         ) from None
     try:
@@ -169,13 +278,13 @@ def check_redis(url: str) -> None:
             socket_timeout=REDIS_TIMEOUT_S,
         )
     except ValueError as exc:
-        raise ConfigError(f"CACHE_REDIS_URL: {exc}") from None
+        raise ConfigError(f"{var}: {exc}") from None
     shown = _hide_password(url)
     try:
         client.ping()
     except redis.RedisError as exc:
         raise ConfigError(
-            f"cannot reach Redis at {shown} (CACHE_REDIS_URL): {_reason(exc)}"
+            f"cannot reach Redis at {shown} ({var}): {_reason(exc)}"
         ) from None
     finally:
         client.close()

@@ -33,6 +33,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "An unexpected error occurred (reference {ref}); it is in the server "
         "log. Nothing was changed.",
     },
+    "jobs.lost": {
+        "fr": "Le calcul a été interrompu : le processus qui l'exécutait s'est "
+        "arrêté. Rien n'en a été enregistré ; relancez-le.",
+        "en": "The job was lost: the process running it stopped. Nothing of it "
+        "was saved; run it again.",
+    },
+    "jobs.no_worker": {
+        "fr": "Aucun processus de calcul ne répond : le calcul n'a pas démarré et "
+        "ne démarrera pas. Prévenez l'administrateur, puis relancez-le.",
+        "en": "No worker answers: the job did not start and will not. Tell the "
+        "administrator, then run it again.",
+    },
     "auth.sign_in": {"fr": "Se connecter", "en": "Sign in"},
     "nav.admin": {"fr": "Utilisateurs", "en": "Users"},
     "share.invalid": {

@@ -45,14 +45,22 @@ class ServerBoundManager(DiskcacheManager):
         )
 
 
-def make_background_manager(config: Config) -> ServerBoundManager:
-    """The app's background callback manager, its results under ``cache_dir/jobs``.
+def make_background_manager(config: Config):
+    """The app's background callback manager.
+
+    With ``config.redis_url``, a :class:`dashapp.workers.WorkerManager` sending the
+    jobs to Celery workers; otherwise a :class:`ServerBoundManager` forking them
+    beside the server, their results under ``cache_dir/jobs``.
 
     Examples
     --------
     >>> from dashapp.config import Config
     >>> make_background_manager(Config(data_dir=tmp))  # doctest: +SKIP
     """
+    if config.redis_url:
+        from dashapp.workers import make_worker_manager
+
+        return make_worker_manager(config)
     return ServerBoundManager(diskcache.Cache(str(config.cache_dir / "jobs")))
 
 

@@ -2,9 +2,13 @@
 
 The browser holds only a signed token naming an upload folder that the server
 created for one user; the server checks the signature and the user, and resolves
-every path inside ``<data_dir>/uploads`` before any read, write or delete. File
-names from the browser are reduced to safe base names and must name files the
+every path inside ``<shared folder>/uploads`` before any read, write or delete.
+File names from the browser are reduced to safe base names and must name files the
 server saved.
+
+The shared folder (``DASHAPP_SHARED_DIR``, the data folder by default) is the one
+every web server and worker sees: an upload received by one web server is checked
+and imported by a worker that may run on another machine.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def uploads_root(config: Config) -> Path:
-    return (Path(config.data_dir) / "uploads").resolve()
+    return (Path(config.shared_root) / "uploads").resolve()
 
 
 def new_token(config: Config, user_id: int | None) -> str:

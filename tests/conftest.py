@@ -1,5 +1,5 @@
 """Shared fixtures: stores with the tiny hand-made country and the demo country,
-on SQLite and on a real PostgreSQL server (``store_url``)."""
+on SQLite and on a real PostgreSQL server (``store_url``); a real Redis server."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dashapp.bootstrap import create_demo
 from data.store import Store
 from tests.chromium import chromium_options
 from tests.postgres import PostgresServer, PostgresUnavailableError
+from tests.redis_server import RedisServer, RedisUnavailableError
 from tests.stores import make_tiny_store
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -32,6 +33,20 @@ def postgres():
     except PostgresUnavailableError as exc:
         server.stop()
         pytest.fail(f"PostgreSQL could not be started: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real Redis server on loopback for the whole session (started on first use,
+    stopped at the end); a run without one fails and says why."""
+    server = RedisServer()
+    try:
+        server.start()
+    except RedisUnavailableError as exc:
+        server.stop()
+        pytest.fail(f"Redis could not be started: {exc}", pytrace=False)
     yield server
     server.stop()
 

@@ -1,0 +1,83 @@
+"""Settings of the Celery workers: what a job carries, and the start refused with one
+line for each setting a worker cannot run with."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from dashapp.config import PROJECT_ROOT, Config
+from dashapp.health import ConfigError, check_worker_start
+from dashapp.workers import job_context
+from data.store import Store
+from tests.integration.test_production import clean_env
+from tests.postgres import free_port
+
+KEY = "s" * 40
+
+
+def test_a_job_carries_no_credential_of_the_request():
+    context = {
+        "cookies": {"dashapp_session": "secret", "dashapp_lang": "en", "other": "x"},
+        "headers": {"Cookie": "dashapp_session=secret", "Authorization": "Bearer rcs_x",
+                    "Accept-Language": "en", "User-Agent": "UA", "X-Request-Id": "r1"},
+        "custom_data": {"auth": {"id": 1}},
+        "remote": "10.0.0.5",
+    }  # fmt: skip
+    kept = job_context(context)
+    assert kept["cookies"] == {"dashapp_lang": "en"}
+    assert kept["headers"] == {"Accept-Language": "en", "User-Agent": "UA"}
+    assert kept["custom_data"] == {"auth": {"id": 1}} and kept["remote"] == "10.0.0.5"
+    assert context["cookies"]["dashapp_session"] == "secret"  # the request's untouched
+
+
+def test_the_worker_settings_have_defaults_and_bounds():
+    config = Config.from_env(
+        {"DASHAPP_WORKER_CONCURRENCY": "3", "DASHAPP_JOB_LEASE_S": "5",
+         "DASHAPP_SHARED_DIR": "/srv/x", "DASHAPP_REDIS_URL": "redis://h/0"}
+    )  # fmt: skip
+    assert (config.worker_concurrency, config.job_lease_s) == (3, 5)
+    assert str(config.shared_root) == "/srv/x" and config.redis_url == "redis://h/0"
+    assert "redis://" not in repr(config)  # it may hold a password
+    assert Config(data_dir="/d").shared_root.as_posix() == "/d"
+    with pytest.raises(ValueError, match="DASHAPP_JOB_LEASE_S should be a whole"):
+        Config.from_env({"DASHAPP_JOB_LEASE_S": "soon"})
+    with pytest.raises(ValueError, match="job_lease_s should be in 2..3600"):
+        Config(job_lease_s=1)
+
+
+def test_a_worker_refuses_bad_settings_with_one_line(tmp_path, redis_server):
+    store = Store(f"sqlite:///{tmp_path / 'dashapp.sqlite'}")
+    base = Config(data_dir=tmp_path, secret_key=KEY, redis_url=redis_server.url(3))
+    with pytest.raises(ConfigError, match="a worker needs DASHAPP_REDIS_URL"):
+        check_worker_start(base.with_(redis_url=""))
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    with pytest.raises(ConfigError, match=r"cannot reach Redis at .* \(DASHAPP_REDIS_URL\)"):
+        check_worker_start(base.with_(redis_url=closed))
+    with pytest.raises(ConfigError, match="is at schema revision none, this code needs"):
+        check_worker_start(base)  # never migrated: the web server comes first
+    store.upgrade()
+    store.engine.dispose()
+    with pytest.raises(ConfigError, match="a worker needs DASHAPP_SECRET_KEY"):
+        check_worker_start(base.with_(secret_key=""))
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match="cannot write in the shared folder"):
+        check_worker_start(base.with_(shared_dir=blocker / "shared"))
+    check_worker_start(base)
+
+
+def test_the_worker_command_says_what_is_missing_and_exits_2(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "dashapp", "worker"],
+        env=clean_env(DASHAPP_DATA_DIR=str(tmp_path), DASHAPP_SECRET_KEY=KEY),
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines == [
+        "error: a worker needs DASHAPP_REDIS_URL, the Redis server the web servers "
+        "send their jobs to (redis://[:password@]host:6379/0)"
+    ]
