@@ -9,6 +9,7 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from dashapp import current_config, ids, services
 from dashapp import segmentation_service as seg_service
+from dashapp import segmentation_tables as seg_tables
 from dashapp.auth import record, requires
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
@@ -231,7 +232,7 @@ def export(n_csv, n_xlsx, result, reco_values, reco_ids, dataset_id, lang):
     recos = {
         i["index"]: v for i, v in zip(reco_ids or [], reco_values or [], strict=True)
     }
-    communes, profile = seg_layout.export_tables(result, frame, recos, lang)
+    communes, profile = seg_tables.export_tables(result, frame, recos, lang)
     if ctx.triggered_id == ids.SEG_EXPORT_XLSX:
         buffer = io.BytesIO()
         seg_service.write_excel(buffer, communes, profile)

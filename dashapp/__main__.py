@@ -206,6 +206,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _clusters_options(args: argparse.Namespace) -> dict:
+    """The ``clusters`` options as ``write_clusters`` arguments; ``ValueError`` if bad."""
+    k: int | str = args.k
+    if k != "auto":
+        try:
+            k = int(k)
+        except ValueError as exc:
+            raise ValueError(f"--k should be an integer or 'auto', got {k!r}") from exc
+    options = {"k": k, "method": args.method, "region": args.region,
+               "lang": args.lang, "profiles": args.profiles}  # fmt: skip
+    if args.features:
+        options["features"] = tuple(
+            f.strip() for f in args.features.split(",") if f.strip()
+        )
+    return options
+
+
 def expected_errors() -> tuple[type[BaseException], ...]:
     """The exceptions a command raises on bad input, reported as one line.
 
@@ -327,7 +344,7 @@ def _main(argv: list[str] | None = None) -> int:
         if args.profiles:
             out_file(args.profiles, "--profiles")
         try:
-            print(write_clusters(store, args))
+            print(write_clusters(store, args.out, **_clusters_options(args)))
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

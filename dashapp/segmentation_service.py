@@ -11,10 +11,17 @@ import pandas as pd
 from dashapp.cache import cache
 from dashapp.filters import default_period
 from dashapp.parsing import BadInputError, parse_id, parse_number, shown_value
+from dashapp.segmentation_tables import export_tables
 from data import exports
 from data import kpi as kpi_mod
-from data.indicators import LOG_SCALE, POPULATION_INDICATORS, commune_indicators
-from data.views import DatasetContext, filter_levels
+from data.indicators import (
+    DEFAULT_INDICATORS,
+    INDICATORS,
+    LOG_SCALE,
+    POPULATION_INDICATORS,
+    commune_indicators,
+)
+from data.views import DatasetContext, filter_levels, load_context
 from geo import segmentation as seg_mod
 
 DEFAULT_RADIUS_KM = 20.0
@@ -169,48 +176,45 @@ def write_excel(target, communes: pd.DataFrame, profile: pd.DataFrame) -> None:
         profile.to_excel(writer, sheet_name="profiles", index=False)
 
 
-def write_clusters(store, args) -> str:
-    """The ``clusters`` command: segment, write labels (and profiles); one-line report.
+def write_clusters(
+    store,
+    out: str,
+    *,
+    k: int | str = "auto",
+    method: str = "kmeans",
+    features: tuple[str, ...] = DEFAULT_INDICATORS,
+    region: str | None = None,
+    lang: str = "fr",
+    profiles: str | None = None,
+) -> str:
+    """Segment the active dataset, write the labels (and profiles); one-line report.
 
-    Raises ``ValueError`` with a readable message on any bad option.
+    ``out`` ends with ``.csv`` (labels) or ``.xlsx`` (labels and profiles sheets);
+    ``k`` is a number of clusters or ``"auto"``. Raises ``ValueError`` with a
+    readable message on a bad argument.
     """
-    from data.indicators import DEFAULT_INDICATORS, INDICATORS
-    from data.views import load_context
-    from layouts.segmentation import export_tables
-
     ctx = load_context(store)
     if ctx is None:
         raise ValueError("the store holds no dataset (run: python -m dashapp demo)")
-    k: int | str = args.k
-    if k != "auto":
-        try:
-            k = int(k)
-        except ValueError as exc:
-            raise ValueError(f"--k should be an integer or 'auto', got {k!r}") from exc
-    features = (
-        tuple(f.strip() for f in args.features.split(",") if f.strip())
-        if args.features
-        else DEFAULT_INDICATORS
-    )
     unknown = [f for f in features if f not in INDICATORS]
     if unknown:
         raise ValueError(
             f"unknown indicators {', '.join(unknown)}; choose from {', '.join(INDICATORS)}"
         )
-    if args.region and not is_scope(ctx, args.region):
-        raise ValueError(f"unknown region {args.region!r}")
-    out = str(args.out)
+    if region and not is_scope(ctx, region):
+        raise ValueError(f"unknown region {region!r}")
+    out = str(out)
     if not out.endswith((".csv", ".xlsx")):
         raise ValueError("--out should end with .csv or .xlsx")
-    result, frame = run(store, ctx, args.region, features, k, args.method)
+    result, frame = run(store, ctx, region, tuple(features), k, method)
     summary = result.to_dict(frame["code"].tolist())
-    communes, profile = export_tables(summary, frame, {}, args.lang)
+    communes, profile = export_tables(summary, frame, {}, lang)
     if out.endswith(".xlsx"):
         write_excel(out, communes, profile)
     else:
         exports.write_csv(communes, out)
-    if args.profiles:
-        exports.write_csv(profile, args.profiles)
+    if profiles:
+        exports.write_csv(profile, profiles)
     left_out = (
         f"; {len(result.left_out)} communes without a known population left out "
         f"({', '.join(result.population_features)} need it), no cluster in the file"

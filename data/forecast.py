@@ -78,6 +78,9 @@ class ForecastError(ValueError):
 def level_codes(store, dataset_id: int) -> list[str]:
     """Levels a forecast can be made at: national, each admin level, center.
 
+    Communes are left out (too many, too noisy), and so is a top level holding a
+    single unit (a country level): its series is the national one.
+
     Examples
     --------
     >>> from data.store import Store
@@ -86,7 +89,14 @@ def level_codes(store, dataset_id: int) -> list[str]:
     ['national', 'center']
     """
     levels = store.levels(dataset_id)
-    admin = levels["code"].tolist()[:-1]  # communes are too many and too noisy
+    admin = levels["code"].tolist()[:-1]
+    counts = store.read_frame(
+        "SELECT level, COUNT(*) AS n FROM admin_units WHERE dataset_id = :d "
+        "GROUP BY level",
+        {"d": int(dataset_id)},
+    ).set_index("level")["n"]
+    if admin and counts.get(int(levels["level"].iloc[0]), 0) == 1:
+        admin = admin[1:]
     return [NATIONAL, *admin, CENTER]
 
 

@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from dashapp import ids
 from dashapp.i18n import dropdown_labels, t
+from dashapp.segmentation_tables import default_recommendations, describe
 from data.indicators import DEFAULT_INDICATORS, INDICATORS, LOG_SCALE
 from data.views import DatasetContext, filter_levels
 from layouts.figures import OFFLINE_STYLE, _chart_layout, fmt
@@ -41,13 +42,6 @@ def color(cluster: int) -> str:
 def feature_label(feature: str, lang: str) -> str:
     """Name and unit of an indicator."""
     return f"{t(f'seg.feature.{feature}', lang)} ({t(f'seg.unit.{feature}', lang)})"
-
-
-def describe(traits: list, lang: str) -> str:
-    """A cluster's traits in words, e.g. 'forte demande, loin d'un centre'."""
-    if not traits:
-        return t("seg.trait.none", lang)
-    return ", ".join(t(f"seg.trait.{f}.{d}", lang) for f, d in traits)
 
 
 def controls(ctx: DatasetContext, lang: str) -> dbc.Card:
@@ -462,14 +456,6 @@ def pca_chart(result: dict | None, names: dict[str, str], lang: str) -> dict:
 
 
 # -- tables -------------------------------------------------------------------------------
-def default_recommendations(result: dict, lang: str) -> dict[int, str]:
-    """Cluster -> suggested recommendation text."""
-    return {
-        int(c): t(f"seg.reco.{code}", lang)
-        for c, code in result["recommendations"].items()
-    }
-
-
 def profile_table(result: dict | None, lang: str) -> html.Div | dbc.Table:
     """One row per cluster: size, population, feature means (difference), words."""
     if not result:
@@ -623,33 +609,3 @@ def sites_table(sites: list[dict], lang: str) -> dbc.Table:
         size="sm",
         className="small",
     )
-
-
-def export_tables(
-    result: dict,
-    communes: pd.DataFrame,
-    recommendations: dict[int, str],
-    lang: str,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Commune labels and cluster profiles for the CSV/Excel export.
-
-    ``communes`` has ``code``, ``name`` and the indicator columns (indexed by any
-    key); clusters are numbered from 1 as on the screen. A commune left out (its
-    population unknown) has no cluster and says why in ``description``.
-    """
-    recos = default_recommendations(result, lang) | {
-        int(c): text for c, text in recommendations.items() if text is not None
-    }
-    words = {int(c): describe(v, lang) for c, v in result["traits"].items()}
-    profile = pd.DataFrame(result["profile"])
-    profile.insert(1, "description", profile["cluster"].map(words))
-    profile.insert(2, "recommendation", profile["cluster"].map(recos))
-    profile["cluster"] = profile["cluster"] + 1
-    table = communes[["code", "name", *result["features"]]].copy()
-    label = table["code"].map(result["labels"])
-    table.insert(2, "cluster", (label + 1).astype("Int64"))
-    table["description"] = label.map(words)
-    out = table["code"].isin(result.get("left_out", []))
-    table.loc[out, "description"] = t("seg.left_out_hover", lang)
-    table["recommendation"] = label.map(recos)
-    return table.reset_index(drop=True), profile

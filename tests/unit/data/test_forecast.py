@@ -197,12 +197,8 @@ def test_horizon_outside_1_to_26_is_refused(bad):
 
 def test_series_from_the_tiny_store(tiny_store):
     ds = tiny_store.active_dataset().id
-    assert fc.level_codes(tiny_store, ds) == [
-        "national",
-        "region",
-        "department",
-        "center",
-    ]
+    # one region: its series is the national one, not offered twice
+    assert fc.level_codes(tiny_store, ds) == ["national", "department", "center"]
     dept = fc.load_series(tiny_store, ds, "department")
     got = dept.groupby(["series", "doc_type"])["requests"].sum().to_dict()
     assert got == {("D1", "A"): 52.0, ("D1", "B"): 10.0, ("D2", "A"): 60.0}
@@ -212,10 +208,12 @@ def test_series_from_the_tiny_store(tiny_store):
     assert national.values.tolist() == [[100.0, 12.0], [0.0, 10.0]]
     with pytest.raises(fc.ForecastError, match="unknown level 'commune'"):
         fc.load_series(tiny_store, ds, "commune")
+    with pytest.raises(fc.ForecastError, match="unknown level 'region'"):
+        fc.load_series(tiny_store, ds, "region")  # the national series already
     with pytest.raises(fc.ForecastError, match="unknown document types: PASS"):
-        fc.load_series(tiny_store, ds, "region", doc_types=["PASS"])
+        fc.load_series(tiny_store, ds, "department", doc_types=["PASS"])
     with pytest.raises(fc.ForecastError, match="needs at least"):
-        fc.forecast_level(tiny_store, ds, "region")
+        fc.forecast_level(tiny_store, ds, "department")
 
 
 def test_commune_shares_on_the_tiny_store(tiny_store):

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from dashapp.segmentation_tables import export_tables
 from data.indicators import POPULATION_INDICATORS
 from geo.segmentation import (
     UnknownPopulationError,
@@ -16,7 +17,7 @@ from geo.segmentation import (
     profile,
     segment,
 )
-from layouts.segmentation import export_tables, messages, profile_table
+from layouts.segmentation import messages, profile_table
 
 NAN = float("nan")
 
