@@ -18,6 +18,7 @@ from dashapp.api import PREFIX
 from dashapp.auth import PASSWORD, current_user, record, requires
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError, parse_id
+from dashapp.paths import url
 from data import exports, users
 from data.users import UserError
 from layouts import admin as lay
@@ -49,7 +50,7 @@ def render_account(search: str | None, lang: str, dataset_id):
     if user is None or not user.can("view"):
         return lay.refused_page(user, lang, "viewer")
     tokens = users.list_tokens(_store(), user)
-    return lay.account_page(user, tokens, lang, PASSWORD)
+    return lay.account_page(user, tokens, lang, url(PASSWORD))
 
 
 # -- users -------------------------------------------------------------------------------

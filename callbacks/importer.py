@@ -16,6 +16,7 @@ from dashapp.config import Config
 from dashapp.i18n import t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError, UnknownIdError, parse_id, shown_value
+from dashapp.paths import url
 from data.importers.boundaries import parse_level_names
 from data.importers.bundle import check_rate
 from data.store import StoreError
@@ -248,7 +249,7 @@ def run_import_job(
             0,
             dbc.Alert(
                 [t("imp.committed", lang, name=info.name, id=info.id), " ",
-                 dbc.Button(t("nav.map", lang), href="/", external_link=True,
+                 dbc.Button(t("nav.map", lang), href=url("/"), external_link=True,
                             size="sm", color="success")],
                 color="success", className="py-2", id="imp-committed",
             ),
@@ -288,7 +289,7 @@ def activate_dataset(n_clicks, dataset_id):
         lang = request_lang(current_config())
         set_props(ids.IMP_REPORT, {"children": bad_input_alert(exc, lang)})
         return no_update
-    return "/"
+    return url("/")
 
 
 def register(app) -> None:

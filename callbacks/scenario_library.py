@@ -14,6 +14,7 @@ from dashapp.auth import current_user, require, requires
 from dashapp.auth import record as record_event
 from dashapp.i18n import STRINGS, t
 from dashapp.parsing import BadInputError, parse_id
+from dashapp.paths import url as app_url
 from dashapp.share import share_url
 from data import exports
 from data.scenarios import (
@@ -72,7 +73,7 @@ def share_link(result, lang: str) -> list:
         return []
     if shown is None:
         return []
-    href = f"/scenarios?scenario={shown}"
+    href = app_url(f"/scenarios?scenario={shown}")
     parts = [
         html.Span(t("scn.share", lang) + " "),
         html.A(href, href=href, id="scn-share-link"),
@@ -218,7 +219,7 @@ def manage(
                     new_result = None
                 message = note(t("scn.deleted", lang, name=record.name))
             else:
-                href = f"/scenarios?scenario={parse_id(selected, 'scenario')}"
+                href = app_url(f"/scenarios?scenario={parse_id(selected, 'scenario')}")
         elif trigger == ids.SCN_UNDO and deleted is not None:
             picked = parse_id(deleted, "scenario")
             record = get_scenario(store, picked, include_deleted=True)

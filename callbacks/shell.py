@@ -12,6 +12,7 @@ from dashapp.auth import current_user, requires
 from dashapp.filters import areas_from_query, resolve
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
+from dashapp.paths import app_path
 from data.users import ROLES, allowed
 from layouts.catalogue import catalogue
 from layouts.messages import bad_input_alert
@@ -62,13 +63,14 @@ PAGES = {
 @requires("view")
 def render_page(pathname: str | None, search: str | None, lang: str, dataset_id):
     """Render the screen for the URL."""
-    page = PAGES.get(pathname or "/")
+    pathname = app_path(pathname)  # the browser's, with the proxy's prefix
+    page = PAGES.get(pathname)
     if page is None:
         return html.Div(
             t("page.not_found", lang), className="alert alert-secondary mt-3"
         )
     user = current_user()
-    right = page_right(pathname or "/")
+    right = page_right(pathname)
     if not user.can(right):
         roles = [r for r in ROLES if allowed(r, right)]
         return html.Div(

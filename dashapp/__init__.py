@@ -58,6 +58,7 @@ def root_layout(config: Config):
         bool(info and info.is_synthetic),
         current_user(),
         csrf_token() if flask.has_request_context() else "",
+        config.url_prefix,
     )
 
 
@@ -91,6 +92,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     from dashapp.bootstrap import prepare_store as prepare
     from dashapp.health import init_health
     from dashapp.logs import init_request_log
+    from dashapp.paths import app_path, url
 
     config = config or Config.from_env()
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -133,13 +135,21 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         server=server,
         title="Réseau des centres de service",
         assets_folder=str(PROJECT_ROOT / "assets"),
-        external_stylesheets=[BOOTSTRAP_CSS],
+        external_stylesheets=[config.url(BOOTSTRAP_CSS)],
+        # behind a proxy at /plan/: the browser asks for /plan/..., the
+        # middleware below hands the app the path without it
+        requests_pathname_prefix=config.url_prefix,
+        routes_pathname_prefix="/",
         suppress_callback_exceptions=True,
         compress=True,
         background_callback_manager=jobs,
         on_error=auth.on_callback_error,
     )
     app.layout = partial(root_layout, config)
+    if config.url_prefix != "/":
+        from dashapp.paths import PrefixMiddleware
+
+        server.wsgi_app = PrefixMiddleware(server.wsgi_app, config.url_prefix)
     # what auth.before_request checks a callback request against
     server.extensions["dash_callbacks"] = app.callback_map
 
@@ -152,14 +162,15 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     @server.route("/lang/<code>")
     def _set_lang(code: str):
         referrer = urlparse(flask.request.referrer or "")
-        back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+        back = app_path(referrer.path) + (f"?{referrer.query}" if referrer.query else "")
         same_host = referrer.netloc == flask.request.host
         target = flask.request.args.get("next") or (back if same_host else "/")
-        response = flask.redirect(auth.safe_next(target))
+        response = flask.redirect(url(auth.safe_next(target)))
         if code in LANGUAGES:
             response.set_cookie(
-                LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax"
-            )
+                LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                path=config.url_prefix,
+            )  # fmt: skip
         return response
 
     shell.register(app)

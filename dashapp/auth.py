@@ -37,6 +37,7 @@ from dashapp import ids
 from dashapp.config import Config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
+from dashapp.paths import url
 from data import users
 from data.store import AuditNote
 from data.users import Principal, UserError
@@ -307,14 +308,14 @@ def before_request():
     user = _load_user()
     if user is None:
         if _wants_json(path):
-            return _json_error(401, "sign in first", login=LOGIN)
+            return _json_error(401, "sign in first", login=url(LOGIN))
         back = quote(safe_next(flask.request.full_path), safe="/")
-        return flask.redirect(f"{LOGIN}?next={back}")
+        return flask.redirect(url(f"{LOGIN}?next={back}"))
     flask.g.user = user
     if user.must_change_password and path not in (PASSWORD, LOGOUT):
         if _wants_json(path):
-            return _json_error(403, "choose a new password first", url=PASSWORD)
-        return flask.redirect(PASSWORD)
+            return _json_error(403, "choose a new password first", url=url(PASSWORD))
+        return flask.redirect(url(PASSWORD))
     if _body_too_large():
         return _json_error(413, "request too large")
     if (
@@ -468,12 +469,13 @@ def check_every_callback_guarded(app: dash.Dash) -> None:
 PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title><link rel="stylesheet" href="/vendor/bootstrap.min.css">
+<title>{{ title }}</title><link rel="stylesheet" href="{{ root }}vendor/bootstrap.min.css">
+<link rel="icon" href="{{ root }}_favicon.ico">
 </head><body class="bg-light">
 <nav class="navbar navbar-dark bg-dark mb-4"><div class="container-fluid">
 <span class="navbar-brand">{{ app_title }}</span>
-<span><a class="btn btn-sm btn-outline-light" href="/lang/fr?next={{ here }}">FR</a>
-<a class="btn btn-sm btn-outline-light" href="/lang/en?next={{ here }}">EN</a></span>
+<span><a class="btn btn-sm btn-outline-light" href="{{ root }}lang/fr?next={{ here }}">FR</a>
+<a class="btn btn-sm btn-outline-light" href="{{ root }}lang/en?next={{ here }}">EN</a></span>
 </div></nav>
 <main class="container" style="max-width: 28rem">
 <h1 class="h4 mb-3">{{ title }}</h1>
@@ -510,6 +512,7 @@ def _form_page(lang: str, title_key: str, fields, submit_key: str, error=None,
         lang=lang,
         title=t(title_key, lang),
         app_title=t("app.title", lang),
+        root=url("/"),
         here=quote(safe_next(flask.request.full_path), safe="/"),
         intro=intro,
         error=error,
@@ -562,8 +565,8 @@ def login_view():
     flask.g.user = user
     record(store, "user.sign_in", user.username)
     if user.must_change_password:
-        return flask.redirect(PASSWORD)
-    return flask.redirect(target)
+        return flask.redirect(url(PASSWORD))
+    return flask.redirect(url(target))
 
 
 def logout_view():
@@ -571,7 +574,7 @@ def logout_view():
     lang = request_language()
     if flask.request.method == "POST" and _csrf_ok():
         flask.session.clear()
-        return flask.redirect(LOGIN)
+        return flask.redirect(url(LOGIN))
     return _form_page(lang, "auth.sign_out", [], "auth.sign_out")
 
 
@@ -617,7 +620,7 @@ def password_view():
         return page(t("auth.weak_password", lang, min=users.MIN_PASSWORD), 400)
     flask.session["epoch"] = users.session_epoch(store, user.id)
     record(store, "user.password", user.username)
-    return flask.redirect("/")
+    return flask.redirect(url("/"))
 
 
 def init_auth(server: flask.Flask, config: Config) -> None:
@@ -629,6 +632,7 @@ def init_auth(server: flask.Flask, config: Config) -> None:
         SESSION_COOKIE_NAME="dashapp_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_PATH=config.url_prefix,  # not sent to other apps of the host
         SESSION_COOKIE_SECURE=config.secure_cookies,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
         # only responses that change the session set its cookie: otherwise a callback

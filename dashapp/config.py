@@ -90,6 +90,10 @@ class Config:
         A running job's worker renews its lease in Redis every third of this
         (``DASHAPP_JOB_LEASE_S``, default 15 s); a lease left to expire means the
         worker died, and the user is told the job was lost.
+    url_prefix : str
+        Path the app is served under behind a reverse proxy
+        (``DASHAPP_URL_PREFIX``, e.g. ``/plan/``); ``/`` (default) at the root.
+        Every page, link, redirect, asset and API path starts with it.
     """
 
     data_dir: Path = field(default_factory=_default_data_dir)
@@ -117,6 +121,7 @@ class Config:
     shared_dir: Path | None = None
     worker_concurrency: int = 0
     job_lease_s: int = 15
+    url_prefix: str = "/"
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -139,6 +144,7 @@ class Config:
             raise ValueError(
                 f"job_lease_s should be in 2..3600, got {self.job_lease_s!r}"
             )
+        object.__setattr__(self, "url_prefix", normalize_prefix(self.url_prefix))
         if self.shared_dir is not None:
             object.__setattr__(self, "shared_dir", Path(self.shared_dir))
         if not self.database_url:
@@ -156,6 +162,18 @@ class Config:
         """Folder shared by every web server and worker (``shared_dir`` or
         ``data_dir``)."""
         return self.shared_dir if self.shared_dir is not None else self.data_dir
+
+    def url(self, path: str) -> str:
+        """``path`` (absolute, from the app's root) under :attr:`url_prefix`.
+
+        Examples
+        --------
+        >>> Config(url_prefix="/plan").url("/scenarios")
+        '/plan/scenarios'
+        >>> Config().url("/scenarios")
+        '/scenarios'
+        """
+        return self.url_prefix + path.lstrip("/")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
@@ -188,6 +206,7 @@ class Config:
             "shared_dir": "DASHAPP_SHARED_DIR",
             "worker_concurrency": "DASHAPP_WORKER_CONCURRENCY",
             "job_lease_s": "DASHAPP_JOB_LEASE_S",
+            "url_prefix": "DASHAPP_URL_PREFIX",
         }
         for name, var in mapping.items():
             if env.get(var):
@@ -221,3 +240,31 @@ class Config:
         """Return a copy with ``changes`` applied."""
         return replace(self, **changes)
 
+
+_PREFIX_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/"
+)
+
+
+def normalize_prefix(prefix: str) -> str:
+    """``prefix`` as ``/a/b/`` (one leading and one trailing slash), or ``/``.
+
+    Raises
+    ------
+    ValueError
+        A prefix with characters a URL path would need escaped, or with ``.``
+        or ``..`` segments.
+
+    Examples
+    --------
+    >>> normalize_prefix("plan"), normalize_prefix("/plan/"), normalize_prefix("")
+    ('/plan/', '/plan/', '/')
+    """
+    text = str(prefix or "").strip()
+    parts = [p for p in text.split("/") if p]
+    if not set(text) <= _PREFIX_CHARS or any(p in (".", "..") for p in parts):
+        raise ValueError(
+            f"url_prefix should be a plain path such as /plan/, got {prefix!r} "
+            "(check DASHAPP_URL_PREFIX)"
+        )
+    return "/" + "".join(f"{p}/" for p in parts)

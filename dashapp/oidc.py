@@ -33,6 +33,7 @@ from joserfc.errors import JoseError
 from dashapp import auth
 from dashapp.config import Config
 from dashapp.i18n import t
+from dashapp.paths import url
 from data import users
 from data.users import Principal, UserError
 
@@ -257,7 +258,7 @@ def _lang() -> str:
 def _refused(exc: SignInRefusedError, target: str):
     log.warning("single sign-on refused: %s", exc)
     flask.flash(t(exc.key, _lang()), "sign-in")
-    return flask.redirect(f"{auth.LOGIN}?next={quote(target, safe='/')}")
+    return flask.redirect(url(f"{auth.LOGIN}?next={quote(target, safe='/')}"))
 
 
 def start_view():
@@ -301,8 +302,8 @@ def callback_view():
         auth.record(store, "user.create", user.username, role=user.role, via="oidc")
     auth.record(store, "user.sign_in_oidc", user.username, subject=claims["sub"])
     if user.must_change_password:
-        return flask.redirect(auth.PASSWORD)
-    return flask.redirect(target)
+        return flask.redirect(url(auth.PASSWORD))
+    return flask.redirect(url(target))
 
 
 def _sign_in_button() -> dict[str, str]:
@@ -311,7 +312,7 @@ def _sign_in_button() -> dict[str, str]:
         return {}
     target = auth.safe_next(flask.request.args.get("next"))
     return {
-        "sso_url": f"{START}?next={quote(target, safe='/')}",
+        "sso_url": url(f"{START}?next={quote(target, safe='/')}"),
         "sso_label": t("auth.sso", _lang()),
     }
 

@@ -26,7 +26,7 @@ PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>{{ name }}</title><link rel="stylesheet" href="/vendor/bootstrap.min.css">
+<title>{{ name }}</title><link rel="stylesheet" href="{{ css }}">
 <script src="{{ plotly_js }}"></script></head><body>
 <nav class="navbar navbar-dark bg-dark mb-3"><div class="container-fluid">
 <span class="navbar-brand">{{ app_title }}</span>
@@ -58,7 +58,7 @@ def share_url(config: Config, store, scenario_id: int, *, renew: bool = False) -
     """The read-only link of a scenario (a new one, revoking older, if ``renew``)."""
     nonce = share_nonce(store, scenario_id, renew=renew)
     token = share_serializer(secret_key(config)).dumps([int(scenario_id), nonce])
-    return f"/share/{token}"
+    return config.url(f"/share/{token}")
 
 
 def _kpi_rows(record, lang: str) -> list[tuple[str, str, str]]:
@@ -127,7 +127,8 @@ def share_view(token: str):
             author=record.author or "-",
             when=f"{record.updated_at:%Y-%m-%d %H:%M}",
         ),
-        plotly_js=PLOTLY_JS,
+        plotly_js=config.url(PLOTLY_JS),
+        css=config.url("/vendor/bootstrap.min.css"),
         kpis=rows,
         changes=changes,
         h_kpi=t("share.kpi", lang),

@@ -44,7 +44,9 @@ def hide_ids(tree, hidden: tuple[str, ...]):
     return tree
 
 
-def user_menu(lang: str, user: Principal | None, csrf: str) -> html.Div | None:
+def user_menu(
+    lang: str, user: Principal | None, csrf: str, root: str = "/"
+) -> html.Div | None:
     """Who is signed in (a link to their account) and a sign-out button."""
     if user is None:
         return None
@@ -60,7 +62,7 @@ def user_menu(lang: str, user: Principal | None, csrf: str) -> html.Div | None:
                         className="ms-1",
                     ),
                 ],
-                href="/compte",
+                href=f"{root}compte",
                 title=t(
                     "auth.signed_in_as", lang, name=user.full_name or user.username
                 ),
@@ -77,7 +79,7 @@ def user_menu(lang: str, user: Principal | None, csrf: str) -> html.Div | None:
                         id="sign-out",
                     ),
                 ],
-                action="/logout",
+                action=f"{root}logout",
                 method="POST",
                 className="m-0",
             ),
@@ -92,6 +94,7 @@ def navbar(
     synthetic: bool,
     user: Principal | None = None,
     csrf: str = "",
+    root: str = "/",
 ) -> dbc.Navbar:
     """Top bar: title, dataset, the screens this user may open, account, FR/EN."""
     badge = (
@@ -112,7 +115,7 @@ def navbar(
                 [
                     dbc.Button(
                         "FR",
-                        href="/lang/fr",
+                        href=f"{root}lang/fr",
                         external_link=True,
                         size="sm",
                         color="light",
@@ -121,7 +124,7 @@ def navbar(
                     ),
                     dbc.Button(
                         "EN",
-                        href="/lang/en",
+                        href=f"{root}lang/en",
                         external_link=True,
                         size="sm",
                         color="light",
@@ -153,14 +156,14 @@ def navbar(
                     ],
                     className="d-flex align-items-center me-auto",
                 ),
-                user_menu(lang, user, csrf),
+                user_menu(lang, user, csrf, root),
                 switch,
                 # the screens on a row of their own, under the title and account
                 dbc.Nav(
                     [
                         dbc.NavLink(
                             t(key, lang),
-                            href=path,
+                            href=root + path.lstrip("/"),
                             active="exact",
                             className="text-nowrap py-1",
                         )
@@ -187,14 +190,18 @@ def shell(
     synthetic: bool,
     user: Principal | None = None,
     csrf: str = "",
+    root: str = "/",
 ) -> html.Div:
-    """Root layout: shared stores, navbar, alerts and the page container."""
+    """Root layout: shared stores, navbar, alerts and the page container.
+
+    ``root`` is the app's URL prefix (``/plan/`` behind a proxy), every link's start.
+    """
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh="callback-nav"),
             dcc.Store(id=ids.LANG, data=lang),
             dcc.Store(id=ids.DATASET, data=dataset_id),
-            navbar(lang, dataset_name, synthetic, user, csrf),
+            navbar(lang, dataset_name, synthetic, user, csrf, root),
             dbc.Container([html.Div(id=ids.ALERTS), html.Div(id=ids.PAGE)], fluid=True),
         ]
     )

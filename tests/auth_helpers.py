@@ -48,13 +48,17 @@ def signed_in_client(app, role: str = "admin", username: str | None = None):
 
 
 def browser_sign_in(dash_duo, app, role: str = "admin", path: str = "/") -> None:
-    """Start ``app`` for dash_duo, sign in through the form, open ``path``."""
+    """Start ``app`` for dash_duo, sign in through the form, open ``path``.
+
+    Under a URL prefix (``/plan/``), the server URL the tests build on ends with it.
+    """
     from dashapp import services
 
-    store = services.get_store(app.server.config["DASHAPP"].database_url)
+    config = app.server.config["DASHAPP"]
+    store = services.get_store(config.database_url)
     user = ensure_user(store, role)
     dash_duo.start_server(app, navigate=False)
-    base = dash_duo.server.url.rstrip("/")
+    base = dash_duo.server.url.rstrip("/") + config.url_prefix.rstrip("/")
     dash_duo.driver.get(base + "/login")
     dash_duo.wait_for_element("#username").send_keys(user.username)
     dash_duo.find_element("#password").send_keys(PASSWORD)
