@@ -25,6 +25,7 @@ from data.scenarios import (
 from layouts import figures
 from layouts.messages import bad_input_alert
 from layouts.scenarios import (
+    NUMBER_FIELDS,
     centers_grid,
     communes_grid,
     invalid_alert,
@@ -33,7 +34,7 @@ from layouts.scenarios import (
     status_labels,
 )
 from optimization.scenario import NoDemandError, ScenarioError
-from optimization.whatif import WhatIf
+from optimization.whatif import PanelError, WhatIf
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,18 @@ def run_optimisation(config: Config, set_progress, n_clicks, panel: dict, datase
         set_progress("")
     record = save_run(config, ws.dataset_id, whatif, run.spec, result, lang)
     return {"id": record.id}, status_alert(result.report, lang)
+
+
+@requires("view")
+def mark_invalid(*values):
+    """Flag each number field whose value the engine cannot use (none is replaced)."""
+    panel = dict(zip(NUMBER_FIELDS, values, strict=True))
+    try:
+        WhatIf.from_panel(panel)
+    except PanelError as exc:
+        bad = {p.field for p in exc.problems}
+        return [field in bad for field in NUMBER_FIELDS]
+    return [False] * len(NUMBER_FIELDS)
 
 
 def _failed(reason: str, lang: str) -> dbc.Alert:
@@ -205,6 +218,10 @@ def register(app) -> None:
         interval=300,  # poll the job every 0.3 s: the result shows sooner
         prevent_initial_call=True,
     )(with_config(run_optimisation, config))
+    app.callback(
+        [Output(id_, "invalid") for id_, _ in NUMBER_FIELDS.values()],
+        [Input(id_, "value") for id_, _ in NUMBER_FIELDS.values()],
+    )(mark_invalid)
     app.callback(
         Output(ids.SCN_DELTAS, "children"),
         Output(ids.SCN_CENTERS_GRID, "children"),

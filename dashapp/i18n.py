@@ -1398,6 +1398,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Paramètres invalides : {reason}",
         "en": "Invalid parameters: {reason}",
     },
+    "scn.problems": {
+        "fr": "Rien n'a été calculé : corrigez ces paramètres.",
+        "en": "Nothing was run: correct these parameters.",
+    },
+    "scn.problem.empty": {
+        "fr": "{field} : valeur vide ou illisible",
+        "en": "{field}: empty or unreadable value",
+    },
+    "scn.problem.range": {
+        "fr": "{field} : {value} n'est pas entre {low} et {high}",
+        "en": "{field}: {value} is not between {low} and {high}",
+    },
+    "scn.problem.invalid": {
+        "fr": "{field} : valeur non valable ({value})",
+        "en": "{field}: invalid value ({value})",
+    },
+    "scn.field_invalid": {
+        "fr": "Valeur vide ou hors limites : le calcul ne sera pas lancé.",
+        "en": "Empty or out-of-range value: nothing will be run.",
+    },
     "scn.centers_table": {"fr": "Centres et sites", "en": "Centers and sites"},
     "scn.communes_table": {"fr": "Communes", "en": "Communes"},
     "scn.col.site": {"fr": "Site", "en": "Site"},

@@ -46,6 +46,39 @@ KPI_ROWS = (
 )
 
 
+# Number fields of the panel: WhatIf field -> (input id, label key). Their
+# ``invalid`` flag follows the panel (callbacks.scenario_run.mark_invalid).
+NUMBER_FIELDS = {
+    "new_centers": (ids.SCN_NEW, "scn.new_centers"),
+    "budget": (ids.SCN_BUDGET, "scn.budget"),
+    "closing_cost": (ids.SCN_CLOSING_COST, "scn.closing_cost"),
+    "module_size": (ids.SCN_MODULE_SIZE, "scn.module_size"),
+    "module_cost": (ids.SCN_MODULE_COST, "scn.module_cost"),
+    "radius_km": (ids.SCN_RADIUS, "scn.radius"),
+    "time_limit_s": (ids.SCN_TIME_LIMIT, "scn.time_limit"),
+    "growth_pct": (ids.SCN_GROWTH, "scn.growth"),
+    "years": (ids.SCN_YEARS, "scn.years"),
+    "forecast_weeks": (ids.SCN_FORECAST_WEEKS, "scn.forecast_weeks"),
+    "capacity_change_pct": (ids.SCN_CAPACITY, "scn.capacity_change"),
+    "min_coverage_pct": (ids.SCN_MIN_COVERAGE, "scn.min_coverage"),
+    "max_distance_km": (ids.SCN_MAX_DISTANCE, "scn.max_distance"),
+}
+_OTHER_LABELS = {
+    "objective": "scn.objective",
+    "demand_source": "scn.demand_source",
+    "period_start": "scn.period",
+    "period_end": "scn.period",
+}
+
+
+def field_label(field: str, lang: str) -> str:
+    """The panel's label of a WhatIf field (``growth_by_doc_pct[CNI]`` too)."""
+    if field.startswith("growth_by_doc_pct["):
+        return f"{t('scn.growth_by_doc', lang)} {field[len('growth_by_doc_pct[') : -1]}"
+    key = NUMBER_FIELDS.get(field, (None, _OTHER_LABELS.get(field)))[1]
+    return t(key, lang) if key else field
+
+
 def _number(id_, value, label, lang, **kw):
     return html.Div(
         [
@@ -53,6 +86,7 @@ def _number(id_, value, label, lang, **kw):
             dbc.Input(
                 id=id_, type="number", value=value, size="sm", debounce=True, **kw
             ),
+            dbc.FormFeedback(t("scn.field_invalid", lang), type="invalid"),
         ],
         className="mb-2",
     )
@@ -293,8 +327,31 @@ def parameter_panel(
 
 
 def invalid_alert(exc: Exception, lang: str) -> dbc.Alert:
-    """A what-if that cannot be planned, with the reason (the values named)."""
-    return dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")
+    """A what-if that cannot be planned, with the reason (the fields named).
+
+    A :class:`optimization.whatif.PanelError` lists each field by its label,
+    with the value sent and what is expected; nothing was run.
+    """
+    problems = getattr(exc, "problems", None)
+    if not problems:
+        return dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")
+    items = []
+    for p in problems:
+        label = field_label(p.field, lang)
+        if p.reason == "range":
+            low, high = (fmt(x, 0 if x == int(x) else 1, lang) for x in (p.low, p.high))
+            text = t("scn.problem.range", lang, field=label, value=p.value, low=low,
+                     high=high)  # fmt: skip
+        elif p.reason == "empty":
+            text = t("scn.problem.empty", lang, field=label)
+        else:
+            text = t("scn.problem.invalid", lang, field=label, value=p.value)
+        items.append(html.Li(text))
+    return dbc.Alert(
+        [html.Div(t("scn.problems", lang)), html.Ul(items, className="mb-0")],
+        color="warning",
+        id="scn-invalid-fields",
+    )
 
 
 def no_demand_alert(exc, lang: str, **kwargs) -> dbc.Alert:

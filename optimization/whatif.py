@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,56 @@ OBJECTIVES = {
     "rebalance": "reallocation",
 }
 SITE_STATES = ("locked", "closed", "forbidden")
+# Fields the planner may leave empty (no budget, no module, no equity rule...).
+OPTIONAL = frozenset(
+    {
+        "budget",
+        "module_size",
+        "min_coverage_pct",
+        "max_distance_km",
+        "period_start",
+        "period_end",
+        "doc_types",
+        "growth_by_doc_pct",
+        "allow_closures",
+        "capacitated",
+    }
+)
+
+
+class Problem(NamedTuple):
+    """A panel value the engine cannot use: which field, what was sent, why.
+
+    ``reason`` is ``'empty'`` (a required field left empty, or a number the
+    browser refused to send), ``'range'`` (``low``..``high``) or ``'invalid'``.
+    """
+
+    field: str
+    value: Any
+    reason: str
+    low: float | None = None
+    high: float | None = None
+    message: str = ""
+
+    def __str__(self) -> str:
+        if self.message:
+            return self.message
+        if self.reason == "empty":
+            return f"{self.field} is empty"
+        if self.reason == "range":
+            return (
+                f"{self.field} should be between {self.low:g} and {self.high:g}, "
+                f"got {self.value!r}"
+            )
+        return f"{self.field}: invalid value {self.value!r}"
+
+
+class PanelError(ScenarioError):
+    """The panel holds values the engine cannot use; ``problems`` names each."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(map(str, self.problems)))
 
 
 @dataclass(frozen=True)
@@ -119,9 +169,16 @@ class WhatIf:
     added: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        problems = []
+        problems: list[Problem] = []
         if self.demand_source not in ("today", "forecast"):
-            problems.append("demand_source should be 'today' or 'forecast'")
+            problems.append(
+                Problem(
+                    "demand_source",
+                    self.demand_source,
+                    "invalid",
+                    message="demand_source should be 'today' or 'forecast'",
+                )
+            )
         try:
             start = (
                 None
@@ -134,14 +191,33 @@ class WhatIf:
                 else dt.date.fromisoformat(str(self.period_end)[:10])
             )
             if start and end and start > end:
-                problems.append(f"period starts after it ends ({start} > {end})")
+                problems.append(
+                    Problem(
+                        "period_start",
+                        f"{start} > {end}",
+                        "invalid",
+                        message=f"period starts after it ends ({start} > {end})",
+                    )
+                )
         except ValueError:
             problems.append(
-                f"period should be ISO dates, got {self.period_start!r} "
-                f"to {self.period_end!r}"
+                Problem(
+                    "period_start",
+                    f"{self.period_start} - {self.period_end}",
+                    "invalid",
+                    message=f"period should be ISO dates, got {self.period_start!r} "
+                    f"to {self.period_end!r}",
+                )
             )
         if self.objective not in OBJECTIVES:
-            problems.append(f"objective should be one of {list(OBJECTIVES)}")
+            problems.append(
+                Problem(
+                    "objective",
+                    self.objective,
+                    "invalid",
+                    message=f"objective should be one of {list(OBJECTIVES)}",
+                )
+            )
         checks = [
             ("new_centers", self.new_centers, 0, 500),
             ("radius_km", self.radius_km, 0.1, 1000),
@@ -171,14 +247,19 @@ class WhatIf:
             except (TypeError, ValueError):
                 ok = False
             if not ok:
-                problems.append(
-                    f"{name} should be between {lo:g} and {hi:g}, got {value!r}"
-                )
+                problems.append(Problem(name, value, "range", lo, hi))
         bad_states = {k: v for k, v in self.sites.items() if v not in SITE_STATES}
         if bad_states:
-            problems.append(f"unknown site states {bad_states}")
+            problems.append(
+                Problem(
+                    "sites",
+                    bad_states,
+                    "invalid",
+                    message=f"unknown site states {bad_states}",
+                )
+            )
         if problems:
-            raise ScenarioError("; ".join(problems))
+            raise PanelError(problems)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able parameters (to save, share or reload the scenario)."""
@@ -204,25 +285,39 @@ class WhatIf:
     def from_panel(cls, panel: Mapping[str, Any]) -> WhatIf:
         """Read the scenario panel's values, as the browser sends them.
 
-        ``panel`` is keyed by field name; an empty value (``None`` or ``""``)
-        takes the field's default, so every default is defined here only. Two
+        ``panel`` is keyed by field name. An empty value (``None`` or ``""``) is
+        a problem unless the field is optional (:data:`OPTIONAL`): a number input
+        sends ``None`` for what it cannot read or for a value below its minimum,
+        and running with the default instead would run and save what the planner
+        did not ask for. A field missing from ``panel`` takes its default. Two
         keys differ from the fields: ``growth_by_doc_pct`` is ``{"values": [...],
         "ids": [...]}`` (one input per document type, whose id is
         ``{"index": code}``), and ``map_choices`` is the map's ``{"sites": {...},
-        "added": [...]}``. Every value is then checked as usual
-        (:class:`ScenarioError` names the bad ones).
+        "added": [...]}``. Every value is then checked as usual; all problems
+        are raised together as :class:`PanelError` (``problems``: field, value,
+        reason), nothing is replaced.
 
         Examples
         --------
-        >>> w = WhatIf.from_panel({"objective": "coverage", "new_centers": None,
+        >>> w = WhatIf.from_panel({"objective": "coverage", "new_centers": 2,
         ...                        "map_choices": {"sites": {"S1": "closed"}}})
         >>> w.objective, w.new_centers, w.sites
-        ('coverage', 3, {'S1': 'closed'})
+        ('coverage', 2, {'S1': 'closed'})
+        >>> try:
+        ...     WhatIf.from_panel({"radius_km": None, "new_centers": -1})
+        ... except PanelError as exc:
+        ...     [(p.field, p.reason) for p in exc.problems]
+        [('radius_km', 'empty'), ('new_centers', 'range')]
         """
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(panel) - names - {"map_choices"}
         if unknown:
             raise ScenarioError(f"unknown scenario parameters {sorted(unknown)}")
+        empty = [
+            Problem(k, v, "empty")
+            for k, v in panel.items()
+            if k in names and k not in OPTIONAL and (v is None or v == "")
+        ]
         values = {
             k: v for k, v in panel.items() if k in names and v is not None and v != ""
         }
@@ -248,7 +343,13 @@ class WhatIf:
             )
         values["sites"] = dict(choices.get("sites", {}))
         values["added"] = tuple(choices.get("added", []))
-        return cls(**values)
+        try:
+            whatif = cls(**values)  # the empty fields at their defaults, checked
+        except PanelError as exc:
+            raise PanelError([*empty, *exc.problems]) from None
+        if empty:
+            raise PanelError(empty)
+        return whatif
 
 
 def _growth_by_doc(inputs: Any) -> dict[str, Any]:

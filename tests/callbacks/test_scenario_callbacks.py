@@ -26,13 +26,7 @@ def _panel(**changes) -> dict:
     }
 
 
-@pytest.fixture
-def demo_app(demo_copy):
-    """Runs save scenarios: each test gets its own copy of the demo store."""
-    from dashapp import create_app
-    from dashapp.config import Config
-
-    return create_app(Config(data_dir=demo_copy))
+pytestmark = pytest.mark.writes_demo  # runs save scenarios
 
 
 @pytest.fixture
@@ -65,7 +59,48 @@ def test_invalid_parameters_give_a_message_not_an_error(call, dataset_id):
         dataset_id,
         "fr",
     )
-    assert "new_centers" in str(out[2]) and "growth_pct" in str(out[2])
+    assert "Nouveaux centres" in str(out[2]) and "Croissance" in str(out[2])
+
+
+@pytest.mark.parametrize(
+    ("changes", "label"),
+    [
+        ({"radius_km": -5}, "Rayon R (km) : -5 n'est pas entre 0,1 et 1"),
+        ({"radius_km": None}, "Rayon R (km) : valeur vide"),  # what the browser sends
+        ({"radius_km": 0}, "Rayon R (km) : 0 n'est pas entre"),
+        ({"new_centers": -1}, "Nouveaux centres : -1 n'est pas entre 0 et 500"),
+        ({"time_limit_s": 99999}, "Temps max. (s) : 99999 n'est pas entre 1 et 3"),
+        ({"new_centers": ""}, "Nouveaux centres : valeur vide"),
+    ],
+)
+def test_unusable_values_are_named_and_nothing_runs(
+    call, demo_app, dataset_id, changes, label
+):
+    config = demo_app.server.config["DASHAPP"]
+    store = services.get_store(config.database_url)
+    before = len(list_scenarios(store))
+    result, status = call(
+        run_cb.run_optimisation,
+        config,
+        lambda _: None,
+        1,
+        _panel(**changes),
+        dataset_id,
+        "fr",
+    )
+    assert result is None and label in str(status)
+    assert "Rien n'a été calculé" in str(status)
+    assert len(list_scenarios(store)) == before  # no default ran in its place
+
+
+def test_unusable_fields_are_flagged_beside_the_field(call):
+    from layouts.scenarios import NUMBER_FIELDS
+
+    values = {**_panel(radius_km=-5, time_limit_s=None)}
+    flags = call(run_cb.mark_invalid, *(values[f] for f in NUMBER_FIELDS))
+    flagged = {f for f, bad in zip(NUMBER_FIELDS, flags, strict=True) if bad}
+    assert flagged == {"radius_km", "time_limit_s"}
+    assert not any(call(run_cb.mark_invalid, *(_panel()[f] for f in NUMBER_FIELDS)))
 
 
 def test_map_clicks_cycle_site_states_and_add_sites(call, dataset_id):
@@ -148,6 +183,8 @@ def test_run_saves_the_scenario_and_shows_the_result(call, demo_app, dataset_id)
     assert "optimal" in str(status) and progress[-1] == ""
     record = get_scenario(services.get_store(config.database_url), result["id"])
     assert record.status == "optimal" and record.params["whatif"]["new_centers"] == 2
+    # what is saved is exactly what ran: the panel's values, none replaced
+    assert record.params["whatif"] == WhatIf.from_panel(_panel()).to_dict()
     assert (record.centers["status"] == "opened").sum() == 2
     deltas, centers, communes = call(run_cb.show_result, result, None, "fr", dataset_id)
     assert "Proposition" in str(deltas)

@@ -188,3 +188,39 @@ def test_period_is_checked():
         WhatIf(period_start="2026-06-01", period_end="2026-01-05")
     with pytest.raises(ScenarioError, match="period should be ISO dates"):
         WhatIf(period_start="yesterday")
+
+
+@pytest.mark.parametrize(
+    ("panel", "expected"),
+    [
+        ({"radius_km": -5}, [("radius_km", -5, "range")]),
+        ({"radius_km": 0}, [("radius_km", 0, "range")]),
+        ({"radius_km": None}, [("radius_km", None, "empty")]),
+        (
+            {"new_centers": -2, "time_limit_s": 0},
+            [("new_centers", -2, "range"), ("time_limit_s", 0, "range")],
+        ),
+        (
+            {"time_limit_s": "", "forecast_weeks": 40},
+            [("time_limit_s", "", "empty"), ("forecast_weeks", 40, "range")],
+        ),
+    ],
+)
+def test_panel_values_are_never_replaced_but_named(panel, expected):
+    from optimization.whatif import PanelError
+
+    with pytest.raises(PanelError) as info:
+        WhatIf.from_panel(panel)
+    assert [(p.field, p.value, p.reason) for p in info.value.problems] == expected
+
+
+def test_optional_fields_may_be_left_empty():
+    w = WhatIf.from_panel(
+        {"budget": None, "module_size": "", "max_distance_km": None, "radius_km": 7}
+    )
+    assert (w.budget, w.module_size, w.max_distance_km, w.radius_km) == (
+        None,
+        None,
+        None,
+        7,
+    )
