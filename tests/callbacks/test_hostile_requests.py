@@ -474,6 +474,7 @@ TRIGGERS = {
     scenario_plan.draw_map: prop(ids.SCN_VIEW, "value"),
     scenario_run.run_optimisation: prop(ids.SCN_RUN, "n_clicks"),
     scenario_run.show_result: prop(ids.SCN_RESULT, "data"),
+    scenario_run.mark_invalid: prop(ids.SCN_RADIUS, "value"),
     scenario_library.manage: prop(ids.SCN_DELETE_CONFIRM, "submit_n_clicks"),
     scenario_library.refresh_lists: prop(ids.SCN_RESULT, "data"),
     scenario_library.whatif_values: prop(ids.SCN_NEW, "value"),
