@@ -13,9 +13,10 @@ import flask
 from dash import ALL, Input, Output, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
-from dashapp import current_config, ids, services
+from dashapp import ids, services
 from dashapp.api import PREFIX
 from dashapp.auth import PASSWORD, current_user, record, requires
+from dashapp.context import current_config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError, parse_id
 from dashapp.paths import url

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from dashapp import current_config, forecasting, ids, services
+from dashapp import forecasting, ids, services
 from dashapp.auth import requires
 from dashapp.config import Config
+from dashapp.context import current_config
 from dashapp.i18n import t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError

@@ -9,10 +9,11 @@ import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, ctx, no_update, set_props
 from dash.exceptions import PreventUpdate
 
-from dashapp import current_config, ids, importing, request_lang, services
+from dashapp import ids, importing, services
 from dashapp import uploads as uploads_mod
 from dashapp.auth import audit_note, current_user, record, requires
 from dashapp.config import Config
+from dashapp.context import current_config, request_lang
 from dashapp.i18n import t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError, UnknownIdError, parse_id, shown_value

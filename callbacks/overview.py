@@ -6,8 +6,9 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, Patch, State, ctx, no_update
 
-from dashapp import current_config, ids, map_service, services
+from dashapp import ids, map_service, services
 from dashapp.auth import requires
+from dashapp.context import current_config
 from dashapp.filters import area_path, cascade_areas, resolve
 from dashapp.i18n import t
 from data import views

@@ -6,8 +6,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, no_update, set_props
 
 from callbacks.scenario_library import store_error
-from dashapp import current_config, ids, services
+from dashapp import ids, services
 from dashapp.auth import requires
+from dashapp.context import current_config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError, parse_ids
 from data import exports

@@ -9,9 +9,10 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.scenarios import panel, result_id
-from dashapp import current_config, ids, services
+from dashapp import ids, services
 from dashapp.auth import current_user, require, requires
 from dashapp.auth import record as record_event
+from dashapp.context import current_config
 from dashapp.i18n import STRINGS, t
 from dashapp.parsing import BadInputError, parse_id
 from dashapp.paths import url as app_url

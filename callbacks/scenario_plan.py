@@ -5,8 +5,9 @@ from __future__ import annotations
 from dash import Input, Output, html, no_update
 
 from callbacks.scenarios import context_states, panel, result_record
-from dashapp import current_config, ids, services
+from dashapp import ids, services
 from dashapp.auth import requires
+from dashapp.context import current_config
 from dashapp.forecasting import whatif_forecast
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError

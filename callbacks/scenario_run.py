@@ -9,10 +9,11 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html
 
 from callbacks.scenarios import context_states, panel, result_id, result_record
-from dashapp import current_config, ids, services
+from dashapp import ids, services
 from dashapp.auth import current_user, requires
 from dashapp.auth import record as record_event
 from dashapp.config import Config
+from dashapp.context import current_config
 from dashapp.forecasting import whatif_forecast
 from dashapp.i18n import t
 from dashapp.jobs import with_config

@@ -13,9 +13,10 @@ from urllib.parse import parse_qs
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
-from dashapp import current_config, ids, services
+from dashapp import ids, services
 from dashapp.auth import current_user, requires
 from dashapp.config import Config
+from dashapp.context import current_config
 from dashapp.i18n import t
 from dashapp.parsing import BadIdError, BadInputError, parse_id
 from data import planning, views

@@ -7,10 +7,11 @@ import io
 
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
-from dashapp import current_config, ids, services
+from dashapp import ids, services
 from dashapp import segmentation_service as seg_service
 from dashapp import segmentation_tables as seg_tables
 from dashapp.auth import record, requires
+from dashapp.context import current_config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
 from data import exports

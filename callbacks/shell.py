@@ -7,8 +7,9 @@ from urllib.parse import parse_qs
 from dash import Input, Output, State, html
 
 from callbacks import admin, forecast, importer, scenarios, segmentation
-from dashapp import current_config, ids, services
+from dashapp import ids, services
 from dashapp.auth import current_user, requires
+from dashapp.context import current_config
 from dashapp.filters import areas_from_query, resolve
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError

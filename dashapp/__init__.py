@@ -1,35 +1,22 @@
-"""Dash wiring: ``create_app(config)`` builds one app instance."""
+"""Dash wiring: ``create_app(config)`` builds one app instance.
+
+Importing the package is light (no Dash, Flask or cache): layouts import
+``dashapp.ids`` and ``dashapp.i18n``, and ``create_app`` loads the rest.
+"""
 
 from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import dash
-import dash_bootstrap_components  # noqa: F401  (registers the component library)
-import flask
-from dash import Dash
+from dashapp.config import LANG_COOKIE, LANGUAGES, PROJECT_ROOT, Config
 
-from dashapp.cache import cache, cache_config
-from dashapp.config import LANGUAGES, PROJECT_ROOT, Config
-from dashapp.jobs import make_background_manager
+if TYPE_CHECKING:
+    from dash import Dash
 
-LANG_COOKIE = "dashapp_lang"
 BOOTSTRAP_CSS = "/vendor/bootstrap.min.css"
-
-
-def current_config() -> Config:
-    """Settings of the app serving the current request."""
-    return flask.current_app.config["DASHAPP"]
-
-
-def request_lang(config: Config) -> str:
-    """Language of the current request: cookie, then the configured default."""
-    lang = (
-        flask.request.cookies.get(LANG_COOKIE) if flask.has_request_context() else None
-    )
-    return lang if lang in LANGUAGES else config.lang
 
 
 def _bootstrap_css_path() -> Path:
@@ -43,7 +30,10 @@ def _bootstrap_css_path() -> Path:
 
 def root_layout(config: Config):
     """Layout served on each page load (the language can differ per visitor)."""
+    import flask
+
     from dashapp import services
+    from dashapp.context import request_lang
     from layouts.shell import shell
 
     lang = request_lang(config)
@@ -74,6 +64,10 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         store is empty (:func:`dashapp.bootstrap.prepare_store`); ``False`` when the
         process that forks the workers did it already.
     """
+    import dash_bootstrap_components  # noqa: F401  (registers the component library)
+    import flask
+    from dash import Dash
+
     from callbacks import (
         admin,
         forecast,
@@ -90,7 +84,9 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     )
     from dashapp import auth, share
     from dashapp.bootstrap import prepare_store as prepare
+    from dashapp.cache import cache, cache_config
     from dashapp.health import init_health
+    from dashapp.jobs import make_background_manager
     from dashapp.logs import init_request_log
     from dashapp.paths import app_path, url
 
@@ -189,4 +185,4 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     return app
 
 
-__all__ = ["Config", "create_app", "current_config", "dash"]
+__all__ = ["LANG_COOKIE", "Config", "create_app"]

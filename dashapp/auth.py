@@ -439,7 +439,7 @@ def on_callback_error(err: Exception):
 
 
 def request_language() -> str:
-    from dashapp import request_lang
+    from dashapp.context import request_lang
 
     config = (
         flask.current_app.config["DASHAPP"]

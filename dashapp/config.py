@@ -13,6 +13,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "en")
+LANG_COOKIE = "dashapp_lang"  # the visitor's choice of language
 
 
 def _default_data_dir() -> Path:

@@ -250,7 +250,7 @@ def local_user(store, claims: dict[str, Any], config: Config) -> tuple[Principal
 
 # -- routes ---------------------------------------------------------------------------
 def _lang() -> str:
-    from dashapp import request_lang
+    from dashapp.context import request_lang
 
     return request_lang(flask.current_app.config["DASHAPP"])
 
