@@ -1342,10 +1342,25 @@ STRINGS: dict[str, dict[str, str]] = {
     "scn.as_set": {"fr": "Tel que réglé", "en": "As set"},
     "scn.proposal": {"fr": "Proposition", "en": "Proposal"},
     "scn.kpi.mean_distance": {
-        "fr": "Distance moyenne (km)",
-        "en": "Mean distance (km)",
+        "fr": "Distance moyenne, demande desservie (km)",
+        "en": "Mean distance, demand served (km)",
     },
-    "scn.kpi.max_distance": {"fr": "Distance maximale (km)", "en": "Max distance (km)"},
+    "scn.kpi.max_distance": {
+        "fr": "Distance maximale, demande desservie (km)",
+        "en": "Max distance, demand served (km)",
+    },
+    "scn.kpi.unserved_demand": {
+        "fr": "Demande sans centre (demandes/sem.)",
+        "en": "Demand with no center (requests/week)",
+    },
+    "scn.kpi.unserved_population": {
+        "fr": "Population sans centre (hab.)",
+        "en": "Population with no center (inhabitants)",
+    },
+    "scn.kpi.unserved_communes": {
+        "fr": "Communes sans centre",
+        "en": "Communes with no center",
+    },
     "scn.kpi.share_within": {
         "fr": "Demande à moins de R km (%)",
         "en": "Demand within R km (%)",

@@ -266,6 +266,9 @@ class ComparisonRow:
     name_en: str
     unit: str
     better: str | None  # 'lower', 'higher' or None (no better direction)
+    # Ranked after demand served: a plan that serves fewer people is never best
+    # on this row, however short its distances (they cover only who is served).
+    served_first: bool = False
 
     def name(self, lang: str) -> str:
         return self.name_fr if lang == "fr" else self.name_en
@@ -274,17 +277,19 @@ class ComparisonRow:
 COMPARISON_ROWS: tuple[ComparisonRow, ...] = (
     ComparisonRow(
         "mean_distance",
-        "Distance moyenne au centre",
-        "Mean distance to the center",
+        "Distance moyenne au centre (demande desservie)",
+        "Mean distance to the center (demand served)",
         "distance",
         "lower",
+        served_first=True,
     ),
     ComparisonRow(
         "max_distance",
-        "Distance maximale au centre",
-        "Maximum distance to the center",
+        "Distance maximale au centre (demande desservie)",
+        "Maximum distance to the center (demand served)",
         "distance",
         "lower",
+        served_first=True,
     ),
     ComparisonRow(
         "share_within_radius",
@@ -292,6 +297,21 @@ COMPARISON_ROWS: tuple[ComparisonRow, ...] = (
         "Share of demand within R",
         "%",
         "higher",
+        served_first=True,
+    ),
+    ComparisonRow(
+        "unassigned_demand",
+        "Demande sans centre",
+        "Demand with no center",
+        "demand",
+        "lower",
+    ),
+    ComparisonRow(
+        "unserved_communes",
+        "Communes sans centre",
+        "Communes with no center",
+        "",
+        "lower",
     ),
     ComparisonRow("open_centers", "Centres ouverts", "Open centers", "", None),
     ComparisonRow("opened", "Centres créés", "Centers opened", "", None),
@@ -614,11 +634,38 @@ def _scenario_values(record: ScenarioRecord, population: Any) -> dict[str, Any]:
         ),
         "overloaded_centers": after.get("overloaded_centers"),
         "unmet_demand": after.get("unmet_demand"),
+        "unassigned_demand": after.get("unassigned_demand"),
+        "unserved_communes": _unserved_communes(record),
         "cost": after.get("cost"),
         "solver_status": record.status,
         "gap": None if gap is None else 100.0 * gap,
         "dataset_version": record.dataset_version,
     }
+
+
+def _served_most(
+    by_label: dict[str, Any], values: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """``by_label`` kept to the plans leaving the least demand without a center
+    (all of them when that is unknown for any)."""
+    unserved = {k: values[k].get("unassigned_demand") for k in by_label}
+    if not all(
+        isinstance(v, (int, float)) and math.isfinite(v) for v in unserved.values()
+    ):
+        return by_label
+    least = min(unserved.values())
+    return {
+        k: v
+        for k, v in by_label.items()
+        if math.isclose(unserved[k], least, rel_tol=1e-9, abs_tol=1e-9)
+    }
+
+
+def _unserved_communes(record: ScenarioRecord) -> int | None:
+    communes = record.communes
+    if communes is None or "site_id" not in communes:
+        return None
+    return int((communes["site_id"].isna() & (communes["demand"] > 0)).sum())
 
 
 def _best(values: dict[str, Any], better: str | None) -> str | None:
@@ -700,6 +747,8 @@ def compare_kpis(
         by_label = {label: values[label][spec.id] for label in labels}
         row.update(by_label)
         row["better"] = spec.better
+        if spec.served_first:
+            by_label = _served_most(by_label, values)
         row["best"] = _best(by_label, spec.better)
         rows.append(row)
     return pd.DataFrame(rows).set_index("id")

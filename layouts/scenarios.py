@@ -41,6 +41,9 @@ KPI_ROWS = (
     ("open_centers", "scn.kpi.open_centers", 0, 1.0, None),
     ("overloaded_centers", "scn.kpi.overloaded", 0, 1.0, "lower"),
     ("unmet_demand", "scn.kpi.unmet", 0, 1.0, "lower"),
+    ("unassigned_demand", "scn.kpi.unserved_demand", 0, 1.0, "lower"),
+    ("unserved_population", "scn.kpi.unserved_population", 0, 1.0, "lower"),
+    ("unserved_communes", "scn.kpi.unserved_communes", 0, 1.0, "lower"),
     ("cost", "scn.kpi.cost", 1, 1.0, "lower"),
     ("centers_per_100k", "scn.kpi.per_100k", 2, 1.0, "higher"),
 )

@@ -97,7 +97,10 @@ def network_kpis(
         ``radius`` ``share_within_radius`` (share of demand within ``radius`` of
         an open site); with ``capacities`` ``overloaded_centers`` and
         ``unmet_demand`` (demand above capacity plus unassigned demand); with
-        ``population`` ``centers_per_100k``.
+        ``population`` ``centers_per_100k`` and ``unserved_population``
+        (inhabitants of the points no site serves). ``unserved_communes`` counts
+        the points with demand that no site serves. Distances are over the
+        served demand only: read them beside the unserved figures.
 
     Examples
     --------
@@ -137,6 +140,7 @@ def network_kpis(
         else np.nan,
         "max_distance": float(d[served].max()) if served.any() else np.nan,
         "unassigned_demand": unassigned,
+        "unserved_communes": int((rows & ~ok & (weights > 0)).sum()),
         "cost": float(cost),
     }
     if radius is not None:
@@ -156,6 +160,10 @@ def network_kpis(
         people = float(np.nansum(np.asarray(population, dtype=float)[rows]))
         out["centers_per_100k"] = (
             out["open_centers"] * 1e5 / people if people > 0 else np.nan
+        )
+        pop = np.asarray(population, dtype=float)
+        out["unserved_population"] = (
+            float(np.nansum(pop[rows & ~ok])) if people > 0 else np.nan
         )
     return out
 

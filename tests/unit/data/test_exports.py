@@ -197,9 +197,13 @@ def test_compare_kpis_values_and_best(saved):
         "draft",
     ]
     assert pd.isna(table.loc["mean_distance", "Brouillon"])
-    assert table.loc["mean_distance", "kpi"] == "Distance moyenne au centre"
+    assert table.loc["mean_distance", "kpi"] == (
+        "Distance moyenne au centre (demande desservie)"
+    )
     english = compare_kpis(saved[:2], lang="en", population=20_000)
-    assert english.loc["mean_distance", "kpi"] == "Mean distance to the center"
+    assert english.loc["mean_distance", "kpi"] == (
+        "Mean distance to the center (demand served)"
+    )
     assert english.loc["centers_per_100k", "Trois centres"] == pytest.approx(15.0)
     assert three["open_centers"] == 3
 
@@ -247,3 +251,44 @@ def test_sheet_names_are_valid_and_unique_for_long_odd_names(saved):
     names = book.sheetnames[1:]
     assert len(set(names)) == 2
     assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
+
+
+def _record(i, name, after, communes=None):
+    import datetime as dt
+
+    from data.scenarios import ScenarioRecord
+
+    now = dt.datetime(2026, 1, 1)
+    summary = {"kpis": {"after": after}, "units": {"distance": "km"}}
+    return ScenarioRecord(
+        i, 1, "v1", name, "", {}, summary, None, communes, "optimal", now, now
+    )
+
+
+def test_a_plan_serving_fewer_people_is_never_best_on_distance():
+    """The issue's case: shorter distances because many are left without a center."""
+    near = _record(
+        1,
+        "Proche mais incomplet",
+        {"mean_distance": 9.0, "max_distance": 19.8, "share_within_radius": 0.9,
+         "unassigned_demand": 3146.0, "unmet_demand": 3146.0},
+        pd.DataFrame({"site_id": [None, "A", None], "demand": [5.0, 2.0, 0.0]}),
+    )  # fmt: skip
+    whole = _record(
+        2,
+        "Tout le monde servi",
+        {"mean_distance": 23.2, "max_distance": 190.9, "share_within_radius": 0.6,
+         "unassigned_demand": 0.0, "unmet_demand": 508.0},
+        pd.DataFrame({"site_id": ["A", "A", "B"], "demand": [5.0, 2.0, 0.0]}),
+    )  # fmt: skip
+    table = compare_kpis([near, whole])
+    for row in ("mean_distance", "max_distance", "share_within_radius"):
+        assert table.loc[row, "best"] == "Tout le monde servi", row
+    assert table.loc["unassigned_demand", "best"] == "Tout le monde servi"
+    assert table.loc["unserved_communes", ["Proche mais incomplet",
+                                           "Tout le monde servi"]].tolist() == [1, 0]  # fmt: skip
+    assert table.loc["unassigned_demand", "kpi"] == "Demande sans centre"
+    # serving as many, the shorter distance wins again
+    fair = _record(3, "Proche", {**near.summary["kpis"]["after"],
+                                 "unassigned_demand": 0.0})  # fmt: skip
+    assert compare_kpis([fair, whole]).loc["mean_distance", "best"] == "Proche"
