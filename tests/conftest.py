@@ -88,7 +88,8 @@ def demo_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def demo_copy(demo_dir, tmp_path) -> Path:
-    """A private copy of the demo data folder, for tests that write."""
+    """A private copy of the demo data folder, for tests that write; without the
+    results other tests cached there, so what a test finds cached it computed."""
     target = tmp_path / "data"
-    shutil.copytree(demo_dir, target)
+    shutil.copytree(demo_dir, target, ignore=shutil.ignore_patterns("cache"))
     return target

@@ -18,8 +18,13 @@ ADMIN = Principal(1, "test-admin", "admin")
 
 
 @pytest.fixture
-def demo_app(demo_dir):
-    return create_app(Config(data_dir=demo_dir))
+def demo_app(request):
+    """The app on the shared demo store, or, for a test marked ``writes_demo``
+    (it saves scenarios, imports or changes users), on a private copy of it."""
+    writes = request.node.get_closest_marker("writes_demo") is not None
+    return create_app(Config(data_dir=request.getfixturevalue(
+        "demo_copy" if writes else "demo_dir"
+    )))  # fmt: skip
 
 
 def run_callback(app, fn, *args, trigger: str | None = None, user=ADMIN):
@@ -42,6 +47,13 @@ def run_callback(app, fn, *args, trigger: str | None = None, user=ADMIN):
 
 
 @pytest.fixture
-def call(demo_app):
-    """``call(fn, *args, trigger=..., user=...)``: :func:`run_callback` on the demo."""
-    return functools.partial(run_callback, demo_app)
+def app(demo_app):
+    """The app ``call`` runs callbacks in: the demo, unless a module overrides this
+    fixture with an app on a store of its own."""
+    return demo_app
+
+
+@pytest.fixture
+def call(app):
+    """``call(fn, *args, trigger=..., user=...)``: :func:`run_callback` on ``app``."""
+    return functools.partial(run_callback, app)

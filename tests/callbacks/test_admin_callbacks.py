@@ -12,9 +12,8 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 from callbacks import admin
-from dashapp import create_app, ids, services
+from dashapp import ids, services
 from dashapp.auth import AccessDeniedError
-from dashapp.config import Config
 from data import users
 from data.users import Principal, UserError
 from tests.auth_helpers import PASSWORD, ensure_user
@@ -22,10 +21,7 @@ from tests.auth_helpers import PASSWORD, ensure_user
 ADD = f"{ids.ADM_ADD}.n_clicks"
 
 
-@pytest.fixture
-def demo_app(demo_copy):
-    """The app on a private copy of the demo store: these tests change users."""
-    return create_app(Config(data_dir=demo_copy))
+pytestmark = pytest.mark.writes_demo  # these tests change users
 
 
 @pytest.fixture

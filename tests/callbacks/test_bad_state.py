@@ -17,8 +17,7 @@ from callbacks import scenario_run as run_cb
 from callbacks import scenarios as scn
 from callbacks import segmentation as seg_cb
 from callbacks import shell
-from dashapp import create_app, ids, services
-from dashapp.config import Config
+from dashapp import ids, services
 from dashapp.parsing import BadInputError
 from data.scenarios import list_scenarios, save_scenario
 from tests.callbacks.test_scenario_callbacks import _panel
@@ -28,10 +27,7 @@ NOT_IDS = [HUGE, 10**30, "abc", "-1", 0, 1.5, 1e30, True, [1], {"id": 1}]
 FR, EN = "Rien n'a été modifié", "Nothing was changed"
 
 
-@pytest.fixture
-def demo_app(demo_copy):
-    """Each test gets its own copy of the demo store: some try to write."""
-    return create_app(Config(data_dir=demo_copy))
+pytestmark = pytest.mark.writes_demo  # some tests try to write
 
 
 @pytest.fixture

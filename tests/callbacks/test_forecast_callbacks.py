@@ -7,12 +7,14 @@ from dash.exceptions import PreventUpdate
 
 from callbacks import forecast as cb
 from dashapp import forecasting
-from dashapp.config import Config
+
+# the forecasts are cached in the data folder: each test starts from an empty cache
+pytestmark = pytest.mark.writes_demo
 
 
 @pytest.fixture
-def config(demo_dir):
-    return Config(data_dir=demo_dir)
+def config(demo_app):
+    return demo_app.server.config["DASHAPP"]
 
 
 def test_page_renders_in_both_languages(call):
@@ -32,7 +34,6 @@ def test_series_options_follow_the_level(call):
 
 
 def test_level_forecast_job_then_chart_and_accuracy(call, config):
-    forecasting.results(config).clear()  # computed here, whatever ran before
     progress = []
     ready = call(cb.run_level_forecast, config, progress.append, "region", 1)
     assert ready == {"dataset": 1, "level": "region"}

@@ -13,8 +13,7 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 from callbacks import importer as cb
-from dashapp import create_app, ids, services
-from dashapp.config import Config
+from dashapp import ids, services
 from tests.callbacks.test_import_partial_callbacks import _find, _job, _upload
 from tests.unit.data import import_files as f
 
@@ -30,9 +29,7 @@ LOCALITIES = "localite|hab_2019\r\n" + "".join(
 )  # fmt: skip
 
 
-@pytest.fixture
-def demo_app(demo_copy):
-    return create_app(Config(data_dir=demo_copy))
+pytestmark = pytest.mark.writes_demo
 
 
 def _store(demo_app):

@@ -17,8 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from callbacks import importer as cb
 from callbacks import overview
-from dashapp import create_app, ids, services
-from dashapp.config import Config
+from dashapp import ids, services
 from data import views
 from layouts import importer as lay
 from tests.unit.data import import_files as f
@@ -77,10 +76,7 @@ def _job(call, demo_app, trigger, uploads, columns=(), lang="fr"):
     )  # fmt: skip
 
 
-@pytest.fixture
-def demo_app(demo_copy):
-    """A private copy of the demo store: the imports here leave the shared one as is."""
-    return create_app(Config(data_dir=demo_copy))
+pytestmark = pytest.mark.writes_demo  # imports here leave the shared store as is
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def _data_dir(path, bundle):
 
 
 @pytest.fixture
-def demo_app(tmp_path):
+def app(tmp_path):
     """The app on a store whose only (active) dataset has no center and no site."""
     return create_app(Config(data_dir=_data_dir(tmp_path, new_country_bundle())))
 
@@ -97,9 +97,9 @@ def test_clicks_add_sites_and_the_map_and_kpis_draw_without_any(call, dataset_id
 
 
 def test_pmedian_for_two_new_centers_among_added_sites_is_optimal(
-    call, demo_app, dataset_id
+    call, app, dataset_id
 ):
-    config = demo_app.server.config["DASHAPP"]
+    config = app.server.config["DASHAPP"]
     result, status = call(
         run_cb.run_optimisation, config, lambda _: None, 1,
         _panel(new_centers=2, added=["C1", "C2", "C4"]),
@@ -116,8 +116,8 @@ def test_pmedian_for_two_new_centers_among_added_sites_is_optimal(
     assert record.communes["demand"].sum() == pytest.approx(115.384, abs=0.01)
 
 
-def test_a_run_without_any_site_says_how_to_add_some(call, demo_app, dataset_id):
-    config = demo_app.server.config["DASHAPP"]
+def test_a_run_without_any_site_says_how_to_add_some(call, app, dataset_id):
+    config = app.server.config["DASHAPP"]
     result, status = call(
         run_cb.run_optimisation, config, lambda _: None, 1,
         _panel(new_centers=2), dataset_id, "en",

@@ -15,13 +15,7 @@ from dashapp import ids, services
 from data.scenarios import get_scenario, list_scenarios
 from tests.callbacks.test_scenario_callbacks import _panel
 
-
-@pytest.fixture
-def demo_app(demo_copy):
-    from dashapp import create_app
-    from dashapp.config import Config
-
-    return create_app(Config(data_dir=demo_copy))
+pytestmark = pytest.mark.writes_demo
 
 
 @pytest.fixture

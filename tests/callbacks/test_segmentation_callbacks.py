@@ -1,5 +1,6 @@
 """Segmentation callbacks called directly, on the demo store."""
 
+import functools
 import io
 
 import pandas as pd
@@ -8,10 +9,12 @@ from dash import Patch, no_update
 
 from callbacks import segmentation as seg_cb
 from callbacks import shell
-from dashapp import ids
+from dashapp import create_app, ids
+from dashapp.config import Config
 from data.indicators import DEFAULT_INDICATORS
 from data.store import Store
 from data.views import load_context
+from tests.callbacks.conftest import run_callback
 
 
 @pytest.fixture
@@ -37,6 +40,17 @@ def _run(
     return result, alerts, steps
 
 
+@pytest.fixture(scope="module")
+def result_k3(demo_dir):
+    """One k-means run with k = 3, shared by the tests that only read it."""
+    app = create_app(Config(data_dir=demo_dir))
+    ctx = load_context(Store(f"sqlite:///{demo_dir / 'dashapp.sqlite'}"))
+    result, alerts, _ = _run(functools.partial(run_callback, app), ctx, k=3)
+    assert alerts == []
+    return result
+
+
+@pytest.mark.slow
 def test_run_labels_every_commune_reports_progress_and_is_reproducible(call, ctx):
     result, alerts, steps = _run(call, ctx)
     assert alerts == []
@@ -74,8 +88,8 @@ def test_bad_controls_give_a_message_not_a_result(call, ctx, changes, text):
     assert any(text in a.children for a in alerts), [a.children for a in alerts]
 
 
-def test_results_show_summary_curves_pca_and_profile(call, ctx):
-    result, _, _ = _run(call, ctx, k=3)
+def test_results_show_summary_curves_pca_and_profile(call, ctx, result_k3):
+    result = result_k3
     notes, scores, pca, table = call(seg_cb.show_results, result, "fr", ctx.info.id)
     assert notes[0].children.startswith("3 groupes, k-moyennes ; silhouette")
     assert "Aucune valeur manquante" in notes[1].children
@@ -93,8 +107,8 @@ def test_results_show_summary_curves_pca_and_profile(call, ctx):
     assert empty[0] == "Choose the indicators, then run the segmentation."
 
 
-def test_map_is_drawn_for_a_run_and_patched_for_sites(call, ctx):
-    result, _, _ = _run(call, ctx, k=3)
+def test_map_is_drawn_for_a_run_and_patched_for_sites(call, ctx, result_k3):
+    result = result_k3
     fig = call(seg_cb.update_map, result, None, ctx.info.id, "fr")
     assert fig["layout"]["map"]["style"] == "white-bg"
     chor = fig["data"][1]
@@ -126,12 +140,6 @@ def test_sites_need_a_valid_number(call, ctx):
 
 
 def test_adding_sites_writes_candidates_with_free_codes(demo_copy):
-    import functools
-
-    from dashapp import create_app
-    from dashapp.config import Config
-    from tests.callbacks.conftest import run_callback
-
     app = create_app(Config(data_dir=demo_copy))
     call = functools.partial(run_callback, app)
 
@@ -151,8 +159,8 @@ def test_adding_sites_writes_candidates_with_free_codes(demo_copy):
     )
 
 
-def test_exports_carry_labels_profiles_and_edited_recommendations(call, ctx):
-    result, _, _ = _run(call, ctx, k=3)
+def test_exports_carry_labels_profiles_and_edited_recommendations(call, ctx, result_k3):
+    result = result_k3
     reco_ids = [ids.seg_recommendation(c) for c in range(3)]
     recos = ["Ouvrir une antenne", None, "Rien"]
     csv = call(
@@ -204,6 +212,7 @@ def test_route_and_page_in_both_languages(call, ctx):
     assert "Lancer la segmentation" in str(page_fr)
 
 
+@pytest.mark.slow
 def test_clusters_command_writes_labels_profiles_and_refuses_bad_options(
     demo_dir, tmp_path, capsys
 ):

@@ -30,14 +30,14 @@ def _app(path, unknown):
 
 
 @pytest.fixture
-def demo_app(tmp_path):
+def app(tmp_path):
     """The tiny country (operations, two centers) with C4's population unknown."""
     return _app(tmp_path, ("C4",))
 
 
 @pytest.fixture
-def dataset_id(demo_app):
-    return services.context(demo_app.server.config["DASHAPP"].database_url).info.id
+def dataset_id(app):
+    return services.context(app.server.config["DASHAPP"].database_url).info.id
 
 
 def _segment(call, dataset_id, features, lang="fr"):

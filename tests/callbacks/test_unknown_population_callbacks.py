@@ -32,7 +32,7 @@ def _app(path, unknown):
 
 
 @pytest.fixture
-def demo_app(tmp_path):
+def app(tmp_path):
     """No center, no operations; C4's population unknown (a partial join)."""
     return _app(tmp_path, ("C4",))
 
@@ -42,19 +42,19 @@ def dataset_id(call):
     return call(lambda: services.context(scn.current_config().database_url).info.id)
 
 
-def test_the_page_says_which_share_of_communes_is_left_out(call, demo_app, dataset_id):
+def test_the_page_says_which_share_of_communes_is_left_out(call, app, dataset_id):
     page = call(scn.render, "", "fr", dataset_id)
     notice = _find(page, "scn-unknown-population")
     assert notice is not None
     assert "1 commune(s) sur 4 sans population connue" in str(notice.children)
     assert _find(page, "scn-no-demand") is None
-    url = demo_app.server.config["DASHAPP"].database_url
+    url = app.server.config["DASHAPP"].database_url
     base = services.workspace(url, dataset_id)
     assert base.demand_unknown.tolist() == [False, False, False, True]
 
 
-def test_a_run_leaves_them_out_and_the_result_says_so(call, demo_app, dataset_id):
-    config = demo_app.server.config["DASHAPP"]
+def test_a_run_leaves_them_out_and_the_result_says_so(call, app, dataset_id):
+    config = app.server.config["DASHAPP"]
     result, status = call(
         run_cb.run_optimisation, config, lambda _: None, 1,
         _panel(new_centers=1, added=["C2", "C4"]), dataset_id, "fr",
