@@ -363,7 +363,7 @@ def _main(argv: list[str] | None = None) -> int:
 
 
 def _import_parser(sub) -> None:
-    """``import``: boundaries and tables into a new dataset (issue 7)."""
+    """``import``: boundaries and tables into a new dataset."""
     imp = sub.add_parser(
         "import",
         help="import boundaries (+ population, centers, candidate sites, operations) "

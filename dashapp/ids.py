@@ -31,7 +31,7 @@ TIMESERIES = "overview-timeseries"
 # KPI catalogue page
 CATALOGUE_GRID = "catalogue-grid"
 
-# segmentation screen (issue 5)
+# segmentation screen
 SEG_REGION = "seg-region"
 SEG_FEATURES = "seg-features"
 SEG_METHOD = "seg-method"
@@ -170,7 +170,7 @@ SCN_DEMAND_SOURCE = "scn-demand-source"
 SCN_FORECAST_WEEKS = "scn-forecast-weeks"
 
 
-# import screen (/import, issue 7)
+# import screen (/import)
 IMP_DATASET = "imp-dataset"
 IMP_ACTIVATE = "imp-activate"
 IMP_REDIRECT = "imp-redirect"
@@ -230,7 +230,7 @@ SCN_COLOR_BY = "scn-color-by"
 SCN_PERIOD = "scn-period"
 
 
-# user management and audit log (/admin, issue 11)
+# user management and audit log (/admin)
 ADM_USERS = "adm-users"
 ADM_MESSAGE = "adm-message"
 ADM_SECRET = "adm-secret"
@@ -265,7 +265,7 @@ def adm_reset(user_id: int) -> dict:
     return {"type": "adm-reset", "index": user_id}
 
 
-# account page (/compte, issue 11)
+# account page (/compte)
 ACC_TOKEN_NAME = "acc-token-name"
 ACC_TOKEN_CREATE = "acc-token-create"
 ACC_TOKENS = "acc-tokens"

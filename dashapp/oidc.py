@@ -1,4 +1,4 @@
-"""Optional single sign-on with OpenID Connect (issue 11), through Authlib's client.
+"""Optional single sign-on with OpenID Connect, through Authlib's client.
 
 On when :attr:`Config.oidc_issuer` and :attr:`Config.oidc_client_id` are set: the
 sign-in page then shows a button to :data:`START`, which sends the browser to the

@@ -218,7 +218,7 @@ class CommuneAccess(Base):
 class DemandEstimate(Base):
     """Weekly requests estimated from population × a yearly rate per document type.
 
-    Written for imported datasets that come without operations (issue 7), so demand
+    Written for imported datasets that come without operations, so demand
     is known while the indicators that need operations stay missing.
     """
 

@@ -1,4 +1,4 @@
-"""Import screen, issue 12 items 4 and 9: point layers, File Geodatabases and files
+"""Import screen: point layers, File Geodatabases and files
 of the wrong kind through the upload, the guessed roles and the check."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Import screen: every mapping choice the command line has (issue 12, item 5).
+"""Import screen: every mapping choice the command line has.
 
 A census whose join column no guess knows joins by name when told so; a generic
 boundary layer gets its parents' names and its population column from the

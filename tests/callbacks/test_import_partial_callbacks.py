@@ -1,4 +1,4 @@
-"""Import screen, issue 12 item 1: boundaries alone, strict or partial population joins.
+"""Import screen: boundaries alone, strict or partial population joins.
 
 The census here has a province column (guessed as the join's parent column), a
 commune name shared by two provinces, a commune missing and two rows for communes

@@ -1,4 +1,4 @@
-"""The main screen on datasets shaped unlike the demo (issue 12, item 7).
+"""The main screen on datasets shaped unlike the demo.
 
 A country of communes alone under a national unit (as the importer stores a layer of
 communes) and one with a national unit above regions and departments: the filters

@@ -1,6 +1,6 @@
 """The segmentation screen on communes of unknown population: left out of the
 population-weighted indicators and of the proposed sites' weights, with the count
-on screen, never weighted as 0 (issue 12)."""
+on screen, never weighted as 0."""
 
 from __future__ import annotations
 

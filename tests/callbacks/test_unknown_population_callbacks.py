@@ -1,6 +1,6 @@
 """The scenario screen on communes of unknown population: left out of the demand
 and said so on the page, in the result and in its tables; no demand at all is a
-visible refusal saying what to import (issue 12)."""
+visible refusal saying what to import."""
 
 from __future__ import annotations
 

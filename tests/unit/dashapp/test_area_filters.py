@@ -1,4 +1,4 @@
-"""Area filters built from the dataset's own levels (issue 12, item 7).
+"""Area filters built from the dataset's own levels.
 
 As many filters as levels above the communes, named after the dataset's levels; a
 single national unit on top is written as fixed text, never offered as a filter.

@@ -1,5 +1,5 @@
 """``python -m dashapp import`` (run in process) with point layers, other vector
-formats and files of the wrong kind (issue 12, items 4 and 9)."""
+formats and files of the wrong kind."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Boundary files mapped one by one (issue 12, items 3 and 6).
+"""Boundary files mapped one by one.
 
 Real layers do not share column names: regions, departments and communes come as
 three files, each with its own code, name and parent columns (or none). Each file

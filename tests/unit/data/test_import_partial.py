@@ -1,4 +1,4 @@
-"""Imports of real-world shapes (issue 12, item 1): population optional, partial joins.
+"""Imports of real-world shapes: population optional, partial joins.
 
 Boundaries come without population (COD-AB), a GADM-style commune layer comes with a
 census table that matches it imperfectly: spelling variants, one commune name in two

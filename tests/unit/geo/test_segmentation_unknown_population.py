@@ -1,5 +1,5 @@
 """Segmentation and proposed sites with communes of unknown population: left out
-of what the population weighs, counted and said, never weighted as 0 (issue 12)."""
+of what the population weighs, counted and said, never weighted as 0."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Communes of unknown population in a plan: left out of the demand and said so,
-never counted as 0 inhabitants; no demand at all is one clear refusal (issue 12)."""
+never counted as 0 inhabitants; no demand at all is one clear refusal."""
 
 from __future__ import annotations
 
