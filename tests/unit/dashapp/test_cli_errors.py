@@ -123,6 +123,7 @@ def results(folders):
     return done, before, stored(data)
 
 
+@pytest.mark.slow  # every case is a Python process: ~30 s in all
 @pytest.mark.parametrize("name", list(cases(PROJECT_ROOT)))
 def test_one_line_exit_code_2_no_traceback(results, folders, name):
     done, _, _ = results
@@ -135,6 +136,7 @@ def test_one_line_exit_code_2_no_traceback(results, folders, name):
     assert lines[0].startswith("error: ") and phrase in lines[0], lines[0]
 
 
+@pytest.mark.slow
 def test_nothing_was_stored(results):
     _, before, after = results
     assert after == before

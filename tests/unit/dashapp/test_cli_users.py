@@ -148,6 +148,7 @@ def test_tokens_create_list_and_revoke(data_dir, store):
     assert (event["username"], event["action"]) == ("cli", "token.revoke")
 
 
+@pytest.mark.slow
 def test_refusals_are_one_line_on_stderr_with_exit_code_2(data_dir, store):
     before = users.list_users(store)
     assert_refused(cli(data_dir, "add", "admin"), "user 'admin' exists already")
