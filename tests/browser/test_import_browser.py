@@ -46,7 +46,9 @@ def test_imp001_upload_check_import_then_show_on_the_map(dash_duo, app, tmp_path
         By.XPATH, "//label[normalize-space()='nom' and "
         "ancestor::*[contains(@id, 'join_by')]]",
     )  # fmt: skip
-    by_name.click()
+    dash_duo.driver.execute_script(  # below the fold on a small window
+        "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", by_name
+    )
     dash_duo.find_element(f"#{ids.IMP_LEVELS}").send_keys("region,prefecture,commune")
     _click(dash_duo, ids.IMP_CHECK)
     dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "Aucune erreur", timeout=30)
