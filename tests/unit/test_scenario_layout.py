@@ -1,9 +1,10 @@
 """The scenario panel's defaults are WhatIf's; KPIs without a value read n.d."""
 
 import pandas as pd
+import pytest
 
 from layouts.scenarios import kpi_table, parameter_panel
-from optimization.whatif import WhatIf
+from optimization.whatif import PanelError, WhatIf
 
 DOCS = pd.DataFrame({"code": ["A"], "name_fr": ["Doc A"], "name_en": ["Doc A"]})
 
@@ -21,7 +22,7 @@ def _value(tree, target):
     return None
 
 
-def test_the_panel_shows_whatif_defaults_and_empty_fields_read_them_back():
+def test_the_panel_shows_whatif_defaults_and_empty_fields_are_named_not_replaced():
     from dashapp import ids
 
     panel = parameter_panel(DOCS, "fr")
@@ -30,10 +31,14 @@ def test_the_panel_shows_whatif_defaults_and_empty_fields_read_them_back():
     assert _value(panel, ids.SCN_NEW) == defaults.new_centers
     assert _value(panel, ids.SCN_TIME_LIMIT) == defaults.time_limit_s
     assert _value(panel, ids.SCN_RADIUS) == defaults.radius_km
-    emptied = WhatIf.from_panel(
-        {"new_centers": None, "time_limit_s": "", "radius_km": None}
-    )
-    assert emptied == defaults
+    # an emptied field is never silently replaced by its default: each is named
+    with pytest.raises(PanelError) as caught:
+        WhatIf.from_panel({"new_centers": None, "time_limit_s": "", "radius_km": None})
+    assert {(p.field, p.reason) for p in caught.value.problems} == {
+        ("new_centers", "empty"),
+        ("time_limit_s", "empty"),
+        ("radius_km", "empty"),
+    }
 
 
 def test_kpis_without_a_value_read_nd_and_no_difference():
