@@ -98,17 +98,23 @@ def check_database(url: str) -> None:
     services.get_store(url).ping()
 
 
+def _round_trip(put, get, delete, what: str) -> None:
+    """Store a fresh value with ``put``, read it back with ``get``, then delete it."""
+    key, value = f"healthz:{uuid.uuid4().hex}", uuid.uuid4().hex
+    put(key, value)
+    try:
+        if get(key) != value:
+            raise RuntimeError(f"{what} did not return the value just stored")
+    finally:
+        delete(key)
+
+
 def check_cache() -> None:
     """Store a value in the app's cache and read it back."""
     from dashapp.cache import cache
 
-    key, value = f"healthz:{uuid.uuid4().hex}", uuid.uuid4().hex
-    cache.set(key, value, timeout=30)
-    try:
-        if cache.get(key) != value:
-            raise RuntimeError("the cache did not return the value just stored")
-    finally:
-        cache.delete(key)
+    _round_trip(lambda k, v: cache.set(k, v, timeout=30), cache.get, cache.delete,
+                "the cache")  # fmt: skip
 
 
 def check_jobs(manager) -> None:
@@ -119,13 +125,8 @@ def check_jobs(manager) -> None:
     handle = getattr(manager, "handle", None)
     if handle is None:
         raise RuntimeError("no background-job backend")
-    key, value = f"healthz:{uuid.uuid4().hex}", uuid.uuid4().hex
-    handle.set(key, value, expire=30)
-    try:
-        if handle.get(key) != value:
-            raise RuntimeError("the job backend did not return the value just stored")
-    finally:
-        handle.delete(key)
+    _round_trip(lambda k, v: handle.set(k, v, expire=30), handle.get, handle.delete,
+                "the job backend")  # fmt: skip
 
 
 def check_workers(manager) -> dict:

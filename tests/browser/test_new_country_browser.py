@@ -33,6 +33,18 @@ def _markers(duo) -> int:
     )
 
 
+def _click_commune(dash_duo, commune: str) -> None:
+    """A click on ``commune`` of the scenario map, as Plotly reports one."""
+    dash_duo.driver.execute_script(
+        f"const gd = {MAP};"
+        "const i = gd.data[1].locations.indexOf(arguments[0]);"
+        "gd.emit('plotly_click', {points: [{curveNumber: 1, pointNumber: i,"
+        " pointIndex: i, location: gd.data[1].locations[i], data: gd.data[1],"
+        " fullData: gd._fullData[1]}], event: {}});",
+        commune,
+    )
+
+
 def test_new001_plan_a_country_without_centers(dash_duo, app):
     browser_sign_in(dash_duo, app, "planner", "/scenarios")
     dash_duo.wait_for_contains_text("#scn-no-sites", "ni centre ni site", timeout=20)
@@ -50,14 +62,7 @@ def test_new001_plan_a_country_without_centers(dash_duo, app):
     assert _markers(dash_duo) == 0
     # add three candidate sites, as clicks on communes in "add" mode do
     for n, commune in enumerate(("C1", "C2", "C4"), start=1):
-        dash_duo.driver.execute_script(
-            f"const gd = {MAP};"
-            "const i = gd.data[1].locations.indexOf(arguments[0]);"
-            "gd.emit('plotly_click', {points: [{curveNumber: 1, pointNumber: i,"
-            " pointIndex: i, location: gd.data[1].locations[i], data: gd.data[1],"
-            " fullData: gd._fullData[1]}], event: {}});",
-            commune,
-        )
+        _click_commune(dash_duo, commune)
         until(lambda n=n: _markers(dash_duo) == n, 15)
     dash_duo.wait_for_contains_text(f"#{ids.SCN_SITES_LIST}", "Commune C4")
     new = dash_duo.find_element(f"#{ids.SCN_NEW}")
@@ -137,14 +142,7 @@ def test_new002_import_boundaries_and_population_then_place_two_centers(
     # candidate sites in four communes, by clicks on the map in "add" mode
     chosen = [communes[0], communes[3], communes[4], communes[7]]
     for n, commune in enumerate(chosen, start=1):
-        dash_duo.driver.execute_script(
-            f"const gd = {MAP};"
-            "const i = gd.data[1].locations.indexOf(arguments[0]);"
-            "gd.emit('plotly_click', {points: [{curveNumber: 1, pointNumber: i,"
-            " pointIndex: i, location: gd.data[1].locations[i], data: gd.data[1],"
-            " fullData: gd._fullData[1]}], event: {}});",
-            commune,
-        )
+        _click_commune(dash_duo, commune)
         until(lambda n=n: _markers(dash_duo) == n, 20)
     dash_duo.wait_for_contains_text(f"#{ids.SCN_SITES_LIST}", "Médina-Gare")
     new = dash_duo.find_element(f"#{ids.SCN_NEW}")
