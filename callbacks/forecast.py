@@ -6,13 +6,14 @@ from __future__ import annotations
 from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from dashapp import forecasting, ids, services
+from dashapp import ids, services
 from dashapp.auth import requires
 from dashapp.config import Config
 from dashapp.context import current_config
 from dashapp.i18n import t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError
+from dashapp.services import forecasting
 from data import forecast as fc
 from data import risk
 from layouts import forecast as lay

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, ctx, no_update, set_props
 from dash.exceptions import PreventUpdate
 
-from dashapp import ids, importing, services
+from dashapp import ids, services
 from dashapp import uploads as uploads_mod
 from dashapp.auth import audit_note, current_user, record, requires
 from dashapp.config import Config
@@ -18,6 +18,7 @@ from dashapp.i18n import t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError, UnknownIdError, parse_id, shown_value
 from dashapp.paths import url
+from dashapp.services import importing
 from data.importers.boundaries import parse_level_names
 from data.importers.bundle import check_rate
 from data.store import StoreError

@@ -6,11 +6,12 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, Patch, State, ctx, no_update
 
-from dashapp import ids, map_service, services
+from dashapp import ids, services
 from dashapp.auth import requires
 from dashapp.context import current_config
 from dashapp.filters import area_path, cascade_areas, resolve
 from dashapp.i18n import t
+from dashapp.services import maps
 from data import views
 from geo.display import map_view, view_for_bounds
 from layouts import figures
@@ -116,7 +117,7 @@ def _scope_note(
     dctx: views.DatasetContext,
     scope: views.MapScope,
     lang: str,
-    layer: map_service.MapLayer | None = None,
+    layer: maps.MapLayer | None = None,
 ):
     """What the map says about itself: units grouped or in view, unknown population."""
     notes = []
@@ -163,7 +164,7 @@ def _deeper_filters(dctx, scope: views.MapScope, lang: str) -> str:
     )
 
 
-def _choropleth(dctx, layer: map_service.MapLayer, values, r, lang) -> dict:
+def _choropleth(dctx, layer: maps.MapLayer, values, r, lang) -> dict:
     names = layer.names
     if layer.kind == "grid":
         level = dctx.level_name(layer.level, lang).lower()
@@ -203,16 +204,16 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
     )
     if selection_trigger or trigger is None:
         seen = None  # the map is about to move to the selection: the view is stale
-    layer = map_service.map_layer(dctx, scope, seen)
+    layer = maps.map_layer(dctx, scope, seen)
     if moved and layer.key == drawn:
         return no_update, no_update, no_update
     measures = services.measures_for(config.database_url, dctx, r)
-    values = map_service.layer_values(dctx, measures, layer, r.selection)
+    values = maps.layer_values(dctx, measures, layer, r.selection)
     chor = _choropleth(dctx, layer, values, r, lang)
     note = _scope_note(dctx, scope, lang, layer)
     if moved:
         patch = Patch()
-        patch["data"][1]["geojson"] = map_service.layer_geojson(
+        patch["data"][1]["geojson"] = maps.layer_geojson(
             config.database_url, dctx, layer
         )
         patch["data"][1]["locations"] = layer.codes
@@ -234,7 +235,7 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
                 top,
             )
         fig = figures.map_figure(
-            map_service.layer_geojson(config.database_url, dctx, layer),
+            maps.layer_geojson(config.database_url, dctx, layer),
             layer.codes,
             chor,
             centers,

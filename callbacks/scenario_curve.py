@@ -10,10 +10,10 @@ from callbacks.scenarios import panel
 from dashapp import ids, services
 from dashapp.auth import requires
 from dashapp.config import Config
-from dashapp.forecasting import results, whatif_forecast
 from dashapp.i18n import t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError, parse_number
+from dashapp.services.forecasting import results, whatif_forecast
 from layouts.messages import bad_input_alert
 from layouts.scenarios import curve_figure, invalid_alert, no_demand_alert
 from optimization.scenario import NoDemandError, ScenarioError

@@ -8,9 +8,9 @@ from callbacks.scenarios import context_states, panel, result_record
 from dashapp import ids, services
 from dashapp.auth import requires
 from dashapp.context import current_config
-from dashapp.forecasting import whatif_forecast
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
+from dashapp.services.forecasting import whatif_forecast
 from data.scenarios import ScenarioStoreError
 from geo.display import view_for_bounds
 from layouts.messages import bad_input_alert

@@ -14,10 +14,10 @@ from dashapp.auth import current_user, requires
 from dashapp.auth import record as record_event
 from dashapp.config import Config
 from dashapp.context import current_config
-from dashapp.forecasting import whatif_forecast
 from dashapp.i18n import t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError
+from dashapp.services.forecasting import whatif_forecast
 from data.scenarios import (
     ScenarioStoreError,
     record_from_result,

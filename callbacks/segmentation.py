@@ -8,12 +8,12 @@ import io
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from dashapp import ids, services
-from dashapp import segmentation_service as seg_service
 from dashapp import segmentation_tables as seg_tables
 from dashapp.auth import record, requires
 from dashapp.context import current_config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
+from dashapp.services import segmentation as seg_service
 from data import exports
 from data.indicators import INDICATORS
 from data.store import StoreError

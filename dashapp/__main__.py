@@ -338,7 +338,7 @@ def _main(argv: list[str] | None = None) -> int:
     if args.command == "optimize":
         return _optimize(store, args)
     if args.command == "clusters":
-        from dashapp.segmentation_service import write_clusters
+        from dashapp.services.segmentation import write_clusters
 
         out_file(args.out, "--out")
         if args.profiles:
@@ -537,7 +537,7 @@ def _import(store, args) -> int:
     """Exit codes: 0 stored (or checked with --dry-run), 2 errors (nothing stored)."""
     from pathlib import Path
 
-    from dashapp.importing import issue_text, join_only, run_import
+    from dashapp.services.importing import issue_text, join_only, run_import
     from data.importers import DEFAULT_RATES, ImportSpec, Source
     from data.importers.boundaries import parse_level_names
     from data.importers.bundle import check_rate

@@ -21,7 +21,7 @@ URL_MESSAGES = "filters-url-messages"
 
 # main screen: outputs
 MAP = "overview-map"
-MAP_LAYER = "overview-map-layer"  # key of what the map draws (dashapp.map_service)
+MAP_LAYER = "overview-map-layer"  # key of what the map draws (dashapp.services.maps)
 KPI_CARDS = "overview-kpi-cards"
 SCOPE_LABEL = "overview-scope-label"
 CAPACITY_CHART = "overview-capacity-chart"

@@ -23,8 +23,8 @@ from itsdangerous import BadSignature
 
 from dashapp.auth import secret_key, upload_serializer
 from dashapp.config import Config
-from dashapp.importing import ROLES
 from dashapp.parsing import BadInputError, upload_name
+from dashapp.services.importing import ROLES
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 

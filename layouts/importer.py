@@ -133,14 +133,14 @@ def _label(role: str, field: str, lang: str) -> str:
 
 
 def _is_table(info: dict) -> bool:
-    from dashapp.importing import TABLE_SUFFIXES
+    from dashapp.services.importing import TABLE_SUFFIXES
 
     return str(info.get("name", "")).lower().endswith(TABLE_SUFFIXES)
 
 
 def _csv_controls(index: int, mapping: dict, lang: str) -> list:
     """Separator and encoding of a CSV table, detected unless chosen."""
-    from dashapp.importing import DELIMITERS, ENCODINGS
+    from dashapp.services.importing import DELIMITERS, ENCODINGS
 
     auto = {"label": t("imp.detect", lang), "value": ""}
     named = {"tab": t("imp.tab", lang)}
@@ -456,7 +456,7 @@ def page(datasets, lang: str, today: str) -> html.Div:
         )
         for doc, rate in DEFAULT_RATES.items()
     ]
-    from dashapp.importing import MAX_UPLOAD_MB, UPLOAD_SUFFIXES
+    from dashapp.services.importing import MAX_UPLOAD_MB, UPLOAD_SUFFIXES
 
     upload = dcc.Upload(
         id=ids.IMP_UPLOAD,

@@ -6,7 +6,7 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 from callbacks import forecast as cb
-from dashapp import forecasting
+from dashapp.services import forecasting
 
 # the forecasts are cached in the data folder: each test starts from an empty cache
 pytestmark = pytest.mark.writes_demo

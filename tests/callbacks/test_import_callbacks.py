@@ -8,7 +8,8 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 from callbacks import importer as cb
-from dashapp import ids, importing, services
+from dashapp import ids, services
+from dashapp.services import importing
 from dashapp.uploads import folder_of
 from data import users
 from tests.callbacks.conftest import ADMIN

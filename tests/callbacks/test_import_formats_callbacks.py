@@ -7,7 +7,7 @@ import base64
 
 from callbacks import importer as cb
 from dashapp import ids, services
-from dashapp.importing import UPLOAD_SUFFIXES
+from dashapp.services.importing import UPLOAD_SUFFIXES
 from layouts import importer as lay
 from tests.unit.data import import_files as f
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from dashapp import create_app, importing, parsing, services
+from dashapp import create_app, parsing, services
 from dashapp.config import Config
 from dashapp.i18n import STRINGS
 from dashapp.parsing import (
@@ -22,6 +22,7 @@ from dashapp.parsing import (
     parse_number,
     upload_name,
 )
+from dashapp.services import importing
 from data.scenarios import list_scenarios, save_scenario
 from data.store import Store
 from geo.access import refresh_access

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from dashapp import create_app
-from dashapp import segmentation_service as seg_service
 from dashapp.config import Config
+from dashapp.services import segmentation as seg_service
 from data.exports import (
     CENTER_COLUMNS,
     COMMUNE_COLUMNS,

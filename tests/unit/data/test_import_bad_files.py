@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 from dashapp.i18n import STRINGS
-from dashapp.importing import issue_text, run_import
+from dashapp.services.importing import issue_text, run_import
 from data.importers import ImportSpec, Report, Source
 from data.importers.validate import ISSUE_CODES
 from tests.unit.data import import_files as f

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashapp.importing import run_import
+from dashapp.services.importing import run_import
 from data.importers import ImportSpec, Report, Source, assemble
 from data.importers.boundaries import LayerMapping, detect_mapping
 from tests.unit.data import import_files as f

@@ -16,7 +16,7 @@ import pyogrio
 import pytest
 from shapely.geometry import LineString, MultiPoint, box
 
-from dashapp.importing import issue_text
+from dashapp.services.importing import issue_text
 from data.importers import ImportSpec, Report, Source, assemble
 from data.importers.sites import guess_point_role
 from data.importers.vector import GEO_SUFFIXES
@@ -260,7 +260,7 @@ def test_points_given_as_boundaries_are_one_error_naming_file_and_type(
 
 
 def run_errors(store, path):
-    from dashapp.importing import run_import
+    from dashapp.services.importing import run_import
 
     return run_import(store, ImportSpec([_source(path)]))[0].errors
 

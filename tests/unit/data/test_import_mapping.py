@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from dashapp.__main__ import main
-from dashapp.importing import issue_text
+from dashapp.services.importing import issue_text
 from data.importers import ImportSpec, Report, Source, assemble
 from data.importers.boundaries import LayerMapping, detect_mapping, resolve_mapping
 from tests.unit.data import import_files as f

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from dashapp.importing import issue_text, join_only, run_import
+from dashapp.services.importing import issue_text, join_only, run_import
 from data import kpi
 from data.importers import ImportSpec, Report, Source, assemble
 from data.importers.boundaries import LayerMapping

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Polygon
 
-from dashapp.importing import issue_text, run_import
+from dashapp.services.importing import issue_text, run_import
 from data.importers import ImportSpec, Report, Source, assemble
 from data.importers.bundle import MAX_RATE, check_rate
 from data.importers.tables import MAX_VALUE

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashapp.importing import issue_text
+from dashapp.services.importing import issue_text
 from data.importers import ImportSpec, Report, Source, assemble
 from data.store import StoreError
 from tests.unit.data import import_files as f

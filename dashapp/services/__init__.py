@@ -1,7 +1,18 @@
-"""Memoised, reusable computations behind the callbacks.
+"""Services: what the callbacks, the command line and the API share, without Dash.
 
-Keys are plain hashable values (database URL, dataset id, ISO dates, tuples), so the
-flask-caching cache can hold the results; nothing here mutates what it returns.
+This package takes plain arguments (a database URL, a dataset id, a
+:class:`~dashapp.config.Config`, ISO dates, tuples), imports no layouts and no Dash,
+and is the one place the app's memoised work lives:
+
+* here, the memoised queries: the store, a dataset's context, measures, map
+  geometries and the scenario workspace of a dataset;
+* :mod:`dashapp.services.maps`: what the main map draws, whatever the dataset's size;
+* :mod:`dashapp.services.forecasting`: forecasts and risk reports shared between processes;
+* :mod:`dashapp.services.segmentation`: indicators, clusterings and proposed sites;
+* :mod:`dashapp.services.importing`: uploads checked, assembled and imported.
+
+Keys are plain hashable values, so the flask-caching cache can hold the results;
+nothing here mutates what it returns.
 """
 
 from __future__ import annotations
