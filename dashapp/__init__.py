@@ -66,7 +66,6 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     """
     import dash_bootstrap_components  # noqa: F401  (registers the component library)
     import flask
-    from dash import Dash
 
     from callbacks import (
         admin,
@@ -82,7 +81,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         segmentation,
         shell,
     )
-    from dashapp import auth, share
+    from dashapp import auth, oidc, share
     from dashapp.bootstrap import prepare_store as prepare
     from dashapp.cache import cache, cache_config
     from dashapp.health import init_health

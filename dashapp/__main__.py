@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--profiles", help="also write the cluster profiles to this CSV file"
     )
     _import_parser(sub)
+    _brief_parser(sub)
     cli_users.add_parser(sub, _common)
     kpis = sub.add_parser("kpis", help="print the KPI catalogue")
     kpis.add_argument("--lang", choices=["fr", "en"], default="en")
@@ -297,6 +298,7 @@ def _main(argv: list[str] | None = None) -> int:
     if args.command == "users":
         return cli_users.run(args, config)
     if args.command == "worker":
+        from dashapp import create_app
         from dashapp.workers import run_worker
 
         return run_worker(config)

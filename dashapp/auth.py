@@ -652,10 +652,6 @@ def init_auth(server: flask.Flask, config: Config) -> None:
     server.add_url_rule(LOGIN, "login", login_view, methods=["GET", "POST"])
     server.add_url_rule(LOGOUT, "logout", logout_view, methods=["GET", "POST"])
     server.add_url_rule(PASSWORD, "password", password_view, methods=["GET", "POST"])
-    from dashapp.oidc import init_oidc  # it imports this module
-
-    init_oidc(server, config)
-
     @server.errorhandler(413)
     def _too_large(_exc):
         return _json_error(

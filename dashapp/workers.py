@@ -41,13 +41,15 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 import flask
 from dash import CeleryManager
 from dash.exceptions import PreventUpdate
 
-from dashapp.config import Config
+from dashapp.config import LANG_COOKIE, Config
 
 log = logging.getLogger(__name__)
 
@@ -292,8 +294,6 @@ class WorkerManager(CeleryManager):
         """A request context of the worker's app like the one that started the job."""
         if self.server is None:
             raise RuntimeError("WorkerManager.server is not set (see create_app)")
-        from dashapp import LANG_COOKIE
-
         context = context or {}
         lang = (context.get("cookies") or {}).get(LANG_COOKIE)
         headers = {k: v for k, v in (context.get("headers") or {}).items() if v}
@@ -313,7 +313,6 @@ class WorkerManager(CeleryManager):
 
 def job_context(context) -> dict:
     """The context Dash sends with a job, without the request's credentials."""
-    from dashapp import LANG_COOKIE
     from dashapp.logs import request_id
 
     kept = dict(context)
@@ -397,16 +396,18 @@ class Heartbeat:
                 log.warning("heartbeat failed: %s: %s", type(exc).__name__, exc)
 
 
-def run_worker(config: Config, concurrency: int | None = None) -> int:
+def run_worker(
+    config: Config, create_app: Callable[..., Any], concurrency: int | None = None
+) -> int:
     """``python -m dashapp worker``: check the settings, then run a Celery worker.
 
-    The app is built once in the main process (which registers every job under
-    its name); each pool process is forked from it and opens its own database
-    connections.
+    The app is built once in the main process by ``create_app`` (the app factory,
+    :func:`dashapp.create_app`), which registers every job under its name; each
+    pool process is forked from it and opens its own database connections.
     """
     from celery import signals
 
-    from dashapp import create_app, services
+    from dashapp import services
     from dashapp.health import check_worker_start
     from dashapp.logs import configure_logging
 
