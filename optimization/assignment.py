@@ -19,11 +19,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from optimization.base import PMedianProblem
 from optimization.capacitated import Plan, assign_to_open_sites, round_open_sites
 from optimization.solver import (
     FEASIBLE,
@@ -40,9 +41,6 @@ from optimization.solver import (
     solve_fixed,
     solve_relaxation,
 )
-
-if TYPE_CHECKING:
-    from optimization.pmedian import PMedian
 
 __all__ = [
     "AssignmentModel",
@@ -81,7 +79,7 @@ class AssignmentResult:
     iterations: list[dict[str, Any]] = field(default_factory=list)
 
 
-def assignment_pairs(pm: PMedian) -> np.ndarray:
+def assignment_pairs(pm: PMedianProblem) -> np.ndarray:
     """Pairs that may carry demand in some feasible plan.
 
     With single assignment a point heavier than a site's largest possible
@@ -95,7 +93,7 @@ def assignment_pairs(pm: PMedian) -> np.ndarray:
     return pairs
 
 
-def nearest_pairs(pm: PMedian, pairs: np.ndarray, k: np.ndarray) -> np.ndarray:
+def nearest_pairs(pm: PMedianProblem, pairs: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Mask of the ``k[i]`` cheapest allowed pairs of each point (ties kept)."""
     D = np.where(pairs, pm.cost_matrix, np.inf)
     kk = np.clip(k, 1, pm.m)
@@ -105,7 +103,7 @@ def nearest_pairs(pm: PMedian, pairs: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 
 def build_assignment(
-    pm: PMedian, pairs: np.ndarray, keep: np.ndarray
+    pm: PMedianProblem, pairs: np.ndarray, keep: np.ndarray
 ) -> AssignmentModel:
     """Assignment model on the ``keep`` pairs, a relaxation of the full one.
 
@@ -203,7 +201,7 @@ def build_assignment(
 
 
 def warm_assignment(
-    pm: PMedian, built: AssignmentModel, sol: Plan
+    pm: PMedianProblem, built: AssignmentModel, sol: Plan
 ) -> np.ndarray | None:
     """Column vector of a full-model plan on a (larger) truncated model."""
     model: LinearModel = built.model
@@ -223,7 +221,7 @@ def warm_assignment(
     return x if model.is_feasible(x) else None
 
 
-def solve_assignment(pm: PMedian, opts: SolveOptions) -> AssignmentResult:
+def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult:
     """Truncated assignment models, tightened by LP reduced-cost fixing.
 
     Each round builds the relaxation on the kept pairs and solves its LP.
@@ -382,7 +380,7 @@ def solve_assignment(pm: PMedian, opts: SolveOptions) -> AssignmentResult:
 
 
 def rounded_plan(
-    pm: PMedian, y: np.ndarray, pairs: np.ndarray, deadline: float | None
+    pm: PMedianProblem, y: np.ndarray, pairs: np.ndarray, deadline: float | None
 ) -> Plan | None:
     """The best full plan rounded from fractional open values, or None.
 
@@ -400,7 +398,7 @@ def rounded_plan(
 
 
 def plan_for(
-    pm: PMedian, open_mask: np.ndarray, pairs: np.ndarray, deadline: float | None
+    pm: PMedianProblem, open_mask: np.ndarray, pairs: np.ndarray, deadline: float | None
 ) -> Plan | None:
     """A full plan serving the demand from ``open_mask``, checked, or None.
 
@@ -431,7 +429,7 @@ def plan_for(
 
 
 def _solution_plan(
-    pm: PMedian, built: AssignmentModel, x: np.ndarray, obj: float
+    pm: PMedianProblem, built: AssignmentModel, x: np.ndarray, obj: float
 ) -> Plan:
     """The plan of a solution of ``built`` that sends no point far."""
     frac = x[built.x]

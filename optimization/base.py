@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from optimization.inputs import (
 )
 from optimization.solver import INFEASIBLE, LinearModel, ReportedResults, SolveReport
 
-__all__ = ["LocationModel", "geodataframe_costs"]
+__all__ = ["LocationModel", "PMedianProblem", "geodataframe_costs"]
 
 
 def geodataframe_costs(
@@ -390,9 +390,30 @@ class LocationModel(ReportedResults):
         if self.equity is not None:
             parts.append("the minimum coverage shares")
         together = ", ".join(parts) or "the constraints"
+        # the same constraints as codes and figures, for a translated message
+        params = {
+            "parts": [
+                code
+                for code, on in (
+                    ("p", self.p is not None),
+                    ("max_new", self.rules.max_new is not None),
+                    ("budget", self.rules.budget is not None),
+                    ("capacities", self.rules.capacities is not None),
+                    ("max_distance", self.max_distance is not None),
+                    ("equity", self.equity is not None),
+                )
+                if on
+            ],
+            "p": self.p,
+            "max_new": self.rules.max_new,
+            "budget": self.rules.budget,
+            "max_distance": self.max_distance,
+            "unit": self.labels.unit,
+        }
         return Reason(
             "constraints_incompatible",
             f"no plan satisfies {together} together; relax one of them",
+            params,
         )
 
     # -- results ------------------------------------------------------------------
@@ -437,3 +458,53 @@ class LocationModel(ReportedResults):
         j = D.argmin(axis=1)
         j[~np.isfinite(D[np.arange(self.n), j])] = -1
         return j
+
+
+class PMedianProblem(Protocol):
+    """What the p-median algorithms read of the model they solve.
+
+    :func:`optimization.radius.solve_radius` and
+    :func:`optimization.assignment.solve_assignment` take any object of this shape;
+    :class:`optimization.PMedian` is the one that calls them.
+    """
+
+    cost_matrix: np.ndarray
+    weights: np.ndarray
+    p: int | None
+    name: str
+    rules: SiteRules
+    equity: EquityRule | None
+    split: bool
+    cost_weight: float
+    pairs_per_point: int
+
+    @property
+    def n(self) -> int: ...
+
+    @property
+    def m(self) -> int: ...
+
+    def allowed_pairs(self) -> np.ndarray: ...
+
+    def _add_site_columns(
+        self, model: LinearModel, cost_weight: float = 0.0
+    ) -> np.ndarray: ...
+
+    @staticmethod
+    def _add_link_rows(
+        model: LinearModel, x: np.ndarray, y_of_x: np.ndarray
+    ) -> None: ...
+
+    def _add_site_rows(
+        self,
+        model: LinearModel,
+        y: np.ndarray,
+        k: np.ndarray | None = None,
+        p: int | None = None,
+    ) -> None: ...
+
+    def _add_equity_rows(self, model: LinearModel, y: np.ndarray) -> None: ...
+
+    def _warm_equity(
+        self, model: LinearModel, x: np.ndarray, open_mask: np.ndarray
+    ) -> None: ...

@@ -20,10 +20,11 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from optimization.base import PMedianProblem
 from optimization.capacitated import round_open_sites
 from optimization.heuristics import (
     greedy_interchange,
@@ -44,9 +45,6 @@ from optimization.solver import (
     solve_fixed,
     solve_relaxation,
 )
-
-if TYPE_CHECKING:
-    from optimization.pmedian import PMedian
 
 __all__ = [
     "Levels",
@@ -130,7 +128,7 @@ class RadiusResult:
     iterations: list[dict[str, Any]] = field(default_factory=list)
 
 
-def distance_levels(pm: PMedian) -> Levels:
+def distance_levels(pm: PMedianProblem) -> Levels:
     """The :class:`Levels` of the p-median ``pm`` over its allowed pairs."""
     pairs = pm.allowed_pairs()
     D = np.where(pairs, pm.cost_matrix, np.inf)
@@ -148,7 +146,7 @@ def distance_levels(pm: PMedian) -> Levels:
     return Levels(order, lev, K, values, finite, pairs)
 
 
-def build_radius(pm: PMedian, lv: Levels, L: np.ndarray) -> RadiusModel:
+def build_radius(pm: PMedianProblem, lv: Levels, L: np.ndarray) -> RadiusModel:
     """The radius formulation of ``pm`` with the first ``L[i]`` levels of point i."""
     n = pm.n
     w = pm.weights
@@ -179,7 +177,7 @@ def build_radius(pm: PMedian, lv: Levels, L: np.ndarray) -> RadiusModel:
 
 
 def _add_coverage_rows(
-    pm: PMedian, model: LinearModel, y: np.ndarray, lv: Levels
+    pm: PMedianProblem, model: LinearModel, y: np.ndarray, lv: Levels
 ) -> None:
     """Every demand point must have an allowed open site."""
     allowed = pm.rules.allowed
@@ -194,7 +192,7 @@ def _add_coverage_rows(
 
 
 def _warm_radius(
-    pm: PMedian, built: RadiusModel, lv: Levels, open_mask: np.ndarray
+    pm: PMedianProblem, built: RadiusModel, lv: Levels, open_mask: np.ndarray
 ) -> np.ndarray:
     """Column values of the plan ``open_mask`` in the truncated model ``built``."""
     x = np.zeros(built.model.n_cols)
@@ -206,11 +204,11 @@ def _warm_radius(
     return x
 
 
-def _open_costs(pm: PMedian, open_mask: np.ndarray) -> np.ndarray:
+def _open_costs(pm: PMedianProblem, open_mask: np.ndarray) -> np.ndarray:
     return np.where(pm.allowed_pairs() & open_mask[None, :], pm.cost_matrix, np.inf)
 
 
-def kth_open_distance(pm: PMedian, open_mask: np.ndarray, k: int) -> np.ndarray:
+def kth_open_distance(pm: PMedianProblem, open_mask: np.ndarray, k: int) -> np.ndarray:
     """Distance of each point to its k-th nearest allowed open site (or nearest)."""
     D = _open_costs(pm, open_mask)
     k = min(k, int(open_mask.sum()))
@@ -218,12 +216,12 @@ def kth_open_distance(pm: PMedian, open_mask: np.ndarray, k: int) -> np.ndarray:
     return np.where(np.isfinite(out), out, D.min(axis=1))
 
 
-def nearest_distance(pm: PMedian, open_mask: np.ndarray) -> np.ndarray:
+def nearest_distance(pm: PMedianProblem, open_mask: np.ndarray) -> np.ndarray:
     """Distance of each point to its nearest allowed open site (inf if none)."""
     return _open_costs(pm, open_mask).min(axis=1)
 
 
-def plan_objective(pm: PMedian, open_mask: np.ndarray) -> float:
+def plan_objective(pm: PMedianProblem, open_mask: np.ndarray) -> float:
     """True objective of the plan ``open_mask``: nearest-site distances + costs."""
     d = nearest_distance(pm, open_mask)
     pos = pm.weights > 0
@@ -233,7 +231,7 @@ def plan_objective(pm: PMedian, open_mask: np.ndarray) -> float:
     return dist + pm.cost_weight * pm.rules.change_cost(open_mask)
 
 
-def _start(pm: PMedian) -> np.ndarray | None:
+def _start(pm: PMedianProblem) -> np.ndarray | None:
     """Today's network (free count) or greedy + interchange (given ``p``)."""
     r = pm.rules
     if pm.p is None:
@@ -243,7 +241,7 @@ def _start(pm: PMedian) -> np.ndarray | None:
     return greedy_interchange(D, pm.weights, pm.p, r.locked, r.allowed)
 
 
-def _lagrangian_applies(pm: PMedian) -> bool:
+def _lagrangian_applies(pm: PMedianProblem) -> bool:
     """The Lagrangian bound is the plain p-median's (locks, forbidden, a cap)."""
     r = pm.rules
     return (
@@ -276,7 +274,7 @@ def _finish(
         report.status = OPTIMAL if report.gap <= gap_rel + 1e-12 else FEASIBLE
 
 
-def solve_radius(pm: PMedian, opts: SolveOptions) -> RadiusResult:
+def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
     """Solve the uncapacitated p-median ``pm``; see the module docstring."""
     t_start = time.perf_counter()
     time_limit, gap_rel = opts.time_limit, opts.gap_rel
@@ -400,7 +398,7 @@ def solve_radius(pm: PMedian, opts: SolveOptions) -> RadiusResult:
 
 
 def _radius_loop(
-    pm: PMedian,
+    pm: PMedianProblem,
     start: np.ndarray | None,
     opts: SolveOptions,
     t_start: float,
