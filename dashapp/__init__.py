@@ -140,6 +140,9 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         background_callback_manager=jobs,
         on_error=auth.on_callback_error,
     )
+    from dashapp.compression import init_static_compression
+
+    init_static_compression(server)  # after flask-compress's hook: runs before it
     app.layout = partial(root_layout, config)
     if config.url_prefix != "/":
         from dashapp.paths import PrefixMiddleware

@@ -1,0 +1,128 @@
+"""Static files compressed once per process, not once per download.
+
+flask-compress (Dash's ``compress=True``) compresses every response as it leaves,
+which suits callback answers, each different. The page's scripts and styles are
+the same bytes for every visitor, and the largest are costly to compress well:
+plotly.js (4.6 MB) takes about a second of CPU at brotli level 9, the AG Grid
+bundle a third of that. Under load, fifty planners opening the app with an empty
+cache would spend a worker's core on compressing the same files again and again
+(each first page load took over 20 s in ``bench/bench_load.py`` before this).
+
+:func:`init_static_compression` compresses a static response (Dash's component
+suites, ``/assets/``, the vendored Bootstrap) the first time it is asked for in
+an encoding, keeps the bytes for the life of the process, and serves them after;
+a file asked for by several requests at once is compressed by one of them. The
+cache is bounded by the files the app serves: its key is the path (the query
+string, a cache-busting version, does not change the bytes) and only answers
+200 to a GET are kept. Every other response is left to flask-compress.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+
+import flask
+
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/vendor/")
+_ENCODINGS = ("br", "gzip")
+
+
+class StaticCompressor:
+    """The compressed bytes of static responses, by (path, encoding)."""
+
+    def __init__(self, server: flask.Flask) -> None:
+        self.server = server
+        self.entries: dict[tuple[str, str], bytes] = {}
+        self.compressions = 0  # how many times bytes were compressed (for tests)
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def after_request(self, response: flask.Response) -> flask.Response:
+        request = flask.request
+        if (
+            request.method != "GET"
+            or response.status_code != 200
+            or not request.path.startswith(STATIC_PREFIXES)
+            or "Content-Encoding" in response.headers
+            or response.mimetype not in self.server.config.get("COMPRESS_MIMETYPES", ())
+        ):
+            return response
+        encoding = choose_encoding(
+            request.headers.get("Accept-Encoding", ""),
+            self.server.config.get("COMPRESS_ALGORITHM", _ENCODINGS),
+        )
+        if encoding is None:
+            return response
+        key = (request.path, encoding)
+        body = self.entries.get(key)
+        if body is None:
+            with self._guard:
+                lock = self._locks.setdefault(key, threading.Lock())
+            with lock:  # one request compresses, the others wait for its bytes
+                body = self.entries.get(key)
+                if body is None:
+                    response.direct_passthrough = False
+                    body = self._compress(response.get_data(), encoding)
+                    self.entries[key] = body
+        response.direct_passthrough = False
+        response.set_data(body)
+        response.headers["Content-Encoding"] = encoding
+        response.headers["Content-Length"] = str(len(body))
+        vary = response.headers.get("Vary", "")
+        if "accept-encoding" not in vary.lower():
+            response.headers["Vary"] = (
+                f"{vary}, Accept-Encoding" if vary else ("Accept-Encoding")
+            )
+        etag, weak = response.get_etag()
+        if etag and not weak:
+            response.set_etag(f"{etag}:{encoding}")
+        return response
+
+    def _compress(self, data: bytes, encoding: str) -> bytes:
+        self.compressions += 1
+        config = self.server.config
+        if encoding == "br":
+            import brotli
+
+            return brotli.compress(data, quality=config.get("COMPRESS_BR_LEVEL", 9))
+        return gzip.compress(data, compresslevel=config.get("COMPRESS_LEVEL", 6),
+                             mtime=0)  # fmt: skip
+
+
+def choose_encoding(accept: str, preferred) -> str | None:
+    """The first of ``preferred`` (kept to brotli and gzip) that ``accept`` allows.
+
+    Examples
+    --------
+    >>> choose_encoding("gzip, deflate, br", ["br", "gzip"])
+    'br'
+    >>> choose_encoding("br;q=0, gzip", ["br", "gzip"]), choose_encoding("", ["br"])
+    ('gzip', None)
+    """
+    allowed = set()
+    for part in accept.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        q = params.strip()
+        if q.startswith("q="):
+            try:
+                if float(q[2:]) <= 0:
+                    continue
+            except ValueError:
+                continue
+        allowed.add(name.strip())
+    if isinstance(preferred, str):
+        preferred = [preferred]
+    for encoding in preferred:
+        if encoding in _ENCODINGS and (encoding in allowed or "*" in allowed):
+            return encoding
+    return None
+
+
+def init_static_compression(server: flask.Flask) -> StaticCompressor:
+    """Serve ``server``'s static files compressed once; call it after flask-compress
+    is set up (Flask runs the later ``after_request`` hook first)."""
+    compressor = StaticCompressor(server)
+    server.after_request(compressor.after_request)
+    server.extensions["dashapp_static_compression"] = compressor
+    return compressor
