@@ -90,6 +90,9 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     from dashapp.paths import app_path, url
 
     config = config or Config.from_env()
+    from dashapp.logs import ensure_logging
+
+    ensure_logging()  # any start (plain gunicorn too) logs its requests
     config.data_dir.mkdir(parents=True, exist_ok=True)
     if prepare_store:  # several workers may start at once: one prepares, under a lock
         prepare(config)

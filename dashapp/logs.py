@@ -141,3 +141,18 @@ def configure_logging(json_lines: bool, level: int = logging.INFO) -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s%(rid)s %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def ensure_logging() -> None:
+    """Send the app's logs to stderr when nothing has configured logging yet.
+
+    ``python -m dashapp serve`` configures it before building the app; a server
+    that imports ``app:server`` (plain ``gunicorn app:server``, another WSGI
+    server) leaves Python's logging as it is, where INFO lines, the request
+    lines among them, go nowhere. Then: JSON lines under gunicorn (a production
+    start), text otherwise. Logging set up by the host (a root handler, e.g.
+    gunicorn's ``--log-config``, or pytest's) is left alone.
+    """
+    if logging.getLogger().handlers:
+        return
+    configure_logging(json_lines="gunicorn.arbiter" in sys.modules)

@@ -130,9 +130,9 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def check_serves_a_signed_in_user(server: Server, url: str, logs: bool = True) -> None:
-    """Health, sign-in, a page, the layout and the API, each with a request id;
-    with ``logs``, the page's JSON log line."""
+def check_serves_a_signed_in_user(server: Server, url: str) -> None:
+    """Health, sign-in, a page, the layout and the API, each with a request id,
+    and the page's JSON log line."""
     health = server.wait_healthy()
     assert health["status"] == "ok"
     assert {c["status"] for c in health["checks"].values()} == {"ok"}
@@ -161,8 +161,6 @@ def check_serves_a_signed_in_user(server: Server, url: str, logs: bool = True) -
         )
     assert {a.status_code for a in answers} == {200}
     assert len({a.headers["X-Request-ID"] for a in answers}) == 16
-    if not logs:
-        return
     deadline = time.monotonic() + 10
     while rid not in server.stderr() and time.monotonic() < deadline:
         time.sleep(0.1)  # the line is written as the response leaves
@@ -233,7 +231,8 @@ def test_production_server_on_a_fresh_postgresql_database(
 
 @pytest.mark.slow
 def test_plain_gunicorn_with_two_workers_on_a_fresh_data_folder(tmp_path):
-    """The start that used to fail: both workers migrating at once."""
+    """The start that used to fail: both workers migrating at once; and the
+    request log, which plain gunicorn used to leave silent."""
     port = free_port()
     env = clean_env(DASHAPP_DATA_DIR=str(tmp_path / "data"))
     command = [
@@ -241,14 +240,18 @@ def test_plain_gunicorn_with_two_workers_on_a_fresh_data_folder(tmp_path):
         "-b", f"127.0.0.1:{port}", "app:server",
     ]  # fmt: skip
     with running(command, env, tmp_path / "run", port) as srv:
-        # gunicorn alone leaves Python's logging as it is: no request lines
+        # the app sets up its logs itself: a request line per request, as JSON
         check_serves_a_signed_in_user(
-            srv, f"sqlite:///{tmp_path / 'data' / 'dashapp.sqlite'}", logs=False
+            srv, f"sqlite:///{tmp_path / 'data' / 'dashapp.sqlite'}"
         )
         assert srv.stderr().count("Booting worker with pid") == 2
         check_stops_cleanly(srv, port)
+        log = srv.stderr()
     key = (tmp_path / "data" / "secret_key").read_text()
     assert len(key) >= 32  # one key, written whole, shared by both workers
+    requests_logged = [e for e in json_lines(log) if e["logger"] == "dashapp.request"]
+    assert {e["path"] for e in requests_logged} >= {"/healthz", "/", "/_dash-layout",
+                                                      "/api/v1/datasets"}  # fmt: skip
 
 
 # -- bad settings ---------------------------------------------------------------------

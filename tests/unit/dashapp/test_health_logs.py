@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 
 import pytest
 
 from dashapp import create_app
 from dashapp.config import Config
-from dashapp.logs import HEADER, JsonFormatter, loggable_path
+from dashapp.logs import HEADER, JsonFormatter, ensure_logging, loggable_path
 from tests.auth_helpers import signed_in_client
 
 
@@ -106,6 +107,32 @@ def _as_json(record, app, rid) -> str:
     with app.server.test_request_context("/"):
         flask.g.request_id = rid
         return JsonFormatter().format(record)
+
+
+@pytest.mark.parametrize(
+    ("under_gunicorn", "json_lines"), [(True, True), (False, False)]
+)
+def test_logging_is_set_up_when_nothing_did(monkeypatch, under_gunicorn, json_lines):
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    monkeypatch.delitem(sys.modules, "gunicorn.arbiter", raising=False)
+    if under_gunicorn:
+        monkeypatch.setitem(sys.modules, "gunicorn.arbiter", object())
+    ensure_logging()
+    [handler] = root.handlers
+    assert root.level == logging.INFO  # the request lines are INFO
+    assert isinstance(handler.formatter, JsonFormatter) is json_lines
+
+
+def test_logging_set_up_by_the_host_is_left_alone(monkeypatch):
+    root = logging.getLogger()
+    mine = logging.NullHandler()
+    monkeypatch.setattr(root, "handlers", [mine])
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    monkeypatch.setitem(sys.modules, "gunicorn.arbiter", object())
+    ensure_logging()
+    assert root.handlers == [mine] and root.level == logging.WARNING
 
 
 def test_share_tokens_stay_out_of_the_log():
