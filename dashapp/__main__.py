@@ -337,6 +337,8 @@ def _main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "import":
         return _import(store, args)
+    if args.command == "brief":
+        return _brief(config, args)
     if args.command == "optimize":
         return _optimize(store, args)
     if args.command == "clusters":
@@ -503,6 +505,50 @@ def _import_parser(sub) -> None:
     imp.add_argument(
         "--lang", choices=["fr", "en"], default="en", help="language of the report"
     )
+
+
+def _brief_parser(sub) -> None:
+    """``brief``: a printable decision brief (PDF, A4) of an area or scenarios."""
+    brief = sub.add_parser(
+        "brief",
+        help="write the decision brief of an area, a saved scenario, or 2 to 4 "
+        "saved scenarios compared, as an A4 PDF",
+    )
+    _common(brief)
+    brief.add_argument(
+        "--region", help="code of the area: a region, a department... (default: "
+        "the whole country)",
+    )  # fmt: skip
+    brief.add_argument(
+        "--scenario", action="append", default=[], metavar="ID",
+        help="saved scenario id; once for a scenario brief, 2 to 4 times to compare",
+    )  # fmt: skip
+    brief.add_argument(
+        "--indicator", help="KPI the area map colours communes by (default: the "
+        "main screen's)",
+    )  # fmt: skip
+    brief.add_argument("--lang", choices=["fr", "en"], default="fr",
+                       help="language of the brief (default fr)")  # fmt: skip
+    brief.add_argument("--out", required=True, help="PDF file to write")
+
+
+def _brief(config: Config, args) -> int:
+    """Write one brief; a bad area or scenario is one line and exit code 2."""
+    from dashapp.services.briefs import BriefRequest, build_brief, standalone
+
+    out = out_file(args.out, "--out")
+    scenarios = tuple(parse_id(s, "scenario") for s in args.scenario)
+    request = BriefRequest(
+        area=args.region, scenarios=scenarios, lang=args.lang,
+        indicator=args.indicator,
+    )  # fmt: skip
+    started = time.perf_counter()
+    with standalone(config):
+        pdf = build_brief(config.database_url, request)
+    out.write_bytes(pdf)
+    print(f"{request.kind} brief written to {out} ({len(pdf) / 1024:.0f} kB) in "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    return 0
 
 
 def _per_file(args, option: str, n_files: int) -> list[str | None]:

@@ -6,6 +6,8 @@ both languages too.
 
 from __future__ import annotations
 
+import math
+
 from dashapp.config import LANGUAGES
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -2115,7 +2117,371 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "risk.feature.internet_rate": {"fr": "Accès à internet", "en": "Internet access"},
     "risk.feature.urban_share": {"fr": "Part urbaine", "en": "Urban share"},
+    # -- decision briefs (dashapp/services/briefs.py) ------------------------------
+    "brief.whole_country": {"fr": "{name} (tout le pays)", "en": "{name} (whole country)"},
+    "brief.area.title": {"fr": "Note de synthèse : {name}", "en": "Decision brief: {name}"},
+    "brief.scenario.title": {
+        "fr": "Note de scénario : {name}",
+        "en": "Scenario brief: {name}",
+    },
+    "brief.comparison.title": {
+        "fr": "Comparaison de {n} scénarios",
+        "en": "Comparison of {n} scenarios",
+    },
+    "brief.comparison.short": {"fr": "Comparaison de scénarios", "en": "Scenario comparison"},
+    "brief.dataset": {"fr": "Données : {name}", "en": "Data: {name}"},
+    "brief.period": {
+        "fr": "période du {start} au {end} ({docs})",
+        "en": "period {start} to {end} ({docs})",
+    },
+    "brief.prepared": {
+        "fr": "Document établi le {date} par l'application, à partir des mêmes calculs "
+        "que ses écrans.",
+        "en": "Prepared on {date} by the application, from the same computations as "
+        "its screens.",
+    },
+    "brief.footer": {"fr": "{name} · {date}", "en": "{name} · {date}"},
+    "brief.page": {"fr": "page {n} / {total}", "en": "page {n} of {total}"},
+    "brief.findings": {"fr": "Ce qu'il faut retenir", "en": "Key findings"},
+    "brief.kpis": {"fr": "Indicateurs et tendance", "en": "Indicators and trend"},
+    "brief.kpi.name": {"fr": "Indicateur", "en": "Indicator"},
+    "brief.kpi.period": {"fr": "Période", "en": "Period"},
+    "brief.kpi.previous": {
+        "fr": "Période : les semaines de données choisies ; période précédente : du "
+        "{start} au {end}, même durée.",
+        "en": "Period: the weeks of data chosen; previous period: {start} to {end}, "
+        "same length.",
+    },
+    "brief.kpi.previous_none": {"fr": "Période précédente", "en": "Previous period"},
+    "brief.kpi.change": {"fr": "Évolution", "en": "Change"},
+    "brief.kpi.no_trend": {"fr": "sans historique", "en": "no history"},
+    "brief.map.title": {"fr": "Carte", "en": "Map"},
+    "brief.kpi.no_history": {
+        "fr": "Les données ne couvrent pas une période précédente de même durée : "
+        "pas de tendance.",
+        "en": "The data do not cover a previous period of the same length: no trend.",
+    },
+    "brief.map.caption": {
+        "fr": "Communes colorées selon : {indicator}. Centres : taille selon la "
+        "capacité hebdomadaire, couleur selon l'utilisation (demande / capacité). "
+        "Gris : sans donnée.",
+        "en": "Communes coloured by: {indicator}. Centers: size by weekly capacity, "
+        "colour by utilisation (demand / capacity). Grey: no data.",
+    },
+    "brief.map.north": {"fr": "N", "en": "N"},
+    "brief.map.util": {"fr": "utilisation {pct} %", "en": "utilisation {pct}%"},
+    "brief.map.size": {"fr": "taille : capacité", "en": "size: capacity"},
+    "brief.map.centers": {"fr": "Centres", "en": "Centers"},
+    "brief.map.distance": {
+        "fr": "Distance au centre desservant la commune (km)",
+        "en": "Distance to the commune's center (km)",
+    },
+    "brief.map.before": {"fr": "Aujourd'hui", "en": "Today"},
+    "brief.map.after": {"fr": "Avec la proposition", "en": "With the proposal"},
+    "brief.finding.overload": {
+        "fr": "{n} centre(s) sur {total} dépassent leur capacité. Le plus chargé, "
+        "{name}, reçoit {pct} % de sa capacité ({demand} demandes par semaine pour "
+        "{capacity}).",
+        "en": "{n} of {total} centers are over capacity. The busiest, {name}, "
+        "receives {pct}% of its capacity ({demand} requests a week for {capacity}).",
+    },
+    "brief.finding.overload_more": {
+        "fr": "{n} centre(s) sur {total} dépassent leur capacité. Le plus chargé, "
+        "{name}, reçoit {pct} % de sa capacité ({demand} demandes par semaine pour "
+        "{capacity}) ; suivent {others}.",
+        "en": "{n} of {total} centers are over capacity. The busiest, {name}, "
+        "receives {pct}% of its capacity ({demand} requests a week for {capacity}); "
+        "then {others}.",
+    },
+    "brief.finding.no_overload": {
+        "fr": "Aucun des {total} centres ne dépasse sa capacité ; le plus chargé, "
+        "{name}, est à {pct} % ({demand} demandes par semaine pour {capacity}).",
+        "en": "None of the {total} centers is over capacity; the busiest, {name}, is "
+        "at {pct}% ({demand} requests a week for {capacity}).",
+    },
+    "brief.finding.far": {
+        "fr": "Les communes les plus éloignées d'un centre : {communes} ; la "
+        "distance moyenne est de {mean} km.",
+        "en": "The communes furthest from a center: {communes}; the mean distance "
+        "is {mean} km.",
+    },
+    "brief.finding.unserved": {
+        "fr": "{people} habitants ({pct} % de la population) vivent à plus de "
+        "{radius} km du centre le plus proche.",
+        "en": "{people} inhabitants ({pct}% of the population) live more than "
+        "{radius} km from the nearest center.",
+    },
+    "brief.finding.delay": {
+        "fr": "Délais les plus longs : {name} ({level}), {value} en moyenne contre "
+        "{overall} pour l'ensemble.",
+        "en": "Longest delays: {name} ({level}), {value} on average against "
+        "{overall} overall.",
+    },
+    "brief.finding.rejection": {
+        "fr": "Taux de rejet le plus élevé : {name} ({level}), {value} contre "
+        "{overall} pour l'ensemble.",
+        "en": "Highest rejection rate: {name} ({level}), {value} against "
+        "{overall} overall.",
+    },
+    "brief.unavailable.title": {
+        "fr": "Sections non disponibles",
+        "en": "Sections not available",
+    },
+    "brief.unavailable.operations": {
+        "fr": "Ce jeu de données ne contient pas de données d'activité (demandes "
+        "hebdomadaires) : les demandes, délais, taux de rejet, l'utilisation des "
+        "centres, la tendance et les constats qui en dépendent ne sont pas "
+        "présentés.",
+        "en": "This dataset holds no operations data (weekly requests): requests, "
+        "delays, rejection rates, the centers' utilisation, the trend and the "
+        "findings that depend on them are not shown.",
+    },
+    "brief.method.title": {"fr": "Méthode", "en": "Method"},
+    "brief.method.kpis": {
+        "fr": "Chaque indicateur est défini une fois dans le catalogue de "
+        "l'application (page « Catalogue des indicateurs ») ; les valeurs sont "
+        "celles de ses écrans pour les mêmes filtres.",
+        "en": "Each indicator is defined once in the application's catalogue "
+        "(“KPI catalogue” page); the values are its screens' for the same filters.",
+    },
+    "brief.method.distance": {
+        "fr": "Distances orthodromiques du point représentatif de chaque commune au "
+        "centre ouvert le plus proche ; couverture à {radius} km.",
+        "en": "Great-circle distances from each commune's representative point to the "
+        "nearest open center; coverage within {radius} km.",
+    },
+    "brief.method.trend": {
+        "fr": "Tendance : la même durée juste avant la période ; les indicateurs de "
+        "distance décrivent le réseau actuel et n'ont pas d'historique.",
+        "en": "Trend: the same length of time just before the period; distance "
+        "indicators describe today's network and have no history.",
+    },
+    "brief.method.scenario": {
+        "fr": "Proposition calculée par le moteur d'optimisation (PuLP) ; chaque "
+        "commune va au centre que le plan lui affecte. La preuve du solveur est la "
+        "borne qu'il établit sur la meilleure valeur possible.",
+        "en": "Proposal computed by the optimisation engine (PuLP); each commune "
+        "goes to the center the plan assigns. The solver's proof is the bound it "
+        "establishes on the best possible value.",
+    },
+    "brief.sources.title": {"fr": "Sources des données", "en": "Data sources"},
+    "brief.sources.dataset": {
+        "fr": "Jeu de données « {name} », version {version} ({kind}).",
+        "en": "Dataset “{name}”, version {version} ({kind}).",
+    },
+    "brief.kind.synthetic": {"fr": "synthétique", "en": "synthetic"},
+    "brief.kind.imported": {"fr": "importé", "en": "imported"},
+    "brief.sources.units": {
+        "fr": "{communes} communes (limites et population), {centers} centres ouverts.",
+        "en": "{communes} communes (boundaries and population), {centers} open "
+        "centers.",
+    },
+    "brief.sources.operations": {
+        "fr": "Activité hebdomadaire des centres du {first} au {last} ({weeks} "
+        "semaines).",
+        "en": "Weekly operations of the centers from {first} to {last} ({weeks} "
+        "weeks).",
+    },
+    "brief.sources.no_operations": {
+        "fr": "Pas de données d'activité.",
+        "en": "No operations data.",
+    },
+    "brief.scenario.saved": {
+        "fr": "enregistré le {when} par {author}",
+        "en": "saved {when} by {author}",
+    },
+    "brief.scenario.asked": {"fr": "Ce qui était demandé", "en": "What was asked"},
+    "brief.scenario.proposal": {"fr": "La proposition", "en": "The proposal"},
+    "brief.scenario.changes": {
+        "fr": "{opened} centre(s) à ouvrir, {closed} à fermer ; coût des changements : "
+        "{cost} M FCFA.",
+        "en": "{opened} center(s) to open, {closed} to close; cost of the changes: "
+        "{cost} M FCFA.",
+    },
+    "brief.scenario.kpis": {
+        "fr": "Effet sur les indicateurs",
+        "en": "Effect on the indicators",
+    },
+    "brief.change.opened": {"fr": "ouvrir", "en": "open"},
+    "brief.change.closed": {"fr": "fermer", "en": "close"},
+    "brief.change.kept": {"fr": "maintenu", "en": "kept"},
+    "brief.change.what": {"fr": "Action", "en": "Action"},
+    "brief.change.center": {"fr": "Centre ou site", "en": "Center or site"},
+    "brief.change.capacity": {"fr": "Capacité (/sem.)", "en": "Capacity (/week)"},
+    "brief.change.demand": {"fr": "Demande (/sem.)", "en": "Demand (/week)"},
+    "brief.change.utilisation": {"fr": "Utilisation", "en": "Utilisation"},
+    "brief.proof.optimal": {
+        "fr": "Preuve : le solveur a prouvé que ce plan est le meilleur possible "
+        "(optimal) pour ce qui était demandé, en {seconds} s.",
+        "en": "Proof: the solver proved this plan is the best possible (optimal) for "
+        "what was asked, in {seconds} s.",
+    },
+    "brief.proof.gap": {
+        "fr": "Preuve : ce plan est au plus à {gap} % du meilleur possible (écart "
+        "prouvé par le solveur en {seconds} s).",
+        "en": "Proof: this plan is at most {gap}% from the best possible (gap proven "
+        "by the solver in {seconds} s).",
+    },
+    "brief.proof.none": {
+        "fr": "Pas de preuve : statut du solveur « {status} ».",
+        "en": "No proof: solver status “{status}”.",
+    },
+    "brief.objective.distance": {
+        "fr": "Objectif : réduire la distance moyenne au centre.",
+        "en": "Objective: reduce the mean distance to a center.",
+    },
+    "brief.objective.coverage": {
+        "fr": "Objectif : servir le plus de demande à moins de {radius} km.",
+        "en": "Objective: serve the most demand within {radius} km.",
+    },
+    "brief.objective.fewest": {
+        "fr": "Objectif : le moins de centres possible couvrant tout le monde à moins "
+        "de {radius} km.",
+        "en": "Objective: the fewest centers covering everyone within {radius} km.",
+    },
+    "brief.objective.worst": {
+        "fr": "Objectif : réduire la plus grande distance au centre.",
+        "en": "Objective: reduce the longest distance to a center.",
+    },
+    "brief.objective.rebalance": {
+        "fr": "Objectif : rééquilibrer la charge entre les centres existants.",
+        "en": "Objective: rebalance the load between existing centers.",
+    },
+    "brief.asked.new": {
+        "fr": "Jusqu'à {n} nouveau(x) centre(s).",
+        "en": "Up to {n} new center(s).",
+    },
+    "brief.asked.budget": {
+        "fr": "Budget : {budget} M FCFA au plus.",
+        "en": "Budget: at most {budget} M FCFA.",
+    },
+    "brief.asked.closures_yes": {
+        "fr": "Les centres existants peuvent fermer.",
+        "en": "Existing centers may close.",
+    },
+    "brief.asked.closures_no": {
+        "fr": "Aucun centre existant ne ferme.",
+        "en": "No existing center closes.",
+    },
+    "brief.asked.capacitated": {
+        "fr": "Les capacités des centres sont respectées.",
+        "en": "The centers' capacities are respected.",
+    },
+    "brief.asked.capacity": {
+        "fr": "Capacité des centres existants : {pct} %.",
+        "en": "Capacity of existing centers: {pct}%.",
+    },
+    "brief.asked.max_distance": {
+        "fr": "Aucune commune à plus de {km} km de son centre.",
+        "en": "No commune more than {km} km from its center.",
+    },
+    "brief.asked.min_coverage": {
+        "fr": "Au moins {pct} % de la demande de chaque département à moins de "
+        "{radius} km.",
+        "en": "At least {pct}% of each department's demand within {radius} km.",
+    },
+    "brief.assume.title": {"fr": "Hypothèses", "en": "Assumptions"},
+    "brief.assume.distance": {
+        "fr": "Distance : orthodromique (à vol d'oiseau) entre points représentatifs.",
+        "en": "Distance: great-circle (as the crow flies) between representative "
+        "points.",
+    },
+    "brief.assume.distance_other": {
+        "fr": "Distance : {kind}.",
+        "en": "Distance: {kind}.",
+    },
+    "brief.assume.today": {
+        "fr": "Demande : moyenne hebdomadaire actuelle, croissance de {growth} % par an "
+        "sur {years} an(s).",
+        "en": "Demand: today's weekly mean, grown by {growth}% a year over {years} "
+        "year(s).",
+    },
+    "brief.assume.forecast": {
+        "fr": "Demande : prévision à {weeks} semaines.",
+        "en": "Demand: forecast {weeks} weeks ahead.",
+    },
+    "brief.assume.period": {
+        "fr": "Période de la demande : du {start} au {end}.",
+        "en": "Demand period: {start} to {end}.",
+    },
+    "brief.assume.period_default": {
+        "fr": "Période de la demande : les 52 dernières semaines.",
+        "en": "Demand period: the last 52 weeks.",
+    },
+    "brief.assume.docs": {"fr": "Documents : {docs}.", "en": "Documents: {docs}."},
+    "brief.assume.radius": {
+        "fr": "Rayon de couverture : {radius} km.",
+        "en": "Coverage radius: {radius} km.",
+    },
+    "brief.comparison.table": {
+        "fr": "Indicateurs après changements",
+        "en": "Indicators after the changes",
+    },
+    "brief.comparison.best": {
+        "fr": "★ : meilleure valeur ; une proposition qui laisse plus de demande sans "
+        "centre n'est jamais la meilleure sur les distances.",
+        "en": "★: best value; a plan leaving more demand without a center is never "
+        "best on distances.",
+    },
+    "brief.comparison.proofs": {"fr": "Preuves du solveur", "en": "Solver proofs"},
+    "brief.step.figures": {"fr": "Calcul des indicateurs", "en": "Computing indicators"},
+    "brief.step.map": {"fr": "Dessin des cartes", "en": "Drawing the maps"},
+    "brief.step.layout": {"fr": "Mise en page", "en": "Laying out pages"},
+    "brief.step.done": {"fr": "Document prêt", "en": "Document ready"},
+    "brief.error.unknown_area": {
+        "fr": "aucune zone de code {area!r} dans ce jeu de données",
+        "en": "no area with code {area!r} in this dataset",
+    },
+    "brief.error.unknown_scenario": {
+        "fr": "aucun scénario enregistré d'identifiant {id!r}",
+        "en": "no saved scenario with id {id!r}",
+    },
+    "brief.error.stale_scenario": {
+        "fr": "le scénario {id} « {name} » a été calculé sur une autre version des "
+        "données ({version}, actuelle {current}) : relancez-le avant d'en faire "
+        "une note",
+        "en": "scenario {id} “{name}” was computed on another version of the data "
+        "({version}, now {current}): run it again before briefing it",
+    },
+    "brief.error.not_run": {
+        "fr": "le scénario {id} « {name} » n'a pas encore été calculé",
+        "en": "scenario {id} “{name}” has not been run yet",
+    },
+    "brief.error.too_many": {
+        "fr": "{n} scénarios demandés : une note en compare {max} au plus",
+        "en": "{n} scenarios asked for: a brief compares at most {max}",
+    },
+    "brief.error.no_dataset": {
+        "fr": "le stockage ne contient aucun jeu de données",
+        "en": "the store holds no dataset",
+    },
+    "brief.error.unknown_indicator": {
+        "fr": "indicateur inconnu pour la carte : {name!r}",
+        "en": "unknown map indicator: {name!r}",
+    },
 }
+
+
+def number(value, decimals: int = 1, lang: str = "fr") -> str:
+    """A number written the way ``lang`` writes it (French: 12 345,6; n.d. if none).
+
+    Examples
+    --------
+    >>> number(12345.64, 1, "fr"), number(12345.64, 1, "en"), number(None, 0, "en")
+    ('12\\u202f345,6', '12,345.6', 'n/a')
+    """
+    if value is None:
+        return t("kpi.no_data", lang)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return t("kpi.no_data", lang)
+    if not math.isfinite(value):
+        return t("kpi.no_data", lang)
+    text = f"{value:,.{decimals}f}"
+    if lang == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
 
 
 def dropdown_labels(lang: str) -> dict[str, str]:

@@ -18,6 +18,9 @@ command -v node >/dev/null 2>&1 || MISSING="$MISSING nodejs"
 command -v npm >/dev/null 2>&1 || MISSING="$MISSING npm"
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || MISSING="$MISSING postgresql"
 command -v redis-server >/dev/null 2>&1 || MISSING="$MISSING redis-server"
+# the briefs: PDF text and pages for their tests (poppler-utils), their font
+command -v pdftotext >/dev/null 2>&1 || MISSING="$MISSING poppler-utils"
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || MISSING="$MISSING fonts-dejavu-core"
 if [ -n "$MISSING" ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
