@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from data.demo import generate_demo
+from data.demo_roads import demo_roads
 from data.store import AuditNote, DatasetInfo, Store
 from geo.access import nearest_center, refresh_access
+from geo.road_access import store_roads
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +27,9 @@ def create_demo(
     audit: AuditNote | None = None,
 ) -> DatasetInfo:
     """Generate the synthetic demo country and store it, with its access and its
-    audit event (when given), at once."""
+    audit event (when given), at once; then its generated road network."""
     country = generate_demo(seed=seed, n_communes=n_communes)
-    return store.add_dataset(
+    info = store.add_dataset(
         country,
         kind="synthetic",
         activate=activate,
@@ -35,6 +37,8 @@ def create_demo(
         audit=audit,
         description=DEMO_DESCRIPTION.format(seed=seed, n=n_communes),
     )
+    store_roads(store, info.id, demo_roads(country), source="demo")
+    return info
 
 
 def ensure_store(store: Store, seed: int = 42, n_communes: int = 400) -> DatasetInfo:

@@ -855,6 +855,44 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "no point layer among {layers}: centers or candidate sites must be "
         "points.",
     },
+    "imp.issue.no_line_layer": {
+        "fr": "aucune couche de lignes parmi {layers} : un réseau routier doit être "
+        "fait de lignes.",
+        "en": "no line layer among {layers}: a road network must be made of lines.",
+    },
+    "imp.issue.not_lines": {
+        "fr": "le fichier contient des géométries {type}, pas des lignes : un réseau "
+        "routier doit être fait de lignes.",
+        "en": "the file holds {type} geometries, not lines: a road network must be "
+        "made of lines.",
+    },
+    "imp.issue.not_a_line": {
+        "fr": "{count} géométrie(s) de type {type} : des lignes sont attendues ; "
+        "elles sont écartées.",
+        "en": "{count} geometries of type {type}: lines are expected; they are left "
+        "out.",
+    },
+    "imp.issue.road_class_missing": {
+        "fr": "{count} ligne(s) sans classe de route : elles sont écartées.",
+        "en": "{count} lines without a road class: they are left out.",
+    },
+    "imp.issue.road_class_unknown": {
+        "fr": "{count} ligne(s) d'une classe absente de la correspondance ({values}) "
+        ": elles sont écartées. Associez ces valeurs à une classe ({classes}).",
+        "en": "{count} lines of a class missing from the mapping ({values}): they are "
+        "left out. Map these values to a class ({classes}).",
+    },
+    "imp.issue.not_roads": {
+        "fr": "{count} ligne(s) qui ne sont pas des routes praticables ({values}) : "
+        "écartées.",
+        "en": "{count} lines that are not passable roads ({values}): left out.",
+    },
+    "imp.issue.no_roads": {
+        "fr": "aucune des {lines} lignes n'a une classe de route utilisable : rien "
+        "n'est enregistré. Vérifiez la colonne de classe et sa correspondance.",
+        "en": "none of the {lines} lines has a usable road class: nothing is "
+        "stored. Check the class column and its mapping.",
+    },
     "imp.issue.points_as_boundaries": {
         "fr": "le fichier contient des points ({type}), pas des polygones : ce ne "
         "sont pas des limites. Déposez-le comme centres ou comme sites candidats.",

@@ -333,3 +333,60 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RoadNetwork(Base):
+    """The road network of a dataset: where it came from, its import report, and the
+    speed profile edited for it (NULL: the defaults of ``geo.roads``).
+
+    ``version`` changes with every import, so cached travel times made from
+    older roads are never reused.
+    """
+
+    __tablename__ = "road_networks"
+
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(200))
+    tolerance_m: Mapped[float] = mapped_column(Float)
+    report_json: Mapped[str] = mapped_column(Text)
+    profile_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class RoadSegment(Base):
+    """One road line of a dataset (EPSG:4326 WKB) with its class and surface."""
+
+    __tablename__ = "road_segments"
+    __table_args__ = (Index("ix_road_segments_dataset", "dataset_id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE")
+    )
+    road_class: Mapped[str] = mapped_column(String(20))
+    surface: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    oneway: Mapped[bool] = mapped_column(Boolean, default=False)
+    geometry_wkb: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TravelTimeCache(Base):
+    """A commune x site travel-time matrix (minutes, compressed float32) per dataset,
+    mode and season; ``fingerprint`` covers the roads, the points and the profile."""
+
+    __tablename__ = "travel_time_cache"
+
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    mode: Mapped[str] = mapped_column(String(20), primary_key=True)
+    season: Mapped[str] = mapped_column(String(20), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    origins: Mapped[int] = mapped_column(Integer)
+    sites: Mapped[int] = mapped_column(Integer)
+    matrix: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -467,7 +467,13 @@ def build_graph(
     else:
         surface = _codes(frame[class_column].map(DEFAULT_SURFACE), SURFACES, "surface")
     if oneway_column and oneway_column in frame.columns:
-        oneway_line = frame[oneway_column].fillna(False).astype(bool).to_numpy()
+        flags = frame[oneway_column]
+        if not flags.map(lambda x: pd.isna(x) or x in (True, False)).all():
+            raise ValueError(
+                f"'{oneway_column}' should hold true/false, got "
+                f"{sorted({str(x) for x in flags.dropna().unique()})[:5]}"
+            )
+        oneway_line = flags.fillna(False).astype(bool).to_numpy()
     else:
         oneway_line = np.zeros(len(frame), dtype=bool)
 

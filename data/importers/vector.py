@@ -132,8 +132,8 @@ def read_vector(
         Name shown in messages; its suffix gives the format.
     report : Report
         Receives the issues; ``None`` is returned when nothing can be read.
-    kind : {'polygons', 'points'}
-        What the caller needs: boundaries or sites.
+    kind : {'polygons', 'points', 'lines'}
+        What the caller needs: boundaries, sites or roads.
     layer : str, optional
         The layer (or archive member) to read when the file holds several.
     max_bytes : int
@@ -150,8 +150,10 @@ def read_vector(
     >>> read_vector(b"{", "x.geojson", r) is None, r.errors[0].code
     (True, 'truncated')
     """
-    if kind not in ("polygons", "points"):
-        raise ValueError(f"kind should be 'polygons' or 'points', got {kind!r}")
+    if kind not in ("polygons", "points", "lines"):
+        raise ValueError(
+            f"kind should be 'polygons', 'points' or 'lines', got {kind!r}"
+        )
     raw = source if isinstance(source, bytes) else None
     size = len(raw) if raw is not None else Path(source).stat().st_size
     if size > max_bytes:
@@ -478,6 +480,8 @@ def _has_kind(frame: gpd.GeoDataFrame, kind: str, file: str, report: Report) -> 
     found = ", ".join(t for types in kinds.values() for t in types)
     if kind == "polygons":
         code = "points_as_boundaries" if "points" in kinds else "not_polygons"
+    elif kind == "lines":
+        code = "not_lines"
     else:
         code = "polygons_as_sites" if "polygons" in kinds else "not_points"
     report.error(code, file=file, field="geometry", type=found)

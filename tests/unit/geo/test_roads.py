@@ -236,6 +236,8 @@ def test_bad_inputs_are_named():
         build_graph(good.iloc[:0])
     with pytest.raises(ValueError, match="surface"):
         build_graph(roads(("trunk", [(0, 0), (1, 0)], {"surface": "gravel"})))
+    with pytest.raises(ValueError, match="'oneway' should hold true/false"):
+        build_graph(roads(("trunk", [(0, 0), (1, 0)], {"oneway": "no"})))
     g = build_graph(good)
     with pytest.raises(ValueError, match="mode"):
         minutes(g, [(0, 0)], [(1, 0)], mode="flying")

@@ -1,0 +1,203 @@
+"""A dataset's road network in use: import, graph, profile and cached travel times.
+
+The store keeps the lines, the import report and the speed profile
+(:mod:`data.roads`); this module turns them into a :class:`geo.roads.RoadGraph`
+(memoised per network version) and computes commune x site travel times, kept
+in the store per dataset, mode and season and recomputed only when the roads,
+the points (communes, centers, candidate sites) or the profile change.
+
+Examples
+--------
+>>> from data.store import Store
+>>> store = Store("sqlite://"); store.upgrade()
+>>> road_graph(store, 1) is None
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from data import roads as road_store
+from data.importers.roads import read_roads
+from data.importers.validate import Report
+from data.store import Store
+from geo.roads import (
+    DEFAULT_CUTOFF_MIN,
+    DEFAULT_TOLERANCE_M,
+    RoadGraph,
+    SpeedProfile,
+    build_graph,
+    travel_time_matrix,
+)
+
+__all__ = [
+    "RoadImportError",
+    "import_roads",
+    "road_graph",
+    "road_profile",
+    "site_minutes",
+    "store_roads",
+]
+
+_GRAPHS: OrderedDict[tuple[str, int, str], RoadGraph] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+class RoadImportError(ValueError):
+    """A road file that cannot be imported; ``report`` holds every issue."""
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def store_roads(
+    store: Store,
+    dataset_id: int,
+    lines: Any,
+    *,
+    source: str,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build the graph of ``lines`` (EPSG:4326) and store both; return the report.
+
+    The graph is built first, so lines it refuses leave the store untouched.
+    """
+    graph = build_graph(lines, tolerance_m=tolerance_m)
+    report = graph.report.to_dict() | (extra or {})
+    road_store.save_network(
+        store, dataset_id, lines, source=source, tolerance_m=tolerance_m, report=report
+    )
+    return report
+
+
+def import_roads(
+    store: Store,
+    dataset_id: int,
+    source: Path | bytes,
+    file: str,
+    *,
+    class_column: str,
+    class_map: dict[str, str] | None = None,
+    surface_column: str | None = None,
+    oneway_column: str | None = None,
+    layer: str | None = None,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+) -> tuple[dict[str, Any], Report]:
+    """Read, check, build and store a dataset's road network.
+
+    Returns the network report (lengths by class, joins, components,
+    unconnected parts, lines read and kept) and the file's issue report.
+
+    Raises
+    ------
+    RoadImportError
+        The file cannot give a road network (its report says why); nothing
+        is stored.
+    """
+    report = Report()
+    lines = read_roads(
+        source, file, report, class_column=class_column, class_map=class_map,
+        surface_column=surface_column, oneway_column=oneway_column, layer=layer,
+    )  # fmt: skip
+    if lines is None or not report.ok:
+        first = report.errors[0].text() if report.errors else f"{file}: no roads"
+        raise RoadImportError(first, report)
+    extra = {
+        "file": file,
+        "issues": [i.to_dict() for i in report.issues],
+        "lines_kept": len(lines),
+    }
+    try:
+        network = store_roads(
+            store, dataset_id, lines, source=file, tolerance_m=tolerance_m, extra=extra
+        )
+    except ValueError as exc:
+        raise RoadImportError(f"{file}: {exc}", report) from exc
+    return network, report
+
+
+def road_profile(store: Store, dataset_id: int) -> SpeedProfile:
+    """The dataset's speed profile (the defaults when none was edited)."""
+    info = road_store.network_info(store, dataset_id)
+    return SpeedProfile.from_dict(None if info is None else info["profile"])
+
+
+def road_graph(store: Store, dataset_id: int) -> RoadGraph | None:
+    """The dataset's road graph, None without roads (memoised per version)."""
+    info = road_store.network_info(store, dataset_id)
+    if info is None:
+        return None
+    key = (store.url, dataset_id, info["version"])
+    with _LOCK:
+        if key in _GRAPHS:
+            _GRAPHS.move_to_end(key)
+            return _GRAPHS[key]
+    lines = road_store.road_lines(store, dataset_id)
+    if lines is None:
+        return None
+    graph = build_graph(lines, tolerance_m=info["tolerance_m"])
+    with _LOCK:
+        _GRAPHS[key] = graph
+        while len(_GRAPHS) > 4:
+            _GRAPHS.popitem(last=False)
+    return graph
+
+
+def _fingerprint(*parts: Any) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            h.update(str(part.shape).encode())
+            h.update(np.ascontiguousarray(part).tobytes())
+        else:
+            h.update(repr(part).encode())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def site_minutes(
+    store: Store,
+    dataset_id: int,
+    origin_lon: Any,
+    origin_lat: Any,
+    site_lon: Any,
+    site_lat: Any,
+    *,
+    mode: str,
+    season: str,
+    cutoff_min: float = DEFAULT_CUTOFF_MIN,
+) -> np.ndarray | None:
+    """Commune x site travel minutes on the dataset's roads (``inf``: unreachable).
+
+    Cached in the store per dataset, mode and season; the cache is used only
+    when the roads' version, the profile, the points and the cut-off are the
+    ones it was computed from. None when the dataset has no road network.
+    """
+    info = road_store.network_info(store, dataset_id)
+    if info is None:
+        return None
+    profile = SpeedProfile.from_dict(info["profile"])
+    arrays = [np.asarray(a, dtype=float).ravel() for a in
+              (origin_lon, origin_lat, site_lon, site_lat)]  # fmt: skip
+    key = _fingerprint(info["version"], profile.fingerprint(), cutoff_min, *arrays)
+    cached = road_store.cached_matrix(store, dataset_id, mode, season, key)
+    if cached is not None:
+        return cached
+    graph = road_graph(store, dataset_id)
+    if graph is None:
+        return None
+    matrix = travel_time_matrix(
+        graph, *arrays, mode=mode, season=season, profile=profile,
+        cutoff_min=cutoff_min,
+    )  # fmt: skip
+    road_store.store_matrix(store, dataset_id, mode, season, key, matrix)
+    return matrix
