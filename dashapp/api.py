@@ -21,7 +21,7 @@ import pandas as pd
 
 from dashapp import services
 from dashapp.config import LANGUAGES
-from dashapp.filters import RADIUS_RANGE, _date, resolve
+from dashapp.filters import RADIUS_RANGE, parse_date, resolve
 from dashapp.parsing import BadIdError, parse_id
 from data.exports import csv_text
 from data.kpi import KPIS
@@ -151,7 +151,7 @@ def _validate(ctx: DatasetContext, args) -> dict[str, Any]:
                 400, f"invalid value {args.get(name)!r} for '{name}': {hint}", name
             )
     for name in ("start", "end"):
-        if raw[name] is not None and _date(raw[name]) is None:
+        if raw[name] is not None and parse_date(raw[name]) is None:
             raise ApiError(
                 400,
                 f"invalid date {raw[name]!r} for '{name}': use YYYY-MM-DD",

@@ -89,7 +89,8 @@ def areas_from_query(ctx: DatasetContext, query: dict) -> list:
     return values
 
 
-def _date(value) -> dt.date | None:
+def parse_date(value) -> dt.date | None:
+    """The date ``value`` names (ISO text, a date, a timestamp), or None."""
     if value in (None, ""):
         return None
     try:
@@ -165,7 +166,7 @@ def resolve(
             docs = all_docs
 
     d_start, d_end = default_period(ctx)
-    s, e = _date(start), _date(end)
+    s, e = parse_date(start), parse_date(end)
     if start not in (None, "") and s is None:
         bad("field.period", start)
     if end not in (None, "") and e is None:
