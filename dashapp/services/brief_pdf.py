@@ -33,7 +33,7 @@ from reportlab.platypus import (
 from reportlab.platypus import Table as RLTable
 
 from dashapp.i18n import t
-from dashapp.services import briefs as b
+from dashapp.services import brief_blocks as b
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),

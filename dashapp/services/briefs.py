@@ -25,7 +25,7 @@ import dataclasses
 import datetime as dt
 import io
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,15 @@ import pandas as pd
 from dashapp import services
 from dashapp.filters import area_path, resolve
 from dashapp.i18n import number, t
+from dashapp.services.brief_blocks import (
+    Box,
+    Brief,
+    Figure,
+    Heading,
+    Para,
+    Row,
+    Table,
+)
 from data import views
 from data.kpi import KPIS, MEASURES
 from data.scenarios import ScenarioRecord, ScenarioStoreError, get_scenario
@@ -83,63 +92,6 @@ class BriefError(ValueError):
         super().__init__(t(f"brief.error.{reason}", lang, **values))
         self.code = reason
         self.values = values
-
-
-# -- the blocks a brief is made of ------------------------------------------------
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int = 1
-
-
-@dataclass(frozen=True)
-class Para:
-    text: str
-    style: str = "body"  # body, small, note, finding
-
-
-@dataclass(frozen=True)
-class Table:
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    widths: tuple[float, ...] | None = None  # fractions of the text width
-
-
-@dataclass(frozen=True)
-class Figure:
-    png: bytes
-    aspect: float  # height / width
-    caption: str = ""
-    width: float = 1.0  # fraction of the text width
-
-
-@dataclass(frozen=True)
-class Box:
-    title: str
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Row:
-    """Figures side by side (before/after maps, compared scenarios)."""
-
-    figures: tuple[Figure, ...]
-
-
-@dataclass(frozen=True)
-class PageBreak:
-    pass
-
-
-@dataclass
-class Brief:
-    """A brief: its title lines and its blocks, in the brief's language."""
-
-    title: str
-    subtitle: str
-    lang: str
-    blocks: list = field(default_factory=list)
-    footer: str = ""
 
 
 @dataclass(frozen=True)
