@@ -191,9 +191,9 @@ def change_user(role_clicks, toggle_clicks, reset_clicks, role_values, role_ids,
 
 # -- audit log ---------------------------------------------------------------------------
 @requires("audit.read")
-def show_audit(changed, n_refresh):
+def show_audit(changed, n_refresh, lang="fr"):
     """The newest audit events, again after a change or on request."""
-    return lay.audit_rows(users.audit_events(_store(), AUDIT_ROWS))
+    return lay.audit_rows(users.audit_events(_store(), AUDIT_ROWS), lang)
 
 
 def audit_csv(frame) -> bytes:
@@ -291,6 +291,7 @@ def register(app) -> None:
         Output(ids.ADM_AUDIT, "rowData"),
         Input(ids.ADM_CHANGED, "data"),
         Input(ids.ADM_AUDIT_REFRESH, "n_clicks"),
+        State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(show_audit)
     app.callback(

@@ -87,6 +87,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     from dashapp.health import init_health
     from dashapp.jobs import make_background_manager
     from dashapp.logs import init_request_log
+    from dashapp.page_index import LocalisedDash
     from dashapp.paths import app_path, url
 
     config = config or Config.from_env()
@@ -128,7 +129,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     jobs = make_background_manager(config)
     jobs.server = server  # a Celery worker runs each job in a request context of it
     server.extensions["dashapp_jobs"] = jobs  # what /healthz checks
-    app = Dash(
+    app = LocalisedDash(  # the page in the visitor's language (<html lang>)
         __name__,
         server=server,
         title="Réseau des centres de service",

@@ -13,6 +13,7 @@ from dash import dcc, html
 from dashapp import ids
 from dashapp.i18n import STRINGS, t
 from data.users import RIGHTS, ROLES, Principal, UserError, allowed
+from layouts.locale import grid_locale_text
 
 USER_COLUMNS = (
     "username",
@@ -253,13 +254,19 @@ def detail_text(detail: Any) -> str:
     return "; ".join(f"{k}: {v}" for k, v in values.items())
 
 
-def audit_rows(frame: pd.DataFrame) -> list[dict]:
-    """The audit events as grid rows, times and details written out."""
+def audit_action(code: str, lang: str) -> str:
+    """An audit event's action named in ``lang`` (an unknown code as it is)."""
+    key = f"audit.action.{code}"
+    return t(key, lang) if key in STRINGS else str(code)
+
+
+def audit_rows(frame: pd.DataFrame, lang: str = "fr") -> list[dict]:
+    """The audit events as grid rows, actions named, times and details written out."""
     return [
         {
             "at": when(row.at),
             "username": row.username,
-            "action": row.action,
+            "action": audit_action(row.action, lang),
             "target": row.target,
             "detail": detail_text(row.detail),
             "address": row.address,
@@ -281,10 +288,14 @@ def audit_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
     ]
     return dag.AgGrid(
         id=ids.ADM_AUDIT,
-        rowData=audit_rows(frame),
+        rowData=audit_rows(frame, lang),
         columnDefs=columns,
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={"pagination": True, "paginationPageSize": 50},
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": 50,
+            "localeText": grid_locale_text(lang),
+        },
         style={"height": "480px"},
     )
 

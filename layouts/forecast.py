@@ -16,6 +16,7 @@ from data.forecast import CENTER, MAX_HORIZON, NATIONAL
 from data.risk import RISK_MODELS, TARGETS
 from data.views import DatasetContext
 from layouts.figures import fmt
+from layouts.locale import graph_config, separators
 
 MODEL_COLORS = {"logistic": "#1f77b4", "gradient_boosting": "#d62728"}
 HISTORY_WEEKS = 104
@@ -116,7 +117,7 @@ def page(ctx: DatasetContext, levels: list[str], lang: str) -> html.Div:
             dbc.CardHeader(t("fc.chart_title", lang)),
             dcc.Graph(
                 id=ids.FC_CHART,
-                config={"displaylogo": False},
+                config=graph_config(lang),
                 style={"height": "460px"},
             ),
             dbc.CardFooter(html.Small(id=ids.FC_MODEL, className="text-muted")),
@@ -225,7 +226,10 @@ def risk_tab(lang: str) -> html.Div:
                 dbc.Card(
                     [
                         dbc.CardHeader(t("risk.roc_title", lang)),
-                        dcc.Graph(id=ids.RISK_ROC, config={"displayModeBar": False}),
+                        dcc.Graph(
+                            id=ids.RISK_ROC,
+                            config=graph_config(lang, displayModeBar=False),
+                        ),
                     ]
                 ),
                 lg=5,
@@ -235,7 +239,8 @@ def risk_tab(lang: str) -> html.Div:
                     [
                         dbc.CardHeader(t("risk.importance_title", lang)),
                         dcc.Graph(
-                            id=ids.RISK_IMPORTANCE, config={"displayModeBar": False}
+                            id=ids.RISK_IMPORTANCE,
+                            config=graph_config(lang, displayModeBar=False),
                         ),
                     ]
                 ),
@@ -333,7 +338,7 @@ def forecast_figure(
             "xaxis": {"title": {"text": t("chart.week", lang)}},
             "legend": {"orientation": "h", "y": -0.18},
             "hovermode": "x unified",
-            "separators": ", " if lang == "fr" else ".,",
+            "separators": separators(lang),
         },
     }
 
@@ -418,7 +423,7 @@ def roc_figure(report, lang: str) -> dict:
             "yaxis": {"title": {"text": t("risk.tpr", lang)}, "range": [0, 1.02]},
             "legend": {"x": 0.35, "y": 0.05},
             "height": 380,
-            "separators": ", " if lang == "fr" else ".,",
+            "separators": separators(lang),
         },
     }
 
@@ -449,7 +454,7 @@ def importance_figure(report, lang: str) -> dict:
             "xaxis": {"title": {"text": "AUC"}},
             "legend": {"orientation": "h", "y": -0.15},
             "height": 380,
-            "separators": ", " if lang == "fr" else ".,",
+            "separators": separators(lang),
         },
     }
 

@@ -11,6 +11,7 @@ from dashapp.i18n import dropdown_labels, t
 from data.kpi import CARD_KPIS, KPIS, MAP_KPIS
 from data.views import DatasetContext, filter_levels, fixed_units, units_below
 from layouts.figures import fmt
+from layouts.locale import graph_config
 
 
 def area_options(ctx: DatasetContext, level: int, above: str | None) -> list[dict]:
@@ -194,7 +195,7 @@ def map_card(lang: str) -> dbc.Card:
             dcc.Graph(
                 id=ids.MAP,
                 style={"height": "560px"},
-                config={"displaylogo": False, "scrollZoom": True},
+                config=graph_config(lang, scrollZoom=True),
             ),
             dcc.Store(id=ids.MAP_LAYER),
             dbc.CardFooter(
@@ -230,7 +231,9 @@ def capacity_card(ctx: DatasetContext, lang: str) -> dbc.Card:
         ],
         className="d-flex justify-content-between flex-wrap",
     )
-    graph = dcc.Graph(id=ids.CAPACITY_CHART, config={"displayModeBar": False})
+    graph = dcc.Graph(
+        id=ids.CAPACITY_CHART, config=graph_config(lang, displayModeBar=False)
+    )
     return dbc.Card(
         [
             dbc.CardHeader(header),
@@ -248,7 +251,7 @@ def overview(ctx: DatasetContext, r: Resolved, lang: str) -> html.Div:
     series = dbc.Card(
         [
             dbc.CardHeader(t("chart.timeseries_title", lang)),
-            dcc.Graph(id=ids.TIMESERIES, config={"displaylogo": False}),
+            dcc.Graph(id=ids.TIMESERIES, config=graph_config(lang)),
         ],
         className="mt-2 mb-4",
     )
