@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["center_table", "commune_table", "excess_load", "network_kpis"]
+__all__ = [
+    "center_table",
+    "commune_table",
+    "excess_load",
+    "network_kpis",
+    "unserved_table",
+]
 
 
 def _loads(
@@ -223,8 +229,14 @@ def commune_table(
     assignment: np.ndarray,
     site_ids: Sequence[Any],
     before: np.ndarray | None = None,
+    population: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One row per commune: demand, assigned site and distance (and before)."""
+    """One row per commune: demand, assigned site and distance (and before).
+
+    ``site_id`` is the site the model assigned (empty where it assigned none:
+    out of reach, or beyond the capacities it respects); ``population``
+    (inhabitants, NaN unknown) is kept when given.
+    """
     ok = assignment >= 0
     dist = np.full(len(weights), np.nan)
     dist[ok] = cost_matrix[np.flatnonzero(ok), assignment[ok]]
@@ -238,6 +250,8 @@ def commune_table(
             "distance": dist,
         }
     )
+    if population is not None:
+        table.insert(3, "population", np.asarray(population, dtype=float))
     if before is not None:
         okb = before >= 0
         db = np.full(len(weights), np.nan)
@@ -245,3 +259,31 @@ def commune_table(
         table["site_id_before"] = np.where(okb, sites[np.maximum(before, 0)], None)
         table["distance_before"] = db
     return table
+
+
+def unserved_table(communes: pd.DataFrame) -> pd.DataFrame:
+    """The communes with demand that no site serves in a result, most demand first.
+
+    ``communes`` is a result's commune table (:func:`commune_table`); the rows
+    kept have no ``site_id`` and a demand above 0, with their demand, population
+    (NaN when the table has none) and today's distance when known.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"commune_id": ["a", "b", "c"], "name": ["A", "B", "C"],
+    ...                   "demand": [2.0, 5.0, 0.0], "site_id": [None, None, None],
+    ...                   "distance": [np.nan] * 3})
+    >>> unserved_table(t)["commune_id"].tolist()
+    ['b', 'a']
+    """
+    if not isinstance(communes, pd.DataFrame):
+        raise TypeError(f"'communes' should be DataFrame, got {type(communes)}")
+    demand = pd.to_numeric(communes["demand"], errors="coerce")
+    rows = communes[communes["site_id"].isna() & (demand > 0)]
+    columns = ["commune_id", "name", "demand", "population", "distance_before"]
+    out = rows.reindex(columns=columns).copy()
+    out["demand"] = out["demand"].astype(float)
+    out["population"] = out["population"].astype(float)
+    return out.sort_values("demand", ascending=False, kind="stable").reset_index(
+        drop=True
+    )

@@ -766,6 +766,7 @@ def _location_result(
     allocation = model.allocation
     # Overload only means something when demand is in the capacities' unit.
     comparable = demand_unit == "requests/week"
+    population = _population(network)
     kpi_before = network_kpis(
         D,
         weights,
@@ -774,6 +775,7 @@ def _location_result(
         capacities if comparable else None,
         radius,
         0.0,
+        population=population,
     )
     kpi_after = network_kpis(
         D,
@@ -784,6 +786,7 @@ def _location_result(
         radius,
         change_cost,
         allocation,
+        population=population,
     )
     centers = _site_table(
         sites,
@@ -804,6 +807,7 @@ def _location_result(
         model.assignment,
         sites["site_id"],
         before_assign,
+        population,
     )
     unit = spec.distance.get("unit", "km")
     summary = _summary(spec, report, demand_unit, unit, kpi_before, kpi_after, centers)
@@ -812,6 +816,14 @@ def _location_result(
         summary["covered_demand"] = report.objective
     geo = _geojson(network, sites, centers, communes)
     return ScenarioResult(spec, report, summary, centers, communes, geo, model)
+
+
+def _population(network: NetworkInputs) -> np.ndarray | None:
+    """Inhabitants of each commune (NaN unknown), or None when the network has none."""
+    population = getattr(network, "population", None)
+    if population is None or len(population) != len(network.commune_ids):
+        return None
+    return np.asarray(population, dtype=float)
 
 
 def input_notes(
