@@ -14,7 +14,7 @@ from dashapp import uploads as uploads_mod
 from dashapp.auth import audit_note, current_user, record, requires
 from dashapp.config import Config
 from dashapp.context import current_config, request_lang
-from dashapp.i18n import t
+from dashapp.i18n import count_of, t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError, UnknownIdError, parse_id, shown_value
 from dashapp.paths import url
@@ -24,6 +24,7 @@ from data.importers.bundle import check_rate
 from data.store import StoreError
 from geo.display import to_geojson
 from layouts import importer as lay
+from layouts.figures import fmt
 from layouts.messages import bad_input_alert
 
 
@@ -149,7 +150,7 @@ def _population(summary: dict, lang: str) -> str:
     """The imported population, "n.d." when no commune has one."""
     if summary.get("population_unknown") == summary["units"][-1]:
         return t("kpi.no_data", lang)
-    return f"{summary['population']:,}".replace(",", "\u202f")
+    return fmt(summary["population"], 0, lang)
 
 
 def _rates(values, rate_ids, lang):
@@ -235,8 +236,10 @@ def run_import_job(
     line = None
     if summary is not None:
         levels = ", ".join(
-            f"{n} {lvl}"
-            for lvl, n in zip(summary["levels"], summary["units"], strict=True)
+            count_of(n, name, lang)
+            for name, n in zip(
+                summary["level_names"][lang], summary["units"], strict=True
+            )
         )
         line = t("imp.summary", lang, levels=levels, centers=summary["centers"],
                  candidates=summary["candidates"], operations=summary["operations"],

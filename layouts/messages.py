@@ -6,6 +6,8 @@ import dash_bootstrap_components as dbc
 
 from dashapp.i18n import STRINGS, t
 from dashapp.parsing import BadInputError
+from layouts.figures import fmt
+from optimization.errors import InfeasibleError
 
 
 def bad_input_text(exc: BadInputError, lang: str) -> str:
@@ -40,3 +42,53 @@ def alert(text, color: str = "warning", *, dismissable: bool = False, **kwargs):
 def note(text, color: str = "secondary", **kwargs) -> dbc.Alert:
     """A one-line message under the controls that caused it."""
     return dbc.Alert(text, color=color, className="py-1 small mb-0", **kwargs)
+
+
+def _figure(key: str, value, lang: str) -> str:
+    """One figure of a reason, written as ``lang`` writes numbers."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    if key in ("best", "share"):  # shares of one
+        return f"{fmt(100 * value, 0, lang)}\u00a0%"
+    if isinstance(value, int) or float(value).is_integer():
+        return fmt(value, 0, lang)
+    return fmt(value, 1, lang)
+
+
+def reason_text(reason, lang: str) -> str:
+    """Why a plan cannot exist (an :class:`optimization.errors.Reason`), in ``lang``.
+
+    The engine's codes and figures are worded by the catalogue (``reason.<code>``);
+    a code it does not know keeps the engine's sentence.
+    """
+    params = dict(reason.params)
+    key = f"reason.{reason.code}"
+    if reason.code == "commune_out_of_reach" and params.get("cap") is None:
+        key += ".no_site"
+    if reason.code == "constraints_incompatible":
+        if "parts" not in params:
+            return t(f"{key}.staff", lang)
+        values = {k: _figure(k, v, lang) for k, v in params.items() if k != "parts"}
+        parts = [t(f"reason.part.{p}", lang, **values) for p in params["parts"]]
+        return t(key, lang, parts=", ".join(parts) or t("reason.part.none", lang))
+    if key not in STRINGS:
+        return reason.message
+    values = {k: _figure(k, v, lang) for k, v in params.items()}
+    try:
+        return t(key, lang, **values)
+    except KeyError:  # a figure the engine did not give: its own sentence
+        return reason.message
+
+
+def failure_text(exc: Exception, lang: str) -> str:
+    """Why a run failed, in ``lang``: each infeasibility reason worded, else the
+    error's message (the engine's messages name the field at fault)."""
+    cause = exc if isinstance(exc, InfeasibleError) else exc.__cause__
+    if isinstance(cause, InfeasibleError) and cause.reasons:
+        reasons = "\u00a0; ".join if lang == "fr" else "; ".join
+        return t(
+            "reason.list",
+            lang,
+            reasons=reasons(reason_text(r, lang) for r in cause.reasons),
+        )
+    return str(exc)

@@ -62,7 +62,11 @@ def check_site_counts(
                         f"{p} centers are requested but at most "
                         f"{int((rules.allowed & rules.existing).sum())} existing centers "
                         f"plus {rules.max_new} new ones may be open",
-                        {"p": p, "max_new": rules.max_new},
+                        {
+                            "p": p,
+                            "existing": int((rules.allowed & rules.existing).sum()),
+                            "max_new": rules.max_new,
+                        },
                     )
                 )
     locked_new = rules.locked & ~rules.existing
@@ -72,6 +76,7 @@ def check_site_counts(
                 "locked_above_max_new",
                 f"{int(locked_new.sum())} new sites are locked open, above the "
                 f"maximum of {rules.max_new} new centers",
+                {"locked": int(locked_new.sum()), "max_new": rules.max_new},
             )
         )
     if rules.budget is not None:
@@ -119,7 +124,7 @@ def check_reach(
             Reason(
                 "commune_out_of_reach",
                 msg,
-                {"commune": who, "nearest": nearest, "cap": max_distance},
+                {"commune": who, "nearest": nearest, "cap": max_distance, "unit": unit},
             )
         )
     if stranded.size > limit:
@@ -127,7 +132,7 @@ def check_reach(
             Reason(
                 "communes_out_of_reach",
                 f"{stranded.size - limit} more communes are in the same situation",
-                {"count": int(stranded.size)},
+                {"count": int(stranded.size), "more": int(stranded.size - limit)},
             )
         )
     return reasons
@@ -211,7 +216,13 @@ def check_equity(
                     f"even with every allowed site open only {best:.0%} of the demand of "
                     f"{g} is within {fmt_number(equity.radius, 1)} {unit}, below the "
                     f"{share:.0%} minimum",
-                    {"group": str(g), "best": best, "share": share},
+                    {
+                        "group": str(g),
+                        "best": best,
+                        "share": share,
+                        "radius": equity.radius,
+                        "unit": unit,
+                    },
                 )
             )
     return reasons
@@ -234,6 +245,12 @@ def check_coverage_radius(
             f"commune {_name(demand_names, int(i), 'commune')} is "
             f"{fmt_number(float(row[i]), 1)} {unit} from every allowed site, above the "
             f"{fmt_number(radius, 1)} {unit} radius",
+            {
+                "commune": _name(demand_names, int(i), "commune"),
+                "distance": float(row[i]),
+                "radius": radius,
+                "unit": unit,
+            },
         )
         for i in bad[:limit]
     ]
@@ -242,6 +259,7 @@ def check_coverage_radius(
             Reason(
                 "communes_beyond_radius",
                 f"{bad.size - limit} more communes are in the same situation",
+                {"more": int(bad.size - limit)},
             )
         )
     return reasons

@@ -199,6 +199,7 @@ class CapacityReallocation(ReportedResults):
                         "center_cannot_stabilise",
                         f"center {who} receives {fmt_number(self.loads[j])} requests/week, more "
                         "than it can serve with its maximum staff",
+                        {"center": str(who), "load": float(self.loads[j])},
                     )
                 )
             total_need = float(np.where(np.isfinite(need), need, 0).sum())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,15 +27,67 @@ from data.importers.tables import (
 )
 from data.importers.validate import Issue
 from data.importers.vector import describe
+from data.kpi import KPIS
 from data.store import AuditNote, DatasetInfo, Store
 from geo.access import nearest_center
 
 IMPORT_DESCRIPTION = "Imported / importé: {files}. Missing indicators / indicateurs manquants: {missing}."
 
 
+log = logging.getLogger(__name__)
+
+#: GEOS's validity reasons (``shapely.is_valid_reason``, before the "[x y]") worded
+#: by the catalogue (``imp.geos.<key>``); any other is ``imp.geos.other``
+GEOMETRY_FAULTS = {
+    "self-intersection": "self_intersection",
+    "ring self-intersection": "ring_self_intersection",
+    "hole lies outside shell": "hole_outside_shell",
+    "nested holes": "nested_holes",
+    "nested shells": "nested_shells",
+    "interior is disconnected": "disconnected_interior",
+    "too few points": "too_few_points",
+    "ring is not closed": "not_closed",
+    "invalid coordinate": "invalid_coordinate",
+}
+#: parameters that hold a library's own words (Python's JSON parser, pandas, GDAL,
+#: GEOS): they go to the server log, never on screen
+TECHNICAL = ("reason", "detail")
+
+
+def geometry_fault(reason: str, lang: str) -> str:
+    """GEOS's reason (``"Self-intersection[0.5 0.5]"``) in ``lang``'s words."""
+    name = str(reason).split("[", 1)[0].strip().lower()
+    return t(f"imp.geos.{GEOMETRY_FAULTS.get(name, 'other')}", lang)
+
+
+def indicator_names(ids: str, lang: str) -> str:
+    """``"requests, poverty_rate"`` as the indicators' names in ``lang``."""
+    names = []
+    for code in (c.strip() for c in str(ids).split(",")):
+        if code in KPIS:
+            names.append(KPIS[code].name(lang))
+        elif f"risk.feature.{code}" in STRINGS:
+            names.append(t(f"risk.feature.{code}", lang))
+        elif code:
+            names.append(code)
+    return ", ".join(names)
+
+
 def issue_text(issue: Issue, lang: str) -> str:
-    """One issue worded in ``lang``: where (file, row, field), then what."""
+    """One issue worded in ``lang``: where (file, row, field), then what.
+
+    A library's own message (a JSON parser's "Unterminated string starting
+    at", GDAL's, GEOS's) is never shown: the file, row and column say where,
+    the catalogue says what, and the raw detail goes to the log.
+    """
     params = {k: ("" if v is None else v) for k, v in issue.params.items()}
+    for name in TECHNICAL:
+        if params.get(name):
+            log.info("import issue %s in %s: %s", issue.code, issue.file, params[name])
+    if issue.code in ("invalid_geometry", "repaired"):
+        params["reason"] = geometry_fault(params.get("reason", ""), lang)
+    if "indicators" in params:
+        params["indicators"] = indicator_names(params["indicators"], lang)
     if f"imp.how.{params.get('how')}" in STRINGS:  # a method's code, worded
         params["how"] = t(f"imp.how.{params['how']}", lang)
     if "guessed" in params:  # 'name=libelle; parents=region': the fields worded

@@ -173,6 +173,10 @@ class ImportBundle:
         communes = self.units[self.units["level"] == self.units["level"].max()]
         return {
             "levels": self.levels["code"].tolist(),
+            "level_names": {
+                "fr": self.levels["name_fr"].tolist(),
+                "en": self.levels["name_en"].tolist(),
+            },
             "units": [int(counts.get(k, 0)) for k in self.levels["level"]],
             "centers": len(self.centers),
             "candidates": len(self.candidates),
