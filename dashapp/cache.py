@@ -39,7 +39,8 @@ def cache_config(cache_dir) -> dict:
 
 
 class RedisResults:
-    """``get`` and ``set`` of pickled values under ``prefix`` in a Redis server.
+    """``get``, ``set``, ``add``, ``delete`` and ``in`` of pickled values under
+    ``prefix`` in a Redis server (the part of ``diskcache.Cache`` the app uses).
 
     Values are pickled: like flask-caching's ``RedisCache``, this trusts the Redis
     server (see docs/deploy.md: it must not be reachable by anyone else).
@@ -58,6 +59,18 @@ class RedisResults:
     def set(self, key: str, value, expire: float | None = None) -> bool:
         ttl = int(expire) if expire else RESULTS_TTL_S
         return bool(self.client.set(f"{self.prefix}:{key}", pickle.dumps(value), ex=ttl))
+
+    def add(self, key: str, value, expire: float | None = None) -> bool:
+        """Set ``key`` only if it is absent (atomic); whether it was set."""
+        ttl = int(expire) if expire else RESULTS_TTL_S
+        raw = pickle.dumps(value)
+        return bool(self.client.set(f"{self.prefix}:{key}", raw, ex=ttl, nx=True))
+
+    def delete(self, key: str) -> bool:
+        return bool(self.client.delete(f"{self.prefix}:{key}"))
+
+    def __contains__(self, key: str) -> bool:
+        return bool(self.client.exists(f"{self.prefix}:{key}"))
 
 
 @lru_cache(maxsize=8)

@@ -20,6 +20,15 @@ def _default_data_dir() -> Path:
     return PROJECT_ROOT / "var"
 
 
+def _default_precompute() -> bool:
+    # read here too (not only in from_env): the test suite turns it off for every
+    # app it builds, and its apps' settings are built directly
+    return os.environ.get("DASHAPP_PRECOMPUTE", "1").lower() not in FALSE_WORDS
+
+
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class Config:
     """Settings of one app instance.
@@ -91,6 +100,10 @@ class Config:
         A running job's worker renews its lease in Redis every third of this
         (``DASHAPP_JOB_LEASE_S``, default 15 s); a lease left to expire means the
         worker died, and the user is told the job was lost.
+    precompute : bool
+        Compute every level's demand forecast of a dataset in a background process
+        when the server starts and after an import (``DASHAPP_PRECOMPUTE``, default
+        on), so that no screen waits for one.
     url_prefix : str
         Path the app is served under behind a reverse proxy
         (``DASHAPP_URL_PREFIX``, e.g. ``/plan/``); ``/`` (default) at the root.
@@ -123,6 +136,7 @@ class Config:
     worker_concurrency: int = 0
     job_lease_s: int = 15
     url_prefix: str = "/"
+    precompute: bool = field(default_factory=_default_precompute)
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -208,6 +222,7 @@ class Config:
             "worker_concurrency": "DASHAPP_WORKER_CONCURRENCY",
             "job_lease_s": "DASHAPP_JOB_LEASE_S",
             "url_prefix": "DASHAPP_URL_PREFIX",
+            "precompute": "DASHAPP_PRECOMPUTE",
         }
         for name, var in mapping.items():
             if env.get(var):
@@ -230,6 +245,8 @@ class Config:
                     raise ValueError(
                         f"{var} should be a whole number, got {env[var]!r}"
                     ) from exc
+        if "precompute" in values:
+            values["precompute"] = values["precompute"].lower() not in FALSE_WORDS
         if "secure_cookies" in values:
             values["secure_cookies"] = values["secure_cookies"].lower() in (
                 "1", "true", "yes", "on"

@@ -29,6 +29,7 @@ from dashapp.config import Config
 
 WATCH_SECONDS = 0.5
 ORPHAN_EXIT_CODE = 75  # EX_TEMPFAIL: the job was cut short, nothing was saved
+_server_pid: int | None = None  # set in a job process by bind_to_server
 
 
 class ServerBoundManager(DiskcacheManager):
@@ -85,6 +86,8 @@ def bind_to_server(server_pid: int, every: float = WATCH_SECONDS) -> list[int]:
     still ``server_pid``; once it is not, the job's own children are killed and
     the job exits at once (``os._exit``: no clean-up that could still write).
     """
+    global _server_pid
+    _server_pid = server_pid
     released = release_listening_sockets()
     if os.getppid() != server_pid:
         _leave()
@@ -92,6 +95,15 @@ def bind_to_server(server_pid: int, every: float = WATCH_SECONDS) -> list[int]:
         target=_watch, args=(server_pid, every), name="job-watchdog", daemon=True
     ).start()
     return released
+
+
+def server_pid() -> int:
+    """The web server's process: this one, or in a job the server it is bound to.
+
+    What a process started from a job must outlive no longer than (e.g. the
+    forecasts' precompute, :mod:`dashapp.services.forecasting`).
+    """
+    return _server_pid if _server_pid is not None else os.getpid()
 
 
 def release_listening_sockets() -> list[int]:

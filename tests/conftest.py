@@ -3,6 +3,7 @@ on SQLite and on a real PostgreSQL server (``store_url``); a real Redis server."
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from tests.redis_server import RedisServer, RedisUnavailableError
 from tests.stores import make_tiny_store
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+# No app of the suite starts the forecasts' precompute process unless its test
+# asks for it (Config(precompute=True)): dozens of them would load the machine.
+os.environ["DASHAPP_PRECOMPUTE"] = "0"
 
 
 def pytest_setup_options():
