@@ -23,9 +23,11 @@ CONTEXT_STATES = [State(ids.DATASET, "data"), State(ids.LANG, "data")]
 
 
 def render(search: str | None, lang: str, dataset_id):
-    """The page (route ``/prevision``)."""
-    store = services.get_store(current_config().database_url)
-    dctx = services.context(current_config().database_url, dataset_id)
+    """The page (route ``/prevision``); starts the forecasts' precompute if needed."""
+    config = current_config()
+    store = services.get_store(config.database_url)
+    dctx = services.context(config.database_url, dataset_id)
+    forecasting.start_precompute(config, dctx.info.id)
     return lay.page(dctx, fc.level_codes(store, dctx.info.id), lang)
 
 
@@ -40,7 +42,7 @@ def update_series_options(level, series, dataset_id, lang):
 
 @requires("forecast")
 def run_level_forecast(config: Config, set_progress, level, dataset_id):
-    """Backtest and forecast every series of the level (cached once computed)."""
+    """The level's backtest and forecasts: precomputed, or waited for, or computed."""
     if not level or dataset_id is None:
         raise PreventUpdate
 
@@ -49,7 +51,11 @@ def run_level_forecast(config: Config, set_progress, level, dataset_id):
 
     try:
         dctx = services.context(config.database_url, dataset_id)
-        forecasting.level_forecast(config, dctx.info.id, level, progress)
+        error = forecasting.level_error(config, dctx.info.id, level)
+        if error is not None:
+            raise fc.ForecastError(error)
+        if not forecasting.is_computed(config, dctx.info.id, level):
+            forecasting.ready_level_forecast(config, dctx.info.id, level, progress)
     except (BadInputError, fc.ForecastError) as exc:  # shown by update_forecast
         return {"dataset": dataset_id, "level": level, "error": str(exc)}
     return {"dataset": dataset_id, "level": level}
@@ -144,6 +150,7 @@ def register(app) -> None:
         ],
         cancel=[Input(ids.FC_CANCEL, "n_clicks")],
         progress=[Output(ids.FC_PROGRESS, "value")],
+        interval=250,  # a precomputed level is ready at once: show it without delay
     )(with_config(run_level_forecast, config))
     app.callback(
         Output(ids.FC_CHART, "figure"),

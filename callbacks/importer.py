@@ -232,6 +232,8 @@ def run_import_job(
         audit=audit_note("dataset.import", name=spec.name, activated=bool(activate),
                          files=[f["name"] for f in files]),
     )  # fmt: skip
+    if info is not None:  # its forecasts, computed before anyone asks for them
+        forecasting.start_precompute(config, info.id)
     texts = [importing.issue_text(i, lang) for i in report.issues]
     line = None
     if summary is not None:

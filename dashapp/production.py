@@ -54,8 +54,10 @@ def serve(config: Config, production: bool) -> int:
     configure_logging(json_lines=production)
     if not production:
         from dashapp import create_app
+        from dashapp.services.forecasting import start_precompute_active
 
         app = create_app(config)
+        start_precompute_active(config)
         app.run(host=config.host, port=config.port, debug=config.debug)
         return 0
     from dashapp import services
@@ -113,5 +115,7 @@ class ProductionServer(BaseApplication):
     def load(self):
         """In each worker, after the fork: the app, its store already prepared."""
         from dashapp import create_app
+        from dashapp.services.forecasting import start_precompute_active
 
+        start_precompute_active(self.config)  # one worker's wins; the others see it
         return create_app(self.config, prepare_store=False).server
