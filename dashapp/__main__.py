@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from dashapp import cli_users
+from dashapp import cli_roads, cli_users
 from dashapp.config import Config
 from dashapp.parsing import BadInputError, parse_id, parse_number
 
@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     _import_parser(sub)
     _brief_parser(sub)
     cli_users.add_parser(sub, _common)
+    cli_roads.add_parser(sub, _common)
     kpis = sub.add_parser("kpis", help="print the KPI catalogue")
     kpis.add_argument("--lang", choices=["fr", "en"], default="en")
     kpis.add_argument(
@@ -341,6 +342,8 @@ def _main(argv: list[str] | None = None) -> int:
         return _brief(config, args)
     if args.command == "optimize":
         return _optimize(store, args)
+    if args.command == "roads":
+        return cli_roads.run(store, args)
     if args.command == "clusters":
         from dashapp.services.segmentation import write_clusters
 
@@ -791,6 +794,18 @@ def _optimize(store, args) -> int:
     store.upgrade()
     if args.dataset is not None and all(d.id != args.dataset for d in store.datasets()):
         raise BadInputError(f"--dataset {args.dataset}: no such dataset", "dataset")
+    if spec.distance.get("kind") == "travel_time":
+        from data.roads import network_info
+
+        active = store.active_dataset()
+        dataset = args.dataset if args.dataset is not None else active and active.id
+        if dataset is not None and network_info(store, dataset) is None:
+            raise BadInputError(
+                f"{args.scenario}: 'distance.kind' = 'travel_time' needs a road "
+                f"network and dataset {dataset} has none; import one with "
+                "`python -m dashapp roads import FILE`",
+                "scenario",
+            )
     try:
         network = network_from_store(store, args.dataset)
         result = run_scenario(spec, network)

@@ -153,7 +153,8 @@ def demo_roads(country: Any) -> gpd.GeoDataFrame:
     of the communes (each point joined to its 6 nearest), so that roads meet
     at shared points as in OpenStreetMap: trunk and secondary roads follow
     shortest paths over it, tracks a spanning tree, local roads some extra
-    links.
+    links; each center and candidate site is joined by a local road to the
+    nearest commune point on its bank.
 
     Parameters
     ----------
@@ -216,11 +217,44 @@ def demo_roads(country: Any) -> gpd.GeoDataFrame:
     missing = trunk_cross[:1]
     keep = (klass != "") & ~(over_river & np.isin(klass, ["track", "local"]))
     keep[missing] = False
+    # a commune whose every link crossed the river gets a track on its own bank
+    linked = np.zeros(n, dtype=bool)
+    linked[link[keep].ravel()] = True
+    for i in np.flatnonzero(~linked):
+        for j in idx[i, 1:]:
+            e = pos[(min(i, int(j)), max(i, int(j)))]
+            if not over_river[e]:
+                klass[e], keep[e] = "track", True
+                break
     surface = np.where(np.isin(klass, ["trunk"]), "paved", "unpaved")
     secondary = klass == "secondary"
     surface[secondary] = np.where(rng.random(secondary.sum()) < 0.7, "paved", "unpaved")
-    return gpd.GeoDataFrame(
+    roads = gpd.GeoDataFrame(
         {"road_class": klass[keep].astype(str), "surface": surface[keep]},
         geometry=geoms[keep],
         crs=4326,
     )
+    # every center and candidate site on a local road to the nearest commune point
+    # on the same bank of the river
+    sites = np.vstack(
+        [country.centers[["lon", "lat"]].to_numpy(float),
+         country.candidates[["lon", "lat"]].to_numpy(float)]
+    )  # fmt: skip
+    _, near = cKDTree(xy).query(sites, k=min(4, n))
+    near = near.reshape(len(sites), -1)
+    spurs = shapely.linestrings(
+        np.stack(
+            [np.repeat(sites, near.shape[1], axis=0), xy[near.ravel()]], axis=1
+        ).reshape(-1, 2),
+        indices=np.repeat(np.arange(near.size), 2),
+    ).reshape(near.shape)
+    dry = ~shapely.intersects(spurs, river)
+    first = np.where(dry.any(axis=1), dry.argmax(axis=1), 0)
+    chosen = spurs[np.arange(len(sites)), first]
+    chosen = chosen[shapely.length(chosen) > 1e-6]
+    local = gpd.GeoDataFrame(
+        {"road_class": ["local"] * len(chosen), "surface": ["unpaved"] * len(chosen)},
+        geometry=chosen,
+        crs=4326,
+    )
+    return gpd.GeoDataFrame(pd.concat([roads, local], ignore_index=True), crs=4326)

@@ -29,10 +29,12 @@ from data.importers.roads import read_roads
 from data.importers.validate import Report
 from data.store import Store
 from geo.roads import (
+    ACCESS_THRESHOLDS_MIN,
     DEFAULT_CUTOFF_MIN,
     DEFAULT_TOLERANCE_M,
     RoadGraph,
     SpeedProfile,
+    access_kpis,
     build_graph,
     travel_time_matrix,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "road_profile",
     "site_minutes",
     "store_roads",
+    "travel_access",
 ]
 
 _GRAPHS: OrderedDict[tuple[str, int, str], RoadGraph] = OrderedDict()
@@ -201,3 +204,51 @@ def site_minutes(
     )  # fmt: skip
     road_store.store_matrix(store, dataset_id, mode, season, key, matrix)
     return matrix
+
+
+def travel_access(
+    store: Store, dataset_id: int, *, mode: str, season: str
+) -> dict[str, Any] | None:
+    """Travel time from each commune to its nearest open center, and the access
+    indicators of :func:`geo.roads.access_kpis`; None without roads.
+
+    The matrix is the one the scenarios use (communes x centers then candidate
+    sites, cached), its open-center columns only.
+    """
+    levels = store.levels(dataset_id)
+    communes = store.units(dataset_id, int(levels["level"].max()))
+    centers = store.centers(dataset_id)
+    candidates = store.candidates(dataset_id)
+    matrix = site_minutes(
+        store, dataset_id,
+        communes["rep_lon"], communes["rep_lat"],
+        np.r_[centers["lon"].to_numpy(float), candidates["lon"].to_numpy(float)],
+        np.r_[centers["lat"].to_numpy(float), candidates["lat"].to_numpy(float)],
+        mode=mode, season=season,
+    )  # fmt: skip
+    if matrix is None:
+        return None
+    is_open = np.r_[
+        (centers["status"] == "open").to_numpy(), np.zeros(len(candidates), bool)
+    ]
+    times = matrix[:, is_open]
+    if times.shape[1]:
+        best = times.argmin(axis=1)
+        minutes = times[np.arange(len(times)), best]
+    else:
+        best = np.zeros(len(times), dtype=np.int64)
+        minutes = np.full(len(times), np.inf)
+    ids = centers.loc[centers["status"] == "open", "code"].to_numpy()
+    nearest = [
+        ids[b] if np.isfinite(m) else None for b, m in zip(best, minutes, strict=True)
+    ]
+    population = communes["population"].to_numpy(dtype=float)
+    return {
+        "mode": mode,
+        "season": season,
+        "thresholds": ACCESS_THRESHOLDS_MIN,
+        "communes": communes["code"].tolist(),
+        "nearest_center": nearest,
+        "minutes": minutes,
+        "kpis": access_kpis(minutes, population),
+    }

@@ -63,6 +63,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 __all__ = [
+    "ACCESS_THRESHOLDS_MIN",
     "DEFAULT_PROFILE",
     "DEFAULT_SURFACE",
     "MODES",
@@ -72,6 +73,7 @@ __all__ = [
     "NetworkReport",
     "RoadGraph",
     "SpeedProfile",
+    "access_kpis",
     "build_graph",
     "nearest_site_minutes",
     "travel_time_matrix",
@@ -874,3 +876,45 @@ def nearest_site_minutes(
     idx = m.argmin(axis=1)
     best = m[np.arange(len(m)), idx]
     return best, np.where(np.isfinite(best), idx, -1)
+
+
+#: Travel times (minutes) of the "population within" access indicators.
+ACCESS_THRESHOLDS_MIN = (30, 60, 120)
+
+
+def access_kpis(
+    minutes: Any, population: Any, thresholds: tuple[int, ...] = ACCESS_THRESHOLDS_MIN
+) -> dict[str, float]:
+    """The travel-time access indicators, defined once.
+
+    ``mean_minutes``: population-weighted mean travel time to the nearest
+    center over the communes that reach one; ``within_<t>_min``: share of the
+    population within ``t`` minutes of a center; ``unreachable``: share of the
+    population that reaches no center (within the cut-off). Communes of
+    unknown population (NaN) are left out of every figure.
+
+    Examples
+    --------
+    >>> k = access_kpis([10.0, 50.0, float("inf")], [100, 300, 100])
+    >>> k["mean_minutes"], k["within_30_min"], k["within_60_min"], k["unreachable"]
+    (40.0, 0.2, 0.8, 0.2)
+    """
+    t = np.asarray(minutes, dtype=float)
+    w = np.asarray(population, dtype=float)
+    known = ~np.isnan(w) & ~np.isnan(t)
+    t, w = t[known], w[known]
+    total = float(w.sum())
+    reach = np.isfinite(t)
+    out = {
+        "mean_minutes": (
+            float((w[reach] * t[reach]).sum() / w[reach].sum())
+            if w[reach].sum() > 0
+            else float("nan")
+        )
+    }
+    for limit in thresholds:
+        out[f"within_{limit}_min"] = (
+            float(w[t <= limit].sum() / total) if total > 0 else float("nan")
+        )
+    out["unreachable"] = float(w[~reach].sum() / total) if total > 0 else float("nan")
+    return out

@@ -14,10 +14,14 @@ optimization.scenario.ScenarioError: the store holds no dataset
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
 from data.store import Store
+from geo.road_access import site_minutes
+from geo.roads import DEFAULT_CUTOFF_MIN
 from optimization.scenario import NetworkInputs, ScenarioError
 
 DEFAULT_WEEKS = 52
@@ -96,6 +100,12 @@ def network_from_store(
     requests, source = _requests(store, info.id, communes, weeks)
     centers = store.centers(info.id)
     candidates = store.candidates(info.id)
+    points = [
+        communes["rep_lon"].to_numpy(dtype=float),
+        communes["rep_lat"].to_numpy(dtype=float),
+        np.r_[centers["lon"].to_numpy(float), candidates["lon"].to_numpy(float)],
+        np.r_[centers["lat"].to_numpy(float), candidates["lat"].to_numpy(float)],
+    ]
     return NetworkInputs(
         commune_ids=communes["code"].tolist(),
         commune_names=communes["name"].tolist(),
@@ -122,7 +132,23 @@ def network_from_store(
         requests=requests,
         polygons=list(communes.geometry) if with_polygons else None,
         requests_source=source,
+        travel_times=partial(_road_minutes, store, info.id, points),
     )
+
+
+def _road_minutes(
+    store: Store,
+    dataset_id: int,
+    points: list[np.ndarray],
+    mode: str,
+    season: str,
+    cutoff_min: float | None = None,
+) -> np.ndarray | None:
+    """Commune x (centers, candidates) minutes on the dataset's roads, cached."""
+    return site_minutes(
+        store, dataset_id, *points, mode=mode, season=season,
+        cutoff_min=DEFAULT_CUTOFF_MIN if cutoff_min is None else cutoff_min,
+    )  # fmt: skip
 
 
 def _capacity(values: pd.Series) -> np.ndarray:

@@ -65,7 +65,7 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ import numpy as np
 import pandas as pd
 
 from geo.distance import distance_matrix_km, nearest_km
+from geo.roads import access_kpis
 from optimization.aggregate import (
     aggregate_points,
     aggregation_error,
@@ -180,6 +181,11 @@ class NetworkInputs:
         population at import (a dataset without operations); the summary says so.
     polygons : sequence of shapely geometries, optional
         Commune outlines, used in ``result.geojson`` when given.
+    travel_times : callable, optional
+        ``travel_times(mode, season, cutoff_min)`` returns commune x site
+        minutes on the dataset's roads (``inf``: unreachable), columns in the
+        order of ``center_ids`` then ``candidate_ids``, or None when the
+        dataset has no road network; needed by ``distance.kind`` "travel_time".
     """
 
     commune_ids: Sequence[Any]
@@ -207,6 +213,7 @@ class NetworkInputs:
     requests: Any = None
     polygons: Sequence[Any] | None = None
     requests_source: str = "operations"
+    travel_times: Callable[[str, str, float | None], Any] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.commune_ids)
@@ -510,6 +517,8 @@ def _cost_matrix(
     dist = spec.distance
     if dist["kind"] == "great_circle":
         return distance_matrix_km(network.lon, network.lat, sites["lon"], sites["lat"])
+    if dist["kind"] == "travel_time":
+        return _travel_minutes(dist, network, sites)
     path = Path(dist["matrix_csv"])
     if not path.is_absolute() and spec.base_dir is not None:
         path = spec.base_dir / path
@@ -524,6 +533,43 @@ def _cost_matrix(
         )
     except ValueError as exc:
         raise ScenarioError(str(exc)) from exc
+
+
+def _travel_minutes(
+    dist: dict[str, Any], network: NetworkInputs, sites: pd.DataFrame
+) -> np.ndarray:
+    """Commune x site minutes on the roads, for the scenario's sites."""
+    times = None
+    if network.travel_times is not None:
+        times = network.travel_times(
+            dist["mode"], dist["season"], dist.get("cutoff_min")
+        )
+    if times is None:
+        raise ScenarioError(
+            "'distance.kind' = 'travel_time' needs a road network: the dataset has "
+            "none; import one (python -m dashapp roads import FILE) or use "
+            "'great_circle'"
+        )
+    ids = [str(x) for x in network.center_ids] + [str(x) for x in network.candidate_ids]
+    column = {site: j for j, site in enumerate(ids)}
+    return np.asarray(times, dtype=float)[:, [column[s] for s in sites["site_id"]]]
+
+
+def _unreachable(
+    spec: ScenarioSpec, network: NetworkInputs, D: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Communes with demand that reach no site on the roads (travel time only)."""
+    if spec.distance.get("kind") != "travel_time":
+        return np.zeros(len(weights), dtype=bool)
+    stranded = ~np.isfinite(D).any(axis=1) & (weights > 0)
+    if stranded.any() and stranded.sum() == (weights > 0).sum():
+        dist = spec.distance
+        raise ScenarioError(
+            f"no commune reaches any site on the roads ({dist['mode']}, "
+            f"{dist['season']} season) within the cut-off: check the road network "
+            "and its speed profile"
+        )
+    return stranded
 
 
 @contextlib.contextmanager
@@ -657,6 +703,18 @@ def run_scenario(
         raise ScenarioError(
             f"cost matrix has shape {D.shape}, expected {(len(weights), len(sites))}"
         )
+    stranded = _unreachable(spec, network, D, weights)
+    if stranded.any():
+        # left out like an unknown demand: no weight, "n.d." in the tables
+        weights = np.where(stranded, 0.0, weights)
+        unknown = np.asarray(unknown, dtype=bool) | stranded
+        names = [str(network.commune_ids[i]) for i in np.flatnonzero(stranded)]
+        notes.append(
+            f"{len(names)} of {len(weights)} communes reach no site on the roads "
+            f"({spec.distance['mode']}, {spec.distance['season']} season) within the "
+            f"cut-off (e.g. {names[:3]}): left out of the demand; they need a road "
+            "or a site nearer"
+        )
     solver_kw = {
         "solver": spec.solver.get("name", "highs"),
         "time_limit": spec.solver.get("time_limit"),
@@ -670,7 +728,25 @@ def run_scenario(
             spec, network, sites, weights, D, demand_unit, solver_kw
         )
         result = _location_result(spec, network, sites, weights, D, demand_unit, model)
+    if spec.distance.get("kind") == "travel_time":
+        result.summary["travel_time"] = _travel_summary(spec, network, result)
     return _finish(result, notes, unknown)
+
+
+def _travel_summary(
+    spec: ScenarioSpec, network: NetworkInputs, result: ScenarioResult
+) -> dict[str, Any]:
+    """The measure used and the access indicators in minutes, before and after."""
+    table = result.assignments
+    population = np.asarray(network.population, dtype=float)
+    out: dict[str, Any] = {
+        key: spec.distance.get(key) for key in ("mode", "season", "cutoff_min")
+    }
+    for when, column in (("before", "distance_before"), ("after", "distance")):
+        if column in table.columns:
+            minutes = table[column].astype(float).fillna(np.inf).to_numpy()
+            out[when] = access_kpis(minutes, population)
+    return out
 
 
 def _solve_location_model(

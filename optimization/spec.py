@@ -159,12 +159,18 @@ class Demand(_Section):
 
 
 class Distance(_Section):
-    """``distance``: great-circle km, or a cost matrix CSV."""
+    """``distance``: great-circle km, a cost matrix CSV, or travel time on the
+    dataset's roads (``mode`` and ``season``, minutes; see :mod:`geo.roads`)."""
 
-    kind: Literal["great_circle", "matrix"] = "great_circle"
+    kind: Literal["great_circle", "matrix", "travel_time"] = "great_circle"
     matrix_csv: str | None = None
     missing: Annotated[Any, BeforeValidator(_missing)] = "error"
     unit: str = "km"
+    mode: Literal["walking", "motorised"] | None = None
+    season: Literal["dry", "rainy"] | None = None
+    cutoff_min: (
+        Annotated[float, BeforeValidator(_number(lo=1.0, hi=10_000.0))] | None
+    ) = None
 
     @model_validator(mode="before")
     @classmethod
@@ -172,7 +178,19 @@ class Distance(_Section):
         data = _defaults(kind="great_circle", missing="error")(data)
         if isinstance(data, dict) and "unit" not in data:
             data["unit"] = "km" if data["kind"] == "great_circle" else "min"
+        if isinstance(data, dict) and data.get("kind") == "travel_time":
+            data = _defaults(mode="motorised", season="dry")(data)
         return data
+
+    @model_validator(mode="after")
+    def _travel_time_only(self) -> Distance:
+        if self.kind != "travel_time":
+            for key in ("mode", "season", "cutoff_min"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"sets '{key}' but 'kind' is not 'travel_time'")
+        elif self.unit != "min":
+            raise ValueError("is in minutes for travel times: 'unit' should be 'min'")
+        return self
 
 
 class Sites(_Section):
