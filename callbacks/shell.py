@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from dash import Input, Output, State, html
+from dash import Input, Output, State, ctx, html, no_update
 
 from callbacks import admin, forecast, importer, scenarios, segmentation
 from dashapp import ids, services
@@ -18,7 +18,7 @@ from data.users import ROLES, allowed
 from layouts.catalogue import catalogue
 from layouts.messages import bad_input_alert
 from layouts.overview import overview
-from layouts.shell import page_right
+from layouts.shell import GUIDES, guide, page_right
 
 QUERY_KEYS = ("level", "indicator", "doc_types", "start", "end", "radius")
 
@@ -93,6 +93,44 @@ def render_page(pathname: str | None, search: str | None, lang: str, dataset_id)
     return page(search, lang, dataset_id)
 
 
+def seen_screens(seen) -> list[str]:
+    """The browser's list of dismissed guides, kept to known screens (it is
+    untrusted: any JSON may come)."""
+    if not isinstance(seen, list):
+        return []
+    known = set(GUIDES.values())
+    return sorted({s for s in seen if isinstance(s, str) and s in known})
+
+
+@requires("view")
+def help_and_guide(pathname, n_help, n_dismiss, n_again, seen, lang):
+    """The screen's first-use guide (unless dismissed in this browser), its
+    dismissal, and the help panel opened from the navbar."""
+    path = app_path(pathname) if isinstance(pathname, str) else ""
+    screen = GUIDES.get(path)
+    seen = seen_screens(seen)
+    trigger = ctx.triggered_id
+    if trigger == ids.HELP_OPEN:
+        return no_update, no_update, bool(n_help) or no_update
+    user = current_user()
+    allowed_here = (
+        screen is not None and user is not None and user.can(page_right(path))
+    )
+    if trigger == ids.GUIDE_DISMISS:
+        if not n_dismiss or not allowed_here:
+            return no_update, no_update, no_update
+        return [], sorted({*seen, screen}), no_update
+    if trigger == ids.HELP_AGAIN:
+        if not n_again:
+            return no_update, no_update, no_update
+        if not allowed_here:
+            return [], seen, False
+        return guide(screen, lang), [s for s in seen if s != screen], False
+    if not allowed_here or screen in seen:
+        return [], seen, no_update
+    return guide(screen, lang), seen, no_update
+
+
 def register(app) -> None:
     app.callback(
         Output(ids.PAGE, "children"),
@@ -101,3 +139,14 @@ def register(app) -> None:
         State(ids.LANG, "data"),
         State(ids.DATASET, "data"),
     )(render_page)
+    app.callback(
+        Output(ids.GUIDE, "children"),
+        Output(ids.GUIDE_SEEN, "data"),
+        Output(ids.HELP_PANEL, "is_open"),
+        Input(ids.URL, "pathname"),
+        Input(ids.HELP_OPEN, "n_clicks"),
+        Input(ids.GUIDE_DISMISS, "n_clicks"),
+        Input(ids.HELP_AGAIN, "n_clicks"),
+        State(ids.GUIDE_SEEN, "data"),
+        State(ids.LANG, "data"),
+    )(help_and_guide)

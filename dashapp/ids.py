@@ -7,6 +7,14 @@ DATASET = "app-dataset"
 PAGE = "app-page"
 ALERTS = "app-alerts"
 
+# help: glossary panel and first-use guides (layouts/shell.py)
+HELP_OPEN = "help-open"
+HELP_PANEL = "help-panel"
+HELP_AGAIN = "help-guide-again"
+GUIDE = "help-guide"
+GUIDE_SEEN = "help-guide-seen"  # screens whose guide this browser dismissed
+GUIDE_DISMISS = "help-guide-dismiss"
+
 # main screen: filters
 LEVEL = "filters-level"
 INDICATOR = "filters-indicator"

@@ -1,4 +1,5 @@
-"""The page shell: navbar with the synthetic-data label and language switch."""
+"""The page shell: navbar (synthetic-data label, help, language switch), the
+help panel with the glossary, and each screen's first-use guide."""
 
 from __future__ import annotations
 
@@ -19,6 +20,39 @@ NAV_ITEMS = [
     ("/import", "nav.import", "import"),
     ("/admin", "nav.admin", "users.manage"),
 ]
+
+
+# the screen whose first-use guide a path shows (guide.<screen>.1..3)
+GUIDES = {
+    "/": "overview",
+    "/scenarios": "scenarios",
+    "/segmentation": "segmentation",
+    "/prevision": "forecast",
+    "/indicateurs": "kpis",
+    "/kpis": "kpis",
+    "/import": "import",
+    "/admin": "admin",
+}
+GUIDE_STEPS = 3
+# the glossary's terms, in the order a new official meets them (help.term/def.<key>)
+GLOSSARY = (
+    "demand",
+    "capacity",
+    "utilisation",
+    "coverage",
+    "mean_distance",
+    "unserved",
+    "today",
+    "scenario",
+    "candidate",
+    "locked",
+    "objective",
+    "bound",
+    "gap",
+    "forecast",
+    "segment",
+    "nd",
+)
 
 
 def page_right(path: str) -> str:
@@ -42,6 +76,77 @@ def hide_ids(tree, hidden: tuple[str, ...]):
         tree.style = {**(getattr(tree, "style", None) or {}), "display": "none"}
     hide_ids(getattr(tree, "children", None), hidden)
     return tree
+
+
+def glossary(lang: str) -> html.Dl:
+    """The terms a new official meets, each with a short definition."""
+    items = []
+    for key in GLOSSARY:
+        items += [
+            html.Dt(t(f"help.term.{key}", lang), id=f"glossary-{key}"),
+            html.Dd(t(f"help.def.{key}", lang), className="small mb-2"),
+        ]
+    return html.Dl(items, className="mb-2")
+
+
+def help_panel(lang: str, root: str = "/") -> dbc.Offcanvas:
+    """The help panel the navbar's button opens: this screen's guide again, then
+    the glossary."""
+    return dbc.Offcanvas(
+        [
+            dbc.Button(
+                t("help.show_guide", lang),
+                id=ids.HELP_AGAIN,
+                size="sm",
+                color="primary",
+                outline=True,
+                className="mb-3",
+            ),
+            html.H2(t("help.glossary", lang), className="h5"),
+            glossary(lang),
+            html.P(
+                html.A(t("help.more", lang), href=f"{root}indicateurs"),
+                className="small",
+            ),
+        ],
+        id=ids.HELP_PANEL,
+        title=t("help.title", lang),
+        placement="end",
+        is_open=False,
+        scrollable=True,
+    )
+
+
+def guide(screen: str, lang: str) -> dbc.Alert:
+    """A screen's first-use guide: what to do first, in three steps; dismissible."""
+    return dbc.Alert(
+        [
+            html.Div(
+                [
+                    html.Strong(t("help.guide", lang)),
+                    dbc.Button(
+                        t("help.dismiss", lang),
+                        id=ids.GUIDE_DISMISS,
+                        size="sm",
+                        color="info",
+                        outline=True,
+                    ),
+                ],
+                className="d-flex justify-content-between align-items-center "
+                "gap-2 mb-1",
+            ),
+            html.Ol(
+                [
+                    html.Li(t(f"guide.{screen}.{n}", lang))
+                    for n in range(1, GUIDE_STEPS + 1)
+                ],
+                className="mb-0 small",
+            ),
+        ],
+        color="info",
+        className="py-2 mb-2",
+        id=f"guide-{screen}",
+    )
 
 
 def user_menu(
@@ -109,6 +214,15 @@ def navbar(
         if synthetic
         else None
     )
+    help_button = dbc.Button(
+        t("help.button", lang),
+        id=ids.HELP_OPEN,
+        size="sm",
+        color="light",
+        outline=True,
+        className="me-2",
+        title=t("help.glossary", lang),
+    )
     switch = html.Div(
         [
             dbc.ButtonGroup(
@@ -157,6 +271,7 @@ def navbar(
                     className="d-flex align-items-center me-auto",
                 ),
                 user_menu(lang, user, csrf, root),
+                help_button if user is not None else None,
                 switch,
                 # the screens on a row of their own, under the title and account
                 dbc.Nav(
@@ -201,7 +316,16 @@ def shell(
             dcc.Location(id=ids.URL, refresh="callback-nav"),
             dcc.Store(id=ids.LANG, data=lang),
             dcc.Store(id=ids.DATASET, data=dataset_id),
+            dcc.Store(id=ids.GUIDE_SEEN, storage_type="local"),
             navbar(lang, dataset_name, synthetic, user, csrf, root),
-            dbc.Container([html.Div(id=ids.ALERTS), html.Div(id=ids.PAGE)], fluid=True),
+            help_panel(lang, root),
+            dbc.Container(
+                [
+                    html.Div(id=ids.ALERTS),
+                    html.Div(id=ids.GUIDE),
+                    html.Div(id=ids.PAGE),
+                ],
+                fluid=True,
+            ),
         ]
     )

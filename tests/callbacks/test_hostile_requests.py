@@ -464,6 +464,7 @@ def bad_id_text(name: str, value) -> str:
 # -- every callback -------------------------------------------------------------------------
 TRIGGERS = {
     shell.render_page: prop(ids.URL, "pathname"),
+    shell.help_and_guide: prop(ids.HELP_OPEN, "n_clicks"),
     overview.sync_selection: prop(ids.RESET, "n_clicks"),
     overview.update_map: prop(ids.LEVEL, "value"),
     overview.update_kpis: prop(ids.LEVEL, "value"),
