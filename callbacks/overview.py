@@ -15,6 +15,7 @@ from dashapp.services import maps
 from data import views
 from geo.display import map_view, view_for_bounds
 from layouts import figures
+from layouts import maps as map_layout
 from layouts.overview import area_choices, kpi_cards
 
 # The filters reach each callback as one dict (Dash's flexible signatures), keyed
@@ -179,6 +180,29 @@ def _choropleth(dctx, layer: maps.MapLayer, values, r, lang) -> dict:
     )
 
 
+def _choropleth_layer(geojson, codes, chor: dict, lang: str) -> dict:
+    return map_layout.choropleth_layer(
+        geojson,
+        codes,
+        chor["z"],
+        colorscale=chor["colorscale"],
+        customdata=chor["customdata"],
+        hovertemplate=chor["hovertemplate"],
+        colorbar_title=chor["colorbar_title"],
+        name=t("map.title", lang),
+    )
+
+
+def _patch_choropleth(patch, chor: dict) -> None:
+    """New values on the drawn choropleth; its colour bar only where it says
+    something (not for a single unit)."""
+    layer = _choropleth_layer(None, [], chor, "fr")
+    trace = patch["data"][map_layout.CHOROPLETH]
+    for key in ("z", "customdata", "hovertemplate", "colorscale", "showscale"):
+        trace[key] = layer[key]
+    trace["colorbar"]["title"] = layer["colorbar"]["title"]
+
+
 @requires("view")
 def update_map(filters: dict, view, drawn, dataset_id, lang):
     """Draw the map once per level and area; afterwards patch values, centers, view.
@@ -213,20 +237,20 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
     note = _scope_note(dctx, scope, lang, layer)
     if moved:
         patch = Patch()
-        patch["data"][1]["geojson"] = maps.layer_geojson(
+        patch["data"][map_layout.CHOROPLETH]["geojson"] = maps.layer_geojson(
             config.database_url, dctx, layer
         )
-        patch["data"][1]["locations"] = layer.codes
-        for key in ("z", "customdata", "hovertemplate", "colorscale"):
-            patch["data"][1][key] = chor[key]
-        patch["layout"]["annotations"] = figures.map_note(note)
+        patch["data"][map_layout.CHOROPLETH]["locations"] = layer.codes
+        _patch_choropleth(patch, chor)
+        patch["layout"]["annotations"] = map_layout.map_note(note)
         return patch, no_update, layer.key
-    centers = figures.center_arrays(
+    centers = figures.center_layer(
         services.centers_for(config.database_url, dctx, r), lang
     )
     view_now = _map_view(dctx, r.selection)
     if redraw:
-        context = None
+        geojson = maps.layer_geojson(config.database_url, dctx, layer)
+        context = (geojson, layer.codes)
         if scope.within is not None or scope.grouped:
             # grey country around the units drawn, from the lightest level
             top = dctx.units_at(0)["code"].tolist()
@@ -234,27 +258,19 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
                 services.level_geojson(config.database_url, dctx.info.id, 0),
                 top,
             )
-        fig = figures.map_figure(
-            maps.layer_geojson(config.database_url, dctx, layer),
-            layer.codes,
-            chor,
-            centers,
+        fig = map_layout.map_figure(
             view_now,
-            lang,
-            config.basemap_style,
+            context=map_layout.context_layer(*context, lang),
+            choropleth=_choropleth_layer(geojson, layer.codes, chor, lang),
+            sites=[centers],
+            style=config.basemap_style,
             uirevision=r.selection or "country",
-            context=context,
             note=note,
         )
         return fig, (no_update if seen is not None else None), layer.key
     patch = Patch()
-    for key in ("z", "customdata", "hovertemplate", "colorscale"):
-        patch["data"][1][key] = chor[key]
-    patch["data"][1]["colorbar"]["title"] = chor["colorbar"]["title"]
-    for key in ("lon", "lat", "customdata", "ids"):
-        patch["data"][2][key] = centers[key]
-    patch["data"][2]["marker"]["size"] = centers["marker.size"]
-    patch["data"][2]["marker"]["color"] = centers["marker.color"]
+    _patch_choropleth(patch, chor)
+    map_layout.patch_sites(patch, centers)
     if selection_trigger:
         patch["layout"]["map"]["center"] = view_now["center"]
         patch["layout"]["map"]["zoom"] = view_now["zoom"]

@@ -77,6 +77,7 @@ def draw_map(view, result, zone, color_by, panel: dict, dataset_id, lang):
         lang,
         config.basemap_style,
         uirevision=f"scenario-{zone}",
+        result=record is not None,
     )
 
 

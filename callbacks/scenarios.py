@@ -21,6 +21,8 @@ from dashapp.i18n import t
 from dashapp.parsing import BadIdError, BadInputError, parse_id
 from data import planning, views
 from data.scenarios import ScenarioStoreError, get_scenario, is_stale
+from geo.display import first_overlapping, map_view, view_for_bounds
+from layouts import maps as map_layout
 from layouts.messages import bad_input_alert
 from layouts.scenarios import scenarios_page
 from layouts.shell import hide_ids
@@ -241,9 +243,36 @@ def data_notices(config: Config, dctx, n_sites: int, lang: str) -> list:
     return notes
 
 
+def aimed_site(ws, code: str, relayout=None) -> str:
+    """The site a click on ``code`` selects: where an existing center's marker
+    overlaps the clicked candidate's at the map's zoom, the existing center.
+
+    The zoom is the one the map reports (``relayoutData``), else the one that
+    shows every site (the map's first view).
+    """
+    i = ws.site_ids.index(code)
+    seen = map_view(relayout)
+    if seen is not None:
+        zoom = seen.zoom
+    else:
+        lon, lat = ws.site_lon, ws.site_lat
+        zoom = view_for_bounds(lon.min(), lat.min(), lon.max(), lat.max())["zoom"]
+    existing = [i < ws.n_existing for i in range(len(ws.site_ids))]
+    size = [
+        map_layout.SITE_SIZES["open" if e else "other"] + map_layout.HALO_PX
+        for e in existing
+    ]
+    j = first_overlapping(ws.site_lon, ws.site_lat, size, i, zoom, existing)
+    return ws.site_ids[j]
+
+
 @requires("view")
-def toggle_site(click, n_reset, mode, state, dataset_id):
-    """A map click cycles a site's state, or adds a site in the clicked commune."""
+def toggle_site(click, n_reset, mode, state, dataset_id, relayout=None):
+    """A map click cycles a site's state, or adds a site in the clicked commune.
+
+    Where an existing center and a candidate overlap, the existing center is the
+    one selected (:func:`aimed_site`).
+    """
     state = {
         "sites": dict((state or {}).get("sites", {})),
         "added": list((state or {}).get("added", [])),
@@ -264,6 +293,7 @@ def toggle_site(click, n_reset, mode, state, dataset_id):
         state["added"] = [c for c in state["added"] if added_site_code(c) != code]
         state["sites"].pop(code, None)
         return state
+    code = aimed_site(ws, code, relayout)
     cycle = STATE_CYCLE[code in existing]
     nxt = cycle[(cycle.index(state["sites"].get(code)) + 1) % len(cycle)]
     if nxt is None:
@@ -281,6 +311,7 @@ def register(app) -> None:
         State(ids.SCN_CLICK_MODE, "value"),
         State(ids.SCN_SITES, "data"),
         State(ids.DATASET, "data"),
+        State(ids.SCN_MAP, "relayoutData"),
         prevent_initial_call=True,
     )(toggle_site)
 

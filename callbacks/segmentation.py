@@ -19,6 +19,7 @@ from data.indicators import INDICATORS
 from data.store import StoreError
 from geo.display import view_for_bounds
 from geo.segmentation import METHODS, UnknownPopulationError, free_codes
+from layouts import maps as map_layout
 from layouts import segmentation as seg_layout
 from layouts.messages import alert, bad_input_alert
 
@@ -138,9 +139,7 @@ def update_map(result, sites, dataset_id, lang):
     config, dctx = _context(dataset_id)
     if ctx.triggered_id == ids.SEG_SITES:
         patch = Patch()
-        trace = seg_layout.site_trace(sites, lang)
-        for key in ("lon", "lat", "ids", "customdata"):
-            patch["data"][3][key] = trace[key]
+        map_layout.patch_sites(patch, seg_layout.site_trace(sites, lang), k=1)
         return patch
     communes = dctx.communes()
     region = (result or {}).get("region")

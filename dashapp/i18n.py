@@ -1940,6 +1940,26 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "map.outside": {"fr": "Hors sélection", "en": "Outside selection"},
     "map.no_value": {"fr": "sans donnée", "en": "no data"},
+    # -- sites on the maps, by state in a plan or status in a result --------------
+    "map.site.existing": {"fr": "centre existant", "en": "existing center"},
+    "map.site.candidate": {"fr": "site candidat", "en": "candidate site"},
+    "map.site.locked": {"fr": "centre verrouillé ouvert", "en": "center locked open"},
+    "map.site.closed": {"fr": "centre à fermer", "en": "center to close"},
+    "map.site.forbidden": {"fr": "site interdit", "en": "forbidden site"},
+    "map.site.kept": {"fr": "centre maintenu", "en": "center kept"},
+    "map.site.opened": {"fr": "centre ouvert", "en": "center opened"},
+    "map.site.not_opened": {"fr": "site non ouvert", "en": "site not opened"},
+    "map.status.closed": {"fr": "centre fermé", "en": "center closed"},
+    "map.site.proposed": {"fr": "site proposé", "en": "proposed site"},
+    "map.unserved": {
+        "fr": "Communes non desservies",
+        "en": "Communes not served",
+    },
+    "map.mean_km": {"fr": "Distance moyenne", "en": "Mean distance"},
+    "map.unserved_demand": {
+        "fr": "Demande non desservie / semaine",
+        "en": "Unserved demand / week",
+    },
     # -- national scale: units drawn per selection and view -----------------------
     # Shown on the map when the level asked has more units in the area than the map
     # draws at once (data.views.MAX_MAP_UNITS): they are grouped until zoomed in.
@@ -2083,12 +2103,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Optimiser's proposal",
     },
     "scn.map_legend": {
-        "fr": "Communes : distance au centre affecté. Centres : bleu existant, vert "
-        "verrouillé ou ouvert, rouge fermé ; sites candidats : orange, noir si "
-        "interdits.",
-        "en": "Communes: distance to the assigned center. Centers: blue existing, "
-        "green locked or opened, red closed; candidate sites: orange, black "
-        "when forbidden.",
+        "fr": "Communes : distance au centre affecté (clair : proche, foncé : loin ; "
+        "même échelle pour le réseau réglé et la proposition). En rouge orangé : "
+        "communes non desservies (cliquer la légende pour les masquer). Où un "
+        "centre et un site candidat se recouvrent, un clic choisit le centre ; "
+        "zoomez pour atteindre le site.",
+        "en": "Communes: distance to the assigned center (light: near, dark: far; "
+        "one scale for the network as set and the proposal). Red-orange: communes "
+        "not served (click the legend to hide them). Where a center and a "
+        "candidate site overlap, a click selects the center; zoom in to reach the "
+        "site.",
     },
     "scn.instant": {
         "fr": "Évaluation immédiate (sans optimisation)",
@@ -2363,6 +2387,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Computing: {done} / {total}",
     },
     "scn.curve_x": {"fr": "Centres ajoutés", "en": "Added centers"},
+    "scn.curve_before": {
+        "fr": "Pas encore de courbe : choisissez un nombre de centres puis Calculer.",
+        "en": "No curve yet: choose a number of centers, then Compute.",
+    },
     "scn.curve_coverage": {
         "fr": "Demande à moins de R km (%)",
         "en": "Demand within R km (%)",
@@ -2509,10 +2537,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "seg.cluster": {"fr": "Groupe {n}", "en": "Cluster {n}"},
     "seg.map.title": {"fr": "Carte des groupes", "en": "Cluster map"},
     "seg.map.legend": {
-        "fr": "Couleur : groupe de la commune. Points gris foncé : centres existants ; "
-        "gros points rouges : sites proposés.",
-        "en": "Colour: the commune's cluster. Dark grey dots: existing centers; large "
-        "red dots: proposed sites.",
+        "fr": "Couleur : groupe de la commune. Points bleus : centres existants ; "
+        "gros points orange cerclés : sites proposés.",
+        "en": "Colour: the commune's cluster. Blue dots: existing centers; large "
+        "ringed orange dots: proposed sites.",
+    },
+    "seg.map.before_run": {
+        "fr": "Lancez la segmentation : les communes seront colorées par groupe.",
+        "en": "Run the segmentation: communes will be coloured by cluster.",
+    },
+    "seg.chart.before_run": {
+        "fr": "Pas encore de segmentation : lancez-la pour voir ce graphique.",
+        "en": "No segmentation yet: run it to see this chart.",
     },
     "seg.scores.title": {
         "fr": "Choix du nombre de groupes",

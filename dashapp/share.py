@@ -109,7 +109,9 @@ def share_view(token: str):
         ]
     figure = (
         scenario_small_map(
-            *services.outline(config.database_url, record.dataset_id), record.centers
+            *services.outline(config.database_url, record.dataset_id),
+            record.centers,
+            lang,
         )
         if record.centers is not None
         else {}

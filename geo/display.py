@@ -283,3 +283,40 @@ def in_box(bounds: np.ndarray, bbox) -> np.ndarray:
         & (bounds[:, 1] <= maxy)
         & (bounds[:, 3] >= miny)
     )
+
+
+def _mercator_px(lon, lat, zoom: float) -> tuple[np.ndarray, np.ndarray]:
+    """Screen pixels of lon/lat at ``zoom`` (MapLibre: 512 px for 360 degrees)."""
+    world = 512.0 * 2.0**zoom
+    lat = np.clip(np.asarray(lat, dtype=float), -85.0511, 85.0511)
+    x = (np.asarray(lon, dtype=float) + 180.0) / 360.0 * world
+    y = (1.0 - np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) / np.pi) / 2 * world
+    return x, y
+
+
+def first_overlapping(lon, lat, size_px, index: int, zoom: float, prefer) -> int:
+    """The marker a click on marker ``index`` means when markers overlap.
+
+    Among the markers that cover marker ``index``'s centre, or whose centre it
+    covers, at ``zoom`` (circles of diameters ``size_px``), the nearest one
+    ``prefer`` marks (e.g. existing centers before candidate sites); ``index``
+    itself when it is preferred or no such marker hides it.
+
+    Examples
+    --------
+    >>> lon, lat = [2.0, 2.0001, 3.0], [45.0, 45.0, 45.0]
+    >>> first_overlapping(lon, lat, [17, 13, 17], 1, 7.0, [True, False, True])
+    0
+    >>> first_overlapping(lon, lat, [17, 13, 17], 1, 18.0, [True, False, True])
+    1
+    """
+    prefer = np.asarray(prefer, dtype=bool)
+    if prefer[index]:
+        return index
+    x, y = _mercator_px(lon, lat, zoom)
+    size = np.asarray(size_px, dtype=float)
+    dist = np.hypot(x - x[index], y - y[index])
+    near = prefer & (dist < np.maximum(size, size[index]) / 2) & np.isfinite(dist)
+    if not near.any():
+        return index
+    return int(np.flatnonzero(near)[np.argmin(dist[near])])

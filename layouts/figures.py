@@ -7,21 +7,10 @@ import pandas as pd
 
 from dashapp.i18n import t
 from data.kpi import KPIS
+from layouts import maps
 
-# plotly's built-in "white-bg" style has no tile source; its glyph URL is only
-# fetched for text labels, which this map never draws, so nothing leaves the
-# machine. (An inline style dict would be re-applied with setStyle on every
-# Patch and MapLibre then raises "Map error".)
-OFFLINE_STYLE = "white-bg"
-DOC_COLORS = {"CNI": "#1f77b4", "PASS": "#ff7f0e", "ACTE": "#2ca02c"}
-UTIL_SCALE = [
-    [0.0, "#1a9850"],
-    [0.4, "#a6d96a"],
-    [0.55, "#fee08b"],
-    [0.75, "#f46d43"],
-    [1.0, "#a50026"],
-]
-UTIL_RANGE = (40.0, 160.0)
+# the document types' lines (Okabe-Ito: told apart with a colour-vision deficiency)
+DOC_COLORS = {"CNI": "#0072B2", "PASS": "#E69F00", "ACTE": "#CC79A7"}
 
 
 def fmt(value: float, decimals: int = 1, lang: str = "fr") -> str:
@@ -34,21 +23,16 @@ def fmt(value: float, decimals: int = 1, lang: str = "fr") -> str:
     return text
 
 
-# Explicit scales: figures go to plotly.js as dicts, and plotly.js reads named
-# scales in its own direction ("Blues" dark to light) and knows no "_r" names.
-GOOD_TO_BAD = [[0.0, "#1a9850"], [0.5, "#fee08b"], [1.0, "#d73027"]]
-BAD_TO_GOOD = [[0.0, "#d73027"], [0.5, "#fee08b"], [1.0, "#1a9850"]]
-LIGHT_TO_DARK = [[0.0, "#f7fbff"], [0.5, "#6baed6"], [1.0, "#08306b"]]
-
-
 def colorscale_for(kpi_id: str) -> list:
-    """Low to high values; red is always the worse end, blue when neither is."""
+    """Low to high values; the worse end is always the dark one, blue shades when
+    neither end is worse (explicit scales: plotly.js reads named scales in its own
+    direction and knows no "_r" names)."""
     better = KPIS[kpi_id].higher_is_better
     if better is True:
-        return BAD_TO_GOOD
+        return maps.SEQUENTIAL_DARK_TO_LIGHT
     if better is False:
-        return GOOD_TO_BAD
-    return LIGHT_TO_DARK
+        return maps.SEQUENTIAL
+    return maps.LIGHT_TO_DARK
 
 
 def choropleth_arrays(
@@ -83,12 +67,12 @@ def choropleth_arrays(
         "customdata": custom.tolist(),
         "hovertemplate": "<br>".join(lines) + "<extra></extra>",
         "colorscale": colorscale_for(kpi_id),
-        "colorbar": {"title": {"text": kpi.unit_in(lang) or kpi.name(lang)[:12]}},
+        "colorbar_title": kpi.unit_in(lang) or kpi.name(lang)[:12],
     }
 
 
-def center_arrays(centers: pd.DataFrame, lang: str) -> dict:
-    """Marker positions, sizes, colours and hover of the centers trace."""
+def center_layer(centers: pd.DataFrame, lang: str) -> dict:
+    """The centers as a site layer: size by capacity, colour by utilisation."""
     cap = centers["capacity_week"].to_numpy(dtype=float)
     size = 7 + 18 * np.sqrt(cap / max(cap.max(), 1.0)) if len(cap) else []
     util = centers["utilisation"].to_numpy(dtype=float)
@@ -112,124 +96,19 @@ def center_arrays(centers: pd.DataFrame, lang: str) -> dict:
         f"{t('hover.utilisation', lang)} : %{{customdata[3]}} %<br>"
         f"{t('hover.staff', lang)} : %{{customdata[4]}}<extra></extra>"
     )
-    return {
-        "lon": centers["lon"].tolist(),
-        "lat": centers["lat"].tolist(),
-        "marker.size": list(np.round(size, 1)) if len(cap) else [],
-        "marker.color": [
-            None if not np.isfinite(u) else round(float(u), 1) for u in util
-        ],
-        "customdata": custom,
-        "hovertemplate": template,
-        "ids": centers["code"].tolist(),
-    }
-
-
-def map_figure(
-    geojson: dict,
-    codes: list[str],
-    choropleth: dict,
-    centers: dict,
-    view: dict,
-    lang: str,
-    basemap_style: str | None = None,
-    uirevision: str = "",
-    context: tuple[dict, list[str]] | None = None,
-    note: str | None = None,
-) -> dict:
-    """The whole map: grey context layer, choropleth, centers, offline style.
-
-    The grey layer draws ``context`` (GeoJSON and codes) when given, else the same
-    units as the choropleth; ``note`` is written in a box at the top of the map.
-    Figures are plain dicts: building them through ``plotly.graph_objects`` costs
-    more server time than the queries behind them.
-    """
-    context_geojson, context_codes = context or (geojson, codes)
-    grey = {
-        "type": "choroplethmap",
-        "geojson": context_geojson,
-        "locations": context_codes,
-        "z": [0] * len(context_codes),
-        "featureidkey": "id",
-        "colorscale": [[0, "#cfd6dc"], [1, "#cfd6dc"]],
-        "showscale": False,
-        "marker": {"line": {"width": 0.4, "color": "#ffffff"}},
-        "hoverinfo": "skip",
-        "name": t("map.outside", lang),
-    }
-    colorbar = {
-        **choropleth["colorbar"],
-        "x": 0.0,
-        "xanchor": "left",
-        "len": 0.6,
-        "thickness": 12,
-    }
-    chor = {
-        "type": "choroplethmap",
-        "geojson": geojson,
-        "locations": codes,
-        "featureidkey": "id",
-        "z": choropleth["z"],
-        "customdata": choropleth["customdata"],
-        "hovertemplate": choropleth["hovertemplate"],
-        "colorscale": choropleth["colorscale"],
-        "colorbar": colorbar,
-        "marker": {"line": {"width": 0.6, "color": "#ffffff"}, "opacity": 0.85},
-        "name": t("map.title", lang),
-    }
-    pts = {
-        "type": "scattermap",
-        "lon": centers["lon"],
-        "lat": centers["lat"],
-        "mode": "markers",
-        "ids": centers["ids"],
-        "marker": {
-            "size": centers["marker.size"],
-            "color": centers["marker.color"],
-            "colorscale": UTIL_SCALE,
-            "cmin": UTIL_RANGE[0],
-            "cmax": UTIL_RANGE[1],
-            "showscale": False,
-            "opacity": 0.95,
-        },
-        "customdata": centers["customdata"],
-        "hovertemplate": centers["hovertemplate"],
-        "name": t("map.centers", lang),
-    }
-    layout = {
-        "map": {"style": basemap_style or OFFLINE_STYLE, **view},
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "showlegend": False,
-        "uirevision": uirevision,
-        "clickmode": "event",
-    }
-    if note:
-        layout["annotations"] = map_note(note)
-    return {"data": [grey, chor, pts], "layout": layout}
-
-
-def map_note(note: str | None) -> list[dict]:
-    """The map's annotations: ``note`` in a box at the bottom (none for ``None``)."""
-    if not note:
-        return []
-    return [
-        {
-            "text": note,
-            "showarrow": False,
-            "x": 0.5,
-            "y": 0.01,
-            "xref": "paper",
-            "yref": "paper",
-            "xanchor": "center",
-            "yanchor": "bottom",
-            "align": "center",
-            "bgcolor": "rgba(255,255,255,0.92)",
-            "bordercolor": "#6c8ebf",
-            "borderwidth": 1,
-            "borderpad": 6,
-            "font": {"size": 13, "color": "#1f3b5a"},
-        }
-    ]
+    return maps.site_layer(
+        centers["lon"].tolist(),
+        centers["lat"].tolist(),
+        colors=[None if not np.isfinite(u) else round(float(u), 1) for u in util],
+        sizes=[float(v) for v in np.round(size, 1)] if len(cap) else [],
+        customdata=custom,
+        hovertemplate=template,
+        ids=centers["code"].tolist(),
+        name=t("map.centers", lang),
+        colorscale=maps.UTIL_SCALE,
+        crange=maps.UTIL_RANGE,
+        colorbar_title=f"{t('hover.utilisation', lang)} (%)",
+    )
 
 
 def grid_names(
@@ -248,7 +127,8 @@ def grid_names(
     )
 
 
-def _chart_layout(height: int, x_title: str, y_title: str | None = None) -> dict:
+def chart_layout(height: int, x_title: str, y_title: str | None = None) -> dict:
+    """A chart's plain white layout with titled axes, legend on top."""
     axis = {"gridcolor": "#e5e9ee", "zerolinecolor": "#c9d1d9"}
     return {
         "height": height,
@@ -264,7 +144,7 @@ def _chart_layout(height: int, x_title: str, y_title: str | None = None) -> dict
 
 def capacity_chart(frame: pd.DataFrame, label_col: str, lang: str) -> dict:
     """Horizontal bars: weekly capacity against mean weekly demand."""
-    layout = _chart_layout(
+    layout = chart_layout(
         max(320, 16 * len(frame) + 80), t("chart.requests_per_week", lang)
     )
     layout["barmode"] = "overlay"
@@ -303,7 +183,11 @@ def capacity_chart(frame: pd.DataFrame, label_col: str, lang: str) -> dict:
             "x": frame["demand_week"].round(1).tolist(),
             "width": 0.45,
             "name": t("chart.demand", lang),
-            "marker": {"color": np.where(over, "#d73027", "#4575b4").tolist()},
+            "marker": {
+                "color": np.where(
+                    over, maps.DIVERGING[-1][1], maps.DIVERGING[0][1]
+                ).tolist()
+            },
         },
     ]
     return {"data": data, "layout": layout}
@@ -322,6 +206,6 @@ def timeseries_chart(frame: pd.DataFrame, doc_names: dict[str, str], lang: str) 
         }
         for code, part in frame.groupby("doc_type", sort=True)
     ]
-    layout = _chart_layout(300, t("chart.week", lang), t("chart.requests", lang))
+    layout = chart_layout(300, t("chart.week", lang), t("chart.requests", lang))
     layout["hovermode"] = "x unified"
     return {"data": data, "layout": layout}

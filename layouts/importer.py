@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import numpy as np
 from dash import dcc, html
 
 from dashapp import ids
 from dashapp.i18n import dropdown_labels, t
 from data.importers import DEFAULT_RATES
-from layouts.figures import LIGHT_TO_DARK, fmt
+from layouts import maps
+from layouts.figures import fmt
 
 SEVERITY_COLORS = {"error": "danger", "warning": "warning", "info": "secondary"}
 MAPPED_ROLES = ("boundaries", "population")
@@ -413,32 +415,30 @@ def preview_table(units, lang: str) -> dbc.Table:
 
 def preview_figure(geojson: dict, codes: list[str], population: list[float], names,
                    lang: str) -> dict:  # fmt: skip
-    """Choropleth of population over the imported units (no basemap)."""
+    """Choropleth of population over the imported units (no basemap): the more
+    people, the darker; unknown populations left grey."""
     from geo.display import view_for_bounds
 
     bounds = geojson.get("bbox") or [-20, 0, 20, 25]
-    view = view_for_bounds(*bounds, height_px=420)
-    return {
-        "data": [
-            {
-                "type": "choroplethmap",
-                "geojson": geojson,
-                "locations": codes,
-                "z": population,
-                "text": names,
-                "colorscale": LIGHT_TO_DARK,
-                "reversescale": True,
-                "marker": {"line": {"width": 0.4, "color": "#555"}},
-                "hovertemplate": "%{text}<br>%{z:,.0f}<extra></extra>",
-                "colorbar": {"title": {"text": t("imp.field.population", lang)}},
-            }
-        ],
-        "layout": {
-            "map": {"style": "white-bg", **view},
-            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-            "height": 420,
-        },
-    }
+    z = [None if v is None or not np.isfinite(v) else float(v) for v in population]
+    fig = maps.map_figure(
+        view_for_bounds(*bounds, height_px=420),
+        context=maps.context_layer(geojson, codes, lang),
+        choropleth=maps.choropleth_layer(
+            geojson,
+            codes,
+            z,
+            colorscale=maps.LIGHT_TO_DARK,
+            customdata=[
+                [n, fmt(v, 0, lang) if v is not None else t("kpi.no_data", lang)]
+                for n, v in zip(names, z, strict=True)
+            ],
+            hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>",
+            colorbar_title=t("imp.field.population", lang),
+        ),
+    )
+    fig["layout"]["height"] = 420
+    return fig
 
 
 def page(datasets, lang: str, today: str) -> html.Div:

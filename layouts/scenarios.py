@@ -9,29 +9,11 @@ from dash import dcc, html
 
 from dashapp import ids
 from dashapp.i18n import dropdown_labels, t
-from layouts.figures import OFFLINE_STYLE, fmt, map_figure
+from layouts import maps
+from layouts.figures import fmt
 from optimization.whatif import WhatIf
 
-# a site's colour on the maps, by its state in the plan or its status in a result
-SITE_COLORS = {
-    "existing": "#2c7fb8",
-    "locked": "#1a9850",
-    "closed": "#d73027",
-    "candidate": "#fdae61",
-    "forbidden": "#252525",
-    "opened": "#1a9850",
-    "kept": "#2c7fb8",
-    "not_opened": "#fdae61",
-}
 SITE_STATUSES = ("kept", "closed", "opened", "not_opened")
-DISTANCE_SCALE = [
-    [0.0, "#ffffcc"],
-    [0.35, "#fed976"],
-    [0.65, "#fd8d3c"],
-    [1.0, "#bd0026"],
-]
-# change in distance: shorter trips green, longer red, no change white (zmid=0)
-CHANGE_SCALE = [[0.0, "#1a9850"], [0.5, "#ffffff"], [1.0, "#d73027"]]
 OBJECTIVE_KEYS = ("distance", "coverage", "fewest", "worst", "rebalance")
 # (KPI key of optimization.results.network_kpis, i18n key, decimals, scale, better)
 KPI_ROWS = (
@@ -364,20 +346,32 @@ def no_demand_alert(exc, lang: str, **kwargs) -> dbc.Alert:
 
 
 def site_choices(sites: dict, added: list, names: dict, lang: str) -> list:
-    """The planner's map choices, as badges."""
-    colors = {"locked": "success", "closed": "danger", "forbidden": "dark"}
-    items = [
-        dbc.Badge(
-            f"{names.get(code, code)} · {t(f'scn.state.{state}', lang)}",
-            color=colors[state],
-            className="me-1 mb-1",
+    """The planner's map choices, as badges with the map's colour of each state."""
+
+    def badge(state: str, text: str):
+        dot = html.Span(
+            className="map-legend-dot me-1",
+            style={
+                "display": "inline-block",
+                "width": "9px",
+                "height": "9px",
+                "borderRadius": "50%",
+                "background": maps.SITE_COLORS[state],
+                "border": f"1.5px solid {maps.HALO_COLOR}",
+            },
         )
+        return dbc.Badge(
+            [dot, text],
+            color="light",
+            text_color="dark",
+            className="me-1 mb-1 border",
+        )
+
+    items = [
+        badge(state, f"{names.get(code, code)} · {t(f'scn.state.{state}', lang)}")
         for code, state in sorted(sites.items())
     ]
-    items += [
-        dbc.Badge(f"+ {names.get(code, code)}", color="primary", className="me-1 mb-1")
-        for code in added
-    ]
+    items += [badge("candidate", f"+ {names.get(code, code)}") for code in added]
     return items or [html.Span(t("scn.no_choice", lang), className="text-muted")]
 
 
@@ -494,7 +488,14 @@ def scenarios_page(
                 config={"displaylogo": False, "scrollZoom": True},
             ),
             dbc.CardFooter(
-                html.Small(t("scn.map_legend", lang), className="text-muted")
+                [
+                    maps.site_legend(
+                        maps.PLAN_STATES + ("opened",),
+                        lang,
+                        extra=[(maps.UNSERVED_COLOR, t("map.unserved", lang))],
+                    ),
+                    html.Small(t("scn.map_legend", lang), className="text-muted"),
+                ]
             ),
         ]
     )
@@ -750,6 +751,7 @@ def curve_section(lang: str) -> html.Div:
             html.Div(id=ids.SCN_CURVE_PROGRESS, className="small text-muted mt-1"),
             dcc.Graph(
                 id=ids.SCN_CURVE,
+                figure=maps.message_figure(t("scn.curve_before", lang), 320),
                 config={"displaylogo": False},
                 style={"height": "320px"},
             ),
@@ -859,44 +861,60 @@ def communes_grid(communes, lang: str) -> list:
 
 
 def scenario_small_map(
-    geojson: dict, regions: list[str], bounds: tuple, centers
+    geojson: dict,
+    regions: list[str],
+    bounds: tuple,
+    centers,
+    lang: str = "fr",
+    distance: list | None = None,
+    zrange: tuple[float, float] | None = None,
+    show_scale: bool = False,
 ) -> dict:
-    """A small map: regions in grey, the sites kept, opened and closed in colour."""
+    """A small map of a saved result: its top-level units, the sites kept,
+    opened and closed in their colours.
+
+    ``distance`` colours the units (mean km to the center, per unit) on
+    ``zrange``, the range every small map of a comparison shares; the colour bar
+    is drawn on one of them only (``show_scale``).
+    """
     from geo.display import view_for_bounds
 
     shown = centers[centers["status"] != "not_opened"]
-    return {
-        "data": [
-            {
-                "type": "choroplethmap",
-                "geojson": geojson,
-                "locations": regions,
-                "z": [0] * len(regions),
-                "featureidkey": "id",
-                "showscale": False,
-                "colorscale": [[0, "#dfe5ea"], [1, "#dfe5ea"]],
-                "hoverinfo": "skip",
-                "marker": {"line": {"width": 0.6, "color": "#ffffff"}},
-            },
-            {
-                "type": "scattermap",
-                "mode": "markers",
-                "lon": shown["lon"].tolist(),
-                "lat": shown["lat"].tolist(),
-                "text": shown["name"].tolist(),
-                "marker": {
-                    "size": 7,
-                    "color": [SITE_COLORS.get(s, "#999") for s in shown["status"]],
-                },
-                "hovertemplate": "%{text}<extra></extra>",
-            },
-        ],
-        "layout": {
-            "map": {"style": OFFLINE_STYLE, **view_for_bounds(*bounds, 300, 260)},
-            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-            "showlegend": False,
-        },
-    }
+    statuses = shown["status"].tolist()
+    labels = [site_label(s, lang, result=True) for s in statuses]
+    context = maps.context_layer(geojson, regions, lang)
+    if distance is None:
+        chor = maps.choropleth_layer(geojson, [], [], colorscale=maps.SEQUENTIAL)
+    else:
+        z = [None if v is None or not np.isfinite(v) else round(float(v), 1)
+             for v in distance]  # fmt: skip
+        chor = maps.choropleth_layer(
+            geojson,
+            regions,
+            z,
+            colorscale=maps.SEQUENTIAL,
+            customdata=[[fmt(v, 1, lang)] for v in z],
+            hovertemplate=f"{t('map.mean_km', lang)} : %{{customdata[0]}} km"
+            "<extra></extra>",
+            colorbar_title="km" if show_scale else None,
+            zrange=zrange,
+        )
+        chor["showscale"] = show_scale and zrange is not None
+        chor["colorbar"].update(len=0.8, thickness=8)
+    sites = maps.site_layer(
+        shown["lon"].tolist(),
+        shown["lat"].tolist(),
+        colors=[maps.SITE_COLORS.get(s, maps.CENTER_COLOR) for s in statuses],
+        sizes=7,
+        customdata=[[n, lab] for n, lab in zip(shown["name"], labels, strict=True)],
+        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+    )
+    fig = maps.map_figure(
+        view_for_bounds(*bounds, 300, 260), context=context, choropleth=chor,
+        sites=[sites],
+    )  # fmt: skip
+    fig["layout"].pop("clickmode")
+    return fig
 
 
 def status_labels(lang: str) -> dict[str, str]:
@@ -904,24 +922,32 @@ def status_labels(lang: str) -> dict[str, str]:
     return {s: t(f"scn.site_status.{s}", lang) for s in SITE_STATUSES}
 
 
-def site_markers(view, lang: str) -> dict:
-    """The sites of a map view (``optimization.workspace.MapView``) as markers:
-    coloured by state, the open ones larger, name and state on hover."""
-    labels = status_labels(lang)
-    return {
-        "lon": list(map(float, view.lon)),
-        "lat": list(map(float, view.lat)),
-        "ids": view.site_ids,
-        "marker.color": [SITE_COLORS.get(s, "#999999") for s in view.states],
-        "marker.size": [
-            13 if s in ("existing", "kept", "locked", "opened") else 9
+def site_label(state: str, lang: str, result: bool = False) -> str:
+    """A site's state as set, or its status in a result, in words (map hover)."""
+    if result and state == "closed":
+        return t("map.status.closed", lang)
+    return maps.site_hover_label(state, lang)
+
+
+def site_markers(view, lang: str, result: bool = False) -> dict:
+    """The sites of a map view (``optimization.workspace.MapView``) as a site
+    layer: coloured by state, the open ones larger, name and state on hover."""
+    return maps.site_layer(
+        list(map(float, view.lon)),
+        list(map(float, view.lat)),
+        ids=view.site_ids,
+        colors=[maps.SITE_COLORS.get(s, maps.CENTER_COLOR) for s in view.states],
+        sizes=[
+            maps.SITE_SIZES["open" if s in maps.OPEN_STATES else "other"]
             for s in view.states
         ],
-        "customdata": [
-            [view.names[i], labels.get(s, s)] for i, s in enumerate(view.states)
+        customdata=[
+            [view.names[i], site_label(s, lang, result)]
+            for i, s in enumerate(view.states)
         ],
-        "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
-    }
+        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+        name=t("map.centers", lang),
+    )
 
 
 def scenario_map(
@@ -933,36 +959,53 @@ def scenario_map(
     lang: str,
     style,
     uirevision: str,
+    result: bool = False,
 ) -> dict:
     """Communes coloured by the distance to their site (or its change), the
-    sites of ``view`` (``optimization.workspace.MapView``) on top.
+    communes nobody serves highlighted, the sites of ``view``
+    (``optimization.workspace.MapView``) on top.
 
-    ``communes`` is (codes, names) in the order of the view's distances.
+    ``communes`` is (codes, names) in the order of the view's distances. The
+    distance scale runs over today's and the plan's distances together, so the
+    network as set and the proposal read on one scale; a change is centred on 0.
     """
     codes, names = communes
-    shown = view.distance - view.distance_before if change else view.distance
-    chor = {
-        "z": [None if not np.isfinite(d) else round(float(d), 1) for d in shown],
-        "customdata": [[n] for n in names],
-        "hovertemplate": "<b>%{customdata[0]}</b><br>%{z} km<extra></extra>",
-        "colorscale": CHANGE_SCALE if change else DISTANCE_SCALE,
-        "colorbar": {"title": {"text": "Δ km" if change else "km"}},
-    }
-    fig = map_figure(
+    if change:
+        shown = view.distance - view.distance_before
+        zrange = maps.symmetric_range(shown)
+    else:
+        shown = view.distance
+        zrange = maps.shared_range(view.distance, view.distance_before, floor=0.0)
+    z = [None if not np.isfinite(d) else round(float(d), 1) for d in shown]
+    chor = maps.choropleth_layer(
         geojson,
         codes,
-        chor,
-        site_markers(view, lang),
+        z,
+        colorscale=maps.DIVERGING if change else maps.SEQUENTIAL,
+        customdata=[[n, fmt(v, 1, lang)] for n, v in zip(names, z, strict=True)],
+        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} km<extra></extra>",
+        colorbar_title="Δ km" if change else "km",
+        zrange=zrange,
+        name=t("map.title", lang),
+    )
+    unserved = np.flatnonzero(np.nan_to_num(view.unserved) > 0)
+    highlight = maps.highlight_layer(
+        geojson,
+        [codes[i] for i in unserved],
+        name=t("map.unserved", lang),
+        customdata=[[names[i], fmt(view.unserved[i], 1, lang)] for i in unserved],
+        hovertemplate="<b>%{customdata[0]}</b><br>"
+        f"{t('map.unserved_demand', lang)} : %{{customdata[1]}}<extra></extra>",
+    )
+    return maps.map_figure(
         map_view,
-        lang,
-        style,
+        context=maps.context_layer(geojson, codes, lang),
+        choropleth=chor,
+        highlight=highlight,
+        sites=[site_markers(view, lang, result)],
+        style=style,
         uirevision=uirevision,
     )
-    if change:
-        finite = np.isfinite(shown)
-        span = max(1.0, float(np.abs(shown[finite]).max()) if finite.any() else 1.0)
-        fig["data"][1].update(zmin=-span, zmax=span)
-    return fig
 
 
 def curve_figure(curve, lang: str) -> dict:
@@ -976,7 +1019,7 @@ def curve_figure(curve, lang: str) -> dict:
                 "x": list(curve.added),
                 "y": list(curve.coverage_pct),
                 "name": t("scn.curve_coverage", lang),
-                "line": {"color": "#1a9850"},
+                "line": {"color": maps.DIVERGING[0][1]},
             },
             {
                 "type": "scatter",
@@ -985,7 +1028,7 @@ def curve_figure(curve, lang: str) -> dict:
                 "y": list(curve.mean_distance),
                 "name": t("scn.curve_distance", lang),
                 "yaxis": "y2",
-                "line": {"color": "#d73027", "dash": "dot"},
+                "line": {"color": maps.DIVERGING[-1][1], "dash": "dot"},
             },
         ],
         "layout": {

@@ -15,21 +15,11 @@ from dashapp.i18n import dropdown_labels, t
 from dashapp.segmentation_tables import default_recommendations, describe
 from data.indicators import DEFAULT_INDICATORS, INDICATORS, LOG_SCALE
 from data.views import DatasetContext, filter_levels
-from layouts.figures import OFFLINE_STYLE, _chart_layout, fmt
+from layouts import maps
+from layouts.figures import chart_layout, fmt
 
-# Okabe-Ito and Tableau colours: distinct for colour-blind readers up to 10 clusters
-PALETTE = [
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
-    "#7f7f7f",
-    "#8c564b",
-    "#17becf",
-]
+# the clusters' colours: the maps' categorical palette (Okabe-Ito first)
+PALETTE = maps.CATEGORICAL
 K_CHOICES = list(range(2, 11))
 SITES_MAX = 30
 
@@ -195,9 +185,26 @@ def segmentation_page(ctx: DatasetContext, lang: str) -> html.Div:
                                 config={**graph_config, "scrollZoom": True},
                             ),
                             dbc.CardFooter(
-                                html.Small(
-                                    t("seg.map.legend", lang), className="text-muted"
-                                )
+                                [
+                                    maps.site_legend(
+                                        (),
+                                        lang,
+                                        extra=[
+                                            (
+                                                maps.CENTER_COLOR,
+                                                t("map.site.existing", lang),
+                                            ),
+                                            (
+                                                maps.PROPOSED_COLOR,
+                                                t("map.site.proposed", lang),
+                                            ),
+                                        ],
+                                    ),
+                                    html.Small(
+                                        t("seg.map.legend", lang),
+                                        className="text-muted",
+                                    ),
+                                ]
                             ),
                         ]
                     ),
@@ -278,7 +285,8 @@ def cluster_map(
     lang: str,
     basemap_style: str | None = None,
 ) -> dict:
-    """Communes coloured by cluster, existing centers and proposed sites."""
+    """Communes coloured by cluster, existing centers and proposed sites above
+    them (the proposed sites on top); before a run, a note says what to do."""
     labels = (result or {}).get("labels", {})
     left_out = set((result or {}).get("left_out", []))
     k = int((result or {}).get("k", 1))
@@ -291,65 +299,50 @@ def cluster_map(
         else t("map.outside", lang)
         for c, v in zip(codes, z, strict=True)
     ]
-    context = {
-        "type": "choroplethmap",
-        "geojson": geojson,
-        "locations": codes,
-        "z": [0] * len(codes),
-        "featureidkey": "id",
-        "colorscale": [[0, "#cfd6dc"], [1, "#cfd6dc"]],
-        "showscale": False,
-        "marker": {"line": {"width": 0.4, "color": "#ffffff"}},
-        "customdata": [[n, g] for n, g in zip(names, group, strict=True)],
-        "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
-    }
-    chor = {
-        "type": "choroplethmap",
-        "geojson": geojson,
-        "locations": codes,
-        "featureidkey": "id",
-        "z": z,
-        "zmin": -0.5,
-        "zmax": k - 0.5,
-        "colorscale": cluster_colorscale(k),
-        "showscale": False,
-        "customdata": [[n, g] for n, g in zip(names, group, strict=True)],
-        "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
-        "marker": {"line": {"width": 0.5, "color": "#ffffff"}, "opacity": 0.85},
-    }
+    custom = [[n, g] for n, g in zip(names, group, strict=True)]
+    hover = "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
+    chor = maps.choropleth_layer(
+        geojson,
+        codes,
+        z,
+        colorscale=cluster_colorscale(k),
+        customdata=custom,
+        hovertemplate=hover,
+        zrange=(-0.5, k - 0.5),
+        line_width=0.5,
+    )
+    chor["showscale"] = False  # the clusters' colours are explained beside the map
     open_centers = centers[centers["status"] == "open"]
-    existing = {
-        "type": "scattermap",
-        "lon": open_centers["lon"].tolist(),
-        "lat": open_centers["lat"].tolist(),
-        "mode": "markers",
-        "marker": {"size": 7, "color": "#333333"},
-        "text": open_centers["name"].tolist(),
-        "hovertemplate": f"{t('hover.center', lang)} : %{{text}}<extra></extra>",
-    }
-    layout = {
-        "map": {"style": basemap_style or OFFLINE_STYLE, **view},
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "showlegend": False,
-        "uirevision": "segmentation",
-    }
-    return {
-        "data": [context, chor, existing, site_trace(sites, lang)],
-        "layout": layout,
-    }
+    existing = maps.site_layer(
+        open_centers["lon"].tolist(),
+        open_centers["lat"].tolist(),
+        colors=maps.CENTER_COLOR,
+        sizes=7,
+        customdata=[[n] for n in open_centers["name"]],
+        hovertemplate=f"{t('hover.center', lang)} : %{{customdata[0]}}<extra></extra>",
+        name=t("map.site.existing", lang),
+    )
+    return maps.map_figure(
+        view,
+        context=maps.context_layer(geojson, codes, lang, custom, hover),
+        choropleth=chor,
+        sites=[existing, site_trace(sites, lang)],
+        style=basemap_style,
+        uirevision="segmentation",
+        note=None if result else t("seg.map.before_run", lang),
+    )
 
 
 def site_trace(sites: list[dict] | None, lang: str) -> dict:
-    """Proposed sites as red markers, with their catchment on hover."""
+    """Proposed sites as large ringed markers, with their catchment on hover."""
     sites = sites or []
-    return {
-        "type": "scattermap",
-        "lon": [s["lon"] for s in sites],
-        "lat": [s["lat"] for s in sites],
-        "mode": "markers",
-        "marker": {"size": 15, "color": "#d7191c", "symbol": "circle"},
-        "ids": [s["code"] for s in sites],
-        "customdata": [
+    return maps.site_layer(
+        [s["lon"] for s in sites],
+        [s["lat"] for s in sites],
+        colors=maps.PROPOSED_COLOR,
+        sizes=15,
+        ids=[s["code"] for s in sites],
+        customdata=[
             [
                 s["code"],
                 s["commune_name"],
@@ -358,19 +351,20 @@ def site_trace(sites: list[dict] | None, lang: str) -> dict:
             ]
             for s in sites
         ],
-        "hovertemplate": (
+        hovertemplate=(
             "<b>%{customdata[0]}</b> — %{customdata[1]}<br>"
             f"{t('seg.sites.population', lang)} : %{{customdata[2]}}<br>"
             f"{t('seg.sites.distance', lang)} : %{{customdata[3]}}<extra></extra>"
         ),
-    }
+        name=t("map.site.proposed", lang),
+    )
 
 
 def scores_chart(result: dict | None, lang: str) -> dict:
     """Elbow (inertia) and silhouette against k, the chosen k marked."""
-    layout = _chart_layout(260, "k", t("seg.scores.inertia", lang))
     if not result:
-        return {"data": [], "layout": layout}
+        return maps.message_figure(t("seg.chart.before_run", lang), 260)
+    layout = chart_layout(260, "k", t("seg.scores.inertia", lang))
     scores = result["scores"]
     layout["yaxis2"] = {
         "title": {"text": t("seg.scores.silhouette", lang)},
@@ -389,7 +383,7 @@ def scores_chart(result: dict | None, lang: str) -> dict:
             "y0": 0,
             "y1": 1,
             "yref": "paper",
-            "line": {"dash": "dot", "color": "#d7191c"},
+            "line": {"dash": "dot", "color": maps.HALO_COLOR},
         }
     ]
     layout["annotations"] = [
@@ -400,7 +394,7 @@ def scores_chart(result: dict | None, lang: str) -> dict:
             "text": t("seg.scores.chosen", lang),
             "showarrow": False,
             "yanchor": "bottom",
-            "font": {"color": "#d7191c"},
+            "font": {"color": maps.HALO_COLOR},
         }
     ]
     data = [
@@ -410,7 +404,7 @@ def scores_chart(result: dict | None, lang: str) -> dict:
             "x": scores["ks"],
             "y": scores["inertia"],
             "name": t("seg.scores.inertia", lang),
-            "line": {"color": "#4575b4"},
+            "line": {"color": maps.CATEGORICAL[0]},
         },
         {
             "type": "scatter",
@@ -419,7 +413,7 @@ def scores_chart(result: dict | None, lang: str) -> dict:
             "y": scores["silhouette"],
             "name": t("seg.scores.silhouette", lang),
             "yaxis": "y2",
-            "line": {"color": "#E69F00"},
+            "line": {"color": maps.CATEGORICAL[1]},
         },
     ]
     return {"data": data, "layout": layout}
@@ -427,14 +421,14 @@ def scores_chart(result: dict | None, lang: str) -> dict:
 
 def pca_chart(result: dict | None, names: dict[str, str], lang: str) -> dict:
     """Communes on the first two principal components, coloured by cluster."""
-    share = (result or {}).get("explained") or [0.0, 0.0]
-    layout = _chart_layout(
+    if not result:
+        return maps.message_figure(t("seg.chart.before_run", lang), 300)
+    share = result.get("explained") or [0.0, 0.0]
+    layout = chart_layout(
         300,
         t("seg.pca.axis", lang, n=1, share=fmt(100 * (share[0] or 0), 0, lang)),
         t("seg.pca.axis", lang, n=2, share=fmt(100 * (share[1] or 0), 0, lang)),
     )
-    if not result:
-        return {"data": [], "layout": layout}
     codes = list(result["labels"])
     labels = list(result["labels"].values())
     data = []

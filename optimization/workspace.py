@@ -239,8 +239,9 @@ class CoverageCurve:
 
 @dataclass(frozen=True, eq=False)
 class MapView:
-    """What the scenario map draws: the sites with their state, and each
-    commune's distance to its site now and before."""
+    """What the scenario map draws: the sites with their state, each commune's
+    distance to its site now and before, and the demand no site serves (0 where
+    the commune is served)."""
 
     site_ids: list[str]
     lon: np.ndarray
@@ -249,6 +250,7 @@ class MapView:
     states: list[str]
     distance: np.ndarray
     distance_before: np.ndarray
+    unserved: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -525,11 +527,15 @@ class Workspace:
                 zip(record.centers["site_id"], record.centers["status"], strict=True)
             )
             states = [status.get(s, "not_opened") for s in plan.site_ids]
+            demand = record.communes["demand"].to_numpy(dtype=float)
+            served = record.communes["site_id"].notna().to_numpy()
         else:
-            distance = plan.distances(plan.assign()[0])
+            assignment = plan.assign()[0]
+            distance = plan.distances(assignment)
             today = self.today(whatif)
             before = _distances(self.cost, today.assign()[0])
             states = plan.states()
+            demand, served = plan.demand, assignment >= 0
         return MapView(
             plan.site_ids,
             plan.site_lon,
@@ -538,6 +544,7 @@ class Workspace:
             states,
             distance,
             before,
+            np.where(served, 0.0, np.nan_to_num(demand)),
         )
 
     # -- runs and results -------------------------------------------------------------

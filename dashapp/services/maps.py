@@ -161,3 +161,28 @@ def layer_geojson(url: str, ctx: views.DatasetContext, layer: MapLayer) -> dict:
 def grouped_count(layer: MapLayer) -> int:
     """Units of the level asked that the layer draws (``n`` of the scope if all)."""
     return len(layer.names) if layer.in_view else layer.scope.n_units
+
+
+def unit_mean_distance(
+    ctx: views.DatasetContext, communes: pd.DataFrame | None, codes: list[str]
+) -> list[float | None]:
+    """Demand-weighted mean km to the assigned center in each top-level unit
+    ``codes`` of a saved result's communes table (``None``: no served demand).
+
+    The values the small maps of a comparison colour their units by.
+    """
+    if communes is None or not {"commune_id", "distance", "demand"} <= set(communes):
+        return [None] * len(codes)
+    top = ctx.communes().set_index("code")["ancestor_0"]
+    frame = pd.DataFrame(
+        {
+            "unit": communes["commune_id"].astype(str).map(top).to_numpy(),
+            "km": pd.to_numeric(communes["distance"], errors="coerce").to_numpy(),
+            "w": pd.to_numeric(communes["demand"], errors="coerce").to_numpy(),
+        }
+    ).dropna()
+    frame = frame[frame["w"] > 0]
+    frame["wkm"] = frame["w"] * frame["km"]
+    sums = frame.groupby("unit")[["wkm", "w"]].sum()
+    mean = (sums["wkm"] / sums["w"]).to_dict()
+    return [mean.get(code) for code in codes]

@@ -8,6 +8,7 @@ from dashapp import create_app, ids
 from dashapp.config import Config
 from data.store import Store
 from geo.access import nearest_center
+from layouts.maps import SITE_COLORS, site_index
 from tests.auth_helpers import browser_sign_in
 from tests.tiny import new_country_bundle
 from tests.unit.data import import_files
@@ -29,7 +30,7 @@ def app(tmp_path):
 
 def _markers(duo) -> int:
     return duo.driver.execute_script(
-        f"const gd = {MAP}; return gd && gd.data[2] ? gd.data[2].lon.length : -1;"
+        f"const gd = {MAP}; return gd && gd.data[4] ? gd.data[4].lon.length : -1;"
     )
 
 
@@ -83,8 +84,8 @@ def test_new001_plan_a_country_without_centers(dash_duo, app):
     until(
         lambda: (
             dash_duo.driver.execute_script(
-                f"return {MAP}.data[2].marker.color.join(',')"
-            ).count("#1a9850")
+                f"return {MAP}.data[4].marker.color.join(',')"
+            ).count(SITE_COLORS["opened"])
             == 2
         ),
         15,
@@ -163,8 +164,8 @@ def test_new002_import_boundaries_and_population_then_place_two_centers(
     until(
         lambda: (
             dash_duo.driver.execute_script(
-                f"return {MAP}.data[2].marker.color.join(',')"
-            ).count("#1a9850")
+                f"return {MAP}.data[4].marker.color.join(',')"
+            ).count(SITE_COLORS["opened"])
             == 2
         ),
         20,
@@ -172,3 +173,6 @@ def test_new002_import_boundaries_and_population_then_place_two_centers(
     dash_duo.driver.set_window_size(1500, 2400)  # the proposal and its KPIs at once
     dash_duo.driver.save_screenshot(str(tmp_path / "new002.png"))
     assert dash_duo.get_logs() == []
+
+
+assert site_index() == 4  # the site layer the scripts above read (gd.data[4])

@@ -8,6 +8,7 @@ from selenium.webdriver.common.keys import Keys
 
 from dashapp import create_app, ids
 from dashapp.config import Config
+from layouts.maps import site_index
 from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
@@ -64,7 +65,7 @@ def test_ovw001_main_screen_loads_offline_in_french(dash_duo, app):
         dash_duo.find_element(f"#{ids.SCOPE_LABEL}").text == "Sélection : Tout le pays"
     )
     data = _map(dash_duo)
-    assert data[0]["type"] == "choroplethmap" and data[2]["type"] == "scattermap"
+    assert data[0]["type"] == "choroplethmap" and data[4]["type"] == "scattermap"
     series = dash_duo.driver.execute_script(PLOT.format(ids.TIMESERIES))
     assert len(series) == 3
     origins = dash_duo.driver.execute_script(
@@ -236,3 +237,6 @@ def test_ovw006_a_flat_country_zooms_from_a_grid_to_its_communes(dash_duo, flat_
     assert 0 < len(locations()) <= 3000
     dash_duo.wait_for_contains_text(note, "unités de la zone visible")
     assert dash_duo.get_logs() == []
+
+
+assert site_index() == 4  # the centers layer read above (data[4])

@@ -6,6 +6,7 @@ from selenium.webdriver.common.keys import Keys
 
 from dashapp import create_app, ids
 from dashapp.config import Config
+from layouts.maps import SITE_COLORS, site_index
 from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
@@ -40,9 +41,9 @@ def test_scn001_lock_a_site_run_and_read_the_proposal(dash_duo, app):
     dash_duo.driver.execute_script("""
         const gd = document.querySelector('#scn-map .js-plotly-plot');
         const i = 60;
-        gd.emit('plotly_click', {points: [{curveNumber: 2, pointNumber: i,
-            pointIndex: i, id: gd.data[2].ids[i], data: gd.data[2],
-            fullData: gd._fullData[2]}], event: {}});""")
+        gd.emit('plotly_click', {points: [{curveNumber: 4, pointNumber: i,
+            pointIndex: i, id: gd.data[4].ids[i], data: gd.data[4],
+            fullData: gd._fullData[4]}], event: {}});""")
     dash_duo.wait_for_contains_text(f"#{ids.SCN_SITES_LIST}", "verrouillé ouvert")
     until(lambda: dash_duo.driver.execute_script(INSTANT_ROW) != before, 10)
     dash_duo.find_element(f"#{ids.SCN_NEW}").clear()
@@ -57,10 +58,10 @@ def test_scn001_lock_a_site_run_and_read_the_proposal(dash_duo, app):
     dash_duo.find_elements(f"#{ids.SCN_VIEW} input")[1].click()
     until(
         lambda: (
-            "#1a9850"
+            SITE_COLORS["opened"]
             in dash_duo.driver.execute_script(
                 "return document.querySelector('#scn-map .js-plotly-plot')"
-                ".data[2].marker.color.join(',')"
+                ".data[4].marker.color.join(',')"
             )
         ),
         10,
@@ -117,8 +118,17 @@ def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
     until(lambda: len(dash_duo.find_elements(".dash-dropdown-option")) >= 2, 10)
     for option in dash_duo.find_elements(".dash-dropdown-option")[:2]:
         dash_duo.driver.execute_script("arguments[0].click();", option)
-    until(lambda: len(dash_duo.find_elements(
-        "#scn-compare-pick-value .dash-dropdown-value-item")) == 2, 10)
+    until(
+        lambda: (
+            len(
+                dash_duo.find_elements(
+                    "#scn-compare-pick-value .dash-dropdown-value-item"
+                )
+            )
+            == 2
+        ),
+        10,
+    )
     dash_duo.find_element("body").send_keys(Keys.ESCAPE)
     _click(dash_duo, ids.SCN_COMPARE)
     dash_duo.wait_for_contains_text("#scn-compare-table", "★", timeout=20)
@@ -128,7 +138,13 @@ def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
     path = glob.glob(os.path.join(dash_duo.download_path, "*.xlsx"))[0]
     until(lambda: os.path.getsize(path) > 0, 10)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["parametres", "synthese", "centres", "communes"]
+    assert book.sheetnames == [
+        "parametres",
+        "synthese",
+        "centres",
+        "communes",
+        "sans_centre",
+    ]
     assert book["communes"].max_row == 401
     assert dash_duo.get_logs() == []
 
@@ -140,8 +156,12 @@ def test_scn003_capacitated_run_keeps_every_center_within_capacity(dash_duo, app
         f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
     )
     _click(dash_duo, ids.SCN_CAPACITATED)
+    # the run reads the switch's value: wait until the page holds it, so a run
+    # cannot start from the uncapacitated default (whose plan overloads centers)
+    until(lambda: dash_duo.find_element(f"#{ids.SCN_CAPACITATED}").is_selected(), 10)
     status = _run_and_wait(dash_duo)
-    assert "optimal (prouvé)" in status
+    # the status says which run this is: capacities respected, and proven optimal
+    assert "optimal (prouvé)" in status and "capacités respectées" in status
     dash_duo.wait_for_contains_text(f"#{ids.SCN_CENTERS_GRID}", "ouvert", timeout=20)
     # Every center of the proposal is within its capacity: the grid's
     # utilisation column never exceeds 100%.
@@ -153,3 +173,6 @@ def test_scn003_capacitated_run_keeps_every_center_within_capacity(dash_duo, app
     used = [u for status, u in rows if u is not None]
     assert len(rows) >= 50 and used and max(used) <= 100.0
     assert dash_duo.get_logs() == []
+
+
+assert site_index() == 4  # the site layer the scripts above read (gd.data[4])

@@ -73,6 +73,7 @@ from data.scenarios import (
 from data.store import Store
 from data.users import ROLES, Principal, allowed
 from geo.access import nearest_center
+from layouts.maps import site_index
 from layouts.messages import bad_input_text
 from optimization.network import network_from_store
 from optimization.scenario import load_spec, run_scenario

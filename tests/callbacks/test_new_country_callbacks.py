@@ -14,6 +14,7 @@ from dashapp.config import Config
 from data.scenarios import get_scenario
 from data.store import Store
 from geo.access import nearest_center
+from layouts.maps import site_index
 from optimization.whatif import WhatIf
 from tests.tiny import new_country_bundle, tiny_bundle
 
@@ -93,7 +94,7 @@ def test_clicks_add_sites_and_the_map_and_kpis_draw_without_any(call, dataset_id
             plan_cb.draw_map, "plan", None, None, "distance",
             _panel(added=added), dataset_id, "fr",
         )  # fmt: skip
-        assert len(fig["data"][2]["lon"]) == len(added)
+        assert len(fig["data"][site_index()]["lon"]) == len(added)
 
 
 def test_pmedian_for_two_new_centers_among_added_sites_is_optimal(

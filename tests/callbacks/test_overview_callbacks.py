@@ -9,6 +9,7 @@ from dashapp import ids, services
 from data import kpi
 from data.store import Store
 from data.views import load_context
+from layouts.maps import site_index
 
 ALL_DOCS = ["ACTE", "CNI", "PASS"]
 
@@ -73,7 +74,7 @@ def test_map_values_follow_the_indicator_and_the_selection(call, ctx):
     z = np.array(fig["data"][1]["z"], dtype=float)
     inside = ctx.communes()["ancestor_0"].to_numpy() == region
     assert np.isfinite(z[inside]).all() and np.isnan(z[~inside]).all()
-    centers = fig["data"][2]
+    centers = fig["data"][site_index()]
     expected = ctx.centers[
         (ctx.centers["ancestor_0"] == region) & (ctx.centers["status"] == "open")
     ]

@@ -5,7 +5,7 @@ from callbacks import scenario_run as run_cb
 from callbacks import scenarios as scn
 from dashapp import ids, services
 from data.scenarios import get_scenario, list_scenarios
-from layouts.scenarios import SITE_COLORS
+from layouts.maps import SITE_COLORS, site_index
 from optimization.whatif import WhatIf
 
 DOC_TYPES = ("ACTE", "CNI", "PASS")
@@ -103,6 +103,38 @@ def test_unusable_fields_are_flagged_beside_the_field(call):
     assert not any(call(run_cb.mark_invalid, *(_panel()[f] for f in NUMBER_FIELDS)))
 
 
+def _zoomed(zoom: float) -> dict:
+    """The map's relayoutData after the user zoomed to ``zoom`` (any corners)."""
+    corners = [[-4.0, 13.0], [-3.0, 13.0], [-3.0, 12.0], [-4.0, 12.0]]
+    return {"map.zoom": zoom, "map._derived": {"coordinates": corners}}
+
+
+def test_a_click_where_a_center_and_a_candidate_overlap_selects_the_center(
+    call, dataset_id
+):
+    # in the demo, candidate CS001 stands 0.3 km from center SC006: one dot at the
+    # country's zoom, where plotly reports the candidate under the pointer
+    def click(code, relayout):
+        return call(
+            scn.toggle_site,
+            {"points": [{"id": code}]},
+            None,
+            "toggle",
+            {"sites": {}, "added": []},
+            dataset_id,
+            relayout,
+            trigger=f"{ids.SCN_MAP}.clickData",
+        )["sites"]
+
+    assert click("CS001", None) == {"SC006": "locked"}  # the first view
+    assert click("CS001", _zoomed(6.0)) == {"SC006": "locked"}
+    assert click("CS001", _zoomed(13.0)) == {"CS001": "locked"}  # zoomed in: apart
+    assert click("SC006", _zoomed(6.0)) == {"SC006": "locked"}
+    # a forged relayoutData reads as no zoom at all: the first view's rule
+    assert click("CS001", {"map.zoom": "x"}) == {"SC006": "locked"}
+    assert click("CS002", _zoomed(6.0)) == {"CS002": "locked"}  # alone
+
+
 def test_map_clicks_cycle_site_states_and_add_sites(call, dataset_id):
     click = {"points": [{"id": "SC001"}]}
     state = {"sites": {}, "added": []}
@@ -126,6 +158,7 @@ def test_map_clicks_cycle_site_states_and_add_sites(call, dataset_id):
         "toggle",
         {"sites": {"CS001": "locked"}, "added": []},
         dataset_id,
+        _zoomed(12.0),  # CS001 lies next to a center: apart at this zoom
         trigger=f"{ids.SCN_MAP}.clickData",
     )
     assert cand["sites"]["CS001"] == "forbidden"
@@ -162,7 +195,7 @@ def test_map_shows_the_plan_then_the_proposal(call, dataset_id):
         dataset_id,
         "fr",
     )
-    markers = fig["data"][2]
+    markers = fig["data"][site_index()]
     i = markers["ids"].index("SC001")
     assert markers["marker"]["color"][i] == SITE_COLORS["closed"]
     assert markers["ids"][-1] == "NEW-R01D01C002"
@@ -199,7 +232,7 @@ def test_run_saves_the_scenario_and_shows_the_result(call, demo_app, dataset_id)
         dataset_id,
         "fr",
     )
-    assert SITE_COLORS["opened"] in fig["data"][2]["marker"]["color"]
+    assert SITE_COLORS["opened"] in fig["data"][site_index()]["marker"]["color"]
 
 
 def test_infeasible_run_explains_and_saves_nothing(call, demo_app, dataset_id):

@@ -1,11 +1,12 @@
+from layouts import maps
 from layouts.figures import colorscale_for, fmt
 
 
-def test_colorscales_are_explicit_with_red_at_the_worse_end():
+def test_colorscales_are_explicit_with_the_worse_end_dark():
     # figures go to plotly.js as dicts: no named scales, whose direction differs
     lower_better = colorscale_for("mean_delay")
     higher_better = colorscale_for("on_time_share")
-    assert lower_better[-1][1] == "#d73027" and higher_better[0][1] == "#d73027"
+    assert lower_better[-1][1] == higher_better[0][1] == maps.SEQUENTIAL[-1][1]
     neutral = colorscale_for("population")
     assert isinstance(neutral, list) and neutral[0][1] == "#f7fbff"
 

@@ -1,0 +1,478 @@
+"""The one map builder: every map of the app is drawn here.
+
+A map is, bottom to top: a grey context layer, one choropleth, a highlight layer
+(e.g. the communes nobody serves), then site layers, each above a dark halo so that
+its colours stay readable over any choropleth colour, and a note. Traces are
+MapLibre's (``choroplethmap``, ``scattermap``), as plain dicts: building them
+through ``plotly.graph_objects`` costs more server time than the queries behind
+them. The trace positions are fixed (:data:`CONTEXT`, :data:`CHOROPLETH`,
+:data:`HIGHLIGHT`, :func:`site_index`) so that callbacks can patch them.
+
+Colours are chosen once, here, for readers with a colour-vision deficiency: no
+red/green pair anywhere; sequential scales are cividis-like (the worse end dark),
+diverging ones blue/orange, site states from the Okabe-Ito palette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from dash import html
+
+from dashapp.i18n import t
+
+# plotly's built-in "white-bg" style has no tile source; its glyph URL is only
+# fetched for text labels, which these maps never draw, so nothing leaves the
+# machine. (An inline style dict would be re-applied with setStyle on every
+# Patch and MapLibre then raises "Map error".)
+OFFLINE_STYLE = "white-bg"
+
+# -- colours ----------------------------------------------------------------------------
+CONTEXT_COLOR = "#cfd6dc"
+HALO_COLOR = "#1f1f1f"
+HALO_PX = 4
+# a site's colour, by its state in a plan or its status in a result (Okabe-Ito)
+SITE_COLORS = {
+    "existing": "#0072B2",
+    "kept": "#0072B2",
+    "locked": "#56B4E9",
+    "closed": "#E69F00",
+    "candidate": "#FFFFFF",
+    "not_opened": "#FFFFFF",
+    "forbidden": "#000000",
+    "opened": "#CC79A7",
+}
+# sites that are (or will be) open are drawn larger
+OPEN_STATES = ("existing", "kept", "locked", "opened")
+SITE_SIZES = {"open": 13, "other": 9}
+# the states a plan can set, and those a result gives, in legend order
+PLAN_STATES = ("existing", "locked", "closed", "candidate", "forbidden")
+RESULT_STATES = ("kept", "opened", "closed", "not_opened")
+# the symbols MapLibre draws without a sprite sheet (the offline style has none)
+SITE_SYMBOL = "circle"
+PROPOSED_COLOR = "#E69F00"  # segmentation's proposed sites
+CENTER_COLOR = "#0072B2"  # an existing center drawn without a state
+UNSERVED_COLOR = "#D55E00"
+
+# sequential, low to high: light yellow to dark blue (cividis-like); used with the
+# worse end dark (distance: far is dark)
+SEQUENTIAL = [
+    [0.0, "#fde737"],
+    [0.25, "#c4b56c"],
+    [0.5, "#7f7c75"],
+    [0.75, "#3e4a6b"],
+    [1.0, "#00204c"],
+]
+SEQUENTIAL_DARK_TO_LIGHT = [[1.0 - p, c] for p, c in reversed(SEQUENTIAL)]
+# neutral quantities (population): light to dark blue
+LIGHT_TO_DARK = [[0.0, "#f7fbff"], [0.5, "#6baed6"], [1.0, "#08306b"]]
+# diverging, low to high: blue (shorter, under-used) - white - orange (longer, over)
+DIVERGING = [
+    [0.0, "#2166ac"],
+    [0.25, "#92c5de"],
+    [0.5, "#f7f7f7"],
+    [0.75, "#fdb863"],
+    [1.0, "#b35806"],
+]
+# centers by utilisation (%): 100 % (full) at the middle of the diverging scale
+UTIL_SCALE = DIVERGING
+UTIL_RANGE = (40.0, 160.0)
+# categorical (clusters): Okabe-Ito, then two greys and browns past eight
+CATEGORICAL = [
+    "#0072B2",
+    "#E69F00",
+    "#56B4E9",
+    "#CC79A7",
+    "#009E73",
+    "#F0E442",
+    "#D55E00",
+    "#000000",
+    "#999999",
+    "#8c564b",
+]
+
+# -- trace positions --------------------------------------------------------------------
+CONTEXT, CHOROPLETH, HIGHLIGHT = 0, 1, 2
+EMPTY_GEOJSON = {"type": "FeatureCollection", "features": []}
+
+
+def site_index(k: int = 0) -> int:
+    """Position of the ``k``-th site layer in a map's data (its halo is just below)."""
+    return HIGHLIGHT + 2 + 2 * k
+
+
+def halo_index(k: int = 0) -> int:
+    """Position of the halo under the ``k``-th site layer."""
+    return site_index(k) - 1
+
+
+# -- ranges -----------------------------------------------------------------------------
+def _finite(arrays: Iterable) -> np.ndarray:
+    parts = [
+        np.asarray([np.nan if v is None else v for v in a], dtype=float).ravel()
+        for a in arrays
+        if a is not None
+    ]
+    values = np.concatenate(parts) if parts else np.array([], dtype=float)
+    return values[np.isfinite(values)]
+
+
+def shared_range(*arrays, floor: float | None = None) -> tuple[float, float] | None:
+    """One colour range for maps shown side by side (before/after, small maps).
+
+    The smallest and largest finite value of all ``arrays`` (``floor`` lowers the
+    bottom, e.g. 0 km); ``None`` when there is no finite value.
+
+    Examples
+    --------
+    >>> shared_range([1.0, 4.0], [2.0, float("nan"), 9.0], floor=0.0)
+    (0.0, 9.0)
+    """
+    values = _finite(arrays)
+    if not len(values):
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    if floor is not None:
+        lo = min(lo, floor)
+    return lo, hi
+
+
+def symmetric_range(*arrays) -> tuple[float, float]:
+    """A range centred on 0 that holds every value (a change: shorter/longer).
+
+    Examples
+    --------
+    >>> symmetric_range([-2.0, 5.0])
+    (-5.0, 5.0)
+    """
+    values = _finite(arrays)
+    span = max(1.0, float(np.abs(values).max()) if len(values) else 1.0)
+    return -span, span
+
+
+def _distinct_values(z) -> int:
+    return len(np.unique(_finite([z])))
+
+
+# -- layers -----------------------------------------------------------------------------
+def context_layer(
+    geojson: dict,
+    codes: list[str],
+    lang: str,
+    customdata: list | None = None,
+    hovertemplate: str | None = None,
+) -> dict:
+    """Grey shapes under the choropleth: the country around the units drawn."""
+    layer = {
+        "type": "choroplethmap",
+        "geojson": geojson,
+        "locations": codes,
+        "z": [0] * len(codes),
+        "featureidkey": "id",
+        "colorscale": [[0, CONTEXT_COLOR], [1, CONTEXT_COLOR]],
+        "showscale": False,
+        "marker": {"line": {"width": 0.4, "color": "#ffffff"}},
+        "hoverinfo": "skip",
+        "name": t("map.outside", lang),
+        "showlegend": False,
+    }
+    if customdata is not None:
+        layer.update(customdata=customdata, hovertemplate=hovertemplate)
+        layer.pop("hoverinfo")
+    return layer
+
+
+def choropleth_layer(
+    geojson: dict,
+    codes: list[str],
+    z: Sequence,
+    *,
+    colorscale: list,
+    customdata: list | None = None,
+    hovertemplate: str | None = None,
+    colorbar_title: str | None = None,
+    zrange: tuple[float, float] | None = None,
+    name: str = "",
+    opacity: float = 0.85,
+    line_width: float = 0.6,
+) -> dict:
+    """Units coloured by ``z`` (``None``: no value, the context shows through).
+
+    The colour bar (left, titled ``colorbar_title``) is shown only when it says
+    something: two or more distinct values, or a ``zrange`` shared with other
+    maps. A single unit selected gets none.
+    """
+    layer = {
+        "type": "choroplethmap",
+        "geojson": geojson,
+        "locations": codes,
+        "featureidkey": "id",
+        "z": list(z),
+        "colorscale": colorscale,
+        "marker": {
+            "line": {"width": line_width, "color": "#ffffff"},
+            "opacity": opacity,
+        },
+        "name": name,
+        "showlegend": False,
+    }
+    if customdata is not None:
+        layer["customdata"] = customdata
+    if hovertemplate is not None:
+        layer["hovertemplate"] = hovertemplate
+    if zrange is not None:
+        layer["zmin"], layer["zmax"] = zrange
+    shared = zrange is not None and zrange[1] > zrange[0]
+    layer["showscale"] = bool(colorbar_title) and (
+        shared or _distinct_values(layer["z"]) > 1
+    )
+    layer["colorbar"] = {
+        "title": {"text": colorbar_title or ""},
+        "x": 0.0,
+        "xanchor": "left",
+        "len": 0.6,
+        "thickness": 12,
+    }
+    return layer
+
+
+def highlight_layer(
+    geojson: dict | None = None,
+    codes: list[str] | None = None,
+    *,
+    name: str = "",
+    color: str = UNSERVED_COLOR,
+    customdata: list | None = None,
+    hovertemplate: str | None = None,
+) -> dict:
+    """Units drawn in one strong colour above the choropleth, with a legend entry
+    that hides or shows them (empty: nothing to highlight, no legend entry)."""
+    codes = list(codes or [])
+    layer = {
+        "type": "choroplethmap",
+        "geojson": geojson if codes and geojson else EMPTY_GEOJSON,
+        "locations": codes,
+        "featureidkey": "id",
+        "z": [1] * len(codes),
+        "colorscale": [[0, color], [1, color]],
+        "showscale": False,
+        "marker": {"line": {"width": 1.2, "color": HALO_COLOR}, "opacity": 0.8},
+        "name": name,
+        "showlegend": bool(codes),
+        "hoverinfo": "skip",
+    }
+    if customdata is not None:
+        layer.update(customdata=customdata, hovertemplate=hovertemplate)
+        layer.pop("hoverinfo")
+    return layer
+
+
+def site_layer(
+    lon: Sequence[float],
+    lat: Sequence[float],
+    *,
+    colors: Sequence | str,
+    sizes: Sequence[float] | float,
+    customdata: list | None = None,
+    hovertemplate: str | None = None,
+    ids: list[str] | None = None,
+    name: str = "",
+    colorscale: list | None = None,
+    crange: tuple[float, float] | None = None,
+    colorbar_title: str | None = None,
+) -> dict:
+    """Sites as circles; ``colors`` are colours, or values on ``colorscale``
+    (then a colour bar on the right titled ``colorbar_title``)."""
+    marker = {
+        "size": list(sizes) if not np.isscalar(sizes) else sizes,
+        "color": list(colors) if not isinstance(colors, str) else colors,
+        "opacity": 1.0,
+        "symbol": SITE_SYMBOL,
+    }
+    if colorscale is not None:
+        marker.update(colorscale=colorscale, showscale=bool(colorbar_title))
+        if crange is not None:
+            marker["cmin"], marker["cmax"] = crange
+        if colorbar_title:
+            marker["colorbar"] = {
+                "title": {"text": colorbar_title},
+                "x": 1.0,
+                "xanchor": "right",
+                "len": 0.5,
+                "thickness": 12,
+            }
+    layer = {
+        "type": "scattermap",
+        "lon": list(lon),
+        "lat": list(lat),
+        "mode": "markers",
+        "marker": marker,
+        "name": name,
+        "showlegend": False,
+    }
+    if ids is not None:
+        layer["ids"] = list(ids)
+    if customdata is not None:
+        layer["customdata"] = customdata
+    if hovertemplate is not None:
+        layer["hovertemplate"] = hovertemplate
+    return layer
+
+
+def halo_of(layer: dict) -> dict:
+    """A dark ring under a site layer: its sites stand out on any choropleth."""
+    size = layer["marker"]["size"]
+    bigger = [s + HALO_PX for s in size] if isinstance(size, list) else size + HALO_PX
+    return {
+        "type": "scattermap",
+        "lon": layer["lon"],
+        "lat": layer["lat"],
+        "mode": "markers",
+        "marker": {"size": bigger, "color": HALO_COLOR, "opacity": 0.9},
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "name": "",
+    }
+
+
+def map_note(note: str | None) -> list[dict]:
+    """The map's annotations: ``note`` in a box at the bottom (none for ``None``)."""
+    if not note:
+        return []
+    return [
+        {
+            "text": note,
+            "showarrow": False,
+            "x": 0.5,
+            "y": 0.01,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "center",
+            "yanchor": "bottom",
+            "align": "center",
+            "bgcolor": "rgba(255,255,255,0.92)",
+            "bordercolor": "#6c8ebf",
+            "borderwidth": 1,
+            "borderpad": 6,
+            "font": {"size": 13, "color": "#1f3b5a"},
+        }
+    ]
+
+
+def map_figure(
+    view: dict,
+    *,
+    context: dict,
+    choropleth: dict,
+    sites: Sequence[dict] = (),
+    highlight: dict | None = None,
+    style: str | None = None,
+    uirevision: str = "",
+    note: str | None = None,
+) -> dict:
+    """The whole map, layers in their fixed order: context, choropleth,
+    highlight, then each site layer above its halo; ``note`` at the bottom.
+
+    ``view`` is the map's ``center`` and ``zoom``; ``style`` a basemap style
+    (the offline blank style by default).
+    """
+    data = [context, choropleth, highlight or highlight_layer()]
+    for layer in sites:
+        data += [halo_of(layer), layer]
+    layout = {
+        "map": {"style": style or OFFLINE_STYLE, **view},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "showlegend": bool(highlight and highlight.get("showlegend")),
+        "legend": {
+            "x": 0.99,
+            "y": 0.99,
+            "xanchor": "right",
+            "yanchor": "top",
+            "bgcolor": "rgba(255,255,255,0.9)",
+        },
+        "uirevision": uirevision,
+        "clickmode": "event",
+    }
+    if note:
+        layout["annotations"] = map_note(note)
+    return {"data": data, "layout": layout}
+
+
+def patch_sites(patch, layer: dict, k: int = 0) -> None:
+    """Write a new ``site_layer`` (positions, colours, sizes, hover) and its halo
+    into a ``dash.Patch`` of a map drawn by :func:`map_figure`."""
+    halo = halo_of(layer)
+    for key in ("lon", "lat", "customdata", "ids", "hovertemplate"):
+        if key in layer:
+            patch["data"][site_index(k)][key] = layer[key]
+    patch["data"][site_index(k)]["marker"]["size"] = layer["marker"]["size"]
+    patch["data"][site_index(k)]["marker"]["color"] = layer["marker"]["color"]
+    patch["data"][halo_index(k)]["lon"] = halo["lon"]
+    patch["data"][halo_index(k)]["lat"] = halo["lat"]
+    patch["data"][halo_index(k)]["marker"]["size"] = halo["marker"]["size"]
+
+
+def message_figure(text: str, height: int | None = None) -> dict:
+    """An empty chart or map that says why it is empty (no axes, no blank map)."""
+    layout = {
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": "#ffffff",
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "annotations": [
+            {
+                "text": text,
+                "showarrow": False,
+                "x": 0.5,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+                "font": {"size": 14, "color": "#5a6773"},
+            }
+        ],
+    }
+    if height:
+        layout["height"] = height
+    return {"data": [], "layout": layout}
+
+
+# -- legends ----------------------------------------------------------------------------
+def site_hover_label(state: str, lang: str) -> str:
+    """A site's state or status in words (hover, legend)."""
+    return t(f"map.site.{state}", lang)
+
+
+def site_legend(states: Iterable[str], lang: str, extra: Sequence = ()) -> html.Div:
+    """Coloured dots and their meaning, in the colours the map draws.
+
+    ``extra`` adds (colour, label) pairs (e.g. proposed sites, unserved communes).
+    """
+    items = [(SITE_COLORS[s], site_hover_label(s, lang)) for s in states]
+    items += list(extra)
+    return html.Div(
+        [
+            html.Span(
+                [
+                    html.Span(
+                        className="map-legend-dot",
+                        style={
+                            "display": "inline-block",
+                            "width": "11px",
+                            "height": "11px",
+                            "borderRadius": "50%",
+                            "background": color,
+                            "border": f"2px solid {HALO_COLOR}",
+                            "marginRight": "4px",
+                            "verticalAlign": "-1px",
+                        },
+                    ),
+                    label,
+                ],
+                className="me-3 text-nowrap",
+            )
+            for color, label in items
+        ],
+        className="small map-legend",
+    )
