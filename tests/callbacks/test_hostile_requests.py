@@ -1652,7 +1652,8 @@ def test_a_share_page_is_read_only_and_escapes_names(accounts):
         "/vendor/plotly.min.js", "application/json", "inline"]  # fmt: skip
     assert "</" not in scripts[1][1]  # the figure cannot close its block
     figure = json.loads(scripts[1][1])
-    assert set(figure["data"][1]["text"]) == set(names)  # kept, as text
+    sites = figure["data"][site_index()]
+    assert {c[0] for c in sites["customdata"]} == set(names)  # kept, as text
     assert not [tag for tag, *_ in parser.found if tag in ("img", "form", "iframe")]
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2  # title, heading
     assert "&lt;/script&gt;&lt;script&gt;alert(0)&lt;/script&gt;" in html  # changes
