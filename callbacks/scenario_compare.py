@@ -14,7 +14,8 @@ from dashapp.parsing import BadInputError, parse_ids
 from data import exports
 from data.scenarios import ScenarioStoreError, get_scenario
 from layouts.messages import bad_input_alert
-from layouts.scenarios import comparison, scenario_small_map
+from layouts.scenario_results import comparison, export_text
+from layouts.scenarios import scenario_small_map
 
 
 def _comparison_records(store, selected):
@@ -65,7 +66,8 @@ def export_comparison(n_clicks, selected, lang):
     if records is None:
         return no_update
     return dcc.send_bytes(
-        exports.comparison_excel(records, lang=lang), "comparaison-scenarios.xlsx"
+        exports.comparison_excel(records, lang=lang, text=export_text(lang)),
+        "comparaison-scenarios.xlsx",
     )
 
 

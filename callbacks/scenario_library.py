@@ -30,6 +30,7 @@ from data.scenarios import (
 )
 from data.users import may_manage
 from layouts.messages import bad_input_alert, note
+from layouts.scenario_results import export_text
 from optimization.whatif import WhatIf
 
 ERROR_KEYS = {"name_empty", "name_too_long", "name_taken", "unknown_id"}
@@ -291,14 +292,15 @@ def export(n_csv, n_xlsx, n_geojson, result, lang):
     record_event(store, "scenario.export", record.id)
     stem = f"scenario-{record.id}"
     if ctx.triggered_id == ids.SCN_EXPORT_XLSX:
-        return dcc.send_bytes(exports.scenario_excel(record), f"{stem}.xlsx"), None
+        book = exports.scenario_excel(record, export_text(lang))
+        return dcc.send_bytes(book, f"{stem}.xlsx"), None
     if ctx.triggered_id == ids.SCN_EXPORT_GEOJSON:
         dctx = services.context(config.database_url, record.dataset_id)
         communes = dctx.communes()
         polygons = dict(zip(communes["code"], communes.geometry, strict=True))
         body = json.dumps(exports.scenario_geojson(record, polygons))
         return dcc.send_string(body, f"{stem}.geojson"), None
-    csv = exports.zip_files(exports.scenario_csv(record))
+    csv = exports.zip_files(exports.scenario_csv(record, export_text(lang)))
     return dcc.send_bytes(csv, f"{stem}-csv.zip"), None
 
 

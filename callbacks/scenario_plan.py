@@ -14,7 +14,8 @@ from dashapp.services.forecasting import whatif_forecast
 from data.scenarios import ScenarioStoreError
 from geo.display import view_for_bounds
 from layouts.messages import bad_input_alert
-from layouts.scenarios import invalid_alert, kpi_table, scenario_map, site_choices
+from layouts.scenario_results import kpi_table
+from layouts.scenarios import invalid_alert, scenario_map, site_choices
 from optimization.scenario import ScenarioError
 from optimization.whatif import WhatIf
 

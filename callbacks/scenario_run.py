@@ -18,30 +18,28 @@ from dashapp.i18n import t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError
 from dashapp.services.forecasting import whatif_forecast
+from data.kpi import objective_unit
 from data.scenarios import (
     ScenarioStoreError,
     record_from_result,
     save_scenario,
 )
 from layouts import figures
-from layouts.messages import bad_input_alert
+from layouts.messages import bad_input_alert, failure_text
+from layouts.scenario_results import kpi_table, status_alert, unserved_list
 from layouts.scenarios import (
     NUMBER_FIELDS,
     centers_grid,
     communes_grid,
     invalid_alert,
-    kpi_table,
     no_demand_alert,
     status_labels,
 )
+from optimization.results import unserved_table
 from optimization.scenario import NoDemandError, ScenarioError
 from optimization.whatif import PanelError, WhatIf
 
 log = logging.getLogger(__name__)
-
-_STATUS_TEXT = {
-    f"scn.status.{s}" for s in ("optimal", "feasible", "infeasible", "no_solution")
-}
 
 
 @requires("scenario.run")
@@ -57,23 +55,24 @@ def run_optimisation(config: Config, set_progress, n_clicks, panel: dict, datase
         run = ws.prepare_run(whatif, whatif_forecast(config, ws.dataset_id, whatif))
     except ScenarioError as exc:
         return None, invalid_alert(exc, lang)
+    unit = objective_unit(run.spec.model, {"demand": "requests/week"}, lang)
     try:
         result = run.solve(
             lambda snapshot, seconds: set_progress(
-                running_text(snapshot, seconds, lang)
+                running_text(snapshot, seconds, lang, unit)
             )
         )
     except NoDemandError as exc:
         return None, no_demand_alert(exc, lang, id="scn-no-demand-run")
     except ScenarioError as exc:
-        return None, _failed(str(exc), lang)
-    except Exception as exc:  # shown to the planner rather than lost in the job
+        return None, _failed(failure_text(exc, lang), lang)
+    except Exception:  # said to the planner; the error's text goes to the log only
         log.exception("scenario solve failed")
-        return None, _failed(f"{type(exc).__name__}: {exc}", lang)
+        return None, _failed(t("scn.failed_unexpected", lang), lang)
     finally:
         set_progress("")
     record = save_run(config, ws.dataset_id, whatif, run.spec, result, lang)
-    return {"id": record.id}, status_alert(result.report, lang)
+    return {"id": record.id}, status_alert(result.report, result.summary, lang)
 
 
 @requires("view")
@@ -92,19 +91,21 @@ def _failed(reason: str, lang: str) -> dbc.Alert:
     return dbc.Alert(t("scn.failed", lang, reason=reason), color="danger")
 
 
-def running_text(snapshot: dict, seconds: float, lang: str) -> str:
+def running_text(snapshot: dict, seconds: float, lang: str, unit: str = "") -> str:
     """Progress line of a running solve: time, then best plan, bound and gap.
 
     Each figure appears once the solver has it (``SolveProgress.snapshot``);
-    the gap is a proven one.
+    the gap is a proven one; ``unit`` is the objective's
+    (:func:`data.kpi.objective_unit`).
     """
     text = t("scn.running", lang, seconds=f"{seconds:.0f}")
     parts = []
+    after = f" {unit}" if unit else ""
     if snapshot.get("objective") is not None:
-        value = figures.fmt(snapshot["objective"], 1, lang)
+        value = figures.fmt(snapshot["objective"], 1, lang) + after
         parts.append(t("scn.running.plan", lang, objective=value))
     if snapshot.get("bound") is not None:
-        value = figures.fmt(snapshot["bound"], 1, lang)
+        value = figures.fmt(snapshot["bound"], 1, lang) + after
         parts.append(t("scn.running.bound", lang, bound=value))
     if snapshot.get("gap") is not None:
         value = f"{figures.fmt(100 * snapshot['gap'], 2, lang)} %"
@@ -139,23 +140,6 @@ def save_run(
     raise ScenarioStoreError(f"no free name for {stem!r}", "name_taken")
 
 
-def status_alert(report, lang: str) -> dbc.Alert:
-    """Solver status in words, with objective, bound, gap and time."""
-    status = report.status
-    key = f"scn.status.{status}"
-    text = t(
-        "scn.status",
-        lang,
-        status=t(key, lang) if key in _STATUS_TEXT else status,
-        objective=figures.fmt(report.objective, 1, lang),
-        bound=figures.fmt(report.bound, 1, lang),
-        gap=f"{figures.fmt(100 * (report.gap or 0.0), 2, lang)} %",
-        seconds=figures.fmt(report.build_seconds + report.solve_seconds, 2, lang),
-    )
-    color = "success" if status == "optimal" else "warning"
-    return dbc.Alert(text, color=color, className="py-2 small", id="scn-status-alert")
-
-
 @requires("view")
 def show_result(result, zone, lang, dataset_id):
     """KPI deltas and the per-center and per-commune tables of the last run."""
@@ -172,24 +156,24 @@ def show_result(result, zone, lang, dataset_id):
     ws = services.workspace(config.database_url, int(record.dataset_id))
     area = ws.area(zone)
     before, after = ws.result_kpis(record, area)
-    deltas = kpi_table(
-        before, after, lang, (t("scn.today_nearest", lang), t("scn.proposal", lang))
-    )
+    headers = (t("scn.today_nearest", lang), t("scn.proposal", lang))
+    parts = [kpi_table(before, after, lang, headers, record.summary.get("units"))]
     left_out = record.summary.get("demand") or {}
     if left_out.get("unknown_communes"):
-        deltas = html.Div(
-            [
-                dbc.Alert(
-                    t("scn.demand_left_out", lang, n=left_out["unknown_communes"],
-                      total=left_out["communes"]),
-                    color="warning",
-                    className="py-2 small",
-                    id="scn-demand-left-out",
-                ),
-                deltas,
-            ]
+        parts.insert(
+            0,
+            dbc.Alert(
+                t("scn.demand_left_out", lang, n=left_out["unknown_communes"],
+                  total=left_out["communes"]),
+                color="warning",
+                className="py-2 small",
+                id="scn-demand-left-out",
+            ),
         )  # fmt: skip
     centers, communes = ws.result_tables(record, area)
+    if communes is not None:
+        parts.append(unserved_list(unserved_table(communes), lang))
+    deltas = html.Div(parts)
     return (
         deltas,
         centers_grid(centers, status_labels(lang), lang),

@@ -3230,6 +3230,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "brief.step.map": {"fr": "Dessin des cartes", "en": "Drawing the maps"},
     "brief.step.layout": {"fr": "Mise en page", "en": "Laying out pages"},
     "brief.step.done": {"fr": "Document prêt", "en": "Document ready"},
+    "brief.progress": {"fr": "{step}… {pct} %", "en": "{step}… {pct}%"},
+    "brief.no_scenario": {
+        "fr": "Aucun scénario affiché : ouvrez ou lancez-en un pour en faire une note.",
+        "en": "No scenario shown: open or run one to brief it.",
+    },
+    "brief.button.area": {"fr": "Note de synthèse (PDF)", "en": "Decision brief (PDF)"},
+    "brief.button.scenario": {"fr": "Note du scénario (PDF)", "en": "Scenario brief (PDF)"},
+    "brief.button.comparison": {
+        "fr": "Note de comparaison (PDF)",
+        "en": "Comparison brief (PDF)",
+    },
+    "brief.button.help": {
+        "fr": "Un document imprimable (A4) : carte, indicateurs, constats, méthode et "
+        "sources.",
+        "en": "A printable document (A4): map, indicators, findings, method and "
+        "sources.",
+    },
     "brief.error.unknown_area": {
         "fr": "aucune zone de code {area!r} dans ce jeu de données",
         "en": "no area with code {area!r} in this dataset",

@@ -64,20 +64,21 @@ def share_url(config: Config, store, scenario_id: int, *, renew: bool = False) -
 def _kpi_rows(record, lang: str) -> list[tuple[str, str, str]]:
     """The scenario screen's KPI rows (same labels, scales and decimals)."""
     from layouts.figures import fmt
-    from layouts.scenarios import KPI_ROWS
+    from layouts.scenario_results import KPI_ROWS
 
     kpis = (record.summary or {}).get("kpis") or {}
     before, after = kpis.get("before") or {}, kpis.get("after") or {}
+    units = (record.summary or {}).get("units")
     rows = []
-    for key, label, decimals, scale, _ in KPI_ROWS:
-        b, a = before.get(key), after.get(key)
+    for kpi in KPI_ROWS:
+        b, a = before.get(kpi.id), after.get(kpi.id)
         if b is None and a is None:
             continue
         rows.append(
             (
-                t(label, lang),
-                fmt(None if b is None else b * scale, decimals, lang),
-                fmt(None if a is None else a * scale, decimals, lang),
+                kpi.label(lang, units),
+                fmt(None if b is None else b * kpi.scale, kpi.decimals, lang),
+                fmt(None if a is None else a * kpi.scale, kpi.decimals, lang),
             )
         )
     return rows

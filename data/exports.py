@@ -1,8 +1,12 @@
 """Files for planners: a saved scenario as CSV, Excel or GeoJSON, and comparisons.
 
-Column names are the engine's identifiers (``site_id``, ``assigned_demand``...), the
-same in every language, so files from different users can be merged; labels meant
-for reading (KPI names in the comparison) follow ``lang``.
+Without an :class:`ExportText`, column names are the engine's identifiers
+(``site_id``, ``assigned_demand``...) and values are as stored, the same in every
+language, so files from different users can be merged. The screen's downloads pass
+one (built from the interface's catalogue): headers, statuses and "n.d." then read in
+the interface language, and values have the screen's rounding and units
+(utilisation in %). KPI names come from the KPI catalogue
+(:data:`data.kpi.SCENARIO_KPIS`) in ``lang``.
 
 CSV files are UTF-8 with a byte-order mark (so spreadsheet programs show accents
 correctly), comma separators and CRLF line ends (RFC 4180).
@@ -19,7 +23,7 @@ plain text cell marked with Excel's own quote prefix (:func:`neutralise_workbook
 Excel sheet names:
 
 * one scenario (:func:`scenario_excel`): ``parametres``, ``synthese``, ``centres``,
-  ``communes``;
+  ``communes``, ``sans_centre`` (the communes with demand no center serves);
 * comparison (:func:`comparison_excel`): ``comparaison`` then one ``synthese``
   sheet per scenario named after it (``S<id> <name>``, cut to Excel's 31 characters).
 
@@ -39,17 +43,19 @@ import math
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from data.kpi import SCENARIO_KPIS, ScenarioKPI
 from data.scenarios import ScenarioRecord
 
 __all__ = [
     "COMPARISON_ROWS",
     "FORMULA_TRIGGERS",
+    "ExportText",
     "SCENARIO_SHEETS",
     "compare_kpis",
     "comparison_excel",
@@ -62,11 +68,14 @@ __all__ = [
     "scenario_csv",
     "scenario_excel",
     "scenario_geojson",
+    "readable_comparison",
+    "readable_table",
     "summary_frame",
+    "unserved_frame",
     "write_csv",
 ]
 
-SCENARIO_SHEETS = ("parametres", "synthese", "centres", "communes")
+SCENARIO_SHEETS = ("parametres", "synthese", "centres", "communes", "sans_centre")
 COMPARISON_SHEET = "comparaison"
 CENTER_COLUMNS = [
     "site_id",
@@ -89,6 +98,17 @@ COMMUNE_COLUMNS = [
     "site_id_before",
     "distance_before",
 ]
+UNSERVED_COLUMNS = ["commune_id", "name", "demand", "population", "distance_before"]
+# decimals of each result column as the screen shows it (utilisation in %)
+_DECIMALS = {
+    "assigned_demand": 0,
+    "capacity": 0,
+    "utilisation": 1,
+    "demand": 1,
+    "population": 0,
+    "distance": 1,
+    "distance_before": 1,
+}
 _EXCEL_MAX_SHEET = 31
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -258,95 +278,29 @@ def excel_writer(target: Any) -> Iterator[pd.ExcelWriter]:
 
 
 @dataclass(frozen=True)
-class ComparisonRow:
-    """One line of the comparison table and which way is better."""
+class ExportText:
+    """How a download reads in the interface language.
 
-    id: str
-    name_fr: str
-    name_en: str
-    unit: str
-    better: str | None  # 'lower', 'higher' or None (no better direction)
-    # Ranked after demand served: a plan that serves fewer people is never best
-    # on this row, however short its distances (they cover only who is served).
-    served_first: bool = False
+    ``headers`` (column id -> header), ``words`` (stored value -> word: site and
+    solver statuses), ``yes_no`` and ``missing`` (what an empty figure reads) come
+    from the interface's catalogue (``layouts.scenario_results.export_text``); values are
+    rounded as the screen rounds them, utilisation in %.
+    """
 
-    def name(self, lang: str) -> str:
-        return self.name_fr if lang == "fr" else self.name_en
+    lang: str = "fr"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    words: Mapping[str, str] = field(default_factory=dict)
+    yes_no: tuple[str, str] = ("oui", "non")
+    missing: str = "n.d."
+
+    def header(self, column: str) -> str:
+        return self.headers.get(column, column)
 
 
-COMPARISON_ROWS: tuple[ComparisonRow, ...] = (
-    ComparisonRow(
-        "mean_distance",
-        "Distance moyenne au centre (demande desservie)",
-        "Mean distance to the center (demand served)",
-        "distance",
-        "lower",
-        served_first=True,
-    ),
-    ComparisonRow(
-        "max_distance",
-        "Distance maximale au centre (demande desservie)",
-        "Maximum distance to the center (demand served)",
-        "distance",
-        "lower",
-        served_first=True,
-    ),
-    ComparisonRow(
-        "share_within_radius",
-        "Part de la demande à moins de R",
-        "Share of demand within R",
-        "%",
-        "higher",
-        served_first=True,
-    ),
-    ComparisonRow(
-        "unassigned_demand",
-        "Demande sans centre",
-        "Demand with no center",
-        "demand",
-        "lower",
-    ),
-    ComparisonRow(
-        "unserved_communes",
-        "Communes sans centre",
-        "Communes with no center",
-        "",
-        "lower",
-    ),
-    ComparisonRow("open_centers", "Centres ouverts", "Open centers", "", None),
-    ComparisonRow("opened", "Centres créés", "Centers opened", "", None),
-    ComparisonRow("closed", "Centres fermés", "Centers closed", "", None),
-    ComparisonRow(
-        "centers_per_100k",
-        "Centres pour 100 000 hab.",
-        "Centers per 100,000 inhabitants",
-        "",
-        "higher",
-    ),
-    ComparisonRow(
-        "overloaded_centers",
-        "Centres surchargés",
-        "Overloaded centers",
-        "",
-        "lower",
-    ),
-    ComparisonRow(
-        "unmet_demand",
-        "Demande non satisfaite",
-        "Unmet demand",
-        "demand",
-        "lower",
-    ),
-    ComparisonRow("cost", "Coût des changements", "Cost of the changes", "", "lower"),
-    ComparisonRow("solver_status", "Statut du solveur", "Solver status", "", None),
-    ComparisonRow("gap", "Écart d'optimalité", "Optimality gap", "%", "lower"),
-    ComparisonRow(
-        "dataset_version",
-        "Version des données",
-        "Data version",
-        "",
-        None,
-    ),
+# the comparison's rows: the scenario KPIs of the catalogue (names, units, rounding)
+ComparisonRow = ScenarioKPI
+COMPARISON_ROWS: tuple[ScenarioKPI, ...] = tuple(
+    k for k in SCENARIO_KPIS.values() if k.in_comparison
 )
 _ROW_BY_ID = {r.id: r for r in COMPARISON_ROWS}
 
@@ -373,11 +327,54 @@ def _flatten(value: Any, prefix: str) -> list[tuple[str, Any]]:
     return [(prefix, _cell(value))]
 
 
+def _missing(frame: pd.DataFrame, text: ExportText) -> pd.DataFrame:
+    """Empty figures read ``text.missing`` (n.d.), never blank or nan."""
+    out = frame.astype(object)
+    return out.where(frame.notna(), text.missing)
+
+
+def readable_table(frame: pd.DataFrame, text: ExportText) -> pd.DataFrame:
+    """A result table (centers, communes, communes with no center) as the screen
+    shows it: utilisation in %, the screen's rounding, statuses in words, yes/no,
+    n.d. for no value, headers in ``text``'s language.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"site_id": ["A"], "status": ["kept"], "existing": [True],
+    ...                   "utilisation": [0.8766], "capacity": [np.nan]})
+    >>> readable_table(t, ExportText(headers={"utilisation": "Utilisation (%)"},
+    ...                words={"kept": "maintenu"})).iloc[0].tolist()
+    ['A', 'maintenu', 'oui', 87.7, 'n.d.']
+    """
+    out = frame.copy()
+    if "utilisation" in out:
+        out["utilisation"] = pd.to_numeric(out["utilisation"], errors="coerce") * 100
+    for column, decimals in _DECIMALS.items():
+        if column in out:
+            out[column] = pd.to_numeric(out[column], errors="coerce").round(decimals)
+            if decimals == 0:
+                out[column] = out[column].astype("Int64")
+    for column in ("status", "site_status"):
+        if column in out:
+            out[column] = out[column].map(lambda v: text.words.get(v, v))
+    if "existing" in out:
+        yes, no = text.yes_no
+        out["existing"] = out["existing"].map(
+            lambda v: v if v is None or pd.isna(v) else (yes if bool(v) else no)
+        )
+    out = _missing(out, text)
+    out.columns = [text.header(c) for c in out.columns]
+    return out
+
+
 # -- tables -------------------------------------------------------------------------
-def parameters_frame(record: ScenarioRecord) -> pd.DataFrame:
+def parameters_frame(
+    record: ScenarioRecord, text: ExportText | None = None
+) -> pd.DataFrame:
     """The scenario's identity then its spec flattened, one ``parameter, value`` row each.
 
-    Nested keys are dotted (``parameters.p``); lists are JSON text.
+    Nested keys are dotted (``parameters.p``); lists are JSON text. With ``text``
+    the two headers are in its language.
     """
     record = _check_record(record)
     rows = [
@@ -391,16 +388,23 @@ def parameters_frame(record: ScenarioRecord) -> pd.DataFrame:
         ("dataset.version", record.dataset_version),
     ]
     rows += [(f"spec.{k}", v) for k, v in _flatten(record.params, "")]
-    return pd.DataFrame(rows, columns=["parameter", "value"])
+    frame = pd.DataFrame(rows, columns=["parameter", "value"])
+    if text is not None:
+        frame.columns = [text.header(c) for c in frame.columns]
+    return frame
 
 
-def summary_frame(record: ScenarioRecord) -> pd.DataFrame:
+def summary_frame(
+    record: ScenarioRecord, text: ExportText | None = None
+) -> pd.DataFrame:
     """The run's summary as rows ``section, name, value, before, after, change``.
 
     Network KPIs (section ``kpis``) fill ``before``, ``after`` and ``change``;
     solve information, units, counts of changes and of communes left out of the
     demand (section ``demand``: population unknown) fill ``value``. Empty for a
-    scenario not run yet.
+    scenario not run yet. With ``text``, the KPIs of the catalogue are named with
+    their unit in its language, scaled and rounded as the screen shows them
+    (shares in %), an empty figure reads n.d., and the headers are translated.
     """
     record = _check_record(record)
     columns = ["section", "name", "value", "before", "after", "change"]
@@ -432,7 +436,28 @@ def summary_frame(record: ScenarioRecord) -> pd.DataFrame:
     for name, value in kpis.items():
         if name not in ("before", "after"):
             rows.append({"section": "kpis", "name": name, "value": _cell(value)})
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    if text is None:
+        return frame
+    units = summary.get("units")
+    for i, row in frame.iterrows():
+        kpi = SCENARIO_KPIS.get(row["name"]) if row["section"] == "kpis" else None
+        if kpi is None:
+            continue
+        frame.at[i, "name"] = kpi.label(text.lang, units)
+        for col in ("before", "after", "change"):
+            value = row[col]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                frame.at[i, col] = round(float(value) * kpi.scale, kpi.decimals)
+    figures = frame[["before", "after", "change"]]
+    kpi_rows = frame["section"] == "kpis"
+    frame[["before", "after", "change"]] = figures.astype(object).where(
+        figures.notna() | ~kpi_rows.to_numpy()[:, None], text.missing
+    )
+    frame.columns = [
+        text.header("kpi_name" if c == "name" else c) for c in frame.columns
+    ]
+    return frame
 
 
 def _table(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
@@ -444,22 +469,62 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
     return csv_text(frame).encode("utf-8-sig")
 
 
-def scenario_csv(record: ScenarioRecord) -> dict[str, bytes]:
-    """A scenario as four CSV files (name -> content), e.g. for a zip download.
+def unserved_frame(record: ScenarioRecord) -> pd.DataFrame:
+    """The communes with demand that no center serves in the scenario's result,
+    most demand first (headers only for a draft).
+
+    See :func:`optimization.results.unserved_table`, whose rule this is.
+    """
+    communes = _check_record(record).communes
+    if communes is None or "site_id" not in communes:
+        return pd.DataFrame(columns=UNSERVED_COLUMNS)
+    demand = pd.to_numeric(communes["demand"], errors="coerce")
+    rows = communes[communes["site_id"].isna() & (demand > 0)]
+    out = rows.reindex(columns=UNSERVED_COLUMNS)
+    return out.sort_values("demand", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def _frames(
+    record: ScenarioRecord, text: ExportText | None
+) -> tuple[pd.DataFrame, ...]:
+    """Parameters, summary, centers, communes and communes with no center."""
+    tables = (
+        _table(record.centers, CENTER_COLUMNS),
+        _table(record.communes, COMMUNE_COLUMNS),
+        unserved_frame(record),
+    )
+    if text is not None:
+        tables = tuple(readable_table(t, text) for t in tables)
+    return (parameters_frame(record, text), summary_frame(record, text), *tables)
+
+
+def scenario_csv(
+    record: ScenarioRecord, text: ExportText | None = None
+) -> dict[str, bytes]:
+    """A scenario as five CSV files (name -> content), e.g. for a zip download.
 
     Returns
     -------
     dict
         ``parameters.csv`` (:func:`parameters_frame`), ``summary_kpis.csv``
         (:func:`summary_frame`), ``centers.csv`` and ``communes.csv`` (the result
-        tables as stored; headers only for a draft).
+        tables; headers only for a draft) and ``unserved_communes.csv``
+        (:func:`unserved_frame`). With ``text``, as the screen reads them
+        (:func:`readable_table`).
     """
     record = _check_record(record)
+    names = (
+        "parameters.csv",
+        "summary_kpis.csv",
+        "centers.csv",
+        "communes.csv",
+        "unserved_communes.csv",
+    )
     return {
-        "parameters.csv": _csv_bytes(parameters_frame(record)),
-        "summary_kpis.csv": _csv_bytes(summary_frame(record)),
-        "centers.csv": _csv_bytes(_table(record.centers, CENTER_COLUMNS)),
-        "communes.csv": _csv_bytes(_table(record.communes, COMMUNE_COLUMNS)),
+        name: _csv_bytes(frame)
+        for name, frame in zip(names, _frames(record, text), strict=True)
     }
 
 
@@ -488,9 +553,9 @@ def _write_sheet(writer, frame: pd.DataFrame, sheet: str) -> None:
         ws.column_dimensions[ws.cell(1, k).column_letter].width = min(width + 2, 60)
 
 
-def scenario_excel(record: ScenarioRecord) -> bytes:
+def scenario_excel(record: ScenarioRecord, text: ExportText | None = None) -> bytes:
     """A scenario as one workbook: sheets ``parametres``, ``synthese``, ``centres``,
-    ``communes`` (same content as :func:`scenario_csv`).
+    ``communes``, ``sans_centre`` (same content as :func:`scenario_csv`).
 
     Examples
     --------
@@ -499,15 +564,10 @@ def scenario_excel(record: ScenarioRecord) -> bytes:
     >>> rec = ScenarioRecord(1, 1, "v1", "A", "", {"model": "pmedian"}, None, None,
     ...                      None, "draft", now, now)
     >>> openpyxl.load_workbook(io.BytesIO(scenario_excel(rec))).sheetnames
-    ['parametres', 'synthese', 'centres', 'communes']
+    ['parametres', 'synthese', 'centres', 'communes', 'sans_centre']
     """
     record = _check_record(record)
-    frames = (
-        parameters_frame(record),
-        summary_frame(record),
-        _table(record.centers, CENTER_COLUMNS),
-        _table(record.communes, COMMUNE_COLUMNS),
-    )
+    frames = _frames(record, text)
     buffer = io.BytesIO()
     with excel_writer(buffer) as writer:
         for frame, sheet in zip(frames, SCENARIO_SHEETS, strict=True):
@@ -625,12 +685,21 @@ def _scenario_values(record: ScenarioRecord, population: Any) -> dict[str, Any]:
     return {
         "mean_distance": after.get("mean_distance"),
         "max_distance": after.get("max_distance"),
-        "share_within_radius": None if share is None else 100.0 * share,
+        "share_within_radius": (
+            None
+            if share is None
+            else SCENARIO_KPIS["share_within_radius"].scale * share
+        ),
+        "unserved_population": after.get("unserved_population"),
         "open_centers": opened,
         "opened": changes.get("opened"),
         "closed": changes.get("closed"),
+        # the run's own figure (engine's population) unless a population is given;
+        # None (n.d.) when neither is known, never 0
         "centers_per_100k": (
-            100_000.0 * opened / pop if pop and opened is not None else None
+            100_000.0 * opened / pop
+            if pop and opened is not None
+            else after.get("centers_per_100k")
         ),
         "overloaded_centers": after.get("overloaded_centers"),
         "unmet_demand": after.get("unmet_demand"),
@@ -638,7 +707,7 @@ def _scenario_values(record: ScenarioRecord, population: Any) -> dict[str, Any]:
         "unserved_communes": _unserved_communes(record),
         "cost": after.get("cost"),
         "solver_status": record.status,
-        "gap": None if gap is None else 100.0 * gap,
+        "gap": None if gap is None else SCENARIO_KPIS["gap"].scale * gap,
         "dataset_version": record.dataset_version,
     }
 
@@ -734,15 +803,10 @@ def compare_kpis(
     }
     rows = []
     for spec in COMPARISON_ROWS:
-        unit = spec.unit
-        if unit not in ("", "%"):
-            # the engine's unit of this quantity ('km', 'min', 'requests/week'...)
-            found = {
-                str(((r.summary or {}).get("units") or {}).get(spec.unit))
-                for r in records
-                if ((r.summary or {}).get("units") or {}).get(spec.unit)
-            }
-            unit = ", ".join(sorted(found))
+        # the engine's unit of this quantity (km or min...) in ``lang``, of the
+        # runs that have one (a draft has none)
+        runs = [u for r in records if (u := (r.summary or {}).get("units"))] or [None]
+        unit = ", ".join(sorted({spec.unit_in(lang, u) for u in runs}))
         row = {"id": spec.id, "kpi": spec.name(lang), "unit": unit}
         by_label = {label: values[label][spec.id] for label in labels}
         row.update(by_label)
@@ -766,26 +830,56 @@ def _sheet_name(record: ScenarioRecord, used: set[str]) -> str:
     return name
 
 
+def readable_comparison(table: pd.DataFrame, text: ExportText) -> pd.DataFrame:
+    """:func:`compare_kpis`'s table as the screen shows it: the catalogue's
+    rounding, statuses in words, n.d. for no value, headers in ``text``'s language
+    (the ``better`` column, which the ★ of ``best`` says, left out)."""
+    names = [c for c in table.columns if c not in ("kpi", "unit", "better", "best")]
+    out = table.drop(columns="better").copy().astype(object)
+    for key in out.index:
+        kpi = SCENARIO_KPIS.get(key)
+        for n in names:
+            value = out.at[key, n]
+            if isinstance(value, (int, float, np.number)) and not isinstance(
+                value, bool
+            ):
+                value = float(value)
+                out.at[key, n] = (
+                    round(value, kpi.decimals if kpi else 1)
+                    if math.isfinite(value)
+                    else None
+                )
+            elif isinstance(value, str):
+                out.at[key, n] = text.words.get(value, value)
+    out[names] = _missing(out[names], text)
+    out = out.reset_index(drop=True)
+    out.columns = [c if c in names else text.header(c) for c in out.columns]
+    return out
+
+
 def comparison_excel(
     records: Sequence[ScenarioRecord],
     *,
     lang: str = "fr",
     population: float | Mapping[int, float] | None = None,
+    text: ExportText | None = None,
 ) -> bytes:
     """A workbook: sheet ``comparaison`` (:func:`compare_kpis`), then one summary
     sheet per scenario (``S<id> <name>``, :func:`summary_frame` under its
-    parameters)."""
+    parameters). With ``text``, as the screen reads them
+    (:func:`readable_comparison`)."""
     records = [_check_record(r) for r in records]
     table = compare_kpis(records, lang=lang, population=population)
+    first = table.reset_index() if text is None else readable_comparison(table, text)
     buffer = io.BytesIO()
     used = {COMPARISON_SHEET}
     with excel_writer(buffer) as writer:
-        _write_sheet(writer, table.reset_index(), COMPARISON_SHEET)
+        _write_sheet(writer, first, COMPARISON_SHEET)
         for record in records:
             sheet = _sheet_name(record, used)
-            params = parameters_frame(record)
+            params = parameters_frame(record, text)
             _write_sheet(writer, params, sheet)
-            summary_frame(record).to_excel(
+            summary_frame(record, text).to_excel(
                 writer, sheet_name=sheet, index=False, startrow=len(params) + 2
             )
     return buffer.getvalue()

@@ -303,12 +303,14 @@ KPIS: dict[str, KPI] = {
             "Population à moins de {radius} km d'un centre",
             "Population within {radius} km of a center",
             "Population des communes dont le point représentatif est à X km ou moins "
-            "(distance orthodromique) du centre ouvert le plus proche / population.",
+            "(distance orthodromique) du centre ouvert le plus proche / population "
+            "des communes dont la distance est connue (n.d. sans aucun centre ouvert).",
             "Population of communes whose representative point is within X km "
-            "(great-circle) of the nearest open center / population.",
+            "(great-circle) of the nearest open center / population of communes "
+            "with a known distance (n.d. without any open center).",
             "%",
             "pop_within",
-            "population",
+            "pop_with_distance",
             factor=100.0,
             higher_is_better=True,
         ),
@@ -366,6 +368,297 @@ MAP_KPIS = (
     "pop_within",
     "utilisation",
 )
+
+
+# --- scenario KPIs ---------------------------------------------------------------------
+# What the scenario screen, its comparison and its exports show of a plan: computed by
+# optimization.results.network_kpis from a plan's assignment (not by SQL), defined here
+# beside the map's KPIs so that the catalogue documents both and every screen and file
+# reads one name, unit and rounding.
+
+# the engine's units (summary["units"]) in each language
+ENGINE_UNITS = {
+    "km": ("km", "km"),
+    "min": ("min", "min"),
+    "requests/week": ("dem./sem.", "requests/week"),
+    "inhabitants": ("hab.", "inhab."),
+}
+
+
+def objective_unit(model: str, units: dict | None, lang: str, *,
+                   reallocation: str | None = None) -> str:  # fmt: skip
+    """The unit of a model's objective (and bound), in ``lang``.
+
+    p-median: demand × distance; maximal covering: demand covered; set covering:
+    centers; p-center: distance; capacity reallocation: demand (unmet or above
+    capacity), none for its delay objective. ``units`` are the run's
+    (``summary["units"]``: ``distance``, ``demand``).
+
+    Examples
+    --------
+    >>> objective_unit("pmedian", {"distance": "km", "demand": "inhabitants"}, "fr")
+    'hab.·km'
+    >>> objective_unit("mclp", {"demand": "requests/week"}, "en")
+    'requests/week covered'
+    """
+    units = units or {}
+
+    def unit(kind: str, default: str) -> str:
+        pair = ENGINE_UNITS.get(str(units.get(kind) or default))
+        engine = str(units.get(kind) or default)
+        return engine if pair is None else pair[0 if lang == "fr" else 1]
+
+    distance, demand = unit("distance", "km"), unit("demand", "requests/week")
+    if model == "pmedian":
+        return f"{demand}·{distance}"
+    if model == "mclp":
+        return f"{demand} couvertes" if lang == "fr" else f"{demand} covered"
+    if model == "lscp":
+        return "centres" if lang == "fr" else "centers"
+    if model == "pcenter":
+        return distance
+    if model == "reallocation" and reallocation != "delay":
+        return demand
+    return ""
+
+
+@dataclass(frozen=True)
+class ScenarioKPI:
+    """One figure of a scenario's result.
+
+    ``unit`` is ``"distance"`` or ``"demand"`` for the engine's unit of that quantity
+    (km or min, requests/week or inhabitants), else a unit in French (English in
+    ``unit_en``). ``scale`` turns the engine's value into the one shown (100 for a
+    share shown in %). ``served_first``: a plan leaving more demand without a center
+    is never the best one on this figure (it covers only the demand served).
+    ``on_result``: a row of the result's before/after table; ``in_comparison``: a
+    row of the comparison of saved scenarios.
+    """
+
+    id: str
+    name_fr: str
+    name_en: str
+    rule_fr: str
+    rule_en: str
+    unit: str = ""
+    unit_en: str | None = None
+    decimals: int = 0
+    scale: float = 1.0
+    better: str | None = None  # 'lower', 'higher' or None
+    served_first: bool = False
+    on_result: bool = True
+    in_comparison: bool = True
+
+    def name(self, lang: str) -> str:
+        return self.name_fr if lang == "fr" else self.name_en
+
+    def rule(self, lang: str) -> str:
+        return self.rule_fr if lang == "fr" else self.rule_en
+
+    def unit_in(self, lang: str, units: dict | None = None) -> str:
+        """The unit in ``lang``; ``units`` are a run's (``summary["units"]``)."""
+        if self.unit in ("distance", "demand"):
+            default = "km" if self.unit == "distance" else "requests/week"
+            engine = (units or {}).get(self.unit) or default
+            pair = ENGINE_UNITS.get(str(engine), (str(engine), str(engine)))
+            return pair[0] if lang == "fr" else pair[1]
+        if lang == "en" and self.unit_en is not None:
+            return self.unit_en
+        return self.unit
+
+    def label(self, lang: str, units: dict | None = None) -> str:
+        """Name with its unit: ``Demande sans centre (dem./sem.)``."""
+        unit = self.unit_in(lang, units)
+        return f"{self.name(lang)} ({unit})" if unit else self.name(lang)
+
+
+SCENARIO_KPIS: dict[str, ScenarioKPI] = {
+    k.id: k
+    for k in [
+        ScenarioKPI(
+            "mean_distance",
+            "Distance moyenne pondérée par la demande, demande desservie",
+            "Demand-weighted mean distance, demand served",
+            "Moyenne de la distance de chaque commune au centre qui la sert dans le "
+            "plan, pondérée par sa demande hebdomadaire ; les communes sans centre "
+            "n'y comptent pas : la lire avec la demande sans centre. Aujourd'hui : "
+            "centre le plus proche (résultat) ou le plus proche ayant de la place "
+            "(évaluation immédiate). L'écran principal donne, lui, la distance au "
+            "centre le plus proche pondérée par la population.",
+            "Mean distance from each commune to the center serving it in the plan, "
+            "weighted by its weekly demand; communes with no center do not count: "
+            "read it with the demand with no center. Today: nearest center (result) "
+            "or nearest center with room (instant evaluation). The main screen gives "
+            "the population-weighted distance to the nearest center instead.",
+            "distance",
+            decimals=1,
+            better="lower",
+            served_first=True,
+        ),
+        ScenarioKPI(
+            "max_distance",
+            "Distance maximale, demande desservie",
+            "Maximum distance, demand served",
+            "Plus grande distance d'une commune avec demande au centre qui la sert ; "
+            "communes sans centre exclues.",
+            "Longest distance from a commune with demand to the center serving it; "
+            "communes with no center left out.",
+            "distance",
+            decimals=1,
+            better="lower",
+            served_first=True,
+        ),
+        ScenarioKPI(
+            "unassigned_demand",
+            "Demande sans centre",
+            "Demand with no center",
+            "Demande hebdomadaire des communes qu'aucun centre ne sert dans le plan "
+            "(hors de portée, ou au-delà des capacités quand elles sont respectées).",
+            "Weekly demand of the communes no center serves in the plan (out of "
+            "reach, or beyond the capacities when they are respected).",
+            "demand",
+            decimals=0,
+            better="lower",
+        ),
+        ScenarioKPI(
+            "unserved_population",
+            "Population sans centre",
+            "Population with no center",
+            "Habitants des communes qu'aucun centre ne sert dans le plan (n.d. si "
+            "la population est inconnue).",
+            "Inhabitants of the communes no center serves in the plan (n/a when the "
+            "population is unknown).",
+            "hab.",
+            "inhab.",
+            decimals=0,
+            better="lower",
+        ),
+        ScenarioKPI(
+            "unserved_communes",
+            "Communes sans centre",
+            "Communes with no center",
+            "Communes avec demande qu'aucun centre ne sert dans le plan.",
+            "Communes with demand that no center serves in the plan.",
+            better="lower",
+        ),
+        ScenarioKPI(
+            "share_within_radius",
+            "Demande à moins de R km d'un centre ouvert",
+            "Demand within R km of an open center",
+            "Part de la demande hebdomadaire dont le centre ouvert le plus proche est "
+            "à R km ou moins, qu'il la serve ou non. L'écran principal donne la part "
+            "de la population.",
+            "Share of the weekly demand whose nearest open center is within R km, "
+            "whether it serves it or not. The main screen gives the share of the "
+            "population.",
+            "%",
+            decimals=1,
+            scale=100.0,
+            better="higher",
+            served_first=True,
+        ),
+        ScenarioKPI(
+            "open_centers",
+            "Centres ouverts",
+            "Open centers",
+            "Centres ouverts dans le plan, situés dans la zone.",
+            "Centers open in the plan, located in the area.",
+        ),
+        ScenarioKPI(
+            "opened",
+            "Centres créés",
+            "Centers opened",
+            "Sites candidats ouverts par le plan.",
+            "Candidate sites the plan opens.",
+            on_result=False,
+        ),
+        ScenarioKPI(
+            "closed",
+            "Centres fermés",
+            "Centers closed",
+            "Centres existants que le plan ferme.",
+            "Existing centers the plan closes.",
+            on_result=False,
+        ),
+        ScenarioKPI(
+            "overloaded_centers",
+            "Centres surchargés (demande affectée)",
+            "Overloaded centers (assigned demand)",
+            "Centres ouverts dont la demande affectée dans le plan dépasse la "
+            "capacité hebdomadaire. Aujourd'hui, au centre le plus proche ; "
+            "l'évaluation immédiate n'affecte que dans la limite des capacités (0 "
+            "par construction, le reste est non satisfait). L'écran principal "
+            "mesure, lui, les demandes réellement traitées.",
+            "Open centers whose demand assigned in the plan exceeds their weekly "
+            "capacity. Today, at the nearest center; the instant evaluation assigns "
+            "only within capacities (0 by construction, the rest is unmet). The "
+            "main screen measures the requests actually handled instead.",
+            better="lower",
+        ),
+        ScenarioKPI(
+            "unmet_demand",
+            "Demande non satisfaite",
+            "Unmet demand",
+            "Demande affectée au-delà des capacités, plus la demande sans centre.",
+            "Demand assigned beyond capacities, plus the demand with no center.",
+            "demand",
+            decimals=0,
+            better="lower",
+        ),
+        ScenarioKPI(
+            "cost",
+            "Coût des changements",
+            "Cost of the changes",
+            "Ouvertures, fermetures et modules de capacité du plan, au coût des "
+            "sites candidats.",
+            "Openings, closures and capacity modules of the plan, at the candidate "
+            "sites' costs.",
+            "M FCFA",
+            decimals=1,
+            better="lower",
+        ),
+        ScenarioKPI(
+            "centers_per_100k",
+            "Centres pour 100 000 hab.",
+            "Centers per 100,000 inhabitants",
+            "Centres ouverts × 100 000 / population de la zone (communes de "
+            "population connue) ; n.d. sans population connue.",
+            "Open centers × 100,000 / population of the area (communes with a "
+            "known population); n/a without a known population.",
+            decimals=2,
+            better="higher",
+        ),
+        ScenarioKPI(
+            "solver_status",
+            "Statut du solveur",
+            "Solver status",
+            "Optimal (prouvé), réalisable avec un écart, ou brouillon non calculé.",
+            "Optimal (proven), feasible with a gap, or a draft not run.",
+            on_result=False,
+        ),
+        ScenarioKPI(
+            "gap",
+            "Écart d'optimalité",
+            "Optimality gap",
+            "Écart relatif entre le plan trouvé et la meilleure borne prouvée.",
+            "Relative gap between the plan found and the best proven bound.",
+            "%",
+            decimals=2,
+            scale=100.0,
+            better="lower",
+            on_result=False,
+        ),
+        ScenarioKPI(
+            "dataset_version",
+            "Version des données",
+            "Data version",
+            "Version du jeu de données sur laquelle le scénario a été calculé.",
+            "Version of the dataset the scenario was computed on.",
+            on_result=False,
+        ),
+    ]
+}
+RESULT_KPIS = tuple(k for k in SCENARIO_KPIS.values() if k.on_result)
 
 
 @dataclass(frozen=True)
@@ -583,6 +876,23 @@ def catalogue_frame(lang: str = "fr") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def scenario_catalogue_frame(lang: str = "fr") -> pd.DataFrame:
+    """The scenario KPIs (:data:`SCENARIO_KPIS`) as a table, for the catalogue."""
+    arrow = {"higher": "↑", "lower": "↓", None: "–"}
+    return pd.DataFrame(
+        [
+            {
+                "id": k.id,
+                "name": k.name(lang),
+                "rule": k.rule(lang),
+                "unit": k.unit_in(lang),
+                "better": arrow[k.better],
+            }
+            for k in SCENARIO_KPIS.values()
+        ]
+    )
+
+
 def catalogue_markdown(lang: str = "en") -> str:
     """The catalogue as Markdown (the README's KPI section is this text)."""
     better = {"↑": "higher", "↓": "lower", "–": "depends"}
@@ -597,4 +907,17 @@ def catalogue_markdown(lang: str = "en") -> str:
     for row in frame.itertuples():
         lines += [f"`{row.id}`:", "", "```sql", row.sql, "```", ""]
     lines.append("</details>")
+    lines += [
+        "",
+        "Scenario KPIs, computed from a plan's assignment by "
+        "`optimization.results.network_kpis` (not by SQL):",
+        "",
+        "| KPI | Rule | Unit | Better |",
+        "|---|---|---|---|",
+    ]
+    for row in scenario_catalogue_frame(lang).itertuples():
+        lines.append(
+            f"| {row.name} (`{row.id}`) | {row.rule} | {row.unit} | "
+            f"{better[row.better]} |"
+        )
     return "\n".join(lines)

@@ -485,7 +485,7 @@ def scenarios_page(
             dcc.Graph(
                 id=ids.SCN_MAP,
                 style={"height": "520px"},
-                config={"displaylogo": False, "scrollZoom": True},
+                config=graph_config(lang, scrollZoom=True),
             ),
             dbc.CardFooter(
                 [
@@ -760,7 +760,7 @@ def curve_section(lang: str) -> html.Div:
 
 
 def _grid(
-    grid_id: str, rows: list[dict], columns: list[dict], highlight: dict
+    grid_id: str, rows: list[dict], columns: list[dict], highlight: dict, lang: str
 ) -> dag.AgGrid:
     """A sortable, filterable, paginated table with the changed rows highlighted."""
     return dag.AgGrid(

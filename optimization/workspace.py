@@ -421,12 +421,6 @@ class Workspace:
     def population(self) -> np.ndarray:
         return np.asarray(self.network.population, dtype=float)
 
-    @property
-    def known_population(self) -> float | None:
-        """Inhabitants of the communes whose population is known; None without any."""
-        known = float(np.nansum(self.population))
-        return known if known > 0 else None
-
     # -- plans ------------------------------------------------------------------------
     def plan(self, whatif: WhatIf, forecast: pd.Series | None = None) -> Plan:
         """The network, demand and distances of a what-if.

@@ -107,14 +107,14 @@ def test_save_names_the_run_then_duplicate_and_delete(call, demo_app, store):
 
 def test_save_without_a_run_keeps_a_draft_and_names_are_checked(call, store):
     draft = {"objective": "coverage", "new_centers": 1}
-    _, _, message, new_result, *_ = _manage(call, ids.SCN_SAVE, "Brouillon", draft=draft)
+    _, _, message, new_result, *_ = _manage(
+        call, ids.SCN_SAVE, "Brouillon", draft=draft
+    )
     record = get_scenario(store, new_result["id"])
     assert (
         record.status == "draft" and record.params["whatif"]["objective"] == "coverage"
     )
-    _, _, message, *_ = _manage(
-        call, ids.SCN_SAVE, "Brouillon", draft=draft, lang="en"
-    )
+    _, _, message, *_ = _manage(call, ids.SCN_SAVE, "Brouillon", draft=draft, lang="en")
     assert "already has this name" in str(message)
     _, _, message, *_ = _manage(call, ids.SCN_SAVE, "   ", draft=draft)
     assert "Donnez un nom" in str(message)
@@ -150,7 +150,13 @@ def test_exports_match_the_saved_result(call, demo_app, store):
         lib.export, 1, 1, 1, result, "fr", trigger=f"{ids.SCN_EXPORT_XLSX}.n_clicks"
     )
     book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
-    assert book.sheetnames == ["parametres", "synthese", "centres", "communes"]
+    assert book.sheetnames == [
+        "parametres",
+        "synthese",
+        "centres",
+        "communes",
+        "sans_centre",
+    ]
     assert book["communes"].max_row == len(record.communes) + 1
     zipped, _ = call(
         lib.export, 1, 1, 1, result, "fr", trigger=f"{ids.SCN_EXPORT_CSV}.n_clicks"
@@ -161,6 +167,7 @@ def test_exports_match_the_saved_result(call, demo_app, store):
         "communes.csv",
         "parameters.csv",
         "summary_kpis.csv",
+        "unserved_communes.csv",
     ]
     geo, _ = call(
         lib.export, 1, 1, 1, result, "fr", trigger=f"{ids.SCN_EXPORT_GEOJSON}.n_clicks"
@@ -236,3 +243,35 @@ def test_drawing_the_page_does_not_press_the_buttons(call, store):
     )
     assert message is None and result is lib.no_update and href is lib.no_update
     assert len(list_scenarios(store)) == before and isinstance(options, list)
+
+
+def test_compared_small_maps_share_one_distance_range(call, demo_app):
+    from dash import dcc
+
+    from layouts.maps import CHOROPLETH
+
+    runs = [_run(call, demo_app, new_centers=n) for n in (0, 4)]
+    out = call(compare_cb.compare, 1, [r["id"] for r in runs], "fr")
+    figures, stack = [], [out]
+    while stack:  # every dcc.Graph of the comparison, in page order
+        node = stack.pop(0)
+        if isinstance(node, dcc.Graph):
+            figures.append(node.figure)
+        children = getattr(node, "children", None)
+        stack[:0] = (
+            children
+            if isinstance(children, list)
+            else [children]
+            * bool(children is not None and not isinstance(children, str))
+        )
+    chors = [f["data"][CHOROPLETH] for f in figures]
+    assert len(chors) == 2
+    assert chors[0]["zmin"] == chors[1]["zmin"] == 0.0
+    assert chors[0]["zmax"] == chors[1]["zmax"]
+    values = [z for c in chors for z in c["z"] if z is not None]
+    assert values and max(values) == chors[0]["zmax"]
+    # four new centers bring the units closer: never farther on the shared scale
+    assert sum(chors[1]["z"][i] or 0 for i in range(len(chors[1]["z"]))) <= sum(
+        chors[0]["z"][i] or 0 for i in range(len(chors[0]["z"]))
+    )
+    assert [c["showscale"] for c in chors] == [False, True]  # one colour bar

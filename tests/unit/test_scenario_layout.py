@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from layouts.scenarios import kpi_table, parameter_panel
+from layouts.scenario_results import kpi_table
+from layouts.scenarios import parameter_panel
 from optimization.whatif import PanelError, WhatIf
 
 DOCS = pd.DataFrame({"code": ["A"], "name_fr": ["Doc A"], "name_en": ["Doc A"]})

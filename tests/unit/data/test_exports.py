@@ -57,6 +57,7 @@ def test_scenario_csv_files_hold_the_record(saved):
         "communes.csv",
         "parameters.csv",
         "summary_kpis.csv",
+        "unserved_communes.csv",
     ]
     params = _read_csv(files["parameters.csv"]).set_index("parameter")["value"]
     assert params["scenario.name"] == "Deux centres"
@@ -108,12 +109,18 @@ def test_a_draft_exports_its_parameters_and_empty_tables(saved):
     assert centers.empty and "site_id" in centers.columns
 
 
-def test_scenario_excel_has_the_four_sheets_with_the_record(saved):
+def test_scenario_excel_has_the_five_sheets_with_the_record(saved):
     rec = saved[1]
     data = scenario_excel(rec)
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == list(SCENARIO_SHEETS)
-    assert SCENARIO_SHEETS == ("parametres", "synthese", "centres", "communes")
+    assert SCENARIO_SHEETS == (
+        "parametres",
+        "synthese",
+        "centres",
+        "communes",
+        "sans_centre",
+    )
     sheets = pd.read_excel(io.BytesIO(data), sheet_name=None)
     params = sheets["parametres"].set_index("parameter")["value"]
     assert params["scenario.name"] == "Trois centres"
@@ -198,12 +205,16 @@ def test_compare_kpis_values_and_best(saved):
     ]
     assert pd.isna(table.loc["mean_distance", "Brouillon"])
     assert table.loc["mean_distance", "kpi"] == (
-        "Distance moyenne au centre (demande desservie)"
+        "Distance moyenne pondérée par la demande, demande desservie"
     )
     english = compare_kpis(saved[:2], lang="en", population=20_000)
     assert english.loc["mean_distance", "kpi"] == (
-        "Mean distance to the center (demand served)"
+        "Demand-weighted mean distance, demand served"
     )
+    # units from the catalogue in the language: the run's demand is inhabitants
+    assert table.loc["unassigned_demand", "unit"] == "hab."
+    assert english.loc["unassigned_demand", "unit"] == "inhab."
+    assert english.loc["gap", "unit"] == "%"
     assert english.loc["centers_per_100k", "Trois centres"] == pytest.approx(15.0)
     assert three["open_centers"] == 3
 
