@@ -11,24 +11,11 @@ from dashapp import ids
 from dashapp.i18n import dropdown_labels, t
 from layouts import maps
 from layouts.figures import fmt
+from layouts.locale import graph_config, grid_locale_text, grid_number
 from optimization.whatif import WhatIf
 
 SITE_STATUSES = ("kept", "closed", "opened", "not_opened")
 OBJECTIVE_KEYS = ("distance", "coverage", "fewest", "worst", "rebalance")
-# (KPI key of optimization.results.network_kpis, i18n key, decimals, scale, better)
-KPI_ROWS = (
-    ("mean_distance", "scn.kpi.mean_distance", 1, 1.0, "lower"),
-    ("max_distance", "scn.kpi.max_distance", 1, 1.0, "lower"),
-    ("share_within_radius", "scn.kpi.share_within", 1, 100.0, "higher"),
-    ("open_centers", "scn.kpi.open_centers", 0, 1.0, None),
-    ("overloaded_centers", "scn.kpi.overloaded", 0, 1.0, "lower"),
-    ("unmet_demand", "scn.kpi.unmet", 0, 1.0, "lower"),
-    ("unassigned_demand", "scn.kpi.unserved_demand", 0, 1.0, "lower"),
-    ("unserved_population", "scn.kpi.unserved_population", 0, 1.0, "lower"),
-    ("unserved_communes", "scn.kpi.unserved_communes", 0, 1.0, "lower"),
-    ("cost", "scn.kpi.cost", 1, 1.0, "lower"),
-    ("centers_per_100k", "scn.kpi.per_100k", 2, 1.0, "higher"),
-)
 
 
 # Number fields of the panel: WhatIf field -> (input id, label key). Their
@@ -373,61 +360,6 @@ def site_choices(sites: dict, added: list, names: dict, lang: str) -> list:
     ]
     items += [badge("candidate", f"+ {names.get(code, code)}") for code in added]
     return items or [html.Span(t("scn.no_choice", lang), className="text-muted")]
-
-
-def _value(value, scale: float) -> float | None:
-    """A KPI scaled for display; ``None`` when it has no value (None or NaN)."""
-    if value is None or not np.isfinite(value):
-        return None
-    return value * scale
-
-
-def kpi_table(
-    before: dict, after: dict, lang: str, headers: tuple[str, str]
-) -> dbc.Table:
-    """Today against the scenario, with the difference, better values in green."""
-    rows = []
-    for key, label, decimals, scale, better in KPI_ROWS:
-        if key not in before and key not in after:
-            continue  # not computed (e.g. overload without capacities)
-        b, a = _value(before.get(key), scale), _value(after.get(key), scale)
-        delta = None if a is None or b is None else a - b
-        color = ""
-        if delta and better:
-            good = delta < 0 if better == "lower" else delta > 0
-            color = "text-success" if good else "text-danger"
-        sign = "+" if delta and delta > 0 else ""
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(t(label, lang)),
-                    html.Td(fmt(b, decimals, lang), className="text-end"),
-                    html.Td(fmt(a, decimals, lang), className="text-end"),
-                    html.Td(
-                        sign + fmt(delta, decimals, lang) if delta is not None else "",
-                        className=f"text-end {color}",
-                    ),
-                ],
-                id={"type": "scn-kpi-row", "index": key},
-            )
-        )
-    head = html.Thead(
-        html.Tr(
-            [
-                html.Th(t("scn.kpi", lang)),
-                html.Th(headers[0], className="text-end"),
-                html.Th(headers[1], className="text-end"),
-                html.Th("Δ", className="text-end"),
-            ]
-        )
-    )
-    return dbc.Table(
-        [head, html.Tbody(rows)],
-        size="sm",
-        className="mb-0",
-        bordered=False,
-        hover=True,
-    )
 
 
 def scenarios_page(
@@ -1045,66 +977,3 @@ def curve_figure(curve, lang: str) -> dict:
             "plot_bgcolor": "#ffffff",
         },
     }
-
-
-def comparison(table, maps: list[tuple[str, dict]], lang: str) -> html.Div:
-    """The KPI table of 2 to 4 scenarios, best value marked (★), and their maps.
-
-    ``table`` is ``data.exports.compare_kpis``'s; ``maps`` (name, figure) pairs.
-    """
-    names = [c for c in table.columns if c not in ("kpi", "unit", "better", "best")]
-    header = html.Thead(
-        html.Tr(
-            [html.Th(t("scn.kpi", lang))]
-            + [html.Th(n, className="text-end") for n in names]
-        )
-    )
-    rows = []
-    for _, row in table.iterrows():
-        cells = [
-            html.Td(f"{row['kpi']}" + (f" ({row['unit']})" if row["unit"] else ""))
-        ]
-        for n in names:
-            value = row[n]
-            text = (
-                f"{value:,.1f}"
-                if isinstance(value, float) and np.isfinite(value)
-                else str(value)
-            )
-            best = row["best"] == n
-            cells.append(
-                html.Td(
-                    text + (" ★" if best else ""),
-                    className="text-end" + (" fw-bold text-success" if best else ""),
-                )
-            )
-        rows.append(html.Tr(cells))
-    small_maps = dbc.Row(
-        [
-            dbc.Col(
-                [
-                    html.Div(name, className="small fw-semibold text-truncate"),
-                    dcc.Graph(
-                        figure=figure,
-                        style={"height": "260px"},
-                        config={"displayModeBar": False, "staticPlot": False},
-                    ),
-                ],
-                md=12 // len(maps),
-            )
-            for name, figure in maps
-        ],
-        className="g-2 mt-2",
-    )
-    return html.Div(
-        [
-            dbc.Table(
-                [header, html.Tbody(rows)],
-                size="sm",
-                bordered=True,
-                className="bg-white",
-                id="scn-compare-table",
-            ),
-            small_maps,
-        ]
-    )
