@@ -1,9 +1,10 @@
-"""Entry point: ``python app.py`` serves the app on the demo data."""
+"""Entry point: ``python app.py`` serves the app on the demo data; ``gunicorn
+app:server`` serves it too (``python -m dashapp serve --prod`` does more)."""
 
-from dashapp import create_app
 from dashapp.config import Config
+from dashapp.production import wsgi_app
 
-app = create_app()
+app = wsgi_app()  # a bad setting stops here with one line
 server = app.server
 
 if __name__ == "__main__":

@@ -119,3 +119,27 @@ class ProductionServer(BaseApplication):
 
         start_precompute_active(self.config)  # one worker's wins; the others see it
         return create_app(self.config, prepare_store=False).server
+
+
+def wsgi_app():
+    """The app of a server that imports ``app:server`` (plain gunicorn, ``python
+    app.py``), its settings checked first as ``serve`` checks them.
+
+    A bad setting ends the process with one line on stderr instead of a
+    traceback: exit code 2, or under gunicorn 4 (its "App failed to load"),
+    which stops gunicorn's master instead of starting workers again and again.
+    The port is gunicorn's to check, and no secret key is required: without
+    one, the app generates it into the data folder.
+    """
+    import sys
+
+    from dashapp import create_app
+    from dashapp.health import ConfigError
+
+    try:
+        config = Config.from_env()
+        check_start(config, production=False, check_port=False)
+    except (ConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(4 if "gunicorn.arbiter" in sys.modules else 2) from None
+    return create_app(config)

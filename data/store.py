@@ -165,7 +165,7 @@ def database_url(url: str) -> str:
     url = f"{scheme}://{rest}"
     try:
         make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
         raise ValueError(f"malformed database URL: {exc}") from None
     return url
 

@@ -273,6 +273,20 @@ def bad_settings(folder: Path, busy_port: int, closed_port: int) -> dict:
             [*serve, "--prod", *free, "--database-url", "mysql://h/db"], key,
             "unsupported database URL scheme 'mysql'",
         ),
+        "database-url-malformed": (
+            [*serve, "--prod", *free, "--database-url",
+             "postgresql://planner@127.0.0.1:notaport/plan"],
+            key, "malformed database URL",
+        ),
+        "jobs-redis-unreachable": (
+            [*serve, "--prod", *free],
+            key | {"DASHAPP_REDIS_URL": f"redis://:hunter22@127.0.0.1:{closed_port}/0"},
+            "cannot reach Redis at redis://:***@127.0.0.1",
+        ),
+        "jobs-redis-url-wrong": (
+            [*serve, "--prod", *free], key | {"DASHAPP_REDIS_URL": "127.0.0.1:6379"},
+            "DASHAPP_REDIS_URL: Redis URL must specify",
+        ),
         "redis-unreachable": (
             [*serve, *free], {"CACHE_REDIS_URL": f"redis://127.0.0.1:{closed_port}/0"},
             "cannot reach Redis at redis://127.0.0.1",
@@ -324,3 +338,30 @@ def test_a_bad_setting_stops_the_start_with_one_line(refused, name):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and phrase in lines[0], lines[0]
     assert "hunter22" not in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("extra", "phrase"),
+    [
+        ({"DASHAPP_DATABASE_URL": "mysql://h/db"}, "unsupported database URL scheme"),
+        ({"CACHE_REDIS_URL": "redis://127.0.0.1:{port}/0"}, "cannot reach Redis at"),
+    ],
+)
+def test_plain_gunicorn_stops_on_a_bad_setting_with_one_line(tmp_path, extra, phrase):
+    """gunicorn's "App failed to load" (exit code 4), after the app's one line: no
+    traceback, and no workers started again and again."""
+    port = free_port()
+    extra = {k: v.format(port=free_port()) for k, v in extra.items()}
+    env = clean_env(DASHAPP_DATA_DIR=str(tmp_path / "data"), **extra)
+    command = [
+        sys.executable, "-m", "gunicorn", "-w", "2", "--no-control-socket",
+        "-b", f"127.0.0.1:{port}", "app:server",
+    ]  # fmt: skip
+    done = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 4, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    errors = {line for line in done.stderr.splitlines() if line.startswith("error: ")}
+    assert len(errors) == 1 and phrase in errors.pop(), done.stderr[-3000:]
+    assert "App failed to load" in done.stderr

@@ -166,6 +166,16 @@ def test_other_databases_are_refused(url):
         database_url(url)
 
 
+@pytest.mark.parametrize(
+    "url", ["postgresql://u@127.0.0.1:notaport/db", "postgres://u@[::1/db"]
+)
+def test_malformed_database_urls_are_refused(url):
+    from data.store import database_url
+
+    with pytest.raises(ValueError, match="^malformed database URL: "):
+        database_url(url)
+
+
 def test_default_workers_follow_the_cores(monkeypatch):
     from dashapp import production
 
