@@ -69,6 +69,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
 
     from callbacks import (
         admin,
+        briefs,
         forecast,
         importer,
         overview,
@@ -187,6 +188,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     forecast.register(app)
     importer.register(app)
     admin.register(app)
+    briefs.register(app)
     auth.check_every_callback_guarded(app)
     return app
 

@@ -284,3 +284,13 @@ ACC_SECRET = "acc-secret"
 def acc_revoke(token_id: int) -> dict:
     """Pattern-matching id of the revoke button of one API token."""
     return {"type": "acc-revoke", "index": token_id}
+
+
+# decision briefs (layouts/briefs.py, callbacks/briefs.py): a button, a progress line,
+# a message and a download on the main screen, a saved scenario and a comparison
+BRIEF_KINDS = ("area", "scenario", "comparison")
+
+
+def brief(kind: str, part: str) -> str:
+    """Id of a brief control: ``part`` is button, progress, message or download."""
+    return f"brief-{kind}-{part}"

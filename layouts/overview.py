@@ -10,6 +10,7 @@ from dashapp.filters import Resolved
 from dashapp.i18n import dropdown_labels, t
 from data.kpi import CARD_KPIS, KPIS, MAP_KPIS
 from data.views import DatasetContext, filter_levels, fixed_units, units_below
+from layouts.briefs import brief_control
 from layouts.figures import fmt
 from layouts.locale import graph_config
 
@@ -156,6 +157,7 @@ def filter_panel(ctx: DatasetContext, r: Resolved, lang: str) -> dbc.Card:
                 html.Small(
                     t("filters.click_hint", lang), className="text-muted d-block mt-2"
                 ),
+                brief_control("area", lang, className="mt-3 d-grid"),
             ]
         ),
         className="mb-3",

@@ -10,6 +10,7 @@ from dash import dcc, html
 from dashapp import ids
 from dashapp.i18n import dropdown_labels, t
 from layouts import maps
+from layouts.briefs import brief_control
 from layouts.figures import fmt
 from layouts.locale import graph_config, grid_locale_text, grid_number
 from optimization.whatif import WhatIf
@@ -611,6 +612,7 @@ def library_card(lang: str) -> dbc.Card:
                     ]
                 ),
                 dcc.Download(id=ids.SCN_DOWNLOAD),
+                brief_control("scenario", lang),
                 html.Div(id=ids.SCN_SHARE, className="small mt-2 text-break"),
             ]
         ),
@@ -656,6 +658,7 @@ def compare_section(lang: str) -> html.Div:
                 ],
                 className="g-2",
             ),
+            brief_control("comparison", lang),
             html.Div(id=ids.SCN_COMPARE_OUT, className="mt-2"),
         ]
     )

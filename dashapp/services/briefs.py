@@ -107,6 +107,11 @@ class BriefRequest:
     indicator: str | None = None
     dataset_id: int | None = None
     on: dt.date | None = None  # the date printed (today by default)
+    # the main screen's filters, checked as the screen checks them (defaults: its)
+    doc_types: tuple[str, ...] | None = None
+    start: str | None = None
+    end: str | None = None
+    radius_km: float | None = None
 
     @property
     def kind(self) -> str:
@@ -208,10 +213,20 @@ def _child_level(ctx: views.DatasetContext, area: str | None) -> int:
 
 
 def area_facts(
-    url: str, ctx: views.DatasetContext, area: str | None, lang: str, indicator=None
+    url: str,
+    ctx: views.DatasetContext,
+    area: str | None,
+    lang: str,
+    indicator=None,
+    **filters: Any,
 ) -> AreaFacts:
-    """Every number of an area brief, from the main screen's own functions."""
-    r = resolve(ctx, lang, areas=list(area_path(ctx, area)), indicator=indicator)
+    """Every number of an area brief, from the main screen's own functions.
+
+    ``filters`` are the main screen's (``doc_types``, ``start``, ``end``,
+    ``radius``), checked by :func:`dashapp.filters.resolve` as the screen does.
+    """
+    r = resolve(ctx, lang, areas=list(area_path(ctx, area)), indicator=indicator,
+                **filters)  # fmt: skip
     if indicator not in (None, "") and r.indicator != indicator:
         raise BriefError("unknown_indicator", lang, name=str(indicator)[:40])
     measures = services.measures_for(url, ctx, r)
@@ -434,7 +449,11 @@ def area_brief(
     ctx = _context(url, request.dataset_id, lang)
     area = check_area(ctx, request.area, lang)
     progress(10, t("brief.step.figures", lang))
-    facts = area_facts(url, ctx, area, lang, request.indicator)
+    facts = area_facts(
+        url, ctx, area, lang, request.indicator,
+        doc_types=list(request.doc_types) if request.doc_types else None,
+        start=request.start, end=request.end, radius=request.radius_km,
+    )  # fmt: skip
     progress(40, t("brief.step.map", lang))
     indicator = facts.resolved.indicator
     png, aspect = brief_maps.area_map(
@@ -840,6 +859,18 @@ def build_brief(
     render_pdf(brief, buffer)
     progress(100, t("brief.step.done", request.lang))
     return buffer.getvalue()
+
+
+def build_anywhere(
+    config, request: BriefRequest, progress: Progress = _no_progress
+) -> bytes:
+    """:func:`build_brief` in the web app, or in a job process that has no app."""
+    import flask
+
+    if flask.has_app_context():
+        return build_brief(config.database_url, request, progress)
+    with standalone(config):
+        return build_brief(config.database_url, request, progress)
 
 
 def brief_filename(request: BriefRequest, on: dt.date | None = None) -> str:

@@ -45,6 +45,7 @@ from sqlalchemy import inspect
 from bench.bench_overview import callback_body
 from callbacks import (
     admin,
+    briefs,
     forecast,
     importer,
     overview,
@@ -506,6 +507,9 @@ TRIGGERS = {
     admin.export_audit: prop(ids.ADM_AUDIT_EXPORT, "n_clicks"),
     admin.create_api_token: prop(ids.ACC_TOKEN_CREATE, "n_clicks"),
     admin.revoke_api_token: prop(ids.acc_revoke(1), "n_clicks"),
+    briefs.area_brief: prop(ids.brief("area", "button"), "n_clicks"),
+    briefs.scenario_brief: prop(ids.brief("scenario", "button"), "n_clicks"),
+    briefs.comparison_brief: prop(ids.brief("comparison", "button"), "n_clicks"),
 }
 
 
