@@ -11,8 +11,10 @@ from dashapp.auth import requires
 from dashapp.context import current_config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError, parse_ids
+from dashapp.services.maps import unit_mean_distance
 from data import exports
 from data.scenarios import ScenarioStoreError, get_scenario
+from layouts.maps import shared_range
 from layouts.messages import bad_input_alert
 from layouts.scenario_results import comparison, export_text
 from layouts.scenarios import scenario_small_map
@@ -42,10 +44,7 @@ def compare(n_clicks, selected, lang):
         return dbc.Alert(
             t("scn.compare_need", lang), color="secondary", className="py-2"
         )
-    maps = [
-        (r.name, scenario_small_map(*services.outline(url, r.dataset_id), r.centers))
-        for r in records
-    ]
+    maps = _small_maps(url, records, lang)
     return comparison(exports.compare_kpis(records, lang=lang), maps, lang)
 
 
@@ -69,6 +68,20 @@ def export_comparison(n_clicks, selected, lang):
         exports.comparison_excel(records, lang=lang, text=export_text(lang)),
         "comparaison-scenarios.xlsx",
     )
+
+
+def _small_maps(url: str, records, lang: str) -> list[tuple[str, dict]]:
+    """One small map per scenario, their units coloured on one shared km range."""
+    outlines = [services.outline(url, r.dataset_id) for r in records]
+    km = [
+        unit_mean_distance(services.context(url, r.dataset_id), r.communes, o[1])
+        for r, o in zip(records, outlines, strict=True)
+    ]
+    zrange = shared_range(*km, floor=0.0)
+    return [
+        (r.name, scenario_small_map(*o, r.centers, lang, d, zrange, i == len(km) - 1))
+        for i, (r, o, d) in enumerate(zip(records, outlines, km, strict=True))
+    ]
 
 
 def register(app) -> None:

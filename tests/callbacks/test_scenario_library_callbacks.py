@@ -250,28 +250,23 @@ def test_compared_small_maps_share_one_distance_range(call, demo_app):
 
     from layouts.maps import CHOROPLETH
 
+    def graphs(node):
+        if isinstance(node, dcc.Graph):
+            yield node.figure
+        kids = getattr(node, "children", None)
+        for kid in kids if isinstance(kids, list) else [kids]:
+            if kid is not None and not isinstance(kid, str):
+                yield from graphs(kid)
+
     runs = [_run(call, demo_app, new_centers=n) for n in (0, 4)]
     out = call(compare_cb.compare, 1, [r["id"] for r in runs], "fr")
-    figures, stack = [], [out]
-    while stack:  # every dcc.Graph of the comparison, in page order
-        node = stack.pop(0)
-        if isinstance(node, dcc.Graph):
-            figures.append(node.figure)
-        children = getattr(node, "children", None)
-        stack[:0] = (
-            children
-            if isinstance(children, list)
-            else [children]
-            * bool(children is not None and not isinstance(children, str))
-        )
-    chors = [f["data"][CHOROPLETH] for f in figures]
+    chors = [f["data"][CHOROPLETH] for f in graphs(out)]
     assert len(chors) == 2
     assert chors[0]["zmin"] == chors[1]["zmin"] == 0.0
     assert chors[0]["zmax"] == chors[1]["zmax"]
     values = [z for c in chors for z in c["z"] if z is not None]
-    assert values and max(values) == chors[0]["zmax"]
-    # four new centers bring the units closer: never farther on the shared scale
-    assert sum(chors[1]["z"][i] or 0 for i in range(len(chors[1]["z"]))) <= sum(
-        chors[0]["z"][i] or 0 for i in range(len(chors[0]["z"]))
-    )
+    assert max(values) == pytest.approx(chors[0]["zmax"], abs=0.05)
+    # four new centers bring people closer: less on the shared scale overall
+    before, after = (sum(z for z in c["z"] if z is not None) for c in chors)
+    assert after < before
     assert [c["showscale"] for c in chors] == [False, True]  # one colour bar
