@@ -687,7 +687,7 @@ def curve_section(lang: str) -> html.Div:
             dcc.Graph(
                 id=ids.SCN_CURVE,
                 figure=maps.message_figure(t("scn.curve_before", lang), 320),
-                config={"displaylogo": False},
+                config=graph_config(lang),
                 style={"height": "320px"},
             ),
         ]
@@ -704,7 +704,11 @@ def _grid(
         columnDefs=columns,
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
         rowClassRules=highlight,
-        dashGridOptions={"pagination": True, "paginationPageSize": 20},
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": 20,
+            "localeText": grid_locale_text(lang),
+        },
         style={"height": "420px"},
     )
 
@@ -719,7 +723,7 @@ def centers_grid(centers, status_labels: dict, lang: str) -> list:
     )
     frame["status_label"] = frame["status"].map(status_labels).fillna(frame["status"])
     frame["utilisation_pct"] = (frame["utilisation"] * 100).round(1)
-    whole = {"function": "d3.format(',.0f')(params.value)"}
+    whole = grid_number(0, lang)
     columns = [
         {"field": "site_id", "headerName": t("scn.col.site", lang), "width": 110},
         {"field": "name", "headerName": t("scn.col.name", lang), "minWidth": 220},
@@ -734,7 +738,11 @@ def centers_grid(centers, status_labels: dict, lang: str) -> list:
             "headerName": t("scn.col.demand", lang),
             "valueFormatter": whole,
         },
-        {"field": "utilisation_pct", "headerName": t("scn.col.utilisation", lang)},
+        {
+            "field": "utilisation_pct",
+            "headerName": t("scn.col.utilisation", lang),
+            "valueFormatter": grid_number(1, lang),
+        },
         {"field": "communes", "headerName": t("scn.col.communes", lang)},
     ]
     changed = {
@@ -747,6 +755,7 @@ def centers_grid(centers, status_labels: dict, lang: str) -> list:
             frame.to_dict("records"),
             columns,
             {"table-warning fw-semibold": changed},
+            lang,
         ),
     ]
 
@@ -756,12 +765,7 @@ def communes_grid(communes, lang: str) -> list:
     # no value reads n.d., never 0.0: an unknown demand (population unknown: left
     # out of the run), no distance today (no center yet), no center in reach
     nd = t("kpi.no_data", lang)
-    one_decimal = {
-        "function": f"params.value == null ? '{nd}' : d3.format('.1f')(params.value)"
-    }
-    demand = {
-        "function": f"params.value == null ? '{nd}' : d3.format(',.1f')(params.value)"
-    }
+    one_decimal = demand = grid_number(1, lang, missing=nd)
     columns = [
         {"field": "commune_id", "headerName": t("scn.col.commune", lang), "width": 130},
         {"field": "name", "headerName": t("scn.col.name", lang), "minWidth": 200},
@@ -791,6 +795,7 @@ def communes_grid(communes, lang: str) -> list:
             communes.to_dict("records"),
             columns,
             {"table-warning": moved},
+            lang,
         ),
     ]
 
