@@ -61,6 +61,10 @@ REDIS_TIMEOUT_S = 5
 KEPT_HEADERS = ("accept-language", "user-agent", "x-request-id")
 LOST = "JobLostError"  # how on_callback_error tells a lost job from an error
 NO_WORKER = "NoWorkerError"
+# a job process runs this much nicer than the worker's main process: on a machine
+# it shares with a web server, a solve takes the cores the pages leave, and pages
+# stay fast (the main process, which renews the leases, keeps its priority)
+JOB_NICENESS = 10
 
 
 def celery_app(config: Config):
@@ -428,6 +432,11 @@ def run_worker(
         for beat in beats:
             beat.stop()
 
+    def lower_priority(**_):
+        with contextlib.suppress(OSError):
+            os.nice(JOB_NICENESS)
+
+    signals.worker_process_init.connect(lower_priority, weak=False)
     signals.worker_ready.connect(ready, weak=False)
     signals.worker_shutdown.connect(shutdown, weak=False)
     log.info("worker %s: %d processes, Redis jobs", hostname, n)

@@ -33,7 +33,7 @@ import pytest
 from sqlalchemy import text
 
 from bench.bench_overview import callback_body
-from dashapp import create_app, ids, services
+from dashapp import create_app, ids, services, workers
 from dashapp.config import PROJECT_ROOT, Config
 from dashapp.i18n import t
 from data import users
@@ -267,6 +267,9 @@ def test_cancel_kills_the_solve_in_the_worker(deployment):
     body, job, task = _launch(deployment, page)
     pid = deployment.job_pid(task)
     assert psutil.pid_exists(pid) and pid != deployment.worker.proc.pid
+    # the job yields the CPU to a web server on the same machine
+    main = psutil.Process(deployment.worker.proc.pid).nice()
+    assert psutil.Process(pid).nice() == min(19, main + workers.JOB_NICENESS)
     assert page.cancel(job, ids.SCN_CANCEL) in (200, 204)
     assert psutil.Process(pid).wait(30) is not None or not psutil.pid_exists(pid)
     status, data = _poll(page, body, job)
