@@ -12,10 +12,13 @@ Schema of the scenario JSON (every key except ``model`` is optional)::
         "forecast": {"<commune_id>": 123.0, ...}   # replaces the weights entirely
       },
       "distance": {
-        "kind": "great_circle" | "matrix",         # default great_circle (km)
+        "kind": "great_circle" | "matrix" | "travel_time",  # default great_circle
         "matrix_csv": "times.csv",                 # origin,destination,cost rows
         "missing": "error" | "forbid" | 999.0,     # pairs absent from the CSV
-        "unit": "km" | "min"
+        "unit": "km" | "min",
+        "mode": "walking" | "motorised",           # travel_time: on the roads,
+        "season": "dry" | "rainy",                 # minutes (geo/roads.py)
+        "cutoff_min": 600                          # longer trips are unreachable
       },
       "sites": {
         "use_candidates": true,                    # candidate sites may open
