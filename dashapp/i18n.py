@@ -2016,6 +2016,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No center in the selection.",
     },
     "catalogue.title": {"fr": "Catalogue des indicateurs", "en": "KPI catalogue"},
+    "catalogue.travel_title": {
+        "fr": "Accès par la route (temps de trajet)",
+        "en": "Access by road (travel time)",
+    },
+    "catalogue.travel_intro": {
+        "fr": "Calculés sur le réseau routier du jeu de données, pour un mode "
+        "(marche, motorisé) et une saison (sèche, pluies) : plus court chemin sur le "
+        "graphe routier (Dijkstra), marche hors route plafonnée ; une commune qu'aucune "
+        "route ne relie compte comme sans centre accessible, jamais comme 0 min. Le "
+        "plus court chemin ne s'écrit pas en SQL : la règle donne le calcul exact.",
+        "en": "Computed on the dataset's road network for a mode (walking, "
+        "motorised) and a season (dry, rainy): shortest path on the road graph "
+        "(Dijkstra), capped walks off the road; a commune no road joins counts as "
+        "reaching no center, never as 0 min. Shortest paths are not SQL: the rule "
+        "gives the exact computation.",
+    },
     "catalogue.intro": {
         "fr": "Chaque indicateur est défini une seule fois : numérateur et dénominateur "
         "additifs, calculés par commune puis agrégés. La requête SQL ci-dessous "

@@ -660,6 +660,70 @@ SCENARIO_KPIS: dict[str, ScenarioKPI] = {
 }
 RESULT_KPIS = tuple(k for k in SCENARIO_KPIS.values() if k.on_result)
 
+#: Travel times (minutes) of the "population within" access indicators.
+TRAVEL_THRESHOLDS_MIN = (30, 60, 120)
+
+
+def _within(limit: int) -> ScenarioKPI:
+    return ScenarioKPI(
+        f"within_{limit}_min",
+        f"Population à moins de {limit} min d'un centre",
+        f"Population within {limit} min of a center",
+        f"Population des communes dont le temps de trajet par la route jusqu'au "
+        f"centre ouvert le plus proche est d'au plus {limit} min / population "
+        "(communes de population connue).",
+        f"Population of the communes whose travel time by road to the nearest open "
+        f"center is at most {limit} min / population (communes with a known "
+        "population).",
+        "%",
+        decimals=1,
+        scale=100.0,
+        better="higher",
+        on_result=False,
+        in_comparison=False,
+    )
+
+
+#: Access by road, per travel mode and season: computed on the road network by
+#: ``geo.roads.access_kpis`` (shortest paths cannot be written in SQL); ids are its keys.
+TRAVEL_KPIS = {
+    k.id: k
+    for k in [
+        ScenarioKPI(
+            "mean_minutes",
+            "Temps de trajet moyen jusqu'au centre le plus proche",
+            "Mean travel time to the nearest center",
+            "Moyenne pondérée par la population du temps de trajet le plus court par "
+            "la route (marche hors route comprise) de chaque commune jusqu'à un centre "
+            "ouvert, sur les communes qui en atteignent un.",
+            "Population-weighted mean of the shortest road travel time (walks off the "
+            "road included) from each commune to an open center, over the communes "
+            "that reach one.",
+            "min",
+            decimals=1,
+            better="lower",
+            on_result=False,
+            in_comparison=False,
+        ),
+        *(_within(limit) for limit in TRAVEL_THRESHOLDS_MIN),
+        ScenarioKPI(
+            "unreachable",
+            "Population sans centre accessible",
+            "Population reaching no center",
+            "Population des communes qu'aucune route ne relie à un centre ouvert dans "
+            "la limite de temps / population (communes de population connue).",
+            "Population of the communes that no road joins to an open center within "
+            "the time limit / population (communes with a known population).",
+            "%",
+            decimals=1,
+            scale=100.0,
+            better="lower",
+            on_result=False,
+            in_comparison=False,
+        ),
+    ]
+}
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -893,6 +957,18 @@ def scenario_catalogue_frame(lang: str = "fr") -> pd.DataFrame:
     )
 
 
+def travel_catalogue_frame(lang: str = "fr") -> pd.DataFrame:
+    """The travel-time access KPIs (:data:`TRAVEL_KPIS`) as a table."""
+    arrow = {"higher": "↑", "lower": "↓", None: "–"}
+    return pd.DataFrame(
+        [
+            {"id": k.id, "name": k.name(lang), "rule": k.rule(lang),
+             "unit": k.unit_in(lang), "better": arrow[k.better]}
+            for k in TRAVEL_KPIS.values()
+        ]
+    )  # fmt: skip
+
+
 def catalogue_markdown(lang: str = "en") -> str:
     """The catalogue as Markdown (the README's KPI section is this text)."""
     better = {"↑": "higher", "↓": "lower", "–": "depends"}
@@ -916,6 +992,21 @@ def catalogue_markdown(lang: str = "en") -> str:
         "|---|---|---|---|",
     ]
     for row in scenario_catalogue_frame(lang).itertuples():
+        lines.append(
+            f"| {row.name} (`{row.id}`) | {row.rule} | {row.unit} | "
+            f"{better[row.better]} |"
+        )
+    lines += [
+        "",
+        "Access by road, for a travel mode and a season, computed on the dataset's "
+        "road network by `geo.roads.access_kpis` (shortest paths are not SQL; "
+        "`python -m dashapp roads access`, and `travel_time` in a travel-time "
+        "scenario's summary):",
+        "",
+        "| KPI | Rule | Unit | Better |",
+        "|---|---|---|---|",
+    ]
+    for row in travel_catalogue_frame(lang).itertuples():
         lines.append(
             f"| {row.name} (`{row.id}`) | {row.rule} | {row.unit} | "
             f"{better[row.better]} |"

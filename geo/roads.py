@@ -62,6 +62,8 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
+from data.kpi import TRAVEL_THRESHOLDS_MIN
+
 __all__ = [
     "ACCESS_THRESHOLDS_MIN",
     "DEFAULT_PROFILE",
@@ -879,13 +881,14 @@ def nearest_site_minutes(
 
 
 #: Travel times (minutes) of the "population within" access indicators.
-ACCESS_THRESHOLDS_MIN = (30, 60, 120)
+ACCESS_THRESHOLDS_MIN = TRAVEL_THRESHOLDS_MIN
 
 
 def access_kpis(
     minutes: Any, population: Any, thresholds: tuple[int, ...] = ACCESS_THRESHOLDS_MIN
 ) -> dict[str, float]:
-    """The travel-time access indicators, defined once.
+    """The travel-time access indicators, defined once (catalogue:
+    :data:`data.kpi.TRAVEL_KPIS`, whose ids are this dict's keys).
 
     ``mean_minutes``: population-weighted mean travel time to the nearest
     center over the communes that reach one; ``within_<t>_min``: share of the

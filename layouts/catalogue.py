@@ -7,7 +7,7 @@ from dash import html
 
 from dashapp import ids
 from dashapp.i18n import t
-from data.kpi import catalogue_frame
+from data.kpi import catalogue_frame, travel_catalogue_frame
 
 
 def catalogue(lang: str) -> html.Div:
@@ -58,5 +58,33 @@ def catalogue(lang: str) -> html.Div:
                 size="sm",
                 className="bg-white",
             ),
+            *_travel_table(lang, better),
         ]
     )
+
+
+def _travel_table(lang: str, better: dict[str, str]) -> list:
+    """The travel-time access KPIs: rule in words (no SQL can express them)."""
+    frame = travel_catalogue_frame(lang)
+    header = html.Thead(
+        html.Tr([html.Th(t(f"catalogue.{col}", lang))
+                 for col in ("name", "rule", "unit", "better")])
+    )  # fmt: skip
+    rows = [
+        html.Tr(
+            [
+                html.Td(html.Strong(row.name)),
+                html.Td(row.rule),
+                html.Td(row.unit),
+                html.Td(better[row.better]),
+            ],
+            id={"type": "catalogue-row", "index": f"travel-{row.id}"},
+        )  # fmt: skip
+        for row in frame.itertuples()
+    ]
+    return [
+        html.H5(t("catalogue.travel_title", lang), className="mt-4"),
+        dbc.Alert(t("catalogue.travel_intro", lang), color="light"),
+        dbc.Table([header, html.Tbody(rows)], bordered=True, hover=True,
+                  responsive=True, size="sm", className="bg-white"),
+    ]  # fmt: skip

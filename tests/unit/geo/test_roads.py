@@ -16,6 +16,7 @@ from shapely.geometry import LineString, MultiLineString, Point
 from geo.roads import (
     DEFAULT_PROFILE,
     SpeedProfile,
+    access_kpis,
     build_graph,
     nearest_site_minutes,
     travel_time_matrix,
@@ -266,3 +267,18 @@ def test_parallel_edges_keep_the_fastest():
     assert minutes(g, [(0, 0)], [(10, 0)], profile=FLAT)[0, 0] == pytest.approx(
         10.0, rel=1e-3
     )
+
+
+def test_access_kpis_are_the_catalogue_entries():
+    from data.kpi import TRAVEL_KPIS
+
+    k = access_kpis([5.0, 45.0, 100.0, np.inf, 20.0], [10, 20, 30, 40, np.nan])
+    assert list(k) == list(TRAVEL_KPIS)
+    # the commune of unknown population is left out; 40 of 100 reach nothing
+    assert k["mean_minutes"] == pytest.approx((50 + 900 + 3000) / 60)
+    assert (k["within_30_min"], k["within_60_min"], k["within_120_min"]) == (
+        pytest.approx(0.1),
+        pytest.approx(0.3),
+        pytest.approx(0.6),
+    )
+    assert k["unreachable"] == pytest.approx(0.4)
