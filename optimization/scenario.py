@@ -265,7 +265,7 @@ class NetworkInputs:
                 raise ScenarioError(
                     f"'{name}' has {len(getattr(self, name))} entries, expected {k}"
                 )
-        ids = [str(x) for x in self.center_ids] + [str(x) for x in self.candidate_ids]
+        ids = self.site_ids
         if len(set(ids)) != len(ids):
             twice = sorted({i for i in ids if ids.count(i) > 1})
             raise ScenarioError(
@@ -288,6 +288,36 @@ class NetworkInputs:
             and (np.asarray(self.requests, dtype=float) < 0).any()
         ):
             raise ScenarioError("'requests' has negative values")
+
+    # -- every site, existing centers first, then candidates -------------------------
+    @property
+    def site_ids(self) -> list[str]:
+        """Code of every site: the centers', then the candidates'."""
+        return [*map(str, self.center_ids), *map(str, self.candidate_ids)]
+
+    @property
+    def site_names(self) -> list[Any]:
+        return [*self.center_names, *self.candidate_names]
+
+    @property
+    def site_lon(self) -> np.ndarray:
+        return np.r_[
+            np.asarray(self.center_lon, float), np.asarray(self.candidate_lon, float)
+        ]
+
+    @property
+    def site_lat(self) -> np.ndarray:
+        return np.r_[
+            np.asarray(self.center_lat, float), np.asarray(self.candidate_lat, float)
+        ]
+
+    @property
+    def site_capacity(self) -> np.ndarray:
+        """Requests per week of every site; NaN where unknown."""
+        return np.r_[
+            np.asarray(self.center_capacity, float),
+            np.asarray(self.candidate_capacity, float),
+        ]
 
 
 @dataclass
@@ -553,7 +583,7 @@ def _travel_minutes(
             "none; import one (python -m dashapp roads import FILE) or use "
             "'great_circle'"
         )
-    ids = [str(x) for x in network.center_ids] + [str(x) for x in network.candidate_ids]
+    ids = network.site_ids
     column = {site: j for j, site in enumerate(ids)}
     return np.asarray(times, dtype=float)[:, [column[s] for s in sites["site_id"]]]
 

@@ -154,21 +154,15 @@ class Plan:
 
     @property
     def site_lon(self) -> np.ndarray:
-        net = self.network
-        return np.r_[
-            np.asarray(net.center_lon, float), np.asarray(net.candidate_lon, float)
-        ]
+        return self.network.site_lon
 
     @property
     def site_lat(self) -> np.ndarray:
-        net = self.network
-        return np.r_[
-            np.asarray(net.center_lat, float), np.asarray(net.candidate_lat, float)
-        ]
+        return self.network.site_lat
 
     @property
     def site_names(self) -> list[str]:
-        return [*self.network.center_names, *self.network.candidate_names]
+        return self.network.site_names
 
     def states(self) -> list[str]:
         """Each site as set: the planner's state, else existing or candidate."""
@@ -346,21 +340,14 @@ class Workspace:
         dataset_id = int(dataset_id)
         network = network_from_store(store, dataset_id, with_polygons=False)
         communes = [str(c) for c in network.commune_ids]
-        lon = np.r_[
-            np.asarray(network.center_lon, float),
-            np.asarray(network.candidate_lon, float),
-        ]
-        lat = np.r_[
-            np.asarray(network.center_lat, float),
-            np.asarray(network.candidate_lat, float),
-        ]
+        lon, lat = network.site_lon, network.site_lat
         key_of = {
             code: key for key, code in planning.unit_codes(store, dataset_id).items()
         }
         return cls(
             network=network,
             demand_by_doc=planning.weekly_demand_by_doc(store, dataset_id, communes),
-            site_ids=[*map(str, network.center_ids), *map(str, network.candidate_ids)],
+            site_ids=network.site_ids,
             site_lon=lon,
             site_lat=lat,
             cost=distance_matrix_km(network.lon, network.lat, lon, lat),
@@ -410,8 +397,7 @@ class Workspace:
 
     def names(self) -> dict[str, str]:
         """Name of every site and commune, by code."""
-        sites = [*self.network.center_names, *self.network.candidate_names]
-        out = dict(zip(self.site_ids, sites, strict=True))
+        out = dict(zip(self.site_ids, self.network.site_names, strict=True))
         out.update(
             zip(self.network.commune_ids, self.network.commune_names, strict=True)
         )
@@ -461,10 +447,7 @@ class Workspace:
             cost=cost,
             site_ids=site_ids,
             site_communes=[*self.site_communes, *map(str, whatif.added)],
-            capacity=np.r_[
-                np.asarray(network.center_capacity, float),
-                np.asarray(network.candidate_capacity, float),
-            ],
+            capacity=network.site_capacity,
             n_existing=self.n_existing,
         )
 
