@@ -24,9 +24,11 @@ from dashapp.config import LANGUAGES
 from dashapp.filters import RADIUS_RANGE, parse_date, resolve
 from dashapp.parsing import BadIdError, parse_id
 from data.exports import csv_text
-from data.kpi import KPIS
+from data.kpi import KPIS, TRAVEL_KPIS
 from data.scenarios import ScenarioStoreError, get_scenario, is_stale, list_scenarios
 from data.views import DatasetContext, unit_kpis
+from geo.road_access import travel_access
+from geo.roads import MODES, SEASONS
 
 PREFIX = "/api/v1"
 api = flask.Blueprint("api_v1", __name__)
@@ -208,6 +210,61 @@ def kpis():
             "units": _records(values),
         }
     )
+
+
+# -- access by road -----------------------------------------------------------------
+ACCESS_PARAMS = ("dataset", "mode", "season", "lang")
+
+
+@api.get("/access")
+def access():
+    """Travel time by road from each commune to its nearest open center, and the
+    access KPIs (:data:`data.kpi.TRAVEL_KPIS`), for one mode and season."""
+    _check_known(ACCESS_PARAMS)
+    args = flask.request.args
+    lang = args.get("lang") or flask.current_app.config["DASHAPP"].lang
+    choices = {"lang": (lang, LANGUAGES),
+               "mode": (args.get("mode") or "motorised", MODES),
+               "season": (args.get("season") or "dry", SEASONS)}  # fmt: skip
+    for name, (value, allowed) in choices.items():
+        if value not in allowed:
+            raise ApiError(
+                400, f"'{name}' should be one of {', '.join(allowed)}, got {value!r}",
+                name,
+            )  # fmt: skip
+    ctx = _context(_id_param("dataset"))
+    mode, season = choices["mode"][0], choices["season"][0]
+    found = travel_access(_store(), ctx.info.id, mode=mode, season=season)
+    if found is None:
+        raise ApiError(404, f"dataset {ctx.info.id} has no road network")
+    minutes = [round(float(m), 2) if m != float("inf") else None
+               for m in found["minutes"]]  # fmt: skip
+    return flask.jsonify(
+        {
+            "dataset": {"id": ctx.info.id, "version": ctx.info.version},
+            "mode": mode,
+            "season": season,
+            "kpis": [
+                {
+                    "id": k.id,
+                    "name": k.name(lang),
+                    "unit": k.unit_in(lang),
+                    "value": _number(found["kpis"][k.id]),
+                }
+                for k in TRAVEL_KPIS.values()
+            ],  # fmt: skip
+            "communes": [
+                {"code": c, "nearest_center": n, "minutes": m}
+                for c, n, m in zip(
+                    found["communes"], found["nearest_center"], minutes, strict=True
+                )
+            ],  # fmt: skip
+        }
+    )
+
+
+def _number(value: float) -> float | None:
+    return None if value != value else round(float(value), 4)  # NaN: null
 
 
 # -- scenarios ----------------------------------------------------------------------
