@@ -887,6 +887,7 @@ def forecast_demand_by_commune(
     doc_types: list[str] | None = None,
     *,
     forecast: LevelForecast | None = None,
+    shares: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Weekly requests expected per commune ``horizon_weeks`` ahead.
 
@@ -909,6 +910,9 @@ def forecast_demand_by_commune(
     forecast : LevelForecast, optional
         A department-level forecast already computed (e.g. cached by the app), to
         avoid recomputing it; it must cover ``doc_types``.
+    shares : pandas.DataFrame, optional
+        :func:`commune_shares` of that level, already read (the same for every
+        horizon).
 
     Returns
     -------
@@ -943,7 +947,8 @@ def forecast_demand_by_commune(
         if missing:
             raise ForecastError(f"unknown document types: {', '.join(missing)}")
         table = table[table["doc_type"].isin(doc_types)]
-    shares = commune_shares(store, dataset_id, level)
+    if shares is None:
+        shares = commune_shares(store, dataset_id, level)
     merged = shares.merge(
         table[["series", "doc_type", "forecast"]], on=["series", "doc_type"]
     )

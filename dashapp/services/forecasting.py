@@ -49,6 +49,8 @@ LEASE_S = 1800
 # how long a screen waits for a running precompute before computing itself
 WAIT_S = 300.0
 POLL_S = 0.2
+# the precompute yields the CPU to the web server's requests
+NICE = 10
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -174,17 +176,22 @@ def scenario_level(config: Config, dataset_id: int) -> str:
     return str(levels["code"].iloc[-2])
 
 
+def _demand_key(config: Config, dataset_id: int, horizon: int, docs) -> str:
+    return _key(config, "demand", dataset_id, f"{horizon}:{docs}")
+
+
 def demand_by_commune(
     config: Config, dataset_id: int, horizon_weeks: int, doc_types=None
 ) -> pd.Series:
     """Forecast weekly demand per commune (see ``forecast_demand_by_commune``).
 
     Reuses the precomputed forecast of the level above communes, and keeps each
-    horizon's split: a scenario panel asks for it at every change.
+    horizon's split (the precompute splits every horizon of all document types):
+    a scenario panel asks for it at every change.
     """
     horizon = fc.check_horizon(horizon_weeks)
     docs = None if doc_types is None else sorted(str(d) for d in doc_types)
-    key = _key(config, "demand", dataset_id, f"{horizon}:{docs}")
+    key = _demand_key(config, dataset_id, horizon, docs)
     found = results(config).get(key)
     if found is not None:
         return found
@@ -199,6 +206,22 @@ def demand_by_commune(
     )
     results(config).set(key, demand)
     return demand
+
+
+def precompute_demand(config: Config, dataset_id: int) -> int:
+    """The scenarios' forecast demand of all document types at every horizon,
+    split once; how many horizons. The level's forecast must be computed."""
+    level = scenario_level(config, dataset_id)
+    forecast = level_forecast(config, dataset_id, level)
+    store = services.get_store(config.database_url)
+    shares = fc.commune_shares(store, int(dataset_id), level)
+    horizons = range(1, forecast.horizon + 1)
+    for horizon in horizons:
+        demand = fc.forecast_demand_by_commune(
+            store, int(dataset_id), horizon, forecast=forecast, shares=shares
+        )
+        results(config).set(_demand_key(config, dataset_id, horizon, None), demand)
+    return len(horizons)
 
 
 def whatif_forecast(config: Config, dataset_id: int, whatif) -> pd.Series | None:
@@ -232,7 +255,12 @@ def precompute(config: Config, dataset_id: int) -> dict[str, str]:
     each (``"ok"`` or the reason it cannot be forecast)."""
     started = time.perf_counter()
     done: dict[str, str] = {}
-    for level in precompute_levels(config, dataset_id):
+    levels = precompute_levels(config, dataset_id)
+    try:
+        split = scenario_level(config, dataset_id)
+    except fc.ForecastError:
+        split = None
+    for level in levels:
         try:
             level_forecast(config, dataset_id, level)
             done[level] = "ok"
@@ -240,6 +268,12 @@ def precompute(config: Config, dataset_id: int) -> dict[str, str]:
             results(config).set(_key(config, "forecast-error", dataset_id, level),
                                 str(exc))  # fmt: skip
             done[level] = str(exc)
+            continue
+        if level == split:  # split now: the scenario screens ask for it first
+            try:
+                precompute_demand(config, dataset_id)
+            except fc.ForecastError as exc:  # raised again where it is asked for
+                log.warning("forecast demand not split: %s", exc)
     results(config).set(_key(config, "precomputed", dataset_id), done)
     log.info(
         "forecasts of dataset %s precomputed in %.1f s: %s",
@@ -327,6 +361,8 @@ def _child() -> None:
     """The precompute process: settings from stdin, then :func:`precompute`."""
     config, dataset_id, watched = pickle.load(sys.stdin.buffer)
     threading.Thread(target=_watch, args=(watched,), daemon=True).start()
+    with contextlib.suppress(OSError):  # requests of the web server come first
+        os.nice(NICE)
     logging.basicConfig(level=logging.INFO)
     try:
         precompute(config, dataset_id)
