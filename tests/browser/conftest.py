@@ -12,6 +12,9 @@ from __future__ import annotations
 import pytest
 from dash.testing.composite import DashComposite
 
+from dashapp import create_app
+from dashapp.config import Config
+
 WAIT_TIMEOUT = 45
 
 
@@ -31,3 +34,10 @@ def dash_duo(request, dash_thread_server, tmpdir):
         wait_timeout=WAIT_TIMEOUT,
     ) as duo:
         yield duo
+
+
+@pytest.fixture
+def app(demo_copy):
+    """The app on a private copy of the demo data; a test module that needs
+    another app (other data, settings or pages) defines its own ``app``."""
+    return create_app(Config(data_dir=demo_copy))

@@ -4,8 +4,7 @@ import pytest
 from dash.testing.wait import until
 
 from callbacks import scenario_run as run_cb
-from dashapp import create_app, ids, services
-from dashapp.config import Config
+from dashapp import ids, services
 from dashapp.share import share_url
 from data.scenarios import list_scenarios
 from tests.auth_helpers import PASSWORD, browser_sign_in, ensure_user
@@ -13,11 +12,6 @@ from tests.callbacks.conftest import run_callback
 from tests.callbacks.test_scenario_callbacks import _panel
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app(demo_copy):
-    return create_app(Config(data_dir=demo_copy))
 
 
 def _store(app):

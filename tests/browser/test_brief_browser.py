@@ -7,16 +7,10 @@ import subprocess
 import pytest
 from dash.testing.wait import until
 
-from dashapp import create_app, ids
-from dashapp.config import Config
+from dashapp import ids
 from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app(demo_copy):
-    return create_app(Config(data_dir=demo_copy))
 
 
 def test_brf001_a_viewer_downloads_the_brief_of_a_region(dash_duo, app):

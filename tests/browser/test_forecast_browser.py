@@ -3,8 +3,7 @@
 import pytest
 from dash.testing.wait import until
 
-from dashapp import create_app, ids
-from dashapp.config import Config
+from dashapp import ids
 from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
@@ -14,11 +13,6 @@ PLOT = "return document.querySelector('#{} .js-plotly-plot')?.data"
 
 def _data(duo, graph_id):
     return duo.driver.execute_script(PLOT.format(graph_id))
-
-
-@pytest.fixture
-def app(demo_copy):
-    return create_app(Config(data_dir=demo_copy))
 
 
 def test_fcst001_forecast_with_intervals_and_backtest_accuracy(dash_duo, app):

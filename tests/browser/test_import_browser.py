@@ -4,17 +4,11 @@ import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
 
-from dashapp import create_app, ids
-from dashapp.config import Config
+from dashapp import ids
 from tests.auth_helpers import browser_sign_in
 from tests.unit.data import import_files as f
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app(demo_copy):
-    return create_app(Config(data_dir=demo_copy))
 
 
 def _click(duo, element_id):

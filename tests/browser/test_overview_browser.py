@@ -52,11 +52,6 @@ def _changes(duo, read, action, timeout=15):
     return before, read()
 
 
-@pytest.fixture
-def app(demo_copy):
-    return create_app(Config(data_dir=demo_copy))
-
-
 def test_ovw001_main_screen_loads_offline_in_french(dash_duo, app):
     browser_sign_in(dash_duo, app)
     _ready(dash_duo)

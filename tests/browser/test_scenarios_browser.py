@@ -4,8 +4,7 @@ import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
-from dashapp import create_app, ids
-from dashapp.config import Config
+from dashapp import ids
 from layouts.maps import SITE_COLORS, site_index
 from tests.auth_helpers import browser_sign_in
 
@@ -15,11 +14,6 @@ INSTANT_ROW = (
     "return [...document.querySelectorAll('#scn-instant-kpis tr')]"
     ".map(r => r.innerText)"
 )
-
-
-@pytest.fixture
-def app(demo_copy):
-    return create_app(Config(data_dir=demo_copy))
 
 
 def test_scn001_lock_a_site_run_and_read_the_proposal(dash_duo, app):

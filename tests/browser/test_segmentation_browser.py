@@ -3,18 +3,12 @@
 import pytest
 from dash.testing.wait import until
 
-from dashapp import create_app, ids
-from dashapp.config import Config
+from dashapp import ids
 from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
 PLOT = "return document.querySelector('#{} .js-plotly-plot')?.data"
-
-
-@pytest.fixture
-def app(demo_copy):
-    return create_app(Config(data_dir=demo_copy))
 
 
 def _click(duo, element_id):
