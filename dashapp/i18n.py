@@ -2032,6 +2032,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "reaching no center, never as 0 min. Shortest paths are not SQL: the rule "
         "gives the exact computation.",
     },
+    "catalogue.scenario_title": {
+        "fr": "Indicateurs des scénarios",
+        "en": "Scenario KPIs",
+    },
+    "catalogue.scenario_intro": {
+        "fr": "Calculés à partir de l'affectation d'un plan (écran Scénarios, "
+        "comparaison, exports), pas par une requête SQL. Ils sont pondérés par la "
+        "demande hebdomadaire et portent sur la demande desservie ; l'écran "
+        "principal pondère, lui, par la population et mesure au centre le plus "
+        "proche.",
+        "en": "Computed from a plan's assignment (Scenarios screen, comparison, "
+        "exports), not by an SQL query. They are weighted by weekly demand and "
+        "cover the demand served; the main screen weights by population and "
+        "measures to the nearest center instead.",
+    },
     "catalogue.intro": {
         "fr": "Chaque indicateur est défini une seule fois : numérateur et dénominateur "
         "additifs, calculés par commune puis agrégés. La requête SQL ci-dessous "

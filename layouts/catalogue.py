@@ -7,7 +7,11 @@ from dash import html
 
 from dashapp import ids
 from dashapp.i18n import t
-from data.kpi import catalogue_frame, travel_catalogue_frame
+from data.kpi import (
+    catalogue_frame,
+    scenario_catalogue_frame,
+    travel_catalogue_frame,
+)
 
 
 def catalogue(lang: str) -> html.Div:
@@ -58,14 +62,15 @@ def catalogue(lang: str) -> html.Div:
                 size="sm",
                 className="bg-white",
             ),
-            *_travel_table(lang, better),
+            *_rule_table(scenario_catalogue_frame(lang), "scenario", lang, better),
+            *_rule_table(travel_catalogue_frame(lang), "travel", lang, better),
         ]
     )
 
 
-def _travel_table(lang: str, better: dict[str, str]) -> list:
-    """The travel-time access KPIs: rule in words (no SQL can express them)."""
-    frame = travel_catalogue_frame(lang)
+def _rule_table(frame, kind: str, lang: str, better: dict[str, str]) -> list:
+    """KPIs whose rule is said in words (no SQL can express them): the travel-time
+    access KPIs, and the scenario KPIs, computed from a plan's assignment."""
     header = html.Thead(
         html.Tr([html.Th(t(f"catalogue.{col}", lang))
                  for col in ("name", "rule", "unit", "better")])
@@ -78,13 +83,13 @@ def _travel_table(lang: str, better: dict[str, str]) -> list:
                 html.Td(row.unit),
                 html.Td(better[row.better]),
             ],
-            id={"type": "catalogue-row", "index": f"travel-{row.id}"},
+            id={"type": "catalogue-row", "index": f"{kind}-{row.id}"},
         )  # fmt: skip
         for row in frame.itertuples()
     ]
     return [
-        html.H5(t("catalogue.travel_title", lang), className="mt-4"),
-        dbc.Alert(t("catalogue.travel_intro", lang), color="light"),
+        html.H5(t(f"catalogue.{kind}_title", lang), className="mt-4"),
+        dbc.Alert(t(f"catalogue.{kind}_intro", lang), color="light"),
         dbc.Table([header, html.Tbody(rows)], bordered=True, hover=True,
                   responsive=True, size="sm", className="bg-white"),
     ]  # fmt: skip

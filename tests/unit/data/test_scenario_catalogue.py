@@ -218,3 +218,14 @@ def test_exports_read_as_the_screen_in_each_language(text):
         io.BytesIO(files["unserved_communes.csv"]), encoding="utf-8-sig"
     )
     assert unserved.iloc[:, 0].tolist() == ["C3"]
+
+
+def test_the_catalogue_page_documents_the_scenario_kpis():
+    from layouts.catalogue import catalogue
+
+    for lang, title in (("fr", "Indicateurs des scénarios"), ("en", "Scenario KPIs")):
+        page = repr(catalogue(lang))
+        assert title in page
+        for key, item in kpi.SCENARIO_KPIS.items():
+            assert f"scenario-{key}" in page
+            assert item.rule(lang)[:40] in page
