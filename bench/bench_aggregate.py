@@ -1,4 +1,4 @@
-"""Benchmark of the national-scale p-median through demand aggregation (issue 7).
+"""Benchmark of the national-scale p-median through demand aggregation.
 
 A dense 35,000 communes x 3,400 sites cost matrix is ~1 GB of float64, so
 ``run_scenario`` solves such a p-median on aggregated demand points (weighted

@@ -1,4 +1,4 @@
-"""Benchmark of the import of a national commune layer (issue 7).
+"""Benchmark of the import of a national commune layer.
 
 1. Generates the synthetic country (``data.demo.generate_demo``) and writes its
    communes as one COD-AB-style GeoJSON (``ADM1/2/3_PCODE`` and ``_FR`` names, the

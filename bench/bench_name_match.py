@@ -1,4 +1,4 @@
-"""Benchmark of name matching with suggestions for unmatched names (issue 12).
+"""Benchmark of name matching with suggestions for unmatched names.
 
 A census table of 31,000 commune names is joined by name to 31,000 units; 1,000 of
 its names are misspelt so that they match no unit and each gets the closest unit

@@ -1,4 +1,4 @@
-"""Benchmark of the overview screen on a national dataset of 35,000 communes (issue 7).
+"""Benchmark of the overview screen on a national dataset of 35,000 communes.
 
 1. Builds the dataset as a user would: ``bench/bench_import.py``'s generator writes
    a COD-AB-style commune layer with population (no centers, no operations: demand is
@@ -6,7 +6,7 @@
    ``python -m dashapp import`` stores it. An existing ``--data-dir`` store is reused.
    With ``--flat`` the layer has the communes alone (code, name, population; no
    region or department), so the importer adds a national unit on top: a country
-   with no level between the nation and its 35,000 communes (issue 12, item 7).
+   with no level between the nation and its 35,000 communes.
 2. Through the real ``/_dash-update-component`` endpoint, measures the bytes of each
    map response (raw JSON, gzip and brotli, as sent to a browser that accepts them):
    the first draw, a filter change (patch), every unit of every area filter selected

@@ -1,4 +1,4 @@
-"""Issue 12, items 4 and 9: every vector format the pinned GDAL reads, point layers
+"""Every vector format the pinned GDAL reads, point layers
 as centers and candidate sites, one clear message for a file of the wrong kind or
 format.
 

@@ -1,4 +1,4 @@
-"""Issue 12, item 1: every problem row is in the report, never the first 20 of a
+"""Every problem row is in the report, never the first 20 of a
 total that is then wrong (geometry problems of a boundary layer, unknown codes and
 inconsistent counts of the operations)."""
 
