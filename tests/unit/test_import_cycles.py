@@ -181,6 +181,19 @@ def _imported_names(path: Path):
                 yield alias.name, None
 
 
+def test_no_module_imports_a_private_name_of_another():
+    found = [
+        f"{name}: from {module} import {imported}"
+        for name, path in project_modules().items()
+        for module, imported in _imported_names(path)
+        if module.split(".")[0] in PACKAGES
+        and imported
+        and imported.startswith("_")
+        and not imported.startswith("__")
+    ]
+    assert found == []
+
+
 def test_services_import_no_dash_no_layouts_no_command_line():
     # the services are what callbacks, the CLI and the API share: plain arguments in
     refused = ("dash", "dash_bootstrap_components", "dash_ag_grid", "layouts",
