@@ -23,7 +23,7 @@ from dashapp import services
 from dashapp.config import LANGUAGES
 from dashapp.filters import RADIUS_RANGE, parse_date, resolve
 from dashapp.parsing import BadIdError, parse_id
-from data.exports import csv_text
+from data.exports import csv_text, unserved_frame
 from data.kpi import KPIS, TRAVEL_KPIS
 from data.scenarios import ScenarioStoreError, get_scenario, is_stale, list_scenarios
 from data.views import DatasetContext, unit_kpis
@@ -318,7 +318,9 @@ def _table(raw_id: str, which: str):
     if fmt not in ("json", "csv"):
         raise ApiError(400, f"'format' should be json or csv, got {fmt!r}", "format")
     rec = _scenario(scenario_id)
-    frame = getattr(rec, which)
+    frame = getattr(rec, which if which != "unserved" else "communes")
+    if frame is not None and which == "unserved":
+        frame = unserved_frame(rec)
     if frame is None:
         raise ApiError(
             404, f"scenario {scenario_id} has no results yet (status {rec.status})"
@@ -345,6 +347,13 @@ def scenario_centers(scenario_id: str):
 def scenario_communes(scenario_id: str):
     """Per-commune assignments of a scenario (``?format=csv`` for CSV)."""
     return _table(scenario_id, "communes")
+
+
+@api.get("/scenarios/<scenario_id>/unserved")
+def scenario_unserved(scenario_id: str):
+    """The communes with demand no center serves in a scenario, most demand first
+    (``?format=csv`` for CSV)."""
+    return _table(scenario_id, "unserved")
 
 
 @api.route("/", defaults={"rest": ""})
