@@ -73,6 +73,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         forecast,
         importer,
         overview,
+        road_access,
         scenario_compare,
         scenario_curve,
         scenario_library,
@@ -178,6 +179,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
 
     shell.register(app)
     overview.register(app)
+    road_access.register(app)
     scenarios.register(app)
     scenario_plan.register(app)
     scenario_run.register(app)

@@ -2016,6 +2016,33 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No center in the selection.",
     },
     "catalogue.title": {"fr": "Catalogue des indicateurs", "en": "KPI catalogue"},
+    "road.title": {"fr": "Accès par la route", "en": "Access by road"},
+    "road.measure.motorised.dry": {
+        "fr": "Motorisé, saison sèche",
+        "en": "Motorised, dry season",
+    },
+    "road.measure.motorised.rainy": {
+        "fr": "Motorisé, saison des pluies",
+        "en": "Motorised, rainy season",
+    },
+    "road.measure.walking.dry": {"fr": "À pied, saison sèche", "en": "Walking, dry season"},
+    "road.measure.walking.rainy": {
+        "fr": "À pied, saison des pluies",
+        "en": "Walking, rainy season",
+    },
+    "road.none": {
+        "fr": "Ce jeu de données n'a pas de réseau routier : importez-en un "
+        "(python -m dashapp roads import FICHIER) pour mesurer l'accès en temps de "
+        "trajet.",
+        "en": "This dataset has no road network: import one (python -m dashapp roads "
+        "import FILE) to measure access as travel time.",
+    },
+    "road.note": {
+        "fr": "Temps de trajet le plus court par la route jusqu'au centre ouvert le plus "
+        "proche, marche hors route comprise ; calculé pour la sélection.",
+        "en": "Shortest travel time by road to the nearest open center, walks off the "
+        "road included; computed for the selection.",
+    },
     "catalogue.travel_title": {
         "fr": "Accès par la route (temps de trajet)",
         "en": "Access by road (travel time)",

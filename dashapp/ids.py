@@ -35,6 +35,8 @@ SCOPE_LABEL = "overview-scope-label"
 CAPACITY_CHART = "overview-capacity-chart"
 CAPACITY_MODE = "overview-capacity-mode"
 TIMESERIES = "overview-timeseries"
+ROAD_MEASURE = "overview-road-measure"  # travel mode and season of the road access
+ROAD_ACCESS = "overview-road-access"
 
 # KPI catalogue page
 CATALOGUE_GRID = "catalogue-grid"

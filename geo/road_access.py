@@ -45,6 +45,7 @@ __all__ = [
     "road_graph",
     "road_profile",
     "site_minutes",
+    "selection_access",
     "store_roads",
     "travel_access",
 ]
@@ -252,3 +253,23 @@ def travel_access(
         "minutes": minutes,
         "kpis": access_kpis(minutes, population),
     }
+
+
+def selection_access(
+    store: Store,
+    dataset_id: int,
+    commune_ids: Any,
+    *,
+    mode: str,
+    season: str,
+) -> dict[str, float] | None:
+    """The access KPIs of the communes whose store ids are ``commune_ids``
+    (a selection on the main screen); None without roads."""
+    found = travel_access(store, dataset_id, mode=mode, season=season)
+    if found is None:
+        return None
+    levels = store.levels(dataset_id)
+    communes = store.units(dataset_id, int(levels["level"].max()))
+    keep = communes["id"].isin(list(commune_ids)).to_numpy()
+    population = communes["population"].to_numpy(dtype=float)
+    return access_kpis(found["minutes"][keep], population[keep])

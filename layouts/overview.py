@@ -13,6 +13,7 @@ from data.views import DatasetContext, filter_levels, fixed_units, units_below
 from layouts.briefs import brief_control
 from layouts.figures import fmt
 from layouts.locale import graph_config
+from layouts.road_access import road_access_card
 
 
 def area_options(ctx: DatasetContext, level: int, above: str | None) -> list[dict]:
@@ -260,6 +261,7 @@ def overview(ctx: DatasetContext, r: Resolved, lang: str) -> html.Div:
     main = [
         html.Div(id=ids.SCOPE_LABEL, className="fw-semibold mb-1"),
         dbc.Row(id=ids.KPI_CARDS, className="g-2"),
+        road_access_card(lang),
         dbc.Row(
             [dbc.Col(map_card(lang), lg=7), dbc.Col(capacity_card(ctx, lang), lg=5)],
             className="mt-1 g-2",
