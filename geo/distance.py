@@ -11,6 +11,7 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+import pyproj
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
@@ -120,3 +121,22 @@ def nearest_km(
         idx[start : start + chunk] = block.argmin(axis=1)
         dist[start : start + chunk] = block.min(axis=1)
     return idx, dist
+
+
+def local_crs(lon: np.ndarray, lat: np.ndarray) -> pyproj.CRS:
+    """Azimuthal equidistant CRS in metres centred on the points' mean position.
+
+    Distances from the centre are true, and across a country-sized area the scale
+    error elsewhere stays below ~1 %, so planar KMeans on it is sound (raw degrees
+    are not: a degree of longitude shrinks with latitude).
+
+    Examples
+    --------
+    >>> local_crs(np.array([2.0]), np.array([12.0])).to_dict()["proj"]
+    'aeqd'
+    """
+    lon0 = float(np.mean(lon))
+    lat0 = float(np.mean(lat))
+    return pyproj.CRS.from_proj4(
+        f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m"
+    )

@@ -46,7 +46,7 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 
-from geo.distance import haversine_km
+from geo.distance import haversine_km, local_crs
 
 METHODS = ("kmeans", "contiguous")
 DEFAULT_K_RANGE = (2, 10)
@@ -727,25 +727,6 @@ def segment(
 
 
 # -- cluster locations ----------------------------------------------------------------
-def local_crs(lon: np.ndarray, lat: np.ndarray) -> pyproj.CRS:
-    """Azimuthal equidistant CRS in metres centred on the points' mean position.
-
-    Distances from the centre are true, and across a country-sized area the scale
-    error elsewhere stays below ~1 %, so planar KMeans on it is sound (raw degrees
-    are not: a degree of longitude shrinks with latitude).
-
-    Examples
-    --------
-    >>> local_crs(np.array([2.0]), np.array([12.0])).to_dict()["proj"]
-    'aeqd'
-    """
-    lon0 = float(np.mean(lon))
-    lat0 = float(np.mean(lat))
-    return pyproj.CRS.from_proj4(
-        f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m"
-    )
-
-
 def metric_xy(points) -> np.ndarray:
     """Planar coordinates (m) of lon/lat points in their :func:`local_crs`.
 

@@ -1,7 +1,7 @@
 """Static maps of the briefs, drawn with matplotlib (no browser, no tiles).
 
 Each map is drawn in the area's azimuthal equidistant CRS
-(:func:`geo.segmentation.local_crs`), where a kilometre is a kilometre in every
+(:func:`geo.distance.local_crs`), where a kilometre is a kilometre in every
 direction from the centre: the scale bar is true and north is up. PNG bytes carry
 no date, so the same data draw the same bytes.
 """
@@ -25,7 +25,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from dashapp.i18n import number, t  # noqa: E402
 from data import views  # noqa: E402
 from data.kpi import KPIS  # noqa: E402
-from geo.segmentation import local_crs  # noqa: E402
+from geo.distance import local_crs  # noqa: E402
 
 DPI = 150
 NO_DATA = "#d9d9d9"

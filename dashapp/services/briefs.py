@@ -44,7 +44,7 @@ from dashapp.services.brief_blocks import (
     Table,
 )
 from data import views
-from data.kpi import KPIS, MEASURES
+from data.kpi import KPIS, MEASURES, RESULT_KPIS
 from data.scenarios import ScenarioRecord, ScenarioStoreError, get_scenario
 
 MAX_COMPARED = 4
@@ -63,22 +63,6 @@ BRIEF_KPIS = (
 )
 # KPIs whose measures all come from operations: meaningless without them
 _OPS_SOURCES = ("ops", "center_ops")
-# a saved scenario's KPI rows: (key of network_kpis, label key, decimals, scale,
-# better): the scenario screen's rows, in print order
-SCENARIO_ROWS = (
-    ("mean_distance", "scn.kpi.mean_distance", 1, 1.0, "lower"),
-    ("max_distance", "scn.kpi.max_distance", 1, 1.0, "lower"),
-    ("share_within_radius", "scn.kpi.share_within", 1, 100.0, "higher"),
-    ("open_centers", "scn.kpi.open_centers", 0, 1.0, None),
-    ("overloaded_centers", "scn.kpi.overloaded", 0, 1.0, "lower"),
-    ("unmet_demand", "scn.kpi.unmet", 0, 1.0, "lower"),
-    ("unassigned_demand", "scn.kpi.unserved_demand", 0, 1.0, "lower"),
-    ("unserved_population", "scn.kpi.unserved_population", 0, 1.0, "lower"),
-    ("unserved_communes", "scn.kpi.unserved_communes", 0, 1.0, "lower"),
-    ("cost", "scn.kpi.cost", 1, 1.0, "lower"),
-    ("centers_per_100k", "scn.kpi.per_100k", 2, 1.0, "higher"),
-)
-
 
 class BriefError(ValueError):
     """A brief that cannot be built as asked, with one line for the user.
@@ -541,17 +525,21 @@ def _value(value: Any, scale: float) -> float | None:
     return value * scale if np.isfinite(value) else None
 
 
-def scenario_kpi_rows(before: dict, after: dict, lang: str) -> list[tuple[str, ...]]:
-    """Today against the proposal, with the change: the scenario screen's rows."""
+def scenario_kpi_rows(
+    before: dict, after: dict, lang: str, units: dict | None = None
+) -> list[tuple[str, ...]]:
+    """Today against the proposal, with the change: the scenario screen's rows, from
+    the catalogue (:data:`data.kpi.RESULT_KPIS`: labels, units, scale, rounding)."""
     rows = []
-    for key, label, decimals, scale, _better in SCENARIO_ROWS:
+    for kpi in RESULT_KPIS:
+        key, decimals = kpi.id, kpi.decimals
         if key not in before and key not in after:
             continue
-        b, a = _value(before.get(key), scale), _value(after.get(key), scale)
+        b, a = _value(before.get(key), kpi.scale), _value(after.get(key), kpi.scale)
         delta = None if a is None or b is None else a - b
         rows.append(
             (
-                t(label, lang),
+                kpi.label(lang, units),
                 number(b, decimals, lang),
                 number(a, decimals, lang),
                 _signed(delta, decimals, lang),
@@ -736,7 +724,8 @@ def scenario_brief(
             (t("brief.kpi.name", lang), t("brief.map.before", lang),
              t("scn.proposal", lang),
              t("brief.kpi.change", lang)),
-            tuple(scenario_kpi_rows(before, after, lang)),
+            tuple(scenario_kpi_rows(before, after, lang,
+                                    (record.summary or {}).get("units"))),
             (0.46, 0.18, 0.18, 0.18),
         )
     )  # fmt: skip
