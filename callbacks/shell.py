@@ -18,7 +18,7 @@ from data.users import ROLES, allowed
 from layouts.catalogue import catalogue
 from layouts.messages import bad_input_alert
 from layouts.overview import overview
-from layouts.shell import GUIDES, guide, page_right
+from layouts.shell import GUIDES, HIDDEN, guide_steps, page_right
 
 QUERY_KEYS = ("level", "indicator", "doc_types", "start", "end", "radius")
 
@@ -105,30 +105,35 @@ def seen_screens(seen) -> list[str]:
 @requires("view")
 def help_and_guide(pathname, n_help, n_dismiss, n_again, seen, lang):
     """The screen's first-use guide (unless dismissed in this browser), its
-    dismissal, and the help panel opened from the navbar."""
+    dismissal, and the help panel opened from the navbar.
+
+    Returns the guide box's style, its steps, the dismissed screens and whether
+    the help panel opens.
+    """
     path = app_path(pathname) if isinstance(pathname, str) else ""
     screen = GUIDES.get(path)
     seen = seen_screens(seen)
     trigger = ctx.triggered_id
     if trigger == ids.HELP_OPEN:
-        return no_update, no_update, bool(n_help) or no_update
+        return no_update, no_update, no_update, bool(n_help) or no_update
     user = current_user()
     allowed_here = (
         screen is not None and user is not None and user.can(page_right(path))
     )
+    hidden = (HIDDEN, [])
     if trigger == ids.GUIDE_DISMISS:
         if not n_dismiss or not allowed_here:
-            return no_update, no_update, no_update
-        return [], sorted({*seen, screen}), no_update
+            return no_update, no_update, no_update, no_update
+        return *hidden, sorted({*seen, screen}), no_update
     if trigger == ids.HELP_AGAIN:
         if not n_again:
-            return no_update, no_update, no_update
+            return no_update, no_update, no_update, no_update
         if not allowed_here:
-            return [], seen, False
-        return guide(screen, lang), [s for s in seen if s != screen], False
+            return *hidden, seen, False
+        return {}, guide_steps(screen, lang), [s for s in seen if s != screen], False
     if not allowed_here or screen in seen:
-        return [], seen, no_update
-    return guide(screen, lang), seen, no_update
+        return *hidden, seen, no_update
+    return {}, guide_steps(screen, lang), seen, no_update
 
 
 def register(app) -> None:
@@ -140,7 +145,8 @@ def register(app) -> None:
         State(ids.DATASET, "data"),
     )(render_page)
     app.callback(
-        Output(ids.GUIDE, "children"),
+        Output(ids.GUIDE, "style"),
+        Output(ids.GUIDE_STEPS, "children"),
         Output(ids.GUIDE_SEEN, "data"),
         Output(ids.HELP_PANEL, "is_open"),
         Input(ids.URL, "pathname"),

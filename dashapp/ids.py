@@ -12,6 +12,7 @@ HELP_OPEN = "help-open"
 HELP_PANEL = "help-panel"
 HELP_AGAIN = "help-guide-again"
 GUIDE = "help-guide"
+GUIDE_STEPS = "help-guide-steps"
 GUIDE_SEEN = "help-guide-seen"  # screens whose guide this browser dismissed
 GUIDE_DISMISS = "help-guide-dismiss"
 

@@ -34,6 +34,7 @@ GUIDES = {
     "/admin": "admin",
 }
 GUIDE_STEPS = 3
+HIDDEN = {"display": "none"}
 # the glossary's terms, in the order a new official meets them (help.term/def.<key>)
 GLOSSARY = (
     "demand",
@@ -117,35 +118,38 @@ def help_panel(lang: str, root: str = "/") -> dbc.Offcanvas:
     )
 
 
-def guide(screen: str, lang: str) -> dbc.Alert:
-    """A screen's first-use guide: what to do first, in three steps; dismissible."""
-    return dbc.Alert(
-        [
-            html.Div(
-                [
-                    html.Strong(t("help.guide", lang)),
-                    dbc.Button(
-                        t("help.dismiss", lang),
-                        id=ids.GUIDE_DISMISS,
-                        size="sm",
-                        color="info",
-                        outline=True,
-                    ),
-                ],
-                className="d-flex justify-content-between align-items-center "
-                "gap-2 mb-1",
-            ),
-            html.Ol(
-                [
-                    html.Li(t(f"guide.{screen}.{n}", lang))
-                    for n in range(1, GUIDE_STEPS + 1)
-                ],
-                className="mb-0 small",
-            ),
-        ],
-        color="info",
-        className="py-2 mb-2",
-        id=f"guide-{screen}",
+def guide_steps(screen: str, lang: str) -> list:
+    """A screen's first-use guide: what to do first, in three steps."""
+    return [html.Li(t(f"guide.{screen}.{n}", lang)) for n in range(1, GUIDE_STEPS + 1)]
+
+
+def guide_frame(lang: str) -> html.Div:
+    """The guide's box, hidden until a screen's steps fill it (its button is in
+    the page from the start: Dash wants every input of a callback there)."""
+    return html.Div(
+        dbc.Alert(
+            [
+                html.Div(
+                    [
+                        html.Strong(t("help.guide", lang)),
+                        dbc.Button(
+                            t("help.dismiss", lang),
+                            id=ids.GUIDE_DISMISS,
+                            size="sm",
+                            color="info",
+                            outline=True,
+                        ),
+                    ],
+                    className="d-flex justify-content-between align-items-center "
+                    "gap-2 mb-1",
+                ),
+                html.Ol(id=ids.GUIDE_STEPS, className="mb-0 small"),
+            ],
+            color="info",
+            className="py-2 mb-2",
+        ),
+        id=ids.GUIDE,
+        style=HIDDEN,
     )
 
 
@@ -322,7 +326,7 @@ def shell(
             dbc.Container(
                 [
                     html.Div(id=ids.ALERTS),
-                    html.Div(id=ids.GUIDE),
+                    guide_frame(lang),
                     html.Div(id=ids.PAGE),
                 ],
                 fluid=True,
