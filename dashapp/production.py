@@ -55,9 +55,11 @@ def serve(config: Config, production: bool) -> int:
     if not production:
         from dashapp import create_app
         from dashapp.services.forecasting import start_precompute_active
+        from dashapp.services.warmup import start_warmup
 
         app = create_app(config)
         start_precompute_active(config)
+        start_warmup(app.server, config)
         app.run(host=config.host, port=config.port, debug=config.debug)
         return 0
     from dashapp import services
@@ -97,7 +99,18 @@ def gunicorn_options(config: Config, workers: int) -> dict:
         # gunicorn's control socket defaults to one path per user: two servers
         # of one user would fight over it, and the app offers no use for it
         "control_socket_disable": True,
+        "post_worker_init": warm_worker,
     }
+
+
+def warm_worker(worker) -> None:
+    """gunicorn hook, in each worker once its app is loaded: fill its memoised
+    queries in the background (:mod:`dashapp.services.warmup`)."""
+    from dashapp.services.warmup import start_warmup
+
+    config = getattr(worker.wsgi, "config", {}).get("DASHAPP")
+    if config is not None:  # None: the app failed to load, gunicorn says why
+        start_warmup(worker.wsgi, config)
 
 
 class ProductionServer(BaseApplication):
