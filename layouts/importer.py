@@ -13,6 +13,7 @@ from dashapp.i18n import dropdown_labels, t
 from data.importers import DEFAULT_RATES
 from layouts import maps
 from layouts.figures import fmt
+from layouts.locale import graph_config, grid_locale_text
 
 SEVERITY_COLORS = {"error": "danger", "warning": "warning", "info": "secondary"}
 MAPPED_ROLES = ("boundaries", "population")
@@ -377,6 +378,7 @@ def issue_grid(rows: list[dict], lang: str) -> dag.AgGrid:
         dashGridOptions={
             "pagination": not short,
             "paginationPageSize": 100,
+            "localeText": grid_locale_text(lang),
             **({"domLayout": "autoHeight"} if short else {}),
         },  # fmt: skip
         style={} if short else {"height": "480px"},
@@ -583,7 +585,7 @@ def page(datasets, lang: str, today: str) -> html.Div:
                 dcc.Graph(
                     id=ids.IMP_PREVIEW_MAP,
                     style={"height": "420px"},
-                    config={"displaylogo": False, "scrollZoom": True},
+                    config=graph_config(lang, scrollZoom=True),
                 ),  # fmt: skip
                 dbc.CardBody(
                     [

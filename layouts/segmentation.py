@@ -17,6 +17,7 @@ from data.indicators import DEFAULT_INDICATORS, INDICATORS, LOG_SCALE
 from data.views import DatasetContext, filter_levels
 from layouts import maps
 from layouts.figures import chart_layout, fmt
+from layouts.locale import graph_config
 
 # the clusters' colours: the maps' categorical palette (Okabe-Ito first)
 PALETTE = maps.CATEGORICAL
@@ -147,7 +148,7 @@ def controls(ctx: DatasetContext, lang: str) -> dbc.Card:
 
 def segmentation_page(ctx: DatasetContext, lang: str) -> html.Div:
     """The whole screen; results are filled in by callbacks."""
-    graph_config = {"displaylogo": False}
+    config = graph_config(lang)
     exports = html.Div(
         [
             dbc.Button(
@@ -182,7 +183,7 @@ def segmentation_page(ctx: DatasetContext, lang: str) -> html.Div:
                             dcc.Graph(
                                 id=ids.SEG_MAP,
                                 style={"height": "520px"},
-                                config={**graph_config, "scrollZoom": True},
+                                config={**config, "scrollZoom": True},
                             ),
                             dbc.CardFooter(
                                 [
@@ -215,14 +216,14 @@ def segmentation_page(ctx: DatasetContext, lang: str) -> html.Div:
                         dbc.Card(
                             [
                                 dbc.CardHeader(t("seg.scores.title", lang)),
-                                dcc.Graph(id=ids.SEG_SCORES, config=graph_config),
+                                dcc.Graph(id=ids.SEG_SCORES, config=config),
                             ],
                             className="mb-2",
                         ),
                         dbc.Card(
                             [
                                 dbc.CardHeader(t("seg.pca.title", lang)),
-                                dcc.Graph(id=ids.SEG_PCA, config=graph_config),
+                                dcc.Graph(id=ids.SEG_PCA, config=config),
                             ]
                         ),
                     ],
