@@ -144,8 +144,8 @@ def area_map(
     scalar = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = fig.colorbar(scalar, ax=ax, shrink=0.55, pad=0.01, fraction=0.04)
     unit = KPIS[kpi_id].unit_in(lang)
-    bar.set_label(KPIS[kpi_id].name(lang, radius_km) + (f" ({unit})" if unit else ""),
-                  fontsize=7)  # fmt: skip
+    if unit:  # the KPI's name is in the caption; the unit heads the scale
+        bar.ax.set_title(unit, fontsize=7)
     bar.ax.tick_params(labelsize=6)
     bar.ax.yaxis.set_major_formatter(
         matplotlib.ticker.FuncFormatter(lambda v, _: number(v, 0 if abs(v) >= 10

@@ -169,9 +169,12 @@ def flowables(brief: b.Brief, width: float) -> list:
         Paragraph(_text(brief.title), styles["title"]),
         Paragraph(_text(brief.subtitle), styles["subtitle"]),
     ]
+    heading = None  # a heading stays on the page of what follows it
     for block in brief.blocks:
+        start = len(out)
         if isinstance(block, b.Heading):
-            out.append(Paragraph(_text(block.text), styles["h1"]))
+            heading = Paragraph(_text(block.text), styles["h1"])
+            continue
         elif isinstance(block, b.Para):
             if block.style == "finding":
                 out.append(Paragraph(_text(block.text), styles["finding"],
@@ -190,6 +193,11 @@ def flowables(brief: b.Brief, width: float) -> list:
             out.append(PageBreak())
         else:
             raise TypeError(f"unknown brief block {type(block)}")
+        if heading is not None:
+            out[start:] = [KeepTogether([heading, *out[start:]])]
+            heading = None
+    if heading is not None:
+        out.append(heading)
     return out
 
 
