@@ -119,7 +119,7 @@ def build_assignment(
     ii, jj = np.nonzero(keep)
     P = ii.size
     model = LinearModel(pm.name)
-    y = pm._add_site_columns(model, pm.cost_weight)
+    y = pm.add_site_columns(model, pm.cost_weight)
     x = model.add_vars(
         "x",
         P,
@@ -150,7 +150,7 @@ def build_assignment(
             hi=0.0,
             n=far_pts.size,
         )
-    pm._add_link_rows(model, x, y[jj])
+    pm.add_link_rows(model, x, y[jj])
     k = None
     cap_rows = [jj, np.arange(pm.m)]
     cap_cols = [x, y]
@@ -195,8 +195,8 @@ def build_assignment(
         lo=float(w.sum()) * (1 - 1e-9),
         n=1,
     )
-    pm._add_site_rows(model, y, k)
-    pm._add_equity_rows(model, y)
+    pm.add_site_rows(model, y, k)
+    pm.add_equity_rows(model, y)
     return AssignmentModel(model, y, x, f, far_pts, k, ii, jj)
 
 
@@ -217,7 +217,7 @@ def warm_assignment(
         return None
     x[cols] = alloc.data
     if pm.equity is not None:
-        pm._warm_equity(model, x, sol.open)
+        pm.warm_equity(model, x, sol.open)
     return x if model.is_feasible(x) else None
 
 

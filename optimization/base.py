@@ -268,7 +268,7 @@ class LocationModel(ReportedResults):
             )
         return reasons
 
-    def _add_site_columns(
+    def add_site_columns(
         self, model: LinearModel, cost_weight: float = 0.0
     ) -> np.ndarray:
         """Open/close variables ``y`` with locked/forbidden bounds and their rows."""
@@ -283,7 +283,7 @@ class LocationModel(ReportedResults):
         return y
 
     @staticmethod
-    def _add_link_rows(model: LinearModel, x: np.ndarray, y_of_x: np.ndarray) -> None:
+    def add_link_rows(model: LinearModel, x: np.ndarray, y_of_x: np.ndarray) -> None:
         """Strong links ``x_k <= y_j`` between each pair column and its site."""
         P = x.size
         model.add_rows(
@@ -295,13 +295,15 @@ class LocationModel(ReportedResults):
             n=P,
         )
 
-    def _add_site_rows(
+    def add_site_rows(
         self,
         model: LinearModel,
         y: np.ndarray,
         k: np.ndarray | None = None,
         p: int | None = None,
     ) -> None:
+        """The site rules' rows: ``p`` open sites, at most ``max_new`` new ones and
+        the budget, which counts the cost of the module columns ``k`` when given."""
         r = self.rules
         p = self.p if p is None else p
         if p is not None:
@@ -327,7 +329,8 @@ class LocationModel(ReportedResults):
                 n=1,
             )
 
-    def _add_equity_rows(self, model: LinearModel, y: np.ndarray) -> None:
+    def add_equity_rows(self, model: LinearModel, y: np.ndarray) -> None:
+        """The equity rule's rows: each group's share of demand near an open site."""
         eq = self.equity
         if eq is None:
             return
@@ -358,10 +361,10 @@ class LocationModel(ReportedResults):
             n=len(labels),
         )
 
-    def _warm_equity(
+    def warm_equity(
         self, model: LinearModel, x: np.ndarray, open_mask: np.ndarray
     ) -> None:
-        """Set the coverage columns of :meth:`_add_equity_rows` for ``open_mask``."""
+        """Set the coverage columns of :meth:`add_equity_rows` for ``open_mask``."""
         name_start = [(nm, s, e) for nm, s, e in model._col_blocks if nm == "cov"]
         if not name_start:
             return
@@ -486,16 +489,16 @@ class PMedianProblem(Protocol):
 
     def allowed_pairs(self) -> np.ndarray: ...
 
-    def _add_site_columns(
+    def add_site_columns(
         self, model: LinearModel, cost_weight: float = 0.0
     ) -> np.ndarray: ...
 
     @staticmethod
-    def _add_link_rows(
+    def add_link_rows(
         model: LinearModel, x: np.ndarray, y_of_x: np.ndarray
     ) -> None: ...
 
-    def _add_site_rows(
+    def add_site_rows(
         self,
         model: LinearModel,
         y: np.ndarray,
@@ -503,8 +506,8 @@ class PMedianProblem(Protocol):
         p: int | None = None,
     ) -> None: ...
 
-    def _add_equity_rows(self, model: LinearModel, y: np.ndarray) -> None: ...
+    def add_equity_rows(self, model: LinearModel, y: np.ndarray) -> None: ...
 
-    def _warm_equity(
+    def warm_equity(
         self, model: LinearModel, x: np.ndarray, open_mask: np.ndarray
     ) -> None: ...

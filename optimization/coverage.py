@@ -152,7 +152,7 @@ class MCLP(LocationModel):
         near = self.allowed_pairs() & (self.cost_matrix <= self.service_radius)
         w = self.weights
         model = LinearModel(self.name, maximize=True)
-        y = self._add_site_columns(model)
+        y = self.add_site_columns(model)
         c = model.add_vars("covered", self.n, ub=1.0, cost=w)
         ii, jj = np.nonzero(near)
         caps = self.rules.capacities
@@ -177,7 +177,7 @@ class MCLP(LocationModel):
                 hi=0.0,
                 n=self.n,
             )
-            self._add_link_rows(model, x, y[jj])
+            self.add_link_rows(model, x, y[jj])
             model.add_rows(
                 "capacity",
                 np.concatenate([jj, np.arange(self.m)]),
@@ -186,8 +186,8 @@ class MCLP(LocationModel):
                 hi=0.0,
                 n=self.m,
             )
-        self._add_site_rows(model, y)
-        self._add_equity_rows(model, y)
+        self.add_site_rows(model, y)
+        self.add_equity_rows(model, y)
         return {
             "model": model,
             "y": y,
@@ -326,7 +326,7 @@ class LSCP(LocationModel):
         pos = np.flatnonzero(self.weights > 0)
         near = (self.allowed_pairs() & (self.cost_matrix <= self.service_radius))[pos]
         model = LinearModel(self.name)
-        y = self._add_site_columns(model)
+        y = self.add_site_columns(model)
         # Integer objective: a tie-break below 1 on closing existing centers
         # cannot change the number of centers.
         closing = self.rules.existing.astype(float)

@@ -138,12 +138,12 @@ class PCenter(LocationModel):
         pos = np.flatnonzero(self.weights > 0)
         pairs = self.allowed_pairs()[pos]
         model = LinearModel(self.name)
-        y = self._add_site_columns(model)
+        y = self.add_site_columns(model)
         r = model.add_vars("radius", 1, cost=1.0)
         ii, jj = np.nonzero(pairs)
         x = model.add_vars("x", ii.size, ub=1.0)
         model.add_rows("assign", ii, x, 1.0, lo=1.0, hi=1.0, n=pos.size)
-        self._add_link_rows(model, x, y[jj])
+        self.add_link_rows(model, x, y[jj])
         model.add_rows(
             "radius",
             np.concatenate([np.arange(pos.size), ii]),
@@ -152,7 +152,7 @@ class PCenter(LocationModel):
             lo=0.0,
             n=pos.size,
         )
-        self._add_site_rows(model, y)
+        self.add_site_rows(model, y)
         return model
 
     def _feasible_at(
@@ -166,7 +166,7 @@ class PCenter(LocationModel):
         if simple:
             near, drop = _reduce_cover(near, r.locked)
         model = LinearModel(self.name)
-        y = self._add_site_columns(model)
+        y = self.add_site_columns(model)
         ii, jj = np.nonzero(near)
         model.add_rows("cover", ii, y[jj], 1.0, lo=1.0, n=near.shape[0])
         if simple:
@@ -175,7 +175,7 @@ class PCenter(LocationModel):
             # and lets dominated sites be left out.
             model.add_rows("p", np.zeros(self.m), y, 1.0, hi=self.p, n=1)
         else:
-            self._add_site_rows(model, y)
+            self.add_site_rows(model, y)
         x, rep = solve_model(model, solver, time_left, None, None, msg)
         if x is None:
             return None, rep

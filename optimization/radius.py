@@ -151,7 +151,7 @@ def build_radius(pm: PMedianProblem, lv: Levels, L: np.ndarray) -> RadiusModel:
     n = pm.n
     w = pm.weights
     model = LinearModel(pm.name)
-    y = pm._add_site_columns(model, pm.cost_weight)
+    y = pm.add_site_columns(model, pm.cost_weight)
     values = lv.values
     model.offset += float(np.sum(w * np.where(lv.K > 0, values[:, 0], 0.0)))
     total = int(L.sum())
@@ -171,8 +171,8 @@ def build_radius(pm: PMedianProblem, lv: Levels, L: np.ndarray) -> RadiusModel:
     lo = np.where(k == 0, 1.0, 0.0)
     model.add_rows("radius", rows, cols, vals, lo=lo, n=total)
     _add_coverage_rows(pm, model, y, lv)
-    pm._add_site_rows(model, y)
-    pm._add_equity_rows(model, y)
+    pm.add_site_rows(model, y)
+    pm.add_equity_rows(model, y)
     return RadiusModel(model, y, z, start, owner, k)
 
 
@@ -200,7 +200,7 @@ def _warm_radius(
     lvl = lv.level_of(nearest_distance(pm, open_mask))
     x[built.z] = (built.k < lvl[built.owner]).astype(float)
     if pm.equity is not None:
-        pm._warm_equity(built.model, x, open_mask)
+        pm.warm_equity(built.model, x, open_mask)
     return x
 
 
