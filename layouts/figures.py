@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashapp.i18n import t
+from dashapp.i18n import number, t
 from data.kpi import KPIS
 from layouts import maps
 
@@ -14,13 +14,11 @@ DOC_COLORS = {"CNI": "#0072B2", "PASS": "#E69F00", "ACTE": "#CC79A7"}
 
 
 def fmt(value: float, decimals: int = 1, lang: str = "fr") -> str:
-    """Format a number the way the language writes it (French: 12 345,6)."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return t("kpi.no_data", lang)
-    text = f"{value:,.{decimals}f}"
-    if lang == "fr":
-        text = text.replace(",", "\u202f").replace(".", ",")
-    return text
+    """Format a number the way the language writes it (French: 12 345,6).
+
+    The one rule is :func:`dashapp.i18n.number`, which the printed briefs use too.
+    """
+    return number(value, decimals, lang)
 
 
 def colorscale_for(kpi_id: str) -> list:
