@@ -304,7 +304,10 @@ def read_table(
                 skipinitialspace=True,
             )
         except (pd.errors.ParserError, ValueError) as exc:
-            report.error("unreadable", file=file, reason=str(exc)[:200])
+            # pandas's words go to the log; the line it names is shown as the row
+            line = re.search(r"\bline (\d+)", str(exc))
+            report.error("unreadable", file=file, reason=str(exc)[:200],
+                         row=int(line.group(1)) if line else None)  # fmt: skip
             return None
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)

@@ -140,3 +140,19 @@ def test_import_report_shows_no_library_text_and_no_raw_ids():
         geometry_fault("Ring Self-intersection[1 2]", "en") == "a ring touches itself"
     )
     assert indicator_names("unknown_id", "fr") == "unknown_id"
+
+
+def test_a_table_pandas_cannot_read_names_its_line_not_pandas_words():
+    import io
+
+    from data.importers.tables import read_table
+
+    report = Report()
+    raw = b"code,population\nC1,10\nC2,20,30\n"
+    assert read_table(io.BytesIO(raw), "pop.csv", report, delimiter=",") is None
+    (issue,) = report.errors
+    assert issue.code == "unreadable" and issue.row == 3
+    fr, en = issue_text(issue, "fr"), issue_text(issue, "en")
+    assert fr.startswith("pop.csv, ligne 3 : fichier illisible")
+    assert en.startswith("pop.csv, row 3: unreadable file")
+    assert "tokenizing" not in fr + en and "C error" not in fr + en
