@@ -207,6 +207,21 @@ def site_minutes(
     return matrix
 
 
+_ACCESS: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+
+
+def _access_inputs(store: Store, dataset_id: int):
+    """Communes (id, code, population, point) and sites in the scenarios' order
+    (:func:`optimization.network.network_from_store`), without geometries."""
+    communes = store.read_frame(
+        "SELECT id, code, population, rep_lon, rep_lat FROM admin_units "
+        "WHERE dataset_id = :d AND level = (SELECT MAX(level) FROM admin_levels "
+        "WHERE dataset_id = :d) ORDER BY level, id",
+        {"d": dataset_id},
+    )
+    return communes, store.centers(dataset_id), store.candidates(dataset_id)
+
+
 def travel_access(
     store: Store, dataset_id: int, *, mode: str, season: str
 ) -> dict[str, Any] | None:
@@ -214,24 +229,33 @@ def travel_access(
     indicators of :func:`geo.roads.access_kpis`; None without roads.
 
     The matrix is the one the scenarios use (communes x centers then candidate
-    sites, cached), its open-center columns only.
+    sites, cached in the store), its open-center columns only; the answer is
+    also kept in this process for the same roads, profile, points and centers.
     """
-    levels = store.levels(dataset_id)
-    communes = store.units(dataset_id, int(levels["level"].max()))
-    centers = store.centers(dataset_id)
-    candidates = store.candidates(dataset_id)
+    info = road_store.network_info(store, dataset_id)
+    if info is None:
+        return None
+    communes, centers, candidates = _access_inputs(store, dataset_id)
+    site_lon = np.r_[centers["lon"].to_numpy(float), candidates["lon"].to_numpy(float)]
+    site_lat = np.r_[centers["lat"].to_numpy(float), candidates["lat"].to_numpy(float)]
+    is_open = np.r_[
+        (centers["status"] == "open").to_numpy(), np.zeros(len(candidates), bool)
+    ]
+    memo = (store.url, dataset_id, mode, season, info["version"],
+            _fingerprint(info["profile"], communes["code"].tolist(),
+                         communes["id"].to_numpy(np.int64),
+                         communes[["population", "rep_lon", "rep_lat"]].to_numpy(float),
+                         site_lon, site_lat, is_open))  # fmt: skip
+    with _LOCK:
+        if memo in _ACCESS:
+            _ACCESS.move_to_end(memo)
+            return _ACCESS[memo]
     matrix = site_minutes(
-        store, dataset_id,
-        communes["rep_lon"], communes["rep_lat"],
-        np.r_[centers["lon"].to_numpy(float), candidates["lon"].to_numpy(float)],
-        np.r_[centers["lat"].to_numpy(float), candidates["lat"].to_numpy(float)],
+        store, dataset_id, communes["rep_lon"], communes["rep_lat"], site_lon, site_lat,
         mode=mode, season=season,
     )  # fmt: skip
     if matrix is None:
         return None
-    is_open = np.r_[
-        (centers["status"] == "open").to_numpy(), np.zeros(len(candidates), bool)
-    ]
     times = matrix[:, is_open]
     if times.shape[1]:
         best = times.argmin(axis=1)
@@ -240,19 +264,27 @@ def travel_access(
         best = np.zeros(len(times), dtype=np.int64)
         minutes = np.full(len(times), np.inf)
     ids = centers.loc[centers["status"] == "open", "code"].to_numpy()
-    nearest = [
-        ids[b] if np.isfinite(m) else None for b, m in zip(best, minutes, strict=True)
-    ]
+    nearest = [ids[b] if np.isfinite(m) else None
+               for b, m in zip(best, minutes, strict=True)]  # fmt: skip
     population = communes["population"].to_numpy(dtype=float)
-    return {
+    found = {
         "mode": mode,
         "season": season,
         "thresholds": ACCESS_THRESHOLDS_MIN,
         "communes": communes["code"].tolist(),
+        "commune_ids": communes["id"].to_numpy(),
+        "population": population,
         "nearest_center": nearest,
         "minutes": minutes,
         "kpis": access_kpis(minutes, population),
     }
+    for value in (found["commune_ids"], found["population"], minutes):
+        value.flags.writeable = False  # shared by every caller of this process
+    with _LOCK:
+        _ACCESS[memo] = found
+        while len(_ACCESS) > 16:
+            _ACCESS.popitem(last=False)
+    return found
 
 
 def selection_access(
@@ -268,8 +300,5 @@ def selection_access(
     found = travel_access(store, dataset_id, mode=mode, season=season)
     if found is None:
         return None
-    levels = store.levels(dataset_id)
-    communes = store.units(dataset_id, int(levels["level"].max()))
-    keep = communes["id"].isin(list(commune_ids)).to_numpy()
-    population = communes["population"].to_numpy(dtype=float)
-    return access_kpis(found["minutes"][keep], population[keep])
+    keep = np.isin(found["commune_ids"], np.asarray(list(commune_ids)))
+    return access_kpis(found["minutes"][keep], found["population"][keep])

@@ -283,3 +283,22 @@ def test_no_roads_no_times(tiny_store):
                         season="dry") is None  # fmt: skip
     with pytest.raises(StoreError, match="no road network"):
         road_store.save_profile(tiny_store, ds, None)
+
+
+def test_access_is_kept_per_process_and_follows_the_profile(tiny_store):
+    from geo.road_access import selection_access, travel_access
+
+    ds = dataset(tiny_store)
+    lines = ROADS.iloc[:2].drop(columns=["surface", "oneway"])
+    store_roads(tiny_store, ds, lines.assign(road_class=["primary", "track"]),
+                source="roads")  # fmt: skip
+    first = travel_access(tiny_store, ds, mode="motorised", season="dry")
+    assert travel_access(tiny_store, ds, mode="motorised", season="dry") is first
+    assert first["nearest_center"][0] == "S1" and first["minutes"][0] == 0
+    assert np.isinf(first["minutes"][2])  # C3: 11 km from any road
+    road_store.save_profile(tiny_store, ds, {"offroad_cap_km": 20})
+    wider = travel_access(tiny_store, ds, mode="motorised", season="dry")
+    assert wider is not first and np.isfinite(wider["minutes"]).all()
+    ids = tiny_store.units(ds, 2)["id"]
+    part = selection_access(tiny_store, ds, ids[:2], mode="motorised", season="dry")
+    assert part["unreachable"] == 0 and part["mean_minutes"] >= 0
