@@ -77,4 +77,27 @@
   };
   window.dateFns = window.dateFns || {};
   window.dateFns.locale = { [names.lang]: locale };
+
+  // The pickers' buttons carry English labels (read aloud by screen readers):
+  // each is replaced by the catalogue's, as the pickers draw them.
+  const labels = names.labels || {};
+  const relabel = function (node) {
+    const text = labels[node.getAttribute("aria-label")];
+    if (text) {
+      node.setAttribute("aria-label", text);
+    }
+  };
+  // only what was added is looked at (a chart's redraw adds many nodes)
+  new MutationObserver(function (changes) {
+    for (const change of changes) {
+      for (const node of change.addedNodes) {
+        if (node.nodeType === 1) {
+          if (node.hasAttribute("aria-label")) {
+            relabel(node);
+          }
+          node.querySelectorAll("[aria-label]").forEach(relabel);
+        }
+      }
+    }
+  }).observe(document.body, { childList: true, subtree: true });
 })();

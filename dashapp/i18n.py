@@ -114,6 +114,13 @@ STRINGS: dict[str, dict[str, str]] = {
         )
         for i, (fr, en) in enumerate(pairs)
     },
+    # the date pickers' button labels (read aloud by screen readers), which Dash 4
+    # writes in English: assets/locale.js replaces them (layouts/locale.PICKER_TEXTS)
+    "cal.previous_month": {"fr": "Mois précédent", "en": "Previous month"},
+    "cal.next_month": {"fr": "Mois suivant", "en": "Next month"},
+    "cal.close": {"fr": "Fermer le calendrier", "en": "Close calendar"},
+    "cal.clear": {"fr": "Effacer la date", "en": "Clear date"},
+    "cal.clear_dates": {"fr": "Effacer les dates", "en": "Clear dates"},
     # Plotly's own texts (toolbar tooltips, notices, hover words), keyed by the
     # English text plotly.js looks up (layouts/locale.PLOTLY_TEXTS)
     "plotly.zoom": {"fr": "Zoom", "en": "Zoom"},

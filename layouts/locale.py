@@ -51,6 +51,15 @@ PLOTLY_TEXTS = {
     "q3:": "plotly.q3",
 }
 
+# the labels Dash 4's date pickers write in English (aria-label), by catalogue key
+PICKER_TEXTS = {
+    "Previous month": "cal.previous_month",
+    "Next month": "cal.next_month",
+    "Close calendar": "cal.close",
+    "Clear date": "cal.clear",
+    "Clear Dates": "cal.clear_dates",
+}
+
 # d3 time formats of each language (codes, not words: the words are the catalogue's)
 DATE_FORMATS = {
     "fr": {
@@ -97,8 +106,9 @@ def separators(lang: str) -> str:
     return DECIMAL[lang] + THOUSANDS[lang]
 
 
-def calendar(lang: str) -> dict[str, list[str]]:
-    """Month and day names of ``lang``, days from Sunday, as the catalogue has them.
+def calendar(lang: str) -> dict:
+    """Month and day names of ``lang``, days from Sunday, as the catalogue has them,
+    and the date pickers' button labels (``labels``, by their English wording).
 
     Examples
     --------
@@ -112,6 +122,7 @@ def calendar(lang: str) -> dict[str, list[str]]:
         "days": [t(f"cal.day.{d}", lang) for d in range(7)],
         "shortDays": [t(f"cal.day_short.{d}", lang) for d in range(7)],
         "minDays": [t(f"cal.day_min.{d}", lang) for d in range(7)],
+        "labels": {en: t(key, lang) for en, key in PICKER_TEXTS.items()},
     }
 
 

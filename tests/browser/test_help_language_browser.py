@@ -58,6 +58,13 @@ def test_hlp001_guide_glossary_and_french_charts_grids_dates(dash_duo, app):
     assert any(m in calendar for m in ("janvier", "février", "mars", "avril", "mai",
                                        "juin", "juillet", "août", "septembre",
                                        "octobre", "novembre", "décembre"))  # fmt: skip
+    labels = _js(
+        duo,
+        """return [...document.querySelectorAll(
+        '.dash-datepicker-month-nav, .dash-datepicker-close-button')]
+        .map(b => b.getAttribute('aria-label'));""",
+    )
+    assert "Mois précédent" in labels and "Previous month" not in labels, labels
     _shot(duo, "datepicker_fr")
     duo.find_element("body").click()
     # the help panel: the glossary

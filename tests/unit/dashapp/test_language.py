@@ -84,6 +84,8 @@ def test_calendar_and_index_page_data():
     fr = locale.calendar("fr")
     assert fr["months"][7] == "août" and fr["days"][1] == "lundi"
     assert fr["minDays"] == ["di", "lu", "ma", "me", "je", "ve", "sa"]
+    assert fr["labels"]["Previous month"] == "Mois précédent"
+    assert set(fr["labels"]) == set(locale.PICKER_TEXTS)
     tag = locale_tag("fr")
     data = json.loads(re.search(r">(.*)</script>", tag).group(1))
     assert data["lang"] == "fr" and data["months"][0] == "janvier"
