@@ -168,3 +168,25 @@ def test_a_large_flat_country_is_grouped_on_a_grid():
     scope = views.map_scope(ctx, 1, None)
     assert scope == views.MapScope(1, grid=True, n_units=views.MAX_MAP_UNITS + 100)
     assert views.map_scope(ctx, 0, None) == views.MapScope(0, n_units=1)
+
+
+def test_a_unit_and_a_level_are_found_without_scanning_each_time(demo_copy):
+    """DatasetContext.unit and units_at answer as a full comparison would, for
+    any code (hostile ones too), and a caller's change stays in its own copy."""
+    from data.store import Store
+    from data.views import load_context
+
+    store = Store(f"sqlite:///{demo_copy / 'dashapp.sqlite'}")
+    ctx = load_context(store)
+    for code in ctx.units["code"].sample(25, random_state=1):
+        expected = ctx.units[ctx.units["code"] == code].iloc[0]
+        assert ctx.unit(code).equals(expected)
+    for bad in ("", "R99", None, 3, ["R01"], {"a": 1}):
+        assert ctx.unit(bad) is None
+    for level in ctx.levels["level"]:
+        expected = ctx.units[ctx.units["level"] == level]
+        assert ctx.units_at(level).equals(expected)
+    communes = ctx.communes()
+    communes["population"] = 0  # a caller's own change...
+    assert ctx.communes()["population"].gt(0).any()  # ...never reaches the others
+    store.engine.dispose()
