@@ -3,21 +3,11 @@
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from callbacks import admin, shell
-from dashapp import create_app, ids, services
-from dashapp.config import Config
+from dashapp import ids, services
 from data import users
 from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app(demo_copy, monkeypatch):
-    # the router may not list the pages yet: this test needs them either way
-    for path, render in admin.PAGES.items():
-        monkeypatch.setitem(shell.PAGES, path, render)
-    return create_app(Config(data_dir=demo_copy))
 
 
 def test_adm001_admin_creates_a_user(dash_duo, app):
