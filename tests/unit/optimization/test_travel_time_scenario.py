@@ -124,3 +124,24 @@ def test_coverage_radius_in_minutes():
     result = run_scenario(spec, network())
     # one site within 30 min: S2 covers B (200), K1 covers B and C (500)
     assert result.report.objective == pytest.approx(500)
+
+
+def test_pcenter_and_equity_in_minutes():
+    spec = load_spec({**SPEC, "model": "pcenter", "parameters": {"p": 1}})
+    result = run_scenario(spec, network())
+    # worst time of A, B, C: S1 90, S2 70, K1 40 (D reaches nothing: left out)
+    assert result.report.objective == pytest.approx(40)
+
+    def equity(share):
+        return load_spec(
+            {**SPEC, "parameters": {"p": 1},
+             "equity": {"level": "department", "radius": 30, "min_share": share}}
+        )  # fmt: skip
+
+    # within 30 min: S1 serves A (100), S2 B (200), K1 B and C (500 of the 600
+    # known): one site reaches 83 % at best
+    result = run_scenario(equity(0.8), network())
+    status = dict(zip(result.centers["site_id"], result.centers["status"], strict=True))
+    assert status["K1"] == "opened"
+    with pytest.raises(ScenarioError, match="minimum coverage shares"):
+        run_scenario(equity(0.9), network())
