@@ -45,7 +45,7 @@ SITE_COLORS = {
 }
 # sites that are (or will be) open are drawn larger
 OPEN_STATES = ("existing", "kept", "locked", "opened")
-SITE_SIZES = {"open": 13, "other": 9}
+SITE_SIZES = {"open": 13, "other": 9, "not_opened": 6}
 # the states a plan can set, and those a result gives, in legend order
 PLAN_STATES = ("existing", "locked", "closed", "candidate", "forbidden")
 RESULT_STATES = ("kept", "opened", "closed", "not_opened")
@@ -95,6 +95,7 @@ CATEGORICAL = [
 # -- trace positions --------------------------------------------------------------------
 CONTEXT, CHOROPLETH, HIGHLIGHT = 0, 1, 2
 EMPTY_GEOJSON = {"type": "FeatureCollection", "features": []}
+NO_SHAPE = "-"  # the location of an empty highlight: no feature has this id
 
 
 def site_index(k: int = 0) -> int:
@@ -247,17 +248,21 @@ def highlight_layer(
     hovertemplate: str | None = None,
 ) -> dict:
     """Units drawn in one strong colour above the choropleth, with a legend entry
-    that hides or shows them (empty: nothing to highlight, no legend entry)."""
+    that hides or shows them (empty: nothing to highlight, no legend entry).
+
+    Never an empty trace, for the reason :func:`site_layer` gives.
+    """
     codes = list(codes or [])
     layer = {
         "type": "choroplethmap",
         "geojson": geojson if codes and geojson else EMPTY_GEOJSON,
-        "locations": codes,
+        # never empty (see site_layer): a code no shape has draws nothing
+        "locations": codes or [NO_SHAPE],
         "featureidkey": "id",
-        "z": [1] * len(codes),
+        "z": [1] * max(len(codes), 1),
         "colorscale": [[0, color], [1, color]],
         "showscale": False,
-        "marker": {"line": {"width": 1.2, "color": HALO_COLOR}, "opacity": 0.8},
+        "marker": {"line": {"width": 0.8, "color": "#ffffff"}, "opacity": 0.85},
         "name": name,
         "showlegend": bool(codes),
         "hoverinfo": "skip",
@@ -283,7 +288,17 @@ def site_layer(
     colorbar_title: str | None = None,
 ) -> dict:
     """Sites as circles; ``colors`` are colours, or values on ``colorscale``
-    (then a colour bar on the right titled ``colorbar_title``)."""
+    (then a colour bar on the right titled ``colorbar_title``).
+
+    A layer without sites holds one point without coordinates (drawn nowhere):
+    plotly.js leaves an empty trace out of its redraws, and its layer then stays
+    under the choropleth when sites arrive later (e.g. segmentation's proposal).
+    """
+    if not len(lon):
+        lon, lat = [None], [None]
+        sizes = sizes if np.isscalar(sizes) else [0]
+        colors = colors if isinstance(colors, str) else [None]
+        customdata = None if customdata is None else [[""] * 6]
     marker = {
         "size": list(sizes) if not np.isscalar(sizes) else sizes,
         "color": list(colors) if not isinstance(colors, str) else colors,
@@ -385,9 +400,9 @@ def map_figure(
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
         "showlegend": bool(highlight and highlight.get("showlegend")),
         "legend": {
-            "x": 0.99,
+            "x": 0.01,
             "y": 0.99,
-            "xanchor": "right",
+            "xanchor": "left",
             "yanchor": "top",
             "bgcolor": "rgba(255,255,255,0.9)",
         },

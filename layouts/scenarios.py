@@ -878,7 +878,13 @@ def site_markers(view, lang: str, result: bool = False) -> dict:
         ids=view.site_ids,
         colors=[maps.SITE_COLORS.get(s, maps.CENTER_COLOR) for s in view.states],
         sizes=[
-            maps.SITE_SIZES["open" if s in maps.OPEN_STATES else "other"]
+            maps.SITE_SIZES[
+                "open"
+                if s in maps.OPEN_STATES
+                else "not_opened"
+                if s == "not_opened"
+                else "other"
+            ]
             for s in view.states
         ],
         customdata=[

@@ -30,7 +30,7 @@ def app(tmp_path):
 
 def _markers(duo) -> int:
     return duo.driver.execute_script(
-        f"const gd = {MAP}; return gd && gd.data[4] ? gd.data[4].lon.length : -1;"
+        f"const gd = {MAP}; return gd && gd.data[4] ? gd.data[4].lon.filter(x => x !== null).length : -1;"
     )
 
 

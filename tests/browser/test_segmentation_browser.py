@@ -4,11 +4,19 @@ import pytest
 from dash.testing.wait import until
 
 from dashapp import ids
+from layouts.maps import site_index
 from tests.auth_helpers import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
 PLOT = "return document.querySelector('#{} .js-plotly-plot')?.data"
+TOP_LAYER = (
+    "const gd = document.querySelector('#seg-map .js-plotly-plot');"
+    "const ids = gd._fullLayout.map._subplot.map.getStyle().layers.map(l => l.id);"
+    "const mine = ids.indexOf('plotly-trace-layer-' + gd._fullData[arguments[0]].uid"
+    " + '-circle');"
+    "return mine > 0 && ids.every((id, i) => !id.endsWith('-fill') || i < mine);"
+)
 
 
 def _click(duo, element_id):
@@ -42,7 +50,9 @@ def test_seg001_run_shows_clusters_map_curves_pca_profiles_and_sites(dash_duo, a
     rows = dash_duo.find_elements(f"#{ids.SEG_PROFILE} tbody tr")
     assert len(rows) == 3
     _click(dash_duo, ids.SEG_SITES_RUN)
-    until(lambda: len(_plot(dash_duo, ids.SEG_MAP)[3]["lon"]) == 5, 20)
+    until(lambda: len(_plot(dash_duo, ids.SEG_MAP)[site_index(1)]["lon"]) == 5, 20)
+    # MapLibre draws the proposed sites above every commune shape
+    until(lambda: dash_duo.driver.execute_script(TOP_LAYER, site_index(1)), 20)
     _click(dash_duo, ids.SEG_SITES_ADD)
     dash_duo.wait_for_contains_text(
         f"#{ids.SEG_SITES_MESSAGE}", "5 sites ajoutés aux sites candidats"

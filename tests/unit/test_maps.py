@@ -150,7 +150,9 @@ def test_unserved_communes_are_highlighted_with_a_legend_entry():
     assert layer["customdata"] == [["Commune C1", "7.5"]]
     assert fig["layout"]["showlegend"] is True
     served = _scenario_map(_view(["existing"], [1.0], [1.0]))
-    assert served["data"][maps.HIGHLIGHT]["locations"] == []
+    nothing = served["data"][maps.HIGHLIGHT]
+    assert nothing["locations"] == [maps.NO_SHAPE] and not nothing["showlegend"]
+    assert nothing["geojson"]["features"] == []
     assert served["layout"]["showlegend"] is False
 
 
@@ -289,3 +291,14 @@ def test_a_click_on_overlapping_markers_means_the_preferred_one():
     assert first_overlapping(lon, lat, size, 0, 8.0, existing) == 0
     bad = [np.nan, 2.0002, 2.5]  # a site without coordinates is never chosen
     assert first_overlapping(bad, lat, size, 1, 8.0, existing) == 1
+
+
+def test_empty_layers_are_never_empty_traces():
+    # plotly.js leaves empty traces out of its redraws: their layers would stay
+    # under the choropleth once sites arrive
+    layer = maps.site_layer([], [], colors=[], sizes=[], customdata=[], ids=[])
+    assert layer["lon"] == [None] and layer["lat"] == [None]
+    assert layer["marker"]["size"] == [0] and layer["marker"]["color"] == [None]
+    assert maps.halo_of(layer)["lon"] == [None]
+    proposed = seg_layout.site_trace(None, "fr")
+    assert proposed["lon"] == [None] and proposed["ids"] == []
