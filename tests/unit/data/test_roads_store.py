@@ -195,6 +195,9 @@ def test_bad_road_files_are_named_and_nothing_is_stored(tiny_store, tmp_path):
         "truncated",
     )
     refused(s, tmp_path, "routes.txt", b"a,b\n", "unsupported_format")
+    issue = refused(s, tmp_path, "casse.osm.pbf", b"garbage" * 10, "unrecognised")
+    assert "PBF error" in issue.params["detail"]
+    refused(s, tmp_path, "vide.osm.pbf", b"", "unrecognised")
     points = gpd.GeoDataFrame(
         {"highway": ["primary"]}, geometry=[Point(0, 0)], crs=4326
     )
