@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from dashapp import palette  # noqa: E402
 from dashapp.i18n import number, t  # noqa: E402
 from data import views  # noqa: E402
 from data.kpi import KPIS  # noqa: E402
@@ -29,18 +30,19 @@ from geo.distance import local_crs  # noqa: E402
 
 DPI = 150
 NO_DATA = "#d9d9d9"
-# utilisation of a center (%): green when there is room, red past its capacity
-UTIL_CMAP = "RdYlGn_r"
-UTIL_RANGE = (40.0, 160.0)
-# a site's colour by its status in a scenario's proposal
-STATUS_COLORS = {"kept": "#2c7fb8", "opened": "#1a9850", "closed": "#d73027"}
-DISTANCE_CMAP = "YlOrRd"
+# the screen's colours (dashapp.palette): utilisation blue with room, orange past
+# capacity; sites by status; distance light near, dark far
+UTIL_CMAP = palette.matplotlib_cmap(palette.UTIL_SCALE, "utilisation")
+UTIL_RANGE = palette.UTIL_RANGE
+STATUS_COLORS = {s: palette.SITE_COLORS[s] for s in ("kept", "opened", "closed")}
+DISTANCE_CMAP = palette.matplotlib_cmap(palette.SEQUENTIAL, "distance")
 
 
-def kpi_cmap(kpi_id: str) -> str:
-    """Red is always the worse end; blue when neither end is worse."""
+def kpi_cmap(kpi_id: str):
+    """The screen's scale of a KPI: the worse end dark, blues when neither is."""
     better = KPIS[kpi_id].higher_is_better
-    return {True: "RdYlGn", False: "RdYlGn_r"}.get(better, "Blues")
+    scale = {True: palette.SEQUENTIAL_DARK_TO_LIGHT, False: palette.SEQUENTIAL}
+    return palette.matplotlib_cmap(scale.get(better, palette.LIGHT_TO_DARK), kpi_id)
 
 
 def _communes(ctx: views.DatasetContext, area: str | None) -> gpd.GeoDataFrame:
@@ -249,7 +251,9 @@ def scenario_maps(ctx, area, record, communes: pd.DataFrame, lang: str):
         ctx,
         area,
         [
-            (t("brief.map.before", lang), table["distance_before"], sites,
+            # a run saved without today's assignment draws today as no data
+            (t("brief.map.before", lang),
+             table.get("distance_before", pd.Series(dtype=float)), sites,
              before_status),
             (t("brief.map.after", lang), table["distance"], sites, status),
         ],

@@ -32,7 +32,7 @@ from data.store import Store
 from geo.access import nearest_center
 from optimization.whatif import WhatIf
 from optimization.workspace import Workspace
-from tests.tiny import tiny_bundle
+from tests.tiny import new_country_bundle, tiny_bundle
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
@@ -220,6 +220,15 @@ def test_bad_requests_are_refused(demo, kwargs, reason):
     assert "\n" not in str(caught.value)
 
 
+def test_a_draft_is_refused(demo):
+    config, _, _ = demo
+    store = services.get_store(config.database_url)
+    draft = save_scenario(store, store.active_dataset().id, "Brouillon H8",
+                          {"whatif": {}})  # fmt: skip
+    with pytest.raises(briefs.BriefError, match="pas encore été calculé"):
+        build(config, scenarios=(draft.id,))
+
+
 def test_scenario_of_another_dataset_is_refused(demo):
     config, _, foreign = demo
     with pytest.raises(briefs.BriefError, match="autre version des données"):
@@ -238,6 +247,18 @@ def test_dataset_without_operations_says_what_is_missing(tmp_path):
     assert "Sections not available" in text
     assert "holds no operations data" in text
     assert "Rejection rate" not in text and "Population" in text
+
+
+def test_new_country_without_centers_or_operations(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'dashapp.sqlite'}")
+    store.upgrade()
+    store.add_dataset(new_country_bundle(), kind="imported", access=nearest_center)
+    config = Config(data_dir=tmp_path)
+    with briefs.standalone(config):
+        pdf = build(config, lang="fr")
+    text = pdf_text(pdf, tmp_path)
+    assert "Sections non disponibles" in text and "Population" in text
+    assert max(map_rows(page) for page in pages(pdf, tmp_path / "p")) > 0
 
 
 def test_cli_writes_a_brief_and_refuses_bad_requests(demo, tmp_path, capsys):
