@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from alembic import command
 from shapely.geometry import LineString, Point
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from data import roads as road_store
 from data.store import Store, StoreError, _alembic_config
@@ -305,3 +305,18 @@ def test_access_is_kept_per_process_and_follows_the_profile(tiny_store):
     ids = tiny_store.units(ds, 2)["id"]
     part = selection_access(tiny_store, ds, ids[:2], mode="motorised", season="dry")
     assert part["unreachable"] == 0 and part["mean_minutes"] >= 0
+
+
+def test_an_unreadable_cached_matrix_is_recomputed(tiny_store):
+    ds = dataset(tiny_store)
+    lines = ROADS.iloc[:2].drop(columns=["surface", "oneway"])
+    store_roads(tiny_store, ds, lines.assign(road_class=["primary", "track"]),
+                source="roads")  # fmt: skip
+    args = ([0.05, 0.15], [0.05, 0.05], [0.15], [0.05])
+    first = site_minutes(tiny_store, ds, *args, mode="walking", season="dry")
+    with tiny_store.engine.begin() as conn:
+        conn.execute(text("UPDATE travel_time_cache SET matrix = :m"), {"m": b"old"})
+    again = site_minutes(tiny_store, ds, *args, mode="walking", season="dry")
+    np.testing.assert_allclose(again, first, rtol=1e-6)
+    blob = tiny_store.read_frame("SELECT matrix FROM travel_time_cache")["matrix"][0]
+    assert bytes(blob) != b"old"
