@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 
 from dashapp.i18n import STRINGS
-from data.kpi import KPIS, RESULT_KPIS, SCENARIO_KPIS
+from data import kpi as kpi_catalogue
 
 # component properties a user reads (besides ``children``)
 TEXT_PROPS = (
@@ -153,8 +153,23 @@ def visible_strings(tree) -> list[str]:
     return out
 
 
-def _values(catalogue):
-    return catalogue.values() if isinstance(catalogue, dict) else catalogue
+def kpi_texts(lang: str) -> set[str]:
+    """Names, rules, units and labels of every indicator catalogue of
+    :mod:`data.kpi` (map KPIs, scenario KPIs, travel KPIs...), in ``lang``."""
+    texts = set()
+    for catalogue in vars(kpi_catalogue).values():
+        items = catalogue.values() if isinstance(catalogue, dict) else catalogue
+        if not isinstance(catalogue, (dict, tuple, list)):
+            continue
+        for item in items:
+            if not hasattr(item, "name_fr"):
+                continue
+            for attr in ("name", "rule", "unit_in", "label"):
+                if callable(getattr(item, attr, None)):
+                    texts.add(str(getattr(item, attr)(lang)))
+            if "{radius}" in item.name_fr and isinstance(item, kpi_catalogue.KPI):
+                texts.add(item.name(lang, 20))
+    return texts
 
 
 class LanguageCheck:
@@ -166,16 +181,7 @@ class LanguageCheck:
     def __init__(self, lang: str, names: Iterable[str] = ()):
         self.lang = lang
         texts = {v[lang] for v in STRINGS.values()}
-        for kpi in KPIS.values():
-            texts |= {kpi.name(lang), kpi.rule(lang), kpi.unit_in(lang)}
-            texts.add(kpi.name(lang, 20))
-        for catalogue in (SCENARIO_KPIS, RESULT_KPIS):
-            for kpi in _values(catalogue):
-                texts |= {
-                    str(getattr(kpi, a)(lang))
-                    for a in ("name", "rule", "unit_in", "label")
-                    if callable(getattr(kpi, a, None))
-                }
+        texts |= kpi_texts(lang)
         self.exact = {s.strip() for s in texts} | {str(n).strip() for n in names}
         self.templates = []
         for text in texts:
