@@ -302,3 +302,17 @@ def test_empty_layers_are_never_empty_traces():
     assert maps.halo_of(layer)["lon"] == [None]
     proposed = seg_layout.site_trace(None, "fr")
     assert proposed["lon"] == [None] and proposed["ids"] == []
+
+
+def test_printed_maps_of_the_briefs_use_the_screen_colours():
+    from matplotlib.colors import to_hex
+
+    from dashapp.services import brief_maps
+
+    assert {
+        s: maps.SITE_COLORS[s] for s in ("kept", "opened", "closed")
+    } == brief_maps.STATUS_COLORS
+    assert to_hex(brief_maps.DISTANCE_CMAP(1.0)) == maps.SEQUENTIAL[-1][1].lower()
+    assert to_hex(brief_maps.UTIL_CMAP(0.0)) == maps.UTIL_SCALE[0][1].lower()
+    worse_high = brief_maps.kpi_cmap("mean_delay")
+    assert to_hex(worse_high(1.0)) == maps.SEQUENTIAL[-1][1].lower()
