@@ -2,14 +2,17 @@
 
 Each repetition starts from nothing: a fresh data folder (a copy of a demo store,
 no cache of any kind), the production server (``python -m dashapp serve --prod``,
-gunicorn) on a free loopback port, a new Chromium signed in as an analyst. Then, as a
-user would, in this order:
+gunicorn) on a free loopback port, a new Chromium signed in as an analyst. The
+server's forecasts are precomputed in the background after its start: the script
+records how long that took, and measures once it is done, as a user arriving after
+the start would (``--no-wait``: at once, while it runs). Then, in this order:
 
 a. **first page load**: from asking for ``/`` until the overview map is drawn (its
-   figure has data and MapLibre's canvas is on the page);
+   figure has data and MapLibre's canvas is on the page); the sign-in just before
+   lands on ``/`` too, and is left as soon as the page's scripts start;
 b. **forecast demand**: on ``/scenarios``, once the screen is ready, the click on
-   "forecast" demand until the screen is ready again (the KPI table says it plans
-   for the forecast and no callback is still waiting for the server);
+   "forecast" demand until the screen is ready again (KPIs and map redrawn: no
+   callback still waiting for the server, and no error message shown);
 c. **forecast screen at center level**: ``/prevision`` opened, then the click on the
    "Center" level until that level's chart is drawn;
 d. **solve to result**: on a fresh ``/scenarios`` (today's demand, 3 new centers,
