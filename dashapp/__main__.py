@@ -532,7 +532,8 @@ def _brief_parser(sub) -> None:
     )  # fmt: skip
     brief.add_argument("--lang", choices=["fr", "en"], default="fr",
                        help="language of the brief (default fr)")  # fmt: skip
-    brief.add_argument("--out", required=True, help="PDF file to write")
+    brief.add_argument("--out", required=True, help="file to write: FILE.pdf (A4), "
+                       "or FILE.pptx for an editable PowerPoint deck")  # fmt: skip
 
 
 def _brief(config: Config, args) -> int:
@@ -540,6 +541,9 @@ def _brief(config: Config, args) -> int:
     from dashapp.services.briefs import BriefRequest, build_brief, standalone
 
     out = out_file(args.out, "--out")
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "pptx"):
+        raise BadInputError(f"--out {args.out}: a .pdf or .pptx file is expected", "out")
     scenarios = tuple(parse_id(s, "scenario") for s in args.scenario)
     request = BriefRequest(
         area=args.region, scenarios=scenarios, lang=args.lang,
@@ -547,7 +551,7 @@ def _brief(config: Config, args) -> int:
     )  # fmt: skip
     started = time.perf_counter()
     with standalone(config):
-        pdf = build_brief(config.database_url, request)
+        pdf = build_brief(config.database_url, request, fmt=fmt)
     out.write_bytes(pdf)
     print(f"{request.kind} brief written to {out} ({len(pdf) / 1024:.0f} kB) in "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip

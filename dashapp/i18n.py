@@ -3143,6 +3143,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "findings that depend on them are not shown.",
     },
     "brief.method.title": {"fr": "Méthode", "en": "Method"},
+    "brief.boxes": {"fr": "Méthode et sources", "en": "Method and sources"},
     "brief.method.kpis": {
         "fr": "Chaque indicateur est défini une fois dans le catalogue de "
         "l'application (page « Catalogue des indicateurs ») ; les valeurs sont "

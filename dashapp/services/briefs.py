@@ -837,15 +837,29 @@ def standalone(config) -> Iterator[None]:
         yield
 
 
-def build_brief(
-    url: str, request: BriefRequest, progress: Progress = _no_progress
-) -> bytes:
-    """The brief as PDF bytes (A4), the same bytes for the same data and date."""
-    from dashapp.services.brief_pdf import render_pdf
+FORMATS = ("pdf", "pptx")
 
+
+def build_brief(
+    url: str,
+    request: BriefRequest,
+    progress: Progress = _no_progress,
+    fmt: str = "pdf",
+) -> bytes:
+    """The brief as PDF bytes (A4) or, ``fmt="pptx"``, an editable PowerPoint deck
+    of the same content; the same bytes for the same data and date."""
+    if fmt not in FORMATS:
+        raise ValueError(f"brief format {fmt!r}: one of {', '.join(FORMATS)}")
     brief = brief_content(url, request, progress)
     buffer = io.BytesIO()
-    render_pdf(brief, buffer)
+    if fmt == "pptx":
+        from dashapp.services.brief_pptx import render_pptx
+
+        render_pptx(brief, buffer)
+    else:
+        from dashapp.services.brief_pdf import render_pdf
+
+        render_pdf(brief, buffer)
     progress(100, t("brief.step.done", request.lang))
     return buffer.getvalue()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import re
 import shutil
 import subprocess
@@ -170,6 +171,33 @@ def test_same_brief_same_bytes(demo):
     assert build(config, scenarios=(ids[1],)) == build(config, scenarios=(ids[1],))
 
 
+def test_powerpoint_deck_holds_the_same_figures_as_text(demo):
+    from pptx import Presentation
+
+    config, ids, _ = demo
+    url = config.database_url
+    deck = briefs.build_brief(url, briefs.BriefRequest(area="R02", on=ON), fmt="pptx")
+    assert deck == briefs.build_brief(url, briefs.BriefRequest(area="R02", on=ON),
+                                      fmt="pptx")  # deterministic  # fmt: skip
+    prs = Presentation(io.BytesIO(deck))
+    cells, texts, pictures = [], [], 0
+    for slide in prs.slides:
+        for shape in slide.shapes:
+            if shape.has_table:
+                cells += [c.text for row in shape.table.rows for c in row.cells]
+            elif shape.has_text_frame:
+                texts.append(shape.text_frame.text)
+            pictures += shape.shape_type == 13  # a picture: the map
+            assert shape.top + shape.height <= prs.slide_height
+    ctx = services.context(url)
+    facts = briefs.area_facts(url, ctx, "R02", "fr")
+    for row in briefs.kpi_rows(facts, "fr"):
+        assert row[0] in cells and row[1] in cells  # editable table cells
+    assert pictures == 1 and any("Ce qu'il faut retenir" in x for x in texts)
+    with pytest.raises(ValueError, match="brief format 'docx'"):
+        briefs.build_brief(url, briefs.BriefRequest(on=ON), fmt="docx")
+
+
 def test_scenario_brief_is_the_screens_result(demo, tmp_path):
     config, ids, _ = demo
     url = config.database_url
@@ -270,6 +298,7 @@ def test_cli_writes_a_brief_and_refuses_bad_requests(demo, tmp_path, capsys):
     assert "area brief written" in capsys.readouterr().out
     for bad, said in [
         (["--region", "R99"], "aucune zone de code 'R99'"),
+        (["--region", "R02", "--out", str(tmp_path / "n.docx")], "a .pdf or .pptx"),
         (["--scenario", "abc"], "'scenario' should be a whole number"),
         (["--scenario", "999", "--lang", "en"], "no saved scenario with id '999'"),
         (["--scenario", str(foreign), "--lang", "en"], "another version of the data"),
