@@ -37,7 +37,7 @@ def kpi_table(
     headers: tuple[str, str],
     units: dict | None = None,
 ) -> dbc.Table:
-    """Today against the scenario, with the difference, better values in green.
+    """Today against the scenario, with the difference, better values in blue.
 
     Rows, labels, units and rounding are the catalogue's (``data.kpi.SCENARIO_KPIS``,
     its rule on hover); ``units`` are the run's (``summary["units"]``).
@@ -52,7 +52,7 @@ def kpi_table(
         color = ""
         if delta and kpi.better:
             good = delta < 0 if kpi.better == "lower" else delta > 0
-            color = "text-success" if good else "text-danger"
+            color = "text-primary" if good else "text-danger"
         sign = "+" if delta and delta > 0 else ""
         rows.append(
             html.Tr(
@@ -263,7 +263,7 @@ def comparison(table, maps: list[tuple[str, dict]], lang: str) -> html.Div:
             cells.append(
                 html.Td(
                     text + (" ★" if best else ""),
-                    className="text-end" + (" fw-bold text-success" if best else ""),
+                    className="text-end" + (" fw-bold text-primary" if best else ""),
                 )
             )
         rows.append(html.Tr(cells))
