@@ -26,7 +26,9 @@ def test_same_seed_same_roads(country, roads):
     assert again.geometry.geom_equals_exact(roads.geometry, 0).all()
     assert (again["road_class"] == roads["road_class"]).all()
     other = demo_roads(generate_demo(seed=7, n_communes=400))
-    assert len(other) != len(roads) or not other.geometry.geom_equals(roads.geometry).all()
+    assert (
+        len(other) != len(roads) or not other.geometry.geom_equals(roads.geometry).all()
+    )
 
 
 def test_every_class_and_one_connected_network(roads):
