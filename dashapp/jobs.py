@@ -19,6 +19,7 @@ import socket
 import stat
 import threading
 import time
+import uuid
 from functools import partial, update_wrapper
 
 import diskcache
@@ -39,11 +40,29 @@ class ServerBoundManager(DiskcacheManager):
     the job's start is wrapped (:func:`bind_to_server`).
     """
 
+    def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
+        return unique_job_key(
+            super().build_cache_key(fn, args, cache_args_to_ignore, triggered)
+        )
+
     def call_job_fn(self, key, job_fn, args, context):
         server_pid = os.getpid()
         return super().call_job_fn(
             key, partial(_bound_job, server_pid, job_fn), args, context
         )
+
+
+def unique_job_key(key: str) -> str:
+    """A job's result key: Dash's key made unique to this one job.
+
+    Dash keys a background job's result and progress by the callback and its
+    inputs alone (the app sets no ``cache_by``, which would cache results): two
+    planners, or two tabs, running the same plan at once shared one key, the
+    first to poll took the result and the other user's job was reported lost
+    (Celery) or showed the other's result (jobs beside the server). Found by
+    ``bench/bench_load.py``, where users run the default plan.
+    """
+    return f"{key}-{uuid.uuid4().hex}"
 
 
 def make_background_manager(config: Config):

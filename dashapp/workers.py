@@ -129,6 +129,13 @@ class WorkerManager(CeleryManager):
         self.lease_s = int(config.job_lease_s)
         self.server: flask.Flask | None = None
 
+    def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
+        from dashapp.jobs import unique_job_key
+
+        return unique_job_key(
+            super().build_cache_key(fn, args, cache_args_to_ignore, triggered)
+        )
+
     @property
     def redis(self):
         """The result store's Redis client (its connection pool survives forks)."""

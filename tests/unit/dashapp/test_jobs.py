@@ -215,3 +215,27 @@ def test_a_job_dies_with_its_server_and_frees_the_port(tmp_path):
         if server.poll() is None:
             server.kill()
             server.wait(10)
+
+
+def _plan(n_clicks, panel):
+    return n_clicks, panel
+
+
+def test_two_jobs_with_the_same_inputs_get_their_own_result_keys(tmp_path):
+    """Two planners running the same plan at once: each job its own key, so
+    neither reads (and so takes) the other's result."""
+    from dashapp.workers import make_worker_manager
+
+    managers = [
+        make_background_manager(Config(data_dir=tmp_path)),
+        make_worker_manager(
+            Config(data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0")
+        ),
+    ]
+    for manager in managers:
+        keys = {
+            manager.build_cache_key(_plan, [1, {"p": 3}], [], None) for _ in range(3)
+        }
+        assert len(keys) == 3
+        # still Dash's key of the callback and inputs, made unique
+        assert len({k.rsplit("-", 1)[0] for k in keys}) == 1
