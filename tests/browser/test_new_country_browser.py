@@ -6,6 +6,7 @@ from selenium.webdriver.common.by import By
 
 from dashapp import create_app, ids
 from dashapp.config import Config
+from data.kpi import SCENARIO_KPIS
 from data.store import Store
 from geo.access import nearest_center
 from layouts.maps import SITE_COLORS, site_index
@@ -156,7 +157,8 @@ def test_new002_import_boundaries_and_population_then_place_two_centers(
     dash_duo.wait_for_contains_text(f"#{ids.SCN_DELTAS}", "Proposition", timeout=30)
     rows = {r[0]: r[1:] for r in dash_duo.driver.execute_script(KPI_ROWS) if r}
     assert rows["Centres ouverts"][:2] == ["0", "2"], rows
-    today, proposal = rows["Distance moyenne, demande desservie (km)"][:2]
+    mean = SCENARIO_KPIS["mean_distance"].label("fr")  # the catalogue's, with km
+    today, proposal = rows[mean][:2]
     assert today == "n.d." and proposal not in ("", "n.d.", "0,0"), rows
     dash_duo.wait_for_contains_text(f"#{ids.SCN_CENTERS_GRID}", "ouvert", timeout=20)
     result_view = dash_duo.find_elements(f"#{ids.SCN_VIEW} input")[1]
