@@ -253,10 +253,6 @@ STRINGS: dict[str, dict[str, str]] = {
         )
     },
     # -- why a plan cannot exist (optimization Reason codes; layouts/messages.py) --
-    "reason.list": {
-        "fr": "aucun plan ne respecte ces conditions : {reasons}",
-        "en": "no plan meets these conditions: {reasons}",
-    },
     "reason.no_allowed_site": {
         "fr": "tous les sites sont interdits",
         "en": "every site is forbidden",

@@ -85,10 +85,6 @@ def failure_text(exc: Exception, lang: str) -> str:
     error's message (the engine's messages name the field at fault)."""
     cause = exc if isinstance(exc, InfeasibleError) else exc.__cause__
     if isinstance(cause, InfeasibleError) and cause.reasons:
-        reasons = "\u00a0; ".join if lang == "fr" else "; ".join
-        return t(
-            "reason.list",
-            lang,
-            reasons=reasons(reason_text(r, lang) for r in cause.reasons),
-        )
+        separator = "\u00a0; " if lang == "fr" else "; "
+        return separator.join(reason_text(r, lang) for r in cause.reasons)
     return str(exc)

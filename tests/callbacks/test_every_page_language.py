@@ -128,6 +128,12 @@ def _screens(call, demo_app, lang: str) -> dict[str, object]:
     )
     assert result is not None, status
     shown["run status"] = status
+    # a plan that cannot exist: the engine's reasons, each worded
+    impossible = {**_panel(), "objective": "fewest", "radius_km": 2, "new_centers": 0}
+    result_none, shown["infeasible run"] = call(
+        run_cb.run_optimisation, config, lambda _: None, 1, impossible, dataset, lang
+    )
+    assert result_none is None
     shown["result"] = call(run_cb.show_result, result, None, lang, dataset)
     shown["result map"] = call(
         plan_cb.draw_map, "result", result, None, "distance", _panel(), dataset, lang

@@ -59,7 +59,7 @@ def test_infeasibility_is_explained_in_the_language():
     exc = ScenarioError("The plan is infeasible: ...")
     exc.__cause__ = InfeasibleError(reasons)
     fr = failure_text(exc, "fr")
-    assert fr.startswith("aucun plan ne respecte ces conditions : 12 centres sont")
+    assert fr.startswith("12 centres sont demandés mais seuls 9 sites peuvent ouvrir")
     assert "12\u202f300" in fr and "15\u202f000,5" in fr
     assert "62\u00a0%" in fr and "80\u00a0%" in fr and "20 km" in fr
     assert "n'a aucun site autorisé" in fr
