@@ -18,7 +18,7 @@ from dashapp.i18n import count_of, t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError, UnknownIdError, parse_id, shown_value
 from dashapp.paths import url
-from dashapp.services import importing
+from dashapp.services import forecasting, importing
 from data.importers.boundaries import parse_level_names
 from data.importers.bundle import check_rate
 from data.store import StoreError
