@@ -31,25 +31,41 @@ def test_scn001_lock_a_site_run_and_read_the_proposal(dash_duo, app):
         20,
     )
     before = dash_duo.driver.execute_script(INSTANT_ROW)
-    # lock a candidate site open, as a click on its marker does
-    dash_duo.driver.execute_script("""
+    # lock a candidate site open, as a click on its marker does: the candidate
+    # farthest from every center (one under a center's marker selects the center)
+    dash_duo.driver.execute_script(
+        """
         const gd = document.querySelector('#scn-map .js-plotly-plot');
-        const i = 60;
+        const d = gd.data[4], ex = [], cand = [];
+        d.marker.color.forEach((c, k) => {
+            if (c === arguments[0]) ex.push(k);
+            if (c === arguments[1]) cand.push(k);
+        });
+        let i = cand[0], far = -1;
+        for (const k of cand) {
+            const near = Math.min(...ex.map(
+                e => Math.hypot(d.lon[k] - d.lon[e], d.lat[k] - d.lat[e])));
+            if (near > far) { far = near; i = k; }
+        }
         gd.emit('plotly_click', {points: [{curveNumber: 4, pointNumber: i,
             pointIndex: i, id: gd.data[4].ids[i], data: gd.data[4],
-            fullData: gd._fullData[4]}], event: {}});""")
+            fullData: gd._fullData[4]}], event: {}});""",
+        SITE_COLORS["existing"],
+        SITE_COLORS["candidate"],
+    )
     dash_duo.wait_for_contains_text(f"#{ids.SCN_SITES_LIST}", "verrouillé ouvert")
     until(lambda: dash_duo.driver.execute_script(INSTANT_ROW) != before, 10)
     dash_duo.find_element(f"#{ids.SCN_NEW}").clear()
     dash_duo.find_element(f"#{ids.SCN_NEW}").send_keys("2\n")
-    dash_duo.find_element(f"#{ids.SCN_RUN}").click()
+    _click(dash_duo, ids.SCN_RUN)
     dash_duo.wait_for_contains_text(
         f"#{ids.SCN_STATUS}", "optimal (prouvé)", timeout=60
     )
     dash_duo.wait_for_contains_text(f"#{ids.SCN_DELTAS}", "Proposition")
     dash_duo.wait_for_contains_text(f"#{ids.SCN_CENTERS_GRID}", "ouvert", timeout=20)
     dash_duo.wait_for_contains_text(f"#{ids.SCN_COMMUNES_GRID}", "Centre proposé")
-    dash_duo.find_elements(f"#{ids.SCN_VIEW} input")[1].click()
+    result_view = dash_duo.find_elements(f"#{ids.SCN_VIEW} input")[1]
+    dash_duo.driver.execute_script("arguments[0].click();", result_view)
     until(
         lambda: (
             SITE_COLORS["opened"]
