@@ -1074,6 +1074,7 @@ def _kpis_nearest(
     capacities: np.ndarray | None,
     radius: float | None,
     cost: float,
+    population: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """:func:`network_kpis` when every commune uses its nearest open site.
 
@@ -1088,8 +1089,14 @@ def _kpis_nearest(
         None,
         radius,
         cost,
+        population=population,
     )
     out["open_centers"] = int(open_mask.sum())
+    if population is not None:
+        people = float(np.nansum(population))
+        out["centers_per_100k"] = (
+            out["open_centers"] * 1e5 / people if people > 0 else np.nan
+        )
     if capacities is not None:
         load = np.bincount(
             assignment[ok], weights=weights[ok], minlength=len(open_mask)
@@ -1215,11 +1222,12 @@ def _run_pmedian_aggregated(
     comparable = demand_unit == "requests/week"
     caps = capacities if comparable else None
     radius = spec.report_radius
+    population = _population(network)
     kpi_before = _kpis_nearest(
-        weights, before_dist, existing, before_assign, caps, radius, 0.0
+        weights, before_dist, existing, before_assign, caps, radius, 0.0, population
     )
     kpi_after = _kpis_nearest(
-        weights, dist, open_mask, assignment, caps, radius, change_cost
+        weights, dist, open_mask, assignment, caps, radius, change_cost, population
     )
     centers = _site_table(
         sites,
@@ -1235,6 +1243,7 @@ def _run_pmedian_aggregated(
             "commune_id": list(network.commune_ids),
             "name": list(network.commune_names),
             "demand": weights,
+            "population": np.nan if population is None else population,
             "site_id": np.where(
                 assignment >= 0, site_ids[np.maximum(assignment, 0)], None
             ),
@@ -1333,8 +1342,13 @@ def _run_reallocation(
     centers["staff_after"] = model.staff_after
     centers["capacity_before"] = cap_before[idx]
     radius = spec.report_radius
-    kpi_before = network_kpis(D, weights, open_mask, assignment, cap_before, radius)
-    kpi_after = network_kpis(D, weights, open_mask, assignment, cap_after, radius)
+    people = {"population": _population(network)}
+    kpi_before = network_kpis(
+        D, weights, open_mask, assignment, cap_before, radius, **people
+    )
+    kpi_after = network_kpis(
+        D, weights, open_mask, assignment, cap_after, radius, **people
+    )
     communes = commune_table(
         network.commune_ids,
         network.commune_names,
@@ -1343,6 +1357,7 @@ def _run_reallocation(
         assignment,
         sites["site_id"],
         assignment,
+        people["population"],
     )
     summary = _summary(
         spec,
