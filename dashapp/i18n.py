@@ -2197,37 +2197,6 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "scn.as_set": {"fr": "Tel que réglé", "en": "As set"},
     "scn.proposal": {"fr": "Proposition", "en": "Proposal"},
-    "scn.kpi.mean_distance": {
-        "fr": "Distance moyenne, demande desservie (km)",
-        "en": "Mean distance, demand served (km)",
-    },
-    "scn.kpi.max_distance": {
-        "fr": "Distance maximale, demande desservie (km)",
-        "en": "Max distance, demand served (km)",
-    },
-    "scn.kpi.unserved_demand": {
-        "fr": "Demande sans centre (demandes/sem.)",
-        "en": "Demand with no center (requests/week)",
-    },
-    "scn.kpi.unserved_population": {
-        "fr": "Population sans centre (hab.)",
-        "en": "Population with no center (inhabitants)",
-    },
-    "scn.kpi.unserved_communes": {
-        "fr": "Communes sans centre",
-        "en": "Communes with no center",
-    },
-    "scn.kpi.share_within": {
-        "fr": "Demande à moins de R km (%)",
-        "en": "Demand within R km (%)",
-    },
-    "scn.kpi.open_centers": {"fr": "Centres ouverts", "en": "Open centers"},
-    "scn.kpi.overloaded": {"fr": "Centres surchargés", "en": "Overloaded centers"},
-    "scn.kpi.unmet": {
-        "fr": "Demande non satisfaite (/sem.)",
-        "en": "Unmet demand (/week)",
-    },
-    "scn.kpi.cost": {"fr": "Coût (M FCFA)", "en": "Cost (M FCFA)"},
     "scn.run": {"fr": "Lancer l'optimisation", "en": "Run the optimisation"},
     "scn.cancel": {"fr": "Annuler", "en": "Cancel"},
     "scn.running": {
@@ -2364,10 +2333,6 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "scn.color.distance": {"fr": "distance", "en": "distance"},
     "scn.color.change": {"fr": "variation de distance", "en": "change in distance"},
-    "scn.kpi.per_100k": {
-        "fr": "Centres pour 100 000 hab.",
-        "en": "Centers per 100,000 inhabitants",
-    },
     "scn.zone.unit": {"fr": "{level} : {name}", "en": "{level}: {name}"},
     "scn.auto_name": {"fr": "Scénario {when}", "en": "Scenario {when}"},
     "scn.status.draft": {"fr": "brouillon", "en": "draft"},
