@@ -153,6 +153,39 @@ def wsgi_app():
         config = Config.from_env()
         check_start(config, production=False, check_port=False)
     except (ConfigError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(4 if "gunicorn.arbiter" in sys.modules else 2) from None
+        if "gunicorn.arbiter" not in sys.modules:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
+        if _first_worker_to_fail():
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(4) from None
+        # gunicorn halts at the first worker that exits with 4; another one
+        # exiting 4 while it halts makes gunicorn print a traceback of its own:
+        # the others wait for the master's SIGTERM, which now ends them
+        import signal
+        import time
+
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        time.sleep(GRACEFUL_TIMEOUT_S)
+        raise SystemExit(4) from None
     return create_app(config)
+
+
+def _first_worker_to_fail() -> bool:
+    """Whether this gunicorn worker is the first of its master to fail its start
+    (the first to create a file named after the master's pid and start time)."""
+    import tempfile
+    from pathlib import Path
+
+    import psutil
+
+    master = psutil.Process(os.getppid())
+    name = f"dashapp-gunicorn-{master.pid}-{master.create_time():.0f}.failed"
+    try:
+        os.close(os.open(Path(tempfile.gettempdir()) / name,
+                         os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # fmt: skip
+    except FileExistsError:
+        return False
+    except OSError:
+        return True  # no temporary folder to agree in: say it
+    return True
