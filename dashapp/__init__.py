@@ -104,6 +104,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     server.config["DASHAPP"] = config
     init_request_log(server)  # first: the sign-in hook may answer before the others
     auth.init_auth(server, config)
+    oidc.init_oidc(server, config)  # single sign-on, when configured
     init_health(server)
     share.init_share(server)
     from dashapp.api import PREFIX, api

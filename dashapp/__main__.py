@@ -302,7 +302,7 @@ def _main(argv: list[str] | None = None) -> int:
         from dashapp import create_app
         from dashapp.workers import run_worker
 
-        return run_worker(config)
+        return run_worker(config, create_app)
     store = services.get_store(config.database_url)
     if args.command == "forecast":
         return _forecast(store, args)
