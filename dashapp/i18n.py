@@ -2603,9 +2603,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "seg.map.title": {"fr": "Carte des groupes", "en": "Cluster map"},
     "seg.map.legend": {
         "fr": "Couleur : groupe de la commune. Points bleus : centres existants ; "
-        "gros points orange cerclés : sites proposés.",
+        "gros points blancs cerclés : sites proposés.",
         "en": "Colour: the commune's cluster. Blue dots: existing centers; large "
-        "ringed orange dots: proposed sites.",
+        "ringed white dots: proposed sites.",
     },
     "seg.map.before_run": {
         "fr": "Lancez la segmentation : les communes seront colorées par groupe.",

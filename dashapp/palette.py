@@ -32,7 +32,7 @@ PLAN_STATES = ("existing", "locked", "closed", "candidate", "forbidden")
 RESULT_STATES = ("kept", "opened", "closed", "not_opened")
 # the symbols MapLibre draws without a sprite sheet (the offline style has none)
 SITE_SYMBOL = "circle"
-PROPOSED_COLOR = "#E69F00"  # segmentation's proposed sites
+PROPOSED_COLOR = "#FFFFFF"  # segmentation's proposed sites: white on any cluster
 CENTER_COLOR = "#0072B2"  # an existing center drawn without a state
 UNSERVED_COLOR = "#D55E00"
 
