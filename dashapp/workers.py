@@ -50,6 +50,7 @@ from dash import CeleryManager
 from dash.exceptions import PreventUpdate
 
 from dashapp.config import LANG_COOKIE, Config
+from dashapp.process import unique_job_key
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +131,6 @@ class WorkerManager(CeleryManager):
         self.server: flask.Flask | None = None
 
     def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
-        from dashapp.jobs import unique_job_key
-
         return unique_job_key(
             super().build_cache_key(fn, args, cache_args_to_ignore, triggered)
         )

@@ -330,7 +330,7 @@ def start_precompute(config: Config, dataset_id: int) -> bool:
     mine = {"host": socket.gethostname(), "pid": os.getpid()}
     if not store.add(lease, mine, expire=LEASE_S):
         return False  # another server took it just now
-    from dashapp.jobs import server_pid
+    from dashapp.process import server_pid
 
     try:
         proc = subprocess.Popen(

@@ -96,7 +96,7 @@ def test_progress_result_and_cancel_work_as_in_dash(tmp_path):
 RELEASE = """
 import json, os, socket, sys
 import diskcache
-from dashapp.jobs import release_listening_sockets
+from dashapp.process import release_listening_sockets
 
 listener = socket.create_server(("127.0.0.1", 0))
 a, b = socket.socketpair()
