@@ -73,6 +73,28 @@ def indicator_names(ids: str, lang: str) -> str:
     return ", ".join(names)
 
 
+def rates_text(rates: str, lang: str) -> str:
+    """``"CNI 0.024, PASS 0.006"`` with its numbers written the way ``lang`` does
+    (French decimal commas, so the rates are then separated by semicolons).
+
+    Examples
+    --------
+    >>> rates_text("CNI 0.024, PASS 0.006", "fr")
+    'CNI 0,024 ; PASS 0,006'
+    """
+    parts = []
+    for part in rates.split(", "):
+        code, _, value = part.rpartition(" ")
+        try:
+            float(value)
+        except ValueError:
+            parts.append(part)
+            continue
+        shown = value.replace(".", ",") if lang == "fr" else value
+        parts.append(f"{code} {shown}" if code else shown)
+    return (" ; " if lang == "fr" else ", ").join(parts)
+
+
 def issue_text(issue: Issue, lang: str) -> str:
     """One issue worded in ``lang``: where (file, row, field), then what.
 
@@ -88,6 +110,8 @@ def issue_text(issue: Issue, lang: str) -> str:
         params["reason"] = geometry_fault(params.get("reason", ""), lang)
     if "indicators" in params:
         params["indicators"] = indicator_names(params["indicators"], lang)
+    if issue.code == "demand_estimated" and params.get("rates"):
+        params["rates"] = rates_text(str(params["rates"]), lang)
     if f"imp.how.{params.get('how')}" in STRINGS:  # a method's code, worded
         params["how"] = t(f"imp.how.{params['how']}", lang)
     if "guessed" in params:  # 'name=libelle; parents=region': the fields worded

@@ -48,7 +48,7 @@ def test_imp001_upload_check_import_then_show_on_the_map(dash_duo, app, tmp_path
     dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "Aucune erreur", timeout=30)
     # the report is a grid: the guesses are there, to check
     dash_duo.wait_for_contains_text(f"#{ids.IMP_ISSUES}", "colonnes devinées")
-    assert "4 prefecture" in dash_duo.find_element(f"#{ids.IMP_REPORT}").text
+    assert "4 préfectures" in dash_duo.find_element(f"#{ids.IMP_REPORT}").text
     dash_duo.driver.save_screenshot(str(tmp_path / "imp001.png"))
     dash_duo.wait_for_contains_text(f"#{ids.IMP_PREVIEW_TABLE}", "Saint-Louis")
     until(

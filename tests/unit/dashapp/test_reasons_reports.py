@@ -156,3 +156,14 @@ def test_a_table_pandas_cannot_read_names_its_line_not_pandas_words():
     assert fr.startswith("pop.csv, ligne 3 : fichier illisible")
     assert en.startswith("pop.csv, row 3: unreadable file")
     assert "tokenizing" not in fr + en and "C error" not in fr + en
+
+
+def test_estimated_demand_rates_are_written_the_language_s_way():
+    report = Report()
+    report.info(
+        "demand_estimated", file="communes.geojson", rates="CNI 0.024, PASS 0.006"
+    )
+    (issue,) = report.issues
+    fr, en = issue_text(issue, "fr"), issue_text(issue, "en")
+    assert "(CNI 0,024 ; PASS 0,006 demandes par habitant" in fr
+    assert "(CNI 0.024, PASS 0.006 requests per inhabitant" in en
