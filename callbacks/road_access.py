@@ -9,7 +9,6 @@ from dashapp import ids, services
 from dashapp.auth import requires
 from dashapp.context import current_config
 from dashapp.filters import resolve
-from geo.road_access import selection_access
 from layouts.road_access import parse_measure, road_access_body
 
 
@@ -20,10 +19,7 @@ def update_road_access(areas, measure, dataset_id, lang):
     dctx = services.context(url, dataset_id)
     selection = resolve(dctx, lang, areas=areas).selection
     mode, season = parse_measure(measure)
-    kpis = selection_access(
-        services.get_store(url), dctx.info.id, dctx.communes_under(selection),
-        mode=mode, season=season,
-    )  # fmt: skip
+    kpis = services.road_access(url, dctx.info.id, selection, mode, season)
     return road_access_body(kpis, lang)
 
 

@@ -5,7 +5,7 @@ This package takes plain arguments (a database URL, a dataset id, a
 and is the one place the app's memoised work lives:
 
 * here, the memoised queries: the store, a dataset's context, measures, map
-  geometries and the scenario workspace of a dataset;
+  geometries, the scenario workspace and the road-access KPIs of a dataset;
 * :mod:`dashapp.services.maps`: what the main map draws, whatever the dataset's size;
 * :mod:`dashapp.services.forecasting`: forecasts and risk reports shared between processes;
 * :mod:`dashapp.services.segmentation`: indicators, clusterings and proposed sites;
@@ -18,6 +18,7 @@ nothing here mutates what it returns.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -214,3 +215,39 @@ def outline(url: str, dataset_id: int) -> tuple[dict, list[str], tuple]:
         units["code"].tolist(),
         tuple(units.total_bounds),
     )
+
+
+def road_access(
+    url: str, dataset_id: int | None, selection: str | None, mode: str, season: str
+) -> dict[str, float] | None:
+    """The access KPIs by road of the communes under ``selection`` (all for None).
+
+    Memoised per dataset, road network version and speed profile, selection, mode
+    and season: the main screen's card asks again at every visit and filter
+    change, and a worker's first answer costs a travel-time matrix (seconds on a
+    busy machine). None when the dataset has no roads. ``dataset_id`` is checked
+    as in :func:`context`; ``mode`` and ``season`` as in
+    :func:`geo.road_access.travel_access`.
+    """
+    from data import roads as road_store
+
+    ctx = context(url, dataset_id)
+    info = road_store.network_info(get_store(url), ctx.info.id)
+    if info is None:
+        return None
+    stamp = (info["version"], json.dumps(info["profile"], sort_keys=True))
+    return _road_access(url, ctx.info.id, stamp, selection, mode, season)
+
+
+@cache.memoize()
+def _road_access(
+    url: str, dataset_id: int, stamp: tuple, selection: str | None, mode: str,
+    season: str,
+) -> dict[str, float] | None:  # fmt: skip
+    from geo.road_access import selection_access
+
+    ctx = context(url, dataset_id)
+    return selection_access(
+        get_store(url), dataset_id, ctx.communes_under(selection),
+        mode=mode, season=season,
+    )  # fmt: skip

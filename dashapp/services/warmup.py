@@ -3,12 +3,13 @@
 Each server process keeps the dataset's context, its weekly history and its
 measures in memory (:mod:`dashapp.services`); a fresh worker has none, and its
 first visitor used to wait for all of them (seconds; tens on a busy machine) before
-the overview map appeared. :func:`start_warmup` computes them in a background
+the overview map appeared, and for the travel times of the road-access card. :func:`start_warmup` computes them in a background
 thread of the worker, for the active dataset and the overview's default filters.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ import time
 from dashapp import services
 from dashapp.config import Config
 from dashapp.filters import resolve
+from geo.roads import MODES, SEASONS
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,13 @@ def warm(server, config: Config) -> list[str]:
         done.append("map layers")
         services.workspace(url, ctx.info.id)
         done.append("scenario workspace")
+        # last: only the card beside the map needs them, the map never waits on them
+        found = [
+            services.road_access(url, ctx.info.id, resolved.selection, mode, season)
+            for mode, season in itertools.product(MODES, SEASONS)
+        ]
+        if any(kpis is not None for kpis in found):
+            done.append("road access")
     return done
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import types
 
 from dashapp import create_app, production, services
 from dashapp.config import Config
 from dashapp.services import warmup
 from data import views
+from geo import road_access
+from geo.roads import MODES, SEASONS
 
 
 def test_a_warmed_worker_serves_the_first_page_from_memory(demo_dir, monkeypatch):
@@ -20,15 +23,22 @@ def test_a_warmed_worker_serves_the_first_page_from_memory(demo_dir, monkeypatch
         "default measures",
         "map layers",
         "scenario workspace",
+        "road access",
     ]
 
     def read_again(*_a, **_k):
         raise AssertionError("read from the store again")
 
     monkeypatch.setattr(views, "weekly_requests_by_parent", read_again)
+    monkeypatch.setattr(road_access, "selection_access", read_again)
     with app.server.app_context():
         ctx = services.context(config.database_url)
         assert len(services.weekly_by_parent(config.database_url, ctx.info.id))
+        for mode, season in itertools.product(MODES, SEASONS):
+            kpis = services.road_access(
+                config.database_url, ctx.info.id, None, mode, season
+            )
+            assert kpis["mean_minutes"] > 0
 
 
 def test_nothing_to_warm_on_an_empty_store_and_a_failure_is_only_logged(
