@@ -3161,10 +3161,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "brief.scenario.asked": {"fr": "Ce qui était demandé", "en": "What was asked"},
     "brief.scenario.proposal": {"fr": "La proposition", "en": "The proposal"},
     "brief.scenario.changes": {
-        "fr": "{opened} centre(s) à ouvrir, {closed} à fermer ; coût des changements : "
-        "{cost} M FCFA.",
-        "en": "{opened} center(s) to open, {closed} to close; cost of the changes: "
-        "{cost} M FCFA.",
+        "fr": "{opened} centre(s) à ouvrir, {closed} à fermer, {resized} à "
+        "redimensionner ; coût des changements : {cost} M FCFA.",
+        "en": "{opened} center(s) to open, {closed} to close, {resized} to resize; "
+        "cost of the changes: {cost} M FCFA.",
     },
     "brief.scenario.kpis": {
         "fr": "Effet sur les indicateurs",
@@ -3172,6 +3172,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "brief.change.opened": {"fr": "ouvrir", "en": "open"},
     "brief.change.closed": {"fr": "fermer", "en": "close"},
+    "brief.change.resized": {"fr": "redimensionner", "en": "resize"},
+    "brief.change.cost": {"fr": "Coût (M FCFA)", "en": "Cost (M FCFA)"},
     "brief.change.kept": {"fr": "maintenu", "en": "kept"},
     "brief.change.what": {"fr": "Action", "en": "Action"},
     "brief.change.center": {"fr": "Centre ou site", "en": "Center or site"},

@@ -638,27 +638,84 @@ def assumptions(record: ScenarioRecord, lang: str) -> list[str]:
     return out
 
 
-def changes_rows(centers: pd.DataFrame, lang: str) -> list[tuple[str, ...]]:
-    """Centers to open, close or resize, with their load after the change."""
+def _modules(record: ScenarioRecord) -> tuple[float | None, float | None]:
+    """Size and unit cost of the capacity modules a saved run could add."""
+    spec = (record.params or {}).get("spec") or {}
+    mod = (spec.get("parameters") or {}).get("modules") or {}
+    return _value(mod.get("size"), 1.0), _value(mod.get("cost"), 1.0)
+
+
+def resized(centers: pd.DataFrame, record: ScenarioRecord) -> pd.DataFrame:
+    """Centers whose capacity the proposal changes: capacity modules added (their
+    cost from the run's module price) or staff moved by a reallocation (no cost).
+
+    Columns ``name``, ``capacity_before``, ``capacity`` (after), ``cost`` (NaN when
+    the run prices no change), ``assigned_demand``, ``utilisation``.
+    """
+    columns = ["name", "capacity_before", "capacity", "cost", "assigned_demand",
+               "utilisation"]  # fmt: skip
+    if centers is None or centers.empty or "capacity" not in centers:
+        return pd.DataFrame(columns=columns)
+    table = centers.copy()
+    after = table["capacity"].to_numpy(dtype=float)
+    if "modules_added" in table:
+        size, price = _modules(record)
+        added = table["modules_added"].fillna(0).to_numpy(dtype=float)
+        table["capacity_before"] = after - (size or 0.0) * added
+        table["cost"] = added * price if price is not None else np.nan
+        changed = added > 0
+    elif "capacity_before" in table:
+        table["cost"] = np.nan
+        before = table["capacity_before"].to_numpy(dtype=float)
+        changed = np.isfinite(before) & np.isfinite(after) & ~np.isclose(before, after)
+    else:
+        return pd.DataFrame(columns=columns)
+    kept = table["status"].isin(["kept", "opened"]).to_numpy()
+    out = table.loc[changed & kept]
+    if "utilisation" not in out:
+        out = out.assign(utilisation=np.nan)
+    return out[columns].sort_values("name").reset_index(drop=True)
+
+
+def _pct(util: Any, lang: str) -> str:
+    util = _value(util, 100.0)
+    return "" if util is None else number(util, 0, lang) + " %"
+
+
+def changes_rows(
+    centers: pd.DataFrame, lang: str, record: ScenarioRecord | None = None
+) -> list[tuple[str, ...]]:
+    """Centers to open, close or resize: capacity (before → after for a resize),
+    load after the change, cost of a resize."""
     if centers is None or centers.empty:
         return []
     moved = centers[centers["status"].isin(["opened", "closed"])]
     rows = []
     for _, row in moved.sort_values(["status", "name"]).iterrows():
-        util = row.get("utilisation")
+        opened = row["status"] == "opened"
         rows.append(
             (
                 t(f"brief.change.{row['status']}", lang),
                 str(row["name"]),
                 number(row.get("capacity"), 0, lang),
-                number(row.get("assigned_demand"), 0, lang)
-                if row["status"] == "opened"
-                else "",
-                number(100.0 * util, 0, lang) + " %"
-                if row["status"] == "opened" and util is not None and np.isfinite(util)
-                else "",
+                number(row.get("assigned_demand"), 0, lang) if opened else "",
+                _pct(row.get("utilisation"), lang) if opened else "",
+                "",
             )
         )
+    if record is not None:
+        for _, row in resized(centers, record).iterrows():
+            rows.append(
+                (
+                    t("brief.change.resized", lang),
+                    str(row["name"]),
+                    f"{number(row['capacity_before'], 0, lang)} → "
+                    f"{number(row['capacity'], 0, lang)}",
+                    number(row["assigned_demand"], 0, lang),
+                    _pct(row["utilisation"], lang),
+                    number(row["cost"], 1, lang) if np.isfinite(row["cost"]) else "",
+                )
+            )
     return rows
 
 
@@ -695,12 +752,13 @@ def scenario_brief(
     blocks += [Para(line, "finding") for line in asked_text(record, lang)]
     blocks.append(Heading(t("brief.scenario.proposal", lang)))
     blocks.append(Para(proof_text(record, lang)))
-    changes = changes_rows(centers, lang)
+    changes = changes_rows(centers, lang, record)
     cost = _value(after.get("cost"), 1.0)
     blocks.append(
         Para(t("brief.scenario.changes", lang,
                opened=number(int((centers["status"] == "opened").sum()), 0, lang),
                closed=number(int((centers["status"] == "closed").sum()), 0, lang),
+               resized=number(len(resized(centers, record)), 0, lang),
                cost=number(cost, 1, lang)))
     )  # fmt: skip
     if changes:
@@ -708,9 +766,9 @@ def scenario_brief(
             Table(
                 (t("brief.change.what", lang), t("brief.change.center", lang),
                  t("brief.change.capacity", lang), t("brief.change.demand", lang),
-                 t("brief.change.utilisation", lang)),
+                 t("brief.change.utilisation", lang), t("brief.change.cost", lang)),
                 tuple(changes),
-                (0.14, 0.42, 0.14, 0.15, 0.15),
+                (0.12, 0.32, 0.17, 0.13, 0.12, 0.14),
             )
         )  # fmt: skip
     progress(35, t("brief.step.map", lang))

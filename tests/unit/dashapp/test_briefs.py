@@ -319,3 +319,55 @@ def test_cli_process(demo, tmp_path):
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "comparison brief written" in run.stdout and out.stat().st_size > 10_000
+
+
+def test_scenario_brief_lists_centers_resized_by_capacity_modules(demo, tmp_path):
+    config, _, _ = demo
+    url = config.database_url
+    store = services.get_store(url)
+    dataset = store.active_dataset().id
+    whatif = WhatIf(new_centers=0, capacitated=True, module_size=100, module_cost=0.5,
+                    time_limit_s=30)  # fmt: skip
+    run = services.workspace(url, dataset).prepare_run(whatif)
+    result = run.solve()
+    record = save_scenario(
+        store, dataset, "Modules",
+        {"whatif": whatif.to_dict(), "spec": run.spec.to_dict()},
+        **record_from_result(result),
+    )  # fmt: skip
+    centers = result.centers
+    grown = centers[centers["modules_added"] > 0].sort_values("name")
+    assert len(grown) >= 2  # the demo's overloaded centers get modules
+    table = briefs.resized(record.centers, record)
+    assert table["name"].tolist() == grown["name"].tolist()
+    assert table["capacity"].tolist() == grown["capacity"].tolist()
+    assert (table["capacity"] - table["capacity_before"]).tolist() == (
+        100.0 * grown["modules_added"]
+    ).tolist()
+    assert table["cost"].sum() == pytest.approx(result.summary["kpis"]["after"]["cost"])
+    text = pdf_text(build(config, scenarios=(record.id,), lang="en"), tmp_path)
+    first = table.iloc[0]
+    row = (f"resize {first['name']} {number(first['capacity_before'], 0, 'en')} → "
+           f"{number(first['capacity'], 0, 'en')}")  # fmt: skip
+    assert flat(row) in text
+    assert f"{len(grown)} to resize" in text
+    assert f"{number(first['cost'], 1, 'en')}" in text
+
+
+def test_resized_without_modules_or_capacity_is_empty(demo):
+    config, ids, _ = demo
+    record = briefs.get_scenario(services.get_store(config.database_url), ids[0])
+    assert "modules_added" not in record.centers
+    assert briefs.resized(record.centers, record).empty
+    assert briefs.resized(record.centers.iloc[0:0], record).empty
+    no_capacity = record.centers.drop(columns=["capacity"], errors="ignore")
+    assert briefs.resized(no_capacity, record).empty
+    # a reallocation's table: capacity before and after, staff moved at no price
+    moved = record.centers.assign(capacity_before=record.centers["capacity"])
+    moved.loc[moved.index[0], "capacity_before"] = moved["capacity"].iloc[0] - 40
+    moved.loc[moved.index[0], "status"] = "kept"
+    table = briefs.resized(moved, record)
+    assert len(table) == 1 and np.isnan(table["cost"].iloc[0])
+    rows = briefs.changes_rows(moved, "fr", record)
+    assert rows[-1][0] == "redimensionner" and rows[-1][-1] == ""
+
