@@ -3287,6 +3287,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Indicateurs après changements",
         "en": "Indicators after the changes",
     },
+    "brief.comparison.area": {
+        "fr": "Indicateurs calculés sur {name} seulement (centres et communes de la "
+        "zone) ; le coût et la preuve du solveur sont ceux du plan entier.",
+        "en": "Indicators computed for {name} only (the area's centers and "
+        "communes); the cost and the solver's proof are the whole plan's.",
+    },
     "brief.comparison.best": {
         "fr": "★ : meilleure valeur ; une proposition qui laisse plus de demande sans "
         "centre n'est jamais la meilleure sur les distances.",

@@ -809,8 +809,16 @@ def comparison_brief(
     area = check_area(ctx, request.area, lang)
     records = load_scenarios(url, ctx, request.scenarios, lang)
     progress(10, t("brief.step.figures", lang))
-    population = float(np.nansum(ctx.communes()["population"].to_numpy(float)))
-    table = compare_kpis(records, lang=lang, population=population)
+    if area is None:
+        population = float(np.nansum(ctx.communes()["population"].to_numpy(float)))
+        table = compare_kpis(records, lang=lang, population=population)
+    else:
+        ws = services.workspace(url, ctx.info.id)
+        zone = ws.area(area)
+        population = float(np.nansum(
+            np.asarray(ws.population, float)[zone.rows(ws.network.commune_ids)]))  # fmt: skip
+        table = compare_kpis([within_area(ws, r, zone) for r in records], lang=lang,
+                             population=population)  # fmt: skip
     labels = [c for c in table.columns if c not in ("kpi", "unit", "better", "best")]
     rows = []
     for row_id, row in table.iterrows():
@@ -836,6 +844,9 @@ def comparison_brief(
     widths = (first, *[(1 - first) / len(labels)] * len(labels))
     blocks.append(Table((t("brief.kpi.name", lang), *labels), tuple(rows), widths))
     blocks.append(Para(t("brief.comparison.best", lang), "note"))
+    if area is not None:
+        blocks.append(Para(t("brief.comparison.area", lang,
+                             name=area_name(ctx, area, lang)), "note"))  # fmt: skip
     progress(35, t("brief.step.map", lang))
     maps = brief_maps.comparison_maps(ctx, area, records, labels, lang)
     per_row = 2
@@ -851,6 +862,23 @@ def comparison_brief(
     blocks.append(_sources_box(ctx, lang, bool(ctx.weeks)))
     progress(70, t("brief.step.layout", lang))
     return brief
+
+
+def within_area(ws, record: ScenarioRecord, zone) -> ScenarioRecord:
+    """``record`` as seen in ``zone``: the scenario screen's KPIs of the area
+    (:meth:`optimization.workspace.Workspace.result_kpis`), its centers opened and
+    closed there and its communes, for :func:`data.exports.compare_kpis`. The cost
+    and the solver's proof stay the whole plan's."""
+    before, after = ws.result_kpis(record, zone)
+    centers, communes = ws.result_tables(record, zone)
+    counts = centers["status"].value_counts()
+    summary = {
+        **(record.summary or {}),
+        "kpis": {"before": before, "after": after},
+        "changes": {k: int(counts.get(k, 0)) for k in ("kept", "closed", "opened")},
+    }
+    return dataclasses.replace(record, summary=summary, centers=centers,
+                               communes=communes)  # fmt: skip
 
 
 def _compare_cell(row_id: str, value: Any, lang: str) -> str:

@@ -371,3 +371,28 @@ def test_resized_without_modules_or_capacity_is_empty(demo):
     rows = briefs.changes_rows(moved, "fr", record)
     assert rows[-1][0] == "redimensionner" and rows[-1][-1] == ""
 
+
+def test_comparison_brief_of_a_region_has_the_regions_figures(demo, tmp_path):
+    config, ids, _ = demo
+    url = config.database_url
+    store = services.get_store(url)
+    records = [briefs.get_scenario(store, i) for i in ids]
+    ws = services.workspace(url, None)
+    zone = ws.area("R02")
+    text = pdf_text(build(config, scenarios=tuple(ids), area="R02", lang="en"), tmp_path)
+    national = compare_kpis(records, lang="en")
+    for record, label in zip(records, ("Plan 1", "Plan 3"), strict=True):
+        _, after = ws.result_kpis(record, zone)  # the scenario screen's, for R02
+        centers, _ = ws.result_tables(record, zone)
+        for row_id, value in [
+            ("mean_distance", after["mean_distance"]),
+            ("open_centers", after["open_centers"]),
+            ("unserved_population", after["unserved_population"]),
+            ("opened", int((centers["status"] == "opened").sum())),
+        ]:
+            assert briefs._compare_cell(row_id, value, "en") in text, (label, row_id)
+        # not the country's: the region's open centers are fewer
+        assert after["open_centers"] < national.loc["open_centers", label]
+    assert "Indicators computed for Region Sud only" in flat(text)
+    national_text = pdf_text(build(config, scenarios=tuple(ids), lang="en"), tmp_path)
+    assert "Indicators computed for" not in national_text
