@@ -396,3 +396,23 @@ def test_comparison_brief_of_a_region_has_the_regions_figures(demo, tmp_path):
     assert "Indicators computed for Region Sud only" in flat(text)
     national_text = pdf_text(build(config, scenarios=tuple(ids), lang="en"), tmp_path)
     assert "Indicators computed for" not in national_text
+
+
+def test_printed_maps_use_the_screens_colours():
+    from matplotlib.colors import Normalize, to_hex, to_rgb
+
+    from dashapp.services import brief_maps
+    from layouts import maps
+
+    assert brief_maps.UTIL_RANGE == maps.UTIL_RANGE
+    norm = Normalize(*brief_maps.UTIL_RANGE)
+    low, high = maps.UTIL_RANGE
+    # the screen's scale at its ends and middle: under-used, full, overloaded
+    for pct, (_, colour) in zip((low, (low + high) / 2, high),
+                                (maps.UTIL_SCALE[0], maps.UTIL_SCALE[2],
+                                 maps.UTIL_SCALE[-1]), strict=True):  # fmt: skip
+        drawn = to_rgb(brief_maps.UTIL_CMAP(norm(pct)))  # a 256-step table: to 1/255
+        assert drawn == pytest.approx(to_rgb(colour), abs=1.5 / 255)
+    for status, colour in brief_maps.STATUS_COLORS.items():
+        assert colour == maps.SITE_COLORS[status]
+    assert to_hex(brief_maps.DISTANCE_CMAP(1.0)) == maps.SEQUENTIAL[-1][1]
