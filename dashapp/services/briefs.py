@@ -768,7 +768,7 @@ def scenario_brief(
                  t("brief.change.capacity", lang), t("brief.change.demand", lang),
                  t("brief.change.utilisation", lang), t("brief.change.cost", lang)),
                 tuple(changes),
-                (0.12, 0.32, 0.17, 0.13, 0.12, 0.14),
+                (0.17, 0.28, 0.15, 0.13, 0.14, 0.13),
             )
         )  # fmt: skip
     progress(35, t("brief.step.map", lang))
