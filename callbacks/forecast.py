@@ -53,11 +53,13 @@ def run_level_forecast(config: Config, set_progress, level, dataset_id):
         dctx = services.context(config.database_url, dataset_id)
         error = forecasting.level_error(config, dctx.info.id, level)
         if error is not None:
-            raise fc.ForecastError(error)
+            raise error
         if not forecasting.is_computed(config, dctx.info.id, level):
             forecasting.ready_level_forecast(config, dctx.info.id, level, progress)
-    except (BadInputError, fc.ForecastError) as exc:  # shown by update_forecast
-        return {"dataset": dataset_id, "level": level, "error": str(exc)}
+    except fc.ForecastError as exc:  # worded by update_forecast
+        return {"dataset": dataset_id, "level": level, "error": exc.to_dict()}
+    except BadInputError:  # update_forecast says the dataset is unknown
+        return {"dataset": dataset_id, "level": level, "error": {"code": "internal"}}
     return {"dataset": dataset_id, "level": level}
 
 
@@ -75,7 +77,7 @@ def update_forecast(ready, series, doc_type, horizon, level, dataset_id, lang):
     ):
         raise PreventUpdate  # the level's computation is not finished yet
     if ready.get("error"):
-        message = alert(t("fc.error", lang, error=ready["error"]), "danger")
+        message = alert(lay.error_text(ready["error"], lang), "danger")
         return no_update, "", [], message
     result = forecasting.cached_level_forecast(current_config(), dataset_id, level)
     if result is None:
@@ -83,8 +85,8 @@ def update_forecast(ready, series, doc_type, horizon, level, dataset_id, lang):
     try:
         step = fc.check_horizon(horizon)
         row = result.series_index(series, doc_type)
-    except fc.ForecastError:
-        message = alert(t("fc.unknown_series", lang, series=series))
+    except fc.ForecastError as exc:
+        message = alert(lay.error_text(exc.to_dict(), lang))
         return no_update, "", [], message
     table = result.table(step)
     mine = table.iloc[row * step : (row + 1) * step]

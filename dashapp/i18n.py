@@ -2876,9 +2876,41 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Prévision impossible : {error}",
         "en": "Cannot forecast: {error}",
     },
-    "fc.unknown_series": {
-        "fr": "Aucune série « {series} » pour ce type de document.",
-        "en": "No series “{series}” for this document type.",
+    "fc.err.unknown_level": {
+        "fr": "ce jeu de données n'a pas de niveau « {level} » à prévoir",
+        "en": "this dataset has no level “{level}” to forecast",
+    },
+    "fc.err.unknown_doc_types": {
+        "fr": "types de document inconnus : {types}",
+        "en": "unknown document types: {types}",
+    },
+    "fc.err.no_requests": {
+        "fr": "aucune demande hebdomadaire n'est enregistrée pour cette sélection",
+        "en": "no weekly requests are recorded for this selection",
+    },
+    "fc.err.short_history": {
+        "fr": "il faut au moins {need} semaines d'historique, les données en ont {got}",
+        "en": "at least {need} weeks of history are needed, the data has {got}",
+    },
+    "fc.err.missing_values": {
+        "fr": "des semaines de l'historique n'ont pas de valeur",
+        "en": "some weeks of the history have no value",
+    },
+    "fc.err.needs_two_levels": {
+        "fr": "le jeu de données doit avoir au moins deux niveaux administratifs",
+        "en": "the dataset needs at least two administrative levels",
+    },
+    "fc.err.horizon": {
+        "fr": "l'horizon doit être un nombre entier de semaines, de 1 à {longest}",
+        "en": "the horizon should be a whole number of weeks, from 1 to {longest}",
+    },
+    "fc.err.unknown_series": {
+        "fr": "aucune série « {series} » pour le type de document « {doc_type} »",
+        "en": "no series “{series}” for document type “{doc_type}”",
+    },
+    "fc.err.internal": {
+        "fr": "erreur interne du calcul (le journal du serveur en donne le détail)",
+        "en": "internal error of the computation (the server log has the details)",
     },
     "risk.target": {"fr": "Événement expliqué", "en": "Outcome explained"},
     "risk.target.late": {

@@ -43,6 +43,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,41 @@ ProgressFn = Callable[[int, int], None]
 
 
 class ForecastError(ValueError):
-    """Forecasting cannot run on these inputs; the message says why."""
+    """Forecasting cannot run on these inputs; the message says why, in English
+    (logs, command line).
+
+    ``code`` names the reason and ``params`` its values, so that a screen words
+    it in its own language; ``"internal"`` is a call this module refuses (a
+    programming error, not the data's).
+
+    Examples
+    --------
+    >>> e = ForecastError("no history", "no_requests")
+    >>> e.to_dict()
+    {'code': 'no_requests', 'params': {}, 'message': 'no history'}
+    >>> ForecastError.from_dict(e.to_dict()).code
+    'no_requests'
+    """
+
+    def __init__(self, message: str, code: str = "internal", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+    def to_dict(self) -> dict[str, Any]:
+        """Code, parameters and message as JSON-able values (kept between
+        processes)."""
+        return {"code": self.code, "params": dict(self.params), "message": str(self)}
+
+    @classmethod
+    def from_dict(cls, value: Any) -> ForecastError:
+        """The error :meth:`to_dict` gave; a bare message (older results) is
+        ``"internal"``."""
+        if isinstance(value, dict):
+            params = value.get("params")
+            return cls(str(value.get("message", "")), str(value.get("code", "internal")),
+                       **(params if isinstance(params, dict) else {}))  # fmt: skip
+        return cls(str(value))
 
 
 # ----------------------------------------------------------------- series from store
@@ -133,8 +168,9 @@ def load_series(
     allowed = level_codes(store, dataset_id)
     if level not in allowed:
         raise ForecastError(
-            f"unknown level {level!r}: expected one of {', '.join(allowed)}"
-        )
+            f"unknown level {level!r}: expected one of {', '.join(allowed)}",
+            "unknown_level", level=str(level),
+        )  # fmt: skip
     params: dict = {"d": int(dataset_id)}
     if level == NATIONAL:
         sql = (
@@ -164,7 +200,8 @@ def load_series(
     if doc_types is not None:
         unknown = sorted(set(doc_types) - set(frame["doc_type"]))
         if unknown:
-            raise ForecastError(f"unknown document types: {', '.join(unknown)}")
+            raise ForecastError(f"unknown document types: {', '.join(unknown)}",
+                                "unknown_doc_types", types=", ".join(unknown))  # fmt: skip
         frame = frame[frame["doc_type"].isin(doc_types)]
     frame["week"] = pd.to_datetime(frame["week"])
     frame["requests"] = frame["requests"].astype(float)
@@ -194,7 +231,8 @@ def to_panel(frame: pd.DataFrame) -> Panel:
     [[3.0, 0.0, 5.0]]
     """
     if frame.empty:
-        raise ForecastError("no weekly requests recorded for this selection")
+        raise ForecastError("no weekly requests recorded for this selection",
+                            "no_requests")  # fmt: skip
     weeks = pd.date_range(frame["week"].min(), frame["week"].max(), freq="7D")
     wide = frame.pivot_table(
         index=["series", "name", "doc_type"],
@@ -218,10 +256,12 @@ def _check_panel(Y: np.ndarray, horizon: int, min_weeks: int) -> np.ndarray:
         raise ForecastError(f"horizon should be in 1..{SEASON} weeks, got {horizon}")
     if Y.shape[1] < min_weeks:
         raise ForecastError(
-            f"needs at least {min_weeks} weeks of history, got {Y.shape[1]}"
-        )
+            f"needs at least {min_weeks} weeks of history, got {Y.shape[1]}",
+            "short_history", need=int(min_weeks), got=int(Y.shape[1]),
+        )  # fmt: skip
     if not np.isfinite(Y).all():
-        raise ForecastError("series contain missing or infinite values")
+        raise ForecastError("series contain missing or infinite values",
+                            "missing_values")  # fmt: skip
     return Y
 
 
@@ -533,8 +573,9 @@ def backtest(
         need = _FEATURE_HISTORY + n_eval + 2 * horizon
         raise ForecastError(
             f"needs at least {need} weeks of history for a {horizon}-week backtest "
-            f"on the last {n_eval} weeks, got {n}"
-        )
+            f"on the last {n_eval} weeks, got {n}",
+            "short_history", need=int(need), got=int(n),
+        )  # fmt: skip
     origins = np.arange(first, n)
     week0 = _week0(weeks)
     actual = np.full((n_series, origins.size, horizon), np.nan)
@@ -721,7 +762,10 @@ class LevelForecast:
             & (keys["doc_type"] == doc_type).to_numpy()
         )
         if hit.size == 0:
-            raise ForecastError(f"no series {series!r} for document type {doc_type!r}")
+            raise ForecastError(
+                f"no series {series!r} for document type {doc_type!r}",
+                "unknown_series", series=str(series), doc_type=str(doc_type),
+            )  # fmt: skip
         return int(hit[0])
 
 
@@ -743,8 +787,9 @@ def check_horizon(horizon, longest: int = MAX_HORIZON) -> int:
         raise ForecastError(
             f"horizon should be an integer in 1..{longest} weeks, got {horizon!r}"
             if not isinstance(horizon, int)
-            else f"horizon should be an integer in 1..{longest} weeks, got {horizon}"
-        )
+            else f"horizon should be an integer in 1..{longest} weeks, got {horizon}",
+            "horizon", longest=int(longest),
+        )  # fmt: skip
     return value
 
 
@@ -855,7 +900,8 @@ def commune_shares(
     """
     levels = store.levels(dataset_id)
     if level not in levels["code"].tolist()[:-1]:
-        raise ForecastError(f"shares need an administrative level, got {level!r}")
+        raise ForecastError(f"shares need an administrative level, got {level!r}",
+                            "unknown_level", level=str(level))  # fmt: skip
     level_no = int(levels.loc[levels["code"] == level, "level"].iloc[0])
     sql = (
         "SELECT o.commune_id AS commune_id, a.code AS series, o.doc_type AS doc_type, "
@@ -867,7 +913,8 @@ def commune_shares(
     )
     last = store.weeks(dataset_id)
     if last is None:
-        raise ForecastError("no weekly requests recorded for this dataset")
+        raise ForecastError("no weekly requests recorded for this dataset",
+                            "no_requests")  # fmt: skip
     since = last[1] - pd.Timedelta(weeks=weeks)
     frame = store.read_frame(
         sql, {"d": int(dataset_id), "level": level_no, "since": since}
@@ -932,7 +979,8 @@ def forecast_demand_by_commune(
     horizon = check_horizon(horizon_weeks)
     levels = store.levels(dataset_id)
     if len(levels) < 2:
-        raise ForecastError("the dataset needs at least two administrative levels")
+        raise ForecastError("the dataset needs at least two administrative levels",
+                            "needs_two_levels")  # fmt: skip
     level = levels["code"].iloc[-2]
     if forecast is None:
         forecast = forecast_level(store, dataset_id, level, doc_types=doc_types)
@@ -945,7 +993,8 @@ def forecast_demand_by_commune(
     if doc_types is not None:
         missing = sorted(set(doc_types) - set(table["doc_type"]))
         if missing:
-            raise ForecastError(f"unknown document types: {', '.join(missing)}")
+            raise ForecastError(f"unknown document types: {', '.join(missing)}",
+                                "unknown_doc_types", types=", ".join(missing))  # fmt: skip
         table = table[table["doc_type"].isin(doc_types)]
     if shares is None:
         shares = commune_shares(store, dataset_id, level)

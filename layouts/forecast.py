@@ -27,6 +27,44 @@ def pct(value: float, decimals: int, lang: str) -> str:
     return fmt(value, decimals, lang) + (" %" if lang == "fr" else "%")
 
 
+#: Why a forecast cannot be made (:class:`data.forecast.ForecastError` codes): the
+#: parameters each wording takes, as catalogue keys ``fc.err.<code>``.
+ERROR_PARAMS: dict[str, tuple[str, ...]] = {
+    "unknown_level": ("level",),
+    "unknown_doc_types": ("types",),
+    "no_requests": (),
+    "short_history": ("need", "got"),
+    "missing_values": (),
+    "needs_two_levels": (),
+    "horizon": ("longest",),
+    "unknown_series": ("series", "doc_type"),
+    "internal": (),
+}
+
+
+def error_text(error, lang: str) -> str:
+    """The message "Cannot forecast: <reason>" in ``lang``, from ``to_dict()`` of a
+    :class:`data.forecast.ForecastError`.
+
+    ``error`` comes back from the browser: an unknown code, or parameters that are
+    missing or not plain text and numbers, word as an internal error; text
+    parameters are cut to 80 characters.
+    """
+    code = error.get("code") if isinstance(error, dict) else None
+    params = error.get("params") if isinstance(error, dict) else None
+    names = ERROR_PARAMS.get(code) if isinstance(code, str) else None
+    if names is None or not isinstance(params, dict):
+        code, names, params = "internal", (), {}
+    values = {}
+    for name in names:
+        value = params.get(name)
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            code, values = "internal", {}
+            break
+        values[name] = fmt(value, 0, lang) if isinstance(value, int) else value[:80]
+    return t("fc.error", lang, error=t(f"fc.err.{code}", lang, **values))
+
+
 def level_options(ctx: DatasetContext, levels: list[str], lang: str) -> list[dict]:
     """Radio options of the forecast levels, named in the dataset's words."""
     names = {

@@ -124,7 +124,7 @@ def level_forecast(
         return found
     error = level_error(config, dataset_id, level)
     if error is not None:
-        raise fc.ForecastError(error)
+        raise error
     store = services.get_store(config.database_url)
     result = fc.forecast_level(store, int(dataset_id), level, progress=progress)
     results(config).set(_key(config, "forecast", dataset_id, level), result)
@@ -172,7 +172,8 @@ def scenario_level(config: Config, dataset_id: int) -> str:
     """The level whose forecast the scenarios split among communes (above them)."""
     levels = services.get_store(config.database_url).levels(int(dataset_id))
     if len(levels) < 2:
-        raise fc.ForecastError("the dataset needs at least two administrative levels")
+        raise fc.ForecastError("the dataset needs at least two administrative levels",
+                               "needs_two_levels")  # fmt: skip
     return str(levels["code"].iloc[-2])
 
 
@@ -266,7 +267,7 @@ def precompute(config: Config, dataset_id: int) -> dict[str, str]:
             done[level] = "ok"
         except fc.ForecastError as exc:  # remembered: waiting screens show it
             results(config).set(_key(config, "forecast-error", dataset_id, level),
-                                str(exc))  # fmt: skip
+                                exc.to_dict())  # fmt: skip
             done[level] = str(exc)
             continue
         if level == split:  # split now: the scenario screens ask for it first
@@ -284,10 +285,11 @@ def precompute(config: Config, dataset_id: int) -> dict[str, str]:
     return done
 
 
-def level_error(config: Config, dataset_id: int, level: str) -> str | None:
+def level_error(config: Config, dataset_id: int, level: str) -> fc.ForecastError | None:
     """Why the precompute could not forecast a level, ``None`` if it could (or has
     not tried)."""
-    return results(config).get(_key(config, "forecast-error", dataset_id, level))
+    found = results(config).get(_key(config, "forecast-error", dataset_id, level))
+    return None if found is None else fc.ForecastError.from_dict(found)
 
 
 def is_precomputed(config: Config, dataset_id: int) -> bool:

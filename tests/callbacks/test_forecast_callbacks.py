@@ -59,13 +59,59 @@ def test_stale_or_unknown_inputs_give_messages_not_errors(call, config):
     with pytest.raises(PreventUpdate):  # the level changed, its job is running
         call(cb.update_forecast, ready, "D01", "PASS", 8, "department", 1, "fr")
     out = call(cb.update_forecast, ready, "R99", "PASS", 8, "region", 1, "en")
-    assert "No series “R99”" in str(out[3])
-    out = call(cb.update_forecast, ready, "R01", "PASS", 40, "region", 1, "en")
-    assert "No series" in str(out[3]) or "horizon" in str(out[3])
+    assert out[3].children == (
+        "Cannot forecast: no series “R99” for document type “PASS”"
+    )
+    out = call(cb.update_forecast, ready, "R01", "PASS", 40, "region", 1, "fr")
+    assert out[3].children == (
+        "Prévision impossible : l'horizon doit être un nombre entier de semaines, "
+        "de 1 à 26"
+    )
     bad = call(cb.run_level_forecast, config, lambda _: None, "commune", 1)
-    assert "unknown level 'commune'" in bad["error"]
+    assert bad["error"]["code"] == "unknown_level"
+    assert bad["error"]["params"] == {"level": "commune"}
     out = call(cb.update_forecast, bad, "X", "PASS", 8, "commune", 1, "fr")
-    assert "Prévision impossible : unknown level" in str(out[3])
+    assert out[3].children == (
+        "Prévision impossible : ce jeu de données n'a pas de niveau « commune » "
+        "à prévoir"
+    )
+    out = call(cb.update_forecast, bad, "X", "PASS", 8, "commune", 1, "en")
+    assert out[3].children == (
+        "Cannot forecast: this dataset has no level “commune” to forecast"
+    )
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "unknown level 'commune'",  # a bare message: never shown as is
+        {"code": "__class__", "params": {}},
+        {"code": ["unknown_level"], "params": {"level": "x"}},
+        {"code": "unknown_level", "params": "level"},
+        {"code": "unknown_level", "params": {}},  # a parameter missing
+        {"code": "short_history", "params": {"need": {"a": 1}, "got": 3}},
+        {"code": "short_history", "params": {"need": True, "got": 3}},
+    ],
+)
+def test_a_forged_error_in_the_ready_store_words_as_internal(call, forged):
+    ready = {"dataset": 1, "level": "region", "error": forged}
+    out = call(cb.update_forecast, ready, "R01", "PASS", 8, "region", 1, "en")
+    assert out[3].children == (
+        "Cannot forecast: internal error of the computation "
+        "(the server log has the details)"
+    )
+
+
+def test_error_parameters_are_cut_and_numbers_in_the_language():
+    from layouts.forecast import error_text
+
+    long = {"code": "unknown_level", "params": {"level": "x" * 500}}
+    assert error_text(long, "en").count("x") == 80
+    short = {"code": "short_history", "params": {"need": 1129, "got": 40}}
+    assert error_text(short, "fr") == (
+        "Prévision impossible : il faut au moins 1\u202f129 semaines d'historique, "
+        "les données en ont 40"
+    )
 
 
 def test_risk_job_outputs_roc_importance_and_confusion(call, config):

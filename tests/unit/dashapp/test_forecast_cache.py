@@ -101,7 +101,9 @@ def test_precompute_remembers_why_a_level_cannot_be_forecast(tmp_path, forget_me
     assert set(done) == {"department", "center", "national"}
     assert all("129 weeks" in why for why in done.values())
     assert forecasting.is_precomputed(config, 1)
-    assert "129 weeks" in forecasting.level_error(config, 1, "center")
+    error = forecasting.level_error(config, 1, "center")
+    assert error.code == "short_history" and "129 weeks" in str(error)
+    assert error.params["need"] == 129
     with pytest.raises(fc.ForecastError, match="129 weeks"):
         forecasting.ready_level_forecast(config, 1, "center")
     # a level the dataset does not have is refused at once, never waited for
