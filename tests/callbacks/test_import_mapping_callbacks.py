@@ -137,7 +137,7 @@ def test_level_codes_typed_on_screen(call, demo_app, tmp_path):
         )[0]  # fmt: skip
 
     text = str(check("region,prefecture,commune"))
-    assert "Aucune erreur" in text and "4 prefecture" in text
+    assert "Aucune erreur" in text and "4 préfectures" in text
     for bad in ("region,region,commune", "x" * 41, ",,"):
         text = str(check(bad))
         assert "donnez des codes distincts" in text and "Aucune erreur" not in text
@@ -202,6 +202,6 @@ def test_three_boundary_files_each_mapped_on_screen(call, demo_app, tmp_path):
                                     columns=columns)  # fmt: skip
     text = str(report)
     assert "Aucune erreur" in text, text
-    assert "2 region, 4 department, 8 commune" in text
+    assert "2 régions, 4 départements, 8 communes" in text
     assert "par son nom (la colonne parent contient des noms)" in text
     assert "par recouvrement des limites" in text
