@@ -196,21 +196,22 @@ def show_audit(changed, n_refresh, lang="fr"):
     return lay.audit_rows(users.audit_events(_store(), AUDIT_ROWS), lang)
 
 
-def audit_csv(frame) -> bytes:
-    """Audit events as CSV for spreadsheets: formulas neutralised, UTF-8 with BOM."""
-    return exports.csv_text(frame).encode("utf-8-sig")
+def audit_csv(frame, lang: str = "fr") -> bytes:
+    """Audit events as the grid words them, for spreadsheets: headers in ``lang``,
+    formulas neutralised, UTF-8 with BOM."""
+    return exports.csv_text(lay.audit_table(frame, lang)).encode("utf-8-sig")
 
 
 @requires("audit.read")
-def export_audit(n_clicks):
-    """The audit log as a CSV file (newest first)."""
+def export_audit(n_clicks, lang="fr"):
+    """The audit log as a CSV file (newest first), in the interface language."""
     if not n_clicks:
         raise PreventUpdate
     store = _store()
     frame = users.audit_events(store, AUDIT_EXPORT_ROWS)
     record(store, "audit.export", "audit", rows=len(frame))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
-    return dcc.send_bytes(audit_csv(frame), f"audit-{stamp}.csv")
+    return dcc.send_bytes(audit_csv(frame, lang), f"audit-{stamp}.csv")
 
 
 # -- account: API tokens -----------------------------------------------------------------
@@ -297,6 +298,7 @@ def register(app) -> None:
     app.callback(
         Output(ids.ADM_AUDIT_DOWNLOAD, "data"),
         Input(ids.ADM_AUDIT_EXPORT, "n_clicks"),
+        State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(export_audit)
     app.callback(

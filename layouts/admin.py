@@ -275,6 +275,12 @@ def audit_rows(frame: pd.DataFrame, lang: str = "fr") -> list[dict]:
     ]
 
 
+def audit_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The audit events as the grid shows them, headed in ``lang`` (the export)."""
+    rows = pd.DataFrame(audit_rows(frame, lang), columns=list(AUDIT_COLUMNS))
+    return rows.rename(columns={c: t(f"adm.audit.{c}", lang) for c in AUDIT_COLUMNS})
+
+
 def audit_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
     """The newest audit events first: sortable, filterable, paginated."""
     widths = {"at": 150, "username": 130, "action": 160, "address": 120}

@@ -279,10 +279,19 @@ def test_audit_log_on_screen_and_csv_export_neutralised(call, store, boss):
     raw = base64.b64decode(sent["content"])
     assert raw.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert table[0] == ["at", "username", "action", "target", "detail", "address"]
+    assert table[0] == ["Quand (UTC)", "Qui", "Action", "Sur", "Détails", "Adresse"]
     row = next(r for r in table if "calc" in r[1])
     assert row[1] == "'=cmd|' /C calc'!A0" and row[3] == "'+33 1 23"
     assert row[5] == "'-1"
+    # the action and detail as the grid words them, never the stored codes
+    assert row[2] == "création d'un jeton d'API" and row[4] == "name: @SUM(1+1)"
+    assert row[0] == rows[0]["at"]
     assert not any(cell[:1] in "=+-@\t\r" and cell for r in table for cell in r)
+    english = base64.b64decode(call(admin.export_audit, 1, "en", user=boss)["content"])
+    table = list(csv.reader(io.StringIO(english.decode("utf-8-sig"))))
+    assert table[0] == ["When (UTC)", "Who", "Action", "Target", "Details", "Address"]
+    row = next(r for r in table if "calc" in r[1])
+    assert row[2] == "API token created"
+    assert table[1][2] == "audit log export"  # the French export, newest first
     event = last_event(store)
     assert (event["action"], event["username"]) == ("audit.export", boss.username)
