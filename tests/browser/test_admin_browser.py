@@ -27,6 +27,6 @@ def test_adm001_admin_creates_a_user(dash_duo, app):
     dash_duo.wait_for_contains_text(f"#{ids.ADM_USERS}", "Mariama Sow")
     username_field = dash_duo.find_element(f"#{ids.ADM_NEW_USERNAME}")
     assert username_field.get_attribute("value") == ""  # ready for the next one
-    dash_duo.wait_for_contains_text(f"#{ids.ADM_AUDIT}", "user.create")
+    dash_duo.wait_for_contains_text(f"#{ids.ADM_AUDIT}", "création d'un compte")
     dash_duo.driver.save_screenshot("/tmp/admin.png")
     assert dash_duo.get_logs() == []

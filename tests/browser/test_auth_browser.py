@@ -104,7 +104,8 @@ def test_aut004_share_link_opens_read_only_without_account(dash_duo, app):
     until(
         lambda: dash_duo.driver.execute_script(
             "const gd = document.getElementById('share-map');"
-            "return Boolean(gd && gd.data && gd.data.length === 2);"
+            "return Boolean(gd && gd.data && gd.data.some("
+            "t => t.type === 'choroplethmap' && t.locations && t.locations.length));"
         ),
         20,
     )
