@@ -14,8 +14,7 @@ from dash.testing.composite import DashComposite
 
 from dashapp import create_app
 from dashapp.config import Config
-
-WAIT_TIMEOUT = 45
+from tests.browser.waits import WAIT_TIMEOUT
 
 
 @pytest.fixture

@@ -1,13 +1,13 @@
 """Sign-in and roles in headless Chromium: who sees and may trigger what."""
 
 import pytest
-from dash.testing.wait import until
 
 from callbacks import scenario_run as run_cb
 from dashapp import ids, services
 from dashapp.share import share_url
 from data.scenarios import list_scenarios
 from tests.auth_helpers import PASSWORD, browser_sign_in, ensure_user
+from tests.browser.waits import until
 from tests.callbacks.conftest import run_callback
 from tests.callbacks.test_scenario_callbacks import _panel
 

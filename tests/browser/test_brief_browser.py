@@ -6,12 +6,12 @@ import os
 import subprocess
 
 import pytest
-from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
 from dashapp import ids
 from dashapp.i18n import t
 from tests.auth_helpers import browser_sign_in
+from tests.browser.waits import until
 
 pytestmark = pytest.mark.browser
 

@@ -1,10 +1,10 @@
 """The forecasts screen in headless Chromium: chart, accuracy, risk drivers."""
 
 import pytest
-from dash.testing.wait import until
 
 from dashapp import ids
 from tests.auth_helpers import browser_sign_in
+from tests.browser.waits import until
 
 pytestmark = pytest.mark.browser
 

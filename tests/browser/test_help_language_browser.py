@@ -5,10 +5,10 @@ and no Plotly logo or cloud button."""
 import os
 
 import pytest
-from dash.testing.wait import until
 
 from dashapp import ids
 from tests.auth_helpers import browser_sign_in
+from tests.browser.waits import until
 
 pytestmark = pytest.mark.browser
 

@@ -1,11 +1,11 @@
 """The import screen in headless Chromium: upload, check, import, then pick datasets."""
 
 import pytest
-from dash.testing.wait import until
 from selenium.webdriver.common.by import By
 
 from dashapp import ids
 from tests.auth_helpers import browser_sign_in
+from tests.browser.waits import until
 from tests.unit.data import import_files as f
 
 pytestmark = pytest.mark.browser

@@ -1,7 +1,6 @@
 """A new country with no service center, planned from nothing in headless Chromium."""
 
 import pytest
-from dash.testing.wait import until
 from selenium.webdriver.common.by import By
 
 from dashapp import create_app, ids
@@ -11,6 +10,7 @@ from data.store import Store
 from geo.access import nearest_center
 from layouts.maps import SITE_COLORS, site_index
 from tests.auth_helpers import browser_sign_in
+from tests.browser.waits import until
 from tests.tiny import new_country_bundle
 from tests.unit.data import import_files
 

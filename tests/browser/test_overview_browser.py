@@ -3,13 +3,13 @@
 import time
 
 import pytest
-from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
 from dashapp import create_app, ids
 from dashapp.config import Config
 from layouts.maps import site_index
 from tests.auth_helpers import browser_sign_in
+from tests.browser.waits import until
 
 pytestmark = pytest.mark.browser
 

@@ -1,10 +1,10 @@
 """The main screen's road-access card in headless Chromium."""
 
 import pytest
-from dash.testing.wait import until
 
 from dashapp import ids
 from tests.auth_helpers import browser_sign_in
+from tests.browser.waits import until
 
 pytestmark = pytest.mark.browser
 

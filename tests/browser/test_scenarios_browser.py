@@ -1,12 +1,12 @@
 """The scenario workspace in headless Chromium: choose, evaluate, run, read."""
 
 import pytest
-from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
 from dashapp import ids
 from layouts.maps import SITE_COLORS, site_index
 from tests.auth_helpers import browser_sign_in
+from tests.browser.waits import until
 
 pytestmark = pytest.mark.browser
 

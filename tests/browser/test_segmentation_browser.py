@@ -1,11 +1,11 @@
 """The segmentation screen in headless Chromium: run, results, sites, language."""
 
 import pytest
-from dash.testing.wait import until
 
 from dashapp import ids
 from layouts.maps import site_index
 from tests.auth_helpers import browser_sign_in
+from tests.browser.waits import until
 
 pytestmark = pytest.mark.browser
 

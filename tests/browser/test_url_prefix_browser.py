@@ -3,11 +3,11 @@ signed in through ``/plan/login``, the scenario screen at ``/plan/scenarios`` wi
 its styles, the language switch and the navigation staying under ``/plan/``."""
 
 import pytest
-from dash.testing.wait import until
 
 from dashapp import create_app, ids
 from dashapp.config import Config
 from tests.auth_helpers import browser_sign_in
+from tests.browser.waits import until
 from tests.stores import make_tiny_store
 
 pytestmark = pytest.mark.browser
