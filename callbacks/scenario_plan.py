@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, ctx, html, no_update
+from dash import Input, Output, html, no_update
 
 from callbacks.scenarios import context_states, panel, result_record
 from dashapp import ids, services
@@ -18,8 +18,6 @@ from layouts.scenario_results import kpi_table
 from layouts.scenarios import invalid_alert, scenario_map, site_choices
 from optimization.scenario import ScenarioError
 from optimization.whatif import WhatIf
-
-RESULT_PROP = f"{ids.SCN_RESULT}.data"
 
 
 @requires("view")
@@ -51,11 +49,8 @@ def draw_map(view, result, zone, color_by, panel: dict, dataset_id, lang):
     """Communes by distance (or its change) to their center; sites by state.
 
     Always a whole figure: the map's inputs change together with its view, and a
-    Patch racing the first draw would have nothing to patch. A new result alone
-    leaves the plan's map as drawn: the browser would redraw the same map.
+    Patch racing the first draw would have nothing to patch.
     """
-    if view != "result" and set(ctx.triggered_prop_ids) == {RESULT_PROP}:
-        return no_update
     config = current_config()
     dctx = services.context(config.database_url, dataset_id)
     ws = services.workspace(config.database_url, dctx.info.id)

@@ -1,5 +1,4 @@
 import pytest
-from dash import no_update
 
 from callbacks import scenario_plan as plan_cb
 from callbacks import scenario_run as run_cb
@@ -200,20 +199,6 @@ def test_map_shows_the_plan_then_the_proposal(call, dataset_id):
     i = markers["ids"].index("SC001")
     assert markers["marker"]["color"][i] == SITE_COLORS["closed"]
     assert markers["ids"][-1] == "NEW-R01D01C002"
-
-
-def test_a_new_result_leaves_the_plan_map_as_drawn(call, dataset_id):
-    args = (None, "distance", _panel(), dataset_id, "fr")
-    result = {"id": 1}
-    assert call(plan_cb.draw_map, "plan", result, *args,
-                trigger=plan_cb.RESULT_PROP) is no_update  # fmt: skip
-    # the planner's own change of view, and the result view, are drawn
-    for view, trigger in (("plan", f"{ids.SCN_VIEW}.value"),
-                          ("result", plan_cb.RESULT_PROP)):  # fmt: skip
-        fig = call(plan_cb.draw_map, view, result, *args, trigger=trigger)
-        assert fig is not no_update and fig["data"][site_index()]["ids"]
-    # the first draw of the page (nothing triggered) is drawn too
-    assert call(plan_cb.draw_map, "plan", None, *args) is not no_update
 
 
 def test_run_saves_the_scenario_and_shows_the_result(call, demo_app, dataset_id):
