@@ -11,6 +11,7 @@ import pandas as pd
 from data import views
 from data.store import Store
 from geo.access import nearest_center
+from layouts import maps
 from layouts.figures import capacity_chart
 from tests.tiny import tiny_bundle
 
@@ -42,4 +43,6 @@ def test_capacity_chart_never_marks_an_unknown_capacity_overloaded():
     fig = capacity_chart(frame, "name", "fr")
     bars = fig["data"][1]
     colors = dict(zip(bars["y"], bars["marker"]["color"], strict=True))
-    assert colors == {"a": "#4575b4", "b": "#d73027"}
+    # a: not overloaded (capacity unknown), b: overloaded, in the one palette's ends
+    assert colors == {"a": maps.DIVERGING[0][1], "b": maps.DIVERGING[-1][1]}
+    assert maps.DIVERGING[0][1] != maps.DIVERGING[-1][1]
