@@ -58,8 +58,9 @@ def run_level_forecast(config: Config, set_progress, level, dataset_id):
             forecasting.ready_level_forecast(config, dctx.info.id, level, progress)
     except fc.ForecastError as exc:  # worded by update_forecast
         return {"dataset": dataset_id, "level": level, "error": exc.to_dict()}
-    except BadInputError:  # update_forecast says the dataset is unknown
-        return {"dataset": dataset_id, "level": level, "error": {"code": "internal"}}
+    except BadInputError:  # unknown or malformed dataset id
+        error = {"code": "unknown_dataset", "params": {}}
+        return {"dataset": dataset_id, "level": level, "error": error}
     return {"dataset": dataset_id, "level": level}
 
 

@@ -2908,6 +2908,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "aucune série « {series} » pour le type de document « {doc_type} »",
         "en": "no series “{series}” for document type “{doc_type}”",
     },
+    "fc.err.unknown_dataset": {
+        "fr": "ce jeu de données n'existe pas ou plus",
+        "en": "this dataset does not exist (any more)",
+    },
     "fc.err.internal": {
         "fr": "erreur interne du calcul (le journal du serveur en donne le détail)",
         "en": "internal error of the computation (the server log has the details)",

@@ -38,6 +38,7 @@ ERROR_PARAMS: dict[str, tuple[str, ...]] = {
     "needs_two_levels": (),
     "horizon": ("longest",),
     "unknown_series": ("series", "doc_type"),
+    "unknown_dataset": (),
     "internal": (),
 }
 

@@ -20,6 +20,7 @@ from callbacks import shell
 from dashapp import ids, services
 from dashapp.parsing import BadInputError
 from data.scenarios import list_scenarios, save_scenario
+from layouts import forecast as lay_fc
 from tests.callbacks.test_scenario_callbacks import _panel
 
 HUGE = "99999999999999999999999"
@@ -164,7 +165,8 @@ def test_coverage_curve_with_a_bad_maximum(call, config, store):
 @pytest.mark.parametrize("dataset", [HUGE, "abc", {"id": 1}, 4242], ids=repr)
 def test_forecast_screen_with_a_bad_dataset(call, config, dataset):
     ready = call(fc_cb.run_level_forecast, config, lambda _: None, "region", dataset)
-    assert "dataset" in ready["error"]
+    assert ready["error"]["code"] == "unknown_dataset"
+    assert "dataset does not exist" in lay_fc.error_text(ready["error"], "en")
     *_, message = call(fc_cb.update_forecast, ready, "R01", "PASS", 8, "region",
                        dataset, "en")  # fmt: skip
     assert said(message, EN)
