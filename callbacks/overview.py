@@ -41,9 +41,23 @@ def _state(filters: dict, dataset_id, lang):
     return config, dctx, resolve(dctx, lang, **filters)
 
 
-def _area_trigger(levels: list[int]) -> int | None:
+def _first_trigger():
+    """The input that fired the callback, the map's own move only if nothing else did.
+
+    The browser sends a move of the map and a filter change in one call when both
+    happen together (a click on a unit while the map settles): read first, the move
+    would hide the new selection and the map would never go to it.
+    """
+    fired = list(ctx.triggered_prop_ids.values()) if ctx.triggered_prop_ids else []
+    others = [f for f in fired if f != ids.MAP]
+    if others:
+        return others[0]
+    return ctx.triggered_id
+
+
+def _area_trigger(levels: list[int], trigger=None) -> int | None:
     """Position of the area filter that fired the callback, if one did."""
-    trigger = ctx.triggered_id
+    trigger = ctx.triggered_id if trigger is None else trigger
     if isinstance(trigger, dict) and trigger.get("type") == ids.AREA:
         index = trigger.get("index")
         if isinstance(index, int) and index in levels:
@@ -216,12 +230,12 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
     """
     config, dctx, r = _state(filters, dataset_id, lang)
     scope = views.map_scope(dctx, r.level, r.selection)
-    trigger = ctx.triggered_id
+    trigger = _first_trigger()
     moved = trigger == ids.MAP
     seen = map_view(view)
     if moved and (seen is None or not scope.grouped):
         return no_update, no_update, no_update
-    selection_trigger = _area_trigger(views.filter_levels(dctx)) is not None
+    selection_trigger = _area_trigger(views.filter_levels(dctx), trigger) is not None
     redraw = trigger is None or trigger == ids.LEVEL
     redraw = redraw or (
         selection_trigger and (scope.within is not None or scope.grouped)

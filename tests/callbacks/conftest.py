@@ -27,14 +27,16 @@ def demo_app(request):
     )))  # fmt: skip
 
 
-def run_callback(app, fn, *args, trigger: str | None = None, user=ADMIN):
+def run_callback(app, fn, *args, trigger: str | list[str] | None = None, user=ADMIN):
     """Run callback ``fn`` of ``app`` as Dash would, inside a request.
 
-    ``trigger`` is the ``"component-id.prop"`` that fired it; the callback runs
+    ``trigger`` is the ``"component-id.prop"`` that fired it (a list when several
+    inputs changed in one call, in the order Dash lists them); the callback runs
     for a signed-in admin unless ``user`` (a Principal, or ``None`` for nobody)
     says otherwise.
     """
-    triggered = [{"prop_id": trigger, "value": None}] if trigger else []
+    fired = [trigger] if isinstance(trigger, str) else list(trigger or [])
+    triggered = [{"prop_id": prop, "value": None} for prop in fired]
 
     def inner():
         context_value.set(AttributeDict(triggered_inputs=triggered))

@@ -68,6 +68,21 @@ def test_level_change_redraws_with_that_levels_geometry(call, ctx):
     ].tolist()
 
 
+def test_a_selection_sent_with_a_map_move_still_moves_the_map(call, ctx):
+    # a click on a unit while the map settles: Dash fires the move and the area
+    # filter in one call, the move listed first
+    region = ctx.units_at(0)["code"].iloc[0]
+    corners = [[-20, 20], [20, 20], [20, -20], [-20, -20]]
+    view = {"map.zoom": 4.0, "map._derived": {"coordinates": corners}}
+    trigger = [f"{ids.MAP}.relayoutData", _area(0)]
+    out = _map(call, ctx, trigger=trigger, view=view, region=region)
+    assert out is not no_update
+    shown = out if isinstance(out, dict) else out.to_plotly_json()
+    assert "zoom" in str(shown) and shown != {}
+    # the move alone is still only a move
+    assert _map(call, ctx, trigger=f"{ids.MAP}.relayoutData", view=view) is no_update
+
+
 def test_map_values_follow_the_indicator_and_the_selection(call, ctx):
     region = ctx.units_at(0)["code"].iloc[0]
     fig = _map(call, ctx, indicator="mean_delay", region=region)
