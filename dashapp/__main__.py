@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 import time
@@ -480,6 +481,23 @@ def _import_parser(sub) -> None:
     imp.add_argument(
         "--operations", metavar="FILE", help="CSV or Excel weekly operations"
     )
+    imp.add_argument(
+        "--roads", metavar="FILE",
+        help="the road network: a lines layer (same formats as --boundaries) or an "
+        "OpenStreetMap extract (.osm.pbf); checked before anything is stored",
+    )  # fmt: skip
+    imp.add_argument("--road-class-column", default="highway", metavar="COL",
+                     help="column of road classes in --roads (default: highway)")  # fmt: skip
+    imp.add_argument(
+        "--road-class-map", metavar="MAP",
+        help="VALUE=CLASS pairs (e.g. 1=trunk,2=primary,...,6=track) or a JSON "
+        "file of them (default: OSM highway/fclass values); classes: trunk, "
+        "primary, secondary, tertiary, local, track, path",
+    )  # fmt: skip
+    imp.add_argument("--road-surface-column", metavar="COL",
+                     help="column of surfaces in --roads (OSM values)")  # fmt: skip
+    imp.add_argument("--road-tolerance", type=float, default=50.0, metavar="M",
+                     help="snapping tolerance of road line ends, metres (50)")  # fmt: skip
     imp.add_argument("--delimiter", help="force the CSV separator (default: detected)")
     imp.add_argument("--encoding", help="force the CSV encoding (default: detected)")
     imp.add_argument(
@@ -668,19 +686,22 @@ def _import(store, args) -> int:
         population_column=None if args.population else args.population_column,
     )
     for path in [*args.boundaries, args.population, args.centers, args.candidates,
-                 args.operations]:  # fmt: skip
+                 args.operations, args.roads]:  # fmt: skip
         if path and not Path(path).is_file():
             print(f"error: {path}: no such file", file=sys.stderr)
             return 2
+    roads = _road_source(args)
     store.upgrade()
     started = time.perf_counter()
     from data.users import note
 
     event = note("cli", "dataset.import",
                  {"name": spec.name, "activated": not args.no_activate,
-                  "files": [Path(p).name for p in args.boundaries]})  # fmt: skip
+                  "files": [Path(p).name for p in args.boundaries]
+                  + ([roads.file] if roads else [])})  # fmt: skip
     report, info, summary = run_import(
-        store, spec, activate=not args.no_activate, dry_run=args.dry_run, audit=event
+        store, spec, activate=not args.no_activate, dry_run=args.dry_run, audit=event,
+        roads=roads,
     )
     if summary is None:  # the errors (and warnings), one line each; no notes
         shown = [i for i in report.issues if i.severity != "info"]
@@ -711,7 +732,35 @@ def _import(store, args) -> int:
         f"{_population(summary)}; {what} in "
         f"{time.perf_counter() - started:.1f} s"
     )
+    if summary.get("roads"):
+        from dashapp.cli_roads import report_text
+
+        print(report_text(roads.file, summary["roads"]))
     return 0
+
+
+def _road_source(args):
+    """``--roads`` and its options as a :class:`RoadSource` (None without roads);
+    a bad option raises :class:`BadInputError` (one line, exit code 2)."""
+    from dashapp.cli_roads import class_map_option
+    from dashapp.services.importing import RoadSource
+
+    if not args.roads:
+        return None
+    if not (math.isfinite(args.road_tolerance) and 0 <= args.road_tolerance <= 1000):
+        raise BadInputError(
+            f"--road-tolerance should be between 0 and 1000 m, got "
+            f"{args.road_tolerance}", "road_tolerance",
+        )  # fmt: skip
+    try:
+        class_map = class_map_option(args.road_class_map, "--road-class-map")
+    except ValueError as exc:
+        raise BadInputError(str(exc), "road_class_map") from None
+    path = Path(args.roads)
+    return RoadSource(
+        path.name, path, class_column=args.road_class_column, class_map=class_map,
+        surface_column=args.road_surface_column, tolerance_m=args.road_tolerance,
+    )  # fmt: skip
 
 
 def _site_columns(items: list[str], kind: str) -> dict[str, str | None] | None:

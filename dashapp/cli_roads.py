@@ -74,24 +74,37 @@ def _dataset(store, args) -> int:
     return args.dataset
 
 
-def _class_map(text: str | None) -> dict[str, str] | None:
+def class_map_option(
+    text: str | None, option: str = "--class-map"
+) -> dict[str, str] | None:
+    """``VALUE=CLASS,...`` or a JSON file of them, checked against the classes."""
+    from data.importers.roads import ROAD_CLASSES
+
     if not text:
         return None
     path = Path(text)
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"--class-map {path}: not valid JSON ({exc})") from None
+        except OSError as exc:
+            raise ValueError(f"{option} {path}: {exc.strerror or exc}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{option} {path}: not valid JSON ({exc})") from None
         if not isinstance(data, dict):
-            raise ValueError(f"--class-map {path}: should map values to classes")
-        return {str(k): str(v) for k, v in data.items()}
-    pairs = {}
-    for item in text.split(","):
-        value, sep, klass = item.partition("=")
-        if not sep or not value.strip() or not klass.strip():
-            raise ValueError(f"--class-map: expected VALUE=CLASS, got {item!r}")
-        pairs[value.strip()] = klass.strip()
+            raise ValueError(f"{option} {path}: should map values to classes")
+        pairs = {str(k): str(v) for k, v in data.items()}
+    else:
+        pairs = {}
+        for item in text.split(","):
+            value, sep, klass = item.partition("=")
+            if not sep or not value.strip() or not klass.strip():
+                raise ValueError(f"{option}: expected VALUE=CLASS, got {item!r}")
+            pairs[value.strip()] = klass.strip()
+    bad = sorted(set(pairs.values()) - set(ROAD_CLASSES))
+    if bad:
+        raise ValueError(
+            f"{option}: {', '.join(bad)} not road classes; use {', '.join(ROAD_CLASSES)}"
+        )
     return pairs
 
 
@@ -107,7 +120,7 @@ def run(store, args) -> int:
         info = road_store.network_info(store, dataset)
         if info is None:
             raise ValueError(f"dataset {dataset} has no road network")
-        print(_report_text(info["source"], info["report"]))
+        print(report_text(info["source"], info["report"]))
         return 0
     if args.roads_action == "profile":
         return _profile(store, dataset, args)
@@ -127,7 +140,7 @@ def _import(store, dataset: int, args) -> int:
     try:
         network, report = import_roads(
             store, dataset, path, path.name,
-            class_column=args.class_column, class_map=_class_map(args.class_map),
+            class_column=args.class_column, class_map=class_map_option(args.class_map),
             surface_column=args.surface_column, oneway_column=args.oneway_column,
             layer=args.layer, tolerance_m=args.tolerance,
         )  # fmt: skip
@@ -135,11 +148,11 @@ def _import(store, dataset: int, args) -> int:
         raise ValueError(f"{exc} (nothing stored)") from None
     for issue in report.issues:
         print(f"{issue.severity}: {issue.text()}")
-    print(_report_text(path.name, network))
+    print(report_text(path.name, network))
     return 0
 
 
-def _report_text(source: str, r: dict) -> str:
+def report_text(source: str, r: dict) -> str:
     lengths = ", ".join(f"{k} {v:,.1f} km" for k, v in r["length_km_by_class"].items())
     lines = [
         f"roads of {source}: {r['lines']:,} lines, {r['edges']:,} segments, "

@@ -1618,6 +1618,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "écartées.",
         "en": "{count} lines that are not passable roads ({values}): left out.",
     },
+    "imp.issue.road_class_unmapped": {
+        "fr": "{count} ligne(s) ont une classe sans correspondance ({values}) : rien "
+        "n'est enregistré. Choisissez une classe de route pour chaque valeur, ou "
+        "« pas une route ».",
+        "en": "{count} lines have a class with no mapping ({values}): nothing is "
+        "stored. Choose a road class for each value, or “not a road”.",
+    },
+    "imp.issue.road_graph": {
+        "fr": "aucun réseau routier ne peut être construit avec ces lignes : rien "
+        "n'est enregistré.",
+        "en": "no road network can be built from these lines: nothing is stored.",
+    },
     "imp.issue.no_roads": {
         "fr": "aucune des {lines} lignes n'a une classe de route utilisable : rien "
         "n'est enregistré. Vérifiez la colonne de classe et sa correspondance.",

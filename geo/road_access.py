@@ -41,6 +41,7 @@ from geo.roads import (
 
 __all__ = [
     "RoadImportError",
+    "check_roads",
     "import_roads",
     "road_graph",
     "road_profile",
@@ -83,9 +84,7 @@ def store_roads(
     return report
 
 
-def import_roads(
-    store: Store,
-    dataset_id: int,
+def check_roads(
     source: Path | bytes,
     file: str,
     *,
@@ -95,11 +94,55 @@ def import_roads(
     oneway_column: str | None = None,
     layer: str | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    not_roads: Any = (),
+    strict: bool = False,
+) -> tuple[Any, dict[str, Any], Report]:
+    """Read and check a road file and build its graph, storing nothing.
+
+    Returns the lines (EPSG:4326), the network report (lengths by class,
+    joins, components, unconnected parts, lines read and kept, the file's
+    issues) and the file's issue report.
+
+    Raises
+    ------
+    RoadImportError
+        The file cannot give a road network (its report says why).
+    """
+    report = Report()
+    lines = read_roads(
+        source, file, report, class_column=class_column, class_map=class_map,
+        surface_column=surface_column, oneway_column=oneway_column, layer=layer,
+        not_roads=not_roads, strict=strict,
+    )  # fmt: skip
+    if lines is None or not report.ok:
+        first = report.errors[0].text() if report.errors else f"{file}: no roads"
+        raise RoadImportError(first, report)
+    try:
+        graph = build_graph(lines, tolerance_m=tolerance_m)
+    except ValueError as exc:
+        report.error("road_graph", file=file, detail=str(exc))
+        raise RoadImportError(f"{file}: {exc}", report) from exc
+    network = graph.report.to_dict() | {
+        "file": file,
+        "issues": [i.to_dict() for i in report.issues],
+        "lines_kept": len(lines),
+    }
+    return lines, network, report
+
+
+def import_roads(
+    store: Store,
+    dataset_id: int,
+    source: Path | bytes,
+    file: str,
+    *,
+    dry_run: bool = False,
+    **options: Any,
 ) -> tuple[dict[str, Any], Report]:
     """Read, check, build and store a dataset's road network.
 
-    Returns the network report (lengths by class, joins, components,
-    unconnected parts, lines read and kept) and the file's issue report.
+    ``options`` are :func:`check_roads`'s. Returns the network report and the
+    file's issue report; ``dry_run`` checks without storing.
 
     Raises
     ------
@@ -107,25 +150,13 @@ def import_roads(
         The file cannot give a road network (its report says why); nothing
         is stored.
     """
-    report = Report()
-    lines = read_roads(
-        source, file, report, class_column=class_column, class_map=class_map,
-        surface_column=surface_column, oneway_column=oneway_column, layer=layer,
-    )  # fmt: skip
-    if lines is None or not report.ok:
-        first = report.errors[0].text() if report.errors else f"{file}: no roads"
-        raise RoadImportError(first, report)
-    extra = {
-        "file": file,
-        "issues": [i.to_dict() for i in report.issues],
-        "lines_kept": len(lines),
-    }
-    try:
-        network = store_roads(
-            store, dataset_id, lines, source=file, tolerance_m=tolerance_m, extra=extra
-        )
-    except ValueError as exc:
-        raise RoadImportError(f"{file}: {exc}", report) from exc
+    lines, network, report = check_roads(source, file, **options)
+    if not dry_run:
+        road_store.save_network(
+            store, dataset_id, lines, source=file,
+            tolerance_m=options.get("tolerance_m", DEFAULT_TOLERANCE_M),
+            report=network,
+        )  # fmt: skip
     return network, report
 
 

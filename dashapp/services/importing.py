@@ -11,13 +11,23 @@ import binascii
 import io
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dashapp.i18n import STRINGS, t
 from dashapp.parsing import BadInputError, shown_value, upload_name
+from data import roads as road_store
 from data.importers import ImportSpec, Report, Source, assemble
 from data.importers.boundaries import GEO_SUFFIXES, detect_mapping
 from data.importers.bundle import JOIN_ISSUES, JOIN_MODES
+from data.importers.roads import (
+    PBF_COLUMNS,
+    ROAD_CLASSES,
+    class_values,
+    guess_road_columns,
+    is_pbf,
+)
 from data.importers.sites import guess_point_role
 from data.importers.tables import (
     EXCEL_SUFFIXES,
@@ -30,6 +40,8 @@ from data.importers.vector import describe
 from data.kpi import KPIS
 from data.store import AuditNote, DatasetInfo, Store
 from geo.access import nearest_center
+from geo.road_access import RoadImportError, check_roads
+from geo.roads import DEFAULT_TOLERANCE_M
 
 IMPORT_DESCRIPTION = "Imported / importé: {files}. Missing indicators / indicateurs manquants: {missing}."
 
@@ -144,12 +156,17 @@ def run_import(
     progress: Callable[[int, str], None] | None = None,
     on_bundle: Callable[[object], None] | None = None,
     audit: AuditNote | None = None,
+    roads: RoadSource | None = None,
 ) -> tuple[Report, DatasetInfo | None, dict | None]:
     """Check every file, then store the dataset whole (or nothing) and its access.
 
     The rows, the nearest-center distances and the activation are one transaction:
     a process killed at any point leaves the store as it was. ``audit``, the
     event recording the import, is written in that transaction too.
+
+    ``roads``: a road network imported with the boundaries. It is read and its
+    graph built before anything is stored, so a bad road file stores nothing;
+    its network report is the summary's ``roads``.
 
     Returns the report, the stored dataset (``None`` on errors or ``dry_run``) and
     the bundle's summary (``None`` on errors).
@@ -159,6 +176,15 @@ def run_import(
     if bundle is None or not report.ok:
         return report, None, None
     summary = bundle.summary()
+    lines = None
+    if roads is not None:
+        if progress:
+            progress(90, "roads")
+        lines, network, road_report = check_road_source(roads)
+        report.issues.extend(road_report.issues)
+        if lines is None:
+            return report, None, None
+        summary["roads"] = network
     if on_bundle is not None:
         on_bundle(bundle)
     if dry_run:
@@ -190,7 +216,75 @@ def run_import(
             files=files, missing=", ".join(bundle.missing) or "-"
         ),
     )
+    if lines is not None:  # checked above: only the store itself can fail here
+        road_store.save_network(
+            store, info.id, lines, source=roads.file, tolerance_m=roads.tolerance_m,
+            report=summary["roads"],
+        )  # fmt: skip
     return report, info, summary
+
+
+# -- road networks ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoadSource:
+    """A road file of an import and how to read it (screen or command line).
+
+    ``class_map`` maps the class column's values to :data:`ROAD_CLASSES`
+    (``None``: OSM's ``highway``/``fclass`` values); ``not_roads`` are values
+    said not to be roads; ``strict`` makes a value in neither an error (the
+    screen shows every value, so one left unmapped is a mistake to fix).
+    """
+
+    file: str
+    path: Path
+    class_column: str = "highway"
+    class_map: dict[str, str] | None = None
+    surface_column: str | None = None
+    oneway_column: str | None = None
+    layer: str | None = None
+    tolerance_m: float = DEFAULT_TOLERANCE_M
+    not_roads: tuple[str, ...] = field(default_factory=tuple)
+    strict: bool = False
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`geo.road_access.check_roads`."""
+        return {
+            "class_column": self.class_column, "class_map": self.class_map,
+            "surface_column": self.surface_column,
+            "oneway_column": self.oneway_column, "layer": self.layer,
+            "tolerance_m": self.tolerance_m, "not_roads": self.not_roads,
+            "strict": self.strict,
+        }  # fmt: skip
+
+
+def check_road_source(roads: RoadSource) -> tuple[Any, dict | None, Report]:
+    """Read a road file and build its graph (nothing stored): the lines (None on
+    errors), the network report and the file's issues."""
+    try:
+        lines, network, report = check_roads(roads.path, roads.file, **roads.options())
+    except RoadImportError as exc:
+        return None, None, exc.report
+    return lines, network, report
+
+
+def run_road_import(
+    store: Store, dataset_id: int, roads: RoadSource, *, dry_run: bool = False
+) -> tuple[Report, dict | None]:
+    """Check a road file and (unless ``dry_run``) make it the dataset's network.
+
+    Returns the file's issues and the network report (None on errors, when
+    nothing is stored and the previous network stays).
+    """
+    lines, network, report = check_road_source(roads)
+    if lines is None or dry_run:
+        return report, network
+    road_store.save_network(
+        store, dataset_id, lines, source=roads.file, tolerance_m=roads.tolerance_m,
+        report=network,
+    )  # fmt: skip
+    return report, network
 
 
 def join_only(report: Report, spec: ImportSpec) -> bool:
@@ -212,9 +306,13 @@ def join_only(report: Report, spec: ImportSpec) -> bool:
 # -- uploads of the import screen ------------------------------------------------------
 
 MAX_UPLOAD_MB = 60
-ROLES = ("boundaries", "population", "centers", "candidates", "operations", "ignore")
-#: Files the upload offers to pick: every vector format GDAL reads here, then tables.
-UPLOAD_SUFFIXES = (*GEO_SUFFIXES, ".csv", ".tsv", ".txt", *EXCEL_SUFFIXES)
+ROLES = ("boundaries", "population", "centers", "candidates", "operations", "roads",
+         "ignore")  # fmt: skip
+#: Files the upload offers to pick: every vector format GDAL reads here, then tables
+#: and OpenStreetMap extracts (``.osm.pbf``, a road network).
+UPLOAD_SUFFIXES = (*GEO_SUFFIXES, ".csv", ".tsv", ".txt", *EXCEL_SUFFIXES, ".pbf")
+#: Distinct class values the screen lists for mapping (the rest: OSM's defaults).
+ROAD_VALUES_SHOWN = 40
 #: How a population table joins to communes on screen; neither: codes if they match.
 JOINS = ("code", "name")
 #: CSV separators and encodings the screen offers ("": detected); the browser's
@@ -269,19 +367,30 @@ def save_upload(folder: Path, name: str, contents: str) -> dict:
         info["detail"] = exc.strerror or type(exc).__name__
         return _refused(info, "upload_write", f"{safe}: {info['detail']}")
     suffix = Path(safe).suffix.lower()
-    if suffix in GEO_SUFFIXES:
+    if is_pbf(safe):  # an OpenStreetMap extract: roads, classes from highway=*
+        info["columns"], info["role"] = list(PBF_COLUMNS), "roads"
+        info["mapping"] = guess_for_role(info["columns"], "roads")
+        info["class_values"] = road_values(folder / safe, safe, "highway")
+    elif suffix in GEO_SUFFIXES:
         found = describe(folder / safe, safe)  # unreadable: the check says why
         columns = found["columns"]
         info["columns"] = columns
         info["role"] = (
             guess_point_role(safe, columns)
             if found["kind"] == "points"
+            else "roads"
+            if found["kind"] == "lines"
             else "boundaries"
         )
         info["mapping"] = guess_for_role(columns, info["role"])
         if found["layers"]:  # several of its kind: the screen offers the choice
             info["layers"] = found["layers"]
             info["mapping"]["layer"] = found["layer"]
+        if info["role"] == "roads":
+            info["class_values"] = road_values(
+                folder / safe, safe, info["mapping"].get("road_class"),
+                info["mapping"].get("layer"),
+            )  # fmt: skip
     else:
         report = Report()
         frame = read_table(io.BytesIO(raw[:200_000]), safe, report)
@@ -317,7 +426,70 @@ def guess_for_role(columns: list[str], role: str) -> dict:
         return out
     if role in SITE_FIELDS:
         return site_mapping(columns, role)
+    if role == "roads":
+        guess = guess_road_columns(columns)
+        return {"road_class": guess["class_column"],
+                "road_surface": guess["surface_column"]}  # fmt: skip
     return {}
+
+
+def road_values(path: Path, file: str, column: str | None, layer: str | None = None):
+    """The class column's distinct values for the screen's mapping table
+    (:func:`data.importers.roads.class_values`); ``{"values": []}`` without a
+    column."""
+    if not column:
+        return {"values": [], "more": 0}
+    return class_values(path, file, column, layer=layer, limit=ROAD_VALUES_SHOWN)
+
+
+def road_source_from_uploads(folder: Path, files: list[dict]) -> RoadSource | None:
+    """The road file among the screen's uploads (role ``roads``), if any.
+
+    Its mapping (checked by the callback) holds ``road_class``, ``road_surface``
+    and ``class_map`` (value -> class, or "" for "not a road"); values of the
+    column the screen did not list keep OSM's classes. More than one road file
+    raises :class:`BadInputError` (``roads_many``).
+    """
+    chosen = [f for f in files if f.get("role") == "roads" and not f.get("error")]
+    if not chosen:
+        return None
+    if len(chosen) > 1:
+        raise BadInputError("one road file at a time", "roads_many",
+                            value=", ".join(f["name"] for f in chosen))  # fmt: skip
+    f = chosen[0]
+    if upload_name(f["name"]) != f["name"]:
+        raise BadInputError(
+            f"file name {shown_value(f['name'])} is not an uploaded file's",
+            "upload_name",
+            value=shown_value(f["name"]),
+        )
+    mapping = f.get("mapping") or {}
+    given = mapping.get("class_map") or {}
+    class_map = {str(k): v for k, v in given.items() if v in ROAD_CLASSES}
+    not_roads = tuple(str(k) for k, v in given.items() if not v)
+    column = "highway" if is_pbf(f["name"]) else _text(mapping.get("road_class"))
+    if not column:
+        raise BadInputError("no road-class column chosen", "roads_no_class",
+                            value=f["name"])  # fmt: skip
+    return RoadSource(
+        f["name"],
+        folder / f["name"],
+        class_column=column,
+        class_map=None if not given else _osm_with(class_map, not_roads),
+        surface_column=_text(mapping.get("road_surface")),
+        layer=_text(mapping.get("layer")),
+        not_roads=not_roads,
+        strict=True,
+    )
+
+
+def _osm_with(class_map: dict[str, str], not_roads: tuple[str, ...]) -> dict:
+    """OSM's classes overridden by the screen's choices (values it did not list
+    keep their OSM class)."""
+    from data.importers.roads import OSM_CLASSES
+
+    out = {k: v for k, v in OSM_CLASSES.items() if k not in not_roads}
+    return out | class_map
 
 
 def site_mapping(columns: list[str], role: str) -> dict:

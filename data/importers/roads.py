@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,12 @@ from data.importers.vector import read_vector
 __all__ = [
     "NOT_ROADS",
     "OSM_CLASSES",
+    "PBF_COLUMNS",
     "ROAD_CLASSES",
     "SURFACES",
+    "class_values",
+    "guess_road_columns",
+    "is_pbf",
     "map_class",
     "read_roads",
 ]
@@ -76,6 +81,134 @@ SURFACES = {
     "laterite": "unpaved", "grass": "unpaved",
 }  # fmt: skip
 _YES = {"yes", "true", "1", "-1", "t", "y", "oui"}
+#: Columns of the lines read from an OpenStreetMap extract.
+PBF_COLUMNS = ("highway", "surface", "oneway")
+#: Column names that usually hold a road class / a surface, most likely first.
+_CLASS_NAMES = ("highway", "fclass", "road_class", "class", "classe", "type",
+                "category", "categorie", "rtt_descri", "roadtype")  # fmt: skip
+_SURFACE_NAMES = ("surface", "surf", "revetement", "revêtement", "paved")
+#: Longest class value kept (longer text is not a class).
+MAX_VALUE_CHARS = 100
+
+
+def is_pbf(file: str) -> bool:
+    """Whether ``file`` is an OpenStreetMap extract (read with pyosmium)."""
+    return str(file).lower().endswith(".osm.pbf")
+
+
+def guess_road_columns(columns: list[str]) -> dict[str, str | None]:
+    """The class and surface columns a lines layer most likely has.
+
+    Examples
+    --------
+    >>> guess_road_columns(["osm_id", "FCLASS", "name"])
+    {'class_column': 'FCLASS', 'surface_column': None}
+    """
+    lower = {str(c).lower(): str(c) for c in columns}
+
+    def first(names):
+        return next((lower[n] for n in names if n in lower), None)
+
+    return {"class_column": first(_CLASS_NAMES),
+            "surface_column": first(_SURFACE_NAMES)}  # fmt: skip
+
+
+def class_values(
+    source: Path,
+    file: str,
+    column: str,
+    *,
+    layer: str | None = None,
+    limit: int = 40,
+) -> dict[str, Any]:
+    """The distinct values of a class column with their line counts, most frequent
+    first, each with the class OSM's values map it to (``None``: not mapped).
+
+    For the import screen's mapping table. Returns ``{"values": [{"value",
+    "count", "road_class", "not_road"}...], "more": n}`` (``more``: distinct
+    values beyond ``limit``), or ``{"error": code}`` when the file or the column
+    cannot be read (``unreadable``, ``missing_column``).
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> lines = {"type": "FeatureCollection", "features": [
+    ...     {"type": "Feature", "properties": {"cl": v},
+    ...      "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}
+    ...     for v in ["track", "track", "proposed", 3]]}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "r.geojson"
+    ...     _ = path.write_text(json.dumps(lines))
+    ...     found = class_values(path, "r.geojson", "cl")
+    >>> [(v["value"], v["count"], v["road_class"]) for v in found["values"]]
+    [('track', 2, 'track'), ('3', 1, None), ('proposed', 1, None)]
+    """
+    if is_pbf(file):
+        counts = _pbf_counts(Path(source), column)
+    else:
+        counts = _vector_counts(Path(source), file, column, layer)
+    if isinstance(counts, str):
+        return {"error": counts}
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {
+        "values": [
+            {
+                "value": v,
+                "count": int(n),
+                "road_class": OSM_CLASSES.get(v),
+                "not_road": v in NOT_ROADS,
+            }
+            for v, n in ordered[:limit]
+        ],  # fmt: skip
+        "more": max(0, len(ordered) - limit),
+    }
+
+
+def _vector_counts(path: Path, file: str, column: str, layer: str | None):
+    import pyogrio
+
+    from data.importers.vector import list_layers
+
+    layers = [x for x in list_layers(path, file) if layer in (None, x.name)]
+    if not layers:
+        return "unreadable"
+    lines = [x for x in layers if x.kind in ("lines", None)] or layers
+    chosen = lines[0]
+    try:
+        with warnings.catch_warnings():  # a mixed-type column read as text: fine
+            warnings.simplefilter("ignore")
+            frame = pyogrio.read_dataframe(
+                chosen.dataset, layer=chosen.name, columns=[column],
+                read_geometry=False,
+            )  # fmt: skip
+    except Exception:  # pyogrio's own errors: the check then says why in words
+        return "unreadable"
+    if column not in frame.columns:
+        return "missing_column"
+    keys = frame[column].map(lambda v: _key(v) if pd.notna(v) else "")
+    keys = keys[(keys != "") & (keys.str.len() <= MAX_VALUE_CHARS)]
+    return keys.value_counts().to_dict()
+
+
+def _pbf_counts(path: Path, column: str):
+    try:
+        import osmium
+    except ImportError:
+        return "unreadable"
+    if column not in PBF_COLUMNS:
+        return "missing_column"
+    counts: dict[str, int] = {}
+    try:
+        for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
+            osmium.filter.KeyFilter("highway")
+        ):
+            value = way.tags.get(column)
+            if value and len(value) <= MAX_VALUE_CHARS:
+                counts[value] = counts.get(value, 0) + 1
+    except (RuntimeError, OSError):
+        return "unreadable"
+    return counts
 
 
 def map_class(value: Any, class_map: Mapping[str, str] | None = None) -> str | None:
@@ -104,6 +237,8 @@ def read_roads(
     surface_column: str | None = None,
     oneway_column: str | None = None,
     layer: str | None = None,
+    not_roads: Any = (),
+    strict: bool = False,
 ) -> gpd.GeoDataFrame | None:
     """Read road lines and map their classes; ``None`` when nothing usable.
 
@@ -123,6 +258,12 @@ def read_roads(
     surface_column, oneway_column : str, optional
     layer : str, optional
         The layer to read from a file holding several.
+    not_roads : iterable of str
+        Values the user said are not roads (reported with :data:`NOT_ROADS`).
+    strict : bool
+        Values neither mapped nor said not to be roads are an error
+        (``road_class_unmapped``: nothing is imported) rather than lines left
+        out with a warning. The import screen, which shows every value, uses it.
 
     Returns
     -------
@@ -170,8 +311,9 @@ def read_roads(
     keys = raw.map(lambda v: _key(v) if pd.notna(v) else "")
     mapping = OSM_CLASSES if class_map is None else class_map
     road_class = keys.map(mapping)
-    not_road = present & road_class.isna() & keys.isin(NOT_ROADS)
-    unknown = present & road_class.isna() & ~keys.isin(NOT_ROADS)
+    dropped = NOT_ROADS | {_key(v) for v in not_roads}
+    not_road = present & road_class.isna() & keys.isin(dropped)
+    unknown = present & road_class.isna() & ~keys.isin(dropped)
     usable = ~empty & ~not_line
     if (~present & usable).any():
         rows = np.flatnonzero(~present & usable)
@@ -181,6 +323,12 @@ def read_roads(
         report.info("not_roads", file=file, field=class_column,
                     count=int((not_road & usable).sum()),
                     values=_counts(keys[not_road & usable]))  # fmt: skip
+    if (unknown & usable).any() and strict:
+        rows = np.flatnonzero(unknown & usable)
+        report.error("road_class_unmapped", file=file, row=int(rows[0]) + 1,
+                     field=class_column, count=len(rows),
+                     values=_counts(keys[unknown & usable]))  # fmt: skip
+        return None
     if (unknown & usable).any():
         rows = np.flatnonzero(unknown & usable)
         report.warning("road_class_unknown", file=file, row=int(rows[0]) + 1,

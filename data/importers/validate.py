@@ -46,6 +46,8 @@ ISSUE_CODES = (
     "not_a_line",
     "road_class_missing",
     "road_class_unknown",
+    "road_class_unmapped",
+    "road_graph",
     "not_roads",
     "no_roads",
     "points_as_boundaries",

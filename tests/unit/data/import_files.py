@@ -251,3 +251,28 @@ def write_gdb_zip(folder: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
         for part in sorted(gdb.iterdir()):
             archive.write(part, f"xy_adm.gdb/{part.name}")
     return path
+
+
+def roads() -> gpd.GeoDataFrame:
+    """Roads across the eight communes, a national classification in ``CLASSE``
+    (1 national road, 3 rural road, 6 track) and a surface column."""
+    from shapely.geometry import LineString
+
+    y_mid = Y0 + STEP
+    rows = [
+        (1, "asphalt", [(X0 + 0.5 * STEP, y_mid), (X0 + 3.5 * STEP, y_mid)]),
+        (3, "gravel", [(X0 + 0.5 * STEP, Y0 + 0.5 * STEP), (X0 + 0.5 * STEP, y_mid)]),
+        (6, None, [(X0 + 3.5 * STEP, y_mid), (X0 + 3.5 * STEP, Y0 + 1.5 * STEP)]),
+    ]
+    return gpd.GeoDataFrame(
+        {"CLASSE": [r[0] for r in rows], "REVET": [r[1] for r in rows]},
+        geometry=[LineString(r[2]) for r in rows],
+        crs="EPSG:4326",
+    )
+
+
+def write_roads(folder: Path, frame: gpd.GeoDataFrame | None = None,
+                name: str = "routes.geojson") -> Path:  # fmt: skip
+    path = folder / name
+    (roads() if frame is None else frame).to_file(path, driver="GeoJSON")
+    return path
