@@ -264,14 +264,13 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
     view_now = _map_view(dctx, r.selection)
     if redraw:
         geojson = maps.layer_geojson(config.database_url, dctx, layer)
-        context = (geojson, layer.codes)
-        if scope.within is not None or scope.grouped:
-            # grey country around the units drawn, from the lightest level
-            top = dctx.units_at(0)["code"].tolist()
-            context = (
-                services.level_geojson(config.database_url, dctx.info.id, 0),
-                top,
-            )
+        # grey country under the units drawn (units without a value show it), from
+        # the lightest level: never the choropleth's own shapes a second time (the
+        # whole commune level twice was half of the first page's map to draw)
+        context = (
+            services.level_geojson(config.database_url, dctx.info.id, 0),
+            dctx.units_at(0)["code"].tolist(),
+        )
         fig = map_layout.map_figure(
             view_now,
             context=map_layout.context_layer(*context, lang),

@@ -4,6 +4,11 @@ The page names its language (``<html lang>``: screen readers and the browser's
 spelling, hyphenation and translation offers read it), its title and the
 "loading" text are the catalogue's, and it carries the month and day names the
 date pickers draw (``assets/locale.js`` reads them; nothing runs inline).
+
+It also asks the browser to start downloading plotly.js at once
+(``<link rel="preload">``): Dash's graph component fetches it only once a graph
+is on the page, after the layout and the page's first callback, so the 1.2 MB
+download used to start about a second late on the main screen.
 """
 
 from __future__ import annotations
@@ -17,6 +22,25 @@ from dashapp.i18n import t
 from layouts.locale import calendar
 
 LOCALE_ID = "dashapp-locale"
+# where dash-renderer points dcc.Graph for plotly.js when served locally
+PLOTLY_PATH = "_dash-component-suites/plotly/package_data/plotly.min.js"
+
+
+def plotly_preload(prefix: str) -> str:
+    """The tag that starts plotly.js's download with the page's own scripts.
+
+    The URL is the one dcc.Graph then asks for (``window._dashPlotlyJSURL``), so
+    the browser reuses the preloaded bytes instead of fetching them again.
+
+    Examples
+    --------
+    >>> tag = plotly_preload("/plan/")
+    >>> tag.startswith('<link rel="preload" as="script" href="/plan/_dash-comp')
+    True
+    >>> tag.endswith('/plotly/package_data/plotly.min.js">')
+    True
+    """
+    return f'<link rel="preload" as="script" href="{prefix}{PLOTLY_PATH}">'
 
 
 def locale_tag(lang: str) -> str:
@@ -48,4 +72,7 @@ class LocalisedDash(Dash):
         )
         page = super().interpolate_index(**kwargs)
         page = page.replace("<html>", f'<html lang="{lang}">', 1)
-        return page.replace("</head>", f"{locale_tag(lang)}\n</head>", 1)
+        head = locale_tag(lang)
+        if self.config.serve_locally:
+            head += "\n" + plotly_preload(self.config.requests_pathname_prefix)
+        return page.replace("</head>", f"{head}\n</head>", 1)

@@ -5,6 +5,9 @@ measures in memory (:mod:`dashapp.services`); a fresh worker has none, and its
 first visitor used to wait for all of them (seconds; tens on a busy machine) before
 the overview map appeared, and for the travel times of the road-access card. :func:`start_warmup` computes them in a background
 thread of the worker, for the active dataset and the overview's default filters.
+It also has plotly.js compressed (:mod:`dashapp.compression` keeps the bytes for the
+worker's life): about a second of CPU at brotli level 9, more on a busy machine,
+that the first visitor's graphs used to wait for.
 """
 
 from __future__ import annotations
@@ -20,6 +23,16 @@ from dashapp.filters import resolve
 from geo.roads import MODES, SEASONS
 
 log = logging.getLogger(__name__)
+
+# the largest static file of every page, fetched as dcc.Graph asks for it
+PLOTLY_URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+
+
+def warm_static(server) -> bool:
+    """Ask the worker itself for plotly.js in brotli, so that the static
+    compressor keeps it compressed before any visitor asks; True when served."""
+    response = server.test_client().get(PLOTLY_URL, headers={"Accept-Encoding": "br"})
+    return response.status_code == 200
 
 
 def warm(server, config: Config) -> list[str]:
@@ -45,6 +58,8 @@ def warm(server, config: Config) -> list[str]:
         for level in range(ctx.commune_level + 1):
             services.level_geojson(url, ctx.info.id, level)
         done.append("map layers")
+        if warm_static(server):
+            done.append("plotly.js compressed")
         services.workspace(url, ctx.info.id)
         done.append("scenario workspace")
         # last: only the card beside the map needs them, the map never waits on them

@@ -22,12 +22,22 @@ def test_a_warmed_worker_serves_the_first_page_from_memory(demo_dir, monkeypatch
         "weekly history",
         "default measures",
         "map layers",
+        "plotly.js compressed",
         "scenario workspace",
         "road access",
     ]
 
     def read_again(*_a, **_k):
         raise AssertionError("read from the store again")
+
+    compressor = app.server.extensions["dashapp_static_compression"]
+    assert (warmup.PLOTLY_URL, "br") in compressor.entries
+    before = compressor.compressions
+    page = app.server.test_client().get(
+        warmup.PLOTLY_URL, headers={"Accept-Encoding": "gzip, br"}
+    )
+    assert page.headers["Content-Encoding"] == "br"
+    assert compressor.compressions == before  # served from the warmed bytes
 
     monkeypatch.setattr(views, "weekly_requests_by_parent", read_again)
     monkeypatch.setattr(road_access, "selection_access", read_again)
