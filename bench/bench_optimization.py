@@ -5,16 +5,19 @@ Runs, in one process and on the same seeded instances:
 1. pysal/spopt's ``PMedian.from_cost_matrix(...).solve(pulp.HiGHS())`` and ours
    on a random 400 demand x 200 site p-median with p = 20 (same objective
    required, speed-up reported);
-2. the 5,000 x 1,000, p = 50 scale run with a 1% gap target and a 120 s limit
+2. spopt's ``LSCP.from_cost_matrix(cost, 13).solve(pulp.HiGHS())`` and ours on
+   a random 1,000 x 300 set covering (radius 13 km; same count required,
+   speed-up reported, and a few more seeds of the same class);
+3. the 5,000 x 1,000, p = 50 scale run with a 1% gap target and a 120 s limit
    (time and peak memory, in a child process so the memory is its own);
-3. every model on the real demo country (``python -m dashapp demo``, created
+4. every model on the real demo country (``python -m dashapp demo``, created
    in /tmp/opt-bench-demo when missing), through ``run_scenario`` as the app
    and the CLI run them (time includes distances and KPIs).
 
 Usage::
 
     pip install -r bench/requirements-bench.txt   # spopt, development only
-    python bench/bench_optimization.py [--skip-scale] [--with-cbc]
+    python bench/bench_optimization.py [--skip-scale] [--with-cbc] [--only cover]
 
 Results go to ``bench/results/optimization.json`` and a table is printed.
 """
@@ -35,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from optimization import PMedian, SiteRules  # noqa: E402
+from optimization import LSCP, PMedian, SiteRules  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "optimization.json"
 
@@ -94,6 +97,57 @@ def bench_spopt_vs_ours(with_cbc: bool) -> dict:
         out[f"same_objective_as_{label}"] = bool(
             abs(objective - ours.objective) <= 1e-6 * max(1.0, abs(objective))
             or ours.objective <= objective
+        )
+    return out
+
+
+def bench_cover_vs_spopt(seeds: int = 5) -> dict:
+    """Set covering, 1,000 demand points x 300 sites, radius 13: spopt vs ours."""
+    import pulp
+
+    out: dict = {"instance": "uniform 1000 x 300, radius 13, seeds 0.."}
+    tiny_c, _ = random_instance(20, 10, seed=9)
+    LSCP.from_cost_matrix(tiny_c, service_radius=200).solve()
+    try:
+        from spopt.locate import LSCP as SpoptLSCP  # noqa: N811
+    except ImportError:
+        SpoptLSCP = None
+        out["spopt_error"] = (
+            "spopt not installed (pip install -r bench/requirements-bench.txt)"
+        )
+    runs = []
+    for seed in range(seeds):
+        cost, _ = random_instance(1000, 300, seed=seed)
+        t = time.perf_counter()
+        ours = LSCP.from_cost_matrix(cost, service_radius=13).solve()
+        run = {
+            "seed": seed,
+            "ours_seconds": time.perf_counter() - t,
+            "ours_count": ours.objective,
+            "ours_status": ours.status,
+            "ours_solver": ours.report.solver,
+            **{
+                k: ours.report.details[k]
+                for k in ("rows_left", "sites_left", "sites_forced")
+            },
+        }
+        if SpoptLSCP is not None:
+            t = time.perf_counter()
+            sp_model = SpoptLSCP.from_cost_matrix(cost, 13)
+            sp_model.solve(pulp.HiGHS(msg=False))
+            run["spopt_seconds"] = time.perf_counter() - t
+            run["spopt_count"] = round(float(pulp.value(sp_model.problem.objective)))
+            run["speedup"] = run["spopt_seconds"] / run["ours_seconds"]
+            run["same_count"] = run["spopt_count"] == ours.objective
+        runs.append(run)
+    out["runs"] = runs
+    out["uptime"] = subprocess.run(
+        ["uptime"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if SpoptLSCP is not None:
+        out["speedup_seed0"] = runs[0]["speedup"]
+        out["speedup_total"] = sum(r["spopt_seconds"] for r in runs) / sum(
+            r["ours_seconds"] for r in runs
         )
     return out
 
@@ -270,10 +324,22 @@ def main() -> None:
         action="store_true",
         help="also time spopt with CBC (about a minute)",
     )
+    parser.add_argument(
+        "--only",
+        choices=["cover"],
+        help="run one part and merge it into the saved results",
+    )
     parser.add_argument("--scale-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scale_child:
         scale_child()
+        return
+    if args.only == "cover":
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results["cover_vs_spopt"] = bench_cover_vs_spopt()
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2))
+        print_cover(results["cover_vs_spopt"])
         return
     results = {
         "machine": {
@@ -282,6 +348,7 @@ def main() -> None:
             "cpus": __import__("os").cpu_count(),
         },
         "spopt_vs_ours": bench_spopt_vs_ours(args.with_cbc),
+        "cover_vs_spopt": bench_cover_vs_spopt(),
         "demo_models": bench_demo_models(),
     }
     if not args.skip_scale:
@@ -293,6 +360,23 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
     print_table(results)
+
+
+def print_cover(cover: dict) -> None:
+    print("\nset covering 1000 x 300, radius 13 (" + cover.get("uptime", "") + ")")
+    for r in cover["runs"]:
+        spopt = (
+            f"spopt {r['spopt_seconds']:.2f} s ({r['spopt_count']}), "
+            f"x{r['speedup']:.1f}"
+            if "spopt_seconds" in r
+            else "spopt not run"
+        )
+        print(
+            f"  seed {r['seed']}: ours {r['ours_seconds']:.2f} s "
+            f"({r['ours_count']:.0f}, {r['ours_status']}, {r['ours_solver']}); {spopt}"
+        )
+    if "speedup_total" in cover:
+        print(f"  speed-up, all seeds: x{cover['speedup_total']:.1f}")
 
 
 def print_table(results: dict) -> None:
@@ -309,6 +393,8 @@ def print_table(results: dict) -> None:
                 if isinstance(value, float)
                 else f"  {key}: {value}"
             )
+    if "cover_vs_spopt" in results:
+        print_cover(results["cover_vs_spopt"])
     demo = dict(results["demo_models"])
     print("\n" + str(demo.pop("instance", "demo country")))
     for name, r in demo.items():

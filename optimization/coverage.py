@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import random
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,9 +15,18 @@ from optimization import explain
 from optimization.base import LocationModel
 from optimization.errors import InfeasibleError, Reason
 from optimization.inputs import EquityRule, Labels, SiteRules
-from optimization.solver import LinearModel, SolveProgress
+from optimization.solver import (
+    DEFAULT_GAP,
+    FEASIBLE,
+    OPTIMAL,
+    LinearModel,
+    SolveProgress,
+    SolveReport,
+    solve_model,
+    solve_relaxation,
+)
 
-__all__ = ["LSCP", "MCLP"]
+__all__ = ["LSCP", "MCLP", "CoverReduction", "reduce_cover"]
 
 
 def _check_radius(radius: float) -> float:
@@ -288,34 +301,101 @@ class LSCP(LocationModel):
         gap_rel: float | None = None,
         msg: bool = False,
         progress: SolveProgress | None = None,
+        moves: int = 20_000,
     ) -> LSCP:
         """Solve; ``objective`` is the number of open centers.
 
-        ``progress`` receives the count and its bound once solved (the MIP's
-        tie-broken objective is not a count while it runs).
+        Exact in three steps, each stopping as soon as the count is proven:
+        reductions that keep every optimum (:func:`reduce_cover`), then the
+        LP bound of what is left with a seeded local search for a cover
+        (at most ``moves`` moves, so the same input gives the same plan),
+        then HiGHS on the reduced model only, started from that cover, when
+        the bound has not met it. The formulation :meth:`build_model` gives
+        has the same optimum. ``progress`` receives the count and its bound.
         """
         reasons = self.diagnose()
         if reasons:
             raise InfeasibleError(reasons)
-        model = self.build_model()
-        y = np.arange(self.m)  # the site columns come first
-        sol, report = self._solve_and_keep(model, solver, time_limit, gap_rel, msg)
-        self._infeasible(report)
-        if sol is None:
-            return self
-        open_mask = sol[y] > 0.5
+        t0 = time.perf_counter()
+        pos = np.flatnonzero(self.weights > 0)
+        near = (self.allowed_pairs() & (self.cost_matrix <= self.service_radius))[pos]
+        cost = self._column_costs()
+        # every plan's objective is a multiple of this step
+        step = self._tie() if self.rules.existing.any() else 1.0
+        red = reduce_cover(near, cost, locked=self.rules.locked)
+        open_mask = np.zeros(self.m, bool)
+        open_mask[red.forced] = True
+        A, sub_cost = red.matrix, cost[red.cols]
+        report = SolveReport(solver="reductions")
+        report.details.update(
+            formulation="reduced set covering",
+            rows=int(pos.size),
+            rows_left=int(A.shape[0]),
+            sites_left=int(A.shape[1]),
+            sites_forced=int(red.forced.size),
+        )
+        lower = 0.0
+        if A.shape[0]:
+            sub = LinearModel(self.name)
+            y = sub.add_vars("y", A.shape[1], ub=1.0, cost=sub_cost, integer=True)
+            ii, jj = A.nonzero()
+            sub.add_rows("cover", ii, y[jj], 1.0, lo=1.0, n=A.shape[0])
+            relaxed = solve_relaxation(sub, time_limit)
+            lower = relaxed.objective if relaxed is not None else 0.0
+            if progress is not None:
+                progress.prove(math.ceil(float(cost[red.forced].sum()) + lower - 1e-6))
+            target = math.ceil(lower - 1e-6)
+            chosen = _cover_local_search(A, _cover_greedy(A), target, moves)
+            upper = float(sub_cost[chosen].sum())
+            if progress is not None:
+                progress.plan(float(open_mask.sum() + chosen.sum()))
+            report.solver = "reductions + local search"
+            tol = 1e-7 * max(1.0, upper)
+            if upper - lower >= step - tol:
+                left = None
+                if time_limit is not None:
+                    left = max(time_limit - (time.perf_counter() - t0), 0.01)
+                # HiGHS stops at this relative gap only once the gap is below one step
+                gap = max(gap_rel or DEFAULT_GAP, 0.999 * step / max(upper, 1.0))
+                values, mip = solve_model(
+                    sub, solver, left, gap, chosen.astype(float), msg
+                )
+                better = mip.objective is not None and mip.objective < upper - tol
+                if values is not None and better:
+                    chosen, upper = values > 0.5, float(mip.objective)
+                if mip.bound is not None:
+                    lower = max(lower, float(mip.bound))
+                report.solver = f"reductions + local search + {mip.solver}"
+                report.details["nodes"] = mip.details.get("nodes", 0)
+                if upper - lower < step - tol:
+                    lower = upper
+            else:
+                lower = upper
+            open_mask[red.cols[chosen]] = True
         self.open_sites = np.flatnonzero(open_mask)
-        report.objective = float(open_mask.sum())
-        if report.bound is not None:
-            # The bound of the tie-broken objective rounds up to a bound on the count.
-            report.bound = float(np.ceil(report.bound - 1e-6))
-            report.gap = (report.objective - report.bound) / max(report.objective, 1.0)
-            report.status = "optimal" if report.gap <= 1e-9 else "feasible"
+        count = float(open_mask.sum())
+        # costs are 1 less a tie-break below 0.5 in total: a bound on the
+        # objective rounds up to a bound on the count
+        bound = min(count, math.ceil(float(cost[red.forced].sum()) + lower - 1e-6))
+        report.objective = count
+        report.bound = bound
+        report.gap = (count - bound) / max(count, 1.0)
+        report.status = OPTIMAL if report.gap <= 1e-9 else FEASIBLE
+        report.solve_seconds = time.perf_counter() - t0
+        self.report = report
         self.assignment = self.nearest_open(open_mask)
         if progress is not None:
             progress.plan(report.objective)
             progress.prove(report.bound)
         return self
+
+    def _tie(self) -> float:
+        """The tie-break per existing center closed: all of them sum below 0.5."""
+        return 0.5 / (self.rules.existing.sum() + 1.0)
+
+    def _column_costs(self) -> np.ndarray:
+        """Cost of opening each site: 1, less the tie-break for existing ones."""
+        return np.ones(self.m) - self._tie() * self.rules.existing.astype(float)
 
     def build_model(self) -> LinearModel:
         """The covering formulation, with its tie-break towards existing sites.
@@ -329,9 +409,251 @@ class LSCP(LocationModel):
         y = self.add_site_columns(model)
         # Integer objective: a tie-break below 1 on closing existing centers
         # cannot change the number of centers.
-        closing = self.rules.existing.astype(float)
-        tie = 0.5 / (closing.sum() + 1.0)
-        model._cost[0] = np.ones(self.m) - tie * closing
+        model._cost[0] = self._column_costs()
         ii, jj = np.nonzero(near)
         model.add_rows("cover", ii, y[jj], 1.0, lo=1.0, n=pos.size)
         return model
+
+
+# -- set covering: exact reductions, Lagrangian bound and heuristic ---------------
+
+#: Above this many pair products, a domination test would cost more than it saves.
+_DOMINATION_LIMIT = 20_000_000
+
+
+@dataclass
+class CoverReduction:
+    """A set covering instance after exact reductions.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix
+        Rows still to cover (``rows``) by columns still free (``cols``), 0/1.
+    rows, cols : ndarray
+        Positions, in the original instance, of the remaining rows and columns.
+    forced : ndarray
+        Original columns every optimal cover contains (locked ones, and the
+        only coverer of some row).
+    """
+
+    matrix: sp.csr_matrix
+    rows: np.ndarray
+    cols: np.ndarray
+    forced: np.ndarray
+
+
+def _dominated(M: sp.csr_matrix, cost: np.ndarray | None) -> np.ndarray:
+    """Rows of ``M`` whose set contains another row's set (that other row kept).
+
+    With ``cost`` the rows are columns of the covering problem: row ``a`` is
+    dropped when another row ``b`` contains it and costs no more; equal sets
+    of equal cost keep the first. Without ``cost`` (rows to cover): row ``k``
+    is dropped when another row's set is inside it (covering that one covers
+    ``k``); equal sets keep the first.
+    """
+    deg = np.diff(M.indptr)
+    if (
+        int((np.bincount(M.indices, minlength=M.shape[1]) ** 2).sum())
+        > _DOMINATION_LIMIT
+    ):
+        return np.zeros(M.shape[0], bool)
+    P = (M @ M.T).tocoo()
+    a, b, shared = P.row, P.col, P.data
+    off = a != b
+    if cost is None:
+        # a inside b: drop b
+        inside = off & (shared == deg[a]) & ((deg[a] < deg[b]) | (a < b))
+        return np.isin(np.arange(M.shape[0]), b[inside])
+    # a inside b (a's rows all covered by b) and b no dearer: drop a
+    inside = (
+        off
+        & (shared == deg[a])
+        & ((cost[b] < cost[a]) | ((cost[b] == cost[a]) & ((deg[a] < deg[b]) | (b < a))))
+    )
+    return np.isin(np.arange(M.shape[0]), a[inside])
+
+
+def reduce_cover(
+    A: Any, cost: np.ndarray, locked: np.ndarray | None = None
+) -> CoverReduction:
+    """Exact reductions of ``min cost·y, A y >= 1, y binary`` (costs > 0).
+
+    Repeated until nothing changes: locked columns and columns that are the
+    only coverer of a row are forced (their rows leave); a row whose set of
+    coverers contains another row's leaves (covering the other covers it);
+    a column whose rows are inside a no-dearer column's leaves (swapping it
+    for that one never costs more); columns covering nothing leave. Every
+    optimal cover of the reduced instance plus ``forced`` is an optimal
+    cover of the original one, of the same cost.
+
+    Examples
+    --------
+    >>> A = np.array([[1, 1, 0], [0, 1, 1], [0, 0, 1]])
+    >>> red = reduce_cover(A, np.ones(3))
+    >>> red.forced.tolist(), red.matrix.shape
+    ([0, 2], (0, 0))
+    """
+    A = sp.csr_matrix(A, dtype=np.int32)
+    A.data[:] = 1
+    A.eliminate_zeros()
+    rows = np.arange(A.shape[0])
+    cols = np.arange(A.shape[1])
+    cost = np.asarray(cost, float)
+    forced: list[np.ndarray] = []
+    lock = np.zeros(A.shape[1], bool) if locked is None else np.asarray(locked, bool)
+    while True:
+        shape = A.shape
+        deg = np.diff(A.indptr)
+        if (deg == 0).any():
+            raise ValueError("a row has no column that covers it")
+        single = A[deg == 1].indices
+        take = np.zeros(A.shape[1], bool)
+        take[single] = True
+        take |= lock
+        if take.any():
+            forced.append(cols[take])
+            done = np.asarray(A[:, take].sum(axis=1)).ravel() > 0
+            A, rows = A[~done], rows[~done]
+            A, cols, lock = A[:, ~take], cols[~take], lock[~take]
+        if A.shape[0]:
+            drop = _dominated(A, None)
+            A, rows = A[~drop], rows[~drop]
+        At = A.T.tocsr()
+        useless = (np.diff(At.indptr) == 0) | _dominated(At, cost[cols])
+        A, cols, lock = A[:, ~useless].tocsr(), cols[~useless], lock[~useless]
+        if A.shape == shape:
+            break
+    forced_all = np.sort(np.concatenate(forced)) if forced else np.zeros(0, int)
+    return CoverReduction(A.tocsr(), rows, cols, forced_all)
+
+
+def _cover_greedy(A: sp.csr_matrix) -> np.ndarray:
+    """A cover by the greedy rule: the column covering most uncovered rows."""
+    r, c = A.shape
+    At = A.T.tocsr()
+    uncovered = np.ones(r)
+    chosen = np.zeros(c, bool)
+    while uncovered.any():
+        gain = At @ uncovered
+        j = int(np.argmax(gain))
+        chosen[j] = True
+        uncovered[At.indices[At.indptr[j] : At.indptr[j + 1]]] = 0.0
+    return chosen
+
+
+def _cover_local_search(
+    A: sp.csr_matrix,
+    start: np.ndarray,
+    target: int,
+    moves: int,
+    seed: int = 0,
+) -> np.ndarray:
+    """Fewest columns covering every row, by row-weighting local search.
+
+    Gao, Weise and Li's RWLS for unicost set covering: from a cover, drop a
+    column whenever every row stays covered; otherwise swap the column whose
+    removal uncovers the least row weight for one covering a random
+    uncovered row, and make the rows still uncovered weigh more. Seeded and
+    bounded by ``moves`` (not by the clock), so the same input gives the same
+    cover; stops at ``target`` columns (a proven bound).
+    """
+    r, c = A.shape
+    At = A.T.tocsr()
+    rows_of = [At.indices[At.indptr[j] : At.indptr[j + 1]].tolist() for j in range(c)]
+    cols_of = [A.indices[A.indptr[i] : A.indptr[i + 1]].tolist() for i in range(r)]
+    near = [sorted({k for i in rows_of[j] for k in cols_of[i]} - {j}) for j in range(c)]
+    rng = random.Random(seed)
+    in_s = [False] * c
+    cnt = [0] * r
+    w = [1] * r
+    score = [0] * c
+    stamp = [0] * c
+    can_add = [True] * c
+    uncovered: set[int] = set(range(r))
+    chosen: set[int] = set()
+
+    def add(j: int) -> None:
+        in_s[j] = True
+        chosen.add(j)
+        score[j] = -score[j]
+        for i in rows_of[j]:
+            cnt[i] += 1
+            if cnt[i] == 1:
+                uncovered.discard(i)
+                for k in cols_of[i]:
+                    if k != j:
+                        score[k] -= w[i]
+            elif cnt[i] == 2:
+                for k in cols_of[i]:
+                    if k != j and in_s[k]:
+                        score[k] += w[i]
+                        break
+        for k in near[j]:
+            can_add[k] = True
+
+    def remove(j: int) -> None:
+        in_s[j] = False
+        chosen.discard(j)
+        score[j] = -score[j]
+        for i in rows_of[j]:
+            cnt[i] -= 1
+            if cnt[i] == 0:
+                uncovered.add(i)
+                for k in cols_of[i]:
+                    if k != j:
+                        score[k] += w[i]
+            elif cnt[i] == 1:
+                for k in cols_of[i]:
+                    if in_s[k]:
+                        score[k] -= w[i]
+                        break
+        can_add[j] = False
+        for k in near[j]:
+            can_add[k] = True
+
+    for j in range(c):  # score = weight of the uncovered rows a column covers
+        score[j] = len(rows_of[j])
+    for j in np.flatnonzero(start).tolist():
+        add(j)
+    best = set(chosen)
+    tabu = -1
+    for step in range(moves):
+        while not uncovered:
+            if len(chosen) < len(best):
+                best = set(chosen)
+            if len(best) <= target or not chosen:
+                return _as_mask(best, c)
+            j = max(chosen, key=lambda k: (score[k], -stamp[k]))
+            remove(j)
+            stamp[j] = step
+        j = max(
+            (k for k in chosen if k != tabu),
+            key=lambda k: (score[k], -stamp[k]),
+            default=None,
+        )
+        if j is not None:
+            remove(j)
+            stamp[j] = step
+        i = (
+            rng.choice(sorted(uncovered))
+            if len(uncovered) > 1
+            else next(iter(uncovered))
+        )
+        pool = [k for k in cols_of[i] if can_add[k]] or cols_of[i]
+        k = max(pool, key=lambda q: (score[q], -stamp[q]))
+        add(k)
+        stamp[k] = step
+        tabu = k
+        for i in uncovered:
+            w[i] += 1
+            for q in cols_of[i]:
+                score[q] += 1
+    if not uncovered and len(chosen) < len(best):
+        best = set(chosen)
+    return _as_mask(best, c)
+
+
+def _as_mask(cols: set[int], size: int) -> np.ndarray:
+    mask = np.zeros(size, bool)
+    mask[list(cols)] = True
+    return mask
