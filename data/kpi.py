@@ -390,8 +390,9 @@ def objective_unit(model: str, units: dict | None, lang: str, *,
     """The unit of a model's objective (and bound), in ``lang``.
 
     p-median: demand × distance; maximal covering: demand covered; set covering:
-    centers; p-center: distance; capacity reallocation: demand (unmet or above
-    capacity), none for its delay objective. ``units`` are the run's
+    centers; attendance: demand attended; p-center: distance; capacity
+    reallocation: demand (unmet or above capacity), none for its delay
+    objective. ``units`` are the run's
     (``summary["units"]``: ``distance``, ``demand``).
 
     Examples
@@ -415,6 +416,8 @@ def objective_unit(model: str, units: dict | None, lang: str, *,
         return f"{demand} couvertes" if lang == "fr" else f"{demand} covered"
     if model == "lscp":
         return "centres" if lang == "fr" else "centers"
+    if model == "attendance":
+        return f"{demand} attendues" if lang == "fr" else f"{demand} attended"
     if model == "pcenter":
         return distance
     if model == "reallocation" and reallocation != "delay":

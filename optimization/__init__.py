@@ -8,6 +8,7 @@ Plain Python, usable from a notebook with numpy arrays alone::
     model.status, model.objective, model.bound, model.gap, model.open_sites
 """
 
+from optimization.attendance import Attendance, Decay
 from optimization.coverage import LSCP, MCLP
 from optimization.distances import (
     DistanceCache,
@@ -24,7 +25,9 @@ from optimization.solver import LinearModel, SolveProgress, SolveReport, solve_m
 __all__ = [
     "LSCP",
     "MCLP",
+    "Attendance",
     "CapacityReallocation",
+    "Decay",
     "DistanceCache",
     "EquityRule",
     "InfeasibleError",

@@ -4,7 +4,8 @@ Schema of the scenario JSON (every key except ``model`` is optional)::
 
     {
       "name": "Plan 2027",                         # free text
-      "model": "pmedian" | "mclp" | "lscp" | "pcenter" | "reallocation",
+      "model": "pmedian" | "mclp" | "lscp" | "pcenter" | "reallocation"
+               | "attendance",
       "demand": {
         "source": "population" | "requests",      # default "population"
         "growth_rate": 0.01, "years": 5,           # weights x (1 + rate) ** years
@@ -29,12 +30,15 @@ Schema of the scenario JSON (every key except ``model`` is optional)::
         "max_new": 3, "budget": 500000.0
       },
       "parameters": {
-        "p": 12,                                   # pmedian/mclp/pcenter
+        "p": 12,                                   # pmedian/mclp/pcenter/attendance
         "service_radius": 20.0,                    # mclp/lscp
         "max_distance": 45.0,                      # cap on any assignment
         "capacitated": false, "split": false,      # pmedian/mclp
         "modules": {"size": 200, "cost": 40000, "max": 2},
-        "cost_weight": 0.0
+        "cost_weight": 0.0,
+        "decay": {"function": "linear", "cutoff": 30}   # attendance: or
+                 # {"function": "exponential", "half_distance": 10},
+                 # {"function": "power", "exponent": 2, "scale": 1}
       },
       "equity": {"level": "department" | "region", "radius": 30.0,
                  "min_share": 0.8 | {"<group_id>": 0.9}},
@@ -83,6 +87,7 @@ from optimization.aggregate import (
     aggregation_error,
     sparse_lagrangian_bound,
 )
+from optimization.attendance import Attendance, Decay
 from optimization.coverage import LSCP, MCLP
 from optimization.distances import load_cost_matrix_csv
 from optimization.errors import InfeasibleError
@@ -124,6 +129,7 @@ __all__ = [
     "ScenarioSpec",
     "load_spec",
     "run_scenario",
+    "scenario_progress",
     "write_outputs",
 ]
 
@@ -676,6 +682,15 @@ def _equity_rule(spec: ScenarioSpec, network: NetworkInputs) -> EquityRule | Non
     )
 
 
+#: Models whose objective is maximised (their progress and gap count upwards).
+MAXIMISING = ("mclp", "attendance")
+
+
+def scenario_progress(spec: ScenarioSpec) -> SolveProgress:
+    """A :class:`SolveProgress` in the direction of the scenario's objective."""
+    return SolveProgress(maximize=spec.model in MAXIMISING)
+
+
 def run_scenario(
     spec: ScenarioSpec,
     network: NetworkInputs,
@@ -836,6 +851,17 @@ def _solve_location_model(
             )
         elif spec.model == "lscp":
             model = LSCP(D, par["service_radius"], weights, rules, labels=labels)
+        elif spec.model == "attendance":
+            model = Attendance(
+                D,
+                weights,
+                par["p"],
+                rules,
+                decay=Decay.from_dict(par["decay"]),
+                equity=equity,
+                max_distance=par.get("max_distance"),
+                labels=labels,
+            )
         else:
             model = PCenter(
                 D,
@@ -923,8 +949,30 @@ def _location_result(
     summary["kpis"]["capacitated"] = bool(spec.parameters.get("capacitated", False))
     if spec.model == "mclp":
         summary["covered_demand"] = report.objective
+    if spec.model == "attendance":
+        summary["attendance"] = attendance_kpis(model, existing)
     geo = _geojson(network, sites, centers, communes)
     return ScenarioResult(spec, report, summary, centers, communes, geo, model)
+
+
+def attendance_kpis(model: Attendance, existing: np.ndarray) -> dict[str, Any]:
+    """Attended demand against the potential, today and with the plan.
+
+    ``potential`` is the demand if every commune had a center at distance 0;
+    ``attended`` what comes through the decay, each commune to its nearest
+    open center; ``share`` their ratio (None without demand).
+    """
+    potential = model.potential
+    out: dict[str, Any] = {"potential": potential, "decay": model.decay.to_dict()}
+    for when, mask in (("before", existing), ("after", None)):
+        attended = float(
+            (model.attended if mask is None else model.attended_demand(mask)).sum()
+        )
+        out[when] = {
+            "attended": attended,
+            "share": attended / potential if potential > 0 else None,
+        }
+    return out
 
 
 def _population(network: NetworkInputs) -> np.ndarray | None:

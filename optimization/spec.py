@@ -34,7 +34,7 @@ __all__ = [
     "load_spec",
 ]
 
-MODELS = ("pmedian", "mclp", "lscp", "pcenter", "reallocation")
+MODELS = ("pmedian", "mclp", "lscp", "pcenter", "reallocation", "attendance")
 #: Aggregated demand points used when ``aggregate.max_points`` is not given.
 AGGREGATE_POINTS = 2000
 
@@ -215,6 +215,36 @@ class Modules(_Section):
     max: Number | None = None
 
 
+def _above_zero(value: Any) -> float:
+    value = _number(lo=None)(value)
+    if value <= 0:
+        raise ValueError(f"should be > 0, got {value!r}")
+    return value
+
+
+AboveZero = Annotated[float, BeforeValidator(_above_zero)]
+
+
+class DecaySection(_Section):
+    """``parameters.decay``: how attendance falls with distance (model attendance)."""
+
+    function: Literal["linear", "exponential", "power"]
+    cutoff: AboveZero | None = None
+    half_distance: AboveZero | None = None
+    exponent: AboveZero | None = None
+    scale: AboveZero | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> DecaySection:
+        from optimization.attendance import Decay
+
+        try:
+            Decay.from_dict(self.to_dict())
+        except ValueError as exc:
+            raise ValueError(f"is invalid: {exc}") from None
+        return self
+
+
 class Parameters(_Section):
     """``parameters``: the model's numbers."""
 
@@ -225,6 +255,7 @@ class Parameters(_Section):
     split: Any = False
     modules: Modules | None = None
     cost_weight: Number | None = None
+    decay: DecaySection | None = None
 
 
 class Equity(_Section):
@@ -279,7 +310,7 @@ class ScenarioFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: Literal["pmedian", "mclp", "lscp", "pcenter", "reallocation"]
+    model: Literal["pmedian", "mclp", "lscp", "pcenter", "reallocation", "attendance"]
     name: Any = "scenario"
     description: Any = None
     demand: Demand
@@ -308,8 +339,21 @@ class ScenarioFile(BaseModel):
     @model_validator(mode="after")
     def _together(self) -> ScenarioFile:
         par = self.parameters
-        if self.model in ("mclp", "pcenter") and par.p is None:
+        if self.model in ("mclp", "pcenter", "attendance") and par.p is None:
             raise ValueError(f"model '{self.model}' needs 'parameters.p'")
+        if self.model == "attendance":
+            if par.decay is None:
+                raise ValueError(
+                    "model 'attendance' needs 'parameters.decay', e.g. "
+                    '{"function": "linear", "cutoff": 30}'
+                )
+            for key in ("capacitated", "split", "modules"):
+                if getattr(par, key):
+                    raise ValueError(
+                        f"model 'attendance' does not take 'parameters.{key}'"
+                    )
+        elif par.decay is not None:
+            raise ValueError("'parameters.decay' is only for model 'attendance'")
         if self.model in ("mclp", "lscp") and par.service_radius is None:
             raise ValueError(f"model '{self.model}' needs 'parameters.service_radius'")
         if self.distance.kind == "matrix" and not self.distance.matrix_csv:
