@@ -37,20 +37,48 @@ class DatasetContext:
     doc_types: pd.DataFrame
     weeks: list[dt.date]
 
-    @property
+    # A context is read by every callback of every request and never changes once
+    # loaded: what is derived from it is computed once (cached_property, _derived)
+    # rather than by a pandas selection per call (dozens per filter change).
+    @cached_property
     def commune_level(self) -> int:
         return int(self.levels["level"].max())
 
     @property
     def level_codes(self) -> list[str]:
-        return self.levels["code"].tolist()
+        return list(self._level_rows["codes"])
 
     def level_of(self, code: str) -> int:
-        return int(self.levels.loc[self.levels["code"] == code, "level"].iloc[0])
+        try:
+            return self._level_rows["level_of"][code]
+        except KeyError:
+            raise IndexError(f"no level with code {code!r}") from None
 
     def level_name(self, level: int, lang: str) -> str:
-        row = self.levels[self.levels["level"] == level].iloc[0]
-        return row["name_fr"] if lang == "fr" else row["name_en"]
+        try:
+            fr, en = self._level_rows["names"][int(level)]
+        except KeyError:
+            raise IndexError(f"no level {level!r}") from None
+        return fr if lang == "fr" else en
+
+    @cached_property
+    def _level_rows(self) -> dict:
+        levels = self.levels
+        return {
+            "codes": tuple(levels["code"].tolist()),
+            "level_of": dict(
+                zip(levels["code"].tolist(), map(int, levels["level"]), strict=True)
+            ),
+            "names": {
+                int(row.level): (row.name_fr, row.name_en)
+                for row in levels.itertuples()
+            },
+        }
+
+    @cached_property
+    def _derived(self) -> dict:
+        """Results derived from this context, by name and arguments."""
+        return {}
 
     def units_at(self, level: int) -> gpd.GeoDataFrame:
         # a shallow copy of the level's rows, selected once: the callers of one
@@ -86,18 +114,31 @@ class DatasetContext:
 
     def communes_under(self, code: str | None) -> pd.Index:
         """Ids of the communes below unit ``code`` (all communes for ``None``)."""
-        communes = self.communes()
-        if code is None:
-            return pd.Index(communes["id"])
-        level = int(self.unit(code)["level"])
-        return pd.Index(communes.loc[communes[f"ancestor_{level}"] == code, "id"])
+        key = ("communes_under", code)
+        found = self._derived.get(key)
+        if found is None:
+            communes = self.communes()
+            if code is None:
+                found = pd.Index(communes["id"])
+            else:
+                level = int(self.unit(code)["level"])
+                found = pd.Index(
+                    communes.loc[communes[f"ancestor_{level}"] == code, "id"]
+                )
+            self._derived[key] = found  # an Index cannot be changed in place
+        return found
 
     def group_of_communes(self, level: int) -> pd.Series:
         """Series commune id -> code of its ancestor at ``level``."""
-        communes = self.communes()
-        return pd.Series(
-            communes[f"ancestor_{level}"].to_numpy(), index=communes["id"].to_numpy()
-        )
+        key = ("group_of_communes", int(level))
+        found = self._derived.get(key)
+        if found is None:
+            communes = self.communes()
+            found = self._derived[key] = pd.Series(
+                communes[f"ancestor_{level}"].to_numpy(),
+                index=communes["id"].to_numpy(),
+            )
+        return found.copy(deep=False)  # copy-on-write: a caller's change stays its own
 
 
 def load_context(store: Store, dataset_id: int | None = None) -> DatasetContext | None:
@@ -174,11 +215,14 @@ def filter_levels(ctx: DatasetContext) -> list[int]:
     >>> filter_levels(demo_ctx)  # doctest: +SKIP
     [0, 1]
     """
-    levels = sorted(int(v) for v in ctx.levels["level"])[:-1]
-    counts = ctx.units["level"].value_counts()
-    while levels and counts.get(levels[0], 0) <= 1:
-        levels.pop(0)
-    return levels
+    found = ctx._derived.get("filter_levels")
+    if found is None:
+        levels = sorted(int(v) for v in ctx.levels["level"])[:-1]
+        counts = ctx.units["level"].value_counts()
+        while levels and counts.get(levels[0], 0) <= 1:
+            levels.pop(0)
+        found = ctx._derived["filter_levels"] = tuple(levels)
+    return list(found)
 
 
 def fixed_units(ctx: DatasetContext) -> pd.DataFrame:

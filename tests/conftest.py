@@ -23,6 +23,16 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 os.environ["DASHAPP_PRECOMPUTE"] = "0"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_memos():
+    """Each test starts with the services' memos empty (dashapp.cache.memo keeps
+    results per process, where the flask-caching cache was per app), so what a
+    test finds memoised it computed."""
+    from dashapp.cache import clear_memos
+
+    clear_memos()
+
+
 def pytest_setup_options():
     """Headless Debian Chromium for dash_duo; no tool downloads a browser."""
     return chromium_options()

@@ -11,12 +11,17 @@ and is the one place the app's memoised work lives:
 * :mod:`dashapp.services.segmentation`: indicators, clusterings and proposed sites;
 * :mod:`dashapp.services.importing`: uploads checked, assembled and imported.
 
-Keys are plain hashable values, so the flask-caching cache can hold the results;
-nothing here mutates what it returns.
+Memoised with :func:`dashapp.cache.memo`: in the memory of each process, never
+pickled on a read, keyed by plain hashable values that start with the database URL
+and the dataset id. A dataset version never changes once stored (an import adds a
+new id; only its candidate sites grow, and :func:`workspace` keys on them), so a
+memo cannot go stale. What is returned is shared by every caller: nothing here,
+nor in the callers, mutates it.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from functools import lru_cache
@@ -24,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from dashapp.cache import cache
+from dashapp.cache import memo
 from dashapp.parsing import UnknownIdError, parse_id
 from data import kpi as kpi_mod
 from data import planning, views
@@ -85,7 +90,13 @@ def display_tolerance(ctx: views.DatasetContext, level: int) -> float:
     return DISPLAY_TOLERANCE_DEG.get(max(2 - depth, 0), DISPLAY_TOLERANCE_DEG[0])
 
 
-@cache.memoize()
+# Frames and GeoJSON: each memo keeps at most this many results per process, and
+# frames at most MEMO_BYTES (the demo's measures are 60 kB, 35,000 communes' 5 MB).
+MEMO_FRAMES = 64
+MEMO_BYTES = 64 * 1024 * 1024
+
+
+@memo(maxsize=16)
 def level_geojson(url: str, dataset_id: int, level: int) -> dict:
     """Simplified GeoJSON of one level, sent once per level to the browser."""
     ctx = context(url, dataset_id)
@@ -95,7 +106,7 @@ def level_geojson(url: str, dataset_id: int, level: int) -> dict:
     )
 
 
-@cache.memoize()
+@memo(maxsize=32)
 def within_geojson(url: str, dataset_id: int, level: int, within: str) -> dict:
     """Simplified GeoJSON of the units of ``level`` below unit ``within``.
 
@@ -108,19 +119,34 @@ def within_geojson(url: str, dataset_id: int, level: int, within: str) -> dict:
     return to_geojson(units, "code", tolerance_deg=tolerance, max_coords=MAX_MAP_COORDS)
 
 
-@cache.memoize()
+@memo(maxsize=4 * MEMO_FRAMES, shared=True, max_bytes=2 * MEMO_BYTES)
 def _source_frame(url: str, source: str, filters: kpi_mod.Filters) -> pd.DataFrame:
-    """One source's measure rows, memoised on the filters reduced to what it uses."""
+    """One source's measure rows, memoised on the filters reduced to what it uses:
+    summed from the dataset's weekly rows when it has them in memory, else queried."""
+    if source in kpi_mod.WEEKLY_SOURCES:
+        weekly = weekly_source(url, source, filters.dataset_id)
+        if weekly is not None:
+            return kpi_mod.slice_weekly(weekly, source, filters)
     return kpi_mod.source_frame(get_store(url), source, filters)
 
 
-@cache.memoize()
+@memo(maxsize=2 * len(kpi_mod.WEEKLY_SOURCES))
+def weekly_source(url: str, source: str, dataset_id: int) -> pd.DataFrame | None:
+    """A dataset's operations by week, document type and commune (or center), read
+    once per process (``None`` for a dataset too large to hold in memory)."""
+    return kpi_mod.weekly_source_frame(get_store(url), source, dataset_id)
+
+
+@memo(maxsize=1024)
 def n_weeks(url: str, dataset_id: int, start: str, end: str) -> int:
-    """Weeks with data in a period."""
-    filters = kpi_mod.Filters(
-        dataset_id, dt.date.fromisoformat(start), dt.date.fromisoformat(end), (), 0.0
-    )
-    return kpi_mod.n_weeks(get_store(url), filters)
+    """Weeks with data in a period.
+
+    The weeks of the dataset's context are its operations' distinct weeks, the set
+    :data:`data.kpi.N_WEEKS_SQL` counts in the period: counted here without a query.
+    """
+    weeks = context(url, dataset_id).weeks
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    return bisect.bisect_right(weeks, last) - bisect.bisect_left(weeks, first)
 
 
 def _frames(url: str, filters: kpi_mod.Filters) -> dict[str, pd.DataFrame]:
@@ -138,7 +164,7 @@ def cached_source_frame(
     return _source_frame(url, source, kpi_mod.reduce_filters(source, filters))
 
 
-@cache.memoize()
+@memo(maxsize=4)
 def weekly_by_parent(url: str, dataset_id: int) -> pd.DataFrame:
     """Weekly requests by type and commune parent over the whole history."""
     return views.weekly_requests_by_parent(get_store(url), dataset_id)
@@ -146,14 +172,19 @@ def weekly_by_parent(url: str, dataset_id: int) -> pd.DataFrame:
 
 def weekly_requests(url: str, ctx: views.DatasetContext, resolved) -> pd.DataFrame:
     """Weekly requests by document type for the resolved selection."""
-    return views.weekly_requests(
-        ctx,
-        weekly_by_parent(url, ctx.info.id),
-        resolved.start,
-        resolved.end,
-        tuple(resolved.doc_types),
+    return _weekly_requests(
+        url, ctx.info.id, resolved.start, resolved.end, tuple(resolved.doc_types),
         resolved.selection,
-    )
+    )  # fmt: skip
+
+
+@memo(maxsize=MEMO_FRAMES, max_bytes=MEMO_BYTES)
+def _weekly_requests(url: str, dataset_id: int, start: dt.date, end: dt.date,
+                     doc_types: tuple[str, ...], selection: str | None) -> pd.DataFrame:  # fmt: skip
+    return views.weekly_requests(
+        context(url, dataset_id), weekly_by_parent(url, dataset_id), start, end,
+        doc_types, selection,
+    )  # fmt: skip
 
 
 def filters_for(ctx: views.DatasetContext, resolved) -> kpi_mod.Filters:
@@ -168,22 +199,36 @@ def filters_for(ctx: views.DatasetContext, resolved) -> kpi_mod.Filters:
 
 
 def measures_for(url: str, ctx: views.DatasetContext, resolved) -> pd.DataFrame:
-    """Commune measures for resolved filters, from cached per-source rows."""
-    filters = filters_for(ctx, resolved)
+    """Commune measures for resolved filters, from cached per-source rows.
+
+    Memoised on the filters: the map, the KPI cards and the API read the same
+    measures for one filter change.
+    """
+    return _measures(url, filters_for(ctx, resolved))
+
+
+@memo(maxsize=MEMO_FRAMES, max_bytes=MEMO_BYTES)
+def _measures(url: str, filters: kpi_mod.Filters) -> pd.DataFrame:
     weeks = n_weeks(
-        url, ctx.info.id, resolved.start.isoformat(), resolved.end.isoformat()
+        url, filters.dataset_id, filters.start.isoformat(), filters.end.isoformat()
     )
     return kpi_mod.combine(_frames(url, filters), weeks)
 
 
 def centers_for(url: str, ctx: views.DatasetContext, resolved) -> pd.DataFrame:
     """Open centers of the selection with capacity, demand and utilisation."""
-    filters = filters_for(ctx, resolved)
+    filters = kpi_mod.reduce_filters("center_ops", filters_for(ctx, resolved))
+    return _centers(url, filters, resolved.selection)
+
+
+@memo(maxsize=MEMO_FRAMES, max_bytes=MEMO_BYTES)
+def _centers(url: str, filters: kpi_mod.Filters, selection: str | None) -> pd.DataFrame:
     per_center = cached_source_frame(url, "center_ops", filters)
     weeks = n_weeks(
-        url, ctx.info.id, resolved.start.isoformat(), resolved.end.isoformat()
+        url, filters.dataset_id, filters.start.isoformat(), filters.end.isoformat()
     )
-    return views.center_table(ctx, per_center, weeks, resolved.selection)
+    return views.center_table(context(url, filters.dataset_id), per_center, weeks,
+                              selection)  # fmt: skip
 
 
 def workspace(url: str, dataset_id: int | None) -> Workspace:
@@ -239,7 +284,7 @@ def road_access(
     return _road_access(url, ctx.info.id, stamp, selection, mode, season)
 
 
-@cache.memoize()
+@memo(maxsize=MEMO_FRAMES, shared=True)
 def _road_access(
     url: str, dataset_id: int, stamp: tuple, selection: str | None, mode: str,
     season: str,
