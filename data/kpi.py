@@ -854,6 +854,72 @@ def source_frame(store, source: str, filters: Filters) -> pd.DataFrame:
     return frame
 
 
+# Sources whose rows can be read once per dataset by week and document type, then
+# summed in memory for any period and types (every measure is a sum of row values,
+# so a sum of the weekly sums is the same number): a filter change then costs no
+# query, where random periods made nearly every change a new one.
+WEEKLY_SOURCES = ("ops", "center_ops")
+# Above this many operation rows a dataset is not held in memory: its sources are
+# queried per filter values instead (about 70 bytes a row in memory).
+WEEKLY_MAX_ROWS = 500_000
+
+
+def weekly_source_sql(source: str) -> str:
+    """:func:`source_sql` of a weekly source for a whole dataset, one row per week,
+    document type and key, with no period or document-type filter."""
+    src = SOURCES[source]
+    if source not in WEEKLY_SOURCES:
+        raise ValueError(f"{source!r} is not one of {WEEKLY_SOURCES}")
+    cols = ", ".join(
+        f"{m.sql} AS {m.name}" for m in MEASURES.values() if m.source == source
+    )
+    keys = f"{src.commune_key} AS commune_id"
+    group = src.commune_key
+    if src.row_key:
+        keys = f"{src.row_key} AS row_id, {keys}"
+        group = f"{src.row_key}, {src.commune_key}"
+    return (
+        f"SELECT o.week AS week, o.doc_type AS doc_type, {keys}, {cols} "
+        f"FROM {src.from_sql} WHERE o.dataset_id = :dataset_id "
+        f"GROUP BY o.week, o.doc_type, {group}"
+    )
+
+
+def weekly_source_frame(store, source: str, dataset_id: int) -> pd.DataFrame | None:
+    """Rows of a weekly source for the whole dataset (:func:`weekly_source_sql`),
+    ``week`` as ``datetime64[D]``; ``None`` above :data:`WEEKLY_MAX_ROWS` rows."""
+    with store.engine.connect() as conn:
+        count = conn.execute(
+            text("SELECT COUNT(*) FROM operations WHERE dataset_id = :d"),
+            {"d": dataset_id},
+        ).scalar()
+        if count > WEEKLY_MAX_ROWS:
+            return None
+        result = conn.execute(
+            statement(weekly_source_sql(source)), {"dataset_id": dataset_id}
+        )
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    names = [m.name for m in MEASURES.values() if m.source == source]
+    frame[names] = frame[names].astype(float)
+    frame["week"] = pd.to_datetime(frame["week"]).to_numpy().astype("datetime64[D]")
+    return frame
+
+
+def slice_weekly(weekly: pd.DataFrame, source: str, filters: Filters) -> pd.DataFrame:
+    """The rows :func:`source_frame` gives for ``filters``, summed from the weekly
+    rows of the dataset (:func:`weekly_source_frame`)."""
+    week = weekly["week"].to_numpy()
+    keep = (
+        (week >= np.datetime64(filters.start, "D"))
+        & (week <= np.datetime64(filters.end, "D"))
+        & weekly["doc_type"].isin(filters.doc_types).to_numpy()
+    )
+    names = [m.name for m in MEASURES.values() if m.source == source]
+    keys = ["row_id", "commune_id"] if SOURCES[source].row_key else ["commune_id"]
+    rows = weekly.loc[keep].groupby(keys, as_index=False, sort=True, dropna=False)
+    return rows[names].sum()
+
+
 def combine(frames: dict[str, pd.DataFrame], weeks: int) -> pd.DataFrame:
     """Per-commune measures from every source's rows (sums of sums: exact).
 
