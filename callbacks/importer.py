@@ -21,6 +21,7 @@ from dashapp.paths import url
 from dashapp.services import forecasting, importing
 from data.importers.boundaries import parse_level_names
 from data.importers.bundle import check_rate
+from data.importers.roads import MAX_VALUE_CHARS, ROAD_CLASSES
 from data.store import StoreError
 from geo.display import to_geojson
 from layouts import importer as lay
@@ -82,8 +83,11 @@ def receive_uploads(contents, filenames, n_clear, uploads, lang):
 
 _FIELD = re.compile(
     r"^(code|name|level|convention|join|join_by|join_parent|join_mode|population"
-    r"|parent[0-9](_name)?|capacity_week|opening_cost|layer|delimiter|encoding)$"
+    r"|parent[0-9](_name)?|capacity_week|opening_cost|layer|delimiter|encoding"
+    r"|road_class|road_surface)$"
 )
+#: The road classes a class value may get on screen (else "not chosen").
+_ROAD_CHOICES = (*ROAD_CLASSES, importing.NOT_A_ROAD)
 #: Fields whose value is one of a fixed set, whatever the browser sends.
 _CHOICES = {
     "join_by": ("", *importing.JOINS),
@@ -92,8 +96,10 @@ _CHOICES = {
 }
 
 
-def _with_choices(files, role_values, role_ids, col_values, col_ids):
-    """The uploaded files with the roles and columns chosen on screen."""
+def _with_choices(
+    files, role_values, role_ids, col_values, col_ids, road_values=(), road_ids=()
+):
+    """The uploaded files with the roles, columns and road classes chosen on screen."""
     files = [dict(f, mapping=dict(f.get("mapping") or {})) for f in files]
 
     def index_of(id_) -> int:  # pattern-matching ids come from the browser too
@@ -125,6 +131,15 @@ def _with_choices(files, role_values, role_ids, col_values, col_ids):
             mapping["parents"] = parents
         else:
             mapping[field] = value or None
+    for value, id_ in zip(road_values or [], road_ids or [], strict=True):
+        key = id_.get("value") if isinstance(id_, dict) else None
+        if (
+            not isinstance(key, str)
+            or not 0 < len(key) <= MAX_VALUE_CHARS
+            or not (value is None or value in _ROAD_CHOICES)
+        ):
+            raise KeyError("road class")
+        files[index_of(id_)]["mapping"].setdefault("class_map", {})[key] = value
     return files
 
 
@@ -136,14 +151,56 @@ def redraw_mapping(role, id_, uploads, lang):
         info = dict(uploads["files"][k])
     except (KeyError, IndexError, TypeError):
         raise PreventUpdate from None
-    if role not in uploads_mod.ROLES or not isinstance(k, int) or role == info.get(
-        "role"
+    if (
+        role not in uploads_mod.ROLES
+        or not isinstance(k, int)
+        or role == info.get("role")
     ):
         raise PreventUpdate
     columns = [c for c in info.get("columns") or [] if isinstance(c, str)]
     info.update(role=role, columns=columns,
                 mapping=importing.guess_for_role(columns, role))  # fmt: skip
+    if role == "roads":
+        info["class_values"] = _road_values(
+            uploads, info["name"], info["mapping"].get("road_class"),
+            (info.get("mapping") or {}).get("layer"),
+        )  # fmt: skip
     return lay.mapping_controls(k, info, lang)
+
+
+def _road_values(uploads, name, column, layer) -> dict:
+    """The class column's values of an uploaded file (only one this server saved
+    for this user, found under its own folder)."""
+    user = current_user()
+    try:
+        folder = uploads_mod.folder_of(
+            current_config(), (uploads or {}).get("token"), user.id
+        )
+        path = uploads_mod.file_in(folder, name)
+    except (BadInputError, AttributeError):
+        return {"error": "upload_ref"}
+    if column is not None and not isinstance(column, str):
+        return {"error": "missing_column"}
+    return importing.road_values(path, path.name, column,
+                                 layer if isinstance(layer, str) else None)  # fmt: skip
+
+
+@requires("import")
+def show_road_values(column, id_, uploads, lang):
+    """The class-mapping table of a road file whose class column was changed."""
+    try:
+        k = id_["index"]
+        info = uploads["files"][k]
+        name = info["name"]
+    except (KeyError, IndexError, TypeError):
+        raise PreventUpdate from None
+    if not isinstance(k, int) or isinstance(k, bool):
+        raise PreventUpdate
+    column = column if isinstance(column, str) and column else None
+    found = _road_values(
+        uploads, name, column, (info.get("mapping") or {}).get("layer")
+    )
+    return lay.road_values_table(k, shown_value(name), column, found, lang)
 
 
 def _population(summary: dict, lang: str) -> str:
@@ -182,11 +239,16 @@ def run_import_job(
     lang,
     n_partial=None,
     levels=None,
+    road_values=None,
+    road_ids=None,
+    target=None,
 ):
     """Check the files (dry run) or import them; report, preview, dataset list.
 
     "Import anyway (partial)" (``imp_partial``) imports with a partial join;
-    ``levels``: the level codes typed, top first (empty: from the files).
+    ``levels``: the level codes typed, top first (empty: from the files). A road
+    file (role ``roads``, classes mapped in ``road_values``) comes in with the
+    boundaries, or alone into ``target``, the dataset chosen in the picker.
     """
     trigger = ctx.triggered_id
     partial = isinstance(trigger, dict) and trigger.get("type") == ids.IMP_PARTIAL
@@ -203,10 +265,19 @@ def run_import_job(
             role_ids,
             col_values,
             col_ids,
+            road_values,
+            road_ids,
         )
     except (BadInputError, TypeError, KeyError, IndexError, AttributeError):
         alert = dbc.Alert(t("imp.upload_again", lang), color="danger", className="py-2")
         return [alert], no_update, no_update, no_update
+    try:
+        roads = importing.road_source_from_uploads(folder, files)
+    except BadInputError as exc:
+        return [bad_input_alert(exc, lang)], no_update, no_update, no_update
+    if roads is not None and not any(f["role"] == "boundaries" for f in files):
+        return _import_roads_only(config, set_progress, roads, target,
+                                  trigger == ids.IMP_CHECK, lang)  # fmt: skip
     rates, bad = _rates(rate_values, rate_ids, lang)
     try:
         level_names = parse_level_names(levels if isinstance(levels, str) else None)
@@ -230,7 +301,8 @@ def run_import_job(
         progress=lambda pct, step: set_progress((pct,)),
         on_bundle=lambda bundle: kept.setdefault("bundle", bundle),
         audit=audit_note("dataset.import", name=spec.name, activated=bool(activate),
-                         files=[f["name"] for f in files]),
+                         files=[f["name"] for f in files if f["role"] != "ignore"]),
+        roads=roads,
     )  # fmt: skip
     if info is not None:  # its forecasts, computed before anyone asks for them
         forecasting.start_precompute(config, info.id)
@@ -251,6 +323,8 @@ def run_import_job(
                             n=summary["population_unknown"])  # fmt: skip
     offer = spec.join_mode == "strict" and importing.join_only(report, spec)
     view = lay.report_view(report.to_records(), texts, line, lang, offer)
+    if summary is not None and summary.get("roads"):
+        view.append(lay.road_report(summary["roads"], lang))
     if info is not None:
         view.insert(
             0,
@@ -276,6 +350,38 @@ def run_import_job(
         )
     set_progress((100,))
     return view, figure, table, lay.dataset_options(store.datasets(), lang)
+
+
+def _import_roads_only(config, set_progress, roads, target, dry_run: bool, lang):
+    """A road file alone: checked, then made the network of the dataset chosen in
+    the picker (``target``, from the browser: parsed and looked up)."""
+    store = services.get_store(config.database_url)
+    try:
+        key = parse_id(target, "dataset")
+        info = next((d for d in store.datasets() if d.id == key), None)
+        if info is None:
+            raise UnknownIdError("dataset", key)
+    except BadInputError as exc:
+        return [bad_input_alert(exc, lang)], no_update, no_update, no_update
+    set_progress((10,))
+    report, network = importing.run_road_import(store, info.id, roads, dry_run=dry_run)
+    texts = [importing.issue_text(i, lang) for i in report.issues]
+    line = None
+    if network is not None:
+        line = t("imp.road.summary", lang, name=info.name,
+                 km=fmt(sum(network["length_km_by_class"].values()), 1, lang))  # fmt: skip
+    view = lay.report_view(report.to_records(), texts, line, lang)
+    if network is not None:
+        view.append(lay.road_report(network, lang))
+    if network is not None and not dry_run:
+        record(store, "roads.import", info.id, file=roads.file,
+               lines=network.get("lines_kept"))  # fmt: skip
+        view.insert(0, dbc.Alert(t("imp.road.committed", lang, name=info.name,
+                                   id=info.id),
+                                 color="success", className="py-2",
+                                 id="imp-road-committed"))  # fmt: skip
+    set_progress((100,))
+    return view, no_update, no_update, no_update
 
 
 @requires("dataset.activate")
@@ -331,6 +437,9 @@ def register(app) -> None:
         State(ids.LANG, "data"),
         Input(ids.imp_partial(ALL), "n_clicks"),  # in a report that offers it
         State(ids.IMP_LEVELS, "value"),
+        State(ids.imp_road_value(ALL, ALL), "value"),
+        State(ids.imp_road_value(ALL, ALL), "id"),
+        State(ids.IMP_DATASET, "value"),
         background=True,
         prevent_initial_call=True,
         running=[
@@ -349,6 +458,14 @@ def register(app) -> None:
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )(redraw_mapping)
+    app.callback(
+        Output(ids.imp_road_values(MATCH), "children"),
+        Input({**ids.imp_column(0, "road_class"), "index": MATCH}, "value"),
+        State({**ids.imp_column(0, "road_class"), "index": MATCH}, "id"),
+        State(ids.IMP_UPLOADS, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(show_road_values)
     app.callback(
         Output(ids.IMP_REDIRECT, "href"),
         Input(ids.IMP_ACTIVATE, "n_clicks"),

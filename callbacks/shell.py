@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 from dash import Input, Output, State, ctx, html, no_update
 
-from callbacks import admin, forecast, importer, scenarios, segmentation
+from callbacks import admin, forecast, importer, road_profile, scenarios, segmentation
 from dashapp import ids, services
 from dashapp.auth import current_user, requires
 from dashapp.context import current_config
@@ -57,6 +57,7 @@ PAGES = {
     "/segmentation": segmentation.render,
     "/prevision": forecast.render,
     "/import": importer.render,
+    road_profile.PAGE: road_profile.render,
     **admin.PAGES,
 }
 

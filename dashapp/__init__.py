@@ -74,6 +74,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
         importer,
         overview,
         road_access,
+        road_profile,
         scenario_compare,
         scenario_curve,
         scenario_library,
@@ -191,6 +192,7 @@ def create_app(config: Config | None = None, *, prepare_store: bool = True) -> D
     segmentation.register(app)
     forecast.register(app)
     importer.register(app)
+    road_profile.register(app)
     admin.register(app)
     briefs.register(app)
     auth.check_every_callback_guarded(app)

@@ -394,6 +394,30 @@ STRINGS: dict[str, dict[str, str]] = {
         "consignée dans le journal du serveur",
         "en": "an unexpected error occurred during the run; it is in the server log",
     },
+    # -- the audit log's details: the recorded keys, worded -------------------------
+    "audit.detail_pair": {"fr": "{name} : {value}", "en": "{name}: {value}"},
+    "audit.yes": {"fr": "oui", "en": "yes"},
+    "audit.no": {"fr": "non", "en": "no"},
+    **{
+        f"audit.detail.{code}": {"fr": fr, "en": en}
+        for code, fr, en in (
+            ("role", "rôle", "role"),
+            ("before", "avant", "before"),
+            ("via", "par", "via"),
+            ("subject", "identifiant chez le fournisseur", "provider's subject"),
+            ("name", "nom", "name"),
+            ("activated", "affiché", "shown"),
+            ("files", "fichiers", "files"),
+            ("file", "fichier", "file"),
+            ("rows", "lignes", "rows"),
+            ("lines", "lignes gardées", "lines kept"),
+            ("token_id", "jeton n°", "token no."),
+            ("codes", "codes", "codes"),
+            ("communes", "communes", "communes"),
+            ("offroad_cap_km", "marche hors route max. (km)",
+             "longest walk off the road (km)"),
+        )
+    },
     # -- the audit log's actions, as the admin screen names them -----------------
     **{
         f"audit.action.{code}": {"fr": fr, "en": en}
@@ -413,6 +437,11 @@ STRINGS: dict[str, dict[str, str]] = {
                 "share links revoked",
             ),
             ("sites.add", "ajout de sites candidats", "candidate sites added"),
+            ("roads.import", "import d'un réseau routier", "road network imported"),
+            ("roads.profile", "vitesses du réseau routier modifiées",
+             "road speeds changed"),
+            ("roads.profile_reset", "vitesses du réseau routier par défaut",
+             "road speeds reset to defaults"),
             ("token.create", "création d'un jeton d'API", "API token created"),
             ("token.revoke", "révocation d'un jeton d'API", "API token revoked"),
             ("user.create", "création d'un compte", "account created"),
@@ -712,6 +741,25 @@ STRINGS: dict[str, dict[str, str]] = {
                     ),
                 ),
             ),
+            (
+                "roads",
+                (
+                    (
+                        "Lisez les vitesses par mode, saison, classe et revêtement.",
+                        "Read the speeds by mode, season, class and surface.",
+                    ),
+                    (
+                        "Adaptez-les au pays ; 0 ferme une route à ce mode en cette "
+                        "saison.",
+                        "Fit them to the country; 0 closes a road to that mode in "
+                        "that season.",
+                    ),
+                    (
+                        "Enregistrez : les temps de trajet sont recalculés au besoin.",
+                        "Save: travel times are computed again when needed.",
+                    ),
+                ),
+            ),
         )
         for n, (fr, en) in enumerate(steps, start=1)
     },
@@ -938,6 +986,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "manage other people's scenarios",
     },
     "right.import": {"fr": "importer des données", "en": "import data"},
+    "right.roads.profile": {
+        "fr": "modifier les vitesses du réseau routier",
+        "en": "edit the road network's speeds",
+    },
     "right.dataset.activate": {
         "fr": "changer le jeu de données affiché",
         "en": "switch the dataset shown",
@@ -1270,6 +1322,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # -- import screen and importers ----------------------------------------------
     "nav.import": {"fr": "Importer", "en": "Import"},
+    "nav.roads": {"fr": "Réseau routier", "en": "Road network"},
     # -- partial joins --
     "imp.field.join_parent": {
         "fr": "Colonne du parent (province…) pour les homonymes",
@@ -1367,6 +1420,193 @@ STRINGS: dict[str, dict[str, str]] = {
     "imp.role.candidates": {"fr": "Sites candidats", "en": "Candidate sites"},
     "imp.role.operations": {"fr": "Opérations", "en": "Operations"},
     "imp.role.ignore": {"fr": "Ignorer", "en": "Ignore"},
+    "imp.role.roads": {"fr": "Réseau routier", "en": "Road network"},
+    # -- road network on the import screen -----------------------------------------
+    "imp.field.road_class": {"fr": "Classe de route", "en": "Road class"},
+    "imp.field.road_surface": {"fr": "Revêtement", "en": "Surface"},
+    "imp.road.intro": {
+        "fr": "Un réseau routier (couche de lignes ou extrait OpenStreetMap "
+        ".osm.pbf) peut venir avec les limites, ou seul : il est alors importé dans "
+        "le jeu de données choisi ci-dessus et remplace son réseau.",
+        "en": "A road network (a lines layer or an OpenStreetMap .osm.pbf extract) "
+        "can come with the boundaries, or alone: it then goes into the dataset "
+        "chosen above and replaces its network.",
+    },
+    "imp.road.osm_class": {
+        "fr": "Extrait OpenStreetMap : classe lue dans highway=*, revêtement dans "
+        "surface=*.",
+        "en": "OpenStreetMap extract: class read from highway=*, surface from "
+        "surface=*.",
+    },
+    "imp.road.choose_column": {
+        "fr": "Choisissez la colonne qui donne la classe de chaque route.",
+        "en": "Choose the column that gives each road's class.",
+    },
+    "imp.road.unreadable": {
+        "fr": "{file} : les valeurs de la colonne « {column} » ne peuvent pas être "
+        "lues ; la vérification dira pourquoi.",
+        "en": "{file}: the values of column “{column}” cannot be read; the check "
+        "will say why.",
+    },
+    "imp.road.no_values": {
+        "fr": "La colonne « {column} » est vide : choisissez-en une autre.",
+        "en": "Column “{column}” is empty: choose another one.",
+    },
+    "imp.road.values": {
+        "fr": "Classes des valeurs de « {column} »",
+        "en": "Classes of the values of “{column}”",
+    },
+    "imp.road.values_hint": {
+        "fr": "Les valeurs d'OpenStreetMap sont pré-remplies. « Pas une route » "
+        "écarte ses lignes (comptées dans le rapport) ; une valeur laissée sans "
+        "classe arrête l'import.",
+        "en": "OpenStreetMap values are pre-filled. “Not a road” leaves its lines "
+        "out (counted in the report); a value left without a class stops the "
+        "import.",
+    },
+    "imp.road.lines": {"fr": "{n} lignes", "en": "{n} lines"},
+    "imp.road.unmapped": {"fr": "à choisir", "en": "to choose"},
+    "imp.road.not_road": {"fr": "pas une route", "en": "not a road"},
+    "imp.road.more": {
+        "fr": "{n} autres valeurs, plus rares : la classe d'OpenStreetMap quand "
+        "elles en ont une, sinon l'import s'arrête en les nommant.",
+        "en": "{n} more values, rarer: OpenStreetMap's class when they have one, "
+        "else the import stops and names them.",
+    },
+    "imp.road.report": {
+        "fr": "Réseau routier de {file}",
+        "en": "Road network of {file}",
+    },
+    "imp.road.class_col": {"fr": "Classe", "en": "Class"},
+    "imp.road.length_col": {"fr": "Longueur (km)", "en": "Length (km)"},
+    "imp.road.lines_read": {
+        "fr": "{lines} lignes lues, {kept} gardées ; {edges} tronçons, {nodes} "
+        "nœuds.",
+        "en": "{lines} lines read, {kept} kept; {edges} segments, {nodes} nodes.",
+    },
+    "imp.road.snapped": {
+        "fr": "Extrémités raccordées à une autre ligne à moins de {tol} m : {n} "
+        "({m} m au total, plus grand écart {gap} m).",
+        "en": "Line ends joined to another line within {tol} m: {n} ({m} m in "
+        "all, longest gap {gap} m).",
+    },
+    "imp.road.components": {
+        "fr": "Parties connexes : {n} ; la plus grande porte {share} % de la "
+        "longueur ; non reliés à elle : {km} km.",
+        "en": "Connected parts: {n}; the largest holds {share}% of the length; not "
+        "connected to it: {km} km.",
+    },
+    "imp.road.part": {
+        "fr": "partie isolée : {edges} tronçons, {km} km, vers lon {lon}, lat {lat}",
+        "en": "isolated part: {edges} segments, {km} km, near lon {lon}, lat {lat}",
+    },
+    "imp.road.summary": {
+        "fr": "Réseau routier de {km} km pour « {name} ».",
+        "en": "Road network of {km} km for “{name}”.",
+    },
+    "imp.road.committed": {
+        "fr": "Réseau routier enregistré pour « {name} » (jeu n° {id}) ; il remplace "
+        "le précédent, et les temps de trajet seront recalculés.",
+        "en": "Road network stored for “{name}” (dataset {id}); it replaces the "
+        "previous one, and travel times will be computed again.",
+    },
+    "bad.roads_many": {
+        "fr": "Un seul fichier de réseau routier à la fois ({value}) : passez les "
+        "autres à « Ignorer ».",
+        "en": "One road-network file at a time ({value}): set the others to "
+        "“Ignore”.",
+    },
+    "bad.roads_no_class": {
+        "fr": "{value} : choisissez la colonne de classe de route.",
+        "en": "{value}: choose the road-class column.",
+    },
+    **{
+        f"roads.class.{code}": {"fr": fr, "en": en}
+        for code, fr, en in (
+            ("trunk", "Axe principal", "Trunk road"),
+            ("primary", "Route primaire", "Primary road"),
+            ("secondary", "Route secondaire", "Secondary road"),
+            ("tertiary", "Route tertiaire", "Tertiary road"),
+            ("local", "Route locale", "Local road"),
+            ("track", "Piste", "Track"),
+            ("path", "Sentier", "Path"),
+        )
+    },
+    "rp.title": {
+        "fr": "Vitesses du réseau routier — {name}",
+        "en": "Road network speeds — {name}",
+    },
+    "rp.no_roads": {
+        "fr": "Ce jeu de données n'a pas de réseau routier : importez-en un (écran "
+        "Importer, rôle « Réseau routier ») pour régler ses vitesses.",
+        "en": "This dataset has no road network: import one (Import screen, role "
+        "“Road network”) to set its speeds.",
+    },
+    "rp.intro": {
+        "fr": "Vitesses en km/h servant aux temps de trajet, par mode et saison, "
+        "classe de route et revêtement. 0 ferme la route à ce mode en cette "
+        "saison ; au plus {high} km/h.",
+        "en": "Speeds in km/h used for travel times, by mode and season, road "
+        "class and surface. 0 closes the road to that mode in that season; at most "
+        "{high} km/h.",
+    },
+    "rp.defaults": {
+        "fr": "Vitesses par défaut (ordres de grandeur d'Afrique de l'Ouest).",
+        "en": "Default speeds (West African orders of magnitude).",
+    },
+    "rp.edited": {
+        "fr": "Vitesses modifiées pour ce jeu de données.",
+        "en": "Speeds edited for this dataset.",
+    },
+    "rp.class": {"fr": "Classe", "en": "Class"},
+    "rp.season.dry": {"fr": "Saison sèche", "en": "Dry season"},
+    "rp.season.rainy": {"fr": "Saison des pluies", "en": "Rainy season"},
+    "rp.surface.paved": {"fr": "revêtue", "en": "paved"},
+    "rp.surface.unpaved": {"fr": "non revêtue", "en": "unpaved"},
+    "rp.mode.motorised": {"fr": "Motorisé", "en": "Motorised"},
+    "rp.mode.walking": {"fr": "À pied", "en": "Walking"},
+    "rp.offroad": {"fr": "Marche hors route", "en": "Walk off the road"},
+    "rp.offroad_for": {"fr": "Trajet", "en": "Trip"},
+    "rp.offroad_hint": {
+        "fr": "De la commune à la route et de la route au site, on marche (km/h, au "
+        "moins 0,5), sur une distance plafonnée.",
+        "en": "From the commune to the road and from the road to the site, one "
+        "walks (km/h, at least 0.5), over a capped distance.",
+    },
+    "rp.cap": {"fr": "Marche hors route maximale (km)", "en": "Longest walk off the road (km)"},
+    "rp.save": {"fr": "Enregistrer les vitesses", "en": "Save the speeds"},
+    "rp.reset": {"fr": "Revenir aux valeurs par défaut", "en": "Back to the defaults"},
+    "rp.saved": {
+        "fr": "Vitesses enregistrées ; les temps de trajet seront recalculés avec "
+        "elles.",
+        "en": "Speeds saved; travel times will be computed again with them.",
+    },
+    "rp.reset_done": {
+        "fr": "Vitesses par défaut rétablies ; les temps de trajet seront "
+        "recalculés.",
+        "en": "Default speeds restored; travel times will be computed again.",
+    },
+    "rp.refused": {
+        "fr": "{n} valeur(s) refusée(s), rien n'est enregistré :",
+        "en": "{n} value(s) refused, nothing is saved:",
+    },
+    "rp.bad_road": {
+        "fr": "{field} : entre {low} et {high} {unit} (0 = fermée), saisi : {value}",
+        "en": "{field}: between {low} and {high} {unit} (0 = closed), typed: {value}",
+    },
+    "rp.bad_value": {
+        "fr": "{field} : entre {low} et {high} {unit}, saisi : {value}",
+        "en": "{field}: between {low} and {high} {unit}, typed: {value}",
+    },
+    "rp.bad_field": {
+        "fr": "champ inconnu : {field}",
+        "en": "unknown field: {field}",
+    },
+    "rp.empty": {"fr": "rien", "en": "nothing"},
+    "rp.link": {
+        "fr": "Vitesses du réseau routier",
+        "en": "Road network speeds",
+    },
     "imp.size": {"fr": "{size} Ko", "en": "{size} kB"},
     "imp.clear": {"fr": "Retirer les fichiers", "en": "Remove the files"},
     "imp.mapping": {"fr": "Correspondance des colonnes", "en": "Column mapping"},

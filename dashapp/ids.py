@@ -203,6 +203,7 @@ IMP_REPORT = "imp-report"
 IMP_PREVIEW_MAP = "imp-preview-map"
 IMP_PREVIEW_TABLE = "imp-preview-table"
 IMP_PARTIAL = "imp-partial"  # type of the "import anyway (partial join)" button
+IMP_ROAD_REPORT = "imp-road-report"
 
 
 def imp_role(index: int) -> dict:
@@ -227,6 +228,18 @@ def imp_partial(index: int = 0) -> dict:
     ``imp_partial(ALL)``, which may match nothing.
     """
     return {"type": IMP_PARTIAL, "index": index}
+
+
+def imp_road_values(index: int) -> dict:
+    """The class-mapping table of road file ``index``, redrawn when its class
+    column changes."""
+    return {"type": "imp-road-values", "index": index}
+
+
+def imp_road_value(index: int, value: str) -> dict:
+    """The road class chosen for one value of road file ``index``'s class column
+    (the value travels in the id: it comes back from the browser, checked)."""
+    return {"type": "imp-road-value", "index": index, "value": value}
 
 
 def imp_rate(doc: str) -> dict:
@@ -297,3 +310,14 @@ BRIEF_KINDS = ("area", "scenario", "comparison")
 def brief(kind: str, part: str) -> str:
     """Id of a brief control: ``part`` is button, progress, message or download."""
     return f"brief-{kind}-{part}"
+
+# road network speeds (/reseau-routier)
+RP_SAVE = "rp-save"
+RP_RESET = "rp-reset"
+RP_MESSAGE = "rp-message"
+
+
+def rp_field(key: str) -> dict:
+    """Pattern-matching id of one speed-profile value (its dotted key, e.g.
+    ``road_kmh.motorised.rainy.track.unpaved``, checked when it comes back)."""
+    return {"type": "rp-field", "key": key}

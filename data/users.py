@@ -43,6 +43,7 @@ RIGHTS: dict[str, str] = {
     "scenario.export": "planner",  # exports of one's own scenarios
     "scenario.share": "planner",  # share links of one's own scenarios
     "sites.edit": "planner",  # candidate sites
+    "roads.profile": "planner",  # speeds of the dataset's road network
     "export.any": "analyst",  # exports of every scenario, comparison workbooks
     "segmentation": "analyst",
     "forecast": "analyst",

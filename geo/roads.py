@@ -94,6 +94,11 @@ SEASONS = ("dry", "rainy")
 DEFAULT_TOLERANCE_M = 50.0
 #: Travel times beyond this (minutes) are unreachable unless told otherwise.
 DEFAULT_CUTOFF_MIN = 600.0
+#: Bounds of a profile's values: (low, high). A road speed of 0 closes the road;
+#: off the road one always walks, so that speed has a positive floor.
+ROAD_KMH_BOUNDS = (0.0, 200.0)
+OFFROAD_KMH_BOUNDS = (0.5, 200.0)
+OFFROAD_CAP_KM_BOUNDS = (0.0, 100.0)
 
 # km/h per class as (paved, unpaved)
 _MOTOR_DRY = {"trunk": (80, 50), "primary": (70, 45), "secondary": (60, 40),
@@ -198,14 +203,16 @@ class SpeedProfile:
                 for cls_, surfaces in _items(classes, where, ROAD_CLASSES):
                     for surface, kmh in _items(surfaces, f"{where}.{cls_}", SURFACES):
                         road[mode][season][cls_][surface] = _kmh(
-                            kmh, f"{where}.{cls_}.{surface}"
+                            kmh, f"{where}.{cls_}.{surface}", *ROAD_KMH_BOUNDS
                         )
         off = base["offroad_kmh"]
         for mode, seasons in _items(data.get("offroad_kmh", {}), "offroad_kmh", MODES):
             for season, kmh in _items(seasons, f"offroad_kmh.{mode}", SEASONS):
-                off[mode][season] = _kmh(kmh, f"offroad_kmh.{mode}.{season}", lo=0.5)
+                off[mode][season] = _kmh(
+                    kmh, f"offroad_kmh.{mode}.{season}", *OFFROAD_KMH_BOUNDS
+                )
         cap = data.get("offroad_cap_km", base["offroad_cap_km"])
-        cap = _kmh(cap, "offroad_cap_km", lo=0.0, hi=100.0, unit="km")
+        cap = _kmh(cap, "offroad_cap_km", *OFFROAD_CAP_KM_BOUNDS, unit="km")
         return cls(road_kmh=road, offroad_kmh=off, offroad_cap_km=cap)
 
 
@@ -220,8 +227,26 @@ def _items(value: Any, where: str, allowed: tuple[str, ...]) -> list[tuple[str, 
     return list(value.items())
 
 
+def profile_bounds(key: str) -> tuple[float, float]:
+    """The (low, high) bounds of one profile value by its dotted key
+    (``road_kmh.walking.dry.trunk.paved``, ``offroad_kmh...``, ``offroad_cap_km``).
+
+    Examples
+    --------
+    >>> profile_bounds("offroad_kmh.walking.rainy")
+    (0.5, 200.0)
+    """
+    head = key.split(".", 1)[0]
+    return {"road_kmh": ROAD_KMH_BOUNDS, "offroad_kmh": OFFROAD_KMH_BOUNDS,
+            "offroad_cap_km": OFFROAD_CAP_KM_BOUNDS}[head]  # fmt: skip
+
+
 def _kmh(
-    value: Any, where: str, lo: float = 0.0, hi: float = 200.0, unit: str = "km/h"
+    value: Any,
+    where: str,
+    lo: float = ROAD_KMH_BOUNDS[0],
+    hi: float = ROAD_KMH_BOUNDS[1],
+    unit: str = "km/h",
 ) -> float:
     if (
         isinstance(value, bool)

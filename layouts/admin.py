@@ -13,6 +13,7 @@ from dash import dcc, html
 from dashapp import ids
 from dashapp.i18n import STRINGS, t
 from data.users import RIGHTS, ROLES, Principal, UserError, allowed
+from layouts.figures import fmt
 from layouts.locale import grid_locale_text
 
 USER_COLUMNS = (
@@ -243,15 +244,44 @@ def add_user_form(lang: str) -> dbc.Card:
     )
 
 
-def detail_text(detail: Any) -> str:
-    """An audit event's JSON details as ``key: value; ...``."""
+#: Audit details whose values are roles, worded as the role names.
+ROLE_DETAILS = ("role", "before")
+
+
+def detail_value(key: str, value: Any, lang: str) -> str:
+    """One recorded value as the user reads it: roles and yes/no worded, lists
+    joined, numbers written the language's way; names and files as recorded."""
+    if key in ROLE_DETAILS and f"role.{value}" in STRINGS:
+        return t(f"role.{value}", lang)
+    if isinstance(value, bool):
+        return t("audit.yes" if value else "audit.no", lang)
+    if isinstance(value, int | float):
+        return fmt(value, 0 if float(value).is_integer() else 1, lang)
+    if isinstance(value, list | tuple):
+        return ", ".join(detail_value(key, v, lang) for v in value)
+    if value is None:
+        return t("kpi.no_data", lang)
+    return str(value)
+
+
+def detail_text(detail: Any, lang: str = "fr") -> str:
+    """An audit event's JSON details in ``lang``: ``Rôle : administrateur ;
+    avant : lecteur`` (keys from the catalogue, ``audit.detail.<key>``; a key
+    it does not know is shown as recorded)."""
     try:
         values = json.loads(detail) if isinstance(detail, str) else detail
     except ValueError:
         return str(detail)
     if not isinstance(values, dict):
         return "" if values is None else str(values)
-    return "; ".join(f"{k}: {v}" for k, v in values.items())
+    parts = []
+    for k, v in values.items():
+        name = (
+            t(f"audit.detail.{k}", lang) if f"audit.detail.{k}" in STRINGS else str(k)
+        )
+        parts.append(t("audit.detail_pair", lang, name=name,
+                       value=detail_value(str(k), v, lang)))  # fmt: skip
+    return (" ; " if lang == "fr" else "; ").join(parts)
 
 
 def audit_action(code: str, lang: str) -> str:
@@ -268,7 +298,7 @@ def audit_rows(frame: pd.DataFrame, lang: str = "fr") -> list[dict]:
             "username": row.username,
             "action": audit_action(row.action, lang),
             "target": row.target,
-            "detail": detail_text(row.detail),
+            "detail": detail_text(row.detail, lang),
             "address": row.address,
         }
         for row in frame.itertuples(index=False)

@@ -10,11 +10,14 @@ from dash import dcc, html
 
 from dashapp import ids
 from dashapp.i18n import dropdown_labels, t
+from dashapp.paths import url
 from data.importers import DEFAULT_RATES
 from layouts import maps
 from layouts.figures import fmt
 from layouts.locale import graph_config, grid_locale_text
 
+#: The road speed editor's page (layouts.road_profile).
+ROAD_PAGE = "/reseau-routier"
 SEVERITY_COLORS = {"error": "danger", "warning": "warning", "info": "secondary"}
 MAPPED_ROLES = ("boundaries", "population")
 
@@ -73,6 +76,8 @@ def mapping_controls(index: int, info: dict, lang: str) -> list:
     cols, mapping = info.get("columns") or [], info.get("mapping") or {}
     layers = [_layer_control(index, info, lang)] if info.get("layers") else []
     csv = _csv_controls(index, mapping, lang) if _is_table(info) else []
+    if info["role"] == "roads":
+        return layers + road_controls(index, info, lang)
     if info["role"] in ("centers", "candidates"):
         fields = [("code", mapping.get("code")), ("name", mapping.get("name")),
                   ("capacity_week", mapping.get("capacity_week"))]  # fmt: skip
@@ -127,6 +132,168 @@ def mapping_controls(index: int, info: dict, lang: str) -> list:
         )
         rows.append(join_mode_radio(index, mapping.get("join_mode"), lang))
     return rows + csv
+
+
+def road_controls(index: int, info: dict, lang: str) -> list:
+    """A road file's class and surface columns and the table mapping each class
+    value to a road class (OSM's values pre-filled)."""
+    from data.importers.roads import is_pbf
+
+    cols, mapping = info.get("columns") or [], info.get("mapping") or {}
+    if is_pbf(info.get("name", "")):  # OpenStreetMap: highway=* and surface=*
+        rows = [html.Small(t("imp.road.osm_class", lang), className="d-block mb-1")]
+    else:
+        rows = [
+            _field_row(index, "road_class", t("imp.field.road_class", lang), cols,
+                       mapping.get("road_class"), lang),
+            _field_row(index, "road_surface", t("imp.field.road_surface", lang), cols,
+                       mapping.get("road_surface"), lang),
+        ]  # fmt: skip
+    column = "highway" if is_pbf(info.get("name", "")) else mapping.get("road_class")
+    table = road_values_table(index, info.get("name", ""), column,
+                              info.get("class_values") or {}, lang)  # fmt: skip
+    return [*rows, html.Div(table, id=ids.imp_road_values(index))]
+
+
+def road_values_table(index: int, file: str, column, found: dict, lang: str) -> list:
+    """One row per distinct value of the class column: the value, its lines and
+    the road class chosen for it (or "not a road"); unknown values left to
+    choose."""
+    from dashapp.services.importing import NOT_A_ROAD
+    from data.importers.roads import ROAD_CLASSES
+
+    if not column:
+        return [html.Small(t("imp.road.choose_column", lang), className="text-muted")]
+    if found.get("error"):
+        return [
+            html.Small(
+                t("imp.road.unreadable", lang, file=file, column=column),
+                className="text-danger",
+            )
+        ]
+    values = found.get("values") or []
+    if not values:
+        return [html.Small(t("imp.road.no_values", lang, column=column),
+                           className="text-danger")]  # fmt: skip
+    options = [{"label": t(f"roads.class.{c}", lang), "value": c} for c in ROAD_CLASSES]
+    options.append({"label": t("imp.road.not_road", lang), "value": NOT_A_ROAD})
+    rows = []
+    for v in values:
+        chosen = v.get("road_class") or (NOT_A_ROAD if v.get("not_road") else None)
+        rows.append(
+            dbc.Row(
+                [
+                    dbc.Col(html.Code(v["value"]), width=4, className="text-break"),
+                    dbc.Col(
+                        html.Small(
+                            t("imp.road.lines", lang, n=fmt(v["count"], 0, lang))
+                        ),  # fmt: skip
+                        width=3,
+                    ),
+                    dbc.Col(
+                        dcc.Dropdown(
+                            labels=dropdown_labels(lang),
+                            id=ids.imp_road_value(index, v["value"]),
+                            options=options,
+                            value=chosen,
+                            placeholder=t("imp.road.unmapped", lang),
+                            clearable=False,
+                            className="mb-1",
+                        ),
+                        width=5,
+                    ),
+                ],
+                className="align-items-center",
+            )
+        )
+    more = (
+        [
+            html.Small(
+                t("imp.road.more", lang, n=found["more"]),
+                className="text-muted d-block",
+            )
+        ]  # fmt: skip
+        if found.get("more")
+        else []
+    )
+    return [
+        html.H6(t("imp.road.values", lang, column=column), className="mt-2 mb-1"),
+        html.Small(t("imp.road.values_hint", lang), className="text-muted d-block"),
+        *rows,
+        *more,
+    ]
+
+
+def road_report(network: dict, lang: str) -> html.Div:
+    """What the road import made of the file: length by class, lines kept, line
+    ends joined by snapping, connected parts and what lies outside the main one."""
+    from data.importers.roads import ROAD_CLASSES
+
+    lengths = network.get("length_km_by_class") or {}
+    table = dbc.Table(
+        [
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th(t("imp.road.class_col", lang)),
+                        html.Th(t("imp.road.length_col", lang)),
+                    ]
+                )
+            ),  # fmt: skip
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(t(f"roads.class.{c}", lang)),
+                            html.Td(fmt(lengths[c], 1, lang)),
+                        ]
+                    )  # fmt: skip
+                    for c in ROAD_CLASSES
+                    if c in lengths
+                ]
+            ),
+        ],
+        size="sm",
+        striped=True,
+        className="mb-2",
+    )
+    share = fmt(100.0 * float(network.get("main_share", 0.0)), 1, lang)
+    lines = [
+        t("imp.road.lines_read", lang, lines=fmt(network["lines"], 0, lang),
+          kept=fmt(network.get("lines_kept", network["lines"]), 0, lang),
+          edges=fmt(network["edges"], 0, lang), nodes=fmt(network["nodes"], 0, lang)),
+        t("imp.road.snapped", lang, tol=fmt(network["tolerance_m"], 0, lang),
+          n=fmt(network["joined_ends"], 0, lang),
+          m=fmt(network["joined_length_m"], 0, lang),
+          gap=fmt(network["max_gap_m"], 0, lang)),
+        t("imp.road.components", lang, n=fmt(network["components"], 0, lang),
+          share=share, km=fmt(network["unconnected_km"], 1, lang)),
+    ]  # fmt: skip
+    parts = [
+        html.Li(
+            t(
+                "imp.road.part",
+                lang,
+                edges=fmt(p["edges"], 0, lang),
+                km=fmt(p["length_km"], 1, lang),
+                lon=fmt(p["lon"], 4, lang),
+                lat=fmt(p["lat"], 4, lang),
+            )  # fmt: skip
+        )
+        for p in (network.get("unconnected_parts") or [])[:5]
+    ]
+    return html.Div(
+        [
+            html.H6(
+                t("imp.road.report", lang, file=network.get("file", "")),
+                className="mt-3",
+            )  # fmt: skip
+        ]
+        + [table]
+        + [html.P(x, className="small mb-1") for x in lines]
+        + ([html.Ul(parts, className="small")] if parts else []),
+        id=ids.IMP_ROAD_REPORT,
+    )
 
 
 def _label(role: str, field: str, lang: str) -> str:
@@ -269,6 +436,7 @@ def file_list(files: list[dict], lang: str) -> list:
                     "centers",
                     "candidates",
                     "operations",
+                    "roads",
                     "ignore",
                 )
             ],  # fmt: skip
@@ -481,6 +649,14 @@ def page(datasets, lang: str, today: str) -> html.Div:
                 [
                     html.H5(t("imp.title", lang), className="card-title"),
                     html.P(t("imp.intro", lang), className="small"),
+                    html.P(
+                        [
+                            t("imp.road.intro", lang),
+                            " ",
+                            dcc.Link(t("rp.link", lang), href=url(ROAD_PAGE)),
+                        ],
+                        className="small",
+                    ),
                     upload,
                     html.Small(
                         t("imp.upload_limit", lang, limit=MAX_UPLOAD_MB),

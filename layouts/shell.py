@@ -18,6 +18,7 @@ NAV_ITEMS = [
     ("/prevision", "nav.forecast", "forecast"),
     ("/indicateurs", "nav.kpis", "view"),
     ("/import", "nav.import", "import"),
+    ("/reseau-routier", "nav.roads", "roads.profile"),
     ("/admin", "nav.admin", "users.manage"),
 ]
 
@@ -31,6 +32,7 @@ GUIDES = {
     "/indicateurs": "kpis",
     "/kpis": "kpis",
     "/import": "import",
+    "/reseau-routier": "roads",
     "/admin": "admin",
 }
 GUIDE_STEPS = 3

@@ -313,6 +313,8 @@ ROLES = ("boundaries", "population", "centers", "candidates", "operations", "roa
 UPLOAD_SUFFIXES = (*GEO_SUFFIXES, ".csv", ".tsv", ".txt", *EXCEL_SUFFIXES, ".pbf")
 #: Distinct class values the screen lists for mapping (the rest: OSM's defaults).
 ROAD_VALUES_SHOWN = 40
+#: The screen's choice for a class value whose lines are not roads.
+NOT_A_ROAD = "none"
 #: How a population table joins to communes on screen; neither: codes if they match.
 JOINS = ("code", "name")
 #: CSV separators and encodings the screen offers ("": detected); the browser's
@@ -446,8 +448,9 @@ def road_source_from_uploads(folder: Path, files: list[dict]) -> RoadSource | No
     """The road file among the screen's uploads (role ``roads``), if any.
 
     Its mapping (checked by the callback) holds ``road_class``, ``road_surface``
-    and ``class_map`` (value -> class, or "" for "not a road"); values of the
-    column the screen did not list keep OSM's classes. More than one road file
+    and ``class_map`` (value -> class, :data:`NOT_A_ROAD`, or None: not chosen,
+    an error then); values of the column the screen did not list keep OSM's
+    classes. More than one road file
     raises :class:`BadInputError` (``roads_many``).
     """
     chosen = [f for f in files if f.get("role") == "roads" and not f.get("error")]
@@ -466,7 +469,7 @@ def road_source_from_uploads(folder: Path, files: list[dict]) -> RoadSource | No
     mapping = f.get("mapping") or {}
     given = mapping.get("class_map") or {}
     class_map = {str(k): v for k, v in given.items() if v in ROAD_CLASSES}
-    not_roads = tuple(str(k) for k, v in given.items() if not v)
+    not_roads = tuple(str(k) for k, v in given.items() if v == NOT_A_ROAD)
     column = "highway" if is_pbf(f["name"]) else _text(mapping.get("road_class"))
     if not column:
         raise BadInputError("no road-class column chosen", "roads_no_class",

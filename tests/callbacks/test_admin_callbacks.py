@@ -273,7 +273,7 @@ def test_audit_log_on_screen_and_csv_export_neutralised(call, store, boss):
                 {"name": "@SUM(1+1)"}, "-1")  # fmt: skip
     rows = call(admin.show_audit, None, 1, user=boss)
     assert rows[0]["username"] == "=cmd|' /C calc'!A0"
-    assert rows[0]["detail"] == "name: @SUM(1+1)"
+    assert rows[0]["detail"] == "nom : @SUM(1+1)"
     sent = call(admin.export_audit, 1, user=boss)
     assert sent["filename"].startswith("audit-") and sent["filename"].endswith(".csv")
     raw = base64.b64decode(sent["content"])
@@ -284,7 +284,7 @@ def test_audit_log_on_screen_and_csv_export_neutralised(call, store, boss):
     assert row[1] == "'=cmd|' /C calc'!A0" and row[3] == "'+33 1 23"
     assert row[5] == "'-1"
     # the action and detail as the grid words them, never the stored codes
-    assert row[2] == "création d'un jeton d'API" and row[4] == "name: @SUM(1+1)"
+    assert row[2] == "création d'un jeton d'API" and row[4] == "nom : @SUM(1+1)"
     assert row[0] == rows[0]["at"]
     assert not any(cell[:1] in "=+-@\t\r" and cell for r in table for cell in r)
     english = base64.b64decode(call(admin.export_audit, 1, "en", user=boss)["content"])
@@ -295,3 +295,19 @@ def test_audit_log_on_screen_and_csv_export_neutralised(call, store, boss):
     assert table[1][2] == "audit log export"  # the French export, newest first
     event = last_event(store)
     assert (event["action"], event["username"]) == ("audit.export", boss.username)
+
+
+def test_audit_details_are_worded_in_the_language(call, store, boss):
+    """Keys, roles and yes/no in words, lists joined, names as recorded."""
+    users.audit(store, "boss", "user.role", "awa", {"role": "admin", "before": "viewer"})
+    users.audit(store, "cli", "dataset.import", "3",
+                {"name": "Pays", "activated": True, "files": ["a.geojson", "r.gpkg"]})  # fmt: skip
+    users.audit(store, "x", "roads.profile", "3", {"offroad_cap_km": 4.5, "odd": None})
+    fr = call(admin.show_audit, None, 1, "fr", user=boss)
+    en = call(admin.show_audit, None, 1, "en", user=boss)
+    assert fr[0]["detail"] == "marche hors route max. (km) : 4,5 ; odd : n.d."
+    assert fr[0]["action"] == "vitesses du réseau routier modifiées"
+    assert fr[1]["detail"] == "nom : Pays ; affiché : oui ; fichiers : a.geojson, r.gpkg"
+    assert fr[2]["detail"] == "rôle : administrateur ; avant : lecteur"
+    assert en[1]["detail"] == "name: Pays; shown: yes; files: a.geojson, r.gpkg"
+    assert en[2]["detail"] == "role: admin; before: viewer"

@@ -11,6 +11,8 @@ An English word on the French screen, or a raw identifier, fails here.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 
@@ -25,7 +27,6 @@ from dashapp.services.importing import issue_text
 from data import users
 from data.importers import Report
 from data.indicators import DEFAULT_INDICATORS
-from layouts import admin as lay_admin
 from layouts import importer as imp_layout
 from layouts.shell import shell as shell_layout
 from optimization.whatif import WhatIf
@@ -59,10 +60,12 @@ def _names(call) -> set[str]:
         names |= {d.name for d in store.datasets()}
         accounts = users.list_users(store)
         names |= set(accounts["username"]) | set(accounts["full_name"].dropna())
-        # the audit log's details are the values recorded ("role: admin")
-        names |= {
-            lay_admin.detail_text(d) for d in users.audit_events(store, 500)["detail"]
-        }
+        # the audit log's details: the values recorded (names, files), keys worded
+        for detail in users.audit_events(store, 500)["detail"]:
+            values = json.loads(detail) if detail else {}
+            for value in values.values() if isinstance(values, dict) else ():
+                items = value if isinstance(value, list) else [value]
+                names |= {v for v in items if isinstance(v, str)}
         return names | {"system", "anonymous", ADMIN.username}
 
     return call(collect) | PROPER_NAMES | {LEVEL_CODES_EXAMPLE, IMPORTED_FILE}
