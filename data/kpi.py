@@ -435,7 +435,8 @@ class ScenarioKPI:
     share shown in %). ``served_first``: a plan leaving more demand without a center
     is never the best one on this figure (it covers only the demand served).
     ``on_result``: a row of the result's before/after table; ``in_comparison``: a
-    row of the comparison of saved scenarios.
+    row of the comparison of saved scenarios. ``time_fr``/``time_en``: the name
+    when the run's distances are travel minutes (``units["distance"] == "min"``).
     """
 
     id: str
@@ -451,8 +452,14 @@ class ScenarioKPI:
     served_first: bool = False
     on_result: bool = True
     in_comparison: bool = True
+    time_fr: str | None = None
+    time_en: str | None = None
 
-    def name(self, lang: str) -> str:
+    def name(self, lang: str, units: dict | None = None) -> str:
+        """The name in ``lang``; its travel-time wording when ``units`` (a run's)
+        put distances in minutes."""
+        if self.time_fr and (units or {}).get("distance") == "min":
+            return self.time_fr if lang == "fr" else str(self.time_en)
         return self.name_fr if lang == "fr" else self.name_en
 
     def rule(self, lang: str) -> str:
@@ -472,7 +479,8 @@ class ScenarioKPI:
     def label(self, lang: str, units: dict | None = None) -> str:
         """Name with its unit: ``Demande sans centre (dem./sem.)``."""
         unit = self.unit_in(lang, units)
-        return f"{self.name(lang)} ({unit})" if unit else self.name(lang)
+        name = self.name(lang, units)
+        return f"{name} ({unit})" if unit else name
 
 
 SCENARIO_KPIS: dict[str, ScenarioKPI] = {
@@ -497,6 +505,8 @@ SCENARIO_KPIS: dict[str, ScenarioKPI] = {
             decimals=1,
             better="lower",
             served_first=True,
+            time_fr="Temps de trajet moyen pondéré par la demande, demande desservie",
+            time_en="Demand-weighted mean travel time, demand served",
         ),
         ScenarioKPI(
             "max_distance",
@@ -510,6 +520,8 @@ SCENARIO_KPIS: dict[str, ScenarioKPI] = {
             decimals=1,
             better="lower",
             served_first=True,
+            time_fr="Temps de trajet maximal, demande desservie",
+            time_en="Maximum travel time, demand served",
         ),
         ScenarioKPI(
             "unassigned_demand",
@@ -559,6 +571,8 @@ SCENARIO_KPIS: dict[str, ScenarioKPI] = {
             scale=100.0,
             better="higher",
             served_first=True,
+            time_fr="Demande à moins de R min d'un centre ouvert par la route",
+            time_en="Demand within R min of an open center by road",
         ),
         ScenarioKPI(
             "open_centers",
@@ -632,6 +646,20 @@ SCENARIO_KPIS: dict[str, ScenarioKPI] = {
             better="higher",
         ),
         ScenarioKPI(
+            "measure",
+            "Mesure de l'accès",
+            "Access measure",
+            "Comment le scénario mesure l'accès : distance à vol d'oiseau (km), ou "
+            "temps de trajet par la route (min) pour un mode (marche, motorisé) et "
+            "une saison (sèche, pluies). Les distances de deux scénarios mesurés "
+            "autrement ne se comparent pas.",
+            "How the scenario measures access: straight-line distance (km), or "
+            "travel time by road (min) for a mode (walking, motorised) and a season "
+            "(dry, rainy). Distances of two scenarios measured differently do not "
+            "compare.",
+            on_result=False,
+        ),
+        ScenarioKPI(
             "solver_status",
             "Statut du solveur",
             "Solver status",
@@ -662,6 +690,91 @@ SCENARIO_KPIS: dict[str, ScenarioKPI] = {
     ]
 }
 RESULT_KPIS = tuple(k for k in SCENARIO_KPIS.values() if k.on_result)
+
+
+@dataclass(frozen=True)
+class AccessMeasure:
+    """How a scenario measures access (``optimization.whatif.MEASURES``), in words."""
+
+    id: str
+    name_fr: str
+    name_en: str
+    unit: str
+
+    def name(self, lang: str) -> str:
+        return self.name_fr if lang == "fr" else self.name_en
+
+    def label(self, lang: str) -> str:
+        """``Temps de trajet motorisé, saison sèche (min)``."""
+        return f"{self.name(lang)} ({self.unit})"
+
+
+#: The access measures of a scenario, by code: km, or ``mode|season`` travel time.
+ACCESS_MEASURES = {
+    m.id: m
+    for m in [
+        AccessMeasure(
+            "km", "Distance à vol d'oiseau", "Straight-line distance", "km"
+        ),
+        AccessMeasure(
+            "motorised|dry",
+            "Temps de trajet motorisé, saison sèche",
+            "Motorised travel time, dry season",
+            "min",
+        ),
+        AccessMeasure(
+            "motorised|rainy",
+            "Temps de trajet motorisé, saison des pluies",
+            "Motorised travel time, rainy season",
+            "min",
+        ),
+        AccessMeasure(
+            "walking|dry",
+            "Temps de trajet à pied, saison sèche",
+            "Walking travel time, dry season",
+            "min",
+        ),
+        AccessMeasure(
+            "walking|rainy",
+            "Temps de trajet à pied, saison des pluies",
+            "Walking travel time, rainy season",
+            "min",
+        ),
+    ]
+}
+
+
+def measure_of(params: dict | None) -> str:
+    """The access measure a saved scenario ran with (a code of
+    :data:`ACCESS_MEASURES`): its engine spec's ``distance`` (what ran), else its
+    panel values (a draft), else km.
+
+    Examples
+    --------
+    >>> spec = {"distance": {"kind": "travel_time", "mode": "walking", "season": "dry"}}
+    >>> measure_of({"spec": spec}), measure_of({"whatif": {"radius_km": 20}})
+    ('walking|dry', 'km')
+    """
+    params = params if isinstance(params, dict) else {}
+    distance = (params.get("spec") or {}).get("distance")
+    if isinstance(distance, dict) and distance:
+        if distance.get("kind") != "travel_time":
+            return "km"
+        code = f"{distance.get('mode') or 'motorised'}|{distance.get('season') or 'dry'}"
+    else:
+        code = str((params.get("whatif") or {}).get("measure") or "km")
+    return code if code in ACCESS_MEASURES else "km"
+
+
+def measure_label(code: Any, lang: str) -> str:
+    """A measure code in words with its unit (km for an unknown code).
+
+    Examples
+    --------
+    >>> measure_label("walking|rainy", "en")
+    'Walking travel time, rainy season (min)'
+    """
+    return ACCESS_MEASURES.get(str(code), ACCESS_MEASURES["km"]).label(lang)
 
 #: Travel times (minutes) of the "population within" access indicators.
 TRAVEL_THRESHOLDS_MIN = (30, 60, 120)

@@ -4,8 +4,10 @@ Each commune goes to the nearest open site that still has room for its demand;
 when no open site has room, it goes to the nearest open site, which becomes
 overloaded (its excess is the unmet demand). Communes are served in order of
 their distance to the nearest open site, so the nearest communes get a site's
-capacity first, as they would at the counter. It runs in milliseconds, so a
-planner sees the effect of every toggle before asking the optimiser anything.
+capacity first, as they would at the counter. A commune that reaches no open
+site (``inf``: no road within the cut-off) is left unserved (-1), never given a
+site it cannot reach. It runs in milliseconds, so a planner sees the effect of
+every toggle before asking the optimiser anything.
 
 Examples
 --------
@@ -30,12 +32,13 @@ def assign_with_capacity(
     open_mask: np.ndarray,
     capacity: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Site index serving each demand point (-1 when no site is open).
+    """Site index serving each demand point (-1 when no open site is in reach).
 
     Parameters
     ----------
     cost : ndarray, shape (n, m)
-        Distance or travel time from each demand point to each site.
+        Distance or travel time from each demand point to each site; ``inf``
+        where the site cannot be reached (never assigned).
     weights : ndarray, shape (n,)
         Demand of each point.
     open_mask : ndarray of bool, shape (m,)
@@ -58,12 +61,16 @@ def assign_with_capacity(
     sites = np.flatnonzero(open_mask)
     sub = cost[:, sites]
     order_sites = np.argsort(sub, axis=1, kind="stable")
-    nearest = sites[order_sites[:, 0]]
+    reach = np.isfinite(sub.min(axis=1))
+    nearest = np.where(reach, sites[order_sites[:, 0]], -1)
     if capacity is None:
         return nearest
     room = np.nan_to_num(np.asarray(capacity, dtype=float)[sites], nan=np.inf)
     for i in np.argsort(sub.min(axis=1), kind="stable"):
-        for k in order_sites[i]:
+        if not reach[i]:
+            continue
+        reachable = order_sites[i][np.isfinite(sub[i, order_sites[i]])]
+        for k in reachable:
             if room[k] >= weights[i]:
                 room[k] -= weights[i]
                 assignment[i] = sites[k]

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from data.kpi import ACCESS_MEASURES
 from optimization.evaluate import evaluate_network
 from optimization.scenario import NetworkInputs, ScenarioError
 
@@ -36,6 +37,10 @@ OBJECTIVES = {
     "rebalance": "reallocation",
 }
 SITE_STATES = ("locked", "closed", "forbidden")
+#: How access is measured: great-circle km, or travel minutes on the dataset's
+#: roads for a mode and a season (``mode|season``, as the main screen's switch).
+MEASURES = tuple(ACCESS_MEASURES)
+TRAVEL_MEASURES = tuple(m for m in MEASURES if ACCESS_MEASURES[m].unit == "min")
 # Fields the planner may leave empty (no budget, no module, no equity rule...).
 OPTIONAL = frozenset(
     {
@@ -80,6 +85,16 @@ class Problem(NamedTuple):
         return f"{self.field}: invalid value {self.value!r}"
 
 
+class NoRoadsError(ScenarioError):
+    """A travel-time measure asked of a dataset without a road network."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the dataset has no road network to measure travel times on: import "
+            "one (python -m dashapp roads import FILE) or measure in km"
+        )
+
+
 class PanelError(ScenarioError):
     """The panel holds values the engine cannot use; ``problems`` names each."""
 
@@ -110,7 +125,7 @@ class WhatIf:
         requests/week at ``module_cost`` each (respect-capacities mode, at most 3
         modules a site).
     radius_km : float
-        Coverage radius.
+        Coverage radius, in the measure's unit (km, or minutes for a travel time).
     growth_pct, years : float, int
         Overall demand growth per year (%) over ``years`` years.
     growth_by_doc_pct : dict
@@ -124,7 +139,7 @@ class WhatIf:
     min_coverage_pct : float or None
         Minimum share of each department's demand within ``radius_km``.
     max_distance_km : float or None
-        No commune may be assigned farther than this.
+        No commune may be assigned farther than this (km, or minutes).
     time_limit_s : float
         Solver time limit.
     demand_source : {'today', 'forecast'}
@@ -142,6 +157,9 @@ class WhatIf:
         Site code -> 'locked', 'closed' (existing) or 'forbidden' (candidate).
     added : tuple
         Commune codes where the planner added a candidate site.
+    measure : str
+        How access is measured (:data:`MEASURES`): ``"km"`` (great-circle) or a
+        travel time on the dataset's roads, ``"<mode>|<season>"`` (minutes).
     """
 
     objective: str = "distance"
@@ -167,9 +185,29 @@ class WhatIf:
     doc_types: tuple[str, ...] = ()
     sites: dict[str, str] = field(default_factory=dict)
     added: tuple[str, ...] = ()
+    measure: str = "km"
+
+    @property
+    def travel(self) -> tuple[str, str] | None:
+        """``(mode, season)`` of a travel-time measure; None for km."""
+        return measure_travel(self.measure)
+
+    @property
+    def unit(self) -> str:
+        """Unit of every distance of the scenario: ``"km"`` or ``"min"``."""
+        return measure_unit(self.measure)
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
+        if self.measure not in MEASURES:
+            problems.append(
+                Problem(
+                    "measure",
+                    self.measure,
+                    "invalid",
+                    message=f"measure should be one of {list(MEASURES)}",
+                )
+            )
         if self.demand_source not in ("today", "forecast"):
             problems.append(
                 Problem(
@@ -352,6 +390,32 @@ class WhatIf:
         return whatif
 
 
+def measure_travel(measure: Any) -> tuple[str, str] | None:
+    """``(mode, season)`` of a travel-time measure, None for km (or anything else).
+
+    Examples
+    --------
+    >>> measure_travel("walking|rainy"), measure_travel("km")
+    (('walking', 'rainy'), None)
+    """
+    if isinstance(measure, str) and measure in TRAVEL_MEASURES:
+        mode, season = measure.split("|")
+        return mode, season
+    return None
+
+
+def measure_unit(measure: Any) -> str:
+    """``"min"`` for a travel-time measure, else ``"km"`` (what a panel value
+    that cannot be read is shown in).
+
+    Examples
+    --------
+    >>> measure_unit("motorised|dry"), measure_unit(None)
+    ('min', 'km')
+    """
+    return "km" if measure_travel(measure) is None else "min"
+
+
 def _growth_by_doc(inputs: Any) -> dict[str, Any]:
     """``{"values", "ids"}`` of the per-type growth inputs as ``{code: pct}``.
 
@@ -509,6 +573,14 @@ def build_spec(whatif: WhatIf, n_existing: int) -> dict[str, Any]:
         "solver": {"name": "highs", "time_limit": float(whatif.time_limit_s)},
         "report_radius": float(whatif.radius_km),
     }
+    if whatif.travel is not None:
+        mode, season = whatif.travel
+        spec["distance"] = {
+            "kind": "travel_time",
+            "mode": mode,
+            "season": season,
+            "unit": "min",
+        }
     if whatif.budget is not None:
         spec["sites"]["budget"] = float(whatif.budget)
     if whatif.closing_cost:

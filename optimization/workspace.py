@@ -8,7 +8,10 @@ evaluates it against today's network without solving (:meth:`Workspace.evaluate`
 prepares the optimisation (:meth:`Workspace.prepare_run`), reads a saved result
 for an area (:meth:`Workspace.result_kpis`) and draws the coverage curve
 (:meth:`Workspace.coverage_curve`). Every KPI comes from
-:func:`optimization.results.network_kpis`.
+:func:`optimization.results.network_kpis`, and, when access is measured as a
+travel time on the roads (:attr:`WhatIf.measure`), the access indicators of
+:func:`geo.roads.access_kpis` too; every distance is then in minutes, and a
+commune that reaches no open site is unserved, never 0 minutes away.
 
 The scenario screen calls it from its callbacks; a notebook or the command line
 use it the same way, with a :class:`data.store.Store` and a dataset id.
@@ -32,6 +35,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 import time
@@ -43,8 +47,11 @@ import numpy as np
 import pandas as pd
 
 from data import planning
+from data import roads as road_store
+from data.kpi import measure_of
 from data.store import Store
 from geo.distance import distance_matrix_km
+from geo.roads import DEFAULT_CUTOFF_MIN, SpeedProfile, access_kpis
 from optimization.evaluate import assign_with_capacity, evaluate_network
 from optimization.inputs import SiteRules
 from optimization.network import network_from_store
@@ -52,6 +59,7 @@ from optimization.pmedian import PMedian
 from optimization.results import network_kpis
 from optimization.scenario import (
     NetworkInputs,
+    ScenarioError,
     ScenarioResult,
     ScenarioSpec,
     known_demand,
@@ -60,11 +68,14 @@ from optimization.scenario import (
 )
 from optimization.solver import SolveProgress
 from optimization.whatif import (
+    NoRoadsError,
     WhatIf,
     added_site_code,
     apply_to_network,
     build_spec,
     demand_vector,
+    measure_travel,
+    measure_unit,
     open_mask_as_is,
     unknown_requests,
     with_unknown,
@@ -72,6 +83,8 @@ from optimization.whatif import (
 
 __all__ = [
     "CURVE_TIME_LIMIT_S",
+    "NoRoadsError",
+    "record_measure",
     "Area",
     "CoverageCurve",
     "Evaluation",
@@ -128,7 +141,8 @@ class Plan:
     unknown : ndarray of bool or None
         Communes whose demand is unknown (``None``: every one is known).
     cost : ndarray, shape (communes, sites)
-        Great-circle km, added sites included.
+        Great-circle km, or minutes on the roads (``inf``: unreachable) for a
+        travel-time measure; added sites included.
     site_ids, site_communes : list of str
         Existing centers, candidate sites, then added sites (``NEW-<commune>``),
         and the commune each stands in.
@@ -184,6 +198,11 @@ class Plan:
             open_mask,
         )
 
+    @property
+    def unit(self) -> str:
+        """Unit of :attr:`cost`: ``"km"`` or ``"min"``."""
+        return self.whatif.unit
+
     def kpis(
         self,
         assignment: np.ndarray,
@@ -191,22 +210,28 @@ class Plan:
         area: Area | None = None,
         population: np.ndarray | None = None,
     ) -> dict[str, Any]:
-        """:func:`network_kpis` of this plan for ``area`` (the whole by default)."""
+        """:func:`network_kpis` of this plan for ``area`` (the whole by default);
+        with a travel-time measure and ``population``, the access indicators of
+        :func:`geo.roads.access_kpis` too (minutes to the nearest open site)."""
         area = area or Area()
-        return network_kpis(
+        rows = area.rows(self.network.commune_ids)
+        out = network_kpis(
             self.cost,
             self.demand,
             open_mask,
             assignment,
             self.capacity,
             self.whatif.radius_km,
-            rows=area.rows(self.network.commune_ids),
+            rows=rows,
             site_rows=area.rows(self.site_communes),
             population=population,
         )
+        if self.whatif.travel is not None and population is not None:
+            out.update(_access(self.cost, open_mask, population, rows))
+        return out
 
     def distances(self, assignment: np.ndarray) -> np.ndarray:
-        """Km from each commune to its site (NaN: no site)."""
+        """Km or minutes from each commune to its site (NaN: no site)."""
         return _distances(self.cost, assignment)
 
 
@@ -224,18 +249,20 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class CoverageCurve:
-    """Coverage within the radius (%) and mean distance (km) by centers added."""
+    """Coverage within the radius (%) and mean distance by centers added, in
+    ``unit`` (km, or minutes for a travel-time measure)."""
 
     added: list[int]
     coverage_pct: list[float]
     mean_distance: list[float]
+    unit: str = "km"
 
 
 @dataclass(frozen=True, eq=False)
 class MapView:
     """What the scenario map draws: the sites with their state, each commune's
-    distance to its site now and before, and the demand no site serves (0 where
-    the commune is served)."""
+    distance to its site now and before (in ``unit``: km or min), and the demand
+    no site serves (0 where the commune is served)."""
 
     site_ids: list[str]
     lon: np.ndarray
@@ -245,6 +272,7 @@ class MapView:
     distance: np.ndarray
     distance_before: np.ndarray
     unserved: np.ndarray
+    unit: str = "km"
 
 
 @dataclass(frozen=True, eq=False)
@@ -318,7 +346,8 @@ class Workspace:
     commune_keys : ndarray, optional
         Store id of each commune (network order), to read forecasts.
     store : Store, optional
-        Where demand over another period, areas and forecasts are read.
+        Where demand over another period, areas, forecasts and the road network
+        (travel times) are read.
     """
 
     network: NetworkInputs
@@ -333,6 +362,10 @@ class Workspace:
     demand_unknown: np.ndarray | None = None
     commune_keys: np.ndarray | None = None
     store: Store | None = field(default=None, repr=False)
+    # travel minutes per (roads version, profile, mode, season[, added commune])
+    _minutes: dict = field(default_factory=dict, repr=False, compare=False)
+    _minutes_lock: Any = field(default_factory=threading.Lock, repr=False,
+                               compare=False)  # fmt: skip
 
     @classmethod
     def from_store(cls, store: Store, dataset_id: int) -> Workspace:
@@ -407,6 +440,89 @@ class Workspace:
     def population(self) -> np.ndarray:
         return np.asarray(self.network.population, dtype=float)
 
+    # -- how access is measured ---------------------------------------------------
+    def has_roads(self) -> bool:
+        """Whether travel times can be measured (the dataset has a road network)."""
+        if self.store is not None:
+            return road_store.network_info(self.store, self.dataset_id) is not None
+        return self.network.travel_times is not None
+
+    def _roads_key(self) -> tuple:
+        """What the travel minutes depend on besides the points: the roads'
+        version and the speed profile (the store's, when there is one)."""
+        if self.store is None:
+            return ("network", "")
+        info = road_store.network_info(self.store, self.dataset_id)
+        if info is None:
+            raise NoRoadsError()
+        return (info["version"], SpeedProfile.from_dict(info["profile"]).fingerprint())
+
+    def costs(self, measure: str = "km") -> np.ndarray:
+        """Commune x site (centers then candidates) cost of a measure
+        (:data:`optimization.whatif.MEASURES`): great-circle km, or minutes on
+        the roads (``inf``: unreachable within the cut-off), read-only.
+
+        Raises :class:`optimization.scenario.ScenarioError` for a travel time
+        on a dataset without roads.
+        """
+        travel = measure_travel(measure)
+        if travel is None:
+            return self.cost
+        key = (*self._roads_key(), *travel)
+        with self._minutes_lock:
+            if key in self._minutes:
+                return self._minutes[key]
+        times = (
+            None
+            if self.network.travel_times is None
+            else self.network.travel_times(*travel, None)
+        )
+        if times is None:
+            raise NoRoadsError()
+        times = np.asarray(times, dtype=float)
+        times.flags.writeable = False
+        with self._minutes_lock:
+            for old in [k for k in self._minutes if k[:2] != key[:2]]:
+                del self._minutes[old]  # roads or profile changed since
+            self._minutes[key] = times
+        return times
+
+    def _added_costs(self, measure: str, communes: list[str]) -> np.ndarray:
+        """Commune x added-site cost of a measure, the sites at the communes'
+        representative points (travel minutes memoised per commune)."""
+        index = {str(c): i for i, c in enumerate(self.network.commune_ids)}
+        rows = [index[c] for c in communes]
+        lon, lat = np.asarray(self.network.lon), np.asarray(self.network.lat)
+        travel = measure_travel(measure)
+        if travel is None:
+            return distance_matrix_km(lon, lat, lon[rows], lat[rows])
+        if self.store is None:
+            raise ScenarioError(
+                "travel times to added sites need the dataset's store (roads)"
+            )
+        from geo.road_access import road_graph, road_profile
+        from geo.roads import travel_time_matrix
+
+        base = (*self._roads_key(), *travel)
+        columns = []
+        for code, row in zip(communes, rows, strict=True):
+            key = (*base, code)
+            with self._minutes_lock:
+                column = self._minutes.get(key)
+            if column is None:
+                graph = road_graph(self.store, self.dataset_id)
+                if graph is None:
+                    raise NoRoadsError()
+                column = travel_time_matrix(
+                    graph, lon, lat, lon[[row]], lat[[row]], mode=travel[0],
+                    season=travel[1], profile=road_profile(self.store, self.dataset_id),
+                    cutoff_min=DEFAULT_CUTOFF_MIN,
+                )[:, 0]  # fmt: skip
+                with self._minutes_lock:
+                    self._minutes[key] = column
+            columns.append(column)
+        return np.column_stack(columns)
+
     # -- plans ------------------------------------------------------------------------
     def plan(self, whatif: WhatIf, forecast: pd.Series | None = None) -> Plan:
         """The network, demand and distances of a what-if.
@@ -428,17 +544,16 @@ class Workspace:
             vector = None if forecast is None else self.forecast_vector(forecast)
         by_doc = self.demand_for_period(whatif.period_start, whatif.period_end)
         demand = demand_vector(by_doc, whatif, vector)
-        cost, site_ids = self.cost, list(self.site_ids)
+        cost, site_ids = self.costs(whatif.measure), list(self.site_ids)
         if whatif.added:
-            extra = len(whatif.added)
-            new = distance_matrix_km(
-                network.lon,
-                network.lat,
-                np.asarray(network.candidate_lon)[-extra:],
-                np.asarray(network.candidate_lat)[-extra:],
-            )
-            cost = np.hstack([cost, new])
+            added = [str(c) for c in whatif.added]
+            cost = np.hstack([cost, self._added_costs(whatif.measure, added)])
             site_ids += [added_site_code(c) for c in whatif.added]
+        if whatif.travel is not None:
+            # the run reads the same minutes, added sites included
+            network = dataclasses.replace(
+                network, travel_times=_FixedMinutes(cost, *whatif.travel)
+            )
         return Plan(
             whatif=whatif,
             network=network,
@@ -460,6 +575,7 @@ class Workspace:
                 doc_types=whatif.doc_types,
                 period_start=whatif.period_start,
                 period_end=whatif.period_end,
+                measure=whatif.measure,
             )
         )
 
@@ -506,13 +622,15 @@ class Workspace:
             states = [status.get(s, "not_opened") for s in plan.site_ids]
             demand = record.communes["demand"].to_numpy(dtype=float)
             served = record.communes["site_id"].notna().to_numpy()
+            unit = measure_unit(record_measure(record))  # what the run measured
         else:
             assignment = plan.assign()[0]
             distance = plan.distances(assignment)
             today = self.today(whatif)
-            before = _distances(self.cost, today.assign()[0])
+            before = today.distances(today.assign()[0])
             states = plan.states()
             demand, served = plan.demand, assignment >= 0
+            unit = plan.unit
         return MapView(
             plan.site_ids,
             plan.site_lon,
@@ -522,6 +640,7 @@ class Workspace:
             distance,
             before,
             np.where(served, 0.0, np.nan_to_num(demand)),
+            unit,
         )
 
     # -- runs and results -------------------------------------------------------------
@@ -543,7 +662,10 @@ class Workspace:
 
         The country's are the engine's own summary (:func:`network_kpis` at solve
         time); an area's are computed from the saved tables by the same function.
-        Missing values are NaN.
+        A run measured in travel time gets the access indicators
+        (:func:`geo.roads.access_kpis`, minutes to the nearest open site) of its
+        network before and after, for the country or the area. Missing values
+        are NaN.
         """
         area = area or Area()
         kpis = record.summary.get("kpis", {})
@@ -551,6 +673,7 @@ class Workspace:
             {k: np.nan if v is None else v for k, v in kpis.get(side, {}).items()}
             for side in ("before", "after")
         )
+        measure = record_measure(record)
         if area.whole:
             known = float(np.nansum(self.population))
             for values in (before, after):
@@ -558,6 +681,11 @@ class Workspace:
                     values["centers_per_100k"] = (
                         values["open_centers"] * 1e5 / known if known > 0 else np.nan
                     )
+            if measure_travel(measure) is not None:
+                extra = self._result_access(record, Area())
+                if extra is not None:
+                    before.update(extra[0])
+                    after.update(extra[1])
             return before, after
         site_ids, cost = self._result_sites(record)
         position = {s: i for i, s in enumerate(site_ids)}
@@ -604,7 +732,30 @@ class Workspace:
             float(after.get("cost", 0.0)),
             **common,
         )
+        if measure_travel(measure) is not None:
+            extra = self._result_access(record, area)
+            if extra is not None:
+                z_before.update(extra[0])
+                z_after.update(extra[1])
         return z_before, z_after
+
+    def _result_access(
+        self, record: Any, area: Area
+    ) -> tuple[dict[str, float], dict[str, float]] | None:
+        """Access indicators of a travel-time run's network before and after,
+        for ``area``: minutes from each commune to the nearest site open then."""
+        if record.centers is None:
+            return None
+        try:
+            site_ids, cost = self._result_sites(record)
+        except ScenarioError:  # roads gone since the run: no minutes to show
+            return None
+        status = record.centers.set_index("site_id")["status"].reindex(site_ids)
+        rows = area.rows(self.network.commune_ids)
+        return tuple(
+            _access(cost, status.isin(states).to_numpy(), self.population, rows)
+            for states in (["kept", "closed"], ["kept", "opened"])
+        )
 
     def result_tables(
         self, record: Any, area: Area | None = None
@@ -627,16 +778,17 @@ class Workspace:
     def _result_sites(
         self, record: Any, with_cost: bool = True
     ) -> tuple[list[str], np.ndarray | None]:
-        """Sites of a saved run (its added ones last) and their distances."""
+        """Sites of a saved run (its added ones last) and their distances in the
+        run's measure (km, or minutes on the roads)."""
         added = [str(c) for c in (record.params.get("whatif") or {}).get("added", [])]
         site_ids = [*self.site_ids, *map(added_site_code, added)]
-        if not with_cost or not added:
-            return site_ids, self.cost
-        index = {str(c): i for i, c in enumerate(self.network.commune_ids)}
-        rows = [index[c] for c in added]
-        lon, lat = np.asarray(self.network.lon), np.asarray(self.network.lat)
-        extra = distance_matrix_km(lon, lat, lon[rows], lat[rows])
-        return site_ids, np.hstack([self.cost, extra])
+        if not with_cost:
+            return site_ids, None
+        measure = record_measure(record)
+        cost = self.costs(measure)
+        if not added:
+            return site_ids, cost
+        return site_ids, np.hstack([cost, self._added_costs(measure, added)])
 
     def _site_communes(self, site_ids: list[str]) -> list[str]:
         return [
@@ -666,7 +818,7 @@ class Workspace:
         existing = np.arange(m) < self.n_existing
         today = open_mask_as_is(plan.site_ids, self.n_existing, whatif)
         locked, forbidden = existing & today, existing & ~today
-        curve = CoverageCurve([], [], [])
+        curve = CoverageCurve([], [], [], plan.unit)
         for k in range(int(n_max) + 1):
             if progress is not None:
                 progress(k, int(n_max))
@@ -683,6 +835,45 @@ class Workspace:
             curve.coverage_pct.append(round(100 * kpis["share_within_radius"], 2))
             curve.mean_distance.append(round(kpis["mean_distance"], 2))
         return curve
+
+
+
+
+class _FixedMinutes:
+    """A plan's travel minutes as :attr:`NetworkInputs.travel_times` gives them
+    (columns: centers then candidates, the planner's added sites included), so
+    that the run solves on exactly the minutes the screen evaluated."""
+
+    def __init__(self, minutes: np.ndarray, mode: str, season: str) -> None:
+        self.minutes, self.mode, self.season = minutes, mode, season
+
+    def __call__(self, mode: str, season: str, cutoff_min: float | None = None):
+        if (mode, season) != (self.mode, self.season) or cutoff_min not in (
+            None,
+            DEFAULT_CUTOFF_MIN,
+        ):
+            raise ScenarioError(
+                f"the plan's travel times are {self.mode}, {self.season} season "
+                f"(cut-off {DEFAULT_CUTOFF_MIN:g} min), not {mode}, {season}"
+            )
+        return self.minutes
+
+
+def record_measure(record: Any) -> str:
+    """How a saved scenario measured access (:data:`optimization.whatif.MEASURES`):
+    its engine spec's ``distance`` (what ran), else its panel values."""
+    return measure_of(getattr(record, "params", None))
+
+
+def _access(
+    cost: np.ndarray, open_mask: np.ndarray, population: np.ndarray, rows: np.ndarray
+) -> dict[str, float]:
+    """:func:`geo.roads.access_kpis` of the communes in ``rows``: minutes to
+    the nearest open site, ``inf`` where none is reached (or none is open)."""
+    nearest = np.where(np.asarray(open_mask, bool)[None, :], cost, np.inf).min(
+        axis=1, initial=np.inf
+    )
+    return access_kpis(nearest[rows], np.asarray(population, dtype=float)[rows])
 
 
 def _distances(cost: np.ndarray, assignment: np.ndarray) -> np.ndarray:

@@ -169,6 +169,9 @@ def kpi_texts(lang: str) -> set[str]:
                     texts.add(str(getattr(item, attr)(lang)))
             if "{radius}" in item.name_fr and isinstance(item, kpi_catalogue.KPI):
                 texts.add(item.name(lang, 20))
+            if getattr(item, "time_fr", None):  # its travel-time wording
+                minutes = {"distance": "min"}
+                texts |= {item.name(lang, minutes), item.label(lang, minutes)}
     return texts
 
 
