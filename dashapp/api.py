@@ -9,6 +9,11 @@ a script never gets numbers for filters it did not ask for.
 Every error is JSON: ``{"error": "<message>", "parameter": "<name>"}`` (400) or
 ``{"error": "<message>"}`` (404). The README section "JSON API" shows each
 endpoint with an example.
+
+Reads carry an ``ETag`` (a hash of the body): a client that sends it back in
+``If-None-Match`` gets ``304 Not Modified`` and no body while the answer is the
+same. A KPI answer is memoised per dataset version, query and language (a
+dataset version never changes; the active one is looked up at each request).
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from typing import Any
 
 import flask
 import pandas as pd
+from werkzeug.datastructures import MultiDict
 
 from dashapp import services
+from dashapp.cache import memo
 from dashapp.config import LANGUAGES
 from dashapp.filters import RADIUS_RANGE, parse_date, resolve
 from dashapp.parsing import BadIdError, parse_id
@@ -56,6 +63,18 @@ def _api_error(exc: ApiError):
 
 def _store():
     return services.get_store(flask.current_app.config["DASHAPP"].database_url)
+
+
+def _send(body: bytes) -> flask.Response:
+    """A JSON answer with its ETag; 304 without a body when the client has it."""
+    response = flask.Response(body, mimetype="application/json")
+    response.add_etag()
+    return response.make_conditional(flask.request)
+
+
+def _json(obj) -> bytes:
+    """``obj`` as :func:`flask.jsonify` writes it."""
+    return flask.current_app.json.response(obj).get_data()
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -101,7 +120,7 @@ def datasets():
     _check_known(())
     store = _store()
     active = store.active_dataset()
-    return flask.jsonify(
+    return _send(_json(
         [
             {
                 "id": d.id,
@@ -114,7 +133,7 @@ def datasets():
             }
             for d in store.datasets()
         ]
-    )
+    ))  # fmt: skip
 
 
 # -- KPIs ---------------------------------------------------------------------------
@@ -184,16 +203,28 @@ def kpis():
             400, f"'lang' should be one of {', '.join(LANGUAGES)}, got {lang!r}", "lang"
         )
     ctx = _context(_id_param("dataset"))
+    url = flask.current_app.config["DASHAPP"].database_url
+    query = tuple(sorted(args.items(multi=True)))
+    return _send(_kpis_body(url, ctx.info.id, ctx.info.version, query, lang))
+
+
+@memo(maxsize=256, max_bytes=64 * 1024 * 1024)
+def _kpis_body(url: str, dataset_id: int, version: str, query: tuple,
+               lang: str) -> bytes:  # fmt: skip
+    """The body of a KPI answer (``version`` keys the memo: a dataset id and its
+    version name one content); a bad parameter raises :class:`ApiError`, not
+    remembered."""
+    ctx = services.context(url, dataset_id)
+    args = MultiDict(query)
     raw = _validate(ctx, args)
     resolved = resolve(ctx, lang, **raw)
-    url = flask.current_app.config["DASHAPP"].database_url
     measures = services.measures_for(url, ctx, resolved)
     values = unit_kpis(ctx, measures, resolved.level)
     names = ctx.units_at(resolved.level).set_index("code")["name"]
     values.insert(0, "name", names.reindex(values.index).to_numpy())
     values = values.rename_axis("code").reset_index()
     radius = resolved.radius_km
-    return flask.jsonify(
+    return _json(
         {
             "dataset": {"id": ctx.info.id, "version": ctx.info.version},
             "level": ctx.level_codes[resolved.level],
@@ -283,7 +314,7 @@ def scenarios():
     frame = list_scenarios(_store(), _id_param("dataset"))
     for col in ("created_at", "updated_at"):
         frame[col] = [_iso(v) for v in frame[col]]  # same precision as the detail
-    return flask.jsonify(_records(frame))
+    return _send(_json(_records(frame)))
 
 
 # Ids in paths are text parsed by _id: Flask's <int:...> takes numbers of any size

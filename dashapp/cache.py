@@ -151,8 +151,8 @@ def memo(maxsize: int = 32, shared: bool = False,
 
 
 def nbytes(value) -> int:
-    """Bytes of the arrays in ``value`` (frames, series, arrays, tuples of them);
-    0 for anything else."""
+    """Bytes of the arrays in ``value`` (frames, series, arrays, bytes, text,
+    tuples of them); 0 for anything else."""
     import numpy as np
     import pandas as pd
 
@@ -160,6 +160,8 @@ def nbytes(value) -> int:
         return int(value.shape[0] * value.shape[1] * 8 + value.index.nbytes)
     if isinstance(value, pd.Series | pd.Index | np.ndarray):
         return int(value.nbytes)
+    if isinstance(value, bytes | bytearray | str):
+        return len(value)
     if isinstance(value, tuple | list):
         return sum(nbytes(v) for v in value)
     return 0
