@@ -39,6 +39,7 @@ from dashapp.i18n import t
 from dashapp.parsing import BadInputError
 from dashapp.paths import url
 from data import users
+from data.forecast import ForecastError
 from data.store import AuditNote
 from data.users import Principal, UserError
 
@@ -417,6 +418,11 @@ def on_callback_error(err: Exception):
         from layouts.messages import bad_input_text
 
         text, color = bad_input_text(err, lang), "warning"
+    elif isinstance(err, ForecastError):  # a forecast asked for outside its screen
+        from layouts.forecast import error_text  # (scenario demand = forecast...)
+
+        log.info("forecast refused: %s", err)
+        text, color = error_text(err.to_dict(), lang), "warning"
     else:
         from dashapp.logs import request_id
 
