@@ -39,7 +39,6 @@ from dashapp.i18n import t
 from dashapp.parsing import BadInputError
 from dashapp.paths import url
 from data import users
-from data.forecast import ForecastError
 from data.store import AuditNote
 from data.users import Principal, UserError
 
@@ -393,6 +392,8 @@ _LOST_JOB = re.compile(
 def on_callback_error(err: Exception):
     """Turn a refused right, a refused value or an unexpected error into an alert."""
     from dash import set_props
+
+    from data.forecast import ForecastError  # here: the CLI imports this module
 
     lang = request_language()
     if not isinstance(err, AccessDeniedError):
