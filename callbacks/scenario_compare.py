@@ -13,11 +13,13 @@ from dashapp.i18n import t
 from dashapp.parsing import BadInputError, parse_ids
 from dashapp.services.maps import unit_mean_distance
 from data import exports
+from data.kpi import measure_of
 from data.scenarios import ScenarioStoreError, get_scenario
 from layouts.maps import shared_range
 from layouts.messages import bad_input_alert
 from layouts.scenario_results import comparison, export_text
 from layouts.scenarios import scenario_small_map
+from optimization.whatif import measure_unit
 
 
 def _comparison_records(store, selected):
@@ -71,17 +73,26 @@ def export_comparison(n_clicks, selected, lang):
 
 
 def _small_maps(url: str, records, lang: str) -> list[tuple[str, dict]]:
-    """One small map per scenario, their units coloured on one shared km range."""
+    """One small map per scenario, their units coloured on one range per unit
+    (km, or min for the runs measured in travel time), each unit's colour bar
+    on its last map."""
     outlines = [services.outline(url, r.dataset_id) for r in records]
-    km = [
+    units = [measure_unit(measure_of(r.params)) for r in records]
+    means = [
         unit_mean_distance(services.context(url, r.dataset_id), r.communes, o[1])
         for r, o in zip(records, outlines, strict=True)
     ]
-    zrange = shared_range(*km, floor=0.0)
+    ranges = {
+        u: shared_range(*(m for m, v in zip(means, units, strict=True) if v == u),
+                        floor=0.0)
+        for u in set(units)
+    }  # fmt: skip
+    last = {u: i for i, u in enumerate(units)}
     return [
-        (r.name, scenario_small_map(*o, r.centers, lang, d, zrange, i == len(km) - 1))
-        for i, (r, o, d) in enumerate(zip(records, outlines, km, strict=True))
-    ]
+        (r.name, scenario_small_map(*o, r.centers, lang, d, ranges[u], last[u] == i, u))
+        for i, (r, o, d, u) in enumerate(zip(records, outlines, means, units,
+                                             strict=True))
+    ]  # fmt: skip
 
 
 def register(app) -> None:

@@ -17,7 +17,7 @@ from dashapp.services.forecasting import results, whatif_forecast
 from layouts.messages import bad_input_alert
 from layouts.scenarios import curve_figure, invalid_alert, no_demand_alert
 from optimization.scenario import NoDemandError, ScenarioError
-from optimization.whatif import WhatIf
+from optimization.whatif import WhatIf, measure_unit
 
 CURVE_MAX = 30  # p-median solves of one curve, at most
 
@@ -38,7 +38,7 @@ def coverage_curve(config: Config, set_progress, n_clicks, max_added, panel: dic
         set_progress(bad_input_alert(exc, lang))
         return no_update
     except ScenarioError as exc:
-        set_progress(invalid_alert(exc, lang))
+        set_progress(invalid_alert(exc, lang, measure_unit(panel.get("measure"))))
         return no_update
     n_max = int(max(1, min(CURVE_MAX, wanted)))
     key = "coverage-curve:" + json.dumps(

@@ -18,6 +18,7 @@ from dashapp.parsing import BadInputError, parse_id
 from dashapp.paths import url as app_url
 from dashapp.share import share_url
 from data import exports
+from data.kpi import measure_of
 from data.scenarios import (
     ScenarioStoreError,
     delete_scenario,
@@ -31,7 +32,7 @@ from data.scenarios import (
 from data.users import may_manage
 from layouts.messages import bad_input_alert, note
 from layouts.scenario_results import export_text
-from optimization.whatif import WhatIf
+from optimization.whatif import WhatIf, measure_unit
 
 ERROR_KEYS = {"name_empty", "name_too_long", "name_taken", "unknown_id"}
 
@@ -291,8 +292,9 @@ def export(n_csv, n_xlsx, n_geojson, result, lang):
         return no_update, note(t("scn.not_yours", lang, name=record.name), "warning")
     record_event(store, "scenario.export", record.id)
     stem = f"scenario-{record.id}"
+    text = export_text(lang, measure_unit(measure_of(record.params)))
     if ctx.triggered_id == ids.SCN_EXPORT_XLSX:
-        book = exports.scenario_excel(record, export_text(lang))
+        book = exports.scenario_excel(record, text)
         return dcc.send_bytes(book, f"{stem}.xlsx"), None
     if ctx.triggered_id == ids.SCN_EXPORT_GEOJSON:
         dctx = services.context(config.database_url, record.dataset_id)
@@ -300,7 +302,7 @@ def export(n_csv, n_xlsx, n_geojson, result, lang):
         polygons = dict(zip(communes["code"], communes.geometry, strict=True))
         body = json.dumps(exports.scenario_geojson(record, polygons))
         return dcc.send_string(body, f"{stem}.geojson"), None
-    csv = exports.zip_files(exports.scenario_csv(record, export_text(lang)))
+    csv = exports.zip_files(exports.scenario_csv(record, text))
     return dcc.send_bytes(csv, f"{stem}-csv.zip"), None
 
 

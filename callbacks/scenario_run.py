@@ -18,7 +18,7 @@ from dashapp.i18n import t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError
 from dashapp.services.forecasting import whatif_forecast
-from data.kpi import objective_unit
+from data.kpi import measure_of, objective_unit
 from data.scenarios import (
     ScenarioStoreError,
     record_from_result,
@@ -26,7 +26,12 @@ from data.scenarios import (
 )
 from layouts import figures
 from layouts.messages import bad_input_alert, failure_text
-from layouts.scenario_results import kpi_table, status_alert, unserved_list
+from layouts.scenario_results import (
+    kpi_table,
+    measure_line,
+    status_alert,
+    unserved_list,
+)
 from layouts.scenarios import (
     NUMBER_FIELDS,
     centers_grid,
@@ -37,7 +42,7 @@ from layouts.scenarios import (
 )
 from optimization.results import unserved_table
 from optimization.scenario import NoDemandError, ScenarioError
-from optimization.whatif import PanelError, WhatIf
+from optimization.whatif import PanelError, WhatIf, measure_unit
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +59,9 @@ def run_optimisation(config: Config, set_progress, n_clicks, panel: dict, datase
         whatif = WhatIf.from_panel(panel)
         run = ws.prepare_run(whatif, whatif_forecast(config, ws.dataset_id, whatif))
     except ScenarioError as exc:
-        return None, invalid_alert(exc, lang)
-    unit = objective_unit(run.spec.model, {"demand": "requests/week"}, lang)
+        return None, invalid_alert(exc, lang, measure_unit(panel.get("measure")))
+    units = {"demand": "requests/week", "distance": whatif.unit}
+    unit = objective_unit(run.spec.model, units, lang)
     try:
         result = run.solve(
             lambda snapshot, seconds: set_progress(
@@ -142,7 +148,8 @@ def save_run(
 
 @requires("view")
 def show_result(result, zone, lang, dataset_id):
-    """KPI deltas and the per-center and per-commune tables of the last run."""
+    """KPI deltas and the per-center and per-commune tables of the last run, in
+    the access measure it ran with (km or min)."""
     config = current_config()
     try:
         record = result_record(config, result)
@@ -157,7 +164,12 @@ def show_result(result, zone, lang, dataset_id):
     area = ws.area(zone)
     before, after = ws.result_kpis(record, area)
     headers = (t("scn.today_nearest", lang), t("scn.proposal", lang))
-    parts = [kpi_table(before, after, lang, headers, record.summary.get("units"))]
+    units = record.summary.get("units")
+    measure = measure_of(record.params)
+    parts = [
+        kpi_table(before, after, lang, headers, units),
+        measure_line(measure, lang),
+    ]
     left_out = record.summary.get("demand") or {}
     if left_out.get("unknown_communes"):
         parts.insert(
@@ -177,7 +189,7 @@ def show_result(result, zone, lang, dataset_id):
     return (
         deltas,
         centers_grid(centers, status_labels(lang), lang),
-        communes_grid(communes, lang),
+        communes_grid(communes, lang, measure_unit(measure)),
     )
 
 

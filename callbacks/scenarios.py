@@ -24,7 +24,7 @@ from data.scenarios import ScenarioStoreError, get_scenario, is_stale
 from geo.display import first_overlapping, map_view, view_for_bounds
 from layouts import maps as map_layout
 from layouts.messages import bad_input_alert
-from layouts.scenarios import scenarios_page
+from layouts.scenarios import measure_texts, scenarios_page
 from layouts.shell import hide_ids
 from optimization.whatif import added_site_code
 
@@ -64,6 +64,7 @@ def panel(kind: type[Input] | type[State] = Input) -> dict:
         "period_end": kind(ids.SCN_PERIOD, "end_date"),
         "doc_types": kind(ids.SCN_DOCS, "value"),
         "map_choices": kind(ids.SCN_SITES, "data"),
+        "measure": kind(ids.SCN_MEASURE, "value"),
     }
 
 
@@ -147,11 +148,13 @@ def _page(search: str | None, lang: str, dataset_id):
     weeks = (
         (dctx.weeks[0].isoformat(), dctx.weeks[-1].isoformat()) if dctx.weeks else None
     )
+    roads = services.workspace(config.database_url, dctx.info.id).has_roads()
     wanted = parse_qs((search or "").lstrip("?")).get("scenario", [None])[-1]
     if wanted is None:
         return scenarios_page(
-            dctx.doc_types, lang, start, zones=zones, notices=data_notes, weeks=weeks
-        )
+            dctx.doc_types, lang, start, zones=zones, notices=data_notes, weeks=weeks,
+            roads=roads,
+        )  # fmt: skip
     try:
         record = get_scenario(store, parse_id(wanted, "scenario"))
     except (BadInputError, ScenarioStoreError) as exc:
@@ -167,6 +170,7 @@ def _page(search: str | None, lang: str, dataset_id):
             zones=zones,
             notices=[notice, *data_notes],
             weeks=weeks,
+            roads=roads,
         )
     values = {**start, **(record.params.get("whatif") or {})}
     notices = list(data_notes)
@@ -186,6 +190,7 @@ def _page(search: str | None, lang: str, dataset_id):
         zones,
         notices,
         weeks,
+        roads,
     )
 
 
@@ -303,7 +308,27 @@ def toggle_site(click, n_reset, mode, state, dataset_id, relayout=None):
     return state
 
 
+@requires("view")
+def measure_labels(measure, dataset_id, lang):
+    """The radius and max.-distance labels in the measure's unit (km or min),
+    and the note on the measure: what a travel time is, or why it is not offered."""
+    try:
+        ws = services.workspace(current_config().database_url, dataset_id)
+    except BadInputError:  # a forged dataset: the evaluation says why
+        return no_update, no_update, no_update
+    return measure_texts(measure, ws.has_roads(), lang)
+
+
 def register(app) -> None:
+    app.callback(
+        Output(ids.SCN_RADIUS_LABEL, "children"),
+        Output(ids.SCN_MAX_DISTANCE_LABEL, "children"),
+        Output(ids.SCN_MEASURE_NOTE, "children"),
+        Input(ids.SCN_MEASURE, "value"),
+        State(ids.DATASET, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )(measure_labels)
     app.callback(
         Output(ids.SCN_SITES, "data"),
         Input(ids.SCN_MAP, "clickData"),

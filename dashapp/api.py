@@ -31,7 +31,7 @@ from dashapp.config import LANGUAGES
 from dashapp.filters import RADIUS_RANGE, parse_date, resolve
 from dashapp.parsing import BadIdError, parse_id
 from data.exports import csv_text, unserved_frame
-from data.kpi import KPIS, TRAVEL_KPIS
+from data.kpi import ACCESS_MEASURES, KPIS, TRAVEL_KPIS, measure_of
 from data.scenarios import ScenarioStoreError, get_scenario, is_stale, list_scenarios
 from data.views import DatasetContext, unit_kpis
 from geo.road_access import travel_access
@@ -322,9 +322,12 @@ def scenarios():
 # endpoint. Not an id is a 404 (no such scenario) that says why.
 @api.get("/scenarios/<scenario_id>")
 def scenario(scenario_id: str):
-    """One scenario: identity, parameters, summary, status and stale flag."""
+    """One scenario: identity, parameters, summary, status and stale flag, and
+    the access measure it ran with (``km``, or ``mode|season`` in minutes: the unit
+    of every distance of its summary and tables)."""
     _check_known(())
     rec = _scenario(_id(scenario_id, "id", 404))
+    measure = measure_of(rec.params)
     return flask.jsonify(
         {
             "id": rec.id,
@@ -338,6 +341,7 @@ def scenario(scenario_id: str):
             "updated_at": _iso(rec.updated_at),
             "params": rec.params,
             "summary": rec.summary,
+            "measure": {"code": measure, "unit": ACCESS_MEASURES[measure].unit},
         }
     )
 

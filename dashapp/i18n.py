@@ -2373,6 +2373,42 @@ STRINGS: dict[str, dict[str, str]] = {
     "scn.new_centers": {"fr": "Nouveaux centres", "en": "New centers"},
     "scn.budget": {"fr": "Budget (M FCFA)", "en": "Budget (M FCFA)"},
     "scn.radius": {"fr": "Rayon R (km)", "en": "Radius R (km)"},
+    "scn.radius.min": {"fr": "Rayon R (min)", "en": "Radius R (min)"},
+    "scn.max_distance.min": {
+        "fr": "Temps de trajet max. (min)",
+        "en": "Max. travel time (min)",
+    },
+    "scn.measure": {"fr": "Mesure de l'accès", "en": "Access measure"},
+    "scn.measure.shown": {"fr": "Mesure : {measure}", "en": "Measure: {measure}"},
+    "scn.measure.no_roads": {
+        "fr": "Temps de trajet indisponible : ce jeu de données n'a pas de réseau "
+        "routier (importez-en un : python -m dashapp roads import FICHIER). Les "
+        "distances sont à vol d'oiseau, en km.",
+        "en": "Travel time unavailable: this dataset has no road network (import "
+        "one: python -m dashapp roads import FILE). Distances are straight-line, "
+        "in km.",
+    },
+    "scn.measure.roads": {
+        "fr": "Temps de trajet le plus court par la route (marche hors route "
+        "comprise) ; rayon, distance max., indicateurs et carte en minutes. Une "
+        "commune qu'aucune route ne relie à un centre ouvert est sans centre.",
+        "en": "Shortest travel time by road (walks off the road included); radius, "
+        "max. distance, indicators and map in minutes. A commune that no road joins "
+        "to an open center has no center.",
+    },
+    "scn.col.distance_before.min": {
+        "fr": "Temps de trajet aujourd'hui (min)",
+        "en": "Travel time today (min)",
+    },
+    "scn.col.distance_after.min": {
+        "fr": "Temps de trajet proposé (min)",
+        "en": "Proposed travel time (min)",
+    },
+    "scn.curve_distance.min": {
+        "fr": "Temps de trajet moyen (min)",
+        "en": "Mean travel time (min)",
+    },
+    "map.mean_min": {"fr": "Temps de trajet moyen", "en": "Mean travel time"},
     "scn.time_limit": {"fr": "Temps max. (s)", "en": "Time limit (s)"},
     "scn.growth": {"fr": "Croissance / an (%)", "en": "Growth / year (%)"},
     "scn.years": {"fr": "Années", "en": "Years"},
@@ -3406,6 +3442,30 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Great-circle distances from each commune's representative point to the "
         "nearest open center; coverage within {radius} km.",
     },
+    "brief.method.travel": {
+        "fr": "Accès mesuré en temps de trajet par la route ({measure}) : plus court "
+        "chemin du point représentatif de chaque commune au centre, marche hors route "
+        "comprise ; une commune qu'aucune route ne relie à un centre est sans centre, "
+        "jamais à 0 min ; couverture à {radius} min.",
+        "en": "Access measured as travel time by road ({measure}): shortest path from "
+        "each commune's representative point to the center, walks off the road "
+        "included; a commune that no road joins to a center has no center, never "
+        "0 min; coverage within {radius} min.",
+    },
+    "brief.method.travel_of": {
+        "fr": "Scénarios mesurés en temps de trajet par la route ({measure}) : plus "
+        "court chemin, marche hors route comprise ; une commune qu'aucune route ne "
+        "relie à un centre est sans centre, jamais à 0 min.",
+        "en": "Scenarios measured as travel time by road ({measure}): shortest path, "
+        "walks off the road included; a commune that no road joins to a center has "
+        "no center, never 0 min.",
+    },
+    "brief.method.distance_of": {
+        "fr": "Scénarios mesurés en distance orthodromique (km) du point représentatif "
+        "de chaque commune au centre.",
+        "en": "Scenarios measured as great-circle distance (km) from each commune's "
+        "representative point to the center.",
+    },
     "brief.method.trend": {
         "fr": "Tendance : la même durée juste avant la période ; les indicateurs de "
         "distance décrivent le réseau actuel et n'ont pas d'historique.",
@@ -3492,6 +3552,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Objectif : servir le plus de demande à moins de {radius} km.",
         "en": "Objective: serve the most demand within {radius} km.",
     },
+    "brief.objective.coverage.min": {
+        "fr": "Objectif : servir le plus de demande à moins de {radius} min par la "
+        "route.",
+        "en": "Objective: serve the most demand within {radius} min by road.",
+    },
+    "brief.objective.fewest.min": {
+        "fr": "Objectif : le moins de centres possible couvrant tout le monde à moins "
+        "de {radius} min par la route.",
+        "en": "Objective: the fewest centers covering everyone within {radius} min by "
+        "road.",
+    },
     "brief.objective.fewest": {
         "fr": "Objectif : le moins de centres possible couvrant tout le monde à moins "
         "de {radius} km.",
@@ -3532,6 +3603,30 @@ STRINGS: dict[str, dict[str, str]] = {
     "brief.asked.max_distance": {
         "fr": "Aucune commune à plus de {km} km de son centre.",
         "en": "No commune more than {km} km from its center.",
+    },
+    "brief.asked.max_distance.min": {
+        "fr": "Aucune commune à plus de {km} min de son centre par la route.",
+        "en": "No commune more than {km} min from its center by road.",
+    },
+    "brief.asked.min_coverage.min": {
+        "fr": "Au moins {pct} % de la demande de chaque département à moins de "
+        "{radius} min par la route.",
+        "en": "At least {pct}% of each department's demand within {radius} min by "
+        "road.",
+    },
+    "brief.assume.travel": {
+        "fr": "Accès : {measure}, par la route (plus court chemin, marche hors route "
+        "comprise).",
+        "en": "Access: {measure}, by road (shortest path, walks off the road "
+        "included).",
+    },
+    "brief.assume.radius.min": {
+        "fr": "Rayon de couverture : {radius} min de trajet.",
+        "en": "Coverage radius: {radius} min of travel.",
+    },
+    "brief.map.distance.min": {
+        "fr": "Temps de trajet jusqu'au centre desservant la commune (min)",
+        "en": "Travel time to the commune's center (min)",
     },
     "brief.asked.min_coverage": {
         "fr": "Au moins {pct} % de la demande de chaque département à moins de "

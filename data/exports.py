@@ -49,7 +49,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.kpi import SCENARIO_KPIS, ScenarioKPI
+from data.kpi import (
+    SCENARIO_KPIS,
+    TRAVEL_KPIS,
+    ScenarioKPI,
+    measure_label,
+    measure_of,
+)
 from data.scenarios import ScenarioRecord
 
 __all__ = [
@@ -373,8 +379,11 @@ def parameters_frame(
 ) -> pd.DataFrame:
     """The scenario's identity then its spec flattened, one ``parameter, value`` row each.
 
-    Nested keys are dotted (``parameters.p``); lists are JSON text. With ``text``
-    the two headers are in its language.
+    Nested keys are dotted (``parameters.p``); lists are JSON text. The row
+    ``scenario.measure`` says how access was measured: its code (``km``,
+    ``motorised|dry``...), or with ``text`` its words and unit in its language
+    (``Temps de trajet motorisé, saison sèche (min)``); with ``text`` the two
+    headers are in its language too.
     """
     record = _check_record(record)
     rows = [
@@ -386,6 +395,12 @@ def parameters_frame(
         ("scenario.updated_at", record.updated_at.isoformat(sep=" ")),
         ("dataset.id", record.dataset_id),
         ("dataset.version", record.dataset_version),
+        (
+            "scenario.measure",
+            measure_of(record.params)
+            if text is None
+            else measure_label(measure_of(record.params), text.lang),
+        ),
     ]
     rows += [(f"spec.{k}", v) for k, v in _flatten(record.params, "")]
     frame = pd.DataFrame(rows, columns=["parameter", "value"])
@@ -436,12 +451,28 @@ def summary_frame(
     for name, value in kpis.items():
         if name not in ("before", "after"):
             rows.append({"section": "kpis", "name": name, "value": _cell(value)})
+    # a travel-time run: the access indicators by road, before and after
+    travel = summary.get("travel_time") or {}
+    t_before, t_after = travel.get("before") or {}, travel.get("after") or {}
+    for name in dict.fromkeys([*t_before, *t_after]):
+        b, a = t_before.get(name), t_after.get(name)
+        numbers = all(isinstance(v, (int, float)) for v in (a, b))
+        rows.append(
+            {
+                "section": "travel_time",
+                "name": name,
+                "before": b,
+                "after": a,
+                "change": a - b if numbers else None,
+            }
+        )
     frame = pd.DataFrame(rows, columns=columns)
     if text is None:
         return frame
     units = summary.get("units")
     for i, row in frame.iterrows():
-        kpi = SCENARIO_KPIS.get(row["name"]) if row["section"] == "kpis" else None
+        catalogue = {"kpis": SCENARIO_KPIS, "travel_time": TRAVEL_KPIS}
+        kpi = catalogue.get(row["section"], {}).get(row["name"])
         if kpi is None:
             continue
         frame.at[i, "name"] = kpi.label(text.lang, units)
@@ -450,7 +481,7 @@ def summary_frame(
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 frame.at[i, col] = round(float(value) * kpi.scale, kpi.decimals)
     figures = frame[["before", "after", "change"]]
-    kpi_rows = frame["section"] == "kpis"
+    kpi_rows = frame["section"].isin(["kpis", "travel_time"])
     frame[["before", "after", "change"]] = figures.astype(object).where(
         figures.notna() | ~kpi_rows.to_numpy()[:, None], text.missing
     )
@@ -709,6 +740,7 @@ def _scenario_values(record: ScenarioRecord, population: Any) -> dict[str, Any]:
         "solver_status": record.status,
         "gap": None if gap is None else SCENARIO_KPIS["gap"].scale * gap,
         "dataset_version": record.dataset_version,
+        "measure": measure_of(record.params),
     }
 
 
@@ -802,18 +834,25 @@ def compare_kpis(
         for label, r in zip(labels, records, strict=True)
     }
     rows = []
+    # the engine's units of the runs that have them (a draft has none)
+    runs = [u for r in records if (u := (r.summary or {}).get("units"))] or [None]
+    one_measure = len({values[label]["measure"] for label in labels}) == 1
     for spec in COMPARISON_ROWS:
-        # the engine's unit of this quantity (km or min...) in ``lang``, of the
-        # runs that have one (a draft has none)
-        runs = [u for r in records if (u := (r.summary or {}).get("units"))] or [None]
+        # this quantity's unit (km or min...) in ``lang``
         unit = ", ".join(sorted({spec.unit_in(lang, u) for u in runs}))
-        row = {"id": spec.id, "kpi": spec.name(lang), "unit": unit}
+        names = {spec.name(lang, u) for u in runs}
+        name = names.pop() if len(names) == 1 else spec.name(lang)
+        row = {"id": spec.id, "kpi": name, "unit": unit}
         by_label = {label: values[label][spec.id] for label in labels}
+        if spec.id == "measure":
+            by_label = {k: measure_label(v, lang) for k, v in by_label.items()}
         row.update(by_label)
         row["better"] = spec.better
         if spec.served_first:
             by_label = _served_most(by_label, values)
-        row["best"] = _best(by_label, spec.better)
+        # km and minutes do not compare: no best on a distance of mixed measures
+        comparable = one_measure or (spec.unit != "distance" and not spec.time_fr)
+        row["best"] = _best(by_label, spec.better) if comparable else None
         rows.append(row)
     return pd.DataFrame(rows).set_index("id")
 

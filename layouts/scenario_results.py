@@ -14,7 +14,13 @@ from dash import dcc, html
 
 from dashapp.i18n import t
 from data.exports import ExportText
-from data.kpi import RESULT_KPIS, SCENARIO_KPIS, objective_unit
+from data.kpi import (
+    RESULT_KPIS,
+    SCENARIO_KPIS,
+    TRAVEL_KPIS,
+    measure_label,
+    objective_unit,
+)
 from layouts.figures import fmt
 from layouts.locale import graph_config
 from layouts.scenarios import SITE_STATUSES
@@ -40,10 +46,12 @@ def kpi_table(
     """Today against the scenario, with the difference, better values in blue.
 
     Rows, labels, units and rounding are the catalogue's (``data.kpi.SCENARIO_KPIS``,
-    its rule on hover); ``units`` are the run's (``summary["units"]``).
+    its rule on hover); ``units`` are the run's (``summary["units"]``: distances
+    in min for a travel time). The access indicators by road
+    (``data.kpi.TRAVEL_KPIS``) follow when ``before``/``after`` have them.
     """
     rows = []
-    for kpi in KPI_ROWS:
+    for kpi in (*KPI_ROWS, *TRAVEL_KPIS.values()):
         key, decimals = kpi.id, kpi.decimals
         if key not in before and key not in after:
             continue  # not computed (e.g. overload without capacities)
@@ -195,8 +203,18 @@ def unserved_list(unserved, lang: str) -> html.Div:
     )
 
 
-def export_text(lang: str) -> ExportText:
-    """Headers, words and rounding of the exports in ``lang``: the grids' labels."""
+def measure_line(measure, lang: str) -> html.Div:
+    """Which access measure the figures below are in (km or min, mode, season)."""
+    return html.Div(
+        t("scn.measure.shown", lang, measure=measure_label(measure, lang)),
+        className="small fw-semibold mt-1",
+        id="scn-measure-shown",
+    )
+
+
+def export_text(lang: str, unit: str = "km") -> ExportText:
+    """Headers, words and rounding of the exports in ``lang``: the grids' labels,
+    distance columns in ``unit`` (km, or min for a travel-time run)."""
     columns = {
         "site_id": "scn.col.site",
         "name": "scn.col.name",
@@ -228,6 +246,9 @@ def export_text(lang: str) -> ExportText:
     }
     words = {s: t(f"scn.site_status.{s}", lang) for s in SITE_STATUSES}
     words.update({k.removeprefix("scn.status."): t(k, lang) for k in _STATUS_KEYS})
+    if unit == "min":
+        for column in ("distance_before", "distance"):
+            columns[column] += ".min"
     return ExportText(
         lang=lang,
         headers={c: t(key, lang) for c, key in columns.items()},

@@ -8,12 +8,13 @@ import numpy as np
 from dash import dcc, html
 
 from dashapp import ids
-from dashapp.i18n import dropdown_labels, t
+from dashapp.i18n import STRINGS, dropdown_labels, t
+from data.kpi import ACCESS_MEASURES
 from layouts import maps
 from layouts.briefs import brief_control
 from layouts.figures import fmt
 from layouts.locale import graph_config, grid_locale_text, grid_number
-from optimization.whatif import WhatIf
+from optimization.whatif import NoRoadsError, WhatIf, measure_unit
 
 SITE_STATUSES = ("kept", "closed", "opened", "not_opened")
 OBJECTIVE_KEYS = ("distance", "coverage", "fewest", "worst", "rebalance")
@@ -38,24 +39,68 @@ NUMBER_FIELDS = {
 }
 _OTHER_LABELS = {
     "objective": "scn.objective",
+    "measure": "scn.measure",
     "demand_source": "scn.demand_source",
     "period_start": "scn.period",
     "period_end": "scn.period",
 }
 
 
-def field_label(field: str, lang: str) -> str:
-    """The panel's label of a WhatIf field (``growth_by_doc_pct[CNI]`` too)."""
+def field_label(field: str, lang: str, unit: str = "km") -> str:
+    """The panel's label of a WhatIf field (``growth_by_doc_pct[CNI]`` too), with
+    the scenario's distance ``unit`` (km, or min for a travel time) where it has one."""
     if field.startswith("growth_by_doc_pct["):
         return f"{t('scn.growth_by_doc', lang)} {field[len('growth_by_doc_pct[') : -1]}"
     key = NUMBER_FIELDS.get(field, (None, _OTHER_LABELS.get(field)))[1]
+    if key and unit == "min" and f"{key}.min" in STRINGS:
+        key = f"{key}.min"
     return t(key, lang) if key else field
 
 
-def _number(id_, value, label, lang, **kw):
+def measure_texts(measure, roads: bool, lang: str) -> tuple[str, str, str]:
+    """The radius and max.-distance labels in the measure's unit, and the note
+    under the measure switch (why travel time is not offered, or what it is)."""
+    unit = measure_unit(measure) if roads else "km"
+    note = "scn.measure.roads" if roads else "scn.measure.no_roads"
+    return (
+        field_label("radius_km", lang, unit),
+        field_label("max_distance_km", lang, unit),
+        t(note, lang),
+    )
+
+
+def measure_control(value, roads: bool, lang: str) -> html.Div:
+    """The access-measure switch: km, or travel time by mode and season (only
+    with a road network; otherwise disabled, the note says why)."""
+    options = [
+        {"label": m.label(lang), "value": code, "disabled": code != "km" and not roads}
+        for code, m in ACCESS_MEASURES.items()
+    ]
     return html.Div(
         [
-            dbc.Label(t(label, lang), html_for=id_, className="small mb-0"),
+            dbc.Label(
+                t("scn.measure", lang), html_for=ids.SCN_MEASURE, className="small mb-0"
+            ),  # fmt: skip
+            dbc.RadioItems(
+                id=ids.SCN_MEASURE,
+                options=options,
+                value=value if roads and value in ACCESS_MEASURES else "km",
+                className="small",
+            ),
+            html.Div(
+                measure_texts(value, roads, lang)[2],
+                id=ids.SCN_MEASURE_NOTE,
+                className="small text-muted mb-2",
+            ),
+        ]
+    )
+
+
+def _number(id_, value, label, lang, label_id=None, **kw):
+    extra = {} if label_id is None else {"id": label_id}
+    return html.Div(
+        [
+            dbc.Label(t(label, lang), html_for=id_, className="small mb-0", **extra),
             dbc.Input(
                 id=id_, type="number", value=value, size="sm", debounce=True, **kw
             ),
@@ -71,13 +116,16 @@ def parameter_panel(
     values: dict | None = None,
     zones: list | None = None,
     weeks: tuple | None = None,
+    roads: bool = False,
 ) -> dbc.Card:
     """Scenario parameters, prefilled with ``values`` (a saved scenario's).
 
     Every value is checked by ``optimization.whatif.WhatIf``, whose defaults
-    fill what ``values`` leaves out.
+    fill what ``values`` leaves out. ``roads``: the dataset has a road network
+    (travel time may be chosen as the access measure).
     """
     v = {**WhatIf().to_dict(), **(values or {})}
+    unit = measure_unit(v["measure"]) if roads else "km"
     by_doc = v.get("growth_by_doc_pct") or {}
     docs = [
         dbc.InputGroup(
@@ -160,6 +208,7 @@ def parameter_panel(
                         for row in doc_types.itertuples()
                     ],
                 ),
+                measure_control(v["measure"], roads, lang),
                 dbc.Label(
                     t("scn.objective", lang),
                     html_for=ids.SCN_OBJECTIVE,
@@ -204,7 +253,14 @@ def parameter_panel(
                     ),
                 ),
                 pair(
-                    _number(ids.SCN_RADIUS, v["radius_km"], "scn.radius", lang, min=1),
+                    _number(
+                        ids.SCN_RADIUS,
+                        v["radius_km"],
+                        "scn.radius.min" if unit == "min" else "scn.radius",
+                        lang,
+                        label_id=ids.SCN_RADIUS_LABEL,
+                        min=1,
+                    ),
                     _number(
                         ids.SCN_TIME_LIMIT,
                         v["time_limit_s"],
@@ -271,8 +327,9 @@ def parameter_panel(
                     _number(
                         ids.SCN_MAX_DISTANCE,
                         v["max_distance_km"],
-                        "scn.max_distance",
+                        "scn.max_distance.min" if unit == "min" else "scn.max_distance",
                         lang,
+                        label_id=ids.SCN_MAX_DISTANCE_LABEL,
                         min=1,
                     ),
                 ),
@@ -299,18 +356,22 @@ def parameter_panel(
     )
 
 
-def invalid_alert(exc: Exception, lang: str) -> dbc.Alert:
+def invalid_alert(exc: Exception, lang: str, unit: str = "km") -> dbc.Alert:
     """A what-if that cannot be planned, with the reason (the fields named).
 
-    A :class:`optimization.whatif.PanelError` lists each field by its label,
-    with the value sent and what is expected; nothing was run.
+    A :class:`optimization.whatif.PanelError` lists each field by its label (in
+    the measure's ``unit``: km or min), with the value sent and what is
+    expected; nothing was run.
     """
     problems = getattr(exc, "problems", None)
+    if isinstance(exc, NoRoadsError):  # a forged or stale measure: say why in words
+        return dbc.Alert(t("scn.measure.no_roads", lang), color="warning",
+                         id="scn-no-roads")  # fmt: skip
     if not problems:
         return dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")
     items = []
     for p in problems:
-        label = field_label(p.field, lang)
+        label = field_label(p.field, lang, unit)
         if p.reason == "range":
             low, high = (fmt(x, 0 if x == int(x) else 1, lang) for x in (p.low, p.high))
             text = t("scn.problem.range", lang, field=label, value=p.value, low=low,
@@ -371,11 +432,13 @@ def scenarios_page(
     zones: list | None = None,
     notices: list | None = None,
     weeks: tuple | None = None,
+    roads: bool = False,
 ) -> html.Div:
     """The whole workspace; figures and tables are filled by callbacks.
 
     ``values``, ``result_id`` reopen a saved scenario; ``notices`` are alerts shown
-    on top (e.g. the scenario was computed on an older dataset version).
+    on top (e.g. the scenario was computed on an older dataset version); ``roads``:
+    the dataset has a road network (travel time can be the access measure).
     """
     values = values or {}
     views = [
@@ -478,7 +541,7 @@ def scenarios_page(
             dbc.Row(
                 [
                     dbc.Col(
-                        parameter_panel(doc_types, lang, values, zones, weeks),
+                        parameter_panel(doc_types, lang, values, zones, weeks, roads),
                         md=3,
                         xl=3,
                     ),
@@ -760,8 +823,10 @@ def centers_grid(centers, status_labels: dict, lang: str) -> list:
     ]
 
 
-def communes_grid(communes, lang: str) -> list:
-    """Per-commune table of a result, communes that change center highlighted."""
+def communes_grid(communes, lang: str, unit: str = "km") -> list:
+    """Per-commune table of a result, communes that change center highlighted;
+    distances in ``unit`` (km, or min for a travel-time run)."""
+    suffix = ".min" if unit == "min" else ""
     # no value reads n.d., never 0.0: an unknown demand (population unknown: left
     # out of the run), no distance today (no center yet), no center in reach
     nd = t("kpi.no_data", lang)
@@ -778,12 +843,12 @@ def communes_grid(communes, lang: str) -> list:
         {"field": "site_id", "headerName": t("scn.col.after", lang)},
         {
             "field": "distance_before",
-            "headerName": t("scn.col.distance_before", lang),
+            "headerName": t(f"scn.col.distance_before{suffix}", lang),
             "valueFormatter": one_decimal,
         },
         {
             "field": "distance",
-            "headerName": t("scn.col.distance_after", lang),
+            "headerName": t(f"scn.col.distance_after{suffix}", lang),
             "valueFormatter": one_decimal,
         },
     ]
@@ -809,13 +874,15 @@ def scenario_small_map(
     distance: list | None = None,
     zrange: tuple[float, float] | None = None,
     show_scale: bool = False,
+    unit: str = "km",
 ) -> dict:
     """A small map of a saved result: its top-level units, the sites kept,
     opened and closed in their colours.
 
-    ``distance`` colours the units (mean km to the center, per unit) on
-    ``zrange``, the range every small map of a comparison shares; the colour bar
-    is drawn on one of them only (``show_scale``).
+    ``distance`` colours the units (mean distance to the center, per unit, in
+    ``unit``: km or min) on ``zrange``, the range the small maps of a comparison
+    in the same unit share; the colour bar is drawn on one of them only
+    (``show_scale``).
     """
     from geo.display import view_for_bounds
 
@@ -834,9 +901,9 @@ def scenario_small_map(
             z,
             colorscale=maps.SEQUENTIAL,
             customdata=[[fmt(v, 1, lang)] for v in z],
-            hovertemplate=f"{t('map.mean_km', lang)} : %{{customdata[0]}} km"
-            "<extra></extra>",
-            colorbar_title="km" if show_scale else None,
+            hovertemplate=f"{t('map.mean_' + unit, lang)} : %{{customdata[0]}} "
+            f"{unit}<extra></extra>",
+            colorbar_title=unit if show_scale else None,
             zrange=zrange,
         )
         chor["showscale"] = show_scale and zrange is not None
@@ -911,10 +978,13 @@ def scenario_map(
     communes nobody serves highlighted, the sites of ``view``
     (``optimization.workspace.MapView``) on top.
 
-    ``communes`` is (codes, names) in the order of the view's distances. The
-    distance scale runs over today's and the plan's distances together, so the
-    network as set and the proposal read on one scale; a change is centred on 0.
+    ``communes`` is (codes, names) in the order of the view's distances, which
+    are in ``view.unit`` (km, or min for a travel time: hover and colour bar say
+    which). The distance scale runs over today's and the plan's distances
+    together, so the network as set and the proposal read on one scale; a change
+    is centred on 0.
     """
+    unit = getattr(view, "unit", "km")
     codes, names = communes
     if change:
         shown = view.distance - view.distance_before
@@ -929,8 +999,9 @@ def scenario_map(
         z,
         colorscale=maps.DIVERGING if change else maps.SEQUENTIAL,
         customdata=[[n, fmt(v, 1, lang)] for n, v in zip(names, z, strict=True)],
-        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} km<extra></extra>",
-        colorbar_title="Δ km" if change else "km",
+        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} "
+        f"{unit}<extra></extra>",
+        colorbar_title=f"Δ {unit}" if change else unit,
         zrange=zrange,
         name=t("map.title", lang),
     )
@@ -956,7 +1027,13 @@ def scenario_map(
 
 def curve_figure(curve, lang: str) -> dict:
     """Coverage within R and mean distance against centers added
-    (``optimization.workspace.CoverageCurve``)."""
+    (``optimization.workspace.CoverageCurve``; distance in its ``unit``)."""
+    distance = t(
+        "scn.curve_distance.min"
+        if getattr(curve, "unit", "km") == "min"
+        else "scn.curve_distance",
+        lang,
+    )
     return {
         "data": [
             {
@@ -972,7 +1049,7 @@ def curve_figure(curve, lang: str) -> dict:
                 "mode": "lines+markers",
                 "x": list(curve.added),
                 "y": list(curve.mean_distance),
-                "name": t("scn.curve_distance", lang),
+                "name": distance,
                 "yaxis": "y2",
                 "line": {"color": maps.DIVERGING[-1][1], "dash": "dot"},
             },
@@ -983,7 +1060,7 @@ def curve_figure(curve, lang: str) -> dict:
             "xaxis": {"title": {"text": t("scn.curve_x", lang)}, "dtick": 1},
             "yaxis": {"title": {"text": t("scn.curve_coverage", lang)}},
             "yaxis2": {
-                "title": {"text": t("scn.curve_distance", lang)},
+                "title": {"text": distance},
                 "overlaying": "y",
                 "side": "right",
             },

@@ -191,19 +191,27 @@ def _distance_map(ax, projected, distances, norm, sites_xy, statuses):
 def _scenario_panels(
     ctx, area, panels: Sequence[tuple[str, pd.Series, pd.DataFrame, np.ndarray]],
     lang: str,
+    units: Sequence[str] | None = None,
 ) -> list[tuple[bytes, float, str]]:
     """One small map per panel (caption, distance by commune code, sites, status
-    mask), all at one colour scale so they compare."""
+    mask), the panels of one unit (``units``: km, or min for a travel-time run)
+    at one colour scale so they compare."""
     communes = _communes(ctx, area)
     projected, crs = _project(communes)
     codes = communes["code"].astype(str).to_numpy()
-    all_values = np.concatenate(
-        [d.reindex(codes).to_numpy(dtype=float) for _, d, _, _ in panels]
-    )
-    finite = all_values[np.isfinite(all_values)]
-    norm = Normalize(0.0, float(np.percentile(finite, 98)) if finite.size else 1.0)
+    units = list(units or ["km"] * len(panels))
+    norms = {}
+    for unit in set(units):
+        all_values = np.concatenate(
+            [d.reindex(codes).to_numpy(dtype=float)
+             for (_, d, _, _), u in zip(panels, units, strict=True) if u == unit]
+        )  # fmt: skip
+        finite = all_values[np.isfinite(all_values)]
+        top = float(np.percentile(finite, 98)) if finite.size else 1.0
+        norms[unit] = Normalize(0.0, top)
     out = []
-    for caption, distances, sites, statuses in panels:
+    for (caption, distances, sites, statuses), unit in zip(panels, units, strict=True):
+        norm = norms[unit]
         fig, ax = plt.subplots(figsize=(3.6, 3.4))
         fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.2)
         xy = _points(sites["lon"], sites["lat"], crs) if len(sites) else np.empty((0, 2))
@@ -213,7 +221,8 @@ def _scenario_panels(
         cax = fig.add_axes([0.15, 0.12, 0.7, 0.03])
         bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=DISTANCE_CMAP),
                            cax=cax, orientation="horizontal")  # fmt: skip
-        bar.set_label(t("brief.map.distance", lang), fontsize=6)
+        key = "brief.map.distance.min" if unit == "min" else "brief.map.distance"
+        bar.set_label(t(key, lang), fontsize=6)
         bar.ax.tick_params(labelsize=5.5)
         handles = [
             Line2D([], [], marker="X" if s == "closed" else "o", linestyle="",
@@ -240,7 +249,8 @@ def _sites_inside(ctx, area, centers: pd.DataFrame) -> pd.DataFrame:
 
 
 def scenario_maps(ctx, area, record, communes: pd.DataFrame, lang: str):
-    """Before and after: communes by distance to their center, same colour scale."""
+    """Before and after: communes by distance (km, or travel minutes for a run
+    measured so) to their center, same colour scale."""
     table = communes.set_index(communes["commune_id"].astype(str))
     sites = _sites_inside(ctx, area, record.centers)
     sites = sites[sites["status"].isin(list(STATUS_COLORS))]
@@ -258,15 +268,23 @@ def scenario_maps(ctx, area, record, communes: pd.DataFrame, lang: str):
             (t("brief.map.after", lang), table["distance"], sites, status),
         ],
         lang,
+        [_unit(record)] * 2,
     )  # fmt: skip
 
 
 def comparison_maps(ctx, area, records, labels: Sequence[str], lang: str):
-    """Each scenario's proposal, at one colour scale."""
+    """Each scenario's proposal, at one colour scale per unit (km or min)."""
     panels = []
     for label, record in zip(labels, records, strict=True):
         table = record.communes.set_index(record.communes["commune_id"].astype(str))
         sites = _sites_inside(ctx, area, record.centers)
         sites = sites[sites["status"].isin(list(STATUS_COLORS))]
         panels.append((label, table["distance"], sites, sites["status"].to_numpy()))
-    return _scenario_panels(ctx, area, panels, lang)
+    return _scenario_panels(ctx, area, panels, lang, [_unit(r) for r in records])
+
+
+def _unit(record) -> str:
+    """The unit of a saved run's distances: min for a travel time, else km."""
+    from data.kpi import ACCESS_MEASURES, measure_of
+
+    return ACCESS_MEASURES[measure_of(record.params)].unit

@@ -33,7 +33,7 @@ import pandas as pd
 
 from dashapp import services
 from dashapp.filters import area_path, resolve
-from dashapp.i18n import number, t
+from dashapp.i18n import STRINGS, number, t
 from dashapp.services.brief_blocks import (
     Box,
     Brief,
@@ -44,7 +44,15 @@ from dashapp.services.brief_blocks import (
     Table,
 )
 from data import views
-from data.kpi import KPIS, MEASURES, RESULT_KPIS
+from data.kpi import (
+    ACCESS_MEASURES,
+    KPIS,
+    MEASURES,
+    RESULT_KPIS,
+    TRAVEL_KPIS,
+    measure_label,
+    measure_of,
+)
 from data.scenarios import ScenarioRecord, ScenarioStoreError, get_scenario
 
 MAX_COMPARED = 4
@@ -391,12 +399,28 @@ def _sources_box(ctx: views.DatasetContext, lang: str, has_ops: bool) -> Box:
 _KINDS = {"brief.kind.synthetic", "brief.kind.imported"}
 
 
-def _method_box(lang: str, radius_km: float, extra: Sequence[str] = ()) -> Box:
-    lines = [
-        t("brief.method.kpis", lang),
-        t("brief.method.distance", lang, radius=number(radius_km, 0, lang)),
-        *extra,
-    ]
+def _method_box(
+    lang: str,
+    radius_km: float | None,
+    extra: Sequence[str] = (),
+    measures: Sequence[str] = ("km",),
+) -> Box:
+    """How the figures were made; ``measures``: the access measures of the
+    scenarios shown (km, or travel time by mode and season: minutes)."""
+    lines = [t("brief.method.kpis", lang)]
+    radius = "" if radius_km is None else number(radius_km, 0, lang)
+    for measure in dict.fromkeys(measures):
+        if ACCESS_MEASURES[measure].unit == "min":
+            lines.append(t("brief.method.travel", lang,
+                           measure=measure_label(measure, lang), radius=radius)
+                         if len(set(measures)) == 1 and radius_km is not None
+                         else t("brief.method.travel_of", lang,
+                                measure=measure_label(measure, lang)))  # fmt: skip
+        elif radius_km is not None and len(set(measures)) == 1:
+            lines.append(t("brief.method.distance", lang, radius=radius))
+        else:
+            lines.append(t("brief.method.distance_of", lang))
+    lines += list(extra)
     return Box(t("brief.method.title", lang), tuple(lines))
 
 
@@ -531,7 +555,7 @@ def scenario_kpi_rows(
     """Today against the proposal, with the change: the scenario screen's rows, from
     the catalogue (:data:`data.kpi.RESULT_KPIS`: labels, units, scale, rounding)."""
     rows = []
-    for kpi in RESULT_KPIS:
+    for kpi in (*RESULT_KPIS, *TRAVEL_KPIS.values()):  # access by road when run so
         key, decimals = kpi.id, kpi.decimals
         if key not in before and key not in after:
             continue
@@ -571,10 +595,15 @@ def asked_text(record: ScenarioRecord, lang: str) -> list[str]:
     whatif = (record.params or {}).get("whatif") or {}
     out = []
     objective = whatif.get("objective")
+    minutes = ACCESS_MEASURES[measure_of(record.params)].unit == "min"
+    suffix = ".min" if minutes else ""
     if objective:
         key = f"brief.objective.{objective}"
+        if minutes and f"{key}.min" in STRINGS:
+            key = f"{key}.min"
         out.append(t(key, lang, radius=number(whatif.get("radius_km"), 0, lang))
-                   if key in _OBJECTIVES else str(objective))  # fmt: skip
+                   if key.removesuffix(".min") in _OBJECTIVES
+                   else str(objective))  # fmt: skip
     if whatif.get("new_centers") is not None and objective in (
         "distance", "coverage", "worst"
     ):  # fmt: skip
@@ -592,10 +621,10 @@ def asked_text(record: ScenarioRecord, lang: str) -> list[str]:
         out.append(t("brief.asked.capacity", lang,
                      pct=_signed(whatif["capacity_change_pct"], 0, lang)))  # fmt: skip
     if whatif.get("max_distance_km"):
-        out.append(t("brief.asked.max_distance", lang,
+        out.append(t(f"brief.asked.max_distance{suffix}", lang,
                      km=number(whatif["max_distance_km"], 0, lang)))  # fmt: skip
     if whatif.get("min_coverage_pct"):
-        out.append(t("brief.asked.min_coverage", lang,
+        out.append(t(f"brief.asked.min_coverage{suffix}", lang,
                      pct=number(whatif["min_coverage_pct"], 0, lang),
                      radius=number(whatif.get("radius_km"), 0, lang)))  # fmt: skip
     return out
@@ -613,7 +642,10 @@ def assumptions(record: ScenarioRecord, lang: str) -> list[str]:
     spec = (record.params or {}).get("spec") or {}
     out = [t("brief.assume.distance", lang)]
     kind = (spec.get("distance") or {}) if isinstance(spec.get("distance"), dict) else {}
-    if kind.get("kind") and kind.get("kind") != "great_circle":
+    measure = measure_of(record.params)
+    if ACCESS_MEASURES[measure].unit == "min":
+        out[0] = t("brief.assume.travel", lang, measure=measure_label(measure, lang))
+    elif kind.get("kind") and kind.get("kind") != "great_circle":
         out[0] = t("brief.assume.distance_other", lang, kind=str(kind["kind"]))
     if whatif.get("demand_source") == "forecast":
         out.append(t("brief.assume.forecast", lang,
@@ -633,7 +665,12 @@ def assumptions(record: ScenarioRecord, lang: str) -> list[str]:
         out.append(t("brief.assume.period_default", lang))
     if whatif.get("doc_types"):
         out.append(t("brief.assume.docs", lang, docs=", ".join(whatif["doc_types"])))
-    out.append(t("brief.assume.radius", lang,
+    radius_key = (
+        "brief.assume.radius.min"
+        if ACCESS_MEASURES[measure].unit == "min"
+        else "brief.assume.radius"
+    )
+    out.append(t(radius_key, lang,
                  radius=number(whatif.get("radius_km"), 0, lang)))  # fmt: skip
     return out
 
@@ -790,7 +827,8 @@ def scenario_brief(
     blocks.append(Box(t("brief.assume.title", lang), tuple(assumptions(record, lang))))
     blocks.append(
         _method_box(lang, float(((record.params or {}).get("whatif") or {}).get(
-            "radius_km") or 20.0), [t("brief.method.scenario", lang)])
+            "radius_km") or 20.0), [t("brief.method.scenario", lang)],
+            [measure_of(record.params)])
     )  # fmt: skip
     blocks.append(_sources_box(ctx, lang, bool(ctx.weeks)))
     progress(70, t("brief.step.layout", lang))
@@ -858,7 +896,8 @@ def comparison_brief(
         blocks.append(Para(f"{label} : {proof_text(record, lang)}"
                            if lang == "fr" else f"{label}: {proof_text(record, lang)}",
                            "finding"))  # fmt: skip
-    blocks.append(_method_box(lang, 20.0, [t("brief.method.scenario", lang)]))
+    blocks.append(_method_box(lang, None, [t("brief.method.scenario", lang)],
+                              [measure_of(r.params) for r in records]))  # fmt: skip
     blocks.append(_sources_box(ctx, lang, bool(ctx.weeks)))
     progress(70, t("brief.step.layout", lang))
     return brief
@@ -886,7 +925,7 @@ def _compare_cell(row_id: str, value: Any, lang: str) -> str:
         key = f"scn.status.{value}"
         return t(key, lang) if value in (
             "optimal", "feasible", "infeasible", "no_solution", "draft") else str(value)  # fmt: skip
-    if row_id == "dataset_version":
+    if row_id in ("dataset_version", "measure"):
         return str(value)
     decimals = 2 if row_id in ("centers_per_100k", "gap") else 1
     if row_id in ("open_centers", "opened", "closed", "overloaded_centers",

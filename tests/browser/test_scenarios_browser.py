@@ -185,4 +185,58 @@ def test_scn003_capacitated_run_keeps_every_center_within_capacity(dash_duo, app
     assert dash_duo.get_logs() == []
 
 
+
+def test_scn004_travel_time_measure_runs_saves_and_reopens(dash_duo, app, tmp_path):
+    browser_sign_in(dash_duo, app)
+    dash_duo.driver.get(dash_duo.server_url + "/scenarios")
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_INSTANT}", "Distance moyenne", timeout=20
+    )
+    assert dash_duo.find_element(f"#{ids.SCN_RADIUS_LABEL}").text == "Rayon R (km)"
+    # the demo has roads: every measure is offered; pick motorised, dry season
+    radios = dash_duo.find_elements(f"#{ids.SCN_MEASURE} input")
+    assert len(radios) == 5 and not any(r.get_attribute("disabled") for r in radios)
+    dash_duo.driver.execute_script("arguments[0].click();", radios[1])
+    dash_duo.wait_for_text_to_equal(f"#{ids.SCN_RADIUS_LABEL}", "Rayon R (min)")
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_INSTANT}", "Temps de trajet moyen")
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_INSTANT}", "Mesure : Temps de trajet motorisé, saison sèche (min)"
+    )
+    assert "Population à moins de 60 min" in dash_duo.find_element(
+        f"#{ids.SCN_INSTANT}"
+    ).text
+    # the map's colour bar says minutes
+    until(
+        lambda: dash_duo.driver.execute_script(
+            "const gd = document.querySelector('#scn-map .js-plotly-plot');"
+            "return gd && gd.data.some(d => d.colorbar && d.colorbar.title"
+            " && d.colorbar.title.text === 'min');"
+        ),
+        20,
+    )
+    radius = dash_duo.find_element(f"#{ids.SCN_RADIUS}")
+    radius.clear()
+    radius.send_keys("45\n")
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_INSTANT}", "Demande à moins de R min")
+    dash_duo.driver.save_screenshot(str(tmp_path / "scn004-minutes.png"))
+    status = _run_and_wait(dash_duo)
+    assert "optimal" in status and "dem./sem.·min" in status
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_DELTAS}", "Temps de trajet motorisé, saison sèche (min)"
+    )
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_COMMUNES_GRID}", "Temps de trajet proposé (min)", timeout=20
+    )
+    # reopening the saved run restores its measure (and the radius in minutes)
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_SHARE}", "scenario=")
+    link = dash_duo.find_element("#scn-share-link").get_attribute("href")
+    dash_duo.driver.get(link)
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_DELTAS}", "Proposition", timeout=20)
+    until(lambda: dash_duo.find_elements(f"#{ids.SCN_MEASURE} input")[1].is_selected())
+    assert dash_duo.find_element(f"#{ids.SCN_RADIUS_LABEL}").text == "Rayon R (min)"
+    assert dash_duo.find_element(f"#{ids.SCN_RADIUS}").get_attribute("value") == "45"
+    dash_duo.driver.save_screenshot(str(tmp_path / "scn004-reopened.png"))
+    assert dash_duo.get_logs() == []
+
+
 assert site_index() == 4  # the site layer the scripts above read (gd.data[4])

@@ -20,6 +20,7 @@ from callbacks import forecast as fc_cb
 from callbacks import overview, shell
 from callbacks import scenario_plan as plan_cb
 from callbacks import scenario_run as run_cb
+from callbacks import scenarios as scn
 from callbacks import segmentation as seg_cb
 from callbacks.shell import PAGES
 from dashapp import ids, services
@@ -126,6 +127,14 @@ def _screens(call, demo_app, lang: str) -> dict[str, object]:
     shown["trend"] = call(overview.update_timeseries, values, dataset, lang)
     # scenarios: an instant evaluation, then a solved and saved run, its result
     shown["evaluation"] = call(plan_cb.evaluate_plan, _panel(), None, dataset, lang)
+    # ... measured in travel minutes (the road network's names and units)
+    shown["evaluation in minutes"] = call(
+        plan_cb.evaluate_plan, {**_panel(), "measure": "walking|rainy"}, None,
+        dataset, lang,
+    )  # fmt: skip
+    shown["measure labels"] = list(
+        call(scn.measure_labels, "walking|rainy", dataset, lang)
+    )
     result, status = call(
         run_cb.run_optimisation, config, lambda _: None, 1, _panel(), dataset, lang
     )

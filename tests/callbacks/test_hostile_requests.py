@@ -476,6 +476,7 @@ TRIGGERS = {
     overview.update_timeseries: prop(ids.LEVEL, "value"),
     road_access.update_road_access: prop(ids.ROAD_MEASURE, "value"),
     scenarios.toggle_site: prop(ids.SCN_SITES_RESET, "n_clicks"),
+    scenarios.measure_labels: prop(ids.SCN_MEASURE, "value"),
     scenario_plan.evaluate_plan: prop(ids.SCN_NEW, "value"),
     scenario_plan.draw_map: prop(ids.SCN_VIEW, "value"),
     scenario_run.run_optimisation: prop(ids.SCN_RUN, "n_clicks"),

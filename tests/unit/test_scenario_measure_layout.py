@@ -1,0 +1,54 @@
+"""The scenario screen's pieces say the measure's unit: curve, panel, alerts."""
+
+import pandas as pd
+
+from layouts.scenarios import (
+    curve_figure,
+    field_label,
+    invalid_alert,
+    measure_control,
+    measure_texts,
+    scenario_small_map,
+)
+from optimization.whatif import NoRoadsError, PanelError, Problem
+from optimization.workspace import CoverageCurve
+
+
+def test_the_curve_reads_minutes_for_a_travel_time():
+    minutes = curve_figure(CoverageCurve([0, 1], [50.0, 60.0], [80.0, 70.0], "min"), "fr")
+    assert minutes["layout"]["yaxis2"]["title"]["text"] == "Temps de trajet moyen (min)"
+    km = curve_figure(CoverageCurve([0, 1], [50.0, 60.0], [8.0, 7.0]), "en")
+    assert km["layout"]["yaxis2"]["title"]["text"] == "Mean distance (km)"
+
+
+def test_labels_and_messages_take_the_unit():
+    assert field_label("radius_km", "fr", "min") == "Rayon R (min)"
+    assert field_label("max_distance_km", "en", "min") == "Max. travel time (min)"
+    assert field_label("radius_km", "en") == "Radius R (km)"
+    assert field_label("new_centers", "fr", "min") == "Nouveaux centres"  # no unit
+    alert = invalid_alert(PanelError([Problem("radius_km", 0, "range", 0.1, 1000)]),
+                          "fr", "min")  # fmt: skip
+    assert "Rayon R (min) : 0 n'est pas entre" in str(alert.children)
+    assert invalid_alert(NoRoadsError(), "en").id == "scn-no-roads"
+    assert measure_texts("walking|dry", False, "fr")[0] == "Rayon R (km)"
+
+
+def test_the_switch_keeps_km_without_roads():
+    without = measure_control("motorised|dry", False, "fr")
+    radio = without.children[1]
+    assert radio.value == "km"  # a saved travel-time value shown on a roadless dataset
+    assert [o["disabled"] for o in radio.options] == [False, True, True, True, True]
+    assert measure_control("walking|rainy", True, "en").children[1].value == (
+        "walking|rainy"
+    )
+
+
+def test_small_maps_say_their_unit():
+    geojson = {"type": "FeatureCollection", "features": []}
+    centers = pd.DataFrame({"status": ["kept"], "lon": [0.0], "lat": [0.0],
+                            "name": ["A"]})  # fmt: skip
+    fig = scenario_small_map(geojson, ["R1"], (0, 0, 1, 1), centers, "fr", [42.0],
+                             (0.0, 50.0), True, "min")  # fmt: skip
+    chor = next(d for d in fig["data"] if d.get("colorbar"))
+    assert chor["colorbar"]["title"]["text"] == "min"
+    assert "Temps de trajet moyen" in chor["hovertemplate"]
