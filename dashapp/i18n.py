@@ -1464,7 +1464,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "out (counted in the report); a value left without a class stops the "
         "import.",
     },
-    "imp.road.lines": {"fr": "{n} lignes", "en": "{n} lines"},
+    "imp.road.lines": {"fr": "{n} ligne(s)", "en": "{n} line(s)"},
     "imp.road.unmapped": {"fr": "à choisir", "en": "to choose"},
     "imp.road.not_road": {"fr": "pas une route", "en": "not a road"},
     "imp.road.more": {

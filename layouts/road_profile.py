@@ -13,13 +13,12 @@ from layouts.figures import fmt
 
 
 def _field(key: str, value: float, default: float, lang: str) -> dbc.Input:
-    low, high = profile_bounds(key)
+    # no min/max in the browser: a value out of bounds would reach the server as
+    # "nothing"; the server checks the bounds (geo.roads) and names what was typed
     return dbc.Input(
         id=ids.rp_field(key),
         type="number",
         value=value,
-        min=low,
-        max=high,
         step="any",
         size="sm",
         className="rp-edited" if value != default else "",
