@@ -25,7 +25,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from optimization.base import PMedianProblem
-from optimization.capacitated import Plan, assign_to_open_sites, round_open_sites
+from optimization.capacitated import (
+    Plan,
+    assign_to_open_sites,
+    greedy_assignment,
+    round_open_sites,
+)
+from optimization.lagrangian import LagrangianResult, SiteKnapsacks, lagrangian_bound
 from optimization.solver import (
     FEASIBLE,
     INFEASIBLE,
@@ -47,8 +53,12 @@ __all__ = [
     "AssignmentResult",
     "assignment_pairs",
     "build_assignment",
+    "lagrangian_stage",
     "solve_assignment",
 ]
+
+#: Share of a time limit the Lagrangian stage may take before the exact one.
+LAGRANGIAN_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,249 @@ def warm_assignment(
     return x if model.is_feasible(x) else None
 
 
+def lagrangian_stage(
+    pm: PMedianProblem,
+    pairs: np.ndarray,
+    opts: SolveOptions,
+    deadline: float | None = None,
+) -> LagrangianResult:
+    """A lower bound and a capacity-feasible plan from the Lagrangian relaxation.
+
+    The relaxation of the assignment rows (:mod:`optimization.lagrangian`),
+    its chosen sites turned into full plans by :func:`plan_for`. Work-bounded
+    (see :func:`~optimization.lagrangian.lagrangian_bound`); ``deadline`` only
+    cuts it short.
+    """
+    knapsacks = SiteKnapsacks(
+        pm.cost_matrix, pm.weights, pairs, pm.rules, pm.cost_weight
+    )
+    evaluate = _PlanMaker(pm, pairs, deadline)
+    # A first plan by greedy addition and locate-allocate: its upper bound
+    # steers the steps, its weighted distances are the first multipliers.
+    first = initial_plan(pm, pairs, evaluate)
+    D = np.where(pairs, pm.cost_matrix, np.inf)
+    if first is not None:
+        on = first.alloc.tocoo()
+        start = np.zeros(pm.n)
+        np.add.at(
+            start, on.row, on.data * pm.weights[on.row] * pm.cost_matrix[on.row, on.col]
+        )
+        opts.progress.plan(first.objective)
+    else:
+        near = D.min(axis=1)
+        start = np.where(np.isfinite(near), pm.weights * near, 0.0)
+    result = lagrangian_bound(
+        knapsacks,
+        pm.rules,
+        pm.p,
+        evaluate,
+        start,
+        gap_rel=opts.gap_rel,
+        deadline=deadline,
+        on_bound=opts.progress.prove,
+        on_plan=opts.progress.plan,
+        plan=first,
+    )
+    if result.plan is not None:
+        # Local search from the best plan and the next best open sets.
+        for start_plan in [result.plan, *result.runners_up]:
+            better = locate_allocate(pm, start_plan, pairs, evaluate, full=True)
+            if better.objective < result.plan.objective - 1e-9 * abs(better.objective):
+                result.plan = better
+                opts.progress.plan(better.objective)
+    if result.plan is not None and (pm.split or pm.rules.module_size is not None):
+        # The greedy plans assign whole points without modules: the
+        # transportation solve on the best sites may split or add modules.
+        polished = plan_for(pm, result.plan.open, pairs, deadline)
+        if polished is not None and polished.objective < result.plan.objective:
+            result.plan = polished
+            opts.progress.plan(polished.objective)
+    return result
+
+
+class _PlanMaker:
+    """``open_mask -> Plan or None`` for the Lagrangian heuristic.
+
+    The numpy greedy assignment (:func:`greedy_assignment`, single assignment
+    without modules) first; the transportation LP (:func:`plan_for`) when it
+    fails, at most :attr:`lp_plans` times. A plan is checked against the full
+    model only when it beats the best one so far (the only ones kept).
+    """
+
+    lp_plans = 5
+
+    def __init__(self, pm: PMedianProblem, pairs: np.ndarray, deadline: float | None):
+        self.pm, self.pairs, self.deadline = pm, pairs, deadline
+        self.best = math.inf
+        self.lp_used = 0
+        # A short local search per candidate set; the best set gets a full one.
+        self.moves = max(pm.n // 20, 10)
+
+    def left(self) -> float | None:
+        """Seconds left (None: no limit)."""
+        return None if self.deadline is None else self.deadline - time.perf_counter()
+
+    def __call__(self, open_mask: np.ndarray) -> Plan | None:
+        pm = self.pm
+        plan = quick_plan(pm, open_mask, self.pairs, self.moves)
+        if plan is None:
+            if self.lp_used >= self.lp_plans:
+                return None
+            self.lp_used += 1
+            plan = plan_for(pm, open_mask, self.pairs, self.deadline)
+        elif plan.objective < self.best and not plan_is_valid(pm, plan, self.pairs):
+            return None
+        if plan is not None:
+            self.best = min(self.best, plan.objective)
+        return plan
+
+
+def initial_plan(
+    pm: PMedianProblem, pairs: np.ndarray, evaluate: _PlanMaker
+) -> Plan | None:
+    """Greedy addition (uncapacitated) rounded to enough capacity, improved.
+
+    With ``p`` given, sites are added one by one where they cut the weighted
+    distance most (locked ones first, forbidden ones never, at most
+    ``max_new`` candidates); without it, today's open sites start. The set is
+    rounded to enough capacity, assigned, then improved by
+    :func:`locate_allocate`. None when no plan came out.
+    """
+    r = pm.rules
+    WD = np.where(
+        pairs, pm.weights[:, None] * np.where(pairs, pm.cost_matrix, 0), np.inf
+    )
+    served = pm.weights > 0
+    WD = WD[served]
+    open_mask = r.locked.copy()
+    if pm.p is None:
+        open_mask |= r.existing & ~r.forbidden
+    else:
+        new_left = math.inf if r.max_new is None else r.max_new
+        new_left -= int((open_mask & ~r.existing).sum())
+        best = WD[:, open_mask].min(axis=1) if open_mask.any() else None
+        while open_mask.sum() < pm.p:
+            ok = ~open_mask & ~r.forbidden & (r.existing | (new_left > 0))
+            if not ok.any():
+                return None
+            cur = np.full(WD.shape[0], np.inf) if best is None else best
+            total = np.minimum(WD, cur[:, None])
+            total = np.where(np.isfinite(total), total, 1e300).sum(axis=0)
+            j = int(np.argmin(np.where(ok, total, np.inf)))
+            open_mask[j] = True
+            new_left -= int(not r.existing[j])
+            best = np.minimum(cur, WD[:, j])
+    rounded = round_open_sites(open_mask.astype(float), r, pm.weights, pm.p, 0.5)
+    if rounded is None:
+        return None
+    plan = evaluate(rounded)
+    return None if plan is None else locate_allocate(pm, plan, pairs, evaluate)
+
+
+def locate_allocate(
+    pm: PMedianProblem,
+    plan: Plan,
+    pairs: np.ndarray,
+    evaluate: _PlanMaker,
+    rounds: int = 10,
+    full: bool = False,
+) -> Plan:
+    """Move each open site to the best site for the points it serves, repeat.
+
+    Cooper's alternation: for each open site (not locked), the closed site
+    that serves its points at least weighted distance, within its capacity
+    and the rule on new sites, replaces it when the re-assigned plan is
+    cheaper. At most ``rounds`` rounds (work-bounded); ``full`` gives the
+    plans a complete local search of their assignment.
+    """
+    r = pm.rules
+    moves = None if full else evaluate.moves
+    best = plan
+    WD = np.where(
+        pairs, pm.weights[:, None] * np.where(pairs, pm.cost_matrix, 0), np.inf
+    )
+    cap = r.capacities
+    for _ in range(rounds):
+        improved = False
+        coo = best.alloc.tocoo()
+        site_of = np.full(pm.n, -1)
+        site_of[coo.row] = coo.col
+        new_count = int((best.open & ~r.existing).sum())
+        max_new = math.inf if r.max_new is None else r.max_new
+        for j in np.flatnonzero(best.open & ~r.locked):
+            if out_of_time(evaluate.left()):
+                break
+            members = np.flatnonzero(site_of == j)
+            if members.size == 0:
+                continue
+            load = float(pm.weights[members].sum())
+            cost_there = WD[members].sum(axis=0)
+            ok = ~best.open & ~r.forbidden & (cap >= load)
+            if not r.existing[j]:
+                pass  # a new site for a new site keeps the count
+            elif new_count >= max_new:
+                ok &= r.existing
+            cost_there = np.where(ok, cost_there, np.inf)
+            k = int(np.argmin(cost_there))
+            if not cost_there[k] < WD[members, j].sum() - 1e-9:
+                continue
+            open_mask = best.open.copy()
+            open_mask[j], open_mask[k] = False, True
+            candidate = quick_plan(pm, open_mask, pairs, moves)
+            if (
+                candidate is not None
+                and candidate.objective < best.objective - 1e-9 * abs(best.objective)
+                and plan_is_valid(pm, candidate, pairs)
+            ):
+                best, improved = candidate, True
+                coo = best.alloc.tocoo()
+                site_of = np.full(pm.n, -1)
+                site_of[coo.row] = coo.col
+                new_count = int((best.open & ~r.existing).sum())
+        if not improved:
+            break
+    if full:
+        final = quick_plan(pm, best.open, pairs, None)
+        if final is not None and final.objective < best.objective:
+            best = final
+    evaluate.best = min(evaluate.best, best.objective)
+    return best
+
+
+def quick_plan(
+    pm: PMedianProblem,
+    open_mask: np.ndarray,
+    pairs: np.ndarray,
+    max_moves: int | None = None,
+) -> Plan | None:
+    """A plan on ``open_mask`` by :func:`greedy_assignment`, charged, unchecked.
+
+    Whole points, no capacity modules (a plan of the split model too). The
+    rows on sites (``p``, budget, equity) are not checked: see
+    :func:`plan_is_valid`.
+    """
+    r = pm.rules
+    site = greedy_assignment(
+        pm.cost_matrix, pm.weights, open_mask, pairs, r.capacities, max_moves
+    )
+    if site is None:
+        return None
+    served = np.flatnonzero(site >= 0)
+    alloc = sp.csr_matrix(
+        (np.ones(served.size), (served, site[served])), shape=(pm.n, pm.m)
+    )
+    modules = None if r.module_size is None else np.zeros(pm.m, int)
+    travel = float(pm.weights[served] @ pm.cost_matrix[served, site[served]])
+    objective = travel + pm.cost_weight * r.change_cost(open_mask, modules)
+    return Plan(open_mask.copy(), modules, alloc, objective)
+
+
+def plan_is_valid(pm: PMedianProblem, plan: Plan, pairs: np.ndarray) -> bool:
+    """True when ``plan`` satisfies every row of the full model."""
+    full = build_assignment(pm, pairs, plan.alloc.toarray() > 0)
+    return warm_assignment(pm, full, plan) is not None
+
+
 def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult:
     """Truncated assignment models, tightened by LP reduced-cost fixing.
 
@@ -247,6 +500,33 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
 
     deadline = None if time_limit is None else t_start + time_limit
 
+    # First the Lagrangian relaxation: a bound and a plan whatever the time
+    # limit leaves to the exact stage, and the sites that stage may fix.
+    lag_deadline = (
+        None if time_limit is None else t_start + LAGRANGIAN_SHARE * time_limit
+    )
+    tl = time.perf_counter()
+    lag = lagrangian_stage(pm, pairs, opts, lag_deadline)
+    report.details["lagrangian"] = {
+        "bound": lag.bound if math.isfinite(lag.bound) else None,
+        "objective": None if lag.plan is None else lag.plan.objective,
+        "iterations": lag.iterations,
+        "plans_tried": lag.plans_tried,
+        "sites_closed": int(lag.closed.sum()),
+        "sites_opened": int(lag.opened.sum()),
+        "seconds": time.perf_counter() - tl,
+    }
+    report.build_seconds += time.perf_counter() - tl
+    lower = max(lower, lag.bound)
+    best = lag.plan
+    if best is not None:
+        keep |= best.alloc.toarray() > 0  # the plan is a solution of each round
+        if math.isfinite(lower) and relative_gap(best.objective, lower) <= gap_rel:
+            iterations.append(
+                {"pairs": int(keep.sum()), "status": "lagrangian bound", "bound": lower}
+            )
+            return _finish_assignment(report, best, lower, gap_rel, iterations)
+
     def left() -> float | None:
         return None if deadline is None else deadline - time.perf_counter()
 
@@ -258,7 +538,7 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
 
     while True:
         tb = time.perf_counter()
-        built = build_assignment(pm, pairs, keep)
+        built = _fixed_build(pm, pairs, keep, lag)
         relax = None
         if not out_of_time(left()):
             relax = solve_relaxation(built.model, lp_left())
@@ -272,8 +552,14 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
                 if used is not None and (used & ~keep).any():
                     # Keep the plan's pairs so that it is a solution here.
                     keep |= used
-                    built = build_assignment(pm, pairs, keep)
+                    built = _fixed_build(pm, pairs, keep, lag)
                     relax = solve_relaxation(built.model, lp_left())
+        if relax is None and best is not None and deadline is not None:
+            # The LP did not fit in its share: the MIP, whose root is that LP,
+            # would not either. The plan and the bound found so far stand.
+            report.build_seconds += time.perf_counter() - tb
+            iterations.append({"pairs": int(keep.sum()), "status": "lp out of time"})
+            break
         warm = None if best is None else warm_assignment(pm, built, best)
         fixed = 0
         if relax is not None and warm is not None:
@@ -361,6 +647,33 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
         # Points sent "far" need more of their pairs: double them.
         per_point = np.where(far, per_point * 2, per_point)
         keep |= nearest_pairs(pm, pairs, per_point) & far[:, None]
+    return _finish_assignment(report, best, lower, gap_rel, iterations)
+
+
+def _fixed_build(
+    pm: PMedianProblem, pairs: np.ndarray, keep: np.ndarray, lag: LagrangianResult
+) -> AssignmentModel:
+    """:func:`build_assignment` with the sites the Lagrangian test settled fixed.
+
+    No plan better than the Lagrangian plan opens a ``closed`` site or closes
+    an ``opened`` one, and that plan itself respects both: the round keeps
+    every plan that matters.
+    """
+    built = build_assignment(pm, pairs, keep)
+    if lag.plan is not None:
+        built.model.fix_columns(built.y[lag.closed], 0.0)
+        built.model.fix_columns(built.y[lag.opened], 1.0)
+    return built
+
+
+def _finish_assignment(
+    report: SolveReport,
+    best: Plan | None,
+    lower: float,
+    gap_rel: float,
+    iterations: list[dict[str, Any]],
+) -> AssignmentResult:
+    """The result of the best plan and the best bound, statuses as proven."""
     report.details["iterations"] = len(iterations)
     report.details["fixed_columns"] = sum(
         it.get("fixed_columns", 0) for it in iterations
