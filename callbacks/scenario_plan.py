@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, html, no_update
+from dash import ALL, Input, Output, ctx, html, no_update
 
 from callbacks.scenarios import context_states, panel, result_record
 from dashapp import ids, services
@@ -10,10 +10,10 @@ from dashapp.auth import requires
 from dashapp.context import current_config
 from dashapp.i18n import t
 from dashapp.parsing import BadInputError
-from dashapp.services.forecasting import whatif_forecast
+from dashapp.services.forecasting import ForecastPending, whatif_forecast
 from data.scenarios import ScenarioStoreError
 from geo.display import view_for_bounds
-from layouts.messages import bad_input_alert
+from layouts.messages import bad_input_alert, forecast_done, forecast_pending
 from layouts.scenario_results import kpi_table, measure_line
 from layouts.scenarios import invalid_alert, scenario_map, site_choices
 from optimization.scenario import ScenarioError
@@ -21,7 +21,7 @@ from optimization.whatif import WhatIf, measure_unit
 
 
 @requires("view")
-def evaluate_plan(panel: dict, zone, dataset_id, lang):
+def evaluate_plan(panel: dict, zone, dataset_id, lang, poll=None):
     """Instant KPIs of the network as set against today's, in the access measure
     chosen (km or min), and the choice list."""
     config = current_config()
@@ -31,8 +31,10 @@ def evaluate_plan(panel: dict, zone, dataset_id, lang):
         return no_update, no_update, bad_input_alert(exc, lang)
     try:
         whatif = WhatIf.from_panel(panel)
-        forecast = whatif_forecast(config, ws.dataset_id, whatif)
+        forecast = whatif_forecast(config, ws.dataset_id, whatif, False)  # no wait
         evaluation = ws.evaluate(whatif, ws.area(zone), forecast)
+    except ForecastPending:  # never wait in a request: say so, ask again soon
+        return forecast_pending(lang, ids.scn_forecast_poll("wait")), no_update, []
     except ScenarioError as exc:
         unit = measure_unit(panel.get("measure"))
         return no_update, no_update, invalid_alert(exc, lang, unit)
@@ -40,15 +42,18 @@ def evaluate_plan(panel: dict, zone, dataset_id, lang):
     units = {"distance": whatif.unit}
     table = kpi_table(evaluation.before, evaluation.after, lang, headers, units)
     note = html.Small(t("scn.instant_rule", lang), className="text-muted")
+    shown = [table, measure_line(whatif.measure, lang), note]
+    if ctx.triggered_id == ids.scn_forecast_poll("wait"):  # ready now: map once more
+        shown.append(forecast_done(ids.scn_forecast_poll("done")))
     return (
-        html.Div([table, measure_line(whatif.measure, lang), note]),
+        html.Div(shown),
         site_choices(whatif.sites, list(whatif.added), ws.names(), lang),
         [],
     )
 
 
 @requires("view")
-def draw_map(view, result, zone, color_by, panel: dict, dataset_id, lang):
+def draw_map(view, result, zone, color_by, panel: dict, dataset_id, lang, poll=None):
     """Communes by distance (or its change) to their center; sites by state.
 
     Always a whole figure: the map's inputs change together with its view, and a
@@ -63,9 +68,9 @@ def draw_map(view, result, zone, color_by, panel: dict, dataset_id, lang):
         record = None
     try:
         whatif = WhatIf.from_panel(panel)
-        forecast = whatif_forecast(config, ws.dataset_id, whatif)
+        forecast = whatif_forecast(config, ws.dataset_id, whatif, False)  # no wait
         shown = ws.map_view(whatif, forecast, record)
-    except ScenarioError:
+    except (ScenarioError, ForecastPending):
         return no_update
     area = (
         dctx.units_at(0)
@@ -96,6 +101,7 @@ def register(app) -> None:
             "panel": panel(Input),
             "zone": Input(ids.SCN_ZONE, "value"),
             **context_states(),
+            "poll": Input(ids.scn_forecast_poll(ALL), "n_intervals"),
         },
     )(evaluate_plan)
     app.callback(
@@ -107,5 +113,6 @@ def register(app) -> None:
             "color_by": Input(ids.SCN_COLOR_BY, "value"),
             "panel": panel(Input),
             **context_states(),
+            "poll": Input(ids.scn_forecast_poll(ALL), "n_intervals"),
         },
     )(draw_map)

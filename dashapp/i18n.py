@@ -3100,6 +3100,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "fc.doc_type": {"fr": "Type de document", "en": "Document type"},
     "fc.horizon": {"fr": "Horizon (semaines)", "en": "Horizon (weeks)"},
     "fc.cancel": {"fr": "Annuler le calcul", "en": "Cancel the computation"},
+    "scn.forecast_pending": {
+        "fr": "Prévision de la demande en cours de calcul : le scénario s'affichera "
+        "dès qu'elle sera prête (quelques minutes au plus après le démarrage du "
+        "serveur ou un import).",
+        "en": "The demand forecast is being computed: the scenario will show as soon "
+        "as it is ready (a few minutes at most after the server starts or an "
+        "import).",
+    },
     "fc.computing": {
         "fr": "Test et prévision de toutes les séries du niveau…",
         "en": "Backtesting and forecasting every series of the level…",

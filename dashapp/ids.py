@@ -211,6 +211,12 @@ IMP_PARTIAL = "imp-partial"  # type of the "import anyway (partial join)" button
 IMP_ROAD_REPORT = "imp-road-report"
 
 
+def scn_forecast_poll(index: str) -> dict:
+    """A timer on the scenario screen while its forecast demand is computed:
+    ``"wait"`` ticks until it is ready, ``"done"`` once after (the map redraws)."""
+    return {"type": "scn-forecast-poll", "index": index}
+
+
 def imp_role(index: int) -> dict:
     """Pattern-matching id of the role dropdown of one uploaded file."""
     return {"type": "imp-role", "index": index}

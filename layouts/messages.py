@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
+from dash import dcc, html
 
 from dashapp.i18n import STRINGS, t
 from dashapp.parsing import BadInputError
@@ -88,3 +89,21 @@ def failure_text(exc: Exception, lang: str) -> str:
         separator = "\u00a0; " if lang == "fr" else "; "
         return separator.join(reason_text(r, lang) for r in cause.reasons)
     return str(exc)
+
+
+# how often a screen asks again for a forecast being computed
+FORECAST_POLL_MS = 2000
+
+
+def forecast_pending(lang: str, poll_id: dict) -> html.Div:
+    """Says the forecast demand is being computed, with the timer (``poll_id``)
+    that makes the screen ask again until it is ready."""
+    return html.Div([
+        alert(t("scn.forecast_pending", lang), "info", className="py-2 small"),
+        dcc.Interval(id=poll_id, interval=FORECAST_POLL_MS),
+    ])  # fmt: skip
+
+
+def forecast_done(poll_id: dict) -> dcc.Interval:
+    """One last tick of the timer once the forecast is ready (for the map)."""
+    return dcc.Interval(id=poll_id, interval=200, max_intervals=1)

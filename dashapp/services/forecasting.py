@@ -5,9 +5,12 @@ user should wait for them on a screen. Every level of a dataset version is
 therefore computed ahead, in a **precompute** process started when the server
 starts and when a dataset is imported (:func:`start_precompute`), scenario level
 first (the level the scenarios' forecast demand is split from), then centers,
-then the others. Screens opened before it is done wait for that one computation
-instead of starting their own; Dash background callbacks still compute a level
+then the others. Background jobs that need a level before it is done wait for
+that one computation instead of starting their own, and still compute it
 themselves if nothing is computing it (a precompute that died, a cache emptied).
+A request thread never waits: :func:`whatif_forecast` with ``wait=False`` raises
+:class:`ForecastPending` at once, and the screen says the forecast is being
+computed and asks again a few seconds later.
 
 Results are kept where every process sees them (:func:`dashapp.cache.shared_results`:
 a ``diskcache`` under the data folder, or Redis with Celery workers), keyed by the
@@ -52,6 +55,18 @@ POLL_S = 0.2
 # the precompute yields the CPU to the web server's requests
 NICE = 10
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class ForecastPending(fc.ForecastError):
+    """The forecast asked for is being computed by the precompute: ask again later.
+
+    Raised instead of waiting (:func:`whatif_forecast` with ``wait=False``), so a
+    web server's request thread is never held by a computation of minutes.
+    """
+
+    def __init__(self, dataset_id: int) -> None:
+        super().__init__(f"the forecasts of dataset {dataset_id} are being computed",
+                         "pending")  # fmt: skip
 
 
 def results(config: Config):
@@ -225,15 +240,38 @@ def precompute_demand(config: Config, dataset_id: int) -> int:
     return len(horizons)
 
 
-def whatif_forecast(config: Config, dataset_id: int, whatif) -> pd.Series | None:
+def whatif_forecast(
+    config: Config, dataset_id: int, whatif, wait: bool = True
+) -> pd.Series | None:
     """The forecast a what-if plans for, ``None`` when it plans for today's demand.
 
     ``whatif`` is an :class:`optimization.whatif.WhatIf`; its horizon picks the
-    week (see :func:`demand_by_commune`).
+    week (see :func:`demand_by_commune`). With ``wait=False`` (a request thread)
+    a forecast that the precompute has not stored yet raises
+    :class:`ForecastPending` at once, the precompute started if none runs; the
+    precompute's error for the level, when it found one, is raised as such.
     """
     if whatif.demand_source != "forecast":
         return None
-    return demand_by_commune(config, dataset_id, int(whatif.forecast_weeks))
+    horizon = int(whatif.forecast_weeks)
+    if not wait and not demand_ready(config, dataset_id, horizon):
+        raise ForecastPending(dataset_id)
+    return demand_by_commune(config, dataset_id, horizon)
+
+
+def demand_ready(config: Config, dataset_id: int, horizon_weeks: int) -> bool:
+    """Whether :func:`demand_by_commune` may answer now: its split or the scenario
+    level's forecast (or its error) is stored, or no precompute will store it
+    (none configured, or it ended without it: then it is computed as before).
+    Starts the precompute when it is not stored and nothing computes it."""
+    horizon = fc.check_horizon(horizon_weeks)
+    if _demand_key(config, dataset_id, horizon, None) in results(config):
+        return True
+    level = scenario_level(config, dataset_id)
+    if is_computed(config, dataset_id, level):
+        return True
+    start_precompute(config, dataset_id)
+    return not precompute_running(config, dataset_id)
 
 
 # ------------------------------------------------------------------ the precompute
