@@ -63,7 +63,10 @@ def problem_text(problem: dict, lang: str) -> str:
 @requires("roads.profile")
 def save_profile(n_save, n_reset, values, field_ids, dataset_id, lang):
     """Check and store the speeds typed (or go back to the defaults); mark the
-    refused fields; the travel times cached from the old profile are dropped."""
+    refused fields; the travel times cached from the old profile are dropped.
+
+    Returns the message, each field's invalid flag, the values shown and the
+    line saying whether the speeds are the defaults or the dataset's own."""
     trigger = ctx.triggered_id
     if trigger not in (ids.RP_SAVE, ids.RP_RESET):
         raise PreventUpdate
@@ -86,9 +89,10 @@ def save_profile(n_save, n_reset, values, field_ids, dataset_id, lang):
             store, key, None if reset else fields
         )
     except BadInputError as exc:
-        return bad_input_alert(exc, lang), no_update, no_update
+        return bad_input_alert(exc, lang), no_update, no_update, no_update
     except StoreError:
-        return dbc.Alert(t("rp.no_roads", lang), color="warning"), no_update, no_update
+        alert = dbc.Alert(t("rp.no_roads", lang), color="warning")
+        return alert, no_update, no_update, no_update
     if problems:
         bad = {p["key"] for p in problems}
         flags = [id_["key"] in bad for id_ in field_ids]
@@ -99,7 +103,7 @@ def save_profile(n_save, n_reset, values, field_ids, dataset_id, lang):
             className="py-2",
             id="rp-refused",
         )
-        return alert, flags, values
+        return alert, flags, values, no_update
     record(store, "roads.profile_reset" if reset else "roads.profile", key,
            offroad_cap_km=profile.offroad_cap_km)  # fmt: skip
     found = road_profiles.profile_values(store, key)
@@ -109,6 +113,7 @@ def save_profile(n_save, n_reset, values, field_ids, dataset_id, lang):
         dbc.Alert(text, color="success", className="py-2", id="rp-saved"),
         keep,
         shown,
+        lay.status_text(found["edited"], lang),
     )
 
 
@@ -117,6 +122,7 @@ def register(app) -> None:
         Output(ids.RP_MESSAGE, "children"),
         Output(ids.rp_field(ALL), "invalid"),
         Output(ids.rp_field(ALL), "value"),
+        Output(ids.RP_STATUS, "children"),
         Input(ids.RP_SAVE, "n_clicks"),
         Input(ids.RP_RESET, "n_clicks"),
         State(ids.rp_field(ALL), "value"),

@@ -326,6 +326,7 @@ def brief(kind: str, part: str) -> str:
 RP_SAVE = "rp-save"
 RP_RESET = "rp-reset"
 RP_MESSAGE = "rp-message"
+RP_STATUS = "rp-status"
 
 
 def rp_field(key: str) -> dict:

@@ -26,6 +26,11 @@ def _field(key: str, value: float, default: float, lang: str) -> dbc.Input:
     )
 
 
+def status_text(edited: bool, lang: str) -> str:
+    """Whether the dataset's speeds are the defaults or its own."""
+    return t("rp.edited" if edited else "rp.defaults", lang)
+
+
 def mode_table(mode: str, values: dict, defaults: dict, lang: str) -> dbc.Table:
     """One mode's road speeds: a row per class, a column per season and surface."""
     head = html.Thead(
@@ -99,9 +104,9 @@ def page(dataset_name: str, found: dict | None, lang: str) -> html.Div:
             title,
             html.P(t("rp.intro", lang, high=fmt(high, 0, lang)), className="small"),
             html.P(
-                t("rp.edited" if found["edited"] else "rp.defaults", lang),
+                status_text(found["edited"], lang),
                 className="small text-muted",
-                id="rp-status",
+                id=ids.RP_STATUS,
             ),
             dbc.Row(
                 [

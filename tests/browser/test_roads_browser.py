@@ -96,6 +96,7 @@ def test_road002_speed_editor_refuses_saves_and_resets(dash_duo, app, tmp_path):
     cap.send_keys("4")
     _click(dash_duo, ids.RP_SAVE)
     dash_duo.wait_for_contains_text(f"#{ids.RP_MESSAGE}", "Vitesses enregistrées")
+    dash_duo.wait_for_contains_text(f"#{ids.RP_STATUS}", "Vitesses modifiées")
     until(lambda: "is-invalid" not in (track.get_attribute("class") or ""), 10)
     _shot(dash_duo, tmp_path, "road002_saved.png")
     _click(dash_duo, ids.RP_RESET)

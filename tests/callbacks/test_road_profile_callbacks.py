@@ -97,8 +97,9 @@ def test_save_stores_drops_cached_times_and_is_audited(call, app):
     assert cached_rows(store) > 0
     values, field_ids = form(app, road_kmh__motorised__rainy__track__unpaved=0,
                              offroad_cap_km=4)  # fmt: skip
-    message, invalid, shown = save(call, app, values, field_ids)
+    message, invalid, shown, status = save(call, app, values, field_ids)
     assert message.color == "success" and not any(invalid)
+    assert status == "Vitesses modifiées pour ce jeu de données."
     profile = road_store.network_info(store, ds)["profile"]
     assert profile["road_kmh"]["motorised"]["rainy"]["track"]["unpaved"] == 0
     assert profile["offroad_cap_km"] == 4
@@ -108,8 +109,11 @@ def test_save_stores_drops_cached_times_and_is_audited(call, app):
     event = users.audit_events(store, 1).iloc[0]
     assert event["action"] == "roads.profile" and event["target"] == str(ds)
     # reset: the defaults again, shown in the fields
-    message, invalid, shown = save(call, app, values, field_ids, reset=True, lang="en")
+    message, invalid, shown, status = save(
+        call, app, values, field_ids, reset=True, lang="en"
+    )
     assert "Default speeds restored" in texts(message)
+    assert status.startswith("Default speeds")
     assert road_store.network_info(store, ds)["profile"] is None
     assert shown[KEYS.index("offroad_cap_km")] == DEFAULT_PROFILE.offroad_cap_km
     assert users.audit_events(store, 1).iloc[0]["action"] == "roads.profile_reset"
@@ -141,7 +145,7 @@ def test_bad_values_are_marked_and_nothing_is_stored(call, app, changes, bad, ph
     ds = store.active_dataset().id
     before = road_store.network_info(store, ds)["profile"]
     values, field_ids = form(app, **changes)
-    message, invalid, shown = save(call, app, values, field_ids)
+    message, invalid, shown, _ = save(call, app, values, field_ids)
     assert message.color == "danger" and phrase in texts(message)
     assert sum(invalid) == 1
     if bad:
@@ -168,7 +172,7 @@ def test_a_forged_form_is_refused_whole(call, app):
 def test_a_forged_dataset_is_refused(call, app, dataset):
     store = store_of(app)
     values, field_ids = form(app, offroad_cap_km=3)
-    message, invalid, shown = save(call, app, values, field_ids, dataset=dataset)
+    message, invalid, shown, _ = save(call, app, values, field_ids, dataset=dataset)
     assert message.color == "warning"
     assert road_store.network_info(store, store.active_dataset().id)["profile"] is None
 
