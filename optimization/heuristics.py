@@ -1,7 +1,14 @@
-"""Starting solutions for the p-median: greedy addition then best-swap interchange.
+"""Starting solutions and Lagrangian bounds for the uncapacitated p-median.
 
-Only used to warm-start the exact solver and to choose the first truncation of
-the radius formulation; exactness never depends on them.
+Greedy addition then best-swap interchange, kicks + interchange, and the
+Lagrangian bound relaxing the assignment rows (with the sites and the
+distances it rules out for every better plan). The heuristics only warm-start
+the exact solver and choose the first truncation of the radius formulation;
+exactness never depends on them.
+
+Every loop here is bounded by work (swaps, rounds, iterations) and seeded, so
+the same input gives the same result on a fast or a busy machine; the
+``time_budget`` arguments are only an outer safety cap.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "distance_caps",
     "greedy_interchange",
     "lagrangian_bound",
     "perturbed_interchange",
@@ -20,6 +28,8 @@ __all__ = [
 ]
 
 STALL = 100  # subgradient iterations without progress before halving the step
+#: Work bound of one interchange: at most ``SWAPS_PER_SITE * p + 100`` swaps.
+SWAPS_PER_SITE = 20
 
 
 def pmedian_cost(D: np.ndarray, w: np.ndarray, open_mask: np.ndarray) -> float:
@@ -39,6 +49,7 @@ def greedy_interchange(
     allowed: np.ndarray | None = None,
     time_budget: float = 30.0,
     start: np.ndarray | None = None,
+    max_swaps: int | None = None,
 ) -> np.ndarray:
     """A good set of ``p`` open sites for the p-median.
 
@@ -57,9 +68,12 @@ def greedy_interchange(
     locked, allowed : ndarray of bool, optional
         Sites that must be open / may be open.
     time_budget : float
-        Seconds after which the interchange stops.
+        Safety cap: seconds after which the interchange stops (it normally
+        ends at a local optimum or after ``max_swaps``, whatever the clock).
     start : ndarray of bool, optional
         Open sites to start the interchange from instead of greedy addition.
+    max_swaps : int, optional
+        Work bound (default ``SWAPS_PER_SITE * p + 100``).
 
     Returns
     -------
@@ -97,7 +111,9 @@ def greedy_interchange(
     if not swappable.any() or (allowed & ~is_open).sum() == 0:
         return is_open
     rows = np.arange(Df.shape[0])
-    while time.perf_counter() - t0 < time_budget:
+    swaps_left = SWAPS_PER_SITE * p + 100 if max_swaps is None else max_swaps
+    while swaps_left > 0 and time.perf_counter() - t0 < time_budget:
+        swaps_left -= 1
         open_idx = np.flatnonzero(is_open)
         sub = Df[:, open_idx]
         order = np.argsort(sub, axis=1)[:, :2]
@@ -132,12 +148,14 @@ def perturbed_interchange(
     allowed: np.ndarray | None = None,
     time_budget: float = 30.0,
     seed: int = 0,
+    rounds: int = 20,
 ) -> np.ndarray:
     """Iterated local search: kick a few sites, re-run the interchange, keep gains.
 
-    Each round swaps ``max(2, p // 15)`` random free open sites for random
-    allowed closed ones and runs :func:`greedy_interchange` from there; the
-    result replaces the incumbent only when it is cheaper.
+    Each of ``rounds`` rounds swaps ``max(2, p // 15)`` random free open
+    sites (seeded) for random allowed closed ones and runs
+    :func:`greedy_interchange` from there; the result replaces the incumbent
+    only when it is cheaper. ``time_budget`` is a safety cap only.
 
     Examples
     --------
@@ -154,7 +172,7 @@ def perturbed_interchange(
     best = greedy_interchange(D, w, p, locked, allowed, time_budget, start=start)
     best_cost = pmedian_cost(D, w, best)
     kick = max(2, p // 15)
-    while True:
+    for _ in range(rounds):
         left = time_budget - (time.perf_counter() - t0)
         if left <= 0:
             break
@@ -181,10 +199,11 @@ def lagrangian_bound(
     start_open: np.ndarray,
     locked: np.ndarray | None = None,
     allowed: np.ndarray | None = None,
-    max_iter: int = 100_000,
-    time_budget: float = 30.0,
+    max_iter: int = 3_000,
+    time_budget: float = 600.0,
     target_gap: float = 0.0,
     lam0: np.ndarray | None = None,
+    stall: int = STALL,
 ) -> dict[str, np.ndarray | float]:
     """Lagrangian lower bound of the p-median and the sites it can fix.
 
@@ -197,12 +216,20 @@ def lagrangian_bound(
     is closed (open) in every solution better than ``upper``, so fixing it
     keeps the search exact.
 
+    The run is bounded by work: it ends after ``max_iter`` iterations, when
+    the step has been halved below 1e-4 (halved after ``stall`` iterations
+    without progress) or when the gap reaches ``target_gap``;
+    ``time_budget`` (seconds) is only a safety cap, so the same input gives
+    the same bound on any machine that does not reach it.
+
     Returns
     -------
     dict
         ``bound`` (best lower bound), ``fix_closed`` and ``fix_open`` (bool
         masks), ``iterations``, ``upper``/``best_open`` (best plan seen, cost
-        over the demand points with positive weight).
+        over the demand points with positive weight), ``lam`` (multipliers of
+        the bound, one per point with positive weight) and ``chosen`` (the
+        relaxation's sites at ``lam``).
     """
     t0 = time.perf_counter()
     n, m = D.shape
@@ -232,6 +259,7 @@ def lagrangian_bound(
     best_rho = None
     best_order = None
     best_open = start_open.copy()
+    stall_limit = stall
     theta, stall = 2.0, 0
     it = 0
     for _ in range(max_iter):
@@ -248,7 +276,7 @@ def lagrangian_bound(
             best_lam, best_chosen = lam.copy(), chosen.copy()
         else:
             stall += 1
-            if stall >= STALL:
+            if stall >= max(stall_limit, 1):
                 theta, stall = theta / 2.0, 0
         if it % 5 == 1:
             # Lagrangian heuristic: the relaxed choice of sites is a valid plan.
@@ -286,3 +314,30 @@ def lagrangian_bound(
         "lam": best_lam,
         "chosen": best_chosen,
     }
+
+
+def distance_caps(
+    w: np.ndarray, lag: dict, upper: float, tol: float = 1e-7
+) -> np.ndarray:
+    """Largest distance each demand point can have in a plan costing ``upper`` or less.
+
+    For multipliers ``lam`` with Lagrangian value ``L`` (the result ``lag`` of
+    :func:`lagrangian_bound`), any plan whose points are at distances ``d``
+    costs at least ``L + sum_i max(0, w_i d_i - lam_i)``: the relaxed
+    choice of sites is the cheapest for these multipliers, and each point
+    pays its reduced cost on top. So in a plan costing at most ``upper``,
+    ``w_i d_i <= lam_i + (upper - L)`` for every point: the radius of each
+    point is cut there (``inf`` for points without demand).
+
+    Examples
+    --------
+    >>> lag = {"bound": 10.0, "lam": np.array([4.0, 6.0])}
+    >>> distance_caps(np.array([1.0, 2.0]), lag, 12.0, tol=0.0).tolist()
+    [6.0, 4.0]
+    """
+    w = np.asarray(w, float)
+    keep = w > 0
+    slack = upper - float(lag["bound"]) + tol * max(1.0, abs(upper))
+    caps = np.full(w.shape, np.inf)
+    caps[keep] = (np.asarray(lag["lam"], float) + slack) / w[keep]
+    return caps

@@ -27,6 +27,7 @@ import numpy as np
 from optimization.base import PMedianProblem
 from optimization.capacitated import round_open_sites
 from optimization.heuristics import (
+    distance_caps,
     greedy_interchange,
     lagrangian_bound,
     perturbed_interchange,
@@ -57,6 +58,21 @@ __all__ = [
 ]
 
 KTH = 2  # warm levels reach the 2nd-nearest open site of the start
+#: Model every level within the Lagrangian radii at once when that is at most
+#: this many times the levels of the start's 2nd-nearest sites.
+CAP_GROWTH = 4.0
+#: HiGHS options once the Lagrangian stage has left a strong start: its
+#: sub-MIP heuristics then spend much of the time without finding better.
+#: Work bounds of the Lagrangian runs on the sites left after fixing.
+REDUCED_ITERATIONS = 600
+REDUCED_STALL = 25
+STRONG_START_HIGHS: dict[str, Any] = {
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
 
 
 @dataclass(frozen=True)
@@ -274,32 +290,36 @@ def _finish(
         report.status = OPTIMAL if report.gap <= gap_rel + 1e-12 else FEASIBLE
 
 
-def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
-    """Solve the uncapacitated p-median ``pm``; see the module docstring."""
-    t_start = time.perf_counter()
+def _lagrangian_stage(
+    pm: PMedianProblem, start: np.ndarray, start_obj: float, opts: SolveOptions
+) -> tuple[np.ndarray, float, dict[str, Any]]:
+    """Lagrangian bound, better starts, and what the bound rules out.
+
+    Returns the best plan, its cost and a dict: ``bound`` (valid lower
+    bound), ``fix_closed``/``fix_open`` (sites closed/open in every plan
+    better than the best), ``caps`` (largest distance of each point in such
+    a plan) and ``iterations``. Every step is bounded by work; the time
+    limit only caps the subgradient runs on a machine too slow to finish.
+    """
     time_limit, gap_rel = opts.time_limit, opts.gap_rel
-    start = _start(pm)
-    start_obj = math.inf if start is None else plan_objective(pm, start)
-    if not math.isfinite(start_obj) or not _lagrangian_applies(pm):
-        return _radius_loop(pm, start, opts, t_start)
     D = np.where(pm.allowed_pairs(), pm.cost_matrix, np.inf)
-    # On large instances the MIP's root LP alone outlasts any sensible time
-    # limit, so the Lagrangian bound gets most of the time there.
-    large = pm.n * pm.m > 2_000_000
-    share = 0.45 if large else 0.25
-    budget = 30.0 if time_limit is None else max(share * time_limit, 0.1)
+    w = pm.weights
     r = pm.rules
+    large = pm.n * pm.m > 2_000_000
+    # Safety cap of each subgradient run (seconds), never the normal end.
+    cap = 600.0 if time_limit is None else max(0.45 * time_limit, 0.1)
     lag = lagrangian_bound(
         D,
-        pm.weights,
+        w,
         pm.p,
         start_obj,
         start,
         r.locked,
         r.allowed,
-        time_budget=budget,
+        time_budget=cap,
         target_gap=gap_rel,
     )
+    iterations = int(lag["iterations"])
     if lag["upper"] < start_obj:
         start = lag["best_open"]
         start_obj = plan_objective(pm, start)
@@ -307,28 +327,16 @@ def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
         # Local search from the Lagrangian plan, then tighten with the better
         # upper bound (steps towards it converge faster).
         polished = greedy_interchange(
-            D,
-            pm.weights,
-            pm.p,
-            r.locked,
-            r.allowed,
-            time_budget=budget,
-            start=lag["chosen"],
+            D, w, pm.p, r.locked, r.allowed, time_budget=cap, start=lag["chosen"]
         )
         obj = plan_objective(pm, polished)
         if obj < start_obj:
             start, start_obj = polished, obj
         if large and relative_gap(start_obj, lag["bound"]) > gap_rel:
-            # The radius MIP will not finish at this size: spend the time
-            # on kicks + interchange, then on the bound with a closer target.
+            # The radius MIP will not finish at this size: spend work on
+            # seeded kicks + interchange, then on the bound.
             kicked = perturbed_interchange(
-                D,
-                pm.weights,
-                pm.p,
-                start,
-                r.locked,
-                r.allowed,
-                time_budget=0.3 * (120.0 if time_limit is None else time_limit),
+                D, w, pm.p, start, r.locked, r.allowed, time_budget=cap
             )
             obj = plan_objective(pm, kicked)
             if obj < start_obj:
@@ -336,22 +344,104 @@ def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
         if start_obj < lag["upper"]:
             again = lagrangian_bound(
                 D,
-                pm.weights,
+                w,
                 pm.p,
                 start_obj,
                 start,
                 r.locked,
                 r.allowed,
-                time_budget=budget,
+                time_budget=cap,
                 target_gap=gap_rel,
                 lam0=lag["lam"],
             )
+            iterations += int(again["iterations"])
             if again["bound"] > lag["bound"]:
                 lag = again
             if again["upper"] < start_obj:
                 start = again["best_open"]
                 start_obj = plan_objective(pm, start)
-    del D
+    bound = float(lag["bound"])
+    closed = lag["fix_closed"].copy()
+    opened = lag["fix_open"].copy()
+    caps = distance_caps(w, lag, start_obj)
+    # Without the closed sites the relaxation is tighter: bound again on the
+    # sites left, which fixes more sites and cuts the radii closer. These
+    # bounds hold for every plan better than ``start``, so min(start, bound)
+    # is a valid bound.
+    state = {"start": start, "obj": start_obj, "lam": lag["lam"], "it": iterations}
+
+    def restricted(locked_sub, allowed_sub, sub, **kw):
+        """Lagrangian bound on the sites ``sub``; a better plan becomes the start."""
+        res = lagrangian_bound(
+            D[:, sub],
+            w,
+            pm.p,
+            state["obj"],
+            state["start"][sub],
+            locked_sub,
+            allowed_sub,
+            time_budget=cap,
+            lam0=state["lam"],
+            **kw,
+        )
+        state["it"] += int(res["iterations"])
+        if res["upper"] < state["obj"]:
+            plan = np.zeros(pm.m, bool)
+            plan[sub[res["best_open"]]] = True
+            obj = plan_objective(pm, plan)
+            if obj < state["obj"]:
+                # Fixings so far hold for every plan better than the old
+                # start, so for every plan better than this one too.
+                state["start"], state["obj"] = plan, obj
+        return res
+
+    for _ in range(3):
+        if relative_gap(state["obj"], bound) <= gap_rel:
+            break
+        sub = np.flatnonzero(r.allowed & ~closed)
+        if sub.size <= pm.p:
+            break
+        again = restricted(
+            (r.locked | opened)[sub],
+            None,
+            sub,
+            target_gap=gap_rel,
+            max_iter=REDUCED_ITERATIONS,
+            stall=REDUCED_STALL,
+        )
+        new_closed = sub[again["fix_closed"]]
+        opened[sub[again["fix_open"]]] = True
+        bound = max(bound, min(state["obj"], float(again["bound"])))
+        caps = np.minimum(caps, distance_caps(w, again, state["obj"]))
+        state["lam"] = again["lam"]
+        closed[new_closed] = True
+        if new_closed.size == 0:
+            break
+
+    start, start_obj, iterations = state["start"], state["obj"], state["it"]
+    return (
+        start,
+        start_obj,
+        {
+            "bound": min(bound, start_obj),
+            "fix_closed": closed,
+            "fix_open": opened & ~r.locked,
+            "caps": caps,
+            "iterations": iterations,
+        },
+    )
+
+
+def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
+    """Solve the uncapacitated p-median ``pm``; see the module docstring."""
+    t_start = time.perf_counter()
+    gap_rel = opts.gap_rel
+    start = _start(pm)
+    start_obj = math.inf if start is None else plan_objective(pm, start)
+    if not math.isfinite(start_obj) or not _lagrangian_applies(pm):
+        return _radius_loop(pm, start, opts, t_start)
+    r = pm.rules
+    start, start_obj, lag = _lagrangian_stage(pm, start, start_obj, opts)
     lag_bound = float(lag["bound"])
     opts.progress.plan(start_obj)
     opts.progress.prove(lag_bound)
@@ -378,14 +468,15 @@ def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
         _finish(report, start, start_obj, lag_bound, gap_rel)
         return RadiusResult(report, start, start_obj)
     # Sites fixed by the Lagrangian test are closed (open) in every plan
-    # better than the start, so the reduced model keeps the optimum.
+    # better than the start, and every point lies within its cap there, so
+    # the reduced model keeps the optimum.
     reduced = copy.copy(pm)
     reduced.rules = dataclasses.replace(
         pm.rules,
         forbidden=pm.rules.forbidden | lag["fix_closed"],
         locked=pm.rules.locked | lag["fix_open"],
     )
-    result = _radius_loop(reduced, start, opts, t_start)
+    result = _radius_loop(reduced, start, opts, t_start, caps=lag["caps"])
     report = result.report
     report.details.update(details)
     lower = report.bound if report.bound is not None else -math.inf
@@ -402,8 +493,15 @@ def _radius_loop(
     start: np.ndarray | None,
     opts: SolveOptions,
     t_start: float,
+    caps: np.ndarray | None = None,
 ) -> RadiusResult:
-    """Truncated radius models, grown until the incumbent and the bound meet."""
+    """Truncated radius models, grown until the incumbent and the bound meet.
+
+    ``caps`` (optional, one per point) is the largest distance of each point
+    in any plan better than ``start`` (see :func:`distance_caps`): levels
+    beyond it are never modelled and the point must have an open site within
+    it, which makes the truncation exact where it is reached.
+    """
     time_limit, gap_rel = opts.time_limit, opts.gap_rel
     lv = distance_levels(pm)
     full_L = lv.all_levels(pm.weights)
@@ -418,13 +516,38 @@ def _radius_loop(
         L = np.minimum(full_L, 8)
     L[pm.weights <= 0] = 0
     report = SolveReport(solver="", details={"formulation": "radius (truncated)"})
+    cap_L, cut = full_L, np.zeros(pm.n, bool)
+    if caps is not None and best_open is not None:
+        # Levels within each point's cap; the last one must be reached.
+        within = (lv.values <= caps[:, None]).sum(axis=1)
+        if np.any((within == 0) & (pm.weights > 0)):
+            # A point has no allowed site within its cap: no plan is better.
+            report.solver = "lagrangian (radius cut)"
+            report.build_seconds = time.perf_counter() - t_start
+            _finish(report, best_open, best_obj, best_obj, gap_rel)
+            return RadiusResult(report, best_open, best_obj)
+        cut = (within < lv.K) & (pm.weights > 0)
+        cap_L = np.where(cut, within, full_L)
+        cap_L[pm.weights <= 0] = 0
+        if cap_L.sum() <= CAP_GROWTH * max(int(L.sum()), 1):
+            L = cap_L.copy()
+        else:
+            L = np.minimum(L, cap_L)
+        report.details["formulation"] = "radius (truncated at the Lagrangian radii)"
     report.build_seconds = time.perf_counter() - t_start
+    strong = caps is not None and best_open is not None
     lower = -math.inf
     iterations: list[dict[str, Any]] = []
     while True:
         tb = time.perf_counter()
         built = build_radius(pm, lv, L)
         model = built.model
+        if caps is not None:
+            # z beyond the cap is 0 in every plan better than the start.
+            at_cap = cut & (cap_L == L) & (L > 0)
+            idx = np.flatnonzero(at_cap)
+            if idx.size:
+                model.fix_columns(built.z[built.start[idx] + L[idx] - 1], 0.0)
         warm = None if best_open is None else _warm_radius(pm, built, lv, best_open)
         if warm is not None and not model.is_feasible(warm):
             # The heuristic ignores budgets, equity...: keep it only for levels.
@@ -439,7 +562,9 @@ def _radius_loop(
         lp_limit = None
         if remaining is not None:
             lp_limit = min(remaining, LP_SHARE * time_limit)
-        relax = solve_relaxation(model, lp_limit)
+        # With the Lagrangian radii the start is strong and the model exact
+        # where cut: the MIP's own root LP does the LP's work.
+        relax = None if strong else solve_relaxation(model, lp_limit)
         fixed = 0
         if relax is not None:
             lower = max(lower, relax.objective)
@@ -494,6 +619,7 @@ def _radius_loop(
             opts.live,
             # Any solution's open sites are a plan: charge it exactly.
             lambda v, _obj, y_cols=y_cols: plan_objective(pm, v[y_cols] > 0.5),
+            STRONG_START_HIGHS if strong else None,
         )
         report.solver = rep.solver
         report.build_seconds += rep.build_seconds
@@ -532,7 +658,7 @@ def _radius_loop(
         if not under.any():
             break  # truncation exact for this incumbent: the solver's gap stands
         grow = np.maximum(lvl, 2 * L + 1)
-        L = np.where(under, np.minimum(grow, full_L), L)
+        L = np.where(under, np.minimum(grow, cap_L), L)
     report.details["iterations"] = len(iterations)
     _finish(report, best_open, best_obj, lower, gap_rel)
     return RadiusResult(report, best_open, best_obj, iterations)

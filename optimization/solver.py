@@ -428,6 +428,7 @@ def solve_model(
     presolve: bool = True,
     progress: SolveProgress | None = None,
     progress_plans: bool | PlanCheck = False,
+    highs_options: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray | None, SolveReport]:
     """Solve ``model`` and report status, objective, bound and gap honestly.
 
@@ -460,6 +461,10 @@ def solve_model(
         callable ``(values, objective) -> float | None`` says instead what
         plan, if any, a solution gives (e.g. a relaxation's solution that
         happens to be a full plan).
+    highs_options : dict, optional
+        Further HiGHS options (name -> value), e.g. ``{"mip_heuristic_effort":
+        0.0}`` when a caller's start is known to be strong; other solvers
+        ignore them.
 
     Returns
     -------
@@ -493,6 +498,7 @@ def solve_model(
                 presolve=presolve,
                 progress=progress,
                 progress_plans=progress_plans,
+                options=highs_options,
                 **opts,
             )
         except (ImportError, RuntimeError) as exc:  # fall back to CBC
@@ -666,12 +672,15 @@ def _solve_highs(
     presolve: bool = True,
     progress: SolveProgress | None = None,
     progress_plans: bool | PlanCheck = False,
+    options: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray | None, SolveReport]:
     import highspy
 
     t0 = time.perf_counter()
     integer = model.arrays()[3]
     h = _load_highs(model, msg)
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     if not presolve:
         h.setOptionValue("presolve", "off")
     h.setOptionValue("mip_rel_gap", float(gap_rel))
@@ -956,6 +965,7 @@ def solve_fixed(
     fixed: int,
     progress: SolveProgress | None = None,
     plans: PlanCheck | bool = False,
+    highs_options: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray | None, SolveReport]:
     """Solve a MIP whose columns may have been fixed from the warm start's gap.
 
@@ -981,6 +991,7 @@ def solve_fixed(
             presolve=presolve,
             progress=progress,
             progress_plans=plans,
+            highs_options=highs_options,
         )
 
     x, rep = run(time_limit, True)
