@@ -246,3 +246,18 @@ def test_an_osm_extract_is_roads_by_its_highway_tags(call, tmp_path):
             for v in info["class_values"]["values"]] == [
         ("construction", None, True), ("primary", "primary", False),
         ("track", "track", False)]  # fmt: skip
+
+
+def test_a_garbage_osm_extract_is_named_at_upload_and_check(call, demo_app, tmp_path):
+    path = tmp_path / "faux.osm.pbf"
+    path.write_bytes(b"\x00garbage, not a protobuf" * 50)
+    data, messages = upload(call, [path])
+    (info,) = data["files"]
+    assert info["role"] == "roads" and info["class_values"] == {"error": "unreadable"}
+    store = store_of(demo_app)
+    old = road_store.network_info(store, store.active_dataset().id)
+    view, *_ = job(call, demo_app, data, commit=True, classes={},
+                   target=store.active_dataset().id)  # fmt: skip
+    (issue,) = [r for r in view[1].rowData if r["level"] == "error"]
+    assert issue["message"].startswith("faux.osm.pbf")
+    assert road_store.network_info(store, store.active_dataset().id) == old

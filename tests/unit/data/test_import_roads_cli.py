@@ -109,3 +109,16 @@ def test_missing_road_file_is_one_line(cli, tmp_path):
                        tmp_path / "nope.geojson")  # fmt: skip
     assert code == 2
     assert err.strip() == f"error: {tmp_path / 'nope.geojson'}: no such file"
+
+
+def test_roads_whose_coordinates_contradict_their_crs_store_nothing(cli, tmp_path):
+    """Metres (UTM) declared as degrees: one error naming the file."""
+    adm3 = f.write_cod_ab(tmp_path)
+    metres = f.roads().to_crs(32630).set_crs(4326, allow_override=True)
+    roads = tmp_path / "routes_utm.gpkg"
+    metres.to_file(roads, driver="GPKG")
+    code, _, err = cli("--boundaries", adm3, "--roads", roads, "--road-class-column",
+                       "CLASSE", "--road-class-map", "1=trunk,3=tertiary,6=track")  # fmt: skip
+    assert code == 2, err
+    assert "routes_utm.gpkg" in err and "nothing was stored" in err
+    assert datasets(tmp_path) == []
