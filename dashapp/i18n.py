@@ -2463,6 +2463,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "candidate site overlap, a click selects the center; zoom in to reach the "
         "site.",
     },
+    "scn.map_legend.min": {
+        "fr": "Communes : temps de trajet par la route jusqu'au centre affecté (clair : "
+        "proche, foncé : loin ; même échelle pour le réseau réglé et la "
+        "proposition). En rouge orangé : communes non desservies, dont celles "
+        "qu'aucune route ne relie à un centre ouvert (cliquer la légende pour les "
+        "masquer). Où un centre et un site candidat se recouvrent, un clic choisit "
+        "le centre ; zoomez pour atteindre le site.",
+        "en": "Communes: travel time by road to the assigned center (light: near, "
+        "dark: far; one scale for the network as set and the proposal). Red-orange: "
+        "communes not served, among them those no road joins to an open center "
+        "(click the legend to hide them). Where a center and a candidate site "
+        "overlap, a click selects the center; zoom in to reach the site.",
+    },
     "scn.instant": {
         "fr": "Évaluation immédiate (sans optimisation)",
         "en": "Instant evaluation (no optimisation)",

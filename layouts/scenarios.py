@@ -57,15 +57,17 @@ def field_label(field: str, lang: str, unit: str = "km") -> str:
     return t(key, lang) if key else field
 
 
-def measure_texts(measure, roads: bool, lang: str) -> tuple[str, str, str]:
-    """The radius and max.-distance labels in the measure's unit, and the note
-    under the measure switch (why travel time is not offered, or what it is)."""
+def measure_texts(measure, roads: bool, lang: str) -> tuple[str, str, str, str]:
+    """The radius and max.-distance labels in the measure's unit, the note
+    under the measure switch (why travel time is not offered, or what it is),
+    and the map's legend (distance or travel time)."""
     unit = measure_unit(measure) if roads else "km"
     note = "scn.measure.roads" if roads else "scn.measure.no_roads"
     return (
         field_label("radius_km", lang, unit),
         field_label("max_distance_km", lang, unit),
         t(note, lang),
+        t("scn.map_legend.min" if unit == "min" else "scn.map_legend", lang),
     )
 
 
@@ -441,6 +443,7 @@ def scenarios_page(
     the dataset has a road network (travel time can be the access measure).
     """
     values = values or {}
+    legend = measure_texts(values.get("measure"), roads, lang)[3]
     views = [
         {"label": t("scn.view.plan", lang), "value": "plan"},
         {"label": t("scn.view.result", lang), "value": "result"},
@@ -490,7 +493,7 @@ def scenarios_page(
                         lang,
                         extra=[(maps.UNSERVED_COLOR, t("map.unserved", lang))],
                     ),
-                    html.Small(t("scn.map_legend", lang), className="text-muted"),
+                    html.Small(legend, className="text-muted", id=ids.SCN_MAP_LEGEND),
                 ]
             ),
         ]

@@ -198,6 +198,7 @@ def test_scn004_travel_time_measure_runs_saves_and_reopens(dash_duo, app, tmp_pa
     assert len(radios) == 5 and not any(r.get_attribute("disabled") for r in radios)
     dash_duo.driver.execute_script("arguments[0].click();", radios[1])
     dash_duo.wait_for_text_to_equal(f"#{ids.SCN_RADIUS_LABEL}", "Rayon R (min)")
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_MAP_LEGEND}", "temps de trajet")
     dash_duo.wait_for_contains_text(f"#{ids.SCN_INSTANT}", "Temps de trajet moyen")
     dash_duo.wait_for_contains_text(
         f"#{ids.SCN_INSTANT}", "Mesure : Temps de trajet motorisé, saison sèche (min)"

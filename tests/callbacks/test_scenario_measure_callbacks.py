@@ -80,10 +80,10 @@ def test_the_switch_is_offered_with_roads_and_disabled_without(call, dataset_id,
 
 
 def test_labels_and_note_follow_the_measure(call, dataset_id, roadless):
-    radius, max_distance, note = call(scn.measure_labels, "walking|rainy",
-                                      dataset_id, "fr")  # fmt: skip
+    radius, max_distance, note, legend = call(scn.measure_labels, "walking|rainy",
+                                              dataset_id, "fr")  # fmt: skip
     assert (radius, max_distance) == ("Rayon R (min)", "Temps de trajet max. (min)")
-    assert "minutes" in note
+    assert "minutes" in note and legend.startswith("Communes : temps de trajet")
     assert call(scn.measure_labels, "km", dataset_id, "en")[:2] == (
         "Radius R (km)", "Max. distance (km)",
     )  # fmt: skip
@@ -91,7 +91,7 @@ def test_labels_and_note_follow_the_measure(call, dataset_id, roadless):
     assert call(scn.measure_labels, "motorised|dry", roadless, "fr")[0] == (
         "Rayon R (km)"
     )
-    assert call(scn.measure_labels, "km", "9999", "fr") == (no_update,) * 3
+    assert call(scn.measure_labels, "km", "9999", "fr") == (no_update,) * 4
 
 
 def test_instant_evaluation_in_minutes_says_so(call, dataset_id):

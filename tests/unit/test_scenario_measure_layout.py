@@ -31,6 +31,10 @@ def test_labels_and_messages_take_the_unit():
     assert "Rayon R (min) : 0 n'est pas entre" in str(alert.children)
     assert invalid_alert(NoRoadsError(), "en").id == "scn-no-roads"
     assert measure_texts("walking|dry", False, "fr")[0] == "Rayon R (km)"
+    assert measure_texts("walking|dry", True, "en")[3].startswith(
+        "Communes: travel time by road"
+    )
+    assert measure_texts("km", True, "en")[3].startswith("Communes: distance")
 
 
 def test_the_switch_keeps_km_without_roads():
