@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: Share of a time limit the Lagrangian stage may take before the exact one.
-LAGRANGIAN_SHARE = 0.4
+LAGRANGIAN_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -296,11 +296,10 @@ class _PlanMaker:
 
     The numpy greedy assignment (:func:`greedy_assignment`, single assignment
     without modules) first; the transportation LP (:func:`plan_for`) when it
-    fails, at most :attr:`lp_plans` times. A plan is checked against the full
-    model only when it beats the best one so far (the only ones kept).
+    fails, and only while no plan is known (it costs a MIP). A plan is
+    checked against the full model only when it beats the best one so far
+    (the only ones kept).
     """
-
-    lp_plans = 5
 
     def __init__(self, pm: PMedianProblem, pairs: np.ndarray, deadline: float | None):
         self.pm, self.pairs, self.deadline = pm, pairs, deadline
@@ -317,7 +316,7 @@ class _PlanMaker:
         pm = self.pm
         plan = quick_plan(pm, open_mask, self.pairs, self.moves)
         if plan is None:
-            if self.lp_used >= self.lp_plans:
+            if self.lp_used or math.isfinite(self.best):
                 return None
             self.lp_used += 1
             plan = plan_for(pm, open_mask, self.pairs, self.deadline)
@@ -383,8 +382,9 @@ def locate_allocate(
     Cooper's alternation: for each open site (not locked), the closed site
     that serves its points at least weighted distance, within its capacity
     and the rule on new sites, replaces it when the re-assigned plan is
-    cheaper. At most ``rounds`` rounds (work-bounded); ``full`` gives the
-    plans a complete local search of their assignment.
+    cheaper. At most ``rounds`` rounds and ``3 p`` re-assignments
+    (work-bounded); ``full`` gives the result a complete local search of its
+    assignment.
     """
     r = pm.rules
     moves = None if full else evaluate.moves
@@ -393,6 +393,7 @@ def locate_allocate(
         pairs, pm.weights[:, None] * np.where(pairs, pm.cost_matrix, 0), np.inf
     )
     cap = r.capacities
+    budget = 3 * int(plan.open.sum())
     for _ in range(rounds):
         improved = False
         coo = best.alloc.tocoo()
@@ -417,6 +418,9 @@ def locate_allocate(
             k = int(np.argmin(cost_there))
             if not cost_there[k] < WD[members, j].sum() - 1e-9:
                 continue
+            if budget <= 0:
+                break
+            budget -= 1
             open_mask = best.open.copy()
             open_mask[j], open_mask[k] = False, True
             candidate = quick_plan(pm, open_mask, pairs, moves)
@@ -530,6 +534,8 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
     def left() -> float | None:
         return None if deadline is None else deadline - time.perf_counter()
 
+    rounded_tried = False
+
     def lp_left() -> float | None:
         # An LP that outlasts its share is dropped: the MIP gets the rest.
         if deadline is None:
@@ -545,11 +551,17 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
         if relax is not None:
             lower = max(lower, relax.objective)
             opts.progress.prove(lower)
-            if best is None:
-                best = rounded_plan(pm, relax.values[built.y], pairs, deadline)
-                opts.progress.plan(None if best is None else best.objective)
-                used = None if best is None else best.alloc.toarray() > 0
-                if used is not None and (used & ~keep).any():
+            if not rounded_tried:
+                # The LP's open values, rounded, may beat the Lagrangian plan.
+                rounded_tried = True
+                rounded = rounded_plan(pm, relax.values[built.y], pairs, deadline)
+                if rounded is not None and (
+                    best is None or rounded.objective < best.objective
+                ):
+                    best = rounded
+                    opts.progress.plan(best.objective)
+                used = None if rounded is None else rounded.alloc.toarray() > 0
+                if used is not None and best is rounded and (used & ~keep).any():
                     # Keep the plan's pairs so that it is a solution here.
                     keep |= used
                     built = _fixed_build(pm, pairs, keep, lag)

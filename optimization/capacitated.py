@@ -32,6 +32,10 @@ from optimization.solver import LinearModel, solve_model, solve_relaxation
 
 __all__ = ["Plan", "assign_to_open_sites", "greedy_assignment", "round_open_sites"]
 
+#: Points whose swaps :func:`greedy_assignment` tries at each move (the
+#: costliest ones): a work bound.
+SWAP_CANDIDATES = 64
+
 #: Capacity margin over total demand asked of a rounded set of sites when
 #: the number of sites is free (single assignment needs some slack).
 CAPACITY_MARGIN = 1.02
@@ -293,7 +297,8 @@ def greedy_assignment(
     their two cheapest open sites), each on its cheapest open site with room;
     then the best improving *shift* (one point to another site with room) or
     *swap* (two points of two sites exchange them) is applied while one
-    exists, at most ``max_moves`` times (default ``4 n``). Deterministic, in
+    exists, at most ``max_moves`` times (default ``n / 4``); swaps are looked
+    for among the :data:`SWAP_CANDIDATES` costliest points. Deterministic, in
     numpy, far faster than a MIP: a good plan, not a proven one.
 
     Parameters
@@ -342,18 +347,17 @@ def greedy_assignment(
         regret = np.where(np.isfinite(srt[:, 1]), srt[:, 1] - srt[:, 0], np.inf)
     else:
         regret = np.zeros(pts.size)
-    order = np.lexsort((-w, -regret))
-    load = np.zeros(k)
-    a = np.full(pts.size, -1)
-    for i in order:
-        fits = np.isfinite(W[i]) & (load + w[i] <= cap)
-        if not fits.any():
-            return None
-        b = int(np.argmin(np.where(fits, W[i], np.inf)))
-        a[i] = b
-        load[b] += w[i]
+    # By regret first; when that order leaves a point without room, heaviest
+    # first (what packs tight capacities best).
+    for order in (np.lexsort((-w, -regret)), np.argsort(-w, kind="stable")):
+        a = _greedy_place(W, w, cap, order)
+        if a is not None:
+            break
+    else:
+        return None
+    load = np.bincount(a, weights=w, minlength=k)
     idx = np.arange(pts.size)
-    moves = 4 * pts.size if max_moves is None else max_moves
+    moves = max(pts.size // 4, 10) if max_moves is None else max_moves
     tol = 1e-9 * max(1.0, float(np.nansum(W[idx, a])))
     while moves > 0:
         # Best shift.
@@ -370,23 +374,39 @@ def greedy_assignment(
             a[i] = b
             moves -= 1
             continue
-        # Best swap, searched point by point (the first point that has one).
-        swapped = False
-        for i in np.argsort(-cur, kind="stable"):
-            ai = a[i]
-            gain = W[idx, ai] - cur + W[i, a] - cur[i]
-            fit = (load[ai] - w[i] + w <= cap[ai]) & (load[a] - w + w[i] <= cap[a])
-            gain = np.where(fit & (a != ai), gain, np.inf)
-            j = int(np.argmin(gain))
-            if gain[j] < -tol:
-                aj = a[j]
-                load[ai] += w[j] - w[i]
-                load[aj] += w[i] - w[j]
-                a[i], a[j] = aj, ai
-                moves -= 1
-                swapped = True
-                break
-        if not swapped:
+        # Best swap between one of the costliest points and any other point.
+        top = np.argsort(-cur, kind="stable")[:SWAP_CANDIDATES]
+        at = a[top]
+        gain = W[top][:, a] - cur[top][:, None] + W[:, at].T - cur[None, :]
+        fit = (load[at][:, None] - w[top][:, None] + w[None, :] <= cap[at][:, None]) & (
+            load[a][None, :] - w[None, :] + w[top][:, None] <= cap[a][None, :]
+        )
+        gain = np.where(fit & (a[None, :] != at[:, None]), gain, np.inf)
+        flat = int(np.argmin(gain))
+        t, j = divmod(flat, pts.size)
+        if not gain[t, j] < -tol:
             break
+        i = top[t]
+        ai, aj = a[i], a[j]
+        load[ai] += w[j] - w[i]
+        load[aj] += w[i] - w[j]
+        a[i], a[j] = aj, ai
+        moves -= 1
     out[pts] = sites[a]
     return out
+
+
+def _greedy_place(
+    W: np.ndarray, w: np.ndarray, cap: np.ndarray, order: np.ndarray
+) -> np.ndarray | None:
+    """Each point in ``order`` on its cheapest site with room, or None."""
+    load = np.zeros(cap.size)
+    a = np.full(w.size, -1)
+    for i in order:
+        fits = np.isfinite(W[i]) & (load + w[i] <= cap)
+        if not fits.any():
+            return None
+        b = int(np.argmin(np.where(fits, W[i], np.inf)))
+        a[i] = b
+        load[b] += w[i]
+    return a

@@ -46,6 +46,9 @@ MODULE_OPTIONS = 8
 #: Steps without a better bound before the step factor is halved.
 PATIENCE = 15
 
+#: Weight of the latest step in the running average of the sites chosen.
+AVERAGE = 0.1
+
 #: Next best plans kept for the caller's local search.
 RUNNERS_UP = 3
 
@@ -259,7 +262,7 @@ def lagrangian_bound(
     evaluate: Evaluate,
     start_u: np.ndarray,
     max_iterations: int = 300,
-    max_plans: int = 60,
+    max_plans: int = 30,
     gap_rel: float = 1e-6,
     deadline: float | None = None,
     on_bound: Callable[[float], None] | None = None,
@@ -300,15 +303,17 @@ def lagrangian_bound(
     tried: dict[bytes, float] = {}
     found_plans: list[Plan] = [] if plan is None else [plan]
     theta, stale = 2.0, 0
+    often = np.zeros(m)
     weights = knapsacks.weights
     iterations = 0
 
-    def try_plan(mask: np.ndarray, g: np.ndarray) -> None:
+    def try_plan(often: np.ndarray, g: np.ndarray, threshold: float = 0.5) -> None:
         nonlocal plan
-        # Rounded to enough capacity: the chosen sites first, then by value.
+        # Sites by how often the recent steps chose them (an estimate of the
+        # LP's open values), ties by value, rounded to enough capacity.
         rank = np.argsort(np.argsort(g, kind="stable"), kind="stable")
-        score = np.where(mask, 0.75, 0.25) - 0.2 * rank / max(m, 1)
-        open_mask = round_open_sites(score, rules, weights, p, 0.5)
+        score = 0.95 * often + 0.05 * (1 - rank / max(m, 1))
+        open_mask = round_open_sites(score, rules, weights, p, threshold)
         if open_mask is None:
             return
         key = open_mask.tobytes()
@@ -332,12 +337,15 @@ def lagrangian_bound(
         if mask is None:
             break  # no set of sites satisfies the rules: no bound here
         bound = float(u[served].sum() + knapsacks.offset + g[mask].sum())
+        often = (
+            mask.astype(float) if it == 0 else (1 - AVERAGE) * often + AVERAGE * mask
+        )
         if not math.isfinite(best_bound) or bound > best_bound + 1e-9 * abs(best_bound):
             best_bound, best_u, best_g, stale = bound, u.copy(), g.copy(), 0
             if on_bound is not None:
                 on_bound(bound)
             if len(tried) < max_plans:
-                try_plan(mask, g)  # the better the bound, the better its sites
+                try_plan(often, g)  # the better the bound, the better its sites
         else:
             stale += 1
             if stale >= PATIENCE:
@@ -353,6 +361,9 @@ def lagrangian_bound(
         step = theta * max(target - bound, 1e-9 * max(1.0, abs(bound))) / norm
         u = u + step * s
 
+    if iterations and math.isfinite(best_bound):
+        for threshold in (0.5, 0.25):
+            try_plan(often, best_g, threshold)
     closed = np.zeros(m, bool)
     opened = np.zeros(m, bool)
     if plan is not None and math.isfinite(best_bound):
