@@ -25,7 +25,7 @@ writes ``bench/results/request_cpu.json`` (or ``--out``).
 from __future__ import annotations
 
 import argparse
-import brotli
+import contextlib
 import cProfile
 import gzip
 import json
@@ -38,6 +38,7 @@ import time
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
+import brotli
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,11 +130,9 @@ def make_user(app, recorder: Recorder, seed: int) -> User:
 
     config = app.server.config["DASHAPP"]
     store = Store(config.database_url)
-    try:
+    with contextlib.suppress(users.UserError):  # already there from an earlier run
         users.create_user(store, "cpu-bench", PASSWORD, "planner",
                           must_change_password=False)  # fmt: skip
-    except users.UserError:
-        pass
     store.engine.dispose()
     clock = Clock(["quiet"], 1e9)
     user = User("cpu-bench", "http://localhost/", recorder, clock, InlineExecutor(),

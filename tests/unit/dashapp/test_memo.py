@@ -205,9 +205,9 @@ def two_versions(request, tmp_path):
 
 
 def _filters(ctx, **changes) -> kpi.Filters:
-    values = dict(dataset_id=ctx.info.id, start=W1, end=W2,
-                  doc_types=tuple(ctx.doc_types["code"]), radius_km=20.0,
-                  commune_level=ctx.commune_level)  # fmt: skip
+    values = {"dataset_id": ctx.info.id, "start": W1, "end": W2,
+                  "doc_types": tuple(ctx.doc_types["code"]), "radius_km": 20.0,
+                  "commune_level": ctx.commune_level}  # fmt: skip
     return kpi.Filters(**(values | changes))
 
 
