@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import os
 import re
@@ -383,6 +384,10 @@ _DENIED_IN_JOB = re.compile(
 )
 
 
+_FORECAST_IN_JOB = re.compile(
+    r"^An error occurred inside a background callback: ForecastError (\{.*?\})$",
+    re.M,
+)
 _LOST_JOB = re.compile(
     r"^An error occurred inside a background callback: "
     r"(?:JobLostError|NoWorkerError): (lost|no_worker)\b"
@@ -401,6 +406,10 @@ def on_callback_error(err: Exception):
         found = _DENIED_IN_JOB.search(str(err))
         if found and found.group(1) in users.RIGHTS:
             err = AccessDeniedError(found.group(1), current_user())
+    in_job = _FORECAST_IN_JOB.search(str(err))
+    if in_job:  # dashapp.jobs.JobForecastError: the job's forecast error, as JSON
+        with contextlib.suppress(ValueError):
+            err = ForecastError.from_dict(json.loads(in_job.group(1)))
     lost = _LOST_JOB.search(str(err))
     if lost:  # a Celery worker died under the job, or none runs (dashapp.workers)
         log.warning("background job %s", lost.group(1))

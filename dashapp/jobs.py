@@ -13,6 +13,7 @@ in a threaded server is the request thread, right after the job has started.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import partial, update_wrapper
 
@@ -61,12 +62,37 @@ def make_background_manager(config: Config):
     return ServerBoundManager(diskcache.Cache(str(config.cache_dir / "jobs")))
 
 
+#: How a job's forecast error travels to the web process: Dash hands the error
+#: handler only the job's text, so the error's code and values go in it as JSON.
+JOB_FORECAST_ERROR = "ForecastError "
+
+
+class JobForecastError(RuntimeError):
+    """A :class:`data.forecast.ForecastError` raised in a background job, its
+    ``to_dict()`` in the message (read back by ``dashapp.auth.on_callback_error``)."""
+
+    def __init__(self, error) -> None:
+        super().__init__(JOB_FORECAST_ERROR + json.dumps(error.to_dict(), default=str))
+
+
 def with_config(fn, config: Config):
     """Background callback ``fn`` with the app's settings bound as first argument.
 
     A job runs in another process, where no request tells it the app's config.
+    A forecast error leaving the job (a scenario run or coverage curve on
+    forecast demand) keeps its code and values, so the page words it.
     """
-    return update_wrapper(partial(fn, config), fn)
+    bound = partial(fn, config)
+
+    def job(*args, **kwargs):
+        from data.forecast import ForecastError
+
+        try:
+            return bound(*args, **kwargs)
+        except ForecastError as exc:
+            raise JobForecastError(exc) from exc
+
+    return update_wrapper(job, fn)
 
 
 def _bound_job(server_pid: int, job_fn, *args):

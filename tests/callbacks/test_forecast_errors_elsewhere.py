@@ -66,3 +66,30 @@ def test_the_scenario_panel_on_forecast_demand_words_the_refusal(
         call(scenario_plan.evaluate_plan, panel, None, None, "fr")
     text, _ = shown(demo_app, caught.value, "fr")
     assert text.startswith("Prévision impossible")
+
+
+def test_a_forecast_error_in_a_background_job_keeps_its_code(demo_app):
+    """Dash gives the error handler only a job's text: the job wrapper puts the
+    error's code and values in it, and the handler words them (a scenario run or
+    coverage curve on forecast demand)."""
+    import traceback
+
+    from dash.exceptions import BackgroundCallbackError
+
+    from dashapp.jobs import JobForecastError, with_config
+
+    def job(config, set_progress, n):
+        raise ForecastError("horizon should be in 1..26 weeks, got 30", "horizon",
+                            longest=26)  # fmt: skip
+
+    job.required_right = "scenario.run"
+    wrapped = with_config(job, demo_app.server.config["DASHAPP"])
+    assert wrapped.required_right == "scenario.run" and wrapped.__wrapped__ is job
+    with pytest.raises(JobForecastError) as caught:
+        wrapped(print, 1)
+    # what Dash's manager keeps of it, and hands the handler in the web process
+    text = (f"An error occurred inside a background callback: {caught.value}\n"
+            + "".join(traceback.format_exception(caught.value)))  # fmt: skip
+    worded, color = shown(demo_app, BackgroundCallbackError(text), "en")
+    assert color == "warning" and worded.startswith("Cannot forecast")
+    assert "from 1 to 26" in worded and "got 30" not in worded
