@@ -117,6 +117,7 @@ def test_a_forecast_the_precompute_could_not_make_is_said_not_pending(
 
 
 def test_today_demand_never_asks_for_a_forecast(call, running):
-    panel = _panel() | {"demand_source": "current"}
+    panel = _panel() | {"demand_source": "today"}
     instant, _, _ = call(scenario_plan.evaluate_plan, panel, None, None, "fr")
     assert _timers(instant) == [] and running == []
+    assert "Centres ouverts" in _text(instant)
