@@ -66,7 +66,7 @@ def test_memo_keeps_at_most_max_bytes_of_arrays_but_always_the_newest():
     array(9, 10_000)  # larger than the budget alone: kept, the others dropped
     assert list(array.entries) == [(9, 10_000)]
     assert nbytes((np.zeros(2), pd.Series([1.0]))) == 24
-    assert nbytes("text") == 0
+    assert nbytes("text") == 4 and nbytes(b"abc") == 3 and nbytes(object()) == 0
 
 
 def test_memo_does_not_remember_an_error():
