@@ -61,6 +61,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress on stderr (elapsed time, stage, best plan, bound and gap)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m dashapp", description="Service center network planner"
@@ -113,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="generate the synthetic demo country into the store as a new dataset",
     )
     _common(demo)
+    _quiet(demo)
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument(
         "--communes", type=int, default=400, help="number of communes (default 400)"
@@ -128,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="backtest and forecast weekly requests of every series of a level",
     )
     _common(forecast)
+    _quiet(forecast)
     forecast.add_argument(
         "--level",
         default="department",
@@ -154,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(summary.json, centers.csv, assignments.csv, result.geojson)",
     )
     _common(opt)
+    _quiet(opt)
     opt.add_argument(
         "--scenario",
         required=True,
@@ -324,13 +336,17 @@ def _main(argv: list[str] | None = None) -> int:
             return 2
         store.upgrade()
         started = time.perf_counter()
+        from dashapp.cli_progress import CliProgress
         from data.users import note
 
-        info = create_demo(
-            store, args.seed, args.communes, activate=not args.no_activate,
-            audit=note("cli", "dataset.demo",
-                       {"communes": args.communes, "activated": not args.no_activate}),
-        )  # fmt: skip
+        with CliProgress("demo", quiet=args.quiet) as shown:
+            info = create_demo(
+                store, args.seed, args.communes, activate=not args.no_activate,
+                audit=note("cli", "dataset.demo",
+                           {"communes": args.communes,
+                            "activated": not args.no_activate}),
+                progress=shown.stage,
+            )  # fmt: skip
         print(
             f"dataset {info.id} '{info.name}' version {info.version} created in "
             f"{time.perf_counter() - started:.1f} s"
@@ -523,6 +539,7 @@ def _import_parser(sub) -> None:
     imp.add_argument(
         "--dry-run", action="store_true", help="check the files, store nothing"
     )
+    _quiet(imp)
     imp.add_argument(
         "--lang", choices=["fr", "en"], default="en", help="language of the report"
     )
@@ -699,10 +716,17 @@ def _import(store, args) -> int:
                  {"name": spec.name, "activated": not args.no_activate,
                   "files": [Path(p).name for p in args.boundaries]
                   + ([roads.file] if roads else [])})  # fmt: skip
-    report, info, summary = run_import(
-        store, spec, activate=not args.no_activate, dry_run=args.dry_run, audit=event,
-        roads=roads,
-    )
+    from dashapp.cli_progress import CliProgress
+
+    with CliProgress("import", quiet=args.quiet) as shown:
+        shown.stage("reading the files")
+        report, info, summary = run_import(
+            store, spec, activate=not args.no_activate, dry_run=args.dry_run,
+            audit=event, roads=roads,
+            progress=lambda pct, step: shown.stage(f"{step} ({pct}%)"),
+        )  # fmt: skip
+        if summary is None:
+            shown.failed()
     if summary is None:  # the errors (and warnings), one line each; no notes
         shown = [i for i in report.issues if i.severity != "info"]
         lines = [f"{i.severity}: {issue_text(i, args.lang)}" for i in shown]
@@ -835,6 +859,7 @@ def _optimize(store, args) -> int:
         ScenarioError,
         load_spec,
         run_scenario,
+        scenario_progress,
         write_outputs,
     )
 
@@ -859,9 +884,24 @@ def _optimize(store, args) -> int:
                 "`python -m dashapp roads import FILE`",
                 "scenario",
             )
+    from dashapp.cli_progress import CliProgress
+    from data.kpi import objective_unit
+
+    progress = scenario_progress(spec)
+    units = {
+        "distance": spec.distance.get("unit", "km"),
+        "demand": "inhabitants"
+        if spec.demand.get("source") == "population"
+        and "requests_per_capita" not in spec.demand
+        and "forecast" not in spec.demand
+        else "requests/week",
+    }
     try:
-        network = network_from_store(store, args.dataset)
-        result = run_scenario(spec, network)
+        with CliProgress("optimize", quiet=args.quiet) as shown:
+            shown.stage("reading the network")
+            network = network_from_store(store, args.dataset)
+            shown.solve(progress, objective_unit(spec.model, units, "en"))
+            result = run_scenario(spec, network, progress=progress)
     except NoDemandError as exc:  # the data's fault, not the plan's
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -893,9 +933,19 @@ def _forecast(store, args) -> int:
     doc_types = [d for d in args.doc_types.split(",") if d] if args.doc_types else None
     out_file(args.out, "--out")
     started = time.perf_counter()
+    from dashapp.cli_progress import CliProgress
+
     try:
         horizon = check_horizon(args.horizon)
-        result = forecast_level(store, info.id, args.level, doc_types=doc_types)
+        with CliProgress("forecast", quiet=args.quiet) as shown:
+            shown.stage(f"backtesting and forecasting the {args.level} series")
+            result = forecast_level(
+                store,
+                info.id,
+                args.level,
+                doc_types=doc_types,
+                progress=lambda done, total: shown.count(done, total, "steps"),
+            )
     except ForecastError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from data.demo import generate_demo
 from data.demo_roads import demo_roads
@@ -25,10 +26,16 @@ def create_demo(
     n_communes: int = 400,
     activate: bool = True,
     audit: AuditNote | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DatasetInfo:
     """Generate the synthetic demo country and store it, with its access and its
-    audit event (when given), at once; then its generated road network."""
+    audit event (when given), at once; then its generated road network.
+
+    ``progress`` is told each step (for the command line's progress line)."""
+    step = progress or (lambda _text: None)
+    step("generating the country")
     country = generate_demo(seed=seed, n_communes=n_communes)
+    step("storing the dataset and its access to centers")
     info = store.add_dataset(
         country,
         kind="synthetic",
@@ -37,6 +44,7 @@ def create_demo(
         audit=audit,
         description=DEMO_DESCRIPTION.format(seed=seed, n=n_communes),
     )
+    step("building its road network")
     store_roads(store, info.id, demo_roads(country), source="demo")
     return info
 
