@@ -65,6 +65,9 @@ def panel(kind: type[Input] | type[State] = Input) -> dict:
         "doc_types": kind(ids.SCN_DOCS, "value"),
         "map_choices": kind(ids.SCN_SITES, "data"),
         "measure": kind(ids.SCN_MEASURE, "value"),
+        "decay": kind(ids.SCN_DECAY, "value"),
+        "decay_distance": kind(ids.SCN_DECAY_DISTANCE, "value"),
+        "decay_exponent": kind(ids.SCN_DECAY_EXPONENT, "value"),
     }
 
 

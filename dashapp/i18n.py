@@ -2370,6 +2370,31 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Rééquilibrer les capacités",
         "en": "Rebalance capacity",
     },
+    "scn.objective.attendance": {
+        "fr": "Maximiser la fréquentation (la demande baisse avec la distance)",
+        "en": "Maximise attendance (demand falls with distance)",
+    },
+    "scn.decay": {
+        "fr": "Baisse de la demande avec la distance (fréquentation)",
+        "en": "Demand decay with distance (attendance)",
+    },
+    "scn.decay.linear": {
+        "fr": "Linéaire jusqu'à une distance limite",
+        "en": "Linear down to a cut-off distance",
+    },
+    "scn.decay.exponential": {
+        "fr": "Exponentielle (moitié de la demande à la distance donnée)",
+        "en": "Exponential (half the demand at the distance given)",
+    },
+    "scn.decay.power": {
+        "fr": "Puissance (exposant)",
+        "en": "Power (exponent)",
+    },
+    "scn.decay_distance": {
+        "fr": "Distance de la baisse (km ou min)",
+        "en": "Decay distance (km or min)",
+    },
+    "scn.decay_exponent": {"fr": "Exposant", "en": "Exponent"},
     "scn.new_centers": {"fr": "Nouveaux centres", "en": "New centers"},
     "scn.budget": {"fr": "Budget (M FCFA)", "en": "Budget (M FCFA)"},
     "scn.radius": {"fr": "Rayon R (km)", "en": "Radius R (km)"},
@@ -3596,6 +3621,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "brief.objective.rebalance": {
         "fr": "Objectif : rééquilibrer la charge entre les centres existants.",
         "en": "Objective: rebalance the load between existing centers.",
+    },
+    "brief.objective.attendance": {
+        "fr": "Objectif : attirer le plus de demande, qui baisse avec la distance au "
+        "centre le plus proche.",
+        "en": "Objective: attract the most demand, which falls with the distance to "
+        "the nearest center.",
     },
     "brief.asked.new": {
         "fr": "Jusqu'à {n} nouveau(x) centre(s).",

@@ -17,7 +17,15 @@ from layouts.locale import graph_config, grid_locale_text, grid_number
 from optimization.whatif import NoRoadsError, WhatIf, measure_unit
 
 SITE_STATUSES = ("kept", "closed", "opened", "not_opened")
-OBJECTIVE_KEYS = ("distance", "coverage", "fewest", "worst", "rebalance")
+OBJECTIVE_KEYS = (
+    "distance",
+    "coverage",
+    "fewest",
+    "worst",
+    "rebalance",
+    "attendance",
+)
+DECAY_KEYS = ("linear", "exponential", "power")
 
 
 # Number fields of the panel: WhatIf field -> (input id, label key). Their
@@ -36,9 +44,12 @@ NUMBER_FIELDS = {
     "capacity_change_pct": (ids.SCN_CAPACITY, "scn.capacity_change"),
     "min_coverage_pct": (ids.SCN_MIN_COVERAGE, "scn.min_coverage"),
     "max_distance_km": (ids.SCN_MAX_DISTANCE, "scn.max_distance"),
+    "decay_distance": (ids.SCN_DECAY_DISTANCE, "scn.decay_distance"),
+    "decay_exponent": (ids.SCN_DECAY_EXPONENT, "scn.decay_exponent"),
 }
 _OTHER_LABELS = {
     "objective": "scn.objective",
+    "decay": "scn.decay",
     "measure": "scn.measure",
     "demand_source": "scn.demand_source",
     "period_start": "scn.period",
@@ -109,6 +120,51 @@ def _number(id_, value, label, lang, label_id=None, **kw):
             dbc.FormFeedback(t("scn.field_invalid", lang), type="invalid"),
         ],
         className="mb-2",
+    )
+
+
+def decay_fields(v: dict, lang: str) -> html.Div:
+    """How attendance falls with distance (the objective "attendance")."""
+    return html.Div(
+        [
+            dbc.Label(
+                t("scn.decay", lang), html_for=ids.SCN_DECAY, className="small mb-0"
+            ),
+            dcc.Dropdown(
+                labels=dropdown_labels(lang),
+                id=ids.SCN_DECAY,
+                value=v["decay"],
+                clearable=False,
+                className="mb-2",
+                options=[
+                    {"label": t(f"scn.decay.{k}", lang), "value": k} for k in DECAY_KEYS
+                ],
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _number(
+                            ids.SCN_DECAY_DISTANCE,
+                            v["decay_distance"],
+                            "scn.decay_distance",
+                            lang,
+                            min=0.1,
+                        )
+                    ),
+                    dbc.Col(
+                        _number(
+                            ids.SCN_DECAY_EXPONENT,
+                            v["decay_exponent"],
+                            "scn.decay_exponent",
+                            lang,
+                            min=0.1,
+                            max=10,
+                        )
+                    ),
+                ],
+                className="g-2",
+            ),
+        ]
     )
 
 
@@ -217,6 +273,7 @@ def parameter_panel(
                     className="small mb-0",
                 ),
                 objective,
+                decay_fields(v, lang),
                 pair(
                     _number(
                         ids.SCN_NEW,

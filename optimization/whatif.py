@@ -35,7 +35,11 @@ OBJECTIVES = {
     "fewest": "lscp",
     "worst": "pcenter",
     "rebalance": "reallocation",
+    "attendance": "attendance",
 }
+#: Decay of attendance with distance (objective "attendance"), as the engine's
+#: ``parameters.decay.function``.
+DECAYS = ("linear", "exponential", "power")
 SITE_STATES = ("locked", "closed", "forbidden")
 #: How access is measured: great-circle km, or travel minutes on the dataset's
 #: roads for a mode and a season (``mode|season``, as the main screen's switch).
@@ -109,10 +113,11 @@ class WhatIf:
 
     Attributes
     ----------
-    objective : {'distance', 'coverage', 'fewest', 'worst', 'rebalance'}
+    objective : {'distance', 'coverage', 'fewest', 'worst', 'rebalance', 'attendance'}
         Minimise mean distance, maximise coverage within ``radius_km``, fewest
         centers covering everyone within ``radius_km``, minimise the worst
-        distance, or rebalance capacity between existing centers.
+        distance, rebalance capacity between existing centers, or maximise
+        attendance (demand falling with distance through ``decay``).
     new_centers : int
         New centers that may open (for distance, coverage, worst distance).
     budget : float or None
@@ -160,6 +165,13 @@ class WhatIf:
     measure : str
         How access is measured (:data:`MEASURES`): ``"km"`` (great-circle) or a
         travel time on the dataset's roads, ``"<mode>|<season>"`` (minutes).
+    decay : {'linear', 'exponential', 'power'}
+        How attendance falls with distance (objective ``"attendance"``).
+    decay_distance : float
+        In the measure's unit: where no demand comes any more (linear), where
+        half of it comes (exponential), the distance scale (power).
+    decay_exponent : float
+        How fast demand falls (power).
     """
 
     objective: str = "distance"
@@ -186,6 +198,9 @@ class WhatIf:
     sites: dict[str, str] = field(default_factory=dict)
     added: tuple[str, ...] = ()
     measure: str = "km"
+    decay: str = "exponential"
+    decay_distance: float = 15.0
+    decay_exponent: float = 2.0
 
     @property
     def travel(self) -> tuple[str, str] | None:
@@ -256,7 +271,18 @@ class WhatIf:
                     message=f"objective should be one of {list(OBJECTIVES)}",
                 )
             )
+        if self.decay not in DECAYS:
+            problems.append(
+                Problem(
+                    "decay",
+                    self.decay,
+                    "invalid",
+                    message=f"decay should be one of {list(DECAYS)}",
+                )
+            )
         checks = [
+            ("decay_distance", self.decay_distance, 0.1, 5000),
+            ("decay_exponent", self.decay_exponent, 0.1, 10),
             ("new_centers", self.new_centers, 0, 500),
             ("radius_km", self.radius_km, 0.1, 1000),
             ("growth_pct", self.growth_pct, -90, 200),
@@ -586,8 +612,10 @@ def build_spec(whatif: WhatIf, n_existing: int) -> dict[str, Any]:
     if whatif.closing_cost:
         spec["sites"]["closing_cost"] = float(whatif.closing_cost)
     par = spec["parameters"]
-    if model in ("pmedian", "mclp", "pcenter"):
+    if model in ("pmedian", "mclp", "pcenter", "attendance"):
         par["p"] = max(1, n_existing - closed + int(whatif.new_centers))
+    if model == "attendance":
+        par["decay"] = decay_spec(whatif)
     if model in ("mclp", "lscp"):
         par["service_radius"] = float(whatif.radius_km)
     if model in ("pmedian", "mclp"):
@@ -598,7 +626,8 @@ def build_spec(whatif: WhatIf, n_existing: int) -> dict[str, Any]:
             "cost": float(whatif.module_cost),
             "max": 3,
         }
-    if whatif.max_distance_km is not None and model in ("pmedian", "mclp", "pcenter"):
+    capped = ("pmedian", "mclp", "pcenter", "attendance")
+    if whatif.max_distance_km is not None and model in capped:
         par["max_distance"] = float(whatif.max_distance_km)
     if whatif.min_coverage_pct is not None and model in ("pmedian", "mclp"):
         spec["equity"] = {
@@ -610,6 +639,26 @@ def build_spec(whatif: WhatIf, n_existing: int) -> dict[str, Any]:
         spec["reallocation"] = {"objective": "unmet"}
         spec["sites"]["use_candidates"] = False
     return spec
+
+
+def decay_spec(whatif: WhatIf) -> dict[str, Any]:
+    """The engine's ``parameters.decay`` of the planner's decay choice.
+
+    Examples
+    --------
+    >>> decay_spec(WhatIf(objective="attendance", decay="linear", decay_distance=30))
+    {'function': 'linear', 'cutoff': 30.0}
+    """
+    distance = float(whatif.decay_distance)
+    if whatif.decay == "linear":
+        return {"function": "linear", "cutoff": distance}
+    if whatif.decay == "exponential":
+        return {"function": "exponential", "half_distance": distance}
+    return {
+        "function": "power",
+        "exponent": float(whatif.decay_exponent),
+        "scale": distance,
+    }
 
 
 def open_mask_as_is(site_ids: list[str], n_existing: int, whatif: WhatIf) -> np.ndarray:

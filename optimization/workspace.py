@@ -65,8 +65,8 @@ from optimization.scenario import (
     known_demand,
     load_spec,
     run_scenario,
+    scenario_progress,
 )
-from optimization.solver import SolveProgress
 from optimization.whatif import (
     NoRoadsError,
     WhatIf,
@@ -296,7 +296,7 @@ class Run:
         Raises what the engine raises (:class:`optimization.scenario.NoDemandError`,
         :class:`optimization.scenario.ScenarioError`, ...).
         """
-        progress = SolveProgress(maximize=self.spec.model == "mclp")
+        progress = scenario_progress(self.spec)
         outcome: dict[str, Any] = {}
 
         def solve() -> None:

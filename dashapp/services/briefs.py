@@ -632,7 +632,7 @@ def asked_text(record: ScenarioRecord, lang: str) -> list[str]:
 
 _OBJECTIVES = {
     f"brief.objective.{k}" for k in ("distance", "coverage", "fewest", "worst",
-                                     "rebalance")
+                                     "rebalance", "attendance")
 }  # fmt: skip
 
 
