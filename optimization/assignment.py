@@ -281,6 +281,10 @@ def lagrangian_stage(
             if better.objective < result.plan.objective - 1e-9 * abs(better.objective):
                 result.plan = better
                 opts.progress.plan(better.objective)
+        better = swap_sites(pm, result.plan, pairs, evaluate, result.site_values)
+        if better.objective < result.plan.objective - 1e-9 * abs(better.objective):
+            result.plan = better
+            opts.progress.plan(better.objective)
     if result.plan is not None and (pm.split or pm.rules.module_size is not None):
         # The greedy plans assign whole points without modules: the
         # transportation solve on the best sites may split or add modules.
@@ -440,6 +444,72 @@ def locate_allocate(
         final = quick_plan(pm, best.open, pairs, None)
         if final is not None and final.objective < best.objective:
             best = final
+    evaluate.best = min(evaluate.best, best.objective)
+    return best
+
+
+def swap_sites(
+    pm: PMedianProblem,
+    plan: Plan,
+    pairs: np.ndarray,
+    evaluate: _PlanMaker,
+    site_values: np.ndarray,
+    worst: int = 8,
+    candidates: int = 6,
+) -> Plan:
+    """Close one of the costliest open sites, open a promising closed one.
+
+    The ``worst`` open sites (not locked) by weighted distance per unit
+    served are tried against the ``candidates`` closed sites of lowest
+    Lagrangian value (within ``max_new``); the first cheaper valid plan is
+    kept and the search starts again, at most ``2 p`` re-assignments
+    (work-bounded).
+    """
+    r = pm.rules
+    best = plan
+    budget = 2 * int(plan.open.sum())
+    max_new = math.inf if r.max_new is None else r.max_new
+    while budget > 0 and not out_of_time(evaluate.left()):
+        alloc = best.alloc.tocoo()
+        share = alloc.data * pm.weights[alloc.row]
+        load = np.bincount(alloc.col, share, minlength=pm.m)
+        dist = np.bincount(
+            alloc.col, share * pm.cost_matrix[alloc.row, alloc.col], minlength=pm.m
+        )
+        per_unit = np.where(load > 0, dist / np.maximum(load, 1e-12), 0.0)
+        out = np.flatnonzero(best.open & ~r.locked)
+        out = out[np.argsort(-per_unit[out], kind="stable")][:worst]
+        closed = np.flatnonzero(~best.open & ~r.forbidden)
+        closed = closed[np.argsort(site_values[closed], kind="stable")][:candidates]
+        new_count = int((best.open & ~r.existing).sum())
+        improved = False
+        for j in out:
+            for k in closed:
+                if not r.existing[k] and r.existing[j] and new_count >= max_new:
+                    continue
+                if budget <= 0:
+                    break
+                budget -= 1
+                open_mask = best.open.copy()
+                open_mask[j], open_mask[k] = False, True
+                candidate = quick_plan(pm, open_mask, pairs, evaluate.moves)
+                if (
+                    candidate is not None
+                    and candidate.objective
+                    < best.objective - 1e-9 * abs(best.objective)
+                    and plan_is_valid(pm, candidate, pairs)
+                ):
+                    best, improved = candidate, True
+                    break
+            if improved:
+                break
+        if not improved:
+            break
+    if best is not plan:
+        final = quick_plan(pm, best.open, pairs, None)
+        if final is not None and final.objective < best.objective:
+            best = final
+        best = locate_allocate(pm, best, pairs, evaluate)
     evaluate.best = min(evaluate.best, best.objective)
     return best
 
