@@ -1015,6 +1015,7 @@ def weekly_source_frame(store, source: str, dataset_id: int) -> pd.DataFrame | N
     names = [m.name for m in MEASURES.values() if m.source == source]
     frame[names] = frame[names].astype(float)
     frame["week"] = pd.to_datetime(frame["week"]).to_numpy().astype("datetime64[D]")
+    frame["doc_type"] = frame["doc_type"].astype("category")  # 25 -> 14 MB on the demo
     return frame
 
 
