@@ -294,6 +294,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "la commune {commune} n'a aucun site autorisé auquel être rattachée",
         "en": "commune {commune} has no allowed site it may be assigned to",
     },
+    "reason.new_sites_needed": {
+        "fr": "{needy} communes ne peuvent être rattachées qu'à de nouveaux sites ; "
+        "{count} d'entre elles (p. ex. {examples}) n'en partagent aucun : il faut au "
+        "moins {count} nouveaux centres, au-delà du maximum de {max_new}",
+        "en": "{needy} communes may only be served by new sites; {count} of them "
+        "(e.g. {examples}) share none, so at least {count} new centers are needed, "
+        "above the maximum of {max_new}",
+    },
     "reason.communes_out_of_reach": {
         "fr": "{more} autres communes sont dans le même cas",
         "en": "{more} more communes are in the same situation",

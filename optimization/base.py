@@ -259,6 +259,9 @@ class LocationModel(ReportedResults):
             labels.demand_names,
             labels.unit,
         )
+        reasons += explain.check_new_sites(
+            pairs, self.weights, rules, labels.demand_names
+        )
         reasons += explain.check_capacity(
             self.weights, pairs, rules, self.p, self.groups, labels.demand_unit
         )

@@ -18,6 +18,7 @@ __all__ = [
     "check_capacity",
     "check_coverage_radius",
     "check_equity",
+    "check_new_sites",
     "check_reach",
     "check_site_counts",
 ]
@@ -136,6 +137,62 @@ def check_reach(
             )
         )
     return reasons
+
+
+def check_new_sites(
+    allowed_pairs: np.ndarray,
+    weights: np.ndarray,
+    rules: SiteRules,
+    demand_names: Sequence[Any] | None = None,
+    limit: int = 3,
+) -> list[Reason]:
+    """Communes only new sites may serve, needing more new centers than allowed.
+
+    A commune with demand whose every allowed site is a candidate (no existing
+    center that may stay open, no locked site) needs a new center. Communes
+    with no candidate in common each need their own, so a greedy packing of
+    such communes (fewest candidates first) is a lower bound on the new
+    centers needed: above ``max_new`` no plan serves them all. This is what
+    happens on travel times when some communes reach only candidates within
+    the cut-off.
+    """
+    if rules.max_new is None:
+        return []
+    new_locked = rules.locked & ~rules.existing
+    budget = int(rules.max_new) - int(new_locked.sum())
+    served_anyway = (rules.allowed & rules.existing) | rules.locked
+    needy = np.flatnonzero(
+        (weights > 0)
+        & allowed_pairs.any(axis=1)
+        & ~(allowed_pairs & served_anyway[None, :]).any(axis=1)
+    )
+    if needy.size <= max(budget, 0):
+        return []
+    order = needy[np.argsort(allowed_pairs[needy].sum(axis=1), kind="stable")]
+    used = np.zeros(allowed_pairs.shape[1], dtype=bool)
+    packed = []
+    for i in order:
+        row = allowed_pairs[i]
+        if not (row & used).any():
+            packed.append(int(i))
+            used |= row
+    if len(packed) <= budget:
+        return []
+    examples = ", ".join(_name(demand_names, i, "commune") for i in packed[:limit])
+    return [
+        Reason(
+            "new_sites_needed",
+            f"{needy.size} communes may only be served by new sites; {len(packed)} "
+            f"of them (e.g. {examples}) share none, so at least {len(packed)} new "
+            f"centers are needed, above the maximum of {max(budget, 0)}",
+            {
+                "needy": int(needy.size),
+                "count": len(packed),
+                "examples": examples,
+                "max_new": max(budget, 0),
+            },
+        )
+    ]
 
 
 def check_capacity(

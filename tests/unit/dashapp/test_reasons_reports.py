@@ -76,7 +76,7 @@ def test_infeasibility_is_explained_in_the_language():
         "group_capacity_below_demand", "equity_unreachable", "commune_beyond_radius",
         "communes_beyond_radius", "staff_below_minimum", "staff_above_maximum",
         "staff_bounds", "center_cannot_stabilise", "staff_below_saturation",
-        "constraints_incompatible",
+        "constraints_incompatible", "new_sites_needed",
     }  # fmt: skip
     assert all(f"reason.{code}" in STRINGS for code in codes)
     # an error that is not an infeasibility keeps its own message
