@@ -27,6 +27,7 @@ from data.scenarios import (
 from layouts import figures
 from layouts.messages import bad_input_alert, failure_text
 from layouts.scenario_results import (
+    attendance_line,
     kpi_table,
     measure_line,
     status_alert,
@@ -170,6 +171,8 @@ def show_result(result, zone, lang, dataset_id):
         kpi_table(before, after, lang, headers, units),
         measure_line(measure, lang),
     ]
+    if record.summary.get("attendance"):
+        parts.append(attendance_line(record.summary["attendance"], lang))
     left_out = record.summary.get("demand") or {}
     if left_out.get("unknown_communes"):
         parts.insert(

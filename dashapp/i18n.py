@@ -2403,6 +2403,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Decay distance (km or min)",
     },
     "scn.decay_exponent": {"fr": "Exposant", "en": "Exponent"},
+    "scn.attendance.result": {
+        "fr": "Fréquentation : {after} demandes/semaine attendues sur {potential} "
+        "possibles ({share}), contre {before} ({share_before}) avec le réseau "
+        "d'aujourd'hui.",
+        "en": "Attendance: {after} requests/week attended of {potential} possible "
+        "({share}), against {before} ({share_before}) with today's network.",
+    },
     "scn.new_centers": {"fr": "Nouveaux centres", "en": "New centers"},
     "scn.budget": {"fr": "Budget (M FCFA)", "en": "Budget (M FCFA)"},
     "scn.radius": {"fr": "Rayon R (km)", "en": "Radius R (km)"},

@@ -212,6 +212,30 @@ def measure_line(measure, lang: str) -> html.Div:
     )
 
 
+def attendance_line(attendance: dict, lang: str) -> html.Div:
+    """An attendance run's demand attended against the potential, with the
+    plan and today (``summary["attendance"]`` of the run)."""
+    after, before = attendance["after"], attendance["before"]
+
+    def share(part: dict) -> str:
+        value = part.get("share")
+        return "n.d." if value is None else fmt(100.0 * value, 1, lang) + " %"
+
+    return html.Div(
+        t(
+            "scn.attendance.result",
+            lang,
+            after=fmt(after["attended"], 0, lang),
+            potential=fmt(attendance["potential"], 0, lang),
+            share=share(after),
+            before=fmt(before["attended"], 0, lang),
+            share_before=share(before),
+        ),
+        className="small fw-semibold mt-1",
+        id="scn-attendance-shown",
+    )
+
+
 def export_text(lang: str, unit: str = "km") -> ExportText:
     """Headers, words and rounding of the exports in ``lang``: the grids' labels,
     distance columns in ``unit`` (km, or min for a travel-time run)."""

@@ -109,3 +109,7 @@ def test_an_attendance_run_is_saved_with_attended_against_potential(call, demo_a
     )
     deltas, centers, communes = call(run_cb.show_result, result, None, "en", dataset_id)
     assert len(communes[1].rowData) == 400
+    line = _find(deltas, "scn-attendance-shown")
+    share = f"{100 * attendance['after']['share']:.1f} %"
+    assert line.children.startswith("Attendance: ") and share in line.children
+    assert f"of {attendance['potential']:,.0f} possible" in line.children
