@@ -1595,8 +1595,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Default speeds restored; travel times will be computed again.",
     },
     "rp.refused": {
-        "fr": "{n} valeur(s) refusée(s), rien n'est enregistré :",
-        "en": "{n} value(s) refused, nothing is saved:",
+        "fr": "{n} valeur(s) refusée(s) ; rien n'est enregistré.",
+        "en": "{n} value(s) refused; nothing is saved.",
     },
     "rp.bad_road": {
         "fr": "{field} : entre {low} et {high} {unit} (0 = fermée), saisi : {value}",

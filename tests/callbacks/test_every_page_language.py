@@ -18,12 +18,14 @@ from sqlalchemy import text
 
 from callbacks import forecast as fc_cb
 from callbacks import overview, shell
+from callbacks import road_profile as rp_cb
 from callbacks import scenario_plan as plan_cb
 from callbacks import scenario_run as run_cb
 from callbacks import scenarios as scn
 from callbacks import segmentation as seg_cb
 from callbacks.shell import PAGES
 from dashapp import ids, services
+from dashapp.services import road_profiles
 from dashapp.services.importing import issue_text
 from data import users
 from data.importers import Report
@@ -41,6 +43,7 @@ PROPER_NAMES = {"CSV", "Excel", "GeoJSON", "JSON", "PDF"}
 # the import screen's example of level codes (what the field expects, typed as is)
 LEVEL_CODES_EXAMPLE = "region,department,commune"
 IMPORTED_FILE = "communes.geojson"  # the file the import report below names
+ROAD_VALUES = {"1", "track", "proposed"}  # a road file's class values, as in the file
 
 
 def _names(call) -> set[str]:
@@ -69,7 +72,12 @@ def _names(call) -> set[str]:
                 names |= {v for v in items if isinstance(v, str)}
         return names | {"system", "anonymous", ADMIN.username}
 
-    return call(collect) | PROPER_NAMES | {LEVEL_CODES_EXAMPLE, IMPORTED_FILE}
+    return (
+        call(collect)
+        | PROPER_NAMES
+        | {LEVEL_CODES_EXAMPLE, IMPORTED_FILE}
+        | ROAD_VALUES
+    )
 
 
 def _panel() -> dict:
@@ -195,6 +203,39 @@ def _screens(call, demo_app, lang: str) -> dict[str, object]:
     shown["import report"] = imp_layout.report_view(
         report.to_records(), texts, None, lang
     )
+    # a road file: its class values to map, then the network's report
+    road_file = {
+        "name": IMPORTED_FILE, "size": 2048, "role": "roads",
+        "columns": ["CLASSE", "REVET"],
+        "mapping": {"road_class": "CLASSE", "road_surface": None},
+        "class_values": {"values": [
+            {"value": "1", "count": 3, "road_class": None, "not_road": False},
+            {"value": "track", "count": 1, "road_class": "track", "not_road": False},
+            {"value": "proposed", "count": 1, "road_class": None, "not_road": True},
+        ], "more": 2},
+    }  # fmt: skip
+    shown["road file"] = imp_layout.file_list([road_file], lang)
+    shown["road report"] = imp_layout.road_report(
+        {"file": IMPORTED_FILE, "lines": 5, "lines_kept": 4, "nodes": 9, "edges": 8,
+         "length_km_by_class": {"trunk": 32.7, "track": 5.5}, "tolerance_m": 50.0,
+         "joined_ends": 2, "joined_length_m": 31.5, "max_gap_m": 20.2,
+         "components": 2, "main_share": 0.9, "unconnected_km": 3.3,
+         "unconnected_parts": [{"edges": 1, "length_km": 3.3, "lon": -4.9,
+                                "lat": 12.1}]},
+        lang,
+    )  # fmt: skip
+    # the speed editor refusing two values
+    values = road_profiles.profile_values(
+        services.get_store(config.database_url), dataset
+    )["values"]
+    keys = road_profiles.field_keys()
+    bad = {"road_kmh.motorised.rainy.track.unpaved": -5, "offroad_cap_km": None}
+    refused = call(
+        rp_cb.save_profile, 1, None, [bad.get(k, values[k]) for k in keys],
+        [ids.rp_field(k) for k in keys], dataset, lang,
+        trigger=f"{ids.RP_SAVE}.n_clicks",
+    )  # fmt: skip
+    shown["road speeds refused"] = refused[0]
     return shown
 
 
