@@ -456,18 +456,22 @@ def swap_sites(
     site_values: np.ndarray,
     worst: int = 8,
     candidates: int = 6,
+    budget: int | None = 0,
 ) -> Plan:
     """Close one of the costliest open sites, open a promising closed one.
 
     The ``worst`` open sites (not locked) by weighted distance per unit
     served are tried against the ``candidates`` closed sites of lowest
     Lagrangian value (within ``max_new``); the first cheaper valid plan is
-    kept and the search starts again, at most ``2 p`` re-assignments
-    (work-bounded).
+    kept and the search starts again, at most ``budget`` re-assignments
+    (0: ``2 p``, work-bounded; None: until ``evaluate``'s deadline).
     """
     r = pm.rules
     best = plan
-    budget = 2 * int(plan.open.sum())
+    if budget == 0:
+        budget = 2 * int(plan.open.sum())
+    elif budget is None:
+        budget = math.inf if evaluate.deadline is not None else 2 * pm.m
     max_new = math.inf if r.max_new is None else r.max_new
     while budget > 0 and not out_of_time(evaluate.left()):
         alloc = best.alloc.tocoo()
@@ -487,7 +491,7 @@ def swap_sites(
             for k in closed:
                 if not r.existing[k] and r.existing[j] and new_count >= max_new:
                     continue
-                if budget <= 0:
+                if budget <= 0 or out_of_time(evaluate.left()):
                     break
                 budget -= 1
                 open_mask = best.open.copy()
@@ -639,6 +643,15 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
         if relax is None and best is not None and deadline is not None:
             # The LP did not fit in its share: the MIP, whose root is that LP,
             # would not either. The plan and the bound found so far stand.
+            # The time left goes to a wider swap search from the best plan.
+            maker = _PlanMaker(pm, pairs, deadline)
+            maker.best = best.objective
+            wider = swap_sites(
+                pm, best, pairs, maker, lag.site_values, pm.m, 12, budget=None
+            )
+            if wider.objective < best.objective:
+                best = wider
+                opts.progress.plan(best.objective)
             report.build_seconds += time.perf_counter() - tb
             iterations.append({"pairs": int(keep.sum()), "status": "lp out of time"})
             break

@@ -249,3 +249,21 @@ def test_solve_reports_optimal_only_when_proven():
     model2 = _medium(seed=3, n=60, m=20, p=5).solve(gap_rel=0.05)
     assert model2.bound <= model.objective + 1e-6
     assert model2.objective >= model.objective - 1e-6
+
+
+def test_an_lp_that_does_not_fit_its_share_skips_the_mip(monkeypatch):
+    # Under a time limit, a truncated LP that runs out of its share means the
+    # MIP (whose root it is) would overrun: the time left goes to site swaps
+    # and the plan comes back with the Lagrangian bound.
+    model = _medium(seed=4)
+    monkeypatch.setattr(assignment_module, "solve_relaxation", lambda *a, **k: None)
+
+    def no_mip(*args, **kwargs):
+        raise AssertionError("the MIP must not run without its root LP")
+
+    monkeypatch.setattr(assignment_module, "solve_fixed", no_mip)
+    found = solve_assignment(model, SolveOptions(time_limit=1e4))
+    assert found.iterations[-1]["status"] == "lp out of time"
+    _check_plan(model, found.plan)
+    assert found.report.status in ("feasible", "optimal")
+    assert 0 < found.report.bound <= found.report.objective
