@@ -32,7 +32,8 @@ from layouts.messages import bad_input_alert
 def render(search: str | None, lang: str, dataset_id):
     """The page (route ``/import``)."""
     store = services.get_store(current_config().database_url)
-    return lay.page(store.datasets(), lang, dt.date.today().strftime("%d/%m/%Y"))
+    today = dt.date.today().strftime("%d/%m/%Y")
+    return lay.page(store.datasets(), lang, today, root=url("/"))
 
 
 @requires("import")

@@ -10,14 +10,13 @@ from dash import dcc, html
 
 from dashapp import ids
 from dashapp.i18n import dropdown_labels, t
-from dashapp.paths import url
 from data.importers import DEFAULT_RATES
 from layouts import maps
 from layouts.figures import fmt
 from layouts.locale import graph_config, grid_locale_text
 
 #: The road speed editor's page (layouts.road_profile).
-ROAD_PAGE = "/reseau-routier"
+ROAD_PAGE = "reseau-routier"  # from the app's root
 SEVERITY_COLORS = {"error": "danger", "warning": "warning", "info": "secondary"}
 MAPPED_ROLES = ("boundaries", "population")
 
@@ -611,7 +610,7 @@ def preview_figure(geojson: dict, codes: list[str], population: list[float], nam
     return fig
 
 
-def page(datasets, lang: str, today: str) -> html.Div:
+def page(datasets, lang: str, today: str, root: str = "/") -> html.Div:
     """The whole import screen."""
     rates = [
         dbc.InputGroup(
@@ -653,7 +652,7 @@ def page(datasets, lang: str, today: str) -> html.Div:
                         [
                             t("imp.road.intro", lang),
                             " ",
-                            dcc.Link(t("rp.link", lang), href=url(ROAD_PAGE)),
+                            dcc.Link(t("rp.link", lang), href=root + ROAD_PAGE),
                         ],
                         className="small",
                     ),
