@@ -11,12 +11,18 @@ from dashapp.auth import requires
 from dashapp.context import current_config
 from dashapp.filters import area_path, cascade_areas, resolve
 from dashapp.i18n import t
-from dashapp.services import maps
+from dashapp.services import access_map, maps
 from data import views
 from geo.display import map_view, view_for_bounds
 from layouts import figures
 from layouts import maps as map_layout
 from layouts.overview import area_choices, kpi_cards
+from layouts.road_access import (
+    parse_map_access,
+    parse_map_layers,
+    parse_measure,
+    travel_choropleth_arrays,
+)
 
 # The filters reach each callback as one dict (Dash's flexible signatures), keyed
 # like the arguments of dashapp.filters.resolve; ``areas`` is the list of the area
@@ -32,6 +38,14 @@ FILTERS = {
     "radius": Input(ids.RADIUS, "value"),
 }
 CONTEXT = {"dataset_id": State(ids.DATASET, "data"), "lang": State(ids.LANG, "data")}
+# What the map shows by road: an access indicator colouring it, the overlays, and
+# the travel mode and season of the road-access card they follow.
+ACCESS = {
+    "access": Input(ids.MAP_ACCESS, "value"),
+    "layers": Input(ids.MAP_LAYERS, "value"),
+    "measure": Input(ids.ROAD_MEASURE, "value"),
+}
+ACCESS_IDS = (ids.MAP_ACCESS, ids.MAP_LAYERS, ids.ROAD_MEASURE)
 CONTEXT_STATES = list(CONTEXT.values())
 
 
@@ -179,11 +193,16 @@ def _deeper_filters(dctx, scope: views.MapScope, lang: str) -> str:
     )
 
 
-def _choropleth(dctx, layer: maps.MapLayer, values, r, lang) -> dict:
+def _names(dctx, layer: maps.MapLayer, lang):
     names = layer.names
     if layer.kind == "grid":
         level = dctx.level_name(layer.level, lang).lower()
         names = figures.grid_names(names, layer.cell_deg, level, lang)
+    return names
+
+
+def _choropleth(dctx, layer: maps.MapLayer, values, r, lang) -> dict:
+    names = _names(dctx, layer, lang)
     return figures.choropleth_arrays(
         values,
         r.indicator,
@@ -192,6 +211,76 @@ def _choropleth(dctx, layer: maps.MapLayer, values, r, lang) -> dict:
         lang,
         r.radius_km,
     )
+
+
+class _Access:
+    """The map's road-access choices, parsed (never trusted as sent)."""
+
+    def __init__(self, access: dict | None) -> None:
+        access = access if isinstance(access, dict) else {}
+        self.indicator = parse_map_access(access.get("access"))
+        self.layers = parse_map_layers(access.get("layers"))
+        self.mode, self.season = parse_measure(access.get("measure"))
+
+    @property
+    def uses_measure(self) -> bool:
+        return self.indicator is not None or "catchments" in self.layers
+
+
+def _colours(url, dctx, layer, r, acc: _Access, lang, measures_of):
+    """The choropleth's arrays and the units to highlight: the filters'
+    indicator, or the access indicator by road (units nobody reaches drawn
+    apart) when the dataset has roads."""
+    if acc.indicator is not None:
+        values = access_map.layer_access(
+            url, dctx, layer, r.selection, acc.mode, acc.season
+        )
+        if values is not None:
+            names = _names(dctx, layer, lang)
+            parents = [c for c in names.columns if c.startswith("parent_")]
+            chor = travel_choropleth_arrays(
+                values, acc.indicator, names, parents, lang
+            )
+            return chor, chor.pop("unreached")
+    values = maps.layer_values(dctx, measures_of(), layer, r.selection)
+    return _choropleth(dctx, layer, values, r, lang), []
+
+
+def _highlight(geojson, codes: list[str], lang: str) -> dict:
+    """Units no inhabitant of which reaches a center by road."""
+    wanted = set(codes)
+    features = [f for f in (geojson or {}).get("features", []) if f["id"] in wanted]
+    layer = map_layout.highlight_layer(
+        {"type": "FeatureCollection", "features": features},
+        [f["id"] for f in features],
+        name=t("map.unreached", lang),
+    )
+    return map_layout.under_overlays(layer)
+
+
+def _overlays(url, dctx, acc: _Access, lang) -> tuple[list[dict], str | None]:
+    """The road network and catchment layers asked for, and what the map
+    says about them (classes left out, no roads)."""
+    roads = access_map.roads(url, dctx.info.id) if "roads" in acc.layers else None
+    lines = (
+        access_map.catchments(url, dctx.info.id, acc.mode, acc.season)
+        if "catchments" in acc.layers
+        else None
+    )
+    notes = []
+    asked = acc.layers or acc.indicator is not None
+    if asked and access_map.road_stamp(url, dctx.info.id) is None:
+        notes.append(t("road.none", lang))
+    if roads is not None and roads[1]:
+        left = ", ".join(t(f"map.road.{c}", lang).lower() for c in roads[1])
+        notes.append(t("map.roads_left_out", lang, classes=left))
+    layers = map_layout.road_layers(roads[0] if roads else None, lang)
+    layers.append(map_layout.catchment_layer(lines, lang))
+    return layers, "<br>".join(notes) or None
+
+
+def _join(*notes) -> str | None:
+    return "<br>".join(n for n in notes if n) or None
 
 
 def _choropleth_layer(geojson, codes, chor: dict, lang: str) -> dict:
@@ -218,7 +307,7 @@ def _patch_choropleth(patch, chor: dict) -> None:
 
 
 @requires("view")
-def update_map(filters: dict, view, drawn, dataset_id, lang):
+def update_map(filters: dict, view, drawn, dataset_id, lang, access=None):
     """Draw the map once per level and area; afterwards patch values, centers, view.
 
     A level with more units in the area than the map draws at once is grouped
@@ -226,14 +315,24 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
     (``relayoutData``) then redraws the units in view, unless the layer ``drawn``
     (its key, kept by the browser) is already what the view needs. Whenever the
     server moves the map it clears ``relayoutData``, so a view it reads is the one
-    on screen.
+    on screen. ``access`` may colour the map by an access indicator by road
+    instead, and add the road network and the centers' catchments, for the
+    travel mode and season of the road-access card.
     """
     config, dctx, r = _state(filters, dataset_id, lang)
+    acc = _Access(access)
     scope = views.map_scope(dctx, r.level, r.selection)
     trigger = _first_trigger()
+    if not drawn and (trigger == ids.MAP or trigger in ACCESS_IDS):
+        # Nothing drawn yet: plotly's first (empty) draw reports its size, or a
+        # switch fires, while the first figure is on its way, and Dash then drops
+        # that first answer as stale. A patch or no_update would leave no map.
+        trigger = None
     moved = trigger == ids.MAP
     seen = map_view(view)
     if moved and (seen is None or not scope.grouped):
+        return no_update, no_update, no_update
+    if trigger == ids.ROAD_MEASURE and not acc.uses_measure:
         return no_update, no_update, no_update
     selection_trigger = _area_trigger(views.filter_levels(dctx), trigger) is not None
     redraw = trigger is None or trigger == ids.LEVEL
@@ -245,17 +344,21 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
     layer = maps.map_layer(dctx, scope, seen)
     if moved and layer.key == drawn:
         return no_update, no_update, no_update
-    measures = services.measures_for(config.database_url, dctx, r)
-    values = maps.layer_values(dctx, measures, layer, r.selection)
-    chor = _choropleth(dctx, layer, values, r, lang)
-    note = _scope_note(dctx, scope, lang, layer)
+    url = config.database_url
+    chor, unreached = _colours(
+        url, dctx, layer, r, acc, lang, lambda: services.measures_for(url, dctx, r)
+    )
+    overlays, overlay_note = _overlays(url, dctx, acc, lang)
+    note = _join(_scope_note(dctx, scope, lang, layer), overlay_note)
     if moved:
         patch = Patch()
-        patch["data"][map_layout.CHOROPLETH]["geojson"] = maps.layer_geojson(
-            config.database_url, dctx, layer
-        )
+        geojson = maps.layer_geojson(url, dctx, layer)
+        patch["data"][map_layout.CHOROPLETH]["geojson"] = geojson
         patch["data"][map_layout.CHOROPLETH]["locations"] = layer.codes
         _patch_choropleth(patch, chor)
+        highlight = _highlight(geojson, unreached, lang)
+        patch["data"][map_layout.HIGHLIGHT] = highlight
+        patch["layout"]["showlegend"] = map_layout.shows_legend([highlight, *overlays])
         patch["layout"]["annotations"] = map_layout.map_note(note)
         return patch, no_update, layer.key
     centers = figures.center_layer(
@@ -263,7 +366,7 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
     )
     view_now = _map_view(dctx, r.selection)
     if redraw:
-        geojson = maps.layer_geojson(config.database_url, dctx, layer)
+        geojson = maps.layer_geojson(url, dctx, layer)
         # grey country under the units drawn (units without a value show it), from
         # the lightest level: never the choropleth's own shapes a second time (the
         # whole commune level twice was half of the first page's map to draw)
@@ -276,6 +379,8 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
             context=map_layout.context_layer(*context, lang),
             choropleth=_choropleth_layer(geojson, layer.codes, chor, lang),
             sites=[centers],
+            highlight=_highlight(geojson, unreached, lang) if unreached else None,
+            overlays=overlays,
             style=config.basemap_style,
             uirevision=r.selection or "country",
             note=note,
@@ -284,6 +389,19 @@ def update_map(filters: dict, view, drawn, dataset_id, lang):
     patch = Patch()
     _patch_choropleth(patch, chor)
     map_layout.patch_sites(patch, centers)
+    if unreached or trigger in ACCESS_IDS:
+        # only what changed: a filter change leaves the geometry and overlays be
+        highlight = _highlight(
+            maps.layer_geojson(url, dctx, layer) if unreached else None,
+            unreached,
+            lang,
+        )
+        patch["data"][map_layout.HIGHLIGHT] = highlight
+        map_layout.patch_overlays(patch, overlays)
+        patch["layout"]["showlegend"] = map_layout.shows_legend(
+            [highlight, *overlays]
+        )
+        patch["layout"]["annotations"] = map_layout.map_note(note)
     if selection_trigger:
         patch["layout"]["map"]["center"] = view_now["center"]
         patch["layout"]["map"]["zoom"] = view_now["zoom"]
@@ -359,6 +477,7 @@ def register(app) -> None:
             "view": Input(ids.MAP, "relayoutData"),
             "drawn": State(ids.MAP_LAYER, "data"),
             **CONTEXT,
+            "access": ACCESS,
         },
     )(update_map)
     app.callback(

@@ -2202,6 +2202,48 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Size: weekly capacity; colour: utilisation (demand / capacity).",
     },
     "map.outside": {"fr": "Hors sélection", "en": "Outside selection"},
+    "map.colour_by": {"fr": "Couleur de la carte", "en": "Map colour"},
+    "map.colour.indicator": {
+        "fr": "Indicateur choisi dans les filtres",
+        "en": "Indicator chosen in the filters",
+    },
+    "map.layer.roads": {"fr": "Réseau routier", "en": "Road network"},
+    "map.layer.catchments": {
+        "fr": "Bassins des centres (temps de trajet)",
+        "en": "Centers' catchments (travel time)",
+    },
+    "map.catchments": {
+        "fr": "Limites des bassins (centre le plus proche en temps)",
+        "en": "Catchment borders (nearest center in time)",
+    },
+    "map.travel_note": {
+        "fr": "Temps de trajet, bassins : mode et saison choisis dans « Accès par "
+        "la route ».",
+        "en": "Travel times, catchments: mode and season chosen in “Access by "
+        "road”.",
+    },
+    "map.unreached": {"fr": "Aucun centre atteint", "en": "No center reached"},
+    "map.not_reached": {"fr": "non atteint", "en": "not reached"},
+    "map.nearest_center": {
+        "fr": "Centre le plus proche (temps)",
+        "en": "Nearest center (time)",
+    },
+    "map.roads_left_out": {
+        "fr": "Réseau routier : non dessinés à cette échelle : {classes}.",
+        "en": "Road network: not drawn at this scale: {classes}.",
+    },
+    **{
+        f"map.road.{code}": {"fr": fr, "en": en}
+        for code, fr, en in (
+            ("trunk", "Axe principal", "Trunk road"),
+            ("primary", "Route primaire", "Primary road"),
+            ("secondary", "Route secondaire", "Secondary road"),
+            ("tertiary", "Route tertiaire", "Tertiary road"),
+            ("local", "Route locale", "Local road"),
+            ("track", "Piste", "Track"),
+            ("path", "Sentier", "Path"),
+        )
+    },
     "map.no_value": {"fr": "sans donnée", "en": "no data"},
     # -- sites on the maps, by state in a plan or status in a result --------------
     "map.site.existing": {"fr": "centre existant", "en": "existing center"},

@@ -31,6 +31,8 @@ URL_MESSAGES = "filters-url-messages"
 # main screen: outputs
 MAP = "overview-map"
 MAP_LAYER = "overview-map-layer"  # key of what the map draws (dashapp.services.maps)
+MAP_ACCESS = "overview-map-access"  # colour the map by an access indicator by road
+MAP_LAYERS = "overview-map-layers"  # overlays: road network, catchments
 KPI_CARDS = "overview-kpi-cards"
 SCOPE_LABEL = "overview-scope-label"
 CAPACITY_CHART = "overview-capacity-chart"

@@ -331,6 +331,91 @@ def map_note(note: str | None) -> list[dict]:
     ]
 
 
+# -- road network and catchments (the main map's overlays) ------------------------------
+#: Road classes, most important first, as drawn: dark and wide to light and thin,
+#: told apart by width as much as by colour (colour-blind safe). Same order as
+#: ``geo.roads.ROAD_CLASSES`` (a test checks it).
+ROAD_STYLES = {
+    "trunk": ("#3b2a20", 3.4),
+    "primary": ("#5a4334", 2.8),
+    "secondary": ("#76604f", 2.2),
+    "tertiary": ("#8c7866", 1.7),
+    "local": ("#a3917f", 1.3),
+    "track": ("#b49c82", 1.0),
+    "path": ("#c4b4a2", 0.7),
+}
+CATCHMENT_COLOR = "#1f1f1f"
+#: uid of the first site layer's halo: overlays are listed after the sites (so
+#: the fixed positions above hold) but drawn below them, under this halo.
+HALO_UID = "site-halo-0"
+OVERLAY_BELOW = f"plotly-trace-layer-{HALO_UID}-fill"
+#: overlay slots: one per road class, then the catchment outlines
+N_OVERLAYS = len(ROAD_STYLES) + 1
+
+
+def overlay_index(k: int, n_sites: int = 1) -> int:
+    """Position of the ``k``-th overlay (road classes, then catchments) in a map
+    drawn with ``n_sites`` site layers."""
+    return site_index(n_sites - 1) + 1 + k
+
+
+def _lines(lon, lat, *, color: str, width: float, name: str, group: str) -> dict:
+    shown = bool(lon)
+    return {
+        "type": "scattermap",
+        # never empty (see site_layer), never hidden: plotly re-creates a trace whose
+        # visibility flips, and MapLibre then stacks it anywhere
+        "lon": list(lon) if shown else [None],
+        "lat": list(lat) if shown else [None],
+        "mode": "lines",
+        "line": {"color": color, "width": width},
+        "hoverinfo": "skip",
+        "name": name,
+        "legendgroup": group,
+        "showlegend": shown,
+        "below": OVERLAY_BELOW,
+    }
+
+
+def road_layers(drawn: dict | None, lang: str) -> list[dict]:
+    """One line layer per road class (without a line when not drawn), each
+    with its legend entry; ``drawn`` is ``{class: (lon, lat)}`` or None (off)."""
+    drawn = drawn or {}
+    return [
+        _lines(*drawn.get(c, ((), ())), color=color, width=width,
+               name=t(f"map.road.{c}", lang), group="roads")
+        for c, (color, width) in ROAD_STYLES.items()
+    ]  # fmt: skip
+
+
+def catchment_layer(lines: tuple | None, lang: str) -> dict:
+    """Outlines of the centers' catchments by travel time (None: no line)."""
+    lon, lat = lines or ((), ())
+    return _lines(lon, lat, color=CATCHMENT_COLOR, width=1.6,
+                  name=t("map.catchments", lang), group="catchments")  # fmt: skip
+
+
+def under_overlays(layer: dict) -> dict:
+    """A context, choropleth or highlight layer of a map with overlays, stacked in
+    MapLibre in the order of the data (``below=""``) instead of plotly's default
+    for choropleths (under the first trace layer found, which may be an overlay);
+    a patch replacing such a layer passes it through here too."""
+    layer["below"] = ""
+    return layer
+
+
+def patch_overlays(patch, overlays: Sequence[dict], n_sites: int = 1) -> None:
+    """Write new overlays (:func:`road_layers` then :func:`catchment_layer`)
+    into a ``dash.Patch`` of a map drawn with them."""
+    for k, layer in enumerate(overlays):
+        patch["data"][overlay_index(k, n_sites)] = layer
+
+
+def shows_legend(data: Sequence[dict]) -> bool:
+    """Whether any layer has a legend entry to show."""
+    return any(layer.get("showlegend") for layer in data)
+
+
 def map_figure(
     view: dict,
     *,
@@ -338,12 +423,14 @@ def map_figure(
     choropleth: dict,
     sites: Sequence[dict] = (),
     highlight: dict | None = None,
+    overlays: Sequence[dict] = (),
     style: str | None = None,
     uirevision: str = "",
     note: str | None = None,
 ) -> dict:
     """The whole map, layers in their fixed order: context, choropleth,
-    highlight, then each site layer above its halo; ``note`` at the bottom.
+    highlight, then each site layer above its halo, then ``overlays`` (listed
+    last, drawn just below the first halo); ``note`` at the bottom.
 
     ``view`` is the map's ``center`` and ``zoom``; ``style`` a basemap style
     (the offline blank style by default).
@@ -351,10 +438,16 @@ def map_figure(
     data = [context, choropleth, highlight or highlight_layer()]
     for layer in sites:
         data += [halo_of(layer), layer]
+    if overlays:
+        for layer in data[: HIGHLIGHT + 1]:
+            under_overlays(layer)
+        data[halo_index(0)]["uid"] = HALO_UID
+        data += list(overlays)
     layout = {
         "map": {"style": style or OFFLINE_STYLE, **view},
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "showlegend": bool(highlight and highlight.get("showlegend")),
+        "showlegend": bool(highlight and highlight.get("showlegend"))
+        or shows_legend(overlays),
         "legend": {
             "x": 0.01,
             "y": 0.99,
@@ -365,6 +458,10 @@ def map_figure(
         "uirevision": uirevision,
         "clickmode": "event",
     }
+    if overlays:
+        # many entries (road classes...): one row along the top, clear of the
+        # colour bars on the left and right sides
+        layout["legend"].update(orientation="h", x=0.0, y=1.0, itemclick="toggle")
     if note:
         layout["annotations"] = map_note(note)
     return {"data": data, "layout": layout}

@@ -13,7 +13,7 @@ from data.views import DatasetContext, filter_levels, fixed_units, units_below
 from layouts.briefs import brief_control
 from layouts.figures import fmt
 from layouts.locale import graph_config
-from layouts.road_access import road_access_card
+from layouts.road_access import map_controls, road_access_card
 
 
 def area_options(ctx: DatasetContext, level: int, above: str | None) -> list[dict]:
@@ -194,7 +194,13 @@ def map_card(lang: str) -> dbc.Card:
     """The map with its legend."""
     return dbc.Card(
         [
-            dbc.CardHeader(t("map.title", lang)),
+            dbc.CardHeader(
+                [
+                    html.Div(t("map.title", lang), className="me-3"),
+                    map_controls(lang),
+                ],
+                className="d-flex flex-wrap align-items-center",
+            ),
             dcc.Graph(
                 id=ids.MAP,
                 style={"height": "560px"},
@@ -202,7 +208,11 @@ def map_card(lang: str) -> dbc.Card:
             ),
             dcc.Store(id=ids.MAP_LAYER),
             dbc.CardFooter(
-                html.Small(t("map.centers_legend", lang), className="text-muted")
+                [
+                    html.Small(t("map.centers_legend", lang), className="text-muted"),
+                    html.Small(" " + t("map.travel_note", lang),
+                               className="text-muted"),
+                ]  # fmt: skip
             ),
         ]
     )

@@ -7,7 +7,7 @@ from selenium.webdriver.common.keys import Keys
 
 from dashapp import create_app, ids
 from dashapp.config import Config
-from layouts.maps import site_index
+from layouts.maps import N_OVERLAYS, overlay_index, site_index
 from tests.auth_helpers import browser_sign_in
 from tests.browser.waits import until
 
@@ -41,7 +41,9 @@ MAP_LOADED = """
 def _ready(duo):
     until(
         lambda: (
-            _map(duo) and len(_map(duo)) == site_index() + 1 and _map(duo)[1].get("z")
+            _map(duo)
+            and len(_map(duo)) == overlay_index(N_OVERLAYS - 1) + 1
+            and _map(duo)[1].get("z")
         ),
         20,
     )
@@ -169,6 +171,74 @@ def test_ovw003_clicking_a_unit_selects_and_zooms(dash_duo, app):
         10,
     )
     until(lambda: zoom() > before, 10)
+    assert dash_duo.get_logs() == []
+
+
+MAP_LAYER_IDS = """
+    const gd = document.querySelector('#overview-map .js-plotly-plot');
+    const map = gd._fullLayout.map._subplot.map;
+    return map.getStyle().layers.map(l => l.id);"""
+
+
+def test_ovw007_map_by_travel_time_with_roads_and_catchments(dash_duo, app):
+    from selenium.webdriver.support.ui import Select
+
+    browser_sign_in(dash_duo, app)
+    _ready(dash_duo)
+    roads, catchments = overlay_index(0), overlay_index(N_OVERLAYS - 1)
+    assert _map(dash_duo)[roads]["lon"] == [None]
+    before = _map(dash_duo)[1]["z"]
+    Select(dash_duo.find_element(f"#{ids.MAP_ACCESS}")).select_by_value(
+        "mean_minutes"
+    )
+    until(lambda: _map(dash_duo)[1]["z"] != before, 20)
+    title = dash_duo.driver.execute_script(
+        "return document.querySelector('#overview-map .js-plotly-plot')"
+        ".data[1].colorbar.title.text"
+    )
+    assert title == "min"
+    for value in ("roads", "catchments"):
+        dash_duo.driver.execute_script(
+            "document.querySelector('#' + arguments[0] + ' input[value=\"'"
+            " + arguments[1] + '\"]').click()",
+            ids.MAP_LAYERS,
+            value,
+        )
+    until(lambda: len(_map(dash_duo)[catchments]["lon"]) > 100, 20)
+    until(lambda: len(_map(dash_duo)[roads]["lon"]) > 10, 20)
+    assert _map(dash_duo)[roads]["name"] == "Axe principal"
+    until(lambda: dash_duo.driver.execute_script(MAP_LOADED), 20)
+    # listed after the centers, drawn under them: below the first halo in MapLibre
+    layers = dash_duo.driver.execute_script(MAP_LAYER_IDS)
+    halo = next(i for i, name in enumerate(layers) if "site-halo-0" in name)
+    uid = dash_duo.driver.execute_script(
+        "return document.querySelector('#overview-map .js-plotly-plot')"
+        "._fullData[arguments[0]].uid",
+        roads,
+    )
+    road_layers = [i for i, name in enumerate(layers) if uid in name]
+    assert road_layers and max(road_layers) < halo
+    choropleth_uid = dash_duo.driver.execute_script(
+        "return document.querySelector('#overview-map .js-plotly-plot')"
+        "._fullData[1].uid"
+    )
+    fill = max(i for i, name in enumerate(layers) if choropleth_uid in name)
+    assert fill < min(road_layers)  # and above the choropleth
+    legend = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#overview-map .legendtext')]"
+        ".map(e => e.textContent)"
+    )
+    assert "Axe principal" in legend and any("bassins" in x for x in legend)
+    # a walk in the rains leaves communes without a center: named, in orange
+    dash_duo.driver.execute_script(
+        "document.querySelector('#' + arguments[0] + ' input[value=\"walking|rainy\"]')"
+        ".click()",
+        ids.ROAD_MEASURE,
+    )
+    until(lambda: len(_map(dash_duo)[2]["locations"]) > 1, 20)
+    assert "Aucun centre atteint" in dash_duo.driver.execute_script(
+        "return document.querySelector('#overview-map').innerText"
+    )
     assert dash_duo.get_logs() == []
 
 

@@ -33,11 +33,11 @@ def _args(ctx, region=None, department=None, **changes):
     return [values, ctx.info.id, "fr"]
 
 
-def _map(call, ctx, trigger=None, view=None, **changes):
+def _map(call, ctx, trigger=None, view=None, drawn=None, **changes):
     """The map callback's figure (or patch), checking what it does to the view."""
     values, dataset_id, lang = _args(ctx, **changes)
     fig, relayout, layer = call(
-        overview.update_map, values, view, None, dataset_id, lang, trigger=trigger
+        overview.update_map, values, view, drawn, dataset_id, lang, trigger=trigger
     )
     return fig
 
@@ -80,7 +80,8 @@ def test_a_selection_sent_with_a_map_move_still_moves_the_map(call, ctx):
     shown = out if isinstance(out, dict) else out.to_plotly_json()
     assert "zoom" in str(shown) and shown != {}
     # the move alone is still only a move
-    assert _map(call, ctx, trigger=f"{ids.MAP}.relayoutData", view=view) is no_update
+    move = f"{ids.MAP}.relayoutData"
+    assert _map(call, ctx, trigger=move, view=view, drawn="drawn") is no_update
 
 
 def test_map_values_follow_the_indicator_and_the_selection(call, ctx):

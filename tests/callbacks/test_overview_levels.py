@@ -199,11 +199,16 @@ def test_zooming_in_draws_the_communes_in_view_then_patches_them(flat):
 
 
 def test_a_view_the_browser_did_not_send_changes_nothing(flat):
+    move = f"{ids.MAP}.relayoutData"
     for view in (None, {"autosize": True}, {"map.zoom": "x"}, [1, 2], "view"):
-        out = _map(flat, view, trigger=f"{ids.MAP}.relayoutData")
+        out = _map(flat, view, trigger=move, drawn="drawn")
         assert out == (no_update,) * 3
     forged = {"map.zoom": 9, "map._derived": {"coordinates": [[1e9, "a"]]}}
-    assert _map(flat, forged, trigger=f"{ids.MAP}.relayoutData") == (no_update,) * 3
+    assert _map(flat, forged, trigger=move, drawn="drawn") == (no_update,) * 3
+    # before the first figure came back (plotly's empty first draw reports its
+    # size): the map is drawn whole, or it would never be
+    fig, relayout, layer = _map(flat, {"autosize": True}, trigger=move)
+    assert isinstance(fig, dict) and fig["data"][1]["locations"] and layer
 
 
 def test_the_level_above_is_drawn_whole_and_the_view_ignored(flat):
@@ -214,8 +219,9 @@ def test_the_level_above_is_drawn_whole_and_the_view_ignored(flat):
     out = _map(flat, _view(ctx, 10.0, 0.15), level="country", trigger=None)
     assert out[0]["data"][1]["locations"] == ["NAT"]
     moved = _map(
-        flat, _view(ctx, 10, 0.1), level="country", trigger=f"{ids.MAP}.relayoutData"
-    )
+        flat, _view(ctx, 10, 0.1), level="country", trigger=f"{ids.MAP}.relayoutData",
+        drawn="drawn",
+    )  # fmt: skip
     assert moved == (no_update,) * 3
 
 
@@ -319,6 +325,7 @@ def test_forged_area_filters_through_the_real_endpoint(demo_app, demo_dir):
         AREAS: areas([0, 1], ["R01", "DROP TABLE"]),
         f"{ids.LEVEL}.value": "commune",
         f"{ids.MAP}.relayoutData": {"map._derived": {"coordinates": "x"}},
+        f"{ids.MAP_LAYER}.data": "drawn",  # a map on screen (else it is drawn whole)
     }
     response = client.post(
         "/_dash-update-component",
