@@ -272,7 +272,7 @@ def _overlays(url, dctx, acc: _Access, lang) -> tuple[list[dict], str | None]:
     if asked and access_map.road_stamp(url, dctx.info.id) is None:
         notes.append(t("road.none", lang))
     if roads is not None and roads[1]:
-        left = ", ".join(t(f"map.road.{c}", lang).lower() for c in roads[1])
+        left = ", ".join(t(f"roads.class.{c}", lang).lower() for c in roads[1])
         notes.append(t("map.roads_left_out", lang, classes=left))
     layers = map_layout.road_layers(roads[0] if roads else None, lang)
     layers.append(map_layout.catchment_layer(lines, lang))

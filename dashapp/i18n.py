@@ -2232,18 +2232,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Réseau routier : non dessinés à cette échelle : {classes}.",
         "en": "Road network: not drawn at this scale: {classes}.",
     },
-    **{
-        f"map.road.{code}": {"fr": fr, "en": en}
-        for code, fr, en in (
-            ("trunk", "Axe principal", "Trunk road"),
-            ("primary", "Route primaire", "Primary road"),
-            ("secondary", "Route secondaire", "Secondary road"),
-            ("tertiary", "Route tertiaire", "Tertiary road"),
-            ("local", "Route locale", "Local road"),
-            ("track", "Piste", "Track"),
-            ("path", "Sentier", "Path"),
-        )
-    },
     "map.no_value": {"fr": "sans donnée", "en": "no data"},
     # -- sites on the maps, by state in a plan or status in a result --------------
     "map.site.existing": {"fr": "centre existant", "en": "existing center"},

@@ -383,7 +383,7 @@ def road_layers(drawn: dict | None, lang: str) -> list[dict]:
     drawn = drawn or {}
     return [
         _lines(*drawn.get(c, ((), ())), color=color, width=width,
-               name=t(f"map.road.{c}", lang), group="roads")
+               name=t(f"roads.class.{c}", lang), group="roads")
         for c, (color, width) in ROAD_STYLES.items()
     ]  # fmt: skip
 
