@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -308,10 +309,14 @@ class LSCP(LocationModel):
         Exact in three steps, each stopping as soon as the count is proven:
         reductions that keep every optimum (:func:`reduce_cover`), then the
         LP bound of what is left with a seeded local search for a cover
-        (at most ``moves`` moves, so the same input gives the same plan),
-        then HiGHS on the reduced model only, started from that cover, when
-        the bound has not met it. The formulation :meth:`build_model` gives
-        has the same optimum. ``progress`` receives the count and its bound.
+        (at most ``moves`` moves, so the same input gives the same plan);
+        each time the search stalls (a tenth of ``moves`` without a smaller
+        cover) with the LP bound within half a center of the next smaller
+        count, HiGHS gets a few cut rounds (a work limit, not a time limit)
+        to prove the cover optimal; last, HiGHS on the reduced model only,
+        started from that cover, when the bound has still not met it. The
+        formulation :meth:`build_model` gives has the same optimum.
+        ``progress`` receives the count and its bound.
         """
         reasons = self.diagnose()
         if reasons:
@@ -345,20 +350,65 @@ class LSCP(LocationModel):
             if progress is not None:
                 progress.prove(math.ceil(float(cost[red.forced].sum()) + lower - 1e-6))
             target = math.ceil(lower - 1e-6)
-            chosen = _cover_local_search(A, _cover_greedy(A), target, moves)
-            upper = float(sub_cost[chosen].sum())
-            if progress is not None:
-                progress.plan(float(open_mask.sum() + chosen.sum()))
             report.solver = "reductions + local search"
-            tol = 1e-7 * max(1.0, upper)
+
+            def time_left() -> float | None:
+                if time_limit is None:
+                    return None
+                return max(time_limit - (time.perf_counter() - t0), 0.01)
+
+            def highs_gap(upper: float) -> float:
+                # HiGHS stops at this relative gap only once it is below one step
+                return max(gap_rel or DEFAULT_GAP, 0.999 * step / max(upper, 1.0))
+
+            search = _cover_search(
+                A, _cover_greedy(A), target, moves, stall=max(moves // 10, 1)
+            )
+            attempts, tried = 0, math.inf
+            for chosen, finished in search:
+                upper = float(sub_cost[chosen].sum())
+                if progress is not None:
+                    progress.plan(float(open_mask.sum() + chosen.sum()))
+                tol = 1e-7 * max(1.0, upper)
+                if finished or upper - lower < step - tol:
+                    break
+                hopeful = upper - step - lower < _PROOF_MARGIN and upper < tried
+                if not hopeful or solver not in (None, "highs"):
+                    continue
+                # The search stalls near the bound: HiGHS's first cut rounds
+                # often prove the cover optimal, cheaper than searching on.
+                # Its solutions are ignored so the plan stays the search's.
+                attempts, tried = attempts + 1, upper
+                _, attempt = solve_model(
+                    sub,
+                    solver,
+                    time_left(),
+                    highs_gap(upper),
+                    chosen.astype(float),
+                    msg,
+                    highs_options={"mip_heuristic_effort": 0.0},
+                    work_limit=_PROOF_CHECKS,
+                )
+                if attempt.bound is not None:
+                    lower = max(lower, float(attempt.bound))
+                if progress is not None:
+                    progress.prove(
+                        math.ceil(float(cost[red.forced].sum()) + lower - 1e-6)
+                    )
+                if upper - lower < step - tol:
+                    report.solver = "reductions + local search + HiGHS proof"
+                    lower = upper
+                    break
+            search.close()
+            report.details["proof_attempts"] = attempts
             if upper - lower >= step - tol:
-                left = None
-                if time_limit is not None:
-                    left = max(time_limit - (time.perf_counter() - t0), 0.01)
-                # HiGHS stops at this relative gap only once the gap is below one step
-                gap = max(gap_rel or DEFAULT_GAP, 0.999 * step / max(upper, 1.0))
                 values, mip = solve_model(
-                    sub, solver, left, gap, chosen.astype(float), msg
+                    sub,
+                    solver,
+                    time_left(),
+                    highs_gap(upper),
+                    chosen.astype(float),
+                    msg,
                 )
                 better = mip.objective is not None and mip.objective < upper - tol
                 if values is not None and better:
@@ -416,6 +466,16 @@ class LSCP(LocationModel):
 
 
 # -- set covering: exact reductions, Lagrangian bound and heuristic ---------------
+
+#: A stalled local search's cover is handed to HiGHS for a proof only when the
+#: LP bound is within this fraction of a center of the next smaller count: its
+#: first cut rounds lift the bound by less than that.
+_PROOF_MARGIN = 0.5
+
+#: HiGHS's interrupt checks a proof attempt may take (a work limit, not a time
+#: limit, so the same cover is proven or not whatever the machine's load); a
+#: proof, when it comes, comes within the first three or four.
+_PROOF_CHECKS = 6
 
 #: Above this many pair products, a domination test would cost more than it saves.
 _DOMINATION_LIMIT = 20_000_000
@@ -557,6 +617,24 @@ def _cover_local_search(
     bounded by ``moves`` (not by the clock), so the same input gives the same
     cover; stops at ``target`` columns (a proven bound).
     """
+    *_, (best, _) = _cover_search(A, start, target, moves, seed)
+    return best
+
+
+def _cover_search(
+    A: sp.csr_matrix,
+    start: np.ndarray,
+    target: int,
+    moves: int,
+    seed: int = 0,
+    stall: int | None = None,
+) -> Iterator[tuple[np.ndarray, bool]]:
+    """:func:`_cover_local_search`, pausing to hand out its best cover.
+
+    Yields ``(best cover so far, finished)``: each time ``stall`` moves go by
+    without a smaller cover (so a caller can try to prove it optimal and stop
+    there), and once finished. Pausing does not change the search.
+    """
     r, c = A.shape
     At = A.T.tocsr()
     rows_of = [At.indices[At.indptr[j] : At.indptr[j + 1]].tolist() for j in range(c)]
@@ -617,12 +695,15 @@ def _cover_local_search(
         add(j)
     best = set(chosen)
     tabu = -1
+    paused = 0  # the move at which the best cover last improved or was handed out
     for step in range(moves):
         while not uncovered:
             if len(chosen) < len(best):
                 best = set(chosen)
+                paused = step
             if len(best) <= target or not chosen:
-                return _as_mask(best, c)
+                yield _as_mask(best, c), True
+                return
             j = max(chosen, key=lambda k: (score[k], -stamp[k]))
             remove(j)
             stamp[j] = step
@@ -648,9 +729,12 @@ def _cover_local_search(
             w[i] += 1
             for q in cols_of[i]:
                 score[q] += 1
+        if stall is not None and step + 1 - paused >= stall:
+            paused = step + 1
+            yield _as_mask(best, c), False
     if not uncovered and len(chosen) < len(best):
         best = set(chosen)
-    return _as_mask(best, c)
+    yield _as_mask(best, c), True
 
 
 def _as_mask(cols: set[int], size: int) -> np.ndarray:

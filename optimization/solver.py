@@ -429,6 +429,7 @@ def solve_model(
     progress: SolveProgress | None = None,
     progress_plans: bool | PlanCheck = False,
     highs_options: dict[str, Any] | None = None,
+    work_limit: int | None = None,
 ) -> tuple[np.ndarray | None, SolveReport]:
     """Solve ``model`` and report status, objective, bound and gap honestly.
 
@@ -465,6 +466,11 @@ def solve_model(
         Further HiGHS options (name -> value), e.g. ``{"mip_heuristic_effort":
         0.0}`` when a caller's start is known to be strong; other solvers
         ignore them.
+    work_limit : int, optional
+        HiGHS stops after this many of its interrupt checks, which come at
+        fixed points of its search (cut rounds, nodes), so where it stops does
+        not depend on the machine's load as a time limit does; the result is
+        then ``"feasible"`` with the bound reached. Other solvers ignore it.
 
     Returns
     -------
@@ -499,6 +505,7 @@ def solve_model(
                 progress=progress,
                 progress_plans=progress_plans,
                 options=highs_options,
+                work_limit=work_limit,
                 **opts,
             )
         except (ImportError, RuntimeError) as exc:  # fall back to CBC
@@ -673,6 +680,7 @@ def _solve_highs(
     progress: SolveProgress | None = None,
     progress_plans: bool | PlanCheck = False,
     options: dict[str, Any] | None = None,
+    work_limit: int | None = None,
 ) -> tuple[np.ndarray | None, SolveReport]:
     import highspy
 
@@ -698,6 +706,8 @@ def _solve_highs(
         )
     if progress is not None and is_mip:
         _report_progress(h, progress, progress_plans)
+    if work_limit is not None and is_mip:
+        _limit_work(h, work_limit)
     report = SolveReport(solver="HiGHS", build_seconds=time.perf_counter() - t0)
     t1 = time.perf_counter()
     h.run()
@@ -758,6 +768,18 @@ def _report_progress(h: Any, progress: SolveProgress, plans: bool | PlanCheck) -
     h.cbMipInterrupt.subscribe(on_interrupt)
     if plans:
         h.cbMipImprovingSolution.subscribe(on_solution)
+
+
+def _limit_work(h: Any, checks: int) -> None:
+    """Interrupt HiGHS at its ``checks``-th interrupt check."""
+    seen = [0]
+
+    def on_interrupt(event: Any) -> None:
+        seen[0] += 1
+        if seen[0] >= checks:
+            event.data_in.user_interrupt = True
+
+    h.cbMipInterrupt.subscribe(on_interrupt)
 
 
 _CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)

@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 
 from optimization import LSCP, SiteRules
-from optimization.coverage import _cover_local_search, reduce_cover
-from optimization.solver import solve_model
+from optimization.coverage import (
+    _cover_greedy,
+    _cover_local_search,
+    _cover_search,
+    reduce_cover,
+)
+from optimization.solver import LinearModel, solve_model
 
 
 def best_cover(A, cost):
@@ -149,3 +154,56 @@ def test_local_search_reaches_its_target_from_a_redundant_cover():
 
     chosen = _cover_local_search(sp.csr_matrix(A), np.ones(6, bool), 2, 200)
     assert chosen.sum() == 2 and (A[:, chosen].sum(axis=1) >= 1).all()
+
+
+def reduced_instance(seed, n, m, radius):
+    D, radius = geometric(seed, n, m, radius)
+    return reduce_cover(radius >= D, np.ones(m)).matrix
+
+
+def test_pausing_the_search_hands_out_its_best_cover_and_does_not_change_it():
+    A = reduced_instance(11, 400, 120, 18.0)
+    start = _cover_greedy(A)
+    plain = _cover_local_search(A, start, 0, 3000)
+    paused = list(_cover_search(A, start, 0, 3000, stall=100))
+    assert len(paused) > 2
+    assert [done for _, done in paused] == [False] * (len(paused) - 1) + [True]
+    sizes = [int(cover.sum()) for cover, _ in paused]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] <= start.sum()
+    assert paused[-1][0].tolist() == plain.tolist()
+    for cover, _ in paused:
+        assert (A[:, np.flatnonzero(cover)].sum(axis=1) >= 1).all()
+
+
+def test_work_limit_stops_highs_at_the_same_point_with_a_valid_bound():
+    A = reduced_instance(11, 400, 120, 18.0)
+    model = LinearModel("cover")
+    y = model.add_vars("y", A.shape[1], ub=1.0, cost=1.0, integer=True)
+    ii, jj = A.nonzero()
+    model.add_rows("cover", ii, y[jj], 1.0, lo=1.0, n=A.shape[0])
+    start = _cover_greedy(A).astype(float)
+    runs = [solve_model(model, warm_start=start, work_limit=4)[1] for _ in range(3)]
+    _, full = solve_model(model)
+    assert full.status == "optimal" and full.objective < start.sum()
+    for run in runs:
+        assert run.status == "feasible" and run.gap > 0
+        assert (run.objective, run.bound) == (runs[0].objective, runs[0].bound)
+        assert run.bound <= full.objective + 1e-9
+
+
+@pytest.mark.parametrize(
+    "case", [(1, 400, 120, 18.0), (4, 300, 90, 18.0), (2, 400, 150, 15.0)]
+)
+def test_a_stalled_search_near_the_bound_is_proven_by_highs_cut_rounds(case):
+    D, radius = geometric(*case)
+    ours = LSCP.from_cost_matrix(D, radius).solve()
+    assert ours.report.solver == "reductions + local search + HiGHS proof"
+    assert ours.report.details["proof_attempts"] == 1
+    values, _ = solve_model(LSCP.from_cost_matrix(D, radius).build_model())
+    assert ours.status == "optimal" and ours.gap == 0 and ours.bound == ours.objective
+    assert ours.objective == round(values[: D.shape[1]].sum())
+    assert (D[:, ours.open_sites] <= radius).any(axis=1).all()
+    # CBC gets no work-limited attempt: the same plan, proven by the full solve
+    cbc = LSCP.from_cost_matrix(D, radius).solve(solver="cbc")
+    assert cbc.report.details["proof_attempts"] == 0
+    assert cbc.open_sites.tolist() == ours.open_sites.tolist()
