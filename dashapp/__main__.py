@@ -912,7 +912,8 @@ def _optimize(store, args) -> int:
     report = result.report
     print(
         f"{spec.model}: {report.status}, objective {report.objective:,.1f}, "
-        f"gap {report.gap:.2%}, solved in {report.solve_seconds:.2f} s"
+        f"gap {report.gap:.2%}, "
+        f"solved in {report.build_seconds + report.solve_seconds:.2f} s"
     )
     for note in result.summary.get("notes", []):
         print(f"note: {note}")

@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -67,9 +68,14 @@ def test_cli_optimize_writes_the_four_files(demo_copy, tmp_path, capsys):
         ]
     )
     assert code == 0
-    assert "pmedian: optimal" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "pmedian: optimal" in printed
     summary = json.loads((out / "summary.json").read_text())
     assert summary["solve"]["status"] == "optimal" and summary["changes"]["opened"] == 3
+    # "solved in" is the whole solve, every stage: the report's build + solve time
+    seconds = float(re.search(r"solved in (\d+\.\d+) s", printed).group(1))
+    whole = summary["solve"]["build_seconds"] + summary["solve"]["solve_seconds"]
+    assert seconds == pytest.approx(whole, abs=0.006)
     assert (out / "centers.csv").read_text().startswith("site_id,")
     assert len((out / "assignments.csv").read_text().splitlines()) == 401
     assert (
