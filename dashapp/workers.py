@@ -66,6 +66,11 @@ NO_WORKER = "NoWorkerError"
 # it shares with a web server, a solve takes the cores the pages leave, and pages
 # stay fast (the main process, which renews the leases, keeps its priority)
 JOB_NICENESS = 10
+# Linux shares the CPU between sessions (autogroups) first and by nice value only
+# within a session: each job moves to a session of its own made as nice
+# (sched(7), "The autogroup feature"; own_nicer_session)
+AUTOGROUP_SWITCH = "/proc/sys/kernel/sched_autogroup_enabled"
+AUTOGROUP_SELF = "/proc/self/autogroup"
 
 
 def celery_app(config: Config):
@@ -406,6 +411,34 @@ class Heartbeat:
                 log.warning("heartbeat failed: %s: %s", type(exc).__name__, exc)
 
 
+def own_nicer_session(niceness: int = JOB_NICENESS) -> bool:
+    """Move this job process to a session of its own, ``niceness`` nicer than the
+    others; whether it was done.
+
+    With the kernel's autogroups (``kernel.sched_autogroup_enabled``), each
+    session competes for the CPU as one, and a process's nice value counts only
+    against the others of its session: a job at nice 10 in the worker's session
+    still took one of two cores from the web server's session, which doubled the
+    pages' p95 while solves ran (``bench/bench_load.py``). In a session of its own
+    (a new autogroup) made nicer, the job takes what the other sessions leave,
+    while the worker's main process, which renews the leases, keeps its weight.
+    Celery's pool processes are killed with their main process
+    (``PR_SET_PDEATHSIG``), so leaving its process group loses no job's end.
+    Under a systemd unit with CPU accounting the unit's ``CPUWeight`` does the
+    rest (``deploy/dashapp-worker.service``).
+    """
+    try:
+        with open(AUTOGROUP_SWITCH) as switch:
+            if switch.read().strip() != "1":
+                return False
+        os.setsid()
+        with open(AUTOGROUP_SELF, "w") as group:
+            group.write(str(int(niceness)))
+    except OSError:  # no autogroups in this kernel, or not allowed
+        return False
+    return True
+
+
 def run_worker(
     config: Config, create_app: Callable[..., Any], concurrency: int | None = None
 ) -> int:
@@ -441,6 +474,7 @@ def run_worker(
     def lower_priority(**_):
         with contextlib.suppress(OSError):
             os.nice(JOB_NICENESS)
+        own_nicer_session(JOB_NICENESS)
 
     signals.worker_process_init.connect(lower_priority, weak=False)
     signals.worker_ready.connect(ready, weak=False)

@@ -271,6 +271,11 @@ def test_cancel_kills_the_solve_in_the_worker(deployment):
     # the job yields the CPU to a web server on the same machine
     main = psutil.Process(deployment.worker.proc.pid).nice()
     assert psutil.Process(pid).nice() == min(19, main + workers.JOB_NICENESS)
+    switch = Path(workers.AUTOGROUP_SWITCH)
+    if switch.exists() and switch.read_text().strip() == "1":  # a nicer session
+        assert os.getsid(pid) == pid != os.getsid(deployment.worker.proc.pid)
+        group = Path(f"/proc/{pid}/autogroup").read_text().split()
+        assert group[-2:] == ["nice", str(workers.JOB_NICENESS)], group
     assert page.cancel(job, ids.SCN_CANCEL) in (200, 204)
     assert psutil.Process(pid).wait(30) is not None or not psutil.pid_exists(pid)
     status, data = _poll(page, body, job)

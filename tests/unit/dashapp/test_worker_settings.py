@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,46 @@ def test_the_worker_command_says_what_is_missing_and_exits_2(tmp_path):
         "error: a worker needs DASHAPP_REDIS_URL, the Redis server the web servers "
         "send their jobs to (redis://[:password@]host:6379/0)"
     ]
+
+
+def test_a_job_moves_to_a_nicer_session_of_its_own(tmp_path, monkeypatch):
+    from dashapp import workers
+
+    switch, group = tmp_path / "switch", tmp_path / "autogroup"
+    switch.write_text("1\n")
+    group.write_text("/autogroup-7 nice 0\n")
+    calls = []
+    monkeypatch.setattr(workers, "AUTOGROUP_SWITCH", str(switch))
+    monkeypatch.setattr(workers, "AUTOGROUP_SELF", str(group))
+    monkeypatch.setattr(workers.os, "setsid", lambda: calls.append("setsid"))
+    assert workers.own_nicer_session(10) is True
+    assert calls == ["setsid"] and group.read_text() == "10"
+    # autogroups switched off, or absent from the kernel: the session stays
+    group.write_text("/autogroup-7 nice 0\n")
+    switch.write_text("0\n")
+    assert workers.own_nicer_session(10) is False
+    monkeypatch.setattr(workers, "AUTOGROUP_SWITCH", str(tmp_path / "absent"))
+    assert workers.own_nicer_session(10) is False
+    assert calls == ["setsid"] and group.read_text() == "/autogroup-7 nice 0\n"
+
+
+def test_the_kernel_puts_a_job_in_a_nicer_session_of_its_own():
+    """For real: a child process leaves its parent's session for a nicer one."""
+    from dashapp import workers
+
+    switch, own = Path(workers.AUTOGROUP_SWITCH), Path("/proc/self/autogroup")
+    if not switch.exists() or switch.read_text().strip() != "1":
+        pytest.skip("this kernel schedules without autogroups")
+    mine = own.read_text()
+    code = (
+        "import os; from dashapp.workers import own_nicer_session; "
+        "print(own_nicer_session(7), os.getsid(0) == os.getpid()); "
+        "print(open('/proc/self/autogroup').read())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "True True" and lines[1].endswith(" nice 7"), done.stdout
+    assert lines[1] != mine.strip()  # another group than the test's
+    assert own.read_text() == mine  # the test's untouched
