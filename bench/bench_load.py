@@ -20,8 +20,11 @@ between actions (uniform in ``--think``, 2 to 8 s by default):
 * 20% an API read (``/api/v1/kpis`` of a random level and radius, the datasets,
   the saved scenarios);
 * 10% opening another screen (scenarios, forecasts, segmentation) and back;
-* 10% a small scenario on the scenarios screen: three new centers, solved by the
-  job worker, the result and its map shown (only in the ``solve`` phase).
+* 10% a small scenario on the scenarios screen: three new centers typed in and,
+  in the ``solve`` phase only, Run pressed: solved by the job worker, the job
+  polled, the result and its map shown (the ``quiet`` phase opens the screen and
+  types the plan the same, without Run, so that the two phases differ by the
+  solves alone).
 
 Measured in two phases of ``--duration`` seconds each, after every user has
 loaded the app once: ``quiet`` (no job runs), then ``solve``: the same users and
@@ -29,7 +32,8 @@ their small scenarios, while one more user keeps a capacitated solve (15 new
 sites, closures) running in the worker, back to back. For each: users held,
 requests/s, errors (failed requests, callback errors shown to the user, ERROR
 lines in the server's and the worker's logs), p50/p95 of a whole filter change
-and of an API read, RSS of the gunicorn workers and of the job worker.
+and of an API read, RSS of the gunicorn workers and of the job worker, their
+CPU seconds, and every request by name (count, total and p95 wall time).
 
 Run: ``.venv/bin/python bench/bench_load.py --users 10 --duration 30`` (quick);
 the goal: ``--users 50 --duration 300 --backend sqlite`` then ``postgresql``.
@@ -278,10 +282,10 @@ class User:
                     self._filter_change()
                 elif roll < 0.8:
                     self._api_read()
-                elif roll < 0.9 or not solving:
+                elif roll < 0.9:
                     self._visit()
                 else:
-                    self._small_scenario()
+                    self._small_scenario(run=solving)
             except LoadError:
                 self._recover()
 
@@ -360,10 +364,16 @@ class User:
         self.clock.stop.wait(self.rng.uniform(*self.think))
         self._act("page", "/", lambda: self.page.open("/"))
 
-    def _small_scenario(self) -> None:
+    def _small_scenario(self, run: bool = True) -> None:
+        """The scenarios screen, a small plan typed in, Run pressed when ``run``
+        (the ``solve`` phase; the ``quiet`` phase does the same without Run)."""
         page = self.page
         self._act("page", "/scenarios", lambda: page.open("/scenarios"))
-        self._act("scenario", "small", lambda: run_plan(page, SMALL_PLAN, self))
+        if run:
+            self._act("scenario", "small", lambda: run_plan(page, SMALL_PLAN, self))
+        else:
+            for prop, value in SMALL_PLAN.items():
+                page.set(prop, value)
         self.clock.stop.wait(self.rng.uniform(*self.think))
         self._act("page", "/", lambda: page.open("/"))
 
@@ -391,16 +401,27 @@ def keep_solving(user: User, clock: Clock) -> None:
             user._act("solve", "heavy", lambda: run_plan(user.page, HEAVY_PLAN, user))
 
 
-def sample_memory(deployment: Deployment, clock: Clock, out: list) -> None:
-    """RSS of the gunicorn workers and of the job worker, every second."""
+def sample_memory(deployment: Deployment, clock: Clock, out: list,
+                  cpu: dict | None = None) -> None:  # fmt: skip
+    """RSS of the gunicorn workers and of the job worker, every second; with
+    ``cpu``, the CPU seconds (user + system) each group spent in each phase
+    (``cpu[phase][group]``, from each process's growth between two samples)."""
+    last: dict[int, float] = {}
     while not clock.stop.wait(1.0):
         procs = deployment.processes()
-        row = {"t": time.monotonic(), "phase": clock.phase()}
+        phase = clock.phase()
+        row = {"t": time.monotonic(), "phase": phase}
         for name, found in procs.items():
             sizes = []
             for proc in found:
                 with contextlib.suppress(psutil.Error):
                     sizes.append(proc.memory_info().rss)
+                    if cpu is not None:
+                        used = sum(proc.cpu_times()[:2])
+                        grown = used - last.get(proc.pid, used)
+                        last[proc.pid] = used
+                        spent = cpu.setdefault(phase, {})
+                        spent[name] = spent.get(name, 0.0) + grown
             row[name] = sizes
         out.append(row)
 
@@ -411,7 +432,8 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def summarise(records: list[Record], memory: list[dict], clock: Clock, phase: str,
-              users_held: int, log_errors: list[str]) -> dict:  # fmt: skip
+              users_held: int, log_errors: list[str],
+              cpu: dict | None = None) -> dict:  # fmt: skip
     start, end = clock.window(phase)
     inside = [r for r in records if start <= r.started < end]
     requests_ = [r for r in inside if r.kind == "request"]
@@ -472,6 +494,18 @@ def summarise(records: list[Record], memory: list[dict], clock: Clock, phase: st
             name: [len(seconds), _pct(seconds, 50), _pct(seconds, 95)]
             for name, seconds in slowest[:8]
         },
+        # what the servers spent: every request by name (count, total and p95
+        # wall seconds) and the CPU of the web workers and of the job worker
+        "requests_by_name": {
+            name: [len(seconds), round(float(np.sum(seconds)), 1), _pct(seconds, 95)]
+            for name, seconds in sorted(by_request.items(), key=lambda kv: -len(kv[1]))
+        },
+        "web_cpu_s": round((cpu or {}).get(phase, {}).get("web", 0.0), 1),
+        "job_worker_cpu_s": round((cpu or {}).get(phase, {}).get("worker", 0.0), 1),
+        "web_cpu_ms_per_request": round(
+            1000 * (cpu or {}).get(phase, {}).get("web", 0.0) / max(1, len(requests_)),
+            1,
+        ),
         "web_rss_total_mb_max": round(max(web) / mb, 1) if web else None,
         "web_rss_worker_mb_max": round(max(web_max) / mb, 1) if web_max else None,
         "job_worker_rss_mb_max": round(max(worker) / mb, 1) if worker else None,
@@ -518,8 +552,10 @@ def run(args) -> dict:
                       random.Random(rng.random()), think) for n in names[:-1]]  # fmt: skip
         threads = []
         memory: list[dict] = []
+        cpu: dict[str, dict[str, float]] = {}
         sampler = threading.Thread(target=sample_memory,
-                                   args=(deployment, clock, memory), daemon=True)  # fmt: skip
+                                   args=(deployment, clock, memory, cpu),
+                                   daemon=True)  # fmt: skip
         sampler.start()
         solver = User(names[-1], deployment.url, recorder, clock, pool,
                       random.Random(0), think)  # fmt: skip
@@ -579,6 +615,7 @@ def run(args) -> dict:
                     phase,
                     held,
                     logs if phase == args.phases[-1] else [],
+                    cpu,
                 )  # fmt: skip
                 for phase in args.phases
             },
