@@ -313,13 +313,13 @@ def toggle_site(click, n_reset, mode, state, dataset_id, relayout=None):
 
 @requires("view")
 def measure_labels(measure, dataset_id, lang):
-    """The radius and max.-distance labels in the measure's unit (km or min),
-    the note on the measure (what a travel time is, or why it is not offered) and
-    the map's legend."""
+    """The radius, max.-distance and decay-distance labels in the measure's unit
+    (km or min), the note on the measure (what a travel time is, or why it is not
+    offered) and the map's legend."""
     try:
         ws = services.workspace(current_config().database_url, dataset_id)
     except BadInputError:  # a forged dataset: the evaluation says why
-        return no_update, no_update, no_update, no_update
+        return (no_update,) * 5
     return measure_texts(measure, ws.has_roads(), lang)
 
 
@@ -329,6 +329,7 @@ def register(app) -> None:
         Output(ids.SCN_MAX_DISTANCE_LABEL, "children"),
         Output(ids.SCN_MEASURE_NOTE, "children"),
         Output(ids.SCN_MAP_LEGEND, "children"),
+        Output(ids.SCN_DECAY_DISTANCE_LABEL, "children"),
         Input(ids.SCN_MEASURE, "value"),
         State(ids.DATASET, "data"),
         State(ids.LANG, "data"),

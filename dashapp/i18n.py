@@ -2429,8 +2429,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Power (exponent)",
     },
     "scn.decay_distance": {
-        "fr": "Distance de la baisse (km ou min)",
-        "en": "Decay distance (km or min)",
+        "fr": "Distance de la baisse (km)",
+        "en": "Decay distance (km)",
+    },
+    "scn.decay_distance.min": {
+        "fr": "Temps de trajet de la baisse (min)",
+        "en": "Decay travel time (min)",
     },
     "scn.decay_exponent": {"fr": "Exposant", "en": "Exponent"},
     "scn.attendance.result": {

@@ -99,6 +99,7 @@ SCN_MIN_COVERAGE = "scn-min-coverage"
 SCN_MAX_DISTANCE = "scn-max-distance"
 SCN_DECAY = "scn-decay"
 SCN_DECAY_DISTANCE = "scn-decay-distance"
+SCN_DECAY_DISTANCE_LABEL = "scn-decay-distance-label"
 SCN_DECAY_EXPONENT = "scn-decay-exponent"
 # how access is measured (km, or travel time by mode and season) and what follows it
 SCN_MEASURE = "scn-measure"

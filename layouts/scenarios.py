@@ -68,10 +68,11 @@ def field_label(field: str, lang: str, unit: str = "km") -> str:
     return t(key, lang) if key else field
 
 
-def measure_texts(measure, roads: bool, lang: str) -> tuple[str, str, str, str]:
+def measure_texts(measure, roads: bool, lang: str) -> tuple[str, str, str, str, str]:
     """The radius and max.-distance labels in the measure's unit, the note
     under the measure switch (why travel time is not offered, or what it is),
-    and the map's legend (distance or travel time)."""
+    the map's legend (distance or travel time) and the attendance decay's
+    distance label in the measure's unit."""
     unit = measure_unit(measure) if roads else "km"
     note = "scn.measure.roads" if roads else "scn.measure.no_roads"
     return (
@@ -79,6 +80,7 @@ def measure_texts(measure, roads: bool, lang: str) -> tuple[str, str, str, str]:
         field_label("max_distance_km", lang, unit),
         t(note, lang),
         t("scn.map_legend.min" if unit == "min" else "scn.map_legend", lang),
+        field_label("decay_distance", lang, unit),
     )
 
 
@@ -123,8 +125,9 @@ def _number(id_, value, label, lang, label_id=None, **kw):
     )
 
 
-def decay_fields(v: dict, lang: str) -> html.Div:
-    """How attendance falls with distance (the objective "attendance")."""
+def decay_fields(v: dict, lang: str, unit: str = "km") -> html.Div:
+    """How attendance falls with distance (the objective "attendance"), its
+    distance in ``unit`` (km, or min for a travel time)."""
     return html.Div(
         [
             dbc.Label(
@@ -146,8 +149,11 @@ def decay_fields(v: dict, lang: str) -> html.Div:
                         _number(
                             ids.SCN_DECAY_DISTANCE,
                             v["decay_distance"],
-                            "scn.decay_distance",
+                            "scn.decay_distance.min"
+                            if unit == "min"
+                            else "scn.decay_distance",
                             lang,
+                            label_id=ids.SCN_DECAY_DISTANCE_LABEL,
                             min=0.1,
                         )
                     ),
@@ -273,7 +279,7 @@ def parameter_panel(
                     className="small mb-0",
                 ),
                 objective,
-                decay_fields(v, lang),
+                decay_fields(v, lang, unit),
                 pair(
                     _number(
                         ids.SCN_NEW,

@@ -80,18 +80,27 @@ def test_the_switch_is_offered_with_roads_and_disabled_without(call, dataset_id,
 
 
 def test_labels_and_note_follow_the_measure(call, dataset_id, roadless):
-    radius, max_distance, note, legend = call(scn.measure_labels, "walking|rainy",
-                                              dataset_id, "fr")  # fmt: skip
+    radius, max_distance, note, legend, decay = call(
+        scn.measure_labels, "walking|rainy", dataset_id, "fr"
+    )
     assert (radius, max_distance) == ("Rayon R (min)", "Temps de trajet max. (min)")
+    assert decay == "Temps de trajet de la baisse (min)"
     assert "minutes" in note and legend.startswith("Communes : temps de trajet")
     assert call(scn.measure_labels, "km", dataset_id, "en")[:2] == (
         "Radius R (km)", "Max. distance (km)",
     )  # fmt: skip
+    assert call(scn.measure_labels, "km", dataset_id, "en")[4] == "Decay distance (km)"
+    assert call(scn.measure_labels, "walking|dry", dataset_id, "en")[4] == (
+        "Decay travel time (min)"
+    )
     # without roads the radius stays in km whatever the browser sends
     assert call(scn.measure_labels, "motorised|dry", roadless, "fr")[0] == (
         "Rayon R (km)"
     )
-    assert call(scn.measure_labels, "km", "9999", "fr") == (no_update,) * 4
+    assert call(scn.measure_labels, "motorised|dry", roadless, "fr")[4] == (
+        "Distance de la baisse (km)"
+    )
+    assert call(scn.measure_labels, "km", "9999", "fr") == (no_update,) * 5
 
 
 def test_instant_evaluation_in_minutes_says_so(call, dataset_id):

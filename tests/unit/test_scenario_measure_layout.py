@@ -8,6 +8,7 @@ from layouts.scenarios import (
     invalid_alert,
     measure_control,
     measure_texts,
+    parameter_panel,
     scenario_small_map,
 )
 from optimization.whatif import NoRoadsError, PanelError, Problem
@@ -35,6 +36,39 @@ def test_labels_and_messages_take_the_unit():
         "Communes: travel time by road"
     )
     assert measure_texts("km", True, "en")[3].startswith("Communes: distance")
+    # the attendance decay's distance: the measure's unit, never "km or min"
+    assert measure_texts("walking|dry", True, "fr")[4] == (
+        "Temps de trajet de la baisse (min)"
+    )
+    assert measure_texts("walking|dry", False, "en")[4] == "Decay distance (km)"
+    assert field_label("decay_distance", "en", "min") == "Decay travel time (min)"
+
+
+def _find(node, id_):
+    """The component ``id_`` in a layout tree, or None."""
+    if getattr(node, "id", None) == id_:
+        return node
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            found = _find(child, id_)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_panel_labels_the_decay_distance_in_the_measure_unit():
+    from dashapp import ids
+
+    def label(panel):
+        return _find(panel, ids.SCN_DECAY_DISTANCE_LABEL).children
+
+    docs = pd.DataFrame({"code": ["CNI"], "name_fr": ["CNI"], "name_en": ["ID"]})
+    minutes = parameter_panel(docs, "fr", {"measure": "motorised|dry"}, roads=True)
+    assert label(minutes) == "Temps de trajet de la baisse (min)"
+    roadless = parameter_panel(docs, "en", {"measure": "motorised|dry"}, roads=False)
+    assert label(roadless) == "Decay distance (km)"
+    assert label(parameter_panel(docs, "fr")) == "Distance de la baisse (km)"
 
 
 def test_the_switch_keeps_km_without_roads():
