@@ -8,7 +8,8 @@ chosen by the site rules that concern sites alone (``p``, locked, forbidden,
 ``max_new``); the budget, the total capacity and equity shares are dropped.
 Every choice of ``u`` gives a lower bound of the full model (single or split
 assignment): the knapsacks are solved continuously, which relaxes both.
-Subgradient steps (Polyak's rule towards the best plan) raise it.
+Subgradient steps (Polyak's rule towards the best plan, each direction
+deflected by the previous one) raise it.
 
 Each step's chosen sites also suggest a plan: they are rounded to enough
 capacity and served by a transportation solve (the caller's ``evaluate``),
@@ -22,7 +23,8 @@ so the same input gives the same bound and plans; a deadline only cuts the
 work short.
 
 References: Beasley (1993), *Lagrangean heuristics for location problems*,
-EJOR 65; Held, Wolfe & Crowder (1974) for the step rule.
+EJOR 65; Held, Wolfe & Crowder (1974) for the step rule; Camerini, Fratta &
+Maffioli (1975) for the deflected directions.
 """
 
 from __future__ import annotations
@@ -51,6 +53,18 @@ AVERAGE = 0.1
 
 #: Next best plans kept for the caller's local search.
 RUNNERS_UP = 3
+
+#: Weight of the previous step's direction in the next one (a deflected
+#: subgradient): damps the zig-zag of plain steps, so the bound rises faster
+#: in the same number of steps.
+DEFLECTION = 0.3
+
+#: After the first :data:`EARLY_PLANS` steps, a better bound suggests a plan
+#: only every :data:`PLAN_EVERY` steps: the plans budget then lasts until the
+#: late multipliers, whose sites are the best (when each better bound of the
+#: first steps was tried, the budget was spent before the bound had risen).
+PLAN_EVERY = 3
+EARLY_PLANS = 10
 
 #: ``open_mask -> Plan or None``: a full, checked plan on these open sites.
 Evaluate = Callable[[np.ndarray], "Plan | None"]
@@ -261,8 +275,8 @@ def lagrangian_bound(
     p: int | None,
     evaluate: Evaluate,
     start_u: np.ndarray,
-    max_iterations: int = 300,
-    max_plans: int = 30,
+    max_iterations: int = 600,
+    max_plans: int = 100,
     gap_rel: float = 1e-6,
     deadline: float | None = None,
     on_bound: Callable[[float], None] | None = None,
@@ -306,6 +320,7 @@ def lagrangian_bound(
     often = np.zeros(m)
     weights = knapsacks.weights
     iterations = 0
+    direction = np.zeros_like(u)
 
     def try_plan(often: np.ndarray, g: np.ndarray, threshold: float = 0.5) -> None:
         nonlocal plan
@@ -344,7 +359,7 @@ def lagrangian_bound(
             best_bound, best_u, best_g, stale = bound, u.copy(), g.copy(), 0
             if on_bound is not None:
                 on_bound(bound)
-            if len(tried) < max_plans:
+            if len(tried) < max_plans and (it < EARLY_PLANS or it % PLAN_EVERY == 0):
                 try_plan(often, g)  # the better the bound, the better its sites
         else:
             stale += 1
@@ -354,12 +369,13 @@ def lagrangian_bound(
         if upper is not None and upper - best_bound <= gap_rel * abs(upper):
             break
         s = np.where(served, 1.0 - served_share(mask), 0.0)
-        norm = float(s @ s)
-        if norm <= 1e-12 or theta < 1e-4:
+        if float(s @ s) <= 1e-12 or theta < 1e-4:
             break  # every point served once: the relaxation is tight here
+        direction = s + DEFLECTION * direction
+        norm = float(direction @ direction)
         target = upper if upper is not None else bound + 0.05 * abs(bound) + 1.0
         step = theta * max(target - bound, 1e-9 * max(1.0, abs(bound))) / norm
-        u = u + step * s
+        u = u + step * direction
 
     if iterations and math.isfinite(best_bound):
         for threshold in (0.5, 0.25):
