@@ -14,7 +14,8 @@ action (:meth:`Page.change`) then makes the requests Dash's renderer makes for i
   time (a browser's connections to one host);
 * the properties an answer sets trigger the callbacks that have them as inputs
   (not the one that answered), and components an answer adds fire their
-  callbacks' initial call, until nothing is left to request;
+  callbacks' initial call (also when a screen left and opened again brings them
+  back), until nothing is left to request;
 * a background callback is polled at its own ``interval`` until its answer.
 
 The action's time is the wall time from the change to the last answer, as a user
@@ -315,7 +316,16 @@ class Page(DashClient):
                     if isinstance(value, dict) and "__dash_patch_update" in value:
                         changed.add(f"{cid}.{prop}")  # a Patch: the figure stays
                         continue
-                    self.props.setdefault(cid, (_parse(cid), {}))[1][prop] = value
+                    holder = self.props.setdefault(cid, (_parse(cid), {}))[1]
+                    # the components the old value held leave the page (a screen
+                    # replaced by another): when they come back, as a browser
+                    # mounts them again, their callbacks' initial calls fire
+                    gone: dict = {}
+                    walk(holder.get(prop), gone)
+                    for old in gone:
+                        self.props.pop(old, None)
+                    before -= set(gone)
+                    holder[prop] = value
                     changed.add(f"{cid}.{prop}")
                     walk(value, self.props)
         return changed, set(self.props) - before
