@@ -23,8 +23,10 @@ __all__ = [
     "distance_caps",
     "greedy_interchange",
     "lagrangian_bound",
+    "objective_step",
     "perturbed_interchange",
     "pmedian_cost",
+    "round_bound",
 ]
 
 STALL = 100  # subgradient iterations without progress before halving the step
@@ -39,6 +41,45 @@ def pmedian_cost(D: np.ndarray, w: np.ndarray, open_mask: np.ndarray) -> float:
     d = D[:, open_mask].min(axis=1)
     pos = w > 0
     return float(w[pos] @ d[pos])
+
+
+def objective_step(values: np.ndarray) -> float:
+    """1.0 when every finite value is an integer (plans then cost integers), else 0.
+
+    When every weighted distance and site cost is an integer, every plan costs
+    an integer, so a plan costing ``UB`` is optimal as soon as a lower bound
+    exceeds ``UB - 1``, and a bound ``b`` proves ``ceil(b)``
+    (:func:`round_bound`).
+
+    Examples
+    --------
+    >>> objective_step(np.array([[3.0, np.inf], [12.0, 0.0]]))
+    1.0
+    >>> objective_step(np.array([3.0, 2.5]))
+    0.0
+    """
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    # Beyond 2**52 a float no longer tells integers apart.
+    if v.size and np.abs(v).max() >= 2.0**52:
+        return 0.0
+    return 1.0 if np.array_equal(v, np.round(v)) else 0.0
+
+
+def round_bound(bound: float, step: float) -> float:
+    """Lower bound ``bound`` raised to the next multiple of ``step`` (0: unchanged).
+
+    A bound within 1e-6 of ``step`` above a multiple is taken as that
+    multiple, so rounding errors of the bound never raise it a whole step.
+
+    Examples
+    --------
+    >>> round_bound(9933.2, 1.0), round_bound(9933.0000001, 1.0), round_bound(9.5, 0)
+    (9934.0, 9933.0, 9.5)
+    """
+    if step <= 0 or not math.isfinite(bound):
+        return bound
+    return step * math.ceil(bound / step - 1e-6)
 
 
 def greedy_interchange(
@@ -204,6 +245,7 @@ def lagrangian_bound(
     target_gap: float = 0.0,
     lam0: np.ndarray | None = None,
     stall: int = STALL,
+    step: float = 0.0,
 ) -> dict[str, np.ndarray | float]:
     """Lagrangian lower bound of the p-median and the sites it can fix.
 
@@ -221,6 +263,12 @@ def lagrangian_bound(
     without progress) or when the gap reaches ``target_gap``;
     ``time_budget`` (seconds) is only a safety cap, so the same input gives
     the same bound on any machine that does not reach it.
+
+    With ``step`` > 0 every plan costs a multiple of ``step`` (see
+    :func:`objective_step`): a better plan costs at most ``upper - step``,
+    so the run also ends once the bound exceeds that (``upper`` is then
+    proven optimal) and a site is fixed when forcing it lifts the bound
+    above it.
 
     Returns
     -------
@@ -285,6 +333,8 @@ def lagrangian_bound(
                 upper, best_open = cost, chosen.copy()
         if upper - best <= target_gap * upper or theta < 1e-4:
             break
+        if step > 0 and best > upper - step + 1e-9 * abs(upper):
+            break  # no plan costs less than upper: it is optimal
         if time.perf_counter() - t0 > time_budget:
             break
         g = 1.0 - ((red < 0) & chosen[It]).sum(axis=1)
@@ -300,10 +350,13 @@ def lagrangian_bound(
         rest = best_order[k_free:]
         rest = rest[np.isfinite(cand[rest])]
         worst_in = float(cand[sel].max())
+        # Every plan better than ``upper`` costs at most ``better``.
+        better = upper - step if step > 0 else upper
         if rest.size:
             best_out = float(cand[rest].min())
-            fix_closed[rest] = best + cand[rest] - worst_in > upper + 1e-9 * abs(upper)
-            fix_open[sel] = best - cand[sel] + best_out > upper + 1e-9 * abs(upper)
+            limit = better + 1e-9 * abs(upper)
+            fix_closed[rest] = best + cand[rest] - worst_in > limit
+            fix_open[sel] = best - cand[sel] + best_out > limit
     return {
         "bound": best,
         "fix_closed": fix_closed,

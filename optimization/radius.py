@@ -30,7 +30,9 @@ from optimization.heuristics import (
     distance_caps,
     greedy_interchange,
     lagrangian_bound,
+    objective_step,
     perturbed_interchange,
+    round_bound,
 )
 from optimization.solver import (
     FEASIBLE,
@@ -257,6 +259,21 @@ def _start(pm: PMedianProblem) -> np.ndarray | None:
     return greedy_interchange(D, pm.weights, pm.p, r.locked, r.allowed)
 
 
+def plan_cost_step(pm: PMedianProblem) -> float:
+    """1.0 when every plan of ``pm`` costs an integer (integer weighted costs), else 0.
+
+    Then a bound ``b`` proves ``ceil(b)`` and a plan is optimal once a bound
+    exceeds its cost minus 1 (see :func:`optimization.heuristics.round_bound`).
+    """
+    pos = pm.weights > 0
+    pairs = pm.allowed_pairs()[pos]
+    values = [(pm.weights[pos, None] * np.where(pairs, pm.cost_matrix[pos], 0.0))]
+    if pm.cost_weight > 0:
+        r = pm.rules
+        values += [pm.cost_weight * r.opening_cost, pm.cost_weight * r.closing_cost]
+    return min(objective_step(v.ravel()) for v in values)
+
+
 def _lagrangian_applies(pm: PMedianProblem) -> bool:
     """The Lagrangian bound is the plain p-median's (locks, forbidden, a cap)."""
     r = pm.rules
@@ -275,8 +292,15 @@ def _finish(
     best_obj: float,
     lower: float,
     gap_rel: float,
+    step: float = 0.0,
 ) -> None:
-    """Status, objective, bound and gap of ``report`` from the best plan."""
+    """Status, objective, bound and gap of ``report`` from the best plan.
+
+    With ``step`` > 0 (plans cost multiples of it) the bound is rounded up.
+    """
+    lower = round_bound(lower, step)
+    if best_open is not None:
+        lower = min(lower, best_obj)
     if best_open is None:
         report.status = NO_SOLUTION
         report.bound = lower if math.isfinite(lower) else None
@@ -291,7 +315,11 @@ def _finish(
 
 
 def _lagrangian_stage(
-    pm: PMedianProblem, start: np.ndarray, start_obj: float, opts: SolveOptions
+    pm: PMedianProblem,
+    start: np.ndarray,
+    start_obj: float,
+    opts: SolveOptions,
+    step: float = 0.0,
 ) -> tuple[np.ndarray, float, dict[str, Any]]:
     """Lagrangian bound, better starts, and what the bound rules out.
 
@@ -300,6 +328,8 @@ def _lagrangian_stage(
     better than the best), ``caps`` (largest distance of each point in such
     a plan) and ``iterations``. Every step is bounded by work; the time
     limit only caps the subgradient runs on a machine too slow to finish.
+    ``step`` > 0: plans cost multiples of it (see :func:`plan_cost_step`),
+    so the bound is rounded up and a better plan costs ``step`` less.
     """
     time_limit, gap_rel = opts.time_limit, opts.gap_rel
     D = np.where(pm.allowed_pairs(), pm.cost_matrix, np.inf)
@@ -318,12 +348,13 @@ def _lagrangian_stage(
         r.allowed,
         time_budget=cap,
         target_gap=gap_rel,
+        step=step,
     )
     iterations = int(lag["iterations"])
     if lag["upper"] < start_obj:
         start = lag["best_open"]
         start_obj = plan_objective(pm, start)
-    if relative_gap(start_obj, lag["bound"]) > gap_rel:
+    if relative_gap(start_obj, round_bound(lag["bound"], step)) > gap_rel:
         # Local search from the Lagrangian plan, then tighten with the better
         # upper bound (steps towards it converge faster).
         polished = greedy_interchange(
@@ -353,6 +384,7 @@ def _lagrangian_stage(
                 time_budget=cap,
                 target_gap=gap_rel,
                 lam0=lag["lam"],
+                step=step,
             )
             iterations += int(again["iterations"])
             if again["bound"] > lag["bound"]:
@@ -360,10 +392,11 @@ def _lagrangian_stage(
             if again["upper"] < start_obj:
                 start = again["best_open"]
                 start_obj = plan_objective(pm, start)
-    bound = float(lag["bound"])
+    bound = round_bound(float(lag["bound"]), step)
     closed = lag["fix_closed"].copy()
     opened = lag["fix_open"].copy()
-    caps = distance_caps(w, lag, start_obj)
+    # Caps for every plan better than the start, i.e. costing ``step`` less.
+    caps = distance_caps(w, lag, start_obj - step)
     # Without the closed sites the relaxation is tighter: bound again on the
     # sites left, which fixes more sites and cuts the radii closer. These
     # bounds hold for every plan better than ``start``, so min(start, bound)
@@ -382,6 +415,7 @@ def _lagrangian_stage(
             allowed_sub,
             time_budget=cap,
             lam0=state["lam"],
+            step=step,
             **kw,
         )
         state["it"] += int(res["iterations"])
@@ -411,8 +445,8 @@ def _lagrangian_stage(
         )
         new_closed = sub[again["fix_closed"]]
         opened[sub[again["fix_open"]]] = True
-        bound = max(bound, min(state["obj"], float(again["bound"])))
-        caps = np.minimum(caps, distance_caps(w, again, state["obj"]))
+        bound = max(bound, min(state["obj"], round_bound(again["bound"], step)))
+        caps = np.minimum(caps, distance_caps(w, again, state["obj"] - step))
         state["lam"] = again["lam"]
         closed[new_closed] = True
         if new_closed.size == 0:
@@ -441,7 +475,8 @@ def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
     if not math.isfinite(start_obj) or not _lagrangian_applies(pm):
         return _radius_loop(pm, start, opts, t_start)
     r = pm.rules
-    start, start_obj, lag = _lagrangian_stage(pm, start, start_obj, opts)
+    step = plan_cost_step(pm)
+    start, start_obj, lag = _lagrangian_stage(pm, start, start_obj, opts, step)
     lag_bound = float(lag["bound"])
     opts.progress.plan(start_obj)
     opts.progress.prove(lag_bound)
@@ -465,7 +500,7 @@ def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
             },
         )
         report.build_seconds = time.perf_counter() - t_start
-        _finish(report, start, start_obj, lag_bound, gap_rel)
+        _finish(report, start, start_obj, lag_bound, gap_rel, step)
         return RadiusResult(report, start, start_obj)
     # Sites fixed by the Lagrangian test are closed (open) in every plan
     # better than the start, and every point lies within its cap there, so
@@ -483,8 +518,8 @@ def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
     best_open, best_obj = result.open_mask, result.objective
     if best_open is None or best_obj >= start_obj:
         best_open, best_obj = start, start_obj
-    bound = max(lag_bound, min(lower, start_obj))
-    _finish(report, best_open, best_obj, bound, gap_rel)
+    bound = max(lag_bound, min(round_bound(lower, step), start_obj))
+    _finish(report, best_open, best_obj, bound, gap_rel, step)
     return RadiusResult(report, best_open, best_obj, result.iterations)
 
 
@@ -503,6 +538,7 @@ def _radius_loop(
     it, which makes the truncation exact where it is reached.
     """
     time_limit, gap_rel = opts.time_limit, opts.gap_rel
+    step = plan_cost_step(pm)
     lv = distance_levels(pm)
     full_L = lv.all_levels(pm.weights)
     best_open, best_obj = None, math.inf
@@ -524,7 +560,7 @@ def _radius_loop(
             # A point has no allowed site within its cap: no plan is better.
             report.solver = "lagrangian (radius cut)"
             report.build_seconds = time.perf_counter() - t_start
-            _finish(report, best_open, best_obj, best_obj, gap_rel)
+            _finish(report, best_open, best_obj, best_obj, gap_rel, step)
             return RadiusResult(report, best_open, best_obj)
         cut = (within < lv.K) & (pm.weights > 0)
         cap_L = np.where(cut, within, full_L)
@@ -594,7 +630,7 @@ def _radius_loop(
                         best_open, best_obj, warm = rounded, obj, cand
                         opts.progress.plan(best_obj)
             if warm is not None:
-                if relative_gap(best_obj, lower) <= gap_rel:
+                if relative_gap(best_obj, round_bound(lower, step)) <= gap_rel:
                     report.build_seconds += time.perf_counter() - tb
                     report.solver = report.solver or "HiGHS (LP bound)"
                     break  # the LP bound proves the plan optimal
@@ -650,7 +686,7 @@ def _radius_loop(
         if obj < best_obj - 1e-9 * max(1.0, abs(obj)):
             best_open, best_obj = open_mask, obj
             opts.progress.plan(best_obj)
-        if relative_gap(best_obj, lower) <= gap_rel:
+        if relative_gap(best_obj, round_bound(lower, step)) <= gap_rel:
             break
         # Extend the levels of the points the truncated model under-charged.
         lvl = lv.level_of(nearest_distance(pm, open_mask))
@@ -660,5 +696,5 @@ def _radius_loop(
         grow = np.maximum(lvl, 2 * L + 1)
         L = np.where(under, np.minimum(grow, cap_L), L)
     report.details["iterations"] = len(iterations)
-    _finish(report, best_open, best_obj, lower, gap_rel)
+    _finish(report, best_open, best_obj, lower, gap_rel, step)
     return RadiusResult(report, best_open, best_obj, iterations)

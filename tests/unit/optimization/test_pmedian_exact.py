@@ -21,9 +21,10 @@ from optimization.heuristics import (
     lagrangian_bound,
     perturbed_interchange,
     pmedian_cost,
+    round_bound,
 )
-from optimization.radius import _radius_loop
-from optimization.solver import SolveOptions
+from optimization.radius import _finish, _radius_loop, plan_cost_step
+from optimization.solver import SolveOptions, SolveReport
 
 SEEDS = range(20)
 
@@ -150,3 +151,74 @@ def test_locked_and_forbidden_sites_still_exact_through_the_cuts():
     assert model.status == "optimal"
     assert model.objective == pytest.approx(best)
     assert 0 in model.open_sites and not {3, 4} & set(model.open_sites.tolist())
+
+
+# --- Integer costs: a plan better than UB costs at most UB - 1 ---------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_integer_step_fixings_and_caps_hold_for_every_strictly_better_plan(seed):
+    """With ``step=1`` the tests use UB - 1: check them against every plan."""
+    D, w = clustered(seed)
+    p = 2 + seed % 3
+    plans = every_plan(D, w, p)
+    optimum = plans[0][0]
+    start = greedy_interchange(D, w, p, max_swaps=0)
+    upper = pmedian_cost(D, w, start)
+    lag = lagrangian_bound(D, w, p, upper, start, max_iter=200, step=1.0)
+    assert round_bound(lag["bound"], 1.0) <= optimum
+    upper = min(upper, lag["upper"])
+    caps = distance_caps(w, lag, upper - 1.0)
+    for cost, S in plans:
+        if cost > upper - 1.0:
+            break
+        assert np.all(D[:, list(S)].min(axis=1) <= caps + 1e-9), (cost, S)
+        assert not lag["fix_closed"][list(S)].any(), (cost, S)
+        assert set(np.flatnonzero(lag["fix_open"])) <= set(S)
+
+
+def test_plan_cost_step_is_one_only_when_every_plan_costs_an_integer():
+    D, w = clustered(3)
+    assert plan_cost_step(PMedian.from_cost_matrix(D, w, 2)) == 1.0
+    # half weights on even distances still give integer products
+    assert plan_cost_step(PMedian.from_cost_matrix(2 * D, w / 2, 2)) == 1.0
+    assert plan_cost_step(PMedian.from_cost_matrix(D + 0.25, w, 2)) == 0.0
+    # a forbidden pair's distance does not count
+    D2 = D.copy()
+    D2[0, 0] = 1.5
+    rules = SiteRules.build(D.shape[1], forbidden=[0])
+    assert plan_cost_step(PMedian.from_cost_matrix(D2, w, 2, rules)) == 1.0
+    # site costs count once they weigh in the objective
+    costly = SiteRules.build(D.shape[1], opening_cost=np.full(D.shape[1], 0.5))
+    model = PMedian(D, w, 2, costly, cost_weight=1.0)
+    assert plan_cost_step(model) == 0.0
+    assert plan_cost_step(PMedian(D, w, 2, costly, cost_weight=2.0)) == 1.0
+
+
+def test_bound_rounded_up_only_when_plans_cost_integers():
+    plan = np.array([True, False])
+    proven = SolveReport(solver="")
+    _finish(proven, plan, 10.0, 9.2, 1e-6, step=1.0)
+    assert proven.status == "optimal" and proven.bound == 10.0
+    assert proven.gap == 0.0
+    open_gap = SolveReport(solver="")
+    _finish(open_gap, plan, 10.0, 9.2, 1e-6)
+    assert open_gap.status == "feasible" and open_gap.bound == 9.2
+    # an integer bound with rounding noise is not raised a whole step
+    noisy = SolveReport(solver="")
+    _finish(noisy, plan, 11.0, 9.0000000001, 1e-6, step=1.0)
+    assert noisy.status == "feasible" and noisy.bound == 9.0
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fractional_costs_still_solved_exactly_without_rounding(seed):
+    D, w = clustered(seed, n=16, m=11)
+    D = D + np.random.default_rng(seed).random(D.shape) * 0.9
+    p = 2 + seed % 4
+    optimum = every_plan(D, w, p)[0][0]
+    model = PMedian.from_cost_matrix(D, w, p)
+    assert plan_cost_step(model) == 0.0
+    model.solve()
+    assert model.status == "optimal"
+    assert model.objective == pytest.approx(optimum, abs=1e-9)
+    assert model.bound <= optimum + 1e-6
