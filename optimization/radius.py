@@ -265,13 +265,20 @@ def plan_cost_step(pm: PMedianProblem) -> float:
     Then a bound ``b`` proves ``ceil(b)`` and a plan is optimal once a bound
     exceeds its cost minus 1 (see :func:`optimization.heuristics.round_bound`).
     """
-    pos = pm.weights > 0
-    pairs = pm.allowed_pairs()[pos]
-    values = [(pm.weights[pos, None] * np.where(pairs, pm.cost_matrix[pos], 0.0))]
     if pm.cost_weight > 0:
         r = pm.rules
-        values += [pm.cost_weight * r.opening_cost, pm.cost_weight * r.closing_cost]
-    return min(objective_step(v.ravel()) for v in values)
+        costs = np.concatenate([r.opening_cost, r.closing_cost]) * pm.cost_weight
+        if objective_step(costs) == 0.0:
+            return 0.0
+    pos = np.flatnonzero(pm.weights > 0)
+    pairs = pm.allowed_pairs()
+    # By blocks of rows: a large non-integer matrix is told apart at once.
+    for lo in range(0, pos.size, 256):
+        rows = pos[lo : lo + 256]
+        block = np.where(pairs[rows], pm.cost_matrix[rows], 0.0)
+        if objective_step(pm.weights[rows, None] * block) == 0.0:
+            return 0.0
+    return 1.0
 
 
 def _lagrangian_applies(pm: PMedianProblem) -> bool:
