@@ -399,14 +399,26 @@ def greedy_assignment(
 def _greedy_place(
     W: np.ndarray, w: np.ndarray, cap: np.ndarray, order: np.ndarray
 ) -> np.ndarray | None:
-    """Each point in ``order`` on its cheapest site with room, or None."""
-    load = np.zeros(cap.size)
+    """Each point in ``order`` on its cheapest site with room, or None.
+
+    Each point's sites are sorted once (ties by site index, as ``argmin``
+    breaks them) and walked in plain Python until one has room: most points
+    take their first site, so this is many times faster than a numpy pass
+    over every site per point, with the same result.
+    """
+    ranked = np.argsort(W, axis=1, kind="stable").tolist()
+    finite = np.isfinite(W).sum(axis=1).tolist()
+    load = [0.0] * cap.size
+    room = cap.tolist()
+    weight = w.tolist()
     a = np.full(w.size, -1)
-    for i in order:
-        fits = np.isfinite(W[i]) & (load + w[i] <= cap)
-        if not fits.any():
+    for i in order.tolist():
+        wi = weight[i]
+        for b in ranked[i][: finite[i]]:
+            if load[b] + wi <= room[b]:
+                a[i] = b
+                load[b] += wi
+                break
+        else:
             return None
-        b = int(np.argmin(np.where(fits, W[i], np.inf)))
-        a[i] = b
-        load[b] += w[i]
     return a
