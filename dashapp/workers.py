@@ -431,7 +431,8 @@ def own_nicer_session(niceness: int = JOB_NICENESS) -> bool:
         with open(AUTOGROUP_SWITCH) as switch:
             if switch.read().strip() != "1":
                 return False
-        os.setsid()
+        if os.getsid(0) != os.getpid():  # a session leader already has its own
+            os.setsid()
         with open(AUTOGROUP_SELF, "w") as group:
             group.write(str(int(niceness)))
     except OSError:  # no autogroups in this kernel, or not allowed

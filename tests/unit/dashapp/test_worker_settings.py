@@ -96,6 +96,12 @@ def test_a_job_moves_to_a_nicer_session_of_its_own(tmp_path, monkeypatch):
     monkeypatch.setattr(workers.os, "setsid", lambda: calls.append("setsid"))
     assert workers.own_nicer_session(10) is True
     assert calls == ["setsid"] and group.read_text() == "10"
+    # a process leading its session already (setsid would fail) keeps it
+    monkeypatch.setattr(workers.os, "getsid", lambda _pid: 4242)
+    monkeypatch.setattr(workers.os, "getpid", lambda: 4242)
+    group.write_text("/autogroup-7 nice 0\n")
+    assert workers.own_nicer_session(10) is True
+    assert calls == ["setsid"] and group.read_text() == "10"
     # autogroups switched off, or absent from the kernel: the session stays
     group.write_text("/autogroup-7 nice 0\n")
     switch.write_text("0\n")
@@ -118,10 +124,12 @@ def test_the_kernel_puts_a_job_in_a_nicer_session_of_its_own():
         "print(own_nicer_session(7), os.getsid(0) == os.getpid()); "
         "print(open('/proc/self/autogroup').read())"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0] == "True True" and lines[1].endswith(" nice 7"), done.stdout
-    assert lines[1] != mine.strip()  # another group than the test's
+    for leader in (False, True):  # a pool process, or a session leader already
+        done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=120,
+                              start_new_session=leader)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines[0] == "True True" and lines[1].endswith(" nice 7"), done.stdout
+        assert lines[1] != mine.strip()  # another group than the test's
     assert own.read_text() == mine  # the test's untouched
