@@ -459,9 +459,12 @@ def map_figure(
         "clickmode": "event",
     }
     if overlays:
-        # many entries (road classes...): one row along the top, clear of the
-        # colour bars on the left and right sides
-        layout["legend"].update(orientation="h", x=0.0, y=1.0, itemclick="toggle")
+        # many entries (road classes...): rows above the map, outside it (plotly
+        # then makes room at the top), so that their background hides no part of
+        # the map, nor the colour bars on its sides
+        layout["legend"].update(
+            orientation="h", x=0.0, y=1.0, yanchor="bottom", itemclick="toggle"
+        )
     if note:
         layout["annotations"] = map_note(note)
     return {"data": data, "layout": layout}

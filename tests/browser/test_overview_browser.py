@@ -229,6 +229,13 @@ def test_ovw007_map_by_travel_time_with_roads_and_catchments(dash_duo, app):
         ".map(e => e.textContent)"
     )
     assert "Axe principal" in legend and any("bassins" in x for x in legend)
+    # the legend sits above the map, its background over no part of it
+    legend_bottom, map_top = dash_duo.driver.execute_script(
+        "const gd = document.querySelector('#overview-map .js-plotly-plot');"
+        "return [gd.querySelector('.legend .bg').getBoundingClientRect().bottom,"
+        " gd.querySelector('.maplibregl-canvas').getBoundingClientRect().top]"
+    )
+    assert legend_bottom <= map_top + 1, (legend_bottom, map_top)
     # a walk in the rains leaves communes without a center: named, in orange
     dash_duo.driver.execute_script(
         "document.querySelector('#' + arguments[0] + ' input[value=\"walking|rainy\"]')"

@@ -147,6 +147,9 @@ def test_overlays_are_listed_after_the_sites_and_drawn_under_them():
     assert fig["data"][maps.overlay_index(1)]["showlegend"] is False
     assert fig["layout"]["showlegend"] is True
     assert fig["layout"]["legend"]["orientation"] == "h"
+    # above the map, outside it: its background hides no strip of the map
+    assert fig["layout"]["legend"]["y"] >= 1
+    assert fig["layout"]["legend"]["yanchor"] == "bottom"
     # a map without overlays keeps its layers and its legend as before
     plain = maps.map_figure({"center": {"lon": 0, "lat": 0}, "zoom": 5},
                             context=ctx_layer(), choropleth=ctx_layer(), sites=[sites])
