@@ -9,7 +9,10 @@ the start would (``--no-wait``: at once, while it runs). Then, in this order:
 
 a. **first page load**: from asking for ``/`` until the overview map is drawn (its
    figure has data and MapLibre's canvas is on the page); the sign-in just before
-   lands on ``/`` too, and is left as soon as the page's scripts start;
+   lands on ``/`` too, and is left as soon as the page's scripts start. Then, at
+   once, the page is scrolled to the weekly series below the map (drawn only once
+   scrolled to) and the time until every chart of the page is drawn (map,
+   capacity chart, series) is recorded too, from the same start;
 b. **forecast demand**: on ``/scenarios``, once the screen is ready, the click on
    "forecast" demand until the screen is ready again (KPIs and map redrawn: no
    callback still waiting for the server, and no error message shown);
@@ -82,6 +85,10 @@ MAP_DRAWN = """
 const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
 return !!(gd && gd.data && gd.data.length && gd._fullLayout
           && document.querySelector('#' + arguments[0] + ' canvas'));
+"""
+CHART_DRAWN = """
+const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+return !!(gd && gd.data && gd.data.length && gd._fullLayout);
 """
 CHART = """
 const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
@@ -247,12 +254,31 @@ class Browser:
         self.driver.quit()
 
 
-def first_page(b: Browser) -> float:
+def first_page(b: Browser) -> dict:
     b.driver.get("about:blank")
     start = time.perf_counter()
     b.driver.get(b.url + "/")
     b.until(lambda: b.js(MAP_DRAWN, ids.MAP), "the overview map", step=0.02)
-    return {"s": time.perf_counter() - start, "slowest": b.requests(0)}
+    map_s = time.perf_counter() - start
+    # every chart of the page: the weekly series below the map is drawn once
+    # scrolled to, so scroll to it at once, as a reader going down the page would
+    scrolled = time.perf_counter()
+    b.js(
+        "document.getElementById(arguments[0])"
+        ".scrollIntoView({block: 'center', behavior: 'instant'})",
+        ids.TIMESERIES,
+    )
+    charts = (ids.MAP, ids.CAPACITY_CHART, ids.TIMESERIES)
+    b.until(
+        lambda: all(b.js(CHART_DRAWN, c) for c in charts), "every chart", step=0.02
+    )
+    end = time.perf_counter()
+    return {
+        "s": map_s,
+        "all_charts_s": end - start,
+        "below_map_after_scroll_s": end - scrolled,
+        "slowest": b.requests(0),
+    }
 
 
 def forecast_demand(b: Browser) -> float:
@@ -435,6 +461,12 @@ def main(argv=None) -> int:
         "runs": args.runs,
         "server": f"gunicorn, {args.workers} workers, fresh data folder per run",
         "a_first_page_load_to_map": summary([r["a_first_page"]["s"] for r in runs]),
+        "a_first_page_load_to_every_chart": summary(
+            [r["a_first_page"]["all_charts_s"] for r in runs]
+        ),
+        "a_chart_below_map_after_scroll": summary(
+            [r["a_first_page"]["below_map_after_scroll_s"] for r in runs]
+        ),
         "b_scenario_demand_forecast_to_ready": summary(
             [r["b_forecast_demand"]["s"] for r in runs]
         ),

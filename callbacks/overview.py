@@ -4,7 +4,17 @@ charts."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, Patch, State, ctx, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    Patch,
+    State,
+    ctx,
+    no_update,
+)
+from dash.exceptions import PreventUpdate
 
 from dashapp import ids, services
 from dashapp.auth import requires
@@ -446,8 +456,15 @@ def update_capacity(filters: dict, mode, dataset_id, lang):
 
 
 @requires("view")
-def update_timeseries(filters: dict, dataset_id, lang):
-    """Weekly requests by document type for the selection."""
+def update_timeseries(filters: dict, dataset_id, lang, seen=None):
+    """Weekly requests by document type for the selection, once on screen.
+
+    The chart lies below the map: the page says ``seen=False`` until it is
+    scrolled near (``assets/visibility.js``), and nothing is drawn until then, so
+    the browser draws the map first; any other value (a direct call) draws.
+    """
+    if seen is False:
+        raise PreventUpdate
     config, dctx, r = _state(filters, dataset_id, lang)
     frame = services.weekly_requests(config.database_url, dctx, r)
     col = "name_fr" if lang == "fr" else "name_en"
@@ -497,5 +514,21 @@ def register(app) -> None:
         },
     )(update_capacity)
     app.callback(
-        output=Output(ids.TIMESERIES, "figure"), inputs={"filters": FILTERS, **CONTEXT}
+        output=Output(ids.TIMESERIES, "figure"),
+        inputs={
+            "filters": FILTERS,
+            "seen": Input(ids.TIMESERIES_SEEN, "data"),
+            **CONTEXT,
+        },
     )(update_timeseries)
+    # in the browser only (assets/visibility.js): marks the series seen once it
+    # is scrolled near, watched once the map and the cards above it are there
+    app.clientside_callback(
+        ClientsideFunction(namespace="dashapp", function_name="whenVisible"),
+        Output(ids.TIMESERIES_SEEN, "data"),
+        Input(ids.MAP_LAYER, "data"),
+        Input(ids.KPI_CARDS, "children"),
+        Input(ids.ROAD_ACCESS, "children"),
+        State(ids.TIMESERIES, "id"),
+        State(ids.TIMESERIES_SEEN, "id"),
+    )

@@ -38,6 +38,8 @@ SCOPE_LABEL = "overview-scope-label"
 CAPACITY_CHART = "overview-capacity-chart"
 CAPACITY_MODE = "overview-capacity-mode"
 TIMESERIES = "overview-timeseries"
+# True once the weekly series is (nearly) on screen: it is drawn only then
+TIMESERIES_SEEN = "overview-timeseries-seen"
 ROAD_MEASURE = "overview-road-measure"  # travel mode and season of the road access
 ROAD_ACCESS = "overview-road-access"
 

@@ -265,6 +265,9 @@ def overview(ctx: DatasetContext, r: Resolved, lang: str) -> html.Div:
         [
             dbc.CardHeader(t("chart.timeseries_title", lang)),
             dcc.Graph(id=ids.TIMESERIES, config=graph_config(lang)),
+            # below the map: drawn once scrolled to (callbacks.overview), so the
+            # browser draws the map first
+            dcc.Store(id=ids.TIMESERIES_SEEN, data=False),
         ],
         className="mt-2 mb-4",
     )

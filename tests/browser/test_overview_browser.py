@@ -52,6 +52,39 @@ def _ready(duo):
     until(lambda: _card(duo, "requests") not in ("", "n.d.", "n/a"), 20)
 
 
+def _scroll_to(duo, element_id):
+    duo.driver.execute_script(
+        "document.getElementById(arguments[0])"
+        ".scrollIntoView({block: 'center', behavior: 'instant'})",
+        element_id,
+    )
+
+
+def _series(duo):
+    """The weekly series' traces, once scrolled to (it is drawn only then)."""
+    _scroll_to(duo, ids.TIMESERIES)
+    series = until(lambda: duo.driver.execute_script(PLOT.format(ids.TIMESERIES)), 20)
+    duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'})")
+    return series
+
+
+# records the answers to Dash's callback requests: [output, HTTP status]
+ANSWERS = """
+window.__answers = [];
+const fetched = window.fetch;
+window.fetch = function (...args) {
+  const url = String(args[0] && args[0].url || args[0]);
+  if (!url.includes('_dash-update-component')) return fetched.apply(this, args);
+  let output = '';
+  try { output = JSON.parse(args[1].body).output; } catch (e) {}
+  return fetched.apply(this, args).then(r => {
+    window.__answers.push([output, r.status]);
+    return r;
+  });
+};
+"""
+
+
 def _changes(duo, read, action, timeout=15):
     before = read()
     action()
@@ -71,8 +104,7 @@ def test_ovw001_main_screen_loads_offline_in_french(dash_duo, app):
         data[0]["type"] == "choroplethmap"
         and data[site_index()]["type"] == "scattermap"
     )
-    series = dash_duo.driver.execute_script(PLOT.format(ids.TIMESERIES))
-    assert len(series) == 3
+    assert len(_series(dash_duo)) == 3
     origins = dash_duo.driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"
     )
@@ -86,6 +118,7 @@ def test_ovw002_every_filter_updates_map_kpis_and_charts(dash_duo, app):
     _ready(dash_duo)
     z = lambda: _map(dash_duo)[1]["z"]  # noqa: E731
     n_locations = lambda: len(_map(dash_duo)[1]["locations"])  # noqa: E731
+    _series(dash_duo)  # drawn once scrolled to; then follows every filter
     series = lambda: dash_duo.driver.execute_script(  # noqa: E731
         PLOT.format(ids.TIMESERIES)
     )
@@ -147,6 +180,39 @@ def test_ovw002_every_filter_updates_map_kpis_and_charts(dash_duo, app):
     # reset
     dash_duo.find_element(f"#{ids.RESET}").click()
     dash_duo.wait_for_text_to_equal(f"#{ids.SCOPE_LABEL}", "Sélection : Tout le pays")
+    assert dash_duo.get_logs() == []
+
+
+def test_ovw008_weekly_series_drawn_once_scrolled_to(dash_duo, app):
+    """The series below the map waits until the reader scrolls near it, so the
+    map is drawn first; then it is drawn and follows the filters."""
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": ANSWERS}
+    )
+    browser_sign_in(dash_duo, app)
+    _ready(dash_duo)
+    top = dash_duo.driver.execute_script(
+        "return [document.getElementById(arguments[0]).getBoundingClientRect().top,"
+        " window.innerHeight]",
+        ids.TIMESERIES,
+    )
+    assert top[0] > top[1] + 300, top  # below the fold in this window
+    # the series' first call has come back without a figure (204: no update)
+    answers = lambda: dash_duo.driver.execute_script(  # noqa: E731
+        "return window.__answers"
+    )
+    series_answers = lambda: [  # noqa: E731
+        status for output, status in answers() or [] if output == ids.TIMESERIES + ".figure"
+    ]
+    assert until(series_answers, 20) == [204]
+    assert not dash_duo.driver.execute_script(PLOT.format(ids.TIMESERIES))
+    assert len(_series(dash_duo)) == 3
+    # once drawn, a filter change redraws it (one document type less)
+    dash_duo.find_elements(f"#{ids.DOC_TYPES} label")[0].click()
+    until(
+        lambda: len(dash_duo.driver.execute_script(PLOT.format(ids.TIMESERIES))) == 2,
+        15,
+    )
     assert dash_duo.get_logs() == []
 
 

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 from dash import Patch, no_update
+from dash.exceptions import PreventUpdate
 
 from callbacks import overview, shell
 from dashapp import ids, services
@@ -156,6 +157,17 @@ def test_timeseries_has_one_line_per_selected_document_type(call, ctx):
         *_args(ctx, doc_types=["CNI", "PASS"], department=dept),
     )
     assert 0 < sum(local["data"][0]["y"]) < country
+
+
+def test_timeseries_waits_until_the_page_says_it_is_on_screen(call, ctx):
+    """The page sends ``seen=False`` until the chart below the map is scrolled
+    near: nothing is computed or sent; once seen, the figure comes."""
+    with pytest.raises(PreventUpdate):
+        call(overview.update_timeseries, *_args(ctx), False)
+    fig = call(overview.update_timeseries, *_args(ctx), True)
+    assert len(fig["data"]) == len(ALL_DOCS)
+    # a request without the flag (an older page, a script) is drawn as before
+    assert len(call(overview.update_timeseries, *_args(ctx))["data"]) == len(ALL_DOCS)
 
 
 def _sync(call, ctx, areas, trigger, click=None, reset=None, lang="fr"):
