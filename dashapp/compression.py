@@ -15,6 +15,11 @@ a file asked for by several requests at once is compressed by one of them. The
 cache is bounded by the files the app serves: its key is the path (the query
 string, a cache-busting version, does not change the bytes) and only answers
 200 to a GET are kept. Every other response is left to flask-compress.
+
+The compressed bytes get their own ETag (Dash's, with the encoding), and a browser
+sending that tag back gets ``304 Not Modified``: Dash compares the tag with its
+own and could never match it, so plotly.js (served without a version in its
+address) was sent again in full at every page load.
 """
 
 from __future__ import annotations
@@ -53,6 +58,12 @@ class StaticCompressor:
         encoding = choose_encoding(request.headers.get("Accept-Encoding", ""))
         if encoding is None:
             return response
+        etag, weak = response.get_etag()
+        tagged = f"{etag}:{encoding}" if etag and not weak else None
+        if tagged and request.if_none_match.contains(tagged):
+            # the browser holds these bytes already (the tag it sends back is
+            # ours, never the one Dash compared): no need to send them again
+            return self._not_modified(response, tagged)
         key = (request.path, encoding)
         body = self.entries.get(key)
         if body is None:
@@ -68,15 +79,20 @@ class StaticCompressor:
         response.set_data(body)
         response.headers["Content-Encoding"] = encoding
         response.headers["Content-Length"] = str(len(body))
-        vary = response.headers.get("Vary", "")
-        if "accept-encoding" not in vary.lower():
-            response.headers["Vary"] = (
-                f"{vary}, Accept-Encoding" if vary else ("Accept-Encoding")
-            )
-        etag, weak = response.get_etag()
-        if etag and not weak:
-            response.set_etag(f"{etag}:{encoding}")
+        _vary_on_encoding(response)
+        if tagged:
+            response.set_etag(tagged)
         return response
+
+    @staticmethod
+    def _not_modified(response: flask.Response, tagged: str) -> flask.Response:
+        answer = flask.Response(status=304)
+        answer.set_etag(tagged)
+        for header in ("Cache-Control", "Expires", "Vary"):
+            if header in response.headers:
+                answer.headers[header] = response.headers[header]
+        _vary_on_encoding(answer)
+        return answer
 
     def _compress(self, data: bytes, encoding: str) -> bytes:
         self.compressions += 1
@@ -87,6 +103,12 @@ class StaticCompressor:
             return brotli.compress(data, quality=STATIC_BR_QUALITY)
         return gzip.compress(data, compresslevel=config.get("COMPRESS_LEVEL", 6),
                              mtime=0)  # fmt: skip
+
+
+def _vary_on_encoding(response: flask.Response) -> None:
+    vary = response.headers.get("Vary", "")
+    if "accept-encoding" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
 
 
 def choose_encoding(accept: str, preferred=_ENCODINGS) -> str | None:

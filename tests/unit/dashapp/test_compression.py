@@ -112,3 +112,32 @@ def test_callback_answers_stay_with_flask_compress(server):
 )
 def test_choose_encoding(accept, expected):
     assert choose_encoding(accept) == expected
+
+
+def test_a_browser_holding_the_script_gets_304_not_the_bytes_again(server):
+    """Dash tags an unversioned file (plotly.js) with an ETag of its bytes and
+    compares the browser's If-None-Match with it; the tag the browser holds is
+    the compressed one, so the comparison is made here too."""
+
+    @server.route("/_dash-component-suites/plotly/package_data/plotly.min.js")
+    def tagged():
+        response = flask.Response(SCRIPT, mimetype="application/javascript")
+        response.add_etag()  # as dash's serve_component_suites does
+        return response
+
+    client = server.test_client()
+    url = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+    first = client.get(url, headers={"Accept-Encoding": "br"})
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag.endswith(':br"')
+    again = client.get(url, headers={"Accept-Encoding": "br", "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag
+    assert "Accept-Encoding" in again.headers["Vary"]
+    # a tag of other bytes, or of another encoding, gets the bytes
+    for stale, encoding in (('"other:br"', "br"), (etag, "gzip")):
+        answer = client.get(url, headers={"Accept-Encoding": encoding,
+                                          "If-None-Match": stale})  # fmt: skip
+        assert answer.status_code == 200, (stale, encoding)
+        assert answer.headers["Content-Encoding"] == encoding
+    assert compressor(server).compressions == 2  # br once, gzip once
