@@ -1,6 +1,7 @@
 // Charts drawn once they come into view. A clientside callback
 // (callbacks/overview.py) calls dashapp.whenVisible for a chart below the map:
-// it sets the store `store` to true as soon as the element `target` comes within
+// it sets the store `store` to true as soon as the element `target` (a box around
+// the chart, kept while the chart's own element is replaced) comes within
 // 300 px of the screen, which lets the server callback drawing that chart run.
 // Until then the browser spends its time on what is on screen (the map).
 //

@@ -529,6 +529,8 @@ def register(app) -> None:
         Input(ids.MAP_LAYER, "data"),
         Input(ids.KPI_CARDS, "children"),
         Input(ids.ROAD_ACCESS, "children"),
-        State(ids.TIMESERIES, "id"),
+        # the box, not the graph: the graph's element is replaced once plotly
+        # has loaded, and an observer on the first one would never fire
+        State(ids.TIMESERIES_BOX, "id"),
         State(ids.TIMESERIES_SEEN, "id"),
     )

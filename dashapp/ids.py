@@ -40,6 +40,8 @@ CAPACITY_MODE = "overview-capacity-mode"
 TIMESERIES = "overview-timeseries"
 # True once the weekly series is (nearly) on screen: it is drawn only then
 TIMESERIES_SEEN = "overview-timeseries-seen"
+# the box around the series, watched for the scroll (kept when the graph is redrawn)
+TIMESERIES_BOX = "overview-timeseries-box"
 ROAD_MEASURE = "overview-road-measure"  # travel mode and season of the road access
 ROAD_ACCESS = "overview-road-access"
 

@@ -264,7 +264,12 @@ def overview(ctx: DatasetContext, r: Resolved, lang: str) -> html.Div:
     series = dbc.Card(
         [
             dbc.CardHeader(t("chart.timeseries_title", lang)),
-            dcc.Graph(id=ids.TIMESERIES, config=graph_config(lang)),
+            # the box is watched for the scroll (the graph's own element is
+            # replaced once plotly has loaded)
+            html.Div(
+                dcc.Graph(id=ids.TIMESERIES, config=graph_config(lang)),
+                id=ids.TIMESERIES_BOX,
+            ),
             # below the map: drawn once scrolled to (callbacks.overview), so the
             # browser draws the map first
             dcc.Store(id=ids.TIMESERIES_SEEN, data=False),

@@ -213,6 +213,13 @@ def test_ovw008_weekly_series_drawn_once_scrolled_to(dash_duo, app):
         lambda: len(dash_duo.driver.execute_script(PLOT.format(ids.TIMESERIES))) == 2,
         15,
     )
+    # the page opened again in this browser (its scripts cached, so plotly loads
+    # at once and replaces the graph's element): still drawn once scrolled to
+    url = dash_duo.driver.current_url
+    dash_duo.driver.get("about:blank")
+    dash_duo.driver.get(url)
+    _ready(dash_duo)
+    assert _series(dash_duo)
     assert dash_duo.get_logs() == []
 
 
