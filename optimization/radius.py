@@ -34,6 +34,7 @@ from optimization.heuristics import (
     perturbed_interchange,
     round_bound,
 )
+from optimization.pmedian_tree import TreeResult, lagrangian_tree
 from optimization.solver import (
     FEASIBLE,
     INFEASIBLE,
@@ -68,6 +69,11 @@ CAP_GROWTH = 4.0
 #: Work bounds of the Lagrangian runs on the sites left after fixing.
 REDUCED_ITERATIONS = 600
 REDUCED_STALL = 25
+#: Lagrangian branch-and-bound: most (points x sites) of a model it runs on,
+#: its work bound (cells x subgradient steps) and its share of a time limit.
+TREE_CELLS = 4_000_000
+TREE_WORK = 3e11
+TREE_SHARE = 0.6
 STRONG_START_HIGHS: dict[str, Any] = {
     "mip_heuristic_effort": 0.0,
     "mip_heuristic_run_rens": False,
@@ -469,6 +475,7 @@ def _lagrangian_stage(
             "fix_open": opened & ~r.locked,
             "caps": caps,
             "iterations": iterations,
+            "lam": state["lam"],
         },
     )
 
@@ -509,6 +516,28 @@ def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
         report.build_seconds = time.perf_counter() - t_start
         _finish(report, start, start_obj, lag_bound, gap_rel, step)
         return RadiusResult(report, start, start_obj)
+    tree = _tree_stage(pm, start, start_obj, lag, opts, t_start, step)
+    if tree is not None:
+        details.update(
+            tree_nodes=tree.nodes,
+            tree_iterations=tree.iterations,
+            tree_complete=tree.complete,
+        )
+        plan = tree.plan
+        obj = plan_objective(pm, plan)
+        if obj < start_obj:
+            start, start_obj = plan, obj
+            opts.progress.plan(start_obj)
+        lag_bound = max(lag_bound, min(tree.bound, start_obj))
+        opts.progress.prove(lag_bound)
+        if tree.complete or relative_gap(start_obj, lag_bound) <= gap_rel:
+            report = SolveReport(
+                solver="lagrangian tree",
+                details={"formulation": "Lagrangian branch-and-bound", **details},
+            )
+            report.build_seconds = time.perf_counter() - t_start
+            _finish(report, start, start_obj, lag_bound, gap_rel, step)
+            return RadiusResult(report, start, start_obj)
     # Sites fixed by the Lagrangian test are closed (open) in every plan
     # better than the start, and every point lies within its cap there, so
     # the reduced model keeps the optimum.
@@ -528,6 +557,57 @@ def solve_radius(pm: PMedianProblem, opts: SolveOptions) -> RadiusResult:
     bound = max(lag_bound, min(round_bound(lower, step), start_obj))
     _finish(report, best_open, best_obj, bound, gap_rel, step)
     return RadiusResult(report, best_open, best_obj, result.iterations)
+
+
+def _tree_stage(
+    pm: PMedianProblem,
+    start: np.ndarray,
+    start_obj: float,
+    lag: dict[str, Any],
+    opts: SolveOptions,
+    t_start: float,
+    step: float,
+) -> TreeResult | None:
+    """Lagrangian branch-and-bound from the Lagrangian stage (plain p-median).
+
+    Starts from the stage's multipliers and fixings (they hold for every
+    plan better than ``start``). Bounded by work (:data:`TREE_WORK` cells
+    of subgradient steps); with a time limit, by :data:`TREE_SHARE` of it.
+    None when the model is too large for it (:data:`TREE_CELLS`).
+    """
+    r = pm.rules
+    keep = pm.weights > 0
+    if pm.p is None or int(keep.sum()) * pm.m > TREE_CELLS:
+        return None
+    D = np.where(pm.allowed_pairs(), pm.cost_matrix, np.inf)
+    C = pm.weights[keep, None] * D[keep]
+    finite = np.isfinite(C)
+    # A forbidden pair costs more than any plan: never part of a better one.
+    big = float(C[finite].sum()) + 1.0 if finite.any() else 1.0
+    C = np.where(finite, C, big)
+    deadline = None
+    if opts.time_limit is not None:
+        deadline = t_start + TREE_SHARE * opts.time_limit
+    w = pm.weights
+
+    def improve(mask: np.ndarray) -> np.ndarray:
+        return greedy_interchange(D, w, pm.p, r.locked, r.allowed, start=mask)
+
+    return lagrangian_tree(
+        C,
+        pm.p,
+        start,
+        start_obj,
+        lag["lam"],
+        closed=lag["fix_closed"] | ~r.allowed,
+        opened=lag["fix_open"] | r.locked,
+        step=step,
+        gap_rel=opts.gap_rel,
+        max_work=TREE_WORK,
+        deadline=deadline,
+        improve=improve,
+        on_bound=opts.progress.plan,
+    )
 
 
 def _radius_loop(
