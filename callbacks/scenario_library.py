@@ -90,7 +90,7 @@ def _public_link(scenario_id: int, lang: str, *, renew: bool = False) -> list:
     store = services.get_store(config.database_url)
     user = current_user()
     try:
-        record = get_scenario(store, scenario_id)
+        record = services.saved_scenario(config.database_url, scenario_id)
     except ScenarioStoreError:
         return []
     if not user.can("scenario.share") or not may_manage(user, record.owner_id):

@@ -369,4 +369,4 @@ def result_record(config: Config, result):
     key = result_id(result)
     if key is None:
         return None
-    return get_scenario(services.get_store(config.database_url), key)
+    return services.saved_scenario(config.database_url, key)

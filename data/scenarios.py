@@ -318,17 +318,60 @@ def get_scenario(
     ScenarioStoreError
         ``unknown_id`` when there is none with this id.
     """
+    key = _scenario_key(scenario_id)
+    with store.engine.connect() as conn:
+        row = conn.execute(select(Scenario.__table__).where(Scenario.id == key)).first()
+    if row is None or (row.deleted_at is not None and not include_deleted):
+        raise _unknown(scenario_id)
+    return _record(row)
+
+
+def scenario_stamp(
+    store: Store, scenario_id: int, *, include_deleted: bool = False
+) -> tuple[int, dt.datetime, dt.datetime, dt.datetime | None]:
+    """``(id, created_at, updated_at, deleted_at)`` of a saved scenario.
+
+    Every change of a saved scenario's record (results, name, status, deletion,
+    restoring) changes its ``updated_at`` or ``deleted_at``, and an id given again
+    after a purge has a new ``created_at``: the stamp names one state of the record
+    (what a memo of :func:`get_scenario` keys on), in one small query where
+    :func:`get_scenario` reads and parses the result tables.
+
+    Raises
+    ------
+    ScenarioStoreError
+        ``unknown_id`` as :func:`get_scenario` does (a deleted one too, unless
+        ``include_deleted``).
+
+    Examples
+    --------
+    >>> from data.store import Store
+    >>> from tests.tiny import tiny_bundle
+    >>> store = Store("sqlite://"); store.upgrade()
+    >>> rec = save_scenario(store, store.add_dataset(tiny_bundle()).id, "A", {})
+    >>> scenario_stamp(store, rec.id) == (rec.id, rec.created_at, rec.updated_at, None)
+    True
+    """
+    key = _scenario_key(scenario_id)
+    table = Scenario.__table__
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(table.c.id, table.c.created_at, table.c.updated_at,
+                   table.c.deleted_at).where(table.c.id == key)  # fmt: skip
+        ).first()
+    if row is None or (row.deleted_at is not None and not include_deleted):
+        raise _unknown(scenario_id)
+    return int(row.id), row.created_at, row.updated_at, row.deleted_at
+
+
+def _scenario_key(scenario_id: Any) -> int:
     try:
         key = int(scenario_id)
     except (TypeError, ValueError):
         raise _unknown(scenario_id) from None
     if not 0 < key < 2**63:
         raise _unknown(scenario_id)
-    with store.engine.connect() as conn:
-        row = conn.execute(select(Scenario.__table__).where(Scenario.id == key)).first()
-    if row is None or (row.deleted_at is not None and not include_deleted):
-        raise _unknown(scenario_id)
-    return _record(row)
+    return key
 
 
 def list_scenarios(
@@ -656,16 +699,16 @@ def share_nonce(store: Store, scenario_id: int, *, renew: bool = False) -> str:
 
     ``renew=True`` draws a new one, which revokes every link given before.
     """
-    record = get_scenario(store, scenario_id)
+    key, *_ = scenario_stamp(store, scenario_id)  # it exists, not deleted
     with store.engine.begin() as conn:
         current = conn.execute(
-            select(Scenario.share_nonce).where(Scenario.id == record.id)
+            select(Scenario.share_nonce).where(Scenario.id == key)
         ).scalar_one()
         if current and not renew:
             return current
         nonce = secrets.token_hex(16)
         conn.execute(
-            update(Scenario).where(Scenario.id == record.id).values(share_nonce=nonce)
+            update(Scenario).where(Scenario.id == key).values(share_nonce=nonce)
         )
     return nonce
 

@@ -32,11 +32,12 @@ import pandas as pd
 from dashapp.cache import memo
 from dashapp.parsing import UnknownIdError, parse_id
 from data import kpi as kpi_mod
-from data import planning, views
+from data import planning, scenarios, views
 from data.store import Store
 from geo.display import to_geojson
 
 if TYPE_CHECKING:
+    from data.scenarios import ScenarioRecord
     from optimization.workspace import Workspace
 
 # by depth: 2 the communes, 1 the level above, 0 any higher level
@@ -229,6 +230,31 @@ def _centers(url: str, filters: kpi_mod.Filters, selection: str | None) -> pd.Da
     )
     return views.center_table(context(url, filters.dataset_id), per_center, weeks,
                               selection)  # fmt: skip
+
+
+def saved_scenario(
+    url: str, scenario_id: int, *, include_deleted: bool = False
+) -> ScenarioRecord:
+    """A saved scenario with its results, read and parsed once per state.
+
+    A run's result is drawn by several callbacks at once (KPI deltas and tables,
+    map, share links), each needing the record: one small query
+    (:func:`data.scenarios.scenario_stamp`) says which state of the record is
+    current, and the record of that state is parsed once per process. Every change
+    of the scenario changes its stamp, so a memo never serves an old state; like
+    every memo here, the record is shared: callers read it, never change it.
+    Raises what :func:`data.scenarios.get_scenario` raises.
+    """
+    stamp = scenarios.scenario_stamp(
+        get_store(url), scenario_id, include_deleted=include_deleted
+    )
+    return _saved_scenario(url, *stamp)
+
+
+# a few per process: the reads of one result drawn come together
+@memo(maxsize=16)
+def _saved_scenario(url: str, scenario_id: int, *_stamp) -> ScenarioRecord:
+    return scenarios.get_scenario(get_store(url), scenario_id, include_deleted=True)
 
 
 def workspace(url: str, dataset_id: int | None) -> Workspace:

@@ -294,3 +294,37 @@ def test_deleting_a_dataset_deletes_its_scenarios(tiny_store, ds):
 def test_record_from_result_checks_its_input():
     with pytest.raises(TypeError, match="should be a ScenarioResult"):
         record_from_result({"summary": {}})
+
+
+def test_a_scenario_stamp_changes_with_every_change_of_its_record(tiny_store, ds):
+    from data.scenarios import restore_scenario, scenario_stamp, share_nonce
+
+    rec = save_scenario(tiny_store, ds, "Stamped", {"spec": SPEC})
+    first = scenario_stamp(tiny_store, rec.id)
+    assert first == (rec.id, rec.created_at, rec.updated_at, None)
+    assert scenario_stamp(tiny_store, str(rec.id)) == first  # the browser's text id
+    share_nonce(tiny_store, rec.id)  # a share link is not part of the record
+    assert scenario_stamp(tiny_store, rec.id) == first
+    renamed = rename_scenario(tiny_store, rec.id, "Stamped again")
+    second = scenario_stamp(tiny_store, rec.id)
+    assert second != first and second[2] == renamed.updated_at
+    update_scenario(tiny_store, rec.id, status="optimal")
+    third = scenario_stamp(tiny_store, rec.id)
+    assert third not in (first, second)
+    delete_scenario(tiny_store, rec.id)
+    with pytest.raises(ScenarioStoreError, match="no scenario") as deleted:
+        scenario_stamp(tiny_store, rec.id)
+    assert deleted.value.code == "unknown_id"
+    gone = scenario_stamp(tiny_store, rec.id, include_deleted=True)
+    assert gone[3] is not None and gone[:3] == third[:3]
+    restore_scenario(tiny_store, rec.id)
+    assert scenario_stamp(tiny_store, rec.id) not in (first, second, third, gone)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2**63, "x", None, 1.5e30, "1; DROP", 999_999])
+def test_a_scenario_stamp_of_a_bad_or_unknown_id_is_unknown(tiny_store, bad):
+    from data.scenarios import scenario_stamp
+
+    with pytest.raises(ScenarioStoreError) as exc:
+        scenario_stamp(tiny_store, bad)
+    assert exc.value.code == "unknown_id"
