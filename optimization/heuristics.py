@@ -301,6 +301,8 @@ def lagrangian_bound(
     Ct = np.take_along_axis(C, It, axis=1)
     cap = Ct.max(axis=1)
     flat_sites = It.ravel()
+    dense = m <= T  # It is every site in order: sums by column, no scatter
+    red = np.empty_like(Ct)  # reduced costs min(0, c - lam), one buffer
     lam = np.where(start_open[None, :], C, np.inf).min(axis=1) if lam0 is None else lam0
     lam = np.minimum(lam, cap)
     best = -np.inf
@@ -312,8 +314,12 @@ def lagrangian_bound(
     it = 0
     for _ in range(max_iter):
         it += 1
-        red = np.minimum(Ct - lam[:, None], 0.0)
-        rho = np.bincount(flat_sites, weights=red.ravel(), minlength=m)
+        np.subtract(Ct, lam[:, None], out=red)
+        np.minimum(red, 0.0, out=red)
+        if dense:
+            rho = red.sum(axis=0)  # every site kept, in order: column sums
+        else:
+            rho = np.bincount(flat_sites, weights=red.ravel(), minlength=m)
         cand = np.where(free, rho, np.inf)
         order = np.argsort(cand, kind="stable")
         chosen = locked.copy()
@@ -337,7 +343,10 @@ def lagrangian_bound(
             break  # no plan costs less than upper: it is optimal
         if time.perf_counter() - t0 > time_budget:
             break
-        g = 1.0 - ((red < 0) & chosen[It]).sum(axis=1)
+        if dense:
+            g = 1.0 - (red[:, chosen] < 0).sum(axis=1)
+        else:
+            g = 1.0 - ((red < 0) & chosen[It]).sum(axis=1)
         norm = float(g @ g)
         if norm == 0:
             break  # relaxed solution is feasible: the bound is the optimum

@@ -39,13 +39,13 @@ __all__ = ["TreeResult", "lagrangian_tree", "node_bound", "site_fixings"]
 
 #: Subgradient steps at the root and at every other node.
 ROOT_ITERATIONS = 1_500
-NODE_ITERATIONS = 120
+NODE_ITERATIONS = 80
 #: Steps without a better bound before the step factor is halved.
 ROOT_STALL = 40
 NODE_STALL = 8
 #: First step factor at the root and at other nodes (warm started).
 ROOT_THETA = 2.0
-NODE_THETA = 0.5
+NODE_THETA = 1.0
 #: Relaxed choices of sites evaluated as plans: one in this many steps.
 PLAN_EVERY = 4
 
@@ -199,8 +199,10 @@ def node_bound(
     best_cost, best_plan = math.inf, None
     stall = 0
     it = 0
+    buf = np.empty_like(C)
     for it in range(1, max_iter + 1):
-        red = np.minimum(C - lam[:, None], 0.0)
+        red = np.subtract(C, lam[:, None], out=buf)
+        np.minimum(red, 0.0, out=red)
         rho = red.sum(axis=0)
         rf = rho[free_idx]
         sel = free_idx[np.argpartition(rf, k - 1)[:k]] if k < rf.size else free_idx
