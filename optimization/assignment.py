@@ -29,6 +29,7 @@ from optimization.capacitated import (
     Plan,
     assign_to_open_sites,
     greedy_assignment,
+    reassign_single,
     round_open_sites,
 )
 from optimization.lagrangian import LagrangianResult, SiteKnapsacks, lagrangian_bound
@@ -285,14 +286,77 @@ def lagrangian_stage(
         if better.objective < result.plan.objective - 1e-9 * abs(better.objective):
             result.plan = better
             opts.progress.plan(better.objective)
-    if result.plan is not None and (pm.split or pm.rules.module_size is not None):
-        # The greedy plans assign whole points without modules: the
-        # transportation solve on the best sites may split or add modules.
-        polished = plan_for(pm, result.plan.open, pairs, deadline)
-        if polished is not None and polished.objective < result.plan.objective:
-            result.plan = polished
-            opts.progress.plan(polished.objective)
+    if result.plan is not None:
+        better = polished(pm, result.plan, pairs, deadline)
+        if better is not result.plan:
+            result.plan = better
+            opts.progress.plan(better.objective)
     return result
+
+
+def polished(
+    pm: PMedianProblem, plan: Plan, pairs: np.ndarray, deadline: float | None
+) -> Plan:
+    """The cheapest service of ``plan``'s open sites found, or ``plan`` itself.
+
+    The greedy plans of the local searches assign whole points without
+    capacity modules. With split assignment or modules, the transportation
+    solve on the same sites (:func:`plan_for`) may split points or add
+    modules; with single assignment, :func:`reassigned` moves chains of
+    points.
+    """
+    if pm.split or pm.rules.module_size is not None:
+        better = plan_for(pm, plan.open, pairs, deadline)
+        if better is not None and better.objective < plan.objective:
+            return better
+        return plan
+    return reassigned(pm, plan, pairs, deadline)
+
+
+def reassigned(
+    pm: PMedianProblem, plan: Plan, pairs: np.ndarray, deadline: float | None
+) -> Plan:
+    """``plan`` with its points re-assigned at less cost, or ``plan`` itself.
+
+    Single assignment without capacity modules only (where plans come from
+    the greedy assignment): :func:`~optimization.capacitated.reassign_single`
+    moves chains of points within the open sites' capacities, work-bounded.
+    The result is checked against every row of the full model.
+    """
+    if pm.split or pm.rules.module_size is not None:
+        return plan
+    left = None if deadline is None else deadline - time.perf_counter()
+    if out_of_time(left):
+        return plan
+    coo = plan.alloc.tocoo()
+    if not np.allclose(coo.data, 1.0):
+        return plan
+    site = np.full(pm.n, -1)
+    site[coo.row] = coo.col
+    new_site = reassign_single(
+        pm.cost_matrix,
+        pm.weights,
+        plan.open,
+        pairs,
+        pm.rules.capacities,
+        site,
+        time_limit=left,
+    )
+    if new_site is site:
+        return plan
+    served = np.flatnonzero(new_site >= 0)
+    alloc = sp.csr_matrix(
+        (np.ones(served.size), (served, new_site[served])), shape=(pm.n, pm.m)
+    )
+    full = build_assignment(pm, pairs, alloc.toarray() > 0)
+    candidate = Plan(plan.open.copy(), plan.modules, alloc)
+    x = warm_assignment(pm, full, candidate)
+    if x is None:
+        return plan
+    candidate.objective = full.model.objective_value(x)
+    if candidate.objective >= plan.objective - 1e-9 * abs(plan.objective):
+        return plan
+    return candidate
 
 
 class _PlanMaker:
@@ -643,12 +707,21 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
         if relax is None and best is not None and deadline is not None:
             # The LP did not fit in its share: the MIP, whose root is that LP,
             # would not either. The plan and the bound found so far stand.
-            # The time left goes to a wider swap search from the best plan.
-            maker = _PlanMaker(pm, pairs, deadline)
-            maker.best = best.objective
+            # The time left goes to a wider swap search from the best plan's
+            # sites. Its candidates are served by the greedy assignment, so it
+            # starts from the greedy service of those sites (the best plan's
+            # own, polished, would hide better sites), and its result is
+            # polished in the time kept for it.
+            maker = _PlanMaker(pm, pairs, deadline - min(0.1 * time_limit, 3.0))
+            start = quick_plan(pm, best.open, pairs, None)
+            if start is None or start.objective < best.objective:
+                start = best
+            maker.best = start.objective
             wider = swap_sites(
-                pm, best, pairs, maker, lag.site_values, pm.m, 12, budget=None
+                pm, start, pairs, maker, lag.site_values, pm.m, 12, budget=None
             )
+            if wider is not start:
+                wider = polished(pm, wider, pairs, deadline)
             if wider.objective < best.objective:
                 best = wider
                 opts.progress.plan(best.objective)

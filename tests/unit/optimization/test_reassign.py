@@ -1,0 +1,122 @@
+"""Re-assignment of a single-assignment plan's points (chains of moves by a small MIP)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optimization.assignment as assignment_module
+from optimization import PMedian
+from optimization.assignment import assignment_pairs, quick_plan, reassigned
+from optimization.capacitated import greedy_assignment, reassign_single
+from optimization.inputs import SiteRules
+from tests.unit.optimization import bruteforce as bf
+
+
+def _cost(D, w, site):
+    served = w > 0
+    return float(w[served] @ D[np.flatnonzero(served), site[served]])
+
+
+def _check_assignment(D, w, open_mask, cap, site):
+    served = w > 0
+    assert np.all((site >= 0) == served)
+    assert np.all(open_mask[site[served]])
+    load = np.bincount(site[served], weights=w[served], minlength=D.shape[1])
+    assert np.all(load <= cap + 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_reassign_single_reaches_the_enumerated_best_assignment(seed):
+    # With every open site kept per point, the MIP is the whole generalised
+    # assignment problem of these sites: its answer is the enumerated optimum,
+    # whatever feasible start it is given (here the greedy placement of the
+    # *reversed* costs, a poor one), and never worse than the start.
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(5, 10)), int(rng.integers(2, 5))
+    D = rng.integers(1, 40, (n, m)).astype(float)
+    w = rng.integers(0, 9, n).astype(float)
+    w[0] = max(w[0], 1.0)
+    open_mask = rng.random(m) < 0.8
+    open_mask[0] = True
+    cap = np.full(m, 0.0)
+    cap[open_mask] = rng.uniform(1.1, 1.5) * w.sum() / open_mask.sum() + 4
+    pairs = np.ones((n, m), bool)
+    start = greedy_assignment(50.0 - D, w, open_mask, pairs, cap, max_moves=0)
+    assert start is not None
+    better = reassign_single(D, w, open_mask, pairs, cap, start, nearest=m)
+    _check_assignment(D, w, open_mask, cap, better)
+    best = bf.single_assignment_cost(D, w, list(np.flatnonzero(open_mask)), cap)
+    assert _cost(D, w, better) == pytest.approx(best)
+    assert _cost(D, w, better) <= _cost(D, w, start) + 1e-9
+
+
+def test_reassign_single_moves_a_chain_the_greedy_search_cannot():
+    # Site 0 holds 2 units, site 1 holds 3. Point 1 is far from site 1, but
+    # moving it to site 0 needs point 0 out first (a swap the capacities
+    # allow only as a whole).
+    D = np.array([[1.0, 2.0], [1.0, 9.0], [5.0, 1.0]])
+    w = np.array([2.0, 2.0, 1.0])
+    both = np.ones(2, bool)
+    site = np.array([0, 1, 1])
+    out = reassign_single(D, w, both, np.ones((3, 2), bool), np.array([2.0, 3.0]), site)
+    assert out.tolist() == [1, 0, 1]
+
+
+def test_reassign_single_keeps_the_plan_when_nothing_is_better_or_possible():
+    D = np.array([[1.0, 5.0], [6.0, 1.0]])
+    w = np.array([1.0, 1.0])
+    both = np.ones(2, bool)
+    site = np.array([0, 1])
+    pairs = np.ones((2, 2), bool)
+    cap = np.array([1.0, 1.0])
+    assert reassign_single(D, w, both, pairs, cap, site) is site
+    # One open site only: nothing to move.
+    assert reassign_single(D, w, np.array([True, False]), pairs, cap, site) is site
+    # Almost no work allowed: a valid assignment no worse than the start.
+    far = np.array([1, 0])
+    out = reassign_single(D, w, both, pairs, cap, far, work_limit=1)
+    _check_assignment(D, w, both, cap, out)
+    assert _cost(D, w, out) <= _cost(D, w, far)
+    # A start that overloads a site is not a warm start: it comes back as is.
+    crowded = np.array([0, 0])
+    assert reassign_single(D, w, both, pairs, cap, crowded) is crowded
+    # Points without demand keep -1 and are never placed.
+    w0 = np.array([1.0, 0.0])
+    out = reassign_single(D, w0, both, pairs, np.array([1.0, 1.0]), np.array([1, -1]))
+    assert out.tolist() == [0, -1]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_reassigned_plans_stay_valid_and_never_cost_more(seed):
+    rng = np.random.default_rng(seed + 40)
+    n, m, p = 60, 15, 4
+    a, b = rng.random((n, 2)) * 100, rng.random((m, 2)) * 100
+    D = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+    w = rng.integers(1, 60, n).astype(float)
+    caps = rng.choice([0.25, 0.4], m) * w.sum()
+    model = PMedian.from_cost_matrix(D, w, p, SiteRules.build(m, capacities=caps))
+    pairs = assignment_pairs(model)
+    open_mask = np.zeros(m, bool)
+    open_mask[np.argsort(-caps, kind="stable")[:p]] = True
+    plan = quick_plan(model, open_mask, pairs, 0)
+    assert plan is not None
+    out = reassigned(model, plan, pairs, None)
+    assert out.objective <= plan.objective + 1e-9
+    assert assignment_module.plan_is_valid(model, out, pairs)
+    site = out.alloc.tocoo()
+    load = np.bincount(site.col, weights=w[site.row], minlength=m)
+    assert np.all(load <= caps + 1e-9)
+    assert np.array_equal(out.open, plan.open)
+    assert out.objective == pytest.approx(float(w[site.row] @ D[site.row, site.col]))
+
+
+def test_reassigned_leaves_split_plans_and_modules_alone():
+    D = np.array([[1.0, 5.0], [6.0, 1.0]])
+    w = np.array([1.0, 1.0])
+    split = PMedian.from_cost_matrix(
+        D, w, 2, SiteRules.build(2, capacities=[2.0, 2.0]), split=True
+    )
+    pairs = assignment_pairs(split)
+    plan = quick_plan(split, np.ones(2, bool), pairs)
+    assert reassigned(split, plan, pairs, None) is plan
