@@ -26,7 +26,7 @@ from data import views
 from geo.display import map_view, view_for_bounds
 from layouts import figures
 from layouts import maps as map_layout
-from layouts.overview import area_choices, kpi_cards
+from layouts.overview import MAP_FIT_PX, area_choices, kpi_cards
 from layouts.road_access import (
     parse_map_access,
     parse_map_layers,
@@ -149,7 +149,7 @@ def _map_view(dctx: views.DatasetContext, selection: str | None) -> dict:
         if unit is None
         else dctx.units[dctx.units["code"] == selection]
     )
-    return view_for_bounds(*units.total_bounds)
+    return view_for_bounds(*units.total_bounds, *MAP_FIT_PX)
 
 
 def _scope_note(
@@ -394,6 +394,7 @@ def update_map(filters: dict, view, drawn, dataset_id, lang, access=None):
             style=config.basemap_style,
             uirevision=r.selection or "country",
             note=note,
+            scales_below=True,
         )
         return fig, (no_update if seen is not None else None), layer.key
     patch = Patch()

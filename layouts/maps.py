@@ -156,7 +156,8 @@ def choropleth_layer(
 ) -> dict:
     """Units coloured by ``z`` (``None``: no value, the context shows through).
 
-    The colour bar (left, titled ``colorbar_title``) is shown only when it says
+    The colour bar (left, titled ``colorbar_title``; below the map with
+    ``map_figure(scales_below=True)``) is shown only when it says
     something: two or more distinct values, or a ``zrange`` shared with other
     maps. A single unit selected gets none.
     """
@@ -244,7 +245,8 @@ def site_layer(
     colorbar_title: str | None = None,
 ) -> dict:
     """Sites as circles; ``colors`` are colours, or values on ``colorscale``
-    (then a colour bar on the right titled ``colorbar_title``).
+    (then a colour bar on the right titled ``colorbar_title``; below the map
+    with ``map_figure(scales_below=True)``).
 
     A layer without sites holds one point without coordinates (drawn nowhere):
     plotly.js leaves an empty trace out of its redraws, and its layer then stays
@@ -411,6 +413,42 @@ def patch_overlays(patch, overlays: Sequence[dict], n_sites: int = 1) -> None:
         patch["data"][overlay_index(k, n_sites)] = layer
 
 
+# -- colour bars below the map ----------------------------------------------------------
+#: height of the band under a map that holds its colour bars lying down (title,
+#: bar and tick labels), in px: plotly keeps it as the bottom margin, so the bars
+#: are drawn outside the map and hide none of it
+SCALE_BAND_PX = 66
+#: share of the map's width each of the two bars takes (choropleth's at the left,
+#: the sites' at the right), room between them left free
+SCALE_LEN = 0.44
+
+
+def scale_below(side: str) -> dict:
+    """Placement of a colour bar lying in the band below the map, at its ``side``
+    ("left": the choropleth's, "right": a site layer's)."""
+    if side not in ("left", "right"):
+        raise ValueError(f"side should be 'left' or 'right', got {side!r}")
+    return {
+        "orientation": "h",
+        "x": 0.0 if side == "left" else 1.0,
+        "xref": "paper",
+        "xanchor": side,
+        "xpad": 12,
+        "y": 0.0,
+        "yref": "container",
+        "yanchor": "bottom",
+        "ypad": 8,
+        "len": SCALE_LEN,
+        "lenmode": "fraction",
+        "thickness": 10,
+    }
+
+
+def _laid_below(bar: dict, side: str) -> dict:
+    title = {**(bar.get("title") or {}), "side": "top"}
+    return {**bar, **scale_below(side), "title": title}
+
+
 def shows_legend(data: Sequence[dict]) -> bool:
     """Whether any layer has a legend entry to show."""
     return any(layer.get("showlegend") for layer in data)
@@ -427,14 +465,30 @@ def map_figure(
     style: str | None = None,
     uirevision: str = "",
     note: str | None = None,
+    scales_below: bool = False,
 ) -> dict:
     """The whole map, layers in their fixed order: context, choropleth,
     highlight, then each site layer above its halo, then ``overlays`` (listed
     last, drawn just below the first halo); ``note`` at the bottom.
 
     ``view`` is the map's ``center`` and ``zoom``; ``style`` a basemap style
-    (the offline blank style by default).
+    (the offline blank style by default). With ``scales_below``, the colour bars
+    lie in a band of :data:`SCALE_BAND_PX` under the map, outside it (the
+    choropleth's at the left, the sites' at the right) instead of over its
+    sides: fit the view to the map's height less that band.
     """
+    if scales_below:
+        choropleth = {
+            **choropleth,
+            "colorbar": _laid_below(choropleth.get("colorbar") or {}, "left"),
+        }
+        sites = [
+            {**layer, "marker": {**layer["marker"],
+                                 "colorbar": _laid_below(layer["marker"]["colorbar"],
+                                                         "right")}}
+            if layer["marker"].get("colorbar") else layer
+            for layer in sites
+        ]  # fmt: skip
     data = [context, choropleth, highlight or highlight_layer()]
     for layer in sites:
         data += [halo_of(layer), layer]
@@ -465,6 +519,8 @@ def map_figure(
         layout["legend"].update(
             orientation="h", x=0.0, y=1.0, yanchor="bottom", itemclick="toggle"
         )
+    if scales_below:
+        layout["margin"]["b"] = SCALE_BAND_PX
     if note:
         layout["annotations"] = map_note(note)
     return {"data": data, "layout": layout}

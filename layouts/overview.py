@@ -13,7 +13,15 @@ from data.views import DatasetContext, filter_levels, fixed_units, units_below
 from layouts.briefs import brief_control
 from layouts.figures import fmt
 from layouts.locale import graph_config
+from layouts.maps import SCALE_BAND_PX
 from layouts.road_access import map_controls, road_access_card
+
+#: the main map's height, px
+MAP_HEIGHT_PX = 560
+#: the box (width, height in px) the country or a selection is fitted in when the
+#: map moves to it: the map's width in a window 1280 px wide (wider windows leave
+#: room at its sides), and its height less the band of colour bars below it
+MAP_FIT_PX = (590, MAP_HEIGHT_PX - SCALE_BAND_PX)
 
 
 def area_options(ctx: DatasetContext, level: int, above: str | None) -> list[dict]:
@@ -203,7 +211,7 @@ def map_card(lang: str) -> dbc.Card:
             ),
             dcc.Graph(
                 id=ids.MAP,
-                style={"height": "560px"},
+                style={"height": f"{MAP_HEIGHT_PX}px"},
                 config=graph_config(lang, scrollZoom=True),
             ),
             dcc.Store(id=ids.MAP_LAYER),

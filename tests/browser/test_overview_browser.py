@@ -92,6 +92,34 @@ def _changes(duo, read, action, timeout=15):
     return before, read()
 
 
+# where the map's colour bars are drawn: [[top, bottom, left, right] of each],
+# the map itself (MapLibre's area) and the whole graph, in px of the page
+BARS = """
+const gd = document.querySelector('#overview-map .js-plotly-plot');
+const box = e => { const b = e.getBoundingClientRect();
+                   return [b.top, b.bottom, b.left, b.right]; };
+const map = gd && gd.querySelector('.maplibregl-map');
+if (!map) return null;
+return [[...gd.querySelectorAll('g.colorbar')].map(box), box(map), box(gd)];"""
+
+
+def _bars_outside_the_map(duo):
+    """The two colour bars lie side by side under the map, inside the graph."""
+    found = duo.driver.execute_script(BARS)
+    if not found or len(found[0]) != 2:
+        return False
+    bars, (map_top, map_bottom, _, _), (_, graph_bottom, left, right) = found
+    (_, _, l1, r1), (_, _, l2, r2) = sorted(bars, key=lambda b: b[2])
+    return (
+        all(
+            map_bottom <= top and bottom <= graph_bottom + 1 for top, bottom, *_ in bars
+        )
+        and r1 < l2
+        and left - 1 <= l1
+        and r2 <= right + 1
+    )
+
+
 def test_ovw001_main_screen_loads_offline_in_french(dash_duo, app):
     browser_sign_in(dash_duo, app)
     _ready(dash_duo)
@@ -104,6 +132,12 @@ def test_ovw001_main_screen_loads_offline_in_french(dash_duo, app):
         data[0]["type"] == "choroplethmap"
         and data[site_index()]["type"] == "scattermap"
     )
+    # the colour bars (indicator, centers' utilisation) hide no part of the map,
+    # in this window and in a narrower one
+    until(lambda: _bars_outside_the_map(dash_duo), 20)
+    dash_duo.driver.set_window_size(1280, 1100)
+    until(lambda: _bars_outside_the_map(dash_duo), 20)
+    dash_duo.driver.set_window_size(1500, 1200)
     assert len(_series(dash_duo)) == 3
     origins = dash_duo.driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"

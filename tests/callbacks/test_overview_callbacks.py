@@ -10,7 +10,9 @@ from dashapp import ids, services
 from data import kpi
 from data.store import Store
 from data.views import load_context
-from layouts.maps import site_index
+from geo.display import view_for_bounds
+from layouts.maps import CHOROPLETH, SCALE_BAND_PX, scale_below, site_index
+from layouts.overview import MAP_FIT_PX, MAP_HEIGHT_PX
 
 ALL_DOCS = ["ACTE", "CNI", "PASS"]
 
@@ -59,6 +61,28 @@ def test_first_draw_sends_geometry_then_filters_only_patch(call, ctx):
     patch = _map(call, ctx, radius=40, trigger=f"{ids.RADIUS}.value")
     assert isinstance(patch, Patch)
     assert "geojson" not in str(patch.to_plotly_json())
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_colour_bars_lie_below_the_map_and_the_country_fits_above_them(call, ctx, lang):
+    """At every level, the indicator's and the centers' colour bars lie in the
+    band under the map, and the country is fitted in the map less that band."""
+    for level in ("region", "department", "commune"):
+        values, dataset_id, _ = _args(ctx, level=level)
+        fig, _, _ = call(overview.update_map, values, None, None, dataset_id, lang)
+        assert fig["layout"]["margin"]["b"] == SCALE_BAND_PX
+        chor = fig["data"][CHOROPLETH]
+        centers = fig["data"][site_index()]["marker"]
+        assert chor["showscale"] and centers["showscale"], level
+        for bar, side in ((chor["colorbar"], "left"), (centers["colorbar"], "right")):
+            assert bar == {**bar, **scale_below(side)}, (level, side)
+        assert centers["colorbar"]["title"]["text"] == "Utilisation (%)"  # fr = en
+        assert chor["colorbar"]["title"]["text"] == ("‰/an" if lang == "fr" else "‰/yr")
+    width, height = MAP_FIT_PX
+    assert height == MAP_HEIGHT_PX - SCALE_BAND_PX and width > 0
+    view = fig["layout"]["map"]
+    fitted = view_for_bounds(*ctx.units_at(0).total_bounds, width, height)
+    assert (view["center"], view["zoom"]) == (fitted["center"], fitted["zoom"])
 
 
 def test_level_change_redraws_with_that_levels_geometry(call, ctx):

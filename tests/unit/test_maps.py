@@ -141,6 +141,71 @@ def test_a_single_unit_gets_no_colour_bar():
     assert two["showscale"] is True  # a range shared with another map says something
 
 
+def _bars(fig):
+    """Each shown colour bar of a map: (trace index, its colour bar)."""
+    out = []
+    for i, trace in enumerate(fig["data"]):
+        if trace.get("showscale") and trace.get("colorbar"):
+            out.append((i, trace["colorbar"]))
+        marker = trace.get("marker") or {}
+        if marker.get("showscale") and marker.get("colorbar"):
+            out.append((i, marker["colorbar"]))
+    return out
+
+
+def _map_with_scales(**kwargs):
+    chor = maps.choropleth_layer(
+        GEOJSON, ["A", "B"], [1.0, 5.0], colorscale=maps.SEQUENTIAL,
+        colorbar_title="‰/an",
+    )  # fmt: skip
+    centers = figures.center_layer(
+        pd.DataFrame({
+            "code": ["S1", "S2"], "name": ["Un", "Deux"], "lon": [2.0, 3.0],
+            "lat": [45.0, 45.5], "capacity_week": [100.0, 300.0],
+            "demand_week": [80.0, 360.0], "utilisation": [80.0, 120.0],
+            "staff": [2, 5],
+        }),
+        "fr",
+    )  # fmt: skip
+    fig = maps.map_figure(
+        {"center": {"lon": 2.5, "lat": 45.0}, "zoom": 6},
+        context=maps.context_layer(GEOJSON, ["A", "B"], "fr"),
+        choropleth=chor, sites=[centers], **kwargs,
+    )  # fmt: skip
+    return fig, chor, centers
+
+
+def test_colour_bars_below_the_map_lie_outside_it_side_by_side():
+    """The main map's colour bars (indicator, centers' utilisation) lie in the
+    band under the map that the bottom margin keeps, never over the map."""
+    fig, chor, centers = _map_with_scales(scales_below=True)
+    bars = dict(_bars(fig))
+    assert set(bars) == {maps.CHOROPLETH, maps.site_index()}
+    band = fig["layout"]["margin"]["b"]
+    assert band == maps.SCALE_BAND_PX >= 50  # title, bar and tick labels
+    for bar in bars.values():
+        # from the bottom of the whole figure up, no higher than the band: the map
+        # (above the bottom margin) holds no part of it
+        assert bar["orientation"] == "h" and bar["title"]["side"] == "top"
+        assert (bar["yref"], bar["y"], bar["yanchor"]) == ("container", 0.0, "bottom")
+        assert 2 * bar["ypad"] + bar["thickness"] + 2 * 12 <= band
+        assert bar["xref"] == "paper" and bar["lenmode"] == "fraction"
+    left, right = bars[maps.CHOROPLETH], bars[maps.site_index()]
+    assert (left["x"], left["xanchor"]) == (0.0, "left")
+    assert (right["x"], right["xanchor"]) == (1.0, "right")
+    assert left["x"] + left["len"] < right["x"] - right["len"]  # apart
+    # titles kept; the layers given are left as they were (other maps keep theirs)
+    assert left["title"]["text"] == "‰/an"
+    assert right["title"]["text"] == "Utilisation (%)"
+    assert chor["colorbar"]["x"] == 0.0 and "orientation" not in chor["colorbar"]
+    assert centers["marker"]["colorbar"]["xanchor"] == "right"
+    plain, _, _ = _map_with_scales()
+    assert plain["layout"]["margin"]["b"] == 0
+    assert all("orientation" not in bar for _, bar in _bars(plain))
+    with pytest.raises(ValueError, match="side"):
+        maps.scale_below("top")
+
+
 def test_unserved_communes_are_highlighted_with_a_legend_entry():
     view = _view(["existing"], [1.0, np.nan, np.nan], [1.0, 2.0, 3.0], [0, 7.5, 0])
     fig = _scenario_map(view, lang="en", result=True)
