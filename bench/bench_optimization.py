@@ -315,9 +315,10 @@ def machine_reference(runs: int = 3) -> dict:
     on a seeded 400 x 200 set covering MIP; the fastest of ``runs`` each.
     Recorded next to the demo models, they tell a slower machine from a
     slower engine: on 2026-11-30 every demo row took 1.3-2.3x its quiet
-    figure of 2026-11-22, and the code of the earlier commit was as slow as
-    the new one on the same data, while spopt with HiGHS on the same
-    instance took 1.85x its earlier time (the machine had changed).
+    figure of 2026-11-22, the earlier commit's code was as slow as the new
+    one on the same data (``bench_demo_commits.py``), and spopt with HiGHS
+    on the 400 x 200 p-median above took 28.5 CPU s (load 7) against 15.4 s
+    then: the machine had changed, and nothing had recorded its speed.
     """
     import highspy
     from scipy import sparse
