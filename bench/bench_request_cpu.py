@@ -32,6 +32,8 @@ import json
 import os
 import pstats
 import random
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,8 +46,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_load import FILTERS, PASSWORD, Clock, User  # noqa: E402
+from bench.bench_load import (  # noqa: E402
+    FILTERS,
+    PASSWORD,
+    SMALL_PLAN,
+    Clock,
+    User,
+    run_plan,
+)
 from bench.load_client import LoadError, Page, Record, Recorder  # noqa: E402
+from dashapp import ids  # noqa: E402
+
+JOB_SECRET = "request-cpu-bench-" + "s" * 40
 
 
 class InlineExecutor(Executor):
@@ -113,15 +125,62 @@ class TestHttp:
         return answer
 
 
-def build_app(data_dir: Path):
+def build_app(data_dir: Path, redis_url: str = ""):
     from dashapp import create_app
     from dashapp.config import Config
     from dashapp.services.warmup import warm
 
-    config = Config(data_dir=data_dir)
+    config = Config(data_dir=data_dir, redis_url=redis_url,
+                    shared_dir=data_dir / "shared" if redis_url else None,
+                    secret_key=JOB_SECRET if redis_url else "")  # fmt: skip
     app = create_app(config)
     warm(app.server, config)
     return app, config
+
+
+class JobWorker:
+    """``python -m dashapp worker`` (Celery) for the app's jobs, in its own session.
+
+    Its data folder is its own: it shares the database, Redis and the shared
+    folder with the app in this process, as on a deployment.
+    """
+
+    def __init__(self, config, root: Path) -> None:
+        from bench.bench_load import clean_env
+
+        (root / "worker-data").mkdir(parents=True, exist_ok=True)
+        self.log = root / "worker.log"
+        env = clean_env(
+            DASHAPP_DATA_DIR=str(root / "worker-data"),
+            DASHAPP_DATABASE_URL=config.database_url,
+            DASHAPP_SHARED_DIR=str(config.shared_dir),
+            DASHAPP_REDIS_URL=config.redis_url,
+            DASHAPP_SECRET_KEY=JOB_SECRET,
+        )
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "dashapp", "worker", "--concurrency", "1"],
+                env=env, cwd=ROOT, stdout=log, stderr=log,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+
+    def wait(self, manager, seconds: float = 300.0) -> None:
+        deadline = time.monotonic() + seconds
+        while not manager.workers_alive():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the job worker did not start:\n"
+                                 + self.log.read_text(errors="replace")[-3000:])
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(30)
 
 
 def make_user(app, recorder: Recorder, seed: int) -> User:
@@ -159,6 +218,8 @@ def measure(user: User, recorder: Recorder, action: str, n: int,
             profiler.enable()
         if action == "filter":
             user._filter_change()
+        elif action == "scenario":
+            user._act("scenario", "small", lambda: run_plan(user.page, SMALL_PLAN, user))
         else:
             user._api_read()
         if profiler is not None:
@@ -172,7 +233,9 @@ def measure(user: User, recorder: Recorder, action: str, n: int,
     return out
 
 
-def summary(rows: list[dict], by: str = "name") -> dict:
+def summary(rows: list[dict], by: str = "name") -> dict | None:
+    if not rows:
+        return None
     cpu = np.array([r["cpu_s"] for r in rows]) * 1000
     wall = np.array([r["wall_s"] for r in rows]) * 1000
     groups: dict[str, list[float]] = {}
@@ -202,25 +265,47 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--profile", type=Path, help="write a cProfile here")
     parser.add_argument("--top", type=int, default=0)
+    parser.add_argument("--scenarios", type=int, default=0,
+                        help="small scenarios run (Redis and a Celery worker started)")
     parser.add_argument("--label", default="")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "bench/results/request_cpu.json")  # fmt: skip
     args = parser.parse_args(argv)
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-cpu-"))
     load_before = os.getloadavg()
-    app, _config = build_app(data_dir)
-    recorder = Recorder()
-    user = make_user(app, recorder, args.seed)
-    measure(user, recorder, "filter", args.warmup)
-    measure(user, recorder, "api", max(10, args.warmup // 3))
-    user.http.cpu.clear()
-    profiler = cProfile.Profile() if (args.profile or args.top) else None
-    filters = measure(user, recorder, "filter", args.changes, profiler)
-    api = measure(user, recorder, "api", args.api, profiler)
+    redis = worker = None
+    try:
+        if args.scenarios:
+            from tests.redis_server import RedisServer
+
+            redis = RedisServer().start()
+        app, config = build_app(data_dir, redis.url(0) if redis else "")
+        if redis is not None:
+            worker = JobWorker(config, data_dir)
+            worker.wait(app._background_manager)
+        recorder = Recorder()
+        user = make_user(app, recorder, args.seed)
+        measure(user, recorder, "filter", args.warmup)
+        measure(user, recorder, "api", max(10, args.warmup // 3))
+        if args.scenarios:
+            user.page.open("/scenarios")
+            measure(user, recorder, "scenario", 2)
+        user.http.cpu.clear()
+        profiler = cProfile.Profile() if (args.profile or args.top) else None
+        filters = measure(user, recorder, "filter", args.changes, profiler)
+        api = measure(user, recorder, "api", args.api, profiler)
+        scenarios = measure(user, recorder, "scenario", args.scenarios, profiler)
+    finally:
+        if worker is not None:
+            worker.stop()
+        if redis is not None:
+            redis.stop()
     result = {
         "label": args.label,
         "what": "CPU of this process per action (server work + the client's small "
-        "share), Flask test client, demo country, after warm-up",
+        "share), Flask test client, demo country, after warm-up"
+        + ("; Redis cache and jobs on a Celery worker (its CPU not counted)"
+           if args.scenarios else ""),  # fmt: skip
         "filter_change": summary(filters),
         "api_read": summary(api),
         "filter_kinds": list(FILTERS),
@@ -233,6 +318,12 @@ def main(argv=None) -> int:
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
     }
+    if scenarios:
+        polls = user.http.cpu.get(f"poll {ids.SCN_RESULT}.data", [])
+        result["small_scenario"] = summary(scenarios) | {
+            "polls_per_run": round(len(polls) / len(scenarios), 2),
+            "poll_cpu_ms_mean": round(1000 * float(np.mean(polls)), 2) if polls else None,
+        }
     if profiler is not None:
         if args.profile:
             profiler.dump_stats(str(args.profile))

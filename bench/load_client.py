@@ -287,13 +287,16 @@ class Page(DashClient):
         data = response.json() if response.status_code == 200 else None
         if not (isinstance(data, dict) and "cacheKey" in data):
             return data
-        interval = (self.deps[key].get("background") or {}).get("interval", 1000)
+        # the renderer's poll: the callback's own interval (its default 500 ms),
+        # the handles in the query, the inputs' and states' values emptied
+        interval = (self.deps[key].get("background") or {}).get("interval", 500)
         query = f"?cacheKey={quote(data['cacheKey'])}&job={quote(data['job'])}"
+        polled = poll_body(body)
         deadline, quiet = time.monotonic() + TIMEOUT_S, 0
         while time.monotonic() < deadline:
             time.sleep(interval / 1000)
             response = self.http.request("POST", DISPATCH + query,
-                                         name=f"poll {name}", json=body)  # fmt: skip
+                                         name=f"poll {name}", json=polled)  # fmt: skip
             answer = response.json() if response.status_code == 200 else None
             if response.status_code == 204:
                 quiet += 1  # a job ending between two polls looks cancelled once
@@ -329,6 +332,24 @@ class Page(DashClient):
                     changed.add(f"{cid}.{prop}")
                     walk(value, self.props)
         return changed, set(self.props) - before
+
+
+def poll_body(body: dict) -> dict:
+    """The body of a background callback's poll, as Dash's renderer sends it
+    (``handleServerside``): the first request's, every input and state value
+    set to ``null`` (the job already has them; the server reads only the
+    handles; a wildcard's list of entries is left as it is, as the renderer
+    leaves it)."""
+    return {
+        **body,
+        **{
+            part: [
+                {**item, "value": None} if isinstance(item, dict) else item
+                for item in body.get(part) or []
+            ]
+            for part in ("inputs", "state")
+        },
+    }
 
 
 def walk(node, found: dict) -> None:

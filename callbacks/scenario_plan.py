@@ -57,8 +57,14 @@ def draw_map(view, result, zone, color_by, panel: dict, dataset_id, lang, poll=N
     """Communes by distance (or its change) to their center; sites by state.
 
     Always a whole figure: the map's inputs change together with its view, and a
-    Patch racing the first draw would have nothing to patch.
+    Patch racing the first draw would have nothing to patch. A run's result
+    arriving while the map shows the plan leaves it as drawn (the plan's map does
+    not read it); an empty result may be the page's first answer (the renderer
+    holds the first draw until the result's other callback has answered).
     """
+    fired = set(ctx.triggered_prop_ids or ())
+    if view != "result" and result and fired == {f"{ids.SCN_RESULT}.data"}:
+        return no_update
     config = current_config()
     dctx = services.context(config.database_url, dataset_id)
     ws = services.workspace(config.database_url, dctx.info.id)

@@ -46,6 +46,7 @@ from optimization.scenario import NoDemandError, ScenarioError
 from optimization.whatif import PanelError, WhatIf, measure_unit
 
 log = logging.getLogger(__name__)
+POLL_MS = 1000  # how often the browser asks a running solve for news
 
 
 @requires("scenario.run")
@@ -215,7 +216,10 @@ def register(app) -> None:
         ],
         cancel=[Input(ids.SCN_CANCEL, "n_clicks")],
         progress=[Output(ids.SCN_PROGRESS, "children")],
-        interval=300,  # poll the job every 0.3 s: the result shows sooner
+        # the browser asks every second: the progress line counts whole seconds,
+        # and at 0.3 s the polls of a few running solves cost the pages' server
+        # more CPU than the results drawn (bench/bench_load.py)
+        interval=POLL_MS,
         prevent_initial_call=True,
     )(with_config(run_optimisation, config))
     app.callback(

@@ -85,3 +85,59 @@ def test_a_bad_or_unknown_scenario_id_is_refused_not_remembered(demo_app, bad):
         services.saved_scenario(url, bad)
     assert exc.value.code == "unknown_id"
     assert services._saved_scenario.misses == misses  # refused before any read
+
+
+def test_a_new_result_leaves_the_plan_map_alone_and_draws_the_result_map(call, demo_app):
+    from dash import no_update
+
+    from dashapp import ids
+
+    url = demo_app.server.config["DASHAPP"].database_url
+    dataset_id = services.get_store(url).active_dataset().id
+    result = _run(call, demo_app)
+    fired = f"{ids.SCN_RESULT}.data"
+    args = (result, None, "distance", _panel(), dataset_id, "fr")
+    # the plan's map does not read the result: nothing to redraw, nothing read
+    clear_memos()
+    assert call(plan_cb.draw_map, "plan", *args, trigger=fired) is no_update
+    assert services._saved_scenario.misses == 0
+    # the result's map is drawn from it, and so is the plan's on any other change
+    shown = call(plan_cb.draw_map, "result", *args, trigger=fired)
+    plan = call(plan_cb.draw_map, "plan", *args,
+                trigger=[fired, f"{ids.SCN_NEW}.value"])  # fmt: skip
+    assert shown is not no_update and plan is not no_update
+    assert shown["data"] != plan["data"]
+    assert call(plan_cb.draw_map, "plan", *args, trigger=f"{ids.SCN_VIEW}.value")[
+        "data"
+    ] == plan["data"]
+
+
+def test_the_browser_polls_a_running_solve_once_a_second(demo_app):
+    """The progress line counts whole seconds: faster polls would show nothing
+    new and cost the pages' server CPU while solves run."""
+    from dashapp import ids
+
+    (spec,) = [
+        cb
+        for key, cb in demo_app.callback_map.items()
+        if f"{ids.SCN_RESULT}.data" in key and cb.get("background")
+    ]
+    assert spec["background"]["interval"] == run_cb.POLL_MS == 1000
+    assert run_cb.running_text({}, 1.4, "fr") == run_cb.running_text({}, 0.6, "fr")
+
+
+def test_the_first_plan_map_is_drawn_when_the_page_answers_with_no_result(call):
+    """The renderer may hold the map's first draw until the library's callback
+    answers for the result store: fired by the result alone, with none, it draws."""
+    from dashapp import ids
+
+    with_result_none = call(plan_cb.draw_map, "plan", None, None, "distance",
+                            _panel(), _dataset(call), "fr",
+                            trigger=f"{ids.SCN_RESULT}.data")  # fmt: skip
+    assert isinstance(with_result_none, dict) and with_result_none["data"]
+
+
+def _dataset(call):
+    from dashapp.context import current_config
+
+    return call(lambda: services.context(current_config().database_url).info.id)
