@@ -120,3 +120,82 @@ def test_reassigned_leaves_split_plans_and_modules_alone():
     pairs = assignment_pairs(split)
     plan = quick_plan(split, np.ones(2, bool), pairs)
     assert reassigned(split, plan, pairs, None) is plan
+
+
+def _split_model(seed: int, n: int = 9, m: int = 6, p: int = 3, **rules):
+    rng = np.random.default_rng(seed + 70)
+    a, b = rng.random((n, 2)) * 100, rng.random((m, 2)) * 100
+    D = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+    w = rng.integers(1, 20, n).astype(float)
+    caps = rng.choice([0.3, 0.45, 0.6], m) * w.sum()
+    site_rules = SiteRules.build(m, capacities=caps, **rules)
+    model = PMedian.from_cost_matrix(D, w, p, site_rules, split=True)
+    return model, D, w, caps
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_transport_swaps_end_at_a_swap_optimum_checked_by_enumeration(
+    seed, monkeypatch
+):
+    # Every closed site a candidate and work enough: no single swap of the
+    # result's sites is cheaper, by an LP per swap (bruteforce), and the
+    # result's cost is the enumerated split cost of its sites.
+    model, D, w, caps = _split_model(seed)
+    m = D.shape[1]
+    monkeypatch.setattr(assignment_module, "TRANSPORT_CANDIDATES", m)
+    pairs = assignment_pairs(model)
+    order = np.argsort(-caps, kind="stable")
+    start_open = np.zeros(m, bool)
+    start_open[order[:3]] = True  # the largest sites: enough capacity
+    start = assignment_module.plan_for(model, start_open, pairs, None)
+    assert start is not None
+    out = assignment_module.transport_swaps(
+        model, start, pairs, np.zeros(m), max_evals=10_000
+    )
+    assert out.objective <= start.objective + 1e-9
+    assert assignment_module.plan_is_valid(model, out, pairs)
+    S = list(np.flatnonzero(out.open))
+    assert len(S) == 3
+    assert out.objective == pytest.approx(bf.split_assignment_cost(D, w, S, caps))
+    for j in S:
+        for k in set(range(m)) - set(S):
+            swapped = [s for s in S if s != j] + [k]
+            cost = bf.split_assignment_cost(D, w, swapped, caps)
+            assert cost >= out.objective - 1e-6 * max(1.0, out.objective)
+
+
+def test_transport_swaps_keep_locked_forbidden_and_max_new():
+    model, D, w, caps = _split_model(3, n=10, m=7, existing=[0, 1, 2], max_new=1)
+    m = D.shape[1]
+    pairs = assignment_pairs(model)
+    r = model.rules
+    start_open = np.zeros(m, bool)
+    start_open[[0, 1, 2]] = True
+    start = assignment_module.plan_for(model, start_open, pairs, None)
+    if start is None:
+        pytest.skip("the existing sites lack capacity for this draw")
+    out = assignment_module.transport_swaps(model, start, pairs, np.zeros(m), 10_000)
+    assert int((out.open & ~r.existing).sum()) <= 1
+    assert assignment_module.plan_is_valid(model, out, pairs)
+    locked = PMedian.from_cost_matrix(
+        D,
+        w,
+        3,
+        SiteRules.build(m, capacities=caps, locked=[0], forbidden=[5]),
+        split=True,
+    )
+    start = assignment_module.plan_for(locked, start_open, pairs, None)
+    if start is not None:
+        out = assignment_module.transport_swaps(locked, start, pairs, np.zeros(m))
+        assert out.open[0] and not out.open[5]
+
+
+def test_transport_swaps_leave_single_assignment_alone():
+    model, D, w, caps = _split_model(1)
+    single = PMedian.from_cost_matrix(D, w, 3, model.rules)
+    pairs = assignment_pairs(single)
+    open_mask = np.zeros(D.shape[1], bool)
+    open_mask[np.argsort(-caps, kind="stable")[:3]] = True
+    plan = quick_plan(single, open_mask, pairs)
+    assert plan is not None
+    assert assignment_module.transport_swaps(single, plan, pairs, np.zeros(6)) is plan
