@@ -271,6 +271,8 @@ def test_cancel_kills_the_solve_in_the_worker(deployment):
     # the job yields the CPU to a web server on the same machine
     main = psutil.Process(deployment.worker.proc.pid).nice()
     assert psutil.Process(pid).nice() == min(19, main + workers.JOB_NICENESS)
+    if hasattr(os, "SCHED_IDLE"):  # and a page's request preempts it at once
+        assert os.sched_getscheduler(pid) == os.SCHED_IDLE
     switch = Path(workers.AUTOGROUP_SWITCH)
     if switch.exists() and switch.read_text().strip() == "1":  # a nicer session
         assert os.getsid(pid) == pid != os.getsid(deployment.worker.proc.pid)

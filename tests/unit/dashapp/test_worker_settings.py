@@ -3,6 +3,7 @@ line for each setting a worker cannot run with."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,37 @@ def test_the_kernel_puts_a_job_in_a_nicer_session_of_its_own():
         assert lines[0] == "True True" and lines[1].endswith(" nice 7"), done.stdout
         assert lines[1] != mine.strip()  # another group than the test's
     assert own.read_text() == mine  # the test's untouched
+
+
+def test_a_job_runs_under_the_idle_policy_and_keeps_it_for_its_threads():
+    """For real: a child process moves itself to SCHED_IDLE, without privilege,
+    and a thread it starts afterwards (a solver's) is under it too."""
+    from dashapp import workers
+
+    if not hasattr(os, "SCHED_IDLE"):
+        pytest.skip("no SCHED_IDLE on this system")
+    before = os.sched_getscheduler(0)
+    code = (
+        "import os, threading; from dashapp.workers import idle_scheduling; "
+        "done = idle_scheduling(); seen = []; "
+        "t = threading.Thread(target=lambda: seen.append("
+        "os.sched_getscheduler(0) == os.SCHED_IDLE)); t.start(); t.join(); "
+        "print(done, os.sched_getscheduler(0) == os.SCHED_IDLE, seen[0])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "True"], done.stdout
+    assert os.sched_getscheduler(0) == before  # the test's own policy untouched
+
+
+def test_idle_scheduling_refused_or_missing_leaves_the_job_as_it_was(monkeypatch):
+    from dashapp import workers
+
+    def refuse(*_):
+        raise PermissionError("not allowed")
+
+    monkeypatch.setattr(workers.os, "sched_setscheduler", refuse)
+    assert workers.idle_scheduling() is False
+    monkeypatch.delattr(workers.os, "sched_setscheduler")
+    assert workers.idle_scheduling() is False
