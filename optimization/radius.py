@@ -66,6 +66,9 @@ KTH = 2  # warm levels reach the 2nd-nearest open site of the start
 CAP_GROWTH = 4.0
 #: HiGHS options once the Lagrangian stage has left a strong start: its
 #: sub-MIP heuristics then spend much of the time without finding better.
+#: Work bounds of the first Lagrangian run (every site).
+FIRST_ITERATIONS = 1_500
+FIRST_STALL = 50
 #: Work bounds of the Lagrangian runs on the sites left after fixing.
 REDUCED_ITERATIONS = 600
 REDUCED_STALL = 25
@@ -362,6 +365,8 @@ def _lagrangian_stage(
         time_budget=cap,
         target_gap=gap_rel,
         step=step,
+        max_iter=FIRST_ITERATIONS,
+        stall=FIRST_STALL,
     )
     iterations = int(lag["iterations"])
     if lag["upper"] < start_obj:
@@ -385,7 +390,11 @@ def _lagrangian_stage(
             obj = plan_objective(pm, kicked)
             if obj < start_obj:
                 start, start_obj = kicked, obj
-        if start_obj < lag["upper"]:
+        # Once the bound has closed most sites, the runs on the sites left
+        # (below) tighten it towards the better plan for a fraction of the
+        # work of another run on every site.
+        few_left = 2 * int(lag["fix_closed"].sum()) >= int(r.allowed.sum())
+        if start_obj < lag["upper"] and not few_left:
             again = lagrangian_bound(
                 D,
                 w,
