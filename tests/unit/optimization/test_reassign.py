@@ -190,12 +190,76 @@ def test_transport_swaps_keep_locked_forbidden_and_max_new():
         assert out.open[0] and not out.open[5]
 
 
-def test_transport_swaps_leave_single_assignment_alone():
-    model, D, w, caps = _split_model(1)
+@pytest.mark.parametrize("seed", range(10))
+def test_transport_swaps_give_valid_single_plans_never_worse(seed):
+    # Single assignment: the split cost guides the swaps, the plan on the
+    # sites found is a single one (enumerated optimum as a floor).
+    model, D, w, caps = _split_model(seed, n=10, m=6)
     single = PMedian.from_cost_matrix(D, w, 3, model.rules)
     pairs = assignment_pairs(single)
     open_mask = np.zeros(D.shape[1], bool)
     open_mask[np.argsort(-caps, kind="stable")[:3]] = True
     plan = quick_plan(single, open_mask, pairs)
     assert plan is not None
-    assert assignment_module.transport_swaps(single, plan, pairs, np.zeros(6)) is plan
+    out = assignment_module.transport_swaps(single, plan, pairs, np.zeros(6), 10_000)
+    assert out.objective <= plan.objective + 1e-9
+    assert assignment_module.plan_is_valid(single, out, pairs)
+    coo = out.alloc.tocoo()
+    assert np.allclose(coo.data, 1.0)
+    assert np.bincount(coo.row, minlength=10).tolist() == [1] * 10
+    S = list(np.flatnonzero(out.open))
+    floor = bf.single_assignment_cost(D, w, S, caps)
+    assert out.objective >= floor - 1e-6
+
+
+def test_transport_swaps_count_site_costs_and_leave_modules_alone():
+    # With opening/closing costs in the objective, a swap is judged on the
+    # travel plus the site costs: the result is a swap optimum of the total.
+    model, D, w, caps = _split_model(4, n=9, m=6)
+    m = D.shape[1]
+    rules = SiteRules.build(
+        m,
+        capacities=caps,
+        existing=[0, 1, 2],
+        opening_cost=np.array([0.0, 0.0, 0.0, 400.0, 50.0, 900.0]),
+        closing_cost=np.full(m, 100.0),
+    )
+    costly = PMedian.from_cost_matrix(D, w, 3, rules, split=True, cost_weight=1.0)
+    pairs = assignment_pairs(costly)
+    start_open = np.zeros(m, bool)
+    start_open[np.argsort(-caps, kind="stable")[:3]] = True
+    start = assignment_module.plan_for(costly, start_open, pairs, None)
+    if start is None:
+        pytest.skip("no plan on the largest sites for this draw")
+    old = assignment_module.TRANSPORT_CANDIDATES
+    try:
+        assignment_module.TRANSPORT_CANDIDATES = m
+        out = assignment_module.transport_swaps(
+            costly, start, pairs, np.zeros(m), 10_000
+        )
+    finally:
+        assignment_module.TRANSPORT_CANDIDATES = old
+
+    def total(S):
+        mask = np.zeros(m, bool)
+        mask[S] = True
+        return bf.split_assignment_cost(D, w, S, caps) + rules.change_cost(mask)
+
+    S = list(np.flatnonzero(out.open))
+    assert out.objective == pytest.approx(total(S))
+    for j in S:
+        for k in set(range(m)) - set(S):
+            swapped = [s for s in S if s != j] + [k]
+            assert total(swapped) >= out.objective - 1e-6 * max(1.0, out.objective)
+    modular = PMedian.from_cost_matrix(
+        D,
+        w,
+        3,
+        SiteRules.build(m, capacities=caps, module_size=10.0, max_modules=2),
+        split=True,
+    )
+    plan = assignment_module.plan_for(modular, start_open, pairs, None)
+    if plan is not None:
+        assert (
+            assignment_module.transport_swaps(modular, plan, pairs, np.zeros(m)) is plan
+        )
