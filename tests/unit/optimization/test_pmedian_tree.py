@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import shortest_path
 
-from optimization import PMedian
+from optimization import PMedian, SiteRules
 from optimization.pmedian_tree import lagrangian_tree, node_bound, site_fixings
 
 SEEDS = range(40)
@@ -196,3 +196,35 @@ def test_solve_uses_the_tree_and_proves_the_enumerated_optimum():
         if model.report.details.get("tree_nodes", 0) > 1:
             through_tree += 1
     assert through_tree >= 3
+
+
+def test_tree_keeps_locked_forbidden_sites_and_points_without_demand():
+    # The tree works on the points with demand and starts from the stage's
+    # fixings plus the locked (open) and forbidden (closed) sites.
+    through_tree = 0
+    for seed in range(30):
+        D = road_graph(seed, n=26)
+        if D is None:
+            continue
+        rng = np.random.default_rng(seed)
+        w = rng.integers(0, 4, len(D)).astype(float)
+        w[0] = 1.0
+        p = 3 + seed % 2
+        locked = [int(rng.integers(len(D)))] if seed % 3 else []
+        forbidden = [int(j) for j in rng.choice(len(D), 4, replace=False)]
+        forbidden = [j for j in forbidden if j not in locked]
+        rules = SiteRules.build(len(D), locked=locked, forbidden=forbidden)
+        model = PMedian.from_cost_matrix(D, w, p, rules).solve()
+        allowed = [j for j in range(len(D)) if j not in forbidden]
+        best = min(
+            float(w @ D[:, list(S)].min(axis=1))
+            for S in combinations(allowed, p)
+            if set(locked) <= set(S)
+        )
+        assert model.status == "optimal", seed
+        assert model.objective == best and model.bound == best, seed
+        opened = set(model.open_sites.tolist())
+        assert set(locked) <= opened and not opened & set(forbidden)
+        if model.report.details.get("tree_nodes", 0) > 1:
+            through_tree += 1
+    assert through_tree >= 2
