@@ -448,7 +448,7 @@ def _week0(weeks: pd.DatetimeIndex | None) -> float:
     """Position in the year of the first week, in weeks (calendar feature origin)."""
     if weeks is None or len(weeks) == 0:
         return 0.0
-    return (weeks[0].dayofyear - 1) / 7.0
+    return (weeks[0].day_of_year - 1) / 7.0
 
 
 # ------------------------------------------------------------------------- backtest

@@ -133,7 +133,7 @@ def center_weeks(store, dataset_id: int) -> pd.DataFrame:
     for code, name in (("PASS", "share_pass"), ("ACTE", "share_acte")):
         values = mix[code].to_numpy(dtype=float) if code in mix else np.zeros(len(out))
         out[name] = values / safe
-    phase = 2 * np.pi * (out["week"].dt.dayofyear - 1) / 365.25
+    phase = 2 * np.pi * (out["week"].dt.day_of_year - 1) / 365.25
     out["season_sin"] = np.sin(phase)
     out["season_cos"] = np.cos(phase)
     out["poverty_rate"] = out["w_poverty"] / safe
