@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimization.solver import relative_gap
+
 __all__ = ["TreeResult", "lagrangian_tree", "node_bound", "site_fixings"]
 
 #: Subgradient steps at the root and at every other node.
@@ -94,10 +96,10 @@ def _cuts(bound: float, upper: float, step: float, gap_rel: float) -> bool:
 
     Its plans cost at least ``round(bound)``: nothing there beats ``upper``
     by more than the gap tolerance (with integer costs: by a whole step).
+    The test is the one a solve's status is given by (:func:`relative_gap`),
+    so a tree that cuts everything proves its plan within ``gap_rel``.
     """
-    return upper - _round(bound, step) <= gap_rel * abs(upper) + 1e-9 * max(
-        1.0, abs(upper)
-    )
+    return relative_gap(upper, _round(bound, step)) <= gap_rel
 
 
 def site_fixings(

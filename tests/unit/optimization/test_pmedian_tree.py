@@ -19,6 +19,7 @@ from scipy.sparse.csgraph import shortest_path
 
 from optimization import PMedian, SiteRules
 from optimization.pmedian_tree import lagrangian_tree, node_bound, site_fixings
+from optimization.solver import relative_gap
 
 SEEDS = range(40)
 
@@ -70,6 +71,25 @@ def test_tree_reaches_the_enumerated_optimum_from_a_poor_start(seed):
     assert res.cost == pytest.approx(plans[tuple(np.flatnonzero(res.plan))])
     assert res.cost == pytest.approx(optimum, abs=1e-9)
     assert optimum - 1e-9 * optimum <= res.bound <= optimum + 1e-9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("gap_rel", [1e-6, 0.02])
+def test_complete_tree_proves_its_plan_within_the_gap_a_status_reads(seed, gap_rel):
+    # The solve calls a plan optimal when relative_gap(plan, bound) <= gap_rel:
+    # a complete tree must meet that test, not a looser one of its own.
+    C, p, _ = instance(seed)
+    C = C * 1000.0 + 0.123  # large fractional costs: the gap is relative
+    plans = every_plan(C, p)
+    optimum = min(plans.values())
+    worst = max(plans, key=plans.get)
+    res = lagrangian_tree(
+        C, p, mask(C.shape[1], worst), plans[worst], np.zeros(len(C)), gap_rel=gap_rel
+    )
+    assert res.complete
+    assert relative_gap(res.cost, res.bound) <= gap_rel
+    assert res.bound <= optimum + 1e-9 * optimum
+    assert (res.cost - optimum) <= gap_rel * res.cost + 1e-9 * optimum
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -228,3 +248,14 @@ def test_tree_keeps_locked_forbidden_sites_and_points_without_demand():
         if model.report.details.get("tree_nodes", 0) > 1:
             through_tree += 1
     assert through_tree >= 2
+
+
+def test_fixings_use_the_gap_test_of_the_status_exactly():
+    # Best plan 1,000,000, gap 1e-6: a region is cut off only when its bound
+    # is within 1.0 of it (the solve's own relative_gap test), not 1.0005.
+    rho = np.array([0.0, 998.9995, 999.0005])
+    closed, _, _, excluded = site_fixings(
+        999_000.0, rho, np.arange(3), 1, 1_000_000.0, step=0.0, gap_rel=1e-6
+    )
+    assert closed.tolist() == [False, False, True]
+    assert relative_gap(1_000_000.0, excluded) <= 1e-6
