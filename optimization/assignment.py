@@ -354,12 +354,12 @@ def transport_swaps(
     changes column bounds, so HiGHS re-solves it from the previous basis.
     The open sites of highest distance per unit served are tried first; the
     first cheaper swap is kept and the search starts again, at most
-    ``max_evals`` LPs (work-bounded). The best sites found are served by
-    :func:`plan_for` (checked against every row of the full model). With
-    single assignment the split cost is the guide (a lower bound of the
-    single cost of the same sites, far closer to it than the greedy
-    assignment's cost), and the plan on the best sites found is the single
-    one of :func:`plan_for`, kept when cheaper.
+    ``max_evals`` LPs (work-bounded; ``deadline`` only stops the swaps). The
+    best sites found are served by :func:`plan_for` (checked against every
+    row of the full model). With single assignment the split cost is the
+    guide (a lower bound of the single cost of the same sites, far closer to
+    it than the greedy assignment's cost), and the plan on the best sites
+    found is the single one of :func:`plan_for`, kept when cheaper.
     """
     import highspy
 
@@ -442,7 +442,9 @@ def transport_swaps(
             break
     if np.array_equal(best_open, plan.open):
         return plan
-    better = plan_for(pm, best_open, pairs, deadline)
+    # Not cut by ``deadline`` (which may just have stopped the swaps): the
+    # plan of the sites found is bounded work (an LP, small MIPs).
+    better = plan_for(pm, best_open, pairs, None)
     if better is not None and better.objective < plan.objective:
         return better
     return plan

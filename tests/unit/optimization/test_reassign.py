@@ -263,3 +263,23 @@ def test_transport_swaps_count_site_costs_and_leave_modules_alone():
         assert (
             assignment_module.transport_swaps(modular, plan, pairs, np.zeros(m)) is plan
         )
+
+
+def test_transport_swaps_stopped_by_a_deadline_still_serve_the_sites_found(
+    monkeypatch,
+):
+    # The deadline passes after the first swap LPs: the sites found so far
+    # are still served by a checked plan (not dropped for lack of time).
+    model, D, w, caps = _split_model(2)
+    m = D.shape[1]
+    pairs = assignment_pairs(model)
+    start_open = np.zeros(m, bool)
+    start_open[np.argsort(-caps, kind="stable")[:3]] = True
+    start = assignment_module.plan_for(model, start_open, pairs, None)
+    clock = iter([0.0, 0.0] + [100.0] * 10_000)
+    monkeypatch.setattr(assignment_module.time, "perf_counter", lambda: next(clock))
+    out = assignment_module.transport_swaps(
+        model, start, pairs, np.zeros(m), 10_000, deadline=50.0
+    )
+    assert out.objective < start.objective - 1e-6  # the first swap found
+    assert assignment_module.plan_is_valid(model, out, pairs)
