@@ -4,6 +4,13 @@ Solved exactly by bisection over the sorted distinct distances: for a radius
 ``r`` a covering model says whether ``p`` centers (with the site rules) can
 reach every demand point within ``r``. The smallest feasible ``r`` is the
 optimum; the largest proven infeasible level below it is the bound.
+
+Without a cap on new sites or a budget, each radius is first tried without a
+MIP: the exact set-cover reductions of :func:`optimization.coverage.reduce_cover`
+(too many forced sites proves the radius infeasible), a seeded local search
+for a cover of at most ``p`` sites (a plan), and the LP bound on the number
+of sites (above ``p``: infeasible). Only the radii those leave open are
+decided by the covering MIP, usually just the one below the best plan found.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from optimization.base import LocationModel
+from optimization.coverage import _cover_greedy, _cover_search, reduce_cover
 from optimization.errors import InfeasibleError
 from optimization.inputs import Labels, SiteRules
 from optimization.solver import (
@@ -30,43 +38,21 @@ from optimization.solver import (
 
 __all__ = ["PCenter"]
 
+#: Moves of the cover local search at one radius. A count, not seconds, so the
+#: same instance takes the same steps on any machine; a radius it leaves open
+#: goes to the covering MIP, so it changes the time, never the answer.
+SEARCH_MOVES = 8000
 
-def _reduce_cover(
-    near: np.ndarray, locked: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Drop dominated sites and covered rows of a covering matrix.
+#: Moves of each search in the first bisection (from a greedy cover only).
+FIRST_MOVES = 500
 
-    A free site whose covered points are a subset of another site's can be
-    swapped for it in any cover, so it is left out (of two equal sites the
-    later one goes); a point whose covering sites include all of another
-    point's is covered whenever that point is, so its row goes. Both keep
-    the answer to "is there a cover with at most p sites?".
+#: Plans found in a row by the MIP just below the best plan's worst distance
+#: before the bisection halves the remaining radii instead (keeps the number
+#: of MIPs logarithmic in the number of distinct distances).
+MAX_PROBES = 3
 
-    Returns the reduced matrix (dropped sites' columns cleared) and the mask
-    of dropped sites.
-    """
-    B = near.astype(np.float32)
-    inter = B.T @ B  # inter[j, k] = points covered by both
-    size = np.diag(inter).copy()
-    m = near.shape[1]
-    subset = inter >= size[:, None] - 0.5  # cover(j) within cover(k)
-    np.fill_diagonal(subset, False)
-    equal = subset & subset.T
-    later = np.triu(np.ones((m, m), bool), 1).T  # j > k
-    strict = subset & ~equal
-    drop = (strict | (equal & later)).any(axis=1) & ~locked
-    near = near & ~drop[None, :]
-    Bk = near.astype(np.float32)
-    rows = Bk @ Bk.T  # rows[i, h] = sites covering both
-    cnt = np.diag(rows).copy()
-    sup = rows >= cnt[:, None] - 0.5  # sites(i) within sites(h)
-    np.fill_diagonal(sup, False)
-    n = near.shape[0]
-    req = sup & sup.T
-    later_r = np.triu(np.ones((n, n), bool), 1).T
-    # drop h when some i has sites(i) within sites(h) (keep one of equals)
-    redundant = ((sup & ~req) | (req & later_r.T)).any(axis=0)
-    return near[~redundant], drop
+#: What the quick test at one radius found (see :meth:`PCenter._quick_at`).
+_PLAN, _NONE, _OPEN = "plan", "none", "open"
 
 
 class PCenter(LocationModel):
@@ -155,35 +141,117 @@ class PCenter(LocationModel):
         self.add_site_rows(model, y)
         return model
 
+    def _quick_at(
+        self,
+        radius: float,
+        D: np.ndarray,
+        solver: Any,
+        start: np.ndarray | None = None,
+        moves: int = SEARCH_MOVES,
+    ) -> tuple[str, np.ndarray | None]:
+        """Decide radius ``radius`` without a MIP when it is easy.
+
+        ``D`` holds the distances of the points with demand (inf where a pair
+        is not allowed). For site rules without ``max_new``/budget only.
+        Returns ``(_PLAN, open mask)`` for a cover of at most ``p`` sites
+        (padded to ``p`` with allowed sites), ``(_NONE, None)`` when no such
+        cover exists, ``(_OPEN, None)`` when this could not tell.
+        """
+        r = self.rules
+        red = reduce_cover(radius >= D, np.ones(self.m), r.locked)
+        # Forced sites are in every minimum cover, and the reduction keeps
+        # the minimum size: too many of them and no cover fits in p sites.
+        room = self.p - red.forced.size
+        A = red.matrix
+        if room < 0 or (room == 0 and A.shape[0]):
+            return _NONE, None
+        chosen = np.zeros(self.m, bool)
+        chosen[red.forced] = True
+        if A.shape[0]:
+            first = None if start is None else start[red.cols]
+            cover = self._search_cover(A, room, first, moves)
+            if cover is None:
+                return (_NONE if self._lp_sites(A, solver) > room else _OPEN), None
+            chosen[red.cols[cover]] = True
+        spare = np.flatnonzero(r.allowed & ~chosen)
+        chosen[spare[: self.p - int(chosen.sum())]] = True
+        return _PLAN, chosen
+
+    @staticmethod
+    def _search_cover(
+        A: Any, room: int, start: np.ndarray | None, moves: int
+    ) -> np.ndarray | None:
+        """A cover of ``A``'s rows by at most ``room`` columns, or None.
+
+        Seeded local search (:func:`optimization.coverage._cover_search`)
+        from the columns ``start`` completed greedily to a cover, then, if
+        that finds none, from a greedy cover.
+        """
+        firsts = [_cover_greedy(A)]
+        if start is not None:
+            first = start.copy()
+            short = np.asarray(A @ first.astype(float)).ravel() == 0
+            if short.any():
+                first |= _cover_greedy(A[short])
+            firsts.insert(0, first)
+        for first in firsts:
+            *_, (cover, _) = _cover_search(A, first, room, moves, seed=0)
+            covered = np.asarray(A @ cover.astype(float)).ravel() > 0
+            if int(cover.sum()) <= room and covered.all():
+                return cover
+        return None
+
+    @staticmethod
+    def _lp_sites(A: Any, solver: Any) -> float:
+        """Fewest sites covering every row of ``A``, rounded up from its LP.
+
+        A lower bound on any cover's size (0 when the LP is not solved)."""
+        model = LinearModel("p-center LP")
+        y = model.add_vars("y", A.shape[1], ub=1.0, cost=1.0)
+        coo = A.tocoo()
+        model.add_rows("cover", coo.row, y[coo.col], 1.0, lo=1.0, n=A.shape[0])
+        x, rep = solve_model(model, solver)
+        if x is None or rep.status != OPTIMAL or rep.objective is None:
+            return 0.0
+        return float(math.ceil(rep.objective - 1e-6))
+
     def _feasible_at(
         self, radius: float, solver: Any, time_left: float | None, msg: bool
     ) -> tuple[np.ndarray | None, SolveReport]:
         pos = np.flatnonzero(self.weights > 0)
         near = (self.allowed_pairs() & (self.cost_matrix <= radius))[pos]
         r = self.rules
-        simple = r.max_new is None and r.budget is None
-        drop = np.zeros(self.m, bool)
-        if simple:
-            near, drop = _reduce_cover(near, r.locked)
+        red = None
+        if r.max_new is None and r.budget is None and near.shape[0]:
+            # Exact reductions (forced, dominated sites and points); a cover
+            # with fewer than p sites can be padded with allowed sites (p
+            # never exceeds them), so "at most p" decides feasibility.
+            red = reduce_cover(near, np.ones(self.m), r.locked)
+        if red is not None and red.matrix.shape[0]:
+            model = LinearModel(self.name)
+            y = model.add_vars("y", red.cols.size, ub=1.0, integer=True)
+            A = red.matrix.tocoo()
+            model.add_rows("cover", A.row, y[A.col], 1.0, lo=1.0, n=A.shape[0])
+            room = self.p - red.forced.size
+            model.add_rows("p", np.zeros(y.size), y, 1.0, hi=room, n=1)
+            x, rep = solve_model(model, solver, time_left, None, None, msg)
+            if x is None:
+                return None, rep
+            chosen = np.zeros(self.m, bool)
+            chosen[red.forced] = True
+            chosen[red.cols[x[y] > 0.5]] = True
+            spare = np.flatnonzero(r.allowed & ~chosen)
+            chosen[spare[: self.p - int(chosen.sum())]] = True
+            return chosen, rep
         model = LinearModel(self.name)
         y = self.add_site_columns(model)
         ii, jj = np.nonzero(near)
         model.add_rows("cover", ii, y[jj], 1.0, lo=1.0, n=near.shape[0])
-        if simple:
-            # Any cover with fewer than p sites can be padded with allowed
-            # sites (p never exceeds them), so "at most p" decides feasibility
-            # and lets dominated sites be left out.
-            model.add_rows("p", np.zeros(self.m), y, 1.0, hi=self.p, n=1)
-        else:
-            self.add_site_rows(model, y)
+        self.add_site_rows(model, y)
         x, rep = solve_model(model, solver, time_left, None, None, msg)
         if x is None:
             return None, rep
-        chosen = (x[y] > 0.5) & ~drop
-        if simple:
-            spare = np.flatnonzero(r.allowed & ~chosen)
-            chosen[spare[: self.p - int(chosen.sum())]] = True
-        return chosen, rep
+        return x[y] > 0.5, rep
 
     def solve(
         self,
@@ -212,47 +280,98 @@ class PCenter(LocationModel):
         if not pos.any():
             levels = np.zeros(1)  # no demand: any plan meeting the site rules
         report = SolveReport(details={"formulation": "bisection on covering radius"})
+        r = self.rules
+        quick = bool(pos.any()) and r.max_new is None and r.budget is None
+        decided = {"search": 0, "bound": 0, "mip": 0}  # radii decided by each
+        quick_open: set[int] = set()  # radii the quick test left open
         lo, hi = 0, levels.size - 1
         best: np.ndarray | None = None
         proven_lower = floor
-        probe = False
         stopped = False  # by the time limit, with levels left to decide
+
+        def out_of_time() -> bool:
+            return time_limit is not None and time.perf_counter() - t0 >= time_limit
+
+        def found(open_mask: np.ndarray) -> None:
+            # The plan's own worst distance may be below the level tried.
+            nonlocal best, hi
+            best = open_mask
+            worst = (
+                float(np.where(open_mask[None, :], D, np.inf).min(axis=1).max())
+                if D.shape[0]
+                else 0.0
+            )
+            hi = min(hi, int(np.searchsorted(levels, worst)) - 1)
+            progress.plan(worst)
+
+        def too_small(k: int) -> None:
+            nonlocal lo, proven_lower
+            proven_lower = float(levels[k + 1]) if k + 1 < levels.size else math.inf
+            lo = k + 1
+            progress.prove(proven_lower)
+
+        def quick_test(k: int, start: np.ndarray | None, moves: int) -> bool:
+            """The quick test at level ``k``; True when it decided it."""
+            kind, open_mask = self._quick_at(float(levels[k]), D, solver, start, moves)
+            if kind == _PLAN:
+                decided["search"] += 1
+                found(open_mask)
+            elif kind == _NONE:
+                decided["bound"] += 1
+                too_small(k)
+            elif start is not None:  # from no plan, a longer search may tell
+                quick_open.add(k)
+            return kind != _OPEN
+
+        def descend() -> None:
+            # From the best plan, the radius just below its worst distance,
+            # searching from that plan (a few points short of a cover there).
+            while quick and lo <= hi and hi not in quick_open and not out_of_time():
+                if not quick_test(hi, best, SEARCH_MOVES):
+                    return
+
+        if quick:
+            # A first bisection with a short quick test alone: a radius it
+            # leaves open is treated as too small, so this ends near the
+            # optimum with a plan (and proofs for the radii shown too small).
+            a = lo
+            while a <= hi and not out_of_time():
+                mid = (a + hi) // 2
+                if not quick_test(mid, None, FIRST_MOVES):
+                    a = mid + 1
+                a = max(a, lo)
+            descend()
+        streak = 0  # plans found in a row by the MIP just below the best plan
         while lo <= hi:
-            # After a bisection step finds a plan, try just below its worst
-            # distance: when that is infeasible the plan is proven optimal in
-            # one step instead of bisecting towards it.
-            was_probe, probe = probe, False
-            mid = hi if was_probe else (lo + hi) // 2
+            # Once there is a plan, try just below its worst distance: when
+            # that is infeasible the plan is proven optimal in one step. After
+            # MAX_PROBES plans in a row that way, bisect instead.
+            probe = best is not None and streak < MAX_PROBES
+            mid = hi if probe else (lo + hi) // 2
             left = (
                 None if time_limit is None else time_limit - (time.perf_counter() - t0)
             )
             if left is not None and left <= 0:
                 stopped = True
                 break
+            if quick and mid not in quick_open and quick_test(mid, best, SEARCH_MOVES):
+                descend()
+                continue
             open_mask, rep = self._feasible_at(float(levels[mid]), solver, left, msg)
             report.solver = rep.solver
             report.build_seconds += rep.build_seconds
             report.solve_seconds += rep.solve_seconds
-            if open_mask is not None:
-                best = open_mask
-                # The plan's own worst distance may be below the level tried.
-                worst = (
-                    np.where(open_mask[None, :], D, np.inf).min(axis=1).max()
-                    if D.shape[0]
-                    else 0.0
-                )
-                hi = min(mid, int(np.searchsorted(levels, worst))) - 1
-                probe = not was_probe
-                progress.plan(float(worst))
-            elif rep.status == INFEASIBLE:
-                proven_lower = (
-                    float(levels[mid + 1]) if mid + 1 < levels.size else math.inf
-                )
-                lo = mid + 1
-                progress.prove(proven_lower)
-            else:
+            if open_mask is None and rep.status != INFEASIBLE:
                 stopped = True
                 break  # out of time: keep what is proven
+            decided["mip"] += 1
+            if open_mask is None:
+                too_small(mid)
+                continue
+            found(open_mask)
+            streak = streak + 1 if probe else 0
+            descend()
+        report.details["radii decided"] = decided
         if best is None:
             # Every level was decided and none has a plan: even the largest
             # distance (every allowed pair) cannot meet the site rules.
