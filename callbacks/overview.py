@@ -308,12 +308,13 @@ def _choropleth_layer(geojson, codes, chor: dict, lang: str) -> dict:
 
 def _patch_choropleth(patch, chor: dict) -> None:
     """New values on the drawn choropleth; its colour bar only where it says
-    something (not for a single unit)."""
+    something (not for a single unit), retitled but left where it lies (the
+    title's text only: its side under the map stays)."""
     layer = _choropleth_layer(None, [], chor, "fr")
     trace = patch["data"][map_layout.CHOROPLETH]
     for key in ("z", "customdata", "hovertemplate", "colorscale", "showscale"):
         trace[key] = layer[key]
-    trace["colorbar"]["title"] = layer["colorbar"]["title"]
+    trace["colorbar"]["title"]["text"] = layer["colorbar"]["title"]["text"]
 
 
 @requires("view")

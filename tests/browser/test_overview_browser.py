@@ -92,31 +92,45 @@ def _changes(duo, read, action, timeout=15):
     return before, read()
 
 
-# where the map's colour bars are drawn: [[top, bottom, left, right] of each],
-# the map itself (MapLibre's area) and the whole graph, in px of the page
+# where the map's colour bars are drawn: [[top, bottom, left, right] of each
+# whole bar, of its coloured strip and of its title], the map itself (MapLibre's
+# area) and the whole graph, in px of the page
 BARS = """
 const gd = document.querySelector('#overview-map .js-plotly-plot');
 const box = e => { const b = e.getBoundingClientRect();
                    return [b.top, b.bottom, b.left, b.right]; };
 const map = gd && gd.querySelector('.maplibregl-map');
 if (!map) return null;
-return [[...gd.querySelectorAll('g.colorbar')].map(box), box(map), box(gd)];"""
+const bars = [...gd.querySelectorAll('g.colorbar')].map(g => {
+  const strip = g.querySelector('.cboutline'), title = g.querySelector('.cbtitle text');
+  return strip && title ? [box(g), box(strip), box(title)] : null; });
+return [bars, box(map), box(gd)];"""
+
+
+def _mid(a, b):
+    return (a + b) / 2
 
 
 def _bars_outside_the_map(duo):
-    """The two colour bars lie side by side under the map, inside the graph."""
+    """The two colour bars lie side by side under the map, inside the graph, each
+    titled above its strip."""
     found = duo.driver.execute_script(BARS)
-    if not found or len(found[0]) != 2:
+    if not found or len(found[0]) != 2 or None in found[0]:
         return False
-    bars, (map_top, map_bottom, _, _), (_, graph_bottom, left, right) = found
-    (_, _, l1, r1), (_, _, l2, r2) = sorted(bars, key=lambda b: b[2])
+    bars, (_, map_bottom, _, _), (_, graph_bottom, left, right) = found
+    (_, _, l1, r1), (_, _, l2, r2) = sorted((b[0] for b in bars), key=lambda b: b[2])
     return (
         all(
-            map_bottom <= top and bottom <= graph_bottom + 1 for top, bottom, *_ in bars
+            map_bottom <= top and bottom <= graph_bottom + 1
+            for (top, bottom, _, _), _, _ in bars
         )
         and r1 < l2
         and left - 1 <= l1
         and r2 <= right + 1
+        and all(
+            _mid(t_top, t_bottom) < s_top and s_left < _mid(t_left, t_right) < s_right
+            for _, (s_top, _, s_left, s_right), (t_top, t_bottom, t_left, t_right) in bars
+        )
     )
 
 
@@ -138,6 +152,12 @@ def test_ovw001_main_screen_loads_offline_in_french(dash_duo, app):
     dash_duo.driver.set_window_size(1280, 1100)
     until(lambda: _bars_outside_the_map(dash_duo), 20)
     dash_duo.driver.set_window_size(1500, 1200)
+    # another indicator patches the map: its bar is retitled where it lies
+    z = lambda: _map(dash_duo)[1]["z"]  # noqa: E731
+    _changes(
+        dash_duo, z, lambda: dash_duo.select_dcc_dropdown(f"#{ids.INDICATOR}", index=2)
+    )
+    until(lambda: _bars_outside_the_map(dash_duo), 20)
     assert len(_series(dash_duo)) == 3
     origins = dash_duo.driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"

@@ -85,6 +85,23 @@ def test_colour_bars_lie_below_the_map_and_the_country_fits_above_them(call, ctx
     assert (view["center"], view["zoom"]) == (fitted["center"], fitted["zoom"])
 
 
+def test_a_patched_map_keeps_its_colour_bars_where_they_lie(call, ctx):
+    """A filter change or a switch retitles the indicator's colour bar and
+    touches nothing else of either bar (their place under the map stays)."""
+    for changes, trigger, title in (
+        ({"indicator": "mean_distance"}, f"{ids.INDICATOR}.value", "km"),
+        ({"radius": 40}, f"{ids.RADIUS}.value", "‰/an"),
+    ):
+        patch = _map(call, ctx, trigger=trigger, **changes)
+        assert isinstance(patch, Patch)
+        bars = {
+            tuple(op["location"]): op["params"].get("value")
+            for op in patch.to_plotly_json()["operations"]
+            if "colorbar" in op["location"]
+        }
+        assert bars == {("data", CHOROPLETH, "colorbar", "title", "text"): title}
+
+
 def test_level_change_redraws_with_that_levels_geometry(call, ctx):
     fig = _map(call, ctx, level="region", trigger=f"{ids.LEVEL}.value")
     assert isinstance(fig, dict)
