@@ -66,7 +66,8 @@ KTH = 2  # warm levels reach the 2nd-nearest open site of the start
 CAP_GROWTH = 4.0
 #: HiGHS options once the Lagrangian stage has left a strong start: its
 #: sub-MIP heuristics then spend much of the time without finding better.
-#: Work bounds of the first Lagrangian run (every site).
+#: Work bounds of the first Lagrangian run (every site) when the Lagrangian
+#: branch-and-bound follows (:data:`TREE_CELLS`); 3,000/100 otherwise.
 FIRST_ITERATIONS = 1_500
 FIRST_STALL = 50
 #: Work bounds of the Lagrangian runs on the sites left after fixing.
@@ -352,6 +353,7 @@ def _lagrangian_stage(
     w = pm.weights
     r = pm.rules
     large = pm.n * pm.m > 2_000_000
+    tree_follows = int((w > 0).sum()) * pm.m <= TREE_CELLS
     # Safety cap of each subgradient run (seconds), never the normal end.
     cap = 600.0 if time_limit is None else max(0.45 * time_limit, 0.1)
     lag = lagrangian_bound(
@@ -365,8 +367,9 @@ def _lagrangian_stage(
         time_budget=cap,
         target_gap=gap_rel,
         step=step,
-        max_iter=FIRST_ITERATIONS,
-        stall=FIRST_STALL,
+        # With the tree to follow (which re-tightens the bound), a shorter run.
+        max_iter=FIRST_ITERATIONS if tree_follows else 3_000,
+        stall=FIRST_STALL if tree_follows else 100,
     )
     iterations = int(lag["iterations"])
     if lag["upper"] < start_obj:
