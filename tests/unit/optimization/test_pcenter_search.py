@@ -163,3 +163,22 @@ def test_lp_bound_equal_to_p_leaves_the_radius_to_the_mip():
     model = PCenter.from_cost_matrix(D, np.ones(8), 2)
     assert model._quick_at(1.0, D, None, None, 0)[0] == pc._OPEN
     assert PCenter.from_cost_matrix(D, np.ones(8), 2).solve().objective == 1.0
+
+
+def test_covering_mip_runs_without_rens(monkeypatch):
+    """The covering MIP of a radius skips HiGHS's RENS (half its time on the
+    demo country) and still finds the plan."""
+    seen = []
+    solve = pc.solve_model
+
+    def spy(*a, **k):
+        seen.append(k.get("highs_options"))
+        return solve(*a, **k)
+
+    monkeypatch.setattr(pc, "solve_model", spy)
+    D = np.array([[1.0, 5.0, 2.0], [5.0, 1.0, 2.0], [4.0, 4.0, 9.0]])
+    model = PCenter.from_cost_matrix(D, np.ones(3), 2)
+    open_mask, rep = model._feasible_at(4.0, None, None, False)
+    assert rep.status == "optimal" and open_mask.sum() == 2
+    assert np.where(open_mask[None, :], D, np.inf).min(axis=1).max() <= 4.0
+    assert seen == [{"mip_heuristic_run_rens": False}]
