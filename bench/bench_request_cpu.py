@@ -168,8 +168,10 @@ class JobWorker:
         deadline = time.monotonic() + seconds
         while not manager.workers_alive():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the job worker did not start:\n"
-                                 + self.log.read_text(errors="replace")[-3000:])
+                raise SystemExit(
+                    "the job worker did not start:\n"
+                    + self.log.read_text(errors="replace")[-3000:]
+                )
             time.sleep(0.3)
 
     def stop(self) -> None:
@@ -219,7 +221,9 @@ def measure(user: User, recorder: Recorder, action: str, n: int,
         if action == "filter":
             user._filter_change()
         elif action == "scenario":
-            user._act("scenario", "small", lambda: run_plan(user.page, SMALL_PLAN, user))
+            user._act(
+                "scenario", "small", lambda: run_plan(user.page, SMALL_PLAN, user)
+            )
         else:
             user._api_read()
         if profiler is not None:
@@ -265,8 +269,12 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--profile", type=Path, help="write a cProfile here")
     parser.add_argument("--top", type=int, default=0)
-    parser.add_argument("--scenarios", type=int, default=0,
-                        help="small scenarios run (Redis and a Celery worker started)")
+    parser.add_argument(
+        "--scenarios",
+        type=int,
+        default=0,
+        help="small scenarios run (Redis and a Celery worker started)",
+    )
     parser.add_argument("--label", default="")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "bench/results/request_cpu.json")  # fmt: skip
@@ -304,8 +312,11 @@ def main(argv=None) -> int:
         "label": args.label,
         "what": "CPU of this process per action (server work + the client's small "
         "share), Flask test client, demo country, after warm-up"
-        + ("; Redis cache and jobs on a Celery worker (its CPU not counted)"
-           if args.scenarios else ""),  # fmt: skip
+        + (
+            "; Redis cache and jobs on a Celery worker (its CPU not counted)"
+            if args.scenarios
+            else ""
+        ),  # fmt: skip
         "filter_change": summary(filters),
         "api_read": summary(api),
         "filter_kinds": list(FILTERS),
@@ -322,7 +333,9 @@ def main(argv=None) -> int:
         polls = user.http.cpu.get(f"poll {ids.SCN_RESULT}.data", [])
         result["small_scenario"] = summary(scenarios) | {
             "polls_per_run": round(len(polls) / len(scenarios), 2),
-            "poll_cpu_ms_mean": round(1000 * float(np.mean(polls)), 2) if polls else None,
+            "poll_cpu_ms_mean": round(1000 * float(np.mean(polls)), 2)
+            if polls
+            else None,
         }
     if profiler is not None:
         if args.profile:

@@ -348,7 +348,8 @@ def scenario_stamp(
     >>> from data.store import Store
     >>> from tests.tiny import tiny_bundle
     >>> store = Store("sqlite://"); store.upgrade()
-    >>> rec = save_scenario(store, store.add_dataset(tiny_bundle()).id, "A", {})
+    >>> ds = store.add_dataset(tiny_bundle(), activate=False).id
+    >>> rec = save_scenario(store, ds, "A", {})
     >>> scenario_stamp(store, rec.id) == (rec.id, rec.created_at, rec.updated_at, None)
     True
     """
@@ -356,8 +357,9 @@ def scenario_stamp(
     table = Scenario.__table__
     with store.engine.connect() as conn:
         row = conn.execute(
-            select(table.c.id, table.c.created_at, table.c.updated_at,
-                   table.c.deleted_at).where(table.c.id == key)  # fmt: skip
+            select(
+                table.c.id, table.c.created_at, table.c.updated_at, table.c.deleted_at
+            ).where(table.c.id == key)  # fmt: skip
         ).first()
     if row is None or (row.deleted_at is not None and not include_deleted):
         raise _unknown(scenario_id)

@@ -87,7 +87,9 @@ def test_a_bad_or_unknown_scenario_id_is_refused_not_remembered(demo_app, bad):
     assert services._saved_scenario.misses == misses  # refused before any read
 
 
-def test_a_new_result_leaves_the_plan_map_alone_and_draws_the_result_map(call, demo_app):
+def test_a_new_result_leaves_the_plan_map_alone_and_draws_the_result_map(
+    call, demo_app
+):
     from dash import no_update
 
     from dashapp import ids
@@ -107,9 +109,10 @@ def test_a_new_result_leaves_the_plan_map_alone_and_draws_the_result_map(call, d
                 trigger=[fired, f"{ids.SCN_NEW}.value"])  # fmt: skip
     assert shown is not no_update and plan is not no_update
     assert shown["data"] != plan["data"]
-    assert call(plan_cb.draw_map, "plan", *args, trigger=f"{ids.SCN_VIEW}.value")[
-        "data"
-    ] == plan["data"]
+    assert (
+        call(plan_cb.draw_map, "plan", *args, trigger=f"{ids.SCN_VIEW}.value")["data"]
+        == plan["data"]
+    )
 
 
 def test_the_browser_polls_a_running_solve_once_a_second(demo_app):

@@ -139,8 +139,6 @@ def test_the_kernel_puts_a_job_in_a_nicer_session_of_its_own():
 def test_a_job_runs_under_the_idle_policy_and_keeps_it_for_its_threads():
     """For real: a child process moves itself to SCHED_IDLE, without privilege,
     and a thread it starts afterwards (a solver's) is under it too."""
-    from dashapp import workers
-
     if not hasattr(os, "SCHED_IDLE"):
         pytest.skip("no SCHED_IDLE on this system")
     before = os.sched_getscheduler(0)
