@@ -3,8 +3,9 @@
 The instances are read from ``../shared/data/orlib`` beside the repository (they
 are not copied into it); the tests are skipped when it is absent. Marked slow:
 a few seconds for the instances below, chosen among the 40 as those the solver
-proves in a few seconds each, through both of its paths (the Lagrangian bound
-alone, and the truncated radius formulation).
+proves in a few seconds each, through both of the paths that end OR-Library
+solves (the Lagrangian bound alone, and the Lagrangian branch-and-bound); the
+whole set is ``bench/bench_orlib.py``'s.
 """
 
 from __future__ import annotations
@@ -54,3 +55,14 @@ def test_orlib_optimum_is_matched_and_proven(name):
     assert model.objective == optima()[name]
     assert model.bound == pytest.approx(model.objective, rel=1e-6)
     assert model.open_sites.size == p
+
+
+def test_orlib_paths_are_both_exercised():
+    # pmed1 ends on the Lagrangian bound alone, pmed2 (p = 10) in the tree.
+    solvers = {}
+    for name in ("pmed1", "pmed2"):
+        D, p = read_instance(name)
+        model = PMedian.from_cost_matrix(D, np.ones(D.shape[0]), p).solve()
+        assert model.status == "optimal" and model.objective == optima()[name]
+        solvers[name] = model.report.solver
+    assert solvers == {"pmed1": "lagrangian", "pmed2": "lagrangian tree"}
