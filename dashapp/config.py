@@ -27,6 +27,8 @@ def _default_precompute() -> bool:
 
 
 FALSE_WORDS = ("0", "false", "no", "off")
+#: CPU priorities of a worker's jobs, least first (``Config.job_priority``).
+JOB_PRIORITIES = ("idle", "low", "normal")
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,13 @@ class Config:
     worker_concurrency : int
         Jobs one worker runs at once (``DASHAPP_WORKER_CONCURRENCY``); 0 (default)
         means one per CPU core available.
+    job_priority : str
+        CPU priority of a worker's jobs (``DASHAPP_JOB_PRIORITY``): ``idle``
+        (default) runs them nice 10 in a session of their own and under Linux's
+        ``SCHED_IDLE`` policy, so they take only the CPU the pages leave (a worker
+        beside the web server); ``low`` leaves out ``SCHED_IDLE`` (a job still gets
+        a small share when other work keeps every core busy); ``normal`` keeps the
+        worker's own priority (a machine that runs nothing but workers).
     job_lease_s : int
         A running job's worker renews its lease in Redis every third of this
         (``DASHAPP_JOB_LEASE_S``, default 15 s); a lease left to expire means the
@@ -134,6 +143,7 @@ class Config:
     redis_url: str = field(default="", repr=False)
     shared_dir: Path | None = None
     worker_concurrency: int = 0
+    job_priority: str = "idle"
     job_lease_s: int = 15
     url_prefix: str = "/"
     precompute: bool = field(default_factory=_default_precompute)
@@ -154,6 +164,11 @@ class Config:
             raise ValueError(
                 "worker_concurrency should be in 0..256, got "
                 f"{self.worker_concurrency!r}"
+            )
+        if self.job_priority not in JOB_PRIORITIES:
+            raise ValueError(
+                f"DASHAPP_JOB_PRIORITY should be one of {', '.join(JOB_PRIORITIES)}, "
+                f"got {self.job_priority!r}"
             )
         if not 2 <= int(self.job_lease_s) <= 3600:
             raise ValueError(
@@ -221,6 +236,7 @@ class Config:
             "shared_dir": "DASHAPP_SHARED_DIR",
             "worker_concurrency": "DASHAPP_WORKER_CONCURRENCY",
             "job_lease_s": "DASHAPP_JOB_LEASE_S",
+            "job_priority": "DASHAPP_JOB_PRIORITY",
             "url_prefix": "DASHAPP_URL_PREFIX",
             "precompute": "DASHAPP_PRECOMPUTE",
         }
@@ -245,6 +261,8 @@ class Config:
                     raise ValueError(
                         f"{var} should be a whole number, got {env[var]!r}"
                     ) from exc
+        if "job_priority" in values:
+            values["job_priority"] = values["job_priority"].strip().lower()
         if "precompute" in values:
             values["precompute"] = values["precompute"].lower() not in FALSE_WORDS
         if "secure_cookies" in values:

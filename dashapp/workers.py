@@ -459,6 +459,26 @@ def idle_scheduling() -> bool:
     return True
 
 
+def lower_job_priority(priority: str) -> list[str]:
+    """Lower this job process's CPU priority as ``priority`` says
+    (:attr:`Config.job_priority`); the steps that took effect.
+
+    ``idle``: nice 10, a session of its own as nice, and ``SCHED_IDLE``;
+    ``low``: the first two; ``normal``: none (a machine with workers only).
+    """
+    done: list[str] = []
+    if priority == "normal":
+        return done
+    with contextlib.suppress(OSError):
+        os.nice(JOB_NICENESS)
+        done.append("nice")
+    if own_nicer_session(JOB_NICENESS):
+        done.append("session")
+    if priority == "idle" and idle_scheduling():
+        done.append("idle")
+    return done
+
+
 def run_worker(
     config: Config, create_app: Callable[..., Any], concurrency: int | None = None
 ) -> int:
@@ -492,15 +512,17 @@ def run_worker(
             beat.stop()
 
     def lower_priority(**_):
-        with contextlib.suppress(OSError):
-            os.nice(JOB_NICENESS)
-        own_nicer_session(JOB_NICENESS)
-        idle_scheduling()
+        lower_job_priority(config.job_priority)
 
     signals.worker_process_init.connect(lower_priority, weak=False)
     signals.worker_ready.connect(ready, weak=False)
     signals.worker_shutdown.connect(shutdown, weak=False)
-    log.info("worker %s: %d processes, Redis jobs", hostname, n)
+    log.info(
+        "worker %s: %d processes, Redis jobs, job priority %s",
+        hostname,
+        n,
+        config.job_priority,
+    )
     manager.handle.worker_main(
         [
             "worker",

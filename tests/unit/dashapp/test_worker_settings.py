@@ -166,3 +166,38 @@ def test_idle_scheduling_refused_or_missing_leaves_the_job_as_it_was(monkeypatch
     assert workers.idle_scheduling() is False
     monkeypatch.delattr(workers.os, "sched_setscheduler")
     assert workers.idle_scheduling() is False
+
+
+def test_the_job_priority_is_a_setting_checked_at_start():
+    assert Config().job_priority == "idle"
+    assert Config.from_env({"DASHAPP_JOB_PRIORITY": " Normal "}).job_priority == "normal"
+    with pytest.raises(ValueError, match="DASHAPP_JOB_PRIORITY should be one of idle, "
+                       "low, normal, got 'fast'"):  # fmt: skip
+        Config.from_env({"DASHAPP_JOB_PRIORITY": "fast"})
+
+
+@pytest.mark.parametrize(
+    ("priority", "steps", "idle"),
+    [("normal", [], False), ("low", ["nice"], False), ("idle", ["nice"], True)],
+)
+def test_each_job_priority_lowers_a_job_as_far_as_it_says(priority, steps, idle):
+    """For real, in a child process: its nice value and scheduling policy."""
+    if not hasattr(os, "SCHED_IDLE"):
+        pytest.skip("no SCHED_IDLE on this system")
+    code = (
+        "import os; from dashapp.workers import lower_job_priority; "
+        "before = os.nice(0); "
+        f"done = lower_job_priority({priority!r}); "
+        "print(' '.join(done) or '-'); print(os.nice(0) - before); "
+        "print(os.sched_getscheduler(0) == os.SCHED_IDLE)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    took, niced, under_idle = done.stdout.splitlines()
+    for step in steps:
+        assert step in took.split()
+    assert ("idle" in took.split()) == idle and under_idle == str(idle)
+    assert int(niced) == (0 if priority == "normal" else 10)
+    if priority == "normal":
+        assert took == "-"
