@@ -15,10 +15,19 @@ ones); the JSON also says ``within_target`` and the proven gap
 ``(UB - LB) / UB``. The machine's load (1-minute average) is noted before and
 after each run.
 
+With ``--stages`` the child also times the stages of the uncapacitated
+solve (start heuristic, each Lagrangian run with its bound and the sites it
+fixes, the interchanges, the Lagrangian tree, the radius MIP loop): wall and
+CPU seconds of each call and when it began, so a class that misses its
+target shows where its time went and how far the bound got. Those runs are
+merged into ``bench/results/pmedian_scale_stages.json`` instead (the timers
+add a little work; the plain runs stay the reference).
+
 Usage::
 
     python bench/bench_pmedian_scale.py                 # every class
     python bench/bench_pmedian_scale.py --only 5000x1000
+    python bench/bench_pmedian_scale.py --only 5000x1000 --stages
 
 Results are merged into ``bench/results/pmedian_scale.json``.
 """
@@ -41,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "bench" / "results" / "pmedian_scale.json"
+STAGES_RESULTS = ROOT / "bench" / "results" / "pmedian_scale_stages.json"
 #: name -> (n, m, p, gap target, time limit, seed)
 CLASSES = {
     "1000x1000": (1000, 1000, 10, 1e-6, 300.0, 1),
@@ -61,10 +71,85 @@ def random_instance(n: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return cost, rng.integers(1, 100, n).astype(float)
 
 
-def child(name: str) -> None:
+def time_stages() -> list[dict]:
+    """Time the stages of the uncapacitated solve (wraps ``optimization.radius``'s calls).
+
+    Returns the list each call appends to: name, start (seconds since now),
+    wall and CPU seconds, and what the stage reached (bound, plan cost,
+    sites fixed, tree nodes, MIP status).
+    """
+    import optimization.radius as radius
+    from optimization.heuristics import pmedian_cost
+
+    stages: list[dict] = []
+    t0 = time.perf_counter()
+
+    def lagrangian(args, result):
+        return {
+            "bound": float(result["bound"]),
+            "upper": float(result["upper"]),
+            "iterations": int(result["iterations"]),
+            "sites": int(args[0].shape[1]),
+            "fixed_closed": int(result["fix_closed"].sum()),
+            "fixed_open": int(result["fix_open"].sum()),
+        }
+
+    def plan(args, result):
+        return {"plan_cost": float(pmedian_cost(args[0], args[1], result))}
+
+    def tree(args, result):
+        if result is None:
+            return {"ran": False}
+        return {
+            "ran": True,
+            "nodes": int(result.nodes),
+            "bound": float(result.bound),
+            "plan_cost": float(result.cost),
+            "complete": bool(result.complete),
+        }
+
+    def radius_loop(args, result):
+        rep = result.report
+        return {
+            "status": rep.status,
+            "bound": rep.bound,
+            "mip_rounds": len(result.iterations),
+        }
+
+    watched = {
+        "_start": None,
+        "lagrangian_bound": lagrangian,
+        "greedy_interchange": plan,
+        "perturbed_interchange": plan,
+        "_tree_stage": tree,
+        "_radius_loop": radius_loop,
+    }
+    for fname, summary in watched.items():
+        func = getattr(radius, fname)
+
+        def timed(*args, _func=func, _name=fname, _summary=summary, **kwargs):
+            t, cpu = time.perf_counter(), time.process_time()
+            result = _func(*args, **kwargs)
+            row = {
+                "stage": _name,
+                "began": round(t - t0, 2),
+                "seconds": round(time.perf_counter() - t, 2),
+                "cpu_seconds": round(time.process_time() - cpu, 2),
+            }
+            if _summary is not None:
+                row.update(_summary(args, result))
+            stages.append(row)
+            return result
+
+        setattr(radius, fname, timed)
+    return stages
+
+
+def child(name: str, stages: bool = False) -> None:
     """Solve one class and print its JSON line (runs in its own process)."""
     from optimization import PMedian
 
+    timed = time_stages() if stages else None
     n, m, p, gap, limit, seed = CLASSES[name]
     cost, weights = random_instance(n, m, seed)
     t, cpu = time.perf_counter(), time.process_time()
@@ -98,6 +183,7 @@ def child(name: str) -> None:
                     for k, v in model.report.details.items()
                     if isinstance(v, (int, float, str))
                 },
+                **({} if timed is None else {"stages": timed}),
             }
         )
     )
@@ -106,23 +192,30 @@ def child(name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", help="comma-separated classes, e.g. 5000x1000")
+    ap.add_argument(
+        "--stages",
+        action="store_true",
+        help="time each stage of the solve (writes pmedian_scale_stages.json)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        child(args.child)
+        child(args.child, args.stages)
         return 0
+    results = STAGES_RESULTS if args.stages else RESULTS
     names = list(CLASSES) if not args.only else args.only.split(",")
     unknown = sorted(set(names) - set(CLASSES))
     if unknown:
         print(f"unknown classes: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    doc = json.loads(results.read_text()) if results.exists() else {}
     runs = doc.get("runs", {})
     for name in names:
         before = round(os.getloadavg()[0], 2)
         started = datetime.now(UTC).isoformat(timespec="seconds")
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", name],
+            [sys.executable, __file__, "--child", name]
+            + (["--stages"] if args.stages else []),
             capture_output=True,
             text=True,
             check=False,
@@ -138,7 +231,14 @@ def main(argv: list[str] | None = None) -> int:
             run_at=started,
         )
         runs[name] = row
-        print(name, json.dumps({k: v for k, v in row.items() if k != "details"}))
+        print(
+            name,
+            json.dumps(
+                {k: v for k, v in row.items() if k not in ("details", "stages")}
+            ),
+        )
+        for stage in row.get("stages", []):
+            print("   ", json.dumps(stage))
         doc = {
             "benchmark": "uncapacitated p-median, random uniform instances",
             "note": (
@@ -149,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "runs": runs,
         }
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(doc, indent=2) + "\n")
     return 0
 
 
