@@ -42,8 +42,8 @@ from optimization.solver import (
     LinearModel,
     SolveOptions,
     SolveReport,
-    _load_highs,
     fix_by_reduced_cost,
+    load_highs,
     out_of_time,
     relative_gap,
     solve_fixed,
@@ -379,7 +379,7 @@ def transport_swaps(
     )
     model.add_rows("assign", ii, x, 1.0, lo=(w > 0).astype(float), hi=1.0, n=pm.n)
     model.add_rows("capacity", jj, x, w[ii], hi=r.capacities, n=pm.m)
-    h = _load_highs(model)
+    h = load_highs(model)
     h.setOptionValue("threads", 1)
     cols_of = [np.flatnonzero(jj == j).astype(np.int32) for j in range(pm.m)]
 

@@ -27,7 +27,14 @@ from optimization.solver import (
     solve_relaxation,
 )
 
-__all__ = ["LSCP", "MCLP", "CoverReduction", "reduce_cover"]
+__all__ = [
+    "LSCP",
+    "MCLP",
+    "CoverReduction",
+    "cover_greedy",
+    "cover_search",
+    "reduce_cover",
+]
 
 
 def _check_radius(radius: float) -> float:
@@ -361,8 +368,8 @@ class LSCP(LocationModel):
                 # HiGHS stops at this relative gap only once it is below one step
                 return max(gap_rel or DEFAULT_GAP, 0.999 * step / max(upper, 1.0))
 
-            search = _cover_search(
-                A, _cover_greedy(A), target, moves, stall=max(moves // 10, 1)
+            search = cover_search(
+                A, cover_greedy(A), target, moves, stall=max(moves // 10, 1)
             )
             attempts, tried = 0, math.inf
             for chosen, finished in search:
@@ -587,7 +594,7 @@ def reduce_cover(
     return CoverReduction(A.tocsr(), rows, cols, forced_all)
 
 
-def _cover_greedy(A: sp.csr_matrix) -> np.ndarray:
+def cover_greedy(A: sp.csr_matrix) -> np.ndarray:
     """A cover by the greedy rule: the column covering most uncovered rows."""
     r, c = A.shape
     At = A.T.tocsr()
@@ -617,11 +624,11 @@ def _cover_local_search(
     bounded by ``moves`` (not by the clock), so the same input gives the same
     cover; stops at ``target`` columns (a proven bound).
     """
-    *_, (best, _) = _cover_search(A, start, target, moves, seed)
+    *_, (best, _) = cover_search(A, start, target, moves, seed)
     return best
 
 
-def _cover_search(
+def cover_search(
     A: sp.csr_matrix,
     start: np.ndarray,
     target: int,

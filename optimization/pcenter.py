@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from optimization.base import LocationModel
-from optimization.coverage import _cover_greedy, _cover_search, reduce_cover
+from optimization.coverage import cover_greedy, cover_search, reduce_cover
 from optimization.errors import InfeasibleError
 from optimization.inputs import Labels, SiteRules
 from optimization.solver import (
@@ -189,19 +189,19 @@ class PCenter(LocationModel):
     ) -> np.ndarray | None:
         """A cover of ``A``'s rows by at most ``room`` columns, or None.
 
-        Seeded local search (:func:`optimization.coverage._cover_search`)
+        Seeded local search (:func:`optimization.coverage.cover_search`)
         from the columns ``start`` completed greedily to a cover, then, if
         that finds none, from a greedy cover.
         """
-        firsts = [_cover_greedy(A)]
+        firsts = [cover_greedy(A)]
         if start is not None:
             first = start.copy()
             short = np.asarray(A @ first.astype(float)).ravel() == 0
             if short.any():
-                first |= _cover_greedy(A[short])
+                first |= cover_greedy(A[short])
             firsts.insert(0, first)
         for first in firsts:
-            *_, (cover, _) = _cover_search(A, first, room, moves, seed=0)
+            *_, (cover, _) = cover_search(A, first, room, moves, seed=0)
             covered = np.asarray(A @ cover.astype(float)).ravel() > 0
             if int(cover.sum()) <= room and covered.all():
                 return cover

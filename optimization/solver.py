@@ -36,6 +36,7 @@ __all__ = [
     "SolveProgress",
     "SolveReport",
     "fix_by_reduced_cost",
+    "load_highs",
     "out_of_time",
     "relative_gap",
     "solve_fixed",
@@ -538,7 +539,7 @@ def _finish(
     return report
 
 
-def _load_highs(model: LinearModel, msg: bool = False, relax: bool = False) -> Any:
+def load_highs(model: LinearModel, msg: bool = False, relax: bool = False) -> Any:
     """A ``highspy.Highs`` holding ``model`` (integrality dropped if ``relax``)."""
     import highspy
 
@@ -608,7 +609,7 @@ def solve_relaxation(
         import highspy
     except ImportError:
         return None
-    h = _load_highs(model, relax=True)
+    h = load_highs(model, relax=True)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.run()
@@ -686,7 +687,7 @@ def _solve_highs(
 
     t0 = time.perf_counter()
     integer = model.arrays()[3]
-    h = _load_highs(model, msg)
+    h = load_highs(model, msg)
     for key, value in (options or {}).items():
         h.setOptionValue(key, value)
     if not presolve:

@@ -9,9 +9,9 @@ import pytest
 
 from optimization import LSCP, SiteRules
 from optimization.coverage import (
-    _cover_greedy,
     _cover_local_search,
-    _cover_search,
+    cover_greedy,
+    cover_search,
     reduce_cover,
 )
 from optimization.solver import LinearModel, solve_model
@@ -163,9 +163,9 @@ def reduced_instance(seed, n, m, radius):
 
 def test_pausing_the_search_hands_out_its_best_cover_and_does_not_change_it():
     A = reduced_instance(11, 400, 120, 18.0)
-    start = _cover_greedy(A)
+    start = cover_greedy(A)
     plain = _cover_local_search(A, start, 0, 3000)
-    paused = list(_cover_search(A, start, 0, 3000, stall=100))
+    paused = list(cover_search(A, start, 0, 3000, stall=100))
     assert len(paused) > 2
     assert [done for _, done in paused] == [False] * (len(paused) - 1) + [True]
     sizes = [int(cover.sum()) for cover, _ in paused]
@@ -181,7 +181,7 @@ def test_work_limit_stops_highs_at_the_same_point_with_a_valid_bound():
     y = model.add_vars("y", A.shape[1], ub=1.0, cost=1.0, integer=True)
     ii, jj = A.nonzero()
     model.add_rows("cover", ii, y[jj], 1.0, lo=1.0, n=A.shape[0])
-    start = _cover_greedy(A).astype(float)
+    start = cover_greedy(A).astype(float)
     runs = [solve_model(model, warm_start=start, work_limit=4)[1] for _ in range(3)]
     _, full = solve_model(model)
     assert full.status == "optimal" and full.objective < start.sum()
