@@ -172,6 +172,9 @@ def deployment(tmp_path_factory, demo_dir, redis_server):
 def test_a_solve_runs_on_the_worker_with_its_progress(deployment):
     page = deployment.page("/scenarios")
     before = deployment.scenario_count()
+    # the slow plan: the default one can end between two polls, its progress unseen
+    for prop, value in SLOW_PLAN.items():
+        page.set(prop, value)
     answer = page.fire(RUN, {CLICK: 1})
     assert answer.status == 200, answer.json
     running = t("scn.running", "fr", seconds="0").split(":")[0]
