@@ -209,6 +209,18 @@ def make_user(app, recorder: Recorder, seed: int) -> User:
     return user
 
 
+def save_copies(config, n: int) -> None:
+    """``n`` more saved scenarios, copies of the last run (results included)."""
+    from data.scenarios import duplicate_scenario, list_scenarios
+    from data.store import Store
+
+    store = Store(config.database_url)
+    last = list_scenarios(store).iloc[0]
+    for i in range(n):
+        duplicate_scenario(store, int(last["id"]), f"{last['name']} #{i + 1}")
+    store.engine.dispose()
+
+
 def measure(user: User, recorder: Recorder, action: str, n: int,
             profiler: cProfile.Profile | None = None) -> list[dict]:  # fmt: skip
     """Run ``n`` actions of ``action`` ("filter" or "api"); CPU and wall of each."""
@@ -275,6 +287,13 @@ def main(argv=None) -> int:
         default=0,
         help="small scenarios run (Redis and a Celery worker started)",
     )
+    parser.add_argument(
+        "--saved",
+        type=int,
+        default=0,
+        help="with --scenarios: this many saved scenarios (copies of a run) before "
+        "measuring, as the load benchmark's solve phase saves about 320",
+    )
     parser.add_argument("--label", default="")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "bench/results/request_cpu.json")  # fmt: skip
@@ -298,6 +317,8 @@ def main(argv=None) -> int:
         if args.scenarios:
             user.page.open("/scenarios")
             measure(user, recorder, "scenario", 2)
+            if args.saved:
+                save_copies(config, args.saved)
         user.http.cpu.clear()
         profiler = cProfile.Profile() if (args.profile or args.top) else None
         filters = measure(user, recorder, "filter", args.changes, profiler)
@@ -325,6 +346,7 @@ def main(argv=None) -> int:
             name: [len(v), round(1000 * float(np.mean(v)), 1)]
             for name, v in sorted(user.http.cpu.items(), key=lambda kv: -sum(kv[1]))
         },
+        "saved_scenarios": args.saved,
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),

@@ -13,7 +13,7 @@ from dashapp import ids, services
 from dashapp.auth import current_user, require, requires
 from dashapp.auth import record as record_event
 from dashapp.context import current_config
-from dashapp.i18n import STRINGS, t
+from dashapp.i18n import t
 from dashapp.parsing import BadInputError, parse_id
 from dashapp.paths import url as app_url
 from dashapp.share import share_url
@@ -24,7 +24,6 @@ from data.scenarios import (
     delete_scenario,
     duplicate_scenario,
     get_scenario,
-    list_scenarios,
     restore_scenario,
     save_scenario,
     update_scenario,
@@ -52,19 +51,7 @@ def store_error(exc: ScenarioStoreError, lang: str) -> dbc.Alert:
 
 def saved_options(store, lang: str) -> list[dict]:
     """Every saved scenario, newest first, older data versions flagged."""
-    frame = list_scenarios(store)
-    options = []
-    for row in frame.itertuples():
-        status = (
-            t(f"scn.status.{row.status}", lang)
-            if f"scn.status.{row.status}" in STRINGS
-            else row.status
-        )
-        label = f"{row.name} · {status} · {row.updated_at:%Y-%m-%d %H:%M}"
-        if row.stale:
-            label += f" · {t('scn.list_stale', lang)}"
-        options.append({"label": label, "value": int(row.id)})
-    return options
+    return services.scenario_choices(store.url, lang)
 
 
 @requires("view")

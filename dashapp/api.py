@@ -32,7 +32,7 @@ from dashapp.filters import RADIUS_RANGE, parse_date, resolve
 from dashapp.parsing import BadIdError, parse_id
 from data.exports import csv_text, unserved_frame
 from data.kpi import ACCESS_MEASURES, KPIS, TRAVEL_KPIS, measure_of
-from data.scenarios import ScenarioStoreError, get_scenario, is_stale, list_scenarios
+from data.scenarios import ScenarioStoreError, get_scenario, is_stale
 from data.views import DatasetContext, unit_kpis
 from geo.road_access import travel_access
 from geo.roads import MODES, SEASONS
@@ -311,7 +311,8 @@ def _scenario(scenario_id: int):
 def scenarios():
     """Saved scenarios (``?dataset=ID`` for one dataset's), newest first."""
     _check_known(("dataset",))
-    frame = list_scenarios(_store(), _id_param("dataset"))
+    # the list is shared (read once per state of the scenarios): changed in a copy
+    frame = services.scenario_list(_store().url, _id_param("dataset")).copy()
     for col in ("created_at", "updated_at"):
         frame[col] = [_iso(v) for v in frame[col]]  # same precision as the detail
     return _send(_json(_records(frame)))

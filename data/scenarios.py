@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from data.schema import Dataset, Scenario
@@ -55,6 +55,7 @@ __all__ = [
     "get_scenario",
     "is_stale",
     "list_scenarios",
+    "list_stamp",
     "record_from_result",
     "rename_scenario",
     "save_scenario",
@@ -189,11 +190,18 @@ def frame_to_json(frame: pd.DataFrame) -> str:
 
 
 def frame_from_json(text: str) -> pd.DataFrame:
-    """Inverse of :func:`frame_to_json`."""
+    """Inverse of :func:`frame_to_json`.
+
+    Read by the web server for each result drawn: a column is converted only when
+    it did not come out of the records with its dtype already (numbers and flags
+    do; text becomes ``str``), which halves the time.
+    """
     data = json.loads(text)
     dtypes: dict[str, str] = data["dtypes"]
     frame = pd.DataFrame.from_records(data["records"], columns=list(dtypes))
     for col, dtype in dtypes.items():
+        if str(frame[col].dtype) == dtype:
+            continue
         try:
             if dtype.startswith("datetime64"):
                 frame[col] = pd.to_datetime(frame[col]).astype(dtype)
@@ -415,6 +423,44 @@ def list_scenarios(
         for d, v in zip(frame["dataset_id"], frame["dataset_version"], strict=True)
     ]
     return frame[LIST_COLUMNS]
+
+
+def list_stamp(store: Store) -> tuple:
+    """One state of the saved scenarios as their lists show them, in one small query.
+
+    ``(rows, deleted rows, last id, last update, last deletion)`` over every
+    scenario, read from the lists' index (migration 0008) without touching the
+    results. Each change a list shows changes it: a scenario saved or duplicated
+    adds a row and a new id, a purge removes one, a deletion sets a later
+    ``deleted_at`` and counts one more deleted row, and a rename, a new status,
+    new results or a restore set ``updated_at`` to the time of the change, later
+    than any before. What :func:`list_scenarios` also depends on, the active
+    dataset (its stale flags), is not in it.
+
+    Examples
+    --------
+    >>> from data.store import Store
+    >>> from tests.tiny import tiny_bundle
+    >>> store = Store("sqlite://"); store.upgrade()
+    >>> list_stamp(store)
+    (0, 0, None, None, None)
+    >>> ds = store.add_dataset(tiny_bundle(), activate=False).id
+    >>> rec = save_scenario(store, ds, "A", {})
+    >>> list_stamp(store) == (1, 0, rec.id, rec.updated_at, None)
+    True
+    """
+    table = Scenario.__table__
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(
+                func.count(),
+                func.count(table.c.deleted_at),
+                func.max(table.c.id),
+                func.max(table.c.updated_at),
+                func.max(table.c.deleted_at),
+            )
+        ).one()
+    return tuple(row)
 
 
 def _stale(active, dataset_id: int, version: str) -> bool:

@@ -235,6 +235,12 @@ class DemandEstimate(Base):
     rate_per_inhabitant_year: Mapped[float] = mapped_column(Float)
 
 
+# the lists' index: filter, sort order, then every other column the lists read
+SCENARIO_LIST_COLUMNS = ("deleted_at", "updated_at", "id", "dataset_id",
+                         "dataset_version", "name", "author", "status", "created_at",
+                         "owner_id")  # fmt: skip
+
+
 class Scenario(Base):
     """A saved scenario: its spec and, once run, its results as JSON text.
 
@@ -247,6 +253,9 @@ class Scenario(Base):
     __table_args__ = (
         UniqueConstraint("dataset_id", "name", name="uq_scenarios_dataset_name"),
         Index("ix_scenarios_dataset", "dataset_id"),
+        # every column the lists read: listed without reading the results stored
+        # in the row (migration 0008)
+        Index("ix_scenarios_list", *SCENARIO_LIST_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dashapp.cache import memo
+from dashapp.i18n import STRINGS, t
 from dashapp.parsing import UnknownIdError, parse_id
 from data import kpi as kpi_mod
 from data import planning, scenarios, views
@@ -255,6 +256,62 @@ def saved_scenario(
 @memo(maxsize=16)
 def _saved_scenario(url: str, scenario_id: int, *_stamp) -> ScenarioRecord:
     return scenarios.get_scenario(get_store(url), scenario_id, include_deleted=True)
+
+
+def scenario_list(
+    url: str, dataset_id: int | None = None, *, deleted: bool = False
+) -> pd.DataFrame:
+    """The saved scenarios (:func:`data.scenarios.list_scenarios`), read once per
+    state of them.
+
+    Every page of the scenario screen lists them, and so does each result that
+    arrives: one small query (:func:`data.scenarios.list_stamp`) and the active
+    dataset (their stale flags) say which state is current, and the list of that
+    state is read once per process. Shared: callers read it, never change it.
+    """
+    return _scenario_list(url, dataset_id, deleted, *_list_key(url))
+
+
+def scenario_choices(url: str, lang: str) -> list[dict]:
+    """Every saved scenario as a choice (``label``, ``value``: its id), newest
+    first, older data versions flagged; built once per state and language.
+
+    Shared as :func:`scenario_list` is: callers never change it.
+    """
+    return _scenario_choices(url, lang, *_list_key(url))
+
+
+def _list_key(url: str) -> tuple:
+    store = get_store(url)
+    active = store.active_dataset()
+    shown = None if active is None else (active.id, active.version)
+    return (shown, *scenarios.list_stamp(store))
+
+
+@memo(maxsize=16)
+def _scenario_list(url: str, dataset_id, deleted: bool, *_key) -> pd.DataFrame:
+    return scenarios.list_scenarios(get_store(url), dataset_id, deleted=deleted)
+
+
+@memo(maxsize=8)
+def _scenario_choices(url: str, lang: str, *key) -> list[dict]:
+    frame = _scenario_list(url, None, False, *key)
+    statuses = {
+        s: t(f"scn.status.{s}", lang) if f"scn.status.{s}" in STRINGS else s
+        for s in set(frame["status"])
+    }
+    stale = f" · {t('scn.list_stale', lang)}"
+    return [
+        {
+            "label": f"{name} · {statuses[status]} · {updated:%Y-%m-%d %H:%M}"
+            + (stale if is_stale else ""),
+            "value": int(id_),
+        }
+        for id_, name, status, updated, is_stale in zip(
+            frame["id"], frame["name"], frame["status"], frame["updated_at"],
+            frame["stale"], strict=True,
+        )
+    ]  # fmt: skip
 
 
 def workspace(url: str, dataset_id: int | None) -> Workspace:

@@ -55,3 +55,30 @@ def test_kpis_without_a_value_read_nd_and_no_difference():
     )
     assert (before, after, delta) == ("n.d.", "4,0", "")
     assert set(rows) == {"mean_distance", "open_centers"}  # the rest not computed
+
+
+def test_grid_records_are_the_frames_records():
+    """The result grids' rows (layouts.scenarios.records) are what
+    ``to_dict("records")`` gives: same keys, values and types, missing values too."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from layouts.scenarios import records
+
+    frame = pd.DataFrame(
+        {
+            "site_id": pd.array(["S1", None, "S3"], dtype="str"),
+            "distance": [1.5, np.nan, 0.0],
+            "communes": np.array([3, 0, 7], dtype="int64"),
+            "existing": [True, False, True],
+            "other": pd.Series([None, "x", 2], dtype=object),
+        }
+    )
+    fast, slow = records(frame), frame.to_dict("records")
+    assert json.dumps(fast) == json.dumps(slow)  # NaN written alike
+    assert [[type(v) for v in r.values()] for r in fast] == [
+        [type(v) for v in r.values()] for r in slow
+    ]
+    assert records(frame.iloc[:0]) == [] == frame.iloc[:0].to_dict("records")

@@ -328,3 +328,146 @@ def test_a_scenario_stamp_of_a_bad_or_unknown_id_is_unknown(tiny_store, bad):
     with pytest.raises(ScenarioStoreError) as exc:
         scenario_stamp(tiny_store, bad)
     assert exc.value.code == "unknown_id"
+
+
+def test_the_list_stamp_changes_with_every_change_a_list_shows(tiny_store, ds):
+    from data.scenarios import (
+        list_stamp,
+        purge_scenario,
+        restore_scenario,
+        share_nonce,
+    )
+
+    seen = [list_stamp(tiny_store)]
+    assert seen[0] == (0, 0, None, None, None)
+
+    def changed() -> tuple:
+        stamp = list_stamp(tiny_store)
+        assert stamp not in seen, stamp
+        seen.append(stamp)
+        return stamp
+
+    a = save_scenario(tiny_store, ds, "A", {"spec": SPEC})
+    assert changed() == (1, 0, a.id, a.updated_at, None)
+    b = duplicate_scenario(tiny_store, a.id)
+    changed()
+    share_nonce(tiny_store, a.id)  # a share link is in no list
+    assert list_stamp(tiny_store) == seen[-1]
+    rename_scenario(tiny_store, a.id, "A renamed")
+    changed()
+    update_scenario(tiny_store, b.id, status="optimal")
+    changed()
+    update_scenario(tiny_store, b.id, summary={"x": 1})  # re-run: results changed
+    changed()
+    delete_scenario(tiny_store, a.id)
+    assert changed()[1] == 1
+    restore_scenario(tiny_store, a.id)
+    changed()
+    delete_scenario(tiny_store, b.id)
+    changed()
+    # the deleted name given again: one deleted row purged, one new row
+    save_scenario(tiny_store, ds, b.name, {"spec": SPEC})
+    changed()
+    purge_scenario(tiny_store, a.id)
+    assert changed()[0] == 1
+
+
+def test_migration_0008_indexes_what_the_lists_read(store_url):
+    from data.schema import SCENARIO_LIST_COLUMNS
+
+    store = Store(store_url)
+    cfg = _alembic_config(store.engine)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0007")
+    info = store.add_dataset(tiny_bundle(), kind="imported", access=nearest_center)
+    kept = save_scenario(store, info.id, "Before 0008", {"spec": SPEC})
+    assert "ix_scenarios_list" not in {
+        i["name"] for i in inspect(store.engine).get_indexes("scenarios")
+    }
+    store.upgrade()
+    (index,) = [
+        i
+        for i in inspect(store.engine).get_indexes("scenarios")
+        if i["name"] == "ix_scenarios_list"
+    ]
+    assert tuple(index["column_names"]) == SCENARIO_LIST_COLUMNS
+    assert list_scenarios(store)["id"].tolist() == [kept.id]
+    if store.engine.dialect.name == "sqlite":
+        # both lists' queries read the index alone, never the rows with the results
+        from sqlalchemy import event
+
+        from data.scenarios import list_stamp
+
+        seen = []
+
+        def keep(conn, cursor, statement, parameters, context, executemany):
+            if "FROM scenarios" in statement:
+                seen.append((statement, parameters))
+
+        event.listen(store.engine, "before_cursor_execute", keep)
+        list_scenarios(store)
+        list_scenarios(store, info.id)
+        list_scenarios(store, deleted=True)
+        list_stamp(store)
+        event.remove(store.engine, "before_cursor_execute", keep)
+        assert len(seen) == 4
+        with store.engine.connect() as conn:
+            for statement, parameters in seen:
+                plan = conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, parameters
+                ).all()
+                text = " ".join(str(row[-1]) for row in plan)
+                assert "COVERING INDEX ix_scenarios_list" in text, (statement, text)
+
+
+def _frame_from_json_every_column_converted(text: str) -> pd.DataFrame:
+    """frame_from_json as it was: json, then every column converted."""
+    import json
+
+    data = json.loads(text)
+    dtypes = data["dtypes"]
+    frame = pd.DataFrame.from_records(data["records"], columns=list(dtypes))
+    for col, dtype in dtypes.items():
+        try:
+            if dtype.startswith("datetime64"):
+                frame[col] = pd.to_datetime(frame[col]).astype(dtype)
+            elif dtype == "object":
+                frame[col] = frame[col].astype(object)
+            else:
+                frame[col] = frame[col].astype(dtype)
+        except (TypeError, ValueError):
+            continue
+    return frame
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame(
+            {
+                "site_id": ["S1", "S2", None],
+                "lon": [1.5, None, -3.25],
+                "existing": [True, False, True],
+                "communes": np.array([3, 0, 7], dtype="int64"),
+                "mixed": pd.Series([1, "a", None], dtype=object),
+                "flag_missing": pd.Series([True, None, False], dtype=object),
+                "when": pd.to_datetime(["2026-01-05", None, "2026-02-01"]),
+                "n": pd.array([1, None, 3], dtype="Int64"),
+                "small": np.array([1, 2, 3], dtype="int32"),
+            }
+        ),
+        pd.DataFrame(
+            {"huge": pd.Series([2**70 + 1, 1], dtype=object), "x": [1.0, 2.0]}
+        ),
+        pd.DataFrame({"a": pd.Series([], dtype="float64"), "b": []}),
+    ],
+    ids=["result-like", "past-64-bits", "empty"],
+)
+def test_frame_json_reads_what_the_full_conversion_read(frame):
+    """Columns that come out of the records with their dtype are left as they are:
+    the same frame as converting every column."""
+    text = frame_to_json(frame)
+    pd.testing.assert_frame_equal(
+        frame_from_json(text), _frame_from_json_every_column_converted(text)
+    )

@@ -141,3 +141,19 @@ def test_projected_units_are_reprojected_to_wgs84(store_url):
 def test_store_url_is_checked():
     with pytest.raises(TypeError, match="non-empty SQLAlchemy URL"):
         Store("")
+
+
+def test_read_frame_gives_each_row_and_type_as_the_query_does(tmp_path):
+    """Rows go to pandas as plain tuples: same frame, any column name (one named
+    ``dtype`` too), none when the query finds nothing."""
+    store = Store(f"sqlite:///{tmp_path / 'frame.sqlite'}")
+    sql = "SELECT 1 AS id, 'a' AS dtype, 2.5 AS x, NULL AS y UNION ALL SELECT 2, 'b', 3, 4"
+    frame = store.read_frame(sql + " ORDER BY id")
+    assert list(frame.columns) == ["id", "dtype", "x", "y"]
+    assert frame["id"].tolist() == [1, 2] and frame["dtype"].tolist() == ["a", "b"]
+    assert frame["x"].tolist() == [2.5, 3.0] and frame["y"].isna().tolist() == [
+        True,
+        False,
+    ]
+    empty = store.read_frame("SELECT 1 AS id WHERE 0 = 1")
+    assert empty.empty and list(empty.columns) == ["id"]
