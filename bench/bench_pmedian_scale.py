@@ -97,6 +97,9 @@ def time_stages() -> list[dict]:
     def plan(args, result):
         return {"plan_cost": float(pmedian_cost(args[0], args[1], result))}
 
+    def core(args, result):
+        return {"plan_cost": float(radius.plan_objective(args[0], result))}
+
     def tree(args, result):
         if result is None:
             return {"ran": False}
@@ -121,6 +124,7 @@ def time_stages() -> list[dict]:
         "lagrangian_bound": lagrangian,
         "greedy_interchange": plan,
         "perturbed_interchange": plan,
+        "core_plan": core,
         "_tree_stage": tree,
         "_radius_loop": radius_loop,
     }

@@ -37,7 +37,13 @@ import numpy as np
 
 from optimization.solver import relative_gap
 
-__all__ = ["TreeResult", "lagrangian_tree", "node_bound", "site_fixings"]
+__all__ = [
+    "SparseCosts",
+    "TreeResult",
+    "lagrangian_tree",
+    "node_bound",
+    "site_fixings",
+]
 
 #: Subgradient steps at the root and at every other node.
 ROOT_ITERATIONS = 1_500
@@ -160,6 +166,97 @@ def site_fixings(
     return fix_closed, fix_open, close_bound, excluded
 
 
+class SparseCosts:
+    """Each point's ``T`` cheapest sites, for pricing a node in ``n x T`` work.
+
+    A Lagrangian node only needs the pairs whose reduced cost ``c_ij - u_i``
+    is negative. With ``u_i`` kept at most the cost of the point's cheapest
+    site left out (:attr:`cap`), every pair left out has a reduced cost of at
+    least 0, so the node's bound is computed exactly from the ``T`` kept
+    pairs: a valid bound for these multipliers, at a fraction of the work of
+    every pair (the cap can only make the bound weaker, never wrong).
+
+    Examples
+    --------
+    >>> S = SparseCosts(np.array([[3.0, 1.0, 2.0], [5.0, 4.0, 6.0]]), 2)
+    >>> S.site.tolist(), S.cost.tolist(), S.cap.tolist()
+    ([[1, 2], [1, 0]], [[1.0, 2.0], [4.0, 5.0]], [3.0, 6.0])
+    """
+
+    def __init__(self, C: np.ndarray, T: int):
+        n, m = C.shape
+        self.m = m
+        T = int(min(max(T, 1), m))
+        if m > T:
+            idx = np.argpartition(C, T, axis=1)
+            self.cap = np.take_along_axis(C, idx[:, T : T + 1], axis=1)[:, 0]
+            idx = idx[:, :T]
+        else:
+            idx = np.broadcast_to(np.arange(m), (n, m))
+            self.cap = C.max(axis=1)
+        cost = np.take_along_axis(C, idx, axis=1)
+        order = np.argsort(cost, axis=1, kind="stable")
+        self.site = np.take_along_axis(idx, order, axis=1)
+        self.cost = np.take_along_axis(cost, order, axis=1)
+        self.flat = self.site.ravel()
+
+
+def _dense_pricing(C: np.ndarray, is_open: np.ndarray):
+    """Site values and subgradients of a node over its columns ``C`` (every pair)."""
+    cap = C[:, is_open].min(axis=1) if is_open.any() else C.max(axis=1)
+    buf = np.empty_like(C)
+
+    def price(lam: np.ndarray):
+        red = np.subtract(C, lam[:, None], out=buf)
+        np.minimum(red, 0.0, out=red)
+        rho = red.sum(axis=0)
+
+        def served(chosen: np.ndarray) -> np.ndarray:
+            return (red[:, chosen] < 0).sum(axis=1)
+
+        return rho, served
+
+    def plan_cost(chosen: np.ndarray) -> float:
+        return float(C[:, chosen].min(axis=1).sum())
+
+    return cap, price, plan_cost
+
+
+def _sparse_pricing(
+    S: SparseCosts, C: np.ndarray, cols: np.ndarray, is_open: np.ndarray
+):
+    """As :func:`_dense_pricing` on the kept pairs ``S`` of the node's columns ``cols``."""
+    m = S.m
+    alive = np.zeros(m, bool)
+    alive[cols] = True
+    live = alive[S.site]
+    open_full = np.zeros(m, bool)
+    open_full[cols[is_open]] = True
+    # u_i never above the cheapest site left out, nor above a site fixed open.
+    cap = np.where(live & open_full[S.site], S.cost, np.inf).min(axis=1)
+    cap = np.minimum(cap, S.cap)
+    big = np.where(live, 0.0, math.inf)  # closed sites' pairs never price
+    base = S.cost + big
+    buf = np.empty_like(base)
+
+    def price(lam: np.ndarray):
+        red = np.subtract(base, lam[:, None], out=buf)
+        np.minimum(red, 0.0, out=red)
+        rho = np.bincount(S.flat, weights=red.ravel(), minlength=m)[cols]
+
+        def served(chosen: np.ndarray) -> np.ndarray:
+            full = np.zeros(m, bool)
+            full[cols[chosen]] = True
+            return ((red < 0) & full[S.site]).sum(axis=1)
+
+        return rho, served
+
+    def plan_cost(chosen: np.ndarray) -> float:
+        return float(C[:, cols[chosen]].min(axis=1).sum())
+
+    return cap, price, plan_cost
+
+
 def node_bound(
     C: np.ndarray,
     is_open: np.ndarray,
@@ -172,13 +269,16 @@ def node_bound(
     stall_limit: int = NODE_STALL,
     theta: float = NODE_THETA,
     deadline: float | None = None,
+    sparse: SparseCosts | None = None,
+    cols: np.ndarray | None = None,
 ) -> NodeBound:
     """Subgradient optimisation of the node's bound, then its site fixings.
 
     Parameters
     ----------
     C : ndarray (n, mc)
-        Weighted costs of the node's columns (sites not fixed closed).
+        Weighted costs of the node's columns (sites not fixed closed); with
+        ``sparse``, the costs of every site (``cols`` are the node's columns).
     is_open : ndarray of bool (mc,)
         Columns fixed open.
     k : int
@@ -188,11 +288,17 @@ def node_bound(
     upper : float
         Cost of the best plan known (steers the steps; fixings keep every
         plan beating it).
+    sparse, cols : SparseCosts, ndarray of int, optional
+        Price the node on each point's kept pairs only (see
+        :class:`SparseCosts`); ``cols`` are the node's columns in ``C``.
     """
-    n, mc = C.shape
+    if sparse is None:
+        cap, price, plan_cost = _dense_pricing(C, is_open)
+    else:
+        cap, price, plan_cost = _sparse_pricing(sparse, C, cols, is_open)
+    mc = is_open.size
     free = ~is_open
     free_idx = np.flatnonzero(free)
-    cap = C[:, is_open].min(axis=1) if is_open.any() else C.max(axis=1)
     lam = np.minimum(lam, cap)
     best = -math.inf
     best_lam = lam
@@ -201,11 +307,8 @@ def node_bound(
     best_cost, best_plan = math.inf, None
     stall = 0
     it = 0
-    buf = np.empty_like(C)
     for it in range(1, max_iter + 1):
-        red = np.subtract(C, lam[:, None], out=buf)
-        np.minimum(red, 0.0, out=red)
-        rho = red.sum(axis=0)
+        rho, served = price(lam)
         rf = rho[free_idx]
         sel = free_idx[np.argpartition(rf, k - 1)[:k]] if k < rf.size else free_idx
         chosen = is_open.copy()
@@ -224,7 +327,7 @@ def node_bound(
             if stall >= stall_limit:
                 theta, stall = theta / 2.0, 0
         if it % PLAN_EVERY == 1:
-            cost = float(C[:, chosen].min(axis=1).sum())
+            cost = plan_cost(chosen)
             if cost < min(upper, best_cost):
                 best_cost, best_plan = cost, chosen
         target = min(upper, best_cost)
@@ -232,7 +335,7 @@ def node_bound(
             break
         if deadline is not None and time.perf_counter() > deadline:
             break
-        g = 1.0 - (red[:, chosen] < 0).sum(axis=1)
+        g = 1.0 - served(chosen)
         norm = float(g @ g)
         if norm == 0:
             break  # the relaxed choice serves every point once: tight
@@ -270,6 +373,7 @@ def lagrangian_tree(
     deadline: float | None = None,
     improve=None,
     on_bound=None,
+    prefix: int | None = None,
 ) -> TreeResult:
     """Depth-first Lagrangian branch-and-bound over the sites.
 
@@ -297,6 +401,10 @@ def lagrangian_tree(
         ``plan -> plan``: a local search applied to each better plan found.
     on_bound : callable, optional
         Told each better plan's cost (progress display).
+    prefix : int, optional
+        Price the nodes on each point's ``prefix`` cheapest sites only
+        (:class:`SparseCosts`): same bounds where no multiplier reaches its
+        cap, ``n x prefix`` work per step instead of ``n x m``.
     """
     n, m = C.shape
     closed = np.zeros(m, bool) if closed is None else closed.copy()
@@ -308,6 +416,7 @@ def lagrangian_tree(
     # A node: (closed, opened, multipliers, bound of its parent)
     stack = [(closed, opened, np.asarray(lam, float), -math.inf)]
     complete = True
+    sparse = SparseCosts(C, prefix) if prefix is not None and prefix < m else None
 
     def offer(mask: np.ndarray, cost: float) -> None:
         nonlocal best_plan, best_cost
@@ -344,7 +453,7 @@ def lagrangian_tree(
         is_open = op[cols]
         root = nodes == 1
         nb = node_bound(
-            C[:, cols],
+            C[:, cols] if sparse is None else C,
             is_open,
             k,
             lam_n,
@@ -355,9 +464,12 @@ def lagrangian_tree(
             stall_limit=ROOT_STALL if root else NODE_STALL,
             theta=ROOT_THETA if root else NODE_THETA,
             deadline=deadline,
+            sparse=sparse,
+            cols=cols,
         )
         iterations += nb.iterations
-        work += float(nb.iterations) * n * cols.size
+        width = cols.size if sparse is None else sparse.site.shape[1]
+        work += float(nb.iterations) * n * width
         if nb.best_plan is not None:
             mask = np.zeros(m, bool)
             mask[cols[nb.best_plan]] = True

@@ -18,7 +18,12 @@ import pytest
 from scipy.sparse.csgraph import shortest_path
 
 from optimization import PMedian, SiteRules
-from optimization.pmedian_tree import lagrangian_tree, node_bound, site_fixings
+from optimization.pmedian_tree import (
+    SparseCosts,
+    lagrangian_tree,
+    node_bound,
+    site_fixings,
+)
 from optimization.solver import relative_gap
 
 SEEDS = range(40)
@@ -292,3 +297,139 @@ def test_fractional_costs_take_the_tree_only_on_a_gap_of_at_least_its_minimum(
         assert steps and all(step == 0 for step in steps)
     else:
         assert steps == []
+
+
+# Sparse pricing: each point keeps only its ``prefix`` cheapest sites, its
+# multiplier capped at the cheapest site left out. Prefixes from 1 site up,
+# on the instances above (ties, fractional costs): same optimum, valid bounds.
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sparse_costs_keep_the_cheapest_pairs_and_cap_at_the_first_left_out(seed):
+    C, _, _ = instance(seed)
+    T = 1 + seed % (C.shape[1] - 1)
+    S = SparseCosts(C, T)
+    assert S.site.shape == (C.shape[0], T)
+    assert np.array_equal(np.take_along_axis(C, S.site, axis=1), S.cost)
+    assert (np.diff(S.cost, axis=1) >= 0).all()
+    for i in range(C.shape[0]):
+        left_out = np.setdiff1d(np.arange(C.shape[1]), S.site[i])
+        assert len(set(S.site[i].tolist())) == T
+        assert S.cap[i] == C[i, left_out].min()
+        assert S.cost[i].max() <= S.cap[i]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sparse_tree_reaches_the_enumerated_optimum(seed):
+    C, p, integer = instance(seed)
+    plans = every_plan(C, p)
+    optimum = min(plans.values())
+    worst = max(plans, key=plans.get)
+    lam = np.zeros(C.shape[0]) if seed % 3 else C.min(axis=1)
+    res = lagrangian_tree(
+        C,
+        p,
+        mask(C.shape[1], worst),
+        plans[worst],
+        lam,
+        step=1.0 if integer else 0.0,
+        gap_rel=0.0,
+        prefix=1 + seed % 3,
+    )
+    assert res.complete
+    assert res.plan.sum() == p
+    assert res.cost == pytest.approx(plans[tuple(np.flatnonzero(res.plan))])
+    assert res.cost == pytest.approx(optimum, abs=1e-9)
+    assert optimum - 1e-9 * optimum <= res.bound <= optimum + 1e-9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sparse_tree_cut_short_keeps_a_valid_bound(seed):
+    C, p, integer = instance(seed)
+    plans = every_plan(C, p)
+    optimum = min(plans.values())
+    worst = max(plans, key=plans.get)
+    res = lagrangian_tree(
+        C,
+        p,
+        mask(C.shape[1], worst),
+        plans[worst],
+        C.max(axis=1),  # multipliers above every cap: clipped, still valid
+        step=1.0 if integer else 0.0,
+        max_work=float(C.shape[0] * 2 * (1 + seed % 5)),
+        prefix=2,
+    )
+    assert res.bound <= optimum + 1e-9
+    assert res.cost >= optimum - 1e-9
+    assert res.cost == pytest.approx(plans[tuple(np.flatnonzero(res.plan))])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sparse_node_bound_and_fixings_hold_for_every_strictly_better_plan(seed):
+    # A node with one site closed and one open, priced on 2 or 3 pairs per
+    # point: its bound and fixings are checked against every plan of the node.
+    C, p, integer = instance(seed)
+    m = C.shape[1]
+    plans = every_plan(C, p)
+    rng = np.random.default_rng(seed)
+    j_open, j_closed = (int(j) for j in rng.choice(m, 2, replace=False))
+    cols = np.setdiff1d(np.arange(m), [j_closed])
+    is_open = cols == j_open
+    node = {S: c for S, c in plans.items() if j_open in S and j_closed not in S}
+    upper = float(np.median(list(node.values())))
+    step = 1.0 if integer else 0.0
+    S = SparseCosts(C, 2 + seed % 2)
+    lam = C.min(axis=1) + rng.random(C.shape[0]) * 10
+    nb = node_bound(C, is_open, p - 1, lam, upper, step, 0.0, sparse=S, cols=cols)
+    assert nb.bound <= min(node.values()) + 1e-9
+    upper = min(upper, nb.best_cost)
+    better = upper - step if step else upper - 1e-9 * upper
+    for plan, cost in node.items():
+        pos = np.searchsorted(cols, list(plan))
+        cut_off = nb.fix_closed[pos].any() or not (
+            set(np.flatnonzero(nb.fix_open)) <= set(pos.tolist())
+        )
+        if cost <= better - 1e-9:
+            assert not cut_off, (plan, cost, upper)
+        if cut_off:
+            assert cost >= nb.excluded - 1e-9, (plan, cost, nb.excluded)
+    if nb.best_plan is not None:
+        chosen = tuple(cols[nb.best_plan].tolist())
+        assert nb.best_cost == pytest.approx(plans[chosen])
+
+
+def test_solve_prices_large_trees_sparsely_and_proves_the_enumerated_optimum(
+    monkeypatch,
+):
+    # Above SPARSE_CELLS the tree keeps tree_prefix(m, p) sites per point:
+    # lowered to every model and 3 sites, the solve still proves the optimum.
+    from optimization import pmedian_tree, radius
+
+    prefixes = []
+
+    def spy(*args, **kwargs):
+        prefixes.append(kwargs["prefix"])
+        return lagrangian_tree(*args, **kwargs)
+
+    monkeypatch.setattr(radius, "lagrangian_tree", spy)
+    monkeypatch.setattr(radius, "SPARSE_CELLS", 0)
+    monkeypatch.setattr(radius, "tree_prefix", lambda m, p: 3)
+    built = []
+    real = pmedian_tree.SparseCosts
+
+    def sparse(C, T):
+        built.append(T)
+        return real(C, T)
+
+    monkeypatch.setattr(pmedian_tree, "SparseCosts", sparse)
+    for seed in range(24):
+        D = road_graph(seed)
+        if D is None:
+            continue
+        p = 3 + seed % 2
+        model = PMedian.from_cost_matrix(D, np.ones(len(D)), p).solve()
+        best = min(every_plan(D, p).values())
+        assert model.status == "optimal", seed
+        assert model.objective == best and model.bound == best, seed
+    assert prefixes and set(prefixes) == {3}
+    assert built and set(built) == {3}
