@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashapp.cache import cache
+from dashapp.cache import memo
 from dashapp.filters import default_period
 from dashapp.parsing import BadInputError, parse_id, parse_number, shown_value
 from dashapp.segmentation_tables import export_tables
@@ -98,18 +98,22 @@ def run(
     return result, frame
 
 
-@cache.memoize()
+# In process memory as they are, as every memo of dashapp.services (flask-caching's
+# SimpleCache unpickled the frame at each read); in the shared cache too when there
+# is one. A dataset version never changes once stored: they cannot go stale.
+@memo(maxsize=4, shared=True, max_bytes=64 * 1024 * 1024)
 def cached_indicators(url: str, dataset_id: int) -> pd.DataFrame:
-    """Indicators of every commune, read once per dataset."""
+    """Indicators of every commune, read once per dataset (shared: never changed)."""
     from dashapp import services
 
     return indicator_frame(services.get_store(url), services.context(url, dataset_id))
 
 
-@cache.memoize()
+@memo(maxsize=64, shared=True)
 def cached_sites(url: str, dataset_id: int, region: str | None, k: int) -> pd.DataFrame:
     """Proposed sites for ``k`` new centers in the region (population-weighted;
-    ``attrs["population_unknown"]`` counts the communes left out)."""
+    ``attrs["population_unknown"]`` counts the communes left out; shared: never
+    changed)."""
     from dashapp import services
 
     ctx = services.context(url, dataset_id)

@@ -234,3 +234,33 @@ def test_clusters_command_writes_labels_profiles_and_refuses_bad_options(
     ):
         assert main([*base, *bad]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_indicators_and_sites_are_computed_once_and_left_as_they_were(call, ctx):
+    """Memoised in process (dashapp.cache.memo): a run, the proposed sites and an
+    export read the same frames, and none of them changes what it read."""
+    import hashlib
+    import pickle
+
+    from dashapp.cache import clear_memos
+    from dashapp.services import segmentation as seg_service
+
+    def digest(value) -> str:
+        return hashlib.sha256(pickle.dumps(value)).hexdigest()
+
+    clear_memos()
+    indicators, sites = seg_service.cached_indicators, seg_service.cached_sites
+    result, alerts, _ = _run(call, ctx, k=3)
+    assert alerts == [] and (indicators.misses, indicators.hits) == (1, 0)
+    (frame,) = indicators.entries.values()
+    before = digest(frame)
+    call(seg_cb.export, 1, None, result, [], [], ctx.info.id, "fr")
+    _run(call, ctx, k=3)
+    assert (indicators.misses, indicators.hits) == (1, 2)
+    assert digest(frame) == before
+    first, _, _ = call(seg_cb.propose_sites, 1, 3, None, ctx.info.id, "fr")
+    (proposed,) = sites.entries.values()
+    kept = digest(proposed)
+    again, _, _ = call(seg_cb.propose_sites, 2, 3, None, ctx.info.id, "fr")
+    assert again == first and (sites.misses, sites.hits) == (1, 1)
+    assert digest(proposed) == kept
