@@ -23,7 +23,7 @@ from dashapp.filters import area_path, cascade_areas, resolve
 from dashapp.i18n import t
 from dashapp.services import access_map, maps
 from data import views
-from geo.display import map_view, view_for_bounds
+from geo.display import map_view
 from layouts import figures
 from layouts import maps as map_layout
 from layouts.overview import MAP_FIT_PX, area_choices, kpi_cards
@@ -149,7 +149,7 @@ def _map_view(dctx: views.DatasetContext, selection: str | None) -> dict:
         if unit is None
         else dctx.units[dctx.units["code"] == selection]
     )
-    return view_for_bounds(*units.total_bounds, *MAP_FIT_PX)
+    return map_layout.fit_view(*units.total_bounds, *MAP_FIT_PX)
 
 
 def _scope_note(
@@ -395,7 +395,6 @@ def update_map(filters: dict, view, drawn, dataset_id, lang, access=None):
             style=config.basemap_style,
             uirevision=r.selection or "country",
             note=note,
-            scales_below=True,
         )
         return fig, (no_update if seen is not None else None), layer.key
     patch = Patch()
@@ -415,9 +414,7 @@ def update_map(filters: dict, view, drawn, dataset_id, lang, access=None):
         )
         patch["layout"]["annotations"] = map_layout.map_note(note)
     if selection_trigger:
-        patch["layout"]["map"]["center"] = view_now["center"]
-        patch["layout"]["map"]["zoom"] = view_now["zoom"]
-        patch["layout"]["uirevision"] = r.selection or "country"
+        map_layout.patch_view(patch, view_now, r.selection or "country")
         return patch, None, no_update
     return patch, no_update, no_update
 

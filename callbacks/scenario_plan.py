@@ -12,7 +12,7 @@ from dashapp.i18n import t
 from dashapp.parsing import BadInputError
 from dashapp.services.forecasting import ForecastPending, whatif_forecast
 from data.scenarios import ScenarioStoreError
-from geo.display import view_for_bounds
+from layouts.maps import fit_view
 from layouts.messages import bad_input_alert, forecast_done, forecast_pending
 from layouts.scenario_results import kpi_table, measure_line
 from layouts.scenarios import invalid_alert, scenario_map, site_choices
@@ -88,7 +88,7 @@ def draw_map(view, result, zone, color_by, panel: dict, dataset_id, lang, poll=N
         ([str(c) for c in ws.network.commune_ids], list(ws.network.commune_names)),
         shown,
         color_by == "change",
-        view_for_bounds(*area.total_bounds),
+        fit_view(*area.total_bounds),
         lang,
         config.basemap_style,
         uirevision=f"scenario-{zone}",

@@ -17,7 +17,6 @@ from dashapp.services import segmentation as seg_service
 from data import exports
 from data.indicators import INDICATORS
 from data.store import StoreError
-from geo.display import view_for_bounds
 from geo.segmentation import METHODS, UnknownPopulationError, free_codes
 from layouts import maps as map_layout
 from layouts import segmentation as seg_layout
@@ -156,7 +155,7 @@ def update_map(result, sites, dataset_id, lang):
         result,
         dctx.centers,
         sites,
-        view_for_bounds(*bounds.total_bounds),
+        map_layout.fit_view(*bounds.total_bounds),
         lang,
         config.basemap_style,
     )

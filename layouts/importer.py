@@ -586,12 +586,10 @@ def preview_figure(geojson: dict, codes: list[str], population: list[float], nam
                    lang: str) -> dict:  # fmt: skip
     """Choropleth of population over the imported units (no basemap): the more
     people, the darker; unknown populations left grey."""
-    from geo.display import view_for_bounds
-
     bounds = geojson.get("bbox") or [-20, 0, 20, 25]
     z = [None if v is None or not np.isfinite(v) else float(v) for v in population]
     fig = maps.map_figure(
-        view_for_bounds(*bounds, height_px=420),
+        maps.fit_view(*bounds, height_px=420 - maps.SCALE_BAND_PX),
         context=maps.context_layer(geojson, codes, lang),
         choropleth=maps.choropleth_layer(
             geojson,

@@ -41,6 +41,7 @@ from dashapp.palette import (  # noqa: F401
     UTIL_RANGE,
     UTIL_SCALE,
 )
+from geo.display import view_for_bounds
 
 # plotly's built-in "white-bg" style has no tile source; its glyph URL is only
 # fetched for text labels, which these maps never draw, so nothing leaves the
@@ -156,10 +157,10 @@ def choropleth_layer(
 ) -> dict:
     """Units coloured by ``z`` (``None``: no value, the context shows through).
 
-    The colour bar (left, titled ``colorbar_title``; below the map with
-    ``map_figure(scales_below=True)``) is shown only when it says
-    something: two or more distinct values, or a ``zrange`` shared with other
-    maps. A single unit selected gets none.
+    The colour bar (under the map, at its left, titled ``colorbar_title``:
+    :func:`scale_below`) is shown only when it says something: two or more
+    distinct values, or a ``zrange`` shared with other maps. A single unit
+    selected gets none.
     """
     layer = {
         "type": "choroplethmap",
@@ -185,13 +186,7 @@ def choropleth_layer(
     layer["showscale"] = bool(colorbar_title) and (
         shared or _distinct_values(layer["z"]) > 1
     )
-    layer["colorbar"] = {
-        "title": {"text": colorbar_title or ""},
-        "x": 0.0,
-        "xanchor": "left",
-        "len": 0.6,
-        "thickness": 12,
-    }
+    layer["colorbar"] = scale_below("left", colorbar_title)
     return layer
 
 
@@ -245,8 +240,8 @@ def site_layer(
     colorbar_title: str | None = None,
 ) -> dict:
     """Sites as circles; ``colors`` are colours, or values on ``colorscale``
-    (then a colour bar on the right titled ``colorbar_title``; below the map
-    with ``map_figure(scales_below=True)``).
+    (then a colour bar under the map, at its right, titled ``colorbar_title``:
+    :func:`scale_below`).
 
     A layer without sites holds one point without coordinates (drawn nowhere):
     plotly.js leaves an empty trace out of its redraws, and its layer then stays
@@ -268,13 +263,7 @@ def site_layer(
         if crange is not None:
             marker["cmin"], marker["cmax"] = crange
         if colorbar_title:
-            marker["colorbar"] = {
-                "title": {"text": colorbar_title},
-                "x": 1.0,
-                "xanchor": "right",
-                "len": 0.5,
-                "thickness": 12,
-            }
+            marker["colorbar"] = scale_below("right", colorbar_title)
     layer = {
         "type": "scattermap",
         "lon": list(lon),
@@ -423,12 +412,17 @@ SCALE_BAND_PX = 66
 SCALE_LEN = 0.44
 
 
-def scale_below(side: str) -> dict:
-    """Placement of a colour bar lying in the band below the map, at its ``side``
-    ("left": the choropleth's, "right": a site layer's)."""
+def scale_below(side: str, title: str | None = None) -> dict:
+    """A colour bar lying in the band below the map, at its ``side`` ("left":
+    the choropleth's, "right": a site layer's), titled ``title`` above it.
+
+    Every map's bars are placed by this one rule; :func:`map_figure` keeps the
+    band (:data:`SCALE_BAND_PX`) under a map that has a titled bar.
+    """
     if side not in ("left", "right"):
         raise ValueError(f"side should be 'left' or 'right', got {side!r}")
     return {
+        "title": {"text": title or "", "side": "top"},
         "orientation": "h",
         "x": 0.0 if side == "left" else 1.0,
         "xref": "paper",
@@ -444,9 +438,73 @@ def scale_below(side: str) -> dict:
     }
 
 
-def _laid_below(bar: dict, side: str) -> dict:
-    title = {**(bar.get("title") or {}), "side": "top"}
-    return {**bar, **scale_below(side), "title": title}
+def _bars(data: Sequence[dict]) -> list[dict]:
+    return [
+        bar
+        for layer in data
+        for bar in (layer.get("colorbar"), (layer.get("marker") or {}).get("colorbar"))
+        if bar
+    ]
+
+
+def has_scale(data: Sequence[dict]) -> bool:
+    """Whether any layer has a titled colour bar (shown now, or by a later patch):
+    the map then keeps the band of bars below it."""
+    return any((bar.get("title") or {}).get("text") for bar in _bars(data))
+
+
+# -- the view ---------------------------------------------------------------------------
+#: margin left around a fitted area by the browser's fit (assets/mapfit.js), px
+FIT_PADDING_PX = 12
+
+
+def fit_view(
+    minx: float,
+    miny: float,
+    maxx: float,
+    maxy: float,
+    width_px: int = 700,
+    height_px: int = 560,
+) -> dict:
+    """The view of a map showing the lon/lat box, for :func:`map_figure`.
+
+    Its ``center`` and ``zoom`` fit the box in a map of ``width_px`` by
+    ``height_px`` (the map's area, without the band of colour bars): the view
+    drawn first. ``fit`` keeps the box: in the browser, ``assets/mapfit.js``
+    then fits it to the map's real size (MapLibre's ``cameraForBounds``), so the
+    whole area shows whatever the window's width.
+
+    Examples
+    --------
+    >>> view = fit_view(-5, 10, 1, 15)
+    >>> view["center"], view["fit"]
+    ({'lon': -2.0, 'lat': 12.5}, [-5.0, 10.0, 1.0, 15.0])
+    """
+    view = view_for_bounds(minx, miny, maxx, maxy, width_px, height_px)
+    view["fit"] = [round(float(v), 5) for v in (minx, miny, maxx, maxy)]
+    return view
+
+
+def fit_meta(view: dict) -> dict:
+    """The figure's ``layout.meta`` that tells the browser to fit the area of
+    ``view`` (from :func:`fit_view`) over the view drawn first."""
+    return {
+        "mapfit": {
+            "bounds": view["fit"],
+            "view": {"center": view["center"], "zoom": view["zoom"]},
+            "padding": FIT_PADDING_PX,
+        }
+    }
+
+
+def patch_view(patch, view: dict, uirevision: str) -> None:
+    """Move a map drawn by :func:`map_figure` to ``view`` (:func:`fit_view`)
+    through a ``dash.Patch``: the view drawn first and the area fitted after."""
+    patch["layout"]["map"]["center"] = view["center"]
+    patch["layout"]["map"]["zoom"] = view["zoom"]
+    patch["layout"]["uirevision"] = uirevision
+    if "fit" in view:
+        patch["layout"]["meta"] = fit_meta(view)
 
 
 def shows_legend(data: Sequence[dict]) -> bool:
@@ -465,30 +523,19 @@ def map_figure(
     style: str | None = None,
     uirevision: str = "",
     note: str | None = None,
-    scales_below: bool = False,
 ) -> dict:
     """The whole map, layers in their fixed order: context, choropleth,
     highlight, then each site layer above its halo, then ``overlays`` (listed
     last, drawn just below the first halo); ``note`` at the bottom.
 
-    ``view`` is the map's ``center`` and ``zoom``; ``style`` a basemap style
-    (the offline blank style by default). With ``scales_below``, the colour bars
-    lie in a band of :data:`SCALE_BAND_PX` under the map, outside it (the
-    choropleth's at the left, the sites' at the right) instead of over its
-    sides: fit the view to the map's height less that band.
+    ``view`` is the map's ``center`` and ``zoom``, and the area the browser
+    fits when it is a :func:`fit_view`; ``style`` a basemap style (the offline
+    blank style by default). The colour bars lie in a band of
+    :data:`SCALE_BAND_PX` under the map, outside it (:func:`scale_below`), on a
+    map that has one.
     """
-    if scales_below:
-        choropleth = {
-            **choropleth,
-            "colorbar": _laid_below(choropleth.get("colorbar") or {}, "left"),
-        }
-        sites = [
-            {**layer, "marker": {**layer["marker"],
-                                 "colorbar": _laid_below(layer["marker"]["colorbar"],
-                                                         "right")}}
-            if layer["marker"].get("colorbar") else layer
-            for layer in sites
-        ]  # fmt: skip
+    view = dict(view)
+    fit = view.pop("fit", None)
     data = [context, choropleth, highlight or highlight_layer()]
     for layer in sites:
         data += [halo_of(layer), layer]
@@ -519,8 +566,10 @@ def map_figure(
         layout["legend"].update(
             orientation="h", x=0.0, y=1.0, yanchor="bottom", itemclick="toggle"
         )
-    if scales_below:
+    if has_scale(data):
         layout["margin"]["b"] = SCALE_BAND_PX
+    if fit is not None:
+        layout["meta"] = fit_meta({**view, "fit": fit})
     if note:
         layout["annotations"] = map_note(note)
     return {"data": data, "layout": layout}

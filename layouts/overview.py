@@ -18,9 +18,10 @@ from layouts.road_access import map_controls, road_access_card
 
 #: the main map's height, px
 MAP_HEIGHT_PX = 560
-#: the box (width, height in px) the country or a selection is fitted in when the
-#: map moves to it: the map's width in a window 1280 px wide (wider windows leave
-#: room at its sides), and its height less the band of colour bars below it
+#: the box (width, height in px) the country or a selection is fitted in by the
+#: view the server draws first (the map's width in a window 1280 px wide, its
+#: height less the band of colour bars below it); the browser then fits it to the
+#: map's real width (layouts.maps.fit_view, assets/mapfit.js)
 MAP_FIT_PX = (590, MAP_HEIGHT_PX - SCALE_BAND_PX)
 
 

@@ -23,7 +23,7 @@ from data.kpi import (
 )
 from layouts.figures import fmt
 from layouts.locale import graph_config
-from layouts.scenarios import SITE_STATUSES
+from layouts.scenarios import SITE_STATUSES, SMALL_MAP_PX
 
 # the rows of a before/after KPI table, in order: data.kpi's scenario catalogue
 KPI_ROWS = RESULT_KPIS
@@ -319,7 +319,9 @@ def comparison(table, maps: list[tuple[str, dict]], lang: str) -> html.Div:
                     html.Div(name, className="small fw-semibold text-truncate"),
                     dcc.Graph(
                         figure=figure,
-                        style={"height": "260px"},
+                        style={
+                            "height": f"{figure['layout'].get('height', SMALL_MAP_PX)}px"
+                        },
                         config=graph_config(lang, displayModeBar=False),
                     ),
                 ],

@@ -940,6 +940,10 @@ def communes_grid(communes, lang: str, unit: str = "km") -> list:
     ]
 
 
+#: height of a small map of a comparison (its map, without a colour bar), px
+SMALL_MAP_PX = 260
+
+
 def scenario_small_map(
     geojson: dict,
     regions: list[str],
@@ -957,10 +961,9 @@ def scenario_small_map(
     ``distance`` colours the units (mean distance to the center, per unit, in
     ``unit``: km or min) on ``zrange``, the range the small maps of a comparison
     in the same unit share; the colour bar is drawn on one of them only
-    (``show_scale``).
+    (``show_scale``), under it: that figure is taller by the band of the bar
+    (its ``layout.height``), so the maps in a row keep one size.
     """
-    from geo.display import view_for_bounds
-
     shown = centers[centers["status"] != "not_opened"]
     statuses = shown["status"].tolist()
     labels = [site_label(s, lang, result=True) for s in statuses]
@@ -978,11 +981,9 @@ def scenario_small_map(
             customdata=[[fmt(v, 1, lang)] for v in z],
             hovertemplate=f"{t('map.mean_' + unit, lang)} : %{{customdata[0]}} "
             f"{unit}<extra></extra>",
-            colorbar_title=unit if show_scale else None,
+            colorbar_title=unit if show_scale and zrange is not None else None,
             zrange=zrange,
         )
-        chor["showscale"] = show_scale and zrange is not None
-        chor["colorbar"].update(len=0.8, thickness=8)
     sites = maps.site_layer(
         shown["lon"].tolist(),
         shown["lat"].tolist(),
@@ -992,10 +993,12 @@ def scenario_small_map(
         hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
     )
     fig = maps.map_figure(
-        view_for_bounds(*bounds, 300, 260), context=context, choropleth=chor,
+        maps.fit_view(*bounds, 300, SMALL_MAP_PX), context=context, choropleth=chor,
         sites=[sites],
     )  # fmt: skip
     fig["layout"].pop("clickmode")
+    if fig["layout"]["margin"]["b"]:
+        fig["layout"]["height"] = SMALL_MAP_PX + fig["layout"]["margin"]["b"]
     return fig
 
 

@@ -9,6 +9,7 @@ from dashapp import create_app, ids
 from dashapp.config import Config
 from layouts.maps import N_OVERLAYS, overlay_index, site_index
 from tests.auth_helpers import browser_sign_in
+from tests.browser.maps import fitted, viewport
 from tests.browser.waits import until
 
 pytestmark = pytest.mark.browser
@@ -274,6 +275,63 @@ def test_ovw008_weekly_series_drawn_once_scrolled_to(dash_duo, app):
     dash_duo.driver.get(url)
     _ready(dash_duo)
     assert _series(dash_duo)
+    assert dash_duo.get_logs() == []
+
+
+def _fitted(duo):
+    return fitted(duo, f"#{ids.MAP}")
+
+
+def test_ovw009_the_whole_country_shows_at_every_width(dash_duo, app):
+    """The country fits the map in a 1280 px window, on a tablet and on a
+    phone, also when the window is resized; a selected region fits too, and a
+    view the user zoomed to is left alone."""
+    browser_sign_in(dash_duo, app)
+    viewport(dash_duo, 1280, 1000)
+    dash_duo.driver.get(dash_duo.server_url + "/")
+    _ready(dash_duo)
+    found = until(lambda: _fitted(dash_duo), 20)
+    country = found[3]
+    for width, height in ((768, 1024), (390, 844)):
+        viewport(dash_duo, width, height)
+        before = found[1]
+        # the map narrower (resized), and the country fitted to it again
+        found = until(
+            lambda: (f := _fitted(dash_duo)) and f[1] != before and f,  # noqa: B023
+            20,
+        )
+        assert found[1] < width and found[3] == country
+    # a region chosen in the filters: the map moves to it and fits it
+    dash_duo.driver.get(dash_duo.server_url + "/?region=R02")
+    _ready(dash_duo)
+    found = until(lambda: _fitted(dash_duo), 20)
+    assert found[1] <= 390 and found[3] != country
+    # a zoom by the user (the mouse wheel) is kept over a filter change
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    # the zoom plotly keeps in the layout once a move by the user has ended
+    zoom = "return document.querySelector('#overview-map .js-plotly-plot')" \
+        ".layout.map.zoom"  # fmt: skip
+    fitted = dash_duo.driver.execute_script(zoom)
+    _scroll_to(dash_duo, ids.MAP)
+    canvas = dash_duo.find_element("#overview-map canvas")
+    ActionChains(dash_duo.driver).scroll_from_origin(
+        ScrollOrigin.from_element(canvas), 0, -200
+    ).perform()
+    zoomed = until(
+        lambda: (z := dash_duo.driver.execute_script(zoom)) > fitted + 0.1
+        and not _fitted(dash_duo)
+        and z,
+        10,
+    )
+    z = lambda: _map(dash_duo)[1]["z"]  # noqa: E731
+    _scroll_to(dash_duo, ids.INDICATOR)
+    _changes(
+        dash_duo, z, lambda: dash_duo.select_dcc_dropdown(f"#{ids.INDICATOR}", index=2)
+    )
+    until(lambda: dash_duo.driver.execute_script(MAP_LOADED), 20)
+    assert dash_duo.driver.execute_script(zoom) == pytest.approx(zoomed)
     assert dash_duo.get_logs() == []
 
 

@@ -75,7 +75,7 @@ def test_colour_bars_lie_below_the_map_and_the_country_fits_above_them(call, ctx
         centers = fig["data"][site_index()]["marker"]
         assert chor["showscale"] and centers["showscale"], level
         for bar, side in ((chor["colorbar"], "left"), (centers["colorbar"], "right")):
-            assert bar == {**bar, **scale_below(side)}, (level, side)
+            assert bar == scale_below(side, bar["title"]["text"]), (level, side)
         assert centers["colorbar"]["title"]["text"] == "Utilisation (%)"  # fr = en
         assert chor["colorbar"]["title"]["text"] == ("‰/an" if lang == "fr" else "‰/yr")
     width, height = MAP_FIT_PX
@@ -83,6 +83,36 @@ def test_colour_bars_lie_below_the_map_and_the_country_fits_above_them(call, ctx
     view = fig["layout"]["map"]
     fitted = view_for_bounds(*ctx.units_at(0).total_bounds, width, height)
     assert (view["center"], view["zoom"]) == (fitted["center"], fitted["zoom"])
+    assert "fit" not in view and "bounds" not in view  # bounds: a pan limit
+    # the country's box, for the browser to fit at the map's real width
+    fit = fig["layout"]["meta"]["mapfit"]
+    assert fit["bounds"] == pytest.approx(list(ctx.units_at(0).total_bounds), abs=1e-5)
+    assert fit["view"] == {"center": view["center"], "zoom": view["zoom"]}
+    assert fit["padding"] > 0
+
+
+def test_a_new_selection_moves_the_map_and_the_area_the_browser_fits(call, ctx):
+    units = ctx.units_at(0)
+    region = units["code"].iloc[0]
+    patch = _map(call, ctx, trigger=_area(0), region=region).to_plotly_json()
+    written = {tuple(op["location"]): op["params"]["value"]
+               for op in patch["operations"]}  # fmt: skip
+    box = units[units["code"] == region].total_bounds
+    fitted = view_for_bounds(*box, *MAP_FIT_PX)
+    assert written[("layout", "map", "center")] == fitted["center"]
+    assert written[("layout", "map", "zoom")] == fitted["zoom"]
+    assert written[("layout", "uirevision")] == region
+    meta = written[("layout", "meta")]["mapfit"]
+    assert meta["bounds"] == pytest.approx(list(box), abs=1e-5)
+    assert meta["view"] == {"center": fitted["center"], "zoom": fitted["zoom"]}
+
+
+def test_the_browsers_fit_reported_back_costs_nothing(call, ctx):
+    """assets/mapfit.js moves the map with center and zoom alone: the map's
+    callback then sends nothing (no view to redraw units for)."""
+    fitted = {"map.center": {"lon": 1.0, "lat": 2.0}, "map.zoom": 5.3}
+    move = f"{ids.MAP}.relayoutData"
+    assert _map(call, ctx, trigger=move, view=fitted, drawn="drawn") is no_update
 
 
 def test_a_patched_map_keeps_its_colour_bars_where_they_lie(call, ctx):

@@ -153,10 +153,10 @@ def _bars(fig):
     return out
 
 
-def _map_with_scales(**kwargs):
+def _map_with_scales(title="‰/an", **kwargs):
     chor = maps.choropleth_layer(
         GEOJSON, ["A", "B"], [1.0, 5.0], colorscale=maps.SEQUENTIAL,
-        colorbar_title="‰/an",
+        colorbar_title=title,
     )  # fmt: skip
     centers = figures.center_layer(
         pd.DataFrame({
@@ -175,35 +175,86 @@ def _map_with_scales(**kwargs):
     return fig, chor, centers
 
 
-def test_colour_bars_below_the_map_lie_outside_it_side_by_side():
-    """The main map's colour bars (indicator, centers' utilisation) lie in the
-    band under the map that the bottom margin keeps, never over the map."""
-    fig, chor, centers = _map_with_scales(scales_below=True)
+def _check_below(bar, side, band):
+    """``bar`` lies down in the band under the map at ``side``, titled above."""
+    # from the bottom of the whole figure up, no higher than the band: the map
+    # (above the bottom margin) holds no part of it
+    assert bar["orientation"] == "h" and bar["title"]["side"] == "top"
+    assert (bar["yref"], bar["y"], bar["yanchor"]) == ("container", 0.0, "bottom")
+    assert 2 * bar["ypad"] + bar["thickness"] + 2 * 12 <= band
+    assert bar["xref"] == "paper" and bar["lenmode"] == "fraction"
+    assert (bar["x"], bar["xanchor"]) == ((0.0, "left") if side == "left" else
+                                          (1.0, "right"))  # fmt: skip
+
+
+def test_colour_bars_lie_under_the_map_outside_it_side_by_side():
+    """Every map's colour bars (choropleth's, sites') lie in the band under the
+    map that the bottom margin keeps, never over the map."""
+    fig, chor, centers = _map_with_scales()
     bars = dict(_bars(fig))
     assert set(bars) == {maps.CHOROPLETH, maps.site_index()}
     band = fig["layout"]["margin"]["b"]
     assert band == maps.SCALE_BAND_PX >= 50  # title, bar and tick labels
-    for bar in bars.values():
-        # from the bottom of the whole figure up, no higher than the band: the map
-        # (above the bottom margin) holds no part of it
-        assert bar["orientation"] == "h" and bar["title"]["side"] == "top"
-        assert (bar["yref"], bar["y"], bar["yanchor"]) == ("container", 0.0, "bottom")
-        assert 2 * bar["ypad"] + bar["thickness"] + 2 * 12 <= band
-        assert bar["xref"] == "paper" and bar["lenmode"] == "fraction"
     left, right = bars[maps.CHOROPLETH], bars[maps.site_index()]
-    assert (left["x"], left["xanchor"]) == (0.0, "left")
-    assert (right["x"], right["xanchor"]) == (1.0, "right")
+    _check_below(left, "left", band)
+    _check_below(right, "right", band)
     assert left["x"] + left["len"] < right["x"] - right["len"]  # apart
-    # titles kept; the layers given are left as they were (other maps keep theirs)
     assert left["title"]["text"] == "‰/an"
     assert right["title"]["text"] == "Utilisation (%)"
-    assert chor["colorbar"]["x"] == 0.0 and "orientation" not in chor["colorbar"]
-    assert centers["marker"]["colorbar"]["xanchor"] == "right"
-    plain, _, _ = _map_with_scales()
-    assert plain["layout"]["margin"]["b"] == 0
-    assert all("orientation" not in bar for _, bar in _bars(plain))
+    # the layers are born with their bars there: a patch replacing one keeps it
+    assert chor["colorbar"] == left and centers["marker"]["colorbar"] == right
     with pytest.raises(ValueError, match="side"):
         maps.scale_below("top")
+
+
+def test_a_map_without_a_titled_colour_bar_keeps_no_band():
+    # a choropleth without a title (clusters) and sites in plain colours
+    chor = maps.choropleth_layer(GEOJSON, ["A", "B"], [0, 1],
+                                 colorscale=maps.SEQUENTIAL)  # fmt: skip
+    chor["showscale"] = False
+    sites = maps.site_layer([2.0], [45.0], colors=maps.CENTER_COLOR, sizes=7)
+    fig = maps.map_figure(
+        {"center": {"lon": 2.5, "lat": 45.0}, "zoom": 6},
+        context=maps.context_layer(GEOJSON, ["A", "B"], "fr"),
+        choropleth=chor, sites=[sites],
+    )  # fmt: skip
+    assert fig["layout"]["margin"]["b"] == 0 and not _bars(fig)
+    # a single unit hides the indicator's bar, the centers' keeps the band
+    one, _, _ = _map_with_scales()
+    one["data"][maps.CHOROPLETH]["showscale"] = False
+    assert maps.has_scale(one["data"])
+
+
+def test_every_screen_map_draws_its_colour_bars_under_it():
+    """Scenario map, the comparison's small map with the bar, the import
+    preview: bars below, band kept; nothing else placed by another rule."""
+    view = _view(["existing", "candidate"], [2.0, 30.0], [5.0, 80.0])
+    centers = pd.DataFrame(
+        {"lon": [2.0], "lat": [45.0], "name": ["A"], "status": ["opened"]}
+    )
+    small = [
+        scn_layout.scenario_small_map(
+            GEOJSON, ["R1", "R2"], (2, 44, 3, 46), centers, "fr", [3.0, 10.0],
+            (0.0, 40.0), last,
+        )
+        for last in (False, True)
+    ]  # fmt: skip
+    preview = imp_layout.preview_figure(
+        {"type": "FeatureCollection", "features": [], "bbox": [2, 44, 3, 46]},
+        ["A", "B"], [10.0, 2000.0], ["a", "b"], "fr",
+    )  # fmt: skip
+    for fig in (_scenario_map(view), _scenario_map(view, change=True), small[1],
+                preview):  # fmt: skip
+        bars = _bars(fig)
+        assert [i for i, _ in bars] == [maps.CHOROPLETH]
+        band = fig["layout"]["margin"]["b"]
+        assert band == maps.SCALE_BAND_PX
+        _check_below(bars[0][1], "left", band)
+    # the small map with the bar is taller by its band: both maps keep one size
+    assert small[0]["layout"]["margin"]["b"] == 0 and not _bars(small[0])
+    assert "height" not in small[0]["layout"]
+    assert small[1]["layout"]["height"] == scn_layout.SMALL_MAP_PX + maps.SCALE_BAND_PX
+    assert preview["layout"]["height"] == 420
 
 
 def test_unserved_communes_are_highlighted_with_a_legend_entry():
@@ -381,3 +432,28 @@ def test_printed_maps_of_the_briefs_use_the_screen_colours():
     assert to_hex(brief_maps.UTIL_CMAP(0.0)) == maps.UTIL_SCALE[0][1].lower()
     worse_high = brief_maps.kpi_cmap("mean_delay")
     assert to_hex(worse_high(1.0)) == maps.SEQUENTIAL[-1][1].lower()
+
+
+# -- the view ---------------------------------------------------------------------------
+def test_a_fitted_view_gives_the_browser_the_area_to_fit():
+    """The view drawn first fits the box at the nominal size; the box goes to
+    ``layout.meta`` for assets/mapfit.js, never into ``layout.map`` (where
+    ``bounds`` would limit panning)."""
+    view = maps.fit_view(2.0, 44.0, 3.0, 46.0, 300, 200)
+    assert view["fit"] == [2.0, 44.0, 3.0, 46.0]
+    fig, _, _ = _map_with_scales()
+    assert "meta" not in fig["layout"]  # a plain view: nothing to fit
+    fig = maps.map_figure(view, context=maps.context_layer(GEOJSON, ["A"], "fr"),
+                          choropleth=maps.choropleth_layer(
+                              GEOJSON, [], [], colorscale=maps.SEQUENTIAL))  # fmt: skip
+    shown = fig["layout"]["map"]
+    assert set(shown) == {"style", "center", "zoom"}
+    assert (shown["center"], shown["zoom"]) == (view["center"], view["zoom"])
+    assert fig["layout"]["meta"] == {"mapfit": {
+        "bounds": [2.0, 44.0, 3.0, 46.0],
+        "view": {"center": view["center"], "zoom": view["zoom"]},
+        "padding": maps.FIT_PADDING_PX,
+    }}  # fmt: skip
+    assert "fit" in view  # the caller's view is left as given
+    # a narrower map shows the same box at a lower zoom
+    assert maps.fit_view(2.0, 44.0, 3.0, 46.0, 50, 200)["zoom"] < view["zoom"]
