@@ -5,6 +5,7 @@ from selenium.webdriver.common.by import By
 
 from dashapp import ids
 from tests.auth_helpers import browser_sign_in
+from tests.browser.maps import bars_below, fitted
 from tests.browser.waits import until
 from tests.unit.data import import_files as f
 
@@ -22,6 +23,22 @@ def _upload(duo, paths):
         By.CSS_SELECTOR, f"#{ids.IMP_UPLOAD} input[type=file]"
     )
     field.send_keys("\n".join(str(p) for p in paths))
+
+
+def _save_element(duo, selector, path):
+    """A picture of one element, wherever the page is scrolled (to look at)."""
+    import base64
+
+    box = duo.driver.execute_script(
+        "const b = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "return {x: b.left + window.scrollX, y: b.top + window.scrollY,"
+        " width: b.width, height: b.height, scale: 1};",
+        selector,
+    )
+    shot = duo.driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"clip": box, "captureBeyondViewport": True}
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
 
 
 def test_imp001_upload_check_import_then_show_on_the_map(dash_duo, app, tmp_path):
@@ -61,6 +78,10 @@ def test_imp001_upload_check_import_then_show_on_the_map(dash_duo, app, tmp_path
         ),
         10,
     )
+    # the population's colour bar lies under the preview map; the units fit it
+    until(lambda: bars_below(dash_duo, f"#{ids.IMP_PREVIEW_MAP}", 1), 20)
+    until(lambda: fitted(dash_duo, f"#{ids.IMP_PREVIEW_MAP}"), 20)
+    _save_element(dash_duo, f"#{ids.IMP_PREVIEW_MAP}", tmp_path / "imp001-preview.png")
     _click(dash_duo, ids.IMP_COMMIT)
     dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "importé (n°", timeout=30)
     dash_duo.driver.execute_script(  # reload on the map (the link may be below)

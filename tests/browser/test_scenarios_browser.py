@@ -6,6 +6,7 @@ from selenium.webdriver.common.keys import Keys
 from dashapp import ids
 from layouts.maps import SITE_COLORS, site_index
 from tests.auth_helpers import browser_sign_in
+from tests.browser.maps import bars_below, fitted
 from tests.browser.waits import until
 
 pytestmark = pytest.mark.browser
@@ -79,6 +80,14 @@ def test_scn001_lock_a_site_run_and_read_the_proposal(dash_duo, app):
     assert dash_duo.get_logs() == []
 
 
+def _scroll_to(duo, element_id):
+    duo.driver.execute_script(
+        "document.getElementById(arguments[0])"
+        ".scrollIntoView({block: 'center', behavior: 'instant'})",
+        element_id,
+    )
+
+
 def _click(duo, element_id):
     duo.driver.execute_script(
         "const e = document.getElementById(arguments[0]);"
@@ -93,7 +102,7 @@ def _run_and_wait(duo, previous=""):
     return duo.find_element(f"#{ids.SCN_STATUS}").text
 
 
-def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
+def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app, tmp_path):
     import glob
     import os
     import time
@@ -106,6 +115,9 @@ def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
         f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
     )
     assert dash_duo.find_element(f"#{ids.SCN_LIBRARY_MSG}").text == ""
+    # the map's colour bar lies under it, and the whole country shows
+    until(lambda: bars_below(dash_duo, f"#{ids.SCN_MAP}", 1), 20)
+    until(lambda: fitted(dash_duo, f"#{ids.SCN_MAP}"), 20)
     first = _run_and_wait(dash_duo)
     assert "optimal" in first
     dash_duo.find_element(f"#{ids.SCN_NAME}").send_keys("Plan A")
@@ -142,6 +154,22 @@ def test_scn002_save_reload_reopen_compare_and_export(dash_duo, app):
     dash_duo.find_element("body").send_keys(Keys.ESCAPE)
     _click(dash_duo, ids.SCN_COMPARE)
     dash_duo.wait_for_contains_text("#scn-compare-table", "★", timeout=20)
+    # the small maps: one colour bar, under the last map; both maps one size
+    small = f"#{ids.SCN_COMPARE_OUT} .dash-graph"
+    until(lambda: len(dash_duo.find_elements(small)) == 2, 20)
+    for k in range(2):
+        dash_duo.driver.execute_script(
+            "document.querySelectorAll(arguments[0])[arguments[1]].id = arguments[2];",
+            small, k, f"scn-small-map-{k}",
+        )  # fmt: skip
+    until(lambda: bars_below(dash_duo, "#scn-small-map-0", 0), 20)
+    last = until(lambda: bars_below(dash_duo, "#scn-small-map-1", 1), 20)
+    plain = bars_below(dash_duo, "#scn-small-map-0", 0)
+    height = lambda box: round(box[1] - box[0])  # noqa: E731
+    assert height(plain[1]) == height(last[1])  # the maps (MapLibre's areas)
+    assert height(plain[2]) < height(last[2])  # the graph with the bar, taller
+    _scroll_to(dash_duo, "scn-small-map-0")
+    dash_duo.driver.save_screenshot(str(tmp_path / "scn002-compare.png"))
     # the Excel export downloads a workbook with the four sheets
     _click(dash_duo, ids.SCN_EXPORT_XLSX)
     until(lambda: glob.glob(os.path.join(dash_duo.download_path, "*.xlsx")), 20)
