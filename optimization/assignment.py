@@ -793,8 +793,11 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
     lag_deadline = (
         None if time_limit is None else t_start + LAGRANGIAN_SHARE * time_limit
     )
-    tl = time.perf_counter()
+    tl, cpu = time.perf_counter(), time.process_time()
     lag = lagrangian_stage(pm, pairs, opts, lag_deadline)
+    # Share of a core the stage got: on a busy machine a MIP root does not
+    # end in the time left, which site swaps use better.
+    core_share = (time.process_time() - cpu) / max(time.perf_counter() - tl, 1e-9)
     report.details["lagrangian"] = {
         "bound": lag.bound if math.isfinite(lag.bound) else None,
         "objective": None if lag.plan is None else lag.plan.objective,
@@ -818,8 +821,48 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
     def left() -> float | None:
         return None if deadline is None else deadline - time.perf_counter()
 
+    if (
+        not pm.split
+        and deadline is not None
+        and best is not None
+        and math.isfinite(lower)
+        and relative_gap(best.objective, lower) > SPLIT_BOUND_FROM
+        and core_share >= SPLIT_BOUND_MIN_CORE
+    ):
+        # A hard single-assignment case under a time limit: the MIP of the
+        # split relaxation first, straight from the Lagrangian plan (its root
+        # is the LP the round below would solve first; on the demo's stress
+        # case that LP fixes nothing and the binary MIP, one binary column per
+        # pair, does not end its root in 30 s).
+        limit = SPLIT_BOUND_SHARE * (left() - min(0.1 * time_limit, 3.0))
+        if limit > 0:
+            ts = time.perf_counter()
+            bound, plan, rep = split_relaxation(
+                pm, pairs, keep, lag, limit, opts, deadline
+            )
+            report.solver = rep.solver
+            report.build_seconds += rep.build_seconds
+            report.solve_seconds += rep.solve_seconds
+            iterations.append(
+                {
+                    "pairs": int(keep.sum()),
+                    "status": "split relaxation " + rep.status,
+                    "bound": bound,
+                    "objective": None if plan is None else plan.objective,
+                    "seconds": time.perf_counter() - ts,
+                }
+            )
+            if bound is not None and bound > lower:
+                lower = bound
+                opts.progress.prove(lower)
+            if plan is not None and plan.objective < best.objective:
+                best = plan
+                keep |= plan.alloc.toarray() > 0  # a solution of each round
+                opts.progress.plan(best.objective)
+            if relative_gap(best.objective, lower) <= gap_rel:
+                return _finish_assignment(report, best, lower, gap_rel, iterations)
+
     rounded_tried = False
-    split_tried = False
 
     def lp_left() -> float | None:
         # An LP that outlasts its share is dropped: the MIP gets the rest.
@@ -890,10 +933,9 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
             far_cols = np.zeros(built.model.n_cols, bool)
             if not pm.split:
                 far_cols[built.f] = True
-            fixed_cols = fix_by_reduced_cost(
+            fixed = fix_by_reduced_cost(
                 built.model, relax, best.objective, far_cols
-            )
-            fixed = fixed_cols.size
+            ).size
         report.build_seconds += time.perf_counter() - tb
         if out_of_time(left()):
             break
@@ -901,53 +943,6 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
         if mip_limit is not None:
             # Keep time to turn a relaxed plan into a full one.
             mip_limit -= min(0.1 * time_limit, 3.0)
-        if (
-            not pm.split
-            and not split_tried
-            and mip_limit is not None
-            and relax is not None
-            and warm is not None
-            and relative_gap(best.objective, lower) > SPLIT_BOUND_FROM
-        ):
-            # A hard single-assignment case under a time limit: the split
-            # relaxation's MIP raises the bound where the binary MIP does not.
-            split_tried = True
-            ts = time.perf_counter()
-            bound, plan, rep = split_relaxation(
-                pm,
-                pairs,
-                keep,
-                lag,
-                built,
-                fixed_cols,
-                warm,
-                SPLIT_BOUND_SHARE * mip_limit,
-                opts,
-                deadline,
-            )
-            report.build_seconds += rep.build_seconds
-            report.solve_seconds += rep.solve_seconds
-            iterations.append(
-                {
-                    "pairs": int(keep.sum()),
-                    "status": "split relaxation " + rep.status,
-                    "bound": bound,
-                    "objective": None if plan is None else plan.objective,
-                }
-            )
-            if bound is not None and bound > lower:
-                lower = bound
-                opts.progress.prove(lower)
-            if plan is not None and plan.objective < best.objective:
-                best = plan
-                opts.progress.plan(best.objective)
-                # Still a solution of ``built`` when its pairs were kept and
-                # not fixed; otherwise the previous warm start stays.
-                again = warm_assignment(pm, built, best)
-                warm = warm if again is None else again
-            if relative_gap(best.objective, lower) <= gap_rel:
-                break
-            mip_limit -= time.perf_counter() - ts
         far_idx = built.f
         x, rep = solve_fixed(
             built.model,
@@ -1013,15 +1008,21 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
     return _finish_assignment(report, best, lower, gap_rel, iterations)
 
 
-#: Gap left after the LP (single assignment, under a time limit) from which
-#: :func:`split_relaxation` runs before the binary MIP. The demo's capacitated
-#: single-assignment models leave 0.2% after the Lagrangian stage and are
-#: proven by the binary MIP; its stress case leaves 3.5%, where the binary
-#: MIP's root (16,000 binary pairs) never ends in 30 s.
+#: Gap left by the Lagrangian stage (single assignment, under a time limit)
+#: from which :func:`split_relaxation` runs before the LP rounds. The demo's
+#: other capacitated models leave at most 0.2% there; its single stress case
+#: 3.6%.
 SPLIT_BOUND_FROM = 0.01
 
-#: Share of the MIP's time :func:`split_relaxation` may take.
-SPLIT_BOUND_SHARE = 0.8
+#: Share of the time left :func:`split_relaxation` may take (the rest goes
+#: to the LP rounds, or to site swaps when their LP does not fit).
+SPLIT_BOUND_SHARE = 0.6
+
+#: Share of a core the Lagrangian stage must have had for
+#: :func:`split_relaxation` to run: at load 5-7 on the 2-core machine (13 CPU
+#: s in a 60-s limit) its root did not end and the site swaps it took the
+#: time from had found a 0.4% better plan.
+SPLIT_BOUND_MIN_CORE = 0.5
 
 
 def split_relaxation(
@@ -1029,33 +1030,31 @@ def split_relaxation(
     pairs: np.ndarray,
     keep: np.ndarray,
     lag: LagrangianResult,
-    built: AssignmentModel,
-    fixed_cols: np.ndarray,
-    warm: np.ndarray,
     time_limit: float,
     opts: SolveOptions,
-    deadline: float | None,
+    deadline: float | None = None,
 ) -> tuple[float | None, Plan | None, SolveReport]:
-    """A bound of a single-assignment model from the MIP of its split relaxation.
+    """A bound from the MIP of the split relaxation, and a plan on its sites.
 
-    The same truncated model as ``built`` (same columns, rows and fixed
-    columns) with continuous pair columns: every single plan is one of its
-    solutions, so its MIP bound is a lower bound of every single plan that
-    ``built`` keeps (those better than the incumbent whose gap fixed the
-    columns; the final bound ``min(bound, incumbent)`` is valid either way).
-    Its MIP has one binary column per site where the single one has one per
-    kept pair: HiGHS ends its root, cuts included, far sooner (demo stress
-    case, 250 sites and 16,000 pairs: 231,842 after 15 CPU s, where the
-    binary MIP's root stood at 230,950 after 12.5). The open sites of its
-    best solution are served by :func:`plan_for` (a single plan, checked).
+    The truncated model on the ``keep`` pairs (sites settled by the
+    Lagrangian test fixed) with continuous pair columns, warm-started by the
+    Lagrangian plan. With split assignment it is the model itself; with
+    single assignment every single plan is one of its solutions, so its MIP
+    bound is a lower bound of the single optimum (of the plans better than
+    the Lagrangian plan when sites were fixed; the final
+    ``min(bound, incumbent)`` is valid either way). Its MIP has one binary
+    column per site where the single one has one per kept pair: HiGHS ends
+    its root, cuts included, far sooner (demo stress case, 250 sites and
+    16,000 pairs: 231,842 after 15 CPU s, where the binary MIP's root stood at
+    230,950 after 12.5). The open sites of its best solution are served by
+    :func:`plan_for` (a checked plan of the model asked for).
 
-    Returns the bound (None when the MIP gave none), that plan (or None)
-    and the MIP's report.
+    ``deadline`` (a :func:`time.perf_counter` time) bounds that plan's
+    solves. Returns the bound (None when the MIP gave none), that plan (or
+    None) and the MIP's report.
     """
     relaxed = _fixed_build(pm, pairs, keep, lag, split=True)
-    if fixed_cols.size:
-        _, lb, *_ = built.model.arrays()
-        relaxed.model.fix_columns(fixed_cols, lb[fixed_cols])
+    warm = None if lag.plan is None else warm_assignment(pm, relaxed, lag.plan)
     x, rep = solve_fixed(
         relaxed.model,
         opts.solver,
@@ -1063,17 +1062,16 @@ def split_relaxation(
         opts.gap_rel,
         warm,
         opts.msg,
-        fixed_cols.size,
+        int(lag.closed.sum() + lag.opened.sum()),
     )
     bound = rep.bound if rep.bound is not None and math.isfinite(rep.bound) else None
     if rep.status == INFEASIBLE:
-        # Nothing better than the incumbent survived the fixing; as for the
-        # binary MIP, no proof is drawn from it (see solve_fixed).
+        # Nothing better than the Lagrangian plan survived its site fixing;
+        # as for the exact stage's MIP, no proof is drawn from it.
         bound = None
     plan = None
     if x is not None:
-        open_mask = x[relaxed.y] > 0.5
-        plan = plan_for(pm, open_mask, pairs, deadline)
+        plan = plan_for(pm, x[relaxed.y] > 0.5, pairs, deadline)
     return bound, plan, rep
 
 

@@ -1,10 +1,11 @@
-"""Capacitated single assignment: the bound of its split relaxation's MIP.
+"""Capacitated p-median: the bound of the split relaxation's MIP.
 
-A hard single-assignment case under a time limit runs the MIP of the same
-truncated model with continuous pair columns before the binary MIP
-(``optimization.assignment.split_relaxation``). These tests check that its
-bound never passes the single optimum (found by enumeration), that the plan
-it suggests is a checked single plan, and that statuses stay honest.
+A hard case under a time limit (a gap above 1% after the Lagrangian stage)
+runs the MIP of the truncated model with continuous pair columns before the
+LP rounds (``optimization.assignment.split_relaxation``). These tests check
+that with single assignment its bound never passes the single optimum (found
+by enumeration), that the plan it suggests is a checked plan, and that
+statuses stay honest.
 """
 
 from __future__ import annotations
@@ -14,11 +15,7 @@ import pytest
 
 import optimization.assignment as assignment_module
 from optimization import PMedian
-from optimization.assignment import (
-    assignment_pairs,
-    build_assignment,
-    split_relaxation,
-)
+from optimization.assignment import assignment_pairs, split_relaxation
 from optimization.inputs import SiteRules
 from optimization.lagrangian import LagrangianResult
 from optimization.solver import NO_SOLUTION, SolveOptions, SolveReport
@@ -59,18 +56,8 @@ def test_split_bound_lies_between_the_split_and_single_optima(seed, rules):
         cost_weight=model.cost_weight,
     )
     pairs = assignment_pairs(model)
-    built = build_assignment(model, pairs, pairs)
     bound, plan, rep = split_relaxation(
-        model,
-        pairs,
-        pairs,
-        _no_lagrangian(model.m),
-        built,
-        np.zeros(0, np.int64),
-        None,
-        60.0,
-        SolveOptions(),
-        None,
+        model, pairs, pairs, _no_lagrangian(model.m), 60.0, SolveOptions()
     )
     assert rep.status == "optimal"
     assert bound <= single + 1e-6 * max(1.0, abs(single))
@@ -80,7 +67,9 @@ def test_split_bound_lies_between_the_split_and_single_optima(seed, rules):
         assert plan.objective >= single - 1e-6
 
 
-def _tight(seed: int, n: int = 40, m: int = 20, p: int = 5) -> PMedian:
+def _tight(
+    seed: int, n: int = 40, m: int = 20, p: int = 5, split: bool = False
+) -> PMedian:
     """Clustered points, heterogeneous capacities summing to 1.25 x demand
     over the p largest sites: single assignment leaves a gap of a few percent
     after the LP, as the demo's stress case does (seeds 7, 8, 11: 5-7%)."""
@@ -92,23 +81,28 @@ def _tight(seed: int, n: int = 40, m: int = 20, p: int = 5) -> PMedian:
     w = rng.integers(1, 60, n).astype(float)
     caps = rng.choice([1.0, 2.0, 3.0], m)
     caps = caps * 1.25 * w.sum() / np.sort(caps)[-p:].sum()
-    return PMedian.from_cost_matrix(D, w, p, SiteRules.build(m, capacities=caps))
+    rules = SiteRules.build(m, capacities=caps)
+    return PMedian.from_cost_matrix(D, w, p, rules, split=split)
 
 
 @pytest.mark.parametrize("seed", [7, 8, 11])
-def test_a_forced_split_stage_keeps_the_proven_optimum(seed, monkeypatch):
-    exact = _tight(seed).solve()
+@pytest.mark.parametrize("split", [False, True])
+def test_a_forced_split_stage_keeps_the_proven_optimum(seed, split, monkeypatch):
+    exact = _tight(seed, split=split).solve()
     assert exact.status == "optimal"
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
-    model = _tight(seed)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
+    model = _tight(seed, split=split)
     found = assignment_module.solve_assignment(model, SolveOptions(time_limit=600))
-    assert any(it["status"].startswith("split relaxation") for it in found.iterations)
-    # The binary MIP still runs after it: the same optimum, proven.
+    ran = any(it["status"].startswith("split relaxation") for it in found.iterations)
+    assert ran == (not split)  # split assignment keeps its LP rounds first
+    # The LP rounds and their MIP still run after it: the same optimum, proven.
     assert found.report.status == "optimal"
     assert found.report.objective == pytest.approx(exact.objective, rel=1e-6)
     assert found.report.bound <= exact.objective * (1 + 1e-6)
-    alloc = found.plan.alloc.toarray()  # the binary MIP's values, to 1e-9
-    assert np.allclose(alloc, np.round(alloc), atol=1e-6)
+    alloc = found.plan.alloc.toarray()  # a MIP's values, to 1e-9
+    if not split:
+        assert np.allclose(alloc, np.round(alloc), atol=1e-6)
     assert np.allclose(alloc.sum(axis=1)[model.weights > 0], 1.0)
     assert np.all(model.weights @ alloc <= model.rules.capacities + 1e-6)
 
@@ -121,6 +115,7 @@ def test_the_split_stage_bound_is_a_bound_of_the_single_optimum(seed, monkeypatc
     exact = _tight(seed).solve()
     assert exact.status == "optimal"
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
     real = assignment_module.solve_fixed
     calls = []
 
@@ -147,7 +142,7 @@ def test_the_split_stage_bound_is_a_bound_of_the_single_optimum(seed, monkeypatc
     )
 
 
-def test_no_split_stage_without_a_time_limit_or_with_a_small_gap(monkeypatch):
+def test_when_the_split_stage_runs(monkeypatch):
     calls = []
     real = assignment_module.split_relaxation
 
@@ -157,11 +152,22 @@ def test_no_split_stage_without_a_time_limit_or_with_a_small_gap(monkeypatch):
 
     monkeypatch.setattr(assignment_module, "split_relaxation", spy)
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
     assignment_module.solve_assignment(_tight(7), SolveOptions())
     assert calls == []  # no time limit: the binary MIP runs to the end
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", 0.5)
     assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
     assert calls == []  # gap below the threshold
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 2.0)
+    assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
+    assert calls == []  # the Lagrangian stage had less than that of a core
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
+    model = _tight(7, split=True)
+    assignment_module.solve_assignment(model, SolveOptions(time_limit=600))
+    assert calls == []  # split assignment: its own MIP is that relaxation
+    assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
+    assert calls == [1]
 
 
 def test_an_infeasible_single_model_stays_infeasible_under_a_time_limit(
@@ -169,6 +175,7 @@ def test_an_infeasible_single_model_stays_infeasible_under_a_time_limit(
 ):
     # Two points heavier together than any one site, p = 1, single assignment.
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
     D = np.array([[1.0, 2.0], [2.0, 1.0]])
     w = np.array([5.0, 5.0])
     rules = SiteRules.build(2, capacities=[6.0, 6.0])
