@@ -374,6 +374,7 @@ def lagrangian_tree(
     improve=None,
     on_bound=None,
     prefix: int | None = None,
+    on_prove=None,
 ) -> TreeResult:
     """Depth-first Lagrangian branch-and-bound over the sites.
 
@@ -401,6 +402,9 @@ def lagrangian_tree(
         ``plan -> plan``: a local search applied to each better plan found.
     on_bound : callable, optional
         Told each better plan's cost (progress display).
+    on_prove : callable, optional
+        Told the tree's bound so far (the least bound of the regions left and
+        cut off) each time it rises (progress display).
     prefix : int, optional
         Price the nodes on each point's ``prefix`` cheapest sites only
         (:class:`SparseCosts`): same bounds where no multiplier reaches its
@@ -430,7 +434,16 @@ def lagrangian_tree(
             if on_bound is not None:
                 on_bound(cost)
 
+    shown = -math.inf
     while stack:
+        if on_prove is not None:
+            # Every plan lies in a region on the stack, one cut off (excluded)
+            # or a leaf offered: the least of their bounds is proven now.
+            now = min(excluded, min(entry[3] for entry in stack))
+            now = min(best_cost, _round(now, step))
+            if now > shown:
+                shown = now
+                on_prove(now)
         if work >= max_work or (
             deadline is not None and time.perf_counter() > deadline
         ):

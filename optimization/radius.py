@@ -756,6 +756,7 @@ def _tree_stage(
         deadline=deadline,
         improve=improve,
         on_bound=opts.progress.plan,
+        on_prove=opts.progress.prove,
     )
 
 

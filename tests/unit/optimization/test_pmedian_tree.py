@@ -433,3 +433,61 @@ def test_solve_prices_large_trees_sparsely_and_proves_the_enumerated_optimum(
         assert model.objective == best and model.bound == best, seed
     assert prefixes and set(prefixes) == {3}
     assert built and set(built) == {3}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tree_tells_its_bound_as_it_rises_and_never_past_the_optimum(seed):
+    C, p, integer = instance(seed)
+    plans = every_plan(C, p)
+    optimum = min(plans.values())
+    worst = max(plans, key=plans.get)
+    told = []
+    res = lagrangian_tree(
+        C,
+        p,
+        mask(C.shape[1], worst),
+        plans[worst],
+        np.zeros(C.shape[0]),
+        step=1.0 if integer else 0.0,
+        on_prove=told.append,
+        prefix=None if seed % 2 else 2,
+    )
+    assert all(b <= optimum + 1e-9 for b in told)
+    assert told == sorted(told)
+    if res.nodes > 1:
+        assert told and told[-1] <= res.bound + 1e-9
+
+
+def test_solve_progress_shows_the_tree_bound_while_it_runs(monkeypatch):
+    # The display's bound during the tree is the tree's (it rises above the
+    # stage's), not the Lagrangian stage's alone.
+    from optimization import radius
+    from optimization.solver import SolveProgress
+
+    seen = []
+    told = 0
+
+    def spy(*args, **kwargs):
+        prove = kwargs["on_prove"]
+
+        def record(bound):
+            seen.append(bound)
+            prove(bound)
+
+        kwargs["on_prove"] = record
+        return lagrangian_tree(*args, **kwargs)
+
+    monkeypatch.setattr(radius, "lagrangian_tree", spy)
+    for seed in range(24):
+        D = road_graph(seed)
+        if D is None:
+            continue
+        p = 3 + seed % 2
+        progress = SolveProgress()
+        model = PMedian.from_cost_matrix(D, np.ones(len(D)), p).solve(progress=progress)
+        best = min(every_plan(D, p).values())
+        assert all(b <= best for b in seen)
+        assert progress.snapshot()["bound"] == model.bound == best
+        told += len(seen)
+        seen.clear()
+    assert told
