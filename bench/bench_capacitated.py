@@ -15,9 +15,17 @@ load (``os.getloadavg``) is recorded before and after each run, with the
 CPU seconds the run used: on a shared 2-core machine a time limit buys
 less work when the load is high.
 
+``--bounds`` measures instead what each lower bound reaches on the two demo
+stress models, in CPU seconds (why their gap stays): the Lagrangian stage
+(no deadline), the LP of the first truncated model (40 pairs per point), and
+HiGHS's MIP on that model (root, cut rounds, then branching; one thread)
+for ``--bound-seconds``, on the split relaxation and, for single assignment,
+on the binary model. Results go to ``bench/results/capacitated_bounds.json``.
+
 Usage::
 
     python bench/bench_capacitated.py [--only random|demo] [--limits 30 60]
+    python bench/bench_capacitated.py --bounds [--bound-seconds 30]
 
 Results go to ``bench/results/capacitated.json`` and a table is printed.
 """
@@ -43,6 +51,7 @@ from bench.bench_optimization import (  # noqa: E402
 from optimization import PMedian, SiteRules  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "capacitated.json"
+BOUNDS = ROOT / "bench" / "results" / "capacitated_bounds.json"
 
 
 def _load() -> list[float]:
@@ -100,12 +109,123 @@ def bench_demo(limit: float) -> dict:
     return out
 
 
+def stress_models() -> dict:
+    """The demo stress scenarios' capacitated p-medians, as the app builds them.
+
+    ``run_scenario`` builds the model inside; its capacitated solve is
+    replaced by one that keeps the model and stops.
+    """
+    import optimization.pmedian as pmedian_module
+    from optimization.scenario import load_spec, run_scenario
+
+    class ModelBuiltError(Exception):
+        pass
+
+    kept: dict = {}
+
+    def keep(pm, opts):
+        kept["pm"] = pm
+        raise ModelBuiltError
+
+    net = demo_network()
+    models = {}
+    real = pmedian_module.solve_assignment
+    pmedian_module.solve_assignment = keep
+    try:
+        for name, extra in DEMO_SCENARIOS.items():
+            if not name.startswith("stress:") or "capacitated" not in name:
+                continue
+            raw = {"model": "pmedian", "demand": {"source": "requests"}, **extra}
+            try:
+                run_scenario(load_spec(raw), net)
+            except ModelBuiltError:
+                models[name] = kept.pop("pm")
+    finally:
+        pmedian_module.solve_assignment = real
+    return models
+
+
+def _highs_bound(model, seconds: float) -> dict:
+    """HiGHS's MIP bound on ``model`` after ``seconds``, one thread."""
+    from optimization.solver import load_highs
+
+    h = load_highs(model)
+    h.setOptionValue("time_limit", float(seconds))
+    h.setOptionValue("threads", 1)
+    c = time.process_time()
+    h.run()
+    info = h.getInfo()
+    return {
+        "bound": info.mip_dual_bound,
+        "plan": info.objective_function_value,
+        "nodes": info.mip_node_count,
+        "cpu_seconds": round(time.process_time() - c, 2),
+    }
+
+
+def bench_bounds(seconds: float) -> dict:
+    import numpy as np
+
+    from optimization.assignment import (
+        assignment_pairs,
+        build_assignment,
+        lagrangian_stage,
+        nearest_pairs,
+    )
+    from optimization.solver import SolveOptions, solve_relaxation
+
+    out: dict = {}
+    for name, pm in stress_models().items():
+        row: dict = {"load_before": _load()}
+        pairs = assignment_pairs(pm)
+        c = time.process_time()
+        lag = lagrangian_stage(pm, pairs, SolveOptions())
+        row["lagrangian"] = {
+            "bound": lag.bound,
+            "plan": lag.plan.objective,
+            "sites_fixed": int(lag.closed.sum() + lag.opened.sum()),
+            "cpu_seconds": round(time.process_time() - c, 2),
+        }
+        keep = nearest_pairs(pm, pairs, np.full(pm.n, pm.pairs_per_point))
+        built = build_assignment(pm, pairs, keep)
+        c = time.process_time()
+        lp = solve_relaxation(built.model)
+        row["lp_truncated"] = {
+            "bound": lp.objective,
+            "pairs": int(keep.sum()),
+            "cpu_seconds": round(time.process_time() - c, 2),
+        }
+        relaxed = build_assignment(pm, pairs, keep, split=True)
+        row["mip_split_relaxation"] = _highs_bound(relaxed.model, seconds)
+        if not pm.split:
+            row["mip_binary"] = _highs_bound(built.model, seconds)
+        row["load_after"] = _load()
+        out[name] = row
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["random", "demo"])
     parser.add_argument("--limits", type=float, nargs="+", default=[30.0, 60.0])
     parser.add_argument("--demo-limit", type=float, default=30.0)
+    parser.add_argument("--bounds", action="store_true")
+    parser.add_argument("--bound-seconds", type=float, default=30.0)
     args = parser.parse_args()
+    if args.bounds:
+        found = {
+            "machine": {
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            },
+            "bound_seconds": args.bound_seconds,
+            "demo_stress": bench_bounds(args.bound_seconds),
+        }
+        BOUNDS.parent.mkdir(parents=True, exist_ok=True)
+        BOUNDS.write_text(json.dumps(found, indent=2, default=float))
+        print(json.dumps(found["demo_stress"], indent=1, default=float))
+        return
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results = {
         "machine": {
