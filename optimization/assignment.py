@@ -1063,6 +1063,7 @@ def split_relaxation(
         warm,
         opts.msg,
         int(lag.closed.sum() + lag.opened.sum()),
+        opts.live,  # its live bound only: its solutions are not plans
     )
     bound = rep.bound if rep.bound is not None and math.isfinite(rep.bound) else None
     if rep.status == INFEASIBLE:
