@@ -6,6 +6,10 @@ import os
 
 import geopandas as gpd
 import pytest
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By
 
 from dashapp import ids
@@ -28,6 +32,16 @@ def _by_id(duo, id_: dict):
     """The element of a pattern-matching id (Dash writes it as sorted JSON)."""
     text = json.dumps(id_, sort_keys=True, separators=(",", ":"))
     return duo.driver.find_element(By.XPATH, f"//*[@id='{text}']")
+
+
+def _pick(duo, id_: dict, value: str) -> bool:
+    """Choose ``value`` in the dropdown of ``id_``; False while it is not (or no
+    longer) on the page."""
+    try:
+        duo.select_dcc_dropdown(_by_id(duo, id_), value=value)
+    except (NoSuchElementException, StaleElementReferenceException):
+        return False
+    return True
 
 
 def _shot(duo, tmp_path, name):
@@ -57,9 +71,8 @@ def test_road001_roads_with_the_boundaries_values_mapped_on_screen(
     dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "1 erreur(s)", timeout=30)
     dash_duo.wait_for_contains_text(f"#{ids.IMP_ISSUES}", "sans correspondance")
     k = 1  # the road file is the second upload
-    dash_duo.select_dcc_dropdown(
-        _by_id(dash_duo, ids.imp_road_value(k, "piste")), value="Piste"
-    )
+    # the file cards may be drawn again after the check: wait for the dropdown
+    until(lambda: _pick(dash_duo, ids.imp_road_value(k, "piste"), "Piste"))
     dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "Piste")
     _click(dash_duo, ids.IMP_CHECK)
     dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "Aucune erreur", timeout=30)
