@@ -34,14 +34,21 @@ def _by_id(duo, id_: dict):
     return duo.driver.find_element(By.XPATH, f"//*[@id='{text}']")
 
 
-def _pick(duo, id_: dict, value: str) -> bool:
-    """Choose ``value`` in the dropdown of ``id_``; False while it is not (or no
-    longer) on the page."""
-    try:
-        duo.select_dcc_dropdown(_by_id(duo, id_), value=value)
-    except (NoSuchElementException, StaleElementReferenceException):
-        return False
-    return True
+def _pick(duo, road_value: str, label: str) -> bool:
+    """Choose ``label`` as the class of ``road_value`` in the road file's card,
+    the first or the second (the order the browser read the files in); False
+    while it is not (or no longer) on the page."""
+    for k in (0, 1):
+        try:
+            duo.select_dcc_dropdown(
+                _by_id(duo, ids.imp_road_value(k, road_value)), value=label
+            )
+        except NoSuchElementException:
+            continue
+        except StaleElementReferenceException:
+            return False
+        return True
+    return False
 
 
 def _shot(duo, tmp_path, name):
@@ -70,9 +77,9 @@ def test_road001_roads_with_the_boundaries_values_mapped_on_screen(
     _click(dash_duo, ids.IMP_CHECK)
     dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "1 erreur(s)", timeout=30)
     dash_duo.wait_for_contains_text(f"#{ids.IMP_ISSUES}", "sans correspondance")
-    k = 1  # the road file is the second upload
-    # the file cards may be drawn again after the check: wait for the dropdown
-    until(lambda: _pick(dash_duo, ids.imp_road_value(k, "piste"), "Piste"))
+    # the road file's card: first or second, in the order the browser read the
+    # files; found again if the cards were drawn anew after the check
+    until(lambda: _pick(dash_duo, "piste", "Piste"))
     dash_duo.wait_for_contains_text(f"#{ids.IMP_FILES}", "Piste")
     _click(dash_duo, ids.IMP_CHECK)
     dash_duo.wait_for_contains_text(f"#{ids.IMP_REPORT}", "Aucune erreur", timeout=30)
