@@ -21,19 +21,30 @@ between actions (uniform in ``--think``, 2 to 8 s by default):
   the saved scenarios);
 * 10% opening another screen (scenarios, forecasts, segmentation) and back;
 * 10% a small scenario on the scenarios screen: three new centers typed in and,
-  in the ``solve`` phase only, Run pressed: solved by the job worker, the job
-  polled, the result and its map shown (the ``quiet`` phase opens the screen and
-  types the plan the same, without Run, so that the two phases differ by the
-  solves alone).
+  in the ``many_solves`` phase only, Run pressed: solved by the job worker, the job
+  polled, the result and its map shown (the other phases open the screen and type
+  the plan the same, without Run).
 
-Measured in two phases of ``--duration`` seconds each, after every user has
-loaded the app once: ``quiet`` (no job runs), then ``solve``: the same users and
-their small scenarios, while one more user keeps a capacitated solve (15 new
-sites, closures) running in the worker, back to back. For each: users held,
-requests/s, errors (failed requests, callback errors shown to the user, ERROR
+Measured in three phases of ``--duration`` seconds each, one after the other,
+after every user has loaded the app (``--phases`` picks some; they always run in
+this order, so no solve spills into ``quiet``):
+
+* ``quiet``: the users' actions above, Run never pressed; no job runs.
+* ``one_solve``: the users' actions exactly as in ``quiet`` (Run never pressed),
+  while one more user keeps a scenario solve running in the job worker, back to
+  back: a capacitated solve (15 new sites, closures), seconds long. The only
+  difference from ``quiet`` is "a scenario solve running in a worker", the
+  issue's wording: the goal's 30% is judged on this phase.
+* ``many_solves``: the same, and the users' small scenarios also press Run (about
+  one user action in ten), so many users solve at once beside the heavy solve:
+  the heavier case, reported beside it (its polls, results drawn and list
+  refreshes are the web servers' work, on top of the worker's).
+
+For each: users held, requests/s, errors (failed requests, callback errors shown to the user, ERROR
 lines in the server's and the worker's logs), p50/p95 of a whole filter change
 and of an API read, RSS of the gunicorn workers and of the job worker, their
-CPU seconds, and every request by name (count, total and p95 wall time).
+CPU seconds, and every request by name (count, total and p95 wall time); and
+for each solving phase the rise of both p95s against ``quiet``.
 
 Run: ``.venv/bin/python bench/bench_load.py --users 10 --duration 30`` (quick);
 the goal: ``--users 50 --duration 300 --backend sqlite`` then ``postgresql``.
@@ -81,6 +92,18 @@ RESULTS = ROOT / "bench" / "results"
 PASSWORD = "load-bench-" + "p" * 20
 START_TIMEOUT_S = 600
 GOAL = {"filter_p95_s": 1.5, "api_p95_s": 0.3, "solve_p95_increase": 0.30}
+# the phases, in the order they always run (see the module's docstring)
+PHASES = ("quiet", "one_solve", "many_solves")
+SOLVING = ("one_solve", "many_solves")  # the heavy solve runs back to back
+USERS_RUN = ("many_solves",)  # the users' small scenarios press Run
+# the issue: "a scenario solve running in a worker does not move those p95s by more
+# than 30%": one solve in the worker, the users doing what they do in ``quiet``
+GOAL_PHASE = "one_solve"
+GOAL_WHY = (
+    "judged on one_solve: the users act as in quiet while one scenario "
+    "solve runs in the worker, the issue's 'a scenario solve running in a "
+    "worker'; many_solves (users also press Run) is reported, not judged"
+)
 # the test suite's slow plan: a capacitated solve with closures, seconds long
 HEAVY_PLAN = {
     f"{ids.SCN_OBJECTIVE}.value": "distance",
@@ -276,7 +299,7 @@ class User:
             if self.clock.stop.wait(self.rng.uniform(*self.think)):
                 break
             roll = self.rng.random()
-            solving = self.clock.phase() == "solve"
+            solving = self.clock.phase() in USERS_RUN
             try:
                 if roll < 0.6:
                     self._filter_change()
@@ -366,7 +389,7 @@ class User:
 
     def _small_scenario(self, run: bool = True) -> None:
         """The scenarios screen, a small plan typed in, Run pressed when ``run``
-        (the ``solve`` phase; the ``quiet`` phase does the same without Run)."""
+        (the ``many_solves`` phase; the others do the same without Run)."""
         page = self.page
         self._act("page", "/scenarios", lambda: page.open("/scenarios"))
         if run:
@@ -387,7 +410,9 @@ def run_plan(page: Page, plan: dict, user: User) -> int:
 
 
 def keep_solving(user: User, clock: Clock) -> None:
-    """The ``solve`` phase's extra user: one heavy solve after another."""
+    """The solving phases' extra user: one heavy solve after another, from the
+    first solving phase to the end (phases run in :data:`PHASES` order, so no
+    solve runs in ``quiet``)."""
     try:
         user.http.sign_in(user.name, PASSWORD)
         user.page, _ = Page.load(user.http, "/scenarios", user.pool, cold=False)
@@ -396,7 +421,7 @@ def keep_solving(user: User, clock: Clock) -> None:
         return
     while not clock.stop.is_set() and clock.phase() in ("warmup", "quiet"):
         clock.stop.wait(0.2)
-    while not clock.stop.is_set() and clock.phase() == "solve":
+    while not clock.stop.is_set() and clock.phase() in SOLVING:
         with contextlib.suppress(LoadError):
             user._act("solve", "heavy", lambda: run_plan(user.page, HEAVY_PLAN, user))
 
@@ -559,7 +584,7 @@ def run(args) -> dict:
         sampler.start()
         solver = User(names[-1], deployment.url, recorder, clock, pool,
                       random.Random(0), think)  # fmt: skip
-        if "solve" in args.phases:
+        if set(SOLVING) & set(args.phases):
             threads.append(threading.Thread(target=keep_solving, args=(solver, clock),
                                             daemon=True))  # fmt: skip
             threads[-1].start()
@@ -633,24 +658,51 @@ def run(args) -> dict:
 TIMEOUT_JOIN_S = 150
 
 
+def phase_list(text: str) -> list[str]:
+    """The phases named in ``text`` (comma-separated), in :data:`PHASES` order."""
+    names = {p.strip() for p in text.split(",") if p.strip()}
+    unknown = names - set(PHASES)
+    if not names or unknown:
+        raise ValueError(f"{', '.join(sorted(unknown)) or 'none'}: choose among "
+                         f"{', '.join(PHASES)}")  # fmt: skip
+    return [p for p in PHASES if p in names]
+
+
 def judge(result: dict, users: int) -> dict:
-    """The issue's goal, each part met or not."""
+    """The issue's goal, each part met or not. Sets ``result["increase_vs_quiet"]``:
+    for each solving phase measured with ``quiet``, the rise of the filter-change
+    and API-read p95s against ``quiet`` (0.3 = +30%). The 30% is judged on
+    :data:`GOAL_PHASE` only; ``many_solves``' rises are reported beside it."""
     phases = result["phases"]
-    quiet, solve = phases.get("quiet"), phases.get("solve")
+    quiet = phases.get("quiet")
     checks = {}
     for name, p in phases.items():
         checks[f"{name}_users"] = p["users_held"] == users
         checks[f"{name}_no_errors"] = p["errors"] == 0
         checks[f"{name}_filter_p95"] = (p["filter_p95_s"] or 99) < GOAL["filter_p95_s"]
         checks[f"{name}_api_p95"] = (p["api_p95_s"] or 99) < GOAL["api_p95_s"]
-    if quiet and solve and quiet["filter_p95_s"] and quiet["api_p95_s"]:
-        for what in ("filter", "api"):
-            rise = solve[f"{what}_p95_s"] / quiet[f"{what}_p95_s"] - 1
-            result[f"solve_{what}_p95_increase"] = round(rise, 3)
-            checks[f"solve_moves_{what}_p95_le_30pct"] = (
-                rise <= GOAL["solve_p95_increase"]
-            )
-    return {"met": all(checks.values()), "checks": checks}
+    rises = {
+        name: {what: rise(quiet, phases[name], what) for what in ("filter", "api")}
+        for name in SOLVING
+        if quiet and name in phases
+    }
+    result["increase_vs_quiet"] = rises
+    for what in ("filter", "api"):
+        moved = rises.get(GOAL_PHASE, {}).get(what)
+        # not measured (no quiet or no one_solve phase, or no such action) is not met
+        checks[f"{GOAL_PHASE}_moves_{what}_p95_le_30pct"] = (
+            moved is not None and moved <= GOAL["solve_p95_increase"]
+        )
+    return {"met": all(checks.values()), "judged_on": GOAL_PHASE, "why": GOAL_WHY,
+            "checks": checks}  # fmt: skip
+
+
+def rise(quiet: dict | None, phase: dict, what: str) -> float | None:
+    """How much ``phase``'s p95 of ``what`` (filter, api) rose above ``quiet``'s."""
+    before, after = (quiet or {}).get(f"{what}_p95_s"), phase.get(f"{what}_p95_s")
+    if not before or after is None:
+        return None
+    return round(after / before - 1, 3)
 
 
 def one_line(result: dict) -> str:
@@ -663,15 +715,22 @@ def one_line(result: dict) -> str:
             f"{p['filter_p95_s']} s, API p50/p95 {_ms(p['api_p50_s'])}/"
             f"{_ms(p['api_p95_s'])} ms, RSS web {p['web_rss_total_mb_max']} MB"
         )
-    for what in ("filter", "api"):
-        rise = result.get(f"solve_{what}_p95_increase")
-        if rise is not None:
-            parts.append(f"solve moves {what} p95 {rise:+.0%}")
+    for name, moved in result.get("increase_vs_quiet", {}).items():
+        parts.append(
+            f"{name} vs quiet: filter p95 {_signed(moved['filter'])}, "
+            f"API p95 {_signed(moved['api'])}"
+        )
     load = result["machine_after"]["loadavg_1_5_15"]
+    goal = result["goal"]
     parts.append(
-        f"load avg {load[0]}; goal {'MET' if result['goal']['met'] else 'missed'}"
+        f"load avg {load[0]}; goal {'MET' if goal['met'] else 'missed'}, "
+        f"30% {goal['why']}"
     )
     return " | ".join(parts)
+
+
+def _signed(rise_: float | None) -> str:
+    return "-" if rise_ is None else f"{rise_:+.0%}"
 
 
 def _ms(seconds: float | None) -> str:
@@ -690,8 +749,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument(
         "--phases",
-        default="quiet,solve",
-        help="quiet, solve or both (default quiet,solve)",
+        default=",".join(PHASES),
+        help=f"some of {', '.join(PHASES)}, comma-separated; they run in that "
+        f"order (default all three)",
     )
     parser.add_argument(
         "--think",
@@ -726,9 +786,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="JSON file (default "
                         "bench/results/load_<backend>.json)")  # fmt: skip
     args = parser.parse_args(argv)
-    args.phases = [p for p in args.phases.split(",") if p]
-    if not args.phases or set(args.phases) - {"quiet", "solve"}:
-        parser.error("--phases: quiet, solve or quiet,solve")
+    try:
+        args.phases = phase_list(args.phases)
+    except ValueError as exc:
+        parser.error(f"--phases: {exc}")
     if args.ramp is None:
         args.ramp = args.users / 2
     result = run(args)
