@@ -128,15 +128,15 @@ def _source_frame(url: str, source: str, filters: kpi_mod.Filters) -> pd.DataFra
     if source in kpi_mod.WEEKLY_SOURCES:
         weekly = weekly_source(url, source, filters.dataset_id)
         if weekly is not None:
-            return kpi_mod.slice_weekly(weekly, source, filters)
+            return kpi_mod.slice_weekly(weekly, filters)
     return kpi_mod.source_frame(get_store(url), source, filters)
 
 
 @memo(maxsize=2 * len(kpi_mod.WEEKLY_SOURCES))
-def weekly_source(url: str, source: str, dataset_id: int) -> pd.DataFrame | None:
+def weekly_source(url: str, source: str, dataset_id: int) -> kpi_mod.WeeklyRows | None:
     """A dataset's operations by week, document type and commune (or center), read
     once per process (``None`` for a dataset too large to hold in memory)."""
-    return kpi_mod.weekly_source_frame(get_store(url), source, dataset_id)
+    return kpi_mod.weekly_rows(get_store(url), source, dataset_id)
 
 
 @memo(maxsize=1024)

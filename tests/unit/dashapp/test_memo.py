@@ -258,11 +258,11 @@ def test_weekly_rows_sum_to_what_the_source_query_gives(two_versions):
         {"start": W2 + dt.timedelta(days=7), "end": W2 + dt.timedelta(days=70)},
     ]
     for source in kpi.WEEKLY_SOURCES:
-        weekly = kpi.weekly_source_frame(store, source, first_id)
-        assert weekly is not None and len(weekly)
+        weekly = kpi.weekly_rows(store, source, first_id)
+        assert weekly is not None and len(weekly.key)
         for changes in cases:
             filters = _filters(ctx, **changes)
-            got = kpi.slice_weekly(weekly, source, filters)
+            got = kpi.slice_weekly(weekly, filters)
             want = kpi.source_frame(store, source, filters)
             keys = [c for c in ("row_id", "commune_id") if c in want]
             want = want.sort_values(keys, ignore_index=True)
@@ -277,6 +277,7 @@ def test_a_dataset_too_large_for_memory_is_queried_per_filter(two_versions,
     store = services.get_store(url)
     monkeypatch.setattr(kpi, "WEEKLY_MAX_ROWS", 0)
     assert kpi.weekly_source_frame(store, "ops", first_id) is None
+    assert kpi.weekly_rows(store, "ops", first_id) is None
     ctx = load_context(store, first_id)
     direct = kpi.commune_measures(store, _filters(ctx))
     pd.testing.assert_frame_equal(_measures(url, ctx), direct, check_exact=False,
