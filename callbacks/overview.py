@@ -245,7 +245,7 @@ class _Access:
         return self.indicator is not None or "catchments" in self.layers
 
 
-def _colours(url, dctx, layer, r, acc: _Access, lang, measures_of):
+def _colours(url, dctx, layer, r, acc: _Access, lang):
     """The choropleth's arrays and the units to highlight: the filters'
     indicator, or the access indicator by road (units nobody reaches drawn
     apart) when the dataset has roads."""
@@ -260,7 +260,7 @@ def _colours(url, dctx, layer, r, acc: _Access, lang, measures_of):
                 values, acc.indicator, names, parents, lang
             )
             return chor, chor.pop("unreached")
-    values = maps.layer_values(dctx, measures_of(), layer, r.selection)
+    values = maps.layer_values(url, dctx, r, layer)
     return _choropleth(dctx, layer, values, r, lang), []
 
 
@@ -364,9 +364,7 @@ def update_map(filters: dict, view, drawn, dataset_id, lang, access=None):
     if moved and layer.key == drawn:
         return no_update, no_update, no_update
     url = config.database_url
-    chor, unreached = _colours(
-        url, dctx, layer, r, acc, lang, lambda: services.measures_for(url, dctx, r)
-    )
+    chor, unreached = _colours(url, dctx, layer, r, acc, lang)
     overlays, overlay_note = _overlays(url, dctx, acc, lang)
     note = _join(_scope_note(dctx, scope, lang, layer), overlay_note)
     if moved:
@@ -431,9 +429,7 @@ def update_map(filters: dict, view, drawn, dataset_id, lang, access=None):
 def update_kpis(filters: dict, dataset_id, lang):
     """KPI cards and the label of the selection, plus messages on corrected filters."""
     config, dctx, r = _state(filters, dataset_id, lang)
-    values = views.selection_kpis(
-        dctx, services.measures_for(config.database_url, dctx, r), r.selection
-    )
+    values = services.selection_kpis(config.database_url, dctx, r)
     name = t("filters.all", lang)
     if r.selection:
         unit = dctx.unit(r.selection)

@@ -327,7 +327,25 @@ def unit_kpis(
     Units outside ``selection`` get NaN, so the map greys them out. With
     ``within``, only the units below that unit are returned (see :func:`map_scope`).
     """
-    values = kpi_values(aggregate(measures, ctx.group_of_communes(level)))
+    return scope_kpis(ctx, level_kpis(ctx, measures, level), level, selection, within)
+
+
+def level_kpis(ctx: DatasetContext, measures: pd.DataFrame, level: int) -> pd.DataFrame:
+    """KPI values of every unit of ``level`` that has communes (rows indexed by
+    unit code), whatever the selection: what :func:`unit_kpis` restricts."""
+    return kpi_values(aggregate(measures, ctx.group_of_communes(level)))
+
+
+def scope_kpis(
+    ctx: DatasetContext,
+    values: pd.DataFrame,
+    level: int,
+    selection: str | None = None,
+    within: str | None = None,
+) -> pd.DataFrame:
+    """:func:`unit_kpis` from the level's values (:func:`level_kpis`): the units
+    of ``level`` (below ``within``), NaN outside ``selection``; a new frame,
+    ``values`` left as it is."""
     codes = scope_units(ctx, level, within)["code"]
     values = values.reindex(codes.to_numpy())
     if selection is not None and selection != within:

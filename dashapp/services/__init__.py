@@ -217,6 +217,34 @@ def _measures(url: str, filters: kpi_mod.Filters) -> pd.DataFrame:
     return kpi_mod.combine(_frames(url, filters), weeks)
 
 
+def level_kpis(
+    url: str, ctx: views.DatasetContext, resolved, level: int
+) -> pd.DataFrame:
+    """KPI values of every unit of ``level`` (:func:`data.views.level_kpis`) for
+    resolved filters, computed once per filter values and level: a change of the
+    indicator or of the area, which leaves the measures as they were, reuses them.
+    Shared: callers restrict them (:func:`data.views.scope_kpis`), never change them."""
+    return _level_kpis(url, filters_for(ctx, resolved), level)
+
+
+@memo(maxsize=MEMO_FRAMES, max_bytes=MEMO_BYTES)
+def _level_kpis(url: str, filters: kpi_mod.Filters, level: int) -> pd.DataFrame:
+    ctx = context(url, filters.dataset_id)
+    return views.level_kpis(ctx, _measures(url, filters), level)
+
+
+def selection_kpis(url: str, ctx: views.DatasetContext, resolved) -> pd.Series:
+    """KPI values of the whole selection (:func:`data.views.selection_kpis`), once
+    per filter values and selection: an indicator change reuses them. Shared."""
+    return _selection_kpis(url, filters_for(ctx, resolved), resolved.selection)
+
+
+@memo(maxsize=MEMO_FRAMES, max_bytes=MEMO_BYTES)
+def _selection_kpis(url: str, filters: kpi_mod.Filters, selection: str | None):
+    ctx = context(url, filters.dataset_id)
+    return views.selection_kpis(ctx, _measures(url, filters), selection)
+
+
 def centers_for(url: str, ctx: views.DatasetContext, resolved) -> pd.DataFrame:
     """Open centers of the selection with capacity, demand and utilisation."""
     filters = kpi_mod.reduce_filters("center_ops", filters_for(ctx, resolved))

@@ -125,17 +125,22 @@ def _grid_layer(ctx, scope, units, in_view: bool) -> MapLayer:
 
 
 def layer_values(
-    ctx: views.DatasetContext,
-    measures: pd.DataFrame,
-    layer: MapLayer,
-    selection: str | None,
+    url: str, ctx: views.DatasetContext, resolved, layer: MapLayer
 ) -> pd.DataFrame:
-    """KPI values of the units (or cells) the layer draws, in its order."""
+    """KPI values of the units (or cells) the layer draws, in its order, for
+    resolved filters (:func:`dashapp.filters.resolve`). Units take their level's
+    values memoised (:func:`dashapp.services.level_kpis`), so an indicator or area
+    change does not sum the communes again."""
     if layer.kind == "grid":
+        measures = services.measures_for(url, ctx, resolved)
         values = kpi_mod.kpi_values(kpi_mod.aggregate(measures, layer.groups))
     else:
-        values = views.unit_kpis(
-            ctx, measures, layer.level, selection, layer.scope.within
+        values = views.scope_kpis(
+            ctx,
+            services.level_kpis(url, ctx, resolved, layer.level),
+            layer.level,
+            resolved.selection,
+            layer.scope.within,
         )
     return values.reindex(layer.codes)
 
