@@ -95,7 +95,7 @@ def test_a_forced_split_stage_keeps_the_proven_optimum(seed, split, monkeypatch)
     model = _tight(seed, split=split)
     found = assignment_module.solve_assignment(model, SolveOptions(time_limit=600))
     ran = any(it["status"].startswith("split relaxation") for it in found.iterations)
-    assert ran == (not split)  # split assignment keeps its LP rounds first
+    assert ran  # split assignment too: its own MIP, without the LP first
     # The LP rounds and their MIP still run after it: the same optimum, proven.
     assert found.report.status == "optimal"
     assert found.report.objective == pytest.approx(exact.objective, rel=1e-6)
@@ -163,11 +163,12 @@ def test_when_the_split_stage_runs(monkeypatch):
     assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
     assert calls == []  # the Lagrangian stage had less than that of a core
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
-    model = _tight(7, split=True)
-    assignment_module.solve_assignment(model, SolveOptions(time_limit=600))
-    assert calls == []  # split assignment: its own MIP is that relaxation
     assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
     assert calls == [1]
+    # Split assignment: the stage is its own MIP, run before any LP round.
+    model = _tight(7, split=True)
+    assignment_module.solve_assignment(model, SolveOptions(time_limit=600))
+    assert calls == [1, 1]
 
 
 def test_an_infeasible_single_model_stays_infeasible_under_a_time_limit(

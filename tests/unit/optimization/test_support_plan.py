@@ -1,0 +1,139 @@
+"""Capacitated p-median: the plan of the support-site MIP.
+
+When the Lagrangian stage leaves a gap above 1%, ``support_plan`` solves the
+split relaxation's MIP restricted to the sites the relaxation opens or nearly
+opens (``lagrangian_support``), bounded by HiGHS interrupt checks, and serves
+its open sites by ``plan_for``. These tests check that the plan is a checked
+plan of the model asked for (never below the enumerated optimum), that the
+support respects the site rules and the Lagrangian fixings, that the same
+input gives the same plan, and that a solve running it still proves the
+optimum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optimization.assignment as assignment_module
+from optimization import PMedian
+from optimization.assignment import (
+    assignment_pairs,
+    lagrangian_stage,
+    lagrangian_support,
+    support_plan,
+)
+from optimization.inputs import SiteRules
+from optimization.solver import SolveOptions
+from tests.unit.optimization.test_lagrangian import _check_plan, _random_model
+from tests.unit.optimization.test_split_relaxation import _tight
+
+
+@pytest.mark.parametrize("seed", range(25))
+@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize("rules", [False, True])
+def test_the_support_plan_is_a_checked_plan_above_the_optimum(seed, split, rules):
+    model, optimum, _ = _random_model(seed, split=split, rules=rules)
+    if not np.isfinite(optimum):
+        pytest.skip("infeasible instance")
+    pairs = assignment_pairs(model)
+    lag = lagrangian_stage(model, pairs, SolveOptions())
+    if lag.plan is None:
+        pytest.skip("no Lagrangian plan")
+    keep = pairs | (lag.plan.alloc.toarray() > 0)
+    plan = support_plan(model, pairs, keep, lag, lag.plan, None, SolveOptions())
+    if plan is None:
+        return
+    _check_plan(model, plan)
+    assert plan.objective >= optimum - 1e-6 * max(1.0, abs(optimum))
+    sites = lagrangian_support(model, lag) | lag.plan.open
+    assert not (plan.open & ~sites).any()
+
+
+def test_the_support_respects_the_rules_and_the_fixings():
+    rng = np.random.default_rng(3)
+    D = rng.random((12, 8)) * 50
+    w = rng.integers(1, 20, 12).astype(float)
+    rules = SiteRules.build(8, locked=[1], forbidden=[2, 5], capacities=60.0)
+    model = PMedian.from_cost_matrix(D, w, 3, rules)
+    pairs = assignment_pairs(model)
+    lag = lagrangian_stage(model, pairs, SolveOptions())
+    assert lag.plan is not None
+    # Values that would pick the forbidden sites first, a site the test closed.
+    lag.site_values = np.array([0.0, 0.0, -9.0, 0.0, -5.0, -9.0, -5.0, 0.0])
+    lag.closed = np.zeros(8, bool)
+    lag.closed[6] = True
+    support = lagrangian_support(model, lag)
+    assert support[1]  # locked
+    assert not support[2] and not support[5]  # forbidden
+    assert not support[6]  # closed by the Lagrangian test
+    assert support[4]
+    assert not (lag.plan.open & ~support & ~lag.closed).any()
+
+
+def test_the_support_holds_the_ties_of_the_chosen_sites():
+    rng = np.random.default_rng(4)
+    D = rng.random((10, 6)) * 50
+    w = np.ones(10)
+    model = PMedian.from_cost_matrix(D, w, 2, SiteRules.build(6, capacities=8.0))
+    lag = lagrangian_stage(model, assignment_pairs(model), SolveOptions())
+    lag.plan.open[:] = False
+    lag.plan.open[[0, 1]] = True
+    lag.site_values = np.array([-10.0, -7.0, -7.0 + 1e-5, -3.0, -6.999, 5.0])
+    lag.closed, lag.opened = np.zeros(6, bool), np.zeros(6, bool)
+    support = lagrangian_support(model, lag)
+    # Chosen: 0 and 1; 2 and 4 tie with 1 (within 1e-3 of 7); 3 and 5 do not.
+    assert support.tolist() == [True, True, True, False, True, False]
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_the_support_plan_is_repeatable(split):
+    model = _tight(7, split=split)
+    pairs = assignment_pairs(model)
+    lag = lagrangian_stage(model, pairs, SolveOptions())
+    keep = pairs.copy()
+    plans = [
+        support_plan(model, pairs, keep, lag, lag.plan, None, SolveOptions(), None, 5)
+        for _ in range(2)
+    ]
+    assert (plans[0] is None) == (plans[1] is None)
+    if plans[0] is not None:
+        assert plans[0].objective == plans[1].objective
+        assert np.array_equal(plans[0].open, plans[1].open)
+        assert (plans[0].alloc != plans[1].alloc).nnz == 0
+
+
+@pytest.mark.parametrize("seed", [7, 8, 11])
+@pytest.mark.parametrize("split", [False, True])
+def test_a_solve_through_the_support_plan_proves_the_optimum(seed, split, monkeypatch):
+    exact = _tight(seed, split=split).solve()
+    assert exact.status == "optimal"
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
+    model = _tight(seed, split=split)
+    found = assignment_module.solve_assignment(model, SolveOptions())
+    assert any(it["status"] == "support plan" for it in found.iterations)
+    assert found.report.status == "optimal"
+    assert found.report.objective == pytest.approx(exact.objective, rel=1e-6)
+    assert found.report.bound <= exact.objective * (1 + 1e-6)
+    alloc = found.plan.alloc.toarray()  # a MIP's values, to 1e-9
+    if not split:
+        assert np.allclose(alloc, np.round(alloc), atol=1e-6)
+    assert np.allclose(alloc.sum(axis=1)[model.weights > 0], 1.0)
+    assert np.all(model.weights @ alloc <= model.rules.capacities + 1e-6)
+
+
+def test_below_the_threshold_no_support_plan(monkeypatch):
+    calls = []
+    real = assignment_module.support_plan
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(assignment_module, "support_plan", spy)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", 0.5)
+    assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
+    assert calls == []
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
+    assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
+    assert calls == [1]
