@@ -69,12 +69,45 @@
     });
   }
 
+  // The view shown, told again after a resize: plotly's report of a resize
+  // ({autosize: true}) replaces the fit's in the graph's relayoutData, where the
+  // server reads the zoom a map shows (layouts/maps.py, shown_zoom). Only the
+  // server's first view or this fit; a view the user moved to is theirs.
+  function report(gd) {
+    const map = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    const meta = gd.layout && gd.layout.meta && gd.layout.meta.mapfit;
+    if (!meta || !map || !map.map || !window.Plotly) {
+      return;
+    }
+    const center = map.map.getCenter();
+    const zoom = map.map.getZoom();
+    const shows = (view) =>
+      view &&
+      near(zoom, view.zoom, ZOOM_EPS) &&
+      near(center.lng, view.center.lon, DEG_EPS) &&
+      near(center.lat, view.center.lat, DEG_EPS);
+    if (shows(meta.view) || shows(gd._dashappFitted)) {
+      window.Plotly.relayout(gd, {
+        "map.center": { lon: center.lng, lat: center.lat },
+        "map.zoom": zoom,
+      });
+    }
+  }
+
+  const RESIZE_KEYS = ["autosize", "width", "height"];
+
   function watch(gd) {
     if (gd.dataset.dashappMapfit || typeof gd.on !== "function") {
       return;
     }
     gd.dataset.dashappMapfit = "1";
     gd.on("plotly_afterplot", () => fit(gd));
+    gd.on("plotly_relayout", (change) => {
+      const keys = Object.keys(change || {});
+      if (keys.length && keys.every((k) => RESIZE_KEYS.includes(k))) {
+        window.setTimeout(() => report(gd), 0);
+      }
+    });
     fit(gd);
   }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import ALL, Input, Output, ctx, html, no_update
 
-from callbacks.scenarios import context_states, panel, result_record
+from callbacks.scenarios import context_states, map_area_view, panel, result_record
 from dashapp import ids, services
 from dashapp.auth import requires
 from dashapp.context import current_config
@@ -12,7 +12,6 @@ from dashapp.i18n import t
 from dashapp.parsing import BadInputError
 from dashapp.services.forecasting import ForecastPending, whatif_forecast
 from data.scenarios import ScenarioStoreError
-from layouts.maps import fit_view
 from layouts.messages import bad_input_alert, forecast_done, forecast_pending
 from layouts.scenario_results import kpi_table, measure_line
 from layouts.scenarios import invalid_alert, scenario_map, site_choices
@@ -78,17 +77,12 @@ def draw_map(view, result, zone, color_by, panel: dict, dataset_id, lang, poll=N
         shown = ws.map_view(whatif, forecast, record)
     except (ScenarioError, ForecastPending):
         return no_update
-    area = (
-        dctx.units_at(0)
-        if not zone or dctx.unit(zone) is None
-        else dctx.units[dctx.units["code"] == zone]
-    )
     return scenario_map(
         services.level_geojson(config.database_url, dctx.info.id, dctx.commune_level),
         ([str(c) for c in ws.network.commune_ids], list(ws.network.commune_names)),
         shown,
         color_by == "change",
-        fit_view(*area.total_bounds),
+        map_area_view(dctx, zone),
         lang,
         config.basemap_style,
         uirevision=f"scenario-{zone}",

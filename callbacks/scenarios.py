@@ -21,7 +21,7 @@ from dashapp.i18n import t
 from dashapp.parsing import BadIdError, BadInputError, parse_id
 from data import planning, views
 from data.scenarios import ScenarioStoreError, get_scenario, is_stale
-from geo.display import first_overlapping, map_view, view_for_bounds
+from geo.display import first_overlapping
 from layouts import maps as map_layout
 from layouts.messages import bad_input_alert
 from layouts.scenarios import measure_texts, scenarios_page
@@ -251,20 +251,21 @@ def data_notices(config: Config, dctx, n_sites: int, lang: str) -> list:
     return notes
 
 
-def aimed_site(ws, code: str, relayout=None) -> str:
-    """The site a click on ``code`` selects: where an existing center's marker
-    overlaps the clicked candidate's at the map's zoom, the existing center.
+def map_area_view(dctx, zone) -> dict:
+    """The scenario map's first view: the zone chosen, else the whole country,
+    fitted (:func:`layouts.maps.fit_view`; an unknown zone reads as none)."""
+    area = (
+        dctx.units_at(0)
+        if not zone or dctx.unit(zone) is None
+        else dctx.units[dctx.units["code"] == zone]
+    )
+    return map_layout.fit_view(*area.total_bounds)
 
-    The zoom is the one the map reports (``relayoutData``), else the one that
-    shows every site (the map's first view).
-    """
+
+def aimed_site(ws, code: str, zoom: float) -> str:
+    """The site a click on ``code`` selects: where an existing center's marker
+    overlaps the clicked candidate's at the map's ``zoom``, the existing center."""
     i = ws.site_ids.index(code)
-    seen = map_view(relayout)
-    if seen is not None:
-        zoom = seen.zoom
-    else:
-        lon, lat = ws.site_lon, ws.site_lat
-        zoom = view_for_bounds(lon.min(), lat.min(), lon.max(), lat.max())["zoom"]
     existing = [i < ws.n_existing for i in range(len(ws.site_ids))]
     size = [
         map_layout.SITE_SIZES["open" if e else "other"] + map_layout.HALO_PX
@@ -275,11 +276,12 @@ def aimed_site(ws, code: str, relayout=None) -> str:
 
 
 @requires("view")
-def toggle_site(click, n_reset, mode, state, dataset_id, relayout=None):
+def toggle_site(click, n_reset, mode, state, dataset_id, relayout=None, zone=None):
     """A map click cycles a site's state, or adds a site in the clicked commune.
 
-    Where an existing center and a candidate overlap, the existing center is the
-    one selected (:func:`aimed_site`).
+    Where an existing center and a candidate overlap at the zoom the map shows
+    (:func:`layouts.maps.shown_zoom` of its ``relayoutData``), the existing
+    center is the one selected (:func:`aimed_site`).
     """
     state = {
         "sites": dict((state or {}).get("sites", {})),
@@ -301,7 +303,9 @@ def toggle_site(click, n_reset, mode, state, dataset_id, relayout=None):
         state["added"] = [c for c in state["added"] if added_site_code(c) != code]
         state["sites"].pop(code, None)
         return state
-    code = aimed_site(ws, code, relayout)
+    dctx = services.context(current_config().database_url, dataset_id)
+    zoom = map_layout.shown_zoom(relayout, map_area_view(dctx, zone))
+    code = aimed_site(ws, code, zoom)
     cycle = STATE_CYCLE[code in existing]
     nxt = cycle[(cycle.index(state["sites"].get(code)) + 1) % len(cycle)]
     if nxt is None:
@@ -343,6 +347,7 @@ def register(app) -> None:
         State(ids.SCN_SITES, "data"),
         State(ids.DATASET, "data"),
         State(ids.SCN_MAP, "relayoutData"),
+        State(ids.SCN_ZONE, "value"),
         prevent_initial_call=True,
     )(toggle_site)
 

@@ -14,6 +14,7 @@ one definition the printed maps of the briefs read too.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -41,7 +42,7 @@ from dashapp.palette import (  # noqa: F401
     UTIL_RANGE,
     UTIL_SCALE,
 )
-from geo.display import view_for_bounds
+from geo.display import map_view, view_for_bounds
 
 # plotly's built-in "white-bg" style has no tile source; its glyph URL is only
 # fetched for text labels, which these maps never draw, so nothing leaves the
@@ -505,6 +506,47 @@ def patch_view(patch, view: dict, uirevision: str) -> None:
     patch["layout"]["uirevision"] = uirevision
     if "fit" in view:
         patch["layout"]["meta"] = fit_meta(view)
+
+
+def _fit_reported(relayout, view: dict) -> float | None:
+    """The zoom of assets/mapfit.js's fit of ``view``'s area, when ``relayout``
+    is its report (``map.center`` and ``map.zoom`` alone, the centre inside the
+    area: not a fit of an area shown before), else None."""
+    if not isinstance(relayout, dict) or set(relayout) != {"map.center", "map.zoom"}:
+        return None
+    center, zoom = relayout["map.center"], relayout["map.zoom"]
+    try:
+        zoom = float(zoom)
+        lon, lat = float(center["lon"]), float(center["lat"])
+    except (TypeError, ValueError, KeyError):
+        return None
+    if not all(math.isfinite(v) for v in (zoom, lon, lat)) or not 0 <= zoom <= 24:
+        return None
+    west, south, east, north = view.get("fit") or (-180.0, -90.0, 180.0, 90.0)
+    return zoom if west <= lon <= east and south <= lat <= north else None
+
+
+def shown_zoom(relayout, view: dict) -> float:
+    """The zoom a map drawn at ``view`` (:func:`fit_view`) shows, by the rule of
+    ``assets/mapfit.js``: the view the user moved to (``relayoutData`` at the
+    end of a pan or zoom: :func:`geo.display.map_view`), else the browser's fit
+    of the area to the map's real width (mapfit.js's report), else the view
+    drawn first (for the nominal size). Anything else in ``relayout`` (a
+    forged value, a resize) reads as no report.
+
+    Examples
+    --------
+    >>> view = fit_view(-5, 10, 1, 15)
+    >>> shown_zoom(None, view) == view["zoom"]
+    True
+    >>> shown_zoom({"map.center": {"lon": -2, "lat": 12}, "map.zoom": 5.5}, view)
+    5.5
+    """
+    seen = map_view(relayout)
+    if seen is not None:
+        return seen.zoom
+    fitted = _fit_reported(relayout, view)
+    return float(view["zoom"]) if fitted is None else fitted
 
 
 def shows_legend(data: Sequence[dict]) -> bool:

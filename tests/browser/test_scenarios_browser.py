@@ -3,7 +3,7 @@
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from dashapp import ids
+from dashapp import ids, services
 from layouts.maps import SITE_COLORS, site_index
 from tests.auth_helpers import browser_sign_in
 from tests.browser.maps import bars_below, fitted
@@ -269,3 +269,98 @@ def test_scn004_travel_time_measure_runs_saves_and_reopens(dash_duo, app, tmp_pa
 
 
 assert site_index() == 4  # the site layer the scripts above read (gd.data[4])
+
+
+
+# the map's site layer and the zooms it shows: [lon, lat, ids, colours, MapLibre's
+# zoom, the zoom the server drew for its nominal 700 px map]
+SITES_AND_ZOOMS = """
+const gd = document.querySelector('#scn-map .js-plotly-plot');
+const d = gd.data[arguments[0]], map = gd._fullLayout.map._subplot.map;
+return [d.lon, d.lat, d.ids, d.marker.color, map.getZoom(),
+        gd.layout.meta.mapfit.view.zoom];"""
+
+
+def _fitted_sites(duo):
+    duo.driver.get(duo.server_url + "/scenarios")
+    duo.wait_for_contains_text(f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20)
+    until(lambda: fitted(duo, f"#{ids.SCN_MAP}"), 20)
+    return duo.driver.execute_script(SITES_AND_ZOOMS, site_index())
+
+
+def _candidate_between(app, lon, lat, zooms):
+    """A new candidate site beside the center at ``lon``, ``lat``: its marker
+    overlaps the center's at the lower of ``zooms`` and lies apart at the higher
+    (callbacks.scenarios.aimed_site's rule)."""
+    import pandas as pd
+    from shapely.geometry import Point
+
+    from layouts.maps import HALO_PX, SITE_SIZES
+
+    reach = max(SITE_SIZES["open"], SITE_SIZES["other"]) + HALO_PX  # px, diameter
+    step = reach / 2 * 360.0 / (512.0 * 2.0 ** (sum(zooms) / 2))  # degrees
+    config = app.server.config["DASHAPP"]
+    dctx = services.context(config.database_url, None)
+    communes = dctx.units_at(dctx.commune_level)
+    for dlon in (step, -step):
+        inside = communes[communes.contains(Point(lon + dlon, lat))]
+        if len(inside):
+            break
+    site = {"code": "FIT01", "name": "Site de la largeur", "lon": lon + dlon,
+            "lat": lat, "commune_id": int(inside["id"].iloc[0])}  # fmt: skip
+    services.get_store(config.database_url).add_candidate_sites(
+        dctx.info.id, pd.DataFrame([site])
+    )
+    return site
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_scn005_a_click_picks_the_site_at_the_zoom_the_fitted_map_shows(
+    dash_duo, app, width, tmp_path
+):
+    """The map is fitted to its real width in the browser (assets/mapfit.js): a
+    click on a candidate beside a center selects by the zoom the map shows (the
+    center where their markers overlap there), not the nominal 700 px map's."""
+    from tests.browser.maps import viewport
+
+    viewport(dash_duo, width, 900)
+    browser_sign_in(dash_duo, app)
+    lon, lat, codes, colours, shown, nominal = _fitted_sites(dash_duo)
+    # a fit of this width moves the zoom off the nominal map's by a visible step
+    assert abs(shown - nominal) > 0.1, (shown, nominal)
+    # the center farthest from any other site: no third marker near the two
+    center = max(
+        (j for j, c in enumerate(colours) if c == SITE_COLORS["existing"]),
+        key=lambda j: min(
+            abs(lon[j] - lon[o]) + abs(lat[j] - lat[o])
+            for o in range(len(lon)) if o != j
+        ),
+    )  # fmt: skip
+    site = _candidate_between(app, lon[center], lat[center], (shown, nominal))
+    center = codes[center]
+    lon, lat, codes, colours, again, _ = _fitted_sites(dash_duo)
+    assert abs(again - shown) < 0.01
+    k = codes.index("FIT01")
+    dash_duo.driver.execute_script(
+        """
+        const gd = document.querySelector('#scn-map .js-plotly-plot');
+        const i = arguments[1], k = arguments[0];
+        gd.emit('plotly_click', {points: [{curveNumber: k, pointNumber: i,
+            pointIndex: i, id: gd.data[k].ids[i], data: gd.data[k],
+            fullData: gd._fullData[k]}], event: {}});""",
+        site_index(),
+        k,
+    )
+    config = app.server.config["DASHAPP"]
+    names = services.workspace(config.database_url, None).names()
+    # a narrower map shows less zoomed in: the markers overlap, the center is
+    # picked; a wider one shows them apart, the candidate is picked
+    want, other = (center, site["code"])
+    if shown > nominal:
+        want, other = other, want
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_SITES_LIST}", f"{names[want]} · verrouillé ouvert"
+    )
+    assert names[other] not in dash_duo.find_element(f"#{ids.SCN_SITES_LIST}").text
+    dash_duo.driver.save_screenshot(str(tmp_path / f"scenario-map-{width}.png"))
+    assert dash_duo.get_logs() == []

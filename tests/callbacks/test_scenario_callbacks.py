@@ -135,6 +135,45 @@ def test_a_click_where_a_center_and_a_candidate_overlap_selects_the_center(
     assert click("CS002", _zoomed(6.0)) == {"CS002": "locked"}  # alone
 
 
+def test_a_click_reads_the_zoom_of_the_browsers_fit_of_the_zone_shown(
+    call, demo_app, dataset_id
+):
+    # the map drawn for a 700 px map is fitted to its real width in the browser
+    # (assets/mapfit.js), which reports that fit: a click reads its zoom
+    config = demo_app.server.config["DASHAPP"]
+    dctx = services.context(config.database_url, dataset_id)
+    zone = dctx.units_at(1)["code"].iloc[0]
+
+    def click(relayout, zone=None):
+        return call(
+            scn.toggle_site,
+            {"points": [{"id": "CS001"}]},
+            None,
+            "toggle",
+            {"sites": {}, "added": []},
+            dataset_id,
+            relayout,
+            zone,
+            trigger=f"{ids.SCN_MAP}.clickData",
+        )["sites"]
+
+    def fit(view, zoom):
+        return {"map.center": view["center"], "map.zoom": zoom}
+
+    country = scn.map_area_view(dctx, None)
+    assert click(fit(country, 13.0)) == {"CS001": "locked"}  # a fit on a wide map
+    assert click(fit(country, country["zoom"] - 1)) == {"SC006": "locked"}
+    # a fit reported for the country while the map shows one zone: not this map's
+    region = scn.map_area_view(dctx, zone)
+    far = {"lon": country["fit"][0] - 1.0, "lat": country["fit"][1] - 1.0}
+    assert click(None, zone) == {"CS001": "locked"}  # the zone's first view: apart
+    assert click({"map.center": far, "map.zoom": 5.0}, zone) == {"CS001": "locked"}
+    assert click(fit(region, 5.0), zone) == {"SC006": "locked"}  # the zone's fit
+    assert region["zoom"] > country["zoom"]
+    for forged in ("no-such-zone", ["R01"], {"code": zone}, 7):
+        assert scn.map_area_view(dctx, forged) == country
+
+
 def test_map_clicks_cycle_site_states_and_add_sites(call, dataset_id):
     click = {"points": [{"id": "SC001"}]}
     state = {"sites": {}, "added": []}

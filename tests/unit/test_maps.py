@@ -457,3 +457,36 @@ def test_a_fitted_view_gives_the_browser_the_area_to_fit():
     assert "fit" in view  # the caller's view is left as given
     # a narrower map shows the same box at a lower zoom
     assert maps.fit_view(2.0, 44.0, 3.0, 46.0, 50, 200)["zoom"] < view["zoom"]
+
+
+def test_the_zoom_a_map_shows_follows_the_browsers_fit_rule():
+    """The user's view when they moved the map, else the browser's fit of the
+    area (assets/mapfit.js's report), else the view drawn first; a fit of
+    another area, a resize or a forged report reads as no report."""
+    view = maps.fit_view(2.0, 44.0, 3.0, 46.0)
+    first = view["zoom"]
+
+    def fit(zoom, lon=2.5, lat=45.0):
+        return {"map.center": {"lon": lon, "lat": lat}, "map.zoom": zoom}
+
+    corners = [[2.4, 45.1], [2.6, 45.1], [2.6, 44.9], [2.4, 44.9]]
+    moved = {"map.zoom": 11.0, "map._derived": {"coordinates": corners}}
+    assert maps.shown_zoom(None, view) == first
+    assert maps.shown_zoom(fit(first - 1.3), view) == first - 1.3  # a phone
+    assert maps.shown_zoom(fit(first + 0.8), view) == first + 0.8  # a wide screen
+    assert maps.shown_zoom(moved, view) == 11.0
+    for no_report in (
+        {"autosize": True},
+        fit(6.0, lon=10.0),  # the fit of an area shown before (another zone)
+        fit("x"),
+        fit(float("nan")),
+        fit(40.0),
+        {"map.center": "2,45", "map.zoom": 6.0},
+        {"map.center": {"lon": 2.5}, "map.zoom": 6.0},
+        {**fit(6.0), "map.pitch": 0},
+        [fit(6.0)],
+        "map.zoom",
+    ):
+        assert maps.shown_zoom(no_report, view) == first, no_report
+    # a plain view (no area): any centre is its own
+    assert maps.shown_zoom(fit(3.0, lon=100.0), {"center": {}, "zoom": 5.0}) == 3.0
