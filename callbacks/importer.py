@@ -36,9 +36,15 @@ def render(search: str | None, lang: str, dataset_id):
     return lay.page(store.datasets(), lang, today, root=url("/"))
 
 
+def upload_order(info: dict) -> tuple[str, str]:
+    """Where an uploaded file's card stands: by name, case aside, then as typed."""
+    return info["name"].casefold(), info["name"]
+
+
 @requires("import")
 def receive_uploads(contents, filenames, n_clear, uploads, lang):
-    """Save dropped files on the server; list them with guessed roles and columns."""
+    """Save dropped files on the server; list them by name with guessed roles
+    and columns."""
     config = current_config()
     user = current_user()
     uploads = uploads if isinstance(uploads, dict) else {}
@@ -78,7 +84,8 @@ def receive_uploads(contents, filenames, n_clear, uploads, lang):
             )
             continue
         files[info["name"]] = info
-    data = {"token": token, "files": list(files.values())}
+    # by name: the browser lists the dropped files as it finishes reading each
+    data = {"token": token, "files": sorted(files.values(), key=upload_order)}
     return data, lay.file_list(data["files"], lang), messages
 
 

@@ -58,7 +58,11 @@ def test_uploads_are_saved_with_guessed_roles_and_mappings(uploads, demo_app):
         "population_noms.csv": "population",
         "centres.csv": "centers",
     }
-    geo = uploads["files"][0]
+    # listed by name, whatever order the browser read them in
+    assert [f["name"] for f in uploads["files"]] == [
+        "centres.csv", "population_noms.csv", "xy_admbnda_adm3.geojson"
+    ]  # fmt: skip
+    geo = uploads["files"][2]
     assert geo["mapping"]["convention"] == "cod-ab"
     assert geo["mapping"]["code"] == "ADM3_PCODE"
     assert uploads["files"][1]["mapping"] == {
@@ -67,6 +71,45 @@ def test_uploads_are_saved_with_guessed_roles_and_mappings(uploads, demo_app):
     }
     folder = folder_of(demo_app.server.config["DASHAPP"], uploads["token"], ADMIN.id)
     assert sorted(p.name for p in folder.iterdir()) == sorted(roles)
+
+
+def test_dropped_files_are_listed_by_name_whatever_order_the_browser_read(
+    call, tmp_path
+):
+    """dcc.Upload lists dropped files as the browser finishes reading each: the
+    cards stand by name (case aside), also when a second drop adds to the list."""
+    paths = [f.write_cod_ab(tmp_path), f.population_by_name(tmp_path),
+             f.write_centers(tmp_path)]  # fmt: skip
+    upper = tmp_path / "Bureaux.csv"
+    upper.write_bytes(paths[2].read_bytes())
+    want = ["Bureaux.csv", "centres.csv", "population_noms.csv",
+            "xy_admbnda_adm3.geojson"]  # fmt: skip
+
+    def drop(files, uploads=None):
+        data, cards, _ = call(
+            cb.receive_uploads, [_data_url(p) for p in files],
+            [p.name for p in files], None, uploads, "fr",
+            trigger=f"{ids.IMP_UPLOAD}.contents",
+        )  # fmt: skip
+        shown = [n for n in want if n in str(cards)]
+        assert sorted(shown, key=lambda n: str(cards).index(n)) == shown
+        return data
+
+    for order in (
+        [*paths, upper],
+        [upper, *reversed(paths)],
+        [paths[1], upper, *paths[::2]],
+    ):
+        data = drop(order)
+        assert [x["name"] for x in data["files"]] == want
+    first = drop([paths[2], paths[0]])
+    assert [x["name"] for x in first["files"]] == [
+        "centres.csv",
+        "xy_admbnda_adm3.geojson",
+    ]
+    both = drop([upper, paths[1]], first)  # a second drop joins the list in order
+    assert both["token"] == first["token"]
+    assert [x["name"] for x in both["files"]] == want
 
 
 def test_check_is_a_dry_run_then_import_stores_and_lists_the_dataset(
@@ -88,7 +131,9 @@ def test_check_is_a_dry_run_then_import_stores_and_lists_the_dataset(
     assert options[0]["value"] == new[0].id and "(affiché)" in options[0]["label"]
     event = users.audit_events(store, 1).iloc[0]  # written with the dataset
     assert (event.username, event.action, event.target) == (
-        ADMIN.username, "dataset.import", str(new[0].id)
+        ADMIN.username,
+        "dataset.import",
+        str(new[0].id),
     )
     store.set_active(before[0])  # the demo folder is shared by the callback tests
 

@@ -36,6 +36,9 @@ CENSUS = (
 )
 
 
+#: the census's card: the files are listed by name (recensement.csv, then
+#: xy_adm3_homonymes.geojson), whatever order the browser read them in
+CENSUS_CARD = 0
 PARTIAL = json.dumps(ids.imp_partial(), sort_keys=True, separators=(",", ":"))
 
 
@@ -109,15 +112,15 @@ def _find(component, id_):
 
 def test_population_card_has_the_parent_column_and_the_join_mode(census_uploads):
     data, children = census_uploads
-    census = data["files"][1]
+    census = data["files"][CENSUS_CARD]
     assert census["mapping"] == {
         "join": "commune",
         "population": "population",
         "join_parent": "departement",
     }
-    parent = _find(children, ids.imp_column(1, "join_parent"))
+    parent = _find(children, ids.imp_column(CENSUS_CARD, "join_parent"))
     assert parent.value == "departement"
-    radio = _find(children, ids.imp_column(1, "join_mode"))
+    radio = _find(children, ids.imp_column(CENSUS_CARD, "join_mode"))
     assert isinstance(radio, dbc.RadioItems) and radio.value == "strict"
     assert [o["value"] for o in radio.options] == ["strict", "partial"]
 
@@ -164,7 +167,7 @@ def test_import_anyway_stores_the_partial_join(call, demo_app, census_uploads):
 def test_partial_chosen_with_the_radio_passes_the_check(call, demo_app, census_uploads):
     report, *_ = _job(
         call, demo_app, ids.IMP_CHECK, census_uploads[0],
-        columns=[((1, "join_mode"), "partial")],
+        columns=[((CENSUS_CARD, "join_mode"), "partial")],
     )  # fmt: skip
     text = str(report)
     assert "Aucune erreur" in text and "Population inconnue pour 1 commune(s)" in text
@@ -174,7 +177,7 @@ def test_partial_chosen_with_the_radio_passes_the_check(call, demo_app, census_u
 def test_a_forged_join_mode_means_strict(call, demo_app, census_uploads):
     report, *_ = _job(
         call, demo_app, ids.IMP_CHECK, census_uploads[0],
-        columns=[((1, "join_mode"), "lenient")],
+        columns=[((CENSUS_CARD, "join_mode"), "lenient")],
     )  # fmt: skip
     assert "3 erreur(s)" in str(report)
 
@@ -184,7 +187,7 @@ def test_without_the_parent_column_homonyms_are_ambiguous(
 ):
     report, *_ = _job(
         call, demo_app, ids.IMP_CHECK, census_uploads[0],
-        columns=[((1, "join_parent"), "")],
+        columns=[((CENSUS_CARD, "join_parent"), "")],
     )  # fmt: skip
     text = str(report)
     assert text.count("correspond à 2 communes") == 2
