@@ -21,13 +21,16 @@ from dashapp.i18n import t
 from data.scenarios import ScenarioStoreError, share_nonce, shared_scenario
 
 PLOTLY_JS = "/vendor/plotly.min.js"
+#: the app's own asset (Dash serves assets/), which fits every map to its width
+MAPFIT_JS = "/assets/mapfit.js"
 
 PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>{{ name }}</title><link rel="stylesheet" href="{{ css }}">
-<script src="{{ plotly_js }}"></script></head><body>
+<script src="{{ plotly_js }}"></script>
+<script src="{{ mapfit_js }}"></script></head><body>
 <nav class="navbar navbar-dark bg-dark mb-3"><div class="container-fluid">
 <span class="navbar-brand">{{ app_title }}</span>
 <span class="badge text-bg-light" id="share-read-only">{{ read_only }}</span>
@@ -50,7 +53,8 @@ PAGE = """<!doctype html>
 <script type="application/json" id="share-figure">{{ figure|safe }}</script>
 <script>
 var fig = JSON.parse(document.getElementById("share-figure").textContent);
-Plotly.newPlot("share-map", fig.data, fig.layout, {displayModeBar: false});
+Plotly.newPlot("share-map", fig.data, fig.layout,
+  {displayModeBar: false, responsive: true});
 </script></body></html>"""
 
 
@@ -131,6 +135,8 @@ def share_view(token: str):
             when=f"{record.updated_at:%Y-%m-%d %H:%M}",
         ),
         plotly_js=config.url(PLOTLY_JS),
+        # the map fitted to its real width, as on the app's screens
+        mapfit_js=config.url(MAPFIT_JS),
         css=config.url("/vendor/bootstrap.min.css"),
         kpis=rows,
         changes=changes,

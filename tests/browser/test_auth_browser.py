@@ -7,6 +7,7 @@ from dashapp import ids, services
 from dashapp.share import share_url
 from data.scenarios import list_scenarios
 from tests.auth_helpers import PASSWORD, browser_sign_in, ensure_user
+from tests.browser.maps import fitted, viewport
 from tests.browser.waits import until
 from tests.callbacks.conftest import run_callback
 from tests.callbacks.test_scenario_callbacks import _panel
@@ -89,7 +90,7 @@ def _run_as(app, user) -> int:
     return result["id"]
 
 
-def test_aut004_share_link_opens_read_only_without_account(dash_duo, app):
+def test_aut004_share_link_opens_read_only_without_account(dash_duo, app, tmp_path):
     store = _store(app)
     planner = ensure_user(store, "planner")
     scenario_id = _run_as(app, planner)
@@ -109,7 +110,13 @@ def test_aut004_share_link_opens_read_only_without_account(dash_duo, app):
         ),
         20,
     )
-    dash_duo.driver.save_screenshot("/tmp/aut004-share.png")
+    # the map is fitted to its real width (assets/mapfit.js), on a phone too
+    until(lambda: fitted(dash_duo, "body"), 20)
+    dash_duo.driver.save_screenshot(str(tmp_path / "share-wide.png"))
+    viewport(dash_duo, 390, 800)
+    until(lambda: (fitted(dash_duo, "body") or [0, 999])[1] < 390, 20)
+    dash_duo.driver.save_screenshot(str(tmp_path / "share-390.png"))
+    dash_duo.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     # nothing else opens with it: the app itself still asks to sign in
     dash_duo.driver.get(base + "/scenarios")
     dash_duo.wait_for_element("#auth-submit")

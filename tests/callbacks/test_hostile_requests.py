@@ -1672,9 +1672,10 @@ def test_a_share_page_is_read_only_and_escapes_names(accounts):
     parser.feed(html)
     scripts = [(attrs, text) for tag, attrs, text in parser.found if tag == "script"]
     assert [a.get("src") or a.get("type") or "inline" for a, _ in scripts] == [
-        "/vendor/plotly.min.js", "application/json", "inline"]  # fmt: skip
-    assert "</" not in scripts[1][1]  # the figure cannot close its block
-    figure = json.loads(scripts[1][1])
+        "/vendor/plotly.min.js", "/assets/mapfit.js", "application/json", "inline"
+    ]  # fmt: skip
+    assert "</" not in scripts[2][1]  # the figure cannot close its block
+    figure = json.loads(scripts[2][1])
     sites = figure["data"][site_index()]
     assert {c[0] for c in sites["customdata"]} == set(names)  # kept, as text
     assert not [tag for tag, *_ in parser.found if tag in ("img", "form", "iframe")]
