@@ -1108,14 +1108,23 @@ def combine(frames: dict[str, pd.DataFrame], weeks: int) -> pd.DataFrame:
     Returns a frame indexed by commune id with one column per measure (zeros where
     a commune has no rows) and the attribute ``n_weeks``.
     """
-    parts = {}
+    # the communes source lists every commune: its ids, sorted, index the result;
+    # each source's rows are summed by commune (a missing value counts 0, as a
+    # pandas sum; rows of another commune or none are left out, as a left join)
+    ids = frames["communes"]["commune_id"]
+    index = pd.Index(ids.dropna().unique(), name="commune_id").sort_values()
+    columns = {}
     for source, frame in frames.items():
-        names = [m.name for m in MEASURES.values() if m.source == source]
-        parts[source] = frame.groupby("commune_id")[names].sum()
-    base = parts.pop("communes")  # the communes source lists every commune
-    for part in parts.values():
-        base = base.join(part, how="left")
-    base = base.astype(float).fillna(0.0)[list(MEASURES)]
+        position = index.get_indexer(frame["commune_id"])
+        kept = position >= 0
+        position = position[kept]
+        for m in MEASURES.values():
+            if m.source == source:
+                values = frame[m.name].to_numpy(dtype=float)[kept]
+                values = np.where(np.isnan(values), 0.0, values)
+                sums = np.bincount(position, weights=values, minlength=len(index))
+                columns[m.name] = sums.astype(float)  # no rows: numpy gives int64
+    base = pd.DataFrame({name: columns[name] for name in MEASURES}, index=index)
     base.attrs["n_weeks"] = int(weeks)
     return base
 
