@@ -122,7 +122,7 @@ def test_a_solve_through_the_support_plan_proves_the_optimum(seed, split, monkey
     assert np.all(model.weights @ alloc <= model.rules.capacities + 1e-6)
 
 
-def test_below_the_threshold_no_support_plan(monkeypatch):
+def test_when_the_support_plan_runs(monkeypatch):
     calls = []
     real = assignment_module.support_plan
 
@@ -131,9 +131,16 @@ def test_below_the_threshold_no_support_plan(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(assignment_module, "support_plan", spy)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", 0.5)
     assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
-    assert calls == []
+    assert calls == []  # gap below the threshold
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 2.0)
     assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
-    assert calls == [1]
+    assert calls == []  # the Lagrangian stage had less than that of a core
+    assignment_module.solve_assignment(_tight(7), SolveOptions())
+    assert calls == [1]  # without a time limit the machine's load is no matter
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
+    assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
+    assert calls == [1, 1]
