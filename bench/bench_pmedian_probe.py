@@ -175,7 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--lp", type=int, default=0, help="K of the restricted LP (0: skip)"
     )
+    ap.add_argument(
+        "--lag-iterations",
+        default="3000,100",
+        help="steps and stall of the first Lagrangian run (the solve's: 3000,100)",
+    )
     args = ap.parse_args(argv)
+    lag_steps, lag_stall = (int(v) for v in args.lag_iterations.split(","))
 
     from bench_pmedian_scale import CLASSES, random_instance
 
@@ -205,7 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     t = clock()
     r = pm.rules
     lag = lagrangian_bound(
-        cost, w, p, row["start"]["plan"], start, r.locked, r.allowed, time_budget=3600.0
+        cost,
+        w,
+        p,
+        row["start"]["plan"],
+        start,
+        r.locked,
+        r.allowed,
+        time_budget=3600.0,
+        max_iter=lag_steps,
+        stall=lag_stall,
     )
     polished = greedy_interchange(
         cost, w, p, r.locked, r.allowed, time_budget=3600.0, start=lag["chosen"]
@@ -214,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     row["lagrangian"] = {
         "bound": float(lag["bound"]),
         "iterations": int(lag["iterations"]),
+        "max_iter_stall": [lag_steps, lag_stall],
         "polished_plan": radius.plan_objective(pm, polished),
         "cpu_s": round(clock() - t, 1),
     }
