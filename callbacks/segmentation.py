@@ -134,12 +134,13 @@ def show_results(result, lang, dataset_id):
 
 @requires("segmentation")
 def update_map(result, sites, dataset_id, lang):
-    """Cluster map: drawn whole for a new run, patched when only the sites change."""
+    """Cluster map and the note above it: drawn whole for a new run, patched
+    when only the sites change."""
     config, dctx = _context(dataset_id)
     if ctx.triggered_id == ids.SEG_SITES:
         patch = Patch()
         map_layout.patch_sites(patch, seg_layout.site_trace(sites, lang), k=1)
-        return patch
+        return patch, no_update
     communes = dctx.communes()
     region = (result or {}).get("region")
     bounds = dctx.units_at(0)
@@ -148,7 +149,7 @@ def update_map(result, sites, dataset_id, lang):
     geojson = services.level_geojson(
         config.database_url, dctx.info.id, dctx.commune_level
     )
-    return seg_layout.cluster_map(
+    figure = seg_layout.cluster_map(
         geojson,
         communes["code"].tolist(),
         communes["name"].tolist(),
@@ -159,6 +160,7 @@ def update_map(result, sites, dataset_id, lang):
         lang,
         config.basemap_style,
     )
+    return figure, seg_layout.map_note(result, lang)
 
 
 @requires("segmentation")
@@ -270,6 +272,7 @@ def register(app) -> None:
     )(show_results)
     app.callback(
         Output(ids.SEG_MAP, "figure"),
+        Output(ids.SEG_MAP_NOTE, "children"),
         Input(ids.SEG_RESULT, "data"),
         Input(ids.SEG_SITES, "data"),
         State(ids.DATASET, "data"),

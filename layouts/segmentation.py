@@ -180,6 +180,7 @@ def segmentation_page(ctx: DatasetContext, lang: str) -> html.Div:
                     dbc.Card(
                         [
                             dbc.CardHeader(t("seg.map.title", lang)),
+                            html.Div(map_note(None, lang), id=ids.SEG_MAP_NOTE),
                             dcc.Graph(
                                 id=ids.SEG_MAP,
                                 style={"height": "520px"},
@@ -287,7 +288,8 @@ def cluster_map(
     basemap_style: str | None = None,
 ) -> dict:
     """Communes coloured by cluster, existing centers and proposed sites above
-    them (the proposed sites on top); before a run, a note says what to do."""
+    them (the proposed sites on top); before a run, :func:`map_note` above the
+    map says what to do."""
     labels = (result or {}).get("labels", {})
     left_out = set((result or {}).get("left_out", []))
     k = int((result or {}).get("k", 1))
@@ -330,7 +332,17 @@ def cluster_map(
         sites=[existing, site_trace(sites, lang)],
         style=basemap_style,
         uirevision="segmentation",
-        note=None if result else t("seg.map.before_run", lang),
+    )
+
+
+def map_note(result: dict | None, lang: str):
+    """What to do, above the cluster map until a run colours it (None after):
+    a line of the page, which wraps on a phone and hides no part of the map,
+    where a note drawn in the map covered the country's south tip."""
+    if result:
+        return None
+    return html.Small(
+        t("seg.map.before_run", lang), className="d-block text-muted px-3 pt-2"
     )
 
 

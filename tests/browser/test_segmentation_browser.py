@@ -40,6 +40,7 @@ def test_seg001_run_shows_clusters_map_curves_pca_profiles_and_sites(dash_duo, a
     dash_duo.wait_for_contains_text(f"#{ids.SEG_SUMMARY}", "3 groupes", timeout=60)
     until(lambda: (_plot(dash_duo, ids.SEG_MAP) or [{}, {}])[1].get("z"), 20)
     z = _plot(dash_duo, ids.SEG_MAP)[1]["z"]
+    until(lambda: dash_duo.find_element(f"#{ids.SEG_MAP_NOTE}").text == "", 20)
     assert len(z) == 400 and set(z) == {0, 1, 2}
     assert len(_plot(dash_duo, ids.SEG_SCORES)[0]["x"]) == 9
     assert [t["name"] for t in _plot(dash_duo, ids.SEG_PCA)] == [
@@ -70,4 +71,45 @@ def test_seg002_screen_in_english_and_no_indicator_gives_a_message(dash_duo, app
     dash_duo.wait_for_contains_text(
         f"#{ids.SEG_MESSAGES}", "Choose at least one indicator.", timeout=30
     )
+    assert dash_duo.get_logs() == []
+
+
+# [bottom, left, right] of the note above the map, [top] of MapLibre's area, the
+# page's width, and whether the figure has annotations (a note drawn in the map)
+NOTE_AND_MAP = """
+const note = document.getElementById(arguments[0]).getBoundingClientRect();
+const gd = document.querySelector('#' + arguments[1] + ' .js-plotly-plot');
+const map = gd && gd.querySelector('.maplibregl-map');
+if (!map || !note.height) return null;
+return [[note.bottom, note.left, note.right], map.getBoundingClientRect().top,
+        document.documentElement.clientWidth,
+        Boolean(gd.layout.annotations && gd.layout.annotations.length)];"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_seg003_the_note_before_a_run_lies_above_the_map(
+    dash_duo, app, width, tmp_path
+):
+    """The note saying what to do before a run is a line above the map, inside
+    the page at any width: no part of the map (the country's south tip) under it."""
+    from tests.browser.maps import fitted, viewport
+
+    viewport(dash_duo, width, 1000)
+    browser_sign_in(dash_duo, app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/segmentation")
+    dash_duo.wait_for_contains_text(f"#{ids.SEG_MAP_NOTE}", "Lancez la segmentation")
+    until(lambda: fitted(dash_duo, f"#{ids.SEG_MAP}"), 20)
+    (bottom, left, right), map_top, page, drawn_in = until(
+        lambda: dash_duo.driver.execute_script(
+            NOTE_AND_MAP, ids.SEG_MAP_NOTE, ids.SEG_MAP
+        ),
+        20,
+    )
+    assert bottom <= map_top + 1 and not drawn_in
+    assert left >= 0 and right <= page + 1  # wrapped on a phone, never cut off
+    dash_duo.driver.execute_script(
+        "document.getElementById(arguments[0]).scrollIntoView({block: 'start'})",
+        ids.SEG_MAP_NOTE,
+    )
+    dash_duo.driver.save_screenshot(str(tmp_path / f"segmentation-{width}.png"))
     assert dash_duo.get_logs() == []

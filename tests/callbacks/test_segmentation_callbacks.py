@@ -109,8 +109,12 @@ def test_results_show_summary_curves_pca_and_profile(call, ctx, result_k3):
 
 def test_map_is_drawn_for_a_run_and_patched_for_sites(call, ctx, result_k3):
     result = result_k3
-    fig = call(seg_cb.update_map, result, None, ctx.info.id, "fr")
+    fig, note = call(seg_cb.update_map, result, None, ctx.info.id, "fr")
     assert fig["layout"]["map"]["style"] == "white-bg"
+    assert note is None and "annotations" not in fig["layout"]  # a run: no note
+    before, note = call(seg_cb.update_map, None, None, ctx.info.id, "fr")
+    assert "Lancez la segmentation" in str(note)  # above the map, not in it
+    assert "annotations" not in before["layout"]
     chor = fig["data"][1]
     assert len(chor["locations"]) == len(ctx.communes())
     assert set(chor["z"]) == {0, 1, 2}
@@ -121,7 +125,7 @@ def test_map_is_drawn_for_a_run_and_patched_for_sites(call, ctx, result_k3):
         "SEG03",
         "SEG04",
     ]
-    patch = call(
+    patch, note = call(
         seg_cb.update_map,
         result,
         sites,
@@ -129,7 +133,7 @@ def test_map_is_drawn_for_a_run_and_patched_for_sites(call, ctx, result_k3):
         "fr",
         trigger=f"{ids.SEG_SITES}.data",
     )
-    assert isinstance(patch, Patch)
+    assert isinstance(patch, Patch) and note is no_update
     assert "geojson" not in str(patch.to_plotly_json())
 
 

@@ -57,7 +57,7 @@ def test_population_weighted_indicators_leave_the_commune_out(call, dataset_id):
         "1 commune(s) sans population connue laissée(s) hors de la segmentation : "
         "les indicateurs choisis qui en dépendent (distance au centre le plus proche)"
     ), shown
-    fig = call(seg_cb.update_map, result, None, dataset_id, "fr")
+    fig, _ = call(seg_cb.update_map, result, None, dataset_id, "fr")
     hover = dict(zip(fig["data"][1]["locations"], fig["data"][1]["customdata"],
                      strict=True))  # fmt: skip
     assert hover["C4"][1] == "n.d. (population inconnue : hors segmentation)"

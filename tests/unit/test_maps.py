@@ -123,7 +123,10 @@ def test_segmentation_proposed_sites_are_the_top_layer():
         GEOJSON, ["A"], ["a"], None, centers, None,
         {"center": {"lon": 2, "lat": 45}, "zoom": 6}, "en",
     )  # fmt: skip
-    assert "Run the segmentation" in before["layout"]["annotations"][0]["text"]
+    # the note before a run is a line above the map, never drawn over it
+    assert "annotations" not in before["layout"]
+    assert "Run the segmentation" in str(seg_layout.map_note(None, "en"))
+    assert seg_layout.map_note(result, "en") is None
 
 
 def test_a_single_unit_gets_no_colour_bar():
