@@ -292,7 +292,7 @@ def main(argv=None) -> int:
         type=int,
         default=0,
         help="with --scenarios: this many saved scenarios (copies of a run) before "
-        "measuring, as the load benchmark's solve phase saves about 320",
+        "measuring, as the load benchmark's many_solves phase saves about 320",
     )
     parser.add_argument("--label", default="")
     parser.add_argument("--out", type=Path,
