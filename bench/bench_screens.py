@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dashapp import ids  # noqa: E402
+from tests.demo_session import chromium, demo_store, sign_in, until  # noqa: E402
 
 USER, PASSWORD = "bench-analyst", "bench-screens-password-1"
 QUIET_S = 0.3
@@ -113,18 +114,8 @@ def uptime() -> str:
 
 
 def make_template(folder: Path) -> Path:
-    """A data folder holding only the demo store and the bench's planner."""
-    from dashapp import services
-    from dashapp.bootstrap import ensure_store
-    from dashapp.config import Config
-    from data import users
-
-    config = Config(data_dir=folder)
-    store = services.get_store(config.database_url)
-    ensure_store(store)
-    users.create_user(store, USER, PASSWORD, "analyst", must_change_password=False)
-    store.engine.dispose()
-    return folder / "dashapp.sqlite"
+    """A data folder holding only the demo store and the bench's analyst."""
+    return demo_store(folder, USER, PASSWORD, "analyst")
 
 
 class Server:
@@ -178,40 +169,17 @@ class Server:
 
 class Browser:
     def __init__(self, url: str) -> None:
-        from selenium import webdriver
-
-        from tests.chromium import chromium_options
-
-        options = chromium_options()
-        for arg in ("--enable-unsafe-swiftshader", "--use-angle=swiftshader"):
-            options.add_argument(arg)
-        self.driver = webdriver.Chrome(options=options)
-        self.driver.execute_cdp_cmd(
-            "Page.addScriptToEvaluateOnNewDocument", {"source": FETCH_HOOK}
-        )
+        self.driver = chromium(FETCH_HOOK)
         self.url = url
 
     def js(self, script: str, *args):
         return self.driver.execute_script(script, *args)
 
     def until(self, condition, what: str, timeout: float = TIMEOUT_S, step=0.05):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            value = condition()
-            if value:
-                return value
-            time.sleep(step)
-        raise RuntimeError(f"timed out waiting for {what}")
+        return until(condition, what, timeout, step)
 
     def sign_in(self) -> None:
-        self.driver.get(self.url + "/login")
-        self.driver.find_element("id", "username").send_keys(USER)
-        self.driver.find_element("id", "password").send_keys(PASSWORD)
-        self.driver.find_element("id", "auth-submit").click()
-        self.until(
-            lambda: self.js("return !!document.getElementById('react-entry-point')"),
-            "the app after sign-in",
-        )
+        sign_in(self.driver, self.url, USER, PASSWORD, TIMEOUT_S)
 
     def now_ms(self) -> float:
         return self.js("return performance.now()")

@@ -25,11 +25,12 @@ import argparse
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from tests.demo_session import chromium, demo_store, sign_in, until  # noqa: E402
 
 USER, PASSWORD = "screenshot-admin", "screenshot-password-1"
 README_PATH = "/?level=commune&indicator=mean_distance"
@@ -69,57 +70,33 @@ return ready && quiet && !spinning ? maps.length : null;
 """
 
 
-def _until(condition, what: str, timeout: float = TIMEOUT_S, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    raise RuntimeError(f"timed out after {timeout} s waiting for {what}")
+def _until(condition, what: str, timeout: float = TIMEOUT_S):
+    return until(condition, what, timeout)
 
 
 def _serve(folder: Path):
     """The app on the demo data in ``folder``, served in a thread; (url, server)."""
     from werkzeug.serving import make_server
 
-    from dashapp import create_app, services
-    from dashapp.bootstrap import ensure_store
+    from dashapp import create_app
     from dashapp.config import Config
-    from data import users
 
-    config = Config(data_dir=folder)
-    store = services.get_store(config.database_url)
-    ensure_store(store)
-    users.create_user(store, USER, PASSWORD, "admin", must_change_password=False)
-    app = create_app(config)
+    demo_store(folder, USER, PASSWORD, "admin")
+    app = create_app(Config(data_dir=folder))
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server
 
 
 def browser(width: int, height: int):
-    """Headless Chromium of the tests, drawing WebGL in software."""
-    from selenium import webdriver
-
-    from tests.chromium import chromium_options
-
-    options = chromium_options(f"{width},{height}")
-    for arg in ("--enable-unsafe-swiftshader", "--use-angle=swiftshader",
-                "--hide-scrollbars", "--force-device-scale-factor=1"):  # fmt: skip
-        options.add_argument(arg)
-    driver = webdriver.Chrome(options=options)
-    driver.execute_cdp_cmd(
-        "Page.addScriptToEvaluateOnNewDocument", {"source": FETCH_HOOK}
+    """Headless Chromium of the tests, drawing WebGL in software, the page
+    exactly ``width`` px wide."""
+    return chromium(
+        FETCH_HOOK,
+        width=width,
+        height=height,
+        extra_args=("--hide-scrollbars", "--force-device-scale-factor=1"),
     )
-    # the page exactly this wide (a window has a minimum width, about 500 px),
-    # as on a phone below 600 px
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1,
-         "mobile": width < 600},
-    )  # fmt: skip
-    return driver
 
 
 def shoot(
@@ -136,16 +113,7 @@ def shoot(
     number of maps drawn."""
     from dashapp import ids
 
-    driver.get(url + "/login")
-    driver.find_element("id", "username").send_keys(USER)
-    driver.find_element("id", "password").send_keys(PASSWORD)
-    driver.find_element("id", "auth-submit").click()
-    _until(
-        lambda: driver.execute_script(
-            "return !!document.getElementById('react-entry-point')"
-        ),
-        "the app after sign-in",
-    )
+    sign_in(driver, url, USER, PASSWORD, TIMEOUT_S)
     sep = "&" if "?" in path else "?"
     driver.get(url + path + (f"{sep}lang={lang}" if lang != "fr" else ""))
     if not keep_guide:  # the screen's guide above it, hidden as a user would
