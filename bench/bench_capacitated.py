@@ -22,10 +22,19 @@ HiGHS's MIP on that model (root, cut rounds, then branching; one thread)
 for ``--bound-seconds``, on the split relaxation and, for single assignment,
 on the binary model. Results go to ``bench/results/capacitated_bounds.json``.
 
+``--gap-study`` asks where the split stress case's gap is (one thread
+each, into ``bench/results/capacitated_gap.json``): HiGHS on the split
+relaxation restricted to the sites the LP uses (the optimum there), to
+those and the ``--wide-sites`` sites next by Lagrangian value, and on the
+full truncated model warm-started by the best plan found, each for
+``--study-seconds`` at most, with the bound and the plan against CPU
+seconds (a restricted model gives plans, never a bound).
+
 Usage::
 
     python bench/bench_capacitated.py [--only random|demo] [--limits 30 60]
     python bench/bench_capacitated.py --bounds [--bound-seconds 30]
+    python bench/bench_capacitated.py --gap-study [--study-seconds 600]
 
 Results go to ``bench/results/capacitated.json`` and a table is printed.
 """
@@ -52,6 +61,7 @@ from optimization import PMedian, SiteRules  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "capacitated.json"
 BOUNDS = ROOT / "bench" / "results" / "capacitated_bounds.json"
+GAP = ROOT / "bench" / "results" / "capacitated_gap.json"
 
 
 def _load() -> list[float]:
@@ -204,6 +214,101 @@ def bench_bounds(seconds: float) -> dict:
     return out
 
 
+def _traced_mip(model, seconds: float, warm=None) -> tuple[dict, object]:
+    """HiGHS's MIP on ``model`` (one thread), its bound and plan per CPU second.
+
+    Returns the trace (each rise of the bound, each better plan, with the
+    CPU seconds spent) and the best solution's column values (or None).
+    """
+    import numpy as np
+
+    from optimization.solver import load_highs
+
+    h = load_highs(model)
+    h.setOptionValue("threads", 1)
+    if warm is not None:
+        h.setSolution(model.n_cols, np.arange(model.n_cols, dtype=np.int32), warm)
+    c0 = time.process_time()
+    trace: list = []
+    best = [float("inf"), -float("inf")]
+
+    def on_interrupt(event) -> None:
+        cpu = time.process_time() - c0
+        bound = float(event.data_out.mip_dual_bound)
+        if bound > best[1] + 1.0:
+            best[1] = bound
+            trace.append({"cpu_seconds": round(cpu, 1), "bound": round(bound, 1)})
+        if cpu > seconds:
+            event.data_in.user_interrupt = True
+
+    def on_solution(event) -> None:
+        value = float(event.data_out.objective_function_value)
+        if value < best[0] - 1.0:
+            best[0] = value
+            trace.append(
+                {"cpu_seconds": round(time.process_time() - c0, 1), "plan": value}
+            )
+
+    h.cbMipInterrupt.subscribe(on_interrupt)
+    h.cbMipImprovingSolution.subscribe(on_solution)
+    h.run()
+    info = h.getInfo()
+    x = None
+    if info.primal_solution_status == 2:
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+    return {
+        "plan": info.objective_function_value if x is not None else None,
+        "bound": info.mip_dual_bound,
+        "nodes": info.mip_node_count,
+        "cpu_seconds": round(time.process_time() - c0, 1),
+        "trace": trace,
+    }, x
+
+
+def bench_gap(seconds: float, wide: int) -> dict:
+    import numpy as np
+
+    from optimization.assignment import (
+        assignment_pairs,
+        build_assignment,
+        lagrangian_stage,
+        nearest_pairs,
+        plan_for,
+    )
+    from optimization.solver import SolveOptions, solve_relaxation
+
+    pm = next(m for name, m in stress_models().items() if "split" in name)
+    pairs = assignment_pairs(pm)
+    keep = nearest_pairs(pm, pairs, np.full(pm.n, pm.pairs_per_point))
+    out: dict = {"load_before": _load()}
+    lag = lagrangian_stage(pm, pairs, SolveOptions())
+    relaxed = build_assignment(pm, pairs, keep, split=True)
+    lp = solve_relaxation(relaxed.model)
+    support = np.flatnonzero(lp.values[relaxed.y] > 1e-6)
+    order = [j for j in np.argsort(lag.site_values, kind="stable") if j not in support]
+    wider = np.concatenate([support, order[:wide]])
+    best_x, best_plan = None, None
+    for label, sites in (("lp_support", support), ("lp_support_and_next", wider)):
+        built = build_assignment(pm, pairs, keep, split=True)
+        built.model.fix_columns(built.y[np.setdiff1d(np.arange(pm.m), sites)], 0.0)
+        row, x = _traced_mip(built.model, seconds)
+        row["sites"] = int(sites.size)
+        if x is not None:
+            full = plan_for(pm, x[built.y] > 0.5, pairs, None)
+            row["full_plan"] = None if full is None else full.objective
+            if row["plan"] is not None and (
+                best_plan is None or row["plan"] < best_plan
+            ):
+                best_x, best_plan = x, row["plan"]
+        out[label] = row
+    built = build_assignment(pm, pairs, keep, split=True)
+    out["full_warm_started"], _ = _traced_mip(built.model, seconds, best_x)
+    out["lp"] = lp.objective
+    out["lagrangian"] = {"bound": lag.bound, "plan": lag.plan.objective}
+    out["load_after"] = _load()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["random", "demo"])
@@ -211,7 +316,24 @@ def main() -> None:
     parser.add_argument("--demo-limit", type=float, default=30.0)
     parser.add_argument("--bounds", action="store_true")
     parser.add_argument("--bound-seconds", type=float, default=30.0)
+    parser.add_argument("--gap-study", action="store_true")
+    parser.add_argument("--study-seconds", type=float, default=600.0)
+    parser.add_argument("--wide-sites", type=int, default=40)
     args = parser.parse_args()
+    if args.gap_study:
+        found = {
+            "machine": {
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            },
+            "study_cpu_seconds": args.study_seconds,
+            "split_stress": bench_gap(args.study_seconds, args.wide_sites),
+        }
+        GAP.parent.mkdir(parents=True, exist_ok=True)
+        GAP.write_text(json.dumps(found, indent=2, default=float))
+        print(json.dumps(found["split_stress"], indent=1, default=float))
+        return
     if args.bounds:
         found = {
             "machine": {
