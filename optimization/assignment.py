@@ -835,12 +835,23 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
     def left() -> float | None:
         return None if deadline is None else deadline - time.perf_counter()
 
-    if (
+    hard = (
         best is not None
         and math.isfinite(lower)
         and relative_gap(best.objective, lower) > SPLIT_BOUND_FROM
-        and (deadline is None or core_share >= SPLIT_BOUND_MIN_CORE)
-    ):
+    )
+    if hard and deadline is not None and core_share < SPLIT_BOUND_MIN_CORE:
+        # No support plan on a busy machine (below): the site swaps the
+        # Lagrangian stage left to it run instead, in what is left of the
+        # stage's share, as they did within it.
+        better = transport_swaps(
+            pm, best, pairs, lag.site_values, deadline=lag_deadline
+        )
+        if better.objective < best.objective:
+            best = better
+            keep |= better.alloc.toarray() > 0  # a solution of each round
+            opts.progress.plan(best.objective)
+    if hard and (deadline is None or core_share >= SPLIT_BOUND_MIN_CORE):
         # A hard case: the sites the relaxation opens or nearly opens hold
         # better plans than the site swaps reach; a small, work-bounded MIP
         # on them finds one (the bound stages below then have a better

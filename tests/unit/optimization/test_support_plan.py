@@ -133,17 +133,29 @@ def test_when_the_support_plan_runs(monkeypatch):
         calls.append(1)
         return real(*args, **kwargs)
 
+    swaps = []
+    real_swaps = assignment_module.transport_swaps
+
+    def swaps_spy(*args, **kwargs):
+        swaps.append(1)
+        return real_swaps(*args, **kwargs)
+
     monkeypatch.setattr(assignment_module, "support_plan", spy)
+    monkeypatch.setattr(assignment_module, "transport_swaps", swaps_spy)
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", 0.5)
     assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
     assert calls == []  # gap below the threshold
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 2.0)
+    swaps.clear()  # the stage itself may have run them below the threshold
     assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
     assert calls == []  # the Lagrangian stage had less than that of a core
+    assert swaps == [1]  # the stage's site swaps run instead
+    swaps.clear()
     assignment_module.solve_assignment(_tight(7), SolveOptions())
     assert calls == [1]  # without a time limit the machine's load is no matter
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
     assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
     assert calls == [1, 1]
+    assert swaps == []  # never with the support plan
