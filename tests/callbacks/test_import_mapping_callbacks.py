@@ -17,6 +17,13 @@ from dashapp import ids, services
 from tests.callbacks.test_import_partial_callbacks import _find, _job, _upload
 from tests.unit.data import import_files as f
 
+
+def _card(data: dict, name: str) -> int:
+    """Position of the file ``name``'s card (the cards are listed by file name,
+    not in the order the files were dropped)."""
+    return [entry["name"] for entry in data["files"]].index(name)
+
+
 # names only (spelled differently), under a column name no guess knows
 LOCALITIES = "localite|hab_2019\r\n" + "".join(
     f"{n}|{p}\r\n"
@@ -75,19 +82,20 @@ def test_a_name_column_no_guess_knows_joins_by_name_when_told(
     census = tmp_path / "localites.csv"
     census.write_bytes(LOCALITIES.encode("cp1252"))
     data, _ = _upload(call, [f.write_cod_ab(tmp_path), census])
-    chosen = [((1, "join"), "localite"), ((1, "population"), "hab_2019"),
-              ((1, "delimiter"), "|"), ((1, "encoding"), "windows-1252")]  # fmt: skip
+    c = _card(data, "localites.csv")  # cards are listed by file name
+    chosen = [((c, "join"), "localite"), ((c, "population"), "hab_2019"),
+              ((c, "delimiter"), "|"), ((c, "encoding"), "windows-1252")]  # fmt: skip
     for join_by in ("name", ""):  # told, or automatic: codes do not match, names do
         report, _, table, _ = _job(
             call, demo_app, ids.IMP_CHECK, data,
-            columns=[*chosen, ((1, "join_by"), join_by)],
+            columns=[*chosen, ((c, "join_by"), join_by)],
         )  # fmt: skip
         text = str(report)
         assert "Aucune erreur" in text, text
         assert "population 65" in text and "000." in text
     # told "code": every row fails, by name, never silently
     report, *_ = _job(call, demo_app, ids.IMP_CHECK, data,
-                      columns=[*chosen, ((1, "join_by"), "code")])  # fmt: skip
+                      columns=[*chosen, ((c, "join_by"), "code")])  # fmt: skip
     assert "code « ST LOUIS » inconnu" in str(report) or "ST LOUIS" in str(report)
     assert "Aucune erreur" not in str(report)
 
@@ -196,8 +204,12 @@ def test_three_boundary_files_each_mapped_on_screen(call, demo_app, tmp_path):
     regions, depts, communes = three_files(tmp_path, region_parent="name")
     data, children = _upload(call, [communes, regions, depts])
     assert [f["role"] for f in data["files"]] == ["boundaries"] * 3
-    columns = [((0, "code"), "id_com"), ((1, "code"), "reg_id"),
-               ((2, "code"), "dep_code")]  # fmt: skip
+    card = {name: _card(data, path.name)
+            for name, path in (("communes", communes), ("regions", regions),
+                               ("depts", depts))}  # fmt: skip
+    columns = [((card["communes"], "code"), "id_com"),
+               ((card["regions"], "code"), "reg_id"),
+               ((card["depts"], "code"), "dep_code")]  # fmt: skip
     report, figure, table, _ = _job(call, demo_app, ids.IMP_CHECK, data,
                                     columns=columns)  # fmt: skip
     text = str(report)
