@@ -182,6 +182,23 @@ def _shared_backend():
     return backend
 
 
+def _after_fork_in_child() -> None:
+    """Make every :class:`Memo` usable in a process just forked from this one.
+
+    A background job is forked from a threaded web server: at that moment another
+    thread may hold a memo's lock, or be computing a value that other callers
+    wait for (``running``). That thread does not exist in the child, so the lock
+    would never be released and the wait never end (a job polled for ever). The
+    child gets new locks and no computation in progress; finished values stay.
+    """
+    for one in _MEMOS:
+        one.lock = threading.Lock()
+        one.running = {}
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def clear_memos() -> None:
     """Empty every :class:`Memo` (tests that reuse a store's URL)."""
     for one in _MEMOS:

@@ -17,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +130,24 @@ CONNECT_TIMEOUT_S = 10
 # an arbitrary 64-bit number naming the store's preparation lock (PostgreSQL)
 _LOCK_KEY = 0x6461736861707001
 _memory_lock = threading.Lock()
+# every engine this process made, so that a forked child gets pools of its own
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A process forked from this one (a background job) must not use the
+    connections its parent holds: two processes on one PostgreSQL socket mix
+    their messages, and SQLite forbids carrying a connection across a fork.
+    Each engine gets a new, empty pool (``dispose(close=False)`` leaves the
+    parent's connections open for the parent), and the lock a thread of the
+    parent may hold at the fork is made anew."""
+    global _memory_lock
+    _memory_lock = threading.Lock()
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def database_url(url: str) -> str:
@@ -177,12 +197,15 @@ def make_engine(url: str) -> Engine:
     pooled connections are checked before use (a restarted server is survived).
     """
     if url.startswith("postgresql"):
-        return create_engine(
+        engine = create_engine(
             url,
             pool_pre_ping=True,
             connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
         )
+        _engines.add(engine)
+        return engine
     engine = create_engine(url)
+    _engines.add(engine)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
