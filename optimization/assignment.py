@@ -835,6 +835,15 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
     def left() -> float | None:
         return None if deadline is None else deadline - time.perf_counter()
 
+    def adopt(plan: Plan | None) -> None:
+        """Keep ``plan`` when it beats the best one; its pairs join ``keep``
+        (so it is a solution of every later round)."""
+        nonlocal best
+        if plan is not None and (best is None or plan.objective < best.objective):
+            best = plan
+            keep[:] |= plan.alloc.toarray() > 0
+            opts.progress.plan(plan.objective)
+
     hard = (
         best is not None
         and math.isfinite(lower)
@@ -847,10 +856,7 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
         better = transport_swaps(
             pm, best, pairs, lag.site_values, deadline=lag_deadline
         )
-        if better.objective < best.objective:
-            best = better
-            keep |= better.alloc.toarray() > 0  # a solution of each round
-            opts.progress.plan(best.objective)
+        adopt(better)
     if hard and (deadline is None or core_share >= SPLIT_BOUND_MIN_CORE):
         # A hard case: the sites the relaxation opens or nearly opens hold
         # better plans than the site swaps reach; a small, work-bounded MIP
@@ -873,10 +879,7 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
                     "seconds": time.perf_counter() - ts,
                 }
             )
-            if plan is not None and plan.objective < best.objective:
-                best = plan
-                keep |= plan.alloc.toarray() > 0  # a solution of each round
-                opts.progress.plan(best.objective)
+            adopt(plan)
             if relative_gap(best.objective, lower) <= gap_rel:
                 return _finish_assignment(report, best, lower, gap_rel, iterations)
 
@@ -915,10 +918,7 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
             if bound is not None and bound > lower:
                 lower = bound
                 opts.progress.prove(lower)
-            if plan is not None and plan.objective < best.objective:
-                best = plan
-                keep |= plan.alloc.toarray() > 0  # a solution of each round
-                opts.progress.plan(best.objective)
+            adopt(plan)
             if relative_gap(best.objective, lower) <= gap_rel:
                 return _finish_assignment(report, best, lower, gap_rel, iterations)
 
@@ -1056,10 +1056,7 @@ def solve_assignment(pm: PMedianProblem, opts: SolveOptions) -> AssignmentResult
             break  # the relaxation's plan is a full plan: its gap stands
         # A full plan on the relaxation's open sites may beat the incumbent.
         plan = plan_for(pm, x[built.y] > 0.5, pairs, deadline)
-        if plan is not None and (best is None or plan.objective < best.objective):
-            best = plan
-            keep |= plan.alloc.toarray() > 0  # a solution of next round
-            opts.progress.plan(plan.objective)
+        adopt(plan)
         if best is not None and relative_gap(best.objective, lower) <= gap_rel:
             break
         # Points sent "far" need more of their pairs: double them.
