@@ -1,11 +1,23 @@
-"""Background jobs that die with their server and never hold its socket.
+"""Background jobs that start clean, die with their server and never hold its socket.
 
-Dash's ``DiskcacheManager`` forks one process per background callback. The fork
-inherits every descriptor of the server, its listening socket included, and nothing
-ties it to the server's life: a solve outliving a killed server keeps the port (a
-restart fails with "address already in use") and may still save its scenario
-minutes later. Jobs started by :class:`ServerBoundManager` first give up every
-inherited listening socket, then watch their parent and leave as soon as it is gone.
+Dash's ``DiskcacheManager`` forks the web server once per background callback. A
+threaded server is the wrong process to fork: the child gets a copy of every lock
+the server's other threads held at that instant, and no thread of its own to
+release them. SQLite's mutexes are such locks (a C library, out of reach of
+``os.register_at_fork``): a risk tab's job, forked while another request was in
+SQLite, waited for ever in its first ``set_progress`` (diskcache closing the
+connection it inherited), and the test run that started it never exited, since
+``multiprocess`` joins its non-daemon children at exit.
+
+:class:`ServerBoundManager` therefore starts jobs from a *fork server*
+(``multiprocess``'s ``forkserver`` start method): one single-threaded process,
+started by ``exec`` the first time it is needed, with the job modules
+(:data:`JOB_MODULES`) imported once. Each job is forked from it, so it starts with
+no lock held, no connection and no socket of the web server, and without the
+import time a fresh interpreter would cost. The job, its arguments and the
+diskcache handle travel pickled (dill); the diskcache opens its own connection.
+Jobs are daemonic (a server that exits stops them rather than waiting for them)
+and watch the server, leaving as soon as it is gone (:func:`bind_to_server`).
 
 ``PR_SET_PDEATHSIG`` is not used: it fires when the *thread* that forked exits, which
 in a threaded server is the request thread, right after the job has started.
@@ -13,23 +25,101 @@ in a threaded server is the request thread, right after the job has started.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from functools import partial, update_wrapper
 
 import diskcache
+import flask
+import multiprocess
 from dash import DiskcacheManager
+from multiprocess import forkserver, popen_forkserver, reduction, spawn, util
+from multiprocess.context import set_spawning_popen
 
-from dashapp.config import Config
+from dashapp.config import LANG_COOKIE, Config
 from dashapp.process import bind_to_server, unique_job_key
+
+#: The modules of the app's background callbacks, imported once by the fork
+#: server so that a job starts without importing them (checked against the app's
+#: callbacks by ``tests/unit/dashapp/test_jobs.py``).
+JOB_MODULES = (
+    "dashapp.jobs",
+    "callbacks.briefs",
+    "callbacks.forecast",
+    "callbacks.importer",
+    "callbacks.scenario_curve",
+    "callbacks.scenario_run",
+    "callbacks.segmentation",
+)
+
+#: what of the browser's request a job keeps: no cookie but the language, no
+#: credential; the user travels in custom_data, computed by the server
+KEPT_HEADERS = ("accept-language", "user-agent", "x-request-id")
+
+_FORKSERVER = multiprocess.get_context("forkserver")
+
+
+class _JobPopen(popen_forkserver.Popen):
+    """The fork server's launch, without the web process's ``__main__``.
+
+    ``multiprocess`` has a forked child import the parent's main script again (as
+    ``__mp_main__``), which for ``python app.py`` or any script that builds a Dash
+    app at module level would build a second app, and start a server, in every
+    job. Jobs run functions of importable modules only, so the main script is
+    left out of what the child prepares; the rest is the library's launch.
+    """
+
+    def _launch(self, process_obj):
+        prep = spawn.get_preparation_data(process_obj._name)
+        prep.pop("init_main_from_name", None)
+        prep.pop("init_main_from_path", None)
+        payload = io.BytesIO()
+        set_spawning_popen(self)
+        try:
+            reduction.dump(prep, payload)
+            reduction.dump(process_obj, payload)
+        finally:
+            set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        # the job watches a copy of the write end to learn that this process died
+        parent_w = os.dup(w)
+        self.finalizer = util.Finalize(self, util.close_fds, (parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as pipe:
+            pipe.write(payload.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _JobProcess(_FORKSERVER.Process):
+    @staticmethod
+    def _Popen(process_obj):  # noqa: N802 (the library's name)
+        return _JobPopen(process_obj)
 
 
 class ServerBoundManager(DiskcacheManager):
-    """``DiskcacheManager`` whose job processes are bound to the server process.
+    """``DiskcacheManager`` whose jobs are forked from a clean fork server, and
+    bound to the web server's life.
 
-    Progress, cancel and results go through Dash's own machinery unchanged; only
-    the job's start is wrapped (:func:`bind_to_server`).
+    Progress, cancel and results go through Dash's own machinery unchanged (a job
+    is still one process, its pid what Dash kills on cancel); only where the
+    process comes from and what it watches differ (:func:`bind_to_server`).
     """
+
+    def __init__(self, cache=None, config: Config | None = None):
+        super().__init__(cache)
+        self.config = config  # the job's app settings (a job has no request of its own)
+        # read when the fork server starts (start_fork_server or the first job)
+        _FORKSERVER.set_forkserver_preload(list(JOB_MODULES))
+
+    @staticmethod
+    def start_fork_server() -> None:
+        """Start this process's fork server now rather than at the first job.
+
+        Returns at once; the server imports :data:`JOB_MODULES` meanwhile
+        (3.7 s here), time the first job would otherwise wait for.
+        """
+        forkserver.ensure_running()
 
     def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
         return unique_job_key(
@@ -37,10 +127,13 @@ class ServerBoundManager(DiskcacheManager):
         )
 
     def call_job_fn(self, key, job_fn, args, context):
-        server_pid = os.getpid()
-        return super().call_job_fn(
-            key, partial(_bound_job, server_pid, job_fn), args, context
+        process = _JobProcess(
+            target=partial(_bound_job, os.getpid(), self.config, job_fn),
+            args=(key, self._make_progress_key(key), args, job_context(context)),
+            daemon=True,  # stopped, not waited for, when the server exits
         )
+        process.start()
+        return process.pid
 
 
 def make_background_manager(config: Config):
@@ -59,7 +152,11 @@ def make_background_manager(config: Config):
         from dashapp.workers import make_worker_manager
 
         return make_worker_manager(config)
-    return ServerBoundManager(diskcache.Cache(str(config.cache_dir / "jobs")))
+    manager = ServerBoundManager(
+        diskcache.Cache(str(config.cache_dir / "jobs")), config
+    )
+    manager.start_fork_server()
+    return manager
 
 
 #: How a job's forecast error travels to the web process: Dash hands the error
@@ -95,6 +192,72 @@ def with_config(fn, config: Config):
     return update_wrapper(job, fn)
 
 
-def _bound_job(server_pid: int, job_fn, *args):
+def job_context(context) -> dict:
+    """The context Dash sends with a job, without the request's credentials."""
+    from dashapp.logs import request_id
+
+    kept = dict(context)
+    headers = {
+        k: v
+        for k, v in (context.get("headers") or {}).items()
+        if k.lower() in KEPT_HEADERS and k.lower() != "x-request-id"
+    }
+    rid = request_id()
+    if rid:
+        headers["X-Request-ID"] = rid
+    kept["headers"] = headers
+    cookies = context.get("cookies") or {}
+    kept["cookies"] = {k: v for k, v in cookies.items() if k == LANG_COOKIE}
+    return kept
+
+
+
+
+@contextlib.contextmanager
+def job_request_context(server: flask.Flask, context):
+    """A request context of ``server`` like the one that started the job.
+
+    The client's address, language and request id, from Dash's job ``context``
+    (:func:`job_context`): what the job's checks, messages and log lines use.
+    """
+    context = context or {}
+    lang = (context.get("cookies") or {}).get(LANG_COOKIE)
+    headers = {k: v for k, v in (context.get("headers") or {}).items() if v}
+    if lang:
+        headers["Cookie"] = f"{LANG_COOKIE}={lang}"
+    with server.test_request_context(
+        "/_dash-update-component",
+        method="POST",
+        headers=headers,
+        environ_base={"REMOTE_ADDR": context.get("remote") or ""},
+    ):
+        rid = headers.get("X-Request-ID")
+        if rid:
+            flask.g.request_id = rid
+        yield
+
+
+def job_app(config: Config) -> flask.Flask:
+    """The Flask app a job runs in: the settings and caches of the web app's.
+
+    A job from the fork server has no app of the web server's; what the job code
+    reads from one (``current_app.config["DASHAPP"]``, flask-caching) it finds
+    here, without building the pages and callbacks again.
+    """
+    from dashapp.cache import cache, cache_config
+
+    server = flask.Flask("dashapp-job")
+    server.config["DASHAPP"] = config
+    cache.init_app(server, config=cache_config(config.cache_dir))
+    return server
+
+
+def _bound_job(server_pid: int, config, job_fn, key, progress_key, args, context):
     bind_to_server(server_pid)
-    return job_fn(*args)
+    if config is None:  # a bare manager (tests, scripts): no app to run in
+        return job_fn(key, progress_key, args, context)
+    from dashapp.logs import ensure_logging
+
+    ensure_logging()
+    with job_request_context(job_app(config), context):
+        return job_fn(key, progress_key, args, context)

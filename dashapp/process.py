@@ -41,18 +41,22 @@ def bind_to_server(server_pid: int, every: float = WATCH_SECONDS) -> list[int]:
     """In a job process: release inherited listening sockets, exit with the server.
 
     Returns the descriptors released (see :func:`release_listening_sockets`) and
-    starts a daemon thread that checks every ``every`` seconds that the parent is
-    still ``server_pid``; once it is not, the job's own children are killed and
-    the job exits at once (``os._exit``: no clean-up that could still write).
+    starts a daemon thread that checks every ``every`` seconds that ``server_pid``
+    still runs and that this process's parent is still the one it started with
+    (the web server, or the fork server that exits with it); once either is not
+    so, the job's own children are killed and the job exits at once
+    (``os._exit``: no clean-up that could still write).
     """
     global _server_pid
     _server_pid = server_pid
     released = release_listening_sockets()
-    if os.getppid() != server_pid:
+    parent = os.getppid()
+    if not _running(server_pid):
         _leave()
     threading.Thread(
-        target=_watch, args=(server_pid, every), name="job-watchdog", daemon=True
-    ).start()
+        target=_watch, args=(server_pid, parent, every), name="job-watchdog",
+        daemon=True,
+    ).start()  # fmt: skip
     return released
 
 
@@ -102,8 +106,16 @@ def _is_listening(fd: int) -> bool:
         sock.detach()  # the descriptor stays open: only a listener is replaced
 
 
-def _watch(server_pid: int, every: float) -> None:
-    while os.getppid() == server_pid:
+def _running(pid: int) -> bool:
+    """The process exists and has not exited (a zombie has)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _watch(server_pid: int, parent: int, every: float) -> None:
+    while os.getppid() == parent and _running(server_pid):
         time.sleep(every)
     _leave()
 

@@ -49,7 +49,8 @@ import flask
 from dash import CeleryManager
 from dash.exceptions import PreventUpdate
 
-from dashapp.config import LANG_COOKIE, Config
+from dashapp.config import Config
+from dashapp.jobs import job_context, job_request_context
 from dashapp.process import unique_job_key
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,6 @@ log = logging.getLogger(__name__)
 PREFIX = "dashapp"
 DAY_S = 24 * 3600
 REDIS_TIMEOUT_S = 5
-# what of the browser's request a job keeps: no cookie but the language, no
-# credential; the user travels in custom_data, computed by the server
-KEPT_HEADERS = ("accept-language", "user-agent", "x-request-id")
 LOST = "JobLostError"  # how on_callback_error tells a lost job from an error
 NO_WORKER = "NoWorkerError"
 # a job process runs this much nicer than the worker's main process: on a machine
@@ -304,45 +302,11 @@ class WorkerManager(CeleryManager):
             self.redis.delete(_key(job, "lease"))
         return bool(taken)
 
-    @contextlib.contextmanager
     def request_context(self, context):
         """A request context of the worker's app like the one that started the job."""
         if self.server is None:
             raise RuntimeError("WorkerManager.server is not set (see create_app)")
-        context = context or {}
-        lang = (context.get("cookies") or {}).get(LANG_COOKIE)
-        headers = {k: v for k, v in (context.get("headers") or {}).items() if v}
-        if lang:
-            headers["Cookie"] = f"{LANG_COOKIE}={lang}"
-        with self.server.test_request_context(
-            "/_dash-update-component",
-            method="POST",
-            headers=headers,
-            environ_base={"REMOTE_ADDR": context.get("remote") or ""},
-        ):
-            rid = headers.get("X-Request-ID")
-            if rid:
-                flask.g.request_id = rid
-            yield
-
-
-def job_context(context) -> dict:
-    """The context Dash sends with a job, without the request's credentials."""
-    from dashapp.logs import request_id
-
-    kept = dict(context)
-    headers = {
-        k: v
-        for k, v in (context.get("headers") or {}).items()
-        if k.lower() in KEPT_HEADERS and k.lower() != "x-request-id"
-    }
-    rid = request_id()
-    if rid:
-        headers["X-Request-ID"] = rid
-    kept["headers"] = headers
-    cookies = context.get("cookies") or {}
-    kept["cookies"] = {k: v for k, v in cookies.items() if k == LANG_COOKIE}
-    return kept
+        return job_request_context(self.server, context)
 
 
 def _lost_answer(state: str) -> dict:

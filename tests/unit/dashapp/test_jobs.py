@@ -1,18 +1,20 @@
-"""Background jobs die with their server and never hold its listening socket.
+"""Background jobs start clean, die with their server and never hold its socket.
 
-The last test runs a real threaded Dash server in a child process, starts a long
+A slow test runs a real threaded Dash server in a child process, starts a long
 background callback through its HTTP endpoint, SIGKILLs the server and checks the
 job is gone within seconds and the port can be bound again at once.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -21,9 +23,11 @@ import psutil
 import pytest
 
 from dashapp.config import Config
-from dashapp.jobs import ServerBoundManager, make_background_manager
+from dashapp.jobs import JOB_MODULES, ServerBoundManager, make_background_manager
 
 ROOT = Path(__file__).resolve().parents[3]
+#: held by a thread of the "server" (this test process) while a job starts
+HELD = threading.Lock()
 
 
 def wait_for(condition, deadline: float, what: str):
@@ -93,6 +97,97 @@ def test_progress_result_and_cancel_work_as_in_dash(tmp_path):
     assert not manager.result_ready("k2")
 
 
+def test_a_job_starts_without_the_locks_the_servers_threads_hold(tmp_path):
+    """The fresh-clone run's hang: a job forked while another thread of the server
+    held a lock (there SQLite's) waited for it for ever. Jobs come from the fork
+    server, where nothing of the web server's threads is held."""
+    manager = make_background_manager(Config(data_dir=tmp_path))
+
+    def work(set_progress):
+        set_progress((1,))
+        if not HELD.acquire(timeout=20):
+            return "blocked"
+        HELD.release()
+        return f"free, threads: {threading.active_count()}"  # its own and the watchdog
+
+    holder_in, holder_out = threading.Event(), threading.Event()
+
+    def holder():  # another request thread, inside its lock
+        with HELD:
+            holder_in.set()
+            holder_out.wait(60)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holder_in.wait(10)
+    try:
+        job = manager.call_job_fn("k", manager.make_job_fn(work, True), [], {})
+        wait_for(lambda: manager.result_ready("k"), 60, "the job never answered")
+        assert manager.get_result("k", job) == "free, threads: 2"
+    finally:
+        holder_out.set()
+        thread.join(10)
+
+
+def test_a_job_runs_in_an_app_of_its_settings_without_the_requests_credentials(
+    tmp_path,
+):
+    """What a job reads from the web app and the request that started it: the
+    settings, the user Dash carries (custom_data), language, client address and
+    request id; never the session cookie or an Authorization header."""
+    config = Config(data_dir=tmp_path, lang="fr")
+    manager = make_background_manager(config)
+
+    def work(set_progress):
+        import dash
+        import flask
+
+        from dashapp.auth import client_address, current_user
+        from dashapp.context import current_config, request_lang
+
+        user = current_user()
+        return {
+            "data_dir": str(current_config().data_dir),
+            "lang": request_lang(current_config()),
+            "user": user.username if user else None,
+            "remote": client_address(),
+            "request_id": flask.g.get("request_id"),
+            "cookies": sorted(flask.request.cookies),
+            "authorization": flask.request.headers.get("Authorization"),
+            "custom": sorted(dash.callback_context.custom_data),
+        }
+
+    context = {
+        "cookies": {"dashapp_session": "secret", "dashapp_lang": "en"},
+        "headers": {"Cookie": "dashapp_session=secret", "Authorization": "Bearer x",
+                    "Accept-Language": "en"},
+        "custom_data": {"auth": {"id": 7, "username": "ada", "role": "planner"}},
+        "remote": "10.0.0.5",
+    }  # fmt: skip
+    job = manager.call_job_fn("k", manager.make_job_fn(work, True), [], context)
+    wait_for(lambda: manager.result_ready("k"), 60, "the job never answered")
+    got = manager.get_result("k", job)
+    assert got["data_dir"] == str(tmp_path) and got["lang"] == "en"
+    assert got["user"] == "ada" and got["remote"] == "10.0.0.5"
+    assert got["cookies"] == ["dashapp_lang"] and got["authorization"] is None
+    assert got["custom"] == ["auth"]
+
+
+def test_the_fork_server_imports_every_background_callbacks_module(tmp_path):
+    """A job imports nothing the fork server has not (JOB_MODULES)."""
+    from dashapp import create_app
+
+    app = create_app(Config(data_dir=tmp_path), prepare_store=False)
+    modules = {
+        callback["callback"].__wrapped__.__module__
+        for callback in app.callback_map.values()
+        if callback.get("background")
+    }
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+    assert modules and modules <= set(JOB_MODULES)
+
+
 RELEASE = """
 import json, os, socket, sys
 import diskcache
@@ -133,26 +228,33 @@ def test_only_listening_sockets_are_released(tmp_path):
     assert got["pair"] == "ping" and got["file"] == "kept" and got["cache"] == [1, 2]
 
 
-SERVER = """
+JOB = """
 import os, sys, time
 from pathlib import Path
-from dash import Dash, Input, Output, html
-from dashapp.config import Config
-from dashapp.jobs import make_background_manager
 
-folder = Path(sys.argv[1])
-app = Dash(__name__, background_callback_manager=make_background_manager(
-    Config(data_dir=folder)))
-app.layout = html.Div([html.Button(id="go"), html.Div(id="out")])
-
-@app.callback(Output("out", "children"), Input("go", "n_clicks"), background=True,
-              prevent_initial_call=True)
 def solve(n_clicks):
+    folder = Path(os.environ["JOB_FOLDER"])
     (folder / "job.pid").write_text(str(os.getpid()))
     time.sleep(30)  # a long solve
     (folder / "saved").write_text("a result saved after the server died")
     return "done"
+"""
 
+# Built at module level with no ``__name__`` guard, as Dash apps often are: a job
+# must not run this script again (it would start a second server in the job).
+SERVER = """
+import sys
+from pathlib import Path
+from dash import Dash, Input, Output, html
+from dashapp.config import Config
+from dashapp.jobs import make_background_manager
+from slowjob import solve
+
+app = Dash(__name__, background_callback_manager=make_background_manager(
+    Config(data_dir=Path(sys.argv[1]))))
+app.layout = html.Div([html.Button(id="go"), html.Div(id="out")])
+app.callback(Output("out", "children"), Input("go", "n_clicks"), background=True,
+             prevent_initial_call=True)(solve)
 app.run(host="127.0.0.1", port=int(sys.argv[2]))
 """
 
@@ -160,9 +262,13 @@ app.run(host="127.0.0.1", port=int(sys.argv[2]))
 @pytest.mark.slow
 def test_a_job_dies_with_its_server_and_frees_the_port(tmp_path):
     port = free_port()
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    (tmp_path / "slowjob.py").write_text(JOB)
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(tmp_path), str(port)],
+        [sys.executable, str(script), str(tmp_path), str(port)],
         cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}:{tmp_path}", "JOB_FOLDER": str(tmp_path)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -194,7 +300,9 @@ def test_a_job_dies_with_its_server_and_frees_the_port(tmp_path):
         pid_file = tmp_path / "job.pid"
         job = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), 30,
                            "the job never started"))  # fmt: skip
-        assert psutil.Process(job).ppid() == server.pid
+        # forked from the fork server, itself started by the server (exec'd)
+        fork_server = psutil.Process(psutil.Process(job).ppid())
+        assert fork_server.pid != server.pid and fork_server.ppid() == server.pid
         # the request that forked it is over and the server still answers: the job
         # runs on, and without the port, which only the server listens on
         assert answers() and not gone(job)
