@@ -29,6 +29,7 @@ import contextlib
 import io
 import json
 import os
+import threading
 from functools import partial, update_wrapper
 
 import diskcache
@@ -95,6 +96,27 @@ class _JobProcess(_FORKSERVER.Process):
     @staticmethod
     def _Popen(process_obj):  # noqa: N802 (the library's name)
         return _JobPopen(process_obj)
+
+
+def _forget_the_parents_fork_server() -> None:
+    """In a process forked from one that had started a fork server (gunicorn's
+    ``--preload`` master, a test's fork): start one of its own when needed.
+
+    The parent's belongs to the parent: ``multiprocess`` would ``waitpid`` a
+    process that is not this one's child (and fail), and keeping its "alive"
+    descriptor would keep it running for this process.
+    """
+    state = forkserver._forkserver
+    if state._forkserver_alive_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(state._forkserver_alive_fd)
+    state._forkserver_address = None
+    state._forkserver_alive_fd = None
+    state._forkserver_pid = None
+    state._lock = threading.Lock()  # possibly held by another thread at the fork
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_fork_server)
 
 
 class ServerBoundManager(DiskcacheManager):

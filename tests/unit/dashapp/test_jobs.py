@@ -173,6 +173,37 @@ def test_a_job_runs_in_an_app_of_its_settings_without_the_requests_credentials(
     assert got["custom"] == ["auth"]
 
 
+def test_a_process_forked_after_the_fork_server_started_runs_jobs_of_its_own(tmp_path):
+    """gunicorn's --preload master, or any fork of a process whose app was built:
+    the child's jobs come from a fork server of its own."""
+    from multiprocess import forkserver
+
+    make_background_manager(Config(data_dir=tmp_path / "parent"))
+    parents = forkserver._forkserver._forkserver_pid
+    assert parents is not None
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 1
+        try:
+            manager = make_background_manager(Config(data_dir=tmp_path / "child"))
+            job = manager.call_job_fn("k", manager.make_job_fn(_double, False), [21], {})
+            end = time.monotonic() + 60
+            while not manager.result_ready("k") and time.monotonic() < end:
+                time.sleep(0.02)
+            mine = forkserver._forkserver._forkserver_pid
+            ok = manager.get_result("k", job) == 42 and mine not in (None, parents)
+            code = 0 if ok else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert forkserver._forkserver._forkserver_pid == parents  # the parent's kept
+
+
+def _double(n):
+    return 2 * n
+
+
 def test_the_fork_server_imports_every_background_callbacks_module(tmp_path):
     """A job imports nothing the fork server has not (JOB_MODULES)."""
     from dashapp import create_app
