@@ -15,6 +15,7 @@ one definition the printed maps of the briefs read too.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -631,8 +632,18 @@ def patch_sites(patch, layer: dict, k: int = 0) -> None:
     patch["data"][halo_index(k)]["marker"]["size"] = halo["marker"]["size"]
 
 
+#: characters per line of an empty chart's message: plotly does not wrap text, and a
+#: chart in a third of a 1280 px window shows about 50 (the segmentation's cut theirs)
+MESSAGE_LINE_CHARS = 40
+
+
 def message_figure(text: str, height: int | None = None) -> dict:
-    """An empty chart or map that says why it is empty (no axes, no blank map)."""
+    """An empty chart or map that says why it is empty (no axes, no blank map).
+
+    The message is broken into lines of at most :data:`MESSAGE_LINE_CHARS`
+    characters (at spaces), so that a narrow chart shows all of it.
+    """
+    lines = textwrap.wrap(text, MESSAGE_LINE_CHARS, break_long_words=False) or [text]
     layout = {
         "xaxis": {"visible": False},
         "yaxis": {"visible": False},
@@ -641,7 +652,7 @@ def message_figure(text: str, height: int | None = None) -> dict:
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
         "annotations": [
             {
-                "text": text,
+                "text": "<br>".join(lines),
                 "showarrow": False,
                 "x": 0.5,
                 "y": 0.5,

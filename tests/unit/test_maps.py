@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dashapp.i18n import t
 from geo.display import first_overlapping
 from layouts import figures, maps
 from layouts import importer as imp_layout
@@ -317,6 +318,19 @@ def test_charts_before_a_run_say_so_instead_of_empty_axes():
     ):
         assert fig["data"] == [] and not fig["layout"]["xaxis"]["visible"]
         assert "lancez-la" in fig["layout"]["annotations"][0]["text"]
+
+
+def test_an_empty_charts_message_is_broken_into_lines_a_narrow_chart_shows():
+    """Plotly does not wrap: the segmentation's 62-character message overflowed
+    both sides of its chart in a 1280 px window."""
+    for lang in ("fr", "en"):
+        text = t("seg.chart.before_run", lang)
+        shown = maps.message_figure(text, 260)["layout"]["annotations"][0]["text"]
+        lines = shown.split("<br>")
+        assert len(lines) > 1 and max(map(len, lines)) <= maps.MESSAGE_LINE_CHARS
+        assert " ".join(lines) == text  # every word kept, in order
+    long_word = "x" * 60  # never cut inside a word
+    assert maps.message_figure(long_word)["layout"]["annotations"][0]["text"] == long_word
 
 
 # -- colours ----------------------------------------------------------------------------
