@@ -3,14 +3,19 @@
 When the Lagrangian stage leaves a gap above 1%, ``support_plan`` solves the
 split relaxation's MIP restricted to the sites the relaxation opens or nearly
 opens (``lagrangian_support``), bounded by HiGHS interrupt checks, and serves
-its open sites by ``plan_for``. These tests check that the plan is a checked
+its open sites by ``plan_for``; ``support_search`` then improves that plan by
+exact-cost site swaps, in a thread of its own under a time limit while the
+split relaxation's MIP runs. These tests check that the plan is a checked
 plan of the model asked for (never below the enumerated optimum), that the
 support respects the site rules and the Lagrangian fixings, that the same
-input gives the same plan, and that a solve running it still proves the
+input gives the same plan, that the search runs beside the split relaxation
+and hands back its errors, and that a solve running it still proves the
 optimum.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import pytest
@@ -22,6 +27,7 @@ from optimization.assignment import (
     lagrangian_stage,
     lagrangian_support,
     support_plan,
+    support_search,
 )
 from optimization.inputs import SiteRules
 from optimization.solver import SolveOptions
@@ -127,7 +133,7 @@ def test_a_solve_through_the_support_plan_proves_the_optimum(seed, split, monkey
 
 def test_when_the_support_plan_runs(monkeypatch):
     calls = []
-    real = assignment_module.support_plan
+    real = assignment_module.support_search
 
     def spy(*args, **kwargs):
         calls.append(1)
@@ -140,7 +146,7 @@ def test_when_the_support_plan_runs(monkeypatch):
         swaps.append(1)
         return real_swaps(*args, **kwargs)
 
-    monkeypatch.setattr(assignment_module, "support_plan", spy)
+    monkeypatch.setattr(assignment_module, "support_search", spy)
     monkeypatch.setattr(assignment_module, "transport_swaps", swaps_spy)
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", 0.5)
@@ -158,4 +164,123 @@ def test_when_the_support_plan_runs(monkeypatch):
     monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
     assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
     assert calls == [1, 1]
-    assert swaps == []  # never with the support plan
+    assert swaps == [1, 1]  # after the support MIP, from its plan, each time
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("split", [False, True])
+def test_the_support_search_returns_a_better_checked_plan_or_none(seed, split):
+    model, optimum, _ = _random_model(seed, split=split, rules=False)
+    if not np.isfinite(optimum):
+        pytest.skip("infeasible instance")
+    pairs = assignment_pairs(model)
+    lag = lagrangian_stage(model, pairs, SolveOptions())
+    if lag.plan is None:
+        pytest.skip("no Lagrangian plan")
+    keep = pairs | (lag.plan.alloc.toarray() > 0)
+    plan = support_search(model, pairs, keep, lag, lag.plan, None, SolveOptions())
+    if plan is None:
+        return
+    _check_plan(model, plan)
+    assert plan.objective < lag.plan.objective
+    assert plan.objective >= optimum - 1e-6 * max(1.0, abs(optimum))
+
+
+def test_the_swaps_improve_the_support_plan(monkeypatch):
+    # No plan from the support MIP: the swaps alone must improve a start one
+    # site swap away from the Lagrangian plan.
+    model = _tight(7, split=True)
+    pairs = assignment_pairs(model)
+    lag = lagrangian_stage(model, pairs, SolveOptions())
+    worse = lag.plan
+    # A start the swaps can improve: the best plan with its cheapest open
+    # site swapped for the site the Lagrangian values like least.
+    closed = np.flatnonzero(~worse.open & ~model.rules.forbidden)
+    out = np.flatnonzero(worse.open)
+    start_open = worse.open.copy()
+    start_open[out[0]] = False
+    start_open[closed[np.argmax(lag.site_values[closed])]] = True
+    start = assignment_module.plan_for(model, start_open, pairs, None)
+    assert start is not None and start.objective > worse.objective
+    monkeypatch.setattr(assignment_module, "_support_mip", lambda *a: (None, True))
+    keep = pairs.copy()
+    plan = support_search(model, pairs, keep, lag, start, None, SolveOptions())
+    assert plan is not None and plan.objective < start.objective
+    _check_plan(model, plan)
+
+
+def test_the_support_search_runs_beside_the_split_relaxation(monkeypatch):
+    threads = {}
+    real_search = assignment_module.support_search
+    real_split = assignment_module.split_relaxation
+
+    def search_spy(*args, **kwargs):
+        threads["search"] = threading.current_thread()
+        return real_search(*args, **kwargs)
+
+    def split_spy(*args, **kwargs):
+        threads["split"] = threading.current_thread()
+        return real_split(*args, **kwargs)
+
+    monkeypatch.setattr(assignment_module, "support_search", search_spy)
+    monkeypatch.setattr(assignment_module, "split_relaxation", split_spy)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
+    found = assignment_module.solve_assignment(
+        _tight(7, split=True), SolveOptions(time_limit=600)
+    )
+    assert threads["split"] is threading.main_thread()
+    assert threads["search"] is not threading.main_thread()
+    statuses = [it["status"] for it in found.iterations]
+    assert statuses[0].startswith("split relaxation")
+    assert statuses[1] == "support plan"
+    # Without a time limit there is no split relaxation to run beside.
+    threads.clear()
+    assignment_module.solve_assignment(_tight(7, split=True), SolveOptions())
+    assert "split" not in threads and "search" in threads
+
+
+def test_an_error_in_the_support_search_reaches_the_caller(monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("support search failed")
+
+    monkeypatch.setattr(assignment_module, "support_search", broken)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_FROM", -1.0)
+    monkeypatch.setattr(assignment_module, "SPLIT_BOUND_MIN_CORE", 0.0)
+    with pytest.raises(ValueError, match="support search failed"):
+        assignment_module.solve_assignment(_tight(7), SolveOptions(time_limit=600))
+
+
+def test_the_support_search_tries_a_second_seed_unless_the_first_is_proven(
+    monkeypatch,
+):
+    model = _tight(7, split=True)
+    pairs = assignment_pairs(model)
+    lag = lagrangian_stage(model, pairs, SolveOptions())
+    seeds = []
+    real = assignment_module._support_mip
+
+    def spy(*args):
+        seeds.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(assignment_module, "_support_mip", spy)
+    support_search(model, pairs, pairs.copy(), lag, lag.plan, None, SolveOptions())
+    assert seeds == [0]  # a small support: its MIP proves its optimum
+
+    def unproven(*args):
+        seeds.append(args[-1])
+        return real(*args)[0], False
+
+    seeds.clear()
+    monkeypatch.setattr(assignment_module, "_support_mip", unproven)
+    support_search(model, pairs, pairs.copy(), lag, lag.plan, None, SolveOptions())
+    assert seeds == list(range(assignment_module.SUPPORT_SEEDS))
+    assert len(seeds) == 2
+    # Single assignment: one seed (its support is the relaxation's ties).
+    seeds.clear()
+    single = _tight(7)
+    pairs = assignment_pairs(single)
+    lag = lagrangian_stage(single, pairs, SolveOptions())
+    support_search(single, pairs, pairs.copy(), lag, lag.plan, None, SolveOptions())
+    assert seeds == [0]
