@@ -16,17 +16,28 @@ Runs, without a time limit that matters and bounded by work, on the
    is solved by ``pmedian_tree.lagrangian_tree`` (work bound ``--window-work``);
    a better window plan replaces the incumbent. Sweeps until none improves
    (at most three);
-4. optionally (``--lp K``) the LP relaxation of the p-median restricted to
-   each point's K cheapest sites, by HiGHS: its optimum is at least the LP
-   bound of the full model, so when it is close to the Lagrangian bound the
-   Lagrangian has converged to the LP and the gap left is the formulation's.
+4. optionally (``--lp``) the LP relaxation's value, by HiGHS on the pairs that
+   price negatively, with pairs priced in until none is left out (each
+   point may also be served, unlinked, at its cheapest pair left out, so
+   every round is a relaxation; its duals, evaluated as Lagrangian
+   multipliers on every pair, give a proven bound): tells a subgradient that
+   has not converged from the formulation's own gap;
+5. optionally (``--best-first S``) ``S`` CPU seconds of a best-first
+   Lagrangian branch-and-bound against the 0.1% target (``upper`` x 0.999),
+   from the LP's duals (or the multipliers), tracing the proven bound (the
+   least bound of the open nodes) against nodes and CPU seconds.
+
+``--upper U`` skips steps 2-3 and takes ``U`` (the best plan's cost from an
+earlier run) as the plan for steps 4-5.
 
 Results are merged into ``bench/results/pmedian_probe.json`` with the load
 (1-minute average) before and after and the CPU seconds of each step.
 
 Usage::
 
-    nice -n 19 python bench/bench_pmedian_probe.py --windows 6,12 --lp 25
+    nice -n 19 python bench/bench_pmedian_probe.py --windows 6,12 --lp
+    nice -n 19 python bench/bench_pmedian_probe.py --upper 1288285.14 --lp \
+        --best-first 300
 """
 
 from __future__ import annotations
@@ -128,42 +139,265 @@ def window_search(
     }
 
 
-def restricted_lp(C: np.ndarray, p: int, k: int) -> float:
-    """LP optimum of the p-median with each point's ``k`` cheapest sites only (HiGHS)."""
+def lagrangian_value(C: np.ndarray, p: int, lam: np.ndarray) -> float:
+    """Lagrangian bound of the p-median at multipliers ``lam`` on every pair of ``C``.
+
+    ``sum_i lam_i + (sum of the p smallest site values)``, site ``j`` worth
+    ``sum_i min(0, C_ij - lam_i)``: a valid lower bound for any ``lam``.
+    """
+    rho = np.zeros(C.shape[1])
+    for lo in range(0, C.shape[0], 1000):  # in slices: no n x m temporary
+        block = C[lo : lo + 1000] - lam[lo : lo + 1000, None]
+        rho += np.minimum(block, 0.0).sum(axis=0)
+    return float(lam.sum() + np.sort(rho)[:p].sum())
+
+
+def _cut_costs(C: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each point's cheapest pair left out of ``mask`` (its costliest if none)."""
+    cut = np.where(mask, np.inf, C).min(axis=1)
+    return np.where(np.isfinite(cut), cut, C.max(axis=1))
+
+
+def _pairs_lp(C: np.ndarray, p: int, mask: np.ndarray):
+    """HiGHS LP of the p-median on the pairs ``mask``, plus a truncation column per point.
+
+    Columns: ``y_j`` (``0..m-1``), one ``x_ij`` per kept pair (``x_ij <= y_j``),
+    and per point (``m + k + i``) a column without link row costing its
+    cheapest pair left out, so the LP is a relaxation of the full one (a
+    point may be served there at that cost whatever is open). Rows: the
+    assignment rows (``0..n-1``), the link rows, the count row.
+    """
     import highspy
 
     n, m = C.shape
-    nbr = np.argsort(C, axis=1, kind="stable")[:, :k]
-    nx = n * k
+    rows, J = np.nonzero(mask)
+    k = rows.size
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = m + k + n
+    lp.num_row_ = n + k + 1
+    lp.col_cost_ = np.concatenate([np.zeros(m), C[rows, J], _cut_costs(C, mask)])
+    lp.col_lower_ = np.zeros(m + k + n)
+    lp.col_upper_ = np.ones(m + k + n)
+    lp.row_lower_ = np.concatenate([np.ones(n), np.full(k, -inf), [p]])
+    lp.row_upper_ = np.concatenate([np.ones(n), np.zeros(k), [p]])
+    # Column-wise: y_j in its pairs' link rows (-1) and the count row; x in
+    # its assignment row and its link row; the truncation column in its row.
+    by_site = np.argsort(J, kind="stable")
+    per_site = np.bincount(J, minlength=m)
+    y_len = per_site + 1
+    y_idx = np.empty(int(y_len.sum()), np.int32)
+    y_val = np.empty(y_idx.size)
+    ends = np.cumsum(y_len)
+    starts = ends - y_len
+    link_pos = np.repeat(starts, per_site) + (
+        np.arange(k) - np.repeat(np.cumsum(per_site) - per_site, per_site)
+    )
+    y_idx[link_pos] = n + by_site
+    y_val[link_pos] = -1.0
+    y_idx[ends - 1] = n + k
+    y_val[ends - 1] = 1.0
+    x_idx = np.column_stack([rows, n + np.arange(k)]).ravel().astype(np.int32)
+    index = np.concatenate([y_idx, x_idx, np.arange(n, dtype=np.int32)])
+    start = np.concatenate(
+        [starts, y_idx.size + 2 * np.arange(k), y_idx.size + 2 * k + np.arange(n)]
+    )
+    value = np.ones(index.size)
+    value[: y_val.size] = y_val
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.append(start, index.size).astype(np.int32)
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
-    h.addVars(m + nx, np.zeros(m + nx), np.ones(m + nx))
-    costs = np.concatenate([np.zeros(m), C[np.arange(n)[:, None], nbr].ravel()])
-    h.changeColsCost(m + nx, np.arange(m + nx, dtype=np.int32), costs)
-    xs = (m + np.arange(nx)).astype(np.int32)
+    h.passModel(lp)
+    return h, m + k + np.arange(n, dtype=np.int32)
+
+
+def _add_pairs(h, C: np.ndarray, n: int, add: np.ndarray) -> None:
+    """Add the pairs ``add`` to the LP: a link row ``x_ij - y_j <= 0`` and ``x_ij``."""
+    import highspy
+
+    rows, J = np.nonzero(add)
+    k = rows.size
+    first = h.getNumRow()
     h.addRows(
-        n,
-        np.ones(n),
-        np.ones(n),
-        nx,
-        np.arange(0, nx, k, dtype=np.int32),
-        xs,
-        np.ones(nx),
+        k,
+        np.full(k, -highspy.kHighsInf),
+        np.zeros(k),
+        k,
+        np.arange(k, dtype=np.int32),
+        J.astype(np.int32),
+        -np.ones(k),
     )
-    pairs = np.column_stack([xs, nbr.ravel().astype(np.int32)]).ravel()
-    h.addRows(
-        nx,
-        np.full(nx, -highspy.kHighsInf),
-        np.zeros(nx),
-        2 * nx,
-        np.arange(0, 2 * nx, 2, dtype=np.int32),
-        pairs.astype(np.int32),
-        np.tile([1.0, -1.0], nx),
+    index = np.column_stack([rows, first + np.arange(k)]).ravel().astype(np.int32)
+    h.addCols(
+        k,
+        C[rows, J],
+        np.zeros(k),
+        np.ones(k),
+        2 * k,
+        2 * np.arange(k, dtype=np.int32),
+        index,
+        np.ones(2 * k),
     )
-    h.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
-    h.run()
-    return float(h.getInfo().objective_function_value)
+
+
+def lp_bound(
+    C: np.ndarray, p: int, lam: np.ndarray, rounds: int = 8, extra: int = 15
+) -> dict:
+    """LP relaxation value of the p-median by pricing pairs (column generation).
+
+    Starts from the pairs with a negative reduced cost at ``lam`` (and each
+    point's cheapest); each round solves :func:`_pairs_lp` (from the last
+    round's basis), then adds every pair left out whose reduced cost at the
+    LP's duals is negative and, for a point served by its truncation column,
+    its ``extra`` next cheapest pairs. When nothing is added the restricted
+    LP's value is the full LP's. Every round's duals are also evaluated as
+    multipliers on every pair (:func:`lagrangian_value`): a proven lower
+    bound whatever the rounds reach.
+    """
+    n, m = C.shape
+    mask = lam[:, None] > C
+    mask[np.arange(n), C.argmin(axis=1)] = True
+    h, trunc_cols = _pairs_lp(C, p, mask)
+    out: dict = {"rounds": []}
+    best = -np.inf
+    for _ in range(rounds):
+        t = time.process_time()
+        h.run()
+        sol = h.getSolution()
+        value = float(h.getInfo().objective_function_value)
+        duals = np.asarray(sol.row_dual)[:n]
+        trunc = np.asarray(sol.col_value)[trunc_cols]
+        proven = lagrangian_value(C, p, duals)
+        add = np.zeros_like(mask)
+        for lo in range(0, n, 1000):
+            block = C[lo : lo + 1000] - duals[lo : lo + 1000, None] < -1e-7
+            add[lo : lo + 1000] = block & ~mask[lo : lo + 1000]
+        served_far = np.flatnonzero(trunc > 1e-9)
+        for i in served_far:
+            left = np.flatnonzero(~mask[i] & ~add[i])
+            add[i, left[np.argsort(C[i, left], kind="stable")[:extra]]] = True
+        out["rounds"].append(
+            {
+                "pairs": int(mask.sum()),
+                "lp": value,
+                "status": h.modelStatusToString(h.getModelStatus()),
+                "duals_lagrangian": proven,
+                "points_truncated": int(served_far.size),
+                "pairs_priced_in": int(add.sum()),
+                "cpu_s": round(time.process_time() - t, 1),
+            }
+        )
+        print(json.dumps(out["rounds"][-1]), flush=True)
+        if proven > best:
+            best, out["duals"] = proven, duals
+        if not add.any():
+            out["lp_exact"] = value
+            break
+        mask |= add
+        _add_pairs(h, C, n, add)
+        h.changeColsCost(n, trunc_cols, _cut_costs(C, mask))
+    out["proven_bound"] = best
+    return out
+
+
+def best_first(
+    C: np.ndarray,
+    p: int,
+    lam: np.ndarray,
+    upper: float,
+    gap_rel: float,
+    cpu_limit: float,
+    prefix: int,
+) -> dict:
+    """Best-first Lagrangian branch-and-bound against ``upper (1 - gap_rel)``.
+
+    The nodes are those of ``pmedian_tree.lagrangian_tree`` (same bound,
+    fixings and branching site) but the node of least bound is expanded
+    first, so the least bound of the open nodes (the proven bound) is traced
+    as it rises: ``trace`` holds (nodes, CPU seconds, bound) every 25 nodes.
+    Sites are first closed against the target by the bound at ``lam``.
+    Stops after ``cpu_limit`` CPU seconds or when every node is cut.
+    """
+    import heapq
+    import math
+
+    from optimization.pmedian_tree import SparseCosts, node_bound, site_fixings
+
+    n, m = C.shape
+    root = lagrangian_value(C, p, lam)
+    rho = np.zeros(m)
+    for lo in range(0, n, 1000):
+        rho += np.minimum(C[lo : lo + 1000] - lam[lo : lo + 1000, None], 0).sum(0)
+    closed, _, _, excluded = site_fixings(
+        root, rho, np.arange(m), p, upper, 0.0, gap_rel
+    )
+    sparse = SparseCosts(C, prefix)
+    t0 = time.process_time()
+    heap = [(-math.inf, 0, closed, np.zeros(m, bool), lam)]
+    count = nodes = 0
+    trace = []
+    best_cost = upper
+
+    def proven() -> float:
+        return min([excluded, best_cost] + [h[0] for h in heap])
+
+    while heap and time.process_time() - t0 < cpu_limit:
+        if nodes and nodes % 25 == 0:  # after the root: a finite bound
+            trace.append([nodes, round(time.process_time() - t0, 1), proven()])
+            print("best-first", trace[-1], flush=True)
+        parent, _, cl, op, lam_n = heapq.heappop(heap)
+        cols = np.flatnonzero(~cl)
+        k = p - int(op.sum())
+        nodes += 1
+        if k < 0 or cols.size < p:
+            continue
+        if k == 0 or cols.size == p:
+            leaf = op if k == 0 else ~cl
+            best_cost = min(best_cost, float(C[:, leaf].min(axis=1).sum()))
+            continue
+        is_open = op[cols]
+        nb = node_bound(
+            C, is_open, k, lam_n, best_cost, 0.0, gap_rel, sparse=sparse, cols=cols
+        )
+        best_cost = min(best_cost, nb.best_cost)
+        if nb.bound >= best_cost * (1 - gap_rel):
+            excluded = min(excluded, nb.bound)
+            continue
+        excluded = min(excluded, nb.excluded)
+        cl, op = cl.copy(), op.copy()
+        cl[cols[nb.fix_closed]] = True
+        op[cols[nb.fix_open]] = True
+        free = ~is_open & ~nb.fix_open & ~nb.fix_closed
+        cand = nb.chosen & free
+        if not cand.any():
+            cand = free
+        if not cand.any():
+            continue
+        score = np.where(cand, nb.close_bound, -math.inf)
+        score = np.where(cand & ~np.isfinite(score), nb.bound, score)
+        j = cols[int(np.argmax(score))]
+        shut, force = cl.copy(), op.copy()
+        shut[j] = force[j] = True
+        count += 1
+        heapq.heappush(
+            heap, (float(max(nb.bound, score.max())), count, shut, op, nb.lam)
+        )
+        count += 1
+        heapq.heappush(heap, (float(nb.bound), count, cl, force, nb.lam))
+    trace.append([nodes, round(time.process_time() - t0, 1), proven()])
+    return {
+        "target": upper * (1 - gap_rel),
+        "sites_closed_at_root": int(closed.sum()),
+        "nodes": nodes,
+        "open_nodes": len(heap),
+        "bound": proven(),
+        "complete": not heap,
+        "trace": trace,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,7 +407,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--near", type=int, default=15)
     ap.add_argument("--window-work", type=float, default=2e10)
     ap.add_argument(
-        "--lp", type=int, default=0, help="K of the restricted LP (0: skip)"
+        "--lp",
+        action="store_true",
+        help="LP value by pricing pairs, its duals' proven Lagrangian bound",
+    )
+    ap.add_argument(
+        "--best-first",
+        type=float,
+        default=0.0,
+        help="CPU seconds of a best-first Lagrangian tree against the 0.1%% target",
+    )
+    ap.add_argument(
+        "--upper",
+        type=float,
+        default=0.0,
+        help="cost of the best plan known: skip the core and windows, bound only",
     )
     ap.add_argument(
         "--lag-iterations",
@@ -233,6 +481,9 @@ def main(argv: list[str] | None = None) -> int:
         "polished_plan": radius.plan_objective(pm, polished),
         "cpu_s": round(clock() - t, 1),
     }
+    if args.upper:  # the core and windows were run before: bounds only
+        row["upper_given"] = args.upper
+        return _bounds(row, args, C, p, lag["lam"], args.upper, clock)
     t = clock()
     radius.CORE_WORK = args.core_work
     cored = radius.core_plan(
@@ -259,11 +510,22 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(json.dumps(row["windows"][-1]), flush=True)
     row["best_plan"] = radius.plan_objective(pm, best)
+    return _bounds(row, args, C, p, lag["lam"], row["best_plan"], clock)
+
+
+def _bounds(row: dict, args, C: np.ndarray, p: int, lam, upper: float, clock) -> int:
+    """The LP and best-first steps from the Lagrangian multipliers, then save ``row``."""
     if args.lp:
         t = clock()
-        row["restricted_lp"] = {
-            "k": args.lp,
-            "value": restricted_lp(C, p, args.lp),
+        res = lp_bound(C, p, lam)
+        lam = res.pop("duals")
+        row["lp"] = {**res, "cpu_s": round(clock() - t, 1)}
+    if args.best_first:
+        t = clock()
+        row["best_first"] = {
+            "from": "LP duals" if args.lp else "Lagrangian multipliers",
+            "upper": upper,
+            **best_first(C, p, lam, upper, 0.001, args.best_first, 100),
             "cpu_s": round(clock() - t, 1),
         }
     row["load_after"] = round(os.getloadavg()[0], 2)
