@@ -635,6 +635,8 @@ def patch_sites(patch, layer: dict, k: int = 0) -> None:
 #: characters per line of an empty chart's message: plotly does not wrap text, and a
 #: chart in a third of a 1280 px window shows about 50 (the segmentation's cut theirs)
 MESSAGE_LINE_CHARS = 40
+#: the ``name`` of that message's annotation: one text, whatever its lines
+MESSAGE_NAME = "message"
 
 
 def message_figure(text: str, height: int | None = None) -> dict:
@@ -652,6 +654,7 @@ def message_figure(text: str, height: int | None = None) -> dict:
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
         "annotations": [
             {
+                "name": MESSAGE_NAME,
                 "text": "<br>".join(lines),
                 "showarrow": False,
                 "x": 0.5,

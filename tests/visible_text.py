@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from dashapp.i18n import STRINGS
 from data import kpi as kpi_catalogue
+from layouts.maps import MESSAGE_NAME as MESSAGE
 
 # component properties a user reads (besides ``children``)
 TEXT_PROPS = (
@@ -125,7 +126,10 @@ def figure_strings(figure: dict, out: list[str] | None = None) -> list[str]:
                 text_of(tick)
             text_of((value.get("colorbar") or {}).get("title"))
     for note in layout.get("annotations") or []:
-        text_of(note.get("text"))
+        text = note.get("text")
+        if note.get("name") == MESSAGE and isinstance(text, str):
+            text = text.replace("<br>", " ")  # one text, broken to fit its chart
+        text_of(text)
     for trace in figure.get("data") or []:
         for key in FIGURE_TEXT_KEYS:
             value = trace.get(key)
