@@ -400,6 +400,220 @@ def best_first(
     }
 
 
+def slr_subproblem(
+    C: np.ndarray,
+    p: int,
+    u: np.ndarray,
+    time_limit: float = 60.0,
+    start: np.ndarray | None = None,
+    log_file: str = "",
+    lp_solver: str = "choose",
+) -> dict:
+    """The semi-Lagrangian subproblem of the p-median at multipliers ``u``, by HiGHS.
+
+    ``min sum_ij (C_ij - u_i) x_ij + sum_i u_i`` over ``x_ij <= y_j``,
+    ``sum_j x_ij <= 1``, ``sum_j y_j = p`` (binary): the assignment rows
+    ``sum_j x_ij = 1`` relaxed to ``<= 1`` and dualized. Only the pairs with
+    ``C_ij < u_i`` can be used (the others cost nothing or more), and the
+    sites without such a pair only fill the count, so the MIP holds those
+    pairs and sites, with ``sum_j y_j <= p`` (``y`` binary; ``x`` continuous,
+    integral at any binary ``y``). Its optimum is a lower bound of the
+    p-median for every ``u``, non-decreasing in ``u``. HiGHS stops after
+    ``time_limit`` seconds: the proven value is then ``sum u`` plus its MIP
+    dual bound. ``start`` (sites open) is offered as a first solution;
+    ``log_file`` keeps HiGHS's log, ``lp_solver`` is its ``mip_lp_solver``
+    (``choose``, ``simplex``, ``ipm``).
+
+    Returns the proven ``bound``, whether it is the subproblem's optimum,
+    the sites its best solution opens, the points it leaves unserved, and
+    the subproblem's size.
+    """
+    import highspy
+
+    n, m = C.shape
+    mask = u[:, None] > C
+    rows, J = np.nonzero(mask)
+    sites = np.unique(J)
+    base = float(u.sum())
+    out = {"pairs": int(rows.size), "sites": int(sites.size)}
+    if sites.size <= p:  # every site with a pair opens: each point's cheapest
+        red = np.where(mask, C - u[:, None], 0.0).min(axis=1)
+        opened = np.zeros(m, bool)
+        opened[sites] = True
+        return {
+            **out,
+            "bound": base + float(red.sum()),
+            "optimal": True,
+            "open": opened,
+            "unserved": np.flatnonzero(red >= 0),
+            "mip_gap": 0.0,
+        }
+    s = sites.size
+    col = np.searchsorted(sites, J)
+    k = rows.size
+    served = np.unique(rows)
+    row_of = np.full(n, -1)
+    row_of[served] = np.arange(served.size)
+    nr = served.size
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = s + k
+    lp.num_row_ = k + nr + 1
+    lp.col_cost_ = np.concatenate([np.zeros(s), C[rows, J] - u[rows]])
+    lp.col_lower_ = np.zeros(s + k)
+    lp.col_upper_ = np.ones(s + k)
+    # Rows: link x_ij - y_j <= 0 (0..k-1), point sum_j x_ij <= 1, count <= p.
+    lp.row_lower_ = np.full(k + nr + 1, -inf)
+    lp.row_upper_ = np.concatenate([np.zeros(k), np.ones(nr), [p]])
+    # Column-wise: y_j in its pairs' link rows (-1) and the count row (+1);
+    # x_ij in its link row and its point's row.
+    order = np.argsort(col, kind="stable")
+    per = np.bincount(col, minlength=s)
+    y_start = np.concatenate([[0], np.cumsum(per + 1)[:-1]])
+    y_idx = np.empty(k + s, np.int32)
+    y_val = np.empty(k + s)
+    pos = np.repeat(y_start, per) + (
+        np.arange(k) - np.repeat(np.cumsum(per) - per, per)
+    )
+    y_idx[pos] = order
+    y_val[pos] = -1.0
+    y_idx[y_start + per] = k + nr
+    y_val[y_start + per] = 1.0
+    x_idx = np.column_stack([np.arange(k), k + row_of[rows]]).ravel()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.concatenate(
+        [y_start, k + s + 2 * np.arange(k), [k + s + 2 * k]]
+    ).astype(np.int32)
+    lp.a_matrix_.index_ = np.concatenate([y_idx, x_idx]).astype(np.int32)
+    lp.a_matrix_.value_ = np.concatenate([y_val, np.ones(2 * k)])
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * s + [
+        highspy.HighsVarType.kContinuous
+    ] * k
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(log_file))
+    if log_file:
+        h.setOptionValue("log_to_console", False)
+        h.setOptionValue("log_file", log_file)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", 1e-9)
+    h.setOptionValue("mip_abs_gap", 1e-6)
+    h.setOptionValue("mip_lp_solver", lp_solver)
+    h.passModel(lp)
+    if start is not None:  # the sites open before, each point at its best
+        y = start[sites].astype(float)
+        if y.sum() > p:
+            y[:] = 0.0
+        x = np.zeros(k)
+        red = C[rows, J] - u[rows]
+        ok = y[col] > 0.5
+        best = np.full(n, 0.0)
+        arg = np.full(n, -1)
+        for q in np.flatnonzero(ok)[np.argsort(red[ok], kind="stable")[::-1]]:
+            best[rows[q]], arg[rows[q]] = red[q], q
+        x[arg[arg >= 0]] = 1.0
+        sol = highspy.HighsSolution()
+        sol.col_value = np.concatenate([y, x]).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus())
+    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    dual = float(info.mip_dual_bound)
+    value = float(info.objective_function_value)
+    x = np.asarray(h.getSolution().col_value)
+    opened = np.zeros(m, bool)
+    opened[sites[x[:s] > 0.5]] = True
+    got = np.zeros(n)
+    np.add.at(got, rows, x[s:])
+    return {
+        **out,
+        "bound": base + (value if optimal else min(dual, value)),
+        "optimal": bool(optimal),
+        "status": status,
+        "open": opened,
+        "unserved": np.flatnonzero(got < 0.5),
+        "mip_gap": float(info.mip_gap),
+        "nodes": int(info.mip_node_count),
+    }
+
+
+def slr_ascent(
+    C: np.ndarray,
+    p: int,
+    u: np.ndarray,
+    cpu_limit: float,
+    sub_limit: float = 60.0,
+    target: float = np.inf,
+    start: np.ndarray | None = None,
+    log_file: str = "",
+    lp_solver: str = "choose",
+    max_iter: int = 0,
+) -> dict:
+    """Dual ascent of the semi-Lagrangian relaxation from ``u``.
+
+    Each iteration solves :func:`slr_subproblem` and raises ``u_i`` of every
+    point the solution leaves unserved (the subgradient ``1 - sum_j x_ij``)
+    to just past its next cost ``C_ij`` above ``u_i``: one more pair for
+    that point (when a subproblem is stopped unsolved, its best solution,
+    at least as good as the plan ``start`` and the previous solution offered
+    to it, gives the step). The semi-Lagrangian value is non-decreasing in ``u``, and
+    when the solution serves every point it is a plan whose cost equals the
+    bound (the optimum, if the subproblem was solved to optimality). Stops
+    after ``cpu_limit`` CPU seconds (or ``max_iter`` subproblems, if
+    positive), at that optimum or when the bound reaches ``target``. ``trace`` holds every iteration's proven bound,
+    subproblem size and cumulated CPU seconds.
+    """
+    n, m = C.shape
+    u = u.astype(float).copy()
+    t0 = time.process_time()
+    trace = []
+    best = -np.inf
+    best_plan = np.inf
+    opened = start
+    while True:
+        left = cpu_limit - (time.process_time() - t0)
+        if left <= 0:
+            break
+        sub = slr_subproblem(C, p, u, min(sub_limit, left), opened, log_file, lp_solver)
+        opened = sub["open"]
+        best = max(best, sub["bound"])
+        plan = float(C[:, opened].min(axis=1).sum()) if opened.any() else np.inf
+        best_plan = min(best_plan, plan)
+        trace.append(
+            {
+                "bound": sub["bound"],
+                "optimal": sub["optimal"],
+                "pairs": sub["pairs"],
+                "sites": sub["sites"],
+                "unserved": int(sub["unserved"].size),
+                "plan": plan,
+                "mip_gap": sub["mip_gap"],
+                "nodes": sub.get("nodes", 0),
+                "status": sub.get("status", "all sites open"),
+                "cpu_s": round(time.process_time() - t0, 2),
+            }
+        )
+        print("slr", json.dumps(trace[-1]), flush=True)
+        if best >= target or sub["unserved"].size == 0 or len(trace) == max_iter:
+            break
+        i = sub["unserved"]
+        above = np.where(C[i] > u[i, None], C[i], np.inf).min(axis=1)
+        above = np.where(np.isfinite(above), above, u[i] + 1.0)
+        u[i] = above + 1e-6 * np.maximum(1.0, np.abs(above))
+    return {
+        "bound": best,
+        "reached_target": bool(best >= target),
+        "all_served": bool(trace and trace[-1]["unserved"] == 0),
+        "best_plan_seen": best_plan,
+        "iterations": len(trace),
+        "cpu_s": round(time.process_time() - t0, 1),
+        "trace": trace,
+        "u": u,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--core-work", type=float, default=5e9)
@@ -416,6 +630,38 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.0,
         help="CPU seconds of a best-first Lagrangian tree against the 0.1%% target",
+    )
+    ap.add_argument(
+        "--slr",
+        type=float,
+        default=0.0,
+        help="CPU seconds of semi-Lagrangian dual ascent (from the LP duals with --lp)",
+    )
+    ap.add_argument(
+        "--slr-sub",
+        type=float,
+        default=60.0,
+        help="time limit (s) of each semi-Lagrangian subproblem's HiGHS MIP",
+    )
+    ap.add_argument("--slr-log", default="", help="file for the subproblems' HiGHS log")
+    ap.add_argument(
+        "--slr-iterations", type=int, default=0, help="at most this many subproblems"
+    )
+    ap.add_argument(
+        "--class",
+        dest="klass",
+        default="5000x1000",
+        help="bench_pmedian_scale class (e.g. 2000x500)",
+    )
+    ap.add_argument(
+        "--bounds-only",
+        action="store_true",
+        help="skip the core and windows; the plan is the solve's start (no --upper)",
+    )
+    ap.add_argument(
+        "--slr-lp-solver",
+        default="choose",
+        help="HiGHS mip_lp_solver of the subproblems: choose, simplex or ipm",
     )
     ap.add_argument(
         "--upper",
@@ -437,7 +683,7 @@ def main(argv: list[str] | None = None) -> int:
     from optimization import PMedian
     from optimization.heuristics import greedy_interchange, lagrangian_bound
 
-    n, m, p, _, _, seed = CLASSES["5000x1000"]
+    n, m, p, _, _, seed = CLASSES[args.klass]
     cost, w = random_instance(n, m, seed)
     pm = PMedian.from_cost_matrix(cost, w, p)
     C = w[:, None] * cost
@@ -483,7 +729,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.upper:  # the core and windows were run before: bounds only
         row["upper_given"] = args.upper
-        return _bounds(row, args, C, p, lag["lam"], args.upper, clock)
+        return _bounds(row, args, C, p, lag["lam"], args.upper, clock, best)
+    if args.bounds_only:  # the plan: the solve's start or its relaxed plan
+        row["upper_start"] = radius.plan_objective(pm, best)
+        return _bounds(row, args, C, p, lag["lam"], row["upper_start"], clock, best)
     t = clock()
     radius.CORE_WORK = args.core_work
     cored = radius.core_plan(
@@ -510,10 +759,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(json.dumps(row["windows"][-1]), flush=True)
     row["best_plan"] = radius.plan_objective(pm, best)
-    return _bounds(row, args, C, p, lag["lam"], row["best_plan"], clock)
+    return _bounds(row, args, C, p, lag["lam"], row["best_plan"], clock, best)
 
 
-def _bounds(row: dict, args, C: np.ndarray, p: int, lam, upper: float, clock) -> int:
+def _finite(obj):
+    """``obj`` with its infinite or NaN floats as None (valid JSON)."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def _bounds(
+    row: dict, args, C: np.ndarray, p: int, lam, upper: float, clock, plan
+) -> int:
     """The LP and best-first steps from the Lagrangian multipliers, then save ``row``."""
     if args.lp:
         t = clock()
@@ -528,10 +790,38 @@ def _bounds(row: dict, args, C: np.ndarray, p: int, lam, upper: float, clock) ->
             **best_first(C, p, lam, upper, 0.001, args.best_first, 100),
             "cpu_s": round(clock() - t, 1),
         }
+    if args.slr:
+        t = clock()
+        opened = np.zeros(C.shape[1], bool)
+        opened[np.asarray(plan)] = True  # a mask or site indices alike
+        res = slr_ascent(
+            C,
+            p,
+            lam,
+            args.slr,
+            args.slr_sub,
+            target=upper * (1 - 0.001),
+            start=opened,
+            log_file=args.slr_log,
+            lp_solver=args.slr_lp_solver,
+            max_iter=args.slr_iterations,
+        )
+        res.pop("u")
+        row["slr"] = {
+            "from": "LP duals" if args.lp else "Lagrangian multipliers",
+            "start_lagrangian": lagrangian_value(C, p, lam),
+            "upper": upper,
+            "target": upper * (1 - 0.001),
+            "sub_time_limit_s": args.slr_sub,
+            "sub_lp_solver": args.slr_lp_solver,
+            "start_plan": float(C[:, opened].min(axis=1).sum()),
+            **res,
+            "cpu_s": round(clock() - t, 1),
+        }
     row["load_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(row, indent=1))
     doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
-    doc["runs"].append(row)
+    doc["runs"].append(_finite(row))
     RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
     return 0
 

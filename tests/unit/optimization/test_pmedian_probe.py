@@ -114,3 +114,92 @@ def test_best_first_branches_to_the_optimum():
         assert bounds == sorted(bounds)  # the proven bound never falls
         nodes.append(res["nodes"])
     assert max(nodes) > 1
+
+
+def lp_duals(C: np.ndarray, p: int) -> tuple[float, np.ndarray]:
+    """The LP of every pair by the probe's pricing, and its assignment rows' duals."""
+    res = probe.lp_bound(C, p, np.sort(C, axis=1)[:, 1], rounds=30, extra=C.shape[1])
+    return res["lp_exact"], res["duals"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_semi_lagrangian_value_is_a_lower_bound(seed):
+    C = instance(seed, n=30, m=10)
+    p = 3
+    best = optimum(C, p)
+    rng = np.random.default_rng(seed)
+    for scale in (0.5, 1.0, 2.0, 5.0):
+        u = scale * rng.random(C.shape[0]) * C.max(axis=1)
+        sub = probe.slr_subproblem(C, p, u)
+        assert sub["optimal"]
+        assert sub["bound"] <= best + 1e-7
+        # its value is that of its own solution: sum u + the reduced costs served
+        opened = sub["open"]
+        assert opened.sum() <= p
+        served = np.setdiff1d(np.arange(C.shape[0]), sub["unserved"])
+        red = (C[served][:, opened] - u[served, None]).min(axis=1)
+        assert sub["bound"] == pytest.approx(u.sum() + red.sum(), rel=1e-7, abs=1e-7)
+    # far above every cost: each point served, the subproblem is the p-median
+    big = probe.slr_subproblem(C, p, C.max(axis=1) + 1.0)
+    assert big["bound"] == pytest.approx(best, rel=1e-9)
+    assert big["unserved"].size == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_semi_lagrangian_at_the_lp_duals_is_at_least_the_lp(seed):
+    C = instance(seed, n=30, m=10)
+    p = 3
+    lp, duals = lp_duals(C, p)
+    assert lp == pytest.approx(full_lp(C, p), rel=1e-7)
+    sub = probe.slr_subproblem(C, p, duals)
+    assert sub["optimal"]
+    assert lp - 1e-6 * lp <= sub["bound"] <= optimum(C, p) + 1e-7
+    # and above the ordinary Lagrangian value at the same multipliers
+    assert sub["bound"] >= probe.lagrangian_value(C, p, duals) - 1e-7
+
+
+@pytest.mark.parametrize("seed", [3, 5, 8])
+def test_semi_lagrangian_ascent_closes_the_lp_gap(seed):
+    # Instances whose LP is below the optimum: the ascent from the LP duals
+    # must rise from the LP to the optimum and prove it (every point served).
+    C = instance(seed, n=40, m=14)
+    p = 4
+    best = optimum(C, p)
+    lp, duals = lp_duals(C, p)
+    assert lp < best - 1e-3
+    res = probe.slr_ascent(C, p, duals, 600.0)
+    assert res["all_served"]
+    assert res["bound"] == pytest.approx(best, rel=1e-9)
+    bounds = [r["bound"] for r in res["trace"]]
+    assert bounds[0] >= lp - 1e-6 * lp
+    assert all(b <= best + 1e-7 for b in bounds)
+    # non-decreasing in u (every subproblem solved to optimality)
+    assert all(b >= a - 1e-7 for a, b in itertools.pairwise(bounds))
+    assert res["trace"][-1]["plan"] == pytest.approx(best, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_semi_lagrangian_ascent_from_poor_multipliers(seed):
+    # From half of each point's cheapest cost (no pair in the subproblem at
+    # first) the ascent must still reach the optimum.
+    C = instance(seed, n=30, m=10)
+    p = 3
+    best = optimum(C, p)
+    res = probe.slr_ascent(C, p, 0.5 * C.min(axis=1), 600.0)
+    assert res["trace"][0]["pairs"] == 0
+    assert res["all_served"]
+    assert res["bound"] == pytest.approx(best, rel=1e-9)
+    assert res["iterations"] > 1
+
+
+def test_semi_lagrangian_ascent_stops_at_its_target():
+    C = instance(0, n=30, m=10)
+    p = 3
+    best = optimum(C, p)
+    _, duals = lp_duals(C, p)
+    full = probe.slr_ascent(C, p, duals, 600.0)
+    target = full["trace"][0]["bound"] + 0.5 * (best - full["trace"][0]["bound"])
+    res = probe.slr_ascent(C, p, duals, 600.0, target=target)
+    assert res["reached_target"]
+    assert target <= res["bound"] <= best + 1e-7
+    assert res["iterations"] <= full["iterations"]
