@@ -645,6 +645,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--slr-log", default="", help="file for the subproblems' HiGHS log")
     ap.add_argument(
+        "--slr-gap",
+        type=float,
+        default=0.001,
+        help="the ascent stops at upper x (1 - gap) (0: runs to the optimum)",
+    )
+    ap.add_argument(
         "--slr-iterations", type=int, default=0, help="at most this many subproblems"
     )
     ap.add_argument(
@@ -800,7 +806,7 @@ def _bounds(
             lam,
             args.slr,
             args.slr_sub,
-            target=upper * (1 - 0.001),
+            target=upper * (1 - args.slr_gap),
             start=opened,
             log_file=args.slr_log,
             lp_solver=args.slr_lp_solver,
@@ -811,7 +817,7 @@ def _bounds(
             "from": "LP duals" if args.lp else "Lagrangian multipliers",
             "start_lagrangian": lagrangian_value(C, p, lam),
             "upper": upper,
-            "target": upper * (1 - 0.001),
+            "target": upper * (1 - args.slr_gap),
             "sub_time_limit_s": args.slr_sub,
             "sub_lp_solver": args.slr_lp_solver,
             "start_plan": float(C[:, opened].min(axis=1).sum()),
