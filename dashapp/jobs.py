@@ -39,7 +39,8 @@ from dash import DiskcacheManager
 from multiprocess import forkserver, popen_forkserver, reduction, spawn, util
 from multiprocess.context import set_spawning_popen
 
-from dashapp.config import LANG_COOKIE, Config
+from dashapp.config import Config
+from dashapp.job_context import job_context, job_request_context
 from dashapp.process import bind_to_server, unique_job_key
 
 #: The modules of the app's background callbacks, imported once by the fork
@@ -54,10 +55,6 @@ JOB_MODULES = (
     "callbacks.scenario_run",
     "callbacks.segmentation",
 )
-
-#: what of the browser's request a job keeps: no cookie but the language, no
-#: credential; the user travels in custom_data, computed by the server
-KEPT_HEADERS = ("accept-language", "user-agent", "x-request-id")
 
 _FORKSERVER = multiprocess.get_context("forkserver")
 
@@ -212,51 +209,6 @@ def with_config(fn, config: Config):
             raise JobForecastError(exc) from exc
 
     return update_wrapper(job, fn)
-
-
-def job_context(context) -> dict:
-    """The context Dash sends with a job, without the request's credentials."""
-    from dashapp.logs import request_id
-
-    kept = dict(context)
-    headers = {
-        k: v
-        for k, v in (context.get("headers") or {}).items()
-        if k.lower() in KEPT_HEADERS and k.lower() != "x-request-id"
-    }
-    rid = request_id()
-    if rid:
-        headers["X-Request-ID"] = rid
-    kept["headers"] = headers
-    cookies = context.get("cookies") or {}
-    kept["cookies"] = {k: v for k, v in cookies.items() if k == LANG_COOKIE}
-    return kept
-
-
-
-
-@contextlib.contextmanager
-def job_request_context(server: flask.Flask, context):
-    """A request context of ``server`` like the one that started the job.
-
-    The client's address, language and request id, from Dash's job ``context``
-    (:func:`job_context`): what the job's checks, messages and log lines use.
-    """
-    context = context or {}
-    lang = (context.get("cookies") or {}).get(LANG_COOKIE)
-    headers = {k: v for k, v in (context.get("headers") or {}).items() if v}
-    if lang:
-        headers["Cookie"] = f"{LANG_COOKIE}={lang}"
-    with server.test_request_context(
-        "/_dash-update-component",
-        method="POST",
-        headers=headers,
-        environ_base={"REMOTE_ADDR": context.get("remote") or ""},
-    ):
-        rid = headers.get("X-Request-ID")
-        if rid:
-            flask.g.request_id = rid
-        yield
 
 
 def job_app(config: Config) -> flask.Flask:

@@ -50,7 +50,7 @@ from dash import CeleryManager
 from dash.exceptions import PreventUpdate
 
 from dashapp.config import Config
-from dashapp.jobs import job_context, job_request_context
+from dashapp.job_context import job_context, job_request_context
 from dashapp.process import unique_job_key
 
 log = logging.getLogger(__name__)
