@@ -27,7 +27,7 @@ def _default_precompute() -> bool:
 
 
 FALSE_WORDS = ("0", "false", "no", "off")
-#: CPU priorities of a worker's jobs, least first (``Config.job_priority``).
+#: CPU priorities of background jobs, least first (``Config.job_priority``).
 JOB_PRIORITIES = ("idle", "low", "normal")
 
 
@@ -99,12 +99,13 @@ class Config:
         Jobs one worker runs at once (``DASHAPP_WORKER_CONCURRENCY``); 0 (default)
         means one per CPU core available.
     job_priority : str
-        CPU priority of a worker's jobs (``DASHAPP_JOB_PRIORITY``): ``idle``
-        (default) runs them nice 10 in a session of their own and under Linux's
-        ``SCHED_IDLE`` policy, so they take only the CPU the pages leave (a worker
-        beside the web server); ``low`` leaves out ``SCHED_IDLE`` (a job still gets
-        a small share when other work keeps every core busy); ``normal`` keeps the
-        worker's own priority (a machine that runs nothing but workers).
+        CPU priority of background jobs, a worker's or those beside the web
+        server (``DASHAPP_JOB_PRIORITY``): ``idle`` (default) runs them nice 10 in
+        a session of their own and under Linux's ``SCHED_IDLE`` policy, so they
+        take only the CPU the pages leave; ``low`` leaves out ``SCHED_IDLE`` (a job
+        still gets a small share when other work keeps every core busy);
+        ``normal`` keeps the process's own priority (a machine that runs nothing
+        but workers).
     job_lease_s : int
         A running job's worker renews its lease in Redis every third of this
         (``DASHAPP_JOB_LEASE_S``, default 15 s); a lease left to expire means the

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import threading
 from functools import partial, update_wrapper
@@ -35,6 +36,7 @@ from functools import partial, update_wrapper
 import diskcache
 import flask
 import multiprocess
+import psutil
 from dash import DiskcacheManager
 from multiprocess import forkserver, popen_forkserver, reduction, spawn, util
 from multiprocess.context import set_spawning_popen
@@ -48,6 +50,7 @@ from dashapp.process import bind_to_server, unique_job_key
 #: callbacks by ``tests/unit/dashapp/test_jobs.py``).
 JOB_MODULES = (
     "dashapp.jobs",
+    "dashapp.workers",  # a job's CPU priority (lower_job_priority)
     "callbacks.briefs",
     "callbacks.forecast",
     "callbacks.importer",
@@ -57,6 +60,25 @@ JOB_MODULES = (
 )
 
 _FORKSERVER = multiprocess.get_context("forkserver")
+#: in the command line of the fork server, and so of every job forked from it
+FORK_SERVER_MARK = "multiprocess.forkserver"
+
+
+def job_process(pid) -> psutil.Process | None:
+    """The running job process ``pid``, or None: ended, or its number reused.
+
+    A job is reaped by its fork server as soon as it ends, not left a zombie of
+    the web server: its number is free at once, and Dash, which kills a job's
+    pid once its result is read, must not kill whatever process took it (any
+    process of this user). A job's command line is its fork server's.
+    """
+    try:
+        proc = psutil.Process(int(pid))
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return proc if FORK_SERVER_MARK in " ".join(proc.cmdline()) else None
+    except (psutil.Error, TypeError, ValueError):
+        return None
 
 
 class _JobPopen(popen_forkserver.Popen):
@@ -135,10 +157,20 @@ class ServerBoundManager(DiskcacheManager):
     def start_fork_server() -> None:
         """Start this process's fork server now rather than at the first job.
 
-        Returns at once; the server imports :data:`JOB_MODULES` meanwhile
-        (3.7 s here), time the first job would otherwise wait for.
+        Returns at once; the server imports :data:`JOB_MODULES` meanwhile (2.5 s
+        on the demo machine, ``bench/bench_jobs.py``), time the first job would
+        otherwise wait for.
         """
         forkserver.ensure_running()
+
+    def job_running(self, job):
+        return job_process(job) is not None if job else False
+
+    def terminate_job(self, job):
+        if not job or job_process(job) is None:
+            return  # ended (and reaped), or its number now another process's
+        with contextlib.suppress(psutil.NoSuchProcess):  # ended meanwhile
+            super().terminate_job(job)
 
     def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
         return unique_job_key(
@@ -147,7 +179,9 @@ class ServerBoundManager(DiskcacheManager):
 
     def call_job_fn(self, key, job_fn, args, context):
         process = _JobProcess(
-            target=partial(_bound_job, os.getpid(), self.config, job_fn),
+            target=partial(
+                _bound_job, os.getpid(), self.config, _logs_json_lines(), job_fn
+            ),
             args=(key, self._make_progress_key(key), args, job_context(context)),
             daemon=True,  # stopped, not waited for, when the server exits
         )
@@ -226,12 +260,29 @@ def job_app(config: Config) -> flask.Flask:
     return server
 
 
-def _bound_job(server_pid: int, config, job_fn, key, progress_key, args, context):
+def _logs_json_lines() -> bool:
+    """Whether this process logs JSON lines (a production start): its jobs then
+    log the same way, from a fork server that has no logging of its own."""
+    from dashapp.logs import JsonFormatter
+
+    return any(
+        isinstance(handler.formatter, JsonFormatter)
+        for handler in logging.getLogger().handlers
+    )
+
+
+def _bound_job(
+    server_pid: int, config, json_lines: bool, job_fn, key, progress_key, args, context
+):
     bind_to_server(server_pid)
     if config is None:  # a bare manager (tests, scripts): no app to run in
         return job_fn(key, progress_key, args, context)
-    from dashapp.logs import ensure_logging
+    from dashapp.logs import configure_logging
+    from dashapp.workers import lower_job_priority
 
-    ensure_logging()
+    if not logging.getLogger().handlers:
+        configure_logging(json_lines=json_lines)
+    # the pages first, as for a worker's jobs (DASHAPP_JOB_PRIORITY)
+    lower_job_priority(config.job_priority)
     with job_request_context(job_app(config), context):
         return job_fn(key, progress_key, args, context)

@@ -204,6 +204,82 @@ def _double(n):
     return 2 * n
 
 
+def test_a_finished_jobs_number_taken_by_another_process_is_not_killed(tmp_path):
+    """Dash kills a job's pid once its result is read; the fork server reaps the
+    job at once, so that number may already be another process's."""
+    manager = make_background_manager(Config(data_dir=tmp_path))
+    job = manager.call_job_fn("k", manager.make_job_fn(_double, False), [4], {})
+    wait_for(lambda: manager.result_ready("k"), 60, "the job never answered")
+    wait_for(lambda: gone(job), 30, "the job never ended")
+    assert manager.get_result("k", job) == 8  # no error for a pid already gone
+    assert not manager.job_running(job)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        # as if the number had been reused: not a job, so neither running nor killed
+        assert not manager.job_running(other.pid)
+        manager.terminate_job(other.pid)
+        manager.terminate_unhealthy_job(other.pid)
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait(10)
+
+
+def _priority(set_progress):
+    return os.nice(0), os.sched_getscheduler(0)
+
+
+@pytest.mark.parametrize("priority", ["idle", "low", "normal"])
+def test_a_job_beside_the_server_takes_the_cpu_priority_of_jobs(tmp_path, priority):
+    """DASHAPP_JOB_PRIORITY: a solve beside the web server leaves the pages the
+    CPU as a worker's job does (nice 10, then SCHED_IDLE), unless told otherwise."""
+    from dashapp.workers import JOB_NICENESS
+
+    manager = make_background_manager(Config(data_dir=tmp_path, job_priority=priority))
+    job = manager.call_job_fn("k", manager.make_job_fn(_priority, True), [], {})
+    wait_for(lambda: manager.result_ready("k"), 60, "the job never answered")
+    nice, policy = manager.get_result("k", job)
+    mine = os.nice(0)
+    if priority == "normal":
+        assert (nice, policy) == (mine, os.SCHED_OTHER)
+    else:
+        assert nice == min(19, mine + JOB_NICENESS)
+        assert policy == (os.SCHED_IDLE if priority == "idle" else os.SCHED_OTHER)
+
+
+def _log_format(set_progress):
+    import logging
+
+    from dashapp.logs import JsonFormatter
+
+    (handler,) = logging.getLogger().handlers  # the one the job set up
+    return isinstance(handler.formatter, JsonFormatter)
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_a_job_logs_as_its_server_does(tmp_path, json_lines):
+    """A production server logs JSON lines: so do its jobs, though the fork
+    server they come from configured no logging."""
+    import logging
+
+    from dashapp.logs import JsonFormatter
+
+    handler = logging.StreamHandler()
+    if json_lines:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        manager = make_background_manager(Config(data_dir=tmp_path))
+        job = manager.call_job_fn("k", manager.make_job_fn(_log_format, True), [], {})
+        wait_for(lambda: manager.result_ready("k"), 60, "the job never answered")
+        assert manager.get_result("k", job) is json_lines
+    finally:
+        root.removeHandler(handler)
+
+
 def test_the_fork_server_imports_every_background_callbacks_module(tmp_path):
     """A job imports nothing the fork server has not (JOB_MODULES)."""
     from dashapp import create_app
