@@ -42,8 +42,9 @@ def bind_to_server(server_pid: int, every: float = WATCH_SECONDS) -> list[int]:
 
     Returns the descriptors released (see :func:`release_listening_sockets`) and
     starts a daemon thread that checks every ``every`` seconds that ``server_pid``
-    still runs and that this process's parent is still the one it started with
-    (the web server, or the fork server that exits with it); once either is not
+    still runs (its death is what ends a job: a fork server outlives its web
+    server while jobs keep it open) and that this process's parent is still the
+    one it started with (the web server or its fork server); once either is not
     so, the job's own children are killed and the job exits at once
     (``os._exit``: no clean-up that could still write).
     """
