@@ -41,6 +41,15 @@ def wait_for(condition, deadline: float, what: str):
     raise AssertionError(f"after {deadline} s: {what}")
 
 
+def run_job(manager, fn, args=(), context=None, progress=True):
+    """Start ``fn`` as a job, wait for its result; the result and the job's pid."""
+    job = manager.call_job_fn(
+        "k", manager.make_job_fn(fn, progress), list(args), context or {}
+    )
+    wait_for(lambda: manager.result_ready("k"), 60, "the job never answered")
+    return manager.get_result("k", job), job
+
+
 def gone(pid: int) -> bool:
     """Exited (a zombie waiting for a reaper counts as exited)."""
     try:
@@ -121,9 +130,7 @@ def test_a_job_starts_without_the_locks_the_servers_threads_hold(tmp_path):
     thread.start()
     assert holder_in.wait(10)
     try:
-        job = manager.call_job_fn("k", manager.make_job_fn(work, True), [], {})
-        wait_for(lambda: manager.result_ready("k"), 60, "the job never answered")
-        assert manager.get_result("k", job) == "free, threads: 2"
+        assert run_job(manager, work)[0] == "free, threads: 2"
     finally:
         holder_out.set()
         thread.join(10)
@@ -164,9 +171,7 @@ def test_a_job_runs_in_an_app_of_its_settings_without_the_requests_credentials(
         "custom_data": {"auth": {"id": 7, "username": "ada", "role": "planner"}},
         "remote": "10.0.0.5",
     }  # fmt: skip
-    job = manager.call_job_fn("k", manager.make_job_fn(work, True), [], context)
-    wait_for(lambda: manager.result_ready("k"), 60, "the job never answered")
-    got = manager.get_result("k", job)
+    got, _ = run_job(manager, work, context=context)
     assert got["data_dir"] == str(tmp_path) and got["lang"] == "en"
     assert got["user"] == "ada" and got["remote"] == "10.0.0.5"
     assert got["cookies"] == ["dashapp_lang"] and got["authorization"] is None
@@ -236,9 +241,7 @@ def test_a_job_beside_the_server_takes_the_cpu_priority_of_jobs(tmp_path, priori
     from dashapp.workers import JOB_NICENESS
 
     manager = make_background_manager(Config(data_dir=tmp_path, job_priority=priority))
-    job = manager.call_job_fn("k", manager.make_job_fn(_priority, True), [], {})
-    wait_for(lambda: manager.result_ready("k"), 60, "the job never answered")
-    nice, policy = manager.get_result("k", job)
+    (nice, policy), _ = run_job(manager, _priority)
     mine = os.nice(0)
     if priority == "normal":
         assert (nice, policy) == (mine, os.SCHED_OTHER)
@@ -273,9 +276,7 @@ def test_a_job_logs_as_its_server_does(tmp_path, json_lines):
     root.addHandler(handler)
     try:
         manager = make_background_manager(Config(data_dir=tmp_path))
-        job = manager.call_job_fn("k", manager.make_job_fn(_log_format, True), [], {})
-        wait_for(lambda: manager.result_ready("k"), 60, "the job never answered")
-        assert manager.get_result("k", job) is json_lines
+        assert run_job(manager, _log_format)[0] is json_lines
     finally:
         root.removeHandler(handler)
 
