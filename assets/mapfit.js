@@ -1,21 +1,66 @@
-// Maps fitted to their area at the size they have in this window.
+// Maps fitted to their area at the size they have in this window, and the view
+// a map shows told to Dash after every resize.
 //
-// The server draws a map at a view computed for a nominal size (the map in a
-// 1280 px window) and puts the area to show in the figure's layout.meta.mapfit
-// (layouts/maps.py, fit_view): {bounds: [west, south, east, north],
-// view: {center, zoom}, padding (px)}. Whenever a map shows exactly that first
-// view (a new figure, a move to a new selection), or the fit made here and the
-// map was resized, and never a view the user zoomed or panned to, this moves it
-// to MapLibre's own fit of the area (cameraForBounds) in the map's real box: the
-// whole area shows on a phone as on a wide screen. plotly.js's `fitbounds` does
-// not do it (it fits scatter points, and leaves out any map holding a
+// The fit. The server draws a map at a view computed for a nominal size (the
+// map in a 1280 px window) and puts the area to show in the figure's
+// layout.meta.mapfit (layouts/maps.py, fit_view): {bounds: [west, south, east,
+// north], view: {center, zoom}, padding (px)}. Whenever a map shows exactly that
+// first view (a new figure, a move to a new selection), or the fit made here and
+// the map was resized, and never a view the user zoomed or panned to, this moves
+// it to MapLibre's own fit of the area (cameraForBounds) in the map's real box:
+// the whole area shows on a phone as on a wide screen. plotly.js's `fitbounds`
+// does not do it (it fits scatter points, and leaves out any map holding a
 // choropleth: all of ours), and its `bounds` only limit panning.
+//
+// The view after a resize. The server reads the zoom a map shows from its
+// Graph's relayoutData (layouts/maps.py, shown_zoom; the overview redraws the
+// units in view from it). plotly reports a resize as {autosize: true}, which
+// would replace there the report of the view shown. This hands the Graph, in
+// that report's place, the view the map shows once resized: {map.center,
+// map.zoom} for the server's first view or this fit (or the fit on its way),
+// and for a view the user moved to, plotly's own report of a pan: map.center,
+// map.zoom, map.bearing, map.pitch and map._derived.coordinates (the corners
+// of the resized map), which geo.display.map_view reads. It only reads the
+// view: a view the user moved to stays as it is. The report is replaced in
+// plotly's event (gd.emit), which the Graph turns into relayoutData, rather
+// than sent after it: Plotly.relayout's event holds only the keys it sets (no
+// corners) and draws the map again; dash_clientside.set_props sets
+// relayoutData too, but as a second report, so a map whose relayoutData is a
+// callback's input (the overview's) would ask the server twice per resize.
 (function () {
   const ZOOM_EPS = 1e-3;
   const DEG_EPS = 1e-4;
 
   function near(a, b, eps) {
     return Math.abs(a - b) < eps;
+  }
+
+  // views are {center: {lon, lat}, zoom}
+  function same(a, b) {
+    return Boolean(
+      a &&
+        b &&
+        a.center &&
+        b.center &&
+        near(a.zoom, b.zoom, ZOOM_EPS) &&
+        near(a.center.lon, b.center.lon, DEG_EPS) &&
+        near(a.center.lat, b.center.lat, DEG_EPS)
+    );
+  }
+
+  function viewOf(map) {
+    const center = map.getCenter();
+    return { center: { lon: center.lng, lat: center.lat }, zoom: map.getZoom() };
+  }
+
+  // whether MapLibre's `map` shows `view`
+  function shows(map, view) {
+    return same(viewOf(map), view);
+  }
+
+  function fitReport(view) {
+    const { lon, lat } = view.center;
+    return { "map.center": { lon, lat }, "map.zoom": view.zoom };
   }
 
   function fit(gd) {
@@ -36,16 +81,9 @@
       }
       return;
     }
-    const center = map.getCenter();
-    const zoom = map.getZoom();
-    const shows = (view) =>
-      view &&
-      near(zoom, view.zoom, ZOOM_EPS) &&
-      near(center.lng, view.center.lon, DEG_EPS) &&
-      near(center.lat, view.center.lat, DEG_EPS);
     // the server's first view, or this fit (then the map was resized: a phone
     // turned, a wider window); never a view the user moved to
-    if (!shows(meta.view) && !shows(gd._dashappFitted)) {
+    if (!shows(map, meta.view) && !shows(map, gd._dashappFitted)) {
       return;
     }
     const [west, south, east, north] = meta.bounds;
@@ -56,58 +94,75 @@
       ],
       { padding: meta.padding || 0 }
     );
-    if (!camera || near(camera.zoom, zoom, ZOOM_EPS)) {
+    if (!camera || near(camera.zoom, map.getZoom(), ZOOM_EPS)) {
       return; // the first view fits already: nothing to move
     }
     const to = camera.center;
     gd._dashappFitted = { center: { lon: to.lng, lat: to.lat }, zoom: camera.zoom };
     // into gd.layout, the figure Dash keeps: a later patch of the map's data
     // leaves this view; a new figure at the first view is fitted again
-    window.Plotly.relayout(gd, {
-      "map.center": { lon: to.lng, lat: to.lat },
-      "map.zoom": camera.zoom,
-    });
+    window.Plotly.relayout(gd, fitReport(gd._dashappFitted));
   }
 
-  // The view shown, told again after a resize: plotly's report of a resize
-  // ({autosize: true}) replaces the fit's in the graph's relayoutData, where the
-  // server reads the zoom a map shows (layouts/maps.py, shown_zoom). Only the
-  // server's first view or this fit; a view the user moved to is theirs.
-  function report(gd) {
-    const map = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+  // The view a map shows, as its relayoutData tells it (see the top), or null
+  // for a graph that is not one of these maps.
+  function shownView(gd) {
     const meta = gd.layout && gd.layout.meta && gd.layout.meta.mapfit;
-    if (!meta || !map || !map.map || !window.Plotly) {
-      return;
+    const full = gd._fullLayout && gd._fullLayout.map;
+    const map = full && full._subplot && full._subplot.map;
+    if (!meta || !map) {
+      return null;
     }
-    const center = map.map.getCenter();
-    const zoom = map.map.getZoom();
-    const shows = (view) =>
-      view &&
-      near(zoom, view.zoom, ZOOM_EPS) &&
-      near(center.lng, view.center.lon, DEG_EPS) &&
-      near(center.lat, view.center.lat, DEG_EPS);
-    if (shows(meta.view) || shows(gd._dashappFitted)) {
-      window.Plotly.relayout(gd, {
-        "map.center": { lon: center.lng, lat: center.lat },
-        "map.zoom": zoom,
-      });
+    const now = viewOf(map);
+    const next = gd.layout.map; // plotly's layout: what its drawing will show
+    if (!same(now, next) && same(next, gd._dashappFitted)) {
+      // a fit on its way (its relayout drawing): it moves the map in a moment
+      // and reports it with this same report
+      return fitReport(gd._dashappFitted);
     }
+    if (same(now, meta.view) || same(now, gd._dashappFitted)) {
+      return fitReport(now);
+    }
+    // as plotly reports the end of a pan: the canvas' corners, NW, NE, SE, SW
+    const canvas = map.getCanvas();
+    const [w, h] = [canvas.clientWidth, canvas.clientHeight];
+    const corners = [
+      [0, 0],
+      [w, 0],
+      [w, h],
+      [0, h],
+    ].map((p) => map.unproject(p).toArray());
+    return {
+      "map.center": now.center,
+      "map.zoom": now.zoom,
+      "map.bearing": map.getBearing(),
+      "map.pitch": map.getPitch(),
+      "map._derived": { coordinates: corners },
+    };
   }
 
   const RESIZE_KEYS = ["autosize", "width", "height"];
 
+  function resized(change) {
+    const keys = Object.keys(change || {});
+    return keys.length > 0 && keys.every((k) => RESIZE_KEYS.includes(k));
+  }
+
   function watch(gd) {
-    if (gd.dataset.dashappMapfit || typeof gd.on !== "function") {
+    const emit = gd.emit;
+    // the mark is on plotly's emit: a graph plotly set up again is watched again
+    if (typeof gd.on !== "function" || typeof emit !== "function" || emit.dashappMapfit) {
       return;
     }
-    gd.dataset.dashappMapfit = "1";
-    gd.on("plotly_afterplot", () => fit(gd));
-    gd.on("plotly_relayout", (change) => {
-      const keys = Object.keys(change || {});
-      if (keys.length && keys.every((k) => RESIZE_KEYS.includes(k))) {
-        window.setTimeout(() => report(gd), 0);
+    const tell = function (event, data) {
+      if (event === "plotly_relayout" && resized(data)) {
+        return emit.call(this, event, shownView(gd) || data);
       }
-    });
+      return emit.call(this, event, data);
+    };
+    tell.dashappMapfit = true;
+    gd.emit = tell;
+    gd.on("plotly_afterplot", () => fit(gd));
     fit(gd);
   }
 

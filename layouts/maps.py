@@ -532,8 +532,10 @@ def shown_zoom(relayout, view: dict) -> float:
     ``assets/mapfit.js``: the view the user moved to (``relayoutData`` at the
     end of a pan or zoom: :func:`geo.display.map_view`), else the browser's fit
     of the area to the map's real width (mapfit.js's report), else the view
-    drawn first (for the nominal size). Anything else in ``relayout`` (a
-    forged value, a resize) reads as no report.
+    drawn first (for the nominal size). After a resize mapfit.js tells the view
+    shown again in one of the first two shapes (the user's with the resized
+    map's corners). Anything else in ``relayout`` (a forged value, plotly's bare
+    ``{"autosize": true}``) reads as no report.
 
     Examples
     --------

@@ -364,3 +364,96 @@ def test_scn005_a_click_picks_the_site_at_the_zoom_the_fitted_map_shows(
     assert names[other] not in dash_duo.find_element(f"#{ids.SCN_SITES_LIST}").text
     dash_duo.driver.save_screenshot(str(tmp_path / f"scenario-map-{width}.png"))
     assert dash_duo.get_logs() == []
+
+
+# the Graph's relayoutData as Dash holds it (what a callback reads), and the view
+# MapLibre shows: [zoom, [lon, lat] of the centre, corners of the canvas (NW, NE,
+# SE, SW), canvas width]
+RELAYOUT = (
+    "return window.dash_component_api.getLayout(arguments[0]).props.relayoutData;"
+)
+SHOWN = """
+const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');
+const map = gd._fullLayout.map._subplot.map, c = map.getCenter();
+const w = map.getCanvas().clientWidth, h = map.getCanvas().clientHeight;
+const corners = [[0, 0], [w, 0], [w, h], [0, h]].map(p => map.unproject(p).toArray());
+return [map.getZoom(), [c.lng, c.lat], corners, w];"""
+
+
+def _flat(corners) -> list[float]:
+    return [v for corner in corners for v in corner]
+
+
+def test_scn006_a_resize_keeps_the_view_the_user_moved_to_in_relayout_data(
+    dash_duo, app, tmp_path
+):
+    """After the user zoomed and panned the map, a resized window leaves the
+    view where they put it, and the Graph's relayoutData tells that view (the
+    resized map's corners, the user's zoom): a click then picks at that zoom
+    (layouts.maps.shown_zoom), not at the first view's."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    from callbacks.scenarios import map_area_view
+    from layouts.maps import shown_zoom
+    from tests.browser.maps import viewport
+
+    viewport(dash_duo, 1280, 900)
+    browser_sign_in(dash_duo, app)
+    dash_duo.driver.get(dash_duo.server_url + "/scenarios")
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
+    )
+    until(lambda: fitted(dash_duo, f"#{ids.SCN_MAP}"), 20)
+    relayout = lambda: dash_duo.driver.execute_script(RELAYOUT, ids.SCN_MAP)  # noqa: E731
+    shown = lambda: dash_duo.driver.execute_script(SHOWN, f"#{ids.SCN_MAP}")  # noqa: E731
+    # the view the server drew first (the country at 700 px), which a click
+    # reads when relayoutData tells no view
+    config = app.server.config["DASHAPP"]
+    first = map_area_view(services.context(config.database_url, None), None)
+    # as a user: the mouse wheel zooms in, a step at a time, well past the
+    # first view; then a drag pans
+    _scroll_to(dash_duo, ids.SCN_MAP)
+    canvas = dash_duo.find_element(f"#{ids.SCN_MAP} canvas")
+    zoomed = lambda: (relayout() or {}).get("map.zoom", 0)  # noqa: E731
+    for _ in range(5):
+        step = zoomed()
+        if step > first["zoom"] + 0.5:
+            break
+        ActionChains(dash_duo.driver).scroll_from_origin(
+            ScrollOrigin.from_element(canvas), 0, -300
+        ).perform()
+        until(lambda: zoomed() > step + 0.05, 10)  # noqa: B023
+    assert zoomed() > first["zoom"] + 0.5
+    before = relayout()
+    drag = ActionChains(dash_duo.driver).move_to_element(canvas).click_and_hold()
+    drag.move_by_offset(120, 60).release().perform()
+    until(lambda: relayout()["map.center"] != before["map.center"], 10)
+    zoom, center, corners, width = until(
+        lambda: (s := shown()) and s[0] == relayout()["map.zoom"] and s, 10
+    )
+    assert _flat(relayout()["map._derived"]["coordinates"]) == pytest.approx(
+        _flat(corners)
+    )
+    # the window narrower: the map (its column) changes width, not its centre
+    viewport(dash_duo, 900, 900)
+    until(lambda: abs(shown()[3] - width) > 50, 20)
+
+    def told():
+        """relayoutData once it tells the view the resized map shows."""
+        now, r = shown(), relayout()
+        r = r or {}
+        corners = _flat((r.get("map._derived") or {}).get("coordinates") or [])
+        near = corners == pytest.approx(_flat(now[2]), abs=1e-6)
+        return r.get("map.zoom") == now[0] and near and r
+
+    resized = until(told, 20)
+    # the user's view, never moved: the same zoom and centre as before the resize
+    zoom_now, center_now, corners_now, _ = shown()
+    assert zoom_now == pytest.approx(zoom, abs=1e-9)
+    assert center_now == pytest.approx(center, abs=1e-9)
+    assert _flat(corners_now) != pytest.approx(_flat(corners))
+    assert shown_zoom(resized, first) == pytest.approx(zoom)
+    _scroll_to(dash_duo, ids.SCN_MAP)
+    dash_duo.driver.save_screenshot(str(tmp_path / "scn006-resized.png"))
+    assert dash_duo.get_logs() == []

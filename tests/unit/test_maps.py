@@ -507,3 +507,29 @@ def test_the_zoom_a_map_shows_follows_the_browsers_fit_rule():
         assert maps.shown_zoom(no_report, view) == first, no_report
     # a plain view (no area): any centre is its own
     assert maps.shown_zoom(fit(3.0, lon=100.0), {"center": {}, "zoom": 5.0}) == 3.0
+
+
+def test_the_view_told_after_a_resize_reads_as_the_view_shown():
+    """assets/mapfit.js tells a resized map's view in plotly's own report of a
+    pan (centre, zoom, bearing, pitch, the corners): the user's zoom, whatever
+    the corners of the resized map; a fit it tells reads as the fit."""
+    view = maps.fit_view(2.0, 44.0, 3.0, 46.0)
+
+    def panned(zoom, corners):
+        return {
+            "map.center": {"lon": 2.5, "lat": 45.0},
+            "map.zoom": zoom,
+            "map.bearing": 0,
+            "map.pitch": 0,
+            "map._derived": {"coordinates": corners},
+        }
+
+    wide = [[2.3, 45.1], [2.7, 45.1], [2.7, 44.9], [2.3, 44.9]]
+    narrow = [[2.45, 45.1], [2.55, 45.1], [2.55, 44.9], [2.45, 44.9]]
+    assert maps.shown_zoom(panned(9.25, wide), view) == 9.25
+    assert maps.shown_zoom(panned(9.25, narrow), view) == 9.25
+    # the user's view off the area drawn (panned away): still theirs
+    away = [[10.0, 1.0], [11.0, 1.0], [11.0, 0.0], [10.0, 0.0]]
+    assert maps.shown_zoom(panned(4.5, away), view) == 4.5
+    fit = {"map.center": {"lon": 2.5, "lat": 45.0}, "map.zoom": view["zoom"] - 0.4}
+    assert maps.shown_zoom(fit, view) == view["zoom"] - 0.4
