@@ -388,6 +388,10 @@ _FORECAST_IN_JOB = re.compile(
     r"^An error occurred inside a background callback: ForecastError (\{.*?\})$",
     re.M,
 )
+_BUSY_JOB = re.compile(
+    r"^An error occurred inside a background callback: "
+    r"JobsBusyError: (user|server)\b"
+)
 _LOST_JOB = re.compile(
     r"^An error occurred inside a background callback: "
     r"(?:JobLostError|NoWorkerError): (lost|no_worker)\b"
@@ -411,7 +415,10 @@ def on_callback_error(err: Exception):
         with contextlib.suppress(ValueError):
             err = ForecastError.from_dict(json.loads(in_job.group(1)))
     lost = _LOST_JOB.search(str(err))
-    if lost:  # a Celery worker died under the job, or none runs (dashapp.workers)
+    busy = _BUSY_JOB.search(str(err))
+    if busy:  # too many jobs at once: this one never started (dashapp.job_context)
+        text, color = t(f"jobs.busy_{busy.group(1)}", lang), "warning"
+    elif lost:  # a Celery worker died under the job, or none runs (dashapp.workers)
         log.warning("background job %s", lost.group(1))
         text = t("jobs.no_worker" if lost.group(1) == "no_worker" else "jobs.lost",
                  lang)  # fmt: skip

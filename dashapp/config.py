@@ -106,6 +106,14 @@ class Config:
         still gets a small share when other work keeps every core busy);
         ``normal`` keeps the process's own priority (a machine that runs nothing
         but workers).
+    max_jobs : int
+        Background jobs running or queued at once for this server's users
+        (``DASHAPP_MAX_JOBS``); 0 (default) means four per CPU core, at least 8.
+        A job asked beyond it does not start: the page says the server is busy.
+    max_user_jobs : int
+        The same for one user (``DASHAPP_MAX_USER_JOBS``, default 3; a page
+        replaces its own job when it starts it again, so a user reaches it
+        only with several screens or tabs computing at once).
     job_lease_s : int
         A running job's worker renews its lease in Redis every third of this
         (``DASHAPP_JOB_LEASE_S``, default 15 s); a lease left to expire means the
@@ -145,6 +153,8 @@ class Config:
     shared_dir: Path | None = None
     worker_concurrency: int = 0
     job_priority: str = "idle"
+    max_jobs: int = 0
+    max_user_jobs: int = 3
     job_lease_s: int = 15
     url_prefix: str = "/"
     precompute: bool = field(default_factory=_default_precompute)
@@ -171,6 +181,12 @@ class Config:
                 f"DASHAPP_JOB_PRIORITY should be one of {', '.join(JOB_PRIORITIES)}, "
                 f"got {self.job_priority!r}"
             )
+        if not 0 <= int(self.max_jobs) <= 1024:
+            raise ValueError(f"max_jobs should be in 0..1024, got {self.max_jobs!r}")
+        if not 1 <= int(self.max_user_jobs) <= 1024:
+            raise ValueError(
+                f"max_user_jobs should be in 1..1024, got {self.max_user_jobs!r}"
+            )
         if not 2 <= int(self.job_lease_s) <= 3600:
             raise ValueError(
                 f"job_lease_s should be in 2..3600, got {self.job_lease_s!r}"
@@ -187,6 +203,17 @@ class Config:
     def cache_dir(self) -> Path:
         """Folder of the flask-caching file cache and background-job cache."""
         return self.data_dir / "cache"
+
+    @property
+    def job_limit(self) -> int:
+        """Jobs at once for this server's users (:attr:`max_jobs`, resolved)."""
+        if self.max_jobs:
+            return int(self.max_jobs)
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+        return max(8, 4 * cores)
 
     @property
     def shared_root(self) -> Path:
@@ -238,6 +265,8 @@ class Config:
             "worker_concurrency": "DASHAPP_WORKER_CONCURRENCY",
             "job_lease_s": "DASHAPP_JOB_LEASE_S",
             "job_priority": "DASHAPP_JOB_PRIORITY",
+            "max_jobs": "DASHAPP_MAX_JOBS",
+            "max_user_jobs": "DASHAPP_MAX_USER_JOBS",
             "url_prefix": "DASHAPP_URL_PREFIX",
             "precompute": "DASHAPP_PRECOMPUTE",
         }
@@ -252,7 +281,8 @@ class Config:
                     f"PORT should be an integer, got {env['PORT']!r}"
                 ) from exc
         for name in (
-            "proxy_hops", "workers", "threads", "worker_concurrency", "job_lease_s"
+            "proxy_hops", "workers", "threads", "worker_concurrency", "job_lease_s",
+            "max_jobs", "max_user_jobs",
         ):
             if name in values:
                 try:

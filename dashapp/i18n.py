@@ -826,6 +826,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The job was lost: the process running it stopped. Nothing of it "
         "was saved; run it again.",
     },
+    "jobs.busy_user": {
+        "fr": "Vous avez déjà plusieurs calculs en cours (dans d'autres écrans ou "
+        "onglets) : celui-ci n'a pas démarré. Attendez la fin de l'un d'eux ou "
+        "annulez-le, puis relancez celui-ci.",
+        "en": "You already have several jobs running (in other screens or tabs): "
+        "this one did not start. Wait for one of them to end or cancel it, then "
+        "run this one again.",
+    },
+    "jobs.busy_server": {
+        "fr": "Le serveur exécute déjà autant de calculs qu'il le peut : celui-ci "
+        "n'a pas démarré. Relancez-le dans quelques minutes.",
+        "en": "The server is already running as many jobs as it can: this one did "
+        "not start. Run it again in a few minutes.",
+    },
     "jobs.no_worker": {
         "fr": "Aucun processus de calcul ne répond : le calcul n'a pas démarré et "
         "ne démarrera pas. Prévenez l'administrateur, puis relancez-le.",

@@ -58,3 +58,56 @@ def job_request_context(server: flask.Flask, context):
         if rid:
             flask.g.request_id = rid
         yield
+
+
+# -- how many jobs at once ----------------------------------------------------------
+#: prefix of a refused job's answer (read by ``dashapp.auth.on_callback_error``)
+JOBS_BUSY = "JobsBusyError"
+#: job id handed to Dash for a job refused before it started: never running
+REFUSED_JOB = "refused"
+
+
+def job_owner(context) -> str:
+    """Whose job this is, from Dash's job ``context``: the signed-in user's id
+    (their name without one), else the client's address."""
+    context = context or {}
+    auth = (context.get("custom_data") or {}).get("auth")
+    if isinstance(auth, dict):
+        who = auth.get("id") if auth.get("id") is not None else auth.get("username")
+        if who not in (None, ""):
+            return f"user:{who}"
+    return f"addr:{context.get('remote') or '-'}"
+
+
+def admit_job(
+    live: dict[str, str],
+    owner: str,
+    running,
+    max_jobs: int,
+    max_user_jobs: int,
+) -> tuple[dict[str, str], str | None]:
+    """The jobs of ``live`` (job id -> owner) still ``running``, and why a new
+    job of ``owner`` may not start now: ``"user"`` (they run ``max_user_jobs``
+    already), ``"server"`` (``max_jobs`` run) or None (it may).
+
+    Examples
+    --------
+    >>> live = {"1": "user:1", "2": "user:1", "3": "user:2"}
+    >>> admit_job(live, "user:1", lambda job: True, 8, 2)[1]
+    'user'
+    >>> admit_job(live, "user:1", lambda job: job != "2", 8, 2)
+    ({'1': 'user:1', '3': 'user:2'}, None)
+    >>> admit_job(live, "user:3", lambda job: True, 3, 2)[1]
+    'server'
+    """
+    kept = {job: who for job, who in live.items() if running(job)}
+    if sum(who == owner for who in kept.values()) >= max_user_jobs:
+        return kept, "user"
+    if len(kept) >= max_jobs:
+        return kept, "server"
+    return kept, None
+
+
+def busy_answer(reason: str) -> dict:
+    """The result a refused job leaves for Dash: an error the page words."""
+    return {"background_callback_error": {"msg": f"{JOBS_BUSY}: {reason}", "tb": ""}}

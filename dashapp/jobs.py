@@ -42,8 +42,17 @@ from multiprocess import forkserver, popen_forkserver, reduction, spawn, util
 from multiprocess.context import set_spawning_popen
 
 from dashapp.config import Config
-from dashapp.job_context import job_context, job_request_context
+from dashapp.job_context import (
+    REFUSED_JOB,
+    admit_job,
+    busy_answer,
+    job_context,
+    job_owner,
+    job_request_context,
+)
 from dashapp.process import bind_to_server, unique_job_key
+
+log = logging.getLogger(__name__)
 
 #: The modules of the app's background callbacks, imported once by the fork
 #: server so that a job starts without importing them (checked against the app's
@@ -178,15 +187,36 @@ class ServerBoundManager(DiskcacheManager):
         )
 
     def call_job_fn(self, key, job_fn, args, context):
-        process = _JobProcess(
-            target=partial(
-                _bound_job, os.getpid(), self.config, _logs_json_lines(), job_fn
-            ),
-            args=(key, self._make_progress_key(key), args, job_context(context)),
-            daemon=True,  # stopped, not waited for, when the server exits
-        )
-        process.start()
+        """Start the job, unless too many run already (:func:`admit_job`, over
+        every web process sharing this cache); then it never starts and its
+        answer says why."""
+        config = self.config or Config()
+        limits = config.job_limit, config.max_user_jobs
+        owner = job_owner(context)
+        with self.handle.transact():
+            live, refused = admit_job(
+                self.handle.get(LIVE_JOBS, {}), owner, self.job_running, *limits
+            )
+            if refused is None:
+                process = _JobProcess(
+                    target=partial(
+                        _bound_job, os.getpid(), self.config, _logs_json_lines(), job_fn
+                    ),
+                    args=(key, self._make_progress_key(key), args, job_context(context)),
+                    daemon=True,  # stopped, not waited for, when the server exits
+                )
+                process.start()
+                live[str(process.pid)] = owner
+            self.handle.set(LIVE_JOBS, live)
+        if refused is not None:
+            log.warning("job refused for %s: %s limit reached", owner, refused)
+            self.handle.set(key, busy_answer(refused))
+            return REFUSED_JOB
         return process.pid
+
+
+#: cache entry of the jobs running beside the web servers: pid -> owner
+LIVE_JOBS = "dashapp-live-jobs"
 
 
 def make_background_manager(config: Config):

@@ -50,7 +50,14 @@ from dash import CeleryManager
 from dash.exceptions import PreventUpdate
 
 from dashapp.config import Config
-from dashapp.job_context import job_context, job_request_context
+from dashapp.job_context import (
+    REFUSED_JOB,
+    admit_job,
+    busy_answer,
+    job_context,
+    job_owner,
+    job_request_context,
+)
 from dashapp.process import unique_job_key
 
 log = logging.getLogger(__name__)
@@ -60,6 +67,8 @@ DAY_S = 24 * 3600
 REDIS_TIMEOUT_S = 5
 LOST = "JobLostError"  # how on_callback_error tells a lost job from an error
 NO_WORKER = "NoWorkerError"
+#: the jobs queued or running, job id -> owner (dashapp.job_context.admit_job)
+LIVE_JOBS = f"{PREFIX}:live-jobs"
 # a job process runs this much nicer than the worker's main process: on a machine
 # it shares with a web server, a solve takes the cores the pages leave, and pages
 # stay fast (the main process, which renews the leases, keeps its priority)
@@ -131,6 +140,7 @@ class WorkerManager(CeleryManager):
     def __init__(self, celery, config: Config) -> None:
         super().__init__(celery)
         self.lease_s = int(config.job_lease_s)
+        self.limits = config.job_limit, int(config.max_user_jobs)
         self.server: flask.Flask | None = None
 
     def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
@@ -145,15 +155,31 @@ class WorkerManager(CeleryManager):
 
     # -- in the web server ----------------------------------------------------------
     def call_job_fn(self, key, job_fn, args, context):
+        """Queue the job, unless too many are queued or running already
+        (:func:`admit_job`, over every web server of this Redis); then it is
+        never queued and its answer says why."""
         from celery.utils import uuid
 
-        job = uuid()
-        # before sending: a worker quick to start must find the job queued
-        self.redis.set(_key(job, "queued"), f"{time.time():.3f}", ex=DAY_S)
-        job_fn.apply_async(
-            (key, self._make_progress_key(key), args, job_context(context)),
-            task_id=job,
-        )
+        owner = job_owner(context)
+        with self.redis.lock(LIVE_JOBS + ":lock", timeout=30, blocking_timeout=30):
+            raw = self.redis.get(LIVE_JOBS)
+            live, refused = admit_job(
+                json.loads(raw) if raw else {}, owner, self.job_running, *self.limits
+            )
+            if refused is None:
+                job = uuid()
+                # before sending: a worker quick to start must find the job queued
+                self.redis.set(_key(job, "queued"), f"{time.time():.3f}", ex=DAY_S)
+                job_fn.apply_async(
+                    (key, self._make_progress_key(key), args, job_context(context)),
+                    task_id=job,
+                )
+                live[job] = owner
+            self.redis.set(LIVE_JOBS, json.dumps(live), ex=DAY_S)
+        if refused is not None:
+            log.warning("job refused for %s: %s limit reached", owner, refused)
+            self.handle.backend.set(key, json.dumps(busy_answer(refused)))
+            return REFUSED_JOB
         return job
 
     def get_result(self, key, job):
@@ -189,6 +215,8 @@ class WorkerManager(CeleryManager):
         if job is None:
             return
         job = str(job)
+        if job == REFUSED_JOB:
+            return  # never queued
         claim = _key(job, "claim")
         if self.redis.set(claim, "cancelled", nx=True, ex=DAY_S):
             self.handle.control.revoke(job)  # workers alive skip it at once
@@ -204,6 +232,8 @@ class WorkerManager(CeleryManager):
         """``queued``, ``running``, ``done``, ``cancelled``, ``lost`` or
         ``no_worker`` (queued while no worker was alive for a lease)."""
         job = str(job)
+        if job == REFUSED_JOB:
+            return "cancelled"  # never queued: the limit of jobs at once
         claim = _text(self.redis.get(_key(job, "claim")))
         if claim is None:
             queued = _text(self.redis.get(_key(job, "queued")))

@@ -1742,3 +1742,37 @@ def test_the_scenario_export_neutralises_a_formula_name(accounts):
         if name == "parameters.csv":
             assert ["scenario.name", "'" + FORMULA] in rows
             assert ["scenario.author", "'=1+1"] in rows
+
+
+# -- a flood of jobs ----------------------------------------------------------------------
+def test_a_flood_of_solves_starts_no_more_jobs_than_the_users_limit(demo):
+    """A planner's forged loop of solve requests forked a process per request
+    until the machine ran out of memory (120 at once, 23 GB): beyond the user's
+    limit of jobs at once a request starts nothing and the page says why, and
+    other users' jobs still start."""
+    from dashapp.job_context import REFUSED_JOB
+    from tests.unit.dashapp.test_jobs import _wait_for_file, wait_for
+
+    manager = demo.app._background_manager
+    planner = {"custom_data": {"auth": demo.people["planner"].to_dict()}}
+    go = demo.root / "go-flood"
+    fn = manager.make_job_fn(_wait_for_file, False)
+    limit = demo.config.max_user_jobs
+    assert limit < demo.config.job_limit
+    held = [manager.call_job_fn(f"flood-{i}", fn, [str(go)], planner) for i in range(limit)]
+    run = {prop(ids.SCN_RUN, "n_clicks"): 1, DATASET: demo.dataset}
+    trigger = prop(ids.SCN_RUN, "n_clicks")
+    try:
+        assert REFUSED_JOB not in held and all(map(manager.job_running, held))
+        for _ in range(3):
+            answer = call(demo, "planner", scenario_run.run_optimisation, run, trigger)
+            assert t("jobs.busy_user", "en") in texts(answer)
+        assert sum(map(manager.job_running, held)) == limit  # nothing else started
+        answer = call(demo, "admin", scenario_run.run_optimisation, run, trigger)
+        assert t("jobs.busy_user", "en") not in texts(answer)
+        assert t("jobs.busy_server", "en") not in texts(answer)
+    finally:
+        go.touch()
+        for i, job in enumerate(held):
+            wait_for(lambda i=i: manager.result_ready(f"flood-{i}"), 60, "held job")
+            manager.get_result(f"flood-{i}", job)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -369,3 +370,32 @@ def test_the_redis_cache_is_shared_by_two_web_servers(
     assert set(redis.keys("flask_cache_*")) == cached
     page = DashClient(two, signed_in_client(two, "admin")).open("/")
     assert ids.PAGE in page.props
+
+
+def test_jobs_beyond_a_users_limit_are_never_queued(deployment):
+    """Celery bounds the processes, not the queue: a forged loop of solves would
+    queue work for hours ahead of everyone's. A user's jobs queued or running
+    count against their limit, over every web server of this Redis."""
+    manager = deployment.manager
+    admin = users.get_user(deployment.store, "test-admin")
+    live_key = workers.LIVE_JOBS
+    limit = deployment.config.max_user_jobs
+    # the admin's jobs already waiting for the (busy) worker
+    waiting = [f"waiting-{i}" for i in range(limit)]
+    for job in waiting:
+        manager.redis.set(f"dashapp:job:{job}:queued", f"{time.time():.3f}", ex=600)
+    manager.redis.set(live_key, json.dumps(dict.fromkeys(waiting, f"user:{admin.id}")))
+    queued = manager.redis.keys("dashapp:job:*:queued")
+    try:
+        answer = deployment.page("/scenarios").fire(RUN, {CLICK: 1})
+        assert t("jobs.busy_user", "fr") in answer.texts(), answer.texts()
+        assert sorted(manager.redis.keys("dashapp:job:*:queued")) == sorted(queued)
+        # another user's job is queued and runs
+        page = deployment.page("/scenarios", role="planner")
+        answer = page.fire(RUN, {CLICK: 1})
+        assert t("jobs.busy_user", "fr") not in answer.texts()
+        assert "scn-status-alert" in answer.texts()
+    finally:
+        for job in waiting:
+            manager.terminate_job(job)  # a queued job cancelled never starts
+        manager.redis.delete(live_key)

@@ -455,3 +455,64 @@ def test_two_jobs_with_the_same_inputs_get_their_own_result_keys(tmp_path):
         assert len(keys) == 3
         # still Dash's key of the callback and inputs, made unique
         assert len({k.rsplit("-", 1)[0] for k in keys}) == 1
+
+
+def _wait_for_file(path):
+    while not os.path.exists(path):
+        time.sleep(0.01)
+    return "done"
+
+
+def test_jobs_beyond_the_users_or_the_servers_limit_do_not_start(tmp_path):
+    """A flood of job requests (a forged loop, many tabs) once forked a process
+    each until the machine ran out of memory: beyond the limits a job never
+    starts and its answer says why."""
+    from dashapp.job_context import REFUSED_JOB, busy_answer
+
+    config = Config(data_dir=tmp_path, max_jobs=3, max_user_jobs=2)
+    manager = make_background_manager(config)
+    go = str(tmp_path / "go")
+    ann = {"custom_data": {"auth": {"id": 7, "username": "ann", "role": "planner"}}}
+    bob = {"custom_data": {"auth": {"id": 8, "username": "bob", "role": "planner"}}}
+    fn = manager.make_job_fn(_wait_for_file, False)
+    started = [manager.call_job_fn(f"a{i}", fn, [go], ann) for i in range(2)]
+    assert all(manager.job_running(job) for job in started)
+    before = len(psutil.Process().children(recursive=True))
+    # ann's third job: refused for her, not started, answered at once
+    assert manager.call_job_fn("a2", fn, [go], ann) == REFUSED_JOB
+    assert manager.result_ready("a2")
+    assert manager.get_result("a2", REFUSED_JOB) == busy_answer("user")
+    assert not manager.job_running(REFUSED_JOB)
+    manager.terminate_job(REFUSED_JOB)  # what Dash does with a read result
+    # bob may start one; then the server's limit (3) refuses bob's second
+    bobs = manager.call_job_fn("b0", fn, [go], bob)
+    assert manager.job_running(bobs)
+    assert manager.call_job_fn("b1", fn, [go], bob) == REFUSED_JOB
+    assert manager.get_result("b1", REFUSED_JOB) == busy_answer("server")
+    assert len(psutil.Process().children(recursive=True)) <= before + 1  # bob's only
+    # once the jobs end, their places are free again
+    open(go, "w").close()
+    for key, job in [("a0", started[0]), ("a1", started[1]), ("b0", bobs)]:
+        wait_for(lambda key=key: manager.result_ready(key), 60, f"{key} never answered")
+        assert manager.get_result(key, job) == "done"
+        wait_for(lambda job=job: gone(job), 30, "a job never ended")
+    job = manager.call_job_fn("a3", fn, [go], ann)
+    assert job != REFUSED_JOB
+    wait_for(lambda: manager.result_ready("a3"), 60, "a3 never answered")
+
+
+def test_a_second_web_process_counts_the_jobs_of_the_first(tmp_path):
+    """Gunicorn's workers share the job cache: the limit is the host's."""
+    config = Config(data_dir=tmp_path, max_jobs=8, max_user_jobs=1)
+    first = make_background_manager(config)
+    second = ServerBoundManager(first.handle, config)
+    go = str(tmp_path / "go")
+    ann = {"custom_data": {"auth": {"id": 7, "username": "ann", "role": "planner"}}}
+    job = first.call_job_fn("a0", first.make_job_fn(_wait_for_file, False), [go], ann)
+    from dashapp.job_context import REFUSED_JOB
+
+    fn = second.make_job_fn(_wait_for_file, False)
+    assert second.call_job_fn("a1", fn, [go], ann) == REFUSED_JOB
+    open(go, "w").close()
+    wait_for(lambda: first.result_ready("a0"), 60, "a0 never answered")
+    first.get_result("a0", job)

@@ -50,6 +50,32 @@ def test_the_worker_settings_have_defaults_and_bounds():
         Config(job_lease_s=1)
 
 
+def test_the_limits_of_jobs_at_once_have_defaults_and_bounds(monkeypatch):
+    config = Config.from_env({"DASHAPP_MAX_JOBS": "5", "DASHAPP_MAX_USER_JOBS": "2"})
+    assert (config.job_limit, config.max_user_jobs) == (5, 2)
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    assert Config().job_limit == 16 and Config().max_user_jobs == 3  # 4 per core
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0}, raising=False)
+    assert Config().job_limit == 8  # at least 8
+    with pytest.raises(ValueError, match="DASHAPP_MAX_USER_JOBS should be a whole"):
+        Config.from_env({"DASHAPP_MAX_USER_JOBS": "many"})
+    with pytest.raises(ValueError, match="max_user_jobs should be in 1..1024"):
+        Config(max_user_jobs=0)
+    with pytest.raises(ValueError, match="max_jobs should be in 0..1024"):
+        Config(max_jobs=-1)
+
+
+def test_a_jobs_owner_is_the_signed_in_user_else_the_address():
+    from dashapp.job_context import job_owner
+
+    user = {"id": 7, "username": "ann", "role": "planner"}
+    assert job_owner({"custom_data": {"auth": user}}) == "user:7"
+    assert job_owner({"custom_data": {"auth": {**user, "id": None}}}) == "user:ann"
+    assert job_owner({"custom_data": {"auth": None}, "remote": "10.0.0.5"}) == "addr:10.0.0.5"
+    assert job_owner({"custom_data": {"auth": "forged"}}) == "addr:-"
+    assert job_owner(None) == "addr:-"
+
+
 def test_a_worker_refuses_bad_settings_with_one_line(tmp_path, redis_server):
     store = Store(f"sqlite:///{tmp_path / 'dashapp.sqlite'}")
     base = Config(data_dir=tmp_path, secret_key=KEY, redis_url=redis_server.url(3))
