@@ -6,9 +6,14 @@ filters are checked by the same :func:`dashapp.filters.resolve`; but where the
 screens fall back to a default, the API answers 400 naming the bad parameter, so
 a script never gets numbers for filters it did not ask for.
 
-Every error is JSON: ``{"error": "<message>", "parameter": "<name>"}`` (400) or
-``{"error": "<message>"}`` (404). The README section "JSON API" shows each
-endpoint with an example.
+Every error is JSON: ``{"error": "<message>", "parameter": "<name>"}`` (400),
+``{"error": "<message>", "right": "<right>"}`` (403) or ``{"error": "<message>"}``
+(404). The README section "JSON API" shows each endpoint with an example.
+
+Reads need only a signed-in user. A scenario's tables as CSV are an export: the
+same rule as the screen's downloads (:func:`data.scenarios.missing_export_right`:
+one's own scenarios with ``scenario.export``, every one with ``export.any``), and
+each download is written to the audit log as ``scenario.export``.
 
 Reads carry an ``ETag`` (a hash of the body): a client that sends it back in
 ``If-None-Match`` gets ``304 Not Modified`` and no body while the answer is the
@@ -26,13 +31,19 @@ import pandas as pd
 from werkzeug.datastructures import MultiDict
 
 from dashapp import services
+from dashapp.auth import current_user, record
 from dashapp.cache import memo
 from dashapp.config import LANGUAGES
 from dashapp.filters import RADIUS_RANGE, parse_date, resolve
 from dashapp.parsing import BadIdError, parse_id
 from data.exports import csv_text, unserved_frame
 from data.kpi import ACCESS_MEASURES, KPIS, TRAVEL_KPIS, measure_of
-from data.scenarios import ScenarioStoreError, get_scenario, is_stale
+from data.scenarios import (
+    ScenarioStoreError,
+    get_scenario,
+    is_stale,
+    missing_export_right,
+)
 from data.views import DatasetContext, unit_kpis
 from geo.road_access import travel_access
 from geo.roads import MODES, SEASONS
@@ -46,11 +57,19 @@ KPI_PARAMS = ("level", "start", "end", "doc_types", "radius", "dataset", "lang")
 class ApiError(Exception):
     """An answer other than 200, raised anywhere in a view."""
 
-    def __init__(self, status: int, message: str, parameter: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        parameter: str | None = None,
+        *,
+        right: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.parameter = parameter
+        self.right = right
 
 
 @api.errorhandler(ApiError)
@@ -58,6 +77,8 @@ def _api_error(exc: ApiError):
     body: dict[str, Any] = {"error": exc.message}
     if exc.parameter:
         body["parameter"] = exc.parameter
+    if exc.right:
+        body["right"] = exc.right
     return flask.jsonify(body), exc.status
 
 
@@ -353,7 +374,24 @@ def _table(raw_id: str, which: str):
     fmt = flask.request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         raise ApiError(400, f"'format' should be json or csv, got {fmt!r}", "format")
+    user = current_user()
+    if fmt == "csv" and missing_export_right(user, None) == "scenario.export":
+        # a role with no export right at all: refused before the scenario is read,
+        # so the answer says nothing of which ids exist
+        raise ApiError(
+            403,
+            f"{user.username if user else 'anonymous'} ({user.role if user else '-'})"
+            " lacks the right 'scenario.export' to download tables as CSV",
+            right="scenario.export",
+        )
     rec = _scenario(scenario_id)
+    if fmt == "csv" and (missing := missing_export_right(user, rec.owner_id)):
+        raise ApiError(
+            403,
+            f"scenario {rec.id} belongs to another user: downloading its tables as "
+            f"CSV needs the right {missing!r}",
+            right=missing,
+        )
     frame = getattr(rec, which if which != "unserved" else "communes")
     if frame is not None and which == "unserved":
         frame = unserved_frame(rec)
@@ -363,13 +401,13 @@ def _table(raw_id: str, which: str):
         )
     if fmt == "json":
         return flask.jsonify(_records(frame))
+    filename = f"scenario-{scenario_id}-{which}.csv"
+    body = csv_text(frame)
+    record(_store(), "scenario.export", rec.id, via="api", file=filename)
     return flask.Response(
-        csv_text(frame),
+        body,
         mimetype="text/csv",
-        headers={
-            "Content-Disposition": f"attachment; filename=scenario-{scenario_id}-"
-            f"{which}.csv"
-        },
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
 
 

@@ -33,7 +33,7 @@ import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from sqlalchemy.exc import IntegrityError
 
 from data.schema import Dataset, Scenario
 from data.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from data.users import Principal
 
 __all__ = [
     "NAME_MAX",
@@ -56,6 +59,7 @@ __all__ = [
     "is_stale",
     "list_scenarios",
     "list_stamp",
+    "missing_export_right",
     "record_from_result",
     "rename_scenario",
     "save_scenario",
@@ -289,6 +293,31 @@ def _unknown(scenario_id: Any) -> ScenarioStoreError:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# -- rights ---------------------------------------------------------------------------
+def missing_export_right(user: Principal | None, owner_id: int | None) -> str | None:
+    """The right ``user`` lacks to export a scenario owned by ``owner_id``, or None.
+
+    One rule for every export of a scenario's results (the screen's downloads and
+    the API's CSV): ``scenario.export`` for one's own scenarios, ``export.any``
+    for everyone's, including those saved before sign-in existed (no owner).
+
+    Examples
+    --------
+    >>> from data.users import Principal
+    >>> missing_export_right(Principal(2, "awa", "viewer"), 2)
+    'scenario.export'
+    >>> missing_export_right(Principal(2, "awa", "planner"), 3)
+    'export.any'
+    >>> missing_export_right(Principal(2, "awa", "planner"), 2) is None
+    True
+    """
+    if user is None or not user.can("scenario.export"):
+        return "scenario.export"
+    if user.can("export.any") or (owner_id is not None and owner_id == user.id):
+        return None
+    return "export.any"
 
 
 # -- reading --------------------------------------------------------------------------

@@ -1776,3 +1776,101 @@ def test_a_flood_of_solves_starts_no_more_jobs_than_the_users_limit(demo):
         for i, job in enumerate(held):
             wait_for(lambda i=i: manager.result_ready(f"flood-{i}"), 60, "held job")
             manager.get_result(f"flood-{i}", job)
+
+
+# -- the API's CSV downloads are exports (appended by the API helper) ---------------------
+@pytest.mark.parametrize(
+    ("who", "right"), [("viewer", "scenario.export"), ("planner", "export.any")]
+)
+@pytest.mark.parametrize("table", ["centers", "communes", "unserved"])
+def test_api_csv_of_anothers_scenario_needs_the_screens_export_rights(
+    accounts, who, right, table
+):
+    """A viewer, and a planner who does not own the scenario, downloaded its tables
+    as CSV from the API where the screen refuses them the export, and no audit event
+    said so: a JSON 403 naming the right, and nothing written."""
+    path = f"/api/v1/scenarios/{accounts.scenario}/{table}"
+    with unchanged(accounts):
+        assert accounts.client(who).get(path).status_code == 200  # JSON: a read
+        response = accounts.client(who).get(path + "?format=csv")
+    assert response.status_code == 403 and response.is_json
+    assert response.get_json()["right"] == right
+    assert "Content-Disposition" not in response.headers
+
+
+# -- sign-out and chunked bodies (security review, S2) ------------------------------------
+def test_signing_out_ends_the_session_on_the_server(accounts):
+    """A copy of the session cookie kept working for up to 12 h after sign-out:
+    only the browser's cookie was cleared. Signing out now ends every session of
+    the user (copies and other browsers); signing in again works."""
+    user = ensure_user(accounts.store, "planner", "sign-out-copy")
+    client, elsewhere = accounts.sign_in(user), accounts.sign_in(user)
+    copy = accounts.client()
+    copy.set_cookie("dashapp_session", client.get_cookie("dashapp_session").value)
+    assert copy.get("/api/v1/datasets").status_code == 200
+    answer = client.post("/logout", data={"csrf": csrf_of(client.get("/logout").data)})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/login"
+    for signed_out in (client, copy, elsewhere):
+        assert_signed_out(accounts, signed_out)
+        page = signed_out.get("/scenarios")
+        assert page.status_code == 302
+        assert page.headers["Location"].startswith("/login?next=")
+    events = users.audit_events(accounts.store, limit=5)
+    assert ("sign-out-copy", "user.sign_out") in set(
+        zip(events["username"], events["action"], strict=True)
+    )
+    assert accounts.sign_in(user).get("/api/v1/datasets").status_code == 200
+
+
+@contextlib.contextmanager
+def _served(app):
+    """``app`` served by Werkzeug's HTTP server on a free loopback port."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+def _post_chunked(port: int, cookie: str, body: bytes):
+    """POST ``body`` to Dash's callback route with ``Transfer-Encoding: chunked``
+    (no Content-Length); (status, JSON answer)."""
+    import http.client
+
+    def chunks():
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", DISPATCH, body=chunks(), encode_chunked=True, headers={
+            "Content-Type": "application/json",
+            "Cookie": f"dashapp_session={cookie}"})  # fmt: skip
+        answer = conn.getresponse()
+        return answer.status, json.loads(answer.read())
+    finally:
+        conn.close()
+
+
+def test_a_chunked_callback_body_beyond_the_cap_is_refused(accounts):
+    """The 2 MB cap read Content-Length only: the same 5.2 MB callback body that
+    got 413 with it was run (200) when sent chunked. Over a real socket."""
+    viewer = accounts.client("viewer").get_cookie("dashapp_session").value
+    small = _render_body(accounts)
+    huge = dash_body(accounts, shell.render_page,
+                     {prop(ids.URL, "pathname"): "/" + "x" * int(5.2 * 1024**2)},
+                     prop(ids.URL, "pathname"))  # fmt: skip
+    with _served(accounts.app) as port, unchanged(accounts):
+        status, answer = _post_chunked(port, viewer, json.dumps(huge).encode())
+        assert (status, answer) == (413, {"error": "request too large"})
+        status, answer = _post_chunked(port, viewer, json.dumps(small).encode())
+        assert status == 200 and ids.PAGE in answer["response"], answer
+    assert_json_error(accounts.client("viewer").post(DISPATCH, json=huge), 413,
+                      "request too large")  # fmt: skip

@@ -40,6 +40,12 @@ def client(api_store, tmp_path):
     return signed_in_client(create_app(Config(data_dir=tmp_path)), "viewer")
 
 
+@pytest.fixture
+def analyst(api_store, tmp_path):
+    """CSV is an export: the scenarios here have no owner, so ``export.any``."""
+    return signed_in_client(create_app(Config(data_dir=tmp_path)), "analyst")
+
+
 def test_datasets(client, api_store):
     store, *_ = api_store
     res = client.get("/api/v1/datasets")
@@ -147,7 +153,7 @@ def test_scenario_list_and_detail(client, api_store):
     assert client.get(f"/api/v1/scenarios/{draft.id}").get_json()["summary"] is None
 
 
-def test_scenario_tables_as_json_and_csv(client, api_store):
+def test_scenario_tables_as_json_and_csv(client, analyst, api_store):
     _, run, draft = api_store
     centers = client.get(f"/api/v1/scenarios/{run.id}/centers").get_json()
     assert [c["site_id"] for c in centers] == run.centers["site_id"].tolist()
@@ -156,10 +162,12 @@ def test_scenario_tables_as_json_and_csv(client, api_store):
     communes = client.get(f"/api/v1/scenarios/{run.id}/communes").get_json()
     assert [c["site_id"] for c in communes] == run.communes["site_id"].tolist()
 
-    res = client.get(f"/api/v1/scenarios/{run.id}/communes?format=csv")
+    res = analyst.get(f"/api/v1/scenarios/{run.id}/communes?format=csv")
     assert res.status_code == 200 and res.mimetype == "text/csv"
     frame = pd.read_csv(io.BytesIO(res.data))
     pd.testing.assert_frame_equal(frame, run.communes, check_dtype=False)
+    res = analyst.get("/api/v1/scenarios/999/communes?format=csv")
+    assert res.status_code == 404 and "error" in res.get_json()
 
     res = client.get(f"/api/v1/scenarios/{draft.id}/centers")
     assert res.status_code == 404 and "no results yet" in res.get_json()["error"]
@@ -172,7 +180,6 @@ def test_scenario_tables_as_json_and_csv(client, api_store):
     [
         "/api/v1/scenarios/999",
         "/api/v1/scenarios/999/centers",
-        "/api/v1/scenarios/999/communes?format=csv",
         "/api/v1/scenarios/abc",
         "/api/v1/nothing",
     ],
