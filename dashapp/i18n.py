@@ -2679,6 +2679,42 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "{field} : valeur non valable ({value})",
         "en": "{field}: invalid value ({value})",
     },
+    "scn.problem.type": {
+        "fr": "{field} : type de valeur inattendu ({value})",
+        "en": "{field}: unexpected kind of value ({value})",
+    },
+    "scn.problem.repeated": {
+        "fr": "{field} : {value} figure plus d'une fois",
+        "en": "{field}: {value} appears more than once",
+    },
+    "scn.problem.unknown": {
+        "fr": "{field} : absent de ce jeu de données ({value})",
+        "en": "{field}: not in this dataset ({value})",
+    },
+    "scn.problem.too_many": {
+        "fr": "{field} : {value} éléments, {high} au plus",
+        "en": "{field}: {value} entries, at most {high}",
+    },
+    "scn.field.sites": {
+        "fr": "Choix de sites sur la carte",
+        "en": "Site choices on the map",
+    },
+    "scn.field.added": {
+        "fr": "Sites ajoutés sur la carte",
+        "en": "Sites added on the map",
+    },
+    "scn.field.doc_types": {"fr": "Types de documents", "en": "Document types"},
+    "scn.field.parameters": {"fr": "Paramètres", "en": "Parameters"},
+    "scn.draft_invalid": {
+        "fr": "Scénario non enregistré : corrigez ces paramètres.",
+        "en": "Scenario not saved: correct these parameters.",
+    },
+    "scn.saved_invalid": {
+        "fr": "Les paramètres enregistrés de ce scénario ne peuvent pas être repris : "
+        "la page montre les valeurs par défaut.",
+        "en": "This scenario's saved parameters cannot be used: the page shows the "
+        "defaults.",
+    },
     "scn.field_invalid": {
         "fr": "Valeur vide ou hors limites : le calcul ne sera pas lancé.",
         "en": "Empty or out-of-range value: nothing will be run.",

@@ -54,6 +54,11 @@ _OTHER_LABELS = {
     "demand_source": "scn.demand_source",
     "period_start": "scn.period",
     "period_end": "scn.period",
+    "sites": "scn.field.sites",
+    "added": "scn.field.added",
+    "doc_types": "scn.field.doc_types",
+    "growth_by_doc_pct": "scn.growth_by_doc",
+    "parameters": "scn.field.parameters",
 }
 
 
@@ -421,12 +426,19 @@ def parameter_panel(
     )
 
 
-def invalid_alert(exc: Exception, lang: str, unit: str = "km") -> dbc.Alert:
+def invalid_alert(
+    exc: Exception,
+    lang: str,
+    unit: str = "km",
+    heading: str = "scn.problems",
+    alert_id: str = "scn-invalid-fields",
+) -> dbc.Alert:
     """A what-if that cannot be planned, with the reason (the fields named).
 
     A :class:`optimization.whatif.PanelError` lists each field by its label (in
     the measure's ``unit``: km or min), with the value sent and what is
-    expected; nothing was run.
+    expected, under ``heading`` (a catalogue key: by default, nothing was run);
+    ``alert_id`` tells apart two such alerts on one page.
     """
     problems = getattr(exc, "problems", None)
     if isinstance(exc, NoRoadsError):  # a forged or stale measure: say why in words
@@ -434,23 +446,33 @@ def invalid_alert(exc: Exception, lang: str, unit: str = "km") -> dbc.Alert:
                          id="scn-no-roads")  # fmt: skip
     if not problems:
         return dbc.Alert(t("scn.invalid", lang, reason=str(exc)), color="warning")
-    items = []
-    for p in problems:
-        label = field_label(p.field, lang, unit)
-        if p.reason == "range":
-            low, high = (fmt(x, 0 if x == int(x) else 1, lang) for x in (p.low, p.high))
-            text = t("scn.problem.range", lang, field=label, value=p.value, low=low,
-                     high=high)  # fmt: skip
-        elif p.reason == "empty":
-            text = t("scn.problem.empty", lang, field=label)
-        else:
-            text = t("scn.problem.invalid", lang, field=label, value=p.value)
-        items.append(html.Li(text))
+    items = [html.Li(problem_text(p, lang, unit)) for p in problems]
     return dbc.Alert(
-        [html.Div(t("scn.problems", lang)), html.Ul(items, className="mb-0")],
+        [html.Div(t(heading, lang)), html.Ul(items, className="mb-0")],
         color="warning",
-        id="scn-invalid-fields",
+        id=alert_id,
     )
+
+
+def problem_text(problem, lang: str, unit: str = "km") -> str:
+    """One :class:`optimization.whatif.Problem` in ``lang``: the field's label,
+    the value sent (already cut short) and what is expected."""
+    label = field_label(problem.field, lang, unit)
+    if problem.reason in ("range", "too_many"):
+        low, high = (
+            fmt(x, 0 if x == int(x) else 1, lang) for x in (problem.low, problem.high)
+        )
+        value = problem.value
+        if problem.reason == "too_many":
+            value = fmt(value, 0, lang)
+        return t(f"scn.problem.{problem.reason}", lang, field=label, value=value,
+                 low=low, high=high)  # fmt: skip
+    if problem.reason == "empty":
+        return t("scn.problem.empty", lang, field=label)
+    key = f"scn.problem.{problem.reason}"
+    if key not in STRINGS:
+        key = "scn.problem.invalid"
+    return t(key, lang, field=label, value=problem.value)
 
 
 def no_demand_alert(exc, lang: str, **kwargs) -> dbc.Alert:

@@ -72,6 +72,7 @@ import contextlib
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,7 +274,7 @@ class NetworkInputs:
                 )
         ids = self.site_ids
         if len(set(ids)) != len(ids):
-            twice = sorted({i for i in ids if ids.count(i) > 1})
+            twice = sorted(i for i, n in Counter(ids).items() if n > 1)
             raise ScenarioError(
                 f"center and candidate ids must be unique; used twice: {twice[:5]}"
             )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -41,6 +42,13 @@ OBJECTIVES = {
 #: ``parameters.decay.function``.
 DECAYS = ("linear", "exponential", "power")
 SITE_STATES = ("locked", "closed", "forbidden")
+#: Most sites a planner may add on the map (and never more than one a commune):
+#: each one is a column of the commune x site distances that every evaluation
+#: computes and copies, so a forged list of thousands would cost gigabytes on a
+#: large country. As many as ``new_centers`` may open.
+MAX_ADDED = 500
+#: How many of the values at fault a message quotes.
+QUOTED = 5
 #: How access is measured: great-circle km, or travel minutes on the dataset's
 #: roads for a mode and a season (``mode|season``, as the main screen's switch).
 MEASURES = tuple(ACCESS_MEASURES)
@@ -66,7 +74,11 @@ class Problem(NamedTuple):
     """A panel value the engine cannot use: which field, what was sent, why.
 
     ``reason`` is ``'empty'`` (a required field left empty, or a number the
-    browser refused to send), ``'range'`` (``low``..``high``) or ``'invalid'``.
+    browser refused to send), ``'range'`` (``low``..``high``), ``'invalid'``,
+    ``'type'`` (not the kind of value the field holds: ``value`` names the kind
+    sent), ``'repeated'`` (``value`` quotes what is there twice), ``'unknown'``
+    (what the dataset does not have) or ``'too_many'`` (``value`` entries, at
+    most ``high``). ``value`` is short enough to show (see :func:`quoted`).
     """
 
     field: str
@@ -86,6 +98,14 @@ class Problem(NamedTuple):
                 f"{self.field} should be between {self.low:g} and {self.high:g}, "
                 f"got {self.value!r}"
             )
+        if self.reason == "type":
+            return f"{self.field} cannot hold a {self.value}"
+        if self.reason == "repeated":
+            return f"{self.field} names {self.value} more than once"
+        if self.reason == "unknown":
+            return f"{self.field} names what the dataset does not have: {self.value}"
+        if self.reason == "too_many":
+            return f"{self.field} has {self.value} entries, at most {self.high:g}"
         return f"{self.field}: invalid value {self.value!r}"
 
 
@@ -262,7 +282,7 @@ class WhatIf:
                     f"to {self.period_end!r}",
                 )
             )
-        if self.objective not in OBJECTIVES:
+        if not isinstance(self.objective, str) or self.objective not in OBJECTIVES:
             problems.append(
                 Problem(
                     "objective",
@@ -291,10 +311,11 @@ class WhatIf:
             ("time_limit_s", self.time_limit_s, 1, 3600),
             ("forecast_weeks", self.forecast_weeks, 4, 26),
         ]
-        checks += [
-            (f"growth_by_doc_pct[{k}]", v, -90, 200)
-            for k, v in self.growth_by_doc_pct.items()
-        ]
+        if isinstance(self.growth_by_doc_pct, Mapping):
+            checks += [
+                (f"growth_by_doc_pct[{str(k)[:40]}]", v, -90, 200)
+                for k, v in self.growth_by_doc_pct.items()
+            ]
         if self.budget is not None:
             checks.append(("budget", self.budget, 0, 1e15))
         checks.append(("closing_cost", self.closing_cost, 0, 1e15))
@@ -312,16 +333,7 @@ class WhatIf:
                 ok = False
             if not ok:
                 problems.append(Problem(name, value, "range", lo, hi))
-        bad_states = {k: v for k, v in self.sites.items() if v not in SITE_STATES}
-        if bad_states:
-            problems.append(
-                Problem(
-                    "sites",
-                    bad_states,
-                    "invalid",
-                    message=f"unknown site states {bad_states}",
-                )
-            )
+        problems += _collection_problems(self)
         if problems:
             raise PanelError(problems)
 
@@ -333,17 +345,100 @@ class WhatIf:
         return out
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> WhatIf:
-        """Rebuild from :meth:`to_dict` output; unknown keys are an error."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise ScenarioError(f"unknown scenario parameters {sorted(unknown)}")
-        values = dict(values)
-        for key in ("added", "doc_types"):
-            if key in values:
-                values[key] = tuple(values[key])
-        return cls(**values)
+    def from_dict(cls, values: Any) -> WhatIf:
+        """Rebuild from :meth:`to_dict` output (a saved scenario's, a draft's).
+
+        ``values`` is untrusted: anything but a mapping of known fields, each of
+        its kind, raises :class:`PanelError` naming the fields. Values are read
+        as :meth:`from_panel` reads them (booleans, the date part of dates).
+        Check the map's choices against a network with :meth:`check`.
+
+        Examples
+        --------
+        >>> WhatIf.from_dict({"objective": "worst", "added": ["C1"]}).added
+        ('C1',)
+        >>> try:
+        ...     WhatIf.from_dict({"sites": 5, "added": ["C1", "C1"]})
+        ... except PanelError as exc:
+        ...     [(p.field, p.reason) for p in exc.problems]
+        [('sites', 'type'), ('added', 'repeated')]
+        """
+        if not isinstance(values, Mapping):
+            raise PanelError([Problem("parameters", type(values).__name__, "type")])
+        _refuse_unknown(cls, values)
+        return cls(**_read(values))
+
+    def check(self, network: NetworkInputs) -> WhatIf:
+        """This what-if, once its map choices are found to fit ``network``.
+
+        Added sites are at most :data:`MAX_ADDED` (and no more than the
+        communes), each in one of the network's communes. Site choices name the
+        network's sites, no more than it has: ``'closed'`` an existing center,
+        ``'forbidden'`` a candidate, ``'locked'`` either. Linear in the sizes:
+        a forged list costs no more than reading it. Raises :class:`PanelError`.
+
+        Examples
+        --------
+        >>> from optimization.scenario import NetworkInputs
+        >>> net = NetworkInputs(["a", "b"], ["A", "B"], ["d"] * 2, ["D"] * 2,
+        ...                     ["r"] * 2, ["R"] * 2, [1.0, 1.0], [0.0, 1.0],
+        ...                     [0.0, 0.0], ["S1"], ["s1"], [0.0], [0.0], [9.0],
+        ...                     [1], ["open"], requests=None)
+        >>> WhatIf(added=("b",), sites={"S1": "locked"}).check(net).added
+        ('b',)
+        >>> try:
+        ...     WhatIf(added=("z",), sites={"S1": "forbidden"}).check(net)
+        ... except PanelError as exc:
+        ...     [(p.field, p.reason) for p in exc.problems]
+        [('added', 'unknown'), ('sites', 'invalid')]
+        """
+        problems: list[Problem] = []
+        communes = {str(c) for c in network.commune_ids}
+        limit = min(len(communes), MAX_ADDED)
+        if len(self.added) > limit:
+            problems.append(Problem("added", len(self.added), "too_many", 0, limit))
+        else:
+            unknown = [c for c in self.added if c not in communes]
+            if unknown:
+                shown = quoted(unknown)
+                problems.append(
+                    Problem(
+                        "added",
+                        shown,
+                        "unknown",
+                        message=f"added sites name unknown communes {shown}",
+                    )
+                )
+        existing = {str(c) for c in network.center_ids}
+        candidates = {str(c) for c in network.candidate_ids}
+        known = existing | candidates
+        if len(self.sites) > len(known):
+            problems.append(
+                Problem("sites", len(self.sites), "too_many", 0, len(known))
+            )
+        else:
+            unknown = [s for s in self.sites if s not in known]
+            if unknown:
+                problems.append(Problem("sites", quoted(unknown), "unknown"))
+            wrong = [
+                f"{k}: {v}"
+                for k, v in self.sites.items()
+                if (v == "closed" and k in candidates)
+                or (v == "forbidden" and k in existing)
+            ]
+            if wrong:
+                problems.append(
+                    Problem(
+                        "sites",
+                        quoted(wrong),
+                        "invalid",
+                        message="only an existing center may close and only a "
+                        f"candidate be forbidden: {quoted(wrong)}",
+                    )
+                )
+        if problems:
+            raise PanelError(problems)
+        return self
 
     @classmethod
     def from_panel(cls, panel: Mapping[str, Any]) -> WhatIf:
@@ -374,9 +469,7 @@ class WhatIf:
         [('radius_km', 'empty'), ('new_centers', 'range')]
         """
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(panel) - names - {"map_choices"}
-        if unknown:
-            raise ScenarioError(f"unknown scenario parameters {sorted(unknown)}")
+        _refuse_unknown(cls, panel, {"map_choices"})
         empty = [
             Problem(k, v, "empty")
             for k, v in panel.items()
@@ -385,28 +478,14 @@ class WhatIf:
         values = {
             k: v for k, v in panel.items() if k in names and v is not None and v != ""
         }
-        for key in ("allow_closures", "capacitated"):
-            if key in values:
-                values[key] = bool(values[key])
-        for key in ("period_start", "period_end"):
-            if key in values:  # the date part only: nothing after it reaches pandas
-                values[key] = str(values[key])[:10]
-        if "doc_types" in values:
-            values["doc_types"] = tuple(values["doc_types"])
         if "growth_by_doc_pct" in values:
             values["growth_by_doc_pct"] = _growth_by_doc(values["growth_by_doc_pct"])
         choices = panel.get("map_choices") or {}
-        if not (
-            isinstance(choices, Mapping)
-            and isinstance(choices.get("sites", {}), Mapping)
-            and isinstance(choices.get("added", []), list)
-        ):
-            raise ScenarioError(
-                "site choices should be {'sites': {...}, 'added': [...]}, got "
-                f"{type(choices).__name__}"
-            )
-        values["sites"] = dict(choices.get("sites", {}))
-        values["added"] = tuple(choices.get("added", []))
+        if not isinstance(choices, Mapping):
+            raise PanelError([Problem("sites", type(choices).__name__, "type")])
+        values["sites"] = choices.get("sites", {})
+        values["added"] = choices.get("added", [])
+        values = _read(values)
         try:
             whatif = cls(**values)  # the empty fields at their defaults, checked
         except PanelError as exc:
@@ -414,6 +493,95 @@ class WhatIf:
         if empty:
             raise PanelError(empty)
         return whatif
+
+
+def quoted(values: list, most: int = QUOTED) -> str:
+    """The first ``most`` of ``values`` for a message, each cut to 40 characters.
+
+    Examples
+    --------
+    >>> quoted(["A", "B", "C"], most=2)
+    "'A', 'B' … (3)"
+    """
+    shown = [repr(v) if len(repr(v)) <= 40 else repr(v)[:39] + "…" for v in values]
+    extra = f" … ({len(values)})" if len(values) > most else ""
+    return ", ".join(shown[:most]) + extra
+
+
+def _refuse_unknown(cls: type, values: Mapping, also: set | frozenset = frozenset()):
+    """:class:`PanelError` naming (a few of) ``values``' keys that are no field."""
+    names = {f.name for f in dataclasses.fields(cls)} | set(also)
+    unknown = [k for k in values if k not in names]
+    if unknown:
+        shown = quoted(sorted(map(str, unknown)))
+        raise PanelError(
+            [
+                Problem(
+                    "parameters",
+                    shown,
+                    "unknown",
+                    message=f"unknown scenario parameters {shown}",
+                )
+            ]
+        )
+
+
+def _read(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` as the fields hold them: booleans, the date part of dates,
+    tuples of lists; a value of the wrong kind is kept for :class:`WhatIf` to
+    refuse by name."""
+    values = dict(values)
+    for key in ("allow_closures", "capacitated"):
+        if key in values:
+            values[key] = bool(values[key])
+    for key in ("period_start", "period_end"):
+        # the date part only: nothing after it reaches pandas
+        if values.get(key) is not None:
+            values[key] = str(values[key])[:10]
+    for key in ("added", "doc_types"):
+        if isinstance(values.get(key), list):
+            values[key] = tuple(values[key])
+    if isinstance(values.get("sites"), Mapping):
+        values["sites"] = dict(values["sites"])
+    return values
+
+
+def _collection_problems(whatif: WhatIf) -> list[Problem]:
+    """What is wrong with the what-if's lists and mappings on their own: their
+    kinds, the site states, communes added twice. Linear in their lengths (a
+    forged list of 100,000 entries is refused in milliseconds)."""
+    problems = []
+    sites = whatif.sites
+    if not isinstance(sites, Mapping):
+        problems.append(Problem("sites", type(sites).__name__, "type"))
+    else:
+        keys = [k for k in sites if not isinstance(k, str)]
+        bad = [f"{k}: {v!r}" for k, v in sites.items() if v not in SITE_STATES]
+        if keys:
+            problems.append(Problem("sites", quoted(keys), "type"))
+        elif bad:
+            problems.append(
+                Problem(
+                    "sites",
+                    quoted(bad),
+                    "invalid",
+                    message=f"unknown site states {quoted(bad)}",
+                )
+            )
+    for name in ("added", "doc_types"):
+        entries = getattr(whatif, name)
+        if not isinstance(entries, tuple):
+            problems.append(Problem(name, type(entries).__name__, "type"))
+        elif not all(isinstance(e, str) for e in entries):
+            odd = [e for e in entries if not isinstance(e, str)]
+            problems.append(Problem(name, quoted(odd), "type"))
+        elif name == "added" and len(set(entries)) < len(entries):
+            twice = [c for c, n in Counter(entries).items() if n > 1]
+            problems.append(Problem(name, quoted(twice), "repeated"))
+    if not isinstance(whatif.growth_by_doc_pct, Mapping):
+        kind = type(whatif.growth_by_doc_pct).__name__
+        problems.append(Problem("growth_by_doc_pct", kind, "type"))
+    return problems
 
 
 def measure_travel(measure: Any) -> tuple[str, str] | None:
@@ -484,10 +652,8 @@ def apply_to_network(
     """
     factor = 1.0 + whatif.capacity_change_pct / 100.0
     capacity = np.asarray(network.center_capacity, dtype=float) * factor
+    whatif.check(network)
     index = {str(c): i for i, c in enumerate(network.commune_ids)}
-    missing = [c for c in whatif.added if c not in index]
-    if missing:
-        raise ScenarioError(f"added sites name unknown communes {missing}")
     cand_cap = np.asarray(network.candidate_capacity, dtype=float)
     cand_cost = np.asarray(network.candidate_opening_cost, dtype=float)
     known = cand_cap[np.isfinite(cand_cap)]
