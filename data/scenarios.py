@@ -526,7 +526,10 @@ def save_scenario(
     store : Store
     dataset_id : int
     name : str
-        Unique per dataset, 1 to ``NAME_MAX`` characters (spaces are normalised).
+        Unique among the dataset's scenarios not deleted, 1 to ``NAME_MAX``
+        characters (spaces are normalised). A deleted scenario's name is free, and
+        the deleted scenario is kept: restorable by its owner (or an admin) until
+        :func:`purge_deleted` (see :func:`restore_scenario`).
     params : dict
         The scenario spec (a ``ScenarioSpec`` is accepted and stored as its
         ``to_dict()``); must be JSON-serialisable.
@@ -578,14 +581,6 @@ def save_scenario(
     try:
         with store.engine.begin() as conn:
             version = _dataset_version(conn, dataset_id)
-            # a deleted scenario gives its name back to whoever saves it anew
-            conn.execute(
-                delete(Scenario).where(
-                    Scenario.dataset_id == int(dataset_id),
-                    Scenario.name == clean,
-                    Scenario.deleted_at.is_not(None),
-                )
-            )
             new_id = conn.execute(
                 insert(Scenario)
                 .values(
@@ -664,8 +659,9 @@ def rename_scenario(store: Store, scenario_id: int, new_name: str) -> ScenarioRe
     return update_scenario(store, scenario_id, name=new_name)
 
 
-def _copy_names(name: str):
-    suffixes = [" (copie)"] + [f" (copie {k})" for k in range(2, 1000)]
+def _suffixed_names(name: str, word: str):
+    """``"<name> (<word>)"``, then ``"<name> (<word> 2)"``... within ``NAME_MAX``."""
+    suffixes = [f" ({word})"] + [f" ({word} {k})" for k in range(2, 1000)]
     for suffix in suffixes:
         yield name[: NAME_MAX - len(suffix)].rstrip() + suffix
 
@@ -702,7 +698,7 @@ def duplicate_scenario(
             "status",
         )
     }
-    for name in candidates or _copy_names(source.name):
+    for name in candidates or _suffixed_names(source.name, "copie"):
         now = _now()
         try:
             with store.engine.begin() as conn:
@@ -737,20 +733,40 @@ def delete_scenario(store: Store, scenario_id: int) -> None:
 
 
 def restore_scenario(store: Store, scenario_id: int) -> ScenarioRecord:
-    """Bring a soft-deleted scenario back (``name_taken`` if its name was reused)."""
+    """Bring a soft-deleted scenario back, under a new name if its own was taken.
+
+    A deleted scenario's name is free for others (names are unique among the
+    scenarios not deleted, migration 0009). When a scenario of that name exists on
+    the dataset by now, the restored one is named ``"<name> (restauré)"``, then
+    ``"<name> (restauré 2)"``...: the first one free.
+
+    Examples
+    --------
+    >>> from data.store import Store
+    >>> from tests.tiny import tiny_bundle
+    >>> store = Store("sqlite://"); store.upgrade()
+    >>> ds = store.add_dataset(tiny_bundle(), activate=False).id
+    >>> old = save_scenario(store, ds, "Plan", {}, owner_id=1)
+    >>> delete_scenario(store, old.id)
+    >>> new = save_scenario(store, ds, "Plan", {}, owner_id=2)
+    >>> restore_scenario(store, old.id).name
+    'Plan (restauré)'
+    """
     record = get_scenario(store, scenario_id, include_deleted=True)
     if record.deleted_at is None:
         return record
-    try:
-        with store.engine.begin() as conn:
-            conn.execute(
-                update(Scenario)
-                .where(Scenario.id == record.id)
-                .values(deleted_at=None, updated_at=_now())
-            )
-    except IntegrityError as exc:
-        raise _name_taken(record.name, record.dataset_id) from exc
-    return get_scenario(store, record.id)
+    for name in [record.name, *_suffixed_names(record.name, "restauré")]:
+        try:
+            with store.engine.begin() as conn:
+                conn.execute(
+                    update(Scenario)
+                    .where(Scenario.id == record.id)
+                    .values(name=name, deleted_at=None, updated_at=_now())
+                )
+        except IntegrityError:
+            continue  # taken (maybe just now by someone else): try the next one
+        return get_scenario(store, record.id)
+    raise _name_taken(record.name, record.dataset_id)
 
 
 def purge_scenario(store: Store, scenario_id: int) -> None:

@@ -1874,3 +1874,38 @@ def test_a_chunked_callback_body_beyond_the_cap_is_refused(accounts):
         assert status == 200 and ids.PAGE in answer["response"], answer
     assert_json_error(accounts.client("viewer").post(DISPATCH, json=huge), 413,
                       "request too large")  # fmt: skip
+
+
+# -- a deleted scenario's name (appended by the API helper) -------------------------------
+@pytest.mark.parametrize("restorer", ["owner", "admin"])
+def test_another_planners_save_of_the_name_leaves_the_undo_working(accounts, restorer):
+    """uplanner deleted their scenario and planner2 saved a draft of the same name
+    (auto-names are guessable timestamps): the save purged the deleted scenario for
+    good, and the owner's undo, or an admin's, said it no longer existed. Now the
+    save succeeds and the undo restores it, renamed as its name is taken."""
+    owner = accounts.sign_in(ensure_user(accounts.store, "planner", "uplanner"))
+    other = accounts.sign_in(ensure_user(accounts.store, "planner", "planner2"))
+    name = f"Brouillon du 30/11/2026 18:2{'05'[restorer == 'admin']}"
+
+    def manage(client, trigger: str, values: dict):
+        fire = prop(trigger, "submit_n_clicks" if trigger == ids.SCN_DELETE_CONFIRM
+                    else "n_clicks")  # fmt: skip
+        return call(accounts, client, scenario_library.manage, {fire: 1, **values},
+                    fire)  # fmt: skip
+
+    saved = manage(owner, ids.SCN_SAVE, {prop(ids.SCN_NAME, "value"): name})
+    mine = outputs(saved)[ids.SCN_RESULT]["data"]["id"]
+    gone = manage(owner, ids.SCN_DELETE_CONFIRM, {SAVED: mine})
+    assert outputs(gone)[ids.SCN_DELETED]["data"] == mine
+    theirs = manage(other, ids.SCN_SAVE, {prop(ids.SCN_NAME, "value"): name})
+    assert t("scn.saved_ok", "en", name=name) in texts(theirs)
+    theirs_id = outputs(theirs)[ids.SCN_RESULT]["data"]["id"]
+
+    undo = manage(owner if restorer == "owner" else "admin", ids.SCN_UNDO,
+                  {prop(ids.SCN_DELETED, "data"): mine})  # fmt: skip
+    assert t("scn.restored", "en", name=f"{name} (restauré)") in texts(undo)
+    back = get_scenario(accounts.store, mine)
+    assert (back.name, back.owner_id) == (
+        f"{name} (restauré)", users.get_user(accounts.store, "uplanner").id
+    )  # fmt: skip
+    assert get_scenario(accounts.store, theirs_id).name == name

@@ -26,6 +26,7 @@ from data.store import Store, StoreError, _alembic_config
 from geo.access import nearest_center
 from optimization.network import network_from_store
 from optimization.scenario import load_spec, run_scenario
+from tests.stores import make_tiny_store
 from tests.tiny import tiny_bundle
 
 SPEC = {
@@ -365,11 +366,11 @@ def test_the_list_stamp_changes_with_every_change_a_list_shows(tiny_store, ds):
     changed()
     delete_scenario(tiny_store, b.id)
     changed()
-    # the deleted name given again: one deleted row purged, one new row
+    # the deleted name given again: one new row, the deleted one kept
     save_scenario(tiny_store, ds, b.name, {"spec": SPEC})
-    changed()
+    assert changed()[:2] == (3, 1)
     purge_scenario(tiny_store, a.id)
-    assert changed()[0] == 1
+    assert changed()[:2] == (2, 1)
 
 
 def test_migration_0008_indexes_what_the_lists_read(store_url):
@@ -471,3 +472,119 @@ def test_frame_json_reads_what_the_full_conversion_read(frame):
     pd.testing.assert_frame_equal(
         frame_from_json(text), _frame_from_json_every_column_converted(text)
     )
+
+
+# -- a deleted scenario's name (migration 0009) -----------------------------------------
+def test_another_users_save_never_destroys_a_deleted_scenario(store_url):
+    """uplanner deleted their scenario; planner2 saved a draft of the same name (a
+    guessable timestamp), which purged the deleted one for good: the undo and an
+    admin's restore found nothing. The save still succeeds, the deleted scenario is
+    kept, and restoring it gives it a free name."""
+    from data.scenarios import restore_scenario
+
+    store = make_tiny_store(store_url)
+    ds = store.active_dataset().id
+    name = "Brouillon du 30/11/2026 18:20"
+    mine = save_scenario(store, ds, name, SPEC, owner_id=1, author="Awa")
+    delete_scenario(store, mine.id)
+
+    theirs = save_scenario(store, ds, name, {"model": "mclp"}, owner_id=2)
+    assert (theirs.name, theirs.owner_id) == (name, 2)
+    kept = get_scenario(store, mine.id, include_deleted=True)
+    assert kept.deleted_at is not None and kept.params == SPEC
+    with pytest.raises(ScenarioStoreError, match="already exists") as err:
+        save_scenario(store, ds, name, SPEC, owner_id=3)  # live names stay unique
+    assert err.value.code == "name_taken"
+
+    back = restore_scenario(store, mine.id)
+    assert (back.id, back.name, back.owner_id, back.author, back.params) == (
+        mine.id, f"{name} (restauré)", 1, "Awa", SPEC
+    )  # fmt: skip
+    assert back.deleted_at is None
+    assert get_scenario(store, theirs.id).name == name
+    assert sorted(list_scenarios(store)["name"]) == [name, f"{name} (restauré)"]
+
+    # again: the next free name; a name at the length limit stays within it
+    long = "x" * NAME_MAX
+    for k, owner in enumerate((1, 1, 2)):
+        first = save_scenario(store, ds, long, SPEC, owner_id=owner)
+        delete_scenario(store, first.id)
+        if k < 2:
+            continue
+        save_scenario(store, ds, long, SPEC, owner_id=3)
+    restored = [
+        restore_scenario(store, i).name
+        for i in list_scenarios(store, deleted=True)["id"].sort_values()
+    ]
+    assert restored == [
+        "x" * (NAME_MAX - 11) + " (restauré)",
+        "x" * (NAME_MAX - 13) + " (restauré 2)",
+        "x" * (NAME_MAX - 13) + " (restauré 3)",
+    ]
+    assert all(len(n) == NAME_MAX for n in restored)
+
+
+def test_restoring_a_scenario_whose_name_is_free_keeps_it(store_url):
+    from data.scenarios import restore_scenario
+
+    store = make_tiny_store(store_url)
+    ds = store.active_dataset().id
+    rec = save_scenario(store, ds, "Plan", SPEC, owner_id=1)
+    delete_scenario(store, rec.id)
+    other = save_scenario(store, ds, "Plan", SPEC, owner_id=2)
+    delete_scenario(store, other.id)  # two deleted ones of one name
+    assert restore_scenario(store, rec.id).name == "Plan"
+    assert restore_scenario(store, other.id).name == "Plan (restauré)"
+
+
+def test_migration_0009_frees_the_names_of_deleted_scenarios(store_url):
+    store = Store(store_url)
+    cfg = _alembic_config(store.engine)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0008")
+    info = store.add_dataset(tiny_bundle(), kind="imported", access=nearest_center)
+    live = save_scenario(store, info.id, "Vivant", SPEC, owner_id=1)
+    gone = save_scenario(store, info.id, "Supprimé", SPEC, owner_id=1)
+    delete_scenario(store, gone.id)
+    before = store.read_frame("SELECT * FROM scenarios ORDER BY id")
+
+    store.upgrade()
+
+    assert store.revision() == "0009"
+    after = store.read_frame("SELECT * FROM scenarios ORDER BY id")
+    pd.testing.assert_frame_equal(after, before, check_dtype=False)
+    found = inspect(store.engine)
+    assert found.get_unique_constraints("scenarios") == []
+    names = {i["name"]: i for i in found.get_indexes("scenarios")}
+    assert {"ix_scenarios_dataset", "ix_scenarios_list"} <= set(names)
+    assert names["uq_scenarios_live_name"]["unique"]
+    assert names["uq_scenarios_live_name"]["column_names"] == ["dataset_id", "name"]
+    with pytest.raises(ScenarioStoreError, match="'Vivant' already exists"):
+        save_scenario(store, info.id, "Vivant", SPEC)
+    again = save_scenario(store, info.id, "Supprimé", SPEC, owner_id=2)
+    assert get_scenario(store, gone.id, include_deleted=True).name == "Supprimé"
+    assert {live.id, again.id} == set(list_scenarios(store)["id"])
+    # the rebuilt table (SQLite) keeps its key: deleting a dataset deletes them
+    (key,) = found.get_foreign_keys("scenarios")
+    assert (key["referred_table"], key["options"].get("ondelete")) == (
+        "datasets", "CASCADE"
+    )  # fmt: skip
+
+
+def test_migration_0009_downgrade_renames_the_deleted_ones_that_clash(store_url):
+    store = Store(store_url)
+    store.upgrade()
+    info = store.add_dataset(tiny_bundle(), kind="imported", access=nearest_center)
+    gone = save_scenario(store, info.id, "Plan", SPEC)
+    delete_scenario(store, gone.id)
+    live = save_scenario(store, info.id, "Plan", SPEC)
+    cfg = _alembic_config(store.engine)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    names = store.read_frame("SELECT id, name FROM scenarios ORDER BY id")
+    assert names["name"].tolist() == [f"Plan (supprimé {gone.id})", "Plan"]
+    assert names["id"].tolist() == [gone.id, live.id]
+    assert [c["name"] for c in inspect(store.engine).get_unique_constraints(
+        "scenarios")] == ["uq_scenarios_dataset_name"]  # fmt: skip
