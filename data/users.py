@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -324,6 +325,12 @@ def recent_failures(store: Store, username: str, address: str) -> int:
     return max(int(by_name), int(by_address) // 4)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made as a user's is (method and cost)."""
+    return generate_password_hash(secrets.token_urlsafe(24))
+
+
 def authenticate(
     store: Store, username: Any, password: Any, address: str = ""
 ) -> Principal:
@@ -331,8 +338,10 @@ def authenticate(
 
     Failures are counted per name and per address; after :data:`MAX_FAILURES`
     within :data:`FAILURE_WINDOW` every attempt is refused until the window passes,
-    right password or not, so guessing is slow.
+    right password or not, so guessing is slow. A name that no user has costs
+    the same hash check as a wrong password (against :func:`_dummy_hash`).
     """
+    _dummy_hash()  # made at the first sign-in of the process, whoever signs in
     name = username if isinstance(username, str) else ""
     name = name.strip()[:64]
     if recent_failures(store, name, address) >= MAX_FAILURES:
@@ -342,13 +351,14 @@ def authenticate(
             minutes=int(FAILURE_WINDOW.total_seconds() // 60),
         )
     row = _row(store, name) if name else None
-    ok = (
-        row is not None
-        and isinstance(password, str)
-        and len(password) <= MAX_PASSWORD
-        and check_password_hash(row.password_hash, password)
-        and row.is_active
+    usable = isinstance(password, str) and len(password) <= MAX_PASSWORD
+    # one hash check whether the name exists or not: the same scrypt work, so the
+    # answer's delay does not tell which user names exist
+    matches = check_password_hash(
+        row.password_hash if row is not None else _dummy_hash(),
+        password if usable else "",
     )
+    ok = row is not None and usable and matches and row.is_active
     if not ok:
         with store.engine.begin() as conn:
             conn.execute(

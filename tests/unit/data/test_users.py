@@ -255,3 +255,30 @@ def test_migration_0004_keeps_saved_scenarios_of_a_store_at_0003(store_url):
         None,
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "password"),
+    [("nobody", PW), ("", PW), ("nobody", None), ("nobody", "x" * 300),
+     ("awa", PW + "-wrong")],
+)  # fmt: skip
+def test_a_missing_user_costs_the_same_hash_check_as_a_wrong_password(
+    store, monkeypatch, name, password
+):
+    """Sign-in timing told which user names exist: scrypt ran only for them
+    (104 ms against 8-15 ms). Each refusal now checks one hash of the same kind."""
+    users.create_user(store, "awa", PW, "viewer")
+    real = store.read_frame("SELECT password_hash FROM users")["password_hash"].iloc[0]
+    checked, check = [], users.check_password_hash
+
+    def spy(stored, given):
+        checked.append(stored)
+        return check(stored, given)
+
+    monkeypatch.setattr(users, "check_password_hash", spy)
+    with pytest.raises(UserError, match="wrong user name or password"):
+        users.authenticate(store, name, password)
+    assert len(checked) == 1
+    # same method and parameters (scrypt:n:r:p), so the same work
+    assert checked[0].split("$")[0] == real.split("$")[0]
+
