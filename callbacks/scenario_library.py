@@ -31,7 +31,8 @@ from data.scenarios import (
 from data.users import may_manage
 from layouts.messages import bad_input_alert, note
 from layouts.scenario_results import export_text
-from optimization.whatif import WhatIf, measure_unit
+from layouts.scenarios import invalid_alert
+from optimization.whatif import PanelError, WhatIf, measure_unit
 
 ERROR_KEYS = {"name_empty", "name_too_long", "name_taken", "unknown_id"}
 
@@ -177,15 +178,15 @@ def manage(
                 )
             else:
                 info = store.active_dataset()
+                whatif = checked_draft(whatif_values, info.id)
                 record = save_scenario(
                     store,
                     info.id,
                     name or "",
-                    {"whatif": whatif_values if isinstance(whatif_values, dict)
-                     else {}},
+                    {"whatif": whatif.to_dict()},
                     author=author or "",
                     owner_id=user.id,
-                )  # fmt: skip
+                )
                 new_result = {"id": record.id}
             record_event(store, "scenario.save", record.id, name=record.name)
             message = note(t("scn.saved_ok", lang, name=record.name), "success")
@@ -220,6 +221,13 @@ def manage(
             message = note(t("scn.restored", lang, name=record.name), "success")
     except NotOwnerError as exc:
         message = note(t("scn.not_yours", lang, name=exc.name), "warning")
+    except PanelError as exc:
+        measure = (
+            whatif_values.get("measure") if isinstance(whatif_values, dict) else None
+        )
+        message = invalid_alert(
+            exc, lang, measure_unit(measure), "scn.draft_invalid", "scn-draft-invalid"
+        )
     except ScenarioStoreError as exc:
         message = store_error(exc, lang)
     except BadInputError as exc:
@@ -234,6 +242,18 @@ class NotOwnerError(PermissionError):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.name = name
+
+
+def checked_draft(draft, dataset_id: int) -> WhatIf:
+    """The browser's draft (``scn-draft.data``) as the what-if to save, checked
+    against the dataset's network (:meth:`WhatIf.check`); none yet: the defaults.
+
+    Raises :class:`optimization.whatif.PanelError` naming what cannot be saved.
+    """
+    whatif = WhatIf.from_dict({} if draft is None else draft)
+    return whatif.check(
+        services.workspace(current_config().database_url, dataset_id).network
+    )
 
 
 def _check_owner(user, record) -> None:

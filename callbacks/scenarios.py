@@ -24,9 +24,9 @@ from data.scenarios import ScenarioStoreError, get_scenario, is_stale
 from geo.display import first_overlapping
 from layouts import maps as map_layout
 from layouts.messages import bad_input_alert
-from layouts.scenarios import measure_texts, scenarios_page
+from layouts.scenarios import invalid_alert, measure_texts, scenarios_page
 from layouts.shell import hide_ids
-from optimization.whatif import added_site_code
+from optimization.whatif import PanelError, WhatIf, added_site_code, measure_unit
 
 STATE_CYCLE = {True: [None, "locked", "closed"], False: [None, "locked", "forbidden"]}
 
@@ -151,7 +151,8 @@ def _page(search: str | None, lang: str, dataset_id):
     weeks = (
         (dctx.weeks[0].isoformat(), dctx.weeks[-1].isoformat()) if dctx.weeks else None
     )
-    roads = services.workspace(config.database_url, dctx.info.id).has_roads()
+    ws = services.workspace(config.database_url, dctx.info.id)
+    roads = ws.has_roads()
     wanted = parse_qs((search or "").lstrip("?")).get("scenario", [None])[-1]
     if wanted is None:
         return scenarios_page(
@@ -175,8 +176,8 @@ def _page(search: str | None, lang: str, dataset_id):
             weeks=weeks,
             roads=roads,
         )
-    values = {**start, **(record.params.get("whatif") or {})}
-    notices = list(data_notes)
+    values, refused = saved_values(record, ws.network, start, lang)
+    notices = [*refused, *data_notes]
     if is_stale(store, record):
         notices.append(
             dbc.Alert(
@@ -195,6 +196,29 @@ def _page(search: str | None, lang: str, dataset_id):
         weeks,
         roads,
     )
+
+
+def saved_values(record, network, start: dict, lang: str) -> tuple[dict, list]:
+    """The panel's values of a saved scenario (its what-if over ``start``) and
+    what to say about them.
+
+    Rows are as untrusted as the browser: a what-if saved before drafts were
+    checked, or written to the store by hand, is checked against ``network``
+    as a panel is (:meth:`optimization.whatif.WhatIf.check`), so a forged list
+    cannot make every visitor of the link wait. One that fails gives the
+    defaults and a notice naming the fields.
+    """
+    params = record.params if isinstance(record.params, dict) else {}
+    saved = params.get("whatif")
+    if saved is None:
+        return dict(start), []
+    try:
+        whatif = WhatIf.from_dict(saved).check(network)
+    except PanelError as exc:
+        unit = measure_unit(saved.get("measure") if isinstance(saved, dict) else None)
+        alert = invalid_alert(exc, lang, unit, "scn.saved_invalid", "scn-saved-invalid")
+        return dict(start), [alert]
+    return {**start, **whatif.to_dict()}, []
 
 
 def data_notices(config: Config, dctx, n_sites: int, lang: str) -> list:

@@ -1,22 +1,26 @@
-"""Forged map choices through Dash's endpoint: refused in words, before any
-evaluation.
+"""Forged map choices and saved what-ifs through Dash's endpoint: refused in words,
+before any evaluation, and never saved for others to open.
 
 A viewer's 20,000 repeats of one commune in ``scn-sites.data`` kept the server
-busy 7 s (60,000: a minute) building the network. The world and the helpers are
-the hostile suite's.
+busy 7 s (60,000: a minute) building the network; a planner could save such a
+draft, or ``{"sites": 5}``, and every visitor of its link waited or met an
+unexpected error. The world and the helpers are the hostile suite's.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
 from dash import Input
+from sqlalchemy import text
 
-from callbacks import scenario_plan
+from callbacks import scenario_library, scenario_plan, shell
 from callbacks.scenarios import panel
 from dashapp import ids, services
 from dashapp.i18n import t
+from data.scenarios import get_scenario, save_scenario
 from optimization.whatif import WhatIf
 from optimization.workspace import Workspace
 from tests.callbacks.test_hostile_requests import (
@@ -30,6 +34,7 @@ from tests.callbacks.test_hostile_requests import (
 )
 
 SITES = prop(ids.SCN_SITES, "data")
+DRAFT = prop(ids.SCN_DRAFT, "data")
 REPEATS = 20_000  # 0.3 MB of JSON: 7 s of server time before the check
 
 
@@ -121,3 +126,124 @@ def test_site_choices_of_the_wrong_kind_are_refused_by_name(world, plans):
                      prop(ids.SCN_NEW, "value"))  # fmt: skip
     refusal = t("scn.problem.type", "en", field=_label("sites"), value="int")
     assert refusal in texts(evaluated)
+
+
+def _save(world, who, draft):
+    return call(
+        world, who, scenario_library.manage,
+        {prop(ids.SCN_SAVE, "n_clicks"): 1, prop(ids.SCN_NAME, "value"): "Piège",
+         DRAFT: draft},
+        prop(ids.SCN_SAVE, "n_clicks"),
+    )  # fmt: skip
+
+
+# forged value (REPEATED: one commune 20,000 times), field named, reason, value quoted
+FORGED = {
+    "repeated-commune": ("REPEATED", "added", "repeated", "CODE"),
+    "sites-not-a-mapping": ({"sites": 5}, "sites", "type", "int"),
+    "unknown-site": ({"sites": {"NOPE": "closed"}}, "sites", "unknown", "'NOPE'"),
+    "unknown-key": ({"objective": [1], "colour": 2}, "parameters", "unknown",
+                    "'colour'"),
+    "not-a-mapping": (["a", "list"], "parameters", "type", "list"),
+}  # fmt: skip
+
+
+def _forged(world, name: str) -> tuple:
+    """The forged what-if ``name`` and the refusal it should get, in English."""
+    whatif, field, reason, value = FORGED[name]
+    code = _commune(world)
+    if whatif == "REPEATED":
+        whatif = {"added": [code] * REPEATS, "radius_km": 7}
+    value = repr(code) if value == "CODE" else value
+    return whatif, t(f"scn.problem.{reason}", "en", field=_label(field), value=value)
+
+
+@pytest.mark.parametrize("name", list(FORGED))
+def test_a_planners_forged_draft_is_not_saved(world, name):
+    draft, refusal = _forged(world, name)
+    with unchanged(world):
+        response = _save(world, "planner", draft)
+    assert response.status_code == 200, response.data[:300]
+    said = texts(response)
+    assert t("scn.draft_invalid", "en") in said and refusal in said
+    assert ids.SCN_RESULT not in outputs(response)  # no scenario to show
+
+
+def test_a_planners_valid_draft_is_saved_checked_and_whole(world):
+    code = _commune(world)
+    response = _save(world, "planner", {"added": [code], "objective": "coverage"})
+    saved = outputs(response)[ids.SCN_RESULT]["data"]["id"]
+    params = get_scenario(world.store, saved).params
+    assert params["whatif"] == WhatIf(added=(code,), objective="coverage").to_dict()
+
+
+def _component(node, component_id):
+    """The JSON of the component with ``component_id`` in a Dash answer."""
+    if isinstance(node, dict):
+        if (node.get("props") or {}).get("id") == component_id:
+            return node
+        for value in node.values():
+            found = _component(value, component_id)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _component(value, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def _forged_row(world, whatif) -> int:
+    """A saved scenario whose stored what-if is ``whatif``, written in the table
+    as an old version or a hand-made row would have it."""
+    boss = world.people["admin"]
+    name = f"Ligne forgée {json.dumps(whatif)[:40]}"
+    scenario_id = save_scenario(world.store, world.dataset, name, {"whatif": {}},
+                                owner_id=boss.id).id  # fmt: skip
+    with world.store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE scenarios SET params_json = :p WHERE id = :id"),
+            {"p": json.dumps({"whatif": whatif}), "id": scenario_id},
+        )
+    return scenario_id
+
+
+@pytest.mark.parametrize("name", list(FORGED))
+def test_a_forged_saved_row_opens_at_the_defaults_with_a_notice(world, name):
+    whatif, refusal = _forged(world, name)
+    scenario_id = _forged_row(world, whatif)
+    with unchanged(world):
+        response = call(
+            world, "viewer", shell.render_page,
+            {prop(ids.URL, "pathname"): "/scenarios",
+             prop(ids.URL, "search"): f"?scenario={scenario_id}", DATASET: world.dataset},
+            prop(ids.URL, "pathname"),
+        )  # fmt: skip
+    assert response.status_code == 200, response.data[:300]
+    said = texts(response)
+    assert t("scn.saved_invalid", "en") in said and refusal in said
+    page = response.get_json()
+    assert _component(page, ids.SCN_SITES)["props"]["data"] == {
+        "sites": {},
+        "added": [],
+    }
+    radius = _component(page, ids.SCN_RADIUS)["props"]["value"]
+    assert radius == WhatIf().radius_km  # the defaults, not the row's 7
+
+
+def test_a_valid_saved_row_opens_as_saved(world):
+    code = _commune(world)
+    scenario_id = _forged_row(world, {"added": [code], "radius_km": 7})
+    response = call(
+        world, "viewer", shell.render_page,
+        {prop(ids.URL, "pathname"): "/scenarios",
+         prop(ids.URL, "search"): f"?scenario={scenario_id}", DATASET: world.dataset},
+        prop(ids.URL, "pathname"),
+    )  # fmt: skip
+    page = response.get_json()
+    assert t("scn.saved_invalid", "en") not in texts(response)
+    assert _component(page, ids.SCN_SITES)["props"]["data"] == {
+        "sites": {}, "added": [code]
+    }  # fmt: skip
+    assert _component(page, ids.SCN_RADIUS)["props"]["value"] == 7
