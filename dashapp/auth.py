@@ -9,8 +9,9 @@
   to the job through Dash's ``custom_data`` hook, computed from the session), and
   :func:`create_app` refuses to start if any callback declares none.
 * Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure behind TLS)
-  holding the user id and a *session epoch*: a password reset, a role change or
-  disabling the user bumps the epoch, which ends every open session at once.
+  holding the user id and a *session epoch*: signing out, a password reset, a role
+  change or disabling the user bumps the epoch, which ends every open session of
+  that user at once (copies of the cookie included).
 * Unsafe requests from another origin are refused (``Origin`` check), forms carry
   a CSRF token, request bodies are size-limited.
 """
@@ -593,9 +594,18 @@ def login_view():
 
 
 def logout_view():
-    """End the session (POST with the CSRF token; GET shows a confirm button)."""
+    """End the session (POST with the CSRF token; GET shows a confirm button).
+
+    The user's session epoch moves on, so the cookie is refused on the server too,
+    copies of it and the user's sessions in other browsers included.
+    """
     lang = request_language()
     if flask.request.method == "POST" and _csrf_ok():
+        user = flask.g.get("user")
+        if user is not None and user.id is not None:
+            store = _store()
+            users.end_sessions(store, user.id)
+            record(store, "user.sign_out", user.username)
         flask.session.clear()
         return flask.redirect(url(LOGIN))
     return _form_page(lang, "auth.sign_out", [], "auth.sign_out")

@@ -373,6 +373,20 @@ def authenticate(
     return _principal(row)
 
 
+def end_sessions(store: Store, user_id: int) -> None:
+    """End every open session of a user (signing out): their epoch moves on.
+
+    The session cookie holds the epoch it started with; copies of it, and the
+    user's sessions in other browsers, are refused from now on.
+    """
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(session_epoch=User.session_epoch + 1)
+        )
+
+
 def _change(store: Store, username: str, **values: Any) -> Principal:
     user = get_user(store, username)
     with store.engine.begin() as conn:

@@ -282,3 +282,12 @@ def test_a_missing_user_costs_the_same_hash_check_as_a_wrong_password(
     # same method and parameters (scrypt:n:r:p), so the same work
     assert checked[0].split("$")[0] == real.split("$")[0]
 
+
+def test_signing_out_ends_every_session_of_the_user_only(store):
+    awa = users.create_user(store, "awa", PW, "planner")
+    kofi = users.create_user(store, "kofi", PW, "viewer")
+    before = {u.id: users.session_epoch(store, u.id) for u in (awa, kofi)}
+    users.end_sessions(store, awa.id)
+    assert users.session_user(store, awa.id, before[awa.id]) is None
+    assert users.session_user(store, awa.id, users.session_epoch(store, awa.id)) == awa
+    assert users.session_user(store, kofi.id, before[kofi.id]) == kofi
