@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -251,7 +252,16 @@ class Scenario(Base):
 
     __tablename__ = "scenarios"
     __table_args__ = (
-        UniqueConstraint("dataset_id", "name", name="uq_scenarios_dataset_name"),
+        # names unique among the live ones: a deleted scenario keeps its name
+        # through its undo window, whoever saves that name meanwhile (0009)
+        Index(
+            "uq_scenarios_live_name",
+            "dataset_id",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
         Index("ix_scenarios_dataset", "dataset_id"),
         # every column the lists read: listed without reading the results stored
         # in the row (migration 0008)
