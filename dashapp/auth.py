@@ -1,9 +1,10 @@
 """Sign-in, sessions and rights, checked on the server for every request.
 
-* Every request needs a signed-in user, except the sign-in page, static files and
-  share links (:data:`PUBLIC_PREFIXES`): a ``before_request`` hook loads the user
-  from the session cookie (or from an ``Authorization: Bearer`` API token under
-  ``/api/``) and answers 401 otherwise; it never trusts a role sent by a browser.
+* Every request needs a signed-in user, except those routed to the sign-in pages,
+  static files and share links (:data:`PUBLIC_ROUTES`): a ``before_request`` hook
+  loads the user from the session cookie (or from an ``Authorization: Bearer`` API
+  token under ``/api/``) and answers 401 otherwise; it never trusts a role sent by
+  a browser.
 * Each Dash callback declares the right it needs with :func:`requires`; the check
   runs inside the callback on the server, in background jobs too (the user travels
   to the job through Dash's ``custom_data`` hook, computed from the session), and
@@ -50,16 +51,26 @@ LOGIN = "/login"
 LOGOUT = "/logout"
 PASSWORD = "/account/password"
 SHARE = "/share/"
-# paths anyone may fetch: the sign-in page, static code and styles, share links
-PUBLIC_PREFIXES = (
-    LOGIN,
-    SHARE,
-    "/lang/",
-    "/assets/",
-    "/vendor/",
-    "/_dash-component-suites/",
-    "/_favicon.ico",
-    "/healthz",
+# The routes anyone may fetch, as Flask's rules (paths from the app's root, the URL
+# prefix taken off by dashapp.paths.PrefixMiddleware): the sign-in pages (password
+# and single sign-on), share links, the language switch, static code and styles,
+# the health check. A request is public only when Flask routes it to one of them:
+# a path that merely starts like one (/loginx, /login/../x, /vendor/x) goes to
+# Dash's catch-all page, which needs sign-in.
+PUBLIC_ROUTES = frozenset(
+    {
+        LOGIN,
+        LOGIN + "/oidc",  # dashapp.oidc.START and CALLBACK
+        LOGIN + "/oidc/callback",
+        SHARE + "<path:token>",
+        "/lang/<code>",
+        "/assets/<path:filename>",
+        "/vendor/bootstrap.min.css",
+        "/vendor/plotly.min.js",
+        "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
+        "/_favicon.ico",
+        "/healthz",
+    }
 )
 # a callback body beyond this is refused unless it is the import screen's upload
 MAX_CALLBACK_BYTES = 2 * 1024**2
@@ -221,8 +232,10 @@ def _store():
     return services.get_store(flask.current_app.config["DASHAPP"].database_url)
 
 
-def _is_public(path: str) -> bool:
-    return any(path == p or path.startswith(p) for p in PUBLIC_PREFIXES)
+def _is_public() -> bool:
+    """Whether the request is routed to one of :data:`PUBLIC_ROUTES`."""
+    rule = flask.request.url_rule  # None when no route matches (404, 405)
+    return rule is not None and rule.rule in PUBLIC_ROUTES
 
 
 def _wants_json(path: str) -> bool:
@@ -305,7 +318,7 @@ def before_request():
     path = flask.request.path
     if flask.request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin():
         return _json_error(403, "cross-origin request refused")
-    if _is_public(path):
+    if _is_public():
         return None
     user = _load_user()
     if user is None:
@@ -336,7 +349,7 @@ def after_request(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-    if not _is_public(flask.request.path) or flask.request.path.startswith(LOGIN):
+    if not _is_public() or flask.request.path.startswith(LOGIN):
         headers.setdefault("Cache-Control", "no-store")
     return response
 
@@ -685,6 +698,7 @@ def init_auth(server: flask.Flask, config: Config) -> None:
     server.add_url_rule(LOGIN, "login", login_view, methods=["GET", "POST"])
     server.add_url_rule(LOGOUT, "logout", logout_view, methods=["GET", "POST"])
     server.add_url_rule(PASSWORD, "password", password_view, methods=["GET", "POST"])
+
     @server.errorhandler(413)
     def _too_large(_exc):
         return _json_error(
