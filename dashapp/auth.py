@@ -35,6 +35,7 @@ from urllib.parse import quote, urlsplit
 import dash
 import flask
 from itsdangerous import URLSafeSerializer
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from dashapp import ids
 from dashapp.config import Config
@@ -270,7 +271,21 @@ def _load_user() -> Principal | None:
 
 
 def _body_too_large() -> bool:
-    length = flask.request.content_length or 0
+    """Whether the body is over the callback cap (the import's upload may be).
+
+    A chunked body names no length: it is read now, at most one byte past the
+    cap (Flask's per-request ``max_content_length``: Werkzeug's stream then stops
+    there), and kept for Dash. Browsers always send a length, so the import's
+    upload never comes chunked.
+    """
+    length = flask.request.content_length
+    if length is None:
+        flask.request.max_content_length = MAX_CALLBACK_BYTES + 1
+        try:
+            length = len(flask.request.get_data(cache=True))
+        except RequestEntityTooLarge:
+            return True
+        return length > MAX_CALLBACK_BYTES
     if length <= MAX_CALLBACK_BYTES:
         return False
     if flask.request.path.endswith("_dash-update-component"):

@@ -1798,7 +1798,7 @@ def test_api_csv_of_anothers_scenario_needs_the_screens_export_rights(
     assert "Content-Disposition" not in response.headers
 
 
-# -- sign-out and chunked bodies (security review, S2) ------------------------------------
+# -- signing out ends the session --------------------------------------------------------
 def test_signing_out_ends_the_session_on_the_server(accounts):
     """A copy of the session cookie kept working for up to 12 h after sign-out:
     only the browser's cookie was cleared. Signing out now ends every session of
@@ -1822,6 +1822,7 @@ def test_signing_out_ends_the_session_on_the_server(accounts):
     assert accounts.sign_in(user).get("/api/v1/datasets").status_code == 200
 
 
+# -- a chunked callback body ------------------------------------------------------------
 @contextlib.contextmanager
 def _served(app):
     """``app`` served by Werkzeug's HTTP server on a free loopback port."""

@@ -255,3 +255,43 @@ def test_a_callback_request_that_is_not_json_is_refused():
         content_type="application/json",
     ):  # fmt: skip
         assert "names none" in auth._callback_problem()
+
+
+def _chunked_request(server: flask.Flask, body: bytes):
+    """A callback request whose body comes chunked: no Content-Length, the server
+    ends the stream (``wsgi.input_terminated``), as Werkzeug's and gunicorn do."""
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(
+        path="/_dash-update-component", method="POST", data=body,
+        content_type="application/json", headers={"Transfer-Encoding": "chunked"},
+    ).get_environ()  # fmt: skip
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    return server.request_context(environ)
+
+
+@pytest.mark.parametrize(
+    ("output", "size", "too_large"),
+    [
+        ("app-page.children", 1000, False),
+        ("app-page.children", auth.MAX_CALLBACK_BYTES, False),
+        ("app-page.children", auth.MAX_CALLBACK_BYTES + 1, True),
+        ("app-page.children", 5 * auth.MAX_CALLBACK_BYTES, True),
+        # a browser always sends the length: no exception for a chunked upload
+        (UPLOAD_KEY, auth.MAX_CALLBACK_BYTES + 1, True),
+    ],
+)
+def test_a_chunked_body_is_held_to_the_callback_cap(output, size, too_large):
+    """Without Content-Length the cap was skipped: a 5.2 MB chunked body passed.
+    ``size`` is the whole body's."""
+    envelope = json.dumps({"output": output, "pad": ""}).encode()
+    body = json.dumps({"output": output, "pad": "x" * (size - len(envelope))}).encode()
+    assert len(body) == size
+    server = flask.Flask(__name__)
+    server.config["MAX_CONTENT_LENGTH"] = 90 * 1024**2
+    with _chunked_request(server, body):
+        assert flask.request.content_length is None
+        assert auth._body_too_large() is too_large
+        if not too_large:  # the body read is kept for Dash
+            assert flask.request.get_json()["output"] == output
