@@ -24,6 +24,7 @@ from data.scenarios import (
     delete_scenario,
     duplicate_scenario,
     get_scenario,
+    missing_export_right,
     restore_scenario,
     save_scenario,
     update_scenario,
@@ -176,6 +177,10 @@ def manage(
                 record = update_scenario(
                     store, current, name=name or "", author=author or ""
                 )
+            elif isinstance(whatif_values, dict) and whatif_values.get(INVALID_DRAFT):
+                # the panel holds an error (it shows which): saving would store
+                # the defaults under the user's name
+                message = note(t("scn.fix_before_save", lang), "warning")
             else:
                 info = store.active_dataset()
                 whatif = checked_draft(whatif_values, info.id)
@@ -188,8 +193,9 @@ def manage(
                     owner_id=user.id,
                 )
                 new_result = {"id": record.id}
-            record_event(store, "scenario.save", record.id, name=record.name)
-            message = note(t("scn.saved_ok", lang, name=record.name), "success")
+            if message is None:
+                record_event(store, "scenario.save", record.id, name=record.name)
+                message = note(t("scn.saved_ok", lang, name=record.name), "success")
         elif trigger in (ids.SCN_DUPLICATE, ids.SCN_DELETE_CONFIRM, ids.SCN_OPEN):
             if not selected:
                 message = note(t("scn.pick_first", lang))
@@ -236,6 +242,10 @@ def manage(
     return options, options, message, new_result, href, just_deleted, undo_style
 
 
+#: the draft of a panel holding an error (:func:`whatif_values`)
+INVALID_DRAFT = "invalid"
+
+
 class NotOwnerError(PermissionError):
     """A scenario that the user may neither change nor delete."""
 
@@ -270,11 +280,12 @@ def refresh_lists(result, lang):
 
 @requires("view")
 def whatif_values(panel: dict):
-    """The panel as a plain dict (what a draft saves)."""
+    """The panel as a plain dict (what a draft saves); a panel holding an error
+    (the panel shows which) gives ``{INVALID_DRAFT: True}``, which Save refuses."""
     try:
         return WhatIf.from_panel(panel).to_dict()
-    except Exception:  # a draft keeps what can be kept; the panel shows the error
-        return {}
+    except Exception:
+        return {INVALID_DRAFT: True}
 
 
 @requires("scenario.export")
@@ -294,8 +305,7 @@ def export(n_csv, n_xlsx, n_geojson, result, lang):
         return no_update, store_error(exc, lang)
     if not record.has_results:
         return no_update, note(t("scn.nothing_to_export", lang))
-    user = current_user()
-    if not user.can("export.any") and record.owner_id != user.id:
+    if missing_export_right(current_user(), record.owner_id):
         return no_update, note(t("scn.not_yours", lang, name=record.name), "warning")
     record_event(store, "scenario.export", record.id)
     stem = f"scenario-{record.id}"

@@ -2705,6 +2705,12 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "scn.field.doc_types": {"fr": "Types de documents", "en": "Document types"},
     "scn.field.parameters": {"fr": "Paramètres", "en": "Parameters"},
+    "scn.fix_before_save": {
+        "fr": "Scénario non enregistré : les paramètres contiennent une erreur "
+        "(voir le message au-dessus de la carte). Corrigez-la, puis enregistrez.",
+        "en": "Scenario not saved: the settings hold an error (see the message "
+        "above the map). Fix it, then save.",
+    },
     "scn.draft_invalid": {
         "fr": "Scénario non enregistré : corrigez ces paramètres.",
         "en": "Scenario not saved: correct these parameters.",

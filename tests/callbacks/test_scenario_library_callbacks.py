@@ -124,6 +124,20 @@ def test_save_without_a_run_keeps_a_draft_and_names_are_checked(call, store):
     assert href == f"/scenarios?scenario={new_result['id']}"
 
 
+def test_a_panel_holding_an_error_is_not_saved_as_the_defaults(call, store):
+    """A panel the page shows an error for drafted ``{}`` and Save stored the
+    defaults under the user's name: now Save says to fix the panel first."""
+    bad_panel = {"objective": "coverage", "new_centers": -4}
+    draft = call(lib.whatif_values, bad_panel)
+    assert draft == {lib.INVALID_DRAFT: True}
+    before = len(list_scenarios(store))
+    _, _, message, new_result, *_ = _manage(call, ids.SCN_SAVE, "Défauts", draft=draft)
+    assert "contiennent une erreur" in str(message) and new_result is lib.no_update
+    assert len(list_scenarios(store)) == before
+    good = call(lib.whatif_values, {"objective": "coverage", "new_centers": 1})
+    assert good.get("new_centers") == 1 and lib.INVALID_DRAFT not in good
+
+
 def test_reopening_by_url_restores_parameters_and_flags_other_data(
     call, demo_app, store
 ):
