@@ -1718,8 +1718,8 @@ def assert_no_formula(text: str) -> list[list[str]]:
 @pytest.mark.parametrize("table", ["centers", "communes"])
 def test_api_csv_neutralises_formulas(accounts, table):
     scenario_id = _formula_scenario(accounts)
-    with unchanged(accounts):
-        response = accounts.client("viewer").get(
+    with unchanged(accounts, skip=("audit_events",)):  # a CSV is an audited export
+        response = accounts.client("admin").get(
             f"/api/v1/scenarios/{scenario_id}/{table}?format=csv"
         )
     assert response.status_code == 200 and response.mimetype == "text/csv"
