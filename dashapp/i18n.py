@@ -464,6 +464,7 @@ STRINGS: dict[str, dict[str, str]] = {
             ("user.sign_in_oidc", "connexion par l'annuaire", "sign-in (directory)"),
         )
     },
+    "audit.action.user.sign_out": {"fr": "déconnexion", "en": "sign-out"},
     # -- help: glossary and first-use guides (layouts/shell.py) -------------------
     "help.button": {"fr": "Aide", "en": "Help"},
     "help.title": {"fr": "Aide", "en": "Help"},

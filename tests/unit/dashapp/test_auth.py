@@ -295,3 +295,10 @@ def test_a_chunked_body_is_held_to_the_callback_cap(output, size, too_large):
         assert auth._body_too_large() is too_large
         if not too_large:  # the body read is kept for Dash
             assert flask.request.get_json()["output"] == output
+
+
+def test_the_sign_out_event_is_named_on_the_admin_screen():
+    from layouts.admin import audit_action
+
+    assert audit_action("user.sign_out", "fr") == "déconnexion"
+    assert audit_action("user.sign_out", "en") == "sign-out"
