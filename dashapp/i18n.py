@@ -2339,11 +2339,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Walking, rainy season",
     },
     "road.none": {
-        "fr": "Ce jeu de données n'a pas de réseau routier : importez-en un "
-        "(python -m dashapp roads import FICHIER) pour mesurer l'accès en temps de "
-        "trajet.",
-        "en": "This dataset has no road network: import one (python -m dashapp roads "
-        "import FILE) to measure access as travel time.",
+        "fr": "Ce jeu de données n'a pas de réseau routier : un administrateur peut "
+        "en importer un (écran « Importer », fichier des routes) pour mesurer l'accès "
+        "en temps de trajet.",
+        "en": "This dataset has no road network: an administrator can import one "
+        "(Import screen, a roads file) to measure access as travel time.",
     },
     "road.note": {
         "fr": "Temps de trajet le plus court par la route jusqu'au centre ouvert le plus "
@@ -2471,11 +2471,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "scn.measure.shown": {"fr": "Mesure : {measure}", "en": "Measure: {measure}"},
     "scn.measure.no_roads": {
         "fr": "Temps de trajet indisponible : ce jeu de données n'a pas de réseau "
-        "routier (importez-en un : python -m dashapp roads import FICHIER). Les "
-        "distances sont à vol d'oiseau, en km.",
-        "en": "Travel time unavailable: this dataset has no road network (import "
-        "one: python -m dashapp roads import FILE). Distances are straight-line, "
-        "in km.",
+        "routier (un administrateur peut en importer un : écran « Importer », "
+        "fichier des routes). Les distances sont à vol d'oiseau, en km.",
+        "en": "Travel time unavailable: this dataset has no road network (an "
+        "administrator can import one: Import screen, a roads file). Distances are "
+        "straight-line, in km.",
     },
     "scn.measure.roads": {
         "fr": "Temps de trajet le plus court par la route (marche hors route "
