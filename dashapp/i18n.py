@@ -2706,6 +2706,12 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "scn.field.doc_types": {"fr": "Types de documents", "en": "Document types"},
     "scn.field.parameters": {"fr": "Paramètres", "en": "Parameters"},
+    "chart.no_requests": {
+        "fr": "Aucune demande enregistrée pour cette sélection : ce jeu de données "
+        "n'a pas de relevé des demandes sur la période choisie.",
+        "en": "No requests recorded for this selection: this dataset has no record "
+        "of requests over the chosen period.",
+    },
     "scn.fix_before_save": {
         "fr": "Scénario non enregistré : les paramètres contiennent une erreur "
         "(voir le message au-dessus de la carte). Corrigez-la, puis enregistrez.",

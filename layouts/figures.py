@@ -192,7 +192,10 @@ def capacity_chart(frame: pd.DataFrame, label_col: str, lang: str) -> dict:
 
 
 def timeseries_chart(frame: pd.DataFrame, doc_names: dict[str, str], lang: str) -> dict:
-    """Weekly requests, one line per document type."""
+    """Weekly requests, one line per document type; a message instead of empty
+    axes when the selection has none (a country imported without operations)."""
+    if frame.empty or not frame["requests"].fillna(0).any():
+        return maps.message_figure(t("chart.no_requests", lang), 300)
     data = [
         {
             "type": "scatter",
