@@ -397,6 +397,77 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "the minimum coverage shares",
     },
     "reason.part.none": {"fr": "les contraintes", "en": "the constraints"},
+    # why the engine refuses a scenario (optimization.scenario.ScenarioRefusedError)
+    "reason.closure_not_allowed": {
+        "fr": "{names} est marqué « à fermer », mais les fermetures ne sont pas "
+        "autorisées : cochez « Fermetures autorisées » ou retirez « à fermer » sur la "
+        "carte",
+        "en": "{names} is marked “to close”, but closures are not allowed: tick "
+        "“Closures allowed” or remove “to close” on the map",
+    },
+    "reason.closures_not_allowed": {
+        "fr": "{n} centres sont marqués « à fermer » ({names}), mais les fermetures "
+        "ne sont pas autorisées : cochez « Fermetures autorisées » ou retirez « à "
+        "fermer » sur la carte",
+        "en": "{n} centers are marked “to close” ({names}), but closures are not "
+        "allowed: tick “Closures allowed” or remove “to close” on the map",
+    },
+    "reason.locked_and_forbidden": {
+        "fr": "{names} : à la fois verrouillé ouvert et interdit (ou à fermer) ; "
+        "gardez l'un des deux choix",
+        "en": "{names}: both locked open and forbidden (or to close); keep one of "
+        "the two",
+    },
+    "reason.no_sites": {
+        "fr": "le réseau n'a aucun centre actif ni site candidat : ajoutez des sites "
+        "candidats (un fichier, ou des clics sur la carte) pour planifier où ouvrir "
+        "des centres",
+        "en": "the network has no active center and no candidate site: add "
+        "candidate sites (a file, or clicks on the map) to plan where to open centers",
+    },
+    "reason.no_commune_reaches_a_site": {
+        "fr": "aucune commune n'atteint un site par la route avec la mesure choisie, "
+        "dans la durée de trajet maximale : vérifiez le réseau routier et son profil "
+        "de vitesses, ou mesurez en km",
+        "en": "no commune reaches a site on the roads with the chosen measure, "
+        "within the longest trip: check the road network and its speed profile, or "
+        "measure in km",
+    },
+    "reason.no_solution_in_time": {
+        "fr": "aucune solution trouvée dans le temps max. de {seconds} s : augmentez "
+        "« Temps max. (s) » ou simplifiez le scénario",
+        "en": "no solution found within the time limit of {seconds} s: raise “Time "
+        "limit (s)” or simplify the scenario",
+    },
+    "reason.capacities_missing": {
+        "fr": "respecter les capacités demande celle de chaque site ; {n} site(s) "
+        "n'en ont pas (p. ex. {names}) : importez une colonne de capacité, "
+        "interdisez ces sites ou décochez « Respecter les capacités »",
+        "en": "respecting capacities needs every site's capacity; {n} site(s) have "
+        "none (e.g. {names}): import a capacity column, forbid these sites or untick "
+        "“Respect capacities”",
+    },
+    "reason.reallocation_capacities_missing": {
+        "fr": "le rééquilibrage demande la capacité de chaque centre existant ; {n} "
+        "centre(s) n'en ont pas (p. ex. {names}) : importez une colonne de capacité",
+        "en": "rebalancing needs the capacity of every existing center; {n} "
+        "center(s) have none (e.g. {names}): import a capacity column",
+    },
+    "reason.reallocation_without_centers": {
+        "fr": "le rééquilibrage demande des centres existants : ce jeu de données "
+        "n'en a pas",
+        "en": "rebalancing needs existing centers: this dataset has none",
+    },
+    "reason.no_doc_type_demand": {
+        "fr": "aucune demande pour les types de documents choisis ({types}) : "
+        "choisissez-en d'autres",
+        "en": "no demand for the document types chosen ({types}): choose others",
+    },
+    "scn.refused_unexpected": {
+        "fr": "le moteur a refusé ce scénario ; la raison est consignée dans le "
+        "journal du serveur",
+        "en": "the engine refused this scenario; the reason is in the server log",
+    },
     "scn.failed_unexpected": {
         "fr": "une erreur inattendue est survenue pendant le calcul ; elle est "
         "consignée dans le journal du serveur",
@@ -2599,6 +2670,11 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "scn.running.bound": {"fr": "borne {bound}", "en": "bound {bound}"},
     "scn.running.gap": {"fr": "écart {gap}", "en": "gap {gap}"},
+    "scn.starting": {"fr": "Démarrage…", "en": "Starting…"},
+    "scn.cancelled": {
+        "fr": "Optimisation annulée : rien n'a été enregistré.",
+        "en": "Optimisation cancelled: nothing was saved.",
+    },
     "scn.capacities.respected": {
         "fr": "capacités respectées",
         "en": "capacities respected",
@@ -2890,6 +2966,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Computing: {done} / {total}",
     },
     "scn.curve_x": {"fr": "Centres ajoutés", "en": "Added centers"},
+    "scn.curve_failed": {
+        "fr": "Pas de courbe : le scénario tel que réglé n'a pas de solution, même "
+        "sans centre ajouté ({reason}). Vérifiez les choix de la carte (sites "
+        "verrouillés ouverts, à fermer ou interdits) et les paramètres.",
+        "en": "No curve: the scenario as set has no solution, even with no center "
+        "added ({reason}). Check the map's choices (sites locked open, to close or "
+        "forbidden) and the parameters.",
+    },
+    "scn.curve_stopped": {
+        "fr": "Courbe interrompue à {added} centre(s) ajouté(s) : {reason}. Ramenez "
+        "« Centres ajoutés, jusqu'à » à {last} ou vérifiez les choix de la carte.",
+        "en": "Curve stopped at {added} added center(s): {reason}. Set “Added "
+        "centers, up to” to {last} or check the map's choices.",
+    },
+    "scn.curve_none": {
+        "fr": "Pas de courbe : voir le message au-dessus.",
+        "en": "No curve: see the message above.",
+    },
     "scn.curve_before": {
         "fr": "Pas encore de courbe : choisissez un nombre de centres puis Calculer.",
         "en": "No curve yet: choose a number of centers, then Compute.",
