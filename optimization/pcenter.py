@@ -11,6 +11,13 @@ MIP: the exact set-cover reductions of :func:`optimization.coverage.reduce_cover
 for a cover of at most ``p`` sites (a plan), and the LP bound on the number
 of sites (above ``p``: infeasible). Only the radii those leave open are
 decided by the covering MIP, usually just the one below the best plan found.
+
+With capacities in the site rules each radius is decided by an assignment
+MIP instead: every demand point goes to one open site within the radius
+(or is shared between such sites with ``split=True``) and no site serves
+more than its capacity. Feasibility still only grows with the radius, so
+the bisection stays exact; the quick tests, which know nothing of loads,
+are skipped.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import time
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from optimization.base import LocationModel
 from optimization.coverage import cover_greedy, cover_search, reduce_cover
@@ -74,11 +82,17 @@ class PCenter(LocationModel):
     p : int
         Number of open centers.
     sites : SiteRules, optional
-        Site rules as for :class:`optimization.PMedian`, without capacities.
+        Site rules as for :class:`optimization.PMedian`, capacities included
+        (no capacity modules). With capacities, no open site serves more
+        demand than its capacity and the assignment is the model's, not
+        each point's nearest open site.
     name : str, optional
         Name of the problem (default ``"p-center"``).
     max_distance, labels
         As for :class:`optimization.PMedian`.
+    split : bool, optional
+        With capacities, a demand point may be shared between open sites
+        (each within the radius); default one site a point.
 
     Examples
     --------
@@ -101,6 +115,7 @@ class PCenter(LocationModel):
         *,
         max_distance: float | None = None,
         labels: Labels | None = None,
+        split: bool = False,
     ):
         super().__init__(
             cost_matrix,
@@ -111,13 +126,19 @@ class PCenter(LocationModel):
             max_distance=max_distance,
             labels=labels,
         )
-        self._refuse_rules("capacities")
+        self._refuse_rules("module_size")
+        self.split = bool(split)
+        if self.split and self.rules.capacities is None:
+            raise ValueError("'split' needs capacities in 'sites'")
 
     def build_model(self) -> LinearModel:
         """The classic one-model p-center formulation.
 
         ``min r`` with ``r >= sum_j d_ij x_ij`` for every point with demand,
-        one unit of assignment per point, ``x_ij <= y_j`` and the site rules.
+        one unit of assignment per point, ``x_ij <= y_j``, the site rules and,
+        with capacities, ``sum_i w_i x_ij <= cap_j y_j`` (``x`` binary unless
+        ``split``, where ``r >= d_ij u_ij`` with a binary ``u_ij >= x_ij``
+        bounds every pair carrying a share).
         :meth:`solve` does not use it: it bisects on the covering radius,
         which reaches the same optimum with small covering models.
 
@@ -133,17 +154,43 @@ class PCenter(LocationModel):
         y = self.add_site_columns(model)
         r = model.add_vars("radius", 1, cost=1.0)
         ii, jj = np.nonzero(pairs)
-        x = model.add_vars("x", ii.size, ub=1.0)
+        caps = self.rules.capacities
+        single = caps is not None and not self.split
+        x = model.add_vars("x", ii.size, ub=1.0, integer=single)
         model.add_rows("assign", ii, x, 1.0, lo=1.0, hi=1.0, n=pos.size)
         self.add_link_rows(model, x, y[jj])
-        model.add_rows(
-            "radius",
-            np.concatenate([np.arange(pos.size), ii]),
-            np.concatenate([np.repeat(r, pos.size), x]),
-            np.concatenate([np.ones(pos.size), -self.cost_matrix[pos[ii], jj]]),
-            lo=0.0,
-            n=pos.size,
-        )
+        if caps is not None:
+            model.add_rows(
+                "capacity",
+                np.concatenate([jj, np.arange(self.m)]),
+                np.concatenate([x, y]),
+                np.concatenate([self.weights[pos[ii]], -caps]),
+                hi=0.0,
+                n=self.m,
+            )
+        d = self.cost_matrix[pos[ii], jj]
+        if self.split:
+            # a shared point: r bounds every pair carrying a share (u >= x)
+            u = model.add_vars("used", ii.size, ub=1.0, integer=True)
+            self.add_link_rows(model, x, u)
+            rows = np.arange(ii.size)
+            model.add_rows(
+                "radius",
+                np.concatenate([rows, rows]),
+                np.concatenate([np.repeat(r, ii.size), u]),
+                np.concatenate([np.ones(ii.size), -d]),
+                lo=0.0,
+                n=ii.size,
+            )
+        else:
+            model.add_rows(
+                "radius",
+                np.concatenate([np.arange(pos.size), ii]),
+                np.concatenate([np.repeat(r, pos.size), x]),
+                np.concatenate([np.ones(pos.size), -d]),
+                lo=0.0,
+                n=pos.size,
+            )
         self.add_site_rows(model, y)
         return model
 
@@ -221,6 +268,53 @@ class PCenter(LocationModel):
             return 0.0
         return float(math.ceil(rep.objective - 1e-6))
 
+    def _capacitated_at(
+        self, radius: float, solver: Any, time_left: float | None, msg: bool
+    ) -> tuple[np.ndarray | None, Any, SolveReport]:
+        """A plan serving every point within ``radius`` inside the capacities.
+
+        Returns ``(open mask, allocation, report)``; the allocation (sparse,
+        points x sites, shares of each point's demand) covers the points with
+        demand. ``(None, None, report)`` when the solver found no plan.
+        """
+        pos = np.flatnonzero(self.weights > 0)
+        near = (self.allowed_pairs() & (self.cost_matrix <= radius))[pos]
+        ii, jj = np.nonzero(near)
+        w = self.weights[pos]
+        model = LinearModel(self.name)
+        y = self.add_site_columns(model)
+        x = model.add_vars("x", ii.size, ub=1.0, integer=not self.split)
+        model.add_rows("assign", ii, x, 1.0, lo=1.0, hi=1.0, n=pos.size)
+        self.add_link_rows(model, x, y[jj])
+        model.add_rows(
+            "capacity",
+            np.concatenate([jj, np.arange(self.m)]),
+            np.concatenate([x, y]),
+            np.concatenate([w[ii], -self.rules.capacities]),
+            hi=0.0,
+            n=self.m,
+        )
+        self.add_site_rows(model, y)
+        sol, rep = solve_model(model, solver, time_left, None, None, msg)
+        if sol is None:
+            return None, None, rep
+        share = np.clip(sol[x], 0.0, 1.0)
+        keep = share > 1e-9
+        alloc = sp.csr_matrix(
+            (share[keep], (pos[ii[keep]], jj[keep])), shape=(self.n, self.m)
+        )
+        return sol[y] > 0.5, alloc, rep
+
+    def _plan_at(
+        self, radius: float, solver: Any, time_left: float | None, msg: bool
+    ) -> tuple[np.ndarray | None, Any, SolveReport]:
+        """``(open mask, allocation or None, report)`` of a plan within ``radius``
+        found by a MIP (the capacitated one when the rules have capacities)."""
+        if self.rules.capacities is not None:
+            return self._capacitated_at(radius, solver, time_left, msg)
+        open_mask, rep = self._feasible_at(radius, solver, time_left, msg)
+        return open_mask, None, rep
+
     def _feasible_at(
         self, radius: float, solver: Any, time_left: float | None, msg: bool
     ) -> tuple[np.ndarray | None, SolveReport]:
@@ -261,6 +355,13 @@ class PCenter(LocationModel):
             return None, rep
         return x[y] > 0.5, rep
 
+    def _worst_allocated(self, alloc: Any) -> float:
+        """Largest distance of a pair carrying a share of demand (0 if none)."""
+        coo = alloc.tocoo()
+        if not coo.nnz:
+            return 0.0
+        return float(self.cost_matrix[coo.row, coo.col].max())
+
     def solve(
         self,
         solver: Any = None,
@@ -287,28 +388,39 @@ class PCenter(LocationModel):
         levels = np.unique(D[np.isfinite(D) & (floor <= D)])
         if not pos.any():
             levels = np.zeros(1)  # no demand: any plan meeting the site rules
-        report = SolveReport(details={"formulation": "bisection on covering radius"})
         r = self.rules
-        quick = bool(pos.any()) and r.max_new is None and r.budget is None
+        capacitated = r.capacities is not None
+        formulation = "bisection on covering radius" + (
+            ", capacitated assignment at each radius" if capacitated else ""
+        )
+        report = SolveReport(details={"formulation": formulation})
+        quick = (
+            bool(pos.any())
+            and r.max_new is None
+            and r.budget is None
+            and not capacitated
+        )
         decided = {"search": 0, "bound": 0, "mip": 0}  # radii decided by each
         quick_open: set[int] = set()  # radii the quick test left open
         lo, hi = 0, levels.size - 1
         best: np.ndarray | None = None
+        best_alloc: Any = None  # with capacities: the best plan's allocation
         proven_lower = floor
         stopped = False  # by the time limit, with levels left to decide
 
         def out_of_time() -> bool:
             return time_limit is not None and time.perf_counter() - t0 >= time_limit
 
-        def found(open_mask: np.ndarray) -> None:
+        def found(open_mask: np.ndarray, alloc: Any = None) -> None:
             # The plan's own worst distance may be below the level tried.
-            nonlocal best, hi
-            best = open_mask
-            worst = (
-                float(np.where(open_mask[None, :], D, np.inf).min(axis=1).max())
-                if D.shape[0]
-                else 0.0
-            )
+            nonlocal best, best_alloc, hi
+            best, best_alloc = open_mask, alloc
+            if alloc is not None:
+                worst = self._worst_allocated(alloc)
+            elif D.shape[0]:
+                worst = float(np.where(open_mask[None, :], D, np.inf).min(axis=1).max())
+            else:
+                worst = 0.0
             hi = min(hi, int(np.searchsorted(levels, worst)) - 1)
             progress.plan(worst)
 
@@ -365,7 +477,7 @@ class PCenter(LocationModel):
             if quick and mid not in quick_open and quick_test(mid, best, SEARCH_MOVES):
                 descend()
                 continue
-            open_mask, rep = self._feasible_at(float(levels[mid]), solver, left, msg)
+            open_mask, alloc, rep = self._plan_at(float(levels[mid]), solver, left, msg)
             report.solver = rep.solver
             report.build_seconds += rep.build_seconds
             report.solve_seconds += rep.solve_seconds
@@ -376,7 +488,7 @@ class PCenter(LocationModel):
             if open_mask is None:
                 too_small(mid)
                 continue
-            found(open_mask)
+            found(open_mask, alloc)
             streak = streak + 1 if probe else 0
             descend()
         report.details["radii decided"] = decided
@@ -390,7 +502,15 @@ class PCenter(LocationModel):
             return self
         self.open_sites = np.flatnonzero(best)
         self.assignment = self.nearest_open(best)
-        worst = float(np.max(self.assigned_distance()[pos])) if pos.any() else 0.0
+        if best_alloc is None:
+            worst = float(np.max(self.assigned_distance()[pos])) if pos.any() else 0.0
+        else:
+            # the model's assignment (points without demand: nearest open site)
+            self.allocation = best_alloc
+            served = np.asarray(best_alloc.sum(axis=1)).ravel() > 0
+            main = np.asarray(best_alloc.argmax(axis=1)).ravel()
+            self.assignment = np.where(served, main, self.assignment)
+            worst = self._worst_allocated(best_alloc)
         report.objective = worst
         report.bound = min(proven_lower, worst)
         report.gap = 0.0 if worst <= 0 else (worst - report.bound) / worst
