@@ -27,6 +27,7 @@ from pydantic import (
 
 __all__ = [
     "AGGREGATE_POINTS",
+    "CAPACITY_MODELS",
     "MODELS",
     "ScenarioError",
     "ScenarioSpec",
@@ -35,6 +36,11 @@ __all__ = [
 ]
 
 MODELS = ("pmedian", "mclp", "lscp", "pcenter", "reallocation", "attendance")
+#: Models that can impose the site capacities (``parameters.capacitated`` and
+#: ``split``); the others refuse them rather than run without them.
+CAPACITY_MODELS = ("pmedian", "mclp", "pcenter")
+#: Models that can add capacity modules (``parameters.modules``).
+MODULE_MODELS = ("pmedian",)
 #: Aggregated demand points used when ``aggregate.max_points`` is not given.
 AGGREGATE_POINTS = 2000
 
@@ -354,6 +360,23 @@ class ScenarioFile(BaseModel):
                     )
         elif par.decay is not None:
             raise ValueError("'parameters.decay' is only for model 'attendance'")
+        for key in ("capacitated", "split"):
+            if getattr(par, key) and self.model not in CAPACITY_MODELS:
+                able = list(CAPACITY_MODELS)
+                raise ValueError(
+                    f"model '{self.model}' does not take 'parameters.{key}': it "
+                    f"cannot impose capacities (models that can: {able})"
+                )
+        if par.modules is not None and self.model not in MODULE_MODELS:
+            raise ValueError(
+                f"model '{self.model}' does not take 'parameters.modules' "
+                f"(models that can: {list(MODULE_MODELS)})"
+            )
+        if par.split and not par.capacitated:
+            raise ValueError(
+                "'parameters.split' shares a commune between centers to respect "
+                "capacities: it needs 'parameters.capacitated'"
+            )
         if self.model in ("mclp", "lscp") and par.service_radius is None:
             raise ValueError(f"model '{self.model}' needs 'parameters.service_radius'")
         if self.distance.kind == "matrix" and not self.distance.matrix_csv:

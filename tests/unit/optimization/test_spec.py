@@ -134,3 +134,41 @@ def test_sections_keep_what_was_given_and_the_schema_defaults():
 def test_each_section_names_the_key_it_refuses(section, value, message):
     with pytest.raises(ScenarioError, match=message):
         load_spec({"model": "pmedian", section: value})
+
+
+@pytest.mark.parametrize(
+    ("model", "parameters", "message"),
+    [
+        # a model that cannot impose capacities refuses to be asked for them
+        # (lscp and reallocation ran without them, the summary saying "capacitated")
+        ("lscp", {"service_radius": 5, "capacitated": True}, "'lscp' does not take"),
+        ("reallocation", {"capacitated": True}, "'reallocation' does not take"),
+        ("lscp", {"service_radius": 5, "split": True}, "parameters.split"),
+        (
+            "mclp",
+            {"p": 2, "service_radius": 5, "modules": {"size": 10}},
+            "'mclp' does not take 'parameters.modules'",
+        ),
+        (
+            "pcenter",
+            {"p": 2, "modules": {"size": 10}, "capacitated": True},
+            "'pcenter' does not take 'parameters.modules'",
+        ),
+        ("pmedian", {"p": 2, "split": True}, "'parameters.split' .* needs 'param"),
+        ("pcenter", {"p": 2, "split": True}, "needs 'parameters.capacitated'"),
+    ],
+)
+def test_capacities_asked_of_a_model_that_cannot_impose_them(
+    model, parameters, message
+):
+    with pytest.raises(ScenarioError, match=message):
+        load_spec({"model": model, "parameters": parameters})
+
+
+@pytest.mark.parametrize("model", ["pmedian", "mclp", "pcenter"])
+def test_models_that_impose_capacities_take_them(model):
+    parameters = {"p": 2, "service_radius": 5, "capacitated": True, "split": True}
+    if model == "pcenter":
+        del parameters["service_radius"]
+    spec = load_spec({"model": model, "parameters": parameters})
+    assert spec.parameters["capacitated"] is True and spec.parameters["split"] is True
