@@ -226,8 +226,9 @@ def test_without_single_sign_on_there_is_no_button_and_no_route(data_dir, tmp_pa
     assert 'id="auth-oidc"' not in browser.get("/login").get_data(as_text=True)
     assert {"oidc_login", "oidc_callback"}.isdisjoint(app.server.view_functions)
     for path in (oidc.START, oidc.CALLBACK + "?code=x&state=y"):
-        response = browser.get(path)  # Dash's page shell, as for any unknown path
-        assert response.status_code == 200 and "Location" not in response.headers
+        response = browser.get(path)  # no route: not public, as any unknown path
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
         assert "uid" not in browser.session()
 
 
