@@ -24,6 +24,11 @@ the one with the lowest mean absolute error over the backtest forecasts already
 realised at that origin (nested selection, so the reported accuracy of the
 selection is not flattered by hindsight).
 
+**Model used for the forecast** of a series at horizon ``h``: the one with the
+smallest WAPE over the backtest forecasts made 1 to ``h`` weeks before each of
+the last ``n_eval`` weeks (``n_eval x h`` forecasts; :func:`selection_scores`
+gives these WAPEs, so a screen can show the score that chose).
+
 **Intervals** are split-conformal: for a series, its selected model and a step
 ``h``, the relative errors ``(actual - forecast) / forecast`` of the backtest at
 steps ``h-2 .. h+2`` give the half-width as their ``ceil((m + 1) level) / m``
@@ -508,12 +513,45 @@ class Backtest:
         score[base] = np.where(np.isinf(score[base]), 0.0, score[base])
         return np.argmin(score, axis=0)
 
-    def final_selection(self, horizon: int | None = None) -> np.ndarray:
-        """Model per series from every realised backtest error (for the forecast)."""
+    def selection_mask(self, horizon: int | None = None) -> np.ndarray:
+        """Backtest forecasts the final choice is scored on, shape (origins, steps).
+
+        ``True`` where the step is at most ``horizon`` and the target week lies in
+        the evaluation window (the last ``n_eval`` weeks): each step ``1..horizon``
+        counts ``n_eval`` forecasts.
+        """
         horizon = self.horizon if horizon is None else int(horizon)
-        err = np.abs(self.forecasts - self.actual[None])[..., :horizon]
-        score = np.nanmean(err.reshape(len(self.models), err.shape[1], -1), axis=2)
-        return np.argmin(score, axis=0)
+        if not 1 <= horizon <= self.horizon:
+            raise ForecastError(f"horizon should be in 1..{self.horizon}, got {horizon}")
+        steps = np.arange(1, self.horizon + 1)
+        target = self.origins[:, None] + steps[None, :] - 1
+        window = (target >= self.n_weeks - self.n_eval) & (target < self.n_weeks)
+        return window & (steps[None, :] <= horizon)
+
+    def selection_errors(self, horizon: int | None = None) -> np.ndarray:
+        """Sum of absolute errors per (model, series) on :meth:`selection_mask`."""
+        mask = self.selection_mask(horizon)
+        err = np.abs(self.forecasts - self.actual[None])[:, :, mask]
+        return np.nansum(err, axis=2)
+
+    def selection_wape(self, horizon: int | None = None) -> np.ndarray:
+        """WAPE in % per (model, series) on :meth:`selection_mask`, the score the
+        final choice minimises (NaN for a series with no requests there)."""
+        mask = self.selection_mask(horizon)
+        total = np.nansum(self.actual[:, mask], axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wape = self.selection_errors(horizon) / total[None, :] * 100
+        return np.where(total[None, :] > 0, wape, np.nan)
+
+    def final_selection(self, horizon: int | None = None) -> np.ndarray:
+        """Model per series for the forecast: the smallest WAPE of the backtest
+        forecasts at steps ``1..horizon`` whose target is one of the last
+        ``n_eval`` weeks (:meth:`selection_wape`); ties go to the first model.
+
+        The sum of absolute errors is compared, which orders the models as their
+        WAPE does (same series, same weeks) and stays defined without requests.
+        """
+        return np.argmin(self.selection_errors(horizon), axis=0)
 
     def selected_forecasts(self, horizon: int | None = None) -> np.ndarray:
         """Backtest forecasts of the nested selection, shape (series, origins, steps)."""
@@ -645,6 +683,38 @@ def accuracy(
     )
 
 
+def selection_scores(bt: Backtest, horizon: int, series: int) -> pd.DataFrame:
+    """The score that chose a series' model at ``horizon``, per model.
+
+    Rows are the models; columns ``wape`` (in %, over the backtest forecasts at
+    steps ``1..horizon`` whose target is one of the last ``n_eval`` weeks),
+    ``n`` (those forecasts) and ``chosen`` (the model of
+    :meth:`Backtest.final_selection`, the smallest ``wape``).
+
+    Examples
+    --------
+    >>> t = np.arange(130)
+    >>> Y = 50 + 10 * np.sin(2 * np.pi * t / 52.18)[None, :].repeat(2, axis=0)
+    >>> scores = selection_scores(backtest(Y, horizon=4, n_eval=4), 4, 0)
+    >>> scores["n"].tolist(), int(scores["chosen"].sum())
+    ([16, 16, 16], 1)
+    """
+    row = int(series)
+    if not 0 <= row < bt.actual.shape[0]:
+        raise ForecastError(f"series should be in 0..{bt.actual.shape[0] - 1}, got {row}")
+    wape = bt.selection_wape(horizon)[:, row]
+    chosen = int(bt.final_selection(horizon)[row])
+    frame = pd.DataFrame(
+        {
+            "wape": wape.astype(float),
+            "n": int(bt.selection_mask(horizon).sum()),
+            "chosen": np.arange(len(bt.models)) == chosen,
+        },
+        index=pd.Index(bt.models),
+    )
+    return frame
+
+
 def conformal_halfwidth(relative_errors: np.ndarray, level: float) -> float:
     """Split-conformal quantile of absolute relative errors at ``level``.
 
@@ -722,8 +792,13 @@ class LevelForecast:
         )
 
     def chosen(self, horizon: int) -> np.ndarray:
-        """Model index per series, by backtest error at steps ``<= horizon``."""
+        """Model index per series: smallest backtest WAPE at steps ``<= horizon``
+        on the last ``n_eval`` weeks (see :meth:`Backtest.final_selection`)."""
         return self.backtest.final_selection(horizon)
+
+    def selection_scores(self, horizon: int, series: int) -> pd.DataFrame:
+        """What chose the model of one series: see :func:`selection_scores`."""
+        return selection_scores(self.backtest, horizon, series)
 
     def table(self, horizon: int, levels=INTERVAL_LEVELS) -> pd.DataFrame:
         """Forecast of the chosen model per series and week, with intervals.

@@ -144,6 +144,63 @@ def test_nested_selection_only_uses_errors_already_observed():
     assert bt.final_selection().tolist() == [1]
 
 
+def disagreeing_backtest():
+    """One series, 6 origins, 1 step, three models; the last 2 weeks are scored.
+
+    Before the window (weeks 6-9, actual 100) the seasonal naive is exact and the
+    others miss by 30 and 40. In the window (weeks 10, 11; actual 10, 100) the
+    naive misses by 10 and 0, the moving average by 0 and 6, the learned model
+    by 2 and 0: by WAPE the learned model is best (2 / 110), by MAPE the moving
+    average (3% against 10%), over every week the naive.
+    """
+    actual = np.array([[100.0, 100, 100, 100, 10, 100]])[:, :, None]
+    naive = np.array([[100.0, 100, 100, 100, 20, 100]])[:, :, None]
+    average = np.array([[130.0, 130, 130, 130, 10, 94]])[:, :, None]
+    learned = np.array([[140.0, 140, 140, 140, 12, 100]])[:, :, None]
+    return fc.Backtest(
+        origins=np.arange(6, 12),
+        actual=actual,
+        forecasts=np.stack([naive, average, learned]),
+        models=fc.MODELS,
+        n_weeks=12,
+        n_eval=2,
+    )
+
+
+def test_chosen_model_has_the_smallest_shown_wape_on_the_last_weeks():
+    bt = disagreeing_backtest()
+    acc = fc.accuracy(bt, 1)  # the table the screen shows at 1 week
+    assert acc.loc["moving_average", "mape"] < acc.loc["gradient_boosting", "mape"]
+    assert acc.loc["gradient_boosting", "wape"] < acc.loc["moving_average", "wape"]
+    # chosen by WAPE on the last n_eval weeks, not by every realised error
+    # (that was the seasonal naive: 10 / 6 against 125 / 6 and 162 / 6)
+    assert fc.MODELS[bt.final_selection(1)[0]] == "gradient_boosting"
+    scores = fc.selection_scores(bt, 1, 0)
+    assert scores["wape"].tolist() == pytest.approx(
+        [100 * 10 / 110, 100 * 6 / 110, 100 * 2 / 110]
+    )
+    assert scores["n"].tolist() == [2, 2, 2]
+    assert scores.index[scores["chosen"]].tolist() == ["gradient_boosting"]
+    assert scores["wape"].idxmin() == "gradient_boosting"
+    # at one step the selection score is the WAPE column shown
+    assert scores["wape"].tolist() == pytest.approx(acc["wape"].iloc[:3].tolist())
+    with pytest.raises(fc.ForecastError, match=r"series should be in 0..0, got 1"):
+        fc.selection_scores(bt, 1, 1)
+
+
+def test_selection_pools_steps_1_to_h_on_the_last_weeks():
+    bt = crafted_backtest()
+    # targets in weeks 9-10: origin 8 step 2, origin 9 steps 1-2, origin 10 step 1
+    # (actual 20 + 20 + 40 + 40); naive errors 10 + 10 + 10 + 10, other 5 + 0 + 0 + 4
+    scores = fc.selection_scores(bt, 2, 0)
+    assert scores["wape"].tolist() == pytest.approx([100 * 40 / 120, 100 * 9 / 120])
+    assert scores["n"].tolist() == [4, 4]
+    assert bt.selection_mask(2).tolist() == [[False, True], [True, True], [True, False]]
+    assert bt.selection_mask(1).sum() == 2
+    with pytest.raises(fc.ForecastError, match=r"horizon should be in 1..2, got 3"):
+        bt.selection_mask(3)
+
+
 def test_conformal_halfwidth_rank():
     errors = np.array([0.05, -0.1, 0.2, -0.3, np.nan])
     assert fc.conformal_halfwidth(errors, 0.5) == 0.2  # ceil(5 * 0.5) = 3rd of 4
@@ -272,3 +329,17 @@ def test_demo_backtest_learned_model_beats_seasonal_naive(demo_department_foreca
     acc = lf.accuracy(4)
     assert acc.loc["gradient_boosting", "skill"] > 0
     assert acc.loc["selected", "skill"] > 0
+
+
+def test_demo_chosen_model_is_the_smallest_selection_wape(demo_department_forecast):
+    _, _, lf = demo_department_forecast
+    for horizon in (4, 12, 26):
+        wape = lf.backtest.selection_wape(horizon)
+        chosen = lf.chosen(horizon)
+        table = lf.table(horizon)
+        for row in range(len(lf.panel.keys)):
+            best = np.nanmin(wape[:, row])
+            assert wape[chosen[row], row] == best
+            assert table["model"].iloc[row * horizon] == fc.MODELS[chosen[row]]
+        scores = lf.selection_scores(horizon, 0)
+        assert scores["n"].iloc[0] == fc.N_EVAL * horizon
