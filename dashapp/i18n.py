@@ -3327,14 +3327,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "fc.tab.risk": {"fr": "Facteurs de retard", "en": "Delay-risk drivers"},
     "fc.intro": {
         "fr": "Demandes hebdomadaires prévues par type de document, avec intervalles "
-        "de prédiction à 80 % et 95 %. Pour chaque série, le modèle retenu est "
-        "celui qui a fait la plus petite erreur lors du test à origine glissante "
-        "sur les 12 dernières semaines (chaque prévision du test n'utilise que "
-        "les semaines antérieures à son origine).",
+        "de prédiction à 80 % et 95 %. Pour chaque série et chaque horizon de h "
+        "semaines, le modèle retenu est celui qui a le plus petit WAPE (somme des "
+        "erreurs absolues / somme des demandes) sur les prévisions du test à "
+        "origine glissante faites 1 à h semaines avant chacune des {weeks} dernières "
+        "semaines (chaque prévision du test n'utilise que les semaines antérieures "
+        "à son origine).",
         "en": "Weekly requests forecast by document type, with 80% and 95% "
-        "prediction intervals. For each series, the model used is the one with "
-        "the smallest error in the rolling-origin backtest on the last 12 weeks "
-        "(each backtest forecast only uses the weeks before its origin).",
+        "prediction intervals. For each series and each horizon of h weeks, the "
+        "model used is the one with the smallest WAPE (sum of absolute errors / "
+        "sum of requests) over the rolling-origin backtest forecasts made 1 to h "
+        "weeks before each of the last {weeks} weeks (each backtest forecast only uses "
+        "the weeks before its origin).",
     },
     "fc.level": {"fr": "Niveau", "en": "Level"},
     "fc.level.national": {"fr": "National", "en": "National"},
@@ -3377,12 +3381,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Gradient boosting (learned)",
     },
     "fc.model.selected": {
-        "fr": "Modèle choisi par série",
-        "en": "Model chosen per series",
+        "fr": "Choix refait à chaque origine",
+        "en": "Choice redone at each origin",
     },
     "fc.chosen": {
-        "fr": "Modèle retenu pour cette série : {model}.",
-        "en": "Model used for this series: {model}.",
+        "fr": "Modèle retenu pour cette série : {model}, le plus petit WAPE ({wape}) "
+        "des prévisions du test faites 1 à {h} semaines avant chacune des {weeks} "
+        "dernières semaines ({n} prévisions par modèle, colonne « Choix »).",
+        "en": "Model used for this series: {model}, the smallest WAPE ({wape}) of "
+        "the backtest forecasts made 1 to {h} weeks before each of the last "
+        "{weeks} weeks ({n} forecasts per model, “Choice” column).",
+    },
+    "fc.chosen_no_requests": {
+        "fr": "Modèle retenu pour cette série : {model} (aucune demande sur les "
+        "{weeks} dernières semaines : le WAPE n'est pas défini, le modèle est celui "
+        "de plus petite erreur absolue).",
+        "en": "Model used for this series: {model} (no requests in the last {weeks} "
+        "weeks: the WAPE is undefined, the model is the one with the smallest "
+        "absolute error).",
     },
     "fc.accuracy_title": {
         "fr": "Précision du test à {h} semaines",
@@ -3397,20 +3413,36 @@ STRINGS: dict[str, dict[str, str]] = {
     "fc.col.mape": {"fr": "MAPE", "en": "MAPE"},
     "fc.col.wape": {"fr": "WAPE", "en": "WAPE"},
     "fc.col.skill": {"fr": "Gain / naïf", "en": "Skill vs naive"},
+    "fc.col.selection": {
+        "fr": "Choix : WAPE 1–{h} sem.",
+        "en": "Choice: WAPE 1–{h} wk",
+    },
     "fc.accuracy_help": {
         "fr": "MAPE : erreur absolue moyenne en % de la valeur observée. WAPE : "
         "somme des erreurs absolues / somme des demandes. Gain : 1 − WAPE du "
-        "modèle / WAPE du naïf saisonnier (positif = meilleur). Chaque chiffre "
-        "porte sur les prévisions faites {h} semaines avant chacune des 12 "
-        "dernières semaines. Repère : un projet comparable de planification des "
-        "effectifs prévoyait ses missions hebdomadaires à 4 semaines avec un "
-        "MAPE de 12 %.",
+        "modèle / WAPE du naïf saisonnier (positif = meilleur). MAPE, WAPE et "
+        "gain portent sur les prévisions faites {h} semaines avant chacune des "
+        "{weeks} dernières semaines. La colonne « Choix » est le critère du modèle "
+        "retenu (✓) : le WAPE des prévisions faites 1 à {h} semaines avant ces "
+        "mêmes semaines ; un autre modèle peut donc avoir un plus petit MAPE ou "
+        "WAPE à {h} semaines seulement. La ligne « Choix refait à chaque origine » "
+        "mesure la règle sans recul : à chaque origine du test, le modèle de plus "
+        "petite erreur absolue moyenne sur les seules prévisions déjà observées ; "
+        "ce modèle peut changer d'une origine à l'autre. Repère : un projet "
+        "comparable de planification des effectifs prévoyait ses missions "
+        "hebdomadaires à 4 semaines avec un MAPE de 12 %.",
         "en": "MAPE: mean absolute error as a % of the observed value. WAPE: sum "
         "of absolute errors / sum of requests. Skill: 1 − the model's WAPE / the "
-        "seasonal naive's WAPE (positive = better). Each figure scores the "
-        "forecasts made {h} weeks before each of the last 12 weeks. Reference "
-        "point: a comparable staffing project forecast weekly missions 4 weeks "
-        "ahead at 12% MAPE.",
+        "seasonal naive's WAPE (positive = better). MAPE, WAPE and skill score "
+        "the forecasts made {h} weeks before each of the last {weeks} weeks. The "
+        "“Choice” column is what chose the model used (✓): the WAPE of the "
+        "forecasts made 1 to {h} weeks before those same weeks, so another model "
+        "can have a smaller MAPE or WAPE at {h} weeks alone. The “Choice redone "
+        "at each origin” row scores the rule without hindsight: at each backtest "
+        "origin, the model with the smallest mean absolute error over the "
+        "forecasts already observed; that model can change from one origin to "
+        "the next. Reference point: a comparable staffing project forecast "
+        "weekly missions 4 weeks ahead at 12% MAPE.",
     },
     "fc.error": {
         "fr": "Prévision impossible : {error}",
