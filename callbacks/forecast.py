@@ -100,10 +100,13 @@ def update_forecast(ready, series, doc_type, horizon, level, dataset_id, lang):
         f"{name} · {doc_type}",
         lang,
     )
-    model = t("fc.chosen", lang, model=t(f"fc.model.{mine['model'].iloc[0]}", lang))
+    selection = result.selection_scores(step, row)
+    weeks = result.backtest.n_eval
+    model = lay.chosen_text(selection, step, weeks, lang)
     panel = lay.accuracy_panel(
-        result.accuracy(step, [row]), result.accuracy(step), step, lang
-    )
+        result.accuracy(step, [row]), result.accuracy(step), step, lang,
+        selection, weeks,
+    )  # fmt: skip
     return figure, model, panel, []
 
 

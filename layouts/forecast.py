@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from dashapp import ids
 from dashapp.i18n import dropdown_labels, t
-from data.forecast import CENTER, MAX_HORIZON, NATIONAL
+from data.forecast import CENTER, MAX_HORIZON, N_EVAL, NATIONAL
 from data.risk import RISK_MODELS, TARGETS
 from data.views import DatasetContext
 from layouts.figures import fmt
@@ -184,7 +184,7 @@ def page(ctx: DatasetContext, levels: list[str], lang: str) -> html.Div:
         [
             dcc.Store(id=ids.FC_READY),
             html.H4(t("fc.title", lang), className="mt-2"),
-            html.P(t("fc.intro", lang), className="text-muted small"),
+            html.P(t("fc.intro", lang, weeks=N_EVAL), className="text-muted small"),
             dbc.Tabs(
                 [
                     dbc.Tab(
@@ -382,48 +382,91 @@ def forecast_figure(
     }
 
 
-def accuracy_table(acc: pd.DataFrame, lang: str) -> dbc.Table:
-    """MAPE, WAPE and skill per model (rows as in ``data.forecast.accuracy``)."""
-    head = html.Thead(
-        html.Tr(
-            [
-                html.Th(t(f"fc.col.{c}", lang))
-                for c in ("model", "mape", "wape", "skill")
-            ]
-        )
-    )
+def accuracy_table(
+    acc: pd.DataFrame,
+    lang: str,
+    selection: pd.DataFrame | None = None,
+    step: int | None = None,
+) -> dbc.Table:
+    """MAPE, WAPE and skill per model (rows as in ``data.forecast.accuracy``).
+
+    With ``selection`` (``data.forecast.selection_scores``), a last column gives
+    the WAPE over steps ``1..step`` that chose the model, the chosen one ticked.
+    """
+    heads = [t(f"fc.col.{c}", lang) for c in ("model", "mape", "wape", "skill")]
+    if selection is not None:
+        heads.append(t("fc.col.selection", lang, h=step))
+    head = html.Thead(html.Tr([html.Th(h) for h in heads]))
     rows = []
     for name, r in acc.iterrows():
         skill = fmt(r["skill"], 0, lang)
         if np.isfinite(r["skill"]) and r["skill"] > 0:
             skill = "+" + skill
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(t(f"fc.model.{name}", lang)),
-                    html.Td(pct(r["mape"], 1, lang)),
-                    html.Td(pct(r["wape"], 1, lang)),
-                    html.Td(skill + (" %" if lang == "fr" else "%")),
-                ],
-                className="fw-semibold" if name == "selected" else None,
-            )
-        )
+        cells = [
+            html.Td(t(f"fc.model.{name}", lang)),
+            html.Td(pct(r["mape"], 1, lang)),
+            html.Td(pct(r["wape"], 1, lang)),
+            html.Td(skill + (" %" if lang == "fr" else "%")),
+        ]
+        if selection is not None:
+            cells.append(_selection_cell(selection, name, lang))
+        rows.append(html.Tr(cells))
     return dbc.Table(
         [head, html.Tbody(rows)], size="sm", bordered=False, className="small mb-2"
     )
 
 
+def _selection_cell(selection: pd.DataFrame, name: str, lang: str) -> html.Td:
+    if name not in selection.index:
+        return html.Td("—")
+    value = selection.loc[name, "wape"]
+    text = pct(value, 1, lang) if np.isfinite(value) else "—"
+    if selection.loc[name, "chosen"]:
+        return html.Td("✓ " + text, className="fw-semibold")
+    return html.Td(text)
+
+
+def chosen_text(selection: pd.DataFrame, step: int, weeks: int, lang: str) -> str:
+    """The model used for a series and the score that chose it
+    (``selection``: ``data.forecast.selection_scores``)."""
+    name = selection.index[selection["chosen"].to_numpy()][0]
+    model = t(f"fc.model.{name}", lang)
+    wape = selection.loc[name, "wape"]
+    if not np.isfinite(wape):
+        return t("fc.chosen_no_requests", lang, model=model, weeks=weeks)
+    return t(
+        "fc.chosen",
+        lang,
+        model=model,
+        wape=pct(wape, 1, lang),
+        h=step,
+        weeks=weeks,
+        n=fmt(int(selection.loc[name, "n"]), 0, lang),
+    )
+
+
 def accuracy_panel(
-    series_acc: pd.DataFrame, level_acc: pd.DataFrame, step: int, lang: str
+    series_acc: pd.DataFrame,
+    level_acc: pd.DataFrame,
+    step: int,
+    lang: str,
+    selection: pd.DataFrame | None = None,
+    weeks: int = N_EVAL,
 ) -> list:
-    """Backtest accuracy of the series and of its level, next to the chart."""
+    """Backtest accuracy of the series (with the score that chose its model when
+    ``selection`` is given) and of its level, next to the chart."""
     return [
         html.H6(t("fc.accuracy_title", lang, h=step)),
         html.Div(t("fc.accuracy_series", lang), className="small text-muted"),
-        html.Div(accuracy_table(series_acc, lang), id=ids.FC_ACCURACY_SERIES),
+        html.Div(
+            accuracy_table(series_acc, lang, selection, step),
+            id=ids.FC_ACCURACY_SERIES,
+        ),
         html.Div(t("fc.accuracy_level", lang), className="small text-muted"),
         html.Div(accuracy_table(level_acc, lang), id=ids.FC_ACCURACY_LEVEL),
-        html.Small(t("fc.accuracy_help", lang, h=step), className="text-muted"),
+        html.Small(
+            t("fc.accuracy_help", lang, h=step, weeks=weeks), className="text-muted"
+        ),
     ]
 
 

@@ -6,6 +6,7 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 from callbacks import forecast as cb
+from dashapp import ids
 from dashapp.services import forecasting
 
 # the forecasts are cached in the data folder: each test starts from an empty cache
@@ -15,6 +16,15 @@ pytestmark = pytest.mark.writes_demo
 @pytest.fixture
 def config(demo_app):
     return demo_app.server.config["DASHAPP"]
+
+
+def series_table(panel):
+    """Header and body cells (text) of the series' accuracy table."""
+    div = next(c for c in panel if getattr(c, "id", None) == ids.FC_ACCURACY_SERIES)
+    head, body = div.children.children
+    texts = [str(th.children) for th in head.children.children]
+    rows = [[str(td.children) for td in tr.children] for tr in body.children]
+    return texts, rows
 
 
 def test_page_renders_in_both_languages(call):
@@ -48,6 +58,22 @@ def test_level_forecast_job_then_chart_and_accuracy(call, config):
     text = str(panel)
     assert "Précision du test à 8 semaines" in text and "Naïf saisonnier" in text
     assert messages == []
+    # the text names the score that chose, and the series table shows it: the
+    # ticked model has the smallest value of the "Choix" column
+    assert "le plus petit WAPE" in model
+    assert "1 à 8 semaines avant chacune des 12 dernières semaines" in model
+    head, body = series_table(panel)
+    assert head[-1] == "Choix : WAPE 1–8 sem."
+    choice = {r[0]: r[-1] for r in body if r[-1] != "—"}
+    assert len(choice) == 3
+    ticked = [name for name, cell in choice.items() if cell.startswith("✓ ")]
+    assert len(ticked) == 1 and ticked[0] in model
+
+    def value(cell):
+        return float(cell.removeprefix("✓ ").removesuffix(" %").replace(",", "."))
+
+    assert value(choice[ticked[0]]) == min(value(c) for c in choice.values())
+    assert f"({choice[ticked[0]].removeprefix('✓ ')})" in model
     # the result is cached: the second job reports no progress
     again = []
     assert call(cb.run_level_forecast, config, again.append, "region", 1) == ready
