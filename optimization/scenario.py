@@ -112,6 +112,7 @@ from optimization.solver import (
 )
 from optimization.spec import (
     AGGREGATE_POINTS,
+    CAPACITY_MODELS,
     MODELS,
     ScenarioError,
     ScenarioSpec,
@@ -654,7 +655,7 @@ def _site_rules(
     """The site rules the scenario's model takes, from the site table.
 
     A cover (LSCP) takes no costs, counts or budget; capacities go to the
-    models that use them (p-median, MCLP) when asked for, capacity modules
+    models that impose them (p-median, MCLP, p-center) when asked for, modules
     to the p-median alone.
     """
     model = spec.model
@@ -670,7 +671,7 @@ def _site_rules(
             max_new=spec.sites.get("max_new"),
             budget=spec.sites.get("budget"),
         )
-    if capacitated and model in ("pmedian", "mclp"):
+    if capacitated and model in CAPACITY_MODELS:
         rules["capacities"] = sites["capacity"].to_numpy()
     if model == "pmedian":
         mod = spec.parameters.get("modules") or {}
@@ -884,6 +885,7 @@ def _solve_location_model(
                 rules,
                 max_distance=par.get("max_distance"),
                 labels=labels,
+                split=bool(par.get("split", False)),
             )
         _solve_all_stages(model, **solver_kw)
     _solved_report(model, solver_kw["time_limit"])
@@ -960,7 +962,8 @@ def _location_result(
     )
     unit = spec.distance.get("unit", "km")
     summary = _summary(spec, report, demand_unit, unit, kpi_before, kpi_after, centers)
-    summary["kpis"]["capacitated"] = bool(spec.parameters.get("capacitated", False))
+    # what the model imposed, not what was asked (a model refuses what it cannot)
+    summary["kpis"]["capacitated"] = model.rules.capacities is not None
     if spec.model == "mclp":
         summary["covered_demand"] = report.objective
     if spec.model == "attendance":

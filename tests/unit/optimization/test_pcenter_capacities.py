@@ -210,3 +210,35 @@ def test_one_model_formulation_agrees_with_the_bisection(seed, split):
         assert values is None
     else:
         assert report.objective == pytest.approx(expected)
+
+
+def test_a_capacitated_min_max_scenario_respects_capacities():
+    # The scenario's p-center imposes the capacities it is asked for: with two
+    # candidate sites of 40 requests/week, the free plan overloads one (45); the
+    # capacitated plan serves a commune farther and overloads none.
+    from optimization.scenario import load_spec, run_scenario
+    from tests.unit.optimization.test_scenario import network
+
+    net = network(candidate_capacity=[40.0, 40.0])
+
+    def run(capacitated):
+        spec = load_spec(
+            {
+                "model": "pcenter",
+                "demand": {"source": "requests"},
+                "parameters": {"p": 3, "capacitated": capacitated},
+            }
+        )
+        return run_scenario(spec, net)
+
+    free, held = run(False), run(True)
+    assert free.summary["kpis"]["after"]["overloaded_centers"] == 1
+    assert free.summary["kpis"]["capacitated"] is False
+    assert held.summary["kpis"]["capacitated"] is True
+    assert held.summary["kpis"]["after"]["overloaded_centers"] == 0
+    centers = held.centers
+    assert (centers["assigned_demand"] <= centers["capacity"] + 1e-9).all()
+    assert held.report.status == "optimal"
+    assert held.report.objective == pytest.approx(31.45, abs=0.01)  # c3 to E2
+    # the tables show the model's assignment, not each commune's nearest site
+    assert held.assignments.set_index("commune_id").loc["c3", "site_id"] == "E2"
