@@ -2582,6 +2582,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "scn.allow_closures": {"fr": "Fermetures autorisées", "en": "Closures allowed"},
     "scn.capacitated": {"fr": "Respecter les capacités", "en": "Respect capacities"},
+    "scn.capacitated.not_for": {
+        "fr": "Les capacités ne sont pas prises en compte pour : {objectives}.",
+        "en": "Capacities are not taken into account for: {objectives}.",
+    },
     "scn.equity": {"fr": "Équité", "en": "Equity"},
     "scn.min_coverage": {
         "fr": "Couverture min. par départ. (%)",
