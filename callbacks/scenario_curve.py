@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from dash import Input, Output, State, no_update
 
@@ -14,11 +15,15 @@ from dashapp.i18n import t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError, parse_number
 from dashapp.services.forecasting import results, whatif_forecast
+from layouts.maps import message_figure
 from layouts.messages import bad_input_alert
+from layouts.scenario_results import curve_failure, is_worded
 from layouts.scenarios import curve_figure, invalid_alert, no_demand_alert
+from optimization.errors import InfeasibleError
 from optimization.scenario import NoDemandError, ScenarioError
 from optimization.whatif import WhatIf, measure_unit
 
+log = logging.getLogger(__name__)
 CURVE_MAX = 30  # p-median solves of one curve, at most
 
 
@@ -47,21 +52,40 @@ def coverage_curve(config: Config, set_progress, n_clicks, max_added, panel: dic
     cache = results(config)
     curve = cache.get(key)
     if curve is None:
+        reached = [0]  # the number of added centers being solved
+
+        def progress(done: int, total: int) -> None:
+            reached[0] = done
+            set_progress(t("scn.curve_progress", lang, done=done, total=total))
+
         try:
             curve = ws.coverage_curve(
                 whatif,
                 n_max,
                 whatif_forecast(config, ws.dataset_id, whatif),
-                lambda done, total: set_progress(
-                    t("scn.curve_progress", lang, done=done, total=total)
-                ),
+                progress,
             )
         except NoDemandError as exc:
             set_progress(no_demand_alert(exc, lang))
             return no_update
+        except (ScenarioError, InfeasibleError) as exc:
+            if not is_worded(exc):
+                log.warning("coverage curve refused: %s", exc)
+            return _failed(set_progress, exc, reached[0], lang)
+        except Exception:  # said to the planner; the error's text goes to the log
+            log.exception("coverage curve failed")
+            return _failed(set_progress, None, reached[0], lang)
         set_progress("")
         cache.set(key, curve)
     return curve_figure(curve, lang)
+
+
+def _failed(set_progress, exc: Exception | None, added: int, lang: str) -> dict:
+    """The job ends with why there is no curve in the progress line, and a chart
+    that points to it (a figure, not ``no_update``, so that the answer carries the
+    last progress: Dash sends nothing back for a job that updates nothing)."""
+    set_progress(curve_failure(exc, added, lang))
+    return message_figure(t("scn.curve_none", lang))  # the graph's box sets its height
 
 
 def register(app) -> None:

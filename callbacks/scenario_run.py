@@ -25,11 +25,13 @@ from data.scenarios import (
     save_scenario,
 )
 from layouts import figures
-from layouts.messages import bad_input_alert, failure_text
+from layouts.messages import bad_input_alert
 from layouts.scenario_results import (
     attendance_line,
+    is_worded,
     kpi_table,
     measure_line,
+    refusal_alert,
     status_alert,
     unserved_list,
 )
@@ -37,7 +39,6 @@ from layouts.scenarios import (
     NUMBER_FIELDS,
     centers_grid,
     communes_grid,
-    invalid_alert,
     no_demand_alert,
     status_labels,
 )
@@ -61,7 +62,7 @@ def run_optimisation(config: Config, set_progress, n_clicks, panel: dict, datase
         whatif = WhatIf.from_panel(panel)
         run = ws.prepare_run(whatif, whatif_forecast(config, ws.dataset_id, whatif))
     except ScenarioError as exc:
-        return None, invalid_alert(exc, lang, measure_unit(panel.get("measure")))
+        return None, _refused(exc, lang, measure_unit(panel.get("measure")))
     units = {"demand": "requests/week", "distance": whatif.unit}
     unit = objective_unit(run.spec.model, units, lang)
     try:
@@ -73,7 +74,7 @@ def run_optimisation(config: Config, set_progress, n_clicks, panel: dict, datase
     except NoDemandError as exc:
         return None, no_demand_alert(exc, lang, id="scn-no-demand-run")
     except ScenarioError as exc:
-        return None, _failed(failure_text(exc, lang), lang)
+        return None, _refused(exc, lang, whatif.unit)
     except Exception:  # said to the planner; the error's text goes to the log only
         log.exception("scenario solve failed")
         return None, _failed(t("scn.failed_unexpected", lang), lang)
@@ -97,6 +98,14 @@ def mark_invalid(*values):
 
 def _failed(reason: str, lang: str) -> dbc.Alert:
     return dbc.Alert(t("scn.failed", lang, reason=reason), color="danger")
+
+
+def _refused(exc: ScenarioError, lang: str, unit: str) -> dbc.Alert:
+    """The refusal worded for the planner; an engine text no code words goes to
+    the log, not to the screen."""
+    if not is_worded(exc):
+        log.warning("scenario refused: %s", exc)
+    return refusal_alert(exc, lang, unit)
 
 
 def running_text(snapshot: dict, seconds: float, lang: str, unit: str = "") -> str:

@@ -1,6 +1,7 @@
 """What a scenario's result shows: KPIs against today, the solver's status with
 the objective's unit, the communes left without a center, the comparison of saved
-scenarios, and how its downloads read in the interface language.
+scenarios, and how its downloads read in the interface language; why a run or a
+coverage curve has no result.
 
 Every figure's name, unit and rounding comes from the KPI catalogue
 (:data:`data.kpi.SCENARIO_KPIS`); every other word from :mod:`dashapp.i18n`.
@@ -23,7 +24,10 @@ from data.kpi import (
 )
 from layouts.figures import fmt
 from layouts.locale import graph_config
-from layouts.scenarios import SITE_STATUSES, SMALL_MAP_PX
+from layouts.messages import failure_text, reason_text
+from layouts.scenarios import SITE_STATUSES, SMALL_MAP_PX, invalid_alert
+from optimization.errors import InfeasibleError, Reason
+from optimization.whatif import NoRoadsError
 
 # the rows of a before/after KPI table, in order: data.kpi's scenario catalogue
 KPI_ROWS = RESULT_KPIS
@@ -343,3 +347,60 @@ def comparison(table, maps: list[tuple[str, dict]], lang: str) -> html.Div:
             small_maps,
         ]
     )
+
+
+def refusal_text(exc: Exception, lang: str) -> str:
+    """Why the engine refused a scenario or found no plan, in ``lang``.
+
+    A refusal with a reason (``optimization.scenario.ScenarioRefusedError``) and
+    an infeasible plan's reasons are worded by the catalogue (``reason.<code>``);
+    any other error gets a sentence that sends to the server log, never the
+    engine's English text.
+    """
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, Reason):
+        return reason_text(reason, lang)
+    cause = exc if isinstance(exc, InfeasibleError) else exc.__cause__
+    if isinstance(cause, InfeasibleError) and cause.reasons:
+        return failure_text(exc, lang)
+    return t("scn.refused_unexpected", lang)
+
+
+def is_worded(exc: Exception) -> bool:
+    """Whether :func:`refusal_alert` words ``exc`` from codes (otherwise its English
+    text belongs in the server log)."""
+    cause = exc if isinstance(exc, InfeasibleError) else exc.__cause__
+    return (
+        bool(getattr(exc, "problems", None))
+        or isinstance(exc, NoRoadsError)
+        or isinstance(getattr(exc, "reason", None), Reason)
+        or (isinstance(cause, InfeasibleError) and bool(cause.reasons))
+    )
+
+
+def refusal_alert(exc: Exception, lang: str, unit: str = "km") -> dbc.Alert:
+    """A run that could not be planned: the panel's values at fault, field by
+    field (:func:`layouts.scenarios.invalid_alert`), else why the scenario cannot
+    be solved (:func:`refusal_text`)."""
+    if getattr(exc, "problems", None) or isinstance(exc, NoRoadsError):
+        return invalid_alert(exc, lang, unit)
+    return dbc.Alert(
+        t("scn.failed", lang, reason=refusal_text(exc, lang)),
+        color="danger",
+        id="scn-refused",
+    )
+
+
+def curve_failure(exc: Exception | None, added: int, lang: str) -> dbc.Alert:
+    """Why a coverage curve has no points: the plan with ``added`` new centers
+    has no solution (``exc``'s reasons, :func:`refusal_text`; ``None`` for an
+    unexpected error, which is in the server log), and what to change."""
+    reason = (
+        t("scn.failed_unexpected", lang) if exc is None else refusal_text(exc, lang)
+    )
+    if added > 0:  # the smaller plans had a solution: a lower maximum gives a curve
+        text = t("scn.curve_stopped", lang, added=added, reason=reason, last=added - 1)
+    else:
+        text = t("scn.curve_failed", lang, reason=reason)
+    return dbc.Alert(text, color="warning", className="py-2 small", id="scn-curve-failed")
+

@@ -91,7 +91,7 @@ from optimization.aggregate import (
 from optimization.attendance import Attendance, Decay
 from optimization.coverage import LSCP, MCLP
 from optimization.distances import load_cost_matrix_csv
-from optimization.errors import InfeasibleError
+from optimization.errors import InfeasibleError, Reason
 from optimization.inputs import EquityRule, Labels, SiteRules
 from optimization.pcenter import PCenter
 from optimization.pmedian import PMedian
@@ -127,6 +127,7 @@ __all__ = [
     "NetworkInputs",
     "NoDemandError",
     "ScenarioError",
+    "ScenarioRefusedError",
     "ScenarioResult",
     "ScenarioSpec",
     "load_spec",
@@ -138,6 +139,26 @@ __all__ = [
 #: Communes x sites above which a qualifying p-median is aggregated (~160 MB
 #: of float64 costs); a dense national matrix (35,000 x 3,400) is ~1 GB.
 AGGREGATE_THRESHOLD = 20_000_000
+
+
+class ScenarioRefusedError(ScenarioError):
+    """A scenario the engine refuses or cannot solve, with why as a :class:`Reason`.
+
+    ``reason.code`` is stable and ``reason.params`` holds the figures and names
+    quoted in the English message (the error's text), so that a screen words it
+    in its own language (``reason.<code>`` in the catalogue) rather than showing
+    the engine's sentence.
+
+    Examples
+    --------
+    >>> err = ScenarioRefusedError("no_sites", "the network has no site")
+    >>> err.reason.code, str(err)
+    ('no_sites', 'the network has no site')
+    """
+
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.reason = Reason(code, message, params)
 
 
 class NoDemandError(ScenarioError):
@@ -522,10 +543,11 @@ def _site_frame(network: NetworkInputs, spec: ScenarioSpec) -> pd.DataFrame:
     frames = [f for f in frames if len(f)] or [centers]
     sites = pd.concat(frames, ignore_index=True).astype(_SITE_DTYPES)
     if sites.empty:
-        raise ScenarioError(
+        raise ScenarioRefusedError(
+            "no_sites",
             "the network has no active center and no candidate site: add candidate "
             "sites (a file, or clicks on the map of the scenario screen) to plan "
-            "where to open centers"
+            "where to open centers",
         )
     known = set(sites["site_id"])
     for key in ("locked", "forbidden"):
@@ -536,12 +558,59 @@ def _site_frame(network: NetworkInputs, spec: ScenarioSpec) -> pd.DataFrame:
     if not spec.sites.get("closable", True):
         sites["locked"] |= sites["existing"]
     sites["forbidden"] = sites["site_id"].isin(spec.sites.get("forbidden", []))
+    _refuse_locked_and_forbidden(sites, bool(spec.sites.get("closable", True)))
     cc = spec.sites.get("closing_cost", 0.0)
     if isinstance(cc, dict):
         sites["closing_cost"] = sites["site_id"].map(lambda s: float(cc.get(s, 0.0)))
     else:
         sites["closing_cost"] = float(cc)
     return sites
+
+
+#: How many site names a refusal quotes.
+QUOTED_SITES = 5
+
+
+def _site_names(sites: pd.DataFrame) -> str:
+    """The first :data:`QUOTED_SITES` names of ``sites`` (their id when unnamed),
+    with the count of the others."""
+    names = [
+        str(name) if isinstance(name, str) and name.strip() else str(site)
+        for site, name in zip(sites["site_id"], sites["name"], strict=True)
+    ]
+    more = len(names) - QUOTED_SITES
+    return ", ".join(names[:QUOTED_SITES]) + (f" (+{more})" if more > 0 else "")
+
+
+def _refuse_locked_and_forbidden(sites: pd.DataFrame, closable: bool) -> None:
+    """A site can't be both locked open and forbidden: say which, by name.
+
+    Most often an existing center marked for closure while closures are not
+    allowed (every existing center is then locked): the refusal says to allow
+    closures (code ``closure_not_allowed``, ``closures_not_allowed`` for several).
+    """
+    both = sites[sites["locked"] & sites["forbidden"]]
+    if both.empty:
+        return
+    unclosable = both[both["existing"]] if not closable else both.iloc[0:0]
+    if len(unclosable):
+        names = _site_names(unclosable)
+        code = "closure_not_allowed" if len(unclosable) == 1 else "closures_not_allowed"
+        raise ScenarioRefusedError(
+            code,
+            f"{names}: marked for closure, but closures are not allowed "
+            "(sites.closable is false): allow closures or keep the center open",
+            names=names,
+            n=len(unclosable),
+        )
+    names = _site_names(both)
+    raise ScenarioRefusedError(
+        "locked_and_forbidden",
+        f"{names}: both locked open and forbidden (or marked for closure); keep "
+        "one of the two",
+        names=names,
+        n=len(both),
+    )
 
 
 def _site_table(sites: pd.DataFrame, *args) -> pd.DataFrame:
@@ -605,10 +674,13 @@ def _unreachable(
     stranded = ~np.isfinite(D).any(axis=1) & (weights > 0)
     if stranded.any() and stranded.sum() == (weights > 0).sum():
         dist = spec.distance
-        raise ScenarioError(
+        raise ScenarioRefusedError(
+            "no_commune_reaches_a_site",
             f"no commune reaches any site on the roads ({dist['mode']}, "
             f"{dist['season']} season) within the cut-off: check the road network "
-            "and its speed profile"
+            "and its speed profile",
+            mode=dist["mode"],
+            season=dist["season"],
         )
     return stranded
 
@@ -642,9 +714,12 @@ def _solved_report(model: Any, time_limit: float | None) -> SolveReport:
     """The model's report, or a ScenarioError when it has no solution."""
     report = model.report
     if report.status not in (OPTIMAL, FEASIBLE):
-        raise ScenarioError(
+        raise ScenarioRefusedError(
+            "no_solution_in_time",
             f"no solution found (status {report.status}) within the time limit of "
-            f"{time_limit} s; raise solver.time_limit or simplify the scenario"
+            f"{time_limit} s; raise solver.time_limit or simplify the scenario",
+            status=str(report.status),
+            seconds=time_limit,
         )
     return report
 
@@ -834,7 +909,9 @@ def _solve_location_model(
             "demand.requests_per_capita for a capacitated model"
         )
     if capacitated:
-        _require_capacities(sites[~sites["forbidden"]], "a capacitated model")
+        _require_capacities(
+            sites[~sites["forbidden"]], "a capacitated model", "capacities_missing"
+        )
     unit = spec.distance.get("unit", "km")
     labels = Labels(list(network.commune_names), list(sites["name"]), unit, demand_unit)
     with _scenario_errors():
@@ -1085,13 +1162,18 @@ def _finish(
     return result
 
 
-def _require_capacities(sites: pd.DataFrame, what: str) -> None:
-    """Refuse ``what`` when a site it may use has no known capacity."""
-    unknown = sites.loc[sites["capacity"].isna(), "site_id"].tolist()
-    if unknown:
-        raise ScenarioError(
+def _require_capacities(sites: pd.DataFrame, what: str, code: str) -> None:
+    """Refuse ``what`` when a site it may use has no known capacity (``code``:
+    the refusal's reason code)."""
+    missing = sites[sites["capacity"].isna()]
+    if len(missing):
+        unknown = missing["site_id"].tolist()
+        raise ScenarioRefusedError(
+            code,
             f"{what} needs every site's capacity; {len(unknown)} site(s) have none "
-            f"(e.g. {unknown[:3]}): import a capacity column or forbid them"
+            f"(e.g. {unknown[:3]}): import a capacity column or forbid them",
+            n=len(unknown),
+            names=_site_names(missing),
         )
 
 
@@ -1371,8 +1453,12 @@ def _run_reallocation(
 ) -> ScenarioResult:
     existing = sites["existing"].to_numpy()
     if not existing.any():
-        raise ScenarioError("reallocation needs existing centers")
-    _require_capacities(sites[existing], "reallocation")
+        raise ScenarioRefusedError(
+            "reallocation_without_centers", "reallocation needs existing centers"
+        )
+    _require_capacities(
+        sites[existing], "reallocation", "reallocation_capacities_missing"
+    )
     idx = np.flatnonzero(existing)
     Dc = D[:, idx]
     assign_local = _nearest(Dc, np.ones(idx.size, bool))

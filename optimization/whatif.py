@@ -28,7 +28,7 @@ import pandas as pd
 
 from data.kpi import ACCESS_MEASURES
 from optimization.evaluate import evaluate_network
-from optimization.scenario import NetworkInputs, ScenarioError
+from optimization.scenario import NetworkInputs, ScenarioError, ScenarioRefusedError
 
 OBJECTIVES = {
     "distance": "pmedian",
@@ -702,7 +702,12 @@ def demand_vector(
     total = np.zeros(len(base))
     docs = [d for d in base.columns if not whatif.doc_types or d in whatif.doc_types]
     if whatif.doc_types and not docs:
-        raise ScenarioError(f"no demand for document types {list(whatif.doc_types)}")
+        types = quoted(list(whatif.doc_types))
+        raise ScenarioRefusedError(
+            "no_doc_type_demand",
+            f"no demand for document types {types}",
+            types=types,
+        )
     for doc in docs:
         rate = (whatif.growth_pct + whatif.growth_by_doc_pct.get(doc, 0.0)) / 100.0
         total += base[doc].to_numpy(dtype=float) * (1.0 + rate) ** whatif.years
