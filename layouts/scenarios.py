@@ -14,7 +14,7 @@ from layouts import maps
 from layouts.briefs import brief_control
 from layouts.figures import fmt
 from layouts.locale import graph_config, grid_locale_text, grid_number
-from optimization.whatif import NoRoadsError, WhatIf, measure_unit
+from optimization.whatif import NoRoadsError, WhatIf, build_spec, measure_unit
 
 SITE_STATUSES = ("kept", "closed", "opened", "not_opened")
 OBJECTIVE_KEYS = (
@@ -26,6 +26,39 @@ OBJECTIVE_KEYS = (
     "attendance",
 )
 DECAY_KEYS = ("linear", "exponential", "power")
+#: The objective whose subject is capacity itself: the switch has no say there.
+_REBALANCE = "rebalance"
+
+
+def capacity_objectives() -> tuple[str, ...]:
+    """Objectives whose run imposes the capacities when "Respecter les capacités"
+    is on: those whose engine spec (``optimization.whatif.build_spec``) carries
+    ``parameters.capacitated``, so the panel says what the engine does.
+
+    Examples
+    --------
+    >>> "distance" in capacity_objectives(), "attendance" in capacity_objectives()
+    (True, False)
+    """
+    return tuple(
+        k
+        for k in OBJECTIVE_KEYS
+        if build_spec(WhatIf(objective=k, capacitated=True), 1)["parameters"].get(
+            "capacitated"
+        )
+    )
+
+
+def capacity_note(lang: str) -> html.Div:
+    """Under the capacity switch: the objectives it does not apply to, by name
+    (a run of theirs does not impose capacities; "rebalance" moves capacity
+    itself and is not listed)."""
+    imposed = capacity_objectives()
+    others = [k for k in OBJECTIVE_KEYS if k not in imposed and k != _REBALANCE]
+    left, right = ("« ", " »") if lang == "fr" else ("“", "”")
+    names = ", ".join(f"{left}{t(f'scn.objective.{k}', lang)}{right}" for k in others)
+    text = t("scn.capacitated.not_for", lang, objectives=names) if others else ""
+    return html.Div(text, className="small text-muted mb-2")
 
 
 # Number fields of the panel: WhatIf field -> (input id, label key). Their
@@ -382,8 +415,9 @@ def parameter_panel(
                     id=ids.SCN_CAPACITATED,
                     value=bool(v["capacitated"]),
                     label=t("scn.capacitated", lang),
-                    className="small mb-2",
+                    className="small mb-0",
                 ),
+                capacity_note(lang),
                 html.Div(t("scn.equity", lang), className="small fw-semibold"),
                 pair(
                     _number(
