@@ -213,7 +213,8 @@ def navbar(
             t("app.synthetic", lang),
             color="warning",
             text_color="dark",
-            className="ms-2",
+            # wraps rather than pushing a phone's page sideways (390 px)
+            className="text-wrap text-start",
             id="synthetic-badge",
             title=t("app.synthetic_help", lang),
         )
@@ -268,13 +269,15 @@ def navbar(
                         html.Span(
                             dataset_name or "",
                             title=dataset_name or "",
-                            className="text-white-50 small d-none d-lg-inline me-2 "
+                            className="text-white-50 small d-none d-lg-inline "
                             "text-truncate text-nowrap",
                             style={"maxWidth": "16rem"},
                         ),
                         badge,
                     ],
-                    className="d-flex align-items-center me-auto",
+                    # the badge goes under the title when both do not fit
+                    className="d-flex flex-wrap align-items-center column-gap-2 "
+                    "me-auto",
                 ),
                 user_menu(lang, user, csrf, root),
                 help_button if user is not None else None,

@@ -116,3 +116,47 @@ def test_hlp001_guide_glossary_and_french_charts_grids_dates(dash_duo, app):
     duo.wait_for_contains_text(f"#{ids.GUIDE_STEPS}", "Créez un compte")
     _shot(duo, "admin_fr")
     assert dash_duo.get_logs() == []
+
+
+def _widths(duo):
+    """[document width, window width]: a phone zooms a page wider than itself out,
+    so its window then reads as wide as the page."""
+    return _js(duo, "return [document.documentElement.scrollWidth, window.innerWidth]")
+
+
+def test_hlp002_english_header_fits_a_phone_and_choices_read_whole(dash_duo, app):
+    """In English too: on a 390 px phone the header's "Synthetic demo data" badge
+    wraps inside the window (it pushed the page to 632 px), on the main and
+    scenario screens; at 1280 px the chosen indicator is read whole."""
+    from tests.browser.maps import viewport
+
+    browser_sign_in(dash_duo, app)
+    duo = dash_duo
+    duo.find_element("#lang-en").click()
+    duo.wait_for_contains_text("#synthetic-badge", "Synthetic demo data")
+    viewport(duo, 390, 844)
+    for path, ready in (("/", f"#{ids.SCOPE_LABEL}"), ("/scenarios", "#scn-map")):
+        duo.driver.get(duo.server_url + path)
+        duo.wait_for_element(ready)
+        duo.wait_for_contains_text("#synthetic-badge", "Synthetic demo data")
+        until(lambda: not duo.find_elements('[data-dash-is-loading="true"]'), 30)
+        assert max(_widths(duo)) <= 391, (path, _widths(duo))
+        badge = _js(
+            duo,
+            "const b = document.getElementById('synthetic-badge');"
+            "return [b.getBoundingClientRect().right, b.scrollWidth, b.clientWidth];",
+        )
+        assert badge[0] <= 391 and badge[1] <= badge[2] + 1, (path, badge)
+        _shot(duo, f"phone_{path.strip('/') or 'overview'}_en")
+    viewport(duo, 1280, 1000)
+    duo.driver.get(duo.server_url + "/")
+    value = f"#{ids.INDICATOR} .dash-dropdown-value"
+    duo.wait_for_text_to_equal(value, "Requests per 1,000 inhabitants (per year)")
+    full, shown = _js(
+        duo,
+        "const v = document.querySelector(arguments[0]);"
+        "return [v.scrollWidth, v.clientWidth];",
+        value,
+    )
+    assert full <= shown + 1, (full, shown)
+    assert dash_duo.get_logs() == []

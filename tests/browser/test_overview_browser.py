@@ -502,3 +502,66 @@ def test_ovw006_a_flat_country_zooms_from_a_grid_to_its_communes(dash_duo, flat_
     assert 0 < len(locations()) <= 3000
     dash_duo.wait_for_contains_text(note, "unités de la zone visible")
     assert dash_duo.get_logs() == []
+
+
+# the document's width and the window's: a phone zooms a page wider than itself
+# out, so its window then reads as wide as the page; both must stay the phone's
+PAGE_WIDTHS = "return [document.documentElement.scrollWidth, window.innerWidth]"
+
+# the chosen value of a dcc.Dropdown (Dash 4): its text, and its full width
+# against the width it is shown in
+DROPDOWN_VALUE = """
+const v = document.querySelector('#' + arguments[0] + ' .dash-dropdown-value');
+return v && [v.innerText, v.scrollWidth, v.clientWidth];"""
+
+SCENARIO_MAP_DRAWN = """
+const gd = document.querySelector('#scn-map .js-plotly-plot');
+return Boolean(gd && gd.data && gd.data.length)
+  && !document.querySelector('[data-dash-is-loading="true"]');"""
+
+
+def _fits_the_phone(duo, width: int = 390):
+    """[document width, window width], once both are ``width`` at most (1 px
+    rounding), the synthetic-data badge shown whole inside the window."""
+    widths = duo.driver.execute_script(PAGE_WIDTHS)
+    badge = duo.driver.execute_script(
+        "const b = document.getElementById('synthetic-badge');"
+        "return [b.getBoundingClientRect().right, b.scrollWidth, b.clientWidth];"
+    )
+    return (
+        max(widths) <= width + 1
+        and badge[0] <= width + 1
+        and badge[1] <= badge[2] + 1
+        and widths
+    )
+
+
+def test_ovw010_a_phone_never_scrolls_sideways_and_choices_read_whole(dash_duo, app):
+    """On a 390 px phone the main and scenario screens fit the width (the header's
+    synthetic-data badge wraps instead of pushing the page to 632 px); in a
+    1280 px window the filter column's indicator shows its whole chosen value."""
+    browser_sign_in(dash_duo, app)
+    viewport(dash_duo, 390, 844)
+    dash_duo.driver.get(dash_duo.server_url + "/")
+    _ready(dash_duo)
+    dash_duo.wait_for_contains_text("#synthetic-badge", "Données synthétiques")
+    assert _fits_the_phone(dash_duo), dash_duo.driver.execute_script(PAGE_WIDTHS)
+    # the header is still usable: help and sign-out inside the window
+    for button in (f"#{ids.HELP_OPEN}", "#sign-out"):
+        right = dash_duo.driver.execute_script(
+            "return document.querySelector(arguments[0])"
+            ".getBoundingClientRect().right",
+            button,
+        )
+        assert right <= 391, (button, right)
+    dash_duo.driver.get(dash_duo.server_url + "/scenarios")
+    until(lambda: dash_duo.driver.execute_script(SCENARIO_MAP_DRAWN), 30)
+    assert _fits_the_phone(dash_duo), dash_duo.driver.execute_script(PAGE_WIDTHS)
+    # a 1280 px window: the chosen indicator is read whole, not "Demandes…"
+    viewport(dash_duo, 1280, 1000)
+    dash_duo.driver.get(dash_duo.server_url + "/")
+    _ready(dash_duo)
+    text, full, shown = dash_duo.driver.execute_script(DROPDOWN_VALUE, ids.INDICATOR)
+    assert text == "Demandes pour 1 000 hab. (par an)"
+    assert full <= shown + 1, (text, full, shown)
+    assert dash_duo.get_logs() == []
