@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html
+from plotly.utils import PlotlyJSONEncoder
 
 from callbacks.scenarios import context_states, panel, result_id, result_record
 from dashapp import ids, services
@@ -14,7 +16,7 @@ from dashapp.auth import current_user, requires
 from dashapp.auth import record as record_event
 from dashapp.config import Config
 from dashapp.context import current_config
-from dashapp.i18n import t
+from dashapp.i18n import LANGUAGES, t
 from dashapp.jobs import with_config
 from dashapp.parsing import BadInputError
 from dashapp.services.forecasting import whatif_forecast
@@ -32,6 +34,7 @@ from layouts.scenario_results import (
     kpi_table,
     measure_line,
     refusal_alert,
+    run_feedback,
     status_alert,
     unserved_list,
 )
@@ -106,6 +109,32 @@ def _refused(exc: ScenarioError, lang: str, unit: str) -> dbc.Alert:
     if not is_worded(exc):
         log.warning("scenario refused: %s", exc)
     return refusal_alert(exc, lang, unit)
+
+
+# the browser's answer to Lancer and Annuler, before the server's (a background
+# job takes seconds to start): its words are filled in by feedback_script
+_FEEDBACK_JS = """
+function (run, cancel, lang) {
+    const words = __WORDS__;
+    const said = words[lang] || words.fr;
+    const fired = window.dash_clientside.callback_context.triggered_id;
+    if (fired === __CANCEL__) {
+        return [said.cancelled, ""];
+    }
+    return [null, said.starting];
+}
+"""
+
+
+def feedback_script() -> str:
+    """The clientside callback of Lancer and Annuler: on Lancer, the last status
+    cleared and "Démarrage…" shown at once; on Annuler, the cancelled notice and
+    no progress line. Its words are the catalogue's (:func:`run_feedback`), in
+    every language, picked by the page's language in the browser."""
+    words = {lang: run_feedback(lang) for lang in LANGUAGES}
+    return _FEEDBACK_JS.replace(
+        "__WORDS__", json.dumps(words, cls=PlotlyJSONEncoder)
+    ).replace("__CANCEL__", json.dumps(ids.SCN_CANCEL))
 
 
 def running_text(snapshot: dict, seconds: float, lang: str, unit: str = "") -> str:
@@ -225,12 +254,25 @@ def register(app) -> None:
         ],
         cancel=[Input(ids.SCN_CANCEL, "n_clicks")],
         progress=[Output(ids.SCN_PROGRESS, "children")],
+        # the progress line is emptied once the job ends, and at once when
+        # Annuler is clicked (the renderer applies it then), whatever the last
+        # poll brought
+        progress_default=[""],
         # the browser asks every second: the progress line counts whole seconds,
         # and at 0.3 s the polls of a few running solves cost the pages' server
         # more CPU than the results drawn (bench/bench_load.py)
         interval=POLL_MS,
         prevent_initial_call=True,
     )(with_config(run_optimisation, config))
+    app.clientside_callback(
+        feedback_script(),
+        Output(ids.SCN_STATUS, "children", allow_duplicate=True),
+        Output(ids.SCN_PROGRESS, "children", allow_duplicate=True),
+        Input(ids.SCN_RUN, "n_clicks"),
+        Input(ids.SCN_CANCEL, "n_clicks"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
     app.callback(
         [Output(id_, "invalid") for id_, _ in NUMBER_FIELDS.values()],
         [Input(id_, "value") for id_, _ in NUMBER_FIELDS.values()],

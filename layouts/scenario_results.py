@@ -1,7 +1,8 @@
 """What a scenario's result shows: KPIs against today, the solver's status with
 the objective's unit, the communes left without a center, the comparison of saved
 scenarios, and how its downloads read in the interface language; why a run or a
-coverage curve has no result.
+coverage curve has no result, and what the run's box says while it starts or once
+cancelled.
 
 Every figure's name, unit and rounding comes from the KPI catalogue
 (:data:`data.kpi.SCENARIO_KPIS`); every other word from :mod:`dashapp.i18n`.
@@ -404,3 +405,16 @@ def curve_failure(exc: Exception | None, added: int, lang: str) -> dbc.Alert:
         text = t("scn.curve_failed", lang, reason=reason)
     return dbc.Alert(text, color="warning", className="py-2 small", id="scn-curve-failed")
 
+
+def run_feedback(lang: str) -> dict:
+    """What the run's box says at once in the browser, before the server answers:
+    ``starting`` when Lancer is clicked, ``cancelled`` (a notice) when Annuler is."""
+    return {
+        "starting": t("scn.starting", lang),
+        "cancelled": dbc.Alert(
+            t("scn.cancelled", lang),
+            color="secondary",
+            className="py-2 small",
+            id="scn-cancelled",
+        ),
+    }

@@ -457,3 +457,77 @@ def test_scn006_a_resize_keeps_the_view_the_user_moved_to_in_relayout_data(
     _scroll_to(dash_duo, ids.SCN_MAP)
     dash_duo.driver.save_screenshot(str(tmp_path / "scn006-resized.png"))
     assert dash_duo.get_logs() == []
+
+
+# every text a box of the page takes, in order, from the moment it is watched
+WATCH = """
+window.__seen = window.__seen || {};
+for (const id of arguments[0]) {
+    const box = document.getElementById(id), seen = window.__seen[id] = [];
+    const note = () => {
+        const text = box.innerText.trim();
+        if (seen[seen.length - 1] !== text) seen.push(text);
+    };
+    note();
+    new MutationObserver(note).observe(
+        box, {childList: true, subtree: true, characterData: true});
+}
+"""
+
+
+def _type(duo, element_id, value):
+    box = duo.find_element(f"#{element_id}")
+    box.clear()
+    box.send_keys(f"{value}\n")  # the field sends its value on Enter (debounce)
+
+
+def test_scn007_a_run_starts_at_once_and_a_cancelled_one_says_so(
+    dash_duo, app, tmp_path
+):
+    # the walk-through: after Lancer the old status stayed and nothing but a grey
+    # button showed for 7 to 11 s; after Annuler the progress line and the old
+    # status stayed for ever, without a word of the cancellation
+    from data.scenarios import list_scenarios
+
+    store = services.get_store(app.server.config["DASHAPP"].database_url)
+    browser_sign_in(dash_duo, app)
+    dash_duo.driver.get(dash_duo.server_url + "/scenarios")
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
+    )
+    assert "optimal" in _run_and_wait(dash_duo)  # a status the next run must clear
+    saved = len(list_scenarios(store))
+    # a plan the solver works on for long: 15 new centers, capacities 30 % lower
+    # and respected, closures allowed, 600 s
+    before = dash_duo.driver.execute_script(INSTANT_ROW)
+    for field, value in ((ids.SCN_NEW, 15), (ids.SCN_TIME_LIMIT, 600),
+                         (ids.SCN_CAPACITY, -30)):  # fmt: skip
+        _type(dash_duo, field, value)
+    for switch in (ids.SCN_CAPACITATED, ids.SCN_CLOSURES):
+        _click(dash_duo, switch)
+        until(lambda s=switch: dash_duo.find_element(f"#{s}").is_selected(), 10)
+    until(lambda: dash_duo.driver.execute_script(INSTANT_ROW) != before, 20)
+    dash_duo.driver.execute_script(WATCH, [ids.SCN_PROGRESS, ids.SCN_STATUS])
+    _click(dash_duo, ids.SCN_RUN)
+
+    def seen(box):
+        return dash_duo.driver.execute_script("return window.__seen[arguments[0]]", box)
+
+    # the job's first progress line, once its solver runs
+    until(lambda: seen(ids.SCN_PROGRESS)[-1].startswith("Optimisation en cours"), 60)
+    # before it, at once: the old status gone and "Démarrage…"
+    assert seen(ids.SCN_PROGRESS)[:2] == ["", "Démarrage…"], seen(ids.SCN_PROGRESS)
+    assert seen(ids.SCN_STATUS)[1:] == [""], seen(ids.SCN_STATUS)
+    _click(dash_duo, ids.SCN_CANCEL)
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_STATUS}", "Optimisation annulée")
+    # the job is over (its last answer gives Lancer back): no progress line left
+    until(lambda: dash_duo.find_element(f"#{ids.SCN_RUN}").is_enabled(), 60)
+    assert dash_duo.find_element(f"#{ids.SCN_PROGRESS}").text == ""
+    assert dash_duo.find_element(f"#{ids.SCN_STATUS}").text == (
+        "Optimisation annulée : rien n'a été enregistré."
+    )
+    assert not dash_duo.find_element(f"#{ids.SCN_CANCEL}").is_enabled()
+    assert len(list_scenarios(store)) == saved
+    _scroll_to(dash_duo, ids.SCN_STATUS)
+    dash_duo.driver.save_screenshot(str(tmp_path / "scn007-cancelled.png"))
+    assert dash_duo.get_logs() == []
