@@ -22,6 +22,7 @@ are skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Any
@@ -355,6 +356,27 @@ class PCenter(LocationModel):
             return None, rep
         return x[y] > 0.5, rep
 
+    def _uncapacitated_bound(
+        self, solver: Any, time_limit: float | None, msg: bool
+    ) -> float:
+        """A proven lower bound on the capacitated optimum: that of the same
+        p-center without capacities (fewer constraints), usually solved to
+        optimality in a fraction of the time of one capacitated MIP; 0 when
+        it found no plan in time. Raises InfeasibleError when even that one
+        has no plan (nor then has the capacitated one)."""
+        free = PCenter(
+            self.cost_matrix,
+            self.weights,
+            self.p,
+            dataclasses.replace(self.rules, capacities=None),
+            max_distance=self.max_distance,
+            labels=self.labels,
+        )
+        free.solve(solver, time_limit, None, msg)
+        if free.report is None or free.report.bound is None:
+            return 0.0
+        return float(free.report.bound)
+
     def _worst_allocated(self, alloc: Any) -> float:
         """Largest distance of a pair carrying a share of demand (0 if none)."""
         coo = alloc.tocoo()
@@ -385,6 +407,8 @@ class PCenter(LocationModel):
         D = np.where(pairs, self.cost_matrix, np.inf)[pos]
         # The optimum is at least the largest nearest-site distance.
         floor = float(D.min(axis=1).max()) if D.size else 0.0
+        if self.rules.capacities is not None and pos.any():
+            floor = max(floor, self._uncapacitated_bound(solver, time_limit, msg))
         levels = np.unique(D[np.isfinite(D) & (floor <= D)])
         if not pos.any():
             levels = np.zeros(1)  # no demand: any plan meeting the site rules
@@ -462,12 +486,20 @@ class PCenter(LocationModel):
                 a = max(a, lo)
             descend()
         streak = 0  # plans found in a row by the MIP just below the best plan
+        tried = False  # with capacities: the largest radius and the floor tried
         while lo <= hi:
             # Once there is a plan, try just below its worst distance: when
             # that is infeasible the plan is proven optimal in one step. After
             # MAX_PROBES plans in a row that way, bisect instead.
-            probe = best is not None and streak < MAX_PROBES
+            # (Not with capacities: a feasibility MIP's plan sits anywhere below
+            # the radius tried, so probing just below it gains a level at a time.)
+            probe = best is not None and streak < MAX_PROBES and not capacitated
             mid = hi if probe else (lo + hi) // 2
+            if capacitated and not tried:
+                # First the largest radius (no plan there: none at all), then
+                # the uncapacitated optimum (capacities often leave it be).
+                mid = hi if best is None and lo == 0 else lo
+                tried = best is not None or lo > 0
             left = (
                 None if time_limit is None else time_limit - (time.perf_counter() - t0)
             )
