@@ -33,8 +33,8 @@ Schema of the scenario JSON (every key except ``model`` is optional)::
         "p": 12,                                   # pmedian/mclp/pcenter/attendance
         "service_radius": 20.0,                    # mclp/lscp
         "max_distance": 45.0,                      # cap on any assignment
-        "capacitated": false, "split": false,      # pmedian/mclp
-        "modules": {"size": 200, "cost": 40000, "max": 2},
+        "capacitated": false, "split": false,      # pmedian/mclp/pcenter
+        "modules": {"size": 200, "cost": 40000, "max": 2},   # pmedian
         "cost_weight": 0.0,
         "decay": {"function": "linear", "cutoff": 30}   # attendance: or
                  # {"function": "exponential", "half_distance": 10},
