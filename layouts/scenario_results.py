@@ -151,7 +151,7 @@ def status_alert(report, summary: dict | None, lang: str) -> dbc.Alert:
         seconds=fmt(report.build_seconds + report.solve_seconds, 2, lang),
     )
     capacitated = (summary.get("kpis") or {}).get("capacitated")
-    if model in ("pmedian", "mclp") and capacitated is not None:
+    if model != "reallocation" and capacitated is not None:  # every location model
         mode = "respected" if capacitated else "ignored"
         text = f"{text} · {t(f'scn.capacities.{mode}', lang)}"
     color = "success" if status == "optimal" else "warning"

@@ -29,6 +29,7 @@ import pandas as pd
 from data.kpi import ACCESS_MEASURES
 from optimization.evaluate import evaluate_network
 from optimization.scenario import NetworkInputs, ScenarioError, ScenarioRefusedError
+from optimization.spec import CAPACITY_MODELS
 
 OBJECTIVES = {
     "distance": "pmedian",
@@ -789,7 +790,7 @@ def build_spec(whatif: WhatIf, n_existing: int) -> dict[str, Any]:
         par["decay"] = decay_spec(whatif)
     if model in ("mclp", "lscp"):
         par["service_radius"] = float(whatif.radius_km)
-    if model in ("pmedian", "mclp"):
+    if model in CAPACITY_MODELS:  # the models that impose capacities
         par["capacitated"] = bool(whatif.capacitated)
     if model == "pmedian" and whatif.capacitated and whatif.module_size:
         par["modules"] = {

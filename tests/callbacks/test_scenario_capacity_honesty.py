@@ -25,9 +25,9 @@ from tests.callbacks.test_scenario_results_trust import _text
 pytestmark = pytest.mark.writes_demo  # runs save scenarios
 
 CHECKED = [k for k in OBJECTIVE_KEYS if k != "rebalance"]
-#: Models whose status line says whether capacities were imposed today
-#: (layouts/scenario_results.py status_alert).
-STATUS_SAYS = ("pmedian", "mclp")
+#: Models whose status line says whether capacities were imposed
+#: (layouts/scenario_results.py status_alert): every location model.
+STATUS_SAYS = ("pmedian", "mclp", "lscp", "pcenter", "attendance")
 
 
 def _run(call, demo_app, objective):
@@ -101,24 +101,7 @@ def test_a_run_with_the_switch_on_respects_capacities_or_says_it_did_not(
         assert "capacités respectées" not in status
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        pytest.param(
-            m,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the status line names capacities for the p-median and "
-                "MCLP only (layouts/scenario_results.py status_alert, another "
-                "helper's file): remove this mark once it reads kpis.capacitated "
-                "for every location model (reallocation aside)",
-            ),
-        )
-        if m not in STATUS_SAYS
-        else m
-        for m in ("pmedian", "mclp", "lscp", "pcenter", "attendance")
-    ],
-)
+@pytest.mark.parametrize("model", STATUS_SAYS)
 @pytest.mark.parametrize("imposed", [True, False])
 def test_the_status_line_says_whether_capacities_were_imposed(model, imposed):
     from optimization.solver import SolveReport

@@ -115,9 +115,9 @@ def test_rule_objects_refuse_what_they_cannot_hold():
     # A model refuses the site rules it does not model rather than ignore them.
     with pytest.raises(ValueError, match="LSCP does not take max_new in 'sites'"):
         LSCP.from_cost_matrix(D, 2.0, None, SiteRules.build(3, max_new=1))
-    with pytest.raises(ValueError, match="PCenter does not take capacities"):
-        PCenter.from_cost_matrix(D, [1, 1], 1, SiteRules.build(3, capacities=5.0))
     modules = SiteRules.build(3, capacities=5.0, module_size=1.0)
+    with pytest.raises(ValueError, match="PCenter does not take module_size"):
+        PCenter.from_cost_matrix(D, [1, 1], 1, modules)
     with pytest.raises(ValueError, match="MCLP does not take module_size"):
         MCLP.from_cost_matrix(D, [1, 1], 2.0, 1, modules)
 
