@@ -44,7 +44,7 @@ def coverage_curve(config: Config, set_progress, n_clicks, max_added, panel: dic
         return no_update
     except ScenarioError as exc:
         set_progress(invalid_alert(exc, lang, measure_unit(panel.get("measure"))))
-        return no_update
+        return message_figure(t("scn.curve_none", lang))  # see _failed
     n_max = int(max(1, min(CURVE_MAX, wanted)))
     key = "coverage-curve:" + json.dumps(
         [ws.dataset_id, n_max, whatif.to_dict()], sort_keys=True, default=str

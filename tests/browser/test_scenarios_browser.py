@@ -587,3 +587,25 @@ def test_scn008_a_curve_without_a_solution_ends_and_says_why(dash_duo, app, tmp_
     _scroll_to(dash_duo, ids.SCN_CURVE)
     dash_duo.driver.save_screenshot(str(tmp_path / "scn008-no-curve.png"))
     assert dash_duo.get_logs() == []
+
+
+def test_scn009_a_curve_of_an_unusable_panel_says_which_field(dash_duo, app):
+    # the job said why in its progress line and returned no_update: Dash answered
+    # 204, which drops that line, and the page showed nothing
+    browser_sign_in(dash_duo, app)
+    dash_duo.driver.get(dash_duo.server_url + "/scenarios")
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
+    )
+    _type(dash_duo, ids.SCN_NEW, -4)
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_MESSAGES}", "Nouveaux centres")
+    _click(dash_duo, ids.SCN_CURVE_RUN)
+    # (the browser sends no value for a number below the field's minimum)
+    dash_duo.wait_for_contains_text(
+        f"#{ids.SCN_CURVE_PROGRESS}", "Nouveaux centres : valeur vide ou illisible"
+    )
+    assert "Rien n'a été calculé" in dash_duo.find_element(
+        f"#{ids.SCN_CURVE_PROGRESS}"
+    ).text
+    dash_duo.wait_for_contains_text(f"#{ids.SCN_CURVE}", "Pas de courbe")
+    assert dash_duo.get_logs() == []

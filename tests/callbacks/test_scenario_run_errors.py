@@ -229,3 +229,17 @@ def test_a_refusal_without_a_code_keeps_the_engine_text_off_the_screen(lang):
     text = _text(refusal_alert(exc, lang))
     assert "should be 3" not in text
     assert ("journal du serveur" if lang == "fr" else "server log") in text
+
+
+def test_a_curve_of_an_unusable_panel_names_the_field_and_ends_with_a_figure(
+    call, config, dataset_id
+):
+    # a job that returns no_update is answered 204, which drops its last progress:
+    # the page showed nothing at all (seen in headless Chromium)
+    progress = []
+    figure = call(
+        curve_cb.coverage_curve, config, progress.append, 1, 4,
+        _panel(new_centers=-4), dataset_id, "fr",
+    )  # fmt: skip
+    assert figure["data"] == [] and "Pas de courbe" in str(figure["layout"])
+    assert "Nouveaux centres : -4 n'est pas entre 0 et 500" in str(progress[-1])
