@@ -40,7 +40,7 @@ _FIELD = re.compile(r"%\{[^}]*\}")
 _PLACEHOLDER = re.compile(r"\\\{[a-z_0-9]*\\\}")
 # no words: numbers with their separators, signs, units and symbols
 _NO_WORDS = re.compile(
-    r"^[\d\s\u202f\u00a0.,;:%‰+\-−–—×·/()\[\]<>=≥≤#*→←↑↓±~'’°…|?!Δ]*"
+    r"^[\d\s\u202f\u00a0.,;:%‰+\-−–—×·/()\[\]<>=≥≤#*→←↑↓±~'’°…|?!Δ✓]*"
     r"(km|m|s|min|h|j|d|%|k|M|Md)?[\d\s\u202f\u00a0.,;:%+\-−–—×·/()\[\]<>=≥≤#*→±…]*$"
 )
 # a code: capitals and digits (R01, CNI, C017, EPSG:4326), or a date

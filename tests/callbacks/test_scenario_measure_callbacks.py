@@ -76,7 +76,7 @@ def test_the_switch_is_offered_with_roads_and_disabled_without(call, dataset_id,
     switch = _find(page, ids.SCN_MEASURE)
     assert [o["value"] for o in switch.options if not o["disabled"]] == ["km"]
     note = str(_find(page, ids.SCN_MEASURE_NOTE).children)
-    assert "no road network" in note and "roads import" in note
+    assert "no road network" in note and "Import screen" in note
 
 
 def test_labels_and_note_follow_the_measure(call, dataset_id, roadless):
