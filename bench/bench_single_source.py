@@ -46,6 +46,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_capacitated import _highs_bound as highs_run  # noqa: E402
 from bench.bench_capacitated import _load, stress_models  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "capacitated_single.json"
@@ -122,23 +123,6 @@ def knapsack_lagrangian(pm, pairs, start_u, upper, units, iterations) -> dict:
         "best_at_iteration": best_it,
         "iterations": it + 1,
         "units_per_capacity": units,
-        "cpu_seconds": round(time.process_time() - cpu, 1),
-    }
-
-
-def highs_run(model, seconds: float) -> dict:
-    from optimization.solver import load_highs
-
-    h = load_highs(model)
-    h.setOptionValue("time_limit", float(seconds))
-    h.setOptionValue("threads", 1)
-    cpu = time.process_time()
-    h.run()
-    info = h.getInfo()
-    return {
-        "bound": info.mip_dual_bound,
-        "plan": info.objective_function_value,
-        "nodes": info.mip_node_count,
         "cpu_seconds": round(time.process_time() - cpu, 1),
     }
 
