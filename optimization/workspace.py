@@ -52,6 +52,7 @@ from data.kpi import measure_of
 from data.store import Store
 from geo.distance import distance_matrix_km
 from geo.roads import DEFAULT_CUTOFF_MIN, SpeedProfile, access_kpis
+from optimization.errors import InfeasibleError, Reason
 from optimization.evaluate import assign_with_capacity, evaluate_network
 from optimization.inputs import SiteRules
 from optimization.network import network_from_store
@@ -805,7 +806,9 @@ class Workspace:
     ) -> CoverageCurve:
         """The optimal p-median for 0 to ``n_max`` added centers.
 
-        Today's open sites stay open (those the planner closed stay closed);
+        The plan as set stays: today's open sites and the candidates the
+        planner locked open stay open, the centers they closed and the
+        candidates they forbade stay closed; ``k`` sites are added besides.
         ``progress(done, total)`` is called before each solve. Communes of
         unknown demand are left out, as in a run.
 
@@ -816,13 +819,35 @@ class Workspace:
         demand, _ = known_demand(plan.engine_demand, "requests/week")
         m = len(plan.site_ids)
         existing = np.arange(m) < self.n_existing
+        # the plan as set stays: its open sites (centers kept, candidates locked
+        # open) open, centers to close and forbidden candidates closed; k new
+        # sites besides the locked ones (counting those in k made every k
+        # infeasible once a candidate was locked)
         today = open_mask_as_is(plan.site_ids, self.n_existing, whatif)
-        locked, forbidden = existing & today, existing & ~today
+        marked = np.array(
+            [whatif.sites.get(code) in ("closed", "forbidden") for code in plan.site_ids],
+            dtype=bool,
+        )
+        locked, forbidden = today, ~today & (existing | marked)
+        locked_new = int((today & ~existing).sum())
+        free = int((~today & ~forbidden).sum())  # sites that may still open
         curve = CoverageCurve([], [], [], plan.unit)
         for k in range(int(n_max) + 1):
+            if k > free:
+                raise InfeasibleError(
+                    [
+                        Reason(
+                            "too_few_sites",
+                            f"{k} sites are to be added but at most {free} may open",
+                            {"k": k, "free": free},
+                        )
+                    ]
+                )
             if progress is not None:
                 progress(k, int(n_max))
-            sites = SiteRules.build(m, existing, locked, forbidden, max_new=k)
+            sites = SiteRules.build(
+                m, existing, locked, forbidden, max_new=k + locked_new
+            )
             model = PMedian(plan.cost, demand, int(today.sum()) + k, sites).solve(
                 time_limit=CURVE_TIME_LIMIT_S
             )

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optimization.errors import InfeasibleError
 from optimization.scenario import NoDemandError, ScenarioError
-from optimization.whatif import WhatIf
+from optimization.whatif import WhatIf, evaluate_as_is
 from optimization.workspace import Area, Workspace
 from tests.stores import make_tiny_store
 from tests.tiny import new_country_bundle
@@ -119,6 +120,29 @@ def test_coverage_curve_improves_with_centers(ws):
     assert curve.added == [0, 1] and seen == [0, 1]
     assert curve.mean_distance[1] <= curve.mean_distance[0]
     assert curve.coverage_pct[1] >= curve.coverage_pct[0]
+
+
+def test_the_coverage_curve_keeps_the_plan_as_set(ws):
+    """A candidate locked open was counted among the k sites to add while only
+    k new sites could open: every k was infeasible (walk-through: "Calcul :
+    0 / 4" for ever). The plan as set now stays and k sites come besides."""
+    locked = WhatIf(radius_km=5, sites={"K1": "locked"}, added=("C2",))
+    curve = ws.coverage_curve(locked, 1)  # C2 the one site left to add
+    assert curve.added == [0, 1]
+    assert curve.mean_distance[1] <= curve.mean_distance[0]
+    with pytest.raises(InfeasibleError, match="at most 1 may open"):
+        ws.coverage_curve(locked, 2)
+    plan = ws.plan(locked)
+    as_is = evaluate_as_is(
+        plan.cost, plan.engine_demand, plan.site_ids, None, ws.n_existing, locked
+    )[2]
+    assert curve.mean_distance[0] == pytest.approx(round(as_is["mean_distance"], 2))
+    # a center to close stays closed, a forbidden candidate never opens: with
+    # S2 closed and K1 forbidden, no site can be added and k = 1 is k = 0
+    closed = WhatIf(radius_km=5, sites={"S2": "closed", "K1": "forbidden"})
+    with pytest.raises(InfeasibleError, match="at most 0 may open"):
+        ws.coverage_curve(closed, 1)
+    assert ws.coverage_curve(closed, 0).added == [0]
 
 
 def test_no_demand_at_all_is_refused_by_name(tmp_path):
