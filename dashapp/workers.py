@@ -164,7 +164,7 @@ class WorkerManager(CeleryManager):
         with self.redis.lock(LIVE_JOBS + ":lock", timeout=30, blocking_timeout=30):
             raw = self.redis.get(LIVE_JOBS)
             live, refused = admit_job(
-                json.loads(raw) if raw else {}, owner, self.job_running, *self.limits
+                json.loads(raw) if raw else {}, owner, self.job_live, *self.limits
             )
             if refused is None:
                 job = uuid()
@@ -201,6 +201,16 @@ class WorkerManager(CeleryManager):
         self.clear_cache_entry(key)
         self.clear_cache_entry(self._make_progress_key(key))
         return json.loads(raw)
+
+    def job_live(self, job) -> bool:
+        """Queued or running, read without changing any state (unlike
+        :meth:`job_state`, which gives up a job it finds lost): what the limit
+        of jobs at once counts."""
+        job = str(job)
+        claim = _text(self.redis.get(_key(job, "claim")))
+        if claim is None:
+            return bool(self.redis.exists(_key(job, "queued")))
+        return claim == "running" and bool(self.redis.exists(_key(job, "lease")))
 
     def job_running(self, job):
         # "done": the callback returned and its result is being written

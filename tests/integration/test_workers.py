@@ -384,12 +384,18 @@ def test_jobs_beyond_a_users_limit_are_never_queued(deployment):
     waiting = [f"waiting-{i}" for i in range(limit)]
     for job in waiting:
         manager.redis.set(f"dashapp:job:{job}:queued", f"{time.time():.3f}", ex=600)
-    manager.redis.set(live_key, json.dumps(dict.fromkeys(waiting, f"user:{admin.id}")))
+    # and one of theirs that ended long ago (its lease ran out): not counted,
+    # and left as it is (job_state would have marked it lost, with a warning)
+    manager.redis.set("dashapp:job:ended-0:claim", "done", ex=600)
+    owners = dict.fromkeys([*waiting, "ended-0"], f"user:{admin.id}")
+    manager.redis.set(live_key, json.dumps(owners))
     queued = manager.redis.keys("dashapp:job:*:queued")
     try:
         answer = deployment.page("/scenarios").fire(RUN, {CLICK: 1})
         assert t("jobs.busy_user", "fr") in answer.texts(), answer.texts()
         assert sorted(manager.redis.keys("dashapp:job:*:queued")) == sorted(queued)
+        assert manager.redis.get("dashapp:job:ended-0:claim") == b"done"
+        assert "ended-0" not in json.loads(manager.redis.get(live_key))
         # another user's job is queued and runs
         page = deployment.page("/scenarios", role="planner")
         answer = page.fire(RUN, {CLICK: 1})
