@@ -17,7 +17,8 @@ INSTANT_ROW = (
 )
 
 
-def test_scn001_lock_a_site_run_and_read_the_proposal(dash_duo, app):
+def _open_with_map(dash_duo, app):
+    """Sign in, open the scenarios screen, wait for its evaluation and its map."""
     browser_sign_in(dash_duo, app)
     dash_duo.driver.get(dash_duo.server_url + "/scenarios")
     dash_duo.wait_for_contains_text(
@@ -31,6 +32,10 @@ def test_scn001_lock_a_site_run_and_read_the_proposal(dash_duo, app):
         ),
         20,
     )
+
+
+def test_scn001_lock_a_site_run_and_read_the_proposal(dash_duo, app):
+    _open_with_map(dash_duo, app)
     before = dash_duo.driver.execute_script(INSTANT_ROW)
     # lock a candidate site open, as a click on its marker does: the candidate
     # farthest from every center (one under a center's marker selects the center)
@@ -541,19 +546,7 @@ def test_scn008_a_curve_with_a_site_locked_open_is_drawn(dash_duo, app, tmp_path
     # the walk-through: with a site locked open the curve's job failed on its
     # first plan (the locked site was counted among the added ones) and the
     # page said "Calcul : 0 / 4" for ever; the curve is drawn now
-    browser_sign_in(dash_duo, app)
-    dash_duo.driver.get(dash_duo.server_url + "/scenarios")
-    dash_duo.wait_for_contains_text(
-        f"#{ids.SCN_INSTANT}", "Centres ouverts", timeout=20
-    )
-    until(
-        lambda: dash_duo.driver.execute_script(
-            "const gd = document.querySelector('#scn-map .js-plotly-plot');"
-            "return Boolean(gd && gd._fullLayout && gd._fullLayout.map"
-            " && gd._fullLayout.map._subplot.map.loaded());"
-        ),
-        20,
-    )
+    _open_with_map(dash_duo, app)
     dash_duo.driver.execute_script(
         LOCK_FARTHEST_CANDIDATE, SITE_COLORS["existing"], SITE_COLORS["candidate"]
     )
